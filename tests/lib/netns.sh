@@ -1,0 +1,59 @@
+# Shared helpers for end-to-end tests in network namespaces.  Source it:
+#   . "$(dirname "$0")/../lib/netns.sh"; ns_init dp   # every namespace gets prefix "dp-"
+# Everything created through these helpers is removed by the EXIT trap.
+set -eu
+NS_PREFIX=""
+NS_LIST=""
+NS_PIDS=""
+ns_init() {
+    NS_PREFIX="$1-"
+    ns_cleanup_stale
+    trap ns_cleanup EXIT INT TERM
+}
+# Remove namespaces left by an earlier, killed run of the same test.
+ns_cleanup_stale() {
+    for n in $(ip netns list | awk '{print $1}' | grep "^$NS_PREFIX" || true); do
+        ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+        ip netns del "$n" 2>/dev/null || true
+    done
+}
+ns_cleanup() {
+    rc=$?
+    for p in $NS_PIDS; do kill "$p" 2>/dev/null || true; done
+    sleep 0.2
+    for p in $NS_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+    for n in $NS_LIST; do
+        ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+        ip netns del "$n" 2>/dev/null || true
+    done
+    exit $rc
+}
+# ns_add NAME: create namespace $NS_PREFIX$NAME with lo up; prints nothing.
+ns_add() {
+    ip netns add "$NS_PREFIX$1"
+    NS_LIST="$NS_LIST $NS_PREFIX$1"
+    ip -n "$NS_PREFIX$1" link set lo up
+    ip netns exec "$NS_PREFIX$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+# ns_exec NAME cmd...: run in namespace.
+ns_exec() { n=$1; shift; ip netns exec "$NS_PREFIX$n" "$@"; }
+# ns_bg NAME cmd...: run in background in namespace; killed at exit.
+ns_bg() { n=$1; shift; ip netns exec "$NS_PREFIX$n" "$@" & NS_PIDS="$NS_PIDS $!"; }
+# ns_link A IFA B IFB: veth pair between namespaces A and B, both up, TX checksum offload off
+# (af_packet DPDK ports see packets whose checksum the kernel has not filled in otherwise).
+ns_link() {
+    ip link add "$2" netns "$NS_PREFIX$1" type veth peer name "$4" netns "$NS_PREFIX$3"
+    ip -n "$NS_PREFIX$1" link set "$2" up
+    ip -n "$NS_PREFIX$3" link set "$4" up
+    ns_exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1 || true
+    ns_exec "$3" ethtool -K "$4" tx off >/dev/null 2>&1 || true
+}
+# ns_wait_for SECONDS cmd...: poll until cmd succeeds.
+ns_wait_for() {
+    t=$1; shift; i=0
+    while ! "$@" >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt $((t * 10)) ] && return 1; sleep 0.1
+    done
+}
+# RESULT: lines are quoted in the tests/run summary.
+result() { echo "RESULT: $*"; }
