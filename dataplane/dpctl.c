@@ -1,0 +1,311 @@
+/* pshim6-dpctl: talk dpmsg to a running pshim6-dataplane from scripts. */
+#include "pshim6/dpmsg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/pshim6/dataplane.sock"
+
+static const char usage[] =
+"usage: pshim6-dpctl [-s SOCKET] COMMAND [KEY=VALUE ...]\n"
+"\n"
+"Send one request to pshim6-dataplane over its control channel and print the\n"
+"reply.  SOCKET defaults to " DEFAULT_SOCKET " (config: dataplane.socket).\n"
+"\n"
+"commands:\n"
+"  hello                      print the dataplane's version and table sizes\n"
+"  add lulid= rulid= lloc= rloc= ptag= otag= isp= [fii=] [flags=]\n"
+"                             install a context (addresses IPv6, tags 47-bit,\n"
+"                             decimal or 0x-hex; isp = egress ISP index)\n"
+"  mod otag= [lloc= rloc= isp=] [ptag=] [flags=]\n"
+"                             change a context's locator pair, peer tag or flags\n"
+"  del otag=                  remove a context\n"
+"  host-add cmula= loc0= [loc1= ...]\n"
+"                             install an HBA host (locator i under ISP i)\n"
+"  host-del cmula=            remove an HBA host\n"
+"  dump [what=contexts|hosts|all]\n"
+"                             print installed entries, one per line\n"
+"  reap TAG...                print last-sent/last-received (monotonic ns)\n"
+"  counters                   print counters summed over lcores\n"
+"\n"
+"Exit status: 0 on ACK or a reply, 1 on an ERROR reply, 2 on usage or I/O errors.\n";
+
+static int fd = -1;
+static uint32_t seq = 1;
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pshim6-dpctl: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static const char *kv(int argc, char **argv, const char *key)
+{
+	size_t kl = strlen(key);
+	for (int i = 0; i < argc; i++)
+		if (!strncmp(argv[i], key, kl) && argv[i][kl] == '=')
+			return argv[i] + kl + 1;
+	return NULL;
+}
+
+static void addr(int argc, char **argv, const char *key, uint8_t out[16], int required)
+{
+	const char *v = kv(argc, argv, key);
+	if (!v) {
+		if (required)
+			die("missing %s=", key);
+		return;
+	}
+	if (inet_pton(AF_INET6, v, out) != 1)
+		die("not an IPv6 address: %s", v);
+}
+
+static uint64_t num(int argc, char **argv, const char *key, uint64_t max, int required, int *present)
+{
+	const char *v = kv(argc, argv, key);
+	char *end;
+	unsigned long long n;
+
+	if (present)
+		*present = v != NULL;
+	if (!v) {
+		if (required)
+			die("missing %s=", key);
+		return 0;
+	}
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno || *end || end == v || n > max)
+		die("bad number: %s", v);
+	return n;
+}
+
+static void xsend(struct dpmsg *m)
+{
+	int rc;
+	m->seq = seq++;
+	if ((rc = dpmsg_send(fd, m)) < 0)
+		die("send: %s", rc == DPMSG_E_IO ? strerror(errno) : dpmsg_strerror(rc));
+}
+
+static int xrecv(struct dpmsg *m)
+{
+	static uint8_t buf[DPMSG_MAX_LEN];
+	int rc;
+	for (;;) {
+		rc = dpmsg_recv(fd, buf, sizeof(buf), m);
+		if (rc < 0)
+			die("receive: %s", rc == DPMSG_E_IO ? strerror(errno) : dpmsg_strerror(rc));
+		if (m->type != DPMSG_PUNT) /* punts go to whoever listens; skip */
+			return 0;
+	}
+}
+
+static int finish(struct dpmsg *m)
+{
+	xrecv(m);
+	if (m->type == DPMSG_ACK)
+		return 0;
+	if (m->type == DPMSG_ERROR) {
+		fprintf(stderr, "pshim6-dpctl: dataplane refused: %s%s%s\n", dpmsg_errname(m->u.error.code),
+			m->u.error.text[0] ? ": " : "", m->u.error.text);
+		return 1;
+	}
+	die("unexpected reply %s", dpmsg_type_name(m->type));
+	return 2;
+}
+
+static void print_ctx(const struct dpmsg_ctx *c)
+{
+	char a[4][INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, c->local_ulid, a[0], sizeof(a[0]));
+	inet_ntop(AF_INET6, c->remote_ulid, a[1], sizeof(a[1]));
+	inet_ntop(AF_INET6, c->local_loc, a[2], sizeof(a[2]));
+	inet_ntop(AF_INET6, c->remote_loc, a[3], sizeof(a[3]));
+	printf("ctx lulid=%s rulid=%s lloc=%s rloc=%s ptag=0x%" PRIx64 " otag=0x%" PRIx64
+	       " isp=%u fii=%" PRIu32 " flags=0x%" PRIx32 "\n", a[0], a[1], a[2], a[3],
+	       c->peer_tag, c->own_tag, c->isp, c->fii, c->flags);
+}
+
+static void print_host(const struct dpmsg_host *h)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, h->cmula, a, sizeof(a));
+	printf("host cmula=%s", a);
+	for (int i = 0; i < h->nloc; i++) {
+		inet_ntop(AF_INET6, h->loc[i], a, sizeof(a));
+		printf(" loc%d=%s", i, a);
+	}
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = DEFAULT_SOCKET;
+	static struct dpmsg m;
+	const char *cmd;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:h")) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind + 1;
+	argv += optind + 1;
+
+	fd = dpmsg_connect(sock);
+	if (fd < 0)
+		die("cannot connect: %s", strerror(errno));
+	memset(&m, 0, sizeof(m));
+	m.type = DPMSG_HELLO;
+	m.u.hello.version = DPMSG_VERSION;
+	m.u.hello.role = DPMSG_ROLE_TOOL;
+	xsend(&m);
+	xrecv(&m);
+	if (m.type == DPMSG_ERROR)
+		return finish(&m);
+	if (m.type != DPMSG_HELLO)
+		die("unexpected reply %s to hello", dpmsg_type_name(m.type));
+	if (!strcmp(cmd, "hello")) {
+		printf("version=%u ctx_capacity=%" PRIu32 " host_capacity=%" PRIu32
+		       " lcores=%u isps=%u boot_id=0x%" PRIx64 "\n", m.u.hello.version,
+		       m.u.hello.ctx_capacity, m.u.hello.host_capacity, m.u.hello.n_lcores,
+		       m.u.hello.n_isp, m.u.hello.boot_id);
+		return 0;
+	}
+
+	memset(&m, 0, sizeof(m));
+	if (!strcmp(cmd, "add")) {
+		struct dpmsg_ctx *c = &m.u.ctx;
+		m.type = DPMSG_CTX_ADD;
+		addr(argc, argv, "lulid", c->local_ulid, 1);
+		addr(argc, argv, "rulid", c->remote_ulid, 1);
+		addr(argc, argv, "lloc", c->local_loc, 1);
+		addr(argc, argv, "rloc", c->remote_loc, 1);
+		c->peer_tag = num(argc, argv, "ptag", DPMSG_TAG_MASK, 1, NULL);
+		c->own_tag = num(argc, argv, "otag", DPMSG_TAG_MASK, 1, NULL);
+		c->isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 1, NULL);
+		c->fii = (uint32_t)num(argc, argv, "fii", UINT32_MAX, 0, NULL);
+		c->flags = (uint32_t)num(argc, argv, "flags", UINT32_MAX, 0, NULL);
+		xsend(&m);
+		return finish(&m);
+	}
+	if (!strcmp(cmd, "mod")) {
+		struct dpmsg_ctx *c = &m.u.mod.ctx;
+		int has;
+		m.type = DPMSG_CTX_MOD;
+		c->own_tag = num(argc, argv, "otag", DPMSG_TAG_MASK, 1, NULL);
+		if (kv(argc, argv, "lloc") || kv(argc, argv, "rloc")) {
+			addr(argc, argv, "lloc", c->local_loc, 1);
+			addr(argc, argv, "rloc", c->remote_loc, 1);
+			c->isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 1, NULL);
+			m.u.mod.what |= DPMSG_MOD_LOCATORS;
+		}
+		c->peer_tag = num(argc, argv, "ptag", DPMSG_TAG_MASK, 0, &has);
+		if (has)
+			m.u.mod.what |= DPMSG_MOD_PEER_TAG;
+		c->flags = (uint32_t)num(argc, argv, "flags", UINT32_MAX, 0, &has);
+		if (has)
+			m.u.mod.what |= DPMSG_MOD_FLAGS;
+		if (!m.u.mod.what)
+			die("%s: nothing to change (give lloc= rloc= isp=, ptag= or flags=)", "mod");
+		xsend(&m);
+		return finish(&m);
+	}
+	if (!strcmp(cmd, "del")) {
+		m.type = DPMSG_CTX_DEL;
+		m.u.ctx.own_tag = num(argc, argv, "otag", DPMSG_TAG_MASK, 1, NULL);
+		xsend(&m);
+		return finish(&m);
+	}
+	if (!strcmp(cmd, "host-add") || !strcmp(cmd, "host-del")) {
+		m.type = cmd[5] == 'a' ? DPMSG_HOST_ADD : DPMSG_HOST_DEL;
+		addr(argc, argv, "cmula", m.u.host.cmula, 1);
+		if (m.type == DPMSG_HOST_ADD) {
+			for (int i = 0; i < DPMSG_MAX_ISP; i++) {
+				char key[8];
+				snprintf(key, sizeof(key), "loc%d", i);
+				if (!kv(argc, argv, key))
+					break;
+				addr(argc, argv, key, m.u.host.loc[i], 1);
+				m.u.host.nloc++;
+			}
+			if (!m.u.host.nloc)
+				die("%s: at least loc0= is needed", cmd);
+		}
+		xsend(&m);
+		return finish(&m);
+	}
+	if (!strcmp(cmd, "dump")) {
+		const char *what = kv(argc, argv, "what");
+		unsigned n = 0;
+		m.type = DPMSG_DUMP_REQ;
+		m.u.dump_req.what = DPMSG_DUMP_CONTEXTS | DPMSG_DUMP_HOSTS;
+		if (what && !strcmp(what, "contexts"))
+			m.u.dump_req.what = DPMSG_DUMP_CONTEXTS;
+		else if (what && !strcmp(what, "hosts"))
+			m.u.dump_req.what = DPMSG_DUMP_HOSTS;
+		else if (what && strcmp(what, "all"))
+			die("dump: what= must be contexts, hosts or all, not %s", what);
+		xsend(&m);
+		for (;;) {
+			xrecv(&m);
+			if (m.type == DPMSG_DUMP_CTX)
+				print_ctx(&m.u.ctx), n++;
+			else if (m.type == DPMSG_DUMP_HOST)
+				print_host(&m.u.host), n++;
+			else if (m.type == DPMSG_DUMP_END) {
+				if (m.u.dump_end.count != n)
+					die("dump: %s", "entry count mismatch");
+				return 0;
+			} else
+				return finish(&m);
+		}
+	}
+	if (!strcmp(cmd, "reap")) {
+		m.type = DPMSG_REAP_REQ;
+		for (int i = 0; i < argc && m.u.reap_req.n < DPMSG_REAP_MAX; i++) {
+			char *end;
+			errno = 0;
+			m.u.reap_req.own_tag[m.u.reap_req.n++] = strtoull(argv[i], &end, 0);
+			if (errno || *end)
+				die("reap: bad tag %s", argv[i]);
+		}
+		xsend(&m);
+		xrecv(&m);
+		if (m.type != DPMSG_REAP)
+			return finish(&m);
+		for (unsigned i = 0; i < m.u.reap.n; i++)
+			printf("otag=0x%" PRIx64 " found=%u last_sent_ns=%" PRIu64 " last_recv_ns=%" PRIu64 "\n",
+			       m.u.reap.e[i].own_tag, m.u.reap.e[i].found, m.u.reap.e[i].last_sent_ns,
+			       m.u.reap.e[i].last_recv_ns);
+		return 0;
+	}
+	if (!strcmp(cmd, "counters")) {
+		m.type = DPMSG_COUNTERS_REQ;
+		xsend(&m);
+		xrecv(&m);
+		if (m.type != DPMSG_COUNTERS)
+			return finish(&m);
+		for (unsigned i = 0; i < m.u.counters.n; i++)
+			printf("%s %" PRIu64 "\n", dpmsg_counter_name(m.u.counters.c[i].id), m.u.counters.c[i].value);
+		return 0;
+	}
+	die("unknown command %s (try -h)", cmd);
+	return 2;
+}
