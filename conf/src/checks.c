@@ -1,0 +1,257 @@
+/*
+ * Checks that span more than one value: uniqueness, overlaps, references,
+ * sums.  Each reports at the line of the setting it is about.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include "schema.h"
+
+/* The member `key` of `group` when present, else the group itself. */
+static const config_setting_t *at(const config_setting_t *group, const char *key)
+{
+	const config_setting_t *s = group ? config_setting_lookup((config_setting_t *)group, key) : NULL;
+	return s ? s : group;
+}
+
+static const char *pfx(const struct pshim6_conf_prefix *p, char *b, size_t n)
+{
+	return pshim6_conf_prefix_str(p, b, n);
+}
+
+static bool valid_key_name(const char *s)
+{
+	/* ISP names double as libconfig keys in te.rules weights */
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+void conf_check_site(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_site *s = base;
+	char a[64], b[64];
+	for (unsigned i = 0; i < s->n_cmula_prefixes; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (conf_prefix_overlap(&s->cmula_prefixes[i], &s->cmula_prefixes[j]))
+				conf_error(x, at(g, "cmula_prefixes"), "cmula prefix %s overlaps %s",
+					   pfx(&s->cmula_prefixes[i], a, sizeof a), pfx(&s->cmula_prefixes[j], b, sizeof b));
+}
+
+void conf_check_isp(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_isp *isp = base;
+	struct pshim6_conf *c = x->c;
+	unsigned me = (unsigned)(isp - c->isps);
+	char a[64], b[64];
+
+	if (isp->name[0] && !valid_key_name(isp->name))
+		conf_error(x, at(g, "name"), "isp name \"%s\": use letters, digits, '-' and '_', starting with a letter", isp->name);
+	for (unsigned j = 0; j < me; j++) {
+		if (isp->name[0] && !strcmp(c->isps[j].name, isp->name))
+			conf_error(x, at(g, "name"), "duplicate isp name \"%s\"", isp->name);
+		if (isp->pa_prefix.len && conf_prefix_overlap(&isp->pa_prefix, &c->isps[j].pa_prefix))
+			conf_error(x, at(g, "pa_prefix"), "pa_prefix %s overlaps isp \"%s\" (%s)",
+				   pfx(&isp->pa_prefix, a, sizeof a), c->isps[j].name,
+				   pfx(&c->isps[j].pa_prefix, b, sizeof b));
+	}
+	for (unsigned j = 0; j < c->site.n_cmula_prefixes; j++)
+		if (isp->pa_prefix.len && conf_prefix_overlap(&isp->pa_prefix, &c->site.cmula_prefixes[j]))
+			conf_error(x, at(g, "pa_prefix"), "pa_prefix %s overlaps cmula prefix %s",
+				   pfx(&isp->pa_prefix, a, sizeof a), pfx(&c->site.cmula_prefixes[j], b, sizeof b));
+}
+
+void conf_check_group(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_te_group *grp = base;
+	struct pshim6_conf *c = x->c;
+	unsigned me = (unsigned)(grp - c->te.groups);
+	char a[64];
+	for (unsigned j = 0; j < me; j++)
+		if (grp->name[0] && !strcmp(c->te.groups[j].name, grp->name))
+			conf_error(x, at(g, "name"), "duplicate te group name \"%s\"", grp->name);
+	for (unsigned i = 0; i < grp->n_prefixes; i++) {
+		bool in = false;
+		for (unsigned j = 0; j < c->site.n_cmula_prefixes; j++)
+			if (c->site.cmula_prefixes[j].len <= grp->prefixes[i].len &&
+			    pshim6_conf_prefix_contains(&c->site.cmula_prefixes[j], &grp->prefixes[i].addr))
+				in = true;
+		if (!in)
+			conf_error(x, at(g, "prefixes"), "te group \"%s\": %s is not inside a site cmula prefix",
+				   grp->name, pfx(&grp->prefixes[i], a, sizeof a));
+	}
+}
+
+void conf_load_weights(struct ctx *x, const config_setting_t *s, void *base)
+{
+	struct pshim6_conf_te_rule *r = base;
+	if (!config_setting_is_group(s)) {
+		conf_error(x, s, "'weights' must be a group like { ispx = 1; ispy = 2; }");
+		return;
+	}
+	int n = config_setting_length(s);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *w = config_setting_get_elem(s, (unsigned)i);
+		int isp = pshim6_conf_isp_index(x->c, config_setting_name(w));
+		if (isp < 0) {
+			conf_error(x, w, "weights: no ISP named \"%s\"", config_setting_name(w));
+			continue;
+		}
+		int t = config_setting_type(w);
+		long long v = config_setting_get_int64(w);
+		if ((t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) || v < 0 || v > 1000) {
+			conf_error(x, w, "weights: '%s' must be an integer 0..1000", config_setting_name(w));
+			continue;
+		}
+		r->weights[isp] = (uint32_t)v;
+	}
+}
+
+void conf_print_weights(FILE *f, const struct pshim6_conf *c, const void *base, int indent)
+{
+	const struct pshim6_conf_te_rule *r = base;
+	fputc('{', f);
+	for (unsigned i = 0; i < c->n_isps; i++)
+		fprintf(f, " %s = %u;", c->isps[i].name, r->weights[i]);
+	fprintf(f, " };");
+	(void)indent;
+}
+
+void conf_check_rule(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_te_rule *r = base;
+	const config_setting_t *w = config_setting_get_member(g, "weights");
+	bool has_isp = config_setting_get_member(g, "isp") != NULL;
+	r->line = config_setting_source_line(g);
+	if (!r->has_destination && !config_setting_get_member(g, "group"))
+		conf_error(x, g, "te rule matches nothing: give 'destination', 'group' or both");
+	if (has_isp == (w != NULL))
+		conf_error(x, g, "te rule needs exactly one of 'isp' or 'weights'");
+	if (w) {
+		uint32_t sum = 0;
+		for (unsigned i = 0; i < PSHIM6_CONF_MAX_ISPS; i++)
+			sum += r->weights[i];
+		if (sum == 0)
+			conf_error(x, w, "te rule weights are all zero: no ISP could be chosen");
+	}
+}
+
+void conf_check_te(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_te *te = base;
+	bool has_isp = config_setting_get_member(g, "ingress_isp") != NULL;
+	if (te->ingress == PSHIM6_TE_INGRESS_PREFER && !has_isp)
+		conf_error(x, at(g, "ingress"), "te ingress \"prefer\" needs 'ingress_isp'");
+	if (te->ingress == PSHIM6_TE_INGRESS_WEIGHTS && has_isp)
+		conf_error(x, at(g, "ingress_isp"), "'ingress_isp' is only used with ingress = \"prefer\"");
+}
+
+static const char *const facilities[] = {
+	"daemon", "user", "local0", "local1", "local2", "local3", "local4",
+	"local5", "local6", "local7", NULL };
+
+void conf_check_control(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_control *ct = base;
+	bool ok = false;
+	for (const char *const *f = facilities; *f; f++)
+		ok |= !strcmp(*f, ct->syslog_facility);
+	if (!ok)
+		conf_error(x, at(g, "syslog_facility"), "unknown syslog facility \"%s\" (daemon, user, local0..local7)",
+			   ct->syslog_facility);
+	if (ct->hold_total < ct->hold_packets)
+		conf_error(x, at(g, "hold_total"), "hold_total (%u) is below hold_packets (%u)",
+			   ct->hold_total, ct->hold_packets);
+	if (!ct->socket[0])
+		conf_error(x, at(g, "socket"), "control socket path must not be empty");
+}
+
+void conf_check_host(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_host *h = base;
+	struct pshim6_conf *c = x->c;
+	unsigned me = (unsigned)(h - c->hosts);
+	char a[INET6_ADDRSTRLEN];
+
+	if (!config_setting_get_member(g, "cmula"))
+		return;
+	inet_ntop(AF_INET6, &h->cmula, a, sizeof a);
+	if (pshim6_conf_cmula_index(c, &h->cmula) < 0)
+		conf_error(x, at(g, "cmula"), "host \"%s\": cmula %s is not in a site cmula prefix", h->name, a);
+	for (unsigned j = 0; j < me; j++) {
+		if (!strcmp(c->hosts[j].name, h->name))
+			conf_error(x, at(g, "name"), "duplicate host name \"%s\"", h->name);
+		if (!memcmp(&c->hosts[j].cmula, &h->cmula, sizeof h->cmula))
+			conf_error(x, at(g, "cmula"), "host \"%s\": cmula %s is also host \"%s\"", h->name, a, c->hosts[j].name);
+	}
+	if (h->n_hba && c->site.mode != PSHIM6_ADDR_HBA)
+		conf_error(x, at(g, "hba"), "host \"%s\": 'hba' set given but site.mode is \"cga\"", h->name);
+	if (c->site.mode == PSHIM6_ADDR_HBA) {
+		/* An HBA set has one address per ISP, in ISP order. */
+		if (h->n_hba != c->n_isps) {
+			conf_error(x, at(g, "hba"), "host \"%s\": site.mode is \"hba\": 'hba' needs %u addresses, one per ISP",
+				   h->name, c->n_isps);
+		} else {
+			for (unsigned i = 0; i < h->n_hba; i++)
+				if (!pshim6_conf_prefix_contains(&c->isps[i].pa_prefix, &h->hba[i])) {
+					inet_ntop(AF_INET6, &h->hba[i], a, sizeof a);
+					conf_error(x, at(g, "hba"), "host \"%s\": hba address %u (%s) is not in isp \"%s\" pa_prefix",
+						   h->name, i + 1, a, c->isps[i].name);
+				}
+		}
+	}
+}
+
+void conf_check_peer(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_peer *p = base;
+	struct pshim6_conf *c = x->c;
+	unsigned me = (unsigned)(p - c->peers);
+	char a[INET6_ADDRSTRLEN];
+	if (!config_setting_get_member(g, "ulid"))
+		return;
+	inet_ntop(AF_INET6, &p->ulid, a, sizeof a);
+	if (pshim6_conf_cmula_index(c, &p->ulid) >= 0)
+		conf_error(x, at(g, "ulid"), "peer %s is inside this site's cmula prefix", a);
+	for (unsigned j = 0; j < me; j++)
+		if (!memcmp(&c->peers[j].ulid, &p->ulid, sizeof p->ulid))
+			conf_error(x, at(g, "ulid"), "duplicate peer ulid %s", a);
+}
+
+void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
+{
+	struct pshim6_conf *c = base;
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < c->n_isps; i++)
+		sum += c->isps[i].weight;
+	if (c->n_isps && sum == 0)
+		conf_error(x, at(root, "isps"), "every isp has weight 0: no ISP could be chosen for new contexts");
+	if (c->engine.max_contexts > c->dataplane.max_contexts)
+		conf_error(x, at(root, "engine.max_contexts"), "engine.max_contexts (%u) exceeds dataplane.max_contexts (%u)",
+			   c->engine.max_contexts, c->dataplane.max_contexts);
+	if (c->shim6.max_update_timeout_ms < c->shim6.update_timeout_ms)
+		conf_error(x, at(root, "shim6.max_update_timeout_ms"), "shim6.max_update_timeout_ms is below update_timeout_ms");
+	if (c->reap.keepalive_interval_ms >= c->reap.send_timeout_ms)
+		conf_error(x, at(root, "reap.keepalive_interval_ms"),
+			   "reap.keepalive_interval_ms (%u) must be below send_timeout_ms (%u)",
+			   c->reap.keepalive_interval_ms, c->reap.send_timeout_ms);
+	if (c->reap.max_probe_backoff_ms < c->reap.initial_probe_ms)
+		conf_error(x, at(root, "reap.max_probe_backoff_ms"), "reap.max_probe_backoff_ms is below initial_probe_ms");
+	for (unsigned i = 0; i < c->dataplane.n_lcores; i++) {
+		if (c->dataplane.lcores[i] >= 1024)
+			conf_error(x, at(root, "dataplane.lcores"), "lcore %u is out of range 0..1023", c->dataplane.lcores[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (c->dataplane.lcores[i] == c->dataplane.lcores[j])
+				conf_error(x, at(root, "dataplane.lcores"), "lcore %u listed twice", c->dataplane.lcores[i]);
+	}
+	const char *paths[3] = { c->control.socket, c->dataplane.channel,
+				 c->dnsalg.enabled ? c->dnsalg.control_socket : "" };
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < i; j++)
+			if (paths[i][0] && !strcmp(paths[i], paths[j]))
+				conf_error(x, root, "socket path %s is used twice (control.socket, dataplane.channel, dnsalg.control_socket)",
+					   paths[i]);
+}
