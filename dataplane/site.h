@@ -1,0 +1,75 @@
+/*
+ * What the fast path knows about the site (read-only after start) and the
+ * context entry the lcores read.  Port index 0 is the inside port; ISP i is
+ * port index 1 + i.
+ */
+#ifndef PSHIM6_DP_SITE_H
+#define PSHIM6_DP_SITE_H
+
+#include <stdint.h>
+
+#include "pkt.h"
+
+#define DP_MAX_ISP        8
+#define DP_MAX_CMULA_PFX  4
+#define DP_PORT_INSIDE    0
+#define DP_PORT_ISP(i)    ((i) + 1)
+
+struct dp_isp {
+	struct dp_prefix pa;          /* PA prefix delegated by this ISP */
+	uint8_t  addr[16];            /* appliance's own address on the ISP link (:: = none) */
+	uint32_t mtu;
+	uint32_t weight;
+};
+
+struct dp_site {
+	unsigned n_cmula;
+	struct dp_prefix cmula[DP_MAX_CMULA_PFX]; /* this site's CMULA prefixes */
+	struct dp_prefix cmula_space;  /* where remote CMULAs live: no context -> punt, else NATv6 */
+	unsigned n_isp;
+	struct dp_isp isp[DP_MAX_ISP];
+	uint32_t weight_total;
+	uint8_t  inside_addr[16];      /* own inside address: PTB source, exception path */
+	uint32_t inside_mtu;
+	bool     hba;                  /* HBA site: own-site mapping through the host table */
+	bool     ptb;                  /* send Packet Too Big (else drop counted) */
+};
+
+/* One context as lcores read it; replaced whole (RCU) on every change. */
+struct dp_ctx {
+	uint8_t  local_ulid[16];
+	uint8_t  remote_ulid[16];
+	uint8_t  local_loc[16];
+	uint8_t  remote_loc[16];
+	uint64_t peer_tag;
+	uint64_t own_tag;
+	uint32_t fii;
+	uint32_t flags;
+	uint32_t stamp;                /* REAP stamp slot, stable for the context's life */
+	uint8_t  isp;
+} __attribute__((aligned(64)));
+
+/* An HBA host: CMULA and its locator under each ISP. */
+struct dp_host {
+	uint8_t cmula[16];
+	uint8_t nloc;
+	uint8_t loc[DP_MAX_ISP][16];
+};
+
+static inline int dp_site_cmula_index(const struct dp_site *s, const uint8_t *a)
+{
+	for (unsigned i = 0; i < s->n_cmula; i++)
+		if (dp_prefix_match(&s->cmula[i], a))
+			return (int)i;
+	return -1;
+}
+
+static inline int dp_site_isp_of(const struct dp_site *s, const uint8_t *a)
+{
+	for (unsigned i = 0; i < s->n_isp; i++)
+		if (dp_prefix_match(&s->isp[i].pa, a))
+			return (int)i;
+	return -1;
+}
+
+#endif

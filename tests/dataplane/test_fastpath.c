@@ -1,0 +1,603 @@
+/*
+ * Fast-path nodes on fabricated mbufs: each case builds the frame before and
+ * the frame expected after, independently of the code under test, and checks
+ * every checksum with a separate reference routine.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "fabmbuf.h"
+#include "classify.h"
+#include "icmp6.h"
+#include "natv6.h"
+#include "rewrite.h"
+
+static uint8_t A(const char *s, uint8_t out[16]) { return (uint8_t)inet_pton(AF_INET6, s, out); }
+
+static struct dp_site site;
+static uint8_t H1[16], PEER[16], LOC1[16], RLOC[16], LEGACY[16], H1X[16], H1Y[16], RTR[16], INADDR[16];
+static const uint64_t PTAG = UINT64_C(0x123456789abc), OTAG = UINT64_C(0x00000000beef);
+
+static void pfx(struct dp_prefix *p, const char *a, uint8_t len) { A(a, p->addr); p->len = len; }
+
+static int setup(void **state)
+{
+	memset(&site, 0, sizeof(site));
+	site.n_cmula = 1;
+	pfx(&site.cmula[0], "fd00:1:1:1::", 64);
+	pfx(&site.cmula_space, "fd00::", 8);
+	site.n_isp = 2;
+	pfx(&site.isp[0].pa, "2001:db8:10:1::", 64);
+	pfx(&site.isp[1].pa, "2001:db8:20:1::", 64);
+	A("2001:db8:10:ffff::2", site.isp[0].addr);
+	A("2001:db8:20:ffff::2", site.isp[1].addr);
+	site.isp[0].mtu = site.isp[1].mtu = 1500;
+	site.isp[0].weight = 3;
+	site.isp[1].weight = 1;
+	site.weight_total = 4;
+	A("fd00:1:1:ffff::1", site.inside_addr);
+	memcpy(INADDR, site.inside_addr, 16);
+	site.inside_mtu = 1500;
+	site.ptb = true;
+	A("fd00:1:1:1:1c2d:3e4f:5a6b:7c8d", H1);
+	A("fd00:2:2:1::22", PEER);
+	A("2001:db8:10:1:1c2d:3e4f:5a6b:7c8d", LOC1);
+	A("2001:db8:30:1::22", RLOC);
+	A("2001:db8:77::5", LEGACY);
+	memcpy(H1X, LOC1, 16);
+	A("2001:db8:20:1:1c2d:3e4f:5a6b:7c8d", H1Y);
+	A("2001:db8:99::1", RTR);
+	return 0;
+}
+
+/* ---- packet builder (independent of the code under test) --------------- */
+
+static const uint8_t MAC_A[6] = { 2, 0, 0, 0, 0, 0xa }, MAC_B[6] = { 2, 0, 0, 0, 0, 0xb };
+
+/* Ethernet + IPv6 header with `ext` (already chained) then `l4`. Returns frame length. */
+static size_t build(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t nh,
+		    const uint8_t *ext, size_t extlen, const uint8_t *l4, size_t l4len)
+{
+	memcpy(f, MAC_B, 6);
+	memcpy(f + 6, MAC_A, 6);
+	f[12] = 0x86; f[13] = 0xdd;
+	uint8_t *ip = f + 14;
+	ip[0] = 0x60; ip[1] = 0; ip[2] = 0; ip[3] = 0;
+	ip[4] = (uint8_t)((extlen + l4len) >> 8); ip[5] = (uint8_t)(extlen + l4len);
+	ip[6] = nh; ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	memcpy(ip + 40, ext, extlen);
+	memcpy(ip + 40 + extlen, l4, l4len);
+	return 14 + 40 + extlen + l4len;
+}
+
+/* TCP segment with payload, checksum for (src, dst). */
+static size_t tcp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
+{
+	memset(s, 0, 20);
+	s[0] = 0x30; s[1] = 0x39; s[2] = 0x00; s[3] = 0x50;     /* 12345 -> 80 */
+	s[4] = 1; s[7] = 7; s[12] = 0x50; s[13] = 0x18; s[14] = 0xff;
+	for (size_t i = 0; i < paylen; i++)
+		s[20 + i] = (uint8_t)(i * 7 + 3);
+	uint16_t c = ref_csum6(src, dst, 6, s, 20 + paylen);
+	s[16] = (uint8_t)(c >> 8); s[17] = (uint8_t)c;
+	return 20 + paylen;
+}
+
+static size_t udp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen, bool zero)
+{
+	size_t n = 8 + paylen;
+	s[0] = 0x12; s[1] = 0x34; s[2] = 0x00; s[3] = 53;
+	s[4] = (uint8_t)(n >> 8); s[5] = (uint8_t)n; s[6] = 0; s[7] = 0;
+	for (size_t i = 0; i < paylen; i++)
+		s[8 + i] = (uint8_t)(0xa5 ^ i);
+	if (!zero) {
+		uint16_t c = ref_csum6(src, dst, 17, s, n);
+		s[6] = (uint8_t)(c >> 8); s[7] = (uint8_t)c;
+	}
+	return n;
+}
+
+static size_t echo(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
+{
+	memset(s, 0, 8);
+	s[0] = 128; s[4] = 0x12; s[5] = 0x34; s[7] = 1;
+	for (size_t i = 0; i < paylen; i++)
+		s[8 + i] = (uint8_t)i;
+	uint16_t c = ref_csum6(src, dst, 58, s, 8 + paylen);
+	s[2] = (uint8_t)(c >> 8); s[3] = (uint8_t)c;
+	return 8 + paylen;
+}
+
+static void shim_hdr(uint8_t *h, uint8_t nh, uint64_t tag)
+{
+	h[0] = nh; h[1] = 0;
+	h[2] = (uint8_t)(0x80 | (tag >> 40)); h[3] = (uint8_t)(tag >> 32); h[4] = (uint8_t)(tag >> 24);
+	h[5] = (uint8_t)(tag >> 16); h[6] = (uint8_t)(tag >> 8); h[7] = (uint8_t)tag;
+}
+
+static struct dp_ctx ctx(void)
+{
+	struct dp_ctx c;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.local_ulid, H1, 16);
+	memcpy(c.remote_ulid, PEER, 16);
+	memcpy(c.local_loc, LOC1, 16);
+	memcpy(c.remote_loc, RLOC, 16);
+	c.peer_tag = PTAG;
+	c.own_tag = OTAG;
+	c.isp = 0;
+	return c;
+}
+
+static uint8_t *mdata(struct rte_mbuf *m) { return rte_pktmbuf_mtod(m, uint8_t *); }
+
+static struct fab fab;
+static uint8_t in[2048], exp_[2048], l4[2048], l4b[2048];
+
+/* ---- egress with header insertion -------------------------------------- */
+
+static void test_egress_encap_tcp(void **state)
+{
+	size_t n4 = tcp(l4, H1, PEER, 100);
+	size_t nin = build(in, H1, PEER, 6, NULL, 0, l4, n4);
+	uint8_t sh[8];
+	shim_hdr(sh, 6, PTAG);
+	size_t nexp = build(exp_, LOC1, RLOC, 140, sh, 8, l4, n4);
+
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EG_SHIM);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_shim_encap(m, &x), DP_RW_OK);
+	assert_int_equal(rte_pktmbuf_data_len(m), nexp);
+	assert_int_equal(m->pkt_len, nexp);
+	assert_memory_equal(mdata(m), exp_, nexp);
+	/* the TCP checksum still verifies against the ULIDs, as the peer will see them */
+	assert_int_equal(ref_verify6(H1, PEER, 6, mdata(m) + 14 + 48, n4), 0xffff);
+}
+
+static void test_egress_encap_after_hbh(void **state)
+{
+	uint8_t hbh[8] = { 17, 0, 1, 4, 0, 0, 0, 0 }; /* HBH -> UDP, PadN */
+	size_t n4 = udp(l4, H1, PEER, 33, false);
+	size_t nin = build(in, H1, PEER, 0, hbh, 8, l4, n4);
+	uint8_t ext[16];
+	memcpy(ext, hbh, 8);
+	ext[0] = 140;
+	shim_hdr(ext + 8, 17, PTAG);
+	size_t nexp = build(exp_, LOC1, RLOC, 0, ext, 16, l4, n4);
+
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EG_SHIM);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_shim_encap(m, &x), DP_RW_OK);
+	assert_int_equal(rte_pktmbuf_data_len(m), nexp);
+	assert_memory_equal(mdata(m), exp_, nexp);
+}
+
+static void test_egress_no_headroom(void **state)
+{
+	size_t nin = build(in, H1, PEER, 6, NULL, 0, l4, tcp(l4, H1, PEER, 0));
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	m->data_off = 4; /* move the frame so only 4 octets of headroom remain */
+	memcpy(fab.buf + 4, in, nin);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_shim_encap(m, &x), DP_RW_NOROOM);
+	assert_memory_equal(mdata(m), in, nin); /* untouched */
+}
+
+/* ---- ingress with header removal --------------------------------------- */
+
+static void test_ingress_decap(void **state)
+{
+	/* the peer sends from its locator to ours, tag = our own tag */
+	size_t n4 = tcp(l4, PEER, H1, 200);
+	uint8_t sh[8];
+	shim_hdr(sh, 6, OTAG);
+	size_t nin = build(in, RLOC, LOC1, 140, sh, 8, l4, n4);
+	size_t nexp = build(exp_, PEER, H1, 6, NULL, 0, l4, n4);
+
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_SHIM);
+	assert_true(c.tag == OTAG);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_shim_decap(m, &c.w, &x), DP_RW_OK);
+	assert_int_equal(rte_pktmbuf_data_len(m), nexp);
+	assert_memory_equal(mdata(m), exp_, nexp);
+	assert_int_equal(ref_verify6(PEER, H1, 6, mdata(m) + 54, n4), 0xffff);
+}
+
+static void test_ingress_decap_after_dstopts(void **state)
+{
+	uint8_t ext[16] = { 140, 0, 1, 4, 0, 0, 0, 0 };
+	shim_hdr(ext + 8, 17, OTAG);
+	size_t n4 = udp(l4, PEER, H1, 10, false);
+	size_t nin = build(in, RLOC, LOC1, 60, ext, 16, l4, n4);
+	uint8_t ex2[8] = { 17, 0, 1, 4, 0, 0, 0, 0 };
+	size_t nexp = build(exp_, PEER, H1, 60, ex2, 8, l4, n4);
+
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_SHIM);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_shim_decap(m, &c.w, &x), DP_RW_OK);
+	assert_memory_equal(mdata(m), exp_, nexp);
+}
+
+static void test_ingress_roundtrip_of_egress(void **state)
+{
+	/* what we encapsulate, a peer with the mirror context decapsulates back */
+	size_t n4 = tcp(l4, H1, PEER, 500);
+	size_t nin = build(in, H1, PEER, 6, NULL, 0, l4, n4);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_ctx x = ctx(), mirror;
+	assert_int_equal(dp_shim_encap(m, &x), 0);
+	memset(&mirror, 0, sizeof(mirror));
+	memcpy(mirror.local_ulid, PEER, 16);
+	memcpy(mirror.remote_ulid, H1, 16);
+	mirror.own_tag = PTAG;
+	struct dp_site peer_site = site;
+	peer_site.n_isp = 1;
+	pfx(&peer_site.isp[0].pa, "2001:db8:30:1::", 64);
+	struct dp_cls c;
+	dp_classify_isp(&peer_site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_SHIM);
+	assert_true(c.tag == PTAG);
+	assert_int_equal(dp_shim_decap(m, &c.w, &mirror), 0);
+	assert_int_equal(rte_pktmbuf_data_len(m), nin);
+	assert_memory_equal(mdata(m), in, nin);
+}
+
+static void test_ingress_control_and_frag(void **state)
+{
+	uint8_t msg[16] = { 59, 1, 0x01, 0, 0, 0 }; /* P=0, type 1 (I1) */
+	size_t nin = build(in, RLOC, LOC1, 140, NULL, 0, msg, 16);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_SHIM_CTL);
+
+	uint8_t ext[16] = { 140, 0, 0, 0, 0, 0, 0, 1 }; /* fragment, offset 0, M=1 */
+	shim_hdr(ext + 8, 6, OTAG);
+	nin = build(in, RLOC, LOC1, 44, ext, 16, l4, 20);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_PUNT_FRAG);
+}
+
+/* ---- NATv6 -------------------------------------------------------------- */
+
+static void check_nat_out(uint8_t proto, size_t n4, int isp_expect)
+{
+	size_t nin = build(in, H1, LEGACY, proto, NULL, 0, l4, n4);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EG_NAT);
+	int isp = dp_isp_pick(&site, H1, LEGACY);
+	assert_true(isp == 0 || isp == 1);
+	if (isp_expect >= 0)
+		assert_int_equal(isp, isp_expect);
+	uint8_t pa[16];
+	dp_map_out(&site, (unsigned)isp, H1, pa);
+	assert_memory_equal(pa, isp ? H1Y : H1X, 16);
+	dp_nat_out(m, &c.w, pa);
+	uint8_t *ip = mdata(m) + 14;
+	assert_memory_equal(ip + 8, pa, 16);
+	assert_memory_equal(ip + 24, LEGACY, 16);
+	assert_int_equal(ref_verify6(pa, LEGACY, proto, ip + 40, n4), 0xffff);
+	/* and back in: the legacy peer answers to the PA address */
+	memcpy(l4b, ip + 40, n4);
+	size_t nback = build(in, LEGACY, pa, proto, NULL, 0, l4b, n4);
+	m = fab_mbuf(&fab, in, nback);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_NAT);
+	assert_int_equal(c.isp, isp);
+	uint8_t cm[16];
+	dp_map_in(&site, pa, cm);
+	assert_memory_equal(cm, H1, 16);
+	dp_nat_in(m, &c.w, cm);
+	ip = mdata(m) + 14;
+	assert_memory_equal(ip + 24, H1, 16);
+	assert_int_equal(ref_verify6(LEGACY, H1, proto, ip + 40, n4), 0xffff);
+}
+
+static void test_nat_tcp_udp_icmp(void **state)
+{
+	check_nat_out(6, tcp(l4, H1, LEGACY, 77), -1);
+	check_nat_out(17, udp(l4, H1, LEGACY, 31, false), -1);
+	check_nat_out(58, echo(l4, H1, LEGACY, 56), -1);
+}
+
+static void test_nat_udp_zero_checksum_kept(void **state)
+{
+	size_t n4 = udp(l4, H1, LEGACY, 12, true);
+	size_t nin = build(in, H1, LEGACY, 17, NULL, 0, l4, n4);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_inside(&site, m, &c);
+	dp_nat_out(m, &c.w, H1X);
+	assert_int_equal(mdata(m)[14 + 40 + 6], 0);
+	assert_int_equal(mdata(m)[14 + 40 + 7], 0);
+}
+
+static void test_nat_later_fragment_untouched_payload(void **state)
+{
+	uint8_t ext[8] = { 6, 0, 0x05, 0xa8, 0, 0, 0, 9 }; /* offset 181*8, not first */
+	memset(l4, 0x5a, 64);
+	size_t nin = build(in, H1, LEGACY, 44, ext, 8, l4, 64);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EG_NAT);
+	assert_int_equal(c.w.frag, 2);
+	dp_nat_out(m, &c.w, H1X);
+	assert_memory_equal(mdata(m) + 14 + 48, l4, 64);
+	assert_memory_equal(mdata(m) + 14 + 8, H1X, 16);
+}
+
+static void test_isp_pick_weights_and_stability(void **state)
+{
+	unsigned hits[2] = { 0, 0 };
+	uint8_t src[16], dst[16];
+	memcpy(src, H1, 16);
+	memcpy(dst, LEGACY, 16);
+	for (unsigned i = 0; i < 20000; i++) {
+		src[15] = (uint8_t)i; src[14] = (uint8_t)(i >> 8);
+		dst[13] = (uint8_t)(i * 13);
+		int a = dp_isp_pick(&site, src, dst);
+		assert_int_equal(a, dp_isp_pick(&site, src, dst));
+		hits[a]++;
+	}
+	double f = hits[0] / 20000.0;
+	assert_true(f > 0.70 && f < 0.80); /* weights 3:1 */
+	struct dp_site s2 = site;
+	s2.isp[1].weight = 0;
+	s2.weight_total = 3;
+	for (unsigned i = 0; i < 1000; i++) {
+		src[15] = (uint8_t)i;
+		assert_int_equal(dp_isp_pick(&s2, src, dst), 0);
+	}
+}
+
+/* ---- ICMPv6 error translation ------------------------------------------ */
+
+static size_t icmp_err(uint8_t *s, uint8_t type, const uint8_t *osrc, const uint8_t *odst,
+		       const uint8_t *inner, size_t ilen)
+{
+	memset(s, 0, 8);
+	s[0] = type;
+	memcpy(s + 8, inner, ilen);
+	uint16_t c = ref_csum6(osrc, odst, 58, s, 8 + ilen);
+	s[2] = (uint8_t)(c >> 8); s[3] = (uint8_t)c;
+	return 8 + ilen;
+}
+
+static void test_icmp_error_about_shimmed(void **state)
+{
+	/* what we sent: H1->PEER TCP, shimmed to LOC1->RLOC with PTAG */
+	size_t n4 = tcp(l4, H1, PEER, 40);
+	uint8_t sh[8], sent[512], orig[512];
+	shim_hdr(sh, 6, PTAG);
+	size_t nsent = build(sent, LOC1, RLOC, 140, sh, 8, l4, n4);
+	size_t norig = build(orig, H1, PEER, 6, NULL, 0, l4, n4);
+	/* a router answers Destination Unreachable to our locator */
+	uint8_t body[600], bexp[600];
+	size_t nb = icmp_err(body, 1, RTR, LOC1, sent + 14, nsent - 14);
+	size_t nin = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	size_t nbe = icmp_err(bexp, 1, RTR, H1, orig + 14, norig - 14);
+	size_t nexp = build(exp_, RTR, H1, 58, NULL, 0, bexp, nbe);
+
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_ICMP_ERR);
+	struct dp_icmp_inner ii;
+	uint8_t *ip = mdata(m) + 14;
+	assert_int_equal(dp_icmp_inner_parse(ip, rte_pktmbuf_data_len(m) - 14, &c.w, &ii), 0);
+	assert_true(ii.shim);
+	assert_true(ii.peer_tag == PTAG);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_icmp_xlate_shim(m, &c.w, &ii, &x), 0);
+	assert_int_equal(rte_pktmbuf_data_len(m), nexp);
+	assert_memory_equal(mdata(m), exp_, nexp);
+	ip = mdata(m) + 14;
+	assert_int_equal(ref_verify6(RTR, H1, 58, ip + 40, nbe), 0xffff);
+
+	/* same error, but the context's locators differ: refused, not translated */
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	dp_icmp_inner_parse(mdata(m) + 14, rte_pktmbuf_data_len(m) - 14, &c.w, &ii);
+	memcpy(x.remote_loc, LEGACY, 16);
+	assert_int_equal(dp_icmp_xlate_shim(m, &c.w, &ii, &x), DP_ICMP_MISMATCH);
+}
+
+static void test_icmp_error_about_natted(void **state)
+{
+	/* we NATed H1->LEGACY UDP to H1X->LEGACY; an error comes back, truncated inner */
+	size_t n4 = udp(l4, H1X, LEGACY, 100, false);
+	uint8_t sent[512], orig[512];
+	size_t nsent = build(sent, H1X, LEGACY, 17, NULL, 0, l4, n4);
+	memcpy(l4b, l4, n4);
+	/* the inner as the host sent it: checksum for H1 (re-derived independently) */
+	l4b[6] = l4b[7] = 0;
+	uint16_t ck = ref_csum6(H1, LEGACY, 17, l4b, n4);
+	l4b[6] = (uint8_t)(ck >> 8); l4b[7] = (uint8_t)ck;
+	size_t norig = build(orig, H1, LEGACY, 17, NULL, 0, l4b, n4);
+	uint8_t body[600], bexp[600];
+	size_t nb = icmp_err(body, 1, RTR, H1X, sent + 14, nsent - 14);
+	size_t nin = build(in, RTR, H1X, 58, NULL, 0, body, nb);
+	size_t nbe = icmp_err(bexp, 1, RTR, H1, orig + 14, norig - 14);
+	size_t nexp = build(exp_, RTR, H1, 58, NULL, 0, bexp, nbe);
+
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_ICMP_ERR);
+	struct dp_icmp_inner ii;
+	assert_int_equal(dp_icmp_inner_parse(mdata(m) + 14, rte_pktmbuf_data_len(m) - 14, &c.w, &ii), 0);
+	assert_false(ii.shim);
+	uint8_t od[16], is[16];
+	dp_map_in(&site, mdata(m) + 14 + 24, od);
+	dp_map_in(&site, mdata(m) + 14 + ii.off + 8, is);
+	assert_int_equal(dp_icmp_xlate_nat(m, &c.w, &ii, od, is), 0);
+	assert_memory_equal(mdata(m), exp_, nexp);
+}
+
+/* ---- Packet Too Big ------------------------------------------------------ */
+
+static void test_ptb(void **state)
+{
+	size_t n4 = tcp(l4, H1, PEER, 1500 - 40 - 20);   /* a full 1500-octet packet */
+	size_t nin = build(in, H1, PEER, 6, NULL, 0, l4, n4);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, nin);
+	struct dp_cls c;
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EG_SHIM);
+	assert_true(dp_shim_too_big(m, 1500));
+	assert_int_equal(dp_icmp_ptb(m, &c.w, 1500 - 8, INADDR), DP_ICMP_OK);
+	uint8_t *ip = mdata(m) + 14;
+	assert_int_equal(rte_pktmbuf_data_len(m), 14 + 1280);
+	assert_int_equal(m->pkt_len, 14 + 1280);
+	assert_int_equal(ip[0] >> 4, 6);
+	assert_int_equal(ip[4] << 8 | ip[5], 1240);
+	assert_int_equal(ip[6], 58);
+	assert_memory_equal(ip + 8, INADDR, 16);
+	assert_memory_equal(ip + 24, H1, 16);
+	assert_int_equal(ip[40], 2);
+	assert_int_equal(ip[41], 0);
+	assert_int_equal((ip[44] << 24) | (ip[45] << 16) | (ip[46] << 8) | ip[47], 1492);
+	assert_memory_equal(ip + 48, in + 14, 1232); /* the start of what the host sent */
+	assert_int_equal(ref_verify6(INADDR, H1, 58, ip + 40, 1240), 0xffff);
+
+	/* exactly fits with the header: not too big */
+	nin = build(in, H1, PEER, 6, NULL, 0, l4, tcp(l4, H1, PEER, 1492 - 60));
+	m = fab_mbuf(&fab, in, nin);
+	assert_false(dp_shim_too_big(m, 1500));
+
+	/* never an error about an error */
+	uint8_t body[1600];
+	size_t nb = icmp_err(body, 1, H1, PEER, in + 14, 1400);
+	nin = build(in, H1, PEER, 58, NULL, 0, body, nb);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(dp_icmp_ptb(m, &c.w, 1492, INADDR), DP_ICMP_NOREPLY);
+}
+
+/* ---- hostile input ------------------------------------------------------- */
+
+static void test_classify_rejects_bad_input(void **state)
+{
+	struct dp_cls c;
+	size_t nin = build(in, RLOC, LOC1, 6, NULL, 0, l4, tcp(l4, RLOC, LOC1, 10));
+	struct rte_mbuf *m;
+
+	/* lying payload length */
+	in[14 + 5] += 1;
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_DROP);
+	assert_int_equal(c.drop, DP_DROP_MALFORMED);
+	in[14 + 5] -= 1;
+
+	/* every truncation: dropped as malformed, never anything else */
+	for (size_t cut = 0; cut < 14 + 40; cut++) {
+		m = fab_mbuf(&fab, in, cut);
+		dp_classify_isp(&site, m, &c);
+		assert_true(c.verdict == DP_V_DROP || (cut < 14 && c.verdict == DP_V_DROP));
+	}
+
+	/* padding after the packet is trimmed, not forwarded */
+	memset(in + nin, 0xee, 30);
+	m = fab_mbuf(&fab, in, nin + 30);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_NAT);
+	assert_int_equal(rte_pktmbuf_data_len(m), nin);
+
+	/* a chain of destination options that never ends */
+	uint8_t ext[8 * 12];
+	for (int i = 0; i < 12; i++) {
+		uint8_t *e = ext + 8 * i;
+		memset(e, 0, 8);
+		e[0] = 60; e[2] = 1; e[3] = 4;
+	}
+	nin = build(in, RLOC, LOC1, 60, ext, sizeof(ext), NULL, 0);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_DROP);
+	assert_int_equal(c.drop, DP_DROP_CHAIN);
+
+	/* an extension header whose length runs past the packet */
+	ext[1] = 200;
+	nin = build(in, RLOC, LOC1, 60, ext, 16, NULL, 0);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.drop, DP_DROP_MALFORMED);
+
+	/* Hop-by-Hop not first */
+	uint8_t e2[16] = { 0, 0, 1, 4, 0, 0, 0, 0, 59, 0, 1, 4, 0, 0, 0, 0 };
+	nin = build(in, RLOC, LOC1, 60, e2, 16, NULL, 0);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.drop, DP_DROP_CHAIN);
+
+	/* a payload header cut short */
+	uint8_t sh[8];
+	shim_hdr(sh, 6, OTAG);
+	nin = build(in, RLOC, LOC1, 140, sh, 5, NULL, 0);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.drop, DP_DROP_MALFORMED);
+
+	/* not for us at all */
+	nin = build(in, RLOC, LEGACY, 6, NULL, 0, l4, 20);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.drop, DP_DROP_NO_ROUTE);
+
+	/* ND to our own address: the kernel's business */
+	nin = build(in, RLOC, site.isp[0].addr, 58, NULL, 0, l4, 24);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EXCEPTION);
+
+	/* a site host sending from a foreign source is not forwarded */
+	nin = build(in, LEGACY, PEER, 6, NULL, 0, l4, 20);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.drop, DP_DROP_NO_ROUTE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_egress_encap_tcp),
+		cmocka_unit_test(test_egress_encap_after_hbh),
+		cmocka_unit_test(test_egress_no_headroom),
+		cmocka_unit_test(test_ingress_decap),
+		cmocka_unit_test(test_ingress_decap_after_dstopts),
+		cmocka_unit_test(test_ingress_roundtrip_of_egress),
+		cmocka_unit_test(test_ingress_control_and_frag),
+		cmocka_unit_test(test_nat_tcp_udp_icmp),
+		cmocka_unit_test(test_nat_udp_zero_checksum_kept),
+		cmocka_unit_test(test_nat_later_fragment_untouched_payload),
+		cmocka_unit_test(test_isp_pick_weights_and_stability),
+		cmocka_unit_test(test_icmp_error_about_shimmed),
+		cmocka_unit_test(test_icmp_error_about_natted),
+		cmocka_unit_test(test_ptb),
+		cmocka_unit_test(test_classify_rejects_bad_input),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
