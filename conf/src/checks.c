@@ -92,6 +92,7 @@ void conf_load_weights(struct ctx *x, const config_setting_t *s, void *base)
 		conf_error(x, s, "'weights' must be a group like { ispx = 1; ispy = 2; }");
 		return;
 	}
+	unsigned before = x->nerr;
 	int n = config_setting_length(s);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *w = config_setting_get_elem(s, (unsigned)i);
@@ -108,6 +109,11 @@ void conf_load_weights(struct ctx *x, const config_setting_t *s, void *base)
 		}
 		r->weights[isp] = (uint32_t)v;
 	}
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < PSHIM6_CONF_MAX_ISPS; i++)
+		sum += r->weights[i];
+	if (sum == 0 && x->nerr == before)
+		conf_error(x, s, "te rule weights are all zero: no ISP could be chosen");
 }
 
 void conf_print_weights(FILE *f, const struct pshim6_conf *c, const void *base, int indent)
@@ -130,13 +136,6 @@ void conf_check_rule(struct ctx *x, const config_setting_t *g, void *base)
 		conf_error(x, g, "te rule matches nothing: give 'destination', 'group' or both");
 	if (has_isp == (w != NULL))
 		conf_error(x, g, "te rule needs exactly one of 'isp' or 'weights'");
-	if (w) {
-		uint32_t sum = 0;
-		for (unsigned i = 0; i < PSHIM6_CONF_MAX_ISPS; i++)
-			sum += r->weights[i];
-		if (sum == 0)
-			conf_error(x, w, "te rule weights are all zero: no ISP could be chosen");
-	}
 }
 
 void conf_check_te(struct ctx *x, const config_setting_t *g, void *base)
@@ -249,9 +248,9 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 	}
 	const char *paths[3] = { c->control.socket, c->dataplane.channel,
 				 c->dnsalg.enabled ? c->dnsalg.control_socket : "" };
+	static const char *const keys[3] = { "control.socket", "dataplane.channel", "dnsalg.control_socket" };
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < i; j++)
 			if (paths[i][0] && !strcmp(paths[i], paths[j]))
-				conf_error(x, root, "socket path %s is used twice (control.socket, dataplane.channel, dnsalg.control_socket)",
-					   paths[i]);
+				conf_error(x, at(root, keys[i]), "%s: %s is already %s", keys[i], paths[i], keys[j]);
 }

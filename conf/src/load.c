@@ -89,7 +89,7 @@ static int load_common(config_t *cf, int parsed, const char *name,
 			rc = errno ? -errno : -EIO;
 			snprintf(msg, sizeof msg, "cannot read: %s", strerror(-rc));
 		} else {
-			snprintf(msg, sizeof msg, "syntax error: %s", config_error_text(cf));
+			snprintf(msg, sizeof msg, "%s", config_error_text(cf));
 		}
 		if (err)
 			err(arg, config_error_file(cf) ? config_error_file(cf) : name,
@@ -97,7 +97,10 @@ static int load_common(config_t *cf, int parsed, const char *name,
 		config_destroy(cf);
 		return rc == -EINVAL || rc == 0 ? -EINVAL : rc;
 	}
+	x.buf = calloc(CONF_MAX_ERRORS, sizeof(*x.buf));
 	conf_walk_section(&x, &pshim6_conf_root, config_root_setting(cf), c);
+	conf_flush_errors(&x);   /* before destroy: messages point at file names in the tree */
+	free(x.buf);
 	config_destroy(cf);
 	return x.nerr ? -EINVAL : 0;
 }

@@ -58,6 +58,7 @@ static bool row_set(const struct row *r, const void *base)
 		return *(const bool *)((const char *)base + r->has_off);
 	switch (r->kind) {
 	case K_MAC: return ((const struct pshim6_conf_mac *)p)->set;
+	case K_FQDN: return p[0] != 0; /* "" is "no name", not a valid name */
 	case K_ISPREF: case K_GROUPREF: return *(const int *)p >= 0;
 	case K_CUSTOM: {
 		/* te rule weights: present when no isp is named */

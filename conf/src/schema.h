@@ -69,13 +69,30 @@ struct section {
 	void (*check)(struct ctx *, const config_setting_t *, void *base); /* after parsing */
 };
 
+/* Errors are buffered so they can be reported in file order, whatever
+ * order the schema walk found them in.  The buffer is bounded; errors past
+ * it are counted and summarised. */
+#define CONF_MAX_ERRORS 200
+
+struct conf_err {
+	const char *file;       /* points into the libconfig tree or ctx->file */
+	unsigned line;
+	unsigned seq;
+	unsigned rank;          /* order of first appearance of the file */
+	char msg[512];
+};
+
 struct ctx {
 	const char *file;       /* fallback when a setting has no file */
 	pshim6_conf_error_fn err;
 	void *arg;
 	unsigned nerr;
 	struct pshim6_conf *c;
+	unsigned nbuf;
+	struct conf_err *buf;   /* CONF_MAX_ERRORS entries, or NULL */
 };
+
+void conf_flush_errors(struct ctx *x);
 
 extern const struct section pshim6_conf_root;
 

@@ -19,10 +19,48 @@ void conf_error(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	x->nerr++;
-	if (!x->err)
+	if (!x->err || !x->buf || x->nbuf == CONF_MAX_ERRORS)
 		return;
-	const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : x->file;
-	x->err(x->arg, file, s ? config_setting_source_line(s) : 0, msg);
+	struct conf_err *e = &x->buf[x->nbuf];
+	e->file = s && config_setting_source_file(s) ? config_setting_source_file(s) : x->file;
+	e->line = s ? config_setting_source_line(s) : 0;
+	e->seq = x->nbuf++;
+	snprintf(e->msg, sizeof e->msg, "%s", msg);
+}
+
+static int cmp_err(const void *a, const void *b)
+{
+	const struct conf_err *p = a, *q = b;
+	if (p->rank != q->rank)
+		return p->rank < q->rank ? -1 : 1;
+	if (p->line != q->line)
+		return p->line < q->line ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* Report buffered errors grouped by file (in the order files were first
+ * seen), by line within a file. */
+void conf_flush_errors(struct ctx *x)
+{
+	if (!x->err || !x->buf)
+		return;
+	for (unsigned i = 0; i < x->nbuf; i++) {
+		x->buf[i].rank = i;
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(x->buf[j].file, x->buf[i].file)) {
+				x->buf[i].rank = x->buf[j].rank;
+				break;
+			}
+	}
+	qsort(x->buf, x->nbuf, sizeof(*x->buf), cmp_err);
+	for (unsigned i = 0; i < x->nbuf; i++)
+		x->err(x->arg, x->buf[i].file, x->buf[i].line, x->buf[i].msg);
+	if (x->nerr > x->nbuf) {
+		char m[80];
+		snprintf(m, sizeof m, "%u more errors not shown", x->nerr - x->nbuf);
+		x->err(x->arg, x->file, 0, m);
+	}
+	x->nbuf = 0;
 }
 
 static const char *type_name(int t)
@@ -301,10 +339,17 @@ static void parse_row(struct ctx *x, const config_setting_t *s,
 		} else if (r->elem == K_ENDPOINT) {
 			er.min = 53;
 		}
-		for (unsigned i = 0; i < n; i++)
+		unsigned ok = 0;
+		for (unsigned i = 0; i < n; i++) {
+			unsigned before = x->nerr;
 			parse_scalar(x, config_setting_get_elem(s, i), &er, r->elem,
-				     dst + (size_t)i * r->size);
-		*count = n;
+				     dst + (size_t)ok * r->size);
+			/* keep only elements that parsed, so later checks never
+			 * see a zeroed slot as "::/0" */
+			if (x->nerr == before)
+				ok++;
+		}
+		*count = ok;
 		break;
 	}
 	case K_CUSTOM:

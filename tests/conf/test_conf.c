@@ -1,0 +1,315 @@
+/* CMocka suite for the config loader: parsing, validation, errors, bounds,
+ * normal form. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pshim6/conf.h"
+
+#define BASE \
+	"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; };\n" \
+	"inside = { port = \"p0\"; };\n"
+#define ONE_ISP \
+	"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"fe80::1\"; weight = 3; }," \
+	" { name = \"y\"; pa_prefix = \"2001:db8:2::/48\"; port = \"p2\"; next_hop = \"fe80::2\"; } );\n"
+
+struct errs {
+	unsigned n;
+	unsigned lines[64];
+	char msgs[64][256];
+};
+
+static void collect(void *arg, const char *file, unsigned line, const char *msg)
+{
+	struct errs *e = arg;
+	if (e->n < 64) {
+		e->lines[e->n] = line;
+		snprintf(e->msgs[e->n], sizeof e->msgs[0], "%s:%u: %s", file, line, msg);
+	}
+	e->n++;
+}
+
+static struct pshim6_conf *conf;
+
+static int setup(void **state) { conf = calloc(1, sizeof(*conf)); return conf ? 0 : -1; }
+static int teardown(void **state) { free(conf); return 0; }
+
+static int load(const char *text, struct errs *e)
+{
+	memset(e, 0, sizeof(*e));
+	return pshim6_conf_load_string(text, "t.conf", conf, collect, e);
+}
+
+static void test_defaults_are_rfc(void **state)
+{
+	pshim6_conf_defaults(conf);
+	/* RFC 5533 section 17 */
+	assert_int_equal(conf->shim6.i1_timeout_ms, 4000);
+	assert_int_equal(conf->shim6.i1_retries, 4);
+	assert_int_equal(conf->shim6.i2_retries, 2);
+	assert_int_equal(conf->shim6.i2bis_retries, 2);
+	assert_int_equal(conf->shim6.no_r1_holddown_ms, 60000);
+	assert_int_equal(conf->shim6.icmp_holddown_ms, 600000);
+	assert_int_equal(conf->shim6.validator_lifetime_ms, 30000);
+	assert_int_equal(conf->shim6.max_update_timeout_ms, 120000);
+	/* RFC 5534 section 6 */
+	assert_int_equal(conf->reap.initial_probe_ms, 500);
+	assert_int_equal(conf->reap.initial_probes, 4);
+	assert_int_equal(conf->reap.max_probe_backoff_ms, 60000);
+	assert_int_equal(conf->control.socket_mode, 0600);
+	assert_int_equal(conf->dnsalg.ulid_rrtype, 65300);
+	assert_int_equal(conf->te.ingress_isp, -1);
+}
+
+static void test_minimal_loads(void **state)
+{
+	struct errs e;
+	assert_int_equal(load(BASE ONE_ISP, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(conf->n_isps, 2);
+	assert_string_equal(conf->isps[1].name, "y");
+	assert_int_equal(conf->isps[0].weight, 3);
+	assert_int_equal(conf->isps[1].weight, 1);  /* element default */
+	assert_int_equal(conf->isps[1].mtu, 1500);
+	assert_int_equal(conf->isps[0].pa_prefix.len, 48);
+	assert_false(conf->dnsalg.enabled);
+	assert_int_equal(conf->peer.role, PSHIM6_PEER_NONE);
+	assert_int_equal(pshim6_conf_isp_index(conf, "y"), 1);
+	assert_int_equal(pshim6_conf_isp_index(conf, "z"), -1);
+	struct in6_addr a;
+	inet_pton(AF_INET6, "2001:db8:2:5::9", &a);
+	assert_int_equal(pshim6_conf_isp_of(conf, &a), 1);
+	inet_pton(AF_INET6, "fd00:10::9", &a);
+	assert_int_equal(pshim6_conf_isp_of(conf, &a), -1);
+	assert_int_equal(pshim6_conf_cmula_index(conf, &a), 0);
+}
+
+static void test_prefix_parse(void **state)
+{
+	struct pshim6_conf_prefix p;
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8::/32", &p), 0);
+	assert_int_equal(p.len, 32);
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8::1/32", &p), -ERANGE);
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8::/129", &p), -EINVAL);
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8::", &p), -EINVAL);
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8::/", &p), -EINVAL);
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8::/+3", &p), -EINVAL);
+	assert_int_equal(pshim6_conf_prefix_parse("10.0.0.0/8", &p), -EINVAL);
+	assert_int_equal(pshim6_conf_prefix_parse("fe80::%eth0/64", &p), -EINVAL);
+	assert_int_equal(pshim6_conf_prefix_parse("::/0", &p), 0);
+	assert_int_equal(pshim6_conf_prefix_parse("2001:db8:8000::/33", &p), 0);
+	struct in6_addr a;
+	inet_pton(AF_INET6, "2001:db8:ffff::1", &a);
+	assert_true(pshim6_conf_prefix_contains(&p, &a));
+	inet_pton(AF_INET6, "2001:db8:7fff::1", &a);
+	assert_false(pshim6_conf_prefix_contains(&p, &a));
+	char buf[64];
+	assert_string_equal(pshim6_conf_prefix_str(&p, buf, sizeof buf), "2001:db8:8000::/33");
+}
+
+static void test_every_error_reported_in_line_order(void **state)
+{
+	struct errs e;
+	const char *t =
+		"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; bogus = 1; };\n"
+		"inside = { port = \"p0\"; mtu = 99; };\n"
+		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::1/48\"; port = \"p1\"; next_hop = \"fe80::1\"; } );\n"
+		"reap = { send_timeout_ms = 500; keepalive_interval_ms = 600; };\n"
+		"control = { socket_mode = \"0644\"; };\n";
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 5);
+	for (unsigned i = 0; i < e.n; i++)
+		assert_int_equal(e.lines[i], i + 1);
+	assert_string_equal(e.msgs[0], "t.conf:1: unknown key 'bogus' in site");
+	assert_string_equal(e.msgs[1], "t.conf:2: 'mtu': 99 out of range 1280..9216");
+	assert_string_equal(e.msgs[4], "t.conf:5: 'socket_mode': mode 0644 gives access to every local user; use 0600 or 0660");
+}
+
+static void test_syntax_error_has_line(void **state)
+{
+	struct errs e;
+	assert_int_equal(load(BASE "isps = ( { name = ; } );\n", &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.lines[0], 3);
+}
+
+static void test_include_refused_in_strings(void **state)
+{
+	struct errs e;
+	assert_int_equal(load(BASE "\n@include \"/etc/passwd\"\n", &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.lines[0], 4);
+}
+
+static void test_missing_file(void **state)
+{
+	struct errs e = { 0 };
+	assert_int_equal(pshim6_conf_load("/nonexistent/pshim6.conf", conf, collect, &e), -ENOENT);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msgs[0], "/nonexistent/pshim6.conf"));
+}
+
+static void test_isp_bound(void **state)
+{
+	char t[8192];
+	struct errs e;
+	for (unsigned n = 8; n <= 9; n++) {
+		int o = snprintf(t, sizeof t, BASE "isps = (");
+		for (unsigned i = 0; i < n; i++)
+			o += snprintf(t + o, sizeof t - (size_t)o,
+				      "%s{ name = \"i%u\"; pa_prefix = \"2001:db8:%x::/48\"; port = \"p\"; next_hop = \"fe80::1\"; }",
+				      i ? "," : "", i, i + 1);
+		snprintf(t + o, sizeof t - (size_t)o, ");\n");
+		int rc = load(t, &e);
+		if (n == PSHIM6_CONF_MAX_ISPS) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(conf->n_isps, 8);
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			assert_int_equal(conf->n_isps, PSHIM6_CONF_MAX_ISPS); /* never past the array */
+			assert_non_null(strstr(e.msgs[0], "at most 8"));
+		}
+	}
+}
+
+static void test_hosts_bound(void **state)
+{
+	size_t cap = 64 * 1024;
+	char *t = malloc(cap);
+	struct errs e;
+	for (unsigned n = PSHIM6_CONF_MAX_HOSTS; n <= PSHIM6_CONF_MAX_HOSTS + 1; n++) {
+		int o = snprintf(t, cap, BASE ONE_ISP "hosts = (");
+		for (unsigned i = 0; i < n; i++)
+			o += snprintf(t + o, cap - (size_t)o, "%s{ name = \"h%u\"; cmula = \"fd00:10::%x\"; }",
+				      i ? "," : "", i, i + 1);
+		snprintf(t + o, cap - (size_t)o, ");\n");
+		int rc = load(t, &e);
+		assert_int_equal(rc, n == PSHIM6_CONF_MAX_HOSTS ? 0 : -EINVAL);
+		assert_true(conf->n_hosts <= PSHIM6_CONF_MAX_HOSTS);
+	}
+	free(t);
+}
+
+static void test_te_rules_resolve(void **state)
+{
+	struct errs e;
+	const char *t = BASE ONE_ISP
+		"te = { ingress = \"prefer\"; ingress_isp = \"y\";\n"
+		"  groups = ( { name = \"g\"; prefixes = [ \"fd00:10::/96\" ]; } );\n"
+		"  rules = ( { group = \"g\"; isp = \"y\"; },\n"
+		"            { destination = \"2001:db8:99::/48\"; weights = { y = 5; x = 2; }; } ); };\n";
+	assert_int_equal(load(t, &e), 0);
+	assert_int_equal(conf->te.ingress, PSHIM6_TE_INGRESS_PREFER);
+	assert_int_equal(conf->te.ingress_isp, 1);
+	assert_int_equal(conf->te.n_rules, 2);
+	assert_int_equal(conf->te.rules[0].group, 0);
+	assert_int_equal(conf->te.rules[0].isp, 1);
+	assert_false(conf->te.rules[0].has_destination);
+	assert_int_equal(conf->te.rules[0].line, 6);
+	assert_int_equal(conf->te.rules[1].isp, -1);
+	assert_int_equal(conf->te.rules[1].group, -1);
+	assert_int_equal(conf->te.rules[1].weights[0], 2);
+	assert_int_equal(conf->te.rules[1].weights[1], 5);
+	assert_true(conf->te.rules[1].has_destination);
+	assert_int_equal(conf->te.rules[1].destination.len, 48);
+}
+
+static void test_weights_must_not_all_be_zero(void **state)
+{
+	struct errs e;
+	const char *t = BASE
+		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"fe80::1\"; weight = 0; } );\n";
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.lines[0], 3);
+}
+
+static void test_normal_form_round_trip(void **state)
+{
+	struct errs e;
+	const char *t = BASE ONE_ISP
+		"dnsalg = { upstreams = [ \"2001:db8::53\", \"[2001:db8::54]:5353\" ]; zone = \"site.example\"; };\n"
+		"hosts = ( { name = \"h\"; cmula = \"fd00:10::1\"; } );\n"
+		"peers = ( { ulid = \"fd00:20::1\"; locators = [ \"2001:db8:9::1\" ]; } );\n"
+		"peer = { role = \"backup\"; address = \"fd00:10::fffe\"; port = 7000; };\n"
+		"te = { rules = ( { destination = \"::/0\"; weights = { x = 1; }; } ); };\n";
+	assert_int_equal(load(t, &e), 0);
+	assert_string_equal(conf->dnsalg.zone, "site.example.");
+	assert_int_equal(conf->dnsalg.upstreams[0].port, 53);
+	assert_int_equal(conf->dnsalg.upstreams[1].port, 5353);
+	char *a = NULL, *b = NULL;
+	size_t al, bl;
+	FILE *f = open_memstream(&a, &al);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	assert_int_equal(load(a, &e), 0);
+	f = open_memstream(&b, &bl);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	assert_string_equal(a, b);
+	assert_int_equal(conf->peer.role, PSHIM6_PEER_BACKUP);
+	assert_int_equal(conf->peer.port, 7000);
+	assert_true(conf->dnsalg.enabled);
+	free(a);
+	free(b);
+}
+
+static void test_hba_mode_needs_sets(void **state)
+{
+	struct errs e;
+	const char *t =
+		"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; mode = \"hba\"; };\n"
+		"inside = { port = \"p0\"; };\n" ONE_ISP
+		"hosts = ( { name = \"h\"; cmula = \"fd00:10::1\"; hba = [ \"2001:db8:1::1\", \"2001:db8:2::1\" ]; } );\n";
+	assert_int_equal(load(t, &e), 0);
+	assert_int_equal(conf->hosts[0].n_hba, 2);
+	const char *bad =
+		"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; mode = \"hba\"; };\n"
+		"inside = { port = \"p0\"; };\n" ONE_ISP
+		"hosts = ( { name = \"h\"; cmula = \"fd00:10::1\"; hba = [ \"2001:db8:2::1\", \"2001:db8:1::1\" ]; } );\n";
+	assert_int_equal(load(bad, &e), -EINVAL);
+	assert_int_equal(e.n, 2);
+}
+
+static void test_error_buffer_bounded(void **state)
+{
+	/* 300 unknown keys: every one counted, a bounded number shown, and a
+	 * summary line says how many were not */
+	size_t cap = 32 * 1024;
+	char *t = malloc(cap);
+	int o = snprintf(t, cap, BASE ONE_ISP "dhcp = {");
+	for (int i = 0; i < 300; i++)
+		o += snprintf(t + o, cap - (size_t)o, " k%d = 1;", i);
+	snprintf(t + o, cap - (size_t)o, " };\n");
+	struct errs e;
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_true(e.n > 100 && e.n < 300);
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_are_rfc),
+		cmocka_unit_test(test_minimal_loads),
+		cmocka_unit_test(test_prefix_parse),
+		cmocka_unit_test(test_every_error_reported_in_line_order),
+		cmocka_unit_test(test_syntax_error_has_line),
+		cmocka_unit_test(test_include_refused_in_strings),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_isp_bound),
+		cmocka_unit_test(test_hosts_bound),
+		cmocka_unit_test(test_te_rules_resolve),
+		cmocka_unit_test(test_weights_must_not_all_be_zero),
+		cmocka_unit_test(test_normal_form_round_trip),
+		cmocka_unit_test(test_hba_mode_needs_sets),
+		cmocka_unit_test(test_error_buffer_bounded),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
