@@ -1,0 +1,484 @@
+/* Scenario tests: site proxies over the simulated network. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+#define S (SHIM6_NS_PER_S)
+#define MS (SHIM6_NS_PER_MS)
+
+static void assert_agree(struct sim *s, int s1, int h1, int s2, int h2, uint32_t fk)
+{
+	char why[128] = "";
+	if (!sim_agree(s, s1, h1, s2, h2, fk, why, sizeof(why)))
+		fail_msg("site%d/h%d <-> site%d/h%d fork %u: %s", s1, h1, s2, h2, fk, why);
+}
+
+static void finish(struct sim *s)
+{
+	sim_fini(s);
+	assert_int_equal(s->allocs, 0);
+}
+
+static void test_establish(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 1, 2, 2, 2, NULL);
+	uint64_t id;
+	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, &id), 0);
+	sim_run(&s, 5 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	struct shim6_ctx_info a;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	/* a proxy handshakes from locators, never from the ULIDs */
+	assert_int_not_equal(memcmp(&a.local_loc, &a.local_ulid, 16), 0);
+	assert_int_equal(sim_count_events(&s, 0, SHIM6_EV_ESTABLISHED), 1);
+	assert_int_equal(sim_count_events(&s, 1, SHIM6_EV_ESTABLISHED), 1);
+	finish(&s);
+}
+
+static void test_loss30(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 30, 2, 4, 3, NULL);
+	s.loss = 0.30;
+	for (int h = 0; h < 4; h++)
+		sim_flow(&s, 0, h, 1, h, 0, 1 * S);
+	sim_run(&s, 400 * S);
+	for (int h = 0; h < 4; h++)
+		assert_agree(&s, 0, h, 1, h, 0);
+	printf("loss 30%%: %llu dropped, %llu delivered\n", (unsigned long long)s.dropped,
+	       (unsigned long long)s.delivered);
+	finish(&s);
+}
+
+static void test_loss_dup_reorder(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 31, 3, 2, 2, NULL);
+	s.loss = 0.1;
+	s.dup = 0.2;
+	s.reorder = 0.3;
+	sim_flow(&s, 0, 0, 1, 0, 0, 500 * MS);
+	sim_flow(&s, 1, 1, 2, 0, 0, 500 * MS);
+	sim_flow(&s, 2, 1, 0, 1, 0, 500 * MS);
+	sim_run(&s, 300 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	assert_agree(&s, 1, 1, 2, 0, 0);
+	assert_agree(&s, 2, 1, 0, 1, 0);
+	finish(&s);
+}
+
+static void test_simultaneous_open(void **st)
+{
+	(void)st;
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		static struct sim s;
+		sim_init(&s, seed * 7, 2, 1, 3, NULL);
+		assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
+		assert_int_equal(sim_open(&s, 1, 0, 0, 0, 0, NULL), 0);
+		sim_run(&s, 30 * S);
+		assert_agree(&s, 0, 0, 1, 0, 0);
+		struct shim6_engine_stats a, b;
+		shim6_engine_get_stats(s.site[0].eng, &a);
+		shim6_engine_get_stats(s.site[1].eng, &b);
+		assert_int_equal(a.contexts, 1);
+		assert_int_equal(b.contexts, 1);
+		finish(&s);
+	}
+}
+
+static void recover(int lost)
+{
+	static struct sim s;
+	sim_init(&s, 40 + (uint64_t)lost, 2, 2, 2, NULL);
+	sim_flow(&s, 0, 0, 1, 0, 0, 200 * MS);
+	sim_run(&s, 10 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	int keep = 1 - lost;
+	struct shim6_ctx_info before;
+	assert_true(sim_ctx(&s, keep, 0, lost, 0, 0, &before));
+	s.nevs = 0;
+	sim_reset_site(&s, lost);
+	/* the flow keeps only the surviving side talking: the lost side's
+	 * inside host is quiet, so recovery must come from R1bis/I2bis */
+	s.flows[0].active = false;
+	for (int i = 0; i < 40; i++) {
+		struct shim6_engine *e = s.site[keep].eng;
+		shim6_engine_data(e, before.id, SHIM6_DATA_SENT, s.now);
+		sim_inject(&s, &before.local_loc, &before.peer_loc, NULL, 0, true, before.peer_tag);
+		sim_run(&s, 100 * MS);
+	}
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	struct shim6_ctx_info after, lost_ctx;
+	assert_true(sim_ctx(&s, keep, 0, lost, 0, 0, &after));
+	assert_true(sim_ctx(&s, lost, 0, keep, 0, 0, &lost_ctx));
+	assert_int_equal(after.id, before.id);            /* same context survived */
+	assert_int_equal(lost_ctx.id, before.peer_tag);   /* tag restored: data flows unchanged */
+	assert_true(sim_count_events(&s, keep, SHIM6_EV_RECOVERED) >= 1);
+	struct shim6_engine_stats st;
+	shim6_engine_get_stats(s.site[lost].eng, &st);
+	assert_true(st.r1bis_sent >= 1);
+	finish(&s);
+}
+
+static void test_recover_responder_lost(void **st) { (void)st; recover(1); }
+static void test_recover_initiator_lost(void **st) { (void)st; recover(0); }
+
+static shim6_tstamp failover(const struct shim6_engine_settings *set, bool print)
+{
+	static struct sim s;
+	sim_init(&s, 50, 2, 1, 3, set);
+	s.log = getenv("SIM_LOG") != NULL;
+	sim_flow(&s, 0, 0, 1, 0, 0, 100 * MS);
+	sim_run(&s, 10 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	struct shim6_ctx_info a;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	int la = sim_addr_loc(&a.local_loc), lb = sim_addr_loc(&a.peer_loc);
+	s.nevs = 0;
+	shim6_tstamp t0 = s.now;
+	sim_set_fail(&s, 0, la, 1, lb, true);
+	shim6_tstamp sw = 0;
+	for (int i = 0; i < 1200 && !sw; i++) {
+		sim_run(&s, 100 * MS);
+		if (sim_count_events(&s, 0, SHIM6_EV_PAIR_CHANGED) && sim_count_events(&s, 1, SHIM6_EV_PAIR_CHANGED)) {
+			sim_run(&s, 1 * S);
+			char why[128];
+			if (sim_agree(&s, 0, 0, 1, 0, 0, why, sizeof(why)))
+				sw = s.now - S - t0;
+		}
+	}
+	assert_true(sw > 0);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_false(s.fail[0][sim_addr_loc(&a.local_loc)][1][sim_addr_loc(&a.peer_loc)]);
+	if (print)
+		printf("failover after pair failure: %.2f s simulated (send timeout %.1f s)\n",
+		       (double)sw / 1e9, set ? (double)set->send_timeout / 1e9 : 10.0);
+	finish(&s);
+	return sw;
+}
+
+static void test_pair_failure(void **st)
+{
+	(void)st;
+	shim6_tstamp t = failover(NULL, true);
+	/* RFC timers: send timeout 10 s + exploration; must not exceed a minute */
+	assert_true(t < 60 * S);
+	struct shim6_engine_settings fast;
+	shim6_engine_settings_default(&fast);
+	fast.max_contexts = 64;
+	fast.send_timeout = 1 * S;
+	fast.initial_probe_timeout = 200 * MS;
+	t = failover(&fast, true);
+	assert_true(t < 5 * S);
+}
+
+static void test_locator_update(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 60, 2, 1, 3, NULL);
+	sim_flow(&s, 0, 0, 1, 0, 0, 200 * MS);
+	sim_run(&s, 10 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	struct shim6_ctx_info a;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	int lb = sim_addr_loc(&a.peer_loc);
+	/* site 1 drops the locator in use from host 0's set */
+	s.site[1].loc_removed[0][lb] = true;
+	struct shim6_in6 u = sim_ulid(1, 0);
+	assert_int_equal(shim6_engine_local_changed(s.site[1].eng, &u, s.now), 1);
+	sim_run(&s, 30 * S);
+	assert_true(sim_count_events(&s, 0, SHIM6_EV_PEER_LOCATORS) >= 1);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_not_equal(sim_addr_loc(&a.peer_loc), lb);
+	assert_int_equal(a.npeer, 2);
+	struct shim6_engine_stats st1;
+	shim6_engine_get_stats(s.site[1].eng, &st1);
+	assert_true(st1.updates_acked >= 1);
+
+	/* preferences: mark another locator BROKEN, it must not be used */
+	int now_b = sim_addr_loc(&a.peer_loc);
+	s.site[1].loc_flags[now_b] = SHIM6_LOCF_BROKEN;
+	assert_int_equal(shim6_engine_local_changed(s.site[1].eng, &u, s.now), 1);
+	sim_run(&s, 30 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_not_equal(sim_addr_loc(&a.peer_loc), now_b);
+	assert_int_not_equal(sim_addr_loc(&a.peer_loc), lb);
+	finish(&s);
+}
+
+static void test_update_retransmit(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 61, 2, 1, 2, NULL);
+	sim_open(&s, 0, 0, 1, 0, 0, NULL);
+	sim_run(&s, 5 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	s.loss = 1.0;
+	s.site[1].loc_flags[1] = SHIM6_LOCF_TEMPORARY;
+	struct shim6_in6 u = sim_ulid(1, 0);
+	shim6_engine_local_changed(s.site[1].eng, &u, s.now);
+	sim_run(&s, 400 * S);
+	struct shim6_engine_stats st1;
+	shim6_engine_get_stats(s.site[1].eng, &st1);
+	/* 4,8,16,32,64 s then give up past MAX_UPDATE_TIMEOUT (120 s) */
+	assert_int_equal(st1.updates_sent, 5);
+	assert_int_equal(st1.updates_acked, 0);
+	finish(&s);
+}
+
+static void test_forked(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 70, 2, 1, 2, NULL);
+	sim_flow(&s, 0, 0, 1, 0, 0, 300 * MS);
+	sim_flow(&s, 0, 0, 1, 0, 7, 300 * MS);
+	sim_flow(&s, 1, 0, 0, 0, 9, 300 * MS);
+	sim_run(&s, 20 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	assert_agree(&s, 0, 0, 1, 0, 7);
+	assert_agree(&s, 0, 0, 1, 0, 9);
+	struct shim6_ctx_info a, b, c;
+	sim_ctx(&s, 0, 0, 1, 0, 0, &a);
+	sim_ctx(&s, 0, 0, 1, 0, 7, &b);
+	sim_ctx(&s, 0, 0, 1, 0, 9, &c);
+	assert_int_not_equal(a.id, b.id);
+	assert_int_not_equal(a.id, c.id);
+	assert_int_equal(b.forkid, 7);
+	struct shim6_engine_stats st0;
+	shim6_engine_get_stats(s.site[0].eng, &st0);
+	assert_int_equal(st0.contexts, 3);
+	finish(&s);
+}
+
+/* ---- attacker ---- */
+#define CAP_MAX 256
+static struct sim_pkt cap[CAP_MAX];
+static int ncap;
+static void tap(void *u, const struct sim_pkt *p)
+{
+	(void)u;
+	if (!p->payload && ncap < CAP_MAX)
+		cap[ncap++] = *p;
+}
+
+struct snap { struct shim6_ctx_info a, b; struct shim6_engine_stats sa, sb; int nevs; };
+static void take(struct sim *s, struct snap *n)
+{
+	assert_true(sim_ctx(s, 0, 0, 1, 0, 0, &n->a));
+	assert_true(sim_ctx(s, 1, 0, 0, 0, 0, &n->b));
+	shim6_engine_get_stats(s->site[0].eng, &n->sa);
+	shim6_engine_get_stats(s->site[1].eng, &n->sb);
+	n->nevs = s->nevs;
+}
+static void same(const struct snap *x, const struct snap *y)
+{
+	assert_int_equal(x->a.id, y->a.id);
+	assert_int_equal(x->a.peer_tag, y->a.peer_tag);
+	assert_int_equal(x->a.state, y->a.state);
+	assert_int_equal(x->a.reap, y->a.reap);
+	assert_memory_equal(&x->a.peer_loc, &y->a.peer_loc, 16);
+	assert_memory_equal(&x->a.local_loc, &y->a.local_loc, 16);
+	assert_int_equal(x->a.npeer, y->a.npeer);
+	assert_int_equal(x->b.id, y->b.id);
+	assert_int_equal(x->b.peer_tag, y->b.peer_tag);
+	assert_int_equal(x->b.state, y->b.state);
+	assert_memory_equal(&x->b.peer_loc, &y->b.peer_loc, 16);
+	assert_int_equal(x->b.npeer, y->b.npeer);
+	assert_int_equal(x->sa.contexts, y->sa.contexts);
+	assert_int_equal(x->sb.contexts, y->sb.contexts);
+	assert_int_equal(x->nevs, y->nevs);
+}
+
+#include "../../shim6/engine/internal.h"
+
+static size_t forge(uint8_t *buf, uint8_t type, uint64_t tag, uint32_t n1, uint32_t n2,
+                    const struct shim6_in6 *locs, size_t nl)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, type);
+	switch (type) {
+	case MT_R1:
+		mb_u16(&m, 0); mb_u32(&m, n1); mb_u32(&m, n2);
+		break;
+	case MT_I2:
+		mb_tag(&m, tag); mb_u32(&m, n1); mb_u32(&m, n2); mb_zero(&m, 4);
+		break;
+	default:
+		mb_tag(&m, tag); mb_u32(&m, n1);
+		if (type == MT_PROBE) { m.len -= 4; mb_u8(&m, 0x01); mb_u8(&m, 1 << 6); mb_u16(&m, 0);
+			mb_zero(&m, 40); }
+	}
+	if (type == MT_I2) {
+		size_t o = mb_opt_begin(&m, OPT_VALIDATOR, false);
+		mb_zero(&m, 16);
+		mb_opt_end(&m, o);
+	}
+	if (nl) {
+		size_t o = mb_opt_begin(&m, OPT_LOCLIST, false);
+		mb_u32(&m, 0x7fffffff); mb_u8(&m, (uint8_t)nl);
+		for (size_t i = 0; i < nl; i++) mb_u8(&m, SHIM6_VERIF_HBA);
+		size_t used = 9 + nl; mb_zero(&m, ((used + 7) & ~(size_t)7) - used);
+		for (size_t i = 0; i < nl; i++) mb_bytes(&m, locs[i].b, 16);
+		mb_opt_end(&m, o);
+		o = mb_opt_begin(&m, OPT_PDS, false);
+		mb_bytes(&m, "PDS:", 4); mb_zero(&m, 16);
+		mb_opt_end(&m, o);
+	}
+	return mb_finish(&m);
+}
+
+static void test_attacker(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 80, 2, 1, 3, NULL);
+	ncap = 0;
+	s.tap = tap;
+	sim_flow(&s, 0, 0, 1, 0, 0, 300 * MS);
+	sim_run(&s, 10 * S);
+	/* an update so that one is captured for replay */
+	struct shim6_in6 u = sim_ulid(1, 0);
+	s.site[1].loc_flags[2] = SHIM6_LOCF_TEMPORARY;
+	shim6_engine_local_changed(s.site[1].eng, &u, s.now);
+	sim_run(&s, 5 * S);
+	s.site[1].loc_flags[2] = 0;
+	shim6_engine_local_changed(s.site[1].eng, &u, s.now);
+	sim_run(&s, 5 * S);
+	s.tap = NULL;
+	s.flows[0].active = false;
+	sim_run(&s, 1 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	struct snap before, after;
+	take(&s, &before);
+	assert_true(ncap > 6);
+
+	uint8_t buf[SHIM6_MAX_MSG];
+	struct shim6_in6 evil = { { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x66, 0x66 } };
+	struct shim6_in6 a0 = sim_loc(0, 0, 0), b0 = sim_loc(1, 0, 0);
+	struct shim6_in6 evil_locs[2] = { evil, b0 };
+	size_t n;
+	for (int k = 0; k < 50; k++) {
+		uint32_t r1 = (uint32_t)sim_rand(&s), r2 = (uint32_t)sim_rand(&s);
+		/* forged R1 and R2: nonces that match nothing */
+		n = forge(buf, MT_R1, 0, r1, r2, NULL, 0);
+		sim_inject(&s, &b0, &a0, buf, n, false, 0);
+		n = forge(buf, MT_R2, sim_rand(&s) & TAG_MASK, r1, 0, evil_locs, 2);
+		sim_inject(&s, &b0, &a0, buf, n, false, 0);
+		/* I2 with a bad validator, for the real ULIDs */
+		n = forge(buf, MT_I2, sim_rand(&s) & TAG_MASK, r1, r2, evil_locs, 2);
+		sim_inject(&s, &b0, &a0, buf, n, false, 0);
+		/* Update with the right tag but a locator list it cannot prove */
+		n = forge(buf, MT_UPDATE_REQ, before.a.id, r1, 0, evil_locs, 2);
+		sim_inject(&s, &b0, &a0, buf, n, false, 0);
+		sim_inject(&s, &evil, &a0, buf, n, false, 0);
+		/* Probe from an address that is not a verified locator */
+		n = forge(buf, MT_PROBE, before.a.id, r1, 0, NULL, 0);
+		sim_inject(&s, &evil, &a0, buf, n, false, 0);
+		sim_run(&s, 200 * MS);
+	}
+	/* replay everything captured, in order */
+	for (int i = 0; i < ncap; i++) {
+		sim_inject(&s, &cap[i].src, &cap[i].dst, cap[i].buf, cap[i].len, false, 0);
+		if (i % 8 == 7)
+			sim_run(&s, 100 * MS);
+	}
+	sim_run(&s, 2 * S);
+	take(&s, &after);
+	same(&before, &after);
+	assert_true(after.sa.validator_bad + after.sb.validator_bad >= 50);
+	assert_true(after.sa.verify_failed >= 50);
+	finish(&s);
+}
+
+static void test_critical_option(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 90, 2, 1, 1, NULL);
+	uint8_t buf[SHIM6_MAX_MSG];
+	struct mb m;
+	mb_init(&m, buf, sizeof(buf), MT_I1);
+	mb_tag(&m, 5);
+	mb_u32(&m, 1);
+	size_t o = mb_opt_begin(&m, 99, true);
+	mb_u32(&m, 0);
+	mb_opt_end(&m, o);
+	size_t n = mb_finish(&m);
+	struct shim6_in6 a = sim_loc(0, 0, 0), b = sim_loc(1, 0, 0);
+	assert_int_equal(shim6_engine_recv(s.site[1].eng, buf, n, &a, &b, s.now), SHIM6_ENG_ECRITICAL);
+	struct shim6_tx tx;
+	assert_int_equal(shim6_engine_poll_tx(s.site[1].eng, &tx), 1);
+	assert_int_equal(tx.buf[2] & 0x7f, MT_ERROR);
+	assert_int_equal(tx.buf[6], ERR_CRITICAL_OPT);
+	/* the same option with C=0 is skipped and the I1 answered */
+	mb_init(&m, buf, sizeof(buf), MT_I1);
+	mb_tag(&m, 5);
+	mb_u32(&m, 1);
+	struct shim6_in6 ua = sim_ulid(0, 0), ub = sim_ulid(1, 0);
+	o = mb_opt_begin(&m, OPT_ULIDPAIR, false);
+	mb_zero(&m, 4);
+	mb_bytes(&m, ua.b, 16);
+	mb_bytes(&m, ub.b, 16);
+	mb_opt_end(&m, o);
+	o = mb_opt_begin(&m, 99, false);
+	mb_u32(&m, 0);
+	mb_opt_end(&m, o);
+	n = mb_finish(&m);
+	assert_int_equal(shim6_engine_recv(s.site[1].eng, buf, n, &a, &b, s.now), 0);
+	assert_int_equal(shim6_engine_poll_tx(s.site[1].eng, &tx), 1);
+	assert_int_equal(tx.buf[2] & 0x7f, MT_R1);
+	/* unsupported verification method in a locator list draws Error 2 */
+	finish(&s);
+}
+
+static void test_verify_fail(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 91, 2, 1, 2, NULL);
+	s.site[1].reject_verify = true;
+	sim_open(&s, 0, 0, 1, 0, 0, NULL);
+	sim_run(&s, 300 * S);
+	struct shim6_engine_stats b;
+	shim6_engine_get_stats(s.site[1].eng, &b);
+	assert_true(b.verify_failed >= 3);
+	assert_int_equal(b.contexts, 0);       /* responder kept nothing */
+	assert_true(sim_count_events(&s, 0, SHIM6_EV_FAILED) + sim_count_events(&s, 0, SHIM6_EV_NO_SUPPORT) >= 1);
+	finish(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_establish),
+		cmocka_unit_test(test_loss30),
+		cmocka_unit_test(test_loss_dup_reorder),
+		cmocka_unit_test(test_simultaneous_open),
+		cmocka_unit_test(test_recover_responder_lost),
+		cmocka_unit_test(test_recover_initiator_lost),
+		cmocka_unit_test(test_pair_failure),
+		cmocka_unit_test(test_locator_update),
+		cmocka_unit_test(test_update_retransmit),
+		cmocka_unit_test(test_forked),
+		cmocka_unit_test(test_attacker),
+		cmocka_unit_test(test_critical_option),
+		cmocka_unit_test(test_verify_fail),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
