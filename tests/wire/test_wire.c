@@ -311,6 +311,34 @@ static void test_checksum_rfc1071(void **st)
 	assert_int_equal(shim6_wire_checksum(o, 0), 0xffff);
 }
 
+static uint16_t naive_checksum(const uint8_t *b, size_t n)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += (i & 1) ? b[i] : (uint32_t)b[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void test_checksum_matches_reference(void **st)
+{
+	(void)st;
+	/* Every length and alignment against a byte-at-a-time reference. */
+	static uint8_t d[300];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof d; i++) {
+		x = x * 1103515245u + 12345u;
+		d[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; n + off <= sizeof d; n++)
+			assert_int_equal(shim6_wire_checksum(d + off, n), naive_checksum(d + off, n));
+	memset(d, 0xff, sizeof d);
+	for (size_t n = 0; n < 40; n++)
+		assert_int_equal(shim6_wire_checksum(d, n), naive_checksum(d, n));
+}
+
 static void test_checksum_every_sample(void **st)
 {
 	(void)st;
@@ -732,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_known_option_with_c_bit),
 		cmocka_unit_test(test_checksum_alternative_ffff),
 		cmocka_unit_test(test_checksum_rfc1071),
+		cmocka_unit_test(test_checksum_matches_reference),
 		cmocka_unit_test(test_checksum_every_sample),
 		cmocka_unit_test(test_rule_trunc),
 		cmocka_unit_test(test_rule_pbit),
