@@ -43,23 +43,33 @@ void shim6_wire_probe_report_pack(const struct shim6_probe_report *r, uint8_t ou
 	put32(out + 36, r->data);
 }
 
-int shim6_wire_cga_signed_data(const struct shim6_opt_loclist *ll, uint8_t *buf, size_t cap)
+int shim6_wire_cga_sig_body(const struct shim6_opt_loclist *ll, uint8_t *buf, size_t cap)
 {
 	if (!ll || !buf || (ll->n && (!ll->methods || !ll->locators)))
 		return SHIM6_E_INVAL;
-	size_t need = SHIM6_CGA_TAG_LEN + 4;
+	size_t need = 4;
 	for (unsigned i = 0; i < ll->n; i++)
 		if (ll->methods[i] == SHIM6_WIRE_VERIF_CGA)
 			need += 16;
 	if (need > cap)
 		return SHIM6_E_NOSPACE;
-	memcpy(buf, shim6_cga_msg_type_tag, SHIM6_CGA_TAG_LEN);
-	put32(buf + SHIM6_CGA_TAG_LEN, ll->gen);
-	size_t off = SHIM6_CGA_TAG_LEN + 4;
+	put32(buf, ll->gen);
+	size_t off = 4;
 	for (unsigned i = 0; i < ll->n; i++)
 		if (ll->methods[i] == SHIM6_WIRE_VERIF_CGA) {
 			memcpy(buf + off, ll->locators + 16 * i, 16);
 			off += 16;
 		}
 	return (int)off;
+}
+
+int shim6_wire_cga_signed_data(const struct shim6_opt_loclist *ll, uint8_t *buf, size_t cap)
+{
+	if (!buf || cap < SHIM6_CGA_TAG_LEN)
+		return buf ? SHIM6_E_NOSPACE : SHIM6_E_INVAL;
+	int n = shim6_wire_cga_sig_body(ll, buf + SHIM6_CGA_TAG_LEN, cap - SHIM6_CGA_TAG_LEN);
+	if (n < 0)
+		return n;
+	memcpy(buf, shim6_cga_msg_type_tag, SHIM6_CGA_TAG_LEN);
+	return SHIM6_CGA_TAG_LEN + n;
 }

@@ -728,6 +728,15 @@ static void test_cga_signed_data(void **st)
 	assert_memory_equal(out + 20, sample_locators[0], 16);
 	assert_memory_equal(out + 36, sample_locators[1], 16);
 	assert_int_equal(shim6_wire_cga_signed_data(&dec.loclist->u.loclist, out, 51), SHIM6_E_NOSPACE);
+	uint8_t body[SHIM6_CGA_SIGNED_MAX];
+	assert_int_equal(shim6_wire_cga_sig_body(&dec.loclist->u.loclist, body, sizeof body), 4 + 32);
+	assert_memory_equal(body, out + 16, 36);
+	assert_int_equal(shim6_wire_cga_sig_body(&dec.loclist->u.loclist, body, 35), SHIM6_E_NOSPACE);
+	/* A list with no CGA locator signs just the generation. */
+	struct shim6_opt_loclist hba = dec.loclist->u.loclist;
+	static const uint8_t all_hba[3] = { 1, 1, 1 };
+	hba.methods = all_hba;
+	assert_int_equal(shim6_wire_cga_signed_data(&hba, out, sizeof out), 20);
 }
 
 static void test_names(void **st)

@@ -360,6 +360,13 @@ void shim6_wire_probe_report_pack(const struct shim6_probe_report *r, uint8_t ou
  * Feed the result to the signer / verifier of shim6/cga.h. */
 int shim6_wire_cga_signed_data(const struct shim6_opt_loclist *ll, uint8_t *buf, size_t cap);
 #define SHIM6_CGA_SIGNED_MAX (SHIM6_CGA_TAG_LEN + 4 + 16 * SHIM6_WIRE_MAX_LOCATORS)
+/* The same octets without the leading tag (generation || CGA locators):
+ * the input shim6_cga_sign_data() and shim6_cga_verify_sig_data() of
+ * shim6/cga.h expect, since they prepend the tag themselves.  Do not feed
+ * them the output of shim6_wire_cga_signed_data(): the tag would be twice.
+ * (shim6/cga.h's struct shim6_cga_loclist also takes gen, n, methods and
+ * locators straight from a struct shim6_opt_loclist.) */
+int shim6_wire_cga_sig_body(const struct shim6_opt_loclist *ll, uint8_t *buf, size_t cap);
 
 #ifdef __cplusplus
 }
