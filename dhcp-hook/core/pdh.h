@@ -112,7 +112,9 @@ typedef int (*pdh_taken_fn)(void *arg, const uint8_t addr[16]);           /* 1 t
 
 struct pdh_alloc_result {
 	uint8_t addr[16];
-	struct pdh_pds pds;       /* .key points at conf->key */
+	uint8_t pds_bytes[PDH_PDS_MAX]; /* as shim6 built it */
+	size_t pds_len;
+	struct pdh_pds pds;       /* parsed view into pds_bytes */
 	unsigned modifiers_tried; /* for counters */
 	unsigned collisions;
 };
