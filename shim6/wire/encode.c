@@ -54,7 +54,8 @@ static int check_fields(const struct shim6_msg *m)
 	case SHIM6_TYPE_ERROR:
 		if (m->n_opts)
 			return SHIM6_E_INVAL;   /* an Error carries the invoking packet, not options */
-		return m->m.error.invoking_len && !m->m.error.invoking ? SHIM6_E_INVAL : 0;
+		/* At least one octet of invoking packet: Hdr Ext Len >= 1. */
+		return !m->m.error.invoking_len || !m->m.error.invoking ? SHIM6_E_INVAL : 0;
 	default:
 		return 0;
 	}

@@ -645,6 +645,8 @@ static void test_encode_errors(void **st)
 	sample(SAMPLE_PROBE);
 	msg.m.probe.psent = 16;
 	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_ERROR);     /* no invoking packet */
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
 	shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
 	msg.type = 7;
 	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);

@@ -292,7 +292,8 @@ struct shim6_msg {
 	} m;
 	uint8_t n_opts;
 	struct shim6_opt opts[SHIM6_WIRE_MAX_OPTS];
-	/* Decode: the options above by role, or NULL.  Pointers into opts[]. */
+	/* Decode: the options above by role, or NULL.  Pointers into this
+	 * struct's opts[]: a copy of the struct still points at the original. */
 	const struct shim6_opt *validator;
 	const struct shim6_opt *loclist;
 	const struct shim6_opt *locpref;
@@ -317,7 +318,9 @@ int shim6_wire_decode(const uint8_t *buf, size_t len, struct shim6_msg *out);
 /* Encode msg into buf.  Ignores msg->checksum, msg->len and the role
  * pointers; writes opts[0..n_opts) in order.  Returns the length written
  * (a multiple of 8) or SHIM6_E_NOSPACE / SHIM6_E_FIELD / SHIM6_E_INVAL.
- * The result always decodes (unless it carries an unknown critical option). */
+ * Only field widths are checked: message-level rules (validator present,
+ * no repeated option, valid verification methods) are the caller's, and
+ * shim6_wire_decode() of the output tells whether they hold. */
 int shim6_wire_encode(const struct shim6_msg *msg, uint8_t *buf, size_t cap);
 
 /* Zero msg and set its type and Next Header (59).  Then add options. */
