@@ -1,9 +1,87 @@
+/*
+ * The control daemon's state.  One thread, one poll loop: the control
+ * socket, the dataplane channel, signals and the timer deadline are all fds
+ * or a poll timeout, so nothing here needs a lock.
+ */
 #ifndef PSHIM6_CONTROL_DAEMON_H
 #define PSHIM6_CONTROL_DAEMON_H
 #include <stdbool.h>
+#include <stdint.h>
 #include "pshim6/conf.h"
+#include "pshim6/dpmsg.h"
+#include "ctxtab.h"
+#include "tables.h"
+#include "te.h"
 
-/* Run the daemon until SIGTERM/SIGINT.  Takes over `conf` (copies it). */
+#define CTL_MAX_CLIENTS   32
+#define CTL_LINE_MAX      16384     /* a request longer than this is refused and the client closed */
+#define CTL_OUT_MAX       (4u << 20)/* reply bytes buffered per client before it is dropped */
+
+struct client {
+	int fd;
+	size_t inlen;
+	char in[CTL_LINE_MAX];
+	char *out;
+	size_t outlen, outoff;
+};
+
+struct ctl_stats {
+	uint64_t clients_accepted, clients_refused_full, requests, bad_requests, overlong;
+	uint64_t replies_dropped, reloads, reloads_refused;
+	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts;
+};
+
+struct dpchan {
+	int fd;                     /* -1 when not connected */
+	uint32_t seq;
+	bool hello_done;
+	struct dpmsg_hello hello;   /* the dataplane's */
+	uint64_t next_try_ns;       /* reconnect back-off */
+	uint64_t backoff_ns;
+	uint64_t counters_ns;       /* last COUNTERS reply */
+	uint16_t ncounters;
+	struct dpmsg_counter counters[DPMSG_COUNTERS_MAX];
+	bool dumping;
+	uint32_t dump_count;
+};
+
+struct daemon {
+	char path[PSHIM6_CONF_PATH_MAX];
+	struct pshim6_conf *conf;
+	uint64_t start_ns;
+	int listen_fd;
+	int sig_fd;
+	bool stop;
+	struct client *clients[CTL_MAX_CLIENTS];
+	struct tables tables;
+	struct te te;
+	struct ctxtab ctxs;
+	struct dpchan dp;
+	struct ctl_stats st;
+};
+
+uint64_t now_ns(void);
+
+/* Run the daemon until SIGTERM/SIGINT.  Copies `conf`. */
 int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug);
 
+/* Reload the config file: 0 and swapped in, or -1 with errors appended to
+ * `errs` (one "file:line: message" per line) and the old config kept. */
+int daemon_reload(struct daemon *d, char **errs);
+
+/* control socket (ctlsock.c) */
+int ctlsock_open(struct daemon *d);
+void ctlsock_close(struct daemon *d);
+void ctlsock_accept(struct daemon *d);
+void ctlsock_read(struct daemon *d, int i);
+void ctlsock_write(struct daemon *d, int i);
+
+/* requests (commands.c): handle one line, append one reply line to *out */
+void commands_handle(struct daemon *d, const char *line, size_t len, FILE *out);
+
+/* dataplane channel (dp.c) */
+void dp_tick(struct daemon *d, uint64_t now);
+void dp_read(struct daemon *d);
+void dp_close(struct daemon *d, const char *why);
+uint64_t dp_deadline(const struct daemon *d);
 #endif

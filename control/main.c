@@ -72,7 +72,10 @@ int main(int argc, char **argv)
 		free(conf);
 		return 0;
 	}
-	int rc = ctl_daemon_run(path, conf, debug);
+	/* reloads must find the file whatever the working directory becomes */
+	char *abs = realpath(path, NULL);
+	int rc = ctl_daemon_run(abs ? abs : path, conf, debug);
+	free(abs);
 	free(conf);
 	return rc;
 }

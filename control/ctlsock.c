@@ -1,0 +1,179 @@
+/*
+ * The control socket: Unix SOCK_STREAM, one JSON object per line in, one
+ * JSON line out.  Owner-only by default (control.socket_mode).  Bounded:
+ * at most CTL_MAX_CLIENTS clients, CTL_LINE_MAX bytes per request line,
+ * CTL_OUT_MAX bytes of unread replies; past a bound the client is told
+ * (when possible) and disconnected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "log.h"
+
+int ctlsock_open(struct daemon *d)
+{
+	const char *path = d->conf->control.socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sun.sun_path) {
+		log_err("control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* A live daemon on the path must not be displaced. */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		log_err("%s: another pshim6-control is running", path);
+		close(probe);
+		close(fd);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	/* bind under a restrictive umask so there is no window with wider access */
+	mode_t old = umask(0777 & ~d->conf->control.socket_mode);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (rc < 0 || chmod(path, d->conf->control.socket_mode) < 0 || listen(fd, 16) < 0) {
+		log_err("control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+static void client_drop(struct daemon *d, int i)
+{
+	struct client *c = d->clients[i];
+	close(c->fd);
+	free(c->out);
+	free(c);
+	d->clients[i] = NULL;
+}
+
+void ctlsock_close(struct daemon *d)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (d->clients[i])
+			client_drop(d, i);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->conf->control.socket);
+	}
+	d->listen_fd = -1;
+}
+
+void ctlsock_accept(struct daemon *d)
+{
+	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (d->clients[i])
+			continue;
+		struct client *c = calloc(1, sizeof(*c));
+		if (!c)
+			break;
+		c->fd = fd;
+		d->clients[i] = c;
+		d->st.clients_accepted++;
+		return;
+	}
+	static const char full[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+	if (write(fd, full, sizeof full - 1) < 0) { /* best effort */ }
+	close(fd);
+	d->st.clients_refused_full++;
+}
+
+static void queue_reply(struct daemon *d, int i, const char *buf, size_t len)
+{
+	struct client *c = d->clients[i];
+	if (c->outlen - c->outoff + len > CTL_OUT_MAX) {
+		d->st.replies_dropped++;
+		log_warn("control client not reading its replies; disconnected");
+		client_drop(d, i);
+		return;
+	}
+	char *n = realloc(c->out, c->outlen + len);
+	if (!n) {
+		client_drop(d, i);
+		return;
+	}
+	memcpy(n + c->outlen, buf, len);
+	c->out = n;
+	c->outlen += len;
+	ctlsock_write(d, i);
+}
+
+void ctlsock_read(struct daemon *d, int i)
+{
+	struct client *c = d->clients[i];
+	ssize_t r = read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		client_drop(d, i);
+		return;
+	}
+	if (r < 0)
+		return;
+	c->inlen += (size_t)r;
+	for (;;) {
+		c = d->clients[i];
+		if (!c)
+			return;
+		char *nl = memchr(c->in, '\n', c->inlen);
+		if (!nl) {
+			if (c->inlen == sizeof c->in) {
+				static const char big[] = "{\"ok\":false,\"error\":\"request line too long\"}\n";
+				d->st.overlong++;
+				if (write(c->fd, big, sizeof big - 1) < 0) { /* best effort */ }
+				client_drop(d, i);
+			}
+			return;
+		}
+		size_t len = (size_t)(nl - c->in);
+		char *out = NULL;
+		size_t outlen = 0;
+		FILE *f = open_memstream(&out, &outlen);
+		if (!f) {
+			client_drop(d, i);
+			return;
+		}
+		d->st.requests++;
+		commands_handle(d, c->in, len, f);
+		fclose(f);
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+		queue_reply(d, i, out, outlen);
+		free(out);
+	}
+}
+
+void ctlsock_write(struct daemon *d, int i)
+{
+	struct client *c = d->clients[i];
+	if (!c)
+		return;
+	while (c->outoff < c->outlen) {
+		ssize_t w = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			client_drop(d, i);
+			return;
+		}
+		c->outoff += (size_t)w;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outoff = 0;
+}

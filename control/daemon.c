@@ -1,0 +1,193 @@
+/* The poll loop, signals and reload. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/rand.h>
+#include "daemon.h"
+#include "log.h"
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void append_err(void *arg, const char *file, unsigned line, const char *msg)
+{
+	FILE *f = arg;
+	if (line)
+		fprintf(f, "%s:%u: %s\n", file, line, msg);
+	else
+		fprintf(f, "%s: %s\n", file, msg);
+}
+
+int daemon_reload(struct daemon *d, char **errs)
+{
+	struct pshim6_conf *n = calloc(1, sizeof(*n));
+	size_t len = 0;
+	FILE *f = open_memstream(errs, &len);
+	if (!n || !f) {
+		if (f)
+			fclose(f);
+		free(n);
+		return -1;
+	}
+	int rc = pshim6_conf_load(d->path, n, append_err, f);
+	fclose(f);
+	if (rc) {
+		d->st.reloads_refused++;
+		log_err("reload of %s refused; keeping the running configuration", d->path);
+		free(n);
+		return -1;
+	}
+	/* What needs a restart is said, not silently ignored. */
+	if (strcmp(n->control.socket, d->conf->control.socket))
+		log_warn("control.socket change takes effect at restart");
+	if (strcmp(n->dataplane.channel, d->conf->dataplane.channel))
+		log_warn("dataplane.channel change takes effect at restart");
+	if (n->control.peer_cache != d->conf->control.peer_cache ||
+	    n->control.lease_table != d->conf->control.lease_table)
+		log_warn("control.peer_cache/lease_table changes take effect at restart");
+	free(d->conf);
+	d->conf = n;
+	te_init(&d->te, d->conf);  /* new weights: round-robin restarts */
+	log_setup("pshim6-control", n->control.syslog, n->control.syslog_facility, n->control.log_level);
+	d->st.reloads++;
+	log_notice("configuration %s reloaded (%u ISPs); %u contexts kept", d->path, n->n_isps, d->ctxs.n);
+	free(*errs);
+	*errs = NULL;
+	return 0;
+}
+
+static int signals_open(void)
+{
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGHUP);
+	sigaddset(&m, SIGTERM);
+	sigaddset(&m, SIGINT);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void signals_read(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	while (read(d->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP) {
+			char *errs = NULL;
+			log_info("SIGHUP: reloading %s", d->path);
+			if (daemon_reload(d, &errs) && errs) {
+				char *save, *line = strtok_r(errs, "\n", &save);
+				for (; line; line = strtok_r(NULL, "\n", &save))
+					log_err("%s", line);
+			}
+			free(errs);
+		} else {
+			log_notice("signal %u: stopping; the dataplane keeps forwarding", si.ssi_signo);
+			d->stop = true;
+		}
+	}
+}
+
+static uint64_t next_deadline(struct daemon *d, uint64_t now)
+{
+	uint64_t t = now + 1000000000ULL;   /* housekeeping at least every second */
+	uint64_t dpd = dp_deadline(d);
+	return dpd < t ? dpd : t;
+}
+
+int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
+{
+	static struct daemon d;
+	uint64_t seed;
+
+	memset(&d, 0, sizeof d);
+	snprintf(d.path, sizeof d.path, "%s", path);
+	d.conf = malloc(sizeof(*d.conf));
+	if (!d.conf)
+		return 1;
+	memcpy(d.conf, conf, sizeof(*d.conf));
+	log_setup("pshim6-control", debug ? false : conf->control.syslog, conf->control.syslog_facility,
+		  debug ? PSHIM6_LOG_DEBUG : conf->control.log_level);
+	if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1) {
+		log_err("no randomness from OpenSSL");
+		return 1;
+	}
+	d.start_ns = now_ns();
+	d.listen_fd = d.sig_fd = d.dp.fd = -1;
+	if (tables_init(&d.tables, conf->control.peer_cache, conf->control.lease_table, seed) ||
+	    ctxtab_init(&d.ctxs, conf->engine.max_contexts)) {
+		log_err("out of memory for tables");
+		return 1;
+	}
+	te_init(&d.te, d.conf);
+	d.sig_fd = signals_open();
+	if (d.sig_fd < 0 || ctlsock_open(&d))
+		return 1;
+	log_notice("started: site %s, %u ISPs, control socket %s, dataplane %s",
+		   conf->site.name, conf->n_isps, conf->control.socket, conf->dataplane.channel);
+
+	while (!d.stop) {
+		struct pollfd pf[3 + CTL_MAX_CLIENTS];
+		int idx[3 + CTL_MAX_CLIENTS];
+		nfds_t n = 0;
+		uint64_t now = now_ns();
+
+		dp_tick(&d, now);
+		tables_expire(&d.tables, now);
+		pf[n] = (struct pollfd){ .fd = d.sig_fd, .events = POLLIN };
+		idx[n++] = -1;
+		pf[n] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
+		idx[n++] = -2;
+		if (d.dp.fd >= 0) {
+			pf[n] = (struct pollfd){ .fd = d.dp.fd, .events = POLLIN };
+			idx[n++] = -3;
+		}
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+			struct client *c = d.clients[i];
+			if (!c)
+				continue;
+			pf[n] = (struct pollfd){ .fd = c->fd,
+				.events = (short)(c->outlen > c->outoff ? POLLOUT : POLLIN) };
+			idx[n++] = i;
+		}
+		uint64_t dl = next_deadline(&d, now);
+		int timeout = dl <= now ? 0 : (int)((dl - now + 999999) / 1000000);
+		int r = poll(pf, n, timeout);
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		for (nfds_t i = 0; r > 0 && i < n; i++) {
+			if (!pf[i].revents)
+				continue;
+			switch (idx[i]) {
+			case -1: signals_read(&d); break;
+			case -2: ctlsock_accept(&d); break;
+			case -3: dp_read(&d); break;
+			default:
+				if (pf[i].revents & POLLOUT)
+					ctlsock_write(&d, idx[i]);
+				else
+					ctlsock_read(&d, idx[i]);
+			}
+		}
+	}
+	ctlsock_close(&d);
+	dp_close(&d, "shutdown");
+	tables_free(&d.tables);
+	ctxtab_free(&d.ctxs);
+	free(d.conf);
+	close(d.sig_fd);
+	log_notice("stopped");
+	return 0;
+}

@@ -1,0 +1,197 @@
+/*
+ * The dataplane channel (SOCK_SEQPACKET, dpmsg).  Control connects, says
+ * HELLO, and asks for a dump: after a control restart the contexts the
+ * dataplane kept forwarding are taken back as they are, with no
+ * renegotiation.  A changed boot_id means the dataplane restarted and lost
+ * its tables.  Reconnects back off from 100 ms to 5 s.  Counters and REAP
+ * stamps are polled once a second.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "log.h"
+
+#define BACKOFF_MIN 100000000ULL
+#define BACKOFF_MAX 5000000000ULL
+#define POLL_EVERY  1000000000ULL
+
+static uint64_t last_poll_ns;
+
+static int dp_send(struct daemon *d, struct dpmsg *m)
+{
+	m->seq = ++d->dp.seq;
+	int rc = dpmsg_send(d->dp.fd, m);
+	if (rc < 0) {
+		d->st.dp_errors++;
+		dp_close(d, dpmsg_strerror(rc));
+		return -1;
+	}
+	d->st.dp_msgs_tx++;
+	return 0;
+}
+
+void dp_close(struct daemon *d, const char *why)
+{
+	if (d->dp.fd < 0)
+		return;
+	close(d->dp.fd);
+	d->dp.fd = -1;
+	d->dp.hello_done = false;
+	d->dp.dumping = false;
+	log_warn("dataplane channel closed: %s", why);
+}
+
+uint64_t dp_deadline(const struct daemon *d)
+{
+	if (d->dp.fd < 0)
+		return d->dp.next_try_ns;
+	return last_poll_ns + POLL_EVERY;
+}
+
+static void poll_dataplane(struct daemon *d)
+{
+	struct dpmsg m = { .type = DPMSG_COUNTERS_REQ };
+	if (dp_send(d, &m))
+		return;
+	/* REAP stamps for up to DPMSG_REAP_MAX contexts per round, rotating */
+	static uint32_t cursor;
+	if (!d->ctxs.n)
+		return;
+	memset(&m, 0, sizeof m);
+	m.type = DPMSG_REAP_REQ;
+	for (uint32_t i = 0; i < d->ctxs.n && m.u.reap_req.n < DPMSG_REAP_MAX; i++)
+		m.u.reap_req.own_tag[m.u.reap_req.n++] = d->ctxs.v[(cursor + i) % d->ctxs.n].d.own_tag;
+	cursor += m.u.reap_req.n;
+	dp_send(d, &m);
+}
+
+void dp_tick(struct daemon *d, uint64_t now)
+{
+	if (d->dp.fd < 0) {
+		if (now < d->dp.next_try_ns)
+			return;
+		d->dp.fd = dpmsg_connect(d->conf->dataplane.channel);
+		if (d->dp.fd < 0) {
+			d->dp.backoff_ns = d->dp.backoff_ns ? d->dp.backoff_ns * 2 : BACKOFF_MIN;
+			if (d->dp.backoff_ns > BACKOFF_MAX)
+				d->dp.backoff_ns = BACKOFF_MAX;
+			d->dp.next_try_ns = now + d->dp.backoff_ns;
+			if (d->dp.backoff_ns == BACKOFF_MAX)
+				log_debug("dataplane %s: %s", d->conf->dataplane.channel, strerror(errno));
+			return;
+		}
+		d->dp.backoff_ns = 0;
+		d->st.dp_connects++;
+		struct dpmsg m = { .type = DPMSG_HELLO };
+		m.u.hello.version = DPMSG_VERSION;
+		m.u.hello.role = DPMSG_ROLE_CONTROL;
+		dp_send(d, &m);
+		last_poll_ns = now;
+		return;
+	}
+	if (d->dp.hello_done && now >= last_poll_ns + POLL_EVERY) {
+		last_poll_ns = now;
+		poll_dataplane(d);
+	}
+}
+
+static void on_hello(struct daemon *d, const struct dpmsg *m)
+{
+	bool restarted = d->dp.hello.boot_id && d->dp.hello.boot_id != m->u.hello.boot_id;
+	d->dp.hello = m->u.hello;
+	d->dp.hello_done = true;
+	log_notice("dataplane connected: boot %016llx, %u contexts capacity, %u lcores, %u ISP ports",
+		   (unsigned long long)m->u.hello.boot_id, m->u.hello.ctx_capacity, m->u.hello.n_lcores,
+		   m->u.hello.n_isp);
+	if (restarted) {
+		/* its tables are empty: what we believed installed is gone */
+		log_warn("dataplane restarted; forgetting %u installed contexts", d->ctxs.n);
+		d->ctxs.n = 0;
+	}
+	struct dpmsg q = { .type = DPMSG_DUMP_REQ };
+	q.u.dump_req.what = DPMSG_DUMP_CONTEXTS | DPMSG_DUMP_HOSTS;
+	d->dp.dumping = true;
+	d->dp.dump_count = 0;
+	dp_send(d, &q);
+}
+
+static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
+{
+	struct ctl_ctx *x = ctxtab_find(&d->ctxs, m->u.ctx.own_tag);
+	bool known = x != NULL;
+	d->dp.dump_count++;
+	if (!x)
+		x = ctxtab_add(&d->ctxs, &m->u.ctx);
+	if (!x) {
+		log_warn("context table full (%u); dumped context %012llx not tracked", d->ctxs.cap,
+			 (unsigned long long)m->u.ctx.own_tag);
+		return;
+	}
+	if (!known) {
+		x->state = 4; /* ESTABLISHED: the dataplane only holds usable contexts */
+		x->origin = CTX_FROM_DUMP;
+		x->created_ns = now_ns();
+		log_ctx(PSHIM6_LOG_INFO, x->d.own_tag, "taken over from the dataplane dump");
+	}
+}
+
+static void on_reap(struct daemon *d, const struct dpmsg *m)
+{
+	for (unsigned i = 0; i < m->u.reap.n; i++) {
+		const struct dpmsg_reap_entry *e = &m->u.reap.e[i];
+		struct ctl_ctx *x = e->found ? ctxtab_find(&d->ctxs, e->own_tag) : NULL;
+		if (!x)
+			continue;
+		x->last_sent_ns = e->last_sent_ns;
+		x->last_recv_ns = e->last_recv_ns;
+	}
+}
+
+void dp_read(struct daemon *d)
+{
+	static uint8_t buf[DPMSG_MAX_LEN];
+	static struct dpmsg m;
+	int rc = dpmsg_recv(d->dp.fd, buf, sizeof buf, &m);
+	if (rc == DPMSG_E_CLOSED || rc == DPMSG_E_IO) {
+		d->st.dp_errors += rc == DPMSG_E_IO;
+		dp_close(d, dpmsg_strerror(rc));
+		d->dp.next_try_ns = now_ns() + BACKOFF_MIN;
+		return;
+	}
+	if (rc < 0) {
+		/* a malformed message is dropped and counted, the channel stays */
+		d->st.dp_errors++;
+		log_warn("dataplane message dropped: %s", dpmsg_strerror(rc));
+		return;
+	}
+	d->st.dp_msgs_rx++;
+	switch (m.type) {
+	case DPMSG_HELLO: on_hello(d, &m); break;
+	case DPMSG_DUMP_CTX: on_dump_ctx(d, &m); break;
+	case DPMSG_DUMP_HOST: break; /* HBA hosts come from config and leases */
+	case DPMSG_DUMP_END:
+		d->dp.dumping = false;
+		log_notice("dataplane dump: %u contexts; now tracking %u", m.u.dump_end.count, d->ctxs.n);
+		break;
+	case DPMSG_COUNTERS:
+		d->dp.ncounters = m.u.counters.n;
+		memcpy(d->dp.counters, m.u.counters.c, sizeof(m.u.counters.c[0]) * m.u.counters.n);
+		d->dp.counters_ns = now_ns();
+		break;
+	case DPMSG_REAP: on_reap(d, &m); break;
+	case DPMSG_PUNT:
+		d->st.dp_punts++;
+		log_debug("punt reason %u port %u len %u", m.u.punt.reason, m.u.punt.port, m.u.punt.len);
+		break;
+	case DPMSG_ERROR:
+		d->st.dp_errors++;
+		log_warn("dataplane refused request %u: %s (%s)", m.seq, dpmsg_errname(m.u.error.code),
+			 m.u.error.text);
+		break;
+	case DPMSG_ACK: break;
+	default:
+		d->st.dp_errors++;
+		log_warn("unexpected dataplane message %s", dpmsg_type_name(m.type));
+	}
+}
