@@ -113,6 +113,8 @@ struct ctx {
 	shim6_tstamp t_send, t_ka, t_probe, probe_to, explore_start;
 	shim6_tstamp ka_interval;
 	unsigned probes_in_cycle;
+	bool     synced;            /* peer seen on the reverse of our pair */
+	unsigned sync_left;
 	size_t   explore_idx;
 	struct probe_rec sent[PROBE_HIST];
 	unsigned nsent;

@@ -17,6 +17,8 @@ void reap_established(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	c->reap = SHIM6_REAP_OPERATIONAL;
 	c->t_send = c->t_ka = c->t_probe = NEVER;
 	c->nsent = c->nrcvd = 0;
+	c->synced = true;
+	c->sync_left = 0;
 	if (e->s.idle_timeout)
 		c->t_idle = now + e->s.idle_timeout;
 	ctx_reschedule(e, c);
@@ -179,8 +181,15 @@ int reap_timer(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	}
 	if (c->t_probe <= now) {
 		c->t_probe = NEVER;
-		if (c->reap == SHIM6_REAP_OPERATIONAL)
+		if (c->reap == SHIM6_REAP_OPERATIONAL) {
+			if (!c->synced && c->sync_left) {
+				c->sync_left--;
+				send_probe(e, c, &c->cur_l, &c->cur_p);
+				c->probe_to *= 2;
+				c->t_probe = now + c->probe_to;
+			}
 			return 0;
+		}
 		if (e->s.max_explore_time && now - c->explore_start >= e->s.max_explore_time) {
 			struct fsm_arg a = { .now = now };
 			fsm_run(e, c, FEV_EXPLORE_GIVEUP, &a);
@@ -203,15 +212,24 @@ static void set_pair(struct shim6_engine *e, struct ctx *c, const struct shim6_i
 	ev_push(e, SHIM6_EV_PAIR_CHANGED, c, 0);
 }
 
+/* Tell the peer which pair we use (with our receive reports), and repeat
+ * a few times until a probe comes back on the reverse of that pair. */
+static void announce(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
+{
+	c->synced = false;
+	c->sync_left = e->s.initial_probes;
+	c->probe_to = e->s.initial_probe_timeout;
+	send_probe(e, c, &c->cur_l, &c->cur_p);
+	c->t_probe = now + c->probe_to;
+}
+
 static void go_operational(struct shim6_engine *e, struct ctx *c, const struct shim6_in6 *l,
-                           const struct shim6_in6 *p)
+                           const struct shim6_in6 *p, shim6_tstamp now)
 {
 	set_pair(e, c, l, p);
 	c->reap = SHIM6_REAP_OPERATIONAL;
-	c->t_probe = NEVER;
 	c->t_send = NEVER;
-	/* tell the peer which pair works, with our receive reports */
-	send_probe(e, c, l, p);
+	announce(e, c, now);
 }
 
 int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
@@ -265,7 +283,7 @@ int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 	case SHIM6_REAP_EXPLORING:
 	case SHIM6_REAP_INBOUND_OK:
 		if (conf) {
-			go_operational(e, c, &conf->src, &conf->dst);
+			go_operational(e, c, &conf->src, &conf->dst, now);
 		} else {
 			c->reap = SHIM6_REAP_INBOUND_OK;
 			send_probe(e, c, dst, src);
@@ -285,12 +303,28 @@ int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 			c->t_probe = now + c->probe_to;
 		} else if (pst == SHIM6_REAP_INBOUND_OK) {
 			send_probe(e, c, dst, src);
-		} else if (conf && in6_eq(&conf->src, dst) && in6_eq(&conf->dst, src) &&
-		           memcmp(c->lulid.b, c->pulid.b, 16) < 0) {
-			/* Both ends explored at once and settled on different
-			 * pairs; the end with the smaller ULID yields and takes
-			 * the reverse of the peer's pair, which it has proved. */
-			set_pair(e, c, dst, src);
+		} else {
+			/* Both ends may have settled on different pairs (they
+			 * explored at once, or loss ate a probe).  The end with the
+			 * larger ULID leads; the other takes the reverse of the
+			 * leader's pair once it has proved it with a probe. */
+			bool rev_cur = in6_eq(dst, &c->cur_l) && in6_eq(src, &c->cur_p);
+			bool yielder = memcmp(c->lulid.b, c->pulid.b, 16) < 0;
+			if (rev_cur) {
+				bool was = c->synced;
+				c->synced = true;
+				if (psent && (!yielder || !was))
+					send_probe(e, c, dst, src);
+			} else if (yielder) {
+				if (conf && in6_eq(&conf->src, dst) && in6_eq(&conf->dst, src)) {
+					set_pair(e, c, dst, src);
+					announce(e, c, now);
+				} else {
+					send_probe(e, c, dst, src);
+				}
+			} else {
+				send_probe(e, c, &c->cur_l, &c->cur_p);
+			}
 		}
 		c->t_send = NEVER;
 		break;
