@@ -1,0 +1,317 @@
+/*
+ * pshim6-dnsalg internals.
+ *
+ * The core is sans-I/O: dnsalg_fast() and dnsalg_slow() take a query's
+ * bytes and `now` (milliseconds on a monotonic clock) and return the answer's
+ * bytes.  Upstream DNS and the push to pshim6-control are reached through
+ * small function tables, so unit tests and the fuzz target run the whole
+ * query path with fake upstreams and a fake clock.
+ *
+ * Errors are negative DNSALG_E* codes.
+ */
+#ifndef PSHIM6_DNSALG_H
+#define PSHIM6_DNSALG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <ldns/ldns.h>
+
+#define DNSALG_ULID_TYPE_DEFAULT 65300
+#define DNSALG_MAX_LISTEN     4
+#define DNSALG_MAX_UPSTREAMS  4
+#define DNSALG_MAX_PREFIXES   4
+#define DNSALG_MAX_LOCATORS   8     /* locators kept per ULID; more are dropped */
+#define DNSALG_MAX_ULIDS      4     /* ULID records used per name */
+#define DNSALG_NAME_MAX       256   /* presentation form incl. NUL */
+#define DNSALG_PATH_MAX       256
+#define DNSALG_QUERY_MAX      1232  /* larger queries are FORMERR (none legit is) */
+#define DNSALG_UDP_OUT_MAX    4096  /* our EDNS buffer size; cap on UDP answers */
+#define DNSALG_TCP_OUT_MAX    65535
+#define DNSALG_CACHE_WIRE_MAX 4096  /* answers bigger than this are not cached */
+#define DNSALG_UPSTREAM_BUFSIZE 1232
+#define DNSALG_EDE_FORGED     4
+
+/* Negative return codes. */
+enum {
+	DNSALG_OK = 0,
+	DNSALG_EDROP = -1,     /* no answer at all (too short to echo, or QR set) */
+	DNSALG_EFORMERR = -2,  /* malformed query */
+	DNSALG_ENOTIMP = -3,   /* opcode other than QUERY */
+	DNSALG_ETIMEOUT = -4,  /* upstream gave no usable answer in time */
+	DNSALG_ENOMEM = -5,
+	DNSALG_ENOENT = -6,    /* not found (cache miss, no such name) */
+	DNSALG_EMISMATCH = -7, /* upstream answer does not match the question */
+	DNSALG_EFULL = -8,     /* a bounded queue or table is full */
+	DNSALG_EINVAL = -9,
+	DNSALG_EBADVERS = -10, /* EDNS version other than 0 */
+	DNSALG_EMISS = -11,    /* dnsalg_fast(): needs the slow path */
+};
+const char *dnsalg_strerror(int err);
+
+enum dnsalg_dnssec_policy {
+	DNSALG_DNSSEC_REWRITE_STRIP = 0, /* rewrite, strip RRSIGs, EDE 4 */
+	DNSALG_DNSSEC_PASSTHROUGH = 1,   /* DO + signed: leave the answer alone */
+};
+
+struct dnsalg_prefix {
+	struct in6_addr addr;
+	uint8_t len;
+};
+
+struct dnsalg_endpoint {
+	struct in6_addr addr;
+	uint16_t port;
+};
+
+struct dnsalg_host {
+	char name[DNSALG_NAME_MAX]; /* absolute, lower case, trailing dot */
+	struct in6_addr addr;
+};
+
+/* Everything the daemon needs, filled from the config file then the command line. */
+struct dnsalg_opts {
+	char config_file[DNSALG_PATH_MAX];
+	unsigned n_listen;
+	struct in6_addr listen[DNSALG_MAX_LISTEN];
+	uint16_t port;
+	unsigned n_upstreams;
+	struct dnsalg_endpoint upstreams[DNSALG_MAX_UPSTREAMS];
+	uint16_t ulid_type;
+	uint32_t cache_entries;       /* answer cache slots */
+	uint32_t ulid_cache_entries;  /* ULID -> locators slots */
+	uint32_t max_inflight;        /* queued cache misses */
+	uint32_t resolver_threads;    /* threads working on misses (one ldns resolver each) */
+	uint32_t udp_threads;
+	uint32_t timeout_ms;
+	uint32_t tcp_clients;
+	uint32_t tcp_idle_ms;
+	uint32_t max_ttl;             /* cap on cached TTLs, seconds */
+	uint32_t inside_ttl;          /* TTL of inside answers, seconds */
+	enum dnsalg_dnssec_policy dnssec;
+	char control_socket[DNSALG_PATH_MAX]; /* our own socket */
+	char push_socket[DNSALG_PATH_MAX];    /* pshim6-control's socket; "" = no push */
+	char user[64];
+	char zone[DNSALG_NAME_MAX];           /* inside zone, absolute, lower case */
+	char lease_file[DNSALG_PATH_MAX];     /* Kea memfile CSV; "" = none */
+	unsigned n_prefixes;
+	struct dnsalg_prefix cmula_prefixes[DNSALG_MAX_PREFIXES];
+	unsigned n_hosts;
+	struct dnsalg_host *hosts;            /* malloc'd, owned */
+	int verbose;
+	bool foreground;
+};
+
+void dnsalg_opts_defaults(struct dnsalg_opts *o);
+void dnsalg_opts_free(struct dnsalg_opts *o);
+/* Add a static host "name=addr" or (name, addr); name made absolute under o->zone. */
+int dnsalg_opts_add_host(struct dnsalg_opts *o, const char *name, const struct in6_addr *a);
+/* Fill from the appliance config file.  Errors printed as file:line: message. */
+int dnsalg_opts_load_conf(struct dnsalg_opts *o, const char *path);
+/* Normalise a DNS name: lower case, absolute.  Returns 0 or DNSALG_EINVAL. */
+int dnsalg_name_norm(const char *in, const char *origin, char *out, size_t outlen);
+int dnsalg_endpoint_parse(const char *s, uint16_t defport, struct dnsalg_endpoint *e);
+int dnsalg_prefix_parse(const char *s, struct dnsalg_prefix *p);
+bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr *a);
+
+/* ---- counters (read with {"cmd":"counters"}) ------------------------------ */
+#define DNSALG_COUNTERS(X) \
+	X(queries_udp) X(queries_tcp) X(answers) X(formerr) X(notimp) X(servfail) \
+	X(upstream_timeouts) X(upstream_queries) X(cache_hits) X(cache_misses) \
+	X(cache_inserts) X(cache_evictions) X(rewritten) X(no_ulid_passthrough) \
+	X(other_passthrough) X(cd_passthrough) X(dnssec_stripped) X(dnssec_passthrough) \
+	X(inside_answers) X(inside_ptr) X(truncated) X(ulid_cache_inserts) \
+	X(ulid_cache_evictions) X(pushes) X(push_failures) X(push_dropped) \
+	X(inflight_full) X(tcp_rejected) X(reverse_lookups) X(reverse_failures) \
+	X(dropped)
+
+struct dnsalg_counters {
+#define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
+	DNSALG_COUNTERS(DNSALG_CNT_FIELD)
+#undef DNSALG_CNT_FIELD
+};
+#define DNSALG_INC(c, n) atomic_fetch_add_explicit(&(c)->n, 1, memory_order_relaxed)
+
+/* ---- wire-level query parse (query.c) ------------------------------------ */
+struct dnsalg_query {
+	uint16_t id;
+	uint16_t flags;          /* header flags word as received */
+	uint16_t qtype, qclass;
+	uint8_t qname[255];      /* wire form, as received (case kept) */
+	size_t qname_len;
+	size_t question_len;     /* qname + 4 */
+	bool edns;
+	bool do_bit;
+	uint16_t edns_size;      /* client's UDP payload size (0 without EDNS) */
+	uint8_t edns_version;
+};
+#define DNSALG_F_QR 0x8000
+#define DNSALG_F_AA 0x0400
+#define DNSALG_F_TC 0x0200
+#define DNSALG_F_RD 0x0100
+#define DNSALG_F_RA 0x0080
+#define DNSALG_F_AD 0x0020
+#define DNSALG_F_CD 0x0010
+
+/*
+ * Parse a query.  0 on success.  DNSALG_EDROP when no answer may be sent,
+ * DNSALG_EFORMERR / DNSALG_ENOTIMP / DNSALG_EBADVERS when the caller should
+ * answer with that error (q->id, q->flags and, when q->question_len != 0,
+ * the question are valid).
+ */
+int dnsalg_query_parse(const uint8_t *in, size_t len, struct dnsalg_query *q);
+/* Largest answer the client accepts over UDP. */
+size_t dnsalg_query_udp_limit(const struct dnsalg_query *q);
+/* Build an answer with no records: rcode (may be extended, e.g. BADVERS=16),
+ * optional TC bit.  Returns length or DNSALG_E*. */
+int dnsalg_wire_empty_answer(const struct dnsalg_query *q, const uint8_t *in,
+			     unsigned rcode, bool tc, uint8_t *out, size_t outcap);
+
+/* ---- answer cache (cache.c) ---------------------------------------------- */
+struct dnsalg_acache;
+struct dnsalg_acache *dnsalg_acache_new(uint32_t entries, uint32_t max_ttl);
+void dnsalg_acache_free(struct dnsalg_acache *c);
+/*
+ * Look up the answer for query q (raw bytes `in`).  On a hit, writes the
+ * answer with the query's ID, flags and question case, TTLs aged to `now`.
+ * Returns the length, DNSALG_ENOENT on miss or expiry, DNSALG_EFULL when it
+ * does not fit outcap.
+ */
+int dnsalg_acache_get(struct dnsalg_acache *c, const struct dnsalg_query *q,
+		      const uint8_t *in, uint64_t now, uint8_t *out, size_t outcap);
+/* Store `wire` (an answer to q) for its minimum TTL.  0, or DNSALG_EINVAL
+ * when not cacheable. Evicts within a bounded window when full. */
+int dnsalg_acache_put(struct dnsalg_acache *c, const struct dnsalg_query *q,
+		      const uint8_t *wire, size_t len, uint64_t now,
+		      struct dnsalg_counters *cnt);
+uint32_t dnsalg_acache_count(struct dnsalg_acache *c);
+/* Minimum TTL over every RR of a wire message (not OPT), or -1 if none /
+ * malformed.  For NXDOMAIN/NODATA the SOA's TTL and MINIMUM give it. */
+int64_t dnsalg_wire_min_ttl(const uint8_t *wire, size_t len);
+
+/* ULID -> locators, bounded, TTL-bound. */
+struct dnsalg_ulid_entry {
+	struct in6_addr ulid;
+	char name[DNSALG_NAME_MAX];
+	unsigned n_locators;
+	struct in6_addr locators[DNSALG_MAX_LOCATORS];
+	uint32_t ttl;            /* seconds; on get: remaining */
+};
+struct dnsalg_ucache;
+struct dnsalg_ucache *dnsalg_ucache_new(uint32_t entries);
+void dnsalg_ucache_free(struct dnsalg_ucache *c);
+/* 1 when new or changed (worth pushing), 0 when the same mapping was refreshed. */
+int dnsalg_ucache_put(struct dnsalg_ucache *c, const struct dnsalg_ulid_entry *e,
+		      uint64_t now, struct dnsalg_counters *cnt);
+int dnsalg_ucache_get(struct dnsalg_ucache *c, const struct in6_addr *ulid,
+		      uint64_t now, struct dnsalg_ulid_entry *out);
+uint32_t dnsalg_ucache_count(struct dnsalg_ucache *c);
+
+/* ---- inside hosts (inside.c) --------------------------------------------- */
+struct dnsalg_inside;
+struct dnsalg_inside *dnsalg_inside_new(const struct dnsalg_opts *o);
+void dnsalg_inside_free(struct dnsalg_inside *in);
+/* Re-read the Kea lease file when it changed (checked at most once a second). */
+void dnsalg_inside_refresh(struct dnsalg_inside *in, uint64_t now);
+/* Parse Kea memfile lease6 CSV text into hosts; returns count or DNSALG_E*. */
+int dnsalg_kea_leases_parse(const char *text, size_t len, const char *zone, time_t wall_now,
+			    struct dnsalg_host *out, unsigned max);
+/*
+ * Answer q locally if it is for an inside name (AAAA/any type for a host
+ * name, PTR for a known CMULA).  Returns answer length, or DNSALG_ENOENT when
+ * the query is not ours.
+ */
+int dnsalg_inside_answer(struct dnsalg_inside *in, const struct dnsalg_query *q,
+			 const uint8_t *wire, uint8_t *out, size_t outcap);
+
+/* ---- upstream (upstream.c) and push (ctlsock.c) -------------------------- */
+struct dnsalg_upstream_ops {
+	/* Send q; on 0, *ans is the matching answer (caller frees).
+	 * DNSALG_ETIMEOUT when none came.  tcp: ask over TCP. */
+	int (*query)(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans);
+	void *arg;
+};
+struct dnsalg_upstream;
+struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o);
+void dnsalg_upstream_free(struct dnsalg_upstream *u);
+struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u);
+
+struct dnsalg_push_ops {
+	/* Queue one JSON line for pshim6-control; must not block. */
+	int (*push)(void *arg, const char *line);
+	void *arg;
+};
+
+/* ---- the query engine (query.c, rewrite.c, reverse.c) -------------------- */
+struct dnsalg_ctx {
+	const struct dnsalg_opts *o;
+	struct dnsalg_counters *cnt;
+	struct dnsalg_acache *acache;
+	struct dnsalg_ucache *ucache;
+	struct dnsalg_inside *inside;
+	struct dnsalg_push_ops push;
+};
+
+/*
+ * Fast path: parse, answer errors, inside names and cache hits.
+ * Returns answer length; DNSALG_EMISS when dnsalg_slow() must run (q filled);
+ * DNSALG_EDROP when nothing is to be sent.
+ */
+int dnsalg_fast(struct dnsalg_ctx *x, const uint8_t *in, size_t len, bool tcp,
+		uint64_t now, struct dnsalg_query *q, uint8_t *out, size_t outcap);
+/* Slow path: ask upstream, rewrite, cache, push.  Returns answer length. */
+int dnsalg_slow(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
+		const struct dnsalg_query *q, const uint8_t *in, bool tcp,
+		uint64_t now, uint8_t *out, size_t outcap);
+/* Both, for TCP and tests. */
+int dnsalg_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
+		  const uint8_t *in, size_t len, bool tcp, uint64_t now,
+		  uint8_t *out, size_t outcap);
+
+/* Inputs and outputs of the AAAA rewrite (rewrite.c, pure). */
+struct dnsalg_rw_result {
+	bool rewritten;
+	bool signed_answer;      /* AAAA set carried RRSIGs */
+	bool stripped;           /* signatures removed */
+	struct dnsalg_ulid_entry map[DNSALG_MAX_ULIDS];
+	unsigned n_map;
+	uint32_t ttl;
+};
+/*
+ * Rewrite `resp` (a copy of the upstream AAAA answer, edited in place) with
+ * the ULID records of `ulid_ans`.  Pure: no I/O.  Returns 0 (see r->rewritten)
+ * or DNSALG_E*.
+ */
+int dnsalg_rewrite_aaaa(ldns_pkt *resp, const ldns_pkt *ulid_ans, uint16_t ulid_type,
+			bool client_do, enum dnsalg_dnssec_policy policy,
+			struct dnsalg_rw_result *r);
+/* Append EDE (RFC 8914) info-code and text to resp's EDNS options. */
+int dnsalg_add_ede(ldns_pkt *resp, uint16_t code, const char *text);
+/* JSON line for pshim6-control's peer-locators command. */
+int dnsalg_push_line(const struct dnsalg_ulid_entry *e, char *out, size_t outcap);
+
+/* Reverse lookup for control: PTR of the CMULA, then AAAA + ULID of the name. */
+int dnsalg_reverse_resolve(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
+			   const struct in6_addr *ulid, uint64_t now,
+			   struct dnsalg_ulid_entry *out);
+
+/* ---- control socket (ctlsock.c) ------------------------------------------ */
+/* Handle one request line; writes one reply line (with '\n'). */
+int dnsalg_ctl_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
+		      const char *line, uint64_t now, char *out, size_t outcap);
+/* Find the string (or bare scalar) value of "key" in a flat JSON object. */
+int dnsalg_json_get(const char *json, const char *key, char *out, size_t outcap);
+
+/* Bounded queue of JSON lines pushed to pshim6-control by one thread. */
+struct dnsalg_pusher;
+struct dnsalg_pusher *dnsalg_pusher_start(const char *path, uint32_t depth,
+					  struct dnsalg_counters *cnt);
+void dnsalg_pusher_stop(struct dnsalg_pusher *p);
+int dnsalg_pusher_push(void *p, const char *line);
+
+uint64_t dnsalg_now_ms(void);
+
+#endif

@@ -1,0 +1,42 @@
+/* The daemon's I/O side: sockets, threads, the bounded miss queue. */
+#ifndef PSHIM6_DNSALG_SERVER_H
+#define PSHIM6_DNSALG_SERVER_H
+
+#include "dnsalg.h"
+
+struct dnsalg_job {
+	int fd;
+	socklen_t peer_len;
+	struct sockaddr_storage peer;
+	uint16_t len;
+	struct dnsalg_query q;
+	uint8_t buf[DNSALG_QUERY_MAX];
+};
+
+struct dnsalg_daemon {
+	struct dnsalg_opts *o;
+	struct dnsalg_counters cnt;
+	struct dnsalg_ctx ctx;
+	struct dnsalg_pusher *pusher;
+	unsigned n_fd;
+	int udp_fd[DNSALG_MAX_LISTEN], tcp_fd[DNSALG_MAX_LISTEN];
+	int ctl_fd;
+	_Atomic bool stop;
+	/* misses waiting for a resolver thread: a ring of max_inflight jobs */
+	struct dnsalg_job *jobs;
+	uint32_t jhead, jcount;
+	pthread_mutex_t jlock;
+	pthread_cond_t jcond;
+	unsigned n_threads;
+	pthread_t *threads;
+};
+
+int dnsalg_udp_bind(struct dnsalg_daemon *d);
+int dnsalg_tcp_bind(struct dnsalg_daemon *d);
+int dnsalg_ctl_bind(struct dnsalg_daemon *d);
+void *dnsalg_udp_main(void *d);
+void *dnsalg_resolver_main(void *d);
+void *dnsalg_tcp_main(void *d);
+void *dnsalg_ctl_main(void *d);
+
+#endif

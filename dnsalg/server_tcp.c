@@ -1,0 +1,103 @@
+/*
+ * TCP (RFC 7766): tcp_clients threads, each serving one connection at a
+ * time with its own ldns resolver (upstream over TCP as well), so at most
+ * tcp_clients connections are open; more wait in the listen backlog.  An
+ * idle connection is closed after tcp_idle_ms, and after 100 queries.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define TCP_QUERIES_PER_CONN 100
+
+/* Read exactly n bytes, waiting at most idle_ms for each chunk. */
+static int read_full(int fd, uint8_t *b, size_t n, unsigned idle_ms, const _Atomic bool *stop)
+{
+	size_t got = 0;
+	while (got < n) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int pr = poll(&p, 1, (int)idle_ms);
+		if (pr <= 0 || atomic_load(stop))
+			return -1;
+		ssize_t r = recv(fd, b + got, n - got, 0);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const uint8_t *b, size_t n)
+{
+	size_t put = 0;
+	while (put < n) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 5000) <= 0)
+			return -1;
+		ssize_t r = send(fd, b + put, n - put, MSG_NOSIGNAL);
+		if (r <= 0)
+			return -1;
+		put += (size_t)r;
+	}
+	return 0;
+}
+
+static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int fd,
+		  uint8_t *in, uint8_t *out)
+{
+	for (int k = 0; k < TCP_QUERIES_PER_CONN && !atomic_load(&d->stop); k++) {
+		uint8_t lb[2];
+		if (read_full(fd, lb, 2, d->o->tcp_idle_ms, &d->stop) < 0)
+			return;
+		size_t len = (size_t)lb[0] << 8 | lb[1];
+		if (read_full(fd, in, len, d->o->tcp_idle_ms, &d->stop) < 0)
+			return;
+		int r = dnsalg_handle(&d->ctx, ops, in, len, true, dnsalg_now_ms(), out + 2,
+				      DNSALG_TCP_OUT_MAX);
+		if (r <= 0)
+			return; /* nothing to say: close, as a server may */
+		out[0] = (uint8_t)(r >> 8);
+		out[1] = (uint8_t)r;
+		if (write_full(fd, out, (size_t)r + 2) < 0)
+			return;
+	}
+}
+
+void *dnsalg_tcp_main(void *arg)
+{
+	struct dnsalg_daemon *d = arg;
+	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o);
+	uint8_t *in = malloc(65536), *out = malloc(DNSALG_TCP_OUT_MAX + 2);
+	if (!u || !in || !out) {
+		fprintf(stderr, "pshim6-dnsalg: cannot start a TCP thread\n");
+		goto done;
+	}
+	struct dnsalg_upstream_ops ops = dnsalg_upstream_ops(u);
+	struct pollfd pfd[DNSALG_MAX_LISTEN];
+	for (unsigned i = 0; i < d->n_fd; i++)
+		pfd[i] = (struct pollfd){ .fd = d->tcp_fd[i], .events = POLLIN };
+	while (!atomic_load(&d->stop)) {
+		if (poll(pfd, d->n_fd, 500) <= 0)
+			continue;
+		for (unsigned i = 0; i < d->n_fd; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			int fd = accept4(pfd[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0)
+				continue; /* another thread took it */
+			serve(d, &ops, fd, in, out);
+			close(fd);
+		}
+	}
+done:
+	free(in);
+	free(out);
+	dnsalg_upstream_free(u);
+	return NULL;
+}

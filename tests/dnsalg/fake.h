@@ -1,0 +1,131 @@
+/* Test doubles for the DNS ALG: an upstream answering from a table, a push
+ * recorder, and query builders.  Header-only; each suite includes it once. */
+#ifndef DNSALG_TEST_FAKE_H
+#define DNSALG_TEST_FAKE_H
+
+#include <string.h>
+#include <arpa/inet.h>
+#include "dnsalg.h"
+
+struct fake_rrset {
+	const char *name;   /* absolute */
+	uint16_t type;
+	int rcode;          /* -1: time out */
+	const char *rrs;    /* zone-file lines, '\n' separated, may be "" */
+	bool tc;
+};
+
+struct fake_up {
+	const struct fake_rrset *set;
+	size_t n;
+	unsigned queries, tcp_queries;
+	bool last_cd, last_do;
+};
+
+static inline int fake_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
+{
+	struct fake_up *f = arg;
+	f->queries++;
+	if (tcp)
+		f->tcp_queries++;
+	f->last_cd = ldns_pkt_cd(q);
+	f->last_do = ldns_pkt_edns_do(q);
+	const ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	char *qn = ldns_rdf2str(ldns_rr_owner(qr));
+	const struct fake_rrset *hit = NULL;
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcasecmp(f->set[i].name, qn) && f->set[i].type == ldns_rr_get_type(qr))
+			hit = &f->set[i];
+	free(qn);
+	if (hit && hit->rcode < 0)
+		return DNSALG_ETIMEOUT;
+	ldns_pkt *p = ldns_pkt_new();
+	ldns_pkt_set_id(p, ldns_pkt_id(q));
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_aa(p, true);
+	ldns_rr_list_deep_free(ldns_pkt_question(p));
+	ldns_pkt_set_question(p, ldns_rr_list_clone(ldns_pkt_question(q)));
+	ldns_pkt_set_qdcount(p, 1);
+	ldns_pkt_set_rcode(p, hit ? (uint8_t)hit->rcode : LDNS_RCODE_NXDOMAIN);
+	if (hit && hit->tc)
+		ldns_pkt_set_tc(p, true);
+	if (hit && hit->rrs[0]) {
+		char *dup = strdup(hit->rrs), *save = NULL;
+		for (char *l = strtok_r(dup, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			ldns_rr *rr = NULL;
+			if (ldns_rr_new_frm_str(&rr, l, 300, NULL, NULL) == LDNS_STATUS_OK)
+				ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+		}
+		free(dup);
+	}
+	*ans = p;
+	return 0;
+}
+
+struct push_rec {
+	unsigned n;
+	char last[2048];
+	bool fail;
+};
+
+static inline int fake_push(void *arg, const char *line)
+{
+	struct push_rec *p = arg;
+	if (p->fail)
+		return DNSALG_EFULL;
+	p->n++;
+	snprintf(p->last, sizeof p->last, "%s", line);
+	return 0;
+}
+
+/* Wire query for name/type; flags are header flags; edns < 0: none. */
+static inline size_t mkquery(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t type,
+		      uint16_t flags, int edns, bool do_bit)
+{
+	ldns_rdf *n = ldns_dname_new_frm_str(name);
+	ldns_pkt *p = ldns_pkt_query_new(n, (ldns_rr_type)type, LDNS_RR_CLASS_IN, 0);
+	ldns_pkt_set_id(p, id);
+	ldns_pkt_set_rd(p, (flags & DNSALG_F_RD) != 0);
+	ldns_pkt_set_cd(p, (flags & DNSALG_F_CD) != 0);
+	if (edns >= 0) {
+		ldns_pkt_set_edns_udp_size(p, (uint16_t)edns);
+		ldns_pkt_set_edns_do(p, do_bit);
+	}
+	uint8_t *w = NULL;
+	size_t wl = 0;
+	ldns_pkt2wire(&w, p, &wl);
+	ldns_pkt_free(p);
+	if (wl > cap)
+		wl = 0;
+	memcpy(out, w, wl);
+	free(w);
+	return wl;
+}
+
+static inline ldns_pkt *parse(const uint8_t *w, int n)
+{
+	ldns_pkt *p = NULL;
+	if (n <= 0 || ldns_wire2pkt(&p, w, (size_t)n) != LDNS_STATUS_OK)
+		return NULL;
+	return p;
+}
+
+/* Count RRs of `type` in the answer section; first address in *first. */
+static inline unsigned count_type(const ldns_pkt *p, ldns_rr_type type, char *first, size_t cap)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_answer(p)); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), i);
+		if (ldns_rr_get_type(rr) != type)
+			continue;
+		if (n == 0 && first) {
+			char *s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+			snprintf(first, cap, "%s", s);
+			free(s);
+		}
+		n++;
+	}
+	return n;
+}
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * libFuzzer target: the whole query path.  The input is split at the first
+ * "\xff\xfe" marker into the client query and the upstream answers; the
+ * upstream answers (each prefixed by a 2-octet length) are returned, in
+ * order, by a fake upstream with the ID patched to match, so the AAAA
+ * rewrite, the cache and the truncation code see hostile upstream data too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsalg.h"
+
+struct feed {
+	const uint8_t *p;
+	size_t n;
+};
+
+static int fz_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
+{
+	struct feed *f = arg;
+	if (f->n < 2)
+		return DNSALG_ETIMEOUT;
+	size_t l = (size_t)f->p[0] << 8 | f->p[1];
+	if (l > f->n - 2)
+		l = f->n - 2;
+	const uint8_t *m = f->p + 2;
+	f->p += 2 + l;
+	f->n -= 2 + l;
+	if (ldns_wire2pkt(ans, m, l) != LDNS_STATUS_OK)
+		return DNSALG_ETIMEOUT;
+	ldns_pkt_set_id(*ans, ldns_pkt_id(q));
+	/* make the question match most of the time so the rewrite runs */
+	if (l && (m[l - 1] & 1)) {
+		ldns_rr_list_deep_free(ldns_pkt_question(*ans));
+		ldns_pkt_set_question(*ans, ldns_rr_list_clone(ldns_pkt_question(q)));
+		ldns_pkt_set_qdcount(*ans, 1);
+	}
+	return 0;
+}
+
+static struct dnsalg_opts o;
+static struct dnsalg_counters cnt;
+static struct dnsalg_ctx x;
+
+static int discard(void *arg, const char *line)
+{
+	(void)arg;
+	return line[0] == '{' ? 0 : -1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!x.o) {
+		dnsalg_opts_defaults(&o);
+		snprintf(o.zone, sizeof o.zone, "site.example.");
+		struct in6_addr a = { .s6_addr = { 0xfd, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x11 } };
+		dnsalg_opts_add_host(&o, "h1", &a);
+		dnsalg_prefix_parse("fd00:1:1:1::/64", &o.cmula_prefixes[0]);
+		o.n_prefixes = 1;
+		x.o = &o;
+		x.cnt = &cnt;
+		x.acache = dnsalg_acache_new(64, 3600);
+		x.ucache = dnsalg_ucache_new(16);
+		x.inside = dnsalg_inside_new(&o);
+		x.push.push = discard;
+	}
+	size_t ql = size;
+	for (size_t i = 0; i + 1 < size; i++)
+		if (data[i] == 0xff && data[i + 1] == 0xfe) {
+			ql = i;
+			break;
+		}
+	struct feed f = { data + ql, size - ql };
+	if (f.n >= 2) {
+		f.p += 2;
+		f.n -= 2;
+	}
+	struct dnsalg_upstream_ops up = { fz_query, &f };
+	static uint8_t out[65535];
+	bool tcp = ql & 1;
+	o.dnssec = (ql & 2) ? DNSALG_DNSSEC_PASSTHROUGH : DNSALG_DNSSEC_REWRITE_STRIP;
+	uint64_t now = (uint64_t)size * 1000;
+	int n = dnsalg_handle(&x, &up, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
+	if (n > 0 && !tcp && n > 4096)
+		abort();
+	/* the control parser sees the same bytes as a line */
+	char line[512], reply[8192];
+	size_t ll = ql < sizeof line - 1 ? ql : sizeof line - 1;
+	memcpy(line, data, ll);
+	line[ll] = 0;
+	dnsalg_ctl_handle(&x, NULL, line, now, reply, sizeof reply);
+	return 0;
+}

@@ -1,0 +1,244 @@
+/* Query parsing, error answers, inside names, Kea leases, control commands. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fake.h"
+
+static void parses_plain_and_edns(void **state)
+{
+	uint8_t w[512];
+	struct dnsalg_query q;
+	size_t n = mkquery(w, sizeof w, 7, "Example.COM.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(q.id, 7);
+	assert_int_equal(q.qtype, LDNS_RR_TYPE_AAAA);
+	assert_false(q.edns);
+	assert_int_equal(dnsalg_query_udp_limit(&q), 512);
+	n = mkquery(w, sizeof w, 8, "a.b.", LDNS_RR_TYPE_TXT, 0, 1232, true);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_true(q.edns);
+	assert_true(q.do_bit);
+	assert_int_equal(q.edns_size, 1232);
+	assert_int_equal(dnsalg_query_udp_limit(&q), 1232);
+	n = mkquery(w, sizeof w, 8, "a.b.", LDNS_RR_TYPE_TXT, 0, 100, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(dnsalg_query_udp_limit(&q), 512); /* below 512 means 512 */
+}
+
+static void malformed_queries(void **state)
+{
+	uint8_t w[512];
+	struct dnsalg_query q;
+	size_t n = mkquery(w, sizeof w, 9, "a.b.", LDNS_RR_TYPE_A, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, 11, &q), DNSALG_EDROP);     /* no header */
+	assert_int_equal(dnsalg_query_parse(w, n - 1, &q), DNSALG_EFORMERR); /* cut */
+	uint8_t x[512];
+	memcpy(x, w, n);
+	x[2] |= 0x80;                                                       /* QR: an answer */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_EDROP);
+	memcpy(x, w, n);
+	x[5] = 2;                                                           /* QDCOUNT 2 */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_EFORMERR);
+	memcpy(x, w, n);
+	x[2] = 0x28;                                                        /* opcode UPDATE */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_ENOTIMP);
+	memcpy(x, w, n);
+	x[12] = 0xC0;                                                       /* pointer in qname */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_EFORMERR);
+	memcpy(x, w, n);
+	x[n] = 0;                                                           /* trailing byte */
+	assert_int_equal(dnsalg_query_parse(x, n + 1, &q), DNSALG_EFORMERR);
+	n = mkquery(w, sizeof w, 9, "a.b.", LDNS_RR_TYPE_A, 0, 1232, false);
+	w[n - 11 + 6] = 1;                                                  /* EDNS version 1 */
+	assert_int_equal(dnsalg_query_parse(w, n, &q), DNSALG_EBADVERS);
+}
+
+static void error_answers_via_fast_path(void **state)
+{
+	struct dnsalg_opts o;
+	struct dnsalg_counters c;
+	memset(&c, 0, sizeof c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = &c };
+	struct dnsalg_query q;
+	uint8_t w[512], out[4096];
+	size_t n = mkquery(w, sizeof w, 0xBEEF, "a.b.", LDNS_RR_TYPE_A, DNSALG_F_RD, -1, false);
+	w[5] = 2;
+	int r = dnsalg_fast(&x, w, n, false, 0, &q, out, sizeof out);
+	assert_int_equal(r, 12);
+	assert_int_equal(out[0] << 8 | out[1], 0xBEEF);
+	assert_int_equal(out[3] & 0xF, LDNS_RCODE_FORMERR);
+	assert_true(out[2] & 0x80);
+	assert_int_equal(c.formerr, 1);
+	n = mkquery(w, sizeof w, 1, "a.b.", LDNS_RR_TYPE_A, 0, 1232, false);
+	w[n - 11 + 6] = 1;
+	r = dnsalg_fast(&x, w, n, false, 0, &q, out, sizeof out);
+	ldns_pkt *p = parse(out, r);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt_get_rcode(p) | (ldns_pkt_edns_extended_rcode(p) << 4), 16); /* BADVERS */
+	ldns_pkt_free(p);
+	n = mkquery(w, sizeof w, 1, "a.b.", LDNS_RR_TYPE_A, 0, -1, false);
+	assert_int_equal(dnsalg_fast(&x, w, n, false, 0, &q, out, sizeof out), DNSALG_EMISS);
+}
+
+static struct dnsalg_opts *inside_opts(void)
+{
+	static struct dnsalg_opts o;
+	dnsalg_opts_defaults(&o);
+	snprintf(o.zone, sizeof o.zone, "site1.example.");
+	struct in6_addr a;
+	inet_pton(AF_INET6, "fd00:1:1:1::11", &a);
+	assert_int_equal(dnsalg_opts_add_host(&o, "h1", &a), 0);
+	inet_pton(AF_INET6, "fd00:1:1:1::12", &a);
+	assert_int_equal(dnsalg_opts_add_host(&o, "H2.site1.example.", &a), 0);
+	assert_int_equal(dnsalg_prefix_parse("fd00:1:1:1::/64", &o.cmula_prefixes[0]), 0);
+	o.n_prefixes = 1;
+	return &o;
+}
+
+static void inside_names_and_ptr(void **state)
+{
+	struct dnsalg_opts *o = inside_opts();
+	struct dnsalg_inside *in = dnsalg_inside_new(o);
+	assert_non_null(in);
+	uint8_t w[512], out[4096];
+	struct dnsalg_query q;
+	size_t n = mkquery(w, sizeof w, 3, "H1.Site1.Example.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, 1232, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	int r = dnsalg_inside_answer(in, &q, w, out, sizeof out);
+	ldns_pkt *p = parse(out, r);
+	assert_non_null(p);
+	char a[80];
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, a, sizeof a), 1);
+	assert_string_equal(a, "fd00:1:1:1::11");
+	assert_true(ldns_pkt_aa(p));
+	assert_int_equal(ldns_pkt_edns_udp_size(p), DNSALG_UDP_OUT_MAX);
+	ldns_pkt_free(p);
+	/* A for an inside name: NOERROR, no data */
+	n = mkquery(w, sizeof w, 3, "h2.site1.example.", LDNS_RR_TYPE_A, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	r = dnsalg_inside_answer(in, &q, w, out, sizeof out);
+	p = parse(out, r);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt_get_rcode(p), 0);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	/* PTR */
+	n = mkquery(w, sizeof w, 4, "1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.1.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.",
+		    LDNS_RR_TYPE_PTR, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	r = dnsalg_inside_answer(in, &q, w, out, sizeof out);
+	p = parse(out, r);
+	assert_non_null(p);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_PTR, a, sizeof a), 1);
+	assert_string_equal(a, "h1.site1.example.");
+	ldns_pkt_free(p);
+	/* not ours: outside names, unknown CMULAs */
+	n = mkquery(w, sizeof w, 5, "h9.site1.example.", LDNS_RR_TYPE_AAAA, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(dnsalg_inside_answer(in, &q, w, out, sizeof out), DNSALG_ENOENT);
+	n = mkquery(w, sizeof w, 5, "9.9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.1.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.",
+		    LDNS_RR_TYPE_PTR, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(dnsalg_inside_answer(in, &q, w, out, sizeof out), DNSALG_ENOENT);
+	/* too small a buffer: EFULL so the caller can set TC */
+	n = mkquery(w, sizeof w, 3, "h1.site1.example.", LDNS_RR_TYPE_AAAA, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(dnsalg_inside_answer(in, &q, w, out, 40), DNSALG_EFULL);
+	dnsalg_inside_free(in);
+	dnsalg_opts_free(o);
+}
+
+static void kea_lease_csv(void **state)
+{
+	const char *csv =
+		"address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,"
+		"fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context\n"
+		"fd00:1:1:1::21,00:01,3600,2000,1,1800,0,1,128,0,0,h21,,0,\n"
+		"fd00:1:1:1::22,00:02,3600,2000,1,1800,0,1,128,0,0,h22.site1.example.,,0,\n"
+		"fd00:1:1:1::22,00:02,0,2000,1,1800,0,1,128,0,0,h22.site1.example.,,0,\n"   /* released */
+		"fd00:1:1:1::23,00:03,3600,500,1,1800,0,1,128,0,0,h23,,0,\n"                 /* expired */
+		"fd00:1:1:1::24,00:04,3600,2000,1,1800,0,1,128,0,0,,,0,\n"                   /* no name */
+		"fd00:1:1:1::25,00:05,3600,2000,1,1800,0,1,128,0,0,h25,,1,\n"                /* declined */
+		"garbage line\n";
+	struct dnsalg_host h[8];
+	int n = dnsalg_kea_leases_parse(csv, strlen(csv), "site1.example.", 1000, h, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(h[0].name, "h21.site1.example.");
+}
+
+static void control_commands(void **state)
+{
+	char v[64];
+	assert_int_equal(dnsalg_json_get("{\"cmd\":\"counters\"}", "cmd", v, sizeof v), 0);
+	assert_string_equal(v, "counters");
+	assert_int_equal(dnsalg_json_get(" { \"x\" : [1,{\"a\":2}], \"ulid\":\"fd00::1\" } ", "ulid", v, sizeof v), 0);
+	assert_string_equal(v, "fd00::1");
+	assert_int_equal(dnsalg_json_get("{\"ttl\":30}", "ttl", v, sizeof v), 0);
+	assert_string_equal(v, "30");
+	assert_int_equal(dnsalg_json_get("{\"a\":1}", "cmd", v, sizeof v), DNSALG_ENOENT);
+	assert_true(dnsalg_json_get("{\"cmd\":", "cmd", v, sizeof v) < 0);
+	assert_true(dnsalg_json_get("[1]", "cmd", v, sizeof v) < 0);
+
+	struct dnsalg_opts o;
+	struct dnsalg_counters c;
+	memset(&c, 0, sizeof c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = &c, .ucache = dnsalg_ucache_new(16) };
+	c.queries_udp = 42;
+	char out[8192];
+	dnsalg_ctl_handle(&x, NULL, "{\"cmd\":\"counters\"}", 0, out, sizeof out);
+	assert_non_null(strstr(out, "{\"ok\":true,\"queries_udp\":42,"));
+	assert_non_null(strchr(out, '\n'));
+	dnsalg_ctl_handle(&x, NULL, "{\"cmd\":\"nope\"}", 0, out, sizeof out);
+	assert_non_null(strstr(out, "\"ok\":false"));
+	dnsalg_ctl_handle(&x, NULL, "{\"cmd\":\"resolve-ulid\",\"ulid\":\"zz\"}", 0, out, sizeof out);
+	assert_non_null(strstr(out, "\"ok\":false"));
+	dnsalg_ucache_free(x.ucache);
+}
+
+static void reverse_lookup_for_control(void **state)
+{
+	static const struct fake_rrset z[] = {
+		{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
+		  LDNS_RR_TYPE_PTR, 0,
+		  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
+		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false },
+		{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false },
+		{ "3.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
+		  LDNS_RR_TYPE_PTR, 0,
+		  "3.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
+	};
+	struct fake_up f = { z, sizeof z / sizeof z[0], 0, 0, false, false };
+	struct dnsalg_upstream_ops up = { fake_query, &f };
+	struct dnsalg_opts o;
+	struct dnsalg_counters c;
+	memset(&c, 0, sizeof c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = &c, .ucache = dnsalg_ucache_new(16) };
+	char out[8192];
+	dnsalg_ctl_handle(&x, &up, "{\"cmd\":\"resolve-ulid\",\"ulid\":\"fd00:2:2:1::22\"}", 0, out, sizeof out);
+	assert_string_equal(out, "{\"ok\":true,\"locators\":[\"2001:db8:30::22\"],\"ttl\":100,\"name\":\"peer.ext.\"}\n");
+	assert_int_equal(f.queries, 3);
+	/* second time from the ULID cache */
+	dnsalg_ctl_handle(&x, &up, "{\"cmd\":\"resolve-ulid\",\"ulid\":\"fd00:2:2:1::22\"}", 1000, out, sizeof out);
+	assert_int_equal(f.queries, 3);
+	/* a PTR that points at a name whose ULID is another one proves nothing */
+	dnsalg_ctl_handle(&x, &up, "{\"cmd\":\"resolve-ulid\",\"ulid\":\"fd00:2:2:1::33\"}", 0, out, sizeof out);
+	assert_non_null(strstr(out, "\"ok\":false"));
+	dnsalg_ucache_free(x.ucache);
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test(parses_plain_and_edns), cmocka_unit_test(malformed_queries),
+		cmocka_unit_test(error_answers_via_fast_path), cmocka_unit_test(inside_names_and_ptr),
+		cmocka_unit_test(kea_lease_csv), cmocka_unit_test(control_commands),
+		cmocka_unit_test(reverse_lookup_for_control),
+	};
+	return cmocka_run_group_tests(t, NULL, NULL);
+}
