@@ -1,5 +1,6 @@
 /* CGA signatures over Shim6 locator lists (RFC 5533 §5.15.4):
  * RSASSA-PKCS1-v1_5 with SHA-1 over tag | generation | CGA locators. */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -31,6 +32,78 @@ int shim6_cga_sig_input(const struct shim6_cga_loclist *ll, uint8_t *out, size_t
 	return (int)n;
 }
 
+/* SHA-1 fetched once: a by-name fetch on every signature costs more than
+ * the hashing. */
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha1_md;
+
+static void sha1_fetch(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+static const EVP_MD *sha1(void)
+{
+	pthread_once(&sha1_once, sha1_fetch);
+	return sha1_md;
+}
+
+/* Decoding a SubjectPublicKeyInfo through OpenSSL 3's decoders costs several
+ * RSA-2048 verifications, and a peer sends the same key again and again.  A
+ * small LRU of decoded keys, keyed by the exact DER octets, removes that. */
+#define KEY_CACHE_SLOTS 8
+#define KEY_CACHE_MAX_DER 600           /* RSA-4096 SPKI is 550 octets */
+static struct {
+	size_t    len;
+	uint8_t   der[KEY_CACHE_MAX_DER];
+	EVP_PKEY *key;
+	uint64_t  used;
+} key_cache[KEY_CACHE_SLOTS];
+static uint64_t key_cache_clock;
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A reference to the decoded key (caller frees), or NULL. */
+static EVP_PKEY *spki_key(const uint8_t *der, size_t len)
+{
+	const unsigned char *kp = der;
+	EVP_PKEY *k = NULL;
+	size_t victim = 0;
+
+	pthread_mutex_lock(&key_cache_lock);
+	for (size_t i = 0; i < KEY_CACHE_SLOTS; i++) {
+		if (key_cache[i].key && key_cache[i].len == len && !memcmp(key_cache[i].der, der, len)) {
+			key_cache[i].used = ++key_cache_clock;
+			k = key_cache[i].key;
+			EVP_PKEY_up_ref(k);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&key_cache_lock);
+	if (k)
+		return k;
+
+	k = d2i_PUBKEY(NULL, &kp, (long)len);
+	if (!k || kp != der + len) {
+		EVP_PKEY_free(k);
+		ERR_clear_error();
+		return NULL;
+	}
+	if (len > KEY_CACHE_MAX_DER || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
+		return k;
+	pthread_mutex_lock(&key_cache_lock);
+	for (size_t i = 1; i < KEY_CACHE_SLOTS; i++)
+		if (key_cache[i].used < key_cache[victim].used)
+			victim = i;
+	EVP_PKEY_free(key_cache[victim].key);
+	memcpy(key_cache[victim].der, der, len);
+	key_cache[victim].len = len;
+	key_cache[victim].key = k;
+	key_cache[victim].used = ++key_cache_clock;
+	EVP_PKEY_up_ref(k);
+	pthread_mutex_unlock(&key_cache_lock);
+	return k;
+}
+
 static int rsa_ok(EVP_PKEY *k)
 {
 	int bits;
@@ -59,7 +132,7 @@ int shim6_cga_sign_data(EVP_PKEY *priv, const uint8_t *data, size_t len,
 		return SHIM6_CGA_ENOSPACE;
 	if (!(ctx = EVP_MD_CTX_new()))
 		return SHIM6_CGA_ECRYPTO;
-	if (EVP_DigestSignInit_ex(ctx, &pctx, "SHA1", NULL, NULL, priv, NULL) == 1 &&
+	if (sha1() && EVP_DigestSignInit(ctx, &pctx, sha1(), NULL, priv) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
 	    EVP_DigestSignUpdate(ctx, shim6_cga_shim6_tag, 16) == 1 &&
 	    (len == 0 || EVP_DigestSignUpdate(ctx, data, len) == 1) &&
@@ -95,7 +168,7 @@ int shim6_cga_verify_sig_key(EVP_PKEY *pub, const uint8_t *data, size_t len,
 		return SHIM6_CGA_ESIG;
 	if (!(ctx = EVP_MD_CTX_new()))
 		return SHIM6_CGA_ECRYPTO;
-	if (EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA1", NULL, NULL, pub, NULL) == 1 &&
+	if (sha1() && EVP_DigestVerifyInit(ctx, &pctx, sha1(), NULL, pub) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
 	    EVP_DigestVerifyUpdate(ctx, shim6_cga_shim6_tag, 16) == 1 &&
 	    (len == 0 || EVP_DigestVerifyUpdate(ctx, data, len) == 1)) {
@@ -114,7 +187,6 @@ int shim6_cga_verify_sig_data(const uint8_t *pds, size_t pds_len,
                               const uint8_t *sig, size_t sig_len)
 {
 	struct shim6_cga_params p;
-	const unsigned char *kp;
 	EVP_PKEY *pub;
 	int rc;
 
@@ -122,13 +194,8 @@ int shim6_cga_verify_sig_data(const uint8_t *pds, size_t pds_len,
 		return rc;
 	if (p.mp_present && !p.mp_pflag)
 		return SHIM6_CGA_EPSEUDOKEY;
-	kp = p.pubkey;
-	pub = d2i_PUBKEY(NULL, &kp, (long)p.pubkey_len);
-	if (!pub || kp != p.pubkey + p.pubkey_len) {
-		EVP_PKEY_free(pub);
-		ERR_clear_error();
+	if (!(pub = spki_key(p.pubkey, p.pubkey_len)))
 		return SHIM6_CGA_EKEY;
-	}
 	rc = shim6_cga_verify_sig_key(pub, data, len, sig, sig_len);
 	EVP_PKEY_free(pub);
 	return rc;

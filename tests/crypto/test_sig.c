@@ -140,6 +140,37 @@ static void test_other_key_fails(void **state)
 	assert_int_equal(shim6_key_generate(&k2, 8192), SHIM6_CGA_EKEY);
 }
 
+/* More peers than the decoded-key cache has slots: every key still checks
+ * its own signatures and refuses the others', in and out of the cache. */
+static void test_key_cache_many_peers(void **state)
+{
+	enum { N = 11 };
+	static struct shim6_cga peers[N];
+	static uint8_t sigs[N][SHIM6_CGA_SIG_MAX];
+	int slen[N];
+	struct shim6_cga_loclist ll = { 5, 3, methods, &locs[0][0] };
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		EVP_PKEY *k;
+		uint8_t s[SHIM6_CGA_PDS_MAX];
+		int l;
+		assert_int_equal(shim6_key_generate(&k, 1024), 0);
+		l = shim6_key_spki(k, s, sizeof(s));
+		assert_true(l > 0);
+		assert_int_equal(shim6_cga_new(&peers[i], pfx, s, (size_t)l, 0, 0, NULL), 0);
+		slen[i] = shim6_cga_sign(k, &ll, sigs[i], sizeof(sigs[i]));
+		assert_int_equal(slen[i], 128);
+		EVP_PKEY_free(k);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < N; i++)
+			for (int j = 0; j < N; j++)
+				assert_int_equal(shim6_cga_verify_sig(peers[i].pds, peers[i].pds_len, &ll,
+				                                      sigs[j], (size_t)slen[j]),
+				                 i == j ? 0 : SHIM6_CGA_ESIG);
+}
+
 static void test_kat_key_too_small_for_signatures(void **state)
 {
 	uint8_t pds[256], sig[256] = { 0 };
@@ -214,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_sig_input_layout),
 		cmocka_unit_test(test_sign_verify_and_tamper),
 		cmocka_unit_test(test_other_key_fails),
+		cmocka_unit_test(test_key_cache_many_peers),
 		cmocka_unit_test(test_kat_key_too_small_for_signatures),
 		cmocka_unit_test(test_key_formats),
 	};
