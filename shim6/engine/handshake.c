@@ -34,6 +34,19 @@ static void put_ka(struct shim6_engine *e, struct mb *m)
 	mb_opt_end(m, o);
 }
 
+static size_t sig_input(uint32_t gen, const struct shim6_locator *l, size_t n, uint8_t *out)
+{
+	size_t o = 4;
+	out[0] = (uint8_t)(gen >> 24); out[1] = (uint8_t)(gen >> 16);
+	out[2] = (uint8_t)(gen >> 8); out[3] = (uint8_t)gen;
+	for (size_t i = 0; i < n; i++)
+		if (l[i].verif == SHIM6_VERIF_CGA) {
+			memcpy(out + o, l[i].addr.b, 16);
+			o += 16;
+		}
+	return o;
+}
+
 /* Locator List, Locator Preferences, CGA PDS and (for CGA) CGA Signature. */
 void put_locators(struct shim6_engine *e, struct ctx *c, struct mb *m)
 {
@@ -47,8 +60,10 @@ void put_locators(struct shim6_engine *e, struct ctx *c, struct mb *m)
 	for (size_t i = 0; i < c->nl; i++)
 		mb_bytes(m, c->lloc[i].addr.b, 16);
 	mb_opt_end(m, o);
-	const uint8_t *tlv = m->buf + o;
-	size_t tlv_len = m->len - o;
+	/* CGA signature input (RFC 5533 §5.15.4, after the message type tag
+	 * that the signer prepends): generation, then the CGA locators */
+	uint8_t sin[4 + 16 * SHIM6_MAX_LOCATORS];
+	size_t sin_len = sig_input(c->lgen, c->lloc, c->nl, sin);
 
 	o = mb_opt_begin(m, OPT_LOCPREF, false);
 	mb_u32(m, c->lgen);
@@ -79,7 +94,7 @@ void put_locators(struct shim6_engine *e, struct ctx *c, struct mb *m)
 			c->sig = e->mem.calloc(e->mem.user, 1, 512);
 		if (!c->sig)
 			return;
-		int n = e->cb.sign(e->cb.user, &c->lulid, tlv, tlv_len, c->sig, 512);
+		int n = e->cb.sign(e->cb.user, &c->lulid, sin, sin_len, c->sig, 512);
 		if (n <= 0)
 			return;
 		c->siglen = (size_t)n;
@@ -124,6 +139,7 @@ int take_locators(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 	struct shim6_locator tmp[SHIM6_MAX_LOCATORS];
 	size_t keep = n < e->s.max_locators ? n : e->s.max_locators;
 	struct shim6_locator all[256];
+	static uint8_t sin[4 + 16 * 256];
 	for (size_t i = 0; i < n; i++) {
 		memset(&all[i], 0, sizeof(all[i]));
 		memcpy(all[i].addr.b, ll->p + lo + 16 * i, 16);
@@ -134,7 +150,7 @@ int take_locators(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 		enum shim6_verif meth = (enum shim6_verif)all[0].verif;
 		if (!pds->p || (meth == SHIM6_VERIF_CGA && !sig->p) ||
 		    e->cb.verify(e->cb.user, &c->pulid, meth, pds->p, pds->len, all, n,
-		                 ll->tlv, ll->tlv_len, sig->p, sig->len) != 0) {
+		                 sin, sig_input(gen, all, n, sin), sig->p, sig->len) != 0) {
 			e->st.verify_failed++;
 			return SHIM6_ENG_EVERIFY;
 		}

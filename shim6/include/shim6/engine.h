@@ -180,14 +180,18 @@ struct shim6_engine_callbacks {
 	 * SHIM6_ENG_ENOTLOCAL otherwise. */
 	int (*host_info)(void *user, const struct shim6_in6 *ulid,
 	                 struct shim6_host_info *out);
-	/* Sign `data` (the CGA Signature input of RFC 5533 §5.15.4) with the
-	 * site key for `ulid`.  Return the signature length or < 0.  May be
+	/* Sign `data` with the site key for `ulid`: the CGA Signature input of
+	 * RFC 5533 §5.15.4 without the message type tag, i.e. the octets
+	 * shim6_cga_sig_input() produces (generation, then the CGA locators),
+	 * so shim6_cga_sign_data() fits directly.  Return the signature length or < 0.  May be
 	 * NULL when every host is HBA. */
 	int (*sign)(void *user, const struct shim6_in6 *ulid,
 	            const uint8_t *data, size_t len, uint8_t *sig, size_t cap);
 	/* Verify that `peer_ulid` owns `locs` given the peer's PDS: for CGA,
 	 * CGA-verify the ULID against the PDS and check `sig` over `data`; for
-	 * HBA, check every locator is in the HBA set.  Return 0 if good.
+	 * HBA, check every locator is in the HBA set.  `data` is the same
+	 * signature input as for sign (shim6_cga_verify_sig_data()).  Return 0
+	 * if good.
 	 * NULL means "accept everything" (tests only). */
 	int (*verify)(void *user, const struct shim6_in6 *peer_ulid,
 	              enum shim6_verif method,
