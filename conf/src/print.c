@@ -59,6 +59,7 @@ static bool row_set(const struct row *r, const void *base)
 	switch (r->kind) {
 	case K_MAC: return ((const struct pshim6_conf_mac *)p)->set;
 	case K_FQDN: return p[0] != 0; /* "" is "no name", not a valid name */
+	case K_HEX: return *(const unsigned *)((const char *)base + r->count_off) != 0;
 	case K_ISPREF: case K_GROUPREF: return *(const int *)p >= 0;
 	case K_CUSTOM: {
 		/* te rule weights: present when no isp is named */
@@ -107,6 +108,14 @@ static void print_row(FILE *f, const struct pshim6_conf *c, const struct row *r,
 			put_scalar(f, c, r, r->elem, p + (size_t)i * r->size);
 		}
 		fputs(" ];\n", f);
+		return;
+	}
+	case K_HEX: {
+		unsigned n = *(const unsigned *)((const char *)base + r->count_off);
+		fputc('"', f);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(f, "%02x", ((const uint8_t *)p)[i]);
+		fputs("\";\n", f);
 		return;
 	}
 	case K_CUSTOM:

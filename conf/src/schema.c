@@ -232,6 +232,8 @@ static const struct row host_rows[] = {
 	R_STR(T, "name", name, R_REQ),
 	R_KIND(K_ADDR, T, "cmula", cmula, R_REQ),
 	R_ARR(T, "hba", K_ADDR, hba, n_hba, 0, 0, PSHIM6_CONF_MAX_HBA_SET),
+	{ .key = "pds", .kind = K_HEX, .off = offsetof(T, pds), .size = PSHIM6_CONF_PDS_MAX,
+	  .count_off = offsetof(T, pds_len) },
 };
 #undef T
 static const struct section host_sec = SECTION("hosts", host_rows, host_init, conf_check_host);

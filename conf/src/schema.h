@@ -28,6 +28,7 @@ enum kind {
 	K_GROUP,        /* nested section `sub` at off */
 	K_LIST,         /* ( {..}, {..} ) of `sub`, elements of size at off, count at count_off */
 	K_ARRAY,        /* [ scalar, .. ] of kind `elem`, size, count at count_off */
+	K_HEX,          /* uint8_t[size] from a hex string, length at count_off */
 	K_CUSTOM,       /* parsed by load/print callbacks */
 };
 

@@ -355,6 +355,26 @@ static void parse_row(struct ctx *x, const config_setting_t *s,
 	case K_CUSTOM:
 		r->load(x, s, base);
 		break;
+	case K_HEX: {
+		const char *str;
+		if (!get_str(x, s, &str))
+			return;
+		size_t n = strlen(str);
+		bool ok = n > 0 && n % 2 == 0 && n / 2 <= r->size;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = isxdigit((unsigned char)str[i]);
+		if (!ok) {
+			conf_error(x, s, "%s: expected an even number of hex digits, at most %zu octets",
+				   key_of(s, key, sizeof key), r->size);
+			return;
+		}
+		for (size_t i = 0; i < n / 2; i++) {
+			char b[3] = { str[2 * i], str[2 * i + 1], 0 };
+			((uint8_t *)dst)[i] = (uint8_t)strtoul(b, NULL, 16);
+		}
+		*(unsigned *)((char *)base + r->count_off) = (unsigned)(n / 2);
+		break;
+	}
 	default:
 		parse_scalar(x, s, r, r->kind, dst);
 	}

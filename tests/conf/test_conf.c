@@ -277,6 +277,23 @@ static void test_hba_mode_needs_sets(void **state)
 	assert_int_equal(e.n, 2);
 }
 
+static void test_host_pds(void **state)
+{
+	struct errs e;
+	assert_int_equal(load(BASE ONE_ISP "hosts = ( { name = \"h\"; cmula = \"fd00:10::1\"; pds = \"00A1ff\"; } );\n", &e), 0);
+	assert_int_equal(conf->hosts[0].pds_len, 3);
+	assert_int_equal(conf->hosts[0].pds[1], 0xa1);
+	assert_int_equal(conf->hosts[0].pds[2], 0xff);
+	const char *bad[] = { "\"0\"", "\"0g\"", "\"\"", "12" };
+	for (int i = 0; i < 4; i++) {
+		char t[1024];
+		snprintf(t, sizeof t, BASE ONE_ISP "hosts = ( { name = \"h\"; cmula = \"fd00:10::1\"; pds = %s; } );\n", bad[i]);
+		assert_int_equal(load(t, &e), -EINVAL);
+		assert_int_equal(e.n, 1);
+		assert_int_equal(e.lines[0], 4);
+	}
+}
+
 static void test_error_buffer_bounded(void **state)
 {
 	/* 300 unknown keys: every one counted, a bounded number shown, and a
@@ -309,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_weights_must_not_all_be_zero),
 		cmocka_unit_test(test_normal_form_round_trip),
 		cmocka_unit_test(test_hba_mode_needs_sets),
+		cmocka_unit_test(test_host_pds),
 		cmocka_unit_test(test_error_buffer_bounded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -47,6 +47,7 @@ extern "C" {
 #define PSHIM6_CONF_MAX_HBA_SET     (1 + PSHIM6_CONF_MAX_ISPS) /* CMULA + one per ISP */
 #define PSHIM6_CONF_MAX_PEERS       256
 #define PSHIM6_CONF_MAX_PEER_LOCATORS 8
+#define PSHIM6_CONF_PDS_MAX         1024 /* CGA Parameter Data Structure octets */
 
 /* ---- common types ------------------------------------------------------ */
 struct pshim6_conf_prefix {
@@ -253,12 +254,17 @@ struct pshim6_conf_dnsalg {
 	char zone[PSHIM6_CONF_FQDN_MAX];    /* inside zone, e.g. "site1.example." (absolute) */
 };
 
-/* hosts = ( { name; cmula; hba = [ ... ]; } ) */
+/* hosts = ( { name; cmula; hba = [ ... ]; pds = "<hex>"; } ) */
 struct pshim6_conf_host {
 	char name[PSHIM6_CONF_NAME_MAX];    /* label (relative to dnsalg.zone) or FQDN */
 	struct in6_addr cmula;              /* inside a site CMULA prefix */
 	unsigned n_hba;                     /* 0 = CGA host (prefix swap) */
 	struct in6_addr hba[PSHIM6_CONF_MAX_HBA_SET]; /* one per PA prefix, each under an ISP prefix */
+	/* CGA Parameter Data Structure of the cmula (pshim6-cga output, hex);
+	 * needed for the proxy to sign for a static host.  0 = none: the host's
+	 * PDS must then come from a DHCP lease. */
+	unsigned pds_len;
+	uint8_t pds[PSHIM6_CONF_PDS_MAX];
 };
 
 /* peers = ( { ulid; locators = [ ... ]; name; } )  static remote peers */
