@@ -317,6 +317,8 @@ int dpmsg_decode(const uint8_t *buf, size_t len, struct dpmsg *m)
 		m->u.inject.flags = r_u16(&r);
 		m->u.inject.len = (uint32_t)(body - 4);
 		m->u.inject.data = buf + DPMSG_HDR_LEN + 4;
+		if (m->u.inject.flags & ~(uint16_t)DPMSG_INJECT_AS_RX)
+			return DPMSG_E_FIELD;
 		return DPMSG_OK;
 	case DPMSG_DUMP_REQ:
 		if (body != 4)

@@ -153,9 +153,12 @@ struct dpmsg_punt {
 	const uint8_t *data;
 };
 
+/* struct dpmsg_inject.flags */
+#define DPMSG_INJECT_AS_RX  0x0001u /* process as if received on `port` (e.g. held packets
+				       after a handshake: they take the fast path) */
 struct dpmsg_inject {
 	uint16_t port;            /* output port index (0 = inside, 1+i = ISP i) */
-	uint16_t flags;           /* 0 */
+	uint16_t flags;           /* DPMSG_INJECT_*; 0 = send out of `port` as is */
 	uint32_t len;
 	const uint8_t *data;      /* IPv6 packet, no L2 header; dataplane adds Ethernet */
 };

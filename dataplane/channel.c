@@ -1,0 +1,412 @@
+/*
+ * The control channel thread: the only writer of the tables.  It accepts
+ * dpmsg clients on a Unix SOCK_SEQPACKET socket, applies their requests,
+ * forwards punted packets to control clients and sends Neighbor
+ * Solicitations for unresolved next hops.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "dataplane.h"
+#include "nd.h"
+
+#define MAX_CLIENTS 8
+#define PUNTS_PER_ROUND 64
+
+struct client {
+	int fd;
+	uint16_t role;      /* 0 until HELLO */
+};
+
+static int lfd = -1;
+static struct client cl[MAX_CLIENTS];
+static pthread_t thread;
+static bool running;
+static uint8_t rbuf[DPMSG_MAX_LEN];
+static struct dpmsg req, rep;
+
+#define CCNT(id) (dp.chan_cnt.c[DPMSG_CNT_##id])
+
+static void reply_err(struct client *c, uint32_t seq, int32_t code, const char *text)
+{
+	memset(&rep, 0, sizeof(rep));
+	rep.type = DPMSG_ERROR;
+	rep.seq = seq;
+	rep.u.error.code = code;
+	snprintf(rep.u.error.text, sizeof(rep.u.error.text), "%s", text);
+	(void)dpmsg_send(c->fd, &rep);
+}
+
+static void reply_rc(struct client *c, uint32_t seq, int rc, const char *what)
+{
+	if (rc == 0) {
+		memset(&rep, 0, sizeof(rep));
+		rep.type = DPMSG_ACK;
+		rep.seq = seq;
+		(void)dpmsg_send(c->fd, &rep);
+	} else {
+		reply_err(c, seq, rc, what);
+	}
+}
+
+uint64_t dp_tsc_to_ns(const struct dp_state *s, uint64_t tsc)
+{
+	if (tsc == 0)
+		return 0;
+	return s->mono0_ns + (uint64_t)((double)(int64_t)(tsc - s->tsc0) * 1e9 / (double)s->tsc_hz);
+}
+
+void dp_counters_sum(const struct dp_state *s, uint64_t out[DPMSG_CNT__MAX])
+{
+	memset(out, 0, sizeof(uint64_t) * DPMSG_CNT__MAX);
+	for (unsigned l = 0; l < s->n_lcores; l++)
+		for (unsigned i = 0; i < DPMSG_CNT__MAX; i++)
+			out[i] += s->lc[l].cnt.c[i];
+	for (unsigned i = 0; i < DPMSG_CNT__MAX; i++)
+		out[i] += s->chan_cnt.c[i];
+	out[DPMSG_CNT_CTX_ENTRIES] = s->t->n_ctx;
+	out[DPMSG_CNT_HOST_ENTRIES] = s->t->n_host;
+}
+
+static void do_dump(struct client *c, uint32_t seq, uint32_t what)
+{
+	const void *key;
+	void *data;
+	uint32_t it = 0, n = 0;
+
+	if (what & DPMSG_DUMP_CONTEXTS) {
+		while (rte_hash_iterate(dp.t->h_tag, &key, &data, &it) >= 0) {
+			memset(&rep, 0, sizeof(rep));
+			rep.type = DPMSG_DUMP_CTX;
+			rep.seq = seq;
+			dp_ctx_to_msg(data, &rep.u.ctx);
+			if (dpmsg_send(c->fd, &rep) < 0)
+				return;
+			n++;
+		}
+	}
+	if (what & DPMSG_DUMP_HOSTS) {
+		it = 0;
+		while (rte_hash_iterate(dp.t->h_host, &key, &data, &it) >= 0) {
+			const struct dp_host *h = data;
+			memset(&rep, 0, sizeof(rep));
+			rep.type = DPMSG_DUMP_HOST;
+			rep.seq = seq;
+			memcpy(rep.u.host.cmula, h->cmula, 16);
+			rep.u.host.nloc = h->nloc;
+			memcpy(rep.u.host.loc, h->loc, sizeof(h->loc));
+			if (dpmsg_send(c->fd, &rep) < 0)
+				return;
+			n++;
+		}
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.type = DPMSG_DUMP_END;
+	rep.seq = seq;
+	rep.u.dump_end.count = n;
+	(void)dpmsg_send(c->fd, &rep);
+}
+
+static void do_inject(struct client *c, const struct dpmsg *m)
+{
+	struct rte_mbuf *mb;
+	uint8_t *f;
+
+	if (m->u.inject.port >= dp.n_ports) {
+		reply_err(c, m->seq, DPMSG_ERR_PORT, "no such port");
+		return;
+	}
+	if (m->u.inject.len < DP_IP6_LEN || (m->u.inject.data[0] >> 4) != 6) {
+		reply_err(c, m->seq, DPMSG_ERR_INVAL, "not an IPv6 packet");
+		return;
+	}
+	mb = rte_pktmbuf_alloc(dp.pool);
+	if (!mb) {
+		reply_err(c, m->seq, DPMSG_ERR_FULL, "no mbuf");
+		return;
+	}
+	f = (uint8_t *)rte_pktmbuf_append(mb, (uint16_t)(DP_ETH_LEN + m->u.inject.len));
+	if (!f) {
+		rte_pktmbuf_free(mb);
+		reply_err(c, m->seq, DPMSG_ERR_INVAL, "packet too big for an mbuf");
+		return;
+	}
+	memcpy(f, dp.port[m->u.inject.port].nh_mac.addr_bytes, 6);
+	memcpy(f + 6, dp.port[m->u.inject.port].mac.addr_bytes, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memcpy(f + DP_ETH_LEN, m->u.inject.data, m->u.inject.len);
+	mb->port = m->u.inject.port;
+	mb->hash.usr = m->u.inject.flags;
+	if (rte_ring_mp_enqueue(dp.inject, mb) != 0) {
+		rte_pktmbuf_free(mb);
+		reply_err(c, m->seq, DPMSG_ERR_FULL, "inject queue full");
+		return;
+	}
+	reply_rc(c, m->seq, 0, NULL);
+}
+
+static void handle(struct client *c, const struct dpmsg *m)
+{
+	int rc;
+
+	if (m->type == DPMSG_HELLO) {
+		if (m->u.hello.version != DPMSG_VERSION) {
+			reply_err(c, m->seq, DPMSG_ERR_VERSION, "dpmsg version 1 only");
+			return;
+		}
+		c->role = m->u.hello.role;
+		memset(&rep, 0, sizeof(rep));
+		rep.type = DPMSG_HELLO;
+		rep.seq = m->seq;
+		rep.u.hello.version = DPMSG_VERSION;
+		rep.u.hello.role = DPMSG_ROLE_DATAPLANE;
+		rep.u.hello.ctx_capacity = dp.t->cap;
+		rep.u.hello.host_capacity = dp.t->host_cap;
+		rep.u.hello.n_lcores = (uint16_t)dp.n_lcores;
+		rep.u.hello.n_isp = (uint16_t)dp.site.n_isp;
+		rep.u.hello.boot_id = dp.boot_id;
+		(void)dpmsg_send(c->fd, &rep);
+		return;
+	}
+	if (!c->role) {
+		reply_err(c, m->seq, DPMSG_ERR_NOHELLO, "send HELLO first");
+		return;
+	}
+	switch (m->type) {
+	case DPMSG_CTX_ADD:
+		rc = dp_ctx_add(dp.t, &m->u.ctx, dp.site.n_isp);
+		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
+		break;
+	case DPMSG_CTX_MOD:
+		rc = dp_ctx_mod(dp.t, &m->u.mod, dp.site.n_isp);
+		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
+		break;
+	case DPMSG_CTX_DEL:
+		rc = dp_ctx_del(dp.t, m->u.ctx.own_tag);
+		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
+		break;
+	case DPMSG_HOST_ADD:
+		rc = dp_host_add(dp.t, &m->u.host);
+		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
+		break;
+	case DPMSG_HOST_DEL:
+		rc = dp_host_del(dp.t, m->u.host.cmula);
+		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
+		break;
+	case DPMSG_INJECT:
+		do_inject(c, m);
+		break;
+	case DPMSG_DUMP_REQ:
+		do_dump(c, m->seq, m->u.dump_req.what);
+		break;
+	case DPMSG_REAP_REQ:
+		memset(&rep, 0, sizeof(rep));
+		rep.type = DPMSG_REAP;
+		rep.seq = m->seq;
+		rep.u.reap.n = m->u.reap_req.n;
+		for (unsigned i = 0; i < m->u.reap_req.n; i++) {
+			uint64_t s, r;
+			struct dpmsg_reap_entry *e = &rep.u.reap.e[i];
+			e->own_tag = m->u.reap_req.own_tag[i];
+			e->found = dp_ctx_stamps(dp.t, e->own_tag, &s, &r) == 0;
+			e->last_sent_ns = dp_tsc_to_ns(&dp, s);
+			e->last_recv_ns = dp_tsc_to_ns(&dp, r);
+		}
+		(void)dpmsg_send(c->fd, &rep);
+		break;
+	case DPMSG_COUNTERS_REQ: {
+		uint64_t sum[DPMSG_CNT__MAX];
+		dp_counters_sum(&dp, sum);
+		memset(&rep, 0, sizeof(rep));
+		rep.type = DPMSG_COUNTERS;
+		rep.seq = m->seq;
+		for (uint16_t i = 1; i < DPMSG_CNT__MAX; i++)
+			rep.u.counters.c[rep.u.counters.n++] = (struct dpmsg_counter){ i, sum[i] };
+		(void)dpmsg_send(c->fd, &rep);
+		break;
+	}
+	default:
+		reply_err(c, m->seq, DPMSG_ERR_INVAL, "not a request");
+		break;
+	}
+}
+
+static void drop_client(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->role = 0;
+}
+
+static void forward_punts(void)
+{
+	struct rte_mbuf *pk[PUNTS_PER_ROUND];
+	unsigned n = rte_ring_sc_dequeue_burst(dp.punt, (void **)pk, PUNTS_PER_ROUND, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pk[i];
+		uint32_t len = rte_pktmbuf_data_len(m) > DP_ETH_LEN ? rte_pktmbuf_data_len(m) - DP_ETH_LEN : 0;
+		bool sent = false;
+		memset(&rep, 0, offsetof(struct dpmsg, u) + sizeof(rep.u.punt));
+		rep.type = DPMSG_PUNT;
+		rep.u.punt.reason = (uint16_t)m->hash.usr;
+		rep.u.punt.port = m->port;
+		rep.u.punt.orig_len = len;
+		rep.u.punt.len = len > DPMSG_PKT_MAX ? DPMSG_PKT_MAX : len;
+		rep.u.punt.data = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_ETH_LEN);
+		for (int k = 0; k < MAX_CLIENTS; k++) {
+			uint8_t buf[DPMSG_MAX_LEN];
+			int bl;
+			if (cl[k].fd < 0 || cl[k].role != DPMSG_ROLE_CONTROL)
+				continue;
+			bl = dpmsg_encode(&rep, buf, sizeof(buf));
+			/* never block on a slow control: drop and count instead */
+			if (bl > 0 && send(cl[k].fd, buf, (size_t)bl, MSG_DONTWAIT | MSG_NOSIGNAL) == bl)
+				sent = true;
+		}
+		if (!sent)
+			CCNT(PUNT_DROP)++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void solicit_next_hops(void)
+{
+	for (unsigned p = 0; p < dp.n_ports; p++) {
+		struct dp_port *pt = &dp.port[p];
+		struct rte_mbuf *m;
+		if (pt->nh_valid || dp_addr_is_unspec(pt->nh_addr))
+			continue;
+		m = rte_pktmbuf_alloc(dp.pool);
+		if (!m)
+			return;
+		if (dp_nd_build_ns(m, pt) < 0) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		m->port = (uint16_t)p;
+		m->hash.usr = DP_INJECT_RAW;
+		if (rte_ring_mp_enqueue(dp.inject, m) != 0)
+			rte_pktmbuf_free(m);
+		else
+			CCNT(ICMP_GEN)++;
+	}
+}
+
+static void *chan_main(void *arg)
+{
+	struct pollfd pfd[MAX_CLIENTS + 1];
+	uint64_t next_ns = 0;
+
+	(void)arg;
+	while (!dp.quit) {
+		int n = 0, rc;
+		struct timespec ts;
+
+		pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (int k = 0; k < MAX_CLIENTS; k++)
+			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = POLLIN };
+		rc = poll(pfd, (nfds_t)n, 2);
+		if (rc > 0 && (pfd[0].revents & POLLIN)) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0) {
+				int k;
+				for (k = 0; k < MAX_CLIENTS && cl[k].fd >= 0; k++)
+					;
+				if (k == MAX_CLIENTS)
+					close(fd); /* bounded: extra clients are refused */
+				else
+					cl[k] = (struct client){ fd, 0 };
+			}
+		}
+		for (int k = 0; rc > 0 && k < MAX_CLIENTS; k++) {
+			if (cl[k].fd < 0 || !(pfd[k + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			/* a few messages per round keep punts flowing under a write storm */
+			for (int burst = 0; burst < 64 && cl[k].fd >= 0; burst++) {
+				ssize_t got = recv(cl[k].fd, rbuf, sizeof(rbuf), MSG_DONTWAIT | MSG_TRUNC);
+				if (got < 0 && (errno == EAGAIN || errno == EINTR))
+					break;
+				if (got <= 0) {
+					drop_client(&cl[k]);
+					break;
+				}
+				if ((size_t)got > sizeof(rbuf)) {
+					reply_err(&cl[k], 0, DPMSG_ERR_INVAL, "datagram too long");
+					continue;
+				}
+				rc = dpmsg_decode(rbuf, (size_t)got, &req);
+				if (rc < 0) {
+					uint32_t seq = got >= 8 ? (uint32_t)rbuf[4] << 24 | (uint32_t)rbuf[5] << 16 |
+								  (uint32_t)rbuf[6] << 8 | rbuf[7] : 0;
+					reply_err(&cl[k], seq, DPMSG_ERR_INVAL, dpmsg_strerror(rc));
+					continue;
+				}
+				handle(&cl[k], &req);
+			}
+		}
+		forward_punts();
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= next_ns) {
+			solicit_next_hops();
+			next_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1000000000u;
+		}
+	}
+	return NULL;
+}
+
+int dp_channel_start(struct dp_state *s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	for (int k = 0; k < MAX_CLIENTS; k++)
+		cl[k].fd = -1;
+	if (strlen(s->channel_path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "pshim6-dataplane: channel path too long: %s\n", s->channel_path);
+		return -1;
+	}
+	strcpy(sun.sun_path, s->channel_path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -1;
+	unlink(s->channel_path);
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(s->channel_path, 0600) < 0 ||
+	    listen(lfd, MAX_CLIENTS) < 0) {
+		fprintf(stderr, "pshim6-dataplane: channel %s: %s\n", s->channel_path, strerror(errno));
+		close(lfd);
+		return -1;
+	}
+	if (rte_ctrl_thread_create(&thread, "pshim6-chan", NULL, chan_main, NULL) != 0) {
+		close(lfd);
+		return -1;
+	}
+	running = true;
+	return 0;
+}
+
+void dp_channel_stop(void)
+{
+	if (!running)
+		return;
+	pthread_join(thread, NULL);
+	for (int k = 0; k < MAX_CLIENTS; k++)
+		if (cl[k].fd >= 0)
+			drop_client(&cl[k]);
+	close(lfd);
+	unlink(dp.channel_path);
+	running = false;
+}

@@ -1,0 +1,78 @@
+/* pshim6-dataplane process state shared by the lcore loop, the channel thread and telemetry. */
+#ifndef PSHIM6_DP_DATAPLANE_H
+#define PSHIM6_DP_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "pshim6/dpmsg.h"
+#include "site.h"
+#include "tables.h"
+
+#define DP_MAX_PORTS   (1 + DP_MAX_ISP)
+#define DP_BURST       32
+#define DP_NO_PORT     UINT16_MAX
+#define DP_INJECT_RAW  0x80000000u   /* inject ring: frame complete, Ethernet included */
+
+/* Per-lcore counters, indexed by enum dpmsg_counter_id; only the owner writes. */
+struct dp_counters {
+	uint64_t c[DPMSG_CNT__MAX];
+} __rte_cache_aligned;
+
+struct dp_port {
+	char     name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t id;                    /* DPDK port id */
+	uint16_t tap;                   /* exception-path port id or DP_NO_PORT */
+	uint32_t mtu;
+	struct rte_ether_addr mac;
+	struct rte_ether_addr nh_mac;   /* next hop (static or learned by ND) */
+	volatile bool nh_valid;
+	uint8_t  nh_addr[16];           /* next hop IPv6 (:: = none) */
+	uint8_t  own_addr[16];          /* appliance's address on the link (:: = none) */
+	uint16_t n_queues;
+};
+
+struct dp_lcore {
+	unsigned lcore_id;
+	unsigned idx;                   /* reader id for RCU and REAP stamps */
+	uint16_t qid;                   /* queue of every port this lcore polls */
+	struct rte_eth_dev_tx_buffer *txb[DP_MAX_PORTS];
+	struct dp_counters cnt;
+	uint64_t icmp_tokens, icmp_last;  /* ICMP error rate limit (token bucket, per lcore) */
+} __rte_cache_aligned;
+
+struct dp_state {
+	struct dp_site site;
+	unsigned n_ports;               /* 1 + n_isp */
+	struct dp_port port[DP_MAX_PORTS];
+	struct dp_tables *t;
+	struct rte_mempool *pool;
+	struct rte_ring *punt;          /* lcores -> channel thread (mbuf, m->port = in port index, m->hash.usr = reason) */
+	struct rte_ring *inject;        /* channel thread -> lcore 0 */
+	unsigned n_lcores;
+	struct dp_lcore lc[RTE_MAX_LCORE];
+	struct dp_counters chan_cnt;    /* channel thread's own counters */
+	volatile bool quit;
+	uint32_t idle_polls;            /* 0 = busy polling */
+	uint32_t idle_sleep_us;
+	uint32_t icmp_rate;             /* ICMP errors per second per lcore */
+	char     channel_path[256];
+	uint64_t boot_id;
+	uint64_t tsc_hz;
+	uint64_t tsc0, mono0_ns;        /* TSC -> CLOCK_MONOTONIC conversion */
+};
+
+extern struct dp_state dp;
+
+int dp_lcore_main(void *arg);                       /* fastpath.c */
+int dp_channel_start(struct dp_state *s);           /* channel.c */
+void dp_channel_stop(void);
+void dp_counters_sum(const struct dp_state *s, uint64_t out[DPMSG_CNT__MAX]);
+void dp_telemetry_register(void);                   /* telemetry.c */
+uint64_t dp_tsc_to_ns(const struct dp_state *s, uint64_t tsc);
+
+#endif

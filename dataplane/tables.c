@@ -1,0 +1,355 @@
+/* Context and host tables: single writer (channel thread), lock-free readers. */
+#include "tables.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+static struct rte_hash *mkhash(const char *prefix, const char *what, uint32_t entries,
+			       uint32_t key_len, int socket)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = entries < 64 ? 64 : entries,
+		.key_len = key_len,
+		.hash_func = rte_hash_crc,
+		.socket_id = socket,
+		/* readers never lock; the ext table makes the bound exact (no cuckoo failures) */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	snprintf(name, sizeof(name), "%s_%s", prefix, what);
+	return rte_hash_create(&p);
+}
+
+static uint64_t heap_used(int socket)
+{
+	struct rte_malloc_socket_stats st;
+	if (rte_malloc_get_socket_stats(socket < 0 ? 0 : socket, &st) < 0)
+		return 0;
+	return st.heap_allocsz_bytes;
+}
+
+struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host_cap,
+				   unsigned n_readers, int socket)
+{
+	uint64_t before = heap_used(socket);
+	struct dp_tables *t = rte_zmalloc_socket("dp_tables", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	size_t qsz;
+
+	if (!t || cap == 0 || host_cap == 0)
+		goto fail;
+	t->cap = cap;
+	t->host_cap = host_cap;
+	t->n_readers = n_readers;
+	t->slots = rte_zmalloc_socket("dp_ctx", sizeof(struct dp_ctx) * ((size_t)cap + 1), 64, socket);
+	t->slot_free = rte_malloc_socket("dp_ctx_free", sizeof(uint32_t) * ((size_t)cap + 1), 0, socket);
+	t->stamp_free = rte_malloc_socket("dp_stamp_free", sizeof(uint32_t) * cap, 0, socket);
+	t->hosts = rte_zmalloc_socket("dp_hosts", sizeof(struct dp_host) * host_cap, 64, socket);
+	t->host_free = rte_malloc_socket("dp_host_free", sizeof(uint32_t) * host_cap, 0, socket);
+	if (!t->slots || !t->slot_free || !t->stamp_free || !t->hosts || !t->host_free)
+		goto fail;
+	for (uint32_t i = 0; i <= cap; i++)
+		t->slot_free[t->n_slot_free++] = cap - i;
+	for (uint32_t i = 0; i < cap; i++)
+		t->stamp_free[t->n_stamp_free++] = cap - 1 - i;
+	for (uint32_t i = 0; i < host_cap; i++)
+		t->host_free[t->n_host_free++] = host_cap - 1 - i;
+	for (unsigned r = 0; r < n_readers; r++) {
+		t->stamps[r] = rte_zmalloc_socket("dp_stamps", sizeof(struct dp_stamp) * cap, 64, socket);
+		if (!t->stamps[r])
+			goto fail;
+	}
+	t->h_ulid = mkhash(name, "ulid", cap, sizeof(struct dp_ulid_key), socket);
+	t->h_tag = mkhash(name, "tag", cap, sizeof(uint64_t), socket);
+	t->h_ptag = mkhash(name, "ptag", cap, sizeof(uint64_t), socket);
+	t->h_host = mkhash(name, "host", host_cap, 16, socket);
+	t->h_hostloc = mkhash(name, "hloc", host_cap * DP_MAX_ISP, 16, socket);
+	if (!t->h_ulid || !t->h_tag || !t->h_ptag || !t->h_host || !t->h_hostloc)
+		goto fail;
+	qsz = rte_rcu_qsbr_get_memsize(n_readers ? n_readers : 1);
+	t->qs = rte_zmalloc_socket("dp_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket);
+	if (!t->qs || rte_rcu_qsbr_init(t->qs, n_readers ? n_readers : 1) != 0)
+		goto fail;
+	t->mem_bytes = heap_used(socket) - before;
+	return t;
+fail:
+	dp_tables_free(t);
+	return NULL;
+}
+
+void dp_tables_free(struct dp_tables *t)
+{
+	if (!t)
+		return;
+	rte_hash_free(t->h_ulid);
+	rte_hash_free(t->h_tag);
+	rte_hash_free(t->h_ptag);
+	rte_hash_free(t->h_host);
+	rte_hash_free(t->h_hostloc);
+	for (unsigned r = 0; r < RTE_MAX_LCORE; r++)
+		rte_free(t->stamps[r]);
+	rte_free(t->qs);
+	rte_free(t->slots);
+	rte_free(t->slot_free);
+	rte_free(t->stamp_free);
+	rte_free(t->hosts);
+	rte_free(t->host_free);
+	rte_free(t);
+}
+
+static void sync_readers(struct dp_tables *t)
+{
+	rte_rcu_qsbr_synchronize(t->qs, RTE_QSBR_THRID_INVALID);
+}
+
+static struct dp_ctx *lookup_tag(struct dp_tables *t, uint64_t tag)
+{
+	void *d;
+	return rte_hash_lookup_data(t->h_tag, &tag, &d) >= 0 ? d : NULL;
+}
+
+static void ulid_key(const struct dp_ctx *c, struct dp_ulid_key *k)
+{
+	memcpy(k->local, c->local_ulid, 16);
+	memcpy(k->remote, c->remote_ulid, 16);
+}
+
+static bool maps_to(struct rte_hash *h, const void *key, const void *what)
+{
+	void *d;
+	return rte_hash_lookup_data(h, key, &d) >= 0 && d == what;
+}
+
+static bool locs_ok(const uint8_t *a, const uint8_t *b)
+{
+	return !dp_addr_is_unspec(a) && !dp_addr_is_unspec(b) && !dp_addr_is_mc(a) && !dp_addr_is_mc(b);
+}
+
+int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
+{
+	struct dp_ulid_key k;
+	struct dp_ctx *c;
+	bool egress;
+
+	if (m->isp >= n_isp)
+		return DPMSG_ERR_PORT;
+	if (!locs_ok(m->local_loc, m->remote_loc) || !locs_ok(m->local_ulid, m->remote_ulid))
+		return DPMSG_ERR_INVAL;
+	if (lookup_tag(t, m->own_tag))
+		return DPMSG_ERR_EXISTS;
+	memcpy(k.local, m->local_ulid, 16);
+	memcpy(k.remote, m->remote_ulid, 16);
+	egress = rte_hash_lookup(t->h_ulid, &k) < 0;
+	if (!egress && m->fii == 0)
+		return DPMSG_ERR_EXISTS; /* only forked instances may share a ULID pair */
+	if (t->n_ctx >= t->cap || t->n_slot_free < 2 || t->n_stamp_free == 0)
+		return DPMSG_ERR_FULL;
+	c = &t->slots[t->slot_free[--t->n_slot_free]];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->local_ulid, m->local_ulid, 16);
+	memcpy(c->remote_ulid, m->remote_ulid, 16);
+	memcpy(c->local_loc, m->local_loc, 16);
+	memcpy(c->remote_loc, m->remote_loc, 16);
+	c->peer_tag = m->peer_tag;
+	c->own_tag = m->own_tag;
+	c->fii = m->fii;
+	c->flags = m->flags;
+	c->isp = m->isp;
+	c->stamp = t->stamp_free[--t->n_stamp_free];
+	for (unsigned r = 0; r < t->n_readers; r++)
+		t->stamps[r][c->stamp] = (struct dp_stamp){ 0, 0 };
+	if (rte_hash_add_key_data(t->h_tag, &c->own_tag, c) < 0)
+		goto full;
+	if (egress && rte_hash_add_key_data(t->h_ulid, &k, c) < 0) {
+		int32_t pos = rte_hash_del_key(t->h_tag, &c->own_tag);
+		sync_readers(t);
+		if (pos >= 0)
+			rte_hash_free_key_with_position(t->h_tag, pos);
+		goto full;
+	}
+	if (rte_hash_lookup(t->h_ptag, &c->peer_tag) < 0)
+		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c); /* best effort */
+	t->n_ctx++;
+	return 0;
+full:
+	t->stamp_free[t->n_stamp_free++] = c->stamp;
+	t->slot_free[t->n_slot_free++] = (uint32_t)(c - t->slots);
+	return DPMSG_ERR_FULL;
+}
+
+int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_isp)
+{
+	struct dp_ctx *old = lookup_tag(t, m->ctx.own_tag), *c;
+	struct dp_ulid_key k;
+	int32_t ppos = -1;
+
+	if (!old)
+		return DPMSG_ERR_NOTFOUND;
+	if ((m->what & DPMSG_MOD_LOCATORS) && m->ctx.isp >= n_isp)
+		return DPMSG_ERR_PORT;
+	if ((m->what & DPMSG_MOD_LOCATORS) && !locs_ok(m->ctx.local_loc, m->ctx.remote_loc))
+		return DPMSG_ERR_INVAL;
+	if (t->n_slot_free == 0)
+		return DPMSG_ERR_INTERNAL;
+	c = &t->slots[t->slot_free[--t->n_slot_free]];
+	*c = *old;
+	if (m->what & DPMSG_MOD_LOCATORS) {
+		memcpy(c->local_loc, m->ctx.local_loc, 16);
+		memcpy(c->remote_loc, m->ctx.remote_loc, 16);
+		c->isp = m->ctx.isp;
+	}
+	if (m->what & DPMSG_MOD_PEER_TAG)
+		c->peer_tag = m->ctx.peer_tag;
+	if (m->what & DPMSG_MOD_FLAGS)
+		c->flags = m->ctx.flags;
+	/* publish: each add replaces the data pointer of an existing key atomically */
+	ulid_key(old, &k);
+	if (maps_to(t->h_ulid, &k, old))
+		(void)rte_hash_add_key_data(t->h_ulid, &k, c);
+	(void)rte_hash_add_key_data(t->h_tag, &c->own_tag, c);
+	if (c->peer_tag != old->peer_tag) {
+		if (maps_to(t->h_ptag, &old->peer_tag, old))
+			ppos = rte_hash_del_key(t->h_ptag, &old->peer_tag);
+		if (rte_hash_lookup(t->h_ptag, &c->peer_tag) < 0)
+			(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c);
+	} else if (maps_to(t->h_ptag, &c->peer_tag, old)) {
+		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c);
+	}
+	sync_readers(t);
+	if (ppos >= 0)
+		rte_hash_free_key_with_position(t->h_ptag, ppos);
+	t->slot_free[t->n_slot_free++] = (uint32_t)(old - t->slots);
+	return 0;
+}
+
+int dp_ctx_del(struct dp_tables *t, uint64_t own_tag)
+{
+	struct dp_ctx *c = lookup_tag(t, own_tag);
+	struct dp_ulid_key k;
+	int32_t p1, p2 = -1, p3 = -1;
+
+	if (!c)
+		return DPMSG_ERR_NOTFOUND;
+	ulid_key(c, &k);
+	p1 = rte_hash_del_key(t->h_tag, &c->own_tag);
+	if (maps_to(t->h_ulid, &k, c))
+		p2 = rte_hash_del_key(t->h_ulid, &k);
+	if (maps_to(t->h_ptag, &c->peer_tag, c))
+		p3 = rte_hash_del_key(t->h_ptag, &c->peer_tag);
+	sync_readers(t);
+	if (p1 >= 0)
+		rte_hash_free_key_with_position(t->h_tag, p1);
+	if (p2 >= 0)
+		rte_hash_free_key_with_position(t->h_ulid, p2);
+	if (p3 >= 0)
+		rte_hash_free_key_with_position(t->h_ptag, p3);
+	t->stamp_free[t->n_stamp_free++] = c->stamp;
+	t->slot_free[t->n_slot_free++] = (uint32_t)(c - t->slots);
+	t->n_ctx--;
+	return 0;
+}
+
+int dp_host_add(struct dp_tables *t, const struct dpmsg_host *m)
+{
+	struct dp_host *h;
+
+	if (m->nloc == 0 || m->nloc > DP_MAX_ISP)
+		return DPMSG_ERR_INVAL;
+	if (rte_hash_lookup(t->h_host, m->cmula) >= 0)
+		return DPMSG_ERR_EXISTS;
+	for (int i = 0; i < m->nloc; i++) {
+		if (rte_hash_lookup(t->h_hostloc, m->loc[i]) >= 0)
+			return DPMSG_ERR_EXISTS;
+		for (int j = 0; j < i; j++)
+			if (!memcmp(m->loc[i], m->loc[j], 16))
+				return DPMSG_ERR_INVAL;
+	}
+	if (t->n_host_free == 0)
+		return DPMSG_ERR_FULL;
+	h = &t->hosts[t->host_free[--t->n_host_free]];
+	memcpy(h->cmula, m->cmula, 16);
+	h->nloc = m->nloc;
+	memcpy(h->loc, m->loc, sizeof(h->loc));
+	for (int i = 0; i < h->nloc; i++) {
+		if (rte_hash_add_key_data(t->h_hostloc, h->loc[i], h) < 0) {
+			int32_t pos[DP_MAX_ISP];
+			for (int j = 0; j < i; j++)
+				pos[j] = rte_hash_del_key(t->h_hostloc, h->loc[j]);
+			sync_readers(t);
+			for (int j = 0; j < i; j++)
+				if (pos[j] >= 0)
+					rte_hash_free_key_with_position(t->h_hostloc, pos[j]);
+			t->host_free[t->n_host_free++] = (uint32_t)(h - t->hosts);
+			return DPMSG_ERR_FULL;
+		}
+	}
+	if (rte_hash_add_key_data(t->h_host, h->cmula, h) < 0) {
+		int32_t pos[DP_MAX_ISP];
+		for (int j = 0; j < h->nloc; j++)
+			pos[j] = rte_hash_del_key(t->h_hostloc, h->loc[j]);
+		sync_readers(t);
+		for (int j = 0; j < h->nloc; j++)
+			if (pos[j] >= 0)
+				rte_hash_free_key_with_position(t->h_hostloc, pos[j]);
+		t->host_free[t->n_host_free++] = (uint32_t)(h - t->hosts);
+		return DPMSG_ERR_FULL;
+	}
+	t->n_host++;
+	return 0;
+}
+
+int dp_host_del(struct dp_tables *t, const uint8_t cmula[16])
+{
+	void *d;
+	struct dp_host *h;
+	int32_t p, pos[DP_MAX_ISP];
+
+	if (rte_hash_lookup_data(t->h_host, cmula, &d) < 0)
+		return DPMSG_ERR_NOTFOUND;
+	h = d;
+	p = rte_hash_del_key(t->h_host, cmula);
+	for (int j = 0; j < h->nloc; j++)
+		pos[j] = rte_hash_del_key(t->h_hostloc, h->loc[j]);
+	sync_readers(t);
+	if (p >= 0)
+		rte_hash_free_key_with_position(t->h_host, p);
+	for (int j = 0; j < h->nloc; j++)
+		if (pos[j] >= 0)
+			rte_hash_free_key_with_position(t->h_hostloc, pos[j]);
+	t->host_free[t->n_host_free++] = (uint32_t)(h - t->hosts);
+	t->n_host--;
+	return 0;
+}
+
+void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *o)
+{
+	memcpy(o->local_ulid, c->local_ulid, 16);
+	memcpy(o->remote_ulid, c->remote_ulid, 16);
+	memcpy(o->local_loc, c->local_loc, 16);
+	memcpy(o->remote_loc, c->remote_loc, 16);
+	o->peer_tag = c->peer_tag;
+	o->own_tag = c->own_tag;
+	o->fii = c->fii;
+	o->flags = c->flags;
+	o->isp = c->isp;
+}
+
+int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv)
+{
+	struct dp_ctx *c = lookup_tag(t, own_tag);
+	*sent = *recv = 0;
+	if (!c)
+		return -1;
+	for (unsigned r = 0; r < t->n_readers; r++) {
+		const volatile struct dp_stamp *s = &t->stamps[r][c->stamp];
+		if (s->sent > *sent)
+			*sent = s->sent;
+		if (s->recv > *recv)
+			*recv = s->recv;
+	}
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * Context and HBA host tables.  Lcores read them lock-free (rte_hash with
+ * RW_CONCURRENCY_LF); only the channel thread writes.  An entry is never
+ * changed in place: a modify copies it into a fresh slot, publishes the new
+ * pointer, waits for a QSBR grace period, then frees the old slot.
+ */
+#ifndef PSHIM6_DP_TABLES_H
+#define PSHIM6_DP_TABLES_H
+
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_rcu_qsbr.h>
+
+#include "pshim6/dpmsg.h"
+#include "site.h"
+
+struct dp_ulid_key {
+	uint8_t local[16];
+	uint8_t remote[16];
+};
+
+/* Per-lcore REAP stamp (TSC); read by the channel thread, max over lcores. */
+struct dp_stamp {
+	uint64_t sent;
+	uint64_t recv;
+};
+
+struct dp_tables {
+	uint32_t cap;                 /* contexts */
+	uint32_t host_cap;
+	uint32_t n_ctx, n_host;
+	struct dp_ctx *slots;         /* cap + 1 slots: one spare for a modify */
+	uint32_t *slot_free, n_slot_free;
+	uint32_t *stamp_free, n_stamp_free;
+	struct rte_hash *h_ulid;      /* (local ULID, remote ULID) -> ctx */
+	struct rte_hash *h_tag;       /* own tag -> ctx (ingress) */
+	struct rte_hash *h_ptag;      /* peer tag -> ctx (ICMP errors); best effort */
+	struct dp_host *hosts;
+	uint32_t *host_free, n_host_free;
+	struct rte_hash *h_host;      /* CMULA -> host */
+	struct rte_hash *h_hostloc;   /* any locator -> host */
+	struct rte_rcu_qsbr *qs;
+	unsigned n_readers;
+	struct dp_stamp *stamps[RTE_MAX_LCORE]; /* [reader][stamp id] */
+	uint64_t mem_bytes;           /* hugepage memory the tables took */
+};
+
+struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host_cap,
+				   unsigned n_readers, int socket);
+void dp_tables_free(struct dp_tables *t);
+
+/* Writer side (channel thread).  Return 0 or a DPMSG_ERR_* code (positive). */
+int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *c, unsigned n_isp);
+int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_isp);
+int dp_ctx_del(struct dp_tables *t, uint64_t own_tag);
+int dp_host_add(struct dp_tables *t, const struct dpmsg_host *h);
+int dp_host_del(struct dp_tables *t, const uint8_t cmula[16]);
+void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *out);
+/* Latest stamps over all readers, TSC; 0 = never. */
+int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv);
+
+/* Reader side (lcores). */
+static inline struct dp_ctx *dp_ctx_by_tag(const struct dp_tables *t, uint64_t tag)
+{
+	void *d;
+	return rte_hash_lookup_data(t->h_tag, &tag, &d) >= 0 ? d : NULL;
+}
+static inline struct dp_ctx *dp_ctx_by_ptag(const struct dp_tables *t, uint64_t tag)
+{
+	void *d;
+	return rte_hash_lookup_data(t->h_ptag, &tag, &d) >= 0 ? d : NULL;
+}
+static inline struct dp_host *dp_host_by_cmula(const struct dp_tables *t, const uint8_t *a)
+{
+	void *d;
+	return rte_hash_lookup_data(t->h_host, a, &d) >= 0 ? d : NULL;
+}
+static inline struct dp_host *dp_host_by_loc(const struct dp_tables *t, const uint8_t *a)
+{
+	void *d;
+	return rte_hash_lookup_data(t->h_hostloc, a, &d) >= 0 ? d : NULL;
+}
+
+#endif

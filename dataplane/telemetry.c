@@ -1,0 +1,76 @@
+/* DPDK telemetry commands under /pshim6/ (dpdk-telemetry.py shows them). */
+#include <stdlib.h>
+
+#include <rte_telemetry.h>
+
+#include "dataplane.h"
+
+static void add_counters(struct rte_tel_data *d, const uint64_t *c)
+{
+	for (uint16_t i = 1; i < DPMSG_CNT__MAX; i++)
+		rte_tel_data_add_dict_u64(d, dpmsg_counter_name(i), c[i]);
+}
+
+static int tel_counters(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint64_t sum[DPMSG_CNT__MAX];
+	dp_counters_sum(&dp, sum);
+	rte_tel_data_start_dict(d);
+	add_counters(d, sum);
+	return 0;
+}
+
+static int tel_lcore(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char *end;
+	unsigned long i;
+
+	if (!params || !*params)
+		return -1;
+	i = strtoul(params, &end, 10);
+	if (*end || i >= dp.n_lcores)
+		return -1;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "lcore_id", dp.lc[i].lcore_id);
+	add_counters(d, dp.lc[i].cnt.c);
+	return 0;
+}
+
+static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "contexts", dp.t->n_ctx);
+	rte_tel_data_add_dict_u64(d, "context_capacity", dp.t->cap);
+	rte_tel_data_add_dict_u64(d, "hba_hosts", dp.t->n_host);
+	rte_tel_data_add_dict_u64(d, "hba_host_capacity", dp.t->host_cap);
+	rte_tel_data_add_dict_u64(d, "table_bytes", dp.t->mem_bytes);
+	rte_tel_data_add_dict_u64(d, "punt_queue_used", rte_ring_count(dp.punt));
+	rte_tel_data_add_dict_u64(d, "punt_queue_size", rte_ring_get_capacity(dp.punt));
+	rte_tel_data_add_dict_u64(d, "lcores", dp.n_lcores);
+	return 0;
+}
+
+static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	for (unsigned p = 0; p < dp.n_ports; p++) {
+		char key[64];
+		snprintf(key, sizeof(key), "%s.next_hop_resolved", dp.port[p].name);
+		rte_tel_data_add_dict_u64(d, key, dp.port[p].nh_valid);
+		snprintf(key, sizeof(key), "%s.mtu", dp.port[p].name);
+		rte_tel_data_add_dict_u64(d, key, dp.port[p].mtu);
+	}
+	return 0;
+}
+
+void dp_telemetry_register(void)
+{
+	rte_telemetry_register_cmd("/pshim6/counters", tel_counters,
+				   "pshim6 counters summed over lcores. No parameters");
+	rte_telemetry_register_cmd("/pshim6/lcore", tel_lcore,
+				   "pshim6 counters of one forwarding lcore. Parameters: lcore index");
+	rte_telemetry_register_cmd("/pshim6/tables", tel_tables,
+				   "pshim6 context/host table occupancy and punt queue. No parameters");
+	rte_telemetry_register_cmd("/pshim6/ports", tel_ports,
+				   "pshim6 ports: next hop state and MTU. No parameters");
+}
