@@ -510,8 +510,7 @@ void send_error(struct shim6_engine *e, const struct dmsg *d, uint8_t code, size
 	struct shim6_tx *t = tx_alloc(e);
 	struct mb m;
 	mb_init(&m, t->buf, sizeof(t->buf), MT_ERROR);
-	mb_u8(&m, code);
-	mb_u8(&m, 0);
+	t->buf[3] = (uint8_t)(code << 1);   /* Error Code is the type-specific field */
 	mb_u16(&m, (uint16_t)ptr);
 	/* as much of the offending message as fits */
 	size_t n = d->len;
@@ -594,7 +593,7 @@ int shim6_engine_recv(struct shim6_engine *e, const uint8_t *msg, size_t len,
 			break;
 		}
 		case MT_ERROR:
-			eng_log(e, 1, "Error message code %u received", m[6]);
+			eng_log(e, 1, "Error message code %u received", m[3] >> 1);
 			rc = 0;
 			break;
 		default:

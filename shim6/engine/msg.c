@@ -134,7 +134,7 @@ size_t msg_fixed_len(uint8_t type)
 	case MT_I2BIS:
 		return 32;
 	case MT_ERROR:
-		return 10;
+		return 8;
 	default:
 		return 0;
 	}

@@ -91,7 +91,7 @@ static int cb_host_info(void *u, const struct shim6_in6 *ulid, struct shim6_host
 	return 0;
 }
 
-static uint64_t fake_sig(const struct shim6_in6 *ulid, const uint8_t *data, size_t len)
+uint64_t sim_fake_sig(const struct shim6_in6 *ulid, const uint8_t *data, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (int i = 0; i < 16; i++)
@@ -107,7 +107,7 @@ static int cb_sign(void *u, const struct shim6_in6 *ulid, const uint8_t *data, s
 	(void)u;
 	if (cap < 8)
 		return -1;
-	uint64_t h = fake_sig(ulid, data, len);
+	uint64_t h = sim_fake_sig(ulid, data, len);
 	memcpy(sig, &h, 8);
 	return 8;
 }
@@ -125,7 +125,7 @@ static int cb_verify(void *u, const struct shim6_in6 *peer_ulid, enum shim6_veri
 		if (memcmp(locs[i].addr.b + 8, peer_ulid->b + 8, 8) || locs[i].addr.b[0] != 0x20)
 			return -1;
 	if (method == SHIM6_VERIF_CGA) {
-		uint64_t h = fake_sig(peer_ulid, data, len);
+		uint64_t h = sim_fake_sig(peer_ulid, data, len);
 		if (siglen != 8 || memcmp(sig, &h, 8))
 			return -1;
 	}

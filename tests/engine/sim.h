@@ -92,6 +92,8 @@ bool sim_ctx(struct sim *s, int site, int h, int peer_site, int ph, uint32_t for
              struct shim6_ctx_info *out);
 int  sim_count_events(struct sim *s, int site, enum shim6_event_type t);
 uint64_t sim_rand(struct sim *s);
+/* the stand-in CGA signature of the simulated sites */
+uint64_t sim_fake_sig(const struct shim6_in6 *ulid, const uint8_t *data, size_t len);
 /* "both ends agree": established, tags cross-match, pairs are reverses */
 bool sim_agree(struct sim *s, int s1, int h1, int s2, int h2, uint32_t forkid, char *why, size_t n);
 

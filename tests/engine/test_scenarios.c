@@ -425,7 +425,8 @@ static void test_critical_option(void **st)
 	struct shim6_tx tx;
 	assert_int_equal(shim6_engine_poll_tx(s.site[1].eng, &tx), 1);
 	assert_int_equal(tx.buf[2] & 0x7f, MT_ERROR);
-	assert_int_equal(tx.buf[6], ERR_CRITICAL_OPT);
+	assert_int_equal(tx.buf[3] >> 1, ERR_CRITICAL_OPT);
+	assert_int_equal(get_u16(tx.buf + 6), 16);   /* pointer: the option */
 	/* the same option with C=0 is skipped and the I1 answered */
 	mb_init(&m, buf, sizeof(buf), MT_I1);
 	mb_tag(&m, 5);
