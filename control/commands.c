@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "json.h"
 #include "log.h"
+#include "proxy.h"
 
 #define VERSION "0.1.0"
 
@@ -85,6 +86,7 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 	fprintf(out, ",\"dataplane\":{\"connected\":%s,\"boot_id\":%" PRIu64 ",\"ctx_capacity\":%u,\"lcores\":%u}",
 		d->dp.hello_done ? "true" : "false", d->dp.hello.boot_id, d->dp.hello.ctx_capacity,
 		d->dp.hello.n_lcores);
+	fprintf(out, ",\"engine\":%s", proxy_enabled(d) ? "true" : "false");
 	fprintf(out, ",\"contexts\":%u,\"max_contexts\":%u,\"peers_cached\":%u,\"leases\":%u,\"log_level\":\"%s\"",
 		d->ctxs.n, d->ctxs.cap, d->tables.peers.n, d->tables.leases.n,
 		pshim6_conf_log_level_name(log_get_level()));
@@ -93,6 +95,7 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 	TXT(&r, "dataplane:  %s", d->dp.hello_done ? "connected" : "not connected");
 	if (d->dp.hello_done)
 		TXT(&r, " (capacity %u contexts, %u lcores)", d->dp.hello.ctx_capacity, d->dp.hello.n_lcores);
+	TXT(&r, "\nengine:     %s", proxy_enabled(d) ? "running" : "disabled (no site key)");
 	TXT(&r, "\ncontexts:   %u of %u\npeers:      %u cached from DNS\nleases:     %u\n",
 	    d->ctxs.n, d->ctxs.cap, d->tables.peers.n, d->tables.leases.n);
 	TXT(&r, "%-12s %-24s %6s %6s %10s\n", "ISP", "PA prefix", "weight", "cost", "new ctxs");
@@ -222,6 +225,13 @@ static void counter(FILE *out, struct reply *r, bool *first, const char *group, 
 	TXT(r, "%-40s %" PRIu64 "\n", name, v);
 }
 
+struct cctx { FILE *out; struct reply *r; bool *first; };
+static void counter_cb(void *arg, const char *group, const char *name, uint64_t v)
+{
+	struct cctx *c = arg;
+	counter(c->out, c->r, c->first, group, name, v);
+}
+
 static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 {
 	struct reply r;
@@ -264,6 +274,9 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 		for (unsigned i = 0; i < d->dp.ncounters; i++)
 			C("dataplane", dpmsg_counter_name(d->dp.counters[i].id), d->dp.counters[i].value);
 	}
+	TXT(&r, "proxy and engine\n");
+	struct cctx cc = { out, &r, &first };
+	proxy_counters(d, out, counter_cb, &cc);
 	TXT(&r, "log lines\n");
 	C("log", "err", log_count(PSHIM6_LOG_ERR));
 	C("log", "warning", log_count(PSHIM6_LOG_WARNING));

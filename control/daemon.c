@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include "daemon.h"
 #include "log.h"
+#include "proxy.h"
 
 uint64_t now_ns(void)
 {
@@ -52,6 +53,9 @@ int daemon_reload(struct daemon *d, char **errs)
 		log_warn("control.socket change takes effect at restart");
 	if (strcmp(n->dataplane.channel, d->conf->dataplane.channel))
 		log_warn("dataplane.channel change takes effect at restart");
+	if (memcmp(&n->shim6, &d->conf->shim6, sizeof n->shim6) || memcmp(&n->reap, &d->conf->reap, sizeof n->reap) ||
+	    memcmp(&n->engine, &d->conf->engine, sizeof n->engine))
+		log_warn("shim6/reap/engine changes take effect at restart");
 	if (n->control.peer_cache != d->conf->control.peer_cache ||
 	    n->control.lease_table != d->conf->control.lease_table)
 		log_warn("control.peer_cache/lease_table changes take effect at restart");
@@ -102,6 +106,9 @@ static uint64_t next_deadline(struct daemon *d, uint64_t now)
 {
 	uint64_t t = now + 1000000000ULL;   /* housekeeping at least every second */
 	uint64_t dpd = dp_deadline(d);
+	uint64_t pd = proxy_deadline(d);
+	if (pd < t)
+		t = pd;
 	return dpd < t ? dpd : t;
 }
 
@@ -130,6 +137,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		return 1;
 	}
 	te_init(&d.te, d.conf);
+	proxy_init(&d);   /* without a key the daemon still serves dump-taken contexts */
 	d.sig_fd = signals_open();
 	if (d.sig_fd < 0 || ctlsock_open(&d))
 		return 1;
@@ -143,6 +151,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		uint64_t now = now_ns();
 
 		dp_tick(&d, now);
+		proxy_tick(&d, now);
 		tables_expire(&d.tables, now);
 		pf[n] = (struct pollfd){ .fd = d.sig_fd, .events = POLLIN };
 		idx[n++] = -1;
@@ -184,6 +193,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 	}
 	ctlsock_close(&d);
 	dp_close(&d, "shutdown");
+	proxy_free(&d);
 	tables_free(&d.tables);
 	ctxtab_free(&d.ctxs);
 	free(d.conf);

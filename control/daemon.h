@@ -28,7 +28,7 @@ struct client {
 struct ctl_stats {
 	uint64_t clients_accepted, clients_refused_full, requests, bad_requests, overlong;
 	uint64_t replies_dropped, reloads, reloads_refused;
-	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts;
+	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;
 };
 
 struct dpchan {
@@ -83,5 +83,7 @@ void commands_handle(struct daemon *d, const char *line, size_t len, FILE *out);
 void dp_tick(struct daemon *d, uint64_t now);
 void dp_read(struct daemon *d);
 void dp_close(struct daemon *d, const char *why);
+/* Send a request (seq assigned); -1 when the channel is down (counted). */
+int dp_write(struct daemon *d, struct dpmsg *m);
 uint64_t dp_deadline(const struct daemon *d);
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
+#include "proxy.h"
 
 #define BACKOFF_MIN 100000000ULL
 #define BACKOFF_MAX 5000000000ULL
@@ -29,6 +30,15 @@ static int dp_send(struct daemon *d, struct dpmsg *m)
 	}
 	d->st.dp_msgs_tx++;
 	return 0;
+}
+
+int dp_write(struct daemon *d, struct dpmsg *m)
+{
+	if (d->dp.fd < 0 || !d->dp.hello_done) {
+		d->st.dp_write_down++;
+		return -1;
+	}
+	return dp_send(d, m);
 }
 
 void dp_close(struct daemon *d, const char *why)
@@ -143,8 +153,10 @@ static void on_reap(struct daemon *d, const struct dpmsg *m)
 		struct ctl_ctx *x = e->found ? ctxtab_find(&d->ctxs, e->own_tag) : NULL;
 		if (!x)
 			continue;
+		uint64_t ps = x->last_sent_ns, pr = x->last_recv_ns;
 		x->last_sent_ns = e->last_sent_ns;
 		x->last_recv_ns = e->last_recv_ns;
+		proxy_reap(d, e->own_tag, e->last_sent_ns, e->last_recv_ns, ps, pr);
 	}
 }
 
@@ -183,6 +195,7 @@ void dp_read(struct daemon *d)
 	case DPMSG_PUNT:
 		d->st.dp_punts++;
 		log_debug("punt reason %u port %u len %u", m.u.punt.reason, m.u.punt.port, m.u.punt.len);
+		proxy_punt(d, &m.u.punt);
 		break;
 	case DPMSG_ERROR:
 		d->st.dp_errors++;

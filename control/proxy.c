@@ -1,0 +1,587 @@
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include "shim6/cga.h"
+#include "shim6/engine.h"
+#include "shim6/hba.h"
+#include "daemon.h"
+#include "log.h"
+#include "proxy.h"
+
+#define IPPROTO_SHIM6 140
+
+struct held {
+	uint64_t id;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct proxy {
+	struct shim6_engine *eng;
+	EVP_PKEY *key;
+	uint32_t generation;
+	struct held *q;          /* hold_total slots, FIFO by insertion */
+	unsigned nq;
+	struct proxy_stats st;
+};
+
+static struct proxy P;
+
+bool proxy_enabled(const struct daemon *d) { (void)d; return P.eng != NULL; }
+const struct proxy_stats *proxy_stats(const struct daemon *d) { (void)d; return &P.st; }
+
+static void rnd_fill(void *user, void *buf, size_t len)
+{
+	if (RAND_bytes(buf, (int)len) != 1)
+		abort();  /* the engine's contract: randomness never fails */
+}
+
+static int find_pds(struct daemon *d, const uint8_t ulid[16], const uint8_t **pds, size_t *len,
+		    const struct pshim6_conf_host **host)
+{
+	const struct pshim6_conf *c = d->conf;
+	*host = NULL;
+	for (unsigned i = 0; i < c->n_hosts; i++)
+		if (!memcmp(&c->hosts[i].cmula, ulid, 16)) {
+			*host = &c->hosts[i];
+			if (c->hosts[i].pds_len) {
+				*pds = c->hosts[i].pds;
+				*len = c->hosts[i].pds_len;
+				return 0;
+			}
+		}
+	const struct lease_entry *l = addrtab_find(&d->tables.leases, (const struct in6_addr *)ulid);
+	if (l) {
+		*pds = l->pds;
+		*len = l->pds_len;
+		return 0;
+	}
+	return -1;
+}
+
+static int cb_host_info(void *user, const struct shim6_in6 *ulid, struct shim6_host_info *out)
+{
+	struct daemon *d = user;
+	const struct pshim6_conf *c = d->conf;
+	const uint8_t *pds;
+	size_t pds_len;
+	const struct pshim6_conf_host *h;
+	if (pshim6_conf_cmula_index(c, (const struct in6_addr *)ulid->b) < 0 ||
+	    find_pds(d, ulid->b, &pds, &pds_len, &h) || pds_len > SHIM6_MAX_PDS)
+		return SHIM6_ENG_ENOTLOCAL;
+	memset(out, 0, sizeof(*out));
+	bool hba = h && h->n_hba;
+	out->method = hba ? SHIM6_VERIF_HBA : SHIM6_VERIF_CGA;
+	for (unsigned i = 0; i < c->n_isps && i < SHIM6_MAX_LOCATORS; i++) {
+		struct shim6_locator *l = &out->locs[out->nlocs++];
+		if (hba && i < h->n_hba) {
+			memcpy(l->addr.b, &h->hba[i], 16);
+		} else {
+			/* own-site mapping: PA prefix i + the CMULA's interface id */
+			memcpy(l->addr.b, &c->isps[i].pa_prefix.addr, 8);
+			memcpy(l->addr.b + 8, ulid->b + 8, 8);
+		}
+		l->verif = (uint8_t)out->method;
+		te_ingress_pref(c, i, &l->priority, &l->weight);
+	}
+	out->generation = P.generation;
+	out->pds_len = pds_len;
+	memcpy(out->pds, pds, pds_len);
+	return 0;
+}
+
+static int cb_sign(void *user, const struct shim6_in6 *ulid, const uint8_t *data, size_t len,
+		   uint8_t *sig, size_t cap)
+{
+	return shim6_cga_sign_data(P.key, data, len, sig, cap);
+}
+
+static int cb_verify(void *user, const struct shim6_in6 *peer_ulid, enum shim6_verif method,
+		     const uint8_t *pds, size_t pds_len, const struct shim6_locator *locs, size_t nlocs,
+		     const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len)
+{
+	if (method == SHIM6_VERIF_HBA) {
+		for (size_t i = 0; i < nlocs; i++)
+			if (shim6_hba_verify(locs[i].addr.b, pds, pds_len))
+				return -1;
+		return 0;
+	}
+	if (shim6_cga_verify(peer_ulid->b, pds, pds_len))
+		return -1;
+	return shim6_cga_verify_sig_data(pds, pds_len, data, len, sig, sig_len) ? -1 : 0;
+}
+
+static int cb_select(void *user, const struct shim6_ctx_info *ci, const struct shim6_in6 *xl,
+		     const struct shim6_in6 *xp, size_t *li, size_t *pi)
+{
+	struct daemon *d = user;
+	const struct pshim6_conf *c = d->conf;
+	int loc_of_isp[PSHIM6_CONF_MAX_ISPS];
+	uint32_t avail = 0;
+	for (unsigned i = 0; i < PSHIM6_CONF_MAX_ISPS; i++)
+		loc_of_isp[i] = -1;
+	for (size_t i = 0; i < ci->nlocal; i++) {
+		int isp = pshim6_conf_isp_of(c, (const struct in6_addr *)ci->local_locs[i].addr.b);
+		if (isp >= 0 && !(ci->local_locs[i].flags & SHIM6_LOCF_BROKEN) && loc_of_isp[isp] < 0) {
+			loc_of_isp[isp] = (int)i;
+			avail |= 1u << isp;
+		}
+	}
+	/* best usable peer locator, skipping `skip` */
+	int best = -1;
+	for (size_t i = 0; i < ci->npeer; i++) {
+		if (!ci->peer_usable[i])
+			continue;
+		if (best < 0 || ci->peer_locs[i].priority < ci->peer_locs[best].priority)
+			best = (int)i;
+	}
+	if (best < 0 || !avail)
+		return -1;
+	if (!xl) {
+		int isp = te_choose(&d->te, (const struct in6_addr *)ci->local_ulid.b,
+				    (const struct in6_addr *)ci->peer_ulid.b, avail);
+		if (isp < 0)
+			return -1;
+		*li = (size_t)loc_of_isp[isp];
+		*pi = (size_t)best;
+		return 0;
+	}
+	/* after a failure: the next ISP in cost/weight order, then any peer
+	 * locator that makes the pair differ from the failed one */
+	int order[PSHIM6_CONF_MAX_ISPS];
+	unsigned n = te_fallback_order(c, order);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned k = 0; k < n; k++) {
+			int l = loc_of_isp[order[k]];
+			if (l < 0)
+				continue;
+			bool same_local = !memcmp(ci->local_locs[l].addr.b, xl->b, 16);
+			if (pass == 0 && same_local)
+				continue;   /* first try leaving through another ISP */
+			for (size_t p = 0; p < ci->npeer; p++) {
+				if (!ci->peer_usable[p])
+					continue;
+				if (same_local && xp && !memcmp(ci->peer_locs[p].addr.b, xp->b, 16))
+					continue;
+				*li = (size_t)l;
+				*pi = p;
+				return 0;
+			}
+		}
+	return -1;
+}
+
+static void cb_log(void *user, int level, const char *msg)
+{
+	log_msg(level == 0 ? PSHIM6_LOG_ERR : level == 1 ? PSHIM6_LOG_INFO : PSHIM6_LOG_DEBUG, "engine: %s", msg);
+}
+
+int proxy_init(struct daemon *d)
+{
+	const struct pshim6_conf *c = d->conf;
+	int rc = shim6_key_load_file(&P.key, c->site.key_file);
+	if (rc || !shim6_key_has_private(P.key)) {
+		log_warn("engine disabled: no private key in %s (contexts from the dataplane dump are still served)",
+			 c->site.key_file);
+		return -1;
+	}
+	struct shim6_engine_settings s;
+	shim6_engine_settings_default(&s);
+	const uint64_t ms = SHIM6_NS_PER_MS;
+	s.i1_timeout = c->shim6.i1_timeout_ms * ms;
+	s.i1_retries_max = c->shim6.i1_retries;
+	s.i2_timeout = c->shim6.i2_timeout_ms * ms;
+	s.i2_retries_max = c->shim6.i2_retries;
+	s.i2bis_timeout = c->shim6.i2bis_timeout_ms * ms;
+	s.i2bis_retries_max = c->shim6.i2bis_retries;
+	s.update_timeout = c->shim6.update_timeout_ms * ms;
+	s.max_update_timeout = c->shim6.max_update_timeout_ms * ms;
+	s.no_r1_holddown = c->shim6.no_r1_holddown_ms * ms;
+	s.validator_min_lifetime = c->shim6.validator_lifetime_ms * ms;
+	s.send_timeout = c->reap.send_timeout_ms * ms;
+	s.keepalive_interval = c->reap.keepalive_interval_ms * ms;
+	s.initial_probe_timeout = c->reap.initial_probe_ms * ms;
+	s.initial_probes = c->reap.initial_probes;
+	s.max_probe_timeout = c->reap.max_probe_backoff_ms * ms;
+	s.max_contexts = c->engine.max_contexts;
+	s.max_pending = c->engine.max_pending;
+	s.recovery_rate = c->engine.recovery_rate;
+	s.recovery_burst = c->engine.recovery_burst;
+	struct shim6_engine_callbacks cb = {
+		.user = d, .host_info = cb_host_info, .sign = cb_sign, .verify = cb_verify,
+		.select_pair = cb_select, .log = cb_log,
+	};
+	struct shim6_engine_rand r = { .fill = rnd_fill };
+	P.q = calloc(c->control.hold_total, sizeof(*P.q));
+	if (!P.q || shim6_engine_new(&P.eng, &s, &cb, NULL, &r, now_ns())) {
+		log_err("engine could not start");
+		free(P.q);
+		P.q = NULL;
+		P.eng = NULL;
+		return -1;
+	}
+	P.generation = 1;
+	log_info("engine started: max %u contexts, %u pending, REAP send timeout %u ms",
+		 s.max_contexts, s.max_pending, c->reap.send_timeout_ms);
+	return 0;
+}
+
+void proxy_free(struct daemon *d)
+{
+	if (P.eng)
+		shim6_engine_del(P.eng);
+	for (unsigned i = 0; i < P.nq; i++)
+		free(P.q[i].data);
+	free(P.q);
+	EVP_PKEY_free(P.key);
+	memset(&P, 0, sizeof P);
+}
+
+/* ---- hold queue --------------------------------------------------------- */
+
+static unsigned held_for(uint64_t id)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < P.nq; i++)
+		n += P.q[i].id == id;
+	return n;
+}
+
+static void hold(struct daemon *d, uint64_t id, const uint8_t *data, uint32_t len)
+{
+	if (P.nq >= d->conf->control.hold_total || held_for(id) >= d->conf->control.hold_packets) {
+		P.st.held_dropped_full++;  /* the host retransmits; the handshake goes on */
+		return;
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return;
+	memcpy(copy, data, len);
+	P.q[P.nq++] = (struct held){ .id = id, .len = len, .data = copy };
+	P.st.held++;
+}
+
+static void inject(struct daemon *d, uint16_t port, uint16_t flags, const uint8_t *data, uint32_t len)
+{
+	struct dpmsg m = { .type = DPMSG_INJECT };
+	m.u.inject.port = port;
+	m.u.inject.flags = flags;
+	m.u.inject.len = len;
+	m.u.inject.data = data;
+	dp_write(d, &m);
+}
+
+/* Release (send=true) or drop the packets held for `id`, in arrival order. */
+static void release(struct daemon *d, uint64_t id, bool send)
+{
+	unsigned w = 0;
+	for (unsigned i = 0; i < P.nq; i++) {
+		if (P.q[i].id != id) {
+			P.q[w++] = P.q[i];
+			continue;
+		}
+		if (send) {
+			/* back in at the inside port: the fast path now has the context */
+			inject(d, 0, DPMSG_INJECT_AS_RX, P.q[i].data, P.q[i].len);
+			P.st.held_sent++;
+		} else {
+			P.st.held_dropped_failed++;
+		}
+		free(P.q[i].data);
+	}
+	P.nq = w;
+}
+
+/* ---- engine output ------------------------------------------------------ */
+
+static void ctx_from_event(const struct daemon *d, const struct shim6_event *ev, struct dpmsg_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->local_ulid, ev->local_ulid.b, 16);
+	memcpy(c->remote_ulid, ev->peer_ulid.b, 16);
+	memcpy(c->local_loc, ev->local_loc.b, 16);
+	memcpy(c->remote_loc, ev->peer_loc.b, 16);
+	c->peer_tag = ev->peer_tag & DPMSG_TAG_MASK;
+	c->own_tag = ev->id & DPMSG_TAG_MASK;
+	c->fii = ev->forkid;
+	c->flags = ev->forkid == 0 ? DPMSG_CTXF_DEFAULT_FII : 0;
+	if (d->conf->dataplane.pmtu != PSHIM6_PMTU_ICMP)
+		c->flags |= DPMSG_CTXF_MSS_CLAMP;
+	int isp = pshim6_conf_isp_of(d->conf, (const struct in6_addr *)ev->local_loc.b);
+	c->isp = (uint8_t)(isp < 0 ? 0 : isp);
+}
+
+static void on_event(struct daemon *d, const struct shim6_event *ev)
+{
+	struct dpmsg m;
+	char a[2][INET6_ADDRSTRLEN];
+	struct ctl_ctx *x = ctxtab_find(&d->ctxs, ev->id);
+	P.st.events++;
+	switch (ev->type) {
+	case SHIM6_EV_ESTABLISHED:
+	case SHIM6_EV_RECOVERED:
+		memset(&m, 0, sizeof m);
+		m.type = x ? DPMSG_CTX_MOD : DPMSG_CTX_ADD;
+		if (x) {
+			m.u.mod.what = DPMSG_MOD_LOCATORS | DPMSG_MOD_PEER_TAG;
+			ctx_from_event(d, ev, &m.u.mod.ctx);
+		} else {
+			ctx_from_event(d, ev, &m.u.ctx);
+		}
+		struct dpmsg_ctx cx = x ? m.u.mod.ctx : m.u.ctx;
+		x = ctxtab_add(&d->ctxs, &cx);
+		if (!x) {
+			log_ctx(PSHIM6_LOG_WARNING, ev->id, "control context table full; not installed");
+			release(d, ev->id, false);
+			return;
+		}
+		if (!x->created_ns)
+			x->created_ns = now_ns();
+		x->state = SHIM6_ST_ESTABLISHED;
+		x->origin = CTX_FROM_ENGINE;
+		dp_write(d, &m);
+		P.st.ctx_installed++;
+		log_ctx(PSHIM6_LOG_NOTICE, ev->id, "%s %s -> %s via %s (peer tag %012llx)",
+			ev->type == SHIM6_EV_RECOVERED ? "recovered" : "established",
+			inet_ntop(AF_INET6, ev->local_loc.b, a[0], sizeof a[0]),
+			inet_ntop(AF_INET6, ev->peer_loc.b, a[1], sizeof a[1]),
+			d->conf->isps[cx.isp].name, (unsigned long long)cx.peer_tag);
+		release(d, ev->id, true);
+		return;
+	case SHIM6_EV_PAIR_CHANGED:
+		if (!x)
+			return;
+		memset(&m, 0, sizeof m);
+		m.type = DPMSG_CTX_MOD;
+		m.u.mod.what = DPMSG_MOD_LOCATORS | DPMSG_MOD_PEER_TAG;
+		ctx_from_event(d, ev, &m.u.mod.ctx);
+		x->d = m.u.mod.ctx;
+		x->pair_changes++;
+		x->reap = SHIM6_REAP_OPERATIONAL;
+		dp_write(d, &m);
+		P.st.pair_changes++;
+		log_ctx(PSHIM6_LOG_NOTICE, ev->id, "locator pair changed to %s -> %s via %s",
+			inet_ntop(AF_INET6, ev->local_loc.b, a[0], sizeof a[0]),
+			inet_ntop(AF_INET6, ev->peer_loc.b, a[1], sizeof a[1]),
+			d->conf->isps[m.u.mod.ctx.isp].name);
+		return;
+	case SHIM6_EV_FAILED:
+	case SHIM6_EV_NO_SUPPORT:
+		log_ctx(PSHIM6_LOG_WARNING, ev->id, "%s (%s) to %s", shim6_event_name(ev->type),
+			shim6_engine_strerror(ev->reason), inet_ntop(AF_INET6, ev->peer_ulid.b, a[0], sizeof a[0]));
+		release(d, ev->id, false);
+		if (x)
+			x->state = ev->type == SHIM6_EV_FAILED ? SHIM6_ST_E_FAILED : SHIM6_ST_NO_SUPPORT;
+		return;
+	case SHIM6_EV_REMOVED:
+		release(d, ev->id, false);
+		if (x) {
+			memset(&m, 0, sizeof m);
+			m.type = DPMSG_CTX_DEL;
+			m.u.ctx.own_tag = ev->id & DPMSG_TAG_MASK;
+			dp_write(d, &m);
+			ctxtab_del(&d->ctxs, ev->id);
+			P.st.ctx_removed++;
+		}
+		log_ctx(PSHIM6_LOG_INFO, ev->id, "removed");
+		return;
+	case SHIM6_EV_PEER_LOCATORS:
+		log_ctx(PSHIM6_LOG_DEBUG, ev->id, "peer locator set updated");
+		return;
+	}
+}
+
+static void drain(struct daemon *d)
+{
+	static struct shim6_tx tx;
+	static uint8_t pkt[40 + SHIM6_MAX_MSG];
+	while (shim6_engine_poll_tx(P.eng, &tx)) {
+		int isp = pshim6_conf_isp_of(d->conf, (const struct in6_addr *)tx.src.b);
+		if (isp < 0 || tx.len > SHIM6_MAX_MSG) {
+			P.st.tx_no_isp++;
+			continue;
+		}
+		memset(pkt, 0, 40);
+		pkt[0] = 0x60;
+		pkt[4] = (uint8_t)(tx.len >> 8);
+		pkt[5] = (uint8_t)tx.len;
+		pkt[6] = IPPROTO_SHIM6;
+		pkt[7] = 64;
+		memcpy(pkt + 8, tx.src.b, 16);
+		memcpy(pkt + 24, tx.dst.b, 16);
+		memcpy(pkt + 40, tx.buf, tx.len);
+		/* ISPs filter on source: leave through the ISP owning the source */
+		inject(d, (uint16_t)(1 + isp), 0, pkt, (uint32_t)(40 + tx.len));
+		P.st.tx++;
+	}
+	struct shim6_event ev;
+	while (shim6_engine_poll_event(P.eng, &ev))
+		on_event(d, &ev);
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+/* Find the Shim6 header behind the IPv6 header and any HBH/Routing/DstOpt
+ * headers; returns its offset or -1. */
+static int shim6_offset(const uint8_t *p, uint32_t len)
+{
+	if (len < 40 || (p[0] >> 4) != 6)
+		return -1;
+	uint8_t nh = p[6];
+	uint32_t off = 40;
+	for (int hops = 0; hops < 8; hops++) {
+		if (nh == IPPROTO_SHIM6)
+			return off + 8 <= len ? (int)off : -1;
+		if (nh != 0 && nh != 43 && nh != 60)
+			return -1;
+		if (off + 8 > len)
+			return -1;
+		nh = p[off];
+		off += 8u * (p[off + 1] + 1u);
+	}
+	return -1;
+}
+
+static const struct in6_addr *peer_locators(struct daemon *d, const struct in6_addr *ulid, size_t *n)
+{
+	const struct peer_entry *pe = tables_peer(&d->tables, ulid, now_ns());
+	if (pe) {
+		*n = pe->nloc;
+		return pe->loc;
+	}
+	for (unsigned i = 0; i < d->conf->n_peers; i++)
+		if (!memcmp(&d->conf->peers[i].ulid, ulid, 16)) {
+			*n = d->conf->peers[i].n_locators;
+			return d->conf->peers[i].locators;
+		}
+	return NULL;
+}
+
+void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
+{
+	if (!P.eng)
+		return;
+	uint64_t now = now_ns();
+	if (p->len < 40) {
+		P.st.punt_bad++;
+		return;
+	}
+	const struct shim6_in6 *src = (const void *)(p->data + 8), *dst = (const void *)(p->data + 24);
+	int off;
+	switch (p->reason) {
+	case DPMSG_PUNT_NO_CTX: {
+		P.st.punt_no_ctx++;
+		if (p->orig_len > p->len) {
+			P.st.punt_bad++;  /* truncated copy: cannot be replayed */
+			return;
+		}
+		size_t n = 0;
+		const struct in6_addr *locs = peer_locators(d, (const struct in6_addr *)dst->b, &n);
+		if (!locs) {
+			P.st.no_locators++;
+			return;
+		}
+		struct shim6_in6 pl[PSHIM6_CONF_MAX_PEER_LOCATORS];
+		for (size_t i = 0; i < n; i++)
+			memcpy(pl[i].b, &locs[i], 16);
+		uint64_t id = 0;
+		int rc = shim6_engine_open(P.eng, src, dst, pl, n, 0, now, &id);
+		if (rc == 0 || rc == SHIM6_ENG_EEXIST) {
+			P.st.opens += rc == 0;
+			struct ctl_ctx *x = ctxtab_find(&d->ctxs, id);
+			if (x && x->state == SHIM6_ST_ESTABLISHED)
+				inject(d, 0, DPMSG_INJECT_AS_RX, p->data, p->len); /* raced the install */
+			else
+				hold(d, id, p->data, p->len);
+		} else if (rc == SHIM6_ENG_EHOLDDOWN) {
+			P.st.holddown++;
+		} else {
+			P.st.open_refused++;
+			log_debug("open refused: %s", shim6_engine_strerror(rc));
+		}
+		break;
+	}
+	case DPMSG_PUNT_SHIM6_CTL:
+		P.st.punt_ctl++;
+		off = shim6_offset(p->data, p->len);
+		if (off < 0) {
+			P.st.punt_bad++;
+			return;
+		}
+		shim6_engine_recv(P.eng, p->data + off, p->len - (uint32_t)off, src, dst, now);
+		break;
+	case DPMSG_PUNT_UNKNOWN_TAG: {
+		P.st.punt_unknown_tag++;
+		off = shim6_offset(p->data, p->len);
+		if (off < 0) {
+			P.st.punt_bad++;
+			return;
+		}
+		const uint8_t *h = p->data + off;
+		uint64_t tag = ((uint64_t)(h[2] & 0x7f) << 40) | ((uint64_t)h[3] << 32) |
+			       ((uint64_t)h[4] << 24) | ((uint64_t)h[5] << 16) | ((uint64_t)h[6] << 8) | h[7];
+		shim6_engine_unknown_tag(P.eng, tag, src, dst, now);
+		break;
+	}
+	default:
+		P.st.punt_bad++;
+		return;
+	}
+	drain(d);
+}
+
+void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t recv_ns,
+		uint64_t prev_sent_ns, uint64_t prev_recv_ns)
+{
+	if (!P.eng)
+		return;
+	if (sent_ns > prev_sent_ns)
+		shim6_engine_data(P.eng, own_tag, SHIM6_DATA_SENT, sent_ns);
+	if (recv_ns > prev_recv_ns)
+		shim6_engine_data(P.eng, own_tag, SHIM6_DATA_RECV, recv_ns);
+	struct shim6_ctx_info ci;
+	struct ctl_ctx *x = ctxtab_find(&d->ctxs, own_tag);
+	if (x && shim6_engine_ctx_info(P.eng, own_tag, &ci) == 0) {
+		x->reap = (uint8_t)ci.reap;
+		x->state = (uint8_t)ci.state;
+	}
+	drain(d);
+}
+
+void proxy_tick(struct daemon *d, uint64_t now)
+{
+	if (!P.eng)
+		return;
+	if (shim6_engine_deadline(P.eng) <= now)
+		shim6_engine_expire(P.eng, now);
+	drain(d);
+}
+
+uint64_t proxy_deadline(const struct daemon *d)
+{
+	return P.eng ? shim6_engine_deadline(P.eng) : UINT64_MAX;
+}
+
+void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg)
+{
+	const struct proxy_stats *s = &P.st;
+#define C(n) put(arg, "proxy", #n, s->n)
+	C(punt_no_ctx); C(punt_ctl); C(punt_unknown_tag); C(punt_bad); C(no_locators); C(opens);
+	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
+	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
+#undef C
+	if (!P.eng)
+		return;
+	struct shim6_engine_stats e;
+	shim6_engine_get_stats(P.eng, &e);
+#define E(n) put(arg, "engine", #n, e.n)
+	E(rx_msgs); E(rx_dropped); E(tx_msgs); E(tx_dropped_full); E(ev_dropped_full);
+	E(ctx_created); E(ctx_established); E(ctx_failed); E(ctx_removed); E(ctx_confusion);
+	E(ctx_full); E(pending_full); E(r1_sent); E(r1bis_sent); E(r1bis_ratelimited);
+	E(validator_bad); E(verify_failed); E(updates_sent); E(updates_acked); E(probes_sent);
+	E(probes_rx); E(pair_changes); E(recoveries); E(errors_sent); E(contexts); E(pending);
+#undef E
+	(void)out;
+}

@@ -1,0 +1,32 @@
+/*
+ * The engine with real I/O: punts from the dataplane go in, the engine's
+ * messages go out as INJECTs through the ISP that owns their source
+ * locator, its events become context writes, and first packets wait in a
+ * bounded hold queue until their handshake ends.
+ */
+#ifndef PSHIM6_CONTROL_PROXY_H
+#define PSHIM6_CONTROL_PROXY_H
+#include <stdint.h>
+#include <stdio.h>
+#include "pshim6/dpmsg.h"
+
+struct daemon;
+
+struct proxy_stats {
+	uint64_t punt_no_ctx, punt_ctl, punt_unknown_tag, punt_bad;
+	uint64_t no_locators, opens, open_refused, holddown;
+	uint64_t held, held_sent, held_dropped_full, held_dropped_failed;
+	uint64_t tx, tx_no_isp, events, ctx_installed, ctx_removed, pair_changes, dp_write_refused;
+};
+
+int proxy_init(struct daemon *d);          /* 0, or -1: engine disabled (logged) */
+void proxy_free(struct daemon *d);
+bool proxy_enabled(const struct daemon *d);
+void proxy_punt(struct daemon *d, const struct dpmsg_punt *p);
+void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t recv_ns,
+		uint64_t prev_sent_ns, uint64_t prev_recv_ns);
+void proxy_tick(struct daemon *d, uint64_t now);
+uint64_t proxy_deadline(const struct daemon *d);
+void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg);
+const struct proxy_stats *proxy_stats(const struct daemon *d);
+#endif
