@@ -225,6 +225,17 @@ static int send_i1(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	int best = sel_local(e, c);
 	size_t li = (c->retries == 0 && best >= 0) ? (size_t)best : idx[c->retries % nl];
 	size_t pi = (c->retries / nl) % c->np;
+	if (c->retries == 0 && e->cb.select_pair) {
+		/* traffic engineering picks the first pair */
+		struct shim6_ctx_info ci;
+		ctx_fill_info(c, &ci);
+		size_t l = SIZE_MAX, p = SIZE_MAX;
+		if (e->cb.select_pair(e->cb.user, &ci, NULL, NULL, &l, &p) == 0 &&
+		    lloc_usable(c, l) && p < c->np) {
+			li = l;
+			pi = p;
+		}
+	}
 	c->cur_l = c->lloc[li].addr;
 	c->cur_p = c->ploc[pi].addr;
 	struct shim6_tx *t = tx_alloc(e);

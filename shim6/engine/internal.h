@@ -273,8 +273,6 @@ void  reap_pair_check(struct shim6_engine *e, struct ctx *c, shim6_tstamp now);
 
 /* select.c */
 int   sel_local(struct shim6_engine *e, struct ctx *c);
-int   sel_pair(struct shim6_engine *e, struct ctx *c, const struct shim6_in6 *xl,
-               const struct shim6_in6 *xp, size_t *li, size_t *pi);
 int   ploc_find(const struct ctx *c, const struct shim6_in6 *a);
 int   lloc_find(const struct ctx *c, const struct shim6_in6 *a);
 bool  ploc_usable(const struct ctx *c, size_t i);

@@ -93,32 +93,68 @@ static void send_probe(struct shim6_engine *e, struct ctx *c, const struct shim6
 	e->st.probes_sent++;
 }
 
-/* Candidate pairs in exploration order, current pair last. */
-static size_t candidates(struct ctx *c, size_t *ls, size_t *ps)
+static bool pref_better(const struct shim6_locator *a, const struct shim6_locator *b)
 {
-	size_t n = 0, cur = SIZE_MAX;
+	bool at = a->flags & SHIM6_LOCF_TEMPORARY, bt = b->flags & SHIM6_LOCF_TEMPORARY;
+	if (at != bt)
+		return !at;
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	return a->weight > b->weight;
+}
+
+/* Candidate pairs in exploration order: the policy's choice first, then by
+ * Locator Preferences (peer locator, then local), the current pair last. */
+static size_t candidates(struct shim6_engine *e, struct ctx *c, size_t *ls, size_t *ps)
+{
+	size_t n = 0;
 	for (size_t p = 0; p < c->np; p++) {
 		if (!c->pver[p] || c->pdown[p] || (c->ploc[p].flags & SHIM6_LOCF_BROKEN))
 			continue;
 		for (size_t l = 0; l < c->nl; l++) {
 			if (!lloc_usable(c, l))
 				continue;
-			if (in6_eq(&c->lloc[l].addr, &c->cur_l) && in6_eq(&c->ploc[p].addr, &c->cur_p))
-				cur = n;
-			ls[n] = l;
-			ps[n] = p;
-			n++;
+			/* insertion sort keeps it stable and small */
+			size_t k = n++;
+			while (k > 0) {
+				const struct shim6_locator *pp = &c->ploc[ps[k - 1]], *lp = &c->lloc[ls[k - 1]];
+				bool b = pref_better(&c->ploc[p], pp) ||
+				         (!pref_better(pp, &c->ploc[p]) && pref_better(&c->lloc[l], lp));
+				if (!b)
+					break;
+				ls[k] = ls[k - 1];
+				ps[k] = ps[k - 1];
+				k--;
+			}
+			ls[k] = l;
+			ps[k] = p;
 		}
 	}
-	if (cur != SIZE_MAX && n > 1) {
-		/* rotate so the pair after the current one comes first */
-		size_t tl[SHIM6_MAX_LOCATORS * SHIM6_MAX_LOCATORS], tp[SHIM6_MAX_LOCATORS * SHIM6_MAX_LOCATORS];
-		for (size_t i = 0; i < n; i++) {
-			tl[i] = ls[(cur + 1 + i) % n];
-			tp[i] = ps[(cur + 1 + i) % n];
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (in6_eq(&c->lloc[ls[i]].addr, &c->cur_l) && in6_eq(&c->ploc[ps[i]].addr, &c->cur_p)) {
+			size_t tl = ls[i], tp = ps[i];
+			memmove(&ls[i], &ls[i + 1], (n - i - 1) * sizeof(*ls));
+			memmove(&ps[i], &ps[i + 1], (n - i - 1) * sizeof(*ps));
+			ls[n - 1] = tl;
+			ps[n - 1] = tp;
+			break;
 		}
-		memcpy(ls, tl, n * sizeof(*ls));
-		memcpy(ps, tp, n * sizeof(*ps));
+	}
+	if (e->cb.select_pair && n > 1) {
+		struct shim6_ctx_info ci;
+		ctx_fill_info(c, &ci);
+		size_t li = SIZE_MAX, pi = SIZE_MAX;
+		if (e->cb.select_pair(e->cb.user, &ci, &c->cur_l, &c->cur_p, &li, &pi) == 0) {
+			for (size_t i = 0; i < n; i++) {
+				if (ls[i] != li || ps[i] != pi)
+					continue;
+				memmove(&ls[1], &ls[0], i * sizeof(*ls));
+				memmove(&ps[1], &ps[0], i * sizeof(*ps));
+				ls[0] = li;
+				ps[0] = pi;
+				break;
+			}
+		}
 	}
 	return n;
 }
@@ -126,7 +162,7 @@ static size_t candidates(struct ctx *c, size_t *ls, size_t *ps)
 static void probe_next(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 {
 	size_t ls[SHIM6_MAX_LOCATORS * SHIM6_MAX_LOCATORS], ps[SHIM6_MAX_LOCATORS * SHIM6_MAX_LOCATORS];
-	size_t n = candidates(c, ls, ps);
+	size_t n = candidates(e, c, ls, ps);
 	if (n) {
 		size_t k = c->explore_idx % n;
 		send_probe(e, c, &c->lloc[ls[k]].addr, &c->ploc[ps[k]].addr);

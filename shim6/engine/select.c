@@ -1,8 +1,7 @@
-/* Locator pair selection.  A pair is a candidate only if its local locator
- * is not down or BROKEN and its peer locator is verified (CGA/HBA), not
- * BROKEN, not down, and has passed a return-routability check.  The policy
- * callback chooses among candidates (traffic engineering); the fallback
- * order is lowest priority value, then highest weight, then list order. */
+/* Locator helpers and the handshake's local locator choice.  A peer locator
+ * is usable only if it is verified (CGA/HBA), not BROKEN, not down, and has
+ * passed a return-routability check.  Without a policy the order is: stable
+ * before TEMPORARY, lowest priority value, highest weight, list order. */
 #include "internal.h"
 
 int ploc_find(const struct ctx *c, const struct shim6_in6 *a)
@@ -53,39 +52,3 @@ int sel_local(struct shim6_engine *e, struct ctx *c)
 	return best;
 }
 
-int sel_pair(struct shim6_engine *e, struct ctx *c, const struct shim6_in6 *xl,
-             const struct shim6_in6 *xp, size_t *li, size_t *pi)
-{
-	if (e->cb.select_pair) {
-		struct shim6_ctx_info ci;
-		ctx_fill_info(c, &ci);
-		size_t l = SIZE_MAX, p = SIZE_MAX;
-		if (e->cb.select_pair(e->cb.user, &ci, xl, xp, &l, &p) == 0 &&
-		    lloc_usable(c, l) && ploc_usable(c, p)) {
-			*li = l;
-			*pi = p;
-			return 0;
-		}
-	}
-	int bl = -1, bp = -1;
-	for (size_t l = 0; l < c->nl; l++) {
-		if (!lloc_usable(c, l))
-			continue;
-		for (size_t p = 0; p < c->np; p++) {
-			if (!ploc_usable(c, p))
-				continue;
-			if (xl && xp && in6_eq(xl, &c->lloc[l].addr) && in6_eq(xp, &c->ploc[p].addr))
-				continue;
-			if (bl < 0 || better(&c->ploc[p], &c->ploc[bp]) ||
-			    (!better(&c->ploc[bp], &c->ploc[p]) && better(&c->lloc[l], &c->lloc[bl]))) {
-				bl = (int)l;
-				bp = (int)p;
-			}
-		}
-	}
-	if (bl < 0)
-		return SHIM6_ENG_ENOCTX;
-	*li = (size_t)bl;
-	*pi = (size_t)bp;
-	return 0;
-}

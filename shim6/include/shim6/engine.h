@@ -199,11 +199,15 @@ struct shim6_engine_callbacks {
 	              const struct shim6_locator *locs, size_t nlocs,
 	              const uint8_t *data, size_t len,
 	              const uint8_t *sig, size_t sig_len);
-	/* Locator pair policy.  Pick (*li, *pi) among usable pairs; the engine
-	 * has already filtered BROKEN and unverified peer locators by leaving
-	 * peer_usable[i] == 0.  `exclude_*` is the pair that just failed (or
-	 * NULL).  Return 0, or < 0 to let the engine use its default order
-	 * (priority, then weight, then list order).  May be NULL. */
+	/* Locator pair policy (traffic engineering).  Called for the first
+	 * I1 (exclude_* NULL; peer_locs are the caller's, unverified) and at
+	 * the start of every exploration (exclude_* = the failing pair): set
+	 * *li, *pi to indexes into ctx->local_locs / ctx->peer_locs and return
+	 * 0, or return < 0 for the default order (stable before TEMPORARY,
+	 * priority, weight, list order).  A choice whose local locator is down
+	 * or whose peer locator is unverified, BROKEN or down is ignored, and an
+	 * explored pair is adopted only after a probe on it is answered.  May
+	 * be NULL. */
 	int (*select_pair)(void *user, const struct shim6_ctx_info *ctx,
 	                   const struct shim6_in6 *exclude_local,
 	                   const struct shim6_in6 *exclude_peer,
