@@ -250,8 +250,11 @@ static void drain(struct sim *s)
 	static struct shim6_tx tx;
 	for (int i = 0; i < s->nsites; i++) {
 		struct sim_site *st = &s->site[i];
-		while (shim6_engine_poll_tx(st->eng, &tx))
+		while (shim6_engine_poll_tx(st->eng, &tx)) {
+			if (s->tx_tap)
+				s->tx_tap(s->tx_tap_user, i, &tx);
 			net_send(s, &tx.src, &tx.dst, tx.buf, tx.len, false, 0);
+		}
 		struct shim6_event ev;
 		while (shim6_engine_poll_event(st->eng, &ev)) {
 			if (s->nevs < SIM_MAX_EVENTS) {

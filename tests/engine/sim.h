@@ -70,6 +70,9 @@ struct sim {
 	void (*tap)(void *u, const struct sim_pkt *p);
 	void *tap_user;
 	bool log;
+	/* every message an engine emits, before the network sees it */
+	void (*tx_tap)(void *u, int site, const struct shim6_tx *tx);
+	void *tx_tap_user;
 };
 
 struct shim6_in6 sim_ulid(int site, int host);

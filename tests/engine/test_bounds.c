@@ -1,0 +1,148 @@
+/* Bounds: max_contexts, max_pending, R1bis rate limit, output queues. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "../../shim6/engine/internal.h"
+#include "sim.h"
+#include "solo.h"
+
+#define S SHIM6_NS_PER_S
+
+static void test_max_pending(void **st)
+{
+	(void)st;
+	struct solo s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 8;
+	set.max_pending = 3;
+	solo_init(&s, &set);
+	struct shim6_in6 lu = SOLO_ULID(1, 1);
+	for (int i = 0; i < 5; i++) {
+		struct shim6_in6 pu = SOLO_ULID(2, (uint8_t)(i + 1));
+		uint64_t id;
+		int rc = shim6_engine_open(s.e, &lu, &pu, NULL, 0, 0, s.now, &id);
+		assert_int_equal(rc, i < 3 ? 0 : SHIM6_ENG_EPENDFULL);
+	}
+	struct shim6_engine_stats stt;
+	shim6_engine_get_stats(s.e, &stt);
+	assert_int_equal(stt.pending, 3);
+	assert_int_equal(stt.pending_full, 2);
+	/* an unserved local ULID is refused without creating anything */
+	struct shim6_in6 bad = SOLO_ULID(9, 1), pu = SOLO_ULID(2, 9);
+	uint64_t id;
+	assert_int_equal(shim6_engine_open(s.e, &bad, &pu, NULL, 0, 0, s.now, &id), SHIM6_ENG_EPENDFULL);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+static void test_max_contexts_responder(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 2;
+	set.max_pending = 2;
+	sim_init(&s, 5, 3, 2, 2, &set);
+	/* sites 0 and 2 each open two contexts to site 1, which holds two */
+	for (int h = 0; h < 2; h++) {
+		assert_int_equal(sim_open(&s, 0, h, 1, h, 0, NULL), 0);
+		assert_int_equal(sim_open(&s, 2, h, 1, h, 0, NULL), 0);
+	}
+	sim_run(&s, 120 * S);
+	struct shim6_engine_stats b;
+	shim6_engine_get_stats(s.site[1].eng, &b);
+	assert_int_equal(b.contexts, 2);
+	assert_true(b.ctx_full >= 2);
+	/* the initiator side may not exceed its own bound either */
+	struct shim6_engine_stats a;
+	shim6_engine_get_stats(s.site[0].eng, &a);
+	assert_true(a.contexts <= 2);
+	struct shim6_in6 l = sim_ulid(0, 0);
+	int ok = 0, refused = 0;
+	for (int h = 0; h < 4; h++) {
+		uint64_t id;
+		struct shim6_in6 p = sim_ulid(2, h);
+		p.b[14] = 0x77;    /* peers nobody has opened yet */
+		int rc = shim6_engine_open(s.site[0].eng, &l, &p, NULL, 0, 0, s.now, &id);
+		if (rc == 0)
+			ok++;
+		else if (rc == SHIM6_ENG_EFULL || rc == SHIM6_ENG_EPENDFULL)
+			refused++;
+	}
+	assert_int_equal(ok, 2 - (int)a.contexts);
+	assert_int_equal(refused, 4 - ok);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+static void test_r1bis_rate_limit(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	struct shim6_in6 src = SOLO_LOC(2, 0, 1), dst = SOLO_LOC(1, 0, 1);
+	int sent = 0, limited = 0;
+	for (int i = 0; i < 100; i++) {
+		int rc = shim6_engine_unknown_tag(s.e, (uint64_t)i + 1, &src, &dst, s.now);
+		if (rc == 0)
+			sent++;
+		else if (rc == SHIM6_ENG_ERATELIMIT)
+			limited++;
+	}
+	assert_int_equal(sent, 20);        /* recovery_burst */
+	assert_int_equal(limited, 80);
+	assert_int_equal(solo_drain(&s, MT_R1BIS, NULL), 20);
+	s.now += 50 * SHIM6_NS_PER_MS;    /* 100/s: 5 tokens back */
+	sent = 0;
+	for (int i = 0; i < 100; i++)
+		sent += shim6_engine_unknown_tag(s.e, 1000 + (uint64_t)i, &src, &dst, s.now) == 0;
+	assert_int_equal(sent, 5);
+	s.now += 10 * S;                   /* the bucket never holds more than its depth */
+	sent = 0;
+	for (int i = 0; i < 100; i++)
+		sent += shim6_engine_unknown_tag(s.e, 2000 + (uint64_t)i, &src, &dst, s.now) == 0;
+	assert_int_equal(sent, 20);
+	solo_fini(&s);
+}
+
+static void test_txq_drops_oldest(void **st)
+{
+	(void)st;
+	struct solo s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 8;
+	set.txq_len = 4;
+	solo_init(&s, &set);
+	struct shim6_in6 src = SOLO_LOC(2, 0, 1), dst = SOLO_LOC(1, 0, 1);
+	for (int i = 1; i <= 10; i++)
+		assert_int_equal(shim6_engine_unknown_tag(s.e, (uint64_t)i, &src, &dst, s.now), 0);
+	static struct shim6_tx tx;
+	uint64_t want = 7;
+	int n = 0;
+	while (shim6_engine_poll_tx(s.e, &tx)) {
+		assert_int_equal(get_tag(tx.buf + 6), want++);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	struct shim6_engine_stats stt;
+	shim6_engine_get_stats(s.e, &stt);
+	assert_int_equal(stt.tx_dropped_full, 6);
+	solo_fini(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_max_pending),
+		cmocka_unit_test(test_max_contexts_responder),
+		cmocka_unit_test(test_r1bis_rate_limit),
+		cmocka_unit_test(test_txq_drops_oldest),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
