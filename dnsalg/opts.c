@@ -153,20 +153,8 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	return (p->addr.s6_addr[full] & m) == (a->s6_addr[full] & m);
 }
 
-/*
- * The loader library may be absent from a build (conf/ is built in stages):
- * the references are weak so the daemon still links, and -c then reports
- * that config files are not supported by this build.
- */
-#pragma weak pshim6_conf_load
-#pragma weak pshim6_conf_error_print
-
 int dnsalg_opts_load_conf(struct dnsalg_opts *o, const char *path)
 {
-	if (!pshim6_conf_load) {
-		fprintf(stderr, "%s: this build has no config loader; use command-line options\n", path);
-		return DNSALG_EINVAL;
-	}
 	struct pshim6_conf *c = calloc(1, sizeof *c);
 	if (!c)
 		return DNSALG_ENOMEM;
