@@ -1,4 +1,4 @@
-/* CGA signatures over Shim6 locator lists (RFC 5533 §5.15.4):
+/* CGA signatures over Shim6 locator lists (RFC 5533 §5.15.5):
  * RSASSA-PKCS1-v1_5 with SHA-1 over tag | generation | CGA locators. */
 #include <pthread.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Keys and CGA signatures over locator lists (RFC 5533 §5.15.4). */
+/* Keys and CGA signatures over locator lists (RFC 5533 §5.15.5). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/encoder.h>
+
 #include "testutil.h"
+#include <shim6/wire.h>
 
 static EVP_PKEY *key;   /* RSA-2048, the default */
 static uint8_t spki[SHIM6_CGA_PDS_MAX];
@@ -123,6 +126,37 @@ static void test_sign_verify_and_tamper(void **state)
 	}
 }
 
+/* The wire codec and this library agree on the signed octets: a signature
+ * made here verifies, as plain RSASSA-PKCS1-v1_5/SHA-1, over what
+ * shim6_wire_cga_signed_data() says the option covers (tag included), and
+ * shim6_wire_cga_sig_body() is exactly our input without the tag. */
+static void test_agrees_with_wire_codec(void **state)
+{
+	struct shim6_opt_loclist wl = { .gen = 0xdeadbeef, .n = 3, .methods = methods,
+	                                .locators = &locs[0][0] };
+	struct shim6_cga_loclist ll = { 0xdeadbeef, 3, methods, &locs[0][0] };
+	uint8_t sig[SHIM6_CGA_SIG_MAX], covered[SHIM6_CGA_SIGNED_MAX], body[SHIM6_CGA_SIGNED_MAX], in[64];
+	int slen, clen, blen, ilen;
+
+	(void)state;
+	slen = shim6_cga_sign(key, &ll, sig, sizeof(sig));
+	clen = shim6_wire_cga_signed_data(&wl, covered, sizeof(covered));
+	blen = shim6_wire_cga_sig_body(&wl, body, sizeof(body));
+	ilen = shim6_cga_sig_input(&ll, in, sizeof(in));
+	assert_true(slen > 0);
+	assert_int_equal(clen, 16 + 4 + 2 * 16);
+	assert_memory_equal(covered, shim6_cga_shim6_tag, 16);
+	assert_int_equal(blen, ilen);
+	assert_memory_equal(body, in, (size_t)ilen);
+	assert_memory_equal(covered + 16, in, (size_t)ilen);
+
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit_ex(ctx, NULL, "SHA1", NULL, NULL, key, NULL), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, sig, (size_t)slen, covered, (size_t)clen), 1);
+	EVP_MD_CTX_free(ctx);
+	assert_int_equal(shim6_cga_verify_sig_data(cga.pds, cga.pds_len, body, (size_t)blen, sig, (size_t)slen), 0);
+}
+
 static void test_other_key_fails(void **state)
 {
 	EVP_PKEY *k2;
@@ -233,6 +267,28 @@ static void test_key_formats(void **state)
 	assert_int_equal(shim6_cga_sign(k, &ll, sig, sizeof(sig)), SHIM6_CGA_ENOPRIV);
 	assert_int_equal(shim6_cga_sign(key, &ll, sig, 100), SHIM6_CGA_ENOSPACE);
 	EVP_PKEY_free(k);
+	/* PKCS#1 ("BEGIN RSA PRIVATE KEY" / RSAPublicKey), PEM and DER. */
+	static const char *const fmts[] = { "PEM", "DER" };
+	for (int f = 0; f < 2; f++) {
+		for (int priv = 0; priv < 2; priv++) {
+			unsigned char *data = NULL;
+			size_t dlen = 0;
+			OSSL_ENCODER_CTX *ec = OSSL_ENCODER_CTX_new_for_pkey(
+				key, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, fmts[f], "type-specific", NULL);
+			assert_non_null(ec);
+			assert_int_equal(OSSL_ENCODER_to_data(ec, &data, &dlen), 1);
+			OSSL_ENCODER_CTX_free(ec);
+			if (f == 0)
+				assert_non_null(strstr((char *)data, priv ? "RSA PRIVATE KEY" : "RSA PUBLIC KEY"));
+			assert_int_equal(shim6_key_load(&k, data, dlen), 0);
+			assert_int_equal(shim6_key_has_private(k), priv);
+			uint8_t s2[1024];
+			assert_int_equal(shim6_key_spki(k, s2, sizeof(s2)), (int)spki_len);
+			assert_memory_equal(s2, spki, spki_len);
+			EVP_PKEY_free(k);
+			OPENSSL_free(data);
+		}
+	}
 	/* The DER SPKI of the KAT is RSA-512: loadable as DER, refused (too small). */
 	uint8_t pds[256];
 	kat_pds(pds, sizeof(pds));
@@ -244,6 +300,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sig_input_layout),
 		cmocka_unit_test(test_sign_verify_and_tamper),
+		cmocka_unit_test(test_agrees_with_wire_codec),
 		cmocka_unit_test(test_other_key_fails),
 		cmocka_unit_test(test_key_cache_many_peers),
 		cmocka_unit_test(test_kat_key_too_small_for_signatures),

@@ -1,7 +1,7 @@
 /*
  * shim6/cga.h - Cryptographically Generated Addresses (RFC 3972, with the
  * extension format of RFC 4581 and the Sec values of RFC 4982) and the CGA
- * signature over Shim6 locator lists (RFC 5533 §5.15.4).
+ * signature over Shim6 locator lists (RFC 5533 §5.15.5).
  *
  * CGA Parameter Data Structure ("PDS"), as carried in the Shim6 CGA
  * Parameter Data Structure option:
@@ -53,7 +53,7 @@ extern "C" {
 #define SHIM6_CGA_SIG_MAX        (SHIM6_CGA_KEY_BITS_MAX / 8)
 #define SHIM6_CGA_EXT_MULTIPREFIX 0x0012 /* RFC 5535 Multi-Prefix Extension */
 
-/* The CGA Message Type tag for Shim6 (RFC 5533 §5.15.4, IANA CGA registry). */
+/* The CGA Message Type tag for Shim6 (RFC 5533 §5.15.5, IANA CGA registry). */
 extern const uint8_t shim6_cga_shim6_tag[16];
 
 /* --- error codes ----------------------------------------------------------- */
@@ -194,7 +194,8 @@ int shim6_cga_bump(struct shim6_cga *cga, const struct shim6_cga_rng *rng);
 int shim6_cga_verify(const uint8_t addr[16], const uint8_t *pds, size_t pds_len);
 
 /* --- keys (OpenSSL 3 EVP; RSA only) ---------------------------------------- */
-/* PEM or DER, private (PKCS#8 or PKCS#1) or public (SubjectPublicKeyInfo). */
+/* PEM or DER; private (PKCS#8 or PKCS#1) or public (SubjectPublicKeyInfo or
+ * PKCS#1 RSAPublicKey).  Refuses anything but RSA of 1024..4096 bits. */
 int shim6_key_load(EVP_PKEY **out, const uint8_t *buf, size_t len);
 int shim6_key_load_file(EVP_PKEY **out, const char *path);
 /* RSA key of `bits` (0: 2048; must be 1024..4096), e = 65537. */
@@ -206,7 +207,7 @@ bool shim6_key_has_private(EVP_PKEY *key);
 int shim6_key_to_pem(EVP_PKEY *key, bool priv, char *out, size_t cap);
 int shim6_key_to_der(EVP_PKEY *key, bool priv, uint8_t *out, size_t cap);
 
-/* --- CGA signature over a locator list (RFC 5533 §5.15.4) ------------------ */
+/* --- CGA signature over a locator list (RFC 5533 §5.15.5) ------------------ */
 /* The signed octets are: the Shim6 CGA Message Type tag, the Locator List's
  * 32-bit generation number, then the locators whose verification method is
  * CGA (2), in list order.  RSASSA-PKCS1-v1_5 with SHA-1 (RFC 3972 §6, as
