@@ -299,9 +299,9 @@ static void flow_tick(struct sim *s, struct sim_flow *f, int dir)
 	struct shim6_in6 la = sim_ulid(a, ha), lb = sim_ulid(b, hb);
 	uint64_t id;
 	struct shim6_engine *e = s->site[a].eng;
+	if (dir && f->oneway)
+		return;   /* the far end only receives */
 	if (shim6_engine_ctx_find(e, &la, &lb, f->forkid, &id) != 0) {
-		if (dir && f->oneway)
-			return;
 		/* a proxy opens a context when inside traffic appears */
 		struct shim6_in6 pl[SIM_MAX_LOCS];
 		for (int i = 0; i < s->site[b].nlocs; i++)

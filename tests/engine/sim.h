@@ -28,7 +28,7 @@ struct sim_flow {            /* data in both directions on a ULID pair */
 	uint32_t forkid;
 	shim6_tstamp interval, next;
 	bool active;
-	bool oneway;         /* only s1's side opens contexts */
+	bool oneway;         /* only s1's side opens contexts and sends */
 };
 
 struct sim_ev { int site; struct shim6_event ev; shim6_tstamp at; };
