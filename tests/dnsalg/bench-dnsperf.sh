@@ -42,6 +42,7 @@ server:
     logfile: "$T/nsd.log"
     username: ""
     server-count: 1
+    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 zone:

@@ -85,6 +85,7 @@ server:
     server-count: 1
     tcp-count: 16
     minimal-responses: no
+    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 zone:
@@ -144,7 +145,7 @@ sed -e 's|^\(  *\)socket = ".*";|\1socket = "'"$T"'/control.sock";|' \
 grep -q 'listen = \[ "fd98::1" \]' "$T/effective.conf" && grep -q 'h1.site1.example.' "$T/effective.conf" ||
     { cat "$T/effective.conf"; echo "config not taken"; exit 1; }
 ns_bg alg "$ALG" -c "$T/pshim6.conf"
-ns_bg alg "$ALG" -l fd98::1 -p 5353 -u fd99::53 -D passthrough -s "$T/dnsalg2.sock" -C none
+ns_bg alg "$ALG" -l fd98::1 -p 5353 -u fd99::53 -D passthrough -s "$T/dnsalg2.sock" -C none -e 256 -i 32
 # An upstream that never answers, for the timeout case.
 cat > "$T/hole.py" <<'Z'
 import socket
@@ -230,10 +231,26 @@ check "second query within TTL from cache (upstream $u0 -> $u1: AAAA + ULID once
 sleep 3.2
 out=$(D +short short.ext.example AAAA); u2=$(counter upstream_queries)
 check "expired after TTL: asked upstream again ($u1 -> $u2), still $out" test "$u2" -gt "$u1" -a "$out" = "$ULIDT"
-# 11. counters
+# 11. a flood of distinct names stays within the configured bounds
+#     (instance 2: 256 cache slots, 32 queued misses)
+for i in $(seq 1 30000); do echo "f$i.ext.example AAAA"; done > "$T/flood"
+pid2=$(ns_exec alg ss -ulnpH 'sport = :5353' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+rss0=$(awk '/VmRSS/{print $2}' /proc/"$pid2"/status)
+ns_exec cl dnsperf -s fd98::1 -p 5353 -d "$T/flood" -l 4 -c 8 -q 500 -t 1 > "$T/flood.out" 2>&1 || true
+rss1=$(awk '/VmRSS/{print $2}' /proc/"$pid2"/status)
+c2=$(ctl "$T/dnsalg2.sock" '{"cmd":"counters"}')
+ce=$(python3 -c "import json,sys; c=json.loads(sys.argv[1]); print(c['cache_entries'], c['cache_misses'], c['inflight_full'])" "$c2")
+set -- $ce
+sent=$(awk '/Queries sent/{print $3}' "$T/flood.out")
+echo "flood: $sent queries sent, cache entries $1, misses $2, dropped at full queue $3, RSS ${rss0} -> ${rss1} KiB"
+check "flood: cache stays within 256 entries ($1)" test "$1" -le 256 -a "$2" -gt 256
+check "flood: RSS growth under 32 MiB ($((rss1 - rss0)) KiB)" test $((rss1 - rss0)) -lt 32768
+out=$(D -p 5353 +short peer1.ext.example AAAA 2>&1)
+check "flood: still answering" test "$out" = "$ULID1"
+# 12. counters
 c=$(ctl "$T/dnsalg.sock" '{"cmd":"counters"}'); echo "counters: $c"
 check "counters readable" grep -q '"ok":true,"queries_udp":' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms"
+result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB"
 [ "$fail" = 0 ]
