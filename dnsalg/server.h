@@ -8,6 +8,8 @@ struct dnsalg_job {
 	int fd;
 	socklen_t peer_len;
 	struct sockaddr_storage peer;
+	struct in6_pktinfo local;    /* address the query came to: the answer's source */
+	bool has_local;
 	uint16_t len;
 	struct dnsalg_query q;
 	uint8_t buf[DNSALG_QUERY_MAX];
@@ -32,6 +34,8 @@ struct dnsalg_daemon {
 };
 
 int dnsalg_udp_bind(struct dnsalg_daemon *d);
+void dnsalg_udp_send(int fd, const uint8_t *b, size_t n, const struct sockaddr_storage *peer,
+		     socklen_t plen, const struct in6_pktinfo *local);
 int dnsalg_tcp_bind(struct dnsalg_daemon *d);
 int dnsalg_ctl_bind(struct dnsalg_daemon *d);
 void *dnsalg_udp_main(void *d);

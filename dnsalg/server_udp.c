@@ -25,6 +25,8 @@ static int bind_one(int type, const struct in6_addr *a, uint16_t port)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 	if (type == SOCK_STREAM) /* accept() after poll() must not block */
 		fcntl(fd, F_SETFL, O_NONBLOCK);
+	else /* answer from the address the query came to, even on :: */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = *a };
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 64) < 0)) {
@@ -57,8 +59,32 @@ int dnsalg_tcp_bind(struct dnsalg_daemon *d)
 	return 0;
 }
 
+void dnsalg_udp_send(int fd, const uint8_t *b, size_t n, const struct sockaddr_storage *peer,
+		     socklen_t plen, const struct in6_pktinfo *local)
+{
+	struct iovec iov = { (void *)(uintptr_t)b, n };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr mh = { .msg_name = (void *)(uintptr_t)peer, .msg_namelen = plen,
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	if (local) {
+		memset(&cm, 0, sizeof cm);
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof cm.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof *local);
+		memcpy(CMSG_DATA(c), local, sizeof *local);
+	}
+	sendmsg(fd, &mh, MSG_DONTWAIT);
+}
+
 static int enqueue(struct dnsalg_daemon *d, int fd, const struct sockaddr_storage *peer,
-		   socklen_t plen, const uint8_t *buf, size_t len, const struct dnsalg_query *q)
+		   socklen_t plen, const struct in6_pktinfo *local,
+		   const uint8_t *buf, size_t len, const struct dnsalg_query *q)
 {
 	pthread_mutex_lock(&d->jlock);
 	if (d->jcount == d->o->max_inflight) {
@@ -69,6 +95,9 @@ static int enqueue(struct dnsalg_daemon *d, int fd, const struct sockaddr_storag
 	j->fd = fd;
 	j->peer = *peer;
 	j->peer_len = plen;
+	j->has_local = local != NULL;
+	if (local)
+		j->local = *local;
 	j->len = (uint16_t)len;
 	memcpy(j->buf, buf, len);
 	j->q = *q;
@@ -93,23 +122,37 @@ void *dnsalg_udp_main(void *arg)
 				continue;
 			for (int burst = 0; burst < 64; burst++) {
 				struct sockaddr_storage peer;
-				socklen_t plen = sizeof peer;
-				ssize_t n = recvfrom(pfd[i].fd, in, sizeof in, MSG_DONTWAIT | MSG_TRUNC,
-						     (struct sockaddr *)&peer, &plen);
+				union {
+					char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+					struct cmsghdr align;
+				} cm;
+				struct iovec iov = { in, sizeof in };
+				struct msghdr mh = { .msg_name = &peer, .msg_namelen = sizeof peer,
+						     .msg_iov = &iov, .msg_iovlen = 1,
+						     .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+				ssize_t n = recvmsg(pfd[i].fd, &mh, MSG_DONTWAIT);
 				if (n < 0)
 					break;
-				size_t len = (size_t)n > sizeof in ? sizeof in : (size_t)n;
+				socklen_t plen = mh.msg_namelen;
+				struct in6_pktinfo local, *lp = NULL;
+				for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+					if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+						memcpy(&local, CMSG_DATA(c), sizeof local);
+						local.ipi6_ifindex = 0;
+						lp = &local;
+					}
+				/* MSG_TRUNC in flags: longer than any legitimate query */
+				size_t len = (mh.msg_flags & MSG_TRUNC) ? sizeof in : (size_t)n;
 				struct dnsalg_query q;
 				int r = dnsalg_fast(&d->ctx, in, len, false, dnsalg_now_ms(), &q,
 						    out, sizeof out);
 				if (r == DNSALG_EMISS) {
-					if (enqueue(d, pfd[i].fd, &peer, plen, in, len, &q) < 0)
+					if (enqueue(d, pfd[i].fd, &peer, plen, lp, in, len, &q) < 0)
 						DNSALG_INC(&d->cnt, inflight_full);
 					continue;
 				}
 				if (r > 0)
-					sendto(pfd[i].fd, out, (size_t)r, MSG_DONTWAIT,
-					       (struct sockaddr *)&peer, plen);
+					dnsalg_udp_send(pfd[i].fd, out, (size_t)r, &peer, plen, lp);
 			}
 		}
 	}
@@ -141,7 +184,8 @@ void *dnsalg_resolver_main(void *arg)
 		pthread_mutex_unlock(&d->jlock);
 		int r = dnsalg_slow(&d->ctx, &ops, &j.q, j.buf, false, dnsalg_now_ms(), out, sizeof out);
 		if (r > 0)
-			sendto(j.fd, out, (size_t)r, MSG_DONTWAIT, (struct sockaddr *)&j.peer, j.peer_len);
+			dnsalg_udp_send(j.fd, out, (size_t)r, &j.peer, j.peer_len,
+					j.has_local ? &j.local : NULL);
 	}
 	dnsalg_upstream_free(u);
 	return NULL;

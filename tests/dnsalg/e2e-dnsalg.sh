@@ -153,7 +153,8 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("fd99::1", 5399))
 while True: s.recv(4096)
 Z
 ns_bg alg python3 "$T/hole.py"
-ns_bg alg "$ALG" -l fd98::1 -p 5454 -u '[fd99::1]:5399' -T 500 -s "$T/dnsalg3.sock" -C none
+ns_exec alg ip -6 addr add fd98::100/64 dev a1 nodad
+ns_bg alg "$ALG" -l :: -p 5454 -u '[fd99::1]:5399' -T 500 -s "$T/dnsalg3.sock" -C none
 ns_wait_for 10 ns_exec cl dig @fd98::1 +short +tries=1 +time=1 ns.ext.example AAAA
 ns_wait_for 10 ns_exec cl dig @fd98::1 -p 5353 +short +tries=1 +time=1 ns.ext.example AAAA
 
@@ -215,6 +216,9 @@ check "upstream SERVFAIL passes" grep -q 'status: SERVFAIL' <(D x.broken.example
 t0=$(date +%s%N)
 check "upstream timeout gives SERVFAIL" grep -q 'status: SERVFAIL' <(ns_exec cl dig @fd98::1 -p 5454 +tries=1 +time=5 peer1.ext.example AAAA)
 tt=$(( ($(date +%s%N) - t0) / 1000000 ))
+# the instance on :: answers from the address the query was sent to
+check "wildcard listener answers from the queried address" grep -q 'status: SERVFAIL' \
+    <(ns_exec cl dig @fd98::100 -p 5454 +tries=1 +time=3 x.ext.example TXT)
 # 9. malformed queries -> FORMERR
 rc=$(ns_exec cl python3 -c 'import socket
 s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)
