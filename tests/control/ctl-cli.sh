@@ -93,5 +93,7 @@ out=$(C status); check "after restart the 5 contexts are back from the dump" bas
 check "no context was installed anew (no CTX_ADD reached the dataplane)" bash -c '! grep -q "^type 10" "$1"' _ "$t/fdp.log"
 check "control dumped twice (start and restart)" test "$(grep -c '^dump' "$t/fdp.log")" = 2
 "$ctl" -n -c "$t/p.conf" 2>/dev/null; check "a second daemon refuses a live socket" bash -c '! "$1" -c "$2" 2>/dev/null' _ "$ctl" "$t/p.conf"
+kill $ctlpid; wait $ctlpid 2>/dev/null
+check "no sanitizer report from the daemon" bash -c '! grep -qE "Sanitizer|runtime error" "$1"' _ "$t/ctl.log"
 echo "RESULT: control CLI checks $( [ $fail = 0 ] && echo passed || echo FAILED )"
 exit $fail

@@ -106,6 +106,7 @@ run() { # name timers-line
     echo "     [$name] after control restart: ${renego[$name]}"
     check "[$name] the dataplane kept the context (no CTX_DEL)" bash -c '! grep -q "ctx-del" "$1"' _ "$t/wire.log"
     kill $c1 $c2 $wpid; wait $c1 $c2 $wpid 2>/dev/null
+    check "[$name] no sanitizer report from either daemon" bash -c '! grep -qE "Sanitizer|runtime error" "$1" "$2"' _ "$t/c1.log" "$t/c2.log"
     cp "$t/wire.log" "/tmp/two-proxies-$name.wire.log" 2>/dev/null
 }
 
