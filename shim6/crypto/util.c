@@ -1,4 +1,5 @@
 /* Error strings, randomness, SHA-1 and hex: the small shared pieces. */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -50,9 +51,19 @@ int cga_rng_fill(const struct shim6_cga_rng *rng, uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* The by-name fetch costs about as much as hashing a PDS: do it once. */
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha1_md;
+
+static void sha1_fetch(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 int cga_hasher_init(struct cga_hasher *h)
 {
-	h->md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	pthread_once(&sha1_once, sha1_fetch);
+	h->md = sha1_md && EVP_MD_up_ref(sha1_md) ? sha1_md : NULL;
 	h->ctx = EVP_MD_CTX_new();
 	if (!h->md || !h->ctx) {
 		cga_hasher_free(h);
@@ -98,9 +109,13 @@ int shim6_cga_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap)
 {
 	static const char digits[] = "0123456789abcdef";
 
-	if ((!in && len) || !out || len > (SIZE_MAX - 1) / 2 || cap < 2 * len + 1 ||
-	    2 * len > (size_t)INT32_MAX)
-		return out && cap ? (out[0] = '\0', SHIM6_CGA_ENOSPACE) : SHIM6_CGA_EINVAL;
+	if ((!in && len) || !out || len > (size_t)INT32_MAX / 2)
+		return SHIM6_CGA_EINVAL;
+	if (cap < 2 * len + 1) {
+		if (cap)
+			out[0] = '\0';
+		return SHIM6_CGA_ENOSPACE;
+	}
 	for (size_t i = 0; i < len; i++) {
 		out[2 * i] = digits[in[i] >> 4];
 		out[2 * i + 1] = digits[in[i] & 15];

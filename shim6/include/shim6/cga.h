@@ -16,8 +16,8 @@
  *             and g (0x01) bits of the first octet cleared.
  *
  * Parsing (shim6_cga_parse) is zero-copy and bounds-checked: it is meant for
- * untrusted bytes straight off the wire and returns views into the buffer.
- * Nothing in this header allocates except the key functions (OpenSSL).
+ * untrusted bytes straight off the wire, returns views into the buffer and
+ * allocates nothing.  Hashing, keys and signatures use OpenSSL 3 EVP.
  *
  * Every function returning int returns 0 (or a length) on success and a
  * negative SHIM6_CGA_E* code on failure; shim6_cga_strerror() names it.
