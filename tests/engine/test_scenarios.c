@@ -448,6 +448,42 @@ static void test_critical_option(void **st)
 	finish(&s);
 }
 
+static void test_unsupported_method(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 92, 2, 1, 2, NULL);
+	sim_open(&s, 0, 0, 1, 0, 0, NULL);
+	sim_run(&s, 5 * S);
+	struct shim6_ctx_info a;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	uint8_t buf[SHIM6_MAX_MSG];
+	struct mb m;
+	mb_init(&m, buf, sizeof(buf), MT_UPDATE_REQ);
+	mb_tag(&m, a.id);
+	mb_u32(&m, 1234);
+	size_t o = mb_opt_begin(&m, OPT_LOCLIST, false);
+	mb_u32(&m, 99);
+	mb_u8(&m, 1);
+	mb_u8(&m, 7);            /* no such verification method */
+	mb_zero(&m, 6);
+	mb_bytes(&m, a.peer_loc.b, 16);
+	mb_opt_end(&m, o);
+	size_t n = mb_finish(&m);
+	assert_int_equal(shim6_engine_recv(s.site[0].eng, buf, n, &a.peer_loc, &a.local_loc, s.now),
+	                 SHIM6_ENG_EUNSUPP);
+	static struct shim6_tx tx;
+	assert_int_equal(shim6_engine_poll_tx(s.site[0].eng, &tx), 1);
+	assert_int_equal(tx.buf[2] & 0x7f, MT_ERROR);
+	assert_int_equal(tx.buf[3] >> 1, ERR_VERIF_METHOD);
+	assert_int_equal(get_u16(tx.buf + 6), 16 + 4 + 5);   /* points at the method octet */
+	struct shim6_ctx_info b;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	assert_int_equal(b.npeer, a.npeer);                  /* nothing adopted */
+	assert_int_equal(shim6_engine_poll_tx(s.site[0].eng, &tx), 0);   /* no ack */
+	finish(&s);
+}
+
 static void test_verify_fail(void **st)
 {
 	(void)st;
@@ -479,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_forked),
 		cmocka_unit_test(test_attacker),
 		cmocka_unit_test(test_critical_option),
+		cmocka_unit_test(test_unsupported_method),
 		cmocka_unit_test(test_verify_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
