@@ -145,7 +145,7 @@ sed -e 's|^\(  *\)socket = ".*";|\1socket = "'"$T"'/control.sock";|' \
 grep -q 'listen = \[ "fd98::1" \]' "$T/effective.conf" && grep -q 'h1.site1.example.' "$T/effective.conf" ||
     { cat "$T/effective.conf"; echo "config not taken"; exit 1; }
 ns_bg alg "$ALG" -c "$T/pshim6.conf"
-ns_bg alg "$ALG" -l fd98::1 -p 5353 -u fd99::53 -D passthrough -s "$T/dnsalg2.sock" -C none -e 256 -i 32
+ns_bg alg "$ALG" -l fd98::1 -p 5353 -u fd99::53 -D passthrough -s "$T/dnsalg2.sock" -C "$T/absent.sock" -e 256 -i 32
 # An upstream that never answers, for the timeout case.
 cat > "$T/hole.py" <<'Z'
 import socket
@@ -251,6 +251,9 @@ check "flood: cache stays within 256 entries ($1)" test "$1" -le 256 -a "$2" -gt
 check "flood: RSS growth under 32 MiB ($((rss1 - rss0)) KiB)" test $((rss1 - rss0)) -lt 32768
 out=$(D -p 5353 +short peer1.ext.example AAAA 2>&1)
 check "flood: still answering" test "$out" = "$ULID1"
+sleep 0.5
+pf=$(ctl "$T/dnsalg2.sock" '{"cmd":"counters"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["push_failures"])')
+check "control socket absent: answered anyway, push failure counted ($pf)" test "$pf" -ge 1
 # 12. counters
 c=$(ctl "$T/dnsalg.sock" '{"cmd":"counters"}'); echo "counters: $c"
 check "counters readable" grep -q '"ok":true,"queries_udp":' <<<"$c"
