@@ -218,10 +218,18 @@ int reap_timer(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	if (c->t_probe <= now) {
 		c->t_probe = NEVER;
 		if (c->reap == SHIM6_REAP_OPERATIONAL) {
-			if (!c->synced && c->sync_left) {
-				c->sync_left--;
+			/* The end with the smaller ULID must end on the reverse of
+			 * the leader's pair, so it keeps asking (backing off to
+			 * max_probe_timeout) until the leader answers on it; the
+			 * leader only repeats its announcement a few times. */
+			bool yielder = memcmp(c->lulid.b, c->pulid.b, 16) < 0;
+			if (!c->synced && (c->sync_left || yielder)) {
+				if (c->sync_left)
+					c->sync_left--;
 				send_probe(e, c, &c->cur_l, &c->cur_p);
 				c->probe_to *= 2;
+				if (c->probe_to > e->s.max_probe_timeout)
+					c->probe_to = e->s.max_probe_timeout;
 				c->t_probe = now + c->probe_to;
 			}
 			return 0;
