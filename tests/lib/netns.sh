@@ -8,7 +8,9 @@ NS_PIDS=""
 ns_init() {
     NS_PREFIX="$1-"
     ns_cleanup_stale
-    trap ns_cleanup EXIT INT TERM
+    trap ns_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
 }
 # Remove namespaces left by an earlier, killed run of the same test.
 ns_cleanup_stale() {
@@ -17,8 +19,9 @@ ns_cleanup_stale() {
         ip netns del "$n" 2>/dev/null || true
     done
 }
+# Tears down; never exits, so a script's exit status survives its EXIT trap
+# (bash keeps the status of `exit` when the trap itself does not call exit).
 ns_cleanup() {
-    rc=$?
     for p in $NS_PIDS; do kill "$p" 2>/dev/null || true; done
     sleep 0.2
     for p in $NS_PIDS; do kill -9 "$p" 2>/dev/null || true; done
@@ -26,7 +29,7 @@ ns_cleanup() {
         ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
         ip netns del "$n" 2>/dev/null || true
     done
-    exit $rc
+    NS_LIST=""; NS_PIDS=""
 }
 # ns_add NAME: create namespace $NS_PREFIX$NAME with lo up; prints nothing.
 ns_add() {
