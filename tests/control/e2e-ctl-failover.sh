@@ -1,0 +1,170 @@
+#!/bin/bash
+# Two complete proxies (pshim6-dataplane + pshim6-control) in network
+# namespaces, two ISPs each, joined by a core router that filters on source
+# prefix.  Hosts use static CGA CMULAs (pshim6-cga).  A TCP transfer runs
+# from h1 to h2: the proxies hold its first packet, run a real Shim6
+# handshake, install the context in both dataplanes and release it.  Mid
+# transfer, site 1's ISP x stops forwarding (ip6tables DROP at the core);
+# REAP moves the context to ISP y.
+# Pass: the same sha256 at both ends.  Reported: the outage (the longest gap
+# in bytes received at h2), with fast timers and with RFC default timers.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$top/build}
+DP=$BUILD/dataplane/pshim6-dataplane
+CTLD=$BUILD/control/pshim6-control
+CLI=$BUILD/control/pshim6ctl
+CGA=$BUILD/shim6/tool/pshim6-cga
+PY=/usr/bin/python3
+. "$top/tests/lib/netns.sh"
+ns_init ctl
+for b in "$DP" "$CTLD" "$CLI" "$CGA"; do [ -x "$b" ] || { echo "missing $b"; exit 1; }; done
+work=$(mktemp -d /tmp/ctl-e2e.XXXXXX)
+trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work"; (exit $rc)' EXIT INT TERM
+cur=$(cat /proc/sys/vm/nr_hugepages)
+[ "$cur" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+
+for n in h1 p1 core p2 h2; do ns_add $n; done
+ns_link h1 eth0 p1 p1-in
+ns_link p1 p1-x core c1x
+ns_link p1 p1-y core c1y
+ns_link p2 p2-x core c2x
+ns_link p2 p2-y core c2y
+ns_link h2 eth0 p2 p2-in
+for i in p1-in p1-x p1-y; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
+for i in p2-in p2-x p2-y; do ns_exec p2 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
+for n in h1 h2; do ns_exec $n ethtool -K eth0 tx off >/dev/null 2>&1 || true; done
+for i in c1x c1y c2x c2y; do ns_exec core ethtool -K $i tx off >/dev/null 2>&1 || true; done
+
+ns_exec core sysctl -qw net.ipv6.conf.all.forwarding=1
+ns_exec core ip -6 addr add 2001:db8:10:ffff::1/64 dev c1x
+ns_exec core ip -6 addr add 2001:db8:20:ffff::1/64 dev c1y
+ns_exec core ip -6 addr add 2001:db8:30:ffff::1/64 dev c2x
+ns_exec core ip -6 addr add 2001:db8:40:ffff::1/64 dev c2y
+ns_exec core ip -6 route add 2001:db8:10:1::/64 via 2001:db8:10:ffff::2 dev c1x
+ns_exec core ip -6 route add 2001:db8:20:1::/64 via 2001:db8:20:ffff::2 dev c1y
+ns_exec core ip -6 route add 2001:db8:30:1::/64 via 2001:db8:30:ffff::2 dev c2x
+ns_exec core ip -6 route add 2001:db8:40:1::/64 via 2001:db8:40:ffff::2 dev c2y
+ns_exec core ip6tables -A FORWARD -i c1x ! -s 2001:db8:10:1::/64 -j DROP
+ns_exec core ip6tables -A FORWARD -i c1y ! -s 2001:db8:20:1::/64 -j DROP
+ns_exec core ip6tables -A FORWARD -i c2x ! -s 2001:db8:30:1::/64 -j DROP
+ns_exec core ip6tables -A FORWARD -i c2y ! -s 2001:db8:40:1::/64 -j DROP
+
+# site keys and the hosts' CGA CMULAs
+for s in 1 2; do
+    "$CGA" keygen --bits 1024 --out "$work/k$s.pem" >/dev/null
+    "$CGA" gen --key "$work/k$s.pem" --prefix "fd00:$s:$s:1::/64" --sec 0 > "$work/h$s"
+done
+H1=$(awk '$1=="address"{print $2}' "$work/h1"); H2=$(awk '$1=="address"{print $2}' "$work/h2")
+iid() { echo "${1#*:*:*:*:}"; }
+ns_exec h1 ip -6 addr add "$H1/64" dev eth0 nodad
+ns_exec h1 ip -6 route add fd00:1:1:ffff::1 dev eth0
+ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0
+ns_exec h2 ip -6 addr add "$H2/64" dev eth0 nodad
+ns_exec h2 ip -6 route add fd00:2:2:ffff::1 dev eth0
+ns_exec h2 ip -6 route add default via fd00:2:2:ffff::1 dev eth0
+
+mkconf() { # n, isp a b, lcore, my host, peer host, peer isp a b, timers
+    cat > "$work/s$1.conf" <<EOC
+site = { name = "site$1"; cmula_prefixes = [ "fd00:$1:$1:1::/64" ]; key_file = "$work/k$1.pem"; mode = "cga"; cga_sec = 0; };
+inside = { port = "net_af_packet0,iface=p$1-in"; name = "ctl$1-in"; mtu = 1500;
+  address = "fd00:$1:$1:ffff::1/64"; next_hop = "$5"; };
+isps = (
+  { name = "x"; pa_prefix = "2001:db8:$2:1::/64"; port = "net_af_packet1,iface=p$1-x";
+    address = "2001:db8:$2:ffff::2/64"; next_hop = "2001:db8:$2:ffff::1"; weight = 1; cost = 0; },
+  { name = "y"; pa_prefix = "2001:db8:$3:1::/64"; port = "net_af_packet2,iface=p$1-y";
+    address = "2001:db8:$3:ffff::2/64"; next_hop = "2001:db8:$3:ffff::1"; weight = 1; cost = 10; }
+);
+engine = { max_contexts = 1024; };
+dataplane = { channel = "$work/dp$1.sock"; max_contexts = 1024; hba_hosts = 64; punt_queue = 256;
+  idle_polls = 100; idle_sleep_us = 200;
+  eal_args = [ "--file-prefix=ctl-e2e-$1-$$", "--no-pci", "-l", "$4", "-m", "128", "--log-level=lib.eal:error" ]; };
+control = { socket = "$work/ctl$1.sock"; state_file = ""; log_level = "info"; };
+$9
+hosts = ( { name = "h"; cmula = "$5"; pds = "$(awk '$1=="pds"{print $2}' "$work/h$1")"; } );
+peers = ( { ulid = "$6"; locators = [ "2001:db8:$7:1:$(iid "$6")", "2001:db8:$8:1:$(iid "$6")" ]; } );
+EOC
+    "$CTLD" -n -c "$work/s$1.conf"
+}
+
+cat > "$work/srv.py" <<'EOF'
+import hashlib, socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 5001)); s.listen(1); s.settimeout(90)
+c, _ = s.accept(); c.settimeout(60)
+h = hashlib.sha256(); n = 0; last = time.time(); gap = 0.0
+while True:
+    b = c.recv(65536)
+    now = time.time()
+    if not b: break
+    if n: gap = max(gap, now - last)
+    last = now
+    h.update(b); n += len(b)
+open(sys.argv[1], "w").write("%s %d %.2f\n" % (h.hexdigest(), n, gap))
+EOF
+cat > "$work/cli.py" <<'EOF'
+import socket, sys, time
+data = open(sys.argv[1], "rb").read()
+s = socket.create_connection((sys.argv[3], 5001), timeout=60)
+t0 = time.time(); step = 64 * 1024; pace = float(sys.argv[2])
+for i in range(0, len(data), step):
+    s.sendall(data[i:i + step])
+    lag = t0 + pace * (i + step) / len(data) - time.time()
+    if lag > 0: time.sleep(lag)
+s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
+print("%.2f" % (time.time() - t0))
+EOF
+
+fail=0
+declare -A OUT
+run() { # name timers pace cut_after
+    local name=$1
+    mkconf 1 10 20 0 "$H1" "$H2" 30 40 "$2"
+    mkconf 2 30 40 1 "$H2" "$H1" 10 20 "$2"
+    ns_bg p1 "$DP" -c "$work/s1.conf" --no-tap 2>"$work/dp1.log"; dp1=$!
+    ns_bg p2 "$DP" -c "$work/s2.conf" --no-tap 2>"$work/dp2.log"; dp2=$!
+    sleep 1
+    ns_bg p1 "$CTLD" -d -c "$work/s1.conf" 2>"$work/c1.log"; c1=$!
+    ns_bg p2 "$CTLD" -d -c "$work/s2.conf" 2>"$work/c2.log"; c2=$!
+    ns_wait_for 30 bash -c "\"$CLI\" -s \"$work/ctl1.sock\" status | grep -q 'dataplane:  connected'" || true
+    ns_wait_for 30 bash -c "\"$CLI\" -s \"$work/ctl2.sock\" status | grep -q 'dataplane:  connected'" || true
+    # the first pings are held during the handshake and released after it
+    if ! ns_wait_for 30 ns_exec h1 ping -6 -c1 -W1 "$H2" >/dev/null; then
+        echo "FAIL [$name] no ping through the proxies"; "$CLI" -s "$work/ctl1.sock" counters | grep -vE " 0$"
+        tail -20 "$work/c1.log"; tail -5 "$work/dp1.log"; fail=1
+        kill $c1 $c2 $dp1 $dp2 2>/dev/null; wait $c1 $c2 $dp1 $dp2 2>/dev/null; return
+    fi
+    echo "ok   [$name] ping through the proxies after a real handshake"
+    "$CLI" -s "$work/ctl1.sock" contexts | tee "$work/ctx1" | sed "s/^/     [$name] /"
+    grep -qE "established .* x +$" "$work/ctx1" || { echo "FAIL [$name] context not established via ISP x"; fail=1; }
+    head -c $((16 * 1024 * 1024)) /dev/urandom > "$work/data"
+    local want; want=$(sha256sum < "$work/data" | cut -d' ' -f1)
+    rm -f "$work/got"
+    ns_bg h2 $PY "$work/srv.py" "$work/got"; srv=$!
+    sleep 0.5
+    ns_exec h1 $PY "$work/cli.py" "$work/data" "$3" "$H2" > "$work/elapsed" & cli=$!
+    sleep "$4"
+    # ISP x fails for site 1 (both directions); routes stay, as in a real
+    # upstream outage the proxy cannot see
+    ns_exec core ip6tables -I FORWARD -i c1x -j DROP
+    ns_exec core ip6tables -I FORWARD -o c1x -j DROP
+    wait $cli || true
+    for _ in $(seq 100); do [ -s "$work/got" ] && break; sleep 0.2; done
+    local got=none bytes=0 gap=0
+    [ -s "$work/got" ] && read -r got bytes gap < "$work/got"
+    "$CLI" -s "$work/ctl1.sock" contexts > "$work/ctx1b" || true
+    if [ "$got" = "$want" ]; then echo "ok   [$name] sha256 match over $bytes bytes"; else echo "FAIL [$name] sha256 $got != $want ($bytes bytes)"; fail=1; fi
+    if grep -qE "established .* y +$" "$work/ctx1b"; then echo "ok   [$name] context moved to ISP y"; else echo "FAIL [$name] context not on ISP y"; cat "$work/ctx1b"; fail=1; fi
+    grep -E "pair changed" "$work/c1.log" | sed "s/^/     [$name] /" || true
+    OUT[$name]=$gap
+    echo "     [$name] longest receive gap ${gap}s; transfer $(cat "$work/elapsed" 2>/dev/null)s"
+    ns_exec core ip6tables -D FORWARD -i c1x -j DROP
+    ns_exec core ip6tables -D FORWARD -o c1x -j DROP
+    kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true
+}
+
+run fast 'reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };' 8 3
+run default '' 25 4
+result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s; $([ $fail = 0 ] && echo passed || echo FAILED)"
+exit $fail
