@@ -33,6 +33,17 @@ static void flip_all(const uint8_t addr[16], uint8_t *pds, size_t len)
 		if (rc == 0 && !(bit / 8 >= 16 && bit / 8 < 24))
 			fail_msg("flipping PDS bit %zu of %zu still verifies", bit, len * 8);
 	}
+	/* Every address bit too: the prefix (leaves the set) and the interface
+	 * identifier, except u and g and a Sec lowered (which asks less). */
+	for (int bit = 0; bit < 128; bit++) {
+		uint8_t a[16];
+		memcpy(a, addr, 16);
+		a[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+		int ug = bit == 70 || bit == 71;
+		int sec_down = bit >= 64 && bit <= 66 && (a[8] >> 5) < (addr[8] >> 5);
+		if (!ug && !sec_down && shim6_hba_verify(a, pds, len) == 0)
+			fail_msg("address bit %d flipped still verifies", bit);
+	}
 }
 
 static void test_pseudo_key_set(void **state)
