@@ -118,7 +118,7 @@ EOF
 
 fail=0
 declare -A OUT
-run() { # name timers pace cut_after
+run() { # name timers pace cut_after [restart]
     local name=$1
     mkconf 1 10 20 0 "$H1" "$H2" 30 40 "$2"
     mkconf 2 30 40 1 "$H2" "$H1" 10 20 "$2"
@@ -145,6 +145,26 @@ run() { # name timers pace cut_after
     sleep 0.5
     ns_exec h1 $PY "$work/cli.py" "$work/data" "$3" "$H2" > "$work/elapsed" & cli=$!
     sleep "$4"
+    if [ "${5:-}" = restart ]; then
+        # control dies mid-transfer and comes back; the dataplane keeps forwarding
+        kill $c1; wait $c1 2>/dev/null || true
+        sleep 1
+        ns_bg p1 "$CTLD" -d -c "$work/s1.conf" 2>>"$work/c1.log"; c1=$!
+        wait $cli || true
+        for _ in $(seq 100); do [ -s "$work/got" ] && break; sleep 0.2; done
+        local got=none bytes=0 gap=0
+        [ -s "$work/got" ] && read -r got bytes gap < "$work/got"
+        if [ "$got" = "$want" ]; then echo "ok   [$name] sha256 match over $bytes bytes across a control restart"; else echo "FAIL [$name] sha256 $got != $want ($bytes bytes)"; fail=1; fi
+        grep -q "taken over from the dataplane dump" "$work/c1.log" && echo "ok   [$name] restarted control took the context from the dump" || { echo "FAIL [$name] no dump takeover"; fail=1; }
+        local i2bis rec
+        i2bis=$("$CLI" -s "$work/ctl2.sock" --json counters | grep -o '"engine.recoveries":[0-9]*' | cut -d: -f2)
+        rec=$("$CLI" -s "$work/ctl1.sock" --json counters | grep -o '"engine.r1bis_sent":[0-9]*' | cut -d: -f2)
+        RESTART="gap ${gap}s, R1bis sent by restarted control ${rec:-?}, recoveries at peer ${i2bis:-?}"
+        echo "     [$name] $RESTART"
+        OUT[$name]=$gap
+        kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true
+        return
+    fi
     # ISP x fails for site 1 (both directions); routes stay, as in a real
     # upstream outage the proxy cannot see
     ns_exec core ip6tables -I FORWARD -i c1x -j DROP
@@ -166,5 +186,7 @@ run() { # name timers pace cut_after
 
 run fast 'reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };' 8 3
 run default '' 25 4
-result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s; $([ $fail = 0 ] && echo passed || echo FAILED)"
+RESTART=n/a
+run restart 'reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };' 8 3 restart
+result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s; control restart mid-transfer: $RESTART; $([ $fail = 0 ] && echo passed || echo FAILED)"
 exit $fail
