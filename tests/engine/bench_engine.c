@@ -67,17 +67,7 @@ static int verify(void *u, const struct shim6_in6 *peer, enum shim6_verif m, con
                   size_t len, const uint8_t *sig, size_t siglen)
 {
 	(void)u;
-	if (m == SHIM6_VERIF_CGA) {
-		if (shim6_cga_verify(peer->b, pds, pds_len) != 0)
-			return -1;
-		return shim6_cga_verify_sig_data(pds, pds_len, d, len, sig, siglen) == 0 ? 0 : -1;
-	}
-	if (shim6_hba_verify(peer->b, pds, pds_len) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (shim6_hba_verify(locs[i].addr.b, pds, pds_len) != 0)
-			return -1;
-	return 0;
+	return shim6_engine_verify_locators(peer, m, pds, pds_len, locs, n, d, len, sig, siglen);
 }
 
 static void mkprefix(uint8_t p[8], int site, int which)

@@ -325,6 +325,18 @@ int  shim6_engine_ctx_foreach(struct shim6_engine *e,
                               int (*fn)(void *arg, const struct shim6_ctx_info *ci), void *arg);
 void shim6_engine_get_stats(const struct shim6_engine *e, struct shim6_engine_stats *out);
 
+/* The standard check for the `verify` callback, through shim6/cga.h and
+ * shim6/hba.h: CGA: the ULID is a CGA of `pds` and `sig` verifies over
+ * `data` with its key (plus HBA-set membership of any locator marked HBA);
+ * HBA: the ULID and every locator belong to the HBA set.  The matching
+ * signer is shim6_cga_sign_data(site_key, data, len, sig, cap).
+ * 0, SHIM6_ENG_EVERIFY or SHIM6_ENG_EUNSUPP. */
+int  shim6_engine_verify_locators(const struct shim6_in6 *peer_ulid, enum shim6_verif method,
+                                  const uint8_t *pds, size_t pds_len,
+                                  const struct shim6_locator *locs, size_t nlocs,
+                                  const uint8_t *data, size_t len,
+                                  const uint8_t *sig, size_t sig_len);
+
 #ifdef __cplusplus
 }
 #endif
