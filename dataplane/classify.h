@@ -81,7 +81,7 @@ static inline void dp_classify_inside(const struct dp_site *s, struct rte_mbuf *
 		return;
 	len = rte_pktmbuf_data_len(m) - DP_ETH_LEN;
 	if (dp_addr_is_mc(ip + DP_IP6_DST) || dp_addr_is_ll(ip + DP_IP6_DST) ||
-	    memcmp(ip + DP_IP6_DST, s->inside_addr, 16) == 0 || dp_addr_is_ll(ip + DP_IP6_SRC)) {
+	    dp_addr_eq(ip + DP_IP6_DST, s->inside_addr) || dp_addr_is_ll(ip + DP_IP6_SRC)) {
 		c->verdict = DP_V_EXCEPTION;
 		return;
 	}
@@ -114,7 +114,7 @@ static inline void dp_classify_inside(const struct dp_site *s, struct rte_mbuf *
 static inline bool dp_is_own_isp_addr(const struct dp_site *s, const uint8_t *a)
 {
 	for (unsigned i = 0; i < s->n_isp; i++)
-		if (memcmp(s->isp[i].addr, a, 16) == 0)
+		if (dp_addr_eq(s->isp[i].addr, a))
 			return true;
 	return false;
 }

@@ -32,6 +32,13 @@ static const char usage[] =
 "                             print installed entries, one per line\n"
 "  reap TAG...                print last-sent/last-received (monotonic ns)\n"
 "  counters                   print counters summed over lcores\n"
+"  fill count=N [start=S] [isp=I]\n"
+"                             install N synthetic contexts (scale tests and\n"
+"                             benchmarks): context i = S..S+N-1 has\n"
+"                             lulid fd00:1:1:1::i rulid fd00:2:2:1::i\n"
+"                             lloc 2001:db8:10:1::i rloc 2001:db8:30:1::i\n"
+"                             ptag 0x100000000+i otag 0x200000000+i\n"
+"                             (i in the low 32 bits); requests are pipelined\n"
 "\n"
 "Exit status: 0 on ACK or a reply, 1 on an ERROR reply, 2 on usage or I/O errors.\n";
 
@@ -305,6 +312,44 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < m.u.counters.n; i++)
 			printf("%s %" PRIu64 "\n", dpmsg_counter_name(m.u.counters.c[i].id), m.u.counters.c[i].value);
 		return 0;
+	}
+	if (!strcmp(cmd, "fill")) {
+		uint64_t count = num(argc, argv, "count", 1u << 26, 1, NULL);
+		uint64_t start = num(argc, argv, "start", UINT32_MAX, 0, NULL);
+		uint8_t isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL);
+		uint64_t sent = 0, acked = 0, failed = 0;
+		static const char *base[4] = { "fd00:1:1:1::", "fd00:2:2:1::", "2001:db8:10:1::", "2001:db8:30:1::" };
+		uint8_t b[4][16];
+		for (int k = 0; k < 4; k++)
+			inet_pton(AF_INET6, base[k], b[k]);
+		while (acked < count) {
+			/* keep a window of requests in flight: one round trip per context is too slow for 1M */
+			while (sent < count && sent - acked < 256) {
+				uint32_t i = (uint32_t)(start + sent);
+				struct dpmsg_ctx *c = &m.u.ctx;
+				memset(&m, 0, sizeof(m));
+				m.type = DPMSG_CTX_ADD;
+				uint8_t *dst[4] = { c->local_ulid, c->remote_ulid, c->local_loc, c->remote_loc };
+				for (int k = 0; k < 4; k++) {
+					memcpy(dst[k], b[k], 16);
+					dst[k][12] = (uint8_t)(i >> 24);
+					dst[k][13] = (uint8_t)(i >> 16);
+					dst[k][14] = (uint8_t)(i >> 8);
+					dst[k][15] = (uint8_t)i;
+				}
+				c->peer_tag = UINT64_C(0x100000000) + i;
+				c->own_tag = UINT64_C(0x200000000) + i;
+				c->isp = isp;
+				xsend(&m);
+				sent++;
+			}
+			xrecv(&m);
+			if (m.type == DPMSG_ERROR && failed++ == 0)
+				fprintf(stderr, "pshim6-dpctl: fill: %s\n", dpmsg_errname(m.u.error.code));
+			acked++;
+		}
+		printf("filled %" PRIu64 " contexts, %" PRIu64 " refused\n", count - failed, failed);
+		return failed ? 1 : 0;
 	}
 	die("unknown command %s (try -h)", cmd);
 	return 2;

@@ -156,8 +156,11 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	if (nk) {
 		rte_hash_lookup_bulk_data(dp.t->h_ulid, kp, nk, &hits, data);
 		for (unsigned k = 0; k < nk; k++)
-			if (hits & (UINT64_C(1) << k))
+			if (hits & (UINT64_C(1) << k)) {
 				ctx[ki[k]] = data[k];
+				rte_prefetch0((const uint8_t *)data[k] + 32);   /* locators */
+				rte_prefetch0((const uint8_t *)data[k] + 64);   /* tags, stamp, isp */
+			}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -309,8 +312,11 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	if (nk) {
 		rte_hash_lookup_bulk_data(dp.t->h_tag, kp, nk, &hits, data);
 		for (unsigned k = 0; k < nk; k++)
-			if (hits & (UINT64_C(1) << k))
+			if (hits & (UINT64_C(1) << k)) {
 				ctx[ki[k]] = data[k];
+				rte_prefetch0(data[k]);                           /* ULIDs */
+				rte_prefetch0((const uint8_t *)data[k] + 64);   /* stamp */
+			}
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -42,6 +42,8 @@ static const char usage[] =
 "      --no-tap          no kernel exception interfaces\n"
 "      --icmp-rate N     ICMPv6 errors per second per lcore (default 100)\n"
 "      --rx-desc N       RX/TX descriptors per queue (default 1024)\n"
+"      --rx-delay-ms N   start polling ports N ms after the channel is up, so\n"
+"                        tests can install contexts before replaying a pcap\n"
 "  -h, --help            this text\n"
 "\n"
 "EAL options from dataplane.eal_args come first, then the ones after --.\n"
@@ -149,13 +151,13 @@ int main(int argc, char **argv)
 		{ "channel", required_argument, NULL, 1 }, { "max-contexts", required_argument, NULL, 2 },
 		{ "cmula-space", required_argument, NULL, 3 }, { "busy-poll", no_argument, NULL, 4 },
 		{ "no-tap", no_argument, NULL, 5 }, { "icmp-rate", required_argument, NULL, 6 },
-		{ "rx-desc", required_argument, NULL, 7 }, { "help", no_argument, NULL, 'h' },
+		{ "rx-desc", required_argument, NULL, 7 }, { "rx-delay-ms", required_argument, NULL, 8 }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cfile = NULL, *channel = NULL;
 	bool check = false, busy = false, tap = true;
 	long max_ctx = 0;
-	unsigned ndesc = 1024;
+	unsigned ndesc = 1024, rx_delay_ms = 0;
 	int ours = argc, opt, rc;
 	char *eargv[128];
 	int eargc = 0;
@@ -185,6 +187,7 @@ int main(int argc, char **argv)
 		case 5: tap = false; break;
 		case 6: dp.icmp_rate = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 7: ndesc = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 8: rx_delay_ms = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -351,8 +354,11 @@ int main(int argc, char **argv)
 	dp_telemetry_register();
 	if (dp_channel_start(&dp) != 0)
 		return 1;
-	fprintf(stderr, "pshim6-dataplane: %u port(s), %u lcore(s), %u contexts max (%.1f MiB tables), channel %s\n",
-		dp.n_ports, dp.n_lcores, dp.t->cap, (double)dp.t->mem_bytes / 1048576.0, dp.channel_path);
+	fprintf(stderr, "pshim6-dataplane: %u port(s), %u lcore(s), %u contexts max, table_bytes %lu, "
+		"tsc_hz %lu, channel %s\n", dp.n_ports, dp.n_lcores, dp.t->cap, (unsigned long)dp.t->mem_bytes,
+		(unsigned long)dp.tsc_hz, dp.channel_path);
+	for (unsigned w = 0; w < rx_delay_ms / 10 && !dp.quit; w++)
+		rte_delay_us_sleep(10000);
 	for (unsigned l = 1; l < dp.n_lcores; l++)
 		rte_eal_remote_launch(dp_lcore_main, &dp.lc[l], dp.lc[l].lcore_id);
 	dp_lcore_main(&dp.lc[0]);

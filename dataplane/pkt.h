@@ -192,16 +192,30 @@ struct dp_prefix {
 	uint8_t len;
 };
 
+static inline uint64_t dp_load_be64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return rte_be_to_cpu_64(v);
+}
+
+/* Prefix test on two 64-bit words: no library call in the per-packet path. */
 static inline bool dp_prefix_match(const struct dp_prefix *p, const uint8_t *a)
 {
-	unsigned full = p->len / 8, rem = p->len % 8;
-	if (memcmp(p->addr, a, full))
+	uint64_t hi = dp_load_be64(p->addr) ^ dp_load_be64(a);
+	if (p->len <= 64)
+		return p->len == 0 || (hi >> (64 - p->len)) == 0;
+	if (hi)
 		return false;
-	if (rem) {
-		uint8_t mask = (uint8_t)(0xff << (8 - rem));
-		return ((p->addr[full] ^ a[full]) & mask) == 0;
-	}
-	return true;
+	return ((dp_load_be64(p->addr + 8) ^ dp_load_be64(a + 8)) >> (128 - p->len)) == 0;
+}
+
+static inline bool dp_addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8); memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8); memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 /* out = first p->len bits of p, the rest from a. */
@@ -221,7 +235,7 @@ static inline bool dp_addr_is_ll(const uint8_t *a) { return a[0] == 0xfe && (a[1
 static inline bool dp_addr_is_unspec(const uint8_t *a)
 {
 	static const uint8_t z[16];
-	return memcmp(a, z, 16) == 0;
+	return dp_addr_eq(a, z);
 }
 
 static inline uint8_t *dp_ip6(struct rte_mbuf *m) { return rte_pktmbuf_mtod_offset(m, uint8_t *, DP_ETH_LEN); }

@@ -71,8 +71,10 @@ static size_t build(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t 
 	ip[6] = nh; ip[7] = 64;
 	memcpy(ip + 8, src, 16);
 	memcpy(ip + 24, dst, 16);
-	memcpy(ip + 40, ext, extlen);
-	memcpy(ip + 40 + extlen, l4, l4len);
+	if (extlen)
+		memcpy(ip + 40, ext, extlen);
+	if (l4len)
+		memcpy(ip + 40 + extlen, l4, l4len);
 	return 14 + 40 + extlen + l4len;
 }
 

@@ -1,0 +1,100 @@
+#!/bin/bash
+# Fast-path throughput on one lcore: net_pcap (infinite_rx) in, net_null out,
+# an egress mix (CMULA -> remote ULID, header inserted) and an ingress mix
+# (payload header removed), at 1k, 100k and 1M installed contexts, side by
+# side with dpdk-testpmd --forward-mode=io on the same vdevs.
+# Prints Mpps, cycles/packet, the ratio to testpmd and table bytes per context.
+#   tests/dataplane/bench-fastpath.sh [SECONDS] [SIZES...]
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$top/build}
+DP=$BUILD/dataplane/pshim6-dataplane
+CTL=$BUILD/dataplane/pshim6-dpctl
+secs=${1:-3}
+shift || true
+sizes=${*:-"1000 100000 1000000"}
+LCORE=${LCORE:-1}
+work=$(mktemp -d /tmp/dp-bench.XXXXXX)
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$work"' EXIT INT TERM
+[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1024 ] || echo 1024 > /proc/sys/vm/nr_hugepages
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# testpmd io forwarding pcap -> null, one forwarding lcore; prints Mpps (median of per-second samples)
+testpmd_mpps() { # pcap
+    local log=$work/testpmd.log
+    timeout $((secs + 8)) dpdk-testpmd -l 0,$LCORE --no-pci --file-prefix=dpb-tp-$$ -m 512 \
+        --vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --vdev net_null0,no-rx=1 --log-level=lib.eal:error -- \
+        --forward-mode=io --nb-cores=1 --stats-period=1 --rxq=1 --txq=1 --no-lsc-interrupt >"$log" 2>&1 &
+    local p=$!
+    pids="$pids $p"
+    sleep $((secs + 4))
+    kill -INT $p 2>/dev/null || true
+    wait $p 2>/dev/null || true
+    # port 0 samples after the first two seconds of warm-up
+    grep -A8 'NIC statistics for port 0' "$log" | grep -o 'Rx-pps: *[0-9]*' | awk '{print $2}' | tail -n +3 | median |
+        awk '{printf "%.3f", $1/1e6}'
+}
+
+dp_mpps() { # mode pcap contexts -> "Mpps cycles/pkt table_bytes"
+    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf inside isp
+    if [ "$mode" = egress ]; then
+        inside="net_pcap0,rx_pcap=$pcap,infinite_rx=1"; isp="net_null0,no-rx=1"
+    else
+        inside="net_null0,no-rx=1"; isp="net_pcap0,rx_pcap=$pcap,infinite_rx=1"
+    fi
+    cat > "$conf" <<EOF
+site = { name = "bench"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
+inside = { port = "$inside"; name = "bin"; mtu = 9000; address = "fd00:1:1:ffff::1/64";
+  next_hop = "fd00:1:1:ffff::2"; next_hop_mac = "02:00:00:00:00:09"; };
+isps = ( { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "$isp"; address = "2001:db8:10:ffff::2/64";
+  next_hop = "2001:db8:10:ffff::1"; next_hop_mac = "02:00:00:00:00:0a"; mtu = 9000; weight = 1; } );
+engine = { max_contexts = $n; };
+dataplane = { channel = "$work/dp.sock"; max_contexts = $n; hba_hosts = 16; punt_queue = 1024;
+  eal_args = [ "--file-prefix=dpb-$$", "--no-pci", "-l", "$LCORE", "--log-level=lib.eal:error" ]; };
+EOF
+    "$DP" -c "$conf" --busy-poll --no-tap 2>"$work/dp.log" &
+    local p=$!
+    pids="$pids $p"
+    for i in $(seq 100); do "$CTL" -s "$work/dp.sock" hello >/dev/null 2>&1 && break; sleep 0.2; done
+    "$CTL" -s "$work/dp.sock" fill count=$n >/dev/null
+    sleep 1
+    local key=tx_isp_packets
+    [ "$mode" = ingress ] && key=tx_inside_packets
+    local samples="" prev cur
+    prev=$("$CTL" -s "$work/dp.sock" counters | awk -v k=$key '$1==k{print $2}')
+    for s in $(seq "$secs"); do
+        sleep 1
+        cur=$("$CTL" -s "$work/dp.sock" counters | awk -v k=$key '$1==k{print $2}')
+        samples="$samples $((cur - prev))"
+        prev=$cur
+    done
+    local punts drops
+    punts=$("$CTL" -s "$work/dp.sock" counters | awk '$1=="punt"{print $2}')
+    kill -INT $p; wait $p 2>/dev/null || true
+    local hz tb pps
+    hz=$(grep -o 'tsc_hz [0-9]*' "$work/dp.log" | awk '{print $2}')
+    tb=$(grep -o 'table_bytes [0-9]*' "$work/dp.log" | awk '{print $2}')
+    pps=$(echo $samples | tr ' ' '\n' | median)
+    awk -v pps="$pps" -v hz="$hz" -v tb="$tb" -v n="$n" -v pu="$punts" \
+        'BEGIN {printf "%.3f %.0f %.0f %d\n", pps/1e6, (pps > 0 ? hz/pps : 0), tb/n, pu}'
+}
+
+/usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" egress 1000 1024 128 "$work/w.pcap"
+base_e=$(testpmd_mpps "$work/w.pcap")
+/usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" ingress 1000 1024 136 "$work/w.pcap"
+base_i=$(testpmd_mpps "$work/w.pcap")
+echo "baseline dpdk-testpmd io (pcap->null, 1 lcore): egress-mix ${base_e} Mpps, ingress-mix ${base_i} Mpps"
+printf '%-8s %-9s %8s %10s %7s %12s\n' mix contexts Mpps cyc/pkt ratio bytes/ctx
+for n in $sizes; do
+    for mode in egress ingress; do
+        size=128; [ $mode = ingress ] && size=136
+        /usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" $mode "$n" 4096 $size "$work/$mode.pcap"
+        read -r mpps cyc bpc punts < <(dp_mpps $mode "$work/$mode.pcap" "$n")
+        base=$base_e; [ $mode = ingress ] && base=$base_i
+        ratio=$(awk -v a="$mpps" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
+        printf '%-8s %-9s %8s %10s %7s %12s\n' $mode "$n" "$mpps" "$cyc" "$ratio" "$bpc"
+        [ "${punts:-0}" -lt 10000 ] || echo "  (warning: $punts packets punted: contexts missing?)"
+    done
+done
