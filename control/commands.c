@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "proxy.h"
+#include "resolve.h"
 
 #define VERSION "0.1.0"
 
@@ -277,6 +278,13 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	TXT(&r, "proxy and engine\n");
 	struct cctx cc = { out, &r, &first };
 	proxy_counters(d, out, counter_cb, &cc);
+	TXT(&r, "reverse lookups through the DNS ALG\n");
+	const struct resolve_stats *rs = resolve_stats();
+	C("resolve", "started", rs->started);
+	C("resolve", "answered", rs->answered);
+	C("resolve", "failed", rs->failed);
+	C("resolve", "timeouts", rs->timeouts);
+	C("resolve", "busy", rs->busy);
 	TXT(&r, "log lines\n");
 	C("log", "err", log_count(PSHIM6_LOG_ERR));
 	C("log", "warning", log_count(PSHIM6_LOG_WARNING));

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "proxy.h"
+#include "resolve.h"
 
 uint64_t now_ns(void)
 {
@@ -145,13 +146,14 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		   conf->site.name, conf->n_isps, conf->control.socket, conf->dataplane.channel);
 
 	while (!d.stop) {
-		struct pollfd pf[3 + CTL_MAX_CLIENTS];
-		int idx[3 + CTL_MAX_CLIENTS];
+		struct pollfd pf[3 + CTL_MAX_CLIENTS + RESOLVE_MAX];
+		int idx[3 + CTL_MAX_CLIENTS + RESOLVE_MAX];
 		nfds_t n = 0;
 		uint64_t now = now_ns();
 
 		dp_tick(&d, now);
 		proxy_tick(&d, now);
+		resolve_expire(&d, now);
 		tables_expire(&d.tables, now);
 		pf[n] = (struct pollfd){ .fd = d.sig_fd, .events = POLLIN };
 		idx[n++] = -1;
@@ -169,6 +171,9 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 				.events = (short)(c->outlen > c->outoff ? POLLOUT : POLLIN) };
 			idx[n++] = i;
 		}
+		unsigned nr = resolve_pollfds(&d, pf + n, RESOLVE_MAX);
+		for (unsigned k = 0; k < nr; k++)
+			idx[n++] = -4;
 		uint64_t dl = next_deadline(&d, now);
 		int timeout = dl <= now ? 0 : (int)((dl - now + 999999) / 1000000);
 		int r = poll(pf, n, timeout);
@@ -183,6 +188,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 			case -1: signals_read(&d); break;
 			case -2: ctlsock_accept(&d); break;
 			case -3: dp_read(&d); break;
+			case -4: resolve_ready(&d, pf[i].fd); break;
 			default:
 				if (pf[i].revents & POLLOUT)
 					ctlsock_write(&d, idx[i]);
@@ -194,6 +200,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 	ctlsock_close(&d);
 	dp_close(&d, "shutdown");
 	proxy_free(&d);
+	resolve_free(&d);
 	tables_free(&d.tables);
 	ctxtab_free(&d.ctxs);
 	free(d.conf);

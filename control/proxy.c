@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "proxy.h"
+#include "resolve.h"
 
 #define IPPROTO_SHIM6 140
 
@@ -480,7 +481,9 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 		size_t n = 0;
 		const struct in6_addr *locs = peer_locators(d, (const struct in6_addr *)dst->b, &n);
 		if (!locs) {
+			/* ask the ALG; the host's retransmission finds the answer */
 			P.st.no_locators++;
+			resolve_start(d, (const struct in6_addr *)dst->b);
 			return;
 		}
 		struct shim6_in6 pl[PSHIM6_CONF_MAX_PEER_LOCATORS];

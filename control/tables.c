@@ -58,7 +58,22 @@ static void evict_soonest(struct tables *t)
 	}
 }
 
+static int peer_set(struct tables *t, const struct in6_addr *given, const struct jobj *o,
+		    uint64_t now_ns, const char **why);
+
 int tables_peer_locators(struct tables *t, const struct jobj *o, uint64_t now_ns, const char **why)
+{
+	return peer_set(t, NULL, o, now_ns, why);
+}
+
+int tables_peer_set(struct tables *t, const struct in6_addr *ulid, const struct jobj *o,
+		    uint64_t now_ns, const char **why)
+{
+	return peer_set(t, ulid, o, now_ns, why);
+}
+
+static int peer_set(struct tables *t, const struct in6_addr *given, const struct jobj *o,
+		    uint64_t now_ns, const char **why)
 {
 	struct in6_addr ulid;
 	const char *u = json_str(o, "ulid");
@@ -67,7 +82,9 @@ int tables_peer_locators(struct tables *t, const struct jobj *o, uint64_t now_ns
 	const char *name = json_str(o, "name");
 
 	*why = NULL;
-	if (!u || inet_pton(AF_INET6, u, &ulid) != 1)
+	if (given)
+		ulid = *given;
+	if (!given && (!u || inet_pton(AF_INET6, u, &ulid) != 1))
 		*why = "'ulid' must be an IPv6 address";
 	else if (!locs || locs->t != J_ARR || locs->nelem == 0)
 		*why = "'locators' must be a non-empty array of IPv6 addresses";

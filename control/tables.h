@@ -50,6 +50,9 @@ void tables_free(struct tables *t);
 
 /* Apply a parsed message; returns 0 or -1 with a reason in *why. */
 int tables_peer_locators(struct tables *t, const struct jobj *o, uint64_t now_ns, const char **why);
+/* Same, for a reply that carries no "ulid" (the ALG's resolve-ulid). */
+int tables_peer_set(struct tables *t, const struct in6_addr *ulid, const struct jobj *o,
+		    uint64_t now_ns, const char **why);
 int tables_lease(struct tables *t, const struct pshim6_conf *c, const struct jobj *o,
 		 uint64_t now_ns, const char **why);
 /* Drop expired peer entries; returns how many. */

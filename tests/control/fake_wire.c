@@ -141,8 +141,13 @@ static struct dpmsg_ctx *mirror(int side, const struct dpmsg_ctx *c)
 	return NULL;
 }
 
+static int first_sent;
+static uint64_t next_resend;
+
 static void first_packet(void)
 {
+	first_sent++;
+	next_resend = now_ns() + 1000000000ULL;
 	uint8_t p[48] = { 0x60, 0, 0, 0, 0, 8, 17, 64 };
 	memcpy(p + 8, &hosta, 16);
 	memcpy(p + 24, &hostb, 16);
@@ -285,6 +290,9 @@ int main(int argc, char **argv)
 			pf[2 * i + 1] = (struct pollfd){ .fd = S[i].fd, .events = POLLIN };
 		}
 		poll(pf, 4, 100);
+		/* like a host, retransmit the first packet until it gets through */
+		if (first_sent && first_sent < 10 && S[0].nctx == 0 && now_ns() >= next_resend)
+			first_packet();
 		if (now_ns() >= next_read) {
 			unsigned before = ndown;
 			unsigned char prev[MAXDOWN][16];

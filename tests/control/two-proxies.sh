@@ -10,7 +10,10 @@
 #      with the fast timers (send timeout 1 s) and with RFC default timers;
 #   3. control A is killed and restarted: it takes the context back from the
 #      dump; the test reports whether any new handshake (I1/I2/I2bis)
-#      crossed the wire.
+#      crossed the wire;
+#   4. site 1 has no static peer: control asks the DNS ALG (a stand-in
+#      answering resolve-ulid) for the locators, and the host's retransmitted
+#      first packet then opens the context.
 #   usage: two-proxies.sh BUILD_DIR [fast|default|both]
 set -u
 B=$1 MODE=${2:-both}
@@ -34,7 +37,7 @@ for s in 1 2; do
 done
 A1=$(awk '$1=="address"{print $2}' "$t/h1"); A2=$(awk '$1=="address"{print $2}' "$t/h2")
 
-mkconf() { # site other timers
+mkconf() { # site other timers [nopeers]
     local me=$1 oth=$2 h; h=$(awk '$1=="address"{print $2}' "$t/h$oth")
     local iid=${h#*:*:*:*:}
     cat > "$t/s$me.conf" <<EOC
@@ -48,8 +51,36 @@ dataplane = { channel = "$t/dp$me.sock"; };
 control = { socket = "$t/ctl$me.sock"; state_file = ""; };
 $3
 hosts = ( { name = "h"; cmula = "$(awk '$1=="address"{print $2}' "$t/h$me")"; pds = "$(awk '$1=="pds"{print $2}' "$t/h$me")"; } );
-peers = ( { ulid = "$h"; locators = [ "2001:db8:${oth}1:1:$iid", "2001:db8:${oth}2:1:$iid" ]; } );
 EOC
+    if [ -z "${4:-}" ]; then
+        echo "peers = ( { ulid = \"$h\"; locators = [ \"2001:db8:${oth}1:1:$iid\", \"2001:db8:${oth}2:1:$iid\" ]; } );" >> "$t/s$me.conf"
+    else
+        echo "dnsalg = { upstreams = [ \"::1\" ]; control_socket = \"$t/alg$me.sock\"; timeout_ms = 500; };" >> "$t/s$me.conf"
+    fi
+}
+
+alg_run() { # the DNS ALG knows site 2's host; site 1 has no static peer
+    : > "$t/down"; : > "$t/wire.log"; : > "$t/c1.log"; : > "$t/c2.log"
+    mkconf 1 2 "" nopeers; mkconf 2 1 ""
+    local iid=${A2#*:*:*:*:}
+    python3 -c 'import socket,sys,os
+p=sys.argv[1]; s=socket.socket(socket.AF_UNIX); s.bind(p); s.listen(4)
+while True:
+    c,_=s.accept(); l=c.makefile().readline()
+    c.sendall((sys.argv[2] if sys.argv[3] in l else "{\"ok\":false,\"error\":\"not found\"}")
+              .encode()+b"\n"); c.close()' "$t/alg1.sock" \
+        "{\"ok\":true,\"name\":\"h2.site2.example.\",\"locators\":[\"2001:db8:21:1:$iid\",\"2001:db8:22:1:$iid\"],\"ttl\":300}" "$A2" &
+    local alg=$!; pids+=($alg)
+    "$wire" "$t/dp1.sock" "$t/dp2.sock" "$A1" "$A2" "$t/down" > "$t/wire.log" 2>&1 & wpid=$!; pids+=($wpid)
+    sleep 0.2
+    "$ctl" -d -c "$t/s1.conf" 2>>"$t/c1.log" & c1=$!; pids+=($c1)
+    "$ctl" -d -c "$t/s2.conf" 2>>"$t/c2.log" & c2=$!; pids+=($c2)
+    check "[alg] control asks the DNS ALG for the unknown peer" waitfor 10 "asking the DNS ALG for the locators of $A2" "$t/c1.log"
+    check "[alg] the ALG's answer is cached" waitfor 10 "DNS ALG: 2 locators for $A2" "$t/c1.log"
+    check "[alg] the retransmitted first packet opens the context" waitfor 15 "ctx-add A" "$t/wire.log"
+    out=$("$cli" -s "$t/ctl1.sock" counters)
+    check "[alg] counters: 1 lookup answered" bash -c 'grep -qE "^answered +1$" <<<"$1"' _ "$out"
+    kill $c1 $c2 $wpid $alg; wait $c1 $c2 $wpid $alg 2>/dev/null
 }
 
 run() { # name timers-line
@@ -114,5 +145,6 @@ declare -A outage renego
 fast='reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };'
 [ "$MODE" = default ] || run fast "$fast"
 [ "$MODE" = fast ] || run default ''
+[ "$MODE" = default ] || alg_run
 echo "RESULT: outage fast=${outage[fast]:-n/a}s default=${outage[default]:-n/a}s; after control restart: fast=[${renego[fast]:-n/a}] default=[${renego[default]:-n/a}]; $( [ $fail = 0 ] && echo passed || echo FAILED)"
 exit $fail
