@@ -68,6 +68,7 @@ kea_start() {
   "lease-database": { "type": "memfile", "persist": true, "name": "$tmp/leases6.csv", "lfc-interval": 0 },
   "multi-threading": { "enable-multi-threading": true, "thread-pool-size": 2, "packet-queue-size": 64 },
   "preferred-lifetime": 20, "valid-lifetime": 40, "renew-timer": 5, "rebind-timer": 8,
+  "expired-leases-processing": { "reclaim-timer-wait-time": 1, "hold-reclaimed-time": 0 },
   "subnet6": [ { "id": 1, "subnet": "fd00:1::/64", "interface": "ks0",
                  "pools": [ { "pool": "fd00:1::/64" } ] } ],
   "hooks-libraries": [ { "library": "$HOOK",
@@ -187,8 +188,14 @@ case "$pds" in *20010db8000a000120010db8000b0001*) ;; *) fail "HBA PDS lacks the
 grep -q "\"cmula\":\"$haddr\",\"mode\":\"hba\"" "$tmp/control.log" || fail "no hba add line"
 echo "hba: $haddr verifies as an HBA set over fd00:1::/64, 2001:db8:a:1::/64, 2001:db8:b:1::/64"
 timeout 20 ip netns exec kea-cli dhclient -6 -r -lf "$tmp/dhc.leases" -pf "$tmp/dhc.pid" kc0 >/dev/null 2>&1 || true
+
+# ---- 6. expiry: perfdhcp's leases (40 s) are reclaimed and announced ------------
+first=$(head -1 "$tmp/perf-addrs")
+ns_wait_for 60 grep -q "\"event\":\"expire\",\"cmula\":\"$first\"" "$tmp/control.log" || fail "no expire line for $first"
+expired=$(grep -c '"event":"expire"' "$tmp/control.log")
+echo "expiry: $expired expire lines, $first among them"
 kea_stop
 
 lines=$(wc -l <"$tmp/control.log")
-result "dhclient CGA $addr verified; renew kept; release removed; perfdhcp $n leases all verified, 0 shared; HBA verified; $lines control lines; $(( $(date +%s) - t0 ))s"
+result "dhclient CGA $addr verified; renew kept; release removed; perfdhcp $n leases all verified, 0 shared; HBA verified; $expired expired leases announced; $lines control lines; $(( $(date +%s) - t0 ))s"
 exit 0
