@@ -39,8 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                        p.pubkey, p.pubkey_len, p.ext, p.ext_len);
 	if (n != (int)len || memcmp(out, pds, len) != 0)
 		abort();
-	/* The public key goes to OpenSSL only on this path; it must not crash. */
-	uint8_t sig[16] = { 0 };
-	(void)shim6_cga_verify_sig_data(pds, len, addr, 16, sig, sizeof(sig));
+	/* The public key goes to OpenSSL only on this path; it must not crash.
+	 * OpenSSL's key decoders cost ~1000x the rest under ASan, so only
+	 * inputs whose last address octet is 0x5a take it (seed
+	 * cga-rsa1024-sigpath does), to keep executions cheap. */
+	if (addr[15] == 0x5a) {
+		uint8_t sig[16] = { 0 };
+		(void)shim6_cga_verify_sig_data(pds, len, addr, 16, sig, sizeof(sig));
+	}
 	return 0;
 }
