@@ -78,9 +78,13 @@ static int scenario(uint64_t seed, char *why, size_t n)
 		uint64_t r = rr(&x) % 10;
 		if (r < 3) {
 			int a = (int)(rr(&x) % (uint64_t)nsites), b = (int)(rr(&x) % (uint64_t)nsites);
+			/* one draw per statement: argument order is unspecified in C,
+			 * and the run must be the same whatever the compiler */
+			int la = (int)(rr(&x) % (uint64_t)nlocs);
+			int lb = (int)(rr(&x) % (uint64_t)nlocs);
+			bool down = rr(&x) % 3 != 0;
 			if (a != b)
-				sim_set_fail(&s, a, (int)(rr(&x) % (uint64_t)nlocs), b, (int)(rr(&x) % (uint64_t)nlocs),
-				             rr(&x) % 3 != 0);
+				sim_set_fail(&s, a, la, b, lb, down);
 		} else if (r == 3 && rr(&x) % 4 == 0) {
 			sim_reset_site(&s, (int)(rr(&x) % (uint64_t)nsites));
 		} else if (r == 4) {
