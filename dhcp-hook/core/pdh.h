@@ -148,12 +148,14 @@ struct pdh_pending_entry {
 	uint64_t expires;
 	int used;
 	int32_t cnext, anext; /* hash chains by client and by address */
+	int32_t older, newer; /* age list (live) or free list (newer) */
 };
 
 struct pdh_pending {
 	pthread_mutex_t lock;
 	struct pdh_pending_entry *e;
-	size_t cap, head;   /* ring: a new entry takes slot head, the oldest */
+	size_t cap;
+	int32_t oldest, newest, freelist;
 	int32_t *cbucket, *abucket;
 	size_t nbucket;     /* power of two >= cap */
 	unsigned ttl;
@@ -163,8 +165,9 @@ struct pdh_pending {
 int pdh_client_key(uint8_t *out, size_t cap, const uint8_t *duid, size_t duid_len, uint32_t iaid);
 int pdh_pending_init(struct pdh_pending *t, size_t cap, unsigned ttl);
 void pdh_pending_free(struct pdh_pending *t);
-/* Stores (replaces) the client's entry.  Full: evicts the oldest entry and
- * returns PDH_EFULL (the new entry is stored all the same). */
+/* Stores (replaces) the client's entry in a free slot.  No free slot: reuses
+ * the oldest entry's; if that one was still live it is evicted, counted, and
+ * PDH_EFULL returned (the new entry is stored all the same). */
 int pdh_pending_put(struct pdh_pending *t, const uint8_t *client, size_t clen,
                     const uint8_t addr[16], const uint8_t *pds, size_t pds_len, uint64_t now);
 /* Copies the client's live entry; PDH_ENOENT when none or expired. */

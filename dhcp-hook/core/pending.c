@@ -4,10 +4,11 @@
  * CMULA chosen for the Solicit waits here, keyed by DUID+IAID, so the Request
  * commits the same address.
  *
- * Bounded: a ring of `cap` slots; a new entry takes the oldest slot, so when
- * the table is full the oldest in-flight exchange is evicted (that client gets
- * a fresh CMULA in its Request) and counted.  Two hash chains (client, address)
- * keep every lookup O(1) on average.
+ * Bounded: `cap` slots.  A new entry takes a free slot; with none free it
+ * takes the oldest entry's (all entries share one TTL, so expired ones are
+ * always the oldest); evicting a live one is counted, and that client gets a
+ * fresh CMULA in its Request.  Two hash chains (client, address) and an age
+ * list keep every operation O(1) on average.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,10 @@ int pdh_pending_init(struct pdh_pending *t, size_t cap, unsigned ttl)
 	}
 	for (size_t i = 0; i < t->nbucket; i++)
 		t->cbucket[i] = t->abucket[i] = -1;
+	for (size_t i = 0; i < cap; i++)
+		t->e[i].newer = i + 1 < cap ? (int32_t)(i + 1) : -1;
+	t->freelist = 0;
+	t->oldest = t->newest = -1;
 	t->cap = cap;
 	t->ttl = ttl;
 	pthread_mutex_init(&t->lock, NULL);
@@ -101,7 +106,17 @@ static void unlink_entry(struct pdh_pending *t, int32_t i)
 			*pp = e->anext;
 			break;
 		}
+	if (e->older != -1)
+		t->e[e->older].newer = e->newer;
+	else
+		t->oldest = e->newer;
+	if (e->newer != -1)
+		t->e[e->newer].older = e->older;
+	else
+		t->newest = e->older;
 	e->used = 0;
+	e->newer = t->freelist;
+	t->freelist = i;
 }
 
 static int32_t find_client(struct pdh_pending *t, const uint8_t *client, size_t clen)
@@ -125,11 +140,9 @@ int pdh_pending_put(struct pdh_pending *t, const uint8_t *client, size_t clen,
 	i = find_client(t, client, clen);
 	if (i != -1)
 		unlink_entry(t, i);
-	i = (int32_t)t->head;
-	t->head = (t->head + 1) % t->cap;
-	e = &t->e[i];
-	if (e->used) {
-		if (live(e, now)) {
+	if (t->freelist == -1) {
+		i = t->oldest;
+		if (live(&t->e[i], now)) {
 			t->evicted++;
 			rc = PDH_EFULL;
 		} else {
@@ -137,6 +150,16 @@ int pdh_pending_put(struct pdh_pending *t, const uint8_t *client, size_t clen,
 		}
 		unlink_entry(t, i);
 	}
+	i = t->freelist;
+	e = &t->e[i];
+	t->freelist = e->newer;
+	e->older = t->newest;
+	e->newer = -1;
+	if (t->newest != -1)
+		t->e[t->newest].newer = i;
+	else
+		t->oldest = i;
+	t->newest = i;
 	e->used = 1;
 	memcpy(e->client, client, clen);
 	e->client_len = clen;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <string.h>
 #include "pdh.h"
 
@@ -94,6 +95,17 @@ static void bounded_eviction(void **state)
 		assert_int_equal(pdh_pending_get(&t, c, l, 3, &e), PDH_OK);
 		assert_int_equal(e.addr[15], i);
 	}
+	/* A dropped (committed) entry frees its slot: no eviction needed. */
+	addr_n(a, 2);
+	assert_int_equal(pdh_pending_drop_addr(&t, a), 1);
+	l = client_n(c, 7, 1);
+	addr_n(a, 7);
+	assert_int_equal(pdh_pending_put(&t, c, l, a, NULL, 0, 4), PDH_OK);
+	assert_int_equal(t.evicted, 1);
+	for (int i = 1; i <= 7; i += 2) { /* 1, 3, 7 live; 5 never stored */
+		l = client_n(c, i, 1);
+		assert_int_equal(pdh_pending_get(&t, c, l, 4, &e), i == 5 ? PDH_ENOENT : PDH_OK);
+	}
 	/* Expired slots are reused without counting an eviction. */
 	l = client_n(c, 9, 1);
 	assert_int_equal(pdh_pending_put(&t, c, l, a, NULL, 0, 1000), PDH_OK);
@@ -114,6 +126,49 @@ static void client_key_bounds(void **state)
 	assert_int_equal(c[3], 4);
 }
 
+/* Kea's worker threads share the table: each thread works on its own clients
+ * and must always find what it stored (cap large enough for no eviction). */
+struct worker { struct pdh_pending *t; int id; int misses; };
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < 2000; i++) {
+		uint8_t c[PDH_CLIENT_MAX], a[16];
+		struct pdh_pending_entry e;
+		size_t l = client_n(c, i % 50, (uint32_t)w->id);
+		addr_n(a, i % 50);
+		a[1] = (uint8_t)w->id;
+		pdh_pending_put(w->t, c, l, a, a, 16, 0);
+		if (pdh_pending_get(w->t, c, l, 1, &e) != PDH_OK || memcmp(e.addr, a, 16))
+			w->misses++;
+		if (pdh_pending_addr_taken(w->t, a, c, l, 1))
+			w->misses++; /* own address is never "taken" */
+		if (i % 3 == 0 && pdh_pending_drop_addr(w->t, a) != 1)
+			w->misses++;
+	}
+	return NULL;
+}
+
+static void threads_share_table(void **state)
+{
+	struct pdh_pending t;
+	pthread_t th[4];
+	struct worker w[4];
+
+	assert_int_equal(pdh_pending_init(&t, 4 * 50 * 2, 60), PDH_OK);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){&t, i + 1, 0};
+		pthread_create(&th[i], NULL, work, &w[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].misses, 0);
+	}
+	assert_true(pdh_pending_count(&t, 1) <= 200);
+	pdh_pending_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +176,7 @@ int main(void)
 		cmocka_unit_test(addr_ownership_and_drop),
 		cmocka_unit_test(bounded_eviction),
 		cmocka_unit_test(client_key_bounds),
+		cmocka_unit_test(threads_share_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
