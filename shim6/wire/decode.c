@@ -1,6 +1,7 @@
 /* Control message decoding and validation (RFC 5533 §5.3-5.14 and the
  * "silently discard unless" lists of §7-§10; RFC 5534 §5).  Each rule fails
- * with its own SHIM6_E_* code and leaves err_offset at the octet concerned. */
+ * with its own SHIM6_E_* code and leaves err_offset at the octet concerned.
+ * docs/wire.md says which rules were checked against which source. */
 #include <string.h>
 
 #include <shim6/wire.h>
@@ -114,6 +115,16 @@ static const struct shim6_opt **role(struct shim6_msg *m, uint16_t type)
 	}
 }
 
+/* Index of the first verification method that is neither HBA nor CGA: the
+ * octet an Error code 2 Pointer names. */
+static size_t bad_method(const uint8_t *methods, unsigned n)
+{
+	size_t i = 0;
+	while (i < n && (methods[i] == SHIM6_WIRE_VERIF_HBA || methods[i] == SHIM6_WIRE_VERIF_CGA))
+		i++;
+	return i;
+}
+
 static int fail(struct shim6_msg *m, int err, size_t off)
 {
 	m->err_offset = (uint16_t)off;
@@ -171,6 +182,8 @@ int shim6_wire_decode(const uint8_t *b, size_t len, struct shim6_msg *m)
 		struct shim6_opt *o = &m->opts[m->n_opts];
 		size_t total;
 		int rc = shim6_wire_opt_decode(b + off, mlen - off, o, &total);
+		if (rc == SHIM6_E_LOCLIST_METHOD)
+			return fail(m, rc, off + 9 + bad_method(b + off + 9, b[off + 8]));
 		if (rc < 0)
 			return fail(m, rc, off);
 		const struct shim6_opt **slot = role(m, o->type);

@@ -35,7 +35,10 @@ static int decode_locpref(const uint8_t *c, unsigned clen, struct shim6_opt_locp
 		return SHIM6_E_OPT_LEN;
 	lp->gen = be32(c);
 	lp->elem_len = c[4];
-	if (lp->elem_len < 1 || lp->elem_len > 3)
+	/* 1-3 are defined; a longer element keeps Flags, Priority and Weight
+	 * as its first three octets, so it is accepted and its extra octets
+	 * are ignored (and kept in elems for the round trip). */
+	if (lp->elem_len < 1)
 		return SHIM6_E_LOCPREF_ELEMLEN;
 	if ((clen - 5) % lp->elem_len)
 		return SHIM6_E_LOCPREF_LEN;
@@ -104,7 +107,7 @@ static int content_len(const struct shim6_opt *o)
 		return (int)loclist_clen(o->u.loclist.n);
 	case SHIM6_OPT_LOCATOR_PREFS: {
 		unsigned e = o->u.locpref.elem_len;
-		if (e < 1 || e > 3)
+		if (e < 1)
 			return SHIM6_E_FIELD;
 		unsigned l = 5 + e * o->u.locpref.n;
 		return l > 0xffff ? SHIM6_E_FIELD : (int)l;

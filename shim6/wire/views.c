@@ -17,7 +17,10 @@ void shim6_wire_locpref_pack(const struct shim6_locpref_elem *e, unsigned n, uin
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t v[3] = { e[i].flags, e[i].priority, e[i].weight };
-		memcpy(out + (size_t)i * elem_len, v, elem_len > 3 ? 3 : elem_len);
+		uint8_t *o = out + (size_t)i * elem_len;
+		memcpy(o, v, elem_len > 3 ? 3 : elem_len);
+		if (elem_len > 3)
+			memset(o + 3, 0, elem_len - 3u);  /* fields of later extensions */
 	}
 }
 

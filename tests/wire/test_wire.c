@@ -136,6 +136,40 @@ static void test_locpref_short_elements(void **st)
 	assert_int_equal(e.priority, 0);
 }
 
+static void test_locpref_long_elements(void **st)
+{
+	(void)st;
+	/* Element Length 5: Flags, Priority, Weight, then two octets of a later
+	 * extension, which are ignored but survive the round trip. */
+	static const uint8_t elems[15] = {
+		SHIM6_WIRE_LOCF_BROKEN, 10, 20, 0xaa, 0xbb,
+		0, 11, 21, 0xcc, 0xdd,
+		SHIM6_WIRE_LOCF_TEMPORARY, 12, 22, 0xee, 0xff,
+	};
+	sample(SAMPLE_I2);
+	assert_int_equal(msg.opts[2].type, SHIM6_OPT_LOCATOR_PREFS);
+	msg.opts[2].u.locpref.elem_len = 5;
+	msg.opts[2].u.locpref.elems = elems;
+	int n = shim6_wire_encode(&msg, buf, sizeof buf);
+	assert_true(n > 0);
+	assert_int_equal(shim6_wire_decode(buf, (size_t)n, &dec), 0);
+	assert_int_equal(dec.locpref->u.locpref.elem_len, 5);
+	assert_int_equal(dec.locpref->u.locpref.n, 3);
+	struct shim6_locpref_elem e;
+	shim6_wire_locpref_get(&dec.locpref->u.locpref, 2, &e);
+	assert_int_equal(e.flags, SHIM6_WIRE_LOCF_TEMPORARY);
+	assert_int_equal(e.priority, 12);
+	assert_int_equal(e.weight, 22);
+	assert_round_trip(buf, n);
+	/* Packing a longer element zeroes the octets after Weight. */
+	struct shim6_locpref_elem in[2] = { { 1, 2, 3 }, { 4, 5, 6 } };
+	uint8_t packed[8];
+	memset(packed, 0x5a, sizeof packed);
+	shim6_wire_locpref_pack(in, 2, 4, packed);
+	static const uint8_t want[8] = { 1, 2, 3, 0, 4, 5, 6, 0 };
+	assert_memory_equal(packed, want, sizeof want);
+}
+
 static void test_i2bis_fields(void **st)
 {
 	(void)st;
@@ -545,21 +579,23 @@ static void test_rule_loclist_method(void **st)
 		buf[m0 + 2] = bad[i];
 		wire_fix_checksum(buf);
 		assert_int_equal(decode_err(buf, (size_t)n), SHIM6_E_LOCLIST_METHOD);
+		/* The Pointer of an Error code 2 names the method octet itself. */
+		assert_int_equal(dec.err_offset, m0 + 2);
 	}
 }
 
 static void test_rule_locpref_elemlen(void **st)
 {
 	(void)st;
-	static const uint8_t bad[] = { 0, 4 };
-	for (unsigned i = 0; i < sizeof bad; i++) {
-		int n = sample(SAMPLE_I2);
-		assert_int_equal(shim6_wire_decode(buf, (size_t)n, &dec), 0);
-		size_t el = (size_t)(dec.locpref->u.locpref.elems - buf) - 1;
-		buf[el] = bad[i];
-		wire_fix_checksum(buf);
-		assert_int_equal(decode_err(buf, (size_t)n), SHIM6_E_LOCPREF_ELEMLEN);
-	}
+	/* Only 0 is invalid: it cannot hold the Flags octet every element starts
+	 * with.  Longer elements are test_locpref_long_elements. */
+	int n = sample(SAMPLE_I2);
+	assert_int_equal(shim6_wire_decode(buf, (size_t)n, &dec), 0);
+	size_t el = (size_t)(dec.locpref->u.locpref.elems - buf) - 1;
+	buf[el] = 0;
+	wire_fix_checksum(buf);
+	assert_int_equal(decode_err(buf, (size_t)n), SHIM6_E_LOCPREF_ELEMLEN);
+	assert_int_equal(dec.err_offset, el - 8);   /* the option's first octet */
 }
 
 static void test_rule_locpref_len(void **st)
@@ -640,7 +676,7 @@ static void test_encode_errors(void **st)
 	msg.m.i2.init_ctag = 1ULL << 47;
 	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
 	sample(SAMPLE_I2);
-	msg.opts[2].u.locpref.elem_len = 4;
+	msg.opts[2].u.locpref.elem_len = 0;
 	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
 	sample(SAMPLE_PROBE);
 	msg.m.probe.psent = 16;
@@ -762,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_i1_fields),
 		cmocka_unit_test(test_i2_options),
 		cmocka_unit_test(test_locpref_short_elements),
+		cmocka_unit_test(test_locpref_long_elements),
 		cmocka_unit_test(test_i2bis_fields),
 		cmocka_unit_test(test_other_fixed_fields),
 		cmocka_unit_test(test_reserved_bits_preserved),

@@ -117,8 +117,11 @@ enum shim6_wire_err {
 	SHIM6_E_OPT_DUP          = -14, /* a known option occurs twice (ambiguous; local rule) */
 	SHIM6_E_OPT_TOO_MANY     = -15, /* more than SHIM6_WIRE_MAX_OPTS options (local bound) */
 	SHIM6_E_LOCLIST_COUNT    = -16, /* Locator List: Content Length disagrees with Num Locators */
-	SHIM6_E_LOCLIST_METHOD   = -17, /* Locator List: verification method not HBA(1) or CGA(2) */
-	SHIM6_E_LOCPREF_ELEMLEN  = -18, /* Locator Preferences: Element Length not 1, 2 or 3 */
+	SHIM6_E_LOCLIST_METHOD   = -17, /* Locator List: verification method not HBA(1) or CGA(2);
+	                                   err_offset is that method octet */
+	SHIM6_E_LOCPREF_ELEMLEN  = -18, /* Locator Preferences: Element Length 0 (lengths above 3
+	                                   are accepted: the first three octets are Flags,
+	                                   Priority, Weight; the rest is ignored) */
 	SHIM6_E_LOCPREF_LEN      = -19, /* Locator Preferences: Content Length not 5 + k * Element Length */
 	SHIM6_E_LOCPREF_COUNT    = -20, /* Locator Preferences and Locator List of the same generation
 	                                   in one message differ in count; RFC: Error code 4 */
@@ -163,10 +166,12 @@ struct shim6_locpref_elem {
 };
 
 /* Locator Preferences (type 3): gen(32) | elem_len(8) | n * elem_len.
- * elems points at n * elem_len raw octets; use shim6_wire_locpref_get(). */
+ * elems points at n * elem_len raw octets; use shim6_wire_locpref_get().
+ * Element lengths 1-3 carry Flags, then Priority, then Weight; a longer
+ * element (a later extension) starts with the same three octets. */
 struct shim6_opt_locpref {
 	uint32_t gen;
-	uint8_t elem_len;               /* 1, 2 or 3 */
+	uint8_t elem_len;               /* 1, 2 or 3; >= 4 accepted, extra octets ignored */
 	uint16_t n;
 	const uint8_t *elems;
 };
@@ -347,7 +352,8 @@ size_t shim6_wire_opt_size(const struct shim6_opt *opt);
 /* Locator Preferences element i (< lp->n). */
 void shim6_wire_locpref_get(const struct shim6_opt_locpref *lp, unsigned i, struct shim6_locpref_elem *out);
 /* Pack n elements of elem_len octets each into out (n * elem_len octets);
- * use the result as locpref.elems when building. */
+ * use the result as locpref.elems when building.  Octets beyond the third
+ * of a longer element are written as zero. */
 void shim6_wire_locpref_pack(const struct shim6_locpref_elem *e, unsigned n, uint8_t elem_len, uint8_t *out);
 
 /* Probe report i from a probe view (received=false: Probes Sent list). */
