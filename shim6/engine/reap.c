@@ -75,7 +75,10 @@ static void send_probe(struct shim6_engine *e, struct ctx *c, const struct shim6
 	c->sent[0].src = *l;
 	c->sent[0].dst = *p;
 	c->sent[0].nonce = rnd32(e);
-	c->sent[0].data = 0;
+	/* Data is the sender's to use: 1 marks a probe sent on our current
+	 * pair, so the peer can tell an announcement from a reply that only
+	 * retraces the path a probe came in on. */
+	c->sent[0].data = in6_eq(l, &c->cur_l) && in6_eq(p, &c->cur_p) && c->reap == SHIM6_REAP_OPERATIONAL;
 	if (c->nsent < PROBE_HIST)
 		c->nsent++;
 	struct shim6_tx *t = tx_alloc(e);
@@ -288,9 +291,10 @@ int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 	unsigned precvd = m[12] >> 4, psent = m[12] & 15;
 	unsigned pst = m[13] >> 6;
 	e->st.probes_rx++;
-	eng_log(e, 2, "ctx %012llx %s: probe from peer (%s) sent %u rcvd %u",
+	eng_log(e, 2, "ctx %012llx %s: probe from peer (%s) sent %u rcvd %u on ..%02x%02x->..%02x%02x",
 	        (unsigned long long)c->tag, shim6_reap_state_name(c->reap),
-	        shim6_reap_state_name((enum shim6_reap_state)pst), psent, precvd);
+	        shim6_reap_state_name((enum shim6_reap_state)pst), psent, precvd,
+	        src->b[6], src->b[7], dst->b[6], dst->b[7]);
 	const uint8_t *rep = m + 16;
 	if (psent) {
 		memmove(&c->rcvd[1], &c->rcvd[0], (PROBE_HIST - 1) * sizeof(c->rcvd[0]));
@@ -354,9 +358,10 @@ int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 			 * leader's pair once it has proved it with a probe. */
 			bool rev_cur = in6_eq(dst, &c->cur_l) && in6_eq(src, &c->cur_p);
 			bool yielder = memcmp(c->lulid.b, c->pulid.b, 16) < 0;
+			bool on_cur = psent && get_u32(rep + 36) == 1;
 			if (rev_cur) {
 				bool was = c->synced;
-				c->synced = true;
+				c->synced |= on_cur;
 				if (psent && (!yielder || !was))
 					send_probe(e, c, dst, src);
 			} else if (yielder) {

@@ -431,8 +431,10 @@ bool sim_agree(struct sim *s, int s1, int h1, int s2, int h2, uint32_t forkid, c
 		return false;
 	}
 	if (memcmp(&a.local_loc, &b.peer_loc, 16) || memcmp(&a.peer_loc, &b.local_loc, 16)) {
-		snprintf(why, n, "pairs differ: A l%d->p%d B l%d->p%d", sim_addr_loc(&a.local_loc),
-		         sim_addr_loc(&a.peer_loc), sim_addr_loc(&b.local_loc), sim_addr_loc(&b.peer_loc));
+		snprintf(why, n, "pairs differ: A %012llx %s l%d->p%d B %012llx %s l%d->p%d",
+		         (unsigned long long)a.id, shim6_reap_state_name(a.reap), sim_addr_loc(&a.local_loc),
+		         sim_addr_loc(&a.peer_loc), (unsigned long long)b.id, shim6_reap_state_name(b.reap),
+		         sim_addr_loc(&b.local_loc), sim_addr_loc(&b.peer_loc));
 		return false;
 	}
 	return true;
