@@ -155,6 +155,18 @@ int do_select(CalloutHandle &handle) {
     if (cand.size() != 16 || std::memcmp(cand.data(), state->conf.cmula_prefix, 8))
         return 0; // not the CMULA subnet: Kea's address stands
 
+    // Kea offers a lease that is already in its database when it reuses an
+    // expired one (a returning client's hint).  Kea then updates that row, so
+    // the address must not change here: keep it, with its stored PDS.
+    Lease6Ptr stored = LeaseMgrFactory::instance().getLease6(Lease::TYPE_NA, lease->addr_);
+    if (stored) {
+        ConstElementPtr old = lease_ctx(stored);
+        if (old && !lease_ctx(lease))
+            set_lease_ctx(lease, old->str().c_str());
+        state->reused++;
+        return 0;
+    }
+
     const std::vector<uint8_t> &duid = lease->duid_->getDuid();
     uint8_t client[PDH_CLIENT_MAX];
     int clen = pdh_client_key(client, sizeof(client), duid.data(), duid.size(), lease->iaid_);

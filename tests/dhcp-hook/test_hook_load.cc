@@ -165,6 +165,17 @@ int main(int argc, char **argv) {
     check(t2->addr_ != t->addr_ && in_cmula(t2->addr_),
           "an address leased meanwhile is never handed out (" + t2->addr_.toText() + ")");
 
+    // Kea reusing an expired lease (the row stays, Kea updates it): the
+    // address must stay, and the stored PDS comes back if Kea dropped it.
+    Lease6Ptr old = candidate(r->addr_.toText().c_str(), 1, 7);
+    old->setContext(r->getContext());
+    old->cltt_ = 1000;
+    LeaseMgrFactory::instance().addLease(old);
+    Lease6Ptr reuse = candidate(r->addr_.toText().c_str(), 5, 1);
+    Lease6Ptr back = select(i_select, reuse, false);
+    check(back->addr_ == r->addr_ && ctx_field(back, "pds") == ctx_field(r, "pds"),
+          "reuse of an expired lease keeps its address and PDS");
+
     // Outside the CMULA subnet Kea's address stands.
     Lease6Ptr x = select(i_select, candidate("2001:db8:a::5", 4, 1), true);
     check(x->addr_.toText() == "2001:db8:a::5" && !x->getContext(), "other subnets untouched");
