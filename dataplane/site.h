@@ -52,9 +52,9 @@ struct dp_ctx {
 /* An HBA host: CMULA and its locator under each ISP. */
 struct dp_host {
 	uint8_t cmula[16];
+	uint8_t loc[DP_MAX_ISP][16];   /* 8-aligned: these are hash keys */
 	uint8_t nloc;
-	uint8_t loc[DP_MAX_ISP][16];
-};
+} __attribute__((aligned(8)));
 
 static inline int dp_site_cmula_index(const struct dp_site *s, const uint8_t *a)
 {

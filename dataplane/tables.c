@@ -259,10 +259,10 @@ int dp_host_add(struct dp_tables *t, const struct dpmsg_host *m)
 
 	if (m->nloc == 0 || m->nloc > DP_MAX_ISP)
 		return DPMSG_ERR_INVAL;
-	if (rte_hash_lookup(t->h_host, m->cmula) >= 0)
+	if (dp_host_by_cmula(t, m->cmula))
 		return DPMSG_ERR_EXISTS;
 	for (int i = 0; i < m->nloc; i++) {
-		if (rte_hash_lookup(t->h_hostloc, m->loc[i]) >= 0)
+		if (dp_host_by_loc(t, m->loc[i]))
 			return DPMSG_ERR_EXISTS;
 		for (int j = 0; j < i; j++)
 			if (!memcmp(m->loc[i], m->loc[j], 16))
@@ -304,14 +304,12 @@ int dp_host_add(struct dp_tables *t, const struct dpmsg_host *m)
 
 int dp_host_del(struct dp_tables *t, const uint8_t cmula[16])
 {
-	void *d;
-	struct dp_host *h;
+	struct dp_host *h = dp_host_by_cmula(t, cmula);
 	int32_t p, pos[DP_MAX_ISP];
 
-	if (rte_hash_lookup_data(t->h_host, cmula, &d) < 0)
+	if (!h)
 		return DPMSG_ERR_NOTFOUND;
-	h = d;
-	p = rte_hash_del_key(t->h_host, cmula);
+	p = rte_hash_del_key(t->h_host, h->cmula);
 	for (int j = 0; j < h->nloc; j++)
 		pos[j] = rte_hash_del_key(t->h_hostloc, h->loc[j]);
 	sync_readers(t);

@@ -8,6 +8,7 @@
 #define PSHIM6_DP_TABLES_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
@@ -15,10 +16,15 @@
 #include "pshim6/dpmsg.h"
 #include "site.h"
 
+/* Hash keys are read 8 octets at a time by rte_hash_crc: keep them aligned. */
 struct dp_ulid_key {
 	uint8_t local[16];
 	uint8_t remote[16];
-};
+} __attribute__((aligned(8)));
+
+struct dp_addr_key {
+	uint8_t a[16];
+} __attribute__((aligned(8)));
 
 /* Per-lcore REAP stamp (TSC); read by the channel thread, max over lcores. */
 struct dp_stamp {
@@ -73,13 +79,17 @@ static inline struct dp_ctx *dp_ctx_by_ptag(const struct dp_tables *t, uint64_t 
 }
 static inline struct dp_host *dp_host_by_cmula(const struct dp_tables *t, const uint8_t *a)
 {
+	struct dp_addr_key k;
 	void *d;
-	return rte_hash_lookup_data(t->h_host, a, &d) >= 0 ? d : NULL;
+	memcpy(k.a, a, 16); /* packet addresses are not 8-aligned */
+	return rte_hash_lookup_data(t->h_host, &k, &d) >= 0 ? d : NULL;
 }
 static inline struct dp_host *dp_host_by_loc(const struct dp_tables *t, const uint8_t *a)
 {
+	struct dp_addr_key k;
 	void *d;
-	return rte_hash_lookup_data(t->h_hostloc, a, &d) >= 0 ? d : NULL;
+	memcpy(k.a, a, 16);
+	return rte_hash_lookup_data(t->h_hostloc, &k, &d) >= 0 ? d : NULL;
 }
 
 #endif

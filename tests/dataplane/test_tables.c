@@ -1,0 +1,189 @@
+/*
+ * Context table at 1,000,000 entries: bound, lookups, modify under a
+ * concurrent lock-free reader (RCU), delete and slot reuse, refused writes
+ * leave the table unchanged.  EAL runs with --no-huge so the suite needs no
+ * hugepages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+
+#include "tables.h"
+
+#define CAP 1000000u
+#define NMOD 300u   /* each modify waits for a grace period: keep the suite short */
+
+static struct dp_tables *t;
+static volatile int stop, started;
+static volatile uint64_t reads, torn;
+
+static void mk(struct dpmsg_ctx *c, uint32_t i, uint64_t ptag, uint8_t gen)
+{
+	memset(c, 0, sizeof(*c));
+	c->local_ulid[0] = 0xfd; c->remote_ulid[0] = 0xfd; c->remote_ulid[1] = 2;
+	c->local_loc[0] = 0x20; c->remote_loc[0] = 0x20; c->remote_loc[1] = 0x30;
+	memcpy(c->local_ulid + 12, &i, 4);
+	memcpy(c->remote_ulid + 12, &i, 4);
+	memcpy(c->local_loc + 12, &i, 4);
+	c->remote_loc[10] = gen;
+	c->remote_loc[11] = (uint8_t)ptag; /* invariant the reader checks: one version, never a mix */
+	memcpy(c->remote_loc + 12, &i, 4);
+	c->peer_tag = ptag;
+	c->own_tag = UINT64_C(0x200000000) + i;
+}
+
+static void *reader(void *arg)
+{
+	uint64_t x = 88172645463325252ull;
+	rte_rcu_qsbr_thread_register(t->qs, 0);
+	rte_rcu_qsbr_thread_online(t->qs, 0);
+	started = 1;
+	while (!stop) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		uint64_t tag = UINT64_C(0x200000000) + (x % NMOD);
+		const struct dp_ctx *c = dp_ctx_by_tag(t, tag);
+		if (c) {
+			if (c->remote_loc[11] != (uint8_t)c->peer_tag || c->own_tag != tag)
+				torn++;
+			reads++;
+		}
+		rte_rcu_qsbr_quiescent(t->qs, 0);
+	}
+	rte_rcu_qsbr_thread_offline(t->qs, 0);
+	rte_rcu_qsbr_thread_unregister(t->qs, 0);
+	return NULL;
+}
+
+static void test_million(void **state)
+{
+	struct dpmsg_ctx c;
+	struct dpmsg_ctx_mod m;
+	pthread_t th;
+
+	t = dp_tables_create("t", CAP, 16, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (uint32_t i = 0; i < CAP; i++) {
+		mk(&c, i, UINT64_C(0x100000000) + i, 0);
+		if (dp_ctx_add(t, &c, 2) != 0)
+			fail_msg("add %u refused", i);
+	}
+	assert_int_equal(t->n_ctx, CAP);
+	printf("# %u contexts, %lu table bytes, %.0f bytes per context\n", CAP,
+	       (unsigned long)t->mem_bytes, (double)t->mem_bytes / CAP);
+	mk(&c, CAP, 1, 0);
+	assert_int_equal(dp_ctx_add(t, &c, 2), DPMSG_ERR_FULL);
+
+	/* every entry found by both keys, with its own data */
+	for (uint32_t i = 0; i < CAP; i += 7) {
+		struct dp_ulid_key k;
+		void *d;
+		mk(&c, i, 0, 0);
+		memcpy(k.local, c.local_ulid, 16);
+		memcpy(k.remote, c.remote_ulid, 16);
+		assert_true(rte_hash_lookup_data(t->h_ulid, &k, &d) >= 0);
+		assert_ptr_equal(d, dp_ctx_by_tag(t, c.own_tag));
+		assert_true(((struct dp_ctx *)d)->peer_tag == UINT64_C(0x100000000) + i);
+	}
+	/* refused writes change nothing */
+	mk(&c, 5, 9, 0);
+	assert_int_equal(dp_ctx_add(t, &c, 2), DPMSG_ERR_EXISTS);
+	assert_true(dp_ctx_by_tag(t, c.own_tag)->peer_tag == UINT64_C(0x100000005));
+
+	/* delete 20,000, modify under a concurrent reader, re-add */
+	for (uint32_t i = 20000; i < 40000; i++)
+		assert_int_equal(dp_ctx_del(t, UINT64_C(0x200000000) + i), 0);
+	assert_int_equal(t->n_ctx, CAP - 20000);
+	assert_null(dp_ctx_by_tag(t, UINT64_C(0x200000000) + 30000));
+	stop = 0;
+	assert_int_equal(pthread_create(&th, NULL, reader, NULL), 0);
+	while (!started)
+		sched_yield();
+	for (int round = 1; round <= 3; round++) {
+		for (uint32_t i = 0; i < NMOD; i++) {
+			uint64_t ptag = UINT64_C(0x300000000) + i * 3 + (uint64_t)round;
+			mk(&m.ctx, i, ptag, (uint8_t)round);
+			m.what = DPMSG_MOD_LOCATORS | DPMSG_MOD_PEER_TAG;
+			m.ctx.isp = (uint8_t)(round & 1);
+			assert_int_equal(dp_ctx_mod(t, &m, 2), 0);
+		}
+	}
+	stop = 1;
+	pthread_join(th, NULL);
+	printf("# reader: %lu lookups during %u modifies, %lu torn\n", (unsigned long)reads, 3 * NMOD, (unsigned long)torn);
+	assert_true(reads > 0);
+	assert_int_equal(torn, 0);
+	for (uint32_t i = 0; i < NMOD; i++) {
+		const struct dp_ctx *x = dp_ctx_by_tag(t, UINT64_C(0x200000000) + i);
+		assert_non_null(x);
+		assert_int_equal(x->remote_loc[10], 3);
+		assert_int_equal(x->isp, 1);
+		assert_ptr_equal(dp_ctx_by_ptag(t, x->peer_tag), x);
+	}
+	for (uint32_t i = 20000; i < 40000; i++) {
+		mk(&c, i, UINT64_C(0x100000000) + i, 0);
+		assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+	}
+	assert_int_equal(t->n_ctx, CAP);
+	assert_int_equal(dp_ctx_mod(t, &(struct dpmsg_ctx_mod){ .what = DPMSG_MOD_PEER_TAG,
+				    .ctx = { .own_tag = 12345 } }, 2), DPMSG_ERR_NOTFOUND);
+	assert_int_equal(dp_ctx_del(t, 12345), DPMSG_ERR_NOTFOUND);
+	dp_tables_free(t);
+}
+
+static void test_hosts(void **state)
+{
+	struct dpmsg_host h;
+	t = dp_tables_create("h", 16, 4, 0, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (uint8_t i = 0; i < 4; i++) {
+		memset(&h, 0, sizeof(h));
+		h.cmula[0] = 0xfd; h.cmula[15] = i;
+		h.nloc = 2;
+		h.loc[0][0] = 0x20; h.loc[0][15] = i;
+		h.loc[1][0] = 0x21; h.loc[1][15] = i;
+		assert_int_equal(dp_host_add(t, &h), 0);
+	}
+	h.cmula[15] = 9; h.loc[0][15] = 9; h.loc[1][15] = 9;
+	assert_int_equal(dp_host_add(t, &h), DPMSG_ERR_FULL);
+	h.loc[0][15] = 2; /* locator already owned by host 2 */
+	assert_int_equal(dp_host_del(t, h.cmula), DPMSG_ERR_NOTFOUND);
+	_Alignas(8) uint8_t a[16] = { 0x21, [15] = 3 };
+	const struct dp_host *x = dp_host_by_loc(t, a);
+	assert_non_null(x);
+	assert_int_equal(x->cmula[15], 3);
+	assert_int_equal(dp_host_del(t, x->cmula), 0);
+	assert_null(dp_host_by_loc(t, a));
+	h.cmula[15] = 9; h.loc[0][15] = 2;
+	assert_int_equal(dp_host_add(t, &h), DPMSG_ERR_EXISTS);
+	h.loc[0][15] = 9;
+	assert_int_equal(dp_host_add(t, &h), 0);
+	dp_tables_free(t);
+}
+
+int main(int argc, char **argv)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=dp-unit-%d", (int)getpid());
+	char *eal[] = { argv[0], "--no-huge", "-m", "1200", "--no-pci", "--no-shconf", "-l", "0",
+			"--log-level=lib.eal:error", prefix, NULL };
+	(void)argc;
+	if (rte_eal_init(10, eal) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_million),
+		cmocka_unit_test(test_hosts),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rte_eal_cleanup();
+	return rc;
+}
