@@ -139,7 +139,7 @@ int take_locators(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 	struct shim6_locator tmp[SHIM6_MAX_LOCATORS];
 	size_t keep = n < e->s.max_locators ? n : e->s.max_locators;
 	struct shim6_locator all[256];
-	static uint8_t sin[4 + 16 * 256];
+	uint8_t sin[4 + 16 * 256];   /* on the stack: engines may run in several threads */
 	for (size_t i = 0; i < n; i++) {
 		memset(&all[i], 0, sizeof(all[i]));
 		memcpy(all[i].addr.b, ll->p + lo + 16 * i, 16);
