@@ -214,6 +214,8 @@ uint32_t dnsalg_ucache_count(struct dnsalg_ucache *c);
 struct dnsalg_inside;
 struct dnsalg_inside *dnsalg_inside_new(const struct dnsalg_opts *o);
 void dnsalg_inside_free(struct dnsalg_inside *in);
+/* Replace the static hosts (config reload); lease hosts are kept. */
+int dnsalg_inside_set_hosts(struct dnsalg_inside *in, const struct dnsalg_host *h, unsigned n);
 /* Re-read the Kea lease file when it changed (checked at most once a second). */
 void dnsalg_inside_refresh(struct dnsalg_inside *in, uint64_t now);
 /* Parse Kea memfile lease6 CSV text into hosts; returns count or DNSALG_E*. */

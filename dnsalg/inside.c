@@ -28,6 +28,9 @@ struct dnsalg_inside {
 	const struct dnsalg_opts *o;
 	pthread_rwlock_t lock;
 	struct table t;
+	/* the sources of t, under refresh_lock */
+	struct dnsalg_host *stat, *lease;
+	unsigned n_stat, n_lease;
 	pthread_mutex_t refresh_lock;
 	uint64_t last_check;
 	struct timespec lease_mtime;
@@ -73,10 +76,15 @@ struct dnsalg_inside *dnsalg_inside_new(const struct dnsalg_opts *o)
 	in->o = o;
 	pthread_rwlock_init(&in->lock, NULL);
 	pthread_mutex_init(&in->refresh_lock, NULL);
-	if (table_build(&in->t, o->hosts, o->n_hosts, NULL, 0) < 0) {
+	in->stat = calloc(o->n_hosts ? o->n_hosts : 1, sizeof *in->stat);
+	if (!in->stat || table_build(&in->t, o->hosts, o->n_hosts, NULL, 0) < 0) {
+		free(in->stat);
 		free(in);
 		return NULL;
 	}
+	if (o->n_hosts)
+		memcpy(in->stat, o->hosts, o->n_hosts * sizeof *in->stat);
+	in->n_stat = o->n_hosts;
 	in->last_check = 0;
 	dnsalg_inside_refresh(in, 0);
 	return in;
@@ -88,6 +96,8 @@ void dnsalg_inside_free(struct dnsalg_inside *in)
 		return;
 	free(in->t.by_name);
 	free(in->t.by_addr);
+	free(in->stat);
+	free(in->lease);
 	pthread_rwlock_destroy(&in->lock);
 	pthread_mutex_destroy(&in->refresh_lock);
 	free(in);
@@ -198,6 +208,38 @@ int dnsalg_kea_leases_parse(const char *text, size_t len, const char *zone, time
 	return (int)k;
 }
 
+static void swap(struct dnsalg_inside *in, struct table *t)
+{
+	pthread_rwlock_wrlock(&in->lock);
+	struct table old = in->t;
+	in->t = *t;
+	pthread_rwlock_unlock(&in->lock);
+	free(old.by_name);
+	free(old.by_addr);
+}
+
+int dnsalg_inside_set_hosts(struct dnsalg_inside *in, const struct dnsalg_host *h, unsigned n)
+{
+	struct dnsalg_host *copy = calloc(n ? n : 1, sizeof *copy);
+	struct table t;
+	if (!copy)
+		return DNSALG_ENOMEM;
+	if (n)
+		memcpy(copy, h, n * sizeof *h);
+	pthread_mutex_lock(&in->refresh_lock);
+	int r = table_build(&t, copy, n, in->lease, in->n_lease);
+	if (r == 0) {
+		free(in->stat);
+		in->stat = copy;
+		in->n_stat = n;
+		swap(in, &t);
+	} else {
+		free(copy);
+	}
+	pthread_mutex_unlock(&in->refresh_lock);
+	return r;
+}
+
 void dnsalg_inside_refresh(struct dnsalg_inside *in, uint64_t now)
 {
 	const struct dnsalg_opts *o = in->o;
@@ -225,15 +267,18 @@ void dnsalg_inside_refresh(struct dnsalg_inside *in, uint64_t now)
 							  LEASE_HOSTS_MAX) : -1;
 	free(text);
 	struct table t;
-	if (n >= 0 && table_build(&t, o->hosts, o->n_hosts, hosts, (unsigned)n) == 0) {
-		pthread_rwlock_wrlock(&in->lock);
-		struct table old = in->t;
-		in->t = t;
-		pthread_rwlock_unlock(&in->lock);
-		free(old.by_name);
-		free(old.by_addr);
+	struct dnsalg_host *keep = n >= 0 ? calloc(n ? (size_t)n : 1, sizeof *keep) : NULL;
+	if (keep && table_build(&t, in->stat, in->n_stat, hosts, (unsigned)n) == 0) {
+		if (n)
+			memcpy(keep, hosts, (size_t)n * sizeof *keep);
+		free(in->lease);
+		in->lease = keep;
+		in->n_lease = (unsigned)n;
+		swap(in, &t);
 		in->lease_mtime = st.st_mtim;
 		in->lease_size = st.st_size;
+	} else {
+		free(keep);
 	}
 	free(hosts);
 out:

@@ -71,7 +71,7 @@ static const char usage_text[] =
 "  {\"cmd\":\"counters\"}\n"
 "  {\"cmd\":\"resolve-ulid\",\"ulid\":\"<v6>\"}   PTR, then AAAA + ULID of the name\n"
 "\n"
-"Signals: SIGTERM/SIGINT stop.  Exit status: 0 ok, 1 config or startup error.\n"
+"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the inside hosts from the config.\nExit status: 0 ok, 1 config or startup error.\n"
 "See pshim6-dnsalg(8).\n";
 
 static void usage(FILE *f)
@@ -140,8 +140,35 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
-static volatile sig_atomic_t got_signal;
-static void on_signal(int s) { got_signal = s; }
+static void on_signal(int s) { (void)s; }
+
+/*
+ * SIGHUP: re-read the config and replace the inside hosts (config hosts,
+ * then the -H ones).  Everything else needs a restart; the caches live on.
+ */
+static void reload(const struct dnsalg_opts *o, unsigned n_conf_hosts, struct dnsalg_inside *in)
+{
+	if (!o->config_file[0]) {
+		fprintf(stderr, "pshim6-dnsalg: SIGHUP: no config file to reload\n");
+		return;
+	}
+	struct dnsalg_opts *n = calloc(1, sizeof *n);
+	if (!n)
+		return;
+	dnsalg_opts_defaults(n);
+	if (dnsalg_opts_load_conf(n, o->config_file) < 0) {
+		fprintf(stderr, "pshim6-dnsalg: SIGHUP: %s has errors; keeping the running config\n",
+			o->config_file);
+	} else {
+		for (unsigned i = n_conf_hosts; i < o->n_hosts; i++)
+			dnsalg_opts_add_host(n, o->hosts[i].name, &o->hosts[i].addr);
+		if (dnsalg_inside_set_hosts(in, n->hosts, n->n_hosts) == 0)
+			fprintf(stderr, "pshim6-dnsalg: SIGHUP: %u inside hosts from %s\n", n->n_hosts,
+				o->config_file);
+	}
+	dnsalg_opts_free(n);
+	free(n);
+}
 
 int main(int argc, char **argv)
 {
@@ -177,6 +204,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	unsigned n_conf_hosts = o.n_hosts; /* -H hosts follow; kept across reloads */
 	bool cl_listen = false, cl_up = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
@@ -321,6 +349,7 @@ int main(int argc, char **argv)
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGTERM);
 	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stopset, &old);
 
 	if (o.push_socket[0]) {
@@ -353,9 +382,9 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "pshim6-dnsalg: serving on port %u (%u upstreams, ULID type %u)\n",
 			o.port, o.n_upstreams, o.ulid_type);
-		sigset_t wait = stopset;
 		int s;
-		sigwait(&wait, &s);
+		while (sigwait(&stopset, &s) == 0 && s == SIGHUP)
+			reload(&o, n_conf_hosts, d.ctx.inside);
 	}
 	atomic_store(&d.stop, true);
 	pthread_mutex_lock(&d.jlock);

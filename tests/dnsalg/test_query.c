@@ -148,6 +148,19 @@ static void inside_names_and_ptr(void **state)
 	n = mkquery(w, sizeof w, 3, "h1.site1.example.", LDNS_RR_TYPE_AAAA, 0, -1, false);
 	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
 	assert_int_equal(dnsalg_inside_answer(in, &q, w, out, 40), DNSALG_EFULL);
+	/* reload: h1 goes, h7 comes */
+	struct dnsalg_host h7 = { .name = "h7.site1.example." };
+	inet_pton(AF_INET6, "fd00:1:1:1::77", &h7.addr);
+	assert_int_equal(dnsalg_inside_set_hosts(in, &h7, 1), 0);
+	assert_int_equal(dnsalg_inside_answer(in, &q, w, out, sizeof out), DNSALG_ENOENT);
+	n = mkquery(w, sizeof w, 3, "h7.site1.example.", LDNS_RR_TYPE_AAAA, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	r = dnsalg_inside_answer(in, &q, w, out, sizeof out);
+	p = parse(out, r);
+	assert_non_null(p);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, a, sizeof a), 1);
+	assert_string_equal(a, "fd00:1:1:1::77");
+	ldns_pkt_free(p);
 	dnsalg_inside_free(in);
 	dnsalg_opts_free(o);
 }
