@@ -3,12 +3,12 @@
 # unbound configured as a plain forwarder to the same nsd, in the same run.
 # dnsperf drives both from a client namespace with the same query list
 # (names that carry ULID records, so the ALG serves rewritten answers).
-#   BUILD=build-xyz tests/dnsalg/bench-dnsperf.sh      (RUNS=3 SECS=8 THREADS=1)
+#   BUILD=build-xyz tests/dnsalg/bench-dnsperf.sh      (RUNS=5 SECS=5 THREADS=1)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 ALG=$BUILD/dnsalg/pshim6-dnsalg
-RUNS=${RUNS:-3}; SECS=${SECS:-8}; THREADS=${THREADS:-1}; NAMES=${NAMES:-200}
+RUNS=${RUNS:-5}; SECS=${SECS:-5}; THREADS=${THREADS:-1}; NAMES=${NAMES:-200}
 [ -x "$ALG" ] || { echo "missing $ALG (set BUILD)"; exit 1; }
 . "$top/tests/lib/netns.sh"
 ns_init dnsbench
