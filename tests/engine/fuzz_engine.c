@@ -24,12 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	while (off + 2 <= size) {
 		uint8_t flags = data[off];
-		size_t len = data[off + 1] * 8u + 8u;
+		size_t want = data[off + 1] * 8u + 8u;
 		off += 2;
-		if (len > size - off)
-			len = size - off;
+		size_t take = want < size - off ? want : size - off;
+		size_t len = take < sizeof(buf) ? take : sizeof(buf);
 		memcpy(buf, data + off, len);
-		off += len;
+		off += take;
 		if ((flags & 1) && len >= 12)
 			for (int i = 0; i < 6; i++)
 				buf[6 + i] = (uint8_t)(tag >> (8 * (5 - i)));
