@@ -5,7 +5,7 @@
 #   sec0      Kea with libdhcp_pshim6.so, CGA, Sec 0
 #   sec1      Kea with libdhcp_pshim6.so, CGA, Sec 1 (~2^16 SHA-1 per address)
 # Each is measured RUNS times (default 3) for PERIOD seconds (default 8) at an
-# offered rate of RATE exchanges/s (default 1000; RATE_SEC1, default 20, for
+# offered rate of RATE exchanges/s (default 3000; RATE_SEC1, default 20, for
 # Sec 1: offered far above its capacity, Solicits queue past perfdhcp's 1 s
 # drop time and almost no exchange completes, which measures the overload, not
 # the capacity); prints medians and ratios to the baseline.  Same Kea config otherwise (multi-threaded, 2 threads, memfile).
@@ -15,7 +15,7 @@ BUILD=${BUILD:-$top/build}
 HOOK=$BUILD/dhcp-hook/libdhcp_pshim6.so
 RUNS=${RUNS:-3}
 PERIOD=${PERIOD:-8}
-RATE=${RATE:-1000}
+RATE=${RATE:-3000}
 RATE_SEC1=${RATE_SEC1:-20}
 . "$top/tests/lib/netns.sh"
 [ -e "$HOOK" ] || { echo "missing $HOOK"; exit 1; }
