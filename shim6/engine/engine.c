@@ -2,6 +2,7 @@
  * points.  Protocol logic lives in handshake.c, update.c and reap.c. */
 #include "internal.h"
 
+#include <shim6/wire.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -533,16 +534,32 @@ int shim6_engine_recv(struct shim6_engine *e, const uint8_t *msg, size_t len,
 	if (!e || !msg || !src || !dst)
 		return SHIM6_ENG_EINVAL;
 	e->st.rx_msgs++;
+	/* Every RFC validity rule first, through the full codec; it also says
+	 * which failures the RFC answers with an Error message. */
+	struct shim6_msg wm;
+	int wrc = shim6_wire_decode(msg, len, &wm);
 	struct dmsg d;
 	int rc = msg_decode(msg, len, &d);
+	if (wrc < 0) {
+		e->st.rx_dropped++;
+		int code = shim6_wire_error_code(wrc);
+		if (wrc == SHIM6_E_LOCLIST_METHOD)
+			code = ERR_VERIF_METHOD;   /* tell the peer we cannot verify its list */
+		bool is_error = len >= 3 && (msg[2] & 0x7f) == MT_ERROR;
+		if (code >= 0 && !is_error && len >= 8 && 8 + 8 * (size_t)msg[1] <= len) {
+			/* enough of a message to quote it back */
+			struct dmsg q = { .m = msg, .len = 8 + 8 * (size_t)msg[1] };
+			send_error(e, &q, (uint8_t)code, wm.err_offset, src, dst);
+		}
+		if (wrc == SHIM6_E_OPT_CRIT_UNKNOWN)
+			return SHIM6_ENG_ECRITICAL;
+		if (wrc == SHIM6_E_LOCLIST_METHOD)
+			return SHIM6_ENG_EUNSUPP;
+		return SHIM6_ENG_EMALFORMED;
+	}
 	if (rc < 0) {
 		e->st.rx_dropped++;
 		return rc;
-	}
-	if (d.crit_unknown >= 0 && d.type != MT_ERROR) {
-		e->st.rx_dropped++;
-		send_error(e, &d, ERR_CRITICAL_OPT, (size_t)d.crit_unknown, src, dst);
-		return SHIM6_ENG_ECRITICAL;
 	}
 	const uint8_t *m = d.m;
 	struct fsm_arg a = { .d = &d, .src = src, .dst = dst, .now = now };

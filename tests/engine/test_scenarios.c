@@ -444,7 +444,18 @@ static void test_critical_option(void **st)
 	assert_int_equal(shim6_engine_recv(s.site[1].eng, buf, n, &a, &b, s.now), 0);
 	assert_int_equal(shim6_engine_poll_tx(s.site[1].eng, &tx), 1);
 	assert_int_equal(tx.buf[2] & 0x7f, MT_R1);
-	/* unsupported verification method in a locator list draws Error 2 */
+	/* an unknown message type draws Error code 0 pointing at the type */
+	mb_init(&m, buf, sizeof(buf), 99);
+	mb_zero(&m, 10);
+	n = mb_finish(&m);
+	assert_int_equal(shim6_engine_recv(s.site[1].eng, buf, n, &a, &b, s.now), SHIM6_ENG_EMALFORMED);
+	assert_int_equal(shim6_engine_poll_tx(s.site[1].eng, &tx), 1);
+	assert_int_equal(tx.buf[2] & 0x7f, MT_ERROR);
+	assert_int_equal(tx.buf[3] >> 1, 0);
+	assert_int_equal(get_u16(tx.buf + 6), 2);
+	/* but an Error is never answered with an Error */
+	assert_int_equal(shim6_engine_recv(s.site[0].eng, tx.buf, tx.len, &b, &a, s.now), 0);
+	assert_int_equal(shim6_engine_poll_tx(s.site[0].eng, &tx), 0);
 	finish(&s);
 }
 
