@@ -142,7 +142,7 @@ int dnsalg_kea_leases_parse(const char *text, size_t len, const char *zone, time
 	memcpy(buf, text, len);
 	buf[len] = 0;
 	int c_addr = -1, c_valid = -1, c_expire = -1, c_type = -1, c_host = -1, c_state = -1;
-	unsigned cap = 1024, n = 0, seq = 0;
+	unsigned cap = 64, n = 0, seq = 0;
 	struct lease_rec *recs = malloc(cap * sizeof *recs);
 	if (!recs) {
 		free(buf);

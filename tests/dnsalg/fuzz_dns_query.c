@@ -4,6 +4,7 @@
  * upstream answers (each prefixed by a 2-octet length) are returned, in
  * order, by a fake upstream with the ID patched to match, so the AAAA
  * rewrite, the cache and the truncation code see hostile upstream data too.
+ * The same bytes also go to the control-line parser and the Kea lease reader.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -91,5 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, ll);
 	line[ll] = 0;
 	dnsalg_ctl_handle(&x, NULL, line, now, reply, sizeof reply);
+	/* inputs that look like a Kea lease CSV go to the lease reader */
+	static struct dnsalg_host hosts[16];
+	if (size > 7 && memcmp(data, "address", 7) == 0)
+		dnsalg_kea_leases_parse((const char *)data, size, "site.example.", 1000, hosts, 16);
 	return 0;
 }
