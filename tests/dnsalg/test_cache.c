@@ -65,7 +65,7 @@ static void flood_stays_within_bounds(void **state)
 	struct dnsalg_acache *c = dnsalg_acache_new(64, 3600);
 	uint8_t q[512], a[512];
 	struct dnsalg_query qq;
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < 1500; i++) {
 		char name[64];
 		snprintf(name, sizeof name, "n%d.flood.example.", i);
 		size_t ql = mkquery(q, sizeof q, 1, name, LDNS_RR_TYPE_AAAA, 0, -1, false);
@@ -75,7 +75,7 @@ static void flood_stays_within_bounds(void **state)
 		assert_true(dnsalg_acache_count(c) <= 64);
 	}
 	assert_int_equal(dnsalg_acache_count(c), 64);
-	assert_true(cnt.cache_evictions >= 5000 - 64);
+	assert_true(cnt.cache_evictions >= 1500 - 64);
 	dnsalg_acache_free(c);
 }
 
