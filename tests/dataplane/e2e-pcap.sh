@@ -48,6 +48,7 @@ for i in $(seq 50); do "$CTL" -s "$work/dp.sock" hello >/dev/null 2>&1 && break;
 [ "$("$CTL" -s "$work/dp.sock" dump | wc -l)" = 2 ]
 sleep 4   # rx starts after 3 s; the pcaps are a few frames
 "$CTL" -s "$work/dp.sock" counters > "$work/counters"
+echo /pshim6/counters | timeout 10 dpdk-telemetry.py -f "dp-pcap-$$" > "$work/telemetry" 2>&1 || true
 kill -TERM $dpid; wait $dpid || true; dpid=""
 cnt() { awk -v k="$1" '$1 == k {print $2}' "$work/counters"; }
 fail=0
@@ -57,6 +58,7 @@ $PY "$top/tests/dataplane/pcap_cases.py" cmp "$work" || fail=1
 tags=$(tshark -r "$work/out1.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 tags2=$(tshark -r "$work/out2.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 [ "$tags" = "0a0b0c0d0e0f " ] && [ "$tags2" = "2b2b2b2b2b2b " ] || { echo "FAIL: tshark tags '$tags' '$tags2'"; fail=1; }
+grep -q '"egress_shim6": 2' "$work/telemetry" || { echo "FAIL: telemetry /pshim6/counters"; cat "$work/telemetry"; fail=1; }
 cat "$work/counters" | grep -v ' 0$'
 echo "RESULT: pcap in/out matches scapy-built expectations: $([ $fail = 0 ] && echo yes || echo NO);" \
     "tshark tags ISP x ${tags}ISP y ${tags2}; punts $(cnt punt_dropped); ptb $(cnt icmp_generated); icmp xlate $(cnt icmp_translated)"
