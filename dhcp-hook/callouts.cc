@@ -52,6 +52,8 @@ struct HookState {
     pdh_conf conf;
     pdh_pending pending;
     pdh_notifier notifier;
+    pdh_modpool pool;
+    bool use_pool = false;
     std::atomic<uint64_t> allocated{0}, reused{0}, collisions{0}, failures{0};
 };
 HookState *state = nullptr;
@@ -130,7 +132,7 @@ void notify(const Lease6Ptr &lease, pdh_event ev) {
     ConstElementPtr m = p->get("mode");
     if (m && m->getType() == Element::string)
         mode = m->stringValue() == "hba" ? PDH_MODE_HBA : PDH_MODE_CGA;
-    std::vector<char> line(64 + 2 * PDH_PDS_MAX + 2 * duid.size() + 64);
+    std::vector<char> line(256 + 2 * size_t(n) + 2 * duid.size());
     if (addr.size() != 16 ||
         pdh_msg_lease(line.data(), line.size(), ev, addr.data(), mode, pds.data(), size_t(n),
                       duid.data(), duid.size(), lease->iaid_) < 0)
@@ -188,7 +190,8 @@ int do_select(CalloutHandle &handle) {
         how = "held since Solicit";
     } else {
         pdh_alloc_result r;
-        int rc = pdh_alloc(&state->conf, rand_fill, nullptr, is_taken, &targ, &r);
+        int rc = pdh_alloc_ex(&state->conf, rand_fill, nullptr, is_taken, &targ,
+                              state->use_pool ? &state->pool : nullptr, &r);
         if (rc < 0) {
             state->failures++;
             LOG_ERROR(pshim6_logger, "PSHIM6_ALLOC_FAILED").arg(hex(duid.data(), duid.size()))
@@ -265,7 +268,7 @@ bool param_int(LibraryHandle &h, const char *name, long long &out, std::string &
 int do_load(LibraryHandle &handle) {
     static const char *const known[] = {"public-key-file", "sec", "mode", "cmula-prefix",
                                         "pa-prefixes", "control-socket", "pending-ttl",
-                                        "pending-max", nullptr};
+                                        "pending-max", "modifier-pool", nullptr};
     std::string err;
     for (const std::string &name : handle.getParameterNames()) {
         bool ok = false;
@@ -284,7 +287,8 @@ int do_load(LibraryHandle &handle) {
         param_string(handle, "cmula-prefix", cmula, has_cmula, err) &&
         param_string(handle, "control-socket", sock, has_sock, err) &&
         param_int(handle, "sec", p.sec, err) && param_int(handle, "pending-ttl", p.pending_ttl, err) &&
-        param_int(handle, "pending-max", p.pending_max, err)) {
+        param_int(handle, "pending-max", p.pending_max, err) &&
+        param_int(handle, "modifier-pool", p.modifier_pool, err)) {
         ConstElementPtr l = handle.getParameter("pa-prefixes");
         if (l && l->getType() != Element::list) {
             err = "parameter 'pa-prefixes' must be a list of strings";
@@ -322,6 +326,18 @@ int do_load(LibraryHandle &handle) {
         return 1;
     }
     pdh_notifier_init(&s->notifier, s->conf.control_socket, 200);
+    if (s->conf.sec >= 1 && s->conf.modifier_pool > 0) {
+        if (pdh_modpool_init(&s->pool, &s->conf, s->conf.modifier_pool, rand_fill, nullptr) < 0 ||
+            pdh_modpool_start(&s->pool) < 0) {
+            LOG_ERROR(pshim6_logger, "PSHIM6_LOAD_FAILED").arg("cannot start the modifier pool thread");
+            pdh_modpool_free(&s->pool);
+            pdh_notifier_close(&s->notifier);
+            pdh_pending_free(&s->pending);
+            delete s;
+            return 1;
+        }
+        s->use_pool = true;
+    }
     state = s;
     LOG_INFO(pshim6_logger, "PSHIM6_LOADED").arg(s->conf.mode == PDH_MODE_HBA ? "hba" : "cga")
         .arg(s->conf.sec).arg(cmula).arg(s->conf.n_pa)
@@ -358,7 +374,11 @@ int unload() {
                      std::to_string(state->failures.load()) + ", pending evicted " +
                      std::to_string(state->pending.evicted) + ", notices sent " +
                      std::to_string(state->notifier.sent) + ", failed " +
-                     std::to_string(state->notifier.failed));
+                     std::to_string(state->notifier.failed) + ", pooled modifiers used " +
+                     std::to_string(state->pool.taken) + ", pool empty " +
+                     std::to_string(state->pool.empty));
+            if (state->use_pool)
+                pdh_modpool_free(&state->pool);
             pdh_notifier_close(&state->notifier);
             pdh_pending_free(&state->pending);
             delete state;

@@ -27,6 +27,7 @@ void pdh_params_init(struct pdh_params *p)
 	p->sec = -1;
 	p->pending_ttl = -1;
 	p->pending_max = -1;
+	p->modifier_pool = -1;
 }
 
 int pdh_prefix64_parse(uint8_t out[8], const char *s)
@@ -147,6 +148,10 @@ int pdh_conf_load(struct pdh_conf *c, const struct pdh_params *p, char *err, siz
 	if (p->pending_max == 0 || p->pending_max > 1000000)
 		return fail(err, errlen, "parameter 'pending-max' is %lld; allowed 1..1000000", p->pending_max);
 	c->pending_max = p->pending_max < 0 ? 4096 : (size_t)p->pending_max;
+	if (p->modifier_pool > PDH_MODPOOL_MAX)
+		return fail(err, errlen, "parameter 'modifier-pool' is %lld; allowed 0..%d", p->modifier_pool,
+		            PDH_MODPOOL_MAX);
+	c->modifier_pool = p->modifier_pool < 0 ? 64 : (size_t)p->modifier_pool;
 	rc = pdh_conf_load_key(c, p->public_key_file, err, errlen);
 	return rc;
 }

@@ -79,6 +79,7 @@ struct pdh_conf {
 	char control_socket[108];
 	unsigned pending_ttl;     /* seconds a Solicit's CMULA waits for its Request */
 	size_t pending_max;
+	size_t modifier_pool;     /* precomputed modifiers (Sec >= 1); 0: none */
 };
 
 /* Sec 2 costs ~2^32 SHA-1 per address: far too slow for a DHCP server. */
@@ -96,6 +97,7 @@ struct pdh_params {
 	const char *control_socket;
 	long long pending_ttl;
 	long long pending_max;
+	long long modifier_pool;
 };
 
 void pdh_params_init(struct pdh_params *p);
@@ -126,6 +128,40 @@ int pdh_alloc(const struct pdh_conf *c, pdh_rand_fn rnd, void *rnd_arg,
 /* The address of the set under `prefix` (HBA: any prefix of the set; CGA:
  * the PDS's own prefix). */
 int pdh_addr_for_prefix(uint8_t addr[16], const struct pdh_pds *p, const uint8_t prefix[8], int sec);
+/* ---- modifier pool (Sec >= 1) ------------------------------------------ */
+/* Hash2 covers modifier, key and extensions, never the subnet prefix or the
+ * collision count; so modifiers meeting Sec can be searched ahead of need by
+ * a background thread (niced) and each used once.  Bursts of Solicits then
+ * cost one Hash1 each until the pool runs dry; the steady rate stays bound by
+ * the search.  Bounded ring; when full the thread sleeps. */
+struct pdh_modpool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t (*mods)[16];
+	size_t cap, head, count;
+	volatile int stop;
+	int running;
+	pthread_t th;
+	const struct pdh_conf *conf;
+	pdh_rand_fn rnd;
+	void *rnd_arg;
+	uint64_t made, taken, empty;
+};
+#define PDH_MODPOOL_MAX 65536
+int pdh_modpool_init(struct pdh_modpool *mp, const struct pdh_conf *c, size_t cap,
+                     pdh_rand_fn rnd, void *rnd_arg);
+/* Searches one modifier and adds it (the thread's step; tests call it). */
+int pdh_modpool_fill_one(struct pdh_modpool *mp);
+int pdh_modpool_start(struct pdh_modpool *mp);
+void pdh_modpool_free(struct pdh_modpool *mp); /* stops and joins the thread */
+/* 0 and a modifier, or PDH_ENOENT when empty. */
+int pdh_modpool_take(struct pdh_modpool *mp, uint8_t out[16]);
+
+/* pdh_alloc drawing its first modifier from `pool` when it has one. */
+int pdh_alloc_ex(const struct pdh_conf *c, pdh_rand_fn rnd, void *rnd_arg,
+                 pdh_taken_fn taken, void *taken_arg, struct pdh_modpool *pool,
+                 struct pdh_alloc_result *out);
+
 /* Recomputes the address of `pds` and compares with addr; 0 if it verifies. */
 int pdh_verify(const uint8_t addr[16], const struct pdh_pds *pds, int sec);
 

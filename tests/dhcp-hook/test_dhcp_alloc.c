@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <unistd.h>
 #include "testkeys.h"
 
 /* Deterministic "random": a counter, or a fixed modifier first. */
@@ -145,6 +146,52 @@ static void hba_set(void **state)
 	assert_int_not_equal(pdh_verify(a, &res.pds, 1), PDH_OK);
 }
 
+static void modifier_pool(void **state)
+{
+	struct pdh_conf c;
+	struct pdh_modpool mp;
+	struct rng r = {0};
+	struct taken t = {0};
+	struct pdh_alloc_result res;
+	uint8_t first[16];
+
+	for (int mode = PDH_MODE_CGA; mode <= PDH_MODE_HBA; mode++) {
+		test_conf(&c, 1, (enum pdh_mode)mode);
+		assert_int_equal(pdh_modpool_init(&mp, &c, 2, rng_fill, &r), PDH_OK);
+		assert_int_equal(pdh_modpool_take(&mp, first), PDH_ENOENT);
+		assert_int_equal(pdh_modpool_fill_one(&mp), PDH_OK);
+		assert_int_equal(pdh_modpool_fill_one(&mp), PDH_OK);
+		assert_int_equal(pdh_modpool_fill_one(&mp), PDH_OK); /* full: dropped */
+		assert_int_equal(mp.count, 2);
+		memcpy(first, mp.mods[mp.head], 16);
+		t.asked = 0;
+		assert_int_equal(pdh_alloc_ex(&c, rng_fill, &r, taken_fn, &t, &mp, &res), PDH_OK);
+		assert_memory_equal(res.pds.modifier, first, 16); /* drawn from the pool */
+		assert_int_equal(mp.count, 1);
+		assert_int_equal(pdh_verify(res.addr, &res.pds, 1), PDH_OK);
+		/* Each pooled modifier is used once. */
+		assert_int_equal(pdh_alloc_ex(&c, rng_fill, &r, taken_fn, &t, &mp, &res), PDH_OK);
+		assert_memory_not_equal(res.pds.modifier, first, 16);
+		assert_int_equal(mp.count, 0);
+		assert_int_equal(pdh_alloc_ex(&c, rng_fill, &r, taken_fn, &t, &mp, &res), PDH_OK);
+		assert_int_equal(mp.empty, 2); /* the initial take and this one */
+		assert_int_equal(pdh_verify(res.addr, &res.pds, 1), PDH_OK);
+		pdh_modpool_free(&mp);
+	}
+	/* The thread fills the pool, then stops promptly when freed. */
+	test_conf(&c, 1, PDH_MODE_CGA);
+	assert_int_equal(pdh_modpool_init(&mp, &c, 3, rng_fill, &r), PDH_OK);
+	assert_int_equal(pdh_modpool_start(&mp), PDH_OK);
+	for (int i = 0; i < 300 && mp.made < 3; i++)
+		usleep(100000);
+	assert_int_equal(mp.made, 3);
+	pdh_modpool_free(&mp);
+	assert_int_equal(pdh_modpool_init(&mp, &c, 100, rng_fill, &r), PDH_OK);
+	assert_int_equal(pdh_modpool_start(&mp), PDH_OK);
+	pdh_modpool_free(&mp); /* joins mid-search via the cancel flag */
+	assert_true(mp.mods == NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +201,7 @@ int main(void)
 		cmocka_unit_test(collisions_exhaust),
 		cmocka_unit_test(errors_propagate),
 		cmocka_unit_test(hba_set),
+		cmocka_unit_test(modifier_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,7 @@ static void good_defaults(void **state)
 	assert_memory_equal(c.cmula_prefix, want, 8);
 	assert_int_equal(c.pending_ttl, 60);
 	assert_int_equal(c.pending_max, 4096);
+	assert_int_equal(c.modifier_pool, 64);
 	assert_string_equal(c.control_socket, "");
 	assert_true(c.key_len > 140 && c.key[0] == 0x30);
 	uint8_t zero[8] = {0};
@@ -121,6 +122,7 @@ static void rejects(void **state)
 	       "'control-socket' is longer");
 	REJECT(p.pending_ttl = 0, "'pending-ttl'");
 	REJECT(p.pending_max = 0, "'pending-max'");
+	REJECT(p.modifier_pool = PDH_MODPOOL_MAX + 1, "'modifier-pool'");
 }
 
 static void prefix_parse(void **state)
