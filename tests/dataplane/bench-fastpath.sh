@@ -16,7 +16,7 @@ sizes=${*:-"1000 100000 1000000"}
 LCORE=${LCORE:-1}
 work=$(mktemp -d /tmp/dp-bench.XXXXXX)
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$work"' EXIT INT TERM
+trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$work" /var/run/dpdk/dpb-$$ /var/run/dpdk/dpb-tp-$$' EXIT INT TERM
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1024 ] || echo 1024 > /proc/sys/vm/nr_hugepages
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -24,7 +24,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # testpmd io forwarding pcap -> null, one forwarding lcore; prints Mpps (median of per-second samples)
 testpmd_mpps() { # pcap
     local log=$work/testpmd.log
-    timeout $((secs + 8)) dpdk-testpmd -l 0,$LCORE --no-pci --file-prefix=dpb-tp-$$ -m 512 \
+    timeout $((secs + 8)) dpdk-testpmd -l 0,$LCORE --no-pci --file-prefix=dpb-tp-$$ --huge-unlink -m 512 \
         --vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --vdev net_null0,no-rx=1 --log-level=lib.eal:error -- \
         --forward-mode=io --nb-cores=1 --stats-period=1 --rxq=1 --txq=1 --no-lsc-interrupt >"$log" 2>&1 &
     local p=$!
@@ -52,7 +52,7 @@ isps = ( { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "$isp"; address 
   next_hop = "2001:db8:10:ffff::1"; next_hop_mac = "02:00:00:00:00:0a"; mtu = 9000; weight = 1; } );
 engine = { max_contexts = $n; };
 dataplane = { channel = "$work/dp.sock"; max_contexts = $n; hba_hosts = 16; punt_queue = 1024;
-  eal_args = [ "--file-prefix=dpb-$$", "--no-pci", "-l", "$LCORE", "--log-level=lib.eal:error" ]; };
+  eal_args = [ "--file-prefix=dpb-$$", "--huge-unlink", "--no-pci", "-l", "$LCORE", "--log-level=lib.eal:error" ]; };
 EOF
     "$DP" -c "$conf" --busy-poll --no-tap 2>"$work/dp.log" &
     local p=$!

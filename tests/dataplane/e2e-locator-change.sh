@@ -16,7 +16,7 @@ PY=/usr/bin/python3
 ns_init dp
 [ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
 work=$(mktemp -d /tmp/dp-e2e.XXXXXX)
-trap 'rc=$?; set +e; rm -rf "$work"; (exit $rc); ns_cleanup' EXIT INT TERM
+trap 'rc=$?; set +e; rm -rf "$work" /var/run/dpdk/dp-e2e-[12]-$$; (exit $rc); ns_cleanup' EXIT INT TERM
 cur=$(cat /proc/sys/vm/nr_hugepages)
 [ "$cur" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
 
@@ -70,7 +70,7 @@ isps = (
 engine = { max_contexts = 1024; };
 dataplane = { channel = "$work/s$1.sock"; max_contexts = 1024; hba_hosts = 64; punt_queue = 256;
   idle_polls = 100; idle_sleep_us = 200;
-  eal_args = [ "--file-prefix=dp-e2e-$1-$$", "--no-pci", "-l", "$5", "-m", "128", "--log-level=lib.eal:error" ]; };
+  eal_args = [ "--file-prefix=dp-e2e-$1-$$", "--huge-unlink", "--no-pci", "-l", "$5", "-m", "128", "--log-level=lib.eal:error" ]; };
 EOF
 }
 mkconf 1 fd00:1:1:1 10 20 0 fd00:1:1:ffff::1

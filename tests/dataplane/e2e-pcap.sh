@@ -12,7 +12,7 @@ CTL=$BUILD/dataplane/pshim6-dpctl
 PY=/usr/bin/python3
 work=$(mktemp -d /tmp/dp-pcap.XXXXXX)
 dpid=""
-trap 'rc=$?; [ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; rm -rf "$work"; exit $rc' EXIT INT TERM
+trap 'rc=$?; [ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; rm -rf "$work" /var/run/dpdk/dp-pcap-$$; exit $rc' EXIT INT TERM
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
 
 $PY "$top/tests/dataplane/pcap_cases.py" gen "$work"
@@ -31,7 +31,7 @@ isps = (
 engine = { max_contexts = 64; };
 dataplane = { channel = "$work/dp.sock"; max_contexts = 64; hba_hosts = 16; punt_queue = 16;
   idle_polls = 10; idle_sleep_us = 1000;
-  eal_args = [ "--file-prefix=dp-pcap-$$", "--no-pci", "-l", "0", "-m", "128", "--log-level=lib.eal:error" ]; };
+  eal_args = [ "--file-prefix=dp-pcap-$$", "--huge-unlink", "--no-pci", "-l", "0", "-m", "128", "--log-level=lib.eal:error" ]; };
 EOF
 "$DP" -c "$work/dp.conf" --no-tap --rx-delay-ms 3000 2>"$work/dp.log" &
 dpid=$!
