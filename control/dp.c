@@ -143,6 +143,7 @@ static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
 		x->origin = CTX_FROM_DUMP;
 		x->created_ns = now_ns();
 		log_ctx(PSHIM6_LOG_INFO, x->d.own_tag, "taken over from the dataplane dump");
+		proxy_import(d, &m->u.ctx);
 	}
 }
 

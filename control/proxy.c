@@ -10,6 +10,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "resolve.h"
+#include "state.h"
 
 #define IPPROTO_SHIM6 140
 
@@ -130,10 +131,13 @@ static int cb_select(void *user, const struct shim6_ctx_info *ci, const struct s
 			avail |= 1u << isp;
 		}
 	}
-	/* best usable peer locator, skipping `skip` */
+	/* best peer locator.  For the first I1 the peer's locators are the
+	 * DNS/config ones, not yet verified or probed (peer_usable is all 0):
+	 * requiring usability there meant TE never chose and its per-ISP
+	 * counters stayed 0.  Only BROKEN ones are skipped then. */
 	int best = -1;
 	for (size_t i = 0; i < ci->npeer; i++) {
-		if (!ci->peer_usable[i])
+		if (xl ? !ci->peer_usable[i] : (ci->peer_locs[i].flags & SHIM6_LOCF_BROKEN) != 0)
 			continue;
 		if (best < 0 || ci->peer_locs[i].priority < ci->peer_locs[best].priority)
 			best = (int)i;
@@ -224,6 +228,7 @@ int proxy_init(struct daemon *d)
 		return -1;
 	}
 	P.generation = 1;
+	state_load(d);
 	log_info("engine started: max %u contexts, %u pending, REAP send timeout %u ms",
 		 s.max_contexts, s.max_pending, c->reap.send_timeout_ms);
 	return 0;
@@ -237,6 +242,7 @@ void proxy_free(struct daemon *d)
 		free(P.q[i].data);
 	free(P.q);
 	EVP_PKEY_free(P.key);
+	state_free();
 	memset(&P, 0, sizeof P);
 }
 
@@ -418,8 +424,13 @@ static void drain(struct daemon *d)
 		P.st.tx++;
 	}
 	struct shim6_event ev;
-	while (shim6_engine_poll_event(P.eng, &ev))
+	bool changed = false;
+	while (shim6_engine_poll_event(P.eng, &ev)) {
 		on_event(d, &ev);
+		changed |= ev.type != SHIM6_EV_FAILED && ev.type != SHIM6_EV_NO_SUPPORT;
+	}
+	if (changed)
+		state_save(d, P.eng);
 }
 
 /* ---- input ---------------------------------------------------------------- */
@@ -458,6 +469,44 @@ static const struct in6_addr *peer_locators(struct daemon *d, const struct in6_a
 			return d->conf->peers[i].locators;
 		}
 	return NULL;
+}
+
+/* A context from the dataplane's dump becomes an engine context again, so
+ * the peer's keepalives and probes find it and nothing is renegotiated.
+ * The dump holds the pair in use and both tags; the peer's other locators
+ * come from what the peer table or the config says (unverified until the
+ * peer's next update). */
+int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc)
+{
+	if (!P.eng)
+		return -1;
+	struct shim6_ctx_import im;
+	memset(&im, 0, sizeof im);
+	memcpy(im.local_ulid.b, dc->local_ulid, 16);
+	memcpy(im.peer_ulid.b, dc->remote_ulid, 16);
+	memcpy(im.local_loc.b, dc->local_loc, 16);
+	memcpy(im.peer_loc.b, dc->remote_loc, 16);
+	im.forkid = dc->fii;
+	im.own_tag = dc->own_tag;
+	im.peer_tag = dc->peer_tag;
+	size_t n = 0;
+	const struct in6_addr *pl = peer_locators(d, (const struct in6_addr *)dc->remote_ulid, &n);
+	for (size_t i = 0; pl && i < n && im.npeer < SHIM6_MAX_LOCATORS; i++)
+		memcpy(im.peer_locs[im.npeer++].addr.b, &pl[i], 16);
+	const struct ctl_state_ctx *sc = state_find(d, dc->own_tag);
+	if (sc)
+		state_fill_import(sc, &im);
+	uint64_t id = 0;
+	int rc = shim6_engine_context_import(P.eng, &im, now_ns(), &id);
+	if (rc < 0) {
+		P.st.import_failed++;
+		log_ctx(PSHIM6_LOG_WARNING, dc->own_tag, "engine import failed: %s", shim6_engine_strerror(rc));
+		return rc;
+	}
+	P.st.imported++;
+	log_ctx(PSHIM6_LOG_INFO, dc->own_tag, "imported into the engine (%zu peer locators%s)",
+		im.npeer, sc ? ", from the state file" : "");
+	return 0;
 }
 
 void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
@@ -574,6 +623,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	C(punt_no_ctx); C(punt_ctl); C(punt_unknown_tag); C(punt_bad); C(no_locators); C(opens);
 	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
+	C(imported); C(import_failed);
 #undef C
 	if (!P.eng)
 		return;
@@ -585,6 +635,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	E(ctx_full); E(pending_full); E(r1_sent); E(r1bis_sent); E(r1bis_ratelimited);
 	E(validator_bad); E(verify_failed); E(updates_sent); E(updates_acked); E(probes_sent);
 	E(probes_rx); E(pair_changes); E(recoveries); E(errors_sent); E(contexts); E(pending);
+	E(ctx_imported); E(i2bis_sent);
 #undef E
 	(void)out;
 }

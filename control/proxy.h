@@ -17,6 +17,7 @@ struct proxy_stats {
 	uint64_t no_locators, opens, open_refused, holddown;
 	uint64_t held, held_sent, held_dropped_full, held_dropped_failed;
 	uint64_t tx, tx_no_isp, events, ctx_installed, ctx_removed, pair_changes, dp_write_refused;
+	uint64_t imported, import_failed;
 };
 
 int proxy_init(struct daemon *d);          /* 0, or -1: engine disabled (logged) */
@@ -25,6 +26,7 @@ bool proxy_enabled(const struct daemon *d);
 void proxy_punt(struct daemon *d, const struct dpmsg_punt *p);
 void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t recv_ns,
 		uint64_t prev_sent_ns, uint64_t prev_recv_ns);
+int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc);
 void proxy_tick(struct daemon *d, uint64_t now);
 uint64_t proxy_deadline(const struct daemon *d);
 void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg);

@@ -310,7 +310,7 @@ struct ctx *ctx_new(struct shim6_engine *e, const struct shim6_in6 *lulid,
 	return c;
 }
 
-static void ctx_release(struct shim6_engine *e, struct ctx *c)
+void ctx_release(struct shim6_engine *e, struct ctx *c)
 {
 	for (int t = 0; t < 4; t++)
 		tab_remove(e, t, c);

@@ -159,7 +159,9 @@ int take_locators(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 	const struct optv *lp = &d->opt[OPT_LOCPREF];
 	if (lp->p && lp->len >= 5 && get_u32(lp->p) == gen) {
 		size_t el = lp->p[4];
-		if (el >= 1 && el <= 3 && (lp->len - 5) / el == n)
+		/* any Element Length >= 1: the first three octets are Flags,
+		 * Priority, Weight; octets beyond them are for future use */
+		if (el >= 1 && (lp->len - 5) / el == n)
 			for (size_t i = 0; i < keep; i++) {
 				const uint8_t *p = lp->p + 5 + el * i;
 				tmp[i].flags = p[0];
@@ -579,6 +581,7 @@ static int send_i2bis(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	put_fii(&m, c);
 	put_ka(e, &m);
 	tx_commit(e, t, &c->cur_l, &c->cur_p, mb_finish(&m));
+	e->st.i2bis_sent++;
 	arm_hs(e, c, now);
 	return 0;
 }

@@ -180,6 +180,7 @@ struct ctx *ctx_new(struct shim6_engine *e, const struct shim6_in6 *lulid,
                     const struct shim6_in6 *pulid, uint32_t forkid, uint64_t want_tag,
                     shim6_tstamp now);
 void  ctx_free(struct shim6_engine *e, struct ctx *c, int reason);
+void  ctx_release(struct shim6_engine *e, struct ctx *c);   /* no event */
 void  ctx_set_state(struct shim6_engine *e, struct ctx *c, enum shim6_state st);
 void  ctx_set_peer_tag(struct shim6_engine *e, struct ctx *c, uint64_t ptag);
 void  ctx_set_nonce(struct shim6_engine *e, struct ctx *c, uint32_t nonce);

@@ -61,7 +61,7 @@ int upd_rx_request(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 		if (lp->len < 5 || !c->pgen_valid || get_u32(lp->p) != c->pgen)
 			return SHIM6_ENG_ESTALE;
 		size_t el = lp->p[4];
-		if (el < 1 || el > 3 || (lp->len - 5) / el < c->np)
+		if (el < 1 || (lp->len - 5) / el < c->np)   /* longer elements: extra octets ignored */
 			return SHIM6_ENG_EMALFORMED;
 		for (size_t i = 0; i < c->np; i++) {
 			const uint8_t *p = lp->p + 5 + el * i;

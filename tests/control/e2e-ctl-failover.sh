@@ -79,7 +79,7 @@ engine = { max_contexts = 1024; };
 dataplane = { channel = "$work/dp$1.sock"; max_contexts = 1024; hba_hosts = 64; punt_queue = 256;
   idle_polls = 100; idle_sleep_us = 200;
   eal_args = [ "--file-prefix=ctl-e2e-$1-$$", "--no-pci", "-l", "$4", "-m", "128", "--log-level=lib.eal:error" ]; };
-control = { socket = "$work/ctl$1.sock"; state_file = ""; log_level = "info"; };
+control = { socket = "$work/ctl$1.sock"; state_file = "$work/ctl$1.state"; log_level = "info"; };
 $9
 hosts = ( { name = "h"; cmula = "$5"; pds = "$(awk '$1=="pds"{print $2}' "$work/h$1")"; } );
 peers = ( { ulid = "$6"; locators = [ "2001:db8:$7:1:$(iid "$6")", "2001:db8:$8:1:$(iid "$6")" ]; } );
@@ -156,10 +156,21 @@ run() { # name timers pace cut_after [restart]
         [ -s "$work/got" ] && read -r got bytes gap < "$work/got"
         if [ "$got" = "$want" ]; then echo "ok   [$name] sha256 match over $bytes bytes across a control restart"; else echo "FAIL [$name] sha256 $got != $want ($bytes bytes)"; fail=1; fi
         grep -q "taken over from the dataplane dump" "$work/c1.log" && echo "ok   [$name] restarted control took the context from the dump" || { echo "FAIL [$name] no dump takeover"; fail=1; }
-        local i2bis rec
-        i2bis=$("$CLI" -s "$work/ctl2.sock" --json counters | grep -o '"engine.recoveries":[0-9]*' | cut -d: -f2)
-        rec=$("$CLI" -s "$work/ctl1.sock" --json counters | grep -o '"engine.r1bis_sent":[0-9]*' | cut -d: -f2)
-        RESTART="gap ${gap}s, R1bis sent by restarted control ${rec:-?}, recoveries at peer ${i2bis:-?}"
+        # let keepalives/probes of the idle context reach the restarted control
+        sleep 3
+        local c1j c2j reneg=0 k v
+        c1j=$("$CLI" -s "$work/ctl1.sock" --json counters); c2j=$("$CLI" -s "$work/ctl2.sock" --json counters)
+        cnt() { printf '%s' "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+        for k in engine.r1bis_sent engine.i2bis_sent engine.recoveries; do
+            for v in "$(cnt "$c1j" $k)" "$(cnt "$c2j" $k)"; do
+                [ "$v" = 0 ] || { echo "FAIL [$name] $k = ${v:-missing} (renegotiation after restart)"; reneg=1; fail=1; }
+            done
+        done
+        local imp rx; imp=$(cnt "$c1j" proxy.imported); rx=$(cnt "$c1j" engine.rx_msgs)
+        [ "${imp:-0}" -ge 1 ] && echo "ok   [$name] restarted control imported ${imp} context(s) into its engine" || { echo "FAIL [$name] no engine import"; fail=1; }
+        [ $reneg = 0 ] && echo "ok   [$name] no R1bis/I2bis/recovery at either control after the restart (restarted engine took ${rx:-?} Shim6 messages)"
+        [ -s "$work/ctl1.state" ] && echo "ok   [$name] state file written" || { echo "FAIL [$name] no state file"; fail=1; }
+        RESTART="gap ${gap}s, imported ${imp:-0}, R1bis $(cnt "$c1j" engine.r1bis_sent)/$(cnt "$c2j" engine.r1bis_sent), I2bis $(cnt "$c1j" engine.i2bis_sent)/$(cnt "$c2j" engine.i2bis_sent), recoveries $(cnt "$c1j" engine.recoveries)/$(cnt "$c2j" engine.recoveries) (restarted/peer)"
         echo "     [$name] $RESTART"
         OUT[$name]=$gap
         kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true

@@ -48,7 +48,7 @@ isps = (
   { name = "y"; pa_prefix = "2001:db8:${me}2:1::/64"; port = "p2"; next_hop = "fe80::1"; }
 );
 dataplane = { channel = "$t/dp$me.sock"; };
-control = { socket = "$t/ctl$me.sock"; state_file = ""; };
+control = { socket = "$t/ctl$me.sock"; state_file = "$t/ctl$me.state"; };
 $3
 hosts = ( { name = "h"; cmula = "$(awk '$1=="address"{print $2}' "$t/h$me")"; pds = "$(awk '$1=="pds"{print $2}' "$t/h$me")"; } );
 EOC
@@ -99,6 +99,13 @@ run() { # name timers-line
         bash -c '[ "$(grep -cE "wire .->. type [1-4]$" "$1")" = 4 ]' _ "$t/wire.log"
     out=$("$cli" -s "$t/ctl1.sock" contexts)
     check "[$name] pshim6ctl shows the context established via ISP x" bash -c 'grep -qE "established +operational .* x +$" <<<"$1"' _ "$out"
+    # TE counts the context's first pair under the ISP it chose (the
+    # opening side's counter; 0 on both sides was the old defect)
+    local te; te=$( { "$cli" -s "$t/ctl1.sock" --json counters; "$cli" -s "$t/ctl2.sock" --json counters; } |
+        grep -o '"te\.[a-z]*":[0-9]*' | awk -F: '{s+=$2} END{print s+0}')
+    check "[$name] TE counters count the new context (sum $te)" test "$te" -ge 1
+    out=$("$cli" -s "$t/ctl1.sock" counters; "$cli" -s "$t/ctl2.sock" counters)
+    check "[$name] counters text shows a non-zero TE line" bash -c 'grep -A2 "^traffic engineering" <<<"$1" | grep -qE "^ *(x|y) +[1-9]"' _ "$out"
     out=$("$cli" -s "$t/ctl1.sock" status)
     check "[$name] status: engine running" bash -c 'grep -q "engine:     running" <<<"$1"' _ "$out"
 
@@ -135,6 +142,9 @@ run() { # name timers-line
     renego[$name]=$(tail -n +$((before + 1)) "$t/wire.log" | awk '/wire .->. type [1-6]$/{n[$NF]++} END{
         split("I1 R1 I2 R2 R1bis I2bis", nm, " "); s=""; for (i=1;i<=6;i++) if (n[i]) s=s nm[i] "x" n[i] " "; print (s=="" ? "none" : s)}')
     echo "     [$name] after control restart: ${renego[$name]}"
+    check "[$name] no handshake or recovery message after the control restart" test "${renego[$name]}" = none
+    out=$("$cli" -s "$t/ctl1.sock" --json counters)
+    check "[$name] restarted control imported the context into its engine" bash -c 'grep -q "\"proxy.imported\":1" <<<"$1"' _ "$out"
     check "[$name] the dataplane kept the context (no CTX_DEL)" bash -c '! grep -q "ctx-del" "$1"' _ "$t/wire.log"
     kill $c1 $c2 $wpid; wait $c1 $c2 $wpid 2>/dev/null
     check "[$name] no sanitizer report from either daemon" bash -c '! grep -qE "Sanitizer|runtime error" "$1" "$2"' _ "$t/c1.log" "$t/c2.log"

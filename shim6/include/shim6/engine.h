@@ -252,7 +252,7 @@ struct shim6_engine_stats {
 	uint64_t ctx_full, pending_full;
 	uint64_t r1_sent, r1bis_sent, r1bis_ratelimited, validator_bad;
 	uint64_t verify_failed, updates_sent, updates_acked, probes_sent, probes_rx;
-	uint64_t pair_changes, recoveries, errors_sent;
+	uint64_t pair_changes, recoveries, errors_sent, ctx_imported, i2bis_sent;
 	unsigned contexts, pending;
 };
 
@@ -320,6 +320,35 @@ int  shim6_engine_poll_event(struct shim6_engine *e, struct shim6_event *out);
 int  shim6_engine_ctx_info(struct shim6_engine *e, uint64_t id, struct shim6_ctx_info *out);
 int  shim6_engine_ctx_find(struct shim6_engine *e, const struct shim6_in6 *local_ulid,
                            const struct shim6_in6 *peer_ulid, uint32_t forkid, uint64_t *id);
+/* Adopting a context that exists elsewhere, e.g. in a dataplane that kept
+ * forwarding while its controller restarted.  The context enters
+ * ESTABLISHED with REAP Operational and no message is sent, so a healthy
+ * context continues without renegotiation.  Our locators come from
+ * host_info (local_loc must be one of them).  peer_locs is the peer's list
+ * as last known; verified[i] != 0 marks entries that passed CGA/HBA before
+ * (peer_loc always counts as verified and usable: traffic flowed on it).
+ * local_gen / peer_gen: the locator list generations last announced /
+ * accepted, 0 = unknown (a fresh local one is chosen; any peer one is then
+ * accepted).  Errors: EINVAL (zero tags, peer_loc missing), EEXIST (tag or
+ * ULID pair+fork in use), ENOTLOCAL, EFULL, ENOMEM. */
+struct shim6_ctx_import {
+	struct shim6_in6 local_ulid, peer_ulid;
+	uint32_t         forkid;
+	uint64_t         own_tag, peer_tag;       /* 47 bits each, non-zero */
+	struct shim6_in6 local_loc, peer_loc;     /* the pair in use */
+	size_t           npeer;                   /* <= SHIM6_MAX_LOCATORS */
+	struct shim6_locator peer_locs[SHIM6_MAX_LOCATORS];
+	uint8_t          verified[SHIM6_MAX_LOCATORS];
+	uint32_t         local_gen, peer_gen;
+	int              initiator;
+};
+int  shim6_engine_context_import(struct shim6_engine *e, const struct shim6_ctx_import *imp,
+                                 shim6_tstamp now, uint64_t *id);
+/* Generations of a context's locator lists, for callers that persist
+ * contexts to import them later (0 when not known). */
+int  shim6_engine_ctx_generations(struct shim6_engine *e, uint64_t id,
+                                  uint32_t *local_gen, uint32_t *peer_gen);
+
 /* Call fn for every context (stop early if fn returns non-zero). */
 int  shim6_engine_ctx_foreach(struct shim6_engine *e,
                               int (*fn)(void *arg, const struct shim6_ctx_info *ci), void *arg);

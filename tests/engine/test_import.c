@@ -1,0 +1,172 @@
+/* shim6_engine_context_import: a site loses its engine state (controller
+ * restart), imports the context it kept forwarding, and carries on with no
+ * R1bis/I2bis/R2: keepalives and data are accepted, and REAP can still
+ * explore and move the pair. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "sim.h"
+
+#define S (SHIM6_NS_PER_S)
+#define MS (SHIM6_NS_PER_MS)
+
+static void assert_agree(struct sim *s, int s1, int h1, int s2, int h2)
+{
+	char why[128] = "";
+	if (!sim_agree(s, s1, h1, s2, h2, 0, why, sizeof(why)))
+		fail_msg("no agreement: %s", why);
+}
+
+/* Establish 0/h0 <-> 1/h0 with a one-way flow from `sender`, then make
+ * site 1 lose everything and import its context from `snap`. */
+static void restart_and_import(struct sim *s, int sender, struct shim6_ctx_info *snap,
+                               struct shim6_ctx_import *im)
+{
+	if (sender == 0)
+		sim_flow(s, 0, 0, 1, 0, 0, 200 * MS);
+	else
+		sim_flow(s, 1, 0, 0, 0, 0, 200 * MS);
+	s->flows[0].oneway = true;
+	sim_run(s, 10 * S);
+	assert_agree(s, 0, 0, 1, 0);
+	assert_true(sim_ctx(s, 1, 0, 0, 0, 0, snap));
+	memset(im, 0, sizeof(*im));
+	im->local_ulid = snap->local_ulid;
+	im->peer_ulid = snap->peer_ulid;
+	im->forkid = snap->forkid;
+	im->own_tag = snap->id;
+	im->peer_tag = snap->peer_tag;
+	im->local_loc = snap->local_loc;
+	im->peer_loc = snap->peer_loc;
+	im->npeer = snap->npeer;
+	for (size_t i = 0; i < snap->npeer; i++) {
+		im->peer_locs[i] = snap->peer_locs[i];
+		im->verified[i] = 1;
+	}
+	im->initiator = snap->initiator;
+	sim_reset_site(s, 1);
+	s->nevs = 0;
+	uint64_t id = 0;
+	assert_int_equal(shim6_engine_context_import(s->site[1].eng, im, s->now, &id), 0);
+	assert_int_equal(id, snap->id);
+}
+
+static void assert_no_renegotiation(struct sim *s)
+{
+	for (int i = 0; i < 2; i++) {
+		struct shim6_engine_stats st;
+		shim6_engine_get_stats(s->site[i].eng, &st);
+		assert_int_equal(st.r1bis_sent, 0);
+		assert_int_equal(st.i2bis_sent, 0);
+		assert_int_equal(st.recoveries, 0);
+		assert_int_equal(sim_count_events(s, i, SHIM6_EV_RECOVERED), 0);
+		assert_int_equal(sim_count_events(s, i, SHIM6_EV_ESTABLISHED), 0);
+	}
+}
+
+/* the imported side only receives: it must send keepalives the peer accepts */
+static void test_import_keepalives(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 71, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	restart_and_import(&s, 0, &snap, &im);
+	struct shim6_engine_stats before;
+	shim6_engine_get_stats(s.site[0].eng, &before);
+	sim_run(&s, 120 * S);
+	assert_agree(&s, 0, 0, 1, 0);
+	struct shim6_ctx_info now;
+	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &now));
+	assert_int_equal(now.id, snap.id);
+	assert_int_equal(now.peer_tag, snap.peer_tag);
+	assert_int_equal(now.reap, SHIM6_REAP_OPERATIONAL);
+	assert_memory_equal(&now.local_loc, &snap.local_loc, 16);
+	struct shim6_engine_stats st0, st1;
+	shim6_engine_get_stats(s.site[0].eng, &st0);
+	shim6_engine_get_stats(s.site[1].eng, &st1);
+	assert_true(st1.tx_msgs > 0);                       /* keepalives went out */
+	assert_true(st0.rx_msgs > before.rx_msgs);          /* and were taken */
+	assert_int_equal(st0.pair_changes, before.pair_changes);  /* no exploration */
+	assert_int_equal(st1.ctx_imported, 1);
+	assert_no_renegotiation(&s);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* the imported side sends; its pair then fails: REAP on the imported
+ * context explores with probes the peer accepts, and moves */
+static void test_import_failover(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 72, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	restart_and_import(&s, 1, &snap, &im);
+	sim_run(&s, 20 * S);
+	assert_agree(&s, 0, 0, 1, 0);
+	assert_no_renegotiation(&s);
+	sim_set_fail(&s, 1, sim_addr_loc(&snap.local_loc), 0, sim_addr_loc(&snap.peer_loc), true);
+	sim_run(&s, 120 * S);
+	assert_agree(&s, 0, 0, 1, 0);
+	struct shim6_ctx_info now;
+	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &now));
+	assert_int_equal(now.id, snap.id);
+	assert_true(memcmp(&now.local_loc, &snap.local_loc, 16) != 0 ||
+	            memcmp(&now.peer_loc, &snap.peer_loc, 16) != 0);
+	struct shim6_engine_stats st0;
+	shim6_engine_get_stats(s.site[0].eng, &st0);
+	assert_true(st0.probes_rx > 0);
+	assert_true(sim_count_events(&s, 1, SHIM6_EV_PAIR_CHANGED) >= 1);
+	for (int i = 0; i < 2; i++) {
+		struct shim6_engine_stats x;
+		shim6_engine_get_stats(s.site[i].eng, &x);
+		assert_int_equal(x.r1bis_sent, 0);
+		assert_int_equal(x.i2bis_sent, 0);
+	}
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+static void test_import_refusals(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 73, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	restart_and_import(&s, 0, &snap, &im);
+	struct shim6_engine *e = s.site[1].eng;
+	/* the same context again */
+	assert_int_equal(shim6_engine_context_import(e, &im, s.now, NULL), SHIM6_ENG_EEXIST);
+	struct shim6_ctx_import bad = im;
+	bad.own_tag = 0;
+	assert_int_equal(shim6_engine_context_import(e, &bad, s.now, NULL), SHIM6_ENG_EINVAL);
+	bad = im;
+	bad.own_tag ^= 1;
+	bad.forkid = 9;
+	bad.local_loc = sim_loc(0, 0, 0);   /* not ours */
+	assert_int_equal(shim6_engine_context_import(e, &bad, s.now, NULL), SHIM6_ENG_ENOTLOCAL);
+	struct shim6_engine_stats x;
+	shim6_engine_get_stats(e, &x);
+	assert_int_equal(x.contexts, 1);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_import_keepalives),
+		cmocka_unit_test(test_import_failover),
+		cmocka_unit_test(test_import_refusals),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
