@@ -6,6 +6,7 @@
  * (when possible) and disconnected.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,32 @@ int ctlsock_open(struct daemon *d)
 	mode_t old = umask(0777 & ~d->conf->control.socket_mode);
 	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(old);
-	if (rc < 0 || chmod(path, d->conf->control.socket_mode) < 0 || listen(fd, 16) < 0) {
+	if (rc < 0 || chmod(path, d->conf->control.socket_mode) < 0) {
 		log_err("control socket %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
+	/* The group is set before listen(), so nobody can connect while the
+	 * socket is 0660 under the daemon's own group. */
+	const char *grp = d->conf->control.socket_group;
+	if (grp[0]) {
+		errno = 0;
+		struct group *gr = getgrnam(grp);
+		if (!gr || chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+			log_err("control socket %s: group %s: %s", path, grp,
+				gr ? strerror(errno) : errno ? strerror(errno) : "no such group");
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+	}
+	if (listen(fd, 16) < 0) {
+		log_err("control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	log_info("control socket %s mode 0%03o%s%s", path, d->conf->control.socket_mode,
+		 grp[0] ? " group " : "", grp);
 	d->listen_fd = fd;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * sums.  Each reports at the line of the setting it is about.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <string.h>
 #include "schema.h"
 
@@ -166,6 +167,16 @@ void conf_check_control(struct ctx *x, const config_setting_t *g, void *base)
 			   ct->hold_total, ct->hold_packets);
 	if (!ct->socket[0])
 		conf_error(x, at(g, "socket"), "control socket path must not be empty");
+	if (ct->socket_group[0]) {
+		bool name_ok = isalpha((unsigned char)ct->socket_group[0]) || ct->socket_group[0] == '_';
+		for (const char *p = ct->socket_group; *p; p++)
+			name_ok &= isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
+		if (!name_ok)
+			conf_error(x, at(g, "socket_group"), "socket_group \"%s\" is not a group name", ct->socket_group);
+		else if ((ct->socket_mode & 0060) != 0060)
+			conf_error(x, at(g, "socket_group"), "socket_group \"%s\" has no effect with socket_mode 0%03o; use 0660",
+				   ct->socket_group, ct->socket_mode);
+	}
 }
 
 void conf_check_host(struct ctx *x, const config_setting_t *g, void *base)

@@ -196,6 +196,7 @@ static const struct section te_sec = SECTION("te", te_rows, NULL, conf_check_te)
 static const struct row control_rows[] = {
 	R_STR(T, "socket", socket, 0),
 	R_KIND(K_MODE, T, "socket_mode", socket_mode, 0),
+	R_STR(T, "socket_group", socket_group, 0),
 	R_STR(T, "state_file", state_file, 0),
 	R_ENUM(T, "log_level", log_level, log_levels, 0),
 	R_KIND(K_BOOL, T, "syslog", syslog, 0),

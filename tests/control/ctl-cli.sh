@@ -94,6 +94,25 @@ check "no context was installed anew (no CTX_ADD reached the dataplane)" bash -c
 check "control dumped twice (start and restart)" test "$(grep -c '^dump' "$t/fdp.log")" = 2
 "$ctl" -n -c "$t/p.conf" 2>/dev/null; check "a second daemon refuses a live socket" bash -c '! "$1" -c "$2" 2>/dev/null' _ "$ctl" "$t/p.conf"
 kill $ctlpid; wait $ctlpid 2>/dev/null
+# control.socket_group: group-owned 0660 socket, so a daemon running as
+# another user whose primary group it is (the DNS ALG as nobody) can connect
+grp=$(id -gn nobody 2>/dev/null || echo nogroup)
+sed -e "s|$t/control.sock|$t/grp.sock|; s|$t/state|$t/state2|; s|$t/dp.sock|$t/nodp.sock|" \
+    -e "s|socket_mode = \"0600\";|socket_mode = \"0660\"; socket_group = \"$grp\";|" "$t/good.conf" > "$t/grp.conf"
+"$ctl" -d -c "$t/grp.conf" 2>>"$t/ctl.log" & gpid=$!; pids+=($gpid)
+for _ in $(seq 50); do [ -S "$t/grp.sock" ] && break; sleep 0.1; done
+check "socket_group: socket is 0660 and owned by group $grp" test "$(stat -c '%a %G' "$t/grp.sock" 2>/dev/null)" = "660 $grp"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 0711 "$t"
+    out=$(setpriv --reuid=nobody --regid="$grp" --clear-groups "$cli" -s "$t/grp.sock" status 2>&1)
+    check "socket_group: user nobody (group $grp) can use the socket" bash -c 'grep -q "^pshim6-control" <<<"$1"' _ "$out"
+    out=$(setpriv --reuid=nobody --regid="$grp" --clear-groups "$cli" -s "$t/control.sock" status 2>&1)
+    check "default socket stays owner-only: nobody is refused" bash -c '! grep -q "^pshim6-control" <<<"$1"' _ "$out"
+fi
+sed -i "s|socket_group = \"$grp\";|socket_group = \"no-such-group-x\";|; s|$t/grp.sock|$t/grp2.sock|" "$t/grp.conf"
+"$ctl" -d -c "$t/grp.conf" 2>"$t/grp.err"; rc=$?
+check "socket_group naming no group: the daemon refuses to start" bash -c '[ $1 != 0 ] && grep -q "no such group" "$2" && [ ! -e "$3" ]' _ $rc "$t/grp.err" "$t/grp2.sock"
+kill $gpid; wait $gpid 2>/dev/null
 check "no sanitizer report from the daemon" bash -c '! grep -qE "Sanitizer|runtime error" "$1"' _ "$t/ctl.log"
 echo "RESULT: control CLI checks $( [ $fail = 0 ] && echo passed || echo FAILED )"
 exit $fail

@@ -219,11 +219,12 @@ struct pshim6_conf_te {
 	struct pshim6_conf_te_rule rules[PSHIM6_CONF_MAX_TE_RULES];
 };
 
-/* control { socket; socket_mode; state_file; log_level; syslog; syslog_facility;
+/* control { socket; socket_mode; socket_group; state_file; log_level; syslog; syslog_facility;
  *           hold_packets; hold_total; peer_cache; lease_table; } */
 struct pshim6_conf_control {
 	char socket[PSHIM6_CONF_PATH_MAX];  /* default /run/pshim6/control.sock */
 	uint32_t socket_mode;               /* octal string "0600" (default); bits for "other" are rejected */
+	char socket_group[32];              /* group owning the socket, "" (default) = the daemon's; needs mode 0660 */
 	char state_file[PSHIM6_CONF_PATH_MAX]; /* default /var/lib/pshim6/control.state; "" = none */
 	enum pshim6_conf_log_level log_level; /* "err".."debug", default info */
 	bool syslog;                        /* false: stderr */
