@@ -170,6 +170,7 @@ run() { # name timers pace cut_after [restart]
         [ "${imp:-0}" -ge 1 ] && echo "ok   [$name] restarted control imported ${imp} context(s) into its engine" || { echo "FAIL [$name] no engine import"; fail=1; }
         [ $reneg = 0 ] && echo "ok   [$name] no R1bis/I2bis/recovery at either control after the restart (restarted engine took ${rx:-?} Shim6 messages)"
         [ -s "$work/ctl1.state" ] && echo "ok   [$name] state file written" || { echo "FAIL [$name] no state file"; fail=1; }
+        grep -q "imported into the engine (.*from the state file)" "$work/c1.log" && echo "ok   [$name] the import used the state file (peer locator list, generations)" || { echo "FAIL [$name] import did not use the state file"; fail=1; }
         RESTART="gap ${gap}s, imported ${imp:-0}, R1bis $(cnt "$c1j" engine.r1bis_sent)/$(cnt "$c2j" engine.r1bis_sent), I2bis $(cnt "$c1j" engine.i2bis_sent)/$(cnt "$c2j" engine.i2bis_sent), recoveries $(cnt "$c1j" engine.recoveries)/$(cnt "$c2j" engine.recoveries) (restarted/peer)"
         echo "     [$name] $RESTART"
         OUT[$name]=$gap
