@@ -8,6 +8,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
@@ -20,6 +21,38 @@
 
 #define PREFETCH_AHEAD 3
 #define CNT(lc, id) ((lc)->cnt.c[DPMSG_CNT_##id])
+
+/*
+ * Counters of the common path, kept in locals for one burst and added to the
+ * lcore's counters once: a per-packet increment of lc->cnt is a load and a
+ * store the compiler cannot keep in a register (the mbuf writes may alias).
+ */
+struct burst_cnt {
+	uint64_t tx_pkts[2], tx_bytes[2];   /* [0] inside, [1] ISPs */
+	uint64_t shim;                      /* EGRESS_SHIM or INGRESS_SHIM */
+};
+
+static __rte_always_inline void burst_flush(struct dp_lcore *lc, const struct burst_cnt *b)
+{
+	CNT(lc, TX_IN_PKTS) += b->tx_pkts[0];
+	CNT(lc, TX_IN_BYTES) += b->tx_bytes[0];
+	CNT(lc, TX_OUT_PKTS) += b->tx_pkts[1];
+	CNT(lc, TX_OUT_BYTES) += b->tx_bytes[1];
+}
+
+/*
+ * The tables hash with rte_hash_crc and init value 0 (tables.c); computing
+ * the same signature here lets the bulk lookup skip its per-key indirect call.
+ */
+static __rte_always_inline hash_sig_t sig_ulid(const struct dp_ulid_key *k)
+{
+	uint64_t w[4];
+	memcpy(w, k, sizeof(w));
+	uint32_t h = rte_hash_crc_8byte(w[0], 0);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	return rte_hash_crc_8byte(w[3], h);
+}
 
 static inline void drop(struct dp_lcore *lc, struct rte_mbuf *m, unsigned reason)
 {
@@ -35,19 +68,15 @@ static inline void drop(struct dp_lcore *lc, struct rte_mbuf *m, unsigned reason
 }
 
 /* Frame whose Ethernet addresses are already right. */
-static inline void tx_raw(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
+static __rte_always_inline void tx_raw(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx, struct rte_mbuf *m)
 {
-	if (pidx == DP_PORT_INSIDE) {
-		CNT(lc, TX_IN_PKTS)++;
-		CNT(lc, TX_IN_BYTES) += rte_pktmbuf_pkt_len(m);
-	} else {
-		CNT(lc, TX_OUT_PKTS)++;
-		CNT(lc, TX_OUT_BYTES) += rte_pktmbuf_pkt_len(m);
-	}
+	unsigned o = pidx != DP_PORT_INSIDE;
+	b->tx_pkts[o]++;
+	b->tx_bytes[o] += rte_pktmbuf_pkt_len(m);
 	rte_eth_tx_buffer(dp.port[pidx].id, lc->qid, lc->txb[pidx], m);
 }
 
-static inline void tx(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
+static __rte_always_inline void tx(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx, struct rte_mbuf *m)
 {
 	struct dp_port *p = &dp.port[pidx];
 	if (unlikely(!p->nh_valid)) {
@@ -56,7 +85,7 @@ static inline void tx(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
 		return;
 	}
 	dp_eth_set(m, &p->mac, &p->nh_mac);
-	tx_raw(lc, pidx, m);
+	tx_raw(lc, b, pidx, m);
 }
 
 static inline void punt(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m, uint32_t reason)
@@ -101,7 +130,7 @@ static inline bool icmp_allowed(struct dp_lcore *lc, uint64_t now)
 }
 
 /* Packet Too Big back to the inside sender, or a counted drop. */
-static void too_big(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_cls *c, uint32_t mtu, uint64_t now)
+static void too_big(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m, const struct dp_cls *c, uint32_t mtu, uint64_t now)
 {
 	const uint8_t *ip = dp_ip6(m);
 	uint8_t src[16];
@@ -121,7 +150,7 @@ static void too_big(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_cls
 	e = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&e->src_addr, &e->dst_addr); /* back to whoever handed it to us */
 	rte_ether_addr_copy(&dp.port[DP_PORT_INSIDE].mac, &e->src_addr);
-	tx_raw(lc, DP_PORT_INSIDE, m);
+	tx_raw(lc, b, DP_PORT_INSIDE, m);
 }
 
 static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uint64_t now)
@@ -131,9 +160,11 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	const void *kp[DP_BURST];
 	void *data[DP_BURST];
 	struct dp_ctx *ctx[DP_BURST];
+	hash_sig_t sig[DP_BURST];
 	uint8_t ki[DP_BURST];
 	unsigned nk = 0;
-	uint64_t hits = 0;
+	uint64_t hits = 0, rx_bytes = 0;
+	struct burst_cnt b = { 0 };
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -141,20 +172,22 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 		struct rte_mbuf *m = pkts[i];
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		CNT(lc, RX_IN_PKTS)++;
-		CNT(lc, RX_IN_BYTES) += rte_pktmbuf_pkt_len(m);
+		rx_bytes += rte_pktmbuf_pkt_len(m);
 		dp_classify_inside(&dp.site, m, &cls[i]);
 		ctx[i] = NULL;
 		if (cls[i].verdict == DP_V_EG_SHIM) {
 			const uint8_t *ip = dp_ip6(m);
 			memcpy(keys[nk].local, ip + DP_IP6_SRC, 16);
 			memcpy(keys[nk].remote, ip + DP_IP6_DST, 16);
+			sig[nk] = sig_ulid(&keys[nk]);
 			kp[nk] = &keys[nk];
 			ki[nk++] = (uint8_t)i;
 		}
 	}
+	CNT(lc, RX_IN_PKTS) += n;
+	CNT(lc, RX_IN_BYTES) += rx_bytes;
 	if (nk) {
-		rte_hash_lookup_bulk_data(dp.t->h_ulid, kp, nk, &hits, data);
+		rte_hash_lookup_with_hash_bulk_data(dp.t->h_ulid, kp, sig, nk, &hits, data);
 		for (unsigned k = 0; k < nk; k++)
 			if (hits & (UINT64_C(1) << k)) {
 				ctx[ki[k]] = data[k];
@@ -175,7 +208,7 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 			}
 			pidx = DP_PORT_ISP(x->isp);
 			if (dp_shim_too_big(m, dp.site.isp[x->isp].mtu)) {
-				too_big(lc, m, c, dp.site.isp[x->isp].mtu - DP_SHIM6_LEN, now);
+				too_big(lc, &b, m, c, dp.site.isp[x->isp].mtu - DP_SHIM6_LEN, now);
 				break;
 			}
 			if (dp_shim_encap(m, x) != DP_RW_OK) {
@@ -183,8 +216,8 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 				break;
 			}
 			dp.t->stamps[lc->idx][x->stamp].sent = now;
-			CNT(lc, EGRESS_SHIM)++;
-			tx(lc, pidx, m);
+			b.shim++;
+			tx(lc, &b, pidx, m);
 			break;
 		}
 		case DP_V_EG_NAT: {
@@ -205,20 +238,20 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 				dp_map_out(&dp.site, (unsigned)isp, ip + DP_IP6_SRC, pa);
 			}
 			if ((uint32_t)rte_pktmbuf_data_len(m) - DP_ETH_LEN > dp.site.isp[isp].mtu) {
-				too_big(lc, m, c, dp.site.isp[isp].mtu, now);
+				too_big(lc, &b, m, c, dp.site.isp[isp].mtu, now);
 				break;
 			}
 			dp_nat_out(m, &c->w, pa);
 			CNT(lc, NAT_OUT)++;
-			tx(lc, DP_PORT_ISP((unsigned)isp), m);
+			tx(lc, &b, DP_PORT_ISP((unsigned)isp), m);
 			break;
 		}
 		case DP_V_EG_PA:
 			if ((uint32_t)rte_pktmbuf_data_len(m) - DP_ETH_LEN > dp.site.isp[c->isp].mtu) {
-				too_big(lc, m, c, dp.site.isp[c->isp].mtu, now);
+				too_big(lc, &b, m, c, dp.site.isp[c->isp].mtu, now);
 				break;
 			}
-			tx(lc, DP_PORT_ISP((unsigned)c->isp), m);
+			tx(lc, &b, DP_PORT_ISP((unsigned)c->isp), m);
 			break;
 		case DP_V_EXCEPTION:
 			exception(lc, DP_PORT_INSIDE, m);
@@ -228,9 +261,11 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 			break;
 		}
 	}
+	CNT(lc, EGRESS_SHIM) += b.shim;
+	burst_flush(lc, &b);
 }
 
-static void in_icmp_err(struct dp_lcore *lc, struct rte_mbuf *m, struct dp_cls *c)
+static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m, struct dp_cls *c)
 {
 	uint8_t *ip = dp_ip6(m), od[16], is[16];
 	uint32_t len = rte_pktmbuf_data_len(m) - DP_ETH_LEN;
@@ -245,7 +280,7 @@ static void in_icmp_err(struct dp_lcore *lc, struct rte_mbuf *m, struct dp_cls *
 				return;
 			}
 			CNT(lc, ICMP_XLATE)++;
-			tx(lc, DP_PORT_INSIDE, m);
+			tx(lc, b, DP_PORT_INSIDE, m);
 			return;
 		}
 		if (dp_site_isp_of(&dp.site, ip + in.off + DP_IP6_SRC) >= 0) {
@@ -264,7 +299,7 @@ static void in_icmp_err(struct dp_lcore *lc, struct rte_mbuf *m, struct dp_cls *
 			}
 			dp_icmp_xlate_nat(m, &c->w, &in, od, is);
 			CNT(lc, ICMP_XLATE)++;
-			tx(lc, DP_PORT_INSIDE, m);
+			tx(lc, b, DP_PORT_INSIDE, m);
 			return;
 		}
 	}
@@ -281,7 +316,7 @@ static void in_icmp_err(struct dp_lcore *lc, struct rte_mbuf *m, struct dp_cls *
 	}
 	dp_nat_in(m, &c->w, od);
 	CNT(lc, NAT_IN)++;
-	tx(lc, DP_PORT_INSIDE, m);
+	tx(lc, b, DP_PORT_INSIDE, m);
 }
 
 static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, unsigned n, uint64_t now)
@@ -290,9 +325,11 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	const void *kp[DP_BURST];
 	void *data[DP_BURST];
 	struct dp_ctx *ctx[DP_BURST];
+	hash_sig_t sig[DP_BURST];
 	uint8_t ki[DP_BURST];
 	unsigned nk = 0;
-	uint64_t hits = 0;
+	uint64_t hits = 0, rx_bytes = 0;
+	struct burst_cnt b = { 0 };
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -300,17 +337,19 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 		struct rte_mbuf *m = pkts[i];
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		CNT(lc, RX_OUT_PKTS)++;
-		CNT(lc, RX_OUT_BYTES) += rte_pktmbuf_pkt_len(m);
+		rx_bytes += rte_pktmbuf_pkt_len(m);
 		dp_classify_isp(&dp.site, m, &cls[i]);
 		ctx[i] = NULL;
 		if (cls[i].verdict == DP_V_IN_SHIM) {
 			kp[nk] = &cls[i].tag;
+			sig[nk] = rte_hash_crc_8byte(cls[i].tag, 0);
 			ki[nk++] = (uint8_t)i;
 		}
 	}
+	CNT(lc, RX_OUT_PKTS) += n;
+	CNT(lc, RX_OUT_BYTES) += rx_bytes;
 	if (nk) {
-		rte_hash_lookup_bulk_data(dp.t->h_tag, kp, nk, &hits, data);
+		rte_hash_lookup_with_hash_bulk_data(dp.t->h_tag, kp, sig, nk, &hits, data);
 		for (unsigned k = 0; k < nk; k++)
 			if (hits & (UINT64_C(1) << k)) {
 				ctx[ki[k]] = data[k];
@@ -333,8 +372,8 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 				break;
 			}
 			dp.t->stamps[lc->idx][x->stamp].recv = now;
-			CNT(lc, INGRESS_SHIM)++;
-			tx(lc, DP_PORT_INSIDE, m);
+			b.shim++;
+			tx(lc, &b, DP_PORT_INSIDE, m);
 			break;
 		}
 		case DP_V_IN_SHIM_CTL:
@@ -357,11 +396,11 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 			}
 			dp_nat_in(m, &c->w, cm);
 			CNT(lc, NAT_IN)++;
-			tx(lc, DP_PORT_INSIDE, m);
+			tx(lc, &b, DP_PORT_INSIDE, m);
 			break;
 		}
 		case DP_V_IN_ICMP_ERR:
-			in_icmp_err(lc, m, c);
+			in_icmp_err(lc, &b, m, c);
 			break;
 		case DP_V_EXCEPTION:
 			exception(lc, pidx, m);
@@ -371,12 +410,15 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 			break;
 		}
 	}
+	CNT(lc, INGRESS_SHIM) += b.shim;
+	burst_flush(lc, &b);
 }
 
 /* Frames from the kernel's exception interfaces and from control. */
 static unsigned do_slow(struct dp_lcore *lc, uint64_t now)
 {
 	struct rte_mbuf *pkts[DP_BURST];
+	struct burst_cnt b = { 0 };
 	unsigned n, total = 0;
 
 	for (unsigned p = 0; p < dp.n_ports; p++) {
@@ -384,7 +426,7 @@ static unsigned do_slow(struct dp_lcore *lc, uint64_t now)
 			continue;
 		n = rte_eth_rx_burst(dp.port[p].tap, 0, pkts, DP_BURST);
 		for (unsigned i = 0; i < n; i++)
-			tx_raw(lc, p, pkts[i]);
+			tx_raw(lc, &b, p, pkts[i]);
 		total += n;
 	}
 	n = rte_ring_sc_dequeue_burst(dp.inject, (void **)pkts, DP_BURST, NULL);
@@ -392,16 +434,17 @@ static unsigned do_slow(struct dp_lcore *lc, uint64_t now)
 		struct rte_mbuf *m = pkts[i];
 		unsigned p = m->port;
 		if (m->hash.usr & DP_INJECT_RAW) {
-			tx_raw(lc, p, m);
+			tx_raw(lc, &b, p, m);
 		} else if (m->hash.usr & DPMSG_INJECT_AS_RX) {
 			if (p == DP_PORT_INSIDE)
 				do_inside(lc, &m, 1, now);
 			else
 				do_isp(lc, p, &m, 1, now);
 		} else {
-			tx(lc, p, m);
+			tx(lc, &b, p, m);
 		}
 	}
+	burst_flush(lc, &b);
 	return total + n;
 }
 

@@ -192,7 +192,7 @@ struct dp_prefix {
 	uint8_t len;
 };
 
-static inline uint64_t dp_load_be64(const uint8_t *p)
+static __rte_always_inline uint64_t dp_load_be64(const uint8_t *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
@@ -200,7 +200,7 @@ static inline uint64_t dp_load_be64(const uint8_t *p)
 }
 
 /* Prefix test on two 64-bit words: no library call in the per-packet path. */
-static inline bool dp_prefix_match(const struct dp_prefix *p, const uint8_t *a)
+static __rte_always_inline bool dp_prefix_match(const struct dp_prefix *p, const uint8_t *a)
 {
 	uint64_t hi = dp_load_be64(p->addr) ^ dp_load_be64(a);
 	if (p->len <= 64)
@@ -210,7 +210,7 @@ static inline bool dp_prefix_match(const struct dp_prefix *p, const uint8_t *a)
 	return ((dp_load_be64(p->addr + 8) ^ dp_load_be64(a + 8)) >> (128 - p->len)) == 0;
 }
 
-static inline bool dp_addr_eq(const uint8_t *a, const uint8_t *b)
+static __rte_always_inline bool dp_addr_eq(const uint8_t *a, const uint8_t *b)
 {
 	uint64_t a0, a1, b0, b1;
 	memcpy(&a0, a, 8); memcpy(&a1, a + 8, 8);

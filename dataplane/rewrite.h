@@ -49,13 +49,23 @@ static inline int dp_shim_encap(struct rte_mbuf *m, const struct dp_ctx *c)
 	p = (uint8_t *)rte_pktmbuf_prepend(m, DP_SHIM6_LEN);
 	if (!p)
 		return DP_RW_NOROOM;
-	memmove(p, p + DP_SHIM6_LEN, hlen);
+	if (likely(hlen == DP_ETH_LEN + DP_IP6_LEN)) {
+		/* constant size through registers: no library call, no overlap hazard */
+		uint8_t hdr[DP_ETH_LEN + DP_IP6_LEN];
+		memcpy(hdr, p + DP_SHIM6_LEN, sizeof(hdr));
+		memcpy(p, hdr, sizeof(hdr));
+	} else
+		memmove(p, p + DP_SHIM6_LEN, hlen);
 	ip = p + DP_ETH_LEN;
 	nhp = hlen == DP_ETH_LEN + DP_IP6_LEN ? ip + DP_IP6_NH : ip + DP_IP6_LEN;
 	sh = p + hlen;
-	sh[0] = *nhp;
-	sh[1] = 0;
-	dp_put_tag(sh, c->peer_tag);
+	{
+		/* Next Header, Hdr Ext Len 0, P=1 and the tag: one 8-octet store */
+		uint64_t v = ((uint64_t)*nhp << 56) | (UINT64_C(1) << 47) |
+			     (c->peer_tag & UINT64_C(0x7fffffffffff));
+		v = rte_cpu_to_be_64(v);
+		memcpy(sh, &v, 8);
+	}
 	*nhp = DP_PROTO_SHIM6;
 	dp_put16(ip + DP_IP6_PLEN, (uint16_t)(dp_get16(ip + DP_IP6_PLEN) + DP_SHIM6_LEN));
 	memcpy(ip + DP_IP6_SRC, c->local_loc, 16);
