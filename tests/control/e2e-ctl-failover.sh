@@ -78,7 +78,7 @@ isps = (
 engine = { max_contexts = 1024; };
 dataplane = { channel = "$work/dp$1.sock"; max_contexts = 1024; hba_hosts = 64; punt_queue = 256;
   idle_polls = 100; idle_sleep_us = 200;
-  eal_args = [ "--file-prefix=ctl-e2e-$1-$$", "--no-pci", "-l", "$4", "-m", "128", "--log-level=lib.eal:error" ]; };
+  eal_args = [ "--file-prefix=ctl-e2e-$1-$$", "--huge-unlink", "--no-pci", "-l", "$4", "-m", "128", "--log-level=lib.eal:error" ]; };
 control = { socket = "$work/ctl$1.sock"; state_file = "$work/ctl$1.state"; log_level = "info"; };
 $9
 hosts = ( { name = "h"; cmula = "$5"; pds = "$(awk '$1=="pds"{print $2}' "$work/h$1")"; } );
