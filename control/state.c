@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "log.h"
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,28 +24,104 @@ void state_free(void)
 	Sn = Scap = 0;
 }
 
+/* Decimal or hex digits only: strtoull alone would also take leading
+ * blanks, a sign ("-1" wraps to 2^64-1) and a "0x" prefix. */
+static int parse_num(const char *s, int base, uint64_t max, uint64_t *out)
+{
+	if (!*s || strlen(s) > 20)
+		return -1;
+	for (const char *p = s; *p; p++)
+		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
+			return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_loc(char *tok, struct shim6_locator *l, uint8_t *ver)
 {
+	/* exactly six fields, none empty (strtok would merge ",,") */
 	char *f[6];
 	size_t n = 0;
-	for (char *save = NULL, *p = strtok_r(tok, ",", &save); p && n < 6; p = strtok_r(NULL, ",", &save))
-		f[n++] = p;
+	for (char *p = tok; p; n++) {
+		if (n == 6)
+			return -1;
+		f[n] = p;
+		if ((p = strchr(p, ',')))
+			*p++ = 0;
+	}
 	if (n != 6 || inet_pton(AF_INET6, f[0], l->addr.b) != 1)
 		return -1;
-	unsigned v[5];
-	for (size_t i = 0; i < 5; i++) {
-		char *end;
-		unsigned long x = strtoul(f[i + 1], &end, 10);
-		if (*end || x > 255)
+	/* any method octet: the engine keeps what a verified list carried */
+	static const uint64_t max[5] = { 255, 255, 255, 255, 1 };
+	uint64_t v[5];
+	for (size_t i = 0; i < 5; i++)
+		if (parse_num(f[i + 1], 10, max[i], &v[i]) < 0)
 			return -1;
-		v[i] = (unsigned)x;
-	}
 	l->verif = (uint8_t)v[0];
 	l->flags = (uint8_t)v[1];
 	l->priority = (uint8_t)v[2];
 	l->weight = (uint8_t)v[3];
-	*ver = (uint8_t)(v[4] != 0);
+	*ver = (uint8_t)v[4];
 	return 0;
+}
+
+int state_parse_line(const char *text, size_t len, struct ctl_state_ctx *s)
+{
+	char line[STATE_LINE_MAX];
+	memset(s, 0, sizeof *s);
+	if (len >= sizeof line || memchr(text, 0, len))
+		return -1;
+	memcpy(line, text, len);
+	line[len] = 0;
+	char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
+	if (!tok || tok[0] == '#')
+		return 0;
+	if (strcmp(tok, "ctx"))
+		return -1;
+	static const int base[4] = { 16, 10, 10, 10 };
+	static const uint64_t max[4] = { STATE_TAG_MASK, UINT32_MAX, UINT32_MAX, 1 };
+	uint64_t v[4];
+	for (int i = 0; i < 4; i++) {
+		tok = strtok_r(NULL, " \t\r\n", &save);
+		if (!tok || parse_num(tok, base[i], max[i], &v[i]) < 0)
+			return -1;
+	}
+	if (v[0] == 0)
+		return -1;
+	while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+		if (s->npeer >= SHIM6_MAX_LOCATORS ||
+		    parse_loc(tok, &s->peer_locs[s->npeer], &s->verified[s->npeer]) < 0)
+			return -1;
+		s->npeer++;
+	}
+	s->own_tag = v[0];
+	s->local_gen = (uint32_t)v[1];
+	s->peer_gen = (uint32_t)v[2];
+	s->initiator = (int)v[3];
+	return 1;
+}
+
+/* One line into buf (without its newline).  A line that does not fit is
+ * consumed to its end and reported as too long, so its tail is never read
+ * as a line of its own.  Returns the length, -2 for too long, -1 at EOF. */
+static long read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int c, over = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (n + 1 < cap)
+			buf[n++] = (char)c;
+		else
+			over = 1;
+	}
+	if (c == EOF && n == 0 && !over)
+		return -1;
+	return over ? -2 : (long)n;
 }
 
 void state_load(struct daemon *d)
@@ -66,41 +143,34 @@ void state_load(struct daemon *d)
 		Scap = 0;
 		return;
 	}
-	char line[4096];
+	char line[STATE_LINE_MAX];
 	unsigned lineno = 0;
-	while (fgets(line, sizeof line, f) && Sn < Scap) {
+	long n;
+	while (Sn < Scap && (n = read_line(f, line, sizeof line)) != -1) {
 		lineno++;
 		struct ctl_state_ctx *s = &S[Sn];
-		memset(s, 0, sizeof *s);
-		char *save = NULL, *tok = strtok_r(line, " \n", &save);
-		if (!tok || tok[0] == '#')
-			continue;
-		int ok = !strcmp(tok, "ctx");
-		uint64_t vals[4] = { 0 };
-		for (int i = 0; ok && i < 4; i++) {
-			tok = strtok_r(NULL, " \n", &save);
-			char *end;
-			ok = tok && (vals[i] = strtoull(tok, &end, i == 0 ? 16 : 10), *end == 0);
-		}
-		while (ok && (tok = strtok_r(NULL, " \n", &save))) {
-			if (s->npeer >= SHIM6_MAX_LOCATORS ||
-			    parse_loc(tok, &s->peer_locs[s->npeer], &s->verified[s->npeer]) < 0)
-				ok = 0;
-			else
-				s->npeer++;
-		}
-		if (!ok || vals[0] == 0 || vals[1] > UINT32_MAX || vals[2] > UINT32_MAX) {
-			log_warn("%s:%u: malformed state line skipped", path, lineno);
+		int r = n < 0 ? -1 : state_parse_line(line, (size_t)n, s);
+		if (r == 1 && state_find(d, s->own_tag)) {
+			log_warn("%s:%u: context %012" PRIx64 " listed twice, first kept", path, lineno, s->own_tag);
 			continue;
 		}
-		s->own_tag = vals[0];
-		s->local_gen = (uint32_t)vals[1];
-		s->peer_gen = (uint32_t)vals[2];
-		s->initiator = vals[3] != 0;
-		Sn++;
+		if (r < 0)
+			log_warn("%s:%u: %s state line skipped", path, lineno, n < 0 ? "overlong" : "malformed");
+		if (r == 1)
+			Sn++;
 	}
 	fclose(f);
 	log_info("state file %s: %zu contexts", path, Sn);
+}
+
+size_t state_count(void)
+{
+	return Sn;
+}
+
+const struct ctl_state_ctx *state_at(size_t i)
+{
+	return i < Sn ? &S[i] : NULL;
 }
 
 const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag)

@@ -20,9 +20,21 @@ struct ctl_state_ctx {
 	uint8_t  verified[SHIM6_MAX_LOCATORS];
 };
 
+/* Longest line read; the writer's longest (16 locators) is about 1.1 KB. */
+#define STATE_LINE_MAX 4096
+/* Context tags are 47 bits (RFC 5533 section 5.1). */
+#define STATE_TAG_MASK ((1ULL << 47) - 1)
+
 /* Read the file (missing file: nothing known).  Bounded by max_contexts;
- * malformed lines are skipped and logged. */
+ * malformed, overlong and repeated lines are skipped and logged. */
 void state_load(struct daemon *d);
+/* One line of the file (len bytes, no newline needed): 1 and *s filled for
+ * a context, 0 for a blank or comment line, -1 when malformed (a field
+ * missing, out of range or not plain digits; a NUL; too many locators). */
+int  state_parse_line(const char *text, size_t len, struct ctl_state_ctx *s);
+/* What the last state_load kept, in file order. */
+size_t state_count(void);
+const struct ctl_state_ctx *state_at(size_t i);
 const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag);
 void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im);
 /* Write every established context of `eng`; 0 or -1 (logged). */
