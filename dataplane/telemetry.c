@@ -50,14 +50,21 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+/*
+ * Keyed by port index (0 = inside, 1 + i = ISP i): dict names may hold only
+ * alphanumerics, '_' and '/', and the telemetry library drops any other name,
+ * which devargs names ("0000:01:00.0") are.
+ */
 static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
 	for (unsigned p = 0; p < dp.n_ports; p++) {
 		char key[64];
-		snprintf(key, sizeof(key), "%s.next_hop_resolved", dp.port[p].name);
+		snprintf(key, sizeof(key), "port%u_name", p);
+		rte_tel_data_add_dict_string(d, key, dp.port[p].name);
+		snprintf(key, sizeof(key), "port%u_next_hop_resolved", p);
 		rte_tel_data_add_dict_u64(d, key, dp.port[p].nh_valid);
-		snprintf(key, sizeof(key), "%s.mtu", dp.port[p].name);
+		snprintf(key, sizeof(key), "port%u_mtu", p);
 		rte_tel_data_add_dict_u64(d, key, dp.port[p].mtu);
 	}
 	return 0;
