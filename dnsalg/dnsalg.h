@@ -126,7 +126,8 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(inside_answers) X(inside_ptr) X(truncated) X(ulid_cache_inserts) \
 	X(ulid_cache_evictions) X(pushes) X(push_failures) X(push_dropped) \
 	X(inflight_full) X(tcp_rejected) X(reverse_lookups) X(reverse_failures) \
-	X(dropped)
+	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
+	X(ecs_mismatch) X(edns_opt_ignored)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
@@ -147,6 +148,12 @@ struct dnsalg_query {
 	bool do_bit;
 	uint16_t edns_size;      /* client's UDP payload size (0 without EDNS) */
 	uint8_t edns_version;
+	/* The EDNS options the ALG acts on; any other option is ignored (RFC 6891 §6.1.2). */
+	uint8_t cookie_len;      /* COOKIE (RFC 7873): 0, 8 (client cookie) or 16..40 */
+	uint8_t cookie[40];      /* client cookie, then the server cookie it holds */
+	uint8_t ecs_len;         /* CLIENT-SUBNET (RFC 7871) option data: 0 or 4..20 */
+	uint8_t ecs[20];         /* family, source and scope prefix lengths, address */
+	uint16_t ignored_opts;   /* options not acted on */
 };
 #define DNSALG_F_QR 0x8000
 #define DNSALG_F_AA 0x0400
@@ -169,6 +176,60 @@ size_t dnsalg_query_udp_limit(const struct dnsalg_query *q);
  * optional TC bit.  Returns length or DNSALG_E*. */
 int dnsalg_wire_empty_answer(const struct dnsalg_query *q, const uint8_t *in,
 			     unsigned rcode, bool tc, uint8_t *out, size_t outcap);
+
+/* ---- EDNS options in answers (edns.c) ------------------------------------- */
+#define DNSALG_OPT_ECS     8    /* RFC 7871 */
+#define DNSALG_OPT_COOKIE 10    /* RFC 7873 */
+#define DNSALG_OPT_EDE    15    /* RFC 8914 */
+#define DNSALG_COOKIE_SECRET 16
+
+/* Who asked, and when, for what depends on it (the server cookie). */
+struct dnsalg_client {
+	struct in6_addr addr;    /* IPv4 clients v4-mapped */
+	uint32_t wall_s;         /* seconds since the epoch: RFC 9018's timestamp */
+};
+
+/* SipHash-2-4 (the hash RFC 9018 names for server cookies). */
+uint64_t dnsalg_siphash24(const uint8_t key[16], const uint8_t *m, size_t len);
+/* RFC 9018 server cookie (16 octets: version 1, reserved, timestamp, hash)
+ * for this client cookie and address. */
+void dnsalg_cookie_make(const uint8_t secret[DNSALG_COOKIE_SECRET], const uint8_t cc[8],
+			const struct in6_addr *client, uint32_t wall_s, uint8_t out[16]);
+/* 1 when q carries a server cookie this secret made for this client, no
+ * older than an hour and no more than 5 minutes ahead (RFC 9018 §4.3). */
+bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
+			 const struct dnsalg_query *q, const struct in6_addr *client,
+			 uint32_t wall_s);
+/*
+ * Offset of the OPT RR's TYPE field (just after its root owner) when the
+ * message's last RR is an OPT, as in every answer the ALG builds; else -1.
+ */
+long dnsalg_wire_opt_at(const uint8_t *w, size_t len);
+/*
+ * Keep in an upstream answer only the options a client of ours may get:
+ * EDE, and CLIENT-SUBNET when q sent one and the answer echoes its family,
+ * source prefix length and address.  Edits w in place; returns the new
+ * length, or DNSALG_EMISMATCH when the answer's CLIENT-SUBNET is not the
+ * one sent (RFC 7871 §7.3: such an answer is dropped).
+ */
+int dnsalg_wire_opt_filter(uint8_t *w, size_t len, const struct dnsalg_query *q,
+			   struct dnsalg_counters *cnt);
+
+/* ---- TCP connection bound (tcpq.c; the caller holds the lock) ------------- */
+struct dnsalg_tcpq {
+	uint32_t max;            /* connections open at once: one per TCP thread */
+	uint32_t open;           /* queued or being served */
+	uint32_t head, count;    /* accepted, waiting for a thread */
+	int *fds;
+};
+int dnsalg_tcpq_init(struct dnsalg_tcpq *t, uint32_t max);
+void dnsalg_tcpq_free(struct dnsalg_tcpq *t);
+/* 0 and queued, or DNSALG_EFULL with tcp_rejected counted: close it. */
+int dnsalg_tcpq_offer(struct dnsalg_tcpq *t, int fd, struct dnsalg_counters *cnt);
+/* Next waiting connection, or -1. */
+int dnsalg_tcpq_take(struct dnsalg_tcpq *t);
+/* A taken connection was closed: its slot is free again. */
+void dnsalg_tcpq_done(struct dnsalg_tcpq *t);
 
 /* ---- answer cache (cache.c) ---------------------------------------------- */
 struct dnsalg_acache;
@@ -255,6 +316,7 @@ struct dnsalg_ctx {
 	struct dnsalg_ucache *ucache;
 	struct dnsalg_inside *inside;
 	struct dnsalg_push_ops push;
+	uint8_t cookie_secret[DNSALG_COOKIE_SECRET]; /* random at start */
 };
 
 /*
@@ -268,10 +330,19 @@ int dnsalg_fast(struct dnsalg_ctx *x, const uint8_t *in, size_t len, bool tcp,
 int dnsalg_slow(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 		const struct dnsalg_query *q, const uint8_t *in, bool tcp,
 		uint64_t now, uint8_t *out, size_t outcap);
-/* Both, for TCP and tests. */
+/*
+ * Last step for every answer of dnsalg_fast/dnsalg_slow (n bytes in out):
+ * a query with a COOKIE gets its client cookie back with a fresh server
+ * cookie (RFC 7873 §5.2).  Over UDP an answer that no longer fits the
+ * client's limit becomes an empty TC answer carrying the cookie.  Returns
+ * the new length (n when there is nothing to add).
+ */
+int dnsalg_edns_finish(struct dnsalg_ctx *x, const struct dnsalg_query *q, const uint8_t *in,
+		       const struct dnsalg_client *cl, bool tcp, uint8_t *out, int n, size_t outcap);
+/* All three, for TCP and tests. */
 int dnsalg_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
-		  const uint8_t *in, size_t len, bool tcp, uint64_t now,
-		  uint8_t *out, size_t outcap);
+		  const struct dnsalg_client *cl, const uint8_t *in, size_t len, bool tcp,
+		  uint64_t now, uint8_t *out, size_t outcap);
 
 /* Inputs and outputs of the AAAA rewrite (rewrite.c, pure). */
 struct dnsalg_rw_result {

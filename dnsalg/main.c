@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/prctl.h>
@@ -324,6 +325,14 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&d.jlock, NULL);
 	pthread_cond_init(&d.jcond, NULL);
+	pthread_mutex_init(&d.tlock, NULL);
+	pthread_cond_init(&d.tcond, NULL);
+	if (dnsalg_tcpq_init(&d.tcpq, o.tcp_clients) < 0 ||
+	    getrandom(d.ctx.cookie_secret, sizeof d.ctx.cookie_secret, 0) !=
+		    (ssize_t)sizeof d.ctx.cookie_secret) {
+		fprintf(stderr, "pshim6-dnsalg: cannot set up TCP or the cookie secret\n");
+		return 1;
+	}
 	if (dnsalg_udp_bind(&d) < 0 || dnsalg_tcp_bind(&d) < 0) {
 		fprintf(stderr, "pshim6-dnsalg: cannot bind port %u: %s\n", o.port, strerror(errno));
 		return 1;
@@ -360,7 +369,7 @@ int main(int argc, char **argv)
 		}
 	}
 	unsigned tcp = o.tcp_clients;
-	d.n_threads = o.udp_threads + o.resolver_threads + tcp + 1;
+	d.n_threads = o.udp_threads + o.resolver_threads + tcp + 2;
 	d.threads = calloc(d.n_threads, sizeof *d.threads);
 	pthread_attr_t at;
 	pthread_attr_init(&at);
@@ -373,6 +382,8 @@ int main(int argc, char **argv)
 		ok = pthread_create(&d.threads[k++], &at, dnsalg_resolver_main, &d) == 0;
 	for (unsigned i = 0; ok && i < tcp; i++)
 		ok = pthread_create(&d.threads[k++], &at, dnsalg_tcp_main, &d) == 0;
+	if (ok)
+		ok = pthread_create(&d.threads[k++], &at, dnsalg_tcp_accept_main, &d) == 0;
 	if (ok)
 		ok = pthread_create(&d.threads[k++], &at, dnsalg_ctl_main, &d) == 0;
 	if (!ok) {
@@ -390,6 +401,9 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&d.jlock);
 	pthread_cond_broadcast(&d.jcond);
 	pthread_mutex_unlock(&d.jlock);
+	pthread_mutex_lock(&d.tlock);
+	pthread_cond_broadcast(&d.tcond);
+	pthread_mutex_unlock(&d.tlock);
 	for (unsigned i = 0; i < k; i++)
 		pthread_join(d.threads[i], NULL);
 	dnsalg_pusher_stop(d.pusher);
@@ -397,6 +411,9 @@ int main(int argc, char **argv)
 		unlink(o.control_socket); /* may fail after the privilege drop; harmless */
 	free(d.threads);
 	free(d.jobs);
+	for (int fd; (fd = dnsalg_tcpq_take(&d.tcpq)) >= 0;)
+		close(fd);
+	dnsalg_tcpq_free(&d.tcpq);
 	dnsalg_acache_free(d.ctx.acache);
 	dnsalg_ucache_free(d.ctx.ucache);
 	dnsalg_inside_free(d.ctx.inside);

@@ -3,6 +3,7 @@
  * that errors, inside names and cache hits are answered without ldns; only
  * a cache miss builds ldns packets for upstream.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dnsalg.h"
@@ -51,8 +52,49 @@ static size_t skip_name(const uint8_t *in, size_t len, size_t off)
 	return 0;
 }
 
+/* RFC 7871 §6: FAMILY 1 or 2, a source prefix that fits it, scope 0 in a
+ * query, exactly the octets the source prefix needs, no bits beyond it. */
+static bool ecs_well_formed(const uint8_t *d, uint16_t len)
+{
+	if (len < 4)
+		return false;
+	uint16_t fam = rd16(d);
+	unsigned src = d[2], bytes = (src + 7) / 8;
+	if ((fam != 1 || src > 32) && (fam != 2 || src > 128))
+		return false;
+	if (d[3] != 0 || len != 4 + bytes)
+		return false;
+	return src % 8 == 0 || (d[4 + bytes - 1] & (0xFF >> (src % 8))) == 0;
+}
+
+/* One option of the client's OPT record. */
+static int edns_option(struct dnsalg_query *q, uint16_t code, const uint8_t *d, uint16_t len)
+{
+	switch (code) {
+	case DNSALG_OPT_COOKIE:
+		/* RFC 7873 §5.2.2: a client cookie alone (8) or with a server
+		 * cookie of 8 to 32 octets; anything else, or two of them, FORMERR */
+		if (q->cookie_len || (len != 8 && (len < 16 || len > 40)))
+			return DNSALG_EFORMERR;
+		memcpy(q->cookie, d, len);
+		q->cookie_len = (uint8_t)len;
+		return 0;
+	case DNSALG_OPT_ECS:
+		if (q->ecs_len || !ecs_well_formed(d, len))
+			return DNSALG_EFORMERR; /* RFC 7871 §6, §7.1.1 */
+		memcpy(q->ecs, d, len);
+		q->ecs_len = (uint8_t)len;
+		return 0;
+	default:
+		q->ignored_opts++;
+		return 0; /* RFC 6891 §6.1.2: not understood, ignored */
+	}
+}
+
 int dnsalg_query_parse(const uint8_t *in, size_t len, struct dnsalg_query *q)
 {
+	q->cookie_len = q->ecs_len = 0;
+	q->ignored_opts = 0;
 	q->qname_len = q->question_len = 0;
 	q->edns = q->do_bit = false;
 	q->edns_size = 0;
@@ -112,11 +154,13 @@ int dnsalg_query_parse(const uint8_t *in, size_t len, struct dnsalg_query *q)
 			uint32_t ttl = rd32(in + off + 4);
 			q->edns_version = (uint8_t)(ttl >> 16);
 			q->do_bit = (ttl & 0x8000) != 0;
-			/* options are parsed for shape only; none is forwarded */
 			size_t o = off + 10, e = o + rdlen;
 			while (o < e) {
 				if (o + 4 > e || o + 4u + rd16(in + o + 2) > e)
 					return DNSALG_EFORMERR;
+				int r = edns_option(q, rd16(in + o), in + o + 4, rd16(in + o + 2));
+				if (r < 0)
+					return r;
 				o += 4u + rd16(in + o + 2);
 			}
 		}
@@ -206,6 +250,8 @@ int dnsalg_fast(struct dnsalg_ctx *x, const uint8_t *in, size_t len, bool tcp,
 			q->edns = false;
 		return error_answer(x, r, q, in, out, outcap);
 	}
+	if (q->ignored_opts)
+		DNSALG_INC(x->cnt, edns_opt_ignored);
 	size_t limit = out_limit(q, tcp, outcap);
 	if (x->inside) {
 		r = dnsalg_inside_answer(x->inside, q, in, out, limit);
@@ -222,7 +268,7 @@ int dnsalg_fast(struct dnsalg_ctx *x, const uint8_t *in, size_t len, bool tcp,
 			return r;
 		}
 	}
-	if (x->acache) {
+	if (x->acache && !q->ecs_len) { /* CLIENT-SUBNET answers are never cached */
 		r = dnsalg_acache_get(x->acache, q, in, now, out, limit);
 		if (r >= 0) {
 			DNSALG_INC(x->cnt, cache_hits);
@@ -239,7 +285,29 @@ int dnsalg_fast(struct dnsalg_ctx *x, const uint8_t *in, size_t len, bool tcp,
 	return DNSALG_EMISS;
 }
 
-static ldns_pkt *upstream_query(const struct dnsalg_query *q, uint16_t type)
+/* The client's CLIENT-SUBNET, as it came (RFC 7871 §7.5). */
+static int add_ecs(ldns_pkt *p, const struct dnsalg_query *q)
+{
+	uint8_t *d = malloc(q->ecs_len);
+	if (!d)
+		return DNSALG_ENOMEM;
+	memcpy(d, q->ecs, q->ecs_len);
+	ldns_edns_option *opt = ldns_edns_new(LDNS_EDNS_CLIENT_SUBNET, q->ecs_len, d); /* takes d */
+	ldns_edns_option_list *l = ldns_edns_option_list_new();
+	if (!opt || !l || !ldns_edns_option_list_push(l, opt)) {
+		if (opt)
+			ldns_edns_deep_free(opt);
+		else
+			free(d);
+		if (l)
+			ldns_edns_option_list_deep_free(l);
+		return DNSALG_ENOMEM;
+	}
+	ldns_pkt_set_edns_option_list(p, l);
+	return 0;
+}
+
+static ldns_pkt *upstream_query(const struct dnsalg_query *q, uint16_t type, bool ecs)
 {
 	ldns_rdf *name = ldns_dname_new_frm_data((uint16_t)q->qname_len, q->qname);
 	if (!name)
@@ -257,6 +325,10 @@ static ldns_pkt *upstream_query(const struct dnsalg_query *q, uint16_t type)
 	ldns_pkt_set_id(p, ldns_get_random());
 	ldns_pkt_set_edns_udp_size(p, DNSALG_UPSTREAM_BUFSIZE);
 	ldns_pkt_set_edns_do(p, q->do_bit);
+	if (ecs && q->ecs_len && add_ecs(p, q) < 0) {
+		ldns_pkt_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -279,10 +351,14 @@ static int ask(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 	       const struct dnsalg_query *q, uint16_t type, bool tcp, ldns_pkt **ans)
 {
 	*ans = NULL;
-	ldns_pkt *uq = upstream_query(q, type);
+	/* the ULID record is the same for every subnet: ask it without ECS */
+	bool ecs = type == q->qtype && q->ecs_len;
+	ldns_pkt *uq = upstream_query(q, type, ecs);
 	if (!uq)
 		return DNSALG_ENOMEM;
 	DNSALG_INC(x->cnt, upstream_queries);
+	if (ecs)
+		DNSALG_INC(x->cnt, ecs_forwarded);
 	int r = up->query(up->arg, uq, tcp, ans);
 	if (r == 0 && !answer_matches(uq, *ans)) {
 		ldns_pkt_free(*ans);
@@ -348,7 +424,7 @@ int dnsalg_slow(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 	int r = ask(x, up, q, q->qtype, tcp, &resp);
 	if (r < 0)
 		return error_answer(x, DNSALG_ETIMEOUT, q, in, out, outcap);
-	bool cacheable = !ldns_pkt_tc(resp);
+	bool cacheable = !ldns_pkt_tc(resp) && !q->ecs_len;
 	bool is_aaaa = q->qtype == LDNS_RR_TYPE_AAAA && q->qclass == LDNS_RR_CLASS_IN;
 	struct dnsalg_rw_result rw;
 	memset(&rw, 0, sizeof rw);
@@ -396,6 +472,13 @@ int dnsalg_slow(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 	}
 	/* Echo the client's question bytes: keeps its 0x20 case. */
 	memcpy(wire + 12, in + 12, q->question_len);
+	int fl = dnsalg_wire_opt_filter(wire, wlen, q, x->cnt);
+	if (fl < 0) {
+		DNSALG_INC(x->cnt, upstream_timeouts); /* as any answer that is not ours */
+		n = error_answer(x, DNSALG_ETIMEOUT, q, in, out, outcap);
+		goto done;
+	}
+	wlen = (size_t)fl;
 	if (cacheable && x->acache) {
 		uint16_t rc = wire[3] & 0xF;
 		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
@@ -418,12 +501,12 @@ done:
 }
 
 int dnsalg_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
-		  const uint8_t *in, size_t len, bool tcp, uint64_t now,
-		  uint8_t *out, size_t outcap)
+		  const struct dnsalg_client *cl, const uint8_t *in, size_t len, bool tcp,
+		  uint64_t now, uint8_t *out, size_t outcap)
 {
 	struct dnsalg_query q;
 	int r = dnsalg_fast(x, in, len, tcp, now, &q, out, outcap);
-	if (r != DNSALG_EMISS)
-		return r;
-	return dnsalg_slow(x, up, &q, in, tcp, now, out, outcap);
+	if (r == DNSALG_EMISS)
+		r = dnsalg_slow(x, up, &q, in, tcp, now, out, outcap);
+	return dnsalg_edns_finish(x, &q, in, cl, tcp, out, r, outcap);
 }

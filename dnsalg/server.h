@@ -29,6 +29,10 @@ struct dnsalg_daemon {
 	uint32_t jhead, jcount;
 	pthread_mutex_t jlock;
 	pthread_cond_t jcond;
+	/* accepted TCP connections waiting for a TCP thread, bounded */
+	struct dnsalg_tcpq tcpq;
+	pthread_mutex_t tlock;
+	pthread_cond_t tcond;
 	unsigned n_threads;
 	pthread_t *threads;
 };
@@ -41,6 +45,7 @@ int dnsalg_ctl_bind(struct dnsalg_daemon *d);
 void *dnsalg_udp_main(void *d);
 void *dnsalg_resolver_main(void *d);
 void *dnsalg_tcp_main(void *d);
+void *dnsalg_tcp_accept_main(void *d);
 void *dnsalg_ctl_main(void *d);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * TCP (RFC 7766): tcp_clients threads, each serving one connection at a
- * time with its own ldns resolver (upstream over TCP as well), so at most
- * tcp_clients connections are open; more wait in the listen backlog.  An
- * idle connection is closed after tcp_idle_ms, and after 100 queries.
+ * TCP (RFC 7766): one acceptor thread and tcp_clients threads, each serving
+ * one connection at a time with its own ldns resolver (upstream over TCP as
+ * well).  The acceptor hands connections over through a bounded queue
+ * (tcpq.c): with tcp_clients connections open, the next one is closed at
+ * once and counted in tcp_rejected.  An idle connection is closed after
+ * tcp_idle_ms, and after 100 queries.
  */
 #include <errno.h>
 #include <poll.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -51,6 +54,12 @@ static int write_full(int fd, const uint8_t *b, size_t n)
 static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int fd,
 		  uint8_t *in, uint8_t *out)
 {
+	struct dnsalg_client cl;
+	memset(&cl, 0, sizeof cl);
+	struct sockaddr_in6 peer;
+	socklen_t plen = sizeof peer;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && peer.sin6_family == AF_INET6)
+		cl.addr = peer.sin6_addr;
 	for (int k = 0; k < TCP_QUERIES_PER_CONN && !atomic_load(&d->stop); k++) {
 		uint8_t lb[2];
 		if (read_full(fd, lb, 2, d->o->tcp_idle_ms, &d->stop) < 0)
@@ -58,7 +67,8 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 		size_t len = (size_t)lb[0] << 8 | lb[1];
 		if (read_full(fd, in, len, d->o->tcp_idle_ms, &d->stop) < 0)
 			return;
-		int r = dnsalg_handle(&d->ctx, ops, in, len, true, dnsalg_now_ms(), out + 2,
+		cl.wall_s = (uint32_t)time(NULL);
+		int r = dnsalg_handle(&d->ctx, ops, &cl, in, len, true, dnsalg_now_ms(), out + 2,
 				      DNSALG_TCP_OUT_MAX);
 		if (r <= 0)
 			return; /* nothing to say: close, as a server may */
@@ -79,6 +89,31 @@ void *dnsalg_tcp_main(void *arg)
 		goto done;
 	}
 	struct dnsalg_upstream_ops ops = dnsalg_upstream_ops(u);
+	for (;;) {
+		pthread_mutex_lock(&d->tlock);
+		int fd;
+		while ((fd = dnsalg_tcpq_take(&d->tcpq)) < 0 && !atomic_load(&d->stop))
+			pthread_cond_wait(&d->tcond, &d->tlock);
+		pthread_mutex_unlock(&d->tlock);
+		if (fd < 0)
+			break;
+		if (!atomic_load(&d->stop))
+			serve(d, &ops, fd, in, out);
+		close(fd);
+		pthread_mutex_lock(&d->tlock);
+		dnsalg_tcpq_done(&d->tcpq);
+		pthread_mutex_unlock(&d->tlock);
+	}
+done:
+	free(in);
+	free(out);
+	dnsalg_upstream_free(u);
+	return NULL;
+}
+
+void *dnsalg_tcp_accept_main(void *arg)
+{
+	struct dnsalg_daemon *d = arg;
 	struct pollfd pfd[DNSALG_MAX_LISTEN];
 	for (unsigned i = 0; i < d->n_fd; i++)
 		pfd[i] = (struct pollfd){ .fd = d->tcp_fd[i], .events = POLLIN };
@@ -90,14 +125,15 @@ void *dnsalg_tcp_main(void *arg)
 				continue;
 			int fd = accept4(pfd[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd < 0)
-				continue; /* another thread took it */
-			serve(d, &ops, fd, in, out);
-			close(fd);
+				continue;
+			pthread_mutex_lock(&d->tlock);
+			int r = dnsalg_tcpq_offer(&d->tcpq, fd, &d->cnt);
+			if (r == 0)
+				pthread_cond_signal(&d->tcond);
+			pthread_mutex_unlock(&d->tlock);
+			if (r < 0)
+				close(fd); /* every TCP thread is busy: refused, counted */
 		}
 	}
-done:
-	free(in);
-	free(out);
-	dnsalg_upstream_free(u);
 	return NULL;
 }

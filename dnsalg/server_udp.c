@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -82,6 +83,14 @@ void dnsalg_udp_send(int fd, const uint8_t *b, size_t n, const struct sockaddr_s
 	sendmsg(fd, &mh, MSG_DONTWAIT);
 }
 
+static void client_of(const struct sockaddr_storage *peer, struct dnsalg_client *cl)
+{
+	memset(cl, 0, sizeof *cl);
+	if (peer->ss_family == AF_INET6)
+		cl->addr = ((const struct sockaddr_in6 *)peer)->sin6_addr;
+	cl->wall_s = (uint32_t)time(NULL);
+}
+
 static int enqueue(struct dnsalg_daemon *d, int fd, const struct sockaddr_storage *peer,
 		   socklen_t plen, const struct in6_pktinfo *local,
 		   const uint8_t *buf, size_t len, const struct dnsalg_query *q)
@@ -151,6 +160,9 @@ void *dnsalg_udp_main(void *arg)
 						DNSALG_INC(&d->cnt, inflight_full);
 					continue;
 				}
+				struct dnsalg_client cl;
+				client_of(&peer, &cl);
+				r = dnsalg_edns_finish(&d->ctx, &q, in, &cl, false, out, r, sizeof out);
 				if (r > 0)
 					dnsalg_udp_send(pfd[i].fd, out, (size_t)r, &peer, plen, lp);
 			}
@@ -183,6 +195,9 @@ void *dnsalg_resolver_main(void *arg)
 		d->jcount--;
 		pthread_mutex_unlock(&d->jlock);
 		int r = dnsalg_slow(&d->ctx, &ops, &j.q, j.buf, false, dnsalg_now_ms(), out, sizeof out);
+		struct dnsalg_client cl;
+		client_of(&j.peer, &cl);
+		r = dnsalg_edns_finish(&d->ctx, &j.q, j.buf, &cl, false, out, r, sizeof out);
 		if (r > 0)
 			dnsalg_udp_send(j.fd, out, (size_t)r, &j.peer, j.peer_len,
 					j.has_local ? &j.local : NULL);

@@ -155,6 +155,40 @@ Z
 ns_bg alg python3 "$T/hole.py"
 ns_exec alg ip -6 addr add fd98::100/64 dev a1 nodad
 ns_bg alg "$ALG" -l :: -p 5454 -u '[fd99::1]:5399' -T 500 -s "$T/dnsalg3.sock" -C none
+# An upstream that logs the EDNS options it is sent, echoes CLIENT-SUBNET with
+# scope 40 (as an ECS-aware resolver does) and adds a cookie of its own;
+# instance 4 forwards to it and serves at most 2 TCP connections.
+cat > "$T/ecs.py" <<'Z'
+import json, socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("fd99::1", 5398))
+def name_end(d, o):
+    while d[o]: o += 1 + d[o]
+    return o + 1
+while True:
+    d, peer = s.recvfrom(4096)
+    qid, fl, qd, an, ns, ar = struct.unpack("!6H", d[:12])
+    qe = name_end(d, 12); qtype = struct.unpack("!H", d[qe:qe + 2])[0]; q = d[12:qe + 4]
+    o, opts = qe + 4, []
+    for _ in range(ns + ar):
+        o = name_end(d, o); t, _c, _t, rl = struct.unpack("!HHIH", d[o:o + 10])
+        if t == 41:
+            r = o + 10
+            while r < o + 10 + rl:
+                c, l = struct.unpack("!HH", d[r:r + 4]); opts.append((c, d[r + 4:r + 4 + l])); r += 4 + l
+        o += 10 + rl
+    with open(sys.argv[1], "a") as f:
+        f.write(json.dumps({"qtype": qtype, "opts": [[c, v.hex()] for c, v in opts]}) + "\n")
+    ans = b""
+    if qtype == 28:
+        ans = b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 60, 16) + socket.inet_pton(socket.AF_INET6, "2001:db8:77::1")
+    ro = struct.pack("!HH", 10, 24) + bytes(8) + bytes.fromhex("01000000") + bytes(12)
+    for c, v in opts:
+        if c == 8: ro += struct.pack("!HH", 8, len(v)) + v[:3] + b"\x28" + v[4:]
+    opt = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, len(ro)) + ro
+    s.sendto(struct.pack("!6H", qid, 0x8180 | (fl & 0x0110), 1, 1 if ans else 0, 0, 1) + q + ans + opt, peer)
+Z
+ns_bg alg python3 "$T/ecs.py" "$T/ecs.log"
+ns_bg alg "$ALG" -l fd98::1 -p 5555 -u '[fd99::1]:5398' -x 2 -s "$T/dnsalg4.sock" -C none
 ns_wait_for 10 ns_exec cl dig @fd98::1 +short +tries=1 +time=1 ns.ext.example AAAA
 ns_wait_for 10 ns_exec cl dig @fd98::1 -p 5353 +short +tries=1 +time=1 ns.ext.example AAAA
 
@@ -262,10 +296,74 @@ check "flood: still answering" test "$out" = "$ULID1"
 sleep 0.5
 pf=$(ctl "$T/dnsalg2.sock" '{"cmd":"counters"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["push_failures"])')
 check "control socket absent: answered anyway, push failure counted ($pf)" test "$pf" -ge 1
-# 12. counters
+# 12. EDNS options: COOKIE answered here, CLIENT-SUBNET end to end, others ignored
+c4() { ctl "$T/dnsalg4.sock" '{"cmd":"counters"}' | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+D4() { ns_exec cl dig @fd98::1 -p 5555 +tries=1 +time=3 "$@"; }
+ns_wait_for 10 ns_exec cl dig @fd98::1 -p 5555 +short +tries=1 +time=1 warm.ecs.example TXT
+: > "$T/ecs.log"
+D4 +cookie c1.ecs.example AAAA > "$T/cookie.out"
+ck=$(sed -n 's/^; COOKIE: \([0-9a-f]*\) (good)$/\1/p' "$T/cookie.out")
+check "COOKIE: client cookie back with a 16-octet RFC 9018 server cookie (${ck:-none})" \
+    grep -qE '^[0-9a-f]{16}01000000[0-9a-f]{24}$' <<<"$ck"
+check "COOKIE: the upstream's own cookie not passed on" bash -c "! grep -q 'COOKIE: 0000000000000000' '$T/cookie.out'"
+check "COOKIE: the client's cookie not sent upstream" python3 -c '
+import json,sys
+l=[json.loads(x) for x in open(sys.argv[1])]
+sys.exit(not l or any(c == 10 for q in l for c, v in q["opts"]))' "$T/ecs.log"
+v0=$(c4 cookie_valid)
+D4 +cookie="$ck" c2.ecs.example AAAA > "$T/cookie2.out"
+v1=$(c4 cookie_valid)
+check "COOKIE: the server cookie comes back valid ($v0 -> $v1)" test "$v1" = $((v0 + 1))
+check "COOKIE: malformed (2 octets) gets FORMERR" grep -q 'status: FORMERR' <(D4 +ednsopt=10:0102 c3.ecs.example AAAA)
+: > "$T/ecs.log"
+D4 +subnet=2001:db8:1234::/48 e1.ecs.example AAAA > "$T/ecs.out"
+check "ECS: the upstream's scope reaches the client" grep -q 'CLIENT-SUBNET: 2001:db8:1234::/48/40' "$T/ecs.out"
+check "ECS: sent upstream as the client sent it" python3 -c '
+import json,sys
+l=[json.loads(x) for x in open(sys.argv[1])]
+sys.exit(not any([8, "00023000" + "20010db81234"] in q["opts"] for q in l if q["qtype"] == 28))' "$T/ecs.log"
+u0=$(c4 upstream_queries); D4 +subnet=2001:db8:1234::/48 e1.ecs.example AAAA >/dev/null; u1=$(c4 upstream_queries)
+check "ECS: answers are not cached (upstream $u0 -> $u1)" test "$u1" -gt "$u0"
+check "ECS: malformed (bits past the prefix) gets FORMERR" grep -q 'status: FORMERR' \
+    <(D4 +ednsopt=8:00021700ffffff e2.ecs.example AAAA)
+out=$(D +short +subnet=2001:db8:1234::/48 peer1.ext.example AAAA)
+check "ECS with an upstream without ECS (nsd): still the CMULA ($out)" test "$out" = "$ULID1"
+check "ECS with an upstream without ECS: no CLIENT-SUBNET in the answer" \
+    bash -c "! grep -q CLIENT-SUBNET <(ns_exec cl dig @fd98::1 +tries=1 +time=3 +subnet=2001:db8:1234::/48 peer1.ext.example AAAA)"
+: > "$T/ecs.log"
+i0=$(c4 edns_opt_ignored)
+D4 +nocmd +ednsopt=65001:abcd +nsid u1.ecs.example AAAA > "$T/unk.out"
+i1=$(c4 edns_opt_ignored)
+check "unknown option: answered NOERROR, counted ignored ($i0 -> $i1)" \
+    bash -c "grep -q 'status: NOERROR' '$T/unk.out' && test '$i1' = $((i0 + 1))"
+check "unknown option and NSID: not forwarded, not echoed" python3 -c '
+import json,sys
+l=[json.loads(x) for x in open(sys.argv[1])]
+bad=[c for q in l for c, v in q["opts"] if c in (3, 65001)]
+sys.exit(bool(bad) or "65001" in open(sys.argv[2]).read() or "NSID" in open(sys.argv[2]).read())' "$T/ecs.log" "$T/unk.out"
+# 13. the TCP bound: 2 connections held idle fill instance 4; the third is closed at once
+r0=$(c4 tcp_rejected)
+tcpfill=$(ns_exec cl python3 -c 'import socket,time
+held=[]
+for i in range(2):
+    s=socket.create_connection(("fd98::1",5555)); held.append(s); time.sleep(0.3)
+s=socket.create_connection(("fd98::1",5555)); s.settimeout(3); t=time.time()
+try: r=s.recv(10); out="closed" if r==b"" else "data"
+except socket.timeout: out="open"
+except ConnectionResetError: out="closed"
+print(out, int((time.time()-t)*1000))')
+r1=$(c4 tcp_rejected)
+check "TCP: with tcp_clients=2 busy, a third connection is closed ($tcpfill)" grep -q '^closed' <<<"$tcpfill"
+check "TCP: tcp_rejected counts it ($r0 -> $r1)" test "$r1" = $((r0 + 1))
+sleep 0.5
+D4 +short t1.ecs.example AAAA >/dev/null   # this upstream has no TCP: let the answer be cached
+out=$(ns_exec cl dig @fd98::1 -p 5555 +tcp +short +tries=1 +time=3 t1.ecs.example AAAA)
+check "TCP: served again once the held connections close ($out)" test "$out" = 2001:db8:77::1
+check "TCP: nothing more rejected ($(c4 tcp_rejected))" test "$(c4 tcp_rejected)" = "$r1"
+# 14. counters
 c=$(ctl "$T/dnsalg.sock" '{"cmd":"counters"}'); echo "counters: $c"
 check "counters readable" grep -q '"ok":true,"queries_udp":' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB"
+result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
 [ "$fail" = 0 ]

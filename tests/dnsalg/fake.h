@@ -20,7 +20,59 @@ struct fake_up {
 	size_t n;
 	unsigned queries, tcp_queries;
 	bool last_cd, last_do;
+	/* EDNS: what the last query carried (as it went on the wire) */
+	uint16_t last_bufsize;
+	unsigned last_nopts;
+	int last_cookie_len;          /* -1: none */
+	uint8_t last_ecs[20];
+	int last_ecs_len;             /* -1: none */
+	/* and what the answers carry: options appended to the answer's OPT */
+	const uint8_t *ans_opts;
+	size_t ans_opts_len;
+	bool echo_ecs;                /* send the query's ECS back with scope ecs_scope */
+	uint8_t ecs_scope;
+	bool ecs_alter;               /* ...with its last address octet changed */
 };
+
+/* Walk the OPT record of a wire message: fn(code, data, len) per option. */
+static inline void fake_opts(const uint8_t *w, size_t len,
+			     void (*fn)(void *, uint16_t, const uint8_t *, uint16_t), void *arg)
+{
+	long at = dnsalg_wire_opt_at(w, len);
+	if (at < 0)
+		return;
+	size_t o = (size_t)at + 10, e = o + (size_t)(w[at + 8] << 8 | w[at + 9]);
+	while (o + 4 <= e) {
+		uint16_t code = (uint16_t)(w[o] << 8 | w[o + 1]), ol = (uint16_t)(w[o + 2] << 8 | w[o + 3]);
+		fn(arg, code, w + o + 4, ol);
+		o += 4u + ol;
+	}
+}
+
+static inline void fake_note_opt(void *arg, uint16_t code, const uint8_t *d, uint16_t len)
+{
+	struct fake_up *f = arg;
+	f->last_nopts++;
+	if (code == DNSALG_OPT_COOKIE)
+		f->last_cookie_len = len;
+	if (code == DNSALG_OPT_ECS && len <= sizeof f->last_ecs) {
+		memcpy(f->last_ecs, d, len);
+		f->last_ecs_len = len;
+	}
+}
+
+/* Append raw option bytes to the OPT record of a wire message. */
+static inline size_t fake_add_opts(uint8_t *w, size_t len, size_t cap, const uint8_t *opts, size_t ol)
+{
+	long at = dnsalg_wire_opt_at(w, len);
+	if (at < 0 || len + ol > cap)
+		return 0;
+	memcpy(w + len, opts, ol);
+	unsigned rl = (unsigned)(w[at + 8] << 8 | w[at + 9]) + (unsigned)ol;
+	w[at + 8] = (uint8_t)(rl >> 8);
+	w[at + 9] = (uint8_t)rl;
+	return len + ol;
+}
 
 static inline int fake_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 {
@@ -30,6 +82,14 @@ static inline int fake_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 		f->tcp_queries++;
 	f->last_cd = ldns_pkt_cd(q);
 	f->last_do = ldns_pkt_edns_do(q);
+	f->last_bufsize = ldns_pkt_edns_udp_size(q);
+	f->last_nopts = 0;
+	f->last_cookie_len = f->last_ecs_len = -1;
+	uint8_t *qw = NULL;
+	size_t qwl = 0;
+	if (ldns_pkt2wire(&qw, q, &qwl) == LDNS_STATUS_OK)
+		fake_opts(qw, qwl, fake_note_opt, f);
+	free(qw);
 	const ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
 	char *qn = ldns_rdf2str(ldns_rr_owner(qr));
 	const struct fake_rrset *hit = NULL;
@@ -57,6 +117,39 @@ static inline int fake_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 				ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
 		}
 		free(dup);
+	}
+	if (f->ans_opts || (f->echo_ecs && f->last_ecs_len >= 4)) {
+		/* as it would come off the wire: options inside the OPT record */
+		uint8_t buf[8192], opts[256];
+		size_t ol = 0;
+		if (f->ans_opts) {
+			memcpy(opts, f->ans_opts, f->ans_opts_len);
+			ol = f->ans_opts_len;
+		}
+		if (f->echo_ecs && f->last_ecs_len >= 4) {
+			size_t el = (size_t)f->last_ecs_len;
+			opts[ol] = 0; opts[ol + 1] = DNSALG_OPT_ECS; opts[ol + 2] = 0; opts[ol + 3] = (uint8_t)el;
+			memcpy(opts + ol + 4, f->last_ecs, el);
+			opts[ol + 4 + 3] = f->ecs_scope;
+			if (f->ecs_alter && el > 4)
+				opts[ol + 4 + el - 1] ^= 0x80;
+			ol += 4 + el;
+		}
+		ldns_pkt_set_edns_udp_size(p, 1232);
+		uint8_t *w = NULL;
+		size_t wl = 0;
+		ldns_pkt2wire(&w, p, &wl);
+		ldns_pkt_free(p);
+		p = NULL;
+		if (w && wl <= sizeof buf) {
+			memcpy(buf, w, wl);
+			wl = fake_add_opts(buf, wl, sizeof buf, opts, ol);
+			if (wl)
+				ldns_wire2pkt(&p, buf, wl);
+		}
+		free(w);
+		if (!p)
+			return DNSALG_ETIMEOUT;
 	}
 	*ans = p;
 	return 0;

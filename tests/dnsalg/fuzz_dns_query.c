@@ -83,8 +83,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool tcp = ql & 1;
 	o.dnssec = (ql & 2) ? DNSALG_DNSSEC_PASSTHROUGH : DNSALG_DNSSEC_REWRITE_STRIP;
 	uint64_t now = (uint64_t)size * 1000;
-	int n = dnsalg_handle(&x, &up, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
+	/* the client's address and clock come from the input too: cookies */
+	struct dnsalg_client cl;
+	memset(&cl, 0, sizeof cl);
+	cl.addr.s6_addr[15] = (uint8_t)size;
+	cl.wall_s = (uint32_t)size * 977u;
+	int n = dnsalg_handle(&x, &up, &cl, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
 	if (n > 0 && !tcp && n > 4096)
+		abort();
+	if (n > 0 && n < 12)
 		abort();
 	/* the control parser sees the same bytes as a line */
 	char line[512], reply[8192];

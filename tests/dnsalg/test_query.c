@@ -225,7 +225,7 @@ static void reverse_lookup_for_control(void **state)
 		  LDNS_RR_TYPE_PTR, 0,
 		  "3.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
 	};
-	struct fake_up f = { z, sizeof z / sizeof z[0], 0, 0, false, false };
+	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
 	struct dnsalg_upstream_ops up = { fake_query, &f };
 	struct dnsalg_opts o;
 	struct dnsalg_counters c;

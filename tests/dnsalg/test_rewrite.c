@@ -74,7 +74,8 @@ static ldns_pkt *ask(struct env *e, const char *name, uint16_t type, uint16_t fl
 		     bool do_bit, bool tcp, uint64_t now)
 {
 	size_t ql = mkquery(e->q, sizeof e->q, 0x1234, name, type, flags, edns, do_bit);
-	int n = dnsalg_handle(&e->x, &e->up, e->q, ql, tcp, now, e->out, sizeof e->out);
+	static const struct dnsalg_client cl = { IN6ADDR_LOOPBACK_INIT, 1700000000 };
+	int n = dnsalg_handle(&e->x, &e->up, &cl, e->q, ql, tcp, now, e->out, sizeof e->out);
 	ldns_pkt *p = parse(e->out, n);
 	assert_non_null(p);
 	assert_int_equal(ldns_pkt_id(p), 0x1234);
