@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 
 #include "pshim6/dpmsg.h"
+#include "classify_fast.h"
 #include "site.h"
 #include "tables.h"
 
@@ -43,6 +44,7 @@ struct dp_lcore {
 	struct rte_eth_dev_tx_buffer *txb[DP_MAX_PORTS];
 	struct dp_counters cnt;
 	uint64_t icmp_tokens, icmp_last;  /* ICMP error rate limit (token bucket, per lcore) */
+	struct dp_fast fast;            /* the site cut for the fast classifiers, lcore-local */
 } __rte_cache_aligned;
 
 struct dp_state {
@@ -60,6 +62,7 @@ struct dp_state {
 	uint32_t idle_polls;            /* 0 = busy polling */
 	uint32_t idle_sleep_us;
 	uint32_t icmp_rate;             /* ICMP errors per second per lcore */
+	bool     node_clock;            /* time the nodes (--node-clock) */
 	char     channel_path[256];
 	uint64_t boot_id;
 	uint64_t tsc_hz;

@@ -15,12 +15,23 @@ enum dp_rw_rc {
 	DP_RW_MALFORMED = -2,
 };
 
-/* Octets 2..7 of a payload header: P=1 then the 47-bit receiver tag. */
-static inline void dp_put_tag(uint8_t *sh, uint64_t tag)
+/*
+ * Moves the Ethernet header and the first 8 octets of the IPv6 header (22
+ * octets: the addresses are rewritten anyway) by the payload header's
+ * length, either way.  All loads come before any store and callers read the
+ * fields they need before the move and write them after: a narrow store
+ * followed by a wider load of the same bytes defeats store forwarding, and
+ * that stall was a fifth of each node's time.
+ */
+static __rte_always_inline void dp_move22(uint8_t *dst, const uint8_t *src)
 {
-	uint64_t v = (UINT64_C(1) << 47) | (tag & UINT64_C(0x7fffffffffff));
-	for (int i = 7; i >= 2; i--, v >>= 8)
-		sh[i] = (uint8_t)v;
+	uint64_t a, b, c;
+	memcpy(&a, src, 8);
+	memcpy(&b, src + 8, 8);
+	memcpy(&c, src + 14, 8);
+	memcpy(dst, &a, 8);
+	memcpy(dst + 8, &b, 8);
+	memcpy(dst + 14, &c, 8);
 }
 
 /* Would the packet exceed `mtu` once the payload header is added? */
@@ -46,18 +57,30 @@ static inline int dp_shim_encap(struct rte_mbuf *m, const struct dp_ctx *c)
 		if (rte_pktmbuf_data_len(m) < hlen)
 			return DP_RW_MALFORMED;
 	}
+	if (likely(hlen == DP_ETH_LEN + DP_IP6_LEN)) {
+		uint8_t nh = p[DP_ETH_LEN + DP_IP6_NH];
+		uint16_t plen = dp_get16(p + DP_ETH_LEN + DP_IP6_PLEN);
+		uint64_t v = ((uint64_t)nh << 56) | (UINT64_C(1) << 47) | (c->peer_tag & UINT64_C(0x7fffffffffff));
+		p = (uint8_t *)rte_pktmbuf_prepend(m, DP_SHIM6_LEN);
+		if (!p)
+			return DP_RW_NOROOM;
+		dp_move22(p, p + DP_SHIM6_LEN);
+		ip = p + DP_ETH_LEN;
+		v = rte_cpu_to_be_64(v);
+		memcpy(ip + DP_IP6_LEN, &v, 8);
+		ip[DP_IP6_NH] = DP_PROTO_SHIM6;
+		dp_put16(ip + DP_IP6_PLEN, (uint16_t)(plen + DP_SHIM6_LEN));
+		memcpy(ip + DP_IP6_SRC, c->local_loc, 16);
+		memcpy(ip + DP_IP6_DST, c->remote_loc, 16);
+		return DP_RW_OK;
+	}
+	/* after a Hop-by-Hop header, which must stay first */
 	p = (uint8_t *)rte_pktmbuf_prepend(m, DP_SHIM6_LEN);
 	if (!p)
 		return DP_RW_NOROOM;
-	if (likely(hlen == DP_ETH_LEN + DP_IP6_LEN)) {
-		/* constant size through registers: no library call, no overlap hazard */
-		uint8_t hdr[DP_ETH_LEN + DP_IP6_LEN];
-		memcpy(hdr, p + DP_SHIM6_LEN, sizeof(hdr));
-		memcpy(p, hdr, sizeof(hdr));
-	} else
-		memmove(p, p + DP_SHIM6_LEN, hlen);
+	memmove(p, p + DP_SHIM6_LEN, hlen);
 	ip = p + DP_ETH_LEN;
-	nhp = hlen == DP_ETH_LEN + DP_IP6_LEN ? ip + DP_IP6_NH : ip + DP_IP6_LEN;
+	nhp = ip + DP_IP6_LEN;
 	sh = p + hlen;
 	{
 		/* Next Header, Hdr Ext Len 0, P=1 and the tag: one 8-octet store */
@@ -84,11 +107,21 @@ static inline int dp_shim_decap(struct rte_mbuf *m, const struct dp_walk *w, con
 
 	if (rte_pktmbuf_data_len(m) < shoff + DP_SHIM6_LEN)
 		return DP_RW_MALFORMED;
-	p[DP_ETH_LEN + w->nh_off] = p[shoff];
-	memmove(p + DP_SHIM6_LEN, p, shoff);
-	p = (uint8_t *)rte_pktmbuf_adj(m, DP_SHIM6_LEN);
-	ip = p + DP_ETH_LEN;
-	dp_put16(ip + DP_IP6_PLEN, (uint16_t)(dp_get16(ip + DP_IP6_PLEN) - DP_SHIM6_LEN));
+	if (likely(shoff == DP_ETH_LEN + DP_IP6_LEN)) {
+		uint8_t nh = p[shoff];
+		uint16_t plen = dp_get16(p + DP_ETH_LEN + DP_IP6_PLEN);
+		dp_move22(p + DP_SHIM6_LEN, p);
+		p = (uint8_t *)rte_pktmbuf_adj(m, DP_SHIM6_LEN);
+		ip = p + DP_ETH_LEN;
+		ip[DP_IP6_NH] = nh;
+		dp_put16(ip + DP_IP6_PLEN, (uint16_t)(plen - DP_SHIM6_LEN));
+	} else {
+		p[DP_ETH_LEN + w->nh_off] = p[shoff];
+		memmove(p + DP_SHIM6_LEN, p, shoff);
+		p = (uint8_t *)rte_pktmbuf_adj(m, DP_SHIM6_LEN);
+		ip = p + DP_ETH_LEN;
+		dp_put16(ip + DP_IP6_PLEN, (uint16_t)(dp_get16(ip + DP_IP6_PLEN) - DP_SHIM6_LEN));
+	}
 	memcpy(ip + DP_IP6_SRC, c->remote_ulid, 16);
 	memcpy(ip + DP_IP6_DST, c->local_ulid, 16);
 	return DP_RW_OK;

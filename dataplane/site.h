@@ -56,7 +56,7 @@ struct dp_host {
 	uint8_t nloc;
 } __attribute__((aligned(8)));
 
-static inline int dp_site_cmula_index(const struct dp_site *s, const uint8_t *a)
+static __rte_always_inline int dp_site_cmula_index(const struct dp_site *s, const uint8_t *a)
 {
 	for (unsigned i = 0; i < s->n_cmula; i++)
 		if (dp_prefix_match(&s->cmula[i], a))
@@ -64,7 +64,7 @@ static inline int dp_site_cmula_index(const struct dp_site *s, const uint8_t *a)
 	return -1;
 }
 
-static inline int dp_site_isp_of(const struct dp_site *s, const uint8_t *a)
+static __rte_always_inline int dp_site_isp_of(const struct dp_site *s, const uint8_t *a)
 {
 	for (unsigned i = 0; i < s->n_isp; i++)
 		if (dp_prefix_match(&s->isp[i].pa, a))

@@ -63,12 +63,13 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 		if (!t->stamps[r])
 			goto fail;
 	}
-	t->h_ulid = mkhash(name, "ulid", cap, sizeof(struct dp_ulid_key), socket);
+	if (dp_lut_init(&t->l_ulid, cap, socket) != DP_LUT_OK || dp_lut_init(&t->l_tag, cap, socket) != DP_LUT_OK)
+		goto fail;
 	t->h_tag = mkhash(name, "tag", cap, sizeof(uint64_t), socket);
 	t->h_ptag = mkhash(name, "ptag", cap, sizeof(uint64_t), socket);
 	t->h_host = mkhash(name, "host", host_cap, 16, socket);
 	t->h_hostloc = mkhash(name, "hloc", host_cap * DP_MAX_ISP, 16, socket);
-	if (!t->h_ulid || !t->h_tag || !t->h_ptag || !t->h_host || !t->h_hostloc)
+	if (!t->h_tag || !t->h_ptag || !t->h_host || !t->h_hostloc)
 		goto fail;
 	qsz = rte_rcu_qsbr_get_memsize(n_readers ? n_readers : 1);
 	t->qs = rte_zmalloc_socket("dp_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket);
@@ -85,7 +86,8 @@ void dp_tables_free(struct dp_tables *t)
 {
 	if (!t)
 		return;
-	rte_hash_free(t->h_ulid);
+	dp_lut_free(&t->l_ulid);
+	dp_lut_free(&t->l_tag);
 	rte_hash_free(t->h_tag);
 	rte_hash_free(t->h_ptag);
 	rte_hash_free(t->h_host);
@@ -112,10 +114,9 @@ static struct dp_ctx *lookup_tag(struct dp_tables *t, uint64_t tag)
 	return rte_hash_lookup_data(t->h_tag, &tag, &d) >= 0 ? d : NULL;
 }
 
-static void ulid_key(const struct dp_ctx *c, struct dp_ulid_key *k)
+static uint32_t slot_of(const struct dp_tables *t, const struct dp_ctx *c)
 {
-	memcpy(k->local, c->local_ulid, 16);
-	memcpy(k->remote, c->remote_ulid, 16);
+	return (uint32_t)(c - t->slots);
 }
 
 static bool maps_to(struct rte_hash *h, const void *key, const void *what)
@@ -143,7 +144,7 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 		return DPMSG_ERR_EXISTS;
 	memcpy(k.local, m->local_ulid, 16);
 	memcpy(k.remote, m->remote_ulid, 16);
-	egress = rte_hash_lookup(t->h_ulid, &k) < 0;
+	egress = dp_ctx_by_ulid(t, k.local) == NULL;
 	if (!egress && m->fii == 0)
 		return DPMSG_ERR_EXISTS; /* only forked instances may share a ULID pair */
 	if (t->n_ctx >= t->cap || t->n_slot_free < 2 || t->n_stamp_free == 0)
@@ -164,17 +165,22 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 		t->stamps[r][c->stamp] = (struct dp_stamp){ 0, 0 };
 	if (rte_hash_add_key_data(t->h_tag, &c->own_tag, c) < 0)
 		goto full;
-	if (egress && rte_hash_add_key_data(t->h_ulid, &k, c) < 0) {
-		int32_t pos = rte_hash_del_key(t->h_tag, &c->own_tag);
-		sync_readers(t);
-		if (pos >= 0)
-			rte_hash_free_key_with_position(t->h_tag, pos);
-		goto full;
+	if (dp_lut_add(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c)) != DP_LUT_OK)
+		goto undo_tag;
+	if (egress && dp_lut_add(&t->l_ulid, dp_hash_ulid(k.local), slot_of(t, c)) != DP_LUT_OK) {
+		(void)dp_lut_del(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c));
+		goto undo_tag;
 	}
 	if (rte_hash_lookup(t->h_ptag, &c->peer_tag) < 0)
 		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c); /* best effort */
 	t->n_ctx++;
 	return 0;
+undo_tag: {
+		int32_t pos = rte_hash_del_key(t->h_tag, &c->own_tag);
+		sync_readers(t);
+		if (pos >= 0)
+			rte_hash_free_key_with_position(t->h_tag, pos);
+	}
 full:
 	t->stamp_free[t->n_stamp_free++] = c->stamp;
 	t->slot_free[t->n_slot_free++] = (uint32_t)(c - t->slots);
@@ -184,7 +190,6 @@ full:
 int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_isp)
 {
 	struct dp_ctx *old = lookup_tag(t, m->ctx.own_tag), *c;
-	struct dp_ulid_key k;
 	int32_t ppos = -1;
 
 	if (!old)
@@ -207,9 +212,8 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 	if (m->what & DPMSG_MOD_FLAGS)
 		c->flags = m->ctx.flags;
 	/* publish: each add replaces the data pointer of an existing key atomically */
-	ulid_key(old, &k);
-	if (maps_to(t->h_ulid, &k, old))
-		(void)rte_hash_add_key_data(t->h_ulid, &k, c);
+	(void)dp_lut_replace(&t->l_ulid, dp_hash_ulid(old->local_ulid), slot_of(t, old), slot_of(t, c));
+	(void)dp_lut_replace(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, old), slot_of(t, c));
 	(void)rte_hash_add_key_data(t->h_tag, &c->own_tag, c);
 	if (c->peer_tag != old->peer_tag) {
 		if (maps_to(t->h_ptag, &old->peer_tag, old))
@@ -229,22 +233,18 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 int dp_ctx_del(struct dp_tables *t, uint64_t own_tag)
 {
 	struct dp_ctx *c = lookup_tag(t, own_tag);
-	struct dp_ulid_key k;
-	int32_t p1, p2 = -1, p3 = -1;
+	int32_t p1, p3 = -1;
 
 	if (!c)
 		return DPMSG_ERR_NOTFOUND;
-	ulid_key(c, &k);
+	(void)dp_lut_del(&t->l_ulid, dp_hash_ulid(c->local_ulid), slot_of(t, c));
+	(void)dp_lut_del(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c));
 	p1 = rte_hash_del_key(t->h_tag, &c->own_tag);
-	if (maps_to(t->h_ulid, &k, c))
-		p2 = rte_hash_del_key(t->h_ulid, &k);
 	if (maps_to(t->h_ptag, &c->peer_tag, c))
 		p3 = rte_hash_del_key(t->h_ptag, &c->peer_tag);
 	sync_readers(t);
 	if (p1 >= 0)
 		rte_hash_free_key_with_position(t->h_tag, p1);
-	if (p2 >= 0)
-		rte_hash_free_key_with_position(t->h_ulid, p2);
 	if (p3 >= 0)
 		rte_hash_free_key_with_position(t->h_ptag, p3);
 	t->stamp_free[t->n_stamp_free++] = c->stamp;

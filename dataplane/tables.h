@@ -1,6 +1,7 @@
 /*
- * Context and HBA host tables.  Lcores read them lock-free (rte_hash with
- * RW_CONCURRENCY_LF); only the channel thread writes.  An entry is never
+ * Context and HBA host tables.  Lcores read them lock-free (the context
+ * index in lut.h; rte_hash with RW_CONCURRENCY_LF for the rest); only the
+ * channel thread writes.  An entry is never
  * changed in place: a modify copies it into a fresh slot, publishes the new
  * pointer, waits for a QSBR grace period, then frees the old slot.
  */
@@ -11,8 +12,10 @@
 #include <string.h>
 
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "lut.h"
 #include "pshim6/dpmsg.h"
 #include "site.h"
 
@@ -39,8 +42,9 @@ struct dp_tables {
 	struct dp_ctx *slots;         /* cap + 1 slots: one spare for a modify */
 	uint32_t *slot_free, n_slot_free;
 	uint32_t *stamp_free, n_stamp_free;
-	struct rte_hash *h_ulid;      /* (local ULID, remote ULID) -> ctx */
-	struct rte_hash *h_tag;       /* own tag -> ctx (ingress) */
+	struct dp_lut l_ulid;         /* (local ULID, remote ULID) -> slot (egress) */
+	struct dp_lut l_tag;          /* own tag -> slot (ingress) */
+	struct rte_hash *h_tag;       /* own tag -> ctx: the writer's index, dumps */
 	struct rte_hash *h_ptag;      /* peer tag -> ctx (ICMP errors); best effort */
 	struct dp_host *hosts;
 	uint32_t *host_free, n_host_free;
@@ -67,10 +71,74 @@ void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *out);
 int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv);
 
 /* Reader side (lcores). */
-static inline struct dp_ctx *dp_ctx_by_tag(const struct dp_tables *t, uint64_t tag)
+
+/* Hash of the egress key: the 32 octets of (local ULID, remote ULID), which
+ * are also the source and destination fields of the packet, in that order. */
+static __rte_always_inline uint32_t dp_hash_ulid(const uint8_t *k)
 {
-	void *d;
-	return rte_hash_lookup_data(t->h_tag, &tag, &d) >= 0 ? d : NULL;
+	uint64_t w0, w1, w2, w3;
+	memcpy(&w0, k, 8);
+	memcpy(&w1, k + 8, 8);
+	memcpy(&w2, k + 16, 8);
+	memcpy(&w3, k + 24, 8);
+	return rte_hash_crc_8byte(w3, rte_hash_crc_8byte(w2, rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, 0))));
+}
+
+static __rte_always_inline uint32_t dp_hash_tag(uint64_t tag)
+{
+	return rte_hash_crc_8byte(tag, 0);
+}
+
+static __rte_always_inline bool dp_ctx_ulids_are(const struct dp_ctx *c, const uint8_t *k)
+{
+	/* word by word in registers: arrays here were spilled to the stack */
+	uint64_t a0, a1, a2, a3, b0, b1, b2, b3;
+	memcpy(&a0, c->local_ulid, 8);
+	memcpy(&a1, c->local_ulid + 8, 8);
+	memcpy(&a2, c->remote_ulid, 8);
+	memcpy(&a3, c->remote_ulid + 8, 8);
+	memcpy(&b0, k, 8);
+	memcpy(&b1, k + 8, 8);
+	memcpy(&b2, k + 16, 8);
+	memcpy(&b3, k + 24, 8);
+	return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3)) == 0;
+}
+
+struct dp_lut_arg {
+	const struct dp_tables *t;
+	const void *key;
+};
+
+static __rte_always_inline bool dp_match_ulid(uint32_t slot, const void *arg)
+{
+	const struct dp_lut_arg *a = arg;
+	return dp_ctx_ulids_are(&a->t->slots[slot], a->key);
+}
+
+static __rte_always_inline bool dp_match_tag(uint32_t slot, const void *arg)
+{
+	const struct dp_lut_arg *a = arg;
+	return a->t->slots[slot].own_tag == *(const uint64_t *)a->key;
+}
+
+/* `k`: 32 octets, local ULID then remote ULID (any alignment). */
+static __rte_always_inline struct dp_ctx *dp_ctx_by_ulid_h(const struct dp_tables *t, const uint8_t *k, uint32_t h)
+{
+	struct dp_lut_arg a = { t, k };
+	int64_t s = dp_lut_find(&t->l_ulid, h, dp_match_ulid, &a);
+	return s < 0 ? NULL : &t->slots[s];
+}
+
+static inline struct dp_ctx *dp_ctx_by_ulid(const struct dp_tables *t, const uint8_t *k)
+{
+	return dp_ctx_by_ulid_h(t, k, dp_hash_ulid(k));
+}
+
+static __rte_always_inline struct dp_ctx *dp_ctx_by_tag(const struct dp_tables *t, uint64_t tag)
+{
+	struct dp_lut_arg a = { t, &tag };
+	int64_t s = dp_lut_find(&t->l_tag, dp_hash_tag(tag), dp_match_tag, &a);
+	return s < 0 ? NULL : &t->slots[s];
 }
 static inline struct dp_ctx *dp_ctx_by_ptag(const struct dp_tables *t, uint64_t tag)
 {

@@ -11,6 +11,7 @@
 
 #include "fabmbuf.h"
 #include "classify.h"
+#include "classify_fast.h"
 #include "icmp6.h"
 #include "natv6.h"
 #include "rewrite.h"
@@ -18,6 +19,7 @@
 static struct dp_site site;
 static struct dp_ctx ctx;
 static struct fab fab;
+static struct dp_fast fast;
 
 static void init(void)
 {
@@ -47,6 +49,25 @@ static void init(void)
 	inet_pton(AF_INET6, "2001:db8:30:1::22", ctx.remote_loc);
 	ctx.peer_tag = 0x123456789abc;
 	ctx.own_tag = 0xbeef;
+	dp_fast_prep(&site, &fast);
+}
+
+/* A fast classifier that takes a frame must agree with the general one. */
+static void fast_agrees(const uint8_t *frame, size_t len, bool isp)
+{
+	struct dp_cls a, b;
+	struct rte_mbuf *m = fab_mbuf(&fab, frame, len);
+	if (!(isp ? dp_classify_isp_fast(&fast, m, &a) : dp_classify_inside_fast(&fast, m, &a)))
+		return;
+	m = fab_mbuf(&fab, frame, len);
+	if (isp)
+		dp_classify_isp(&site, m, &b);
+	else
+		dp_classify_inside(&site, m, &b);
+	if (a.verdict != b.verdict || a.drop != b.drop || a.isp != b.isp || a.w.off != b.w.off ||
+	    a.w.nh_off != b.w.nh_off || a.w.nh != b.w.nh || a.w.frag != b.w.frag ||
+	    (a.verdict == DP_V_IN_SHIM && a.tag != b.tag))
+		abort();
 }
 
 static void check(struct rte_mbuf *m, int emitted)
@@ -71,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init();
 	if (size < 1 || size - 1 > FAB_BUF - FAB_HEADROOM)
 		return 0;
+	fast_agrees(data + 1, size - 1, data[0] & 1);
 	m = fab_mbuf(&fab, data + 1, size - 1);
 	if (data[0] & 1) {
 		dp_classify_isp(&site, m, &c);

@@ -12,6 +12,7 @@
 
 #include "fabmbuf.h"
 #include "classify.h"
+#include "classify_fast.h"
 #include "icmp6.h"
 #include "natv6.h"
 #include "rewrite.h"
@@ -582,6 +583,78 @@ static void test_classify_rejects_bad_input(void **state)
 	assert_int_equal(c.drop, DP_DROP_NO_ROUTE);
 }
 
+/* Same verdict, drop reason, ISP, walk and tag as the general classifier. */
+static void same_cls(const struct dp_cls *a, const struct dp_cls *b)
+{
+	assert_int_equal(a->verdict, b->verdict);
+	assert_int_equal(a->drop, b->drop);
+	assert_int_equal(a->isp, b->isp);
+	assert_int_equal(a->w.off, b->w.off);
+	assert_int_equal(a->w.nh_off, b->w.nh_off);
+	assert_int_equal(a->w.nh, b->w.nh);
+	assert_int_equal(a->w.frag, b->w.frag);
+	if (a->verdict == DP_V_IN_SHIM)
+		assert_true(a->tag == b->tag);
+}
+
+/*
+ * The fast classifiers take the common packets and agree with the general
+ * ones on them; every other frame they decline.  Frames: the common cases,
+ * then every single-octet change of their first 70 octets.
+ */
+static void test_fast_classify_agrees(void **state)
+{
+	struct dp_fast f;
+	struct dp_cls c1, c2;
+	uint8_t sh[8 + 20], frames[4][256];
+	size_t len[4];
+	unsigned taken = 0, declined = 0;
+
+	dp_fast_prep(&site, &f);
+	assert_true(f.in_ok);
+	assert_true(f.isp_ok);
+	len[0] = build(frames[0], H1, PEER, 6, NULL, 0, l4, tcp(l4, H1, PEER, 40));      /* egress, shim */
+	len[1] = build(frames[1], H1, LEGACY, 17, NULL, 0, l4, udp(l4, H1, LEGACY, 9, false)); /* egress, NATv6 */
+	shim_hdr(sh, 6, OTAG);
+	len[2] = build(frames[2], RLOC, LOC1, 140, sh, 8, l4, tcp(l4, PEER, H1, 30));    /* ingress, payload header */
+	len[3] = build(frames[3], H1, PEER, 58, NULL, 0, l4, echo(l4, H1, PEER, 16));     /* egress, ICMPv6 */
+	for (int k = 0; k < 4; k++) {
+		bool isp = k == 2;
+		for (int pos = -1; pos < 70; pos++) {
+			for (int v = 0; v < (pos < 0 ? 1 : 4); v++) {
+				static const uint8_t vals[4] = { 0x00, 0xff, 0x80, 0x3a };
+				struct rte_mbuf *m;
+				bool fast;
+				memcpy(in, frames[k], len[k]);
+				if (pos >= 0)
+					in[pos] = (uint8_t)(in[pos] ^ vals[v] ^ (vals[v] == 0 ? 1 : 0));
+				m = fab_mbuf(&fab, in, len[k]);
+				fast = isp ? dp_classify_isp_fast(&f, m, &c1) : dp_classify_inside_fast(&f, m, &c1);
+				if (pos < 0)
+					assert_true(fast);  /* the common cases are taken */
+				m = fab_mbuf(&fab, in, len[k]);
+				if (isp)
+					dp_classify_isp(&site, m, &c2);
+				else
+					dp_classify_inside(&site, m, &c2);
+				if (fast) {
+					same_cls(&c1, &c2);
+					taken++;
+				} else {
+					declined++;
+				}
+			}
+		}
+	}
+	print_message("# fast classifiers: %u frames taken (all agreeing), %u declined\n", taken, declined);
+	assert_true(taken > 100 && declined > 100);
+	/* a site prefix longer than 64 bits turns the inside fast path off */
+	struct dp_site s2 = site;
+	s2.cmula[0].len = 96;
+	dp_fast_prep(&s2, &f);
+	assert_false(f.in_ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_error_about_natted),
 		cmocka_unit_test(test_ptb),
 		cmocka_unit_test(test_classify_rejects_bad_input),
+		cmocka_unit_test(test_fast_classify_agrees),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -62,6 +62,15 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+static unsigned in_alt(const struct dp_lut *l)
+{
+	unsigned n = 0;
+	for (uint32_t b = 0; b <= l->mask; b++)
+		for (int w = 0; w < DP_LUT_WAYS; w++)
+			n += l->b[b].e[w] && ((uint32_t)(l->b[b].e[w] >> 32) & l->mask) != b;
+	return n;
+}
+
 static void test_million(void **state)
 {
 	struct dpmsg_ctx c;
@@ -76,6 +85,10 @@ static void test_million(void **state)
 			fail_msg("add %u refused", i);
 	}
 	assert_int_equal(t->n_ctx, CAP);
+	printf("# index: %u of %u ulid entries in the stash, %u in their alternative bucket\n",
+	       t->l_ulid.n_stash, t->l_ulid.n, in_alt(&t->l_ulid));
+	printf("# index: %u of %u tag entries in the stash, %u in their alternative bucket\n",
+	       t->l_tag.n_stash, t->l_tag.n, in_alt(&t->l_tag));
 	printf("# %u contexts, %lu table bytes, %.0f bytes per context\n", CAP,
 	       (unsigned long)t->mem_bytes, (double)t->mem_bytes / CAP);
 	mk(&c, CAP, 1, 0);
@@ -84,11 +97,12 @@ static void test_million(void **state)
 	/* every entry found by both keys, with its own data */
 	for (uint32_t i = 0; i < CAP; i += 7) {
 		struct dp_ulid_key k;
-		void *d;
+		const struct dp_ctx *d;
 		mk(&c, i, 0, 0);
 		memcpy(k.local, c.local_ulid, 16);
 		memcpy(k.remote, c.remote_ulid, 16);
-		assert_true(rte_hash_lookup_data(t->h_ulid, &k, &d) >= 0);
+		d = dp_ctx_by_ulid(t, k.local);
+		assert_non_null(d);
 		assert_ptr_equal(d, dp_ctx_by_tag(t, c.own_tag));
 		assert_true(((struct dp_ctx *)d)->peer_tag == UINT64_C(0x100000000) + i);
 	}
@@ -168,6 +182,72 @@ static void test_hosts(void **state)
 	dp_tables_free(t);
 }
 
+/* Hashes whose two buckets are the same pair, so the test can fill both. */
+static unsigned same_pair(const struct dp_lut *l, uint32_t *out, unsigned want)
+{
+	uint32_t b1 = 3, b2 = UINT32_MAX;
+	unsigned n = 0;
+	for (uint32_t h = b1; n < want && h < UINT32_C(0xfffffff0); h += l->mask + 1) {
+		if (dp_lut_alt(l, h) == b1)
+			continue;
+		if (b2 == UINT32_MAX)
+			b2 = dp_lut_alt(l, h);
+		if (dp_lut_alt(l, h) == b2)
+			out[n++] = h;
+	}
+	return n;
+}
+
+static bool is_slot(uint32_t slot, const void *arg)
+{
+	return slot == *(const uint32_t *)arg;
+}
+
+static int64_t find(const struct dp_lut *l, uint32_t h, uint32_t slot)
+{
+	return dp_lut_find(l, h, is_slot, &slot);
+}
+
+/* Both buckets full -> stash; stash full -> DP_LUT_FULL; deletes keep stashed keys reachable. */
+static void test_lut_overflow(void **state)
+{
+	enum { N = 2 * DP_LUT_WAYS + DP_LUT_STASH };
+	struct dp_lut l;
+	uint32_t h[N + 1];
+
+	assert_int_equal(dp_lut_init(&l, 64, SOCKET_ID_ANY), DP_LUT_OK);
+	assert_int_equal(same_pair(&l, h, N + 1), N + 1);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(dp_lut_add(&l, h[i], i), DP_LUT_OK);
+	assert_int_equal(l.n_stash, DP_LUT_STASH);
+	assert_int_equal(dp_lut_add(&l, h[N], N), DP_LUT_FULL);
+	assert_int_equal(l.n, N);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(find(&l, h[i], i), i);
+	assert_int_equal(find(&l, h[N], N), -1);
+	/* free a bucket way: stashed entries must still be found */
+	assert_int_equal(dp_lut_del(&l, h[0], 0), DP_LUT_OK);
+	assert_int_equal(find(&l, h[0], 0), -1);
+	for (uint32_t i = 1; i < N; i++)
+		assert_int_equal(find(&l, h[i], i), i);
+	/* a stashed entry replaced, then deleted */
+	assert_int_equal(dp_lut_replace(&l, h[N - 1], N - 1, 1000), DP_LUT_OK);
+	assert_int_equal(find(&l, h[N - 1], N - 1), -1);
+	assert_int_equal(find(&l, h[N - 1], 1000), 1000);
+	assert_int_equal(dp_lut_del(&l, h[N - 1], N - 1), DP_LUT_NOTFOUND);
+	assert_int_equal(dp_lut_del(&l, h[N - 1], 1000), DP_LUT_OK);
+	assert_int_equal(l.n_stash, DP_LUT_STASH - 1);
+	for (uint32_t i = 2 * DP_LUT_WAYS; i < N - 1; i++)
+		assert_int_equal(dp_lut_del(&l, h[i], i), DP_LUT_OK);
+	assert_int_equal(l.n_stash, 0);
+	assert_int_equal(l.ovf[h[1] & l.mask], 0);
+	/* the freed way takes the next add: nothing left in the stash */
+	assert_int_equal(dp_lut_add(&l, h[N], N), DP_LUT_OK);
+	assert_int_equal(l.n_stash, 0);
+	assert_int_equal(find(&l, h[N], N), N);
+	dp_lut_free(&l);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -182,6 +262,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_million),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_lut_overflow),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_eal_cleanup();
