@@ -508,7 +508,8 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_EXCEPTION] = "exception_path",
 		[DPMSG_CNT_CTX_ENTRIES] = "context_entries", [DPMSG_CNT_HOST_ENTRIES] = "host_entries",
 		[DPMSG_CNT_NODE_CYCLES] = "node_cycles", [DPMSG_CNT_NODE_PKTS] = "node_packets",
-		[DPMSG_CNT_MSS_CLAMPED] = "tcp_mss_clamped", [DPMSG_CNT_ICMP_XLATE_OUT] = "icmp_translated_out",
+		[DPMSG_CNT_MSS_CLAMPED] = "mss_clamped", [DPMSG_CNT_ICMP_XLATE_OUT] = "icmp_translated_out",
+		[DPMSG_CNT_MSS_MALFORMED] = "mss_malformed",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

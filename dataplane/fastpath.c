@@ -15,6 +15,7 @@
 #include "classify_fast.h"
 #include "dataplane.h"
 #include "icmp6.h"
+#include "mss.h"
 #include "nd.h"
 #include "natv6.h"
 #include "rewrite.h"
@@ -164,6 +165,31 @@ static void too_big(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m
 	tx_raw(lc, b, DP_PORT_INSIDE, m);
 }
 
+static __rte_noinline void mss_clamp(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_walk *w, uint16_t mss)
+{
+	int rc = dp_mss_clamp(m, w, mss);
+	if (rc == DP_MSS_CLAMPED)
+		CNT(lc, MSS_CLAMPED)++;
+	else if (rc == DP_MSS_MALFORMED)
+		CNT(lc, MSS_MALFORMED)++;   /* forwarded as it is: the host's TCP decides */
+}
+
+static __rte_always_inline uint32_t ip_len(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_data_len(m) - DP_ETH_LEN;
+}
+
+/*
+ * An inside host's ICMPv6 error about a packet it got through a context
+ * travels in the context with its ULID copy, cut to fit (icmp6.h says why).
+ */
+static __rte_noinline void icmp_out_shim(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_cls *c,
+					 const struct dp_ctx *x)
+{
+	if (dp_icmp_out_shim(m, &c->w, x, dp.site.isp[x->isp].mtu) == DP_ICMP_OK)
+		CNT(lc, ICMP_XLATE_OUT)++;
+}
+
 /* Everything on the inside port that is not a shimmed packet with a context. */
 static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m,
 				    struct dp_cls *c, uint64_t now)
@@ -193,7 +219,13 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 			too_big(lc, b, m, c, dp.site.isp[isp].mtu, now);
 			break;
 		}
-		dp_nat_out(m, &c->w, pa);
+		if (dp.site.mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
+			mss_clamp(lc, m, &c->w, dp.site.isp[isp].mss_nat);
+		/* an error about a packet from the peer: the quoted copy needs the PA address too */
+		if (dp_is_icmp_error(ip, ip_len(m), &c->w) && dp_icmp_out_nat(m, &c->w, pa) == DP_ICMP_OK)
+			CNT(lc, ICMP_XLATE_OUT)++;
+		else
+			dp_nat_out(m, &c->w, pa);
 		CNT(lc, NAT_OUT)++;
 		tx(lc, b, DP_PORT_ISP((unsigned)isp), m);
 		break;
@@ -203,6 +235,8 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 			too_big(lc, b, m, c, dp.site.isp[c->isp].mtu, now);
 			break;
 		}
+		if (dp.site.mss && dp_is_tcp_syn(dp_ip6(m), ip_len(m), &c->w))
+			mss_clamp(lc, m, &c->w, dp.site.isp[c->isp].mss_nat);
 		tx(lc, b, DP_PORT_ISP((unsigned)c->isp), m);
 		break;
 	case DP_V_EXCEPTION:
@@ -235,6 +269,7 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
 	struct dp_stamp *stamps = t->stamps[lc->idx];
+	const bool mss_on = dp.site.mss;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
@@ -282,6 +317,10 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 			eg_other(lc, &b, m, c, now);  /* punted: no context yet */
 			continue;
 		}
+		if (unlikely(mss_on && dp_is_tcp_syn(key - DP_IP6_SRC, ip_len(m), &c->w)))
+			mss_clamp(lc, m, &c->w, dp.site.isp[x->isp].mss_shim);
+		else if (unlikely(dp_is_icmp_error(key - DP_IP6_SRC, ip_len(m), &c->w)))
+			icmp_out_shim(lc, m, c, x);
 		mtu = dp.site.isp[x->isp].mtu;
 		if (unlikely(dp_shim_too_big(m, mtu))) {
 			too_big(lc, &b, m, c, mtu - DP_SHIM6_LEN, now);
@@ -380,6 +419,8 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 			dp_map_in(&dp.site, ip + DP_IP6_DST, cm);
 		}
 		dp_nat_in(m, &c->w, cm);
+		if (dp.site.mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
+			mss_clamp(lc, m, &c->w, dp.site.mss_in);
 		CNT(lc, NAT_IN)++;
 		tx(lc, b, DP_PORT_INSIDE, m);
 		break;
@@ -402,6 +443,7 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
 	struct dp_stamp *stamps = t->stamps[lc->idx];
+	const bool mss_on = dp.site.mss;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
@@ -448,6 +490,14 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 		if (unlikely(dp_shim_decap(m, &c->w, x) != DP_RW_OK)) {
 			drop(lc, m, DP_DROP_MALFORMED);
 			continue;
+		}
+		if (unlikely(mss_on)) {
+			/* the upper layer now sits where the payload header was */
+			const uint8_t *ip = dp_ip6(m);
+			struct dp_walk w = c->w;
+			w.nh = ip[w.nh_off];
+			if (dp_is_tcp_syn(ip, ip_len(m), &w))
+				mss_clamp(lc, m, &w, dp.site.isp[x->isp].mss_shim);
 		}
 		stamps[x->stamp].recv = now;
 		b.shim++;

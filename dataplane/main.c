@@ -19,6 +19,7 @@
 #include <rte_random.h>
 
 #include "dataplane.h"
+#include "mss.h"
 #include "pshim6/conf.h"
 
 struct dp_state dp;
@@ -146,6 +147,7 @@ static void conf_to_site(void)
 		memcpy(s->inside_addr, &conf.inside.address.addr, 16);
 	s->inside_mtu = conf.inside.mtu;
 	s->ptb = conf.dataplane.pmtu != PSHIM6_PMTU_MSS;
+	dp_site_mss_prep(s, conf.dataplane.pmtu != PSHIM6_PMTU_ICMP);
 }
 
 int main(int argc, char **argv)

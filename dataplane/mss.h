@@ -14,6 +14,7 @@
 #define PSHIM6_DP_MSS_H
 
 #include "pkt.h"
+#include "site.h"
 
 #define DP_TCP_HLEN      20
 #define DP_TCP_OPT_EOL   0
@@ -121,6 +122,29 @@ static inline int dp_mss_clamp_ip(uint8_t *ip, uint32_t len, const struct dp_wal
 	}
 	dp_put16(tcp + 16, hc);
 	return DP_MSS_CLAMPED;
+}
+
+/* Per-ISP MSS bounds, computed once from the link MTUs. */
+static inline void dp_site_mss_prep(struct dp_site *s, bool on)
+{
+	s->mss = on;
+	s->mss_in = 0xffff;
+	for (unsigned i = 0; i < s->n_isp; i++) {
+		s->isp[i].mss_shim = dp_mss_for_mtu(s->isp[i].mtu, true);
+		s->isp[i].mss_nat = dp_mss_for_mtu(s->isp[i].mtu, false);
+		if (s->isp[i].mss_nat < s->mss_in)
+			s->mss_in = s->isp[i].mss_nat;
+	}
+}
+
+/*
+ * Cheap test the node loops make on every packet: a TCP segment with SYN
+ * set, header present.  Only those go through the option walk.
+ */
+static __rte_always_inline bool dp_is_tcp_syn(const uint8_t *ip, uint32_t len, const struct dp_walk *w)
+{
+	return w->nh == DP_PROTO_TCP && w->frag != 2 && (uint32_t)w->off + DP_TCP_HLEN <= len &&
+	       (ip[w->off + 13] & DP_TCP_SYN);
 }
 
 /* The same on the IPv6 packet of a classified frame (Ethernet header first). */

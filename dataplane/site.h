@@ -20,6 +20,7 @@ struct dp_isp {
 	uint8_t  addr[16];            /* appliance's own address on the ISP link (:: = none) */
 	uint32_t mtu;
 	uint32_t weight;
+	uint16_t mss_shim, mss_nat;   /* MSS a SYN may carry on this ISP's link, shimmed / NATv6 */
 };
 
 struct dp_site {
@@ -33,6 +34,8 @@ struct dp_site {
 	uint32_t inside_mtu;
 	bool     hba;                  /* HBA site: own-site mapping through the host table */
 	bool     ptb;                  /* send Packet Too Big (else drop counted) */
+	bool     mss;                  /* clamp the MSS of TCP SYNs (dataplane.pmtu "mss" or "both") */
+	uint16_t mss_in;               /* inbound NATv6: the reply may leave by any ISP, so the smallest */
 };
 
 /* One context as lcores read it; replaced whole (RCU) on every change. */

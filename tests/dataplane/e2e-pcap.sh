@@ -58,8 +58,10 @@ $PY "$top/tests/dataplane/pcap_cases.py" cmp "$work" || fail=1
 tags=$(tshark -r "$work/out1.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 tags2=$(tshark -r "$work/out2.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 [ "$tags" = "0a0b0c0d0e0f " ] && [ "$tags2" = "2b2b2b2b2b2b " ] || { echo "FAIL: tshark tags '$tags' '$tags2'"; fail=1; }
-grep -q '"egress_shim6": 2' "$work/telemetry" || { echo "FAIL: telemetry /pshim6/counters"; cat "$work/telemetry"; fail=1; }
+grep -q '"egress_shim6": 4' "$work/telemetry" || { echo "FAIL: telemetry /pshim6/counters"; cat "$work/telemetry"; fail=1; }
+[ "$(cnt mss_clamped)" = 3 ] || { echo "FAIL: want 3 SYNs clamped (shim out, NATv6 out, shim in), got $(cnt mss_clamped)"; fail=1; }
+[ "$(cnt icmp_translated_out)" = 2 ] || { echo "FAIL: want 2 outbound ICMPv6 errors translated, got $(cnt icmp_translated_out)"; fail=1; }
 cat "$work/counters" | grep -v ' 0$'
 echo "RESULT: pcap in/out matches scapy-built expectations: $([ $fail = 0 ] && echo yes || echo NO);" \
-    "tshark tags ISP x ${tags}ISP y ${tags2}; punts $(cnt punt_dropped); ptb $(cnt icmp_generated); icmp xlate $(cnt icmp_translated)"
+    "tshark tags ISP x ${tags}ISP y ${tags2}; punts $(cnt punt_dropped); ptb $(cnt icmp_generated); icmp xlate in $(cnt icmp_translated) out $(cnt icmp_translated_out); mss clamped $(cnt mss_clamped)"
 exit $fail

@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "classify_fast.h"
 #include "icmp6.h"
+#include "mss.h"
 #include "natv6.h"
 #include "rewrite.h"
 
@@ -142,8 +143,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					if (m->data_len > DP_ETH_LEN + DP_MIN_MTU)
 						abort();
 				}
-			} else if (dp_shim_encap(m, &ctx) == DP_RW_OK) {
-				check(m, 1);
+			} else {
+				/* what the lcore loop does before the encap */
+				const uint8_t *ip = dp_ip6(m);
+				uint32_t len = m->data_len - DP_ETH_LEN;
+				if (dp_is_tcp_syn(ip, len, &c.w))
+					(void)dp_mss_clamp(m, &c.w, dp_mss_for_mtu(site.isp[data[0] >> 7].mtu, true));
+				else if (dp_is_icmp_error(ip, len, &c.w)) {
+					struct dp_ctx x = ctx;
+					if (len >= 80) { /* make the context match the quoted packet so the cut runs */
+						memcpy(x.remote_ulid, ip + 48 + DP_IP6_SRC, 16);
+						memcpy(x.local_ulid, ip + 48 + DP_IP6_DST, 16);
+					}
+					if (dp_icmp_out_shim(m, &c.w, &x, site.isp[data[0] >> 7].mtu) == DP_ICMP_OK &&
+					    m->data_len - DP_ETH_LEN + DP_SHIM6_LEN > site.isp[data[0] >> 7].mtu)
+						abort();
+				}
+				check(m, 0);
+				if (dp_shim_encap(m, &ctx) == DP_RW_OK)
+					check(m, 1);
 			}
 			break;
 		case DP_V_EG_NAT: {
@@ -152,7 +170,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (isp < 0 || isp >= (int)site.n_isp)
 				abort();
 			dp_map_out(&site, (unsigned)isp, ip + DP_IP6_SRC, a);
-			dp_nat_out(m, &c.w, a);
+			if (dp_is_tcp_syn(ip, m->data_len - DP_ETH_LEN, &c.w))
+				(void)dp_mss_clamp(m, &c.w, dp_mss_for_mtu(site.isp[isp].mtu, false));
+			if (!dp_is_icmp_error(ip, m->data_len - DP_ETH_LEN, &c.w) || dp_icmp_out_nat(m, &c.w, a) != DP_ICMP_OK)
+				dp_nat_out(m, &c.w, a);
 			check(m, 1);
 			break;
 		}

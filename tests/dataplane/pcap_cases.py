@@ -77,6 +77,33 @@ def gen(d):
     in1.append(eth("02:00:00:00:00:02") / IPv6(src=ROUTER, dst=LOCA) / ICMPv6DestUnreach(code=3) / Raw(bytes(sent)))
     orig = IPv6(src=H1, dst=PEER, nh=6, plen=len(sent_t)) / Raw(sent_t)
     want0.append(IPv6(src=ROUTER, dst=H1) / ICMPv6DestUnreach(code=3) / Raw(bytes(orig)))
+    # k) egress SYN in context A advertising MSS 1460: clamped to 1500 - 40 - 20 - 8
+    syn = lambda mss: TCP(sport=40005, dport=80, flags="S", options=[("NOP", None), ("MSS", mss), ("SAckOK", b"")])
+    t = l4(H1, PEER, syn(1460))
+    in0.append(eth("02:00:00:00:00:01", NH[0]) / IPv6(src=H1, dst=PEER, nh=6) / Raw(t))
+    tw = l4(H1, PEER, syn(1432))
+    want1.append(IPv6(src=LOCA, dst=RLOCA, nh=140, plen=8 + len(tw)) / Raw(shim(6, PA) + tw))
+    # l) NATv6 out SYN with MSS 8960: clamped to 1500 - 40 - 20
+    in0.append(eth("02:00:00:00:00:01", NH[0]) / IPv6(src=H1, dst=LEGACY) / TCP(sport=40006, dport=443, flags="S", options=[("MSS", 8960)]))
+    want1.append(IPv6(src=LOCA, dst=LEGACY) / TCP(sport=40006, dport=443, flags="S", options=[("MSS", 1440)]))
+    # m) SYN+ACK from the peer in context A: clamped on the way in too
+    sa = lambda mss: TCP(sport=80, dport=40007, flags="SA", options=[("MSS", mss)])
+    t = l4(PEER, H1, sa(9000))
+    in1.append(eth("02:00:00:00:00:02") / IPv6(src=RLOCA, dst=LOCA, nh=140) / Raw(shim(6, OA) + t))
+    tw = l4(PEER, H1, sa(1432))
+    want0.append(IPv6(src=PEER, dst=H1, nh=6, plen=len(tw)) / Raw(tw))
+    # n) H1's port-unreachable about a NATv6'd datagram from the legacy peer: the
+    #    quoted packet becomes what the peer sent (to H1's PA address)
+    dgram_wire = IPv6(src=LEGACY, dst=LOCA) / UDP(sport=5000, dport=9999) / Raw(b"n" * 40)
+    dgram_in = IPv6(src=LEGACY, dst=H1) / UDP(sport=5000, dport=9999) / Raw(b"n" * 40)
+    in0.append(eth("02:00:00:00:00:01", NH[0]) / IPv6(src=H1, dst=LEGACY) / ICMPv6DestUnreach(code=4) / Raw(bytes(dgram_in)))
+    want1.append(IPv6(src=LOCA, dst=LEGACY) / ICMPv6DestUnreach(code=4) / Raw(bytes(dgram_wire)))
+    # o) H1's port-unreachable about a datagram from the peer in context A: in the
+    #    context, quoted copy unchanged (the peer's shim hands it to its upper layer)
+    dgram = IPv6(src=PEER, dst=H1) / UDP(sport=5001, dport=9998) / Raw(b"o" * 30)
+    icmp = l4(H1, PEER, ICMPv6DestUnreach(code=4) / Raw(bytes(dgram)))
+    in0.append(eth("02:00:00:00:00:01", NH[0]) / IPv6(src=H1, dst=PEER, nh=58) / Raw(icmp))
+    want1.append(IPv6(src=LOCA, dst=RLOCA, nh=140, plen=8 + len(icmp)) / Raw(shim(58, PA) + icmp))
     # j) lying payload length and a header chain that never ends: dropped
     lie = bytearray(bytes(eth("02:00:00:00:00:02") / IPv6(src=RLOCA, dst=LOCA) / TCP()))
     lie[14 + 5] += 50

@@ -195,7 +195,7 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_CTX_ENTRIES, DPMSG_CNT_HOST_ENTRIES,
 	DPMSG_CNT_NODE_CYCLES,       /* TSC cycles in node processing (--node-clock), drivers excluded */
 	DPMSG_CNT_NODE_PKTS,         /* packets those cycles were spent on */
-	DPMSG_CNT_MSS_CLAMPED, DPMSG_CNT_ICMP_XLATE_OUT,
+	DPMSG_CNT_MSS_CLAMPED, DPMSG_CNT_ICMP_XLATE_OUT, DPMSG_CNT_MSS_MALFORMED,
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };
