@@ -265,3 +265,16 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 			if (paths[i][0] && !strcmp(paths[i], paths[j]))
 				conf_error(x, at(root, keys[i]), "%s: %s is already %s", keys[i], paths[i], keys[j]);
 }
+
+/* The sync channel between the site's two proxies is authenticated, so a
+ * key is part of the section; takeover needs several heartbeats per dead
+ * interval or one lost datagram would look like a dead primary. */
+void conf_check_peer_proxy(struct ctx *x, const config_setting_t *g, void *base)
+{
+	struct pshim6_conf_peer_proxy *p = base;
+	if (!p->key_file[0])
+		conf_error(x, at(g, "key_file"), "peer: key_file is required (the sync channel is authenticated with it)");
+	if (p->dead_ms < 3 * p->heartbeat_ms)
+		conf_error(x, at(g, "dead_ms"), "peer: dead_ms (%u) must be at least 3 x heartbeat_ms (%u)",
+			   p->dead_ms, p->heartbeat_ms);
+}

@@ -73,6 +73,10 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 
 	c->peer.role = PSHIM6_PEER_NONE;
 	c->peer.port = 7340;
+	c->peer.heartbeat_ms = 200;
+	c->peer.dead_ms = 1000;
+	c->peer.sync_interval_ms = 10000;
+	c->peer.replicate = true;
 }
 
 static int load_common(config_t *cf, int parsed, const char *name,

@@ -52,6 +52,7 @@ void conf_check_te(struct ctx *, const config_setting_t *, void *);
 void conf_check_control(struct ctx *, const config_setting_t *, void *);
 void conf_check_host(struct ctx *, const config_setting_t *, void *);
 void conf_check_peer(struct ctx *, const config_setting_t *, void *);
+void conf_check_peer_proxy(struct ctx *, const config_setting_t *, void *);
 void conf_check_root(struct ctx *, const config_setting_t *, void *);
 void conf_check_site(struct ctx *, const config_setting_t *, void *);
 void conf_load_weights(struct ctx *, const config_setting_t *, void *);
@@ -254,9 +255,14 @@ static const struct row proxy_rows[] = {
 	R_ENUM(T, "role", role, peer_roles, R_REQ),
 	R_KIND(K_ADDR, T, "address", address, R_REQ),
 	R_U16(T, "port", port, 1, 65535),
+	R_STR(T, "key_file", key_file, 0),
+	R_U32(T, "heartbeat_ms", heartbeat_ms, 20, 10000),
+	R_U32(T, "dead_ms", dead_ms, 60, 60000),
+	R_U32(T, "sync_interval_ms", sync_interval_ms, 1000, 3600000),
+	R_KIND(K_BOOL, T, "replicate", replicate, 0),
 };
 #undef T
-static const struct section proxy_sec = SECTION("peer", proxy_rows, NULL, NULL);
+static const struct section proxy_sec = SECTION("peer", proxy_rows, NULL, conf_check_peer_proxy);
 
 #define T struct pshim6_conf_dhcp
 static const struct row dhcp_rows[] = {

@@ -276,11 +276,17 @@ struct pshim6_conf_peer {
 	struct in6_addr locators[PSHIM6_CONF_MAX_PEER_LOCATORS];
 };
 
-/* peer { role = "primary" | "backup"; address; port; } */
+/* peer { role = "primary" | "backup"; address; port; key_file;
+ *        heartbeat_ms; dead_ms; sync_interval_ms; replicate; } */
 struct pshim6_conf_peer_proxy {
 	enum pshim6_conf_peer_role role;    /* NONE when the section is absent */
 	struct in6_addr address;            /* the other proxy */
-	uint16_t port;                      /* sync port, default 7340 */
+	uint16_t port;                      /* sync port (UDP), default 7340 */
+	char key_file[PSHIM6_CONF_PATH_MAX];/* HMAC-SHA256 key shared by both proxies */
+	uint32_t heartbeat_ms;              /* 200 */
+	uint32_t dead_ms;                   /* 1000: silence before the backup takes over */
+	uint32_t sync_interval_ms;          /* 10000: full sync period */
+	bool replicate;                     /* true; false = heartbeats only */
 };
 
 /* dhcp { lease_file; } */
