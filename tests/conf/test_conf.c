@@ -237,7 +237,7 @@ static void test_normal_form_round_trip(void **state)
 		"dnsalg = { upstreams = [ \"2001:db8::53\", \"[2001:db8::54]:5353\" ]; zone = \"site.example\"; };\n"
 		"hosts = ( { name = \"h\"; cmula = \"fd00:10::1\"; } );\n"
 		"peers = ( { ulid = \"fd00:20::1\"; locators = [ \"2001:db8:9::1\" ]; } );\n"
-		"peer = { role = \"backup\"; address = \"fd00:10::fffe\"; port = 7000; };\n"
+		"peer = { role = \"backup\"; address = \"fd00:10::fffe\"; port = 7000; key_file = \"/k\"; dead_ms = 900; };\n"
 		"te = { rules = ( { destination = \"::/0\"; weights = { x = 1; }; } ); };\n";
 	assert_int_equal(load(t, &e), 0);
 	assert_string_equal(conf->dnsalg.zone, "site.example.");
@@ -255,6 +255,10 @@ static void test_normal_form_round_trip(void **state)
 	assert_string_equal(a, b);
 	assert_int_equal(conf->peer.role, PSHIM6_PEER_BACKUP);
 	assert_int_equal(conf->peer.port, 7000);
+	assert_string_equal(conf->peer.key_file, "/k");
+	assert_int_equal(conf->peer.dead_ms, 900);
+	assert_int_equal(conf->peer.heartbeat_ms, 200);
+	assert_true(conf->peer.replicate);
 	assert_true(conf->dnsalg.enabled);
 	free(a);
 	free(b);
