@@ -152,6 +152,7 @@ for l in 0 1; do
     [ "$(j lcore_id "$work/l$l")" = $l ] || bad "telemetry /pshim6/lcore,$l: $(cat "$work/l$l")"
 done
 # each lcore did real work; their sum is the total
+rxl=(0 0); rwl=(0 0)
 for l in 0 1; do
     rx=0; rw=0
     for c in rx_inside_packets rx_isp_packets natv6_out natv6_in egress_shim6 ingress_shim6; do
@@ -159,7 +160,7 @@ for l in 0 1; do
         case $c in rx_*) rx=$((rx + v));; *) rw=$((rw + v));; esac
     done
     [ $rx -gt 1000 ] && [ $rw -gt 1000 ] || bad "lcore $l received $rx and rewrote $rw packets only"
-    eval "rx$l=$rx rw$l=$rw"
+    rxl[l]=$rx; rwl[l]=$rw
 done
 for c in $cols; do
     a=$(j $c "$work/l0"); b=$(j $c "$work/l1")
@@ -183,6 +184,6 @@ nr=$(( $(k drop_no_route) - $(k0 drop_no_route) ))
 echo "counters:"; grep -v ' 0$' "$work/c1"
 sp() { echo "$(j $1 "$work/l0")/$(j $1 "$work/l1")"; }
 result "2 lcores, qpairs=2: 16 parallel 16 MiB downloads sha256 ok NATv6 $nat_ok/8 Shim6 $shim_ok/8 in $tn ms;" \
-    "lcore0/lcore1 rx $rx0/$rx1 rewritten $rw0/$rw1 (natv6_in $(sp natv6_in) ingress_shim6 $(sp ingress_shim6)" \
+    "lcore0/lcore1 rx ${rxl[0]}/${rxl[1]} rewritten ${rwl[0]}/${rwl[1]} (natv6_in $(sp natv6_in) ingress_shim6 $(sp ingress_shim6)" \
     "egress_shim6 $(sp egress_shim6)); transit drops $drops, no_route $nr (chatter $chatter); $(( $(date +%s) - t0 ))s"
 exit $fail
