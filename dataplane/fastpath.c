@@ -517,10 +517,13 @@ static unsigned do_slow(struct dp_lcore *lc, uint64_t now)
 	for (unsigned p = 0; p < dp.n_ports; p++) {
 		if (dp.port[p].tap == DP_NO_PORT)
 			continue;
-		n = rte_eth_rx_burst(dp.port[p].tap, 0, pkts, DP_BURST);
-		for (unsigned i = 0; i < n; i++)
-			tx_raw(lc, &b, p, pkts[i]);
-		total += n;
+		/* the kernel spreads its frames over every queue of the TAP */
+		for (uint16_t q = 0; q < dp.n_lcores; q++) {
+			n = rte_eth_rx_burst(dp.port[p].tap, q, pkts, DP_BURST);
+			for (unsigned i = 0; i < n; i++)
+				tx_raw(lc, &b, p, pkts[i]);
+			total += n;
+		}
 	}
 	n = rte_ring_sc_dequeue_burst(dp.inject, (void **)pkts, DP_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {

@@ -316,7 +316,8 @@ int main(int argc, char **argv)
 			snprintf(vargs, sizeof(vargs), "%s,iface=%.15s,mac=" RTE_ETHER_ADDR_PRT_FMT, vname,
 				 p == 0 ? conf.inside.name : conf.isps[p - 1].name, RTE_ETHER_ADDR_BYTES(&pt->mac));
 			if (rte_dev_probe(vargs) != 0 || rte_eth_dev_get_port_by_name(vname, &tid) != 0 ||
-			    port_setup(tid, 1, (uint16_t)dp.n_lcores, 256, false) != 0) {
+			    /* the TAP PMD wants as many RX as TX queues: one pair per lcore */
+			    port_setup(tid, (uint16_t)dp.n_lcores, (uint16_t)dp.n_lcores, 256, false) != 0) {
 				fprintf(stderr, "pshim6-dataplane: exception interface for %s not created (%s); "
 					"continuing without it\n", pt->name, vargs);
 			} else {

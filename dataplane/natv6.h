@@ -28,6 +28,11 @@ static inline int dp_isp_pick(const struct dp_site *s, const uint8_t *src, const
 		h = (h ^ src[i]) * UINT64_C(0x100000001b3);
 		h = (h ^ dst[i]) * UINT64_C(0x100000001b3);
 	}
+	/* FNV-1a leaves the high bits nearly blind to the last octets, where
+	 * hosts and peers differ: mix (murmur3 finalizer) before reducing */
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
 	r = (uint32_t)((h >> 32) % s->weight_total);
 	for (unsigned i = 0; i < s->n_isp; i++) {
 		if (r < s->isp[i].weight)

@@ -37,6 +37,7 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 				   unsigned n_readers, int socket)
 {
 	uint64_t before = heap_used(socket);
+	size_t nslot, nstamp;
 	struct dp_tables *t = rte_zmalloc_socket("dp_tables", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
 	size_t qsz;
 
@@ -45,28 +46,33 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 	t->cap = cap;
 	t->host_cap = host_cap;
 	t->n_readers = n_readers;
-	t->slots = rte_zmalloc_socket("dp_ctx", sizeof(struct dp_ctx) * ((size_t)cap + 1), 64, socket);
-	t->slot_free = rte_malloc_socket("dp_ctx_free", sizeof(uint32_t) * ((size_t)cap + 1), 0, socket);
-	t->stamp_free = rte_malloc_socket("dp_stamp_free", sizeof(uint32_t) * cap, 0, socket);
+	/* slots and stamps beyond cap cover what waits on the deferred-free queue */
+	nslot = (size_t)cap + 1 + DP_DEFER_MAX;
+	nstamp = (size_t)cap + DP_DEFER_MAX;
+	t->slots = rte_zmalloc_socket("dp_ctx", sizeof(struct dp_ctx) * nslot, 64, socket);
+	t->slot_free = rte_malloc_socket("dp_ctx_free", sizeof(uint32_t) * nslot, 0, socket);
+	t->stamp_free = rte_malloc_socket("dp_stamp_free", sizeof(uint32_t) * nstamp, 0, socket);
+	t->defer = rte_malloc_socket("dp_defer", sizeof(struct dp_defer) * DP_DEFER_MAX, 0, socket);
 	t->hosts = rte_zmalloc_socket("dp_hosts", sizeof(struct dp_host) * host_cap, 64, socket);
 	t->host_free = rte_malloc_socket("dp_host_free", sizeof(uint32_t) * host_cap, 0, socket);
-	if (!t->slots || !t->slot_free || !t->stamp_free || !t->hosts || !t->host_free)
+	if (!t->slots || !t->slot_free || !t->stamp_free || !t->defer || !t->hosts || !t->host_free)
 		goto fail;
-	for (uint32_t i = 0; i <= cap; i++)
-		t->slot_free[t->n_slot_free++] = cap - i;
-	for (uint32_t i = 0; i < cap; i++)
-		t->stamp_free[t->n_stamp_free++] = cap - 1 - i;
+	for (size_t i = 0; i < nslot; i++)
+		t->slot_free[t->n_slot_free++] = (uint32_t)(nslot - 1 - i);
+	for (size_t i = 0; i < nstamp; i++)
+		t->stamp_free[t->n_stamp_free++] = (uint32_t)(nstamp - 1 - i);
 	for (uint32_t i = 0; i < host_cap; i++)
 		t->host_free[t->n_host_free++] = host_cap - 1 - i;
 	for (unsigned r = 0; r < n_readers; r++) {
-		t->stamps[r] = rte_zmalloc_socket("dp_stamps", sizeof(struct dp_stamp) * cap, 64, socket);
+		t->stamps[r] = rte_zmalloc_socket("dp_stamps", sizeof(struct dp_stamp) * nstamp, 64, socket);
 		if (!t->stamps[r])
 			goto fail;
 	}
 	if (dp_lut_init(&t->l_ulid, cap, socket) != DP_LUT_OK || dp_lut_init(&t->l_tag, cap, socket) != DP_LUT_OK)
 		goto fail;
-	t->h_tag = mkhash(name, "tag", cap, sizeof(uint64_t), socket);
-	t->h_ptag = mkhash(name, "ptag", cap, sizeof(uint64_t), socket);
+	/* key positions of deleted contexts wait on the deferred-free queue too */
+	t->h_tag = mkhash(name, "tag", cap + DP_DEFER_MAX, sizeof(uint64_t), socket);
+	t->h_ptag = mkhash(name, "ptag", cap + DP_DEFER_MAX, sizeof(uint64_t), socket);
 	t->h_host = mkhash(name, "host", host_cap, 16, socket);
 	t->h_hostloc = mkhash(name, "hloc", host_cap * DP_MAX_ISP, 16, socket);
 	if (!t->h_tag || !t->h_ptag || !t->h_host || !t->h_hostloc)
@@ -98,6 +104,7 @@ void dp_tables_free(struct dp_tables *t)
 	rte_free(t->slots);
 	rte_free(t->slot_free);
 	rte_free(t->stamp_free);
+	rte_free(t->defer);
 	rte_free(t->hosts);
 	rte_free(t->host_free);
 	rte_free(t);
@@ -106,6 +113,50 @@ void dp_tables_free(struct dp_tables *t)
 static void sync_readers(struct dp_tables *t)
 {
 	rte_rcu_qsbr_synchronize(t->qs, RTE_QSBR_THRID_INVALID);
+}
+
+static void release(struct dp_tables *t, const struct dp_defer *d)
+{
+	if (d->pos_tag >= 0)
+		rte_hash_free_key_with_position(t->h_tag, d->pos_tag);
+	if (d->pos_ptag >= 0)
+		rte_hash_free_key_with_position(t->h_ptag, d->pos_ptag);
+	if (d->stamp != UINT32_MAX)
+		t->stamp_free[t->n_stamp_free++] = d->stamp;
+	t->slot_free[t->n_slot_free++] = d->slot;
+}
+
+void dp_tables_reclaim(struct dp_tables *t, bool wait)
+{
+	while (t->n_defer) {
+		const struct dp_defer *d = &t->defer[t->defer_head];
+		if (rte_rcu_qsbr_check(t->qs, d->token, false) != 1) {
+			if (!wait)
+				return;
+			t->defer_waits++;
+			(void)rte_rcu_qsbr_check(t->qs, d->token, true);
+		}
+		wait = false;   /* the oldest is out; take whatever else is done */
+		release(t, d);
+		t->defer_head = (t->defer_head + 1) % DP_DEFER_MAX;
+		t->n_defer--;
+	}
+}
+
+/* Queue for release after the readers' next quiescent state; waits only when full. */
+static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t pos_tag, int32_t pos_ptag)
+{
+	struct dp_defer *d;
+
+	if (t->n_defer == DP_DEFER_MAX)
+		dp_tables_reclaim(t, true);
+	d = &t->defer[(t->defer_head + t->n_defer) % DP_DEFER_MAX];
+	d->slot = slot;
+	d->stamp = stamp;
+	d->pos_tag = pos_tag;
+	d->pos_ptag = pos_ptag;
+	d->token = rte_rcu_qsbr_start(t->qs);
+	t->n_defer++;
 }
 
 static struct dp_ctx *lookup_tag(struct dp_tables *t, uint64_t tag)
@@ -147,8 +198,11 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 	egress = dp_ctx_by_ulid(t, k.local) == NULL;
 	if (!egress && m->fii == 0)
 		return DPMSG_ERR_EXISTS; /* only forked instances may share a ULID pair */
-	if (t->n_ctx >= t->cap || t->n_slot_free < 2 || t->n_stamp_free == 0)
+	if (t->n_ctx >= t->cap)
 		return DPMSG_ERR_FULL;
+	dp_tables_reclaim(t, t->n_slot_free < 2 || t->n_stamp_free == 0);
+	if (t->n_slot_free < 2 || t->n_stamp_free == 0)
+		return DPMSG_ERR_INTERNAL; /* cannot happen: slots beyond cap cover the queue */
 	c = &t->slots[t->slot_free[--t->n_slot_free]];
 	memset(c, 0, sizeof(*c));
 	memcpy(c->local_ulid, m->local_ulid, 16);
@@ -198,6 +252,7 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 		return DPMSG_ERR_PORT;
 	if ((m->what & DPMSG_MOD_LOCATORS) && !locs_ok(m->ctx.local_loc, m->ctx.remote_loc))
 		return DPMSG_ERR_INVAL;
+	dp_tables_reclaim(t, t->n_slot_free == 0);
 	if (t->n_slot_free == 0)
 		return DPMSG_ERR_INTERNAL;
 	c = &t->slots[t->slot_free[--t->n_slot_free]];
@@ -223,10 +278,7 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 	} else if (maps_to(t->h_ptag, &c->peer_tag, old)) {
 		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c);
 	}
-	sync_readers(t);
-	if (ppos >= 0)
-		rte_hash_free_key_with_position(t->h_ptag, ppos);
-	t->slot_free[t->n_slot_free++] = (uint32_t)(old - t->slots);
+	defer(t, slot_of(t, old), UINT32_MAX, -1, ppos);
 	return 0;
 }
 
@@ -242,13 +294,7 @@ int dp_ctx_del(struct dp_tables *t, uint64_t own_tag)
 	p1 = rte_hash_del_key(t->h_tag, &c->own_tag);
 	if (maps_to(t->h_ptag, &c->peer_tag, c))
 		p3 = rte_hash_del_key(t->h_ptag, &c->peer_tag);
-	sync_readers(t);
-	if (p1 >= 0)
-		rte_hash_free_key_with_position(t->h_tag, p1);
-	if (p3 >= 0)
-		rte_hash_free_key_with_position(t->h_ptag, p3);
-	t->stamp_free[t->n_stamp_free++] = c->stamp;
-	t->slot_free[t->n_slot_free++] = (uint32_t)(c - t->slots);
+	defer(t, slot_of(t, c), c->stamp, p1, p3);
 	t->n_ctx--;
 	return 0;
 }

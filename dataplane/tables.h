@@ -1,9 +1,13 @@
 /*
  * Context and HBA host tables.  Lcores read them lock-free (the context
  * index in lut.h; rte_hash with RW_CONCURRENCY_LF for the rest); only the
- * channel thread writes.  An entry is never
- * changed in place: a modify copies it into a fresh slot, publishes the new
- * pointer, waits for a QSBR grace period, then frees the old slot.
+ * channel thread writes.  An entry is never changed in place: a modify
+ * copies it into a fresh slot and publishes it with one store.  The old slot
+ * (and a deleted context's stamp and hash key positions) goes on a bounded
+ * deferred-free queue with a QSBR token and returns to the free lists once
+ * every reader has passed a quiescent state; the writer waits only when the
+ * queue is full.  So a burst of relocations (an ISP failing under thousands
+ * of contexts) costs microseconds per context, not a grace period each.
  */
 #ifndef PSHIM6_DP_TABLES_H
 #define PSHIM6_DP_TABLES_H
@@ -29,6 +33,16 @@ struct dp_addr_key {
 	uint8_t a[16];
 } __attribute__((aligned(8)));
 
+#define DP_DEFER_MAX 4096             /* writes in flight before the writer waits for readers */
+
+/* Something readers may still see: freed after a grace period. */
+struct dp_defer {
+	uint64_t token;
+	uint32_t slot;                /* context slot */
+	uint32_t stamp;               /* stamp slot, or UINT32_MAX */
+	int32_t  pos_tag, pos_ptag;   /* rte_hash key positions to free, or -1 */
+};
+
 /* Per-lcore REAP stamp (TSC); read by the channel thread, max over lcores. */
 struct dp_stamp {
 	uint64_t sent;
@@ -42,6 +56,9 @@ struct dp_tables {
 	struct dp_ctx *slots;         /* cap + 1 slots: one spare for a modify */
 	uint32_t *slot_free, n_slot_free;
 	uint32_t *stamp_free, n_stamp_free;
+	struct dp_defer *defer;       /* FIFO of DP_DEFER_MAX, oldest token first */
+	uint32_t defer_head, n_defer;
+	uint64_t defer_waits;         /* times the writer had to wait for readers */
 	struct dp_lut l_ulid;         /* (local ULID, remote ULID) -> slot (egress) */
 	struct dp_lut l_tag;          /* own tag -> slot (ingress) */
 	struct rte_hash *h_tag;       /* own tag -> ctx: the writer's index, dumps */
@@ -69,6 +86,8 @@ int dp_host_del(struct dp_tables *t, const uint8_t cmula[16]);
 void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *out);
 /* Latest stamps over all readers, TSC; 0 = never. */
 int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv);
+/* Return what the readers have finished with; `wait` blocks for the oldest. */
+void dp_tables_reclaim(struct dp_tables *t, bool wait);
 
 /* Reader side (lcores). */
 

@@ -366,6 +366,21 @@ static void test_isp_pick_weights_and_stability(void **state)
 	}
 	double f = hits[0] / 20000.0;
 	assert_true(f > 0.70 && f < 0.80); /* weights 3:1 */
+	/* consecutive peers of one host, and consecutive hosts to one peer (only
+	 * the last octet differs): still spread, weights 1:1 */
+	struct dp_site s1 = site;
+	s1.isp[0].weight = s1.isp[1].weight = 1;
+	s1.weight_total = 2;
+	for (int which = 0; which < 2; which++) {
+		unsigned n0 = 0;
+		memcpy(src, H1, 16);
+		memcpy(dst, LEGACY, 16);
+		for (unsigned i = 0; i < 256; i++) {
+			(which ? src : dst)[15] = (uint8_t)i;
+			n0 += dp_isp_pick(&s1, src, dst) == 0;
+		}
+		assert_in_range(n0, 256 * 35 / 100, 256 * 65 / 100);
+	}
 	struct dp_site s2 = site;
 	s2.isp[1].weight = 0;
 	s2.weight_total = 3;

@@ -19,7 +19,7 @@
 #include "tables.h"
 
 #define CAP 1000000u
-#define NMOD 300u   /* each modify waits for a grace period: keep the suite short */
+#define NMOD 20000u  /* modifies per round; old slots go through the deferred-free queue */
 
 static struct dp_tables *t;
 static volatile int stop, started;
@@ -69,6 +69,28 @@ static unsigned in_alt(const struct dp_lut *l)
 		for (int w = 0; w < DP_LUT_WAYS; w++)
 			n += l->b[b].e[w] && ((uint32_t)(l->b[b].e[w] >> 32) & l->mask) != b;
 	return n;
+}
+
+static void *reader_small(void *arg)
+{
+	rte_rcu_qsbr_thread_register(t->qs, 0);
+	rte_rcu_qsbr_thread_online(t->qs, 0);
+	started = 1;
+	for (uint64_t n = 0; !stop; n++) {
+		uint64_t tag = UINT64_C(0x200000000) + (n % 16);
+		const struct dp_ctx *c = dp_ctx_by_tag(t, tag);
+		if (c) {
+			if (c->remote_loc[11] != (uint8_t)c->peer_tag || c->own_tag != tag)
+				torn++;
+			reads++;
+		}
+		if (n % 4096 == 0)
+			usleep(20000);   /* a reader slow to pass a quiescent state: the queue fills */
+		rte_rcu_qsbr_quiescent(t->qs, 0);
+	}
+	rte_rcu_qsbr_thread_offline(t->qs, 0);
+	rte_rcu_qsbr_thread_unregister(t->qs, 0);
+	return NULL;
 }
 
 static void test_million(void **state)
@@ -131,7 +153,8 @@ static void test_million(void **state)
 	}
 	stop = 1;
 	pthread_join(th, NULL);
-	printf("# reader: %lu lookups during %u modifies, %lu torn\n", (unsigned long)reads, 3 * NMOD, (unsigned long)torn);
+	printf("# reader: %lu lookups during %u modifies, %lu torn; writer waited for readers %lu times\n",
+	       (unsigned long)reads, 3 * NMOD, (unsigned long)torn, (unsigned long)t->defer_waits);
 	assert_true(reads > 0);
 	assert_int_equal(torn, 0);
 	for (uint32_t i = 0; i < NMOD; i++) {
@@ -179,6 +202,58 @@ static void test_hosts(void **state)
 	assert_int_equal(dp_host_add(t, &h), DPMSG_ERR_EXISTS);
 	h.loc[0][15] = 9;
 	assert_int_equal(dp_host_add(t, &h), 0);
+	dp_tables_free(t);
+}
+
+/*
+ * A small table hammered with modifies and delete/re-add under a reader:
+ * the deferred-free queue fills, the writer waits, nothing is torn, slots
+ * and stamps all come back.
+ */
+static void test_defer_queue_full(void **state)
+{
+	enum { SMALL = 16, ROUNDS = 3 * DP_DEFER_MAX };
+	struct dpmsg_ctx c;
+	struct dpmsg_ctx_mod m;
+	pthread_t th;
+
+	t = dp_tables_create("d", SMALL, 4, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (uint32_t i = 0; i < SMALL; i++) {
+		mk(&c, i, UINT64_C(0x100000000) + i, 0);
+		assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+	}
+	uint32_t slots0 = t->n_slot_free + t->n_defer, stamps0 = t->n_stamp_free;
+	stop = 0;
+	started = 0;
+	reads = torn = 0;
+	assert_int_equal(pthread_create(&th, NULL, reader_small, NULL), 0);
+	while (!started)
+		sched_yield();
+	for (uint32_t r = 0; r < ROUNDS; r++) {
+		uint32_t i = r % SMALL;
+		if (r % 3 == 2) {
+			assert_int_equal(dp_ctx_del(t, UINT64_C(0x200000000) + i), 0);
+			mk(&c, i, UINT64_C(0x100000000) + i, (uint8_t)r);
+			assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+		} else {
+			mk(&m.ctx, i, UINT64_C(0x300000000) + r, (uint8_t)r);
+			m.what = DPMSG_MOD_LOCATORS | DPMSG_MOD_PEER_TAG;
+			m.ctx.isp = (uint8_t)(r & 1);
+			assert_int_equal(dp_ctx_mod(t, &m, 2), 0);
+		}
+	}
+	stop = 1;
+	pthread_join(th, NULL);
+	printf("# small table: %u writes, reader %lu lookups, %lu torn, writer waited %lu times\n",
+	       (unsigned)ROUNDS, (unsigned long)reads, (unsigned long)torn, (unsigned long)t->defer_waits);
+	assert_int_equal(torn, 0);
+	assert_true(t->defer_waits > 0);           /* the queue did fill */
+	assert_int_equal(t->n_ctx, SMALL);
+	dp_tables_reclaim(t, true);
+	assert_int_equal(t->n_defer, 0);
+	assert_int_equal(t->n_slot_free, slots0);  /* every slot came back */
+	assert_int_equal(t->n_stamp_free, stamps0);
 	dp_tables_free(t);
 }
 
@@ -263,6 +338,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_million),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_lut_overflow),
+		cmocka_unit_test(test_defer_queue_full),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_eal_cleanup();
