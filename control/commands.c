@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "json.h"
 #include "log.h"
+#include "peer.h"
 #include "proxy.h"
 #include "resolve.h"
 
@@ -91,6 +92,7 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 	fprintf(out, ",\"contexts\":%u,\"max_contexts\":%u,\"peers_cached\":%u,\"leases\":%u,\"log_level\":\"%s\"",
 		d->ctxs.n, d->ctxs.cap, d->tables.peers.n, d->tables.leases.n,
 		pshim6_conf_log_level_name(log_get_level()));
+	peer_status(d, out, NULL);
 	fputs(",\"isps\":[", out);
 	TXT(&r, "pshim6-control %s, up %" PRIu64 "s, config %s, site %s\n", VERSION, up, d->path, c->site.name);
 	TXT(&r, "dataplane:  %s", d->dp.hello_done ? "connected" : "not connected");
@@ -99,6 +101,8 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 	TXT(&r, "\nengine:     %s", proxy_enabled(d) ? "running" : "disabled (no site key)");
 	TXT(&r, "\ncontexts:   %u of %u\npeers:      %u cached from DNS\nleases:     %u\n",
 	    d->ctxs.n, d->ctxs.cap, d->tables.peers.n, d->tables.leases.n);
+	if (r.text)
+		peer_status(d, NULL, r.t);
 	TXT(&r, "%-12s %-24s %6s %6s %10s\n", "ISP", "PA prefix", "weight", "cost", "new ctxs");
 	for (unsigned i = 0; i < c->n_isps; i++) {
 		char p[64];
@@ -278,6 +282,9 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	TXT(&r, "proxy and engine\n");
 	struct cctx cc = { out, &r, &first };
 	proxy_counters(d, out, counter_cb, &cc);
+	if (d->conf->peer.role != PSHIM6_PEER_NONE)
+		TXT(&r, "primary/backup (peer)\n");
+	peer_counters(d, counter_cb, &cc);
 	TXT(&r, "reverse lookups through the DNS ALG\n");
 	const struct resolve_stats *rs = resolve_stats();
 	C("resolve", "started", rs->started);

@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include "daemon.h"
 #include "log.h"
+#include "peer.h"
 #include "proxy.h"
 #include "resolve.h"
 
@@ -57,6 +58,8 @@ int daemon_reload(struct daemon *d, char **errs)
 	if (memcmp(&n->shim6, &d->conf->shim6, sizeof n->shim6) || memcmp(&n->reap, &d->conf->reap, sizeof n->reap) ||
 	    memcmp(&n->engine, &d->conf->engine, sizeof n->engine))
 		log_warn("shim6/reap/engine changes take effect at restart");
+	if (memcmp(&n->peer, &d->conf->peer, sizeof n->peer))
+		log_warn("peer section changes take effect at restart");
 	if (n->control.peer_cache != d->conf->control.peer_cache ||
 	    n->control.lease_table != d->conf->control.lease_table)
 		log_warn("control.peer_cache/lease_table changes take effect at restart");
@@ -110,6 +113,9 @@ static uint64_t next_deadline(struct daemon *d, uint64_t now)
 	uint64_t pd = proxy_deadline(d);
 	if (pd < t)
 		t = pd;
+	uint64_t rd = peer_deadline(d);
+	if (rd < t)
+		t = rd;
 	return dpd < t ? dpd : t;
 }
 
@@ -139,6 +145,8 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 	}
 	te_init(&d.te, d.conf);
 	proxy_init(&d);   /* without a key the daemon still serves dump-taken contexts */
+	if (peer_init(&d))
+		log_err("peer section unusable (see above): running as a single proxy, no replication, no takeover");
 	d.sig_fd = signals_open();
 	if (d.sig_fd < 0 || ctlsock_open(&d))
 		return 1;
@@ -146,13 +154,14 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		   conf->site.name, conf->n_isps, conf->control.socket, conf->dataplane.channel);
 
 	while (!d.stop) {
-		struct pollfd pf[3 + CTL_MAX_CLIENTS + RESOLVE_MAX];
-		int idx[3 + CTL_MAX_CLIENTS + RESOLVE_MAX];
+		struct pollfd pf[4 + CTL_MAX_CLIENTS + RESOLVE_MAX];
+		int idx[4 + CTL_MAX_CLIENTS + RESOLVE_MAX];
 		nfds_t n = 0;
 		uint64_t now = now_ns();
 
 		dp_tick(&d, now);
 		proxy_tick(&d, now);
+		peer_tick(&d, now);
 		resolve_expire(&d, now);
 		tables_expire(&d.tables, now);
 		pf[n] = (struct pollfd){ .fd = d.sig_fd, .events = POLLIN };
@@ -162,6 +171,10 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		if (d.dp.fd >= 0) {
 			pf[n] = (struct pollfd){ .fd = d.dp.fd, .events = POLLIN };
 			idx[n++] = -3;
+		}
+		if (peer_fd(&d) >= 0) {
+			pf[n] = (struct pollfd){ .fd = peer_fd(&d), .events = POLLIN };
+			idx[n++] = -5;
 		}
 		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 			struct client *c = d.clients[i];
@@ -189,6 +202,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 			case -2: ctlsock_accept(&d); break;
 			case -3: dp_read(&d); break;
 			case -4: resolve_ready(&d, pf[i].fd); break;
+			case -5: peer_read(&d); break;
 			default:
 				if (pf[i].revents & POLLOUT)
 					ctlsock_write(&d, idx[i]);
@@ -199,6 +213,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 	}
 	ctlsock_close(&d);
 	dp_close(&d, "shutdown");
+	peer_free(&d);
 	proxy_free(&d);
 	resolve_free(&d);
 	tables_free(&d.tables);

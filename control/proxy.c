@@ -8,6 +8,7 @@
 #include "shim6/hba.h"
 #include "daemon.h"
 #include "log.h"
+#include "peer.h"
 #include "proxy.h"
 #include "resolve.h"
 #include "state.h"
@@ -32,6 +33,7 @@ struct proxy {
 static struct proxy P;
 
 bool proxy_enabled(const struct daemon *d) { (void)d; return P.eng != NULL; }
+struct shim6_engine *proxy_engine(void) { return P.eng; }
 const struct proxy_stats *proxy_stats(const struct daemon *d) { (void)d; return &P.st; }
 
 static void rnd_fill(void *user, void *buf, size_t len)
@@ -356,6 +358,7 @@ static void on_event(struct daemon *d, const struct shim6_event *ev)
 			inet_ntop(AF_INET6, ev->peer_loc.b, a[1], sizeof a[1]),
 			d->conf->isps[cx.isp].name, (unsigned long long)cx.peer_tag);
 		release(d, ev->id, true);
+		peer_ctx_changed(d, ev->id);
 		return;
 	case SHIM6_EV_PAIR_CHANGED:
 		if (!x)
@@ -373,6 +376,7 @@ static void on_event(struct daemon *d, const struct shim6_event *ev)
 			inet_ntop(AF_INET6, ev->local_loc.b, a[0], sizeof a[0]),
 			inet_ntop(AF_INET6, ev->peer_loc.b, a[1], sizeof a[1]),
 			d->conf->isps[m.u.mod.ctx.isp].name);
+		peer_ctx_changed(d, ev->id);
 		return;
 	case SHIM6_EV_FAILED:
 	case SHIM6_EV_NO_SUPPORT:
@@ -391,11 +395,13 @@ static void on_event(struct daemon *d, const struct shim6_event *ev)
 			dp_write(d, &m);
 			ctxtab_del(&d->ctxs, ev->id);
 			P.st.ctx_removed++;
+			peer_ctx_removed(d, ev->id);
 		}
 		log_ctx(PSHIM6_LOG_INFO, ev->id, "removed");
 		return;
 	case SHIM6_EV_PEER_LOCATORS:
 		log_ctx(PSHIM6_LOG_DEBUG, ev->id, "peer locator set updated");
+		peer_ctx_changed(d, ev->id);
 		return;
 	}
 }
@@ -509,9 +515,81 @@ int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc)
 	return 0;
 }
 
-void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
+int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_state_ctx *sc)
 {
 	if (!P.eng)
+		return -1;
+	struct shim6_ctx_import im;
+	memset(&im, 0, sizeof im);
+	memcpy(im.local_ulid.b, dc->local_ulid, 16);
+	memcpy(im.peer_ulid.b, dc->remote_ulid, 16);
+	memcpy(im.local_loc.b, dc->local_loc, 16);
+	memcpy(im.peer_loc.b, dc->remote_loc, 16);
+	im.forkid = dc->fii;
+	im.own_tag = dc->own_tag;
+	im.peer_tag = dc->peer_tag;
+	state_fill_import(sc, &im);
+	uint64_t id = 0;
+	int rc = shim6_engine_context_import(P.eng, &im, now_ns(), &id);
+	if (rc == SHIM6_ENG_EEXIST)
+		return 1;
+	if (rc < 0) {
+		P.st.import_failed++;
+		log_ctx(PSHIM6_LOG_WARNING, dc->own_tag, "replicated context not imported: %s", shim6_engine_strerror(rc));
+		return rc;
+	}
+	struct ctl_ctx *x = ctxtab_add(&d->ctxs, dc);
+	if (!x) {
+		log_ctx(PSHIM6_LOG_WARNING, dc->own_tag, "control context table full; replicated context not installed");
+		shim6_engine_close(P.eng, id, now_ns());
+		return -1;
+	}
+	x->state = SHIM6_ST_ESTABLISHED;
+	x->reap = SHIM6_REAP_OPERATIONAL;
+	x->origin = CTX_FROM_ENGINE;
+	x->created_ns = now_ns();
+	struct dpmsg m = { .type = DPMSG_CTX_ADD };
+	m.u.ctx = *dc;
+	dp_write(d, &m);
+	P.st.imported++;
+	P.st.ctx_installed++;
+	log_ctx(PSHIM6_LOG_INFO, dc->own_tag, "taken over from the replica (%zu peer locators)", im.npeer);
+	return 0;
+}
+
+static int collect_id(void *arg, const struct shim6_ctx_info *ci)
+{
+	uint64_t **w = arg;
+	*(*w)++ = ci->id;
+	return 0;
+}
+
+void proxy_release_all(struct daemon *d)
+{
+	uint64_t now = now_ns();
+	if (P.eng) {
+		struct shim6_engine_stats e;
+		shim6_engine_get_stats(P.eng, &e);
+		uint64_t *ids = calloc(e.contexts + e.pending + 1, sizeof *ids), *w = ids;
+		if (ids) {
+			shim6_engine_ctx_foreach(P.eng, collect_id, &w);
+			for (uint64_t *i = ids; i < w; i++)
+				shim6_engine_close(P.eng, *i, now);
+			free(ids);
+		}
+		drain(d);   /* REMOVED events: CTX_DEL each */
+	}
+	while (d->ctxs.n) {
+		struct dpmsg m = { .type = DPMSG_CTX_DEL };
+		m.u.ctx.own_tag = d->ctxs.v[d->ctxs.n - 1].d.own_tag;
+		dp_write(d, &m);
+		ctxtab_del(&d->ctxs, m.u.ctx.own_tag);
+	}
+}
+
+void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
+{
+	if (!P.eng || !peer_punt_gate(d, p))
 		return;
 	uint64_t now = now_ns();
 	if (p->len < 40) {

@@ -27,6 +27,14 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p);
 void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t recv_ns,
 		uint64_t prev_sent_ns, uint64_t prev_recv_ns);
 int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc);
+/* Primary/backup (peer.c): the engine (NULL when off); a replicated context
+ * imported with its state-file facts and installed in the dataplane (0, 1
+ * when the engine already has it, <0 on failure); every context dropped
+ * from the engine and the dataplane without a message to the peers. */
+struct ctl_state_ctx;
+struct shim6_engine *proxy_engine(void);
+int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_state_ctx *sc);
+void proxy_release_all(struct daemon *d);
 void proxy_tick(struct daemon *d, uint64_t now);
 uint64_t proxy_deadline(const struct daemon *d);
 void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg);

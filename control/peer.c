@@ -1,0 +1,597 @@
+/* The primary/backup glue (peer.h): one UDP socket, heartbeats, context
+ * replication out of the engine, the replica table, and the actions of
+ * peer_fsm.c run against the engine and the dataplane. */
+#include "peer.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/rand.h>
+#include "shim6/engine.h"
+#include "daemon.h"
+#include "log.h"
+#include "peer_fsm.h"
+#include "peer_msg.h"
+#include "peer_table.h"
+#include "proxy.h"
+#include "state.h"
+
+#define MS UINT64_C(1000000)
+
+static struct {
+	bool on;
+	int fd;
+	int role;
+	uint8_t key[PEER_KEY_MAX];
+	size_t keylen;
+	struct sockaddr_in6 to;
+	uint64_t hb_ns, dead_ns, sync_ns;
+	struct peer_fsm fsm;
+	struct peer_table tab;
+	uint64_t session, seq;            /* ours */
+	uint64_t peer_session, peer_seq;  /* the other proxy's, as last authenticated */
+	int peer_state;                   /* from its last confirmed heartbeat, 0 unknown */
+	bool peer_alive;
+	uint64_t last_hb_ns;              /* last confirmed heartbeat */
+	uint64_t next_hb_ns, next_sync_ns, last_sync_tx_ns;
+	uint32_t epoch_tx;                /* our last full sync */
+	bool rx_in_sync;                  /* receiving a full sync */
+	uint32_t rx_epoch, rx_count;
+	uint64_t rx_begin_seq;
+	uint32_t rx_epoch_done;           /* last full sync received whole */
+	struct peer_stats st;
+} S = { .fd = -1 };
+
+static const char *role_name(int r) { return r == PEER_ROLE_PRIMARY ? "primary" : "backup"; }
+
+static int load_key(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("peer.key_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 0077))
+		log_warn("peer.key_file %s is readable by group or others", path);
+	uint8_t buf[PEER_KEY_MAX + 1];
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n < PEER_KEY_MIN || n > PEER_KEY_MAX) {
+		log_err("peer.key_file %s: %zd octets; the key is the file's octets, %d to %d of them", path, n,
+			PEER_KEY_MIN, PEER_KEY_MAX);
+		return -1;
+	}
+	memcpy(S.key, buf, (size_t)n);
+	S.keylen = (size_t)n;
+	return 0;
+}
+
+int peer_init(struct daemon *d)
+{
+	const struct pshim6_conf_peer_proxy *c = &d->conf->peer;
+	if (c->role == PSHIM6_PEER_NONE)
+		return 0;
+	S.role = c->role == PSHIM6_PEER_PRIMARY ? PEER_ROLE_PRIMARY : PEER_ROLE_BACKUP;
+	if (load_key(c->key_file))
+		return -1;
+	if (RAND_bytes((unsigned char *)&S.session, sizeof S.session) != 1 || !S.session)
+		return -1;
+	if (peer_table_init(&S.tab, d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1)) {
+		log_err("peer: out of memory for %u replicas", d->conf->engine.max_contexts);
+		return -1;
+	}
+	S.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(c->port), .sin6_addr = in6addr_any };
+	int buf = 4 << 20;
+	if (S.fd >= 0)
+		setsockopt(S.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+	if (S.fd < 0 || bind(S.fd, (struct sockaddr *)&a, sizeof a)) {
+		log_err("peer: UDP port %u: %s", c->port, strerror(errno));
+		if (S.fd >= 0)
+			close(S.fd);
+		S.fd = -1;
+		peer_table_free(&S.tab);
+		return -1;
+	}
+	S.to = a;
+	S.to.sin6_addr = c->address;
+	S.hb_ns = c->heartbeat_ms * MS;
+	S.dead_ns = c->dead_ms * MS;
+	S.sync_ns = c->sync_interval_ms * MS;
+	uint64_t now = now_ns();
+	peer_fsm_init(&S.fsm, S.role, S.dead_ns, now);
+	S.last_hb_ns = now;
+	S.next_hb_ns = now;
+	S.on = true;
+	char ab[INET6_ADDRSTRLEN];
+	log_notice("peer: %s, other proxy [%s]:%u, heartbeat %u ms, dead %u ms, full sync every %u ms%s; %s",
+		   role_name(S.role), inet_ntop(AF_INET6, &c->address, ab, sizeof ab), c->port, c->heartbeat_ms,
+		   c->dead_ms, c->sync_interval_ms, c->replicate ? "" : ", replication off",
+		   peer_state_name(S.fsm.state));
+	return 0;
+}
+
+void peer_free(struct daemon *d)
+{
+	(void)d;
+	if (S.fd >= 0)
+		close(S.fd);
+	peer_table_free(&S.tab);
+	memset(&S, 0, sizeof S);
+	S.fd = -1;
+}
+
+int peer_fd(const struct daemon *d)
+{
+	(void)d;
+	return S.on ? S.fd : -1;
+}
+
+static int send_msg(struct peer_msg *m)
+{
+	static uint8_t buf[PEER_MSG_MAX];
+	m->role = (uint8_t)S.role;
+	m->state = (uint8_t)S.fsm.state;
+	m->session = S.session;
+	m->echo = S.peer_session;
+	m->seq = ++S.seq;
+	int n = peer_msg_encode(m, S.key, S.keylen, buf, sizeof buf);
+	if (n < 0 || sendto(S.fd, buf, (size_t)n, 0, (struct sockaddr *)&S.to, sizeof S.to) != n) {
+		S.st.tx_failed++;
+		return -1;
+	}
+	S.st.tx++;
+	return 0;
+}
+
+static void send_hb(void)
+{
+	struct peer_msg m = { .type = PEER_HEARTBEAT };
+	m.u.hb.contexts = S.fsm.state == PEER_ST_ACTIVE ? 0 : S.tab.n;
+	m.u.hb.epoch = S.rx_epoch_done;
+	if (send_msg(&m) == 0)
+		S.st.hb_tx++;
+}
+
+static bool replicating(const struct daemon *d)
+{
+	return S.on && S.fsm.state == PEER_ST_ACTIVE && d->conf->peer.replicate && S.peer_alive;
+}
+
+/* ---- sending contexts ----------------------------------------------------- */
+
+static int fill_ctx(struct daemon *d, struct shim6_engine *eng, const struct shim6_ctx_info *ci, struct peer_ctx *pc)
+{
+	struct ctl_ctx *x = ctxtab_find(&d->ctxs, ci->id);
+	if (!x || ci->state != SHIM6_ST_ESTABLISHED)
+		return -1;
+	memset(pc, 0, sizeof *pc);
+	memcpy(pc->local_ulid, x->d.local_ulid, 16);
+	memcpy(pc->peer_ulid, x->d.remote_ulid, 16);
+	memcpy(pc->local_loc, x->d.local_loc, 16);
+	memcpy(pc->peer_loc, x->d.remote_loc, 16);
+	pc->own_tag = x->d.own_tag;
+	pc->peer_tag = x->d.peer_tag;
+	pc->forkid = x->d.fii;
+	pc->isp = x->d.isp;
+	pc->flags = (uint8_t)x->d.flags;
+	struct ctl_state_ctx *s = &pc->st;
+	s->own_tag = x->d.own_tag;
+	shim6_engine_ctx_generations(eng, ci->id, &s->local_gen, &s->peer_gen);
+	s->initiator = ci->initiator ? 1 : 0;
+	s->npeer = ci->npeer < SHIM6_MAX_LOCATORS ? ci->npeer : SHIM6_MAX_LOCATORS;
+	for (size_t i = 0; i < s->npeer; i++) {
+		s->peer_locs[i] = ci->peer_locs[i];
+		/* as state.c: a list under a known generation passed verification */
+		s->verified[i] = s->peer_gen != 0 || ci->peer_usable[i];
+	}
+	return 0;
+}
+
+static int send_ctx(struct daemon *d, struct shim6_engine *eng, const struct shim6_ctx_info *ci)
+{
+	struct peer_msg m = { .type = PEER_CTX };
+	if (fill_ctx(d, eng, ci, &m.u.ctx))
+		return -1;
+	if (send_msg(&m))
+		return -1;
+	S.st.ctx_tx++;
+	return 0;
+}
+
+void peer_ctx_changed(struct daemon *d, uint64_t own_tag)
+{
+	struct shim6_engine *eng = proxy_engine();
+	struct shim6_ctx_info ci;
+	if (!replicating(d) || !eng || shim6_engine_ctx_info(eng, own_tag, &ci))
+		return;
+	send_ctx(d, eng, &ci);
+}
+
+void peer_ctx_removed(struct daemon *d, uint64_t own_tag)
+{
+	if (!replicating(d))
+		return;
+	struct peer_msg m = { .type = PEER_CTX_DEL };
+	m.u.del_tag = own_tag & DPMSG_TAG_MASK;
+	if (send_msg(&m) == 0)
+		S.st.del_tx++;
+}
+
+struct sync_arg { struct daemon *d; struct shim6_engine *eng; uint32_t n; bool send; };
+
+static int sync_one(void *arg, const struct shim6_ctx_info *ci)
+{
+	struct sync_arg *a = arg;
+	if (ci->state != SHIM6_ST_ESTABLISHED || !ctxtab_find(&a->d->ctxs, ci->id))
+		return 0;
+	if (!a->send || send_ctx(a->d, a->eng, ci) == 0)
+		a->n++;
+	return 0;
+}
+
+static void full_sync(struct daemon *d, uint64_t now)
+{
+	struct shim6_engine *eng = proxy_engine();
+	S.next_sync_ns = now + S.sync_ns;
+	if (!replicating(d) || !eng)
+		return;
+	struct sync_arg a = { d, eng, 0, false };
+	shim6_engine_ctx_foreach(eng, sync_one, &a);
+	struct peer_msg m = { .type = PEER_SYNC_BEGIN };
+	m.u.sync.epoch = ++S.epoch_tx;
+	m.u.sync.count = a.n;
+	send_msg(&m);
+	a.n = 0;
+	a.send = true;
+	shim6_engine_ctx_foreach(eng, sync_one, &a);
+	m.type = PEER_SYNC_END;
+	m.u.sync.count = a.n;
+	send_msg(&m);
+	S.last_sync_tx_ns = now;
+	S.st.syncs_tx++;
+	log_debug("peer: full sync %u: %u contexts", S.epoch_tx, a.n);
+}
+
+/* ---- actions -------------------------------------------------------------- */
+
+static void takeover(struct daemon *d, uint64_t now, const char *why)
+{
+	uint64_t t0 = now_ns();
+	uint32_t ok = 0, held = 0, bad = 0, n = S.tab.n;
+	for (uint32_t i = 0; i < S.tab.n; i++) {
+		const struct peer_ctx *c = &S.tab.v[i].c;
+		struct dpmsg_ctx dc;
+		memset(&dc, 0, sizeof dc);
+		memcpy(dc.local_ulid, c->local_ulid, 16);
+		memcpy(dc.remote_ulid, c->peer_ulid, 16);
+		memcpy(dc.local_loc, c->local_loc, 16);
+		memcpy(dc.remote_loc, c->peer_loc, 16);
+		dc.own_tag = c->own_tag;
+		dc.peer_tag = c->peer_tag;
+		dc.fii = c->forkid;
+		dc.flags = c->flags;
+		dc.isp = c->isp;
+		int rc = proxy_adopt(d, &dc, &c->st);
+		if (rc == 0)
+			ok++;
+		else if (rc == 1)
+			held++;
+		else
+			bad++;
+	}
+	peer_table_clear(&S.tab);
+	state_save(d, proxy_engine());
+	S.st.takeovers++;
+	S.st.takeover_imported += ok;
+	S.st.takeover_failed += bad;
+	S.st.last_takeover_after_ms = (now - S.last_hb_ns) / MS;
+	S.st.last_takeover_us = (now_ns() - t0) / 1000;
+	log_notice("peer: takeover (%s) %" PRIu64 " ms after the last heartbeat: %u of %u replicated contexts "
+		   "imported and installed, %u already held, %u failed, in %" PRIu64 " us", why,
+		   S.st.last_takeover_after_ms, ok, n, held, bad, S.st.last_takeover_us);
+}
+
+static void run(struct daemon *d, enum peer_action a, uint64_t now, const char *why, int from)
+{
+	if (from != (int)S.fsm.state)
+		log_notice("peer: %s -> %s (%s)", peer_state_name(from), peer_state_name(S.fsm.state), why);
+	switch (a) {
+	case PEER_A_NONE:
+		return;
+	case PEER_A_ACTIVATE:
+		S.st.activations++;
+		break;
+	case PEER_A_TAKEOVER:
+		takeover(d, now, why);
+		break;
+	case PEER_A_YIELD:
+		S.st.yields++;
+		log_notice("peer: the primary is back and synced; releasing %u contexts (nothing sent to peers)",
+			   d->ctxs.n);
+		proxy_release_all(d);
+		peer_table_clear(&S.tab);
+		S.rx_in_sync = false;
+		return;
+	}
+	full_sync(d, now);
+}
+
+/* ---- receiving ------------------------------------------------------------ */
+
+static void on_sync(struct daemon *d, const struct peer_msg *m, uint64_t now)
+{
+	if (m->type == PEER_SYNC_BEGIN) {
+		S.rx_in_sync = true;
+		S.rx_epoch = m->u.sync.epoch;
+		S.rx_count = 0;
+		S.rx_begin_seq = m->seq;
+		return;
+	}
+	bool whole = S.rx_in_sync && m->u.sync.epoch == S.rx_epoch && m->u.sync.count == S.rx_count &&
+		     m->seq == S.rx_begin_seq + S.rx_count + 1;
+	S.rx_in_sync = false;
+	if (!whole) {
+		/* something was lost: keep everything, the next sync prunes */
+		S.st.sync_incomplete++;
+		return;
+	}
+	uint32_t pruned = peer_table_prune(&S.tab, S.rx_epoch);
+	S.rx_epoch_done = S.rx_epoch;
+	S.st.syncs_rx++;
+	log_debug("peer: full sync %u received: %u contexts, %u stale pruned", S.rx_epoch, S.rx_count, pruned);
+	int from = (int)S.fsm.state;
+	run(d, peer_fsm_event(&S.fsm, PEER_EV_SYNC_DONE, now), now, "full sync received", from);
+}
+
+static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
+{
+	if (m->role == S.role) {
+		S.st.rx_bad++;
+		log_warn("peer: the other proxy also says it is the %s; check both peer sections", role_name(S.role));
+		return;
+	}
+	if (m->session != S.peer_session) {
+		/* a new run of the other proxy; only a heartbeat may start one,
+		 * and only one that echoes our session counts (a replay from an
+		 * earlier run of ours cannot) */
+		if (m->type != PEER_HEARTBEAT) {
+			S.st.rx_unconfirmed++;
+			return;
+		}
+		S.peer_session = m->session;
+		S.st.peer_sessions++;
+		S.rx_in_sync = false;
+	} else if (m->seq <= S.peer_seq) {
+		S.st.rx_replay++;
+		return;
+	}
+	S.peer_seq = m->seq;
+	if (m->echo != S.session) {
+		S.st.rx_unconfirmed++;
+		return;
+	}
+	int from = (int)S.fsm.state;
+	switch (m->type) {
+	case PEER_HEARTBEAT: {
+		S.st.hb_rx++;
+		bool was = S.peer_alive;
+		int old_state = S.peer_state;
+		S.peer_alive = true;
+		S.last_hb_ns = now;
+		S.peer_state = m->state;
+		if (!was)
+			log_notice("peer: the %s is up (%s)", role_name(m->role), peer_state_name(m->state));
+		else if (old_state != m->state)
+			log_info("peer: the %s is now %s", role_name(m->role), peer_state_name(m->state));
+		enum peer_action a = peer_fsm_heard(&S.fsm, m->state, now);
+		run(d, a, now, "heartbeat", from);
+		/* a peer that just appeared, or is waiting for our sync, gets one now */
+		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE &&
+		    (!was || (m->state != PEER_ST_ACTIVE && m->u.hb.epoch != S.epoch_tx &&
+			      now >= S.last_sync_tx_ns + S.dead_ns)))
+			full_sync(d, now);
+		return;
+	}
+	case PEER_CTX:
+		S.st.ctx_rx++;
+		if (S.fsm.state == PEER_ST_ACTIVE) {
+			S.st.rx_ignored_active++;
+			return;
+		}
+		if (m->u.ctx.isp >= d->conf->n_isps) {
+			S.st.rx_bad_isp++;
+			return;
+		}
+		if (S.rx_in_sync)
+			S.rx_count++;
+		peer_table_put(&S.tab, &m->u.ctx, S.rx_epoch, now);
+		return;
+	case PEER_CTX_DEL:
+		S.st.del_rx++;
+		if (S.fsm.state != PEER_ST_ACTIVE)
+			peer_table_del(&S.tab, m->u.del_tag);
+		else
+			S.st.rx_ignored_active++;
+		return;
+	case PEER_SYNC_BEGIN:
+	case PEER_SYNC_END:
+		if (S.fsm.state == PEER_ST_ACTIVE) {
+			S.st.rx_ignored_active++;
+			return;
+		}
+		on_sync(d, m, now);
+		return;
+	}
+}
+
+void peer_read(struct daemon *d)
+{
+	static uint8_t buf[PEER_MSG_MAX + 1];
+	static struct peer_msg m;
+	for (int i = 0; i < 256; i++) {
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(S.fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		S.st.rx++;
+		/* the configured address and port only; the MAC does the rest */
+		if (fl < sizeof from || from.sin6_family != AF_INET6 || from.sin6_port != S.to.sin6_port ||
+		    memcmp(&from.sin6_addr, &S.to.sin6_addr, 16)) {
+			S.st.rx_wrong_source++;
+			continue;
+		}
+		int rc = peer_msg_decode(buf, (size_t)n, S.key, S.keylen, &m);
+		if (rc < 0) {
+			if (rc == PEER_E_MAC)
+				S.st.rx_bad_mac++;
+			else
+				S.st.rx_bad++;
+			log_debug("peer: message dropped: %s", peer_msg_strerror(rc));
+			continue;
+		}
+		on_msg(d, &m, now_ns());
+	}
+}
+
+/* ---- time ----------------------------------------------------------------- */
+
+void peer_tick(struct daemon *d, uint64_t now)
+{
+	if (!S.on)
+		return;
+	if (now >= S.next_hb_ns) {
+		send_hb();
+		S.next_hb_ns = now + S.hb_ns;
+	}
+	if (S.peer_alive && now >= S.last_hb_ns + S.dead_ns) {
+		S.peer_alive = false;
+		log_warn("peer: no heartbeat from the %s for %" PRIu64 " ms",
+			 role_name(S.role == PEER_ROLE_PRIMARY ? PEER_ROLE_BACKUP : PEER_ROLE_PRIMARY),
+			 (now - S.last_hb_ns) / MS);
+	}
+	int from = (int)S.fsm.state;
+	enum peer_action a = peer_fsm_tick(&S.fsm, now);
+	if (a == PEER_A_TAKEOVER)
+		S.st.takeovers_silence++;
+	run(d, a, now, "silence", from);
+	if (replicating(d) && now >= S.next_sync_ns)
+		full_sync(d, now);
+}
+
+uint64_t peer_deadline(const struct daemon *d)
+{
+	if (!S.on)
+		return UINT64_MAX;
+	uint64_t t = S.next_hb_ns, f = peer_fsm_deadline(&S.fsm);
+	if (f < t)
+		t = f;
+	if (replicating(d) && S.next_sync_ns < t)
+		t = S.next_sync_ns;
+	if (S.peer_alive && S.last_hb_ns + S.dead_ns < t)
+		t = S.last_hb_ns + S.dead_ns;
+	return t;
+}
+
+/* ---- punts while standing by ---------------------------------------------- */
+
+static struct peer_replica *replica_of(const struct dpmsg_punt *p)
+{
+	if (p->len < 40)
+		return NULL;
+	if (p->reason == DPMSG_PUNT_NO_CTX)
+		return peer_table_find_pair(&S.tab, p->data + 8, p->data + 24);
+	/* a payload packet: the Shim6 header right behind the IPv6 header */
+	if (p->reason == DPMSG_PUNT_UNKNOWN_TAG && p->len >= 48 && p->data[6] == 140) {
+		const uint8_t *h = p->data + 40;
+		uint64_t tag = ((uint64_t)(h[2] & 0x7f) << 40) | ((uint64_t)h[3] << 32) | ((uint64_t)h[4] << 24) |
+			       ((uint64_t)h[5] << 16) | ((uint64_t)h[6] << 8) | h[7];
+		return peer_table_find(&S.tab, tag);
+	}
+	return NULL;
+}
+
+bool peer_punt_gate(struct daemon *d, const struct dpmsg_punt *p)
+{
+	if (!S.on || S.fsm.state != PEER_ST_STANDBY)
+		return true;
+	uint64_t now = now_ns();
+	/* traffic counts only once the primary is late: while it heartbeats,
+	 * a stray packet must not make two proxies serve the same context */
+	if (replica_of(p) && now >= S.last_hb_ns + 2 * S.hb_ns) {
+		int from = (int)S.fsm.state;
+		enum peer_action a = peer_fsm_event(&S.fsm, PEER_EV_TRAFFIC, now);
+		if (a == PEER_A_TAKEOVER)
+			S.st.takeovers_traffic++;
+		run(d, a, now, "traffic of a replicated context", from);
+		/* the context is installed now: the packet goes back in as received */
+		struct dpmsg m = { .type = DPMSG_INJECT };
+		m.u.inject.port = p->port;
+		m.u.inject.flags = DPMSG_INJECT_AS_RX;
+		m.u.inject.len = p->len;
+		m.u.inject.data = p->data;
+		if (p->orig_len <= p->len)
+			dp_write(d, &m);
+		return false;
+	}
+	S.st.standby_punts_dropped++;
+	return false;
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+void peer_counters(struct daemon *d, void (*put)(void *, const char *, const char *, uint64_t), void *arg)
+{
+	(void)d;
+	if (!S.on)
+		return;
+	const struct peer_stats *s = &S.st;
+#define C(n) put(arg, "peer", #n, s->n)
+	put(arg, "peer", "state", (uint64_t)S.fsm.state);
+	put(arg, "peer", "peer_alive", S.peer_alive);
+	put(arg, "peer", "replicas", S.tab.n);
+	put(arg, "peer", "replica_capacity", S.tab.cap);
+	put(arg, "peer", "replica_full", S.tab.st.full);
+	put(arg, "peer", "replica_pruned", S.tab.st.pruned);
+	C(tx); C(tx_failed); C(rx); C(rx_wrong_source); C(rx_bad); C(rx_bad_mac); C(rx_replay); C(rx_unconfirmed);
+	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
+	C(syncs_tx); C(syncs_rx); C(sync_incomplete); C(peer_sessions); C(standby_punts_dropped);
+	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
+	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us);
+#undef C
+}
+
+void peer_status(struct daemon *d, FILE *json, FILE *text)
+{
+	if (!S.on) {
+		bool conf = d->conf->peer.role != PSHIM6_PEER_NONE;
+		if (json)
+			fputs(conf ? ",\"peer\":{\"state\":\"off\",\"error\":\"peer section unusable, see the log\"}"
+				   : ",\"peer\":null", json);
+		if (text)
+			fputs(conf ? "peer:       OFF: the peer section is unusable (see the log); single proxy\n"
+				   : "peer:       none (single proxy)\n", text);
+		return;
+	}
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &d->conf->peer.address, a, sizeof a);
+	uint64_t ago = (now_ns() - S.last_hb_ns) / MS;
+	if (json)
+		fprintf(json, ",\"peer\":{\"role\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"port\":%u,\"alive\":%s,"
+		"\"peer_state\":\"%s\",\"last_heard_ms_ago\":%" PRIu64 ",\"replicas\":%u,\"replicate\":%s,"
+		"\"takeovers\":%" PRIu64 "}", role_name(S.role), peer_state_name(S.fsm.state), a, d->conf->peer.port,
+		S.peer_alive ? "true" : "false", S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago,
+		S.tab.n, d->conf->peer.replicate ? "true" : "false", S.st.takeovers);
+	if (text)
+		fprintf(text, "peer:       %s, %s; other proxy [%s]:%u %s (%s, heard %" PRIu64 " ms ago); "
+			"%u replicas; %" PRIu64 " takeovers\n", role_name(S.role), peer_state_name(S.fsm.state), a,
+			d->conf->peer.port, S.peer_alive ? "up" : "silent",
+			S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago, S.tab.n, S.st.takeovers);
+}

@@ -1,0 +1,42 @@
+/*
+ * The site's other proxy (config section `peer`): context replication from
+ * the ACTIVE proxy to the standing-by one, heartbeats both ways, takeover
+ * and the return of the primary.  Protocol in peer_msg.h, roles in
+ * peer_fsm.h, the backup's table in peer_table.h.  Without a `peer`
+ * section every function here does nothing and every punt goes on.
+ */
+#ifndef PSHIM6_CONTROL_PEER_H
+#define PSHIM6_CONTROL_PEER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "pshim6/dpmsg.h"
+
+struct daemon;
+
+struct peer_stats {
+	uint64_t tx, tx_failed, rx, rx_wrong_source, rx_bad, rx_bad_mac, rx_replay, rx_unconfirmed;
+	uint64_t rx_ignored_active, rx_bad_isp;
+	uint64_t hb_tx, hb_rx, ctx_tx, ctx_rx, del_tx, del_rx, syncs_tx, syncs_rx, sync_incomplete;
+	uint64_t peer_sessions, standby_punts_dropped;
+	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
+	uint64_t yields, activations;
+	uint64_t last_takeover_after_ms;   /* silence before it: last heartbeat -> takeover */
+	uint64_t last_takeover_us;         /* its own duration: imports + installs */
+};
+
+int peer_init(struct daemon *d);           /* 0 (also when no section), -1 on a hard error (logged) */
+void peer_free(struct daemon *d);
+int peer_fd(const struct daemon *d);       /* -1 when off */
+void peer_read(struct daemon *d);
+void peer_tick(struct daemon *d, uint64_t now);
+uint64_t peer_deadline(const struct daemon *d);
+/* From proxy.c: an engine context changed / went away. */
+void peer_ctx_changed(struct daemon *d, uint64_t own_tag);
+void peer_ctx_removed(struct daemon *d, uint64_t own_tag);
+/* From proxy.c before a punt is handled: false = do not handle it. */
+bool peer_punt_gate(struct daemon *d, const struct dpmsg_punt *p);
+/* pshim6ctl counters / status */
+void peer_counters(struct daemon *d, void (*put)(void *, const char *, const char *, uint64_t), void *arg);
+void peer_status(struct daemon *d, FILE *json, FILE *text);
+#endif

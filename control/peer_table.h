@@ -1,0 +1,42 @@
+/*
+ * The backup's replica table: contexts the primary sent, keyed by the
+ * primary's own tag.  Bounded (engine.max_contexts): when full a context
+ * not yet held is refused and counted, never evicted, because any held one
+ * may be the next to carry traffic; the next full sync prunes contexts the
+ * primary no longer has, which makes room.  Open addressing on the tag with
+ * backward-shift deletion, so full syncs of large tables stay linear.
+ */
+#ifndef PSHIM6_CONTROL_PEER_TABLE_H
+#define PSHIM6_CONTROL_PEER_TABLE_H
+#include <stdint.h>
+#include "peer_msg.h"
+
+struct peer_replica {
+	struct peer_ctx c;
+	uint32_t epoch;           /* full sync that last confirmed it */
+	uint64_t updated_ns;
+};
+
+struct peer_table_stats {
+	uint64_t adds, updates, dels, full, pruned;
+};
+
+struct peer_table {
+	uint32_t cap, n;
+	uint32_t nslots;          /* power of two >= 2 * cap */
+	uint32_t *slot;           /* 0 = empty, else index + 1 into v */
+	struct peer_replica *v;   /* dense */
+	struct peer_table_stats st;
+};
+
+int peer_table_init(struct peer_table *t, uint32_t cap);
+void peer_table_free(struct peer_table *t);
+/* 1 added, 0 updated, -1 full (counted) */
+int peer_table_put(struct peer_table *t, const struct peer_ctx *c, uint32_t epoch, uint64_t now);
+struct peer_replica *peer_table_find(struct peer_table *t, uint64_t own_tag);
+struct peer_replica *peer_table_find_pair(struct peer_table *t, const uint8_t local[16], const uint8_t peer[16]);
+int peer_table_del(struct peer_table *t, uint64_t own_tag);   /* 0, or -1 not found */
+/* Remove every replica whose epoch differs: the count removed. */
+uint32_t peer_table_prune(struct peer_table *t, uint32_t epoch);
+void peer_table_clear(struct peer_table *t);
+#endif

@@ -1,0 +1,325 @@
+/* The primary/backup sync messages (control/peer_msg.c): round trips of
+ * every type, and every check the decoder makes, each on a message that is
+ * valid except for the one thing under test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include "log.h"
+#include "peer_msg.h"
+
+static const uint8_t KEY[32] = "0123456789abcdef0123456789abcdef";
+static uint8_t buf[PEER_MSG_MAX];
+
+static void hdr(struct peer_msg *m, uint8_t type)
+{
+	memset(m, 0, sizeof *m);
+	m->type = type;
+	m->role = PEER_ROLE_PRIMARY;
+	m->state = 3;
+	m->session = 0x1122334455667788ULL;
+	m->echo = 0x99aabbccddeeff00ULL;
+	m->seq = 42;
+}
+
+static void ctx_msg(struct peer_msg *m, size_t nloc)
+{
+	hdr(m, PEER_CTX);
+	struct peer_ctx *c = &m->u.ctx;
+	inet_pton(AF_INET6, "fd00:1:0:1::1234", c->local_ulid);
+	inet_pton(AF_INET6, "fd00:2:0:1::5678", c->peer_ulid);
+	inet_pton(AF_INET6, "2001:db8:a01:1::1234", c->local_loc);
+	inet_pton(AF_INET6, "2001:db8:a02:1::5678", c->peer_loc);
+	c->own_tag = 0x56928ac2348ULL;
+	c->peer_tag = 0x7fffffffffffULL;
+	c->forkid = 7;
+	c->isp = 1;
+	c->flags = 3;
+	c->st.own_tag = c->own_tag;
+	c->st.local_gen = 2372325613u;
+	c->st.peer_gen = 1984928491u;
+	c->st.initiator = 1;
+	c->st.npeer = nloc;
+	for (size_t i = 0; i < nloc; i++) {
+		struct shim6_locator *l = &c->st.peer_locs[i];
+		inet_pton(AF_INET6, "2001:db8:b02:1::5678", l->addr.b);
+		l->addr.b[15] = (uint8_t)i;
+		l->verif = 2;
+		l->flags = (uint8_t)(i & 3);
+		l->priority = (uint8_t)i;
+		l->weight = (uint8_t)(255 - i);
+		c->st.verified[i] = (uint8_t)(i & 1);
+	}
+}
+
+static void same_hdr(const struct peer_msg *a, const struct peer_msg *b)
+{
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->role, b->role);
+	assert_int_equal(a->state, b->state);
+	assert_true(a->session == b->session);
+	assert_true(a->echo == b->echo);
+	assert_true(a->seq == b->seq);
+}
+
+static void test_round_trip_fixed(void **st)
+{
+	(void)st;
+	static const uint8_t types[] = { PEER_HEARTBEAT, PEER_CTX_DEL, PEER_SYNC_BEGIN, PEER_SYNC_END };
+	for (size_t t = 0; t < sizeof types; t++) {
+		struct peer_msg m, o;
+		hdr(&m, types[t]);
+		if (types[t] == PEER_CTX_DEL)
+			m.u.del_tag = 0x123456789abULL;
+		else
+			m.u.hb.contexts = 0xdeadbeef, m.u.hb.epoch = 77;   /* same layout as sync */
+		int n = peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		assert_int_equal(n, PEER_HDR_LEN + 8 + PEER_MAC_LEN);
+		assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &o), 0);
+		same_hdr(&m, &o);
+		if (types[t] == PEER_CTX_DEL)
+			assert_true(o.u.del_tag == m.u.del_tag);
+		else if (types[t] == PEER_HEARTBEAT)
+			assert_true(o.u.hb.contexts == 0xdeadbeef && o.u.hb.epoch == 77);
+		else
+			assert_true(o.u.sync.epoch == 0xdeadbeef && o.u.sync.count == 77);
+	}
+}
+
+static void test_round_trip_ctx(void **st)
+{
+	(void)st;
+	for (size_t nloc = 0; nloc <= SHIM6_MAX_LOCATORS; nloc++) {
+		struct peer_msg m, o;
+		ctx_msg(&m, nloc);
+		int n = peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		assert_true(n > PEER_HDR_LEN + PEER_CTX_FIXED + PEER_MAC_LEN);
+		assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &o), 0);
+		same_hdr(&m, &o);
+		assert_memory_equal(&o.u.ctx.local_ulid, &m.u.ctx.local_ulid, 64);
+		assert_true(o.u.ctx.own_tag == m.u.ctx.own_tag && o.u.ctx.peer_tag == m.u.ctx.peer_tag);
+		assert_int_equal(o.u.ctx.forkid, 7);
+		assert_int_equal(o.u.ctx.isp, 1);
+		assert_int_equal(o.u.ctx.flags, 3);
+		const struct ctl_state_ctx *a = &m.u.ctx.st, *b = &o.u.ctx.st;
+		assert_true(a->own_tag == b->own_tag && a->local_gen == b->local_gen && a->peer_gen == b->peer_gen);
+		assert_int_equal(a->initiator, b->initiator);
+		assert_int_equal(a->npeer, b->npeer);
+		for (size_t i = 0; i < nloc; i++) {
+			assert_memory_equal(a->peer_locs[i].addr.b, b->peer_locs[i].addr.b, 16);
+			assert_int_equal(a->peer_locs[i].verif, b->peer_locs[i].verif);
+			assert_int_equal(a->peer_locs[i].flags, b->peer_locs[i].flags);
+			assert_int_equal(a->peer_locs[i].priority, b->peer_locs[i].priority);
+			assert_int_equal(a->peer_locs[i].weight, b->peer_locs[i].weight);
+			assert_int_equal(a->verified[i], b->verified[i]);
+		}
+	}
+}
+
+/* Re-sign buf[0..len-MAC) after an edit, so the check under test is the
+ * one that fails and not the MAC. */
+static void resign(uint8_t *b, size_t len)
+{
+	unsigned int ol = 0;
+	HMAC(EVP_sha256(), KEY, sizeof KEY, b, len - PEER_MAC_LEN, b + len - PEER_MAC_LEN, &ol);
+}
+
+static int encode_ctx(size_t nloc)
+{
+	struct peer_msg m;
+	ctx_msg(&m, nloc);
+	return peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+}
+
+static int encode_hb(void)
+{
+	struct peer_msg m;
+	hdr(&m, PEER_HEARTBEAT);
+	return peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+}
+
+static void test_header_checks(void **st)
+{
+	(void)st;
+	struct peer_msg o;
+	size_t n = (size_t)encode_hb();
+	for (size_t l = 0; l < PEER_HDR_LEN + PEER_MAC_LEN; l++)
+		assert_int_equal(peer_msg_decode(buf, l, KEY, sizeof KEY, &o), PEER_E_SHORT);
+	buf[0] = 2;
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_VERSION);
+	n = (size_t)encode_hb();
+	assert_int_equal(peer_msg_decode(buf, n - 1, KEY, sizeof KEY, &o), PEER_E_LENGTH);
+	buf[n] = 0;
+	assert_int_equal(peer_msg_decode(buf, n + 1, KEY, sizeof KEY, &o), PEER_E_LENGTH);
+	/* every octet covered by the MAC, and the MAC itself */
+	for (size_t i = 4; i < n; i++) {
+		n = (size_t)encode_hb();
+		buf[i] ^= 0x10;
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_MAC);
+	}
+	n = (size_t)encode_hb();
+	static const uint8_t other[32] = "0123456789abcdef0123456789abcdeF";
+	assert_int_equal(peer_msg_decode(buf, n, other, sizeof other, &o), PEER_E_MAC);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, 31, &o), PEER_E_MAC);
+	/* type */
+	buf[1] = 0;
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_TYPE);
+	buf[1] = 6;
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_TYPE);
+	/* role, state, reserved, session */
+	static const struct { size_t off; uint8_t v; } bad[] = {
+		{ 4, 0 }, { 4, 3 }, { 5, PEER_STATE_MAX + 1 }, { 6, 1 }, { 7, 1 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		n = (size_t)encode_hb();
+		buf[bad[i].off] = bad[i].v;
+		resign(buf, n);
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	}
+	n = (size_t)encode_hb();
+	memset(buf + 8, 0, 8);
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+}
+
+/* A fixed-size body one octet short or long (length field and MAC kept right). */
+static void test_fixed_body_lengths(void **st)
+{
+	(void)st;
+	static const uint8_t types[] = { PEER_HEARTBEAT, PEER_CTX_DEL, PEER_SYNC_BEGIN, PEER_SYNC_END };
+	for (size_t t = 0; t < sizeof types; t++)
+		for (int delta = -8; delta <= 8; delta++) {
+			if (!delta)
+				continue;
+			uint8_t b[PEER_HDR_LEN + 16 + PEER_MAC_LEN] = { 0 };
+			struct peer_msg m, o;
+			hdr(&m, types[t]);
+			m.u.del_tag = 1;
+			int n = peer_msg_encode(&m, KEY, sizeof KEY, b, sizeof b);
+			assert_true(n > 0);
+			size_t len = (size_t)((int)n + delta);
+			b[2] = (uint8_t)(len >> 8);
+			b[3] = (uint8_t)len;
+			resign(b, len);
+			assert_int_equal(peer_msg_decode(b, len, KEY, sizeof KEY, &o), PEER_E_BODY);
+		}
+}
+
+static void test_ctx_checks(void **st)
+{
+	(void)st;
+	struct peer_msg o;
+	size_t n = (size_t)encode_ctx(2);
+	uint8_t *b = buf + PEER_HDR_LEN;
+	/* line length field disagrees with the body, both ways */
+	for (int delta = -3; delta <= 3; delta++) {
+		if (!delta)
+			continue;
+		n = (size_t)encode_ctx(2);
+		unsigned ll = (unsigned)(b[86] << 8 | b[87]) + (unsigned)delta;
+		b[86] = (uint8_t)(ll >> 8);
+		b[87] = (uint8_t)ll;
+		resign(buf, n);
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_BODY);
+	}
+	/* body shorter than the fixed part */
+	n = (size_t)encode_ctx(0);
+	size_t len = PEER_HDR_LEN + PEER_CTX_FIXED - 1 + PEER_MAC_LEN;
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	resign(buf, len);
+	assert_int_equal(peer_msg_decode(buf, len, KEY, sizeof KEY, &o), PEER_E_BODY);
+	/* fields: own tag 0 / 48 bits, peer tag 0 / 48 bits, isp, unknown flags */
+	static const struct { size_t off; uint8_t v; } bad[] = {
+		{ 64, 0x80 }, { 72, 0x80 }, { 84, 8 }, { 85, 4 }, { 85, 0x80 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		n = (size_t)encode_ctx(1);
+		b[bad[i].off] = bad[i].v;
+		resign(buf, n);
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	}
+	n = (size_t)encode_ctx(1);
+	memset(b + 64, 0, 8);
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	n = (size_t)encode_ctx(1);
+	memset(b + 72, 0, 8);
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	/* the line: another tag than the binary part, a bad token, a NUL */
+	n = (size_t)encode_ctx(1);
+	char *line = (char *)b + PEER_CTX_FIXED;
+	assert_memory_equal(line, "ctx 056928ac2348 ", 17);
+	line[15] = '9';
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	n = (size_t)encode_ctx(1);
+	line[0] = 'X';
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	n = (size_t)encode_ctx(1);
+	line[20] = 0;
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	n = (size_t)encode_ctx(1);
+	line[4] = '-';
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	/* a deletion of tag 0 or a 48-bit tag */
+	struct peer_msg m;
+	hdr(&m, PEER_CTX_DEL);
+	m.u.del_tag = 5;
+	n = (size_t)peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+	memset(b, 0, 8);
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	b[0] = 0x80;
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+}
+
+static void test_encode_refuses(void **st)
+{
+	(void)st;
+	struct peer_msg m;
+	uint8_t small[PEER_HDR_LEN + 8 + PEER_MAC_LEN - 1];
+	hdr(&m, PEER_HEARTBEAT);
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, small, sizeof small), PEER_E_SPACE);
+	m.type = 9;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_TYPE);
+	hdr(&m, PEER_HEARTBEAT);
+	m.role = 0;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+	hdr(&m, PEER_HEARTBEAT);
+	m.session = 0;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+	ctx_msg(&m, 1);
+	m.u.ctx.st.own_tag++;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+	ctx_msg(&m, 16);
+	uint8_t mid[PEER_HDR_LEN + PEER_CTX_FIXED + 100];
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, mid, sizeof mid), PEER_E_SPACE);
+}
+
+int main(void)
+{
+	log_set_level(PSHIM6_LOG_ERR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_fixed),
+		cmocka_unit_test(test_round_trip_ctx),
+		cmocka_unit_test(test_header_checks),
+		cmocka_unit_test(test_fixed_body_lengths),
+		cmocka_unit_test(test_ctx_checks),
+		cmocka_unit_test(test_encode_refuses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
