@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/pshim6/dataplane.sock"
@@ -39,6 +40,10 @@ static const char usage[] =
 "                             lloc 2001:db8:10:1::i rloc 2001:db8:30:1::i\n"
 "                             ptag 0x100000000+i otag 0x200000000+i\n"
 "                             (i in the low 32 bits); requests are pipelined\n"
+"  move count=N [start=S] isp=I\n"
+"                             relocate N synthetic contexts (as made by fill)\n"
+"                             to ISP I: lloc 2001:db8:X:1::i with X = 10, 20, ...\n"
+"                             for I = 0, 1, ...; prints the time it took\n"
 "\n"
 "Exit status: 0 on ACK or a reply, 1 on an ERROR reply, 2 on usage or I/O errors.\n";
 
@@ -349,6 +354,44 @@ int main(int argc, char **argv)
 			acked++;
 		}
 		printf("filled %" PRIu64 " contexts, %" PRIu64 " refused\n", count - failed, failed);
+		return failed ? 1 : 0;
+	}
+	if (!strcmp(cmd, "move")) {
+		uint64_t count = num(argc, argv, "count", 1u << 26, 1, NULL);
+		uint64_t start = num(argc, argv, "start", UINT32_MAX, 0, NULL);
+		uint8_t isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL);
+		uint64_t sent = 0, acked = 0, failed = 0;
+		uint8_t lloc[16], rloc[16];
+		struct timespec t0, t1;
+		inet_pton(AF_INET6, "2001:db8:10:1::", lloc);
+		inet_pton(AF_INET6, "2001:db8:30:1::", rloc);
+		lloc[5] = (uint8_t)(0x10 * (isp + 1));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (acked < count) {
+			while (sent < count && sent - acked < 256) {
+				uint32_t i = (uint32_t)(start + sent);
+				struct dpmsg_ctx *c = &m.u.mod.ctx;
+				memset(&m, 0, sizeof(m));
+				m.type = DPMSG_CTX_MOD;
+				m.u.mod.what = DPMSG_MOD_LOCATORS;
+				memcpy(c->local_loc, lloc, 16);
+				memcpy(c->remote_loc, rloc, 16);
+				for (int k = 12; k < 16; k++)
+					c->local_loc[k] = c->remote_loc[k] = (uint8_t)(i >> (8 * (15 - k)));
+				c->own_tag = UINT64_C(0x200000000) + i;
+				c->isp = isp;
+				xsend(&m);
+				sent++;
+			}
+			xrecv(&m);
+			if (m.type == DPMSG_ERROR && failed++ == 0)
+				fprintf(stderr, "pshim6-dpctl: move: %s\n", dpmsg_errname(m.u.error.code));
+			acked++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		printf("moved %" PRIu64 " contexts to isp %u in %.1f ms (%.0f per second), %" PRIu64 " refused\n",
+		       count - failed, isp, ms, ms > 0 ? (double)(count - failed) * 1e3 / ms : 0.0, failed);
 		return failed ? 1 : 0;
 	}
 	die("unknown command %s (try -h)", cmd);
