@@ -321,6 +321,8 @@ static void *chan_main(void *arg)
 		for (int k = 0; k < MAX_CLIENTS; k++)
 			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = POLLIN };
 		rc = poll(pfd, (nfds_t)n, 2);
+		if (rc == 0)
+			dp_tables_reclaim(dp.t, false);  /* idle: hand back what readers are done with */
 		if (rc > 0 && (pfd[0].revents & POLLIN)) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0) {
