@@ -47,12 +47,14 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 	t->host_cap = host_cap;
 	t->n_readers = n_readers;
 	/* slots and stamps beyond cap cover what waits on the deferred-free queue */
-	nslot = (size_t)cap + 1 + DP_DEFER_MAX;
-	nstamp = (size_t)cap + DP_DEFER_MAX;
+	/* a quarter of the table may wait, 64 to DP_DEFER_MAX: small tables stay small */
+	t->defer_max = RTE_MIN(RTE_MAX(cap / 4, UINT32_C(64)), (uint32_t)DP_DEFER_MAX);
+	nslot = (size_t)cap + 1 + t->defer_max;
+	nstamp = (size_t)cap + t->defer_max;
 	t->slots = rte_zmalloc_socket("dp_ctx", sizeof(struct dp_ctx) * nslot, 64, socket);
 	t->slot_free = rte_malloc_socket("dp_ctx_free", sizeof(uint32_t) * nslot, 0, socket);
 	t->stamp_free = rte_malloc_socket("dp_stamp_free", sizeof(uint32_t) * nstamp, 0, socket);
-	t->defer = rte_malloc_socket("dp_defer", sizeof(struct dp_defer) * DP_DEFER_MAX, 0, socket);
+	t->defer = rte_malloc_socket("dp_defer", sizeof(struct dp_defer) * t->defer_max, 0, socket);
 	t->hosts = rte_zmalloc_socket("dp_hosts", sizeof(struct dp_host) * host_cap, 64, socket);
 	t->host_free = rte_malloc_socket("dp_host_free", sizeof(uint32_t) * host_cap, 0, socket);
 	if (!t->slots || !t->slot_free || !t->stamp_free || !t->defer || !t->hosts || !t->host_free)
@@ -71,8 +73,8 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 	if (dp_lut_init(&t->l_ulid, cap, socket) != DP_LUT_OK || dp_lut_init(&t->l_tag, cap, socket) != DP_LUT_OK)
 		goto fail;
 	/* key positions of deleted contexts wait on the deferred-free queue too */
-	t->h_tag = mkhash(name, "tag", cap + DP_DEFER_MAX, sizeof(uint64_t), socket);
-	t->h_ptag = mkhash(name, "ptag", cap + DP_DEFER_MAX, sizeof(uint64_t), socket);
+	t->h_tag = mkhash(name, "tag", cap + t->defer_max, sizeof(uint64_t), socket);
+	t->h_ptag = mkhash(name, "ptag", cap + t->defer_max, sizeof(uint64_t), socket);
 	t->h_host = mkhash(name, "host", host_cap, 16, socket);
 	t->h_hostloc = mkhash(name, "hloc", host_cap * DP_MAX_ISP, 16, socket);
 	if (!t->h_tag || !t->h_ptag || !t->h_host || !t->h_hostloc)
@@ -138,7 +140,7 @@ void dp_tables_reclaim(struct dp_tables *t, bool wait)
 		}
 		wait = false;   /* the oldest is out; take whatever else is done */
 		release(t, d);
-		t->defer_head = (t->defer_head + 1) % DP_DEFER_MAX;
+		t->defer_head = (t->defer_head + 1) % t->defer_max;
 		t->n_defer--;
 	}
 }
@@ -148,9 +150,9 @@ static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t po
 {
 	struct dp_defer *d;
 
-	if (t->n_defer == DP_DEFER_MAX)
+	if (t->n_defer == t->defer_max)
 		dp_tables_reclaim(t, true);
-	d = &t->defer[(t->defer_head + t->n_defer) % DP_DEFER_MAX];
+	d = &t->defer[(t->defer_head + t->n_defer) % t->defer_max];
 	d->slot = slot;
 	d->stamp = stamp;
 	d->pos_tag = pos_tag;

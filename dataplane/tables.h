@@ -33,7 +33,7 @@ struct dp_addr_key {
 	uint8_t a[16];
 } __attribute__((aligned(8)));
 
-#define DP_DEFER_MAX 4096             /* writes in flight before the writer waits for readers */
+#define DP_DEFER_MAX 4096             /* most writes in flight before the writer waits for readers */
 
 /* Something readers may still see: freed after a grace period. */
 struct dp_defer {
@@ -56,8 +56,8 @@ struct dp_tables {
 	struct dp_ctx *slots;         /* cap + 1 slots: one spare for a modify */
 	uint32_t *slot_free, n_slot_free;
 	uint32_t *stamp_free, n_stamp_free;
-	struct dp_defer *defer;       /* FIFO of DP_DEFER_MAX, oldest token first */
-	uint32_t defer_head, n_defer;
+	struct dp_defer *defer;       /* FIFO of defer_max, oldest token first */
+	uint32_t defer_max, defer_head, n_defer;
 	uint64_t defer_waits;         /* times the writer had to wait for readers */
 	struct dp_lut l_ulid;         /* (local ULID, remote ULID) -> slot (egress) */
 	struct dp_lut l_tag;          /* own tag -> slot (ingress) */
