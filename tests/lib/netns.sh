@@ -51,12 +51,16 @@ ns_link() {
     ns_exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1 || true
     ns_exec "$3" ethtool -K "$4" tx off >/dev/null 2>&1 || true
 }
-# ns_wait_for SECONDS cmd...: poll until cmd succeeds.
+# ns_wait_for SECONDS cmd...: poll until cmd succeeds, for at most SECONDS of wall
+# time (a try that itself takes time, like a ping, counts with its duration).
 ns_wait_for() {
-    t=$1; shift; i=0
+    local end=$(( $(date +%s%N) / 1000000 + $1 * 1000 ))
+    shift
     while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -gt $((t * 10)) ] && return 1; sleep 0.1
+        [ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+        sleep 0.1
     done
+    return 0
 }
 # RESULT: lines are quoted in the tests/run summary.
 result() { echo "RESULT: $*"; }
