@@ -382,6 +382,7 @@ static void cmd_lease(struct daemon *d, const struct jobj *o, FILE *out)
 		{ fail(out, why); return; }
 	}
 	log_info("lease %s %s", json_str(o, "event"), json_str(o, "cmula"));
+	peer_lease_changed(d, json_str(o, "cmula"));
 	fputs("{\"ok\":true}\n", out);
 }
 

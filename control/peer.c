@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 #include "shim6/engine.h"
 #include "daemon.h"
+#include "json.h"
 #include "log.h"
 #include "peer_fsm.h"
 #include "peer_msg.h"
@@ -224,6 +225,63 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag)
 		S.st.del_tx++;
 }
 
+/* A lease as the DHCP hook would send it: the backup applies it through
+ * the same checks (tables_lease), so a host's CGA parameters are there
+ * when its contexts are taken over. */
+static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, char *buf, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, cmula, a, sizeof a);
+	if (!l)
+		return snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"%s\"}", a);
+	int n = snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"%s\",\"mode\":\"%s\",\"iaid\":%u,\"pds\":\"",
+			 a, l->mode == PSHIM6_ADDR_HBA ? "hba" : "cga", l->iaid);
+	for (size_t i = 0; i < l->pds_len && n > 0 && (size_t)n + 3 < cap; i++)
+		n += snprintf(buf + n, cap - (size_t)n, "%02x", l->pds[i]);
+	if (n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "\",\"duid\":\"");
+	for (size_t i = 0; i < l->duid_len && n > 0 && (size_t)n + 3 < cap; i++)
+		n += snprintf(buf + n, cap - (size_t)n, "%02x", l->duid[i]);
+	if (n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "\"}");
+	return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+static void send_lease(const struct in6_addr *cmula, const struct lease_entry *l)
+{
+	static struct peer_msg m;
+	m.type = PEER_LEASE;
+	int n = lease_line(cmula, l, m.u.lease.text, sizeof m.u.lease.text);
+	if (n <= 0 || n > PEER_LINE_MAX) {
+		S.st.tx_failed++;
+		return;
+	}
+	m.u.lease.len = (uint16_t)n;
+	if (send_msg(&m) == 0)
+		S.st.lease_tx++;
+}
+
+void peer_lease_changed(struct daemon *d, const char *cmula)
+{
+	struct in6_addr a;
+	if (!replicating(d) || !cmula || inet_pton(AF_INET6, cmula, &a) != 1)
+		return;
+	send_lease(&a, addrtab_find(&d->tables.leases, &a));
+}
+
+static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
+{
+	static struct jobj o;
+	const char *why = NULL;
+	const char *cmd;
+	S.st.lease_rx++;
+	if (json_parse(m->u.lease.text, m->u.lease.len, &o, &why) || !(cmd = json_str(&o, "cmd")) ||
+	    strcmp(cmd, "lease") || tables_lease(&d->tables, d->conf, &o, now, &why)) {
+		S.st.lease_refused++;
+		log_warn("peer: lease refused: %s", why ? why : "not a lease request");
+	}
+}
+
 struct sync_arg { struct daemon *d; struct shim6_engine *eng; uint32_t n; bool send; };
 
 static int sync_one(void *arg, const struct shim6_ctx_info *ci)
@@ -242,6 +300,13 @@ static void full_sync(struct daemon *d, uint64_t now)
 	S.next_sync_ns = now + S.sync_ns;
 	if (!replicating(d) || !eng)
 		return;
+	/* leases first: outside the BEGIN..END run the receiver counts */
+	for (uint32_t i = 0; i < d->tables.leases.cap; i++) {
+		const struct in6_addr *k;
+		const struct lease_entry *l = addrtab_slot(&d->tables.leases, i, &k);
+		if (l)
+			send_lease(k, l);
+	}
 	struct sync_arg a = { d, eng, 0, false };
 	shim6_engine_ctx_foreach(eng, sync_one, &a);
 	struct peer_msg m = { .type = PEER_SYNC_BEGIN };
@@ -420,6 +485,12 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		else
 			S.st.rx_ignored_active++;
 		return;
+	case PEER_LEASE:
+		if (S.fsm.state == PEER_ST_ACTIVE)
+			S.st.rx_ignored_active++;
+		else
+			on_lease(d, m, now);
+		return;
 	case PEER_SYNC_BEGIN:
 	case PEER_SYNC_END:
 		if (S.fsm.state == PEER_ST_ACTIVE) {
@@ -563,6 +634,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(tx); C(tx_failed); C(rx); C(rx_wrong_source); C(rx_bad); C(rx_bad_mac); C(rx_replay); C(rx_unconfirmed);
 	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
 	C(syncs_tx); C(syncs_rx); C(sync_incomplete); C(peer_sessions); C(standby_punts_dropped);
+	C(lease_tx); C(lease_rx); C(lease_refused);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us);
 #undef C

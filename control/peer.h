@@ -19,6 +19,7 @@ struct peer_stats {
 	uint64_t rx_ignored_active, rx_bad_isp;
 	uint64_t hb_tx, hb_rx, ctx_tx, ctx_rx, del_tx, del_rx, syncs_tx, syncs_rx, sync_incomplete;
 	uint64_t peer_sessions, standby_punts_dropped;
+	uint64_t lease_tx, lease_rx, lease_refused;
 	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
 	uint64_t yields, activations;
 	uint64_t last_takeover_after_ms;   /* silence before it: last heartbeat -> takeover */
@@ -34,6 +35,8 @@ uint64_t peer_deadline(const struct daemon *d);
 /* From proxy.c: an engine context changed / went away. */
 void peer_ctx_changed(struct daemon *d, uint64_t own_tag);
 void peer_ctx_removed(struct daemon *d, uint64_t own_tag);
+/* From commands.c: a lease was applied (cmula as the request gave it). */
+void peer_lease_changed(struct daemon *d, const char *cmula);
 /* From proxy.c before a punt is handled: false = do not handle it. */
 bool peer_punt_gate(struct daemon *d, const struct dpmsg_punt *p);
 /* pshim6ctl counters / status */

@@ -84,6 +84,13 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 		if (ll < 0 || ll > PEER_LINE_MAX)
 			return PEER_E_SPACE;
 		body = PEER_CTX_FIXED + (size_t)ll;
+	} else if (m->type == PEER_LEASE) {
+		if (!m->u.lease.len || m->u.lease.len > PEER_LINE_MAX)
+			return PEER_E_SPACE;
+		if (memchr(m->u.lease.text, 0, m->u.lease.len) || memchr(m->u.lease.text, '\n', m->u.lease.len) ||
+		    memchr(m->u.lease.text, '\r', m->u.lease.len))
+			return PEER_E_FIELD;
+		body = m->u.lease.len;
 	} else if (!(body = body_len_fixed(m->type))) {
 		return PEER_E_TYPE;
 	}
@@ -104,6 +111,7 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 	case PEER_HEARTBEAT: put32(b, m->u.hb.contexts); put32(b + 4, m->u.hb.epoch); break;
 	case PEER_SYNC_BEGIN: case PEER_SYNC_END: put32(b, m->u.sync.epoch); put32(b + 4, m->u.sync.count); break;
 	case PEER_CTX_DEL: put64(b, m->u.del_tag); break;
+	case PEER_LEASE: memcpy(b, m->u.lease.text, m->u.lease.len); break;
 	case PEER_CTX: {
 		const struct peer_ctx *c = &m->u.ctx;
 		memcpy(b, c->local_ulid, 16);
@@ -173,8 +181,10 @@ int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t k
 	const uint8_t *b = buf + PEER_HDR_LEN;
 	size_t blen = len - PEER_HDR_LEN - PEER_MAC_LEN;
 	size_t fixed = body_len_fixed(m->type);
-	if (m->type != PEER_CTX && !fixed)
+	if (m->type != PEER_CTX && m->type != PEER_LEASE && !fixed)
 		return PEER_E_TYPE;
+	if (m->type == PEER_LEASE && (blen == 0 || blen > PEER_LINE_MAX))
+		return PEER_E_BODY;
 	if (fixed && blen != fixed)
 		return PEER_E_BODY;
 	if (m->role < PEER_ROLE_PRIMARY || m->role > PEER_ROLE_BACKUP || m->state > PEER_STATE_MAX ||
@@ -186,6 +196,13 @@ int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t k
 	case PEER_CTX_DEL:
 		m->u.del_tag = get64(b);
 		return m->u.del_tag && m->u.del_tag <= DPMSG_TAG_MASK ? 0 : PEER_E_FIELD;
+	case PEER_LEASE:
+		if (memchr(b, 0, blen) || memchr(b, '\n', blen) || memchr(b, '\r', blen))
+			return PEER_E_FIELD;
+		memcpy(m->u.lease.text, b, blen);
+		m->u.lease.text[blen] = 0;
+		m->u.lease.len = (uint16_t)blen;
+		return 0;
 	default:
 		return decode_ctx(b, blen, &m->u.ctx);
 	}

@@ -36,6 +36,9 @@ enum peer_type {
 	PEER_CTX_DEL = 3,     /* body 8: u64 own tag */
 	PEER_SYNC_BEGIN = 4,  /* body 8: u32 epoch, u32 contexts that follow */
 	PEER_SYNC_END = 5,    /* body 8: u32 epoch, u32 contexts sent */
+	PEER_LEASE = 6,       /* body 1..PEER_LINE_MAX: a host's lease as the DHCP hook's
+	                         "lease" request line (JSON, no NUL/CR/LF); the receiver
+	                         applies it with the control socket's own checks */
 };
 
 /* Roles and states as they travel (peer_fsm.h uses the same numbers). */
@@ -51,7 +54,8 @@ enum peer_type {
 #define PEER_E_TYPE    (-5)  /* unknown type */
 #define PEER_E_BODY    (-6)  /* body length wrong for the type */
 #define PEER_E_FIELD   (-7)  /* a field out of range: role, state, reserved,
-                                tag, line (state-file syntax), tag mismatch */
+                                tag, line (state-file syntax), tag mismatch,
+                                a NUL, CR or LF in a lease line */
 #define PEER_E_SPACE   (-8)  /* encode: output buffer too small / line too long */
 const char *peer_msg_strerror(int err);
 
@@ -73,6 +77,7 @@ struct peer_msg {
 		struct { uint32_t epoch, count; } sync;   /* BEGIN and END */
 		uint64_t del_tag;
 		struct peer_ctx ctx;
+		struct { uint16_t len; char text[PEER_LINE_MAX + 1]; } lease;  /* NUL-terminated */
 	} u;
 };
 

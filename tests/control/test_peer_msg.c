@@ -171,7 +171,7 @@ static void test_header_checks(void **st)
 	buf[1] = 0;
 	resign(buf, n);
 	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_TYPE);
-	buf[1] = 6;
+	buf[1] = 7;
 	resign(buf, n);
 	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_TYPE);
 	/* role, state, reserved, session */
@@ -287,6 +287,45 @@ static void test_ctx_checks(void **st)
 	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
 }
 
+static void test_lease(void **st)
+{
+	(void)st;
+	static struct peer_msg m, o;
+	static const char line[] = "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:1:0:1::1\",\"mode\":\"cga\","
+				   "\"iaid\":1,\"pds\":\"00\",\"duid\":\"\"}";
+	hdr(&m, PEER_LEASE);
+	m.u.lease.len = sizeof line - 1;
+	memcpy(m.u.lease.text, line, sizeof line);
+	int n = peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+	assert_int_equal(n, PEER_HDR_LEN + (int)sizeof line - 1 + PEER_MAC_LEN);
+	assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &o), 0);
+	same_hdr(&m, &o);
+	assert_int_equal(o.u.lease.len, sizeof line - 1);
+	assert_string_equal(o.u.lease.text, line);
+	/* NUL, CR, LF anywhere in the line: refused by both ends */
+	static const char bad[] = { 0, '\r', '\n' };
+	for (size_t i = 0; i < sizeof bad; i++) {
+		n = peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		buf[PEER_HDR_LEN + 10] = (uint8_t)bad[i];
+		resign(buf, (size_t)n);
+		assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+		m.u.lease.text[5] = bad[i];
+		assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+		m.u.lease.text[5] = line[5];
+	}
+	/* an empty body, and an empty or overlong line to encode */
+	size_t len = PEER_HDR_LEN + PEER_MAC_LEN;
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	buf[1] = PEER_LEASE;
+	resign(buf, len);
+	assert_int_equal(peer_msg_decode(buf, len, KEY, sizeof KEY, &o), PEER_E_BODY);
+	m.u.lease.len = 0;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_SPACE);
+	m.u.lease.len = PEER_LINE_MAX + 1;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_SPACE);
+}
+
 static void test_encode_refuses(void **st)
 {
 	(void)st;
@@ -319,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_header_checks),
 		cmocka_unit_test(test_fixed_body_lengths),
 		cmocka_unit_test(test_ctx_checks),
+		cmocka_unit_test(test_lease),
 		cmocka_unit_test(test_encode_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
