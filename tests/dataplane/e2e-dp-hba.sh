@@ -112,8 +112,6 @@ ns_wait_for 20 C2 hello || { cat "$work/dp2.log"; exit 1; }
 cnt() { C1 counters | awk -v k="$1" '$1 == k {print $2}'; }
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-# poll for SECONDS of wall time (ns_wait_for counts tries, and a ping try takes 1 s)
-wait_s() { local end=$(( $(date +%s) + $1 )); shift; until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.2; done; }
 
 # ---- the host table
 C1 host-add cmula=fd00:1:1:1::11 loc0=$LOC0 loc1=$LOC1
@@ -131,7 +129,7 @@ ns_bg core tcpdump -q -n -U -i c1y -w "$work/c1y.pcap" ip6 2>/dev/null; tdy=$!
 sleep 1
 
 # ---- NATv6 through the host table
-wait_s 15 ns_exec h1 ping -6 -c1 -W1 $SRV1 || { bad "no ping through NATv6"; C1 counters; exit 1; }
+ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 $SRV1 || { bad "no ping through NATv6"; C1 counters; exit 1; }
 head -c $((1024 * 1024)) /dev/urandom > "$work/small"
 want_s=$(sha256sum < "$work/small" | cut -d' ' -f1)
 cat > "$work/echo_srv.py" <<'EOF'
@@ -191,7 +189,7 @@ T1=0x1a2b3c4d5e6f
 T2=0x0f0e0d0c0b0a
 C1 add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=$LOC0 rloc=2001:db8:30:1::22 ptag=$T2 otag=$T1 isp=0
 C2 add lulid=fd00:2:2:1::22 rulid=fd00:1:1:1::11 lloc=2001:db8:30:1::22 rloc=$LOC0 ptag=$T1 otag=$T2 isp=0
-wait_s 15 ns_exec h1 ping -6 -c1 -W1 fd00:2:2:1::22 || bad "no ping through Shim6"
+ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 fd00:2:2:1::22 || bad "no ping through Shim6"
 head -c $((8 * 1024 * 1024)) /dev/urandom > "$work/data"
 want=$(sha256sum < "$work/data" | cut -d' ' -f1)
 cat > "$work/srv.py" <<'EOF'

@@ -78,8 +78,6 @@ ns_wait_for 20 C hello || { cat "$work/dp1.log"; exit 1; }
 ns_wait_for 20 C2 hello || { cat "$work/dp2.log"; exit 1; }
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-# poll for SECONDS of wall time (ns_wait_for counts tries, and a ping try takes 1 s)
-wait_s() { local end=$(( $(date +%s) + $1 )); shift; until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.2; done; }
 C hello
 C hello | grep -q " lcores=2 " || bad "HELLO does not report 2 lcores"
 
@@ -95,8 +93,8 @@ ns_bg core $PY -m http.server --bind 2001:db8:99::80 --directory "$work/www" 808
 ns_bg h2 $PY -m http.server --bind fd00:2:2:1::22 --directory "$work/www" 8080 >/dev/null 2>&1
 ns_wait_for 10 ns_exec core bash -c "ss -Hltn | grep -q ':8080'" || bad "legacy http.server did not start"
 ns_wait_for 10 ns_exec h2 bash -c "ss -Hltn | grep -q ':8080'" || bad "h2 http.server did not start"
-wait_s 15 ns_exec h1 ping -6 -c1 -W1 2001:db8:99::80 || { bad "no ping through NATv6"; C counters; exit 1; }
-wait_s 15 ns_exec h1 ping -6 -c1 -W1 fd00:2:2:1::22 || { bad "no ping through Shim6"; C counters; exit 1; }
+ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 2001:db8:99::80 || { bad "no ping through NATv6"; C counters; exit 1; }
+ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 fd00:2:2:1::22 || { bad "no ping through Shim6"; C counters; exit 1; }
 # what the neighbours send towards the dataplane that is not transit traffic
 # (MLD reports, solicitations): without TAP it is dropped as drop_no_route
 ns_bg h1 tcpdump -q -n -U -Q out -i eth0 -w "$work/h1.pcap" "ip6 and not tcp" 2>/dev/null; td1=$!

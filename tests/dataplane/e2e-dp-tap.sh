@@ -56,8 +56,6 @@ ns_wait_for 20 C hello || { cat "$work/dp.log"; exit 1; }
 cnt() { C counters | awk -v k="$1" '$1 == k {print $2}'; }
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-# poll for SECONDS of wall time (ns_wait_for counts tries, and a ping try takes 1 s)
-wait_s() { local end=$(( $(date +%s) + $1 )); shift; until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.2; done; }
 
 # the exception interfaces: named after the ports, with the ports' MACs
 mac() { ns_exec p1 cat /sys/class/net/$1/address; }
@@ -79,7 +77,7 @@ sleep 1
 exc0=$(cnt exception_path)
 
 # ---- ping6 from the inside host to the appliance's inside address
-wait_s 10 ns_exec h1 ping -6 -c1 -W1 fd00:1:1:ffff::1 || bad "first ping6 to the inside address unanswered"
+ns_wait_for 10 ns_exec h1 ping -6 -c1 -W1 fd00:1:1:ffff::1 || bad "first ping6 to the inside address unanswered"
 ns_exec h1 ping -6 -c 10 -i 0.2 -W 2 fd00:1:1:ffff::1 > "$work/ping" 2>&1 || true
 rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$work/ping")
 [ "${rx:-0}" = 10 ] || { cat "$work/ping"; bad "ping6 inside: ${rx:-0} of 10 answered"; }
