@@ -15,8 +15,8 @@
 #    only by the link-local/multicast chatter the neighbours sent.
 # Which lcore gets which flow is the kernel's hash: the spread per counter is
 # printed, not asserted (8 flows all on one queue is a 1-in-128 event).
-# Runs with --no-tap: with more than one lcore the exception interfaces are
-# not created (the TAP PMD wants as many RX as TX queues).
+# Runs with --no-tap, so that the neighbours' chatter shows up as counted
+# drops; the exception path with two lcores is e2e-dp-tap-lcores.sh.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}

@@ -11,7 +11,11 @@
 #  - the appliance's own traffic (ping to the ISP router) leaves through the
 #    TAP and the ISP port;
 #  - the exception counter rises by at least the packets the kernel got.
+# LCORES=2 runs the same with two lcores and two queue pairs per port: each
+# TAP then has one queue pair per lcore and lcore 0 reads them all
+# (e2e-dp-tap-lcores.sh).
 set -eu
+LCORES=${LCORES:-1}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 DP=$BUILD/dataplane/pshim6-dataplane
@@ -38,16 +42,16 @@ ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0
 
 cat > "$work/dp.conf" <<EOF
 site = { name = "tap"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
-inside = { port = "net_af_packet0,iface=p1-in"; name = "dpmt-in"; mtu = 1500;
+inside = { port = "net_af_packet0,iface=p1-in,qpairs=$LCORES"; name = "dpmt-in"; mtu = 1500;
   address = "fd00:1:1:ffff::1/64"; next_hop = "fd00:1:1:1::11"; };
 isps = (
-  { name = "dpmt-x"; pa_prefix = "2001:db8:10:1::/64"; port = "net_af_packet1,iface=p1-x";
+  { name = "dpmt-x"; pa_prefix = "2001:db8:10:1::/64"; port = "net_af_packet1,iface=p1-x,qpairs=$LCORES";
     address = "2001:db8:10:ffff::2/64"; next_hop = "2001:db8:10:ffff::1"; mtu = 1500; weight = 1; }
 );
 engine = { max_contexts = 64; };
 dataplane = { channel = "$work/dp.sock"; max_contexts = 64; hba_hosts = 16; punt_queue = 64;
   idle_polls = 100; idle_sleep_us = 200;
-  eal_args = [ "--file-prefix=dpmt-$$", "--huge-unlink", "--no-pci", "-l", "0", "-m", "128", "--log-level=lib.eal:error" ]; };
+  eal_args = [ "--file-prefix=dpmt-$$", "--huge-unlink", "--no-pci", "-l", "0-$((LCORES - 1))", "-m", "128", "--log-level=lib.eal:error" ]; };
 EOF
 "$DP" -n -c "$work/dp.conf"
 ns_bg p1 "$DP" -c "$work/dp.conf" 2>"$work/dp.log"
@@ -112,7 +116,8 @@ req=$(tshark -r "$work/tap-in.pcap" -Y "icmpv6.type == 128 && ipv6.src == fd00:1
 [ "$exc" -ge $((req + 100)) ] || bad "exception counter rose by $exc only"
 [ "$(k natv6_out)" = 0 ] && [ "$(k natv6_in)" = 0 ] || bad "own traffic took the NATv6 path"
 echo "counters:"; grep -v ' 0$' "$work/c"
-result "TAP: ping6 inside $rx/10 answered ($req requests on the TAP); HTTP 4 MiB on the ISP address sha256" \
+C hello | grep -q " lcores=$LCORES " || bad "HELLO does not report $LCORES lcores"
+result "TAP ($LCORES lcore(s)): ping6 inside $rx/10 answered ($req requests on the TAP); HTTP 4 MiB on the ISP address sha256" \
     "$([ "$got" = "$want" ] && echo match || echo MISMATCH); own ping out ${rx2:-0}/3; exception +$exc;" \
     "tx_isp $(k tx_isp_packets); $(( $(date +%s) - t0 ))s"
 exit $fail
