@@ -165,6 +165,19 @@ static void too_big(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m
 	tx_raw(lc, b, DP_PORT_INSIDE, m);
 }
 
+/*
+ * Third stage of the burst lookup: the REAP stamp lines the node loop will
+ * write, one per context, spread over the stamp array like the contexts;
+ * fetched while the context lines of the first stage still arrive.
+ */
+static __rte_always_inline void stamp_ahead(const struct dp_ctx *slots, struct dp_stamp *stamps,
+					    const uint32_t *slot, unsigned nk)
+{
+	for (unsigned k = 0; k < nk; k++)
+		if (slot[k] != NO_SLOT)
+			rte_prefetch0(&stamps[slots[slot[k]].stamp]);
+}
+
 static __rte_noinline void mss_clamp(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_walk *w, uint16_t mss)
 {
 	int rc = dp_mss_clamp(m, w, mss);
@@ -297,6 +310,7 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	CNT(lc, RX_IN_PKTS) += n;
 	CNT(lc, RX_IN_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
+	stamp_ahead(slots, stamps, slot, nk);
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
@@ -470,6 +484,7 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	CNT(lc, RX_OUT_PKTS) += n;
 	CNT(lc, RX_OUT_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
+	stamp_ahead(slots, stamps, slot, nk);
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
