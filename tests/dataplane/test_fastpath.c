@@ -57,27 +57,8 @@ static int setup(void **state)
 
 /* ---- packet builder (independent of the code under test) --------------- */
 
-static const uint8_t MAC_A[6] = { 2, 0, 0, 0, 0, 0xa }, MAC_B[6] = { 2, 0, 0, 0, 0, 0xb };
 
-/* Ethernet + IPv6 header with `ext` (already chained) then `l4`. Returns frame length. */
-static size_t build(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t nh,
-		    const uint8_t *ext, size_t extlen, const uint8_t *l4, size_t l4len)
-{
-	memcpy(f, MAC_B, 6);
-	memcpy(f + 6, MAC_A, 6);
-	f[12] = 0x86; f[13] = 0xdd;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x60; ip[1] = 0; ip[2] = 0; ip[3] = 0;
-	ip[4] = (uint8_t)((extlen + l4len) >> 8); ip[5] = (uint8_t)(extlen + l4len);
-	ip[6] = nh; ip[7] = 64;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-	if (extlen)
-		memcpy(ip + 40, ext, extlen);
-	if (l4len)
-		memcpy(ip + 40 + extlen, l4, l4len);
-	return 14 + 40 + extlen + l4len;
-}
+#define build fab_frame
 
 /* TCP segment with payload, checksum for (src, dst). */
 static size_t tcp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)

@@ -59,31 +59,15 @@ static int setup(void **state)
 
 /* ---- mbuf over a buffer exactly as long as the frame (headroom before) ---- */
 
-static struct rte_mbuf tm;
-static uint8_t *tbuf;
-
 static struct rte_mbuf *tight(const uint8_t *frame, size_t len, uint16_t headroom)
 {
-	free(tbuf);
-	tbuf = malloc(headroom + len);
-	assert_non_null(tbuf);
-	memset(&tm, 0, sizeof(tm));
-	tm.buf_addr = tbuf;
-	tm.buf_len = (uint16_t)(headroom + len);
-	tm.data_off = headroom;
-	tm.nb_segs = 1;
-	tm.refcnt = 1;
-	tm.data_len = (uint16_t)len;
-	tm.pkt_len = (uint32_t)len;
-	memcpy(tbuf + headroom, frame, len);
-	return &tm;
+	return fab_tight(frame, len, headroom);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	free(tbuf);
-	tbuf = NULL;
+	fab_tight_free();
 	return 0;
 }
 
@@ -92,24 +76,7 @@ static uint32_t mlen(struct rte_mbuf *m) { return rte_pktmbuf_data_len(m); }
 
 /* ---- builders (independent of the code under test) ------------------------ */
 
-static size_t build(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t nh,
-		    const uint8_t *ext, size_t extlen, const uint8_t *l4, size_t l4len)
-{
-	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 0xb, 2, 0, 0, 0, 0, 0xa };
-	memcpy(f, mac, 12);
-	f[12] = 0x86; f[13] = 0xdd;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x60; ip[1] = 0; ip[2] = 0; ip[3] = 0;
-	ip[4] = (uint8_t)((extlen + l4len) >> 8); ip[5] = (uint8_t)(extlen + l4len);
-	ip[6] = nh; ip[7] = 64;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-	if (extlen)
-		memcpy(ip + 40, ext, extlen);
-	if (l4len)
-		memcpy(ip + 40 + extlen, l4, l4len);
-	return 14 + 40 + extlen + l4len;
-}
+#define build fab_frame
 
 static size_t tcp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
 {

@@ -48,31 +48,15 @@ static int setup(void **state)
 
 /* ---- mbuf over a buffer exactly as long as the frame ---------------------- */
 
-static struct rte_mbuf tm;
-static uint8_t *tbuf;
-
 static struct rte_mbuf *tight(const uint8_t *frame, size_t len)
 {
-	free(tbuf);
-	tbuf = malloc(FAB_HEADROOM + len);
-	assert_non_null(tbuf);
-	memset(&tm, 0, sizeof(tm));
-	tm.buf_addr = tbuf;
-	tm.buf_len = (uint16_t)(FAB_HEADROOM + len);
-	tm.data_off = FAB_HEADROOM;
-	tm.nb_segs = 1;
-	tm.refcnt = 1;
-	tm.data_len = (uint16_t)len;
-	tm.pkt_len = (uint32_t)len;
-	memcpy(tbuf + FAB_HEADROOM, frame, len);
-	return &tm;
+	return fab_tight(frame, len, FAB_HEADROOM);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	free(tbuf);
-	tbuf = NULL;
+	fab_tight_free();
 	return 0;
 }
 
@@ -80,25 +64,7 @@ static uint8_t *mdata(struct rte_mbuf *m) { return rte_pktmbuf_mtod(m, uint8_t *
 
 /* ---- builders (independent of the code under test) ------------------------ */
 
-/* Ethernet + IPv6 (+ ext) + l4; returns the frame length. */
-static size_t build(uint8_t *f, const uint8_t *src, const uint8_t *dst, uint8_t nh,
-		    const uint8_t *ext, size_t extlen, const uint8_t *l4, size_t l4len)
-{
-	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 0xb, 2, 0, 0, 0, 0, 0xa };
-	memcpy(f, mac, 12);
-	f[12] = 0x86; f[13] = 0xdd;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x60; ip[1] = 0; ip[2] = 0; ip[3] = 0;
-	ip[4] = (uint8_t)((extlen + l4len) >> 8); ip[5] = (uint8_t)(extlen + l4len);
-	ip[6] = nh; ip[7] = 64;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-	if (extlen)
-		memcpy(ip + 40, ext, extlen);
-	if (l4len)
-		memcpy(ip + 40 + extlen, l4, l4len);
-	return 14 + 40 + extlen + l4len;
-}
+#define build fab_frame
 
 /*
  * TCP segment: `opt` (padded with EOL to a multiple of 4) then `paylen`
