@@ -352,6 +352,9 @@ static void takeover(struct daemon *d, uint64_t now, const char *why)
 			bad++;
 	}
 	peer_table_clear(&S.tab);
+	/* our heartbeats now say we hold no sync: a peer that goes on as
+	 * ACTIVE sends us a full one again */
+	S.rx_epoch_done = 0;
 	state_save(d, proxy_engine());
 	S.st.takeovers++;
 	S.st.takeover_imported += ok;
@@ -383,6 +386,7 @@ static void run(struct daemon *d, enum peer_action a, uint64_t now, const char *
 		proxy_release_all(d);
 		peer_table_clear(&S.tab);
 		S.rx_in_sync = false;
+		S.rx_epoch_done = 0;   /* asks the primary for a full sync now */
 		return;
 	}
 	full_sync(d, now);
