@@ -4,6 +4,7 @@
 #define PSHIM6_TEST_FABMBUF_H
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,45 @@ static inline uint16_t ref_csum6(const uint8_t *src, const uint8_t *dst, uint8_t
 				 const uint8_t *l4, size_t len)
 {
 	return (uint16_t)~ref_verify6(src, dst, proto, l4, len);
+}
+
+/* Upper-layer headers with a payload pattern and a reference checksum. */
+/* TCP segment with payload, checksum for (src, dst). */
+static inline size_t fab_tcp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
+{
+	memset(s, 0, 20);
+	s[0] = 0x30; s[1] = 0x39; s[2] = 0x00; s[3] = 0x50;     /* 12345 -> 80 */
+	s[4] = 1; s[7] = 7; s[12] = 0x50; s[13] = 0x18; s[14] = 0xff;
+	for (size_t i = 0; i < paylen; i++)
+		s[20 + i] = (uint8_t)(i * 7 + 3);
+	uint16_t c = ref_csum6(src, dst, 6, s, 20 + paylen);
+	s[16] = (uint8_t)(c >> 8); s[17] = (uint8_t)c;
+	return 20 + paylen;
+}
+
+static inline size_t fab_udp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen, bool zero)
+{
+	size_t n = 8 + paylen;
+	s[0] = 0x12; s[1] = 0x34; s[2] = 0x00; s[3] = 53;
+	s[4] = (uint8_t)(n >> 8); s[5] = (uint8_t)n; s[6] = 0; s[7] = 0;
+	for (size_t i = 0; i < paylen; i++)
+		s[8 + i] = (uint8_t)(0xa5 ^ i);
+	if (!zero) {
+		uint16_t c = ref_csum6(src, dst, 17, s, n);
+		s[6] = (uint8_t)(c >> 8); s[7] = (uint8_t)c;
+	}
+	return n;
+}
+
+static inline size_t fab_echo(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
+{
+	memset(s, 0, 8);
+	s[0] = 128; s[4] = 0x12; s[5] = 0x34; s[7] = 1;
+	for (size_t i = 0; i < paylen; i++)
+		s[8 + i] = (uint8_t)i;
+	uint16_t c = ref_csum6(src, dst, 58, s, 8 + paylen);
+	s[2] = (uint8_t)(c >> 8); s[3] = (uint8_t)c;
+	return 8 + paylen;
 }
 
 #endif

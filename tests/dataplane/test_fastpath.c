@@ -60,43 +60,9 @@ static int setup(void **state)
 
 #define build fab_frame
 
-/* TCP segment with payload, checksum for (src, dst). */
-static size_t tcp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
-{
-	memset(s, 0, 20);
-	s[0] = 0x30; s[1] = 0x39; s[2] = 0x00; s[3] = 0x50;     /* 12345 -> 80 */
-	s[4] = 1; s[7] = 7; s[12] = 0x50; s[13] = 0x18; s[14] = 0xff;
-	for (size_t i = 0; i < paylen; i++)
-		s[20 + i] = (uint8_t)(i * 7 + 3);
-	uint16_t c = ref_csum6(src, dst, 6, s, 20 + paylen);
-	s[16] = (uint8_t)(c >> 8); s[17] = (uint8_t)c;
-	return 20 + paylen;
-}
-
-static size_t udp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen, bool zero)
-{
-	size_t n = 8 + paylen;
-	s[0] = 0x12; s[1] = 0x34; s[2] = 0x00; s[3] = 53;
-	s[4] = (uint8_t)(n >> 8); s[5] = (uint8_t)n; s[6] = 0; s[7] = 0;
-	for (size_t i = 0; i < paylen; i++)
-		s[8 + i] = (uint8_t)(0xa5 ^ i);
-	if (!zero) {
-		uint16_t c = ref_csum6(src, dst, 17, s, n);
-		s[6] = (uint8_t)(c >> 8); s[7] = (uint8_t)c;
-	}
-	return n;
-}
-
-static size_t echo(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
-{
-	memset(s, 0, 8);
-	s[0] = 128; s[4] = 0x12; s[5] = 0x34; s[7] = 1;
-	for (size_t i = 0; i < paylen; i++)
-		s[8 + i] = (uint8_t)i;
-	uint16_t c = ref_csum6(src, dst, 58, s, 8 + paylen);
-	s[2] = (uint8_t)(c >> 8); s[3] = (uint8_t)c;
-	return 8 + paylen;
-}
+#define tcp fab_tcp
+#define udp fab_udp
+#define echo fab_echo
 
 static void shim_hdr(uint8_t *h, uint8_t nh, uint64_t tag)
 {

@@ -78,42 +78,9 @@ static uint32_t mlen(struct rte_mbuf *m) { return rte_pktmbuf_data_len(m); }
 
 #define build fab_frame
 
-static size_t tcp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
-{
-	memset(s, 0, 20);
-	s[0] = 0x01; s[1] = 0xbb; s[2] = 0xc0; s[3] = 0x01;
-	s[4] = 9; s[7] = 1; s[11] = 2; s[12] = 0x50; s[13] = 0x18; s[14] = 0x7f;
-	for (size_t i = 0; i < paylen; i++)
-		s[20 + i] = (uint8_t)(i * 13 + 1);
-	uint16_t c = ref_csum6(src, dst, 6, s, 20 + paylen);
-	s[16] = (uint8_t)(c >> 8); s[17] = (uint8_t)c;
-	return 20 + paylen;
-}
-
-static size_t udp(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen, bool zero)
-{
-	size_t n = 8 + paylen;
-	s[0] = 0x00; s[1] = 53; s[2] = 0xd4; s[3] = 0x31;
-	s[4] = (uint8_t)(n >> 8); s[5] = (uint8_t)n; s[6] = 0; s[7] = 0;
-	for (size_t i = 0; i < paylen; i++)
-		s[8 + i] = (uint8_t)(0x3c ^ i);
-	if (!zero) {
-		uint16_t c = ref_csum6(src, dst, 17, s, n);
-		s[6] = (uint8_t)(c >> 8); s[7] = (uint8_t)c;
-	}
-	return n;
-}
-
-static size_t echo(uint8_t *s, const uint8_t *src, const uint8_t *dst, size_t paylen)
-{
-	memset(s, 0, 8);
-	s[0] = 128; s[4] = 0x0b; s[5] = 0xad; s[7] = 3;
-	for (size_t i = 0; i < paylen; i++)
-		s[8 + i] = (uint8_t)(i + 100);
-	uint16_t c = ref_csum6(src, dst, 58, s, 8 + paylen);
-	s[2] = (uint8_t)(c >> 8); s[3] = (uint8_t)c;
-	return 8 + paylen;
-}
+#define tcp fab_tcp
+#define udp fab_udp
+#define echo fab_echo
 
 /* ICMPv6 error of `type` carrying `inner`, checksum for (osrc, odst). */
 static size_t icmp_err(uint8_t *s, uint8_t type, uint8_t code, const uint8_t *osrc, const uint8_t *odst,
