@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -41,12 +42,22 @@ static struct {
 	uint64_t last_hb_ns;              /* last confirmed heartbeat */
 	uint64_t next_hb_ns, next_sync_ns, last_sync_tx_ns;
 	uint32_t epoch_tx;                /* our last full sync */
+	uint32_t epoch_base;              /* our first full sync since the last takeover */
 	bool rx_in_sync;                  /* receiving a full sync */
 	uint32_t rx_epoch, rx_count;
 	uint64_t rx_begin_seq;
 	uint32_t rx_epoch_done;           /* last full sync received whole */
+	/* after a yield: tags left installed in our dataplane until routing
+	 * has moved back to the primary, then deleted */
+	uint64_t *linger;
+	uint32_t nlinger;
+	uint64_t linger_until_ns;
 	struct peer_stats st;
 } S = { .fd = -1 };
+
+/* how long a yielding proxy keeps forwarding the contexts it gave back:
+ * routing (bird/BFD/OSPF) may still send it traffic for that long */
+#define LINGER_NS (30 * UINT64_C(1000000000))
 
 static const char *role_name(int r) { return r == PEER_ROLE_PRIMARY ? "primary" : "backup"; }
 
@@ -83,7 +94,8 @@ int peer_init(struct daemon *d)
 		return -1;
 	if (RAND_bytes((unsigned char *)&S.session, sizeof S.session) != 1 || !S.session)
 		return -1;
-	if (peer_table_init(&S.tab, d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1)) {
+	S.linger = calloc(d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1, sizeof *S.linger);
+	if (!S.linger || peer_table_init(&S.tab, d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1)) {
 		log_err("peer: out of memory for %u replicas", d->conf->engine.max_contexts);
 		return -1;
 	}
@@ -124,6 +136,7 @@ void peer_free(struct daemon *d)
 	if (S.fd >= 0)
 		close(S.fd);
 	peer_table_free(&S.tab);
+	free(S.linger);
 	memset(&S, 0, sizeof S);
 	S.fd = -1;
 }
@@ -151,11 +164,13 @@ static int send_msg(struct peer_msg *m)
 	return 0;
 }
 
+static uint32_t hb_contexts;
 static void send_hb(void)
 {
 	struct peer_msg m = { .type = PEER_HEARTBEAT };
-	m.u.hb.contexts = S.fsm.state == PEER_ST_ACTIVE ? 0 : S.tab.n;
-	m.u.hb.epoch = S.rx_epoch_done;
+	m.u.hb.contexts = S.fsm.state == PEER_ST_ACTIVE ? hb_contexts : S.tab.n;
+	m.u.hb.epoch_rx = S.rx_epoch_done;
+	m.u.hb.epoch_tx = S.epoch_tx;
 	if (send_msg(&m) == 0)
 		S.st.hb_tx++;
 }
@@ -326,9 +341,24 @@ static void full_sync(struct daemon *d, uint64_t now)
 
 /* ---- actions -------------------------------------------------------------- */
 
+static void linger_end(struct daemon *d)
+{
+	for (uint32_t i = 0; i < S.nlinger; i++) {
+		if (ctxtab_find(&d->ctxs, S.linger[i]))
+			continue;   /* ours again (taken over meanwhile) */
+		struct dpmsg m = { .type = DPMSG_CTX_DEL };
+		m.u.ctx.own_tag = S.linger[i];
+		dp_write(d, &m);
+	}
+	if (S.nlinger)
+		log_info("peer: %u contexts given back to the primary removed from the dataplane", S.nlinger);
+	S.nlinger = 0;
+}
+
 static void takeover(struct daemon *d, uint64_t now, const char *why)
 {
 	uint64_t t0 = now_ns();
+	S.nlinger = 0;   /* the dataplane entries are about to be ours again */
 	uint32_t ok = 0, held = 0, bad = 0, n = S.tab.n;
 	for (uint32_t i = 0; i < S.tab.n; i++) {
 		const struct peer_ctx *c = &S.tab.v[i].c;
@@ -352,9 +382,12 @@ static void takeover(struct daemon *d, uint64_t now, const char *why)
 			bad++;
 	}
 	peer_table_clear(&S.tab);
-	/* our heartbeats now say we hold no sync: a peer that goes on as
-	 * ACTIVE sends us a full one again */
-	S.rx_epoch_done = 0;
+	/* a backup's heartbeats now say it holds no sync, so a primary that
+	 * goes on as ACTIVE sends a full one again; a primary keeps the epoch
+	 * it imported, which tells the backup its contexts are safe */
+	if (S.role == PEER_ROLE_BACKUP)
+		S.rx_epoch_done = 0;
+	S.epoch_base = S.epoch_tx + 1;
 	state_save(d, proxy_engine());
 	S.st.takeovers++;
 	S.st.takeover_imported += ok;
@@ -381,9 +414,14 @@ static void run(struct daemon *d, enum peer_action a, uint64_t now, const char *
 		break;
 	case PEER_A_YIELD:
 		S.st.yields++;
-		log_notice("peer: the primary is back and synced; releasing %u contexts (nothing sent to peers)",
-			   d->ctxs.n);
-		proxy_release_all(d);
+		log_notice("peer: the primary is back and synced; releasing %u contexts (nothing sent to peers; "
+			   "the dataplane forwards them %u s more while routing moves back)", d->ctxs.n,
+			   (unsigned)(LINGER_NS / 1000000000u));
+		linger_end(d);
+		for (uint32_t i = 0; i < d->ctxs.n; i++)
+			S.linger[S.nlinger++] = d->ctxs.v[i].d.own_tag;
+		S.linger_until_ns = now + LINGER_NS;
+		proxy_release_all(d, true);
 		peer_table_clear(&S.tab);
 		S.rx_in_sync = false;
 		S.rx_epoch_done = 0;   /* asks the primary for a full sync now */
@@ -459,11 +497,22 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 			log_notice("peer: the %s is up (%s)", role_name(m->role), peer_state_name(m->state));
 		else if (old_state != m->state)
 			log_info("peer: the %s is now %s", role_name(m->role), peer_state_name(m->state));
-		enum peer_action a = peer_fsm_heard(&S.fsm, m->state, now);
+		int ps = m->state;
+		if (ps == PEER_ST_ACTIVE && S.fsm.state == PEER_ST_ACTIVE) {
+			/* two ACTIVE proxies: the primary collects an ACTIVE backup's
+			 * contexts unless it holds none; the backup yields only once
+			 * the primary imported a full sync sent since its takeover */
+			if (S.role == PEER_ROLE_PRIMARY &&
+			    (m->u.hb.contexts == 0 || (m->u.hb.epoch_tx && m->u.hb.epoch_tx == S.rx_epoch_done)))
+				ps = PEER_ST_STANDBY;   /* nothing held, or its last sync already imported */
+			if (S.role == PEER_ROLE_BACKUP && d->ctxs.n && m->u.hb.epoch_rx < S.epoch_base)
+				ps = PEER_ST_SYNCING;   /* has not imported our contexts yet */
+		}
+		enum peer_action a = peer_fsm_heard(&S.fsm, ps, now);
 		run(d, a, now, "heartbeat", from);
 		/* a peer that just appeared, or is waiting for our sync, gets one now */
 		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE &&
-		    (!was || (m->state != PEER_ST_ACTIVE && m->u.hb.epoch != S.epoch_tx &&
+		    (!was || (ps != PEER_ST_ACTIVE && (m->u.hb.epoch_rx != S.epoch_tx || !S.epoch_tx) &&
 			      now >= S.last_sync_tx_ns + S.dead_ns)))
 			full_sync(d, now);
 		return;
@@ -543,6 +592,7 @@ void peer_tick(struct daemon *d, uint64_t now)
 	if (!S.on)
 		return;
 	if (now >= S.next_hb_ns) {
+		hb_contexts = d->ctxs.n;
 		send_hb();
 		S.next_hb_ns = now + S.hb_ns;
 	}
@@ -552,6 +602,8 @@ void peer_tick(struct daemon *d, uint64_t now)
 			 role_name(S.role == PEER_ROLE_PRIMARY ? PEER_ROLE_BACKUP : PEER_ROLE_PRIMARY),
 			 (now - S.last_hb_ns) / MS);
 	}
+	if (S.nlinger && now >= S.linger_until_ns)
+		linger_end(d);
 	int from = (int)S.fsm.state;
 	enum peer_action a = peer_fsm_tick(&S.fsm, now);
 	if (a == PEER_A_TAKEOVER)
@@ -572,6 +624,8 @@ uint64_t peer_deadline(const struct daemon *d)
 		t = S.next_sync_ns;
 	if (S.peer_alive && S.last_hb_ns + S.dead_ns < t)
 		t = S.last_hb_ns + S.dead_ns;
+	if (S.nlinger && S.linger_until_ns < t)
+		t = S.linger_until_ns;
 	return t;
 }
 

@@ -10,8 +10,12 @@
  *   primary again as soon as it announces, so the site's contexts must be
  *   there first.  A primary that finds the backup ACTIVE syncs, then takes
  *   over; the backup yields when it hears the primary ACTIVE.
- * - Two ACTIVE proxies (the sync path failed, both alive): the primary
- *   stays, the backup yields, so the outcome does not depend on timing.
+ * - Two ACTIVE proxies (the primary activated without hearing the backup,
+ *   or the sync path failed): the primary goes back to SYNCING and takes
+ *   the backup's contexts before the backup yields, so none is lost and
+ *   the outcome does not depend on timing.  (peer.c reports an ACTIVE
+ *   backup holding nothing as passive, and an ACTIVE primary that has not
+ *   imported the backup's last sync as not yet active.)
  */
 #include "peer_fsm.h"
 #include "peer_msg.h"
@@ -36,6 +40,8 @@ static const struct row rows[] = {
 	{ P, PEER_ST_SYNCING, PEER_EV_SYNC_DONE,    PEER_ST_ACTIVE,  PEER_A_TAKEOVER },
 	{ P, PEER_ST_SYNCING, PEER_EV_SILENCE,      PEER_ST_ACTIVE,  PEER_A_TAKEOVER },
 	{ P, PEER_ST_SYNCING, PEER_EV_PEER_PASSIVE, PEER_ST_ACTIVE,  PEER_A_TAKEOVER },
+	/* an ACTIVE backup that still holds contexts: collect them first */
+	{ P, PEER_ST_ACTIVE,  PEER_EV_PEER_ACTIVE,  PEER_ST_SYNCING, PEER_A_NONE },
 	/* the backup */
 	{ B, PEER_ST_STANDBY, PEER_EV_SILENCE,      PEER_ST_ACTIVE,  PEER_A_TAKEOVER },
 	{ B, PEER_ST_STANDBY, PEER_EV_TRAFFIC,      PEER_ST_ACTIVE,  PEER_A_TAKEOVER },

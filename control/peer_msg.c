@@ -65,7 +65,8 @@ int peer_ctx_line(const struct ctl_state_ctx *s, char *buf, size_t cap)
 static size_t body_len_fixed(uint8_t type)
 {
 	switch (type) {
-	case PEER_HEARTBEAT: case PEER_CTX_DEL: case PEER_SYNC_BEGIN: case PEER_SYNC_END: return 8;
+	case PEER_HEARTBEAT: return 12;
+	case PEER_CTX_DEL: case PEER_SYNC_BEGIN: case PEER_SYNC_END: return 8;
 	default: return 0;
 	}
 }
@@ -108,7 +109,11 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 	put64(buf + 24, m->seq);
 	uint8_t *b = buf + PEER_HDR_LEN;
 	switch (m->type) {
-	case PEER_HEARTBEAT: put32(b, m->u.hb.contexts); put32(b + 4, m->u.hb.epoch); break;
+	case PEER_HEARTBEAT:
+		put32(b, m->u.hb.contexts);
+		put32(b + 4, m->u.hb.epoch_rx);
+		put32(b + 8, m->u.hb.epoch_tx);
+		break;
 	case PEER_SYNC_BEGIN: case PEER_SYNC_END: put32(b, m->u.sync.epoch); put32(b + 4, m->u.sync.count); break;
 	case PEER_CTX_DEL: put64(b, m->u.del_tag); break;
 	case PEER_LEASE: memcpy(b, m->u.lease.text, m->u.lease.len); break;
@@ -191,7 +196,11 @@ int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t k
 	    get16(buf + 6) != 0 || !m->session)
 		return PEER_E_FIELD;
 	switch (m->type) {
-	case PEER_HEARTBEAT: m->u.hb.contexts = get32(b); m->u.hb.epoch = get32(b + 4); return 0;
+	case PEER_HEARTBEAT:
+		m->u.hb.contexts = get32(b);
+		m->u.hb.epoch_rx = get32(b + 4);
+		m->u.hb.epoch_tx = get32(b + 8);
+		return 0;
 	case PEER_SYNC_BEGIN: case PEER_SYNC_END: m->u.sync.epoch = get32(b); m->u.sync.count = get32(b + 4); return 0;
 	case PEER_CTX_DEL:
 		m->u.del_tag = get64(b);

@@ -31,7 +31,8 @@
 #define PEER_MSG_MAX   (PEER_HDR_LEN + PEER_CTX_FIXED + PEER_LINE_MAX + PEER_MAC_LEN)
 
 enum peer_type {
-	PEER_HEARTBEAT = 1,   /* body 8: u32 contexts held, u32 last complete sync epoch */
+	PEER_HEARTBEAT = 1,   /* body 12: u32 contexts held (replicas when standing by),
+	                         u32 last full sync received whole, u32 last one sent */
 	PEER_CTX = 2,         /* body 88 + line: one context, added or changed */
 	PEER_CTX_DEL = 3,     /* body 8: u64 own tag */
 	PEER_SYNC_BEGIN = 4,  /* body 8: u32 epoch, u32 contexts that follow */
@@ -73,7 +74,7 @@ struct peer_msg {
 	uint8_t  type, role, state;
 	uint64_t session, echo, seq;
 	union {
-		struct { uint32_t contexts, epoch; } hb;
+		struct { uint32_t contexts, epoch_rx, epoch_tx; } hb;
 		struct { uint32_t epoch, count; } sync;   /* BEGIN and END */
 		uint64_t del_tag;
 		struct peer_ctx ctx;

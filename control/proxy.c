@@ -564,9 +564,11 @@ static int collect_id(void *arg, const struct shim6_ctx_info *ci)
 	return 0;
 }
 
-void proxy_release_all(struct daemon *d)
+void proxy_release_all(struct daemon *d, bool keep_dp)
 {
 	uint64_t now = now_ns();
+	if (keep_dp)
+		d->ctxs.n = 0;   /* REMOVED events then find nothing to delete */
 	if (P.eng) {
 		struct shim6_engine_stats e;
 		shim6_engine_get_stats(P.eng, &e);

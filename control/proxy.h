@@ -6,6 +6,7 @@
  */
 #ifndef PSHIM6_CONTROL_PROXY_H
 #define PSHIM6_CONTROL_PROXY_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "pshim6/dpmsg.h"
@@ -34,7 +35,8 @@ int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc);
 struct ctl_state_ctx;
 struct shim6_engine *proxy_engine(void);
 int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_state_ctx *sc);
-void proxy_release_all(struct daemon *d);
+/* keep_dp: leave the dataplane's entries (the caller deletes them later) */
+void proxy_release_all(struct daemon *d, bool keep_dp);
 void proxy_tick(struct daemon *d, uint64_t now);
 uint64_t proxy_deadline(const struct daemon *d);
 void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg);

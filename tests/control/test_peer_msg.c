@@ -78,15 +78,17 @@ static void test_round_trip_fixed(void **st)
 		if (types[t] == PEER_CTX_DEL)
 			m.u.del_tag = 0x123456789abULL;
 		else
-			m.u.hb.contexts = 0xdeadbeef, m.u.hb.epoch = 77;   /* same layout as sync */
+			m.u.hb.contexts = 0xdeadbeef, m.u.hb.epoch_rx = 77;   /* same layout as sync */
+		if (types[t] == PEER_HEARTBEAT)
+			m.u.hb.epoch_tx = 0x01020304;
 		int n = peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
-		assert_int_equal(n, PEER_HDR_LEN + 8 + PEER_MAC_LEN);
+		assert_int_equal(n, PEER_HDR_LEN + (types[t] == PEER_HEARTBEAT ? 12 : 8) + PEER_MAC_LEN);
 		assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &o), 0);
 		same_hdr(&m, &o);
 		if (types[t] == PEER_CTX_DEL)
 			assert_true(o.u.del_tag == m.u.del_tag);
 		else if (types[t] == PEER_HEARTBEAT)
-			assert_true(o.u.hb.contexts == 0xdeadbeef && o.u.hb.epoch == 77);
+			assert_true(o.u.hb.contexts == 0xdeadbeef && o.u.hb.epoch_rx == 77 && o.u.hb.epoch_tx == 0x01020304);
 		else
 			assert_true(o.u.sync.epoch == 0xdeadbeef && o.u.sync.count == 77);
 	}
@@ -199,7 +201,7 @@ static void test_fixed_body_lengths(void **st)
 		for (int delta = -8; delta <= 8; delta++) {
 			if (!delta)
 				continue;
-			uint8_t b[PEER_HDR_LEN + 16 + PEER_MAC_LEN] = { 0 };
+			uint8_t b[PEER_HDR_LEN + 24 + PEER_MAC_LEN] = { 0 };
 			struct peer_msg m, o;
 			hdr(&m, types[t]);
 			m.u.del_tag = 1;
