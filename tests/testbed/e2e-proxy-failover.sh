@@ -119,5 +119,47 @@ check "no renegotiation: R1bis/I2bis 0 at p1b ($r1bis_b/$i2bis_b) and p2 ($r1bis
     test "$r1bis_b$i2bis_b$r1bis_2$i2bis_2" = 0000
 check "no new context opened at p1b (opens $opens_b, handshakes $est_b)" test "$opens_b$est_b" = 00
 echo "   p1b peer counters:"; ctl p1b counters | sed -n '/^primary\/backup/,/^reverse/p' | grep -E '^(state|replicas|hb_rx|ctx_rx|syncs_rx|takeovers|takeovers_silence|takeovers_traffic|takeover_imported|last_takeover_after_ms|last_takeover_us|standby_punts_dropped) ' | sed 's/^/     /'
+
+# The primary returns (PRIMARY_RETURN=1, the default): mid-way through a
+# second transfer p1 comes back; it finds p1b ACTIVE, takes a full sync,
+# imports it and serves; p1b yields (its dataplane keeps forwarding while
+# routing moves back); only then do p1's ISP links and bird come back.
+ret=""
+if [ "${PRIMARY_RETURN:-1}" = 1 ]; then
+    head -c $((30 * 1024 * 1024)) /dev/urandom > "$work/data2"
+    want2=$(sha256sum < "$work/data2" | cut -d' ' -f1)
+    "$T" exec h2 python3 "$top/tests/testbed/lib/transfer.py" serve 5002 "$work/rx2.json" &
+    srv=$!
+    wait_until 10 "$T" exec h2 sh -c "ss -ltn | grep -q ':5002 '" || die "receiver on h2"
+    "$T" exec h1 python3 "$top/tests/testbed/lib/transfer.py" send "$H2" 5002 "$work/data2" 20 > "$work/progress2" 2>&1 &
+    cli=$!
+    sleep 3
+    t_ret=$(date +%s.%N)
+    "$T" exec r1 ip link set p1 up
+    "$T" pshim6 start p1 || die "pshim6 on p1 again"
+    "$T" exec r1 ip -6 route del default via "$(tb_addr p1.in0)" dev p1 2>/dev/null || true
+    "$T" exec r1 ip -6 route add default via "$(tb_addr p1.in0)" dev p1 metric 2048
+    check "p1 comes back ACTIVE after a full sync from p1b" \
+        wait_until 20 sh -c "'$CTLCLI' -s /run/pshim6-tb/ctl/p1.sock --json status | grep -q '\"role\":\"primary\",\"state\":\"active\"'"
+    "$T" exec ispx ip link set p1 up; "$T" exec ispy ip link set p1 up
+    "$T" restore p1-x >/dev/null; "$T" restore p1-y >/dev/null
+    "$T" bird-proxy p1 inside 10 1 10.0.1.2 || die "bird on p1 again"
+    check "r1 moves the way out back to p1" \
+        wait_until 30 sh -c "'$T' exec r1 ip -6 route show default proto bird | grep -q 'dev p1 '"
+    wait "$cli" || true; cli=""
+    for _ in $(seq 100); do [ -s "$work/rx2.json" ] && break; sleep 0.2; done
+    wait "$srv" 2>/dev/null || true; srv=""
+    got2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$work/rx2.json" 2>/dev/null || echo none)
+    outage2=$(python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["max_gap"])' "$work/rx2.json" 2>/dev/null || echo "?")
+    check "the second transfer, across the primary's return, completed with a matching sha256" test "$got2" = "$want2"
+    grep -h 'peer: takeover\|peer: .* -> ' /run/pshim6-tb/log/control-p1.log | sed 's/^/   p1: /'
+    check "p1 holds the context again with the same tags" sh -c "'$CTLCLI' -s /run/pshim6-tb/ctl/p1.sock --json contexts | grep -q '\"tag\":\"$tag\",\"peer_tag\":\"$ptag\",\"state\":\"established\"'"
+    check "p1b yielded and serves nothing" sh -c "[ \"\$('$CTLCLI' -s /run/pshim6-tb/ctl/p1b.sock --json contexts | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"contexts\"]))')\" = 0 ]"
+    yields=$(cnt p1b peer.yields)
+    rr=$(( $(cnt p1 engine.r1bis_sent) + $(cnt p1 engine.i2bis_sent) + $(cnt p1b engine.r1bis_sent) + $(cnt p1b engine.i2bis_sent) + $(cnt p2 engine.r1bis_sent) + $(cnt p2 engine.i2bis_sent) ))
+    opens1=$(cnt p1 proxy.opens)
+    check "still no renegotiation (R1bis+I2bis at p1, p1b, p2: $rr; opens at p1: $opens1)" test "$rr$opens1" = 00
+    ret="; primary return mid-transfer: 30 MiB sha256 ok, outage ${outage2}s, p1b yields $yields, R1bis+I2bis $rr"
+fi
 [ "$bad" = 0 ] || { echo "FAIL: $bad checks"; exit 1; }
-echo "RESULT: p1 killed + links down mid-transfer: ${mb} MiB h1->h2 sha256 ok; outage ${outage}s; takeover ${takeover_s}s after the kill (trigger: $trig; r1 on p1b after ${route_s}s); renegotiation: none (p1b R1bis $r1bis_b I2bis $i2bis_b, p2 R1bis $r1bis_2 I2bis $i2bis_2, p1b opens $opens_b); imported $imported"
+echo "RESULT: p1 killed + links down mid-transfer: ${mb} MiB h1->h2 sha256 ok; outage ${outage}s; takeover ${takeover_s}s after the kill (trigger: $trig; r1 on p1b after ${route_s}s); renegotiation: none (p1b R1bis $r1bis_b I2bis $i2bis_b, p2 R1bis $r1bis_2 I2bis $i2bis_2, p1b opens $opens_b); imported $imported$ret"
