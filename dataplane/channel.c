@@ -88,11 +88,12 @@ static void do_dump(struct client *c, uint32_t seq, uint32_t what)
 	uint32_t it = 0, n = 0;
 
 	if (what & DPMSG_DUMP_CONTEXTS) {
-		while (rte_hash_iterate(dp.t->h_tag, &key, &data, &it) >= 0) {
+		const struct dp_ctx *x;
+		while ((x = dp_ctx_next(dp.t, &it)) != NULL) {
 			memset(&rep, 0, sizeof(rep));
 			rep.type = DPMSG_DUMP_CTX;
 			rep.seq = seq;
-			dp_ctx_to_msg(data, &rep.u.ctx);
+			dp_ctx_to_msg(x, &rep.u.ctx);
 			if (dpmsg_send(c->fd, &rep) < 0)
 				return;
 			n++;

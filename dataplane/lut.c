@@ -117,3 +117,18 @@ int dp_lut_del(struct dp_lut *l, uint32_t h, uint32_t slot)
 	l->n--;
 	return DP_LUT_OK;
 }
+
+bool dp_lut_next(const struct dp_lut *l, uint32_t *it, uint32_t *slot)
+{
+	uint32_t nway = (l->mask + 1) * DP_LUT_WAYS;
+
+	for (; *it < nway + DP_LUT_STASH; (*it)++) {
+		uint64_t e = *it < nway ? l->b[*it / DP_LUT_WAYS].e[*it % DP_LUT_WAYS] : l->stash[*it - nway];
+		if (e) {
+			*slot = (uint32_t)e - 1;
+			(*it)++;
+			return true;
+		}
+	}
+	return false;
+}

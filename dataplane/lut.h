@@ -114,5 +114,7 @@ int dp_lut_add(struct dp_lut *l, uint32_t h, uint32_t slot);
 /* Entry (h, old) now points at `slot`: one store, readers see old or new. */
 int dp_lut_replace(struct dp_lut *l, uint32_t h, uint32_t old, uint32_t slot);
 int dp_lut_del(struct dp_lut *l, uint32_t h, uint32_t slot);
+/* Every entry once, buckets then stash: start with *it = 0; false at the end. */
+bool dp_lut_next(const struct dp_lut *l, uint32_t *it, uint32_t *slot);
 
 #endif

@@ -73,11 +73,10 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 	if (dp_lut_init(&t->l_ulid, cap, socket) != DP_LUT_OK || dp_lut_init(&t->l_tag, cap, socket) != DP_LUT_OK)
 		goto fail;
 	/* key positions of deleted contexts wait on the deferred-free queue too */
-	t->h_tag = mkhash(name, "tag", cap + t->defer_max, sizeof(uint64_t), socket);
 	t->h_ptag = mkhash(name, "ptag", cap + t->defer_max, sizeof(uint64_t), socket);
 	t->h_host = mkhash(name, "host", host_cap, 16, socket);
 	t->h_hostloc = mkhash(name, "hloc", host_cap * DP_MAX_ISP, 16, socket);
-	if (!t->h_tag || !t->h_ptag || !t->h_host || !t->h_hostloc)
+	if (!t->h_ptag || !t->h_host || !t->h_hostloc)
 		goto fail;
 	qsz = rte_rcu_qsbr_get_memsize(n_readers ? n_readers : 1);
 	t->qs = rte_zmalloc_socket("dp_qsbr", qsz, RTE_CACHE_LINE_SIZE, socket);
@@ -96,7 +95,6 @@ void dp_tables_free(struct dp_tables *t)
 		return;
 	dp_lut_free(&t->l_ulid);
 	dp_lut_free(&t->l_tag);
-	rte_hash_free(t->h_tag);
 	rte_hash_free(t->h_ptag);
 	rte_hash_free(t->h_host);
 	rte_hash_free(t->h_hostloc);
@@ -119,8 +117,6 @@ static void sync_readers(struct dp_tables *t)
 
 static void release(struct dp_tables *t, const struct dp_defer *d)
 {
-	if (d->pos_tag >= 0)
-		rte_hash_free_key_with_position(t->h_tag, d->pos_tag);
 	if (d->pos_ptag >= 0)
 		rte_hash_free_key_with_position(t->h_ptag, d->pos_ptag);
 	if (d->stamp != UINT32_MAX)
@@ -146,7 +142,7 @@ void dp_tables_reclaim(struct dp_tables *t, bool wait)
 }
 
 /* Queue for release after the readers' next quiescent state; waits only when full. */
-static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t pos_tag, int32_t pos_ptag)
+static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t pos_ptag)
 {
 	struct dp_defer *d;
 
@@ -155,16 +151,9 @@ static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t po
 	d = &t->defer[(t->defer_head + t->n_defer) % t->defer_max];
 	d->slot = slot;
 	d->stamp = stamp;
-	d->pos_tag = pos_tag;
 	d->pos_ptag = pos_ptag;
 	d->token = rte_rcu_qsbr_start(t->qs);
 	t->n_defer++;
-}
-
-static struct dp_ctx *lookup_tag(struct dp_tables *t, uint64_t tag)
-{
-	void *d;
-	return rte_hash_lookup_data(t->h_tag, &tag, &d) >= 0 ? d : NULL;
 }
 
 static uint32_t slot_of(const struct dp_tables *t, const struct dp_ctx *c)
@@ -193,7 +182,7 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 		return DPMSG_ERR_PORT;
 	if (!locs_ok(m->local_loc, m->remote_loc) || !locs_ok(m->local_ulid, m->remote_ulid))
 		return DPMSG_ERR_INVAL;
-	if (lookup_tag(t, m->own_tag))
+	if (dp_ctx_by_tag(t, m->own_tag))
 		return DPMSG_ERR_EXISTS;
 	memcpy(k.local, m->local_ulid, 16);
 	memcpy(k.remote, m->remote_ulid, 16);
@@ -219,24 +208,18 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 	c->stamp = t->stamp_free[--t->n_stamp_free];
 	for (unsigned r = 0; r < t->n_readers; r++)
 		t->stamps[r][c->stamp] = (struct dp_stamp){ 0, 0 };
-	if (rte_hash_add_key_data(t->h_tag, &c->own_tag, c) < 0)
-		goto full;
 	if (dp_lut_add(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c)) != DP_LUT_OK)
-		goto undo_tag;
+		goto full;
 	if (egress && dp_lut_add(&t->l_ulid, dp_hash_ulid(k.local), slot_of(t, c)) != DP_LUT_OK) {
+		/* readers may have found it by its tag already */
 		(void)dp_lut_del(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c));
-		goto undo_tag;
+		sync_readers(t);
+		goto full;
 	}
 	if (rte_hash_lookup(t->h_ptag, &c->peer_tag) < 0)
 		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c); /* best effort */
 	t->n_ctx++;
 	return 0;
-undo_tag: {
-		int32_t pos = rte_hash_del_key(t->h_tag, &c->own_tag);
-		sync_readers(t);
-		if (pos >= 0)
-			rte_hash_free_key_with_position(t->h_tag, pos);
-	}
 full:
 	t->stamp_free[t->n_stamp_free++] = c->stamp;
 	t->slot_free[t->n_slot_free++] = (uint32_t)(c - t->slots);
@@ -245,7 +228,7 @@ full:
 
 int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_isp)
 {
-	struct dp_ctx *old = lookup_tag(t, m->ctx.own_tag), *c;
+	struct dp_ctx *old = dp_ctx_by_tag(t, m->ctx.own_tag), *c;
 	int32_t ppos = -1;
 
 	if (!old)
@@ -268,10 +251,10 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 		c->peer_tag = m->ctx.peer_tag;
 	if (m->what & DPMSG_MOD_FLAGS)
 		c->flags = m->ctx.flags;
-	/* publish: each add replaces the data pointer of an existing key atomically */
+	/* publish: each replace is one store; an add over an existing key in the
+	 * peer-tag rte_hash replaces its data pointer atomically */
 	(void)dp_lut_replace(&t->l_ulid, dp_hash_ulid(old->local_ulid), slot_of(t, old), slot_of(t, c));
 	(void)dp_lut_replace(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, old), slot_of(t, c));
-	(void)rte_hash_add_key_data(t->h_tag, &c->own_tag, c);
 	if (c->peer_tag != old->peer_tag) {
 		if (maps_to(t->h_ptag, &old->peer_tag, old))
 			ppos = rte_hash_del_key(t->h_ptag, &old->peer_tag);
@@ -280,23 +263,22 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 	} else if (maps_to(t->h_ptag, &c->peer_tag, old)) {
 		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c);
 	}
-	defer(t, slot_of(t, old), UINT32_MAX, -1, ppos);
+	defer(t, slot_of(t, old), UINT32_MAX, ppos);
 	return 0;
 }
 
 int dp_ctx_del(struct dp_tables *t, uint64_t own_tag)
 {
-	struct dp_ctx *c = lookup_tag(t, own_tag);
-	int32_t p1, p3 = -1;
+	struct dp_ctx *c = dp_ctx_by_tag(t, own_tag);
+	int32_t p3 = -1;
 
 	if (!c)
 		return DPMSG_ERR_NOTFOUND;
 	(void)dp_lut_del(&t->l_ulid, dp_hash_ulid(c->local_ulid), slot_of(t, c));
 	(void)dp_lut_del(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c));
-	p1 = rte_hash_del_key(t->h_tag, &c->own_tag);
 	if (maps_to(t->h_ptag, &c->peer_tag, c))
 		p3 = rte_hash_del_key(t->h_ptag, &c->peer_tag);
-	defer(t, slot_of(t, c), c->stamp, p1, p3);
+	defer(t, slot_of(t, c), c->stamp, p3);
 	t->n_ctx--;
 	return 0;
 }
@@ -386,7 +368,7 @@ void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *o)
 
 int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv)
 {
-	struct dp_ctx *c = lookup_tag(t, own_tag);
+	struct dp_ctx *c = dp_ctx_by_tag(t, own_tag);
 	*sent = *recv = 0;
 	if (!c)
 		return -1;
@@ -398,4 +380,10 @@ int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_
 			*recv = s->recv;
 	}
 	return 0;
+}
+
+struct dp_ctx *dp_ctx_next(struct dp_tables *t, uint32_t *it)
+{
+	uint32_t slot;
+	return dp_lut_next(&t->l_tag, it, &slot) ? &t->slots[slot] : NULL;
 }

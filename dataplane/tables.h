@@ -40,7 +40,7 @@ struct dp_defer {
 	uint64_t token;
 	uint32_t slot;                /* context slot */
 	uint32_t stamp;               /* stamp slot, or UINT32_MAX */
-	int32_t  pos_tag, pos_ptag;   /* rte_hash key positions to free, or -1 */
+	int32_t  pos_ptag;            /* peer-tag key position to free, or -1 */
 };
 
 /* Per-lcore REAP stamp (TSC); read by the channel thread, max over lcores. */
@@ -61,7 +61,6 @@ struct dp_tables {
 	uint64_t defer_waits;         /* times the writer had to wait for readers */
 	struct dp_lut l_ulid;         /* (local ULID, remote ULID) -> slot (egress) */
 	struct dp_lut l_tag;          /* own tag -> slot (ingress) */
-	struct rte_hash *h_tag;       /* own tag -> ctx: the writer's index, dumps */
 	struct rte_hash *h_ptag;      /* peer tag -> ctx (ICMP errors); best effort */
 	struct dp_host *hosts;
 	uint32_t *host_free, n_host_free;
@@ -86,6 +85,8 @@ int dp_host_del(struct dp_tables *t, const uint8_t cmula[16]);
 void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *out);
 /* Latest stamps over all readers, TSC; 0 = never. */
 int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv);
+/* Installed contexts one by one (writer side, dumps): start with *it = 0; NULL at the end. */
+struct dp_ctx *dp_ctx_next(struct dp_tables *t, uint32_t *it);
 /* Return what the readers have finished with; `wait` blocks for the oldest. */
 void dp_tables_reclaim(struct dp_tables *t, bool wait);
 

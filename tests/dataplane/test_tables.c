@@ -169,6 +169,22 @@ static void test_million(void **state)
 		assert_int_equal(dp_ctx_add(t, &c, 2), 0);
 	}
 	assert_int_equal(t->n_ctx, CAP);
+	/* the dump walk sees every context once, each the current version */
+	{
+		static uint8_t seen[CAP];
+		uint32_t it = 0, n = 0;
+		const struct dp_ctx *x;
+		memset(seen, 0, sizeof(seen));
+		while ((x = dp_ctx_next(t, &it)) != NULL) {
+			uint64_t i = x->own_tag - UINT64_C(0x200000000);
+			assert_true(i < CAP);
+			assert_int_equal(seen[i], 0);
+			seen[i] = 1;
+			assert_ptr_equal(x, dp_ctx_by_tag(t, x->own_tag));
+			n++;
+		}
+		assert_int_equal(n, CAP);
+	}
 	assert_int_equal(dp_ctx_mod(t, &(struct dpmsg_ctx_mod){ .what = DPMSG_MOD_PEER_TAG,
 				    .ctx = { .own_tag = 12345 } }, 2), DPMSG_ERR_NOTFOUND);
 	assert_int_equal(dp_ctx_del(t, 12345), DPMSG_ERR_NOTFOUND);
