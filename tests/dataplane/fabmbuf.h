@@ -167,4 +167,12 @@ static inline size_t fab_echo(uint8_t *s, const uint8_t *src, const uint8_t *dst
 	return 8 + paylen;
 }
 
+/* Payload header: Next Header, length 0, P=1 and the 47-bit tag. */
+static inline void fab_shim_hdr(uint8_t *h, uint8_t nh, uint64_t tag)
+{
+	h[0] = nh; h[1] = 0;
+	h[2] = (uint8_t)(0x80 | (tag >> 40)); h[3] = (uint8_t)(tag >> 32); h[4] = (uint8_t)(tag >> 24);
+	h[5] = (uint8_t)(tag >> 16); h[6] = (uint8_t)(tag >> 8); h[7] = (uint8_t)tag;
+}
+
 #endif

@@ -64,12 +64,7 @@ static int setup(void **state)
 #define udp fab_udp
 #define echo fab_echo
 
-static void shim_hdr(uint8_t *h, uint8_t nh, uint64_t tag)
-{
-	h[0] = nh; h[1] = 0;
-	h[2] = (uint8_t)(0x80 | (tag >> 40)); h[3] = (uint8_t)(tag >> 32); h[4] = (uint8_t)(tag >> 24);
-	h[5] = (uint8_t)(tag >> 16); h[6] = (uint8_t)(tag >> 8); h[7] = (uint8_t)tag;
-}
+#define shim_hdr fab_shim_hdr
 
 static struct dp_ctx ctx(void)
 {
