@@ -21,6 +21,7 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 	c->dataplane.idle_polls = 100;
 	c->dataplane.idle_sleep_us = 100;
 	c->dataplane.pmtu = PSHIM6_PMTU_BOTH;
+	c->dataplane.nd_reachable_ms = 30000;   /* RFC 4861 REACHABLE_TIME */
 
 	/* RFC 5533 section 17 */
 	c->shim6.i1_timeout_ms = 4000;

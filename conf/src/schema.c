@@ -114,6 +114,7 @@ static const struct row dataplane_rows[] = {
 	R_U32(T, "idle_polls", idle_polls, 0, 10000000),
 	R_U32(T, "idle_sleep_us", idle_sleep_us, 1, 100000),
 	R_ENUM(T, "pmtu", pmtu, pmtu_modes, 0),
+	R_U32(T, "nd_reachable_ms", nd_reachable_ms, 1000, 3600000),
 	R_ARR(T, "eal_args", K_STR, eal_args, n_eal_args, 0, 0, PSHIM6_CONF_MAX_EAL_ARGS),
 };
 #undef T

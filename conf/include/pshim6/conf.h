@@ -152,6 +152,7 @@ struct pshim6_conf_dataplane {
 	uint32_t idle_polls;                /* empty polls before sleeping; 0 = busy poll; default 100 */
 	uint32_t idle_sleep_us;             /* 1..100000, default 100 */
 	enum pshim6_conf_pmtu_mode pmtu;    /* default both */
+	uint32_t nd_reachable_ms;           /* learned next-hop MACs re-confirmed this often; 1000..3600000, default 30000 */
 	unsigned n_eal_args;
 	char eal_args[PSHIM6_CONF_MAX_EAL_ARGS][PSHIM6_CONF_NAME_MAX * 2];
 };
