@@ -221,13 +221,24 @@ static const struct row dnsalg_rows[] = {
 	R_U32(T, "max_inflight", max_inflight, 1, 65536),
 	R_U32(T, "timeout_ms", timeout_ms, 100, 60000),
 	R_U32(T, "tcp_clients", tcp_clients, 1, 4096),
+	R_U32(T, "cookie_rotate_s", cookie_rotate_s, 0, 604800),
 	R_ENUM(T, "dnssec", dnssec, dnssec_policies, 0),
 	R_STR(T, "control_socket", control_socket, 0),
 	R_STR(T, "user", user, 0),
 	R_FQDN(T, "zone", zone, 0),
 };
 #undef T
-static const struct section dnsalg_sec = SECTION("dnsalg", dnsalg_rows, NULL, NULL);
+/* A secret that lives under a minute would make a client's cookie stale
+ * between two of its queries; 0 keeps one secret for the whole run. */
+static void dnsalg_check(struct ctx *x, const config_setting_t *g, void *base)
+{
+	const struct pshim6_conf_dnsalg *d = base;
+	const config_setting_t *s = config_setting_lookup((config_setting_t *)g, "cookie_rotate_s");
+	if (d->cookie_rotate_s && d->cookie_rotate_s < 60)
+		conf_error(x, s ? s : g, "dnsalg.cookie_rotate_s: %u is neither 0 (never rotate) nor in 60..604800",
+			   d->cookie_rotate_s);
+}
+static const struct section dnsalg_sec = SECTION("dnsalg", dnsalg_rows, NULL, dnsalg_check);
 
 static void host_init(void *b) { memset(b, 0, sizeof(struct pshim6_conf_host)); }
 #define T struct pshim6_conf_host

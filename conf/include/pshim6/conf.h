@@ -237,7 +237,8 @@ struct pshim6_conf_control {
 };
 
 /* dnsalg { listen; port; upstreams; ulid_rrtype; cache_entries; max_inflight;
- *          timeout_ms; dnssec; control_socket; user; zone; tcp_clients; } */
+ *          timeout_ms; dnssec; control_socket; user; zone; tcp_clients;
+ *          cookie_rotate_s; } */
 struct pshim6_conf_dnsalg {
 	bool enabled;                       /* section present */
 	unsigned n_listen;
@@ -250,6 +251,7 @@ struct pshim6_conf_dnsalg {
 	uint32_t max_inflight;              /* default 1024 */
 	uint32_t timeout_ms;                /* upstream timeout, default 2000 */
 	uint32_t tcp_clients;               /* concurrent TCP clients, default 64 */
+	uint32_t cookie_rotate_s;           /* cookie secret rollover, 0 (never) or 60..604800, default 3600 */
 	enum pshim6_conf_dnssec_policy dnssec;
 	char control_socket[PSHIM6_CONF_PATH_MAX]; /* default /run/pshim6/dnsalg.sock */
 	char user[PSHIM6_CONF_NAME_MAX];    /* drop privileges to; "" = stay */
