@@ -145,7 +145,10 @@ static void do_inject(struct client *c, const struct dpmsg *m)
 		reply_err(c, m->seq, DPMSG_ERR_INVAL, "packet too big for an mbuf");
 		return;
 	}
-	memcpy(f, dp.port[m->u.inject.port].nh_mac.addr_bytes, 6);
+	{
+		uint64_t nh = dp_nh_load(&dp.port[m->u.inject.port]);
+		memcpy(f, &nh, 6);
+	}
 	memcpy(f + 6, dp.port[m->u.inject.port].mac.addr_bytes, 6);
 	f[12] = 0x86;
 	f[13] = 0xdd;
@@ -285,26 +288,48 @@ static void forward_punts(void)
 	}
 }
 
-static void solicit_next_hops(void)
+static void send_ns(struct dp_port *pt, unsigned p, bool unicast)
 {
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
+	if (!m)
+		return;
+	if (dp_nd_build_ns(m, pt, unicast) < 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->port = (uint16_t)p;
+	m->hash.usr = DP_INJECT_RAW;
+	if (rte_ring_mp_enqueue(dp.inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	CCNT(ICMP_GEN)++;
+	if (unicast)
+		CCNT(ND_PROBES)++;
+}
+
+/* Resolve next hops and keep learned MACs confirmed (nud.h). */
+static void tend_next_hops(void)
+{
+	uint64_t ms_div = dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1, now_ms = rte_rdtsc() / ms_div;
+
 	for (unsigned p = 0; p < dp.n_ports; p++) {
 		struct dp_port *pt = &dp.port[p];
-		struct rte_mbuf *m;
-		if (pt->nh_valid || dp_addr_is_unspec(pt->nh_addr))
+		uint64_t unr;
+		enum dp_nud_do act;
+		if (pt->nh_static || dp_addr_is_unspec(pt->nh_addr))
 			continue;
-		m = rte_pktmbuf_alloc(dp.pool);
-		if (!m)
-			return;
-		if (dp_nd_build_ns(m, pt) < 0) {
-			rte_pktmbuf_free(m);
-			continue;
+		unr = pt->nud.unreachable;
+		act = dp_nud_step(&pt->nud, dp_nh_ok(dp_nh_load(pt)),
+				  __atomic_load_n(&pt->nh_confirm_tsc, __ATOMIC_RELAXED) / ms_div,
+				  dp.nd_reachable_ms, now_ms);
+		if (pt->nud.unreachable != unr) {
+			CCNT(ND_UNREACHABLE)++;
+			fprintf(stderr, "pshim6-dataplane: port %s: next hop unanswered after %u probes; "
+				"soliciting it again\n", pt->name, DP_NUD_UCAST_PROBES);
 		}
-		m->port = (uint16_t)p;
-		m->hash.usr = DP_INJECT_RAW;
-		if (rte_ring_mp_enqueue(dp.inject, m) != 0)
-			rte_pktmbuf_free(m);
-		else
-			CCNT(ICMP_GEN)++;
+		if (act != DP_NUD_NOTHING)
+			send_ns(pt, p, act == DP_NUD_SEND_UCAST);
 	}
 }
 
@@ -365,8 +390,8 @@ static void *chan_main(void *arg)
 		forward_punts();
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= next_ns) {
-			solicit_next_hops();
-			next_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1000000000u;
+			tend_next_hops();
+			next_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 100000000u;
 		}
 	}
 	return NULL;

@@ -11,6 +11,7 @@
 
 #include "pshim6/dpmsg.h"
 #include "classify_fast.h"
+#include "nud.h"
 #include "site.h"
 #include "tables.h"
 
@@ -30,12 +31,42 @@ struct dp_port {
 	uint16_t tap;                   /* exception-path port id or DP_NO_PORT */
 	uint32_t mtu;
 	struct rte_ether_addr mac;
-	struct rte_ether_addr nh_mac;   /* next hop (static or learned by ND) */
-	volatile bool nh_valid;
+	/* Next hop's MAC (static or learned by ND) as one word, so a change on
+	 * one lcore is never seen half-written on another: dp_nh_word() */
+	uint64_t nh_w;
+	uint64_t nh_confirm_tsc;        /* last solicited NA from the next hop (0 = never) */
+	bool     nh_static;             /* from config: ND never changes it */
+	struct dp_nud nud;              /* channel thread only */
 	uint8_t  nh_addr[16];           /* next hop IPv6 (:: = none) */
 	uint8_t  own_addr[16];          /* appliance's address on the link (:: = none) */
 	uint16_t n_queues;
 };
+
+/* The next-hop word: MAC octets 0..5 in memory order, octet 7 non-zero when valid. */
+static inline uint64_t dp_nh_word(const uint8_t mac[6])
+{
+	uint8_t b[8] = { mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0, 1 };
+	uint64_t w;
+	memcpy(&w, b, 8);
+	return w;
+}
+
+static inline bool dp_nh_ok(uint64_t w)
+{
+	uint8_t b[8];
+	memcpy(b, &w, 8);
+	return b[7] != 0;
+}
+
+static inline uint64_t dp_nh_load(const struct dp_port *p)
+{
+	return __atomic_load_n(&p->nh_w, __ATOMIC_RELAXED);
+}
+
+static inline void dp_nh_store(struct dp_port *p, uint64_t w)
+{
+	__atomic_store_n(&p->nh_w, w, __ATOMIC_RELAXED);
+}
 
 struct dp_lcore {
 	unsigned lcore_id;
@@ -62,6 +93,7 @@ struct dp_state {
 	uint32_t idle_polls;            /* 0 = busy polling */
 	uint32_t idle_sleep_us;
 	uint32_t icmp_rate;             /* ICMP errors per second per lcore */
+	uint32_t nd_reachable_ms;       /* a learned next-hop MAC holds this long unconfirmed */
 	bool     node_clock;            /* time the nodes (--node-clock) */
 	char     channel_path[256];
 	uint64_t boot_id;

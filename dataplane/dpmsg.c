@@ -510,6 +510,8 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_NODE_CYCLES] = "node_cycles", [DPMSG_CNT_NODE_PKTS] = "node_packets",
 		[DPMSG_CNT_MSS_CLAMPED] = "mss_clamped", [DPMSG_CNT_ICMP_XLATE_OUT] = "icmp_translated_out",
 		[DPMSG_CNT_MSS_MALFORMED] = "mss_malformed",
+		[DPMSG_CNT_ND_MAC_CHANGED] = "nd_mac_changed", [DPMSG_CNT_ND_PROBES] = "nd_probes",
+		[DPMSG_CNT_ND_UNREACHABLE] = "nd_unreachable",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

@@ -91,12 +91,13 @@ static __rte_always_inline void tx_raw(struct dp_lcore *lc, struct burst_cnt *b,
 static __rte_always_inline void tx(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx, struct rte_mbuf *m)
 {
 	struct dp_port *p = &dp.port[pidx];
-	if (unlikely(!p->nh_valid)) {
+	uint64_t nh = dp_nh_load(p);
+	if (unlikely(!dp_nh_ok(nh))) {
 		CNT(lc, DROP_NO_ROUTE)++; /* next hop not resolved yet */
 		rte_pktmbuf_free(m);
 		return;
 	}
-	dp_eth_set(m, &p->mac, &p->nh_mac);
+	dp_eth_set_w(m, &p->mac, nh);
 	tx_raw(lc, b, pidx, m);
 }
 

@@ -248,6 +248,7 @@ int main(int argc, char **argv)
 	dp.n_ports = 1 + conf.n_isps;
 	dp.idle_polls = busy ? 0 : conf.dataplane.idle_polls;
 	dp.idle_sleep_us = conf.dataplane.idle_sleep_us;
+	dp.nd_reachable_ms = conf.dataplane.nd_reachable_ms;
 	snprintf(dp.channel_path, sizeof(dp.channel_path), "%s", channel ? channel : conf.dataplane.channel);
 	dp.tsc_hz = rte_get_tsc_hz();
 	dp.tsc0 = rte_rdtsc();
@@ -305,8 +306,8 @@ int main(int argc, char **argv)
 				memcpy(pt->own_addr, &conf.isps[p - 1].address.addr, 16);
 		}
 		if (mac->set) {
-			memcpy(pt->nh_mac.addr_bytes, mac->addr, 6);
-			pt->nh_valid = true;
+			dp_nh_store(pt, dp_nh_word(mac->addr));
+			pt->nh_static = true;
 		}
 		pt->tap = DP_NO_PORT;
 		if (tap) {

@@ -1,12 +1,15 @@
 /*
  * Neighbor Discovery, the little the fast path needs: learn the next hop's
- * MAC from its Neighbor Advertisements and Solicitations (unless config gave
- * a static one), answer Solicitations for the appliance's own addresses when
- * no kernel exception interface does, and build the Solicitations the channel
- * thread sends while a next hop is unresolved.
+ * MAC from its Neighbor Advertisements and Solicitations and follow it when
+ * it changes (unless config gave a static one), answer Solicitations for the
+ * appliance's own addresses when no kernel exception interface does, and
+ * build the Solicitations the channel thread sends to resolve and re-confirm
+ * next hops (nud.h decides when).
  */
 #ifndef PSHIM6_DP_ND_H
 #define PSHIM6_DP_ND_H
+
+#include <rte_cycles.h>
 
 #include "dataplane.h"
 #include "icmp6.h"
@@ -61,13 +64,60 @@ static inline void dp_nd_make_na(struct rte_mbuf *m, const struct dp_port *p, co
 	dp_icmp6_fix_csum(ip, DP_IP6_LEN + 32, DP_IP6_LEN);
 }
 
+enum { DP_ND_LEARN_NONE = 0, DP_ND_LEARN_CONFIRMED = 1, DP_ND_LEARN_CHANGED = 2 };
+
+/*
+ * What an advertisement for the next hop, or a solicitation from it, says
+ * (RFC 4861 sections 7.2.3 and 7.2.5): a link-layer address replaces ours
+ * when the advertisement has the Override flag, when it comes in the next
+ * hop's own solicitation, or when we had none; a Solicited advertisement
+ * that agrees with the address in use confirms reachability.  Static MACs
+ * never change.  `icmp`/`len`: the ICMPv6 message.  Returns DP_ND_LEARN_*.
+ */
+static inline unsigned dp_nd_learn(struct dp_port *p, const uint8_t *ip, const uint8_t *icmp, uint32_t len,
+				   uint64_t now)
+{
+	const uint8_t *lla;
+	bool override = true, solicited = false;
+	unsigned r = DP_ND_LEARN_NONE;
+	uint64_t cur;
+
+	if (p->nh_static || dp_addr_is_unspec(p->nh_addr) || len < 24)
+		return r;
+	if (icmp[0] == DP_ND_NA && memcmp(icmp + 8, p->nh_addr, 16) == 0) {
+		lla = dp_nd_lla(icmp, len, DP_ND_OPT_TLLA);
+		solicited = (icmp[4] & 0x40) != 0;
+		override = (icmp[4] & 0x20) != 0;
+	} else if (icmp[0] == DP_ND_NS && memcmp(ip + DP_IP6_SRC, p->nh_addr, 16) == 0) {
+		lla = dp_nd_lla(icmp, len, DP_ND_OPT_SLLA);
+	} else {
+		return r;
+	}
+	cur = dp_nh_load(p);
+	if (lla) {
+		uint64_t w = dp_nh_word(lla);
+		if (w != cur && (override || !dp_nh_ok(cur))) {
+			if (dp_nh_ok(cur))
+				r |= DP_ND_LEARN_CHANGED;
+			dp_nh_store(p, w);
+			cur = w;
+		}
+		if (w != cur)
+			solicited = false; /* about an address we did not take */
+	}
+	if (solicited && dp_nh_ok(cur)) {
+		__atomic_store_n(&p->nh_confirm_tsc, now ? now : 1, __ATOMIC_RELAXED);
+		r |= DP_ND_LEARN_CONFIRMED;
+	}
+	return r;
+}
+
 /* Returns true when the frame was consumed. */
 static inline bool dp_nd_input(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
 {
 	struct dp_port *p = &dp.port[pidx];
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *), *ip, *icmp;
 	uint32_t len = rte_pktmbuf_data_len(m);
-	const uint8_t *lla;
 
 	if (len < DP_ETH_LEN + DP_IP6_LEN + 24 || dp_get16(f + 12) != RTE_ETHER_TYPE_IPV6)
 		return false;
@@ -76,18 +126,8 @@ static inline bool dp_nd_input(struct dp_lcore *lc, unsigned pidx, struct rte_mb
 		return false;
 	icmp = ip + DP_IP6_LEN;
 	len -= DP_ETH_LEN + DP_IP6_LEN;
-	if (icmp[0] == DP_ND_NA && !dp_addr_is_unspec(p->nh_addr) && memcmp(icmp + 8, p->nh_addr, 16) == 0 &&
-	    (lla = dp_nd_lla(icmp, len, DP_ND_OPT_TLLA)) != NULL && !p->nh_valid) {
-		memcpy(p->nh_mac.addr_bytes, lla, 6);
-		rte_wmb();
-		p->nh_valid = true; /* learned once; a static MAC is never overwritten */
-	}
-	if (icmp[0] == DP_ND_NS && !dp_addr_is_unspec(p->nh_addr) && memcmp(ip + DP_IP6_SRC, p->nh_addr, 16) == 0 &&
-	    (lla = dp_nd_lla(icmp, len, DP_ND_OPT_SLLA)) != NULL && !p->nh_valid) {
-		memcpy(p->nh_mac.addr_bytes, lla, 6);
-		rte_wmb();
-		p->nh_valid = true;
-	}
+	if (dp_nd_learn(p, ip, icmp, len, rte_rdtsc()) & DP_ND_LEARN_CHANGED)
+		lc->cnt.c[DPMSG_CNT_ND_MAC_CHANGED]++;
 	if (icmp[0] == DP_ND_NS && p->tap == DP_NO_PORT && !dp_addr_is_unspec(p->own_addr) &&
 	    memcmp(icmp + 8, p->own_addr, 16) == 0) {
 		dp_nd_make_na(m, p, p->own_addr);
@@ -105,14 +145,23 @@ static inline bool dp_nd_input(struct dp_lcore *lc, unsigned pidx, struct rte_mb
 	return false;
 }
 
-/* Build a multicast NS for the port's next hop into an empty mbuf. */
-static inline int dp_nd_build_ns(struct rte_mbuf *m, const struct dp_port *p)
+/*
+ * Build an NS for the port's next hop into an empty mbuf: multicast to its
+ * solicited-node group, or (`unicast`) to the address and MAC in use, which
+ * is how a known MAC is re-confirmed.
+ */
+static inline int dp_nd_build_ns(struct rte_mbuf *m, const struct dp_port *p, bool unicast)
 {
 	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, DP_ETH_LEN + DP_IP6_LEN + 32), *ip, *icmp;
 	const uint8_t *t = p->nh_addr;
 	if (!f)
 		return -1;
-	f[0] = 0x33; f[1] = 0x33; f[2] = 0xff; f[3] = t[13]; f[4] = t[14]; f[5] = t[15];
+	if (unicast) {
+		uint64_t w = dp_nh_load(p);
+		memcpy(f, &w, 6);
+	} else {
+		f[0] = 0x33; f[1] = 0x33; f[2] = 0xff; f[3] = t[13]; f[4] = t[14]; f[5] = t[15];
+	}
 	memcpy(f + 6, p->mac.addr_bytes, 6);
 	f[12] = 0x86; f[13] = 0xdd;
 	ip = f + DP_ETH_LEN;
@@ -130,9 +179,13 @@ static inline int dp_nd_build_ns(struct rte_mbuf *m, const struct dp_port *p)
 		s[11] = 0xff; s[12] = 0xfe;
 		s[13] = p->mac.addr_bytes[3]; s[14] = p->mac.addr_bytes[4]; s[15] = p->mac.addr_bytes[5];
 	}
-	static const uint8_t snm[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
-	memcpy(ip + DP_IP6_DST, snm, 13);
-	memcpy(ip + DP_IP6_DST + 13, t + 13, 3);
+	if (unicast) {
+		memcpy(ip + DP_IP6_DST, t, 16);
+	} else {
+		static const uint8_t snm[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+		memcpy(ip + DP_IP6_DST, snm, 13);
+		memcpy(ip + DP_IP6_DST + 13, t + 13, 3);
+	}
 	icmp = ip + DP_IP6_LEN;
 	memset(icmp, 0, 32);
 	icmp[0] = DP_ND_NS;

@@ -136,4 +136,13 @@ static inline void dp_eth_set(struct rte_mbuf *m, const struct rte_ether_addr *s
 	rte_ether_addr_copy(src, &e->src_addr);
 }
 
+/* Destination from a next-hop word (octets 0..5): one 8-octet store, whose
+ * last two octets the source address then overwrites. */
+static __rte_always_inline void dp_eth_set_w(struct rte_mbuf *m, const struct rte_ether_addr *src, uint64_t dst_w)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(e, &dst_w, 8);
+	memcpy(e + 6, src->addr_bytes, 6);
+}
+
 #endif

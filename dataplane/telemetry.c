@@ -63,7 +63,9 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		snprintf(key, sizeof(key), "port%u_name", p);
 		rte_tel_data_add_dict_string(d, key, dp.port[p].name);
 		snprintf(key, sizeof(key), "port%u_next_hop_resolved", p);
-		rte_tel_data_add_dict_u64(d, key, dp.port[p].nh_valid);
+		rte_tel_data_add_dict_u64(d, key, dp_nh_ok(dp_nh_load(&dp.port[p])));
+		snprintf(key, sizeof(key), "port%u_next_hop_state", p);
+		rte_tel_data_add_dict_string(d, key, dp.port[p].nh_static ? "static" : dp_nud_name(dp.port[p].nud.state));
 		snprintf(key, sizeof(key), "port%u_mtu", p);
 		rte_tel_data_add_dict_u64(d, key, dp.port[p].mtu);
 	}

@@ -196,6 +196,9 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_NODE_CYCLES,       /* TSC cycles in node processing (--node-clock), drivers excluded */
 	DPMSG_CNT_NODE_PKTS,         /* packets those cycles were spent on */
 	DPMSG_CNT_MSS_CLAMPED, DPMSG_CNT_ICMP_XLATE_OUT, DPMSG_CNT_MSS_MALFORMED,
+	DPMSG_CNT_ND_MAC_CHANGED,    /* a learned next-hop MAC replaced by a newer one */
+	DPMSG_CNT_ND_PROBES,         /* unicast solicitations re-confirming a next hop */
+	DPMSG_CNT_ND_UNREACHABLE,    /* next hops that left their probes unanswered */
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };
