@@ -79,6 +79,8 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 	c->peer.dead_ms = 1000;
 	c->peer.sync_interval_ms = 10000;
 	c->peer.replicate = true;
+	c->peer.sync_batch = 256;
+	c->peer.yield_linger_ms = 30000;
 }
 
 static int load_common(config_t *cf, int parsed, const char *name,

@@ -272,6 +272,9 @@ static const struct row proxy_rows[] = {
 	R_U32(T, "dead_ms", dead_ms, 60, 60000),
 	R_U32(T, "sync_interval_ms", sync_interval_ms, 1000, 3600000),
 	R_KIND(K_BOOL, T, "replicate", replicate, 0),
+	R_U32(T, "sync_batch", sync_batch, 1, 8192),
+	R_U32(T, "yield_linger_ms", yield_linger_ms, 0, 600000),
+	R_STR(T, "notify", notify, 0),
 };
 #undef T
 static const struct section proxy_sec = SECTION("peer", proxy_rows, NULL, conf_check_peer_proxy);

@@ -280,7 +280,8 @@ struct pshim6_conf_peer {
 };
 
 /* peer { role = "primary" | "backup"; address; port; key_file;
- *        heartbeat_ms; dead_ms; sync_interval_ms; replicate; } */
+ *        heartbeat_ms; dead_ms; sync_interval_ms; replicate;
+ *        sync_batch; yield_linger_ms; notify; } */
 struct pshim6_conf_peer_proxy {
 	enum pshim6_conf_peer_role role;    /* NONE when the section is absent */
 	struct in6_addr address;            /* the other proxy */
@@ -290,6 +291,9 @@ struct pshim6_conf_peer_proxy {
 	uint32_t dead_ms;                   /* 1000: silence before the backup takes over */
 	uint32_t sync_interval_ms;          /* 10000: full sync period */
 	bool replicate;                     /* true; false = heartbeats only */
+	uint32_t sync_batch;                /* 256: full-sync messages sent per 10 ms tick */
+	uint32_t yield_linger_ms;           /* 30000: a yielding backup forwards what it gave back */
+	char notify[PSHIM6_CONF_PATH_MAX];  /* "" = none: run as NOTIFY <new> <old> <role> on role changes */
 };
 
 /* dhcp { lease_file; } */
