@@ -49,6 +49,7 @@ enum {
 	DNSALG_EINVAL = -9,
 	DNSALG_EBADVERS = -10, /* EDNS version other than 0 */
 	DNSALG_EMISS = -11,    /* dnsalg_fast(): needs the slow path */
+	DNSALG_ERANDOM = -12,  /* getrandom() gave no fresh bytes */
 };
 const char *dnsalg_strerror(int err);
 
@@ -91,6 +92,7 @@ struct dnsalg_opts {
 	uint32_t tcp_idle_ms;
 	uint32_t max_ttl;             /* cap on cached TTLs, seconds */
 	uint32_t inside_ttl;          /* TTL of inside answers, seconds */
+	uint32_t cookie_rotate_s;     /* server-cookie secret rollover; 0 = never */
 	enum dnsalg_dnssec_policy dnssec;
 	char control_socket[DNSALG_PATH_MAX]; /* our own socket */
 	char push_socket[DNSALG_PATH_MAX];    /* pshim6-control's socket; "" = no push */
@@ -127,7 +129,7 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(ulid_cache_evictions) X(pushes) X(push_failures) X(push_dropped) \
 	X(inflight_full) X(tcp_rejected) X(reverse_lookups) X(reverse_failures) \
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
-	X(ecs_mismatch) X(edns_opt_ignored)
+	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
@@ -200,6 +202,50 @@ void dnsalg_cookie_make(const uint8_t secret[DNSALG_COOKIE_SECRET], const uint8_
 bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
 			 const struct dnsalg_query *q, const struct in6_addr *client,
 			 uint32_t wall_s);
+
+/* ---- server-cookie secrets and their rollover (cookie_secret.c) ----------- */
+/*
+ * The current secret makes every server cookie; a cookie verifies under the
+ * current or the previous one (RFC 7873 §7.1), so it survives one rollover
+ * and not two.  Any thread may make and check cookies; one thread at a time
+ * may set, rotate and tick (the fields after has_prev are its own).
+ */
+struct dnsalg_cookie_secrets {
+	_Atomic uint32_t seq;        /* odd while a rollover is being written */
+	_Atomic uint64_t key[4];     /* current secret, then the previous one */
+	_Atomic bool has_prev;
+	uint32_t interval_s;         /* 0 = never rotate */
+	uint64_t deadline;           /* ms, same clock as `now` */
+};
+enum {
+	DNSALG_COOKIE_BAD = 0,       /* no server cookie of ours, or stale */
+	DNSALG_COOKIE_CURRENT = 1,
+	DNSALG_COOKIE_PREVIOUS = 2,  /* made before the last rollover */
+};
+/* Draw the first secret (blocking getrandom); first rollover at now +
+ * interval.  0 or DNSALG_ERANDOM. */
+int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now);
+/* Start over from a given secret, no previous one (tests, fixed setups). */
+void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
+		       uint32_t interval_s, uint64_t now);
+/* Roll over now: a fresh secret (non-blocking getrandom) becomes current,
+ * the current one previous; the one before is gone.  Counts
+ * cookie_rotations.  0, or DNSALG_ERANDOM with nothing changed. */
+int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
+/* Roll over when the deadline has come: 1 rotated, 0 not due (or interval
+ * 0), DNSALG_ERANDOM (the deadline stays: try again at the next tick). */
+int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
+/* When dnsalg_cookie_tick() has work next; UINT64_MAX for never. */
+uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s);
+/* A server cookie for this client cookie and address, with the current secret. */
+void dnsalg_cookie_server(struct dnsalg_cookie_secrets *s, const uint8_t cc[8],
+			  const struct in6_addr *client, uint32_t wall_s, uint8_t out[16]);
+/* Which secret made q's server cookie (within RFC 9018's time window). */
+int dnsalg_cookie_check(struct dnsalg_cookie_secrets *s, const struct dnsalg_query *q,
+			const struct in6_addr *client, uint32_t wall_s);
+/* Copy out the current (or previous) secret; for tests. */
+void dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, bool previous,
+			      uint8_t out[DNSALG_COOKIE_SECRET]);
 /*
  * Offset of the OPT RR's TYPE field (just after its root owner) when the
  * message's last RR is an OPT, as in every answer the ALG builds; else -1.
@@ -316,7 +362,7 @@ struct dnsalg_ctx {
 	struct dnsalg_ucache *ucache;
 	struct dnsalg_inside *inside;
 	struct dnsalg_push_ops push;
-	uint8_t cookie_secret[DNSALG_COOKIE_SECRET]; /* random at start */
+	struct dnsalg_cookie_secrets cookie; /* random at start, rolled over by the main thread */
 };
 
 /*

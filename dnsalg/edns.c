@@ -9,7 +9,9 @@
  *     COOKIE with the client cookie and its own RFC 9018 server cookie.
  *     Nothing is refused for a missing or stale server cookie (no BADCOOKIE):
  *     the ALG serves the site's own hosts, and a client that sends cookies
- *     gets one to send next time.
+ *     gets one to send next time.  The secret rolls over while running
+ *     (cookie_secret.c): a cookie made before the last rollover still
+ *     counts as valid, and every answer carries one made with the new secret.
  *   - Options the ALG does not act on are ignored (RFC 6891 §6.1.2), and the
  *     upstream's options are dropped from answers except EDE (an explanation
  *     a client can use) and the CLIENT-SUBNET the client asked for.
@@ -195,12 +197,18 @@ int dnsalg_edns_finish(struct dnsalg_ctx *x, const struct dnsalg_query *q, const
 {
 	if (n <= 0 || !q->edns || !q->cookie_len || !cl)
 		return n;
-	if (q->cookie_len > 8 && dnsalg_cookie_valid(x->cookie_secret, q, &cl->addr, cl->wall_s))
-		DNSALG_INC(x->cnt, cookie_valid);
-	else if (q->cookie_len > 8)
-		DNSALG_INC(x->cnt, cookie_invalid);  /* RFC 7873 §5.2.4: as if absent */
-	else
+	if (q->cookie_len > 8) {
+		int v = dnsalg_cookie_check(&x->cookie, q, &cl->addr, cl->wall_s);
+		if (v == DNSALG_COOKIE_BAD) {
+			DNSALG_INC(x->cnt, cookie_invalid);  /* RFC 7873 §5.2.4: as if absent */
+		} else {
+			DNSALG_INC(x->cnt, cookie_valid);
+			if (v == DNSALG_COOKIE_PREVIOUS)
+				DNSALG_INC(x->cnt, cookie_prev_secret_hits);
+		}
+	} else {
 		DNSALG_INC(x->cnt, cookie_new);
+	}
 	size_t limit = outcap;
 	if (!tcp) {
 		size_t l = dnsalg_query_udp_limit(q);
@@ -208,7 +216,8 @@ int dnsalg_edns_finish(struct dnsalg_ctx *x, const struct dnsalg_query *q, const
 	}
 	uint8_t opt[4 + 24] = { 0, DNSALG_OPT_COOKIE, 0, 24 };
 	memcpy(opt + 4, q->cookie, 8);
-	dnsalg_cookie_make(x->cookie_secret, q->cookie, &cl->addr, cl->wall_s, opt + 12);
+	/* always the current secret: a client on the previous one moves over */
+	dnsalg_cookie_server(&x->cookie, q->cookie, &cl->addr, cl->wall_s, opt + 12);
 	if ((size_t)n + sizeof opt > limit) {
 		DNSALG_INC(x->cnt, truncated);
 		n = dnsalg_wire_empty_answer(q, in, out[3] & 0xF, true, out, outcap);

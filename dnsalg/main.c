@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/prctl.h>
@@ -57,6 +57,9 @@ static const char usage_text[] =
 "  -w, --udp-threads N     UDP threads (default 2)\n"
 "  -x, --tcp-clients N     concurrent TCP clients (default 64)\n"
 "  -m, --max-ttl SEC       cap on cached TTLs (default 86400)\n"
+"  -K, --cookie-rotate SEC roll the DNS cookie secret over every SEC seconds,\n"
+"                          60..604800, 0 = never (default 3600); cookies made\n"
+"                          with the previous secret are still accepted\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
@@ -72,7 +75,8 @@ static const char usage_text[] =
 "  {\"cmd\":\"counters\"}\n"
 "  {\"cmd\":\"resolve-ulid\",\"ulid\":\"<v6>\"}   PTR, then AAAA + ULID of the name\n"
 "\n"
-"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the inside hosts from the config.\nExit status: 0 ok, 1 config or startup error.\n"
+"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the inside hosts from the config;\n"
+"SIGUSR1 rolls the cookie secret over at once.\nExit status: 0 ok, 1 config or startup error.\n"
 "See pshim6-dnsalg(8).\n";
 
 static void usage(FILE *f)
@@ -104,10 +108,10 @@ static void print_opts(const struct dnsalg_opts *o)
 		       inet_ntop(AF_INET6, &o->upstreams[i].addr, a, sizeof a), o->upstreams[i].port);
 	printf(" ];\nulid_rrtype = %u;\ncache_entries = %u;\nmax_inflight = %u;\n"
 	       "resolver_threads = %u;\nudp_threads = %u;\ntimeout_ms = %u;\ntcp_clients = %u;\n"
-	       "max_ttl = %u;\ndnssec = \"%s\";\ncontrol_socket = \"%s\";\npush_socket = \"%s\";\n"
+	       "max_ttl = %u;\ncookie_rotate_s = %u;\ndnssec = \"%s\";\ncontrol_socket = \"%s\";\npush_socket = \"%s\";\n"
 	       "user = \"%s\";\nzone = \"%s\";\nlease_file = \"%s\";\ncmula_prefixes = [",
 	       o->ulid_type, o->cache_entries, o->max_inflight, o->resolver_threads, o->udp_threads,
-	       o->timeout_ms, o->tcp_clients, o->max_ttl,
+	       o->timeout_ms, o->tcp_clients, o->max_ttl, o->cookie_rotate_s,
 	       o->dnssec == DNSALG_DNSSEC_PASSTHROUGH ? "passthrough" : "rewrite-strip",
 	       o->control_socket, o->push_socket, o->user, o->zone, o->lease_file);
 	for (unsigned i = 0; i < o->n_prefixes; i++)
@@ -142,6 +146,55 @@ static int drop_privileges(const char *user)
 }
 
 static void on_signal(int s) { (void)s; }
+
+static void reload(const struct dnsalg_opts *o, unsigned n_conf_hosts, struct dnsalg_inside *in);
+
+/*
+ * The main thread waits for signals and is the one writer of the cookie
+ * secrets: it wakes at their rollover deadline, and SIGUSR1 rolls them over
+ * at once (an operator who fears the secret leaked).  Returns on a stop signal.
+ */
+static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set, unsigned n_conf_hosts)
+{
+	bool failing = false;
+	for (;;) {
+		uint64_t now = dnsalg_now_ms(), due = dnsalg_cookie_deadline(&d->ctx.cookie);
+		int s;
+		if (due == UINT64_MAX) {
+			s = sigwaitinfo(set, NULL);
+		} else {
+			/* a failed rollover leaves the deadline behind: retry each second */
+			uint64_t ms = due > now ? due - now : 0;
+			if (failing && ms < 1000)
+				ms = 1000;
+			if (ms > 60000)
+				ms = 60000;
+			struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
+			s = sigtimedwait(set, NULL, &ts);
+		}
+		if (s < 0 && errno != EAGAIN && errno != EINTR)
+			return;
+		if (s == SIGTERM || s == SIGINT)
+			return;
+		if (s == SIGHUP)
+			reload(d->o, n_conf_hosts, d->ctx.inside);
+		if (s == SIGUSR1) {
+			int r = dnsalg_cookie_rotate(&d->ctx.cookie, dnsalg_now_ms(), &d->cnt);
+			fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret %s\n",
+				r < 0 ? dnsalg_strerror(r) : "rolled over");
+			failing = failing && r < 0;
+			continue;
+		}
+		int r = dnsalg_cookie_tick(&d->ctx.cookie, dnsalg_now_ms(), &d->cnt);
+		if (r < 0 && !failing)
+			fprintf(stderr, "pshim6-dnsalg: cookie secret rollover: %s; retrying each second\n",
+				dnsalg_strerror(r));
+		else if (r > 0 && failing)
+			fprintf(stderr, "pshim6-dnsalg: cookie secret rolled over after all\n");
+		if (r != 0)
+			failing = r < 0;
+	}
+}
 
 /*
  * SIGHUP: re-read the config and replace the inside hosts (config hosts,
@@ -181,9 +234,10 @@ int main(int argc, char **argv)
 		{ "control", 1, 0, 'C' }, { "user", 1, 0, 'U' }, { "dnssec", 1, 0, 'D' },
 		{ "timeout", 1, 0, 'T' }, { "cache", 1, 0, 'e' }, { "inflight", 1, 0, 'i' },
 		{ "resolvers", 1, 0, 'r' }, { "udp-threads", 1, 0, 'w' }, { "tcp-clients", 1, 0, 'x' },
-		{ "max-ttl", 1, 0, 'm' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+		{ "max-ttl", 1, 0, 'm' }, { "cookie-rotate", 1, 0, 'K' },
+		{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
 		{ 0, 0, 0, 0 } };
-	static const char so[] = "c:nvl:p:u:t:z:H:P:L:s:C:U:D:T:e:i:r:w:x:m:hV";
+	static const char so[] = "c:nvl:p:u:t:z:H:P:L:s:C:U:D:T:e:i:r:w:x:m:K:hV";
 	static struct dnsalg_opts o;
 	dnsalg_opts_defaults(&o);
 	bool check = false;
@@ -292,6 +346,13 @@ int main(int argc, char **argv)
 		case 'w': o.udp_threads = (uint32_t)num("--udp-threads", optarg, 1, 64); break;
 		case 'x': o.tcp_clients = (uint32_t)num("--tcp-clients", optarg, 1, 1024); break;
 		case 'm': o.max_ttl = (uint32_t)num("--max-ttl", optarg, 1, 604800); break;
+		case 'K':
+			o.cookie_rotate_s = (uint32_t)num("--cookie-rotate", optarg, 0, 604800);
+			if (o.cookie_rotate_s && o.cookie_rotate_s < 60) {
+				fprintf(stderr, "pshim6-dnsalg: --cookie-rotate %s: 0 (never) or 60..604800\n", optarg);
+				return 1;
+			}
+			break;
 		default: break;
 		}
 	}
@@ -328,8 +389,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&d.tlock, NULL);
 	pthread_cond_init(&d.tcond, NULL);
 	if (dnsalg_tcpq_init(&d.tcpq, o.tcp_clients) < 0 ||
-	    getrandom(d.ctx.cookie_secret, sizeof d.ctx.cookie_secret, 0) !=
-		    (ssize_t)sizeof d.ctx.cookie_secret) {
+	    dnsalg_cookie_init(&d.ctx.cookie, o.cookie_rotate_s, dnsalg_now_ms()) < 0) {
 		fprintf(stderr, "pshim6-dnsalg: cannot set up TCP or the cookie secret\n");
 		return 1;
 	}
@@ -359,6 +419,7 @@ int main(int argc, char **argv)
 	sigaddset(&stopset, SIGTERM);
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGHUP);
+	sigaddset(&stopset, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stopset, &old);
 
 	if (o.push_socket[0]) {
@@ -391,11 +452,10 @@ int main(int argc, char **argv)
 		k = d.threads ? k - 1 : 0;
 		atomic_store(&d.stop, true);
 	} else {
-		fprintf(stderr, "pshim6-dnsalg: serving on port %u (%u upstreams, ULID type %u)\n",
-			o.port, o.n_upstreams, o.ulid_type);
-		int s;
-		while (sigwait(&stopset, &s) == 0 && s == SIGHUP)
-			reload(&o, n_conf_hosts, d.ctx.inside);
+		fprintf(stderr, "pshim6-dnsalg: serving on port %u (%u upstreams, ULID type %u, "
+			"cookie secret rollover every %u s)\n",
+			o.port, o.n_upstreams, o.ulid_type, o.cookie_rotate_s);
+		wait_signals(&d, &stopset, n_conf_hosts);
 	}
 	atomic_store(&d.stop, true);
 	pthread_mutex_lock(&d.jlock);

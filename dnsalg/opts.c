@@ -30,6 +30,7 @@ void dnsalg_opts_defaults(struct dnsalg_opts *o)
 	o->tcp_idle_ms = 10000;
 	o->max_ttl = 86400;
 	o->inside_ttl = 60;
+	o->cookie_rotate_s = 3600;
 	o->dnssec = DNSALG_DNSSEC_REWRITE_STRIP;
 	snprintf(o->control_socket, sizeof o->control_socket, "/run/pshim6/dnsalg.sock");
 	snprintf(o->push_socket, sizeof o->push_socket, "/run/pshim6/control.sock");
@@ -188,6 +189,7 @@ int dnsalg_opts_load_conf(struct dnsalg_opts *o, const char *path)
 		o->timeout_ms = d->timeout_ms;
 	if (d->tcp_clients)
 		o->tcp_clients = d->tcp_clients;
+	o->cookie_rotate_s = d->cookie_rotate_s; /* 0 means never: taken as is */
 	o->dnssec = d->dnssec == PSHIM6_DNSSEC_PASSTHROUGH ? DNSALG_DNSSEC_PASSTHROUGH
 							   : DNSALG_DNSSEC_REWRITE_STRIP;
 	if (d->control_socket[0])

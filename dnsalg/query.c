@@ -23,6 +23,7 @@ const char *dnsalg_strerror(int err)
 	case DNSALG_EINVAL: return "invalid argument";
 	case DNSALG_EBADVERS: return "bad EDNS version";
 	case DNSALG_EMISS: return "cache miss";
+	case DNSALG_ERANDOM: return "no random bytes";
 	}
 	return "unknown error";
 }

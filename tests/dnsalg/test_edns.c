@@ -45,8 +45,10 @@ static int setup(void **state)
 	e->x.cnt = &e->cnt;
 	e->x.acache = dnsalg_acache_new(64, 86400);
 	e->x.ucache = dnsalg_ucache_new(64);
+	uint8_t k[DNSALG_COOKIE_SECRET];
 	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
-		e->x.cookie_secret[i] = (uint8_t)(0x40 + i);
+		k[i] = (uint8_t)(0x40 + i);
+	dnsalg_cookie_set(&e->x.cookie, k, 0, 0);
 	e->f.set = zone;
 	e->f.n = sizeof zone / sizeof zone[0];
 	e->up.query = fake_query;

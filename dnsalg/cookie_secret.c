@@ -1,0 +1,137 @@
+/*
+ * The server-cookie secret and its rollover (RFC 7873 §7.1, RFC 9018 §5).
+ *
+ * Two secrets are held: new server cookies are always made with the current
+ * one; a cookie verifies under the current or the previous one.  A rollover
+ * draws a fresh secret and demotes the current one, so a client's cookie
+ * keeps verifying across one rollover and stops after the second.  The
+ * caller passes `now` (monotonic milliseconds) and runs dnsalg_cookie_tick()
+ * by the deadline it is given.
+ *
+ * Every query thread reads the secrets, one thread writes them, rarely: a
+ * sequence lock over atomic words, so a reader never blocks or writes a
+ * shared cache line, and never sees half of a new secret.
+ */
+#include <string.h>
+#include <sys/random.h>
+
+#include "dnsalg.h"
+
+/* One writer at a time (the caller's rule): readers retry while seq is odd
+ * or has moved. */
+static void publish(struct dnsalg_cookie_secrets *s, const uint8_t cur[DNSALG_COOKIE_SECRET],
+		    const uint8_t *prev)
+{
+	uint64_t w[4] = { 0, 0, 0, 0 };
+	memcpy(w, cur, DNSALG_COOKIE_SECRET);
+	if (prev)
+		memcpy(w + 2, prev, DNSALG_COOKIE_SECRET);
+	uint32_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (int i = 0; i < 4; i++)
+		atomic_store_explicit(&s->key[i], w[i], memory_order_relaxed);
+	atomic_store_explicit(&s->has_prev, prev != NULL, memory_order_relaxed);
+	atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+}
+
+static bool snapshot(struct dnsalg_cookie_secrets *s, uint8_t cur[DNSALG_COOKIE_SECRET],
+		     uint8_t prev[DNSALG_COOKIE_SECRET])
+{
+	for (;;) {
+		uint32_t a = atomic_load_explicit(&s->seq, memory_order_acquire);
+		uint64_t w[4];
+		for (int i = 0; i < 4; i++)
+			w[i] = atomic_load_explicit(&s->key[i], memory_order_relaxed);
+		bool hp = atomic_load_explicit(&s->has_prev, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if ((a & 1) == 0 && atomic_load_explicit(&s->seq, memory_order_relaxed) == a) {
+			memcpy(cur, w, DNSALG_COOKIE_SECRET);
+			memcpy(prev, w + 2, DNSALG_COOKIE_SECRET);
+			return hp;
+		}
+	}
+}
+
+static uint64_t next_deadline(uint32_t interval_s, uint64_t from)
+{
+	return interval_s ? from + (uint64_t)interval_s * 1000 : UINT64_MAX;
+}
+
+void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
+		       uint32_t interval_s, uint64_t now)
+{
+	publish(s, secret, NULL);
+	s->interval_s = interval_s;
+	s->deadline = next_deadline(interval_s, now);
+}
+
+int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now)
+{
+	uint8_t k[DNSALG_COOKIE_SECRET];
+	/* blocking: at start the daemon may wait for the kernel's pool */
+	if (getrandom(k, sizeof k, 0) != (ssize_t)sizeof k)
+		return DNSALG_ERANDOM;
+	dnsalg_cookie_set(s, k, interval_s, now);
+	explicit_bzero(k, sizeof k);
+	return 0;
+}
+
+int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt)
+{
+	uint8_t k[DNSALG_COOKIE_SECRET], cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
+	/* never block a running daemon: without fresh bytes the old secret
+	 * stays and the next tick tries again */
+	if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k)
+		return DNSALG_ERANDOM;
+	snapshot(s, cur, prev);
+	publish(s, k, cur);
+	explicit_bzero(k, sizeof k);
+	explicit_bzero(cur, sizeof cur);
+	explicit_bzero(prev, sizeof prev);
+	s->deadline = next_deadline(s->interval_s, now);
+	if (cnt)
+		DNSALG_INC(cnt, cookie_rotations);
+	return 0;
+}
+
+int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt)
+{
+	if (!s->interval_s || now < s->deadline)
+		return 0;
+	int r = dnsalg_cookie_rotate(s, now, cnt);
+	return r < 0 ? r : 1;
+}
+
+uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s)
+{
+	return s->interval_s ? s->deadline : UINT64_MAX;
+}
+
+void dnsalg_cookie_server(struct dnsalg_cookie_secrets *s, const uint8_t cc[8],
+			  const struct in6_addr *client, uint32_t wall_s, uint8_t out[16])
+{
+	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
+	snapshot(s, cur, prev);
+	dnsalg_cookie_make(cur, cc, client, wall_s, out);
+}
+
+int dnsalg_cookie_check(struct dnsalg_cookie_secrets *s, const struct dnsalg_query *q,
+			const struct in6_addr *client, uint32_t wall_s)
+{
+	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
+	bool has_prev = snapshot(s, cur, prev);
+	if (dnsalg_cookie_valid(cur, q, client, wall_s))
+		return DNSALG_COOKIE_CURRENT;
+	if (has_prev && dnsalg_cookie_valid(prev, q, client, wall_s))
+		return DNSALG_COOKIE_PREVIOUS;
+	return DNSALG_COOKIE_BAD;
+}
+
+void dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, bool previous,
+			      uint8_t out[DNSALG_COOKIE_SECRET])
+{
+	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
+	snapshot(s, cur, prev);
+	memcpy(out, previous ? prev : cur, DNSALG_COOKIE_SECRET);
+}

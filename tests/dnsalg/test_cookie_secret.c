@@ -1,0 +1,392 @@
+/* Server-cookie secret rollover (RFC 7873 §7.1): a cookie made before one
+ * rollover still verifies and is counted as a previous-secret hit, one made
+ * two rollovers ago does not; new cookies come from the current secret;
+ * interval 0 never rolls over; tampered cookies fail under both secrets.
+ * The rollover clock is a fake one; the RFC 9018 wall clock is the client's. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fake.h"
+
+#define IVL 600u                     /* rollover interval under test, seconds */
+#define WALL 1700000000u
+
+static const struct fake_rrset zone[] = {
+	{ "plain.ext.", LDNS_RR_TYPE_TXT, 0, "plain.ext. 300 IN TXT \"hello\"", false },
+};
+static const uint8_t CC[8] = { 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8 };
+
+struct env {
+	struct dnsalg_opts o;
+	struct dnsalg_counters cnt;
+	struct dnsalg_ctx x;
+	struct fake_up f;
+	struct dnsalg_upstream_ops up;
+	struct dnsalg_client cl;
+	uint64_t now;                    /* fake monotonic clock, ms */
+	uint8_t q[512], out[4096];
+	int n;
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof *e);
+	dnsalg_opts_defaults(&e->o);
+	e->x.o = &e->o;
+	e->x.cnt = &e->cnt;
+	e->x.acache = dnsalg_acache_new(64, 86400);
+	e->x.ucache = dnsalg_ucache_new(64);
+	e->now = 5000;
+	uint8_t k[DNSALG_COOKIE_SECRET];
+	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
+		k[i] = (uint8_t)(0x40 + i);
+	dnsalg_cookie_set(&e->x.cookie, k, IVL, e->now);
+	e->f.set = zone;
+	e->f.n = sizeof zone / sizeof zone[0];
+	e->up.query = fake_query;
+	e->up.arg = &e->f;
+	inet_pton(AF_INET6, "fd00:1:1:1::11", &e->cl.addr);
+	e->cl.wall_s = WALL;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	dnsalg_acache_free(e->x.acache);
+	dnsalg_ucache_free(e->x.ucache);
+	free(e);
+	return 0;
+}
+
+/* Ask for plain.ext. TXT with a COOKIE option of cookie_len octets (8: the
+ * client cookie alone); the server cookie of the answer goes to sc. */
+static void ask(struct env *e, const uint8_t *cookie, size_t cookie_len, uint8_t sc[16])
+{
+	uint8_t opt[4 + 40] = { 0, DNSALG_OPT_COOKIE, 0, (uint8_t)cookie_len };
+	memcpy(opt + 4, cookie, cookie_len);
+	size_t n = mkquery(e->q, sizeof e->q, 0x5151, "plain.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, 1232, false);
+	n = fake_add_opts(e->q, n, sizeof e->q, opt, 4 + cookie_len);
+	assert_true(n > 0);
+	e->n = dnsalg_handle(&e->x, &e->up, &e->cl, e->q, n, false, e->now, e->out, sizeof e->out);
+	assert_true(e->n >= 12);
+	long at = dnsalg_wire_opt_at(e->out, (size_t)e->n);
+	assert_true(at > 0);
+	size_t o = (size_t)at + 10, end = o + (size_t)(e->out[at + 8] << 8 | e->out[at + 9]);
+	for (; o + 4 <= end; o += 4u + (size_t)(e->out[o + 2] << 8 | e->out[o + 3])) {
+		if (e->out[o + 1] == DNSALG_OPT_COOKIE && e->out[o] == 0) {
+			assert_int_equal(e->out[o + 3], 24);
+			assert_memory_equal(e->out + o + 4, cookie, 8);
+			memcpy(sc, e->out + o + 12, 16);
+			return;
+		}
+	}
+	fail_msg("no COOKIE in the answer");
+}
+
+/* A full cookie: our client cookie and a server cookie. */
+static void full(uint8_t out[24], const uint8_t sc[16])
+{
+	memcpy(out, CC, 8);
+	memcpy(out + 8, sc, 16);
+}
+
+static int check(struct env *e, const uint8_t c[24])
+{
+	struct dnsalg_query q;
+	memset(&q, 0, sizeof q);
+	q.cookie_len = 24;
+	memcpy(q.cookie, c, 24);
+	return dnsalg_cookie_check(&e->x.cookie, &q, &e->cl.addr, e->cl.wall_s);
+}
+
+static void advance(struct env *e, uint64_t ms)
+{
+	e->now += ms;
+}
+
+static void one_rollover_accepted_as_previous(void **state)
+{
+	struct env *e = *state;
+	uint8_t sc0[16], c0[24], sc1[16];
+	ask(e, CC, 8, sc0);
+	assert_int_equal(e->cnt.cookie_new, 1);
+	full(c0, sc0);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_CURRENT);
+
+	/* one millisecond before the deadline nothing happens */
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + IVL * 1000);
+	advance(e, IVL * 1000 - 1);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 0);
+	assert_int_equal(e->cnt.cookie_rotations, 0);
+	advance(e, 1);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(e->cnt.cookie_rotations, 1);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + IVL * 1000);
+
+	/* the client comes back with the cookie it holds: valid, counted as a
+	 * previous-secret hit, and handed a cookie of the new secret */
+	e->cl.wall_s += IVL;
+	ask(e, c0, 24, sc1);
+	assert_int_equal(e->cnt.cookie_valid, 1);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
+	assert_int_equal(e->cnt.cookie_invalid, 0);
+	assert_memory_not_equal(sc1 + 8, sc0 + 8, 8);
+	uint8_t c1[24];
+	full(c1, sc1);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_CURRENT);
+	/* with the new cookie it is a plain valid one, not a previous hit */
+	ask(e, c1, 24, sc1);
+	assert_int_equal(e->cnt.cookie_valid, 2);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
+}
+
+static void two_rollovers_reject(void **state)
+{
+	struct env *e = *state;
+	uint8_t sc0[16], sc1[16], c0[24], c1[24];
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	ask(e, c0, 24, sc1);                      /* secret 2's cookie */
+	full(c1, sc1);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(e->cnt.cookie_rotations, 2);
+	/* well inside RFC 9018's hour: only the secret makes the difference */
+	e->cl.wall_s = WALL + 60;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_PREVIOUS);
+	uint8_t sc[16];
+	ask(e, c0, 24, sc);
+	assert_int_equal(e->cnt.cookie_invalid, 1);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
+	ask(e, c1, 24, sc);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 2);
+	/* each rollover drew a fresh secret: three different ones */
+	uint8_t k[DNSALG_COOKIE_SECRET], p[DNSALG_COOKIE_SECRET], first[DNSALG_COOKIE_SECRET];
+	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
+		first[i] = (uint8_t)(0x40 + i);
+	dnsalg_cookie_secret_get(&e->x.cookie, false, k);
+	dnsalg_cookie_secret_get(&e->x.cookie, true, p);
+	assert_memory_not_equal(k, p, sizeof k);
+	assert_memory_not_equal(k, first, sizeof k);
+	assert_memory_not_equal(p, first, sizeof p);
+}
+
+static void fresh_cookie_from_current_secret(void **state)
+{
+	struct env *e = *state;
+	assert_int_equal(dnsalg_cookie_rotate(&e->x.cookie, e->now, &e->cnt), 0);
+	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET], want[16], old[16], sc[16];
+	dnsalg_cookie_secret_get(&e->x.cookie, false, cur);
+	dnsalg_cookie_secret_get(&e->x.cookie, true, prev);
+	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
+		assert_int_equal(prev[i], 0x40 + i);   /* the first secret moved down */
+	dnsalg_cookie_make(cur, CC, &e->cl.addr, e->cl.wall_s, want);
+	dnsalg_cookie_make(prev, CC, &e->cl.addr, e->cl.wall_s, old);
+	dnsalg_cookie_server(&e->x.cookie, CC, &e->cl.addr, e->cl.wall_s, sc);
+	assert_memory_equal(sc, want, 16);
+	assert_memory_not_equal(sc, old, 16);
+	/* and on the wire, for a client that held an old-secret cookie too */
+	uint8_t c[24];
+	full(c, old);
+	ask(e, c, 24, sc);
+	assert_memory_equal(sc, want, 16);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
+}
+
+static void interval_zero_never_rotates(void **state)
+{
+	struct env *e = *state;
+	uint8_t k[DNSALG_COOKIE_SECRET], k2[DNSALG_COOKIE_SECRET], sc0[16], c0[24];
+	dnsalg_cookie_secret_get(&e->x.cookie, false, k);
+	dnsalg_cookie_set(&e->x.cookie, k, 0, e->now);
+	assert_true(dnsalg_cookie_deadline(&e->x.cookie) == UINT64_MAX);
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	static const uint64_t later[] = { 1, 600000, 3600000, 604800000, 315360000000ULL, UINT64_MAX - 1 };
+	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+		assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, later[i], &e->cnt), 0);
+	assert_int_equal(e->cnt.cookie_rotations, 0);
+	dnsalg_cookie_secret_get(&e->x.cookie, false, k2);
+	assert_memory_equal(k, k2, sizeof k);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_CURRENT);
+	/* an operator's rollover (SIGUSR1) still works, and stays a one-off */
+	assert_int_equal(dnsalg_cookie_rotate(&e->x.cookie, e->now, &e->cnt), 0);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS);
+	assert_true(dnsalg_cookie_deadline(&e->x.cookie) == UINT64_MAX);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, UINT64_MAX - 1, &e->cnt), 0);
+	assert_int_equal(e->cnt.cookie_rotations, 1);
+}
+
+static void tampered_cookie_fails_under_both(void **state)
+{
+	struct env *e = *state;
+	uint8_t sc0[16], sc1[16], c0[24], c1[24], t[24];
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	dnsalg_cookie_server(&e->x.cookie, CC, &e->cl.addr, e->cl.wall_s, sc1);
+	full(c1, sc1);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_CURRENT);
+	/* any one bit of client cookie, version, reserved, timestamp or hash */
+	const uint8_t *good[2] = { c0, c1 };
+	for (int g = 0; g < 2; g++)
+		for (int i = 0; i < 24; i++)
+			for (int b = 0; b < 8; b++) {
+				memcpy(t, good[g], 24);
+				t[i] ^= (uint8_t)(1u << b);
+				if (check(e, t) != DNSALG_COOKIE_BAD)
+					fail_msg("cookie %d with bit %d of octet %d flipped accepted", g, b, i);
+			}
+	/* another address, another secret, or a server cookie of zeros (what
+	 * an unset previous secret would hold) */
+	e->cl.addr.s6_addr[15] ^= 1;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_BAD);
+	e->cl.addr.s6_addr[15] ^= 1;
+	uint8_t other[DNSALG_COOKIE_SECRET] = { 1 }, zero[DNSALG_COOKIE_SECRET] = { 0 }, sc[16];
+	dnsalg_cookie_make(other, CC, &e->cl.addr, e->cl.wall_s, sc);
+	full(t, sc);
+	assert_int_equal(check(e, t), DNSALG_COOKIE_BAD);
+	/* the tampered one on the wire: answered, counted invalid, not a hit */
+	memcpy(t, c0, 24);
+	t[23] ^= 0x80;
+	ask(e, t, 24, sc);
+	assert_int_equal(e->cnt.cookie_invalid, 1);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 0);
+	/* before any rollover there is no previous secret at all */
+	uint8_t k[DNSALG_COOKIE_SECRET] = { 9, 9, 9 };
+	dnsalg_cookie_set(&e->x.cookie, k, IVL, e->now);
+	dnsalg_cookie_make(zero, CC, &e->cl.addr, e->cl.wall_s, sc);
+	full(t, sc);
+	assert_int_equal(check(e, t), DNSALG_COOKIE_BAD);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_BAD);
+}
+
+static void late_tick_and_time_window(void **state)
+{
+	struct env *e = *state;
+	uint8_t sc0[16], c0[24];
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	/* a tick that comes late rolls over once and schedules from then */
+	advance(e, 5 * IVL * 1000 + 123);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 0);
+	assert_int_equal(e->cnt.cookie_rotations, 1);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + IVL * 1000);
+	/* the previous secret does not stretch RFC 9018's hour */
+	e->cl.wall_s = WALL + 3600;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS);
+	e->cl.wall_s = WALL + 3601;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	e->cl.wall_s = WALL - 301;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+}
+
+/* Readers never see half of a new secret while one thread rolls over. */
+struct race { struct dnsalg_cookie_secrets *s; _Atomic bool stop; unsigned torn, reads; };
+static void *reader(void *arg)
+{
+	struct race *r = arg;
+	while (!atomic_load(&r->stop)) {
+		uint8_t k[DNSALG_COOKIE_SECRET];
+		dnsalg_cookie_secret_get(r->s, false, k);
+		for (int i = 1; i < DNSALG_COOKIE_SECRET; i++)
+			if (k[i] != k[0]) {
+				r->torn++;
+				break;
+			}
+		r->reads++;
+	}
+	return NULL;
+}
+
+static void readers_never_see_a_torn_secret(void **state)
+{
+	struct env *e = *state;
+	struct race r = { .s = &e->x.cookie };
+	uint8_t k[DNSALG_COOKIE_SECRET];
+	memset(k, 0, sizeof k);
+	dnsalg_cookie_set(r.s, k, 0, 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, reader, &r), 0);
+	for (unsigned v = 0; v < 400000; v++) {
+		memset(k, (int)(v & 0xff), sizeof k);
+		dnsalg_cookie_set(r.s, k, 0, 0);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	printf("# %u reads during 400000 rollovers, %u torn\n", r.reads, r.torn);
+	assert_int_equal(r.torn, 0);
+}
+
+/* dnsalg.cookie_rotate_s reaches the daemon's options; 1..59 is refused. */
+static int load_with(const char *line, struct dnsalg_opts *o)
+{
+	char dir[] = "/tmp/dnsalg-cookie.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/p.conf", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "site = { name = \"t\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"site.key\"; };\n"
+		   "inside = { port = \"net_null0\"; };\n"
+		   "isps = ( { name = \"a\"; pa_prefix = \"2001:db8:a::/48\"; port = \"net_null1\"; next_hop = \"fe80::1\"; } );\n"
+		   "dnsalg = { upstreams = [ \"2001:db8::53\" ];\n%s\n};\n", line);
+	fclose(f);
+	dnsalg_opts_defaults(o);
+	int r = dnsalg_opts_load_conf(o, path);
+	unlink(path);
+	rmdir(dir);
+	return r;
+}
+
+static void config_key(void **state)
+{
+	(void)state;
+	struct dnsalg_opts o;
+	assert_int_equal(load_with("", &o), 0);
+	assert_int_equal(o.cookie_rotate_s, 3600);
+	dnsalg_opts_free(&o);
+	assert_int_equal(load_with("cookie_rotate_s = 0;", &o), 0);
+	assert_int_equal(o.cookie_rotate_s, 0);
+	dnsalg_opts_free(&o);
+	assert_int_equal(load_with("cookie_rotate_s = 60;", &o), 0);
+	assert_int_equal(o.cookie_rotate_s, 60);
+	dnsalg_opts_free(&o);
+	assert_int_equal(load_with("cookie_rotate_s = 604800;", &o), 0);
+	assert_int_equal(o.cookie_rotate_s, 604800);
+	dnsalg_opts_free(&o);
+	assert_int_equal(load_with("cookie_rotate_s = 59;", &o), DNSALG_EINVAL);
+	dnsalg_opts_free(&o);
+	assert_int_equal(load_with("cookie_rotate_s = 604801;", &o), DNSALG_EINVAL);
+	dnsalg_opts_free(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test_setup_teardown(one_rollover_accepted_as_previous, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_rollovers_reject, setup, teardown),
+		cmocka_unit_test_setup_teardown(fresh_cookie_from_current_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(interval_zero_never_rotates, setup, teardown),
+		cmocka_unit_test_setup_teardown(tampered_cookie_fails_under_both, setup, teardown),
+		cmocka_unit_test_setup_teardown(late_tick_and_time_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(readers_never_see_a_torn_secret, setup, teardown),
+		cmocka_unit_test(config_key),
+	};
+	return cmocka_run_group_tests_name("dnsalg_cookie_secret", t, NULL, NULL);
+}
