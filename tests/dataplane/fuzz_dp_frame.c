@@ -15,6 +15,7 @@
 #include "icmp6.h"
 #include "mss.h"
 #include "natv6.h"
+#include "nd.h"
 #include "rewrite.h"
 
 static struct dp_site site;
@@ -84,6 +85,30 @@ static void check(struct rte_mbuf *m, int emitted)
 	}
 }
 
+/* What an NS/NA does to a next hop: the MAC word stays well formed. */
+static void nd_learn(uint8_t sel, struct rte_mbuf *m)
+{
+	static struct dp_port p;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *), *ip = f + DP_ETH_LEN;
+	uint32_t len = rte_pktmbuf_data_len(m);
+	uint64_t before, after;
+
+	if (len < DP_ETH_LEN + DP_IP6_LEN || ip[DP_IP6_NH] != DP_PROTO_ICMP6)
+		return;
+	memset(p.nh_addr, 0, 16);
+	p.nh_addr[15] = 1;
+	if (sel & 2)   /* let the frame name the next hop, so the learning paths are reached */
+		memcpy(p.nh_addr, ip + (sel & 4 ? DP_IP6_SRC : DP_IP6_DST), 16);
+	p.nh_static = (sel & 8) != 0;
+	before = dp_nh_load(&p);
+	unsigned r = dp_nd_learn(&p, ip, ip + DP_IP6_LEN, len - DP_ETH_LEN - DP_IP6_LEN, 1);
+	after = dp_nh_load(&p);
+	if (p.nh_static && (r != DP_ND_LEARN_NONE || after != before))
+		abort();
+	if (after != before && !dp_nh_ok(after))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rte_mbuf *m;
@@ -95,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fast_agrees(data + 1, size - 1, data[0] & 1);
 	m = fab_mbuf(&fab, data + 1, size - 1);
+	nd_learn(data[0], m);
 	if (data[0] & 1) {
 		dp_classify_isp(&site, m, &c);
 		check(m, 0);
