@@ -142,7 +142,8 @@ sed -e 's|^\(  *\)socket = ".*";|\1socket = "'"$T"'/control.sock";|' \
     -e 's|^\(  *\)lease_file = ".*";|\1lease_file = "'"$T"'/leases.csv";|' \
     "$top/conf/pshim6.conf" > "$T/pshim6.conf"
 "$ALG" -c "$T/pshim6.conf" -n -v > "$T/effective.conf"
-grep -q 'listen = \[ "fd98::1" \]' "$T/effective.conf" && grep -q 'h1.site1.example.' "$T/effective.conf" ||
+grep -q 'listen = \[ "fd98::1" \]' "$T/effective.conf" && grep -q 'h1.site1.example.' "$T/effective.conf" &&
+    grep -q '^cookie_rotate_s = 3600;' "$T/effective.conf" ||
     { cat "$T/effective.conf"; echo "config not taken"; exit 1; }
 ns_bg alg "$ALG" -c "$T/pshim6.conf"
 ns_bg alg "$ALG" -l fd98::1 -p 5353 -u fd99::53 -D passthrough -s "$T/dnsalg2.sock" -C "$T/absent.sock" -e 256 -i 32
@@ -314,6 +315,30 @@ v0=$(c4 cookie_valid)
 D4 +cookie="$ck" c2.ecs.example AAAA > "$T/cookie2.out"
 v1=$(c4 cookie_valid)
 check "COOKIE: the server cookie comes back valid ($v0 -> $v1)" test "$v1" = $((v0 + 1))
+# secret rollover: SIGUSR1 rolls over at once; the cookie held from before
+# still verifies (previous secret) and the answer carries a new-secret one;
+# after a second rollover the first cookie is stale
+pid4=$(ns_exec alg ss -ulnpH 'sport = :5555' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+rot0=$(c4 cookie_rotations); p0=$(c4 cookie_prev_secret_hits); bad0=$(c4 cookie_invalid)
+kill -USR1 "$pid4"
+ns_wait_for 5 test "$(c4 cookie_rotations)" = $((rot0 + 1)) || true
+D4 +cookie="$ck" c4.ecs.example AAAA > "$T/cookie3.out"
+ck2=$(sed -n 's/^; COOKIE: \([0-9a-f]*\) (good)$/\1/p' "$T/cookie3.out")
+v2=$(c4 cookie_valid); p1=$(c4 cookie_prev_secret_hits)
+check "COOKIE rollover: one rollover counted ($rot0 -> $(c4 cookie_rotations))" test "$(c4 cookie_rotations)" = $((rot0 + 1))
+check "COOKIE rollover: cookie from before one rollover valid ($v1 -> $v2), a previous-secret hit ($p0 -> $p1)" \
+    test "$v2" = $((v1 + 1)) -a "$p1" = $((p0 + 1))
+check "COOKIE rollover: a new server cookie handed out (${ck2:-none})" \
+    bash -c "grep -qE '^[0-9a-f]{16}01000000[0-9a-f]{24}\$' <<<'$ck2' && test '${ck2:32}' != '${ck:32}'"
+kill -USR1 "$pid4"
+ns_wait_for 5 test "$(c4 cookie_rotations)" = $((rot0 + 2)) || true
+D4 +cookie="$ck" c5.ecs.example AAAA > /dev/null
+check "COOKIE rollover: after two rollovers the first cookie is stale (invalid $bad0 -> $(c4 cookie_invalid))" \
+    test "$(c4 cookie_invalid)" = $((bad0 + 1)) -a "$(c4 cookie_prev_secret_hits)" = "$p1"
+v3=$(c4 cookie_valid)
+D4 +cookie="$ck2" c6.ecs.example AAAA > /dev/null
+check "COOKIE rollover: the cookie from one rollover ago still valid ($v3 -> $(c4 cookie_valid))" \
+    test "$(c4 cookie_valid)" = $((v3 + 1)) -a "$(c4 cookie_prev_secret_hits)" = $((p1 + 1))
 check "COOKIE: malformed (2 octets) gets FORMERR" grep -q 'status: FORMERR' <(D4 +ednsopt=10:0102 c3.ecs.example AAAA)
 : > "$T/ecs.log"
 D4 +subnet=2001:db8:1234::/48 e1.ecs.example AAAA > "$T/ecs.out"
@@ -363,7 +388,9 @@ check "TCP: nothing more rejected ($(c4 tcp_rejected))" test "$(c4 tcp_rejected)
 # 14. counters
 c=$(ctl "$T/dnsalg.sock" '{"cmd":"counters"}'); echo "counters: $c"
 check "counters readable" grep -q '"ok":true,"queries_udp":' <<<"$c"
+check "counters carry cookie_rotations and cookie_prev_secret_hits" \
+    grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
+result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
 [ "$fail" = 0 ]
