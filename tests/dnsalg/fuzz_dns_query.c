@@ -66,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		x.ucache = dnsalg_ucache_new(16);
 		x.inside = dnsalg_inside_new(&o);
 		x.push.push = discard;
+		/* one rollover, so a server cookie is checked against both secrets */
+		static const uint8_t k[DNSALG_COOKIE_SECRET] = { 0x5e, 0xc2 };
+		dnsalg_cookie_set(&x.cookie, k, 0, 0);
+		dnsalg_cookie_rotate(&x.cookie, 0, &cnt);
 	}
 	size_t ql = size;
 	for (size_t i = 0; i + 1 < size; i++)
