@@ -78,13 +78,15 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 	int ll = 0;
 	if (m->role < PEER_ROLE_PRIMARY || m->role > PEER_ROLE_BACKUP || m->state > PEER_STATE_MAX || !m->session)
 		return PEER_E_FIELD;
-	if (m->type == PEER_CTX) {
+	if (m->type == PEER_CTX || m->type == PEER_SYNC_CTX) {
+		if (m->type == PEER_SYNC_CTX && !m->sync_epoch)
+			return PEER_E_FIELD;
 		if (!m->u.ctx.own_tag || m->u.ctx.own_tag > DPMSG_TAG_MASK || m->u.ctx.st.own_tag != m->u.ctx.own_tag)
 			return PEER_E_FIELD;
 		ll = peer_ctx_line(&m->u.ctx.st, line, sizeof line);
 		if (ll < 0 || ll > PEER_LINE_MAX)
 			return PEER_E_SPACE;
-		body = PEER_CTX_FIXED + (size_t)ll;
+		body = PEER_CTX_FIXED + (size_t)ll + (m->type == PEER_SYNC_CTX ? 4 : 0);
 	} else if (m->type == PEER_LEASE) {
 		if (!m->u.lease.len || m->u.lease.len > PEER_LINE_MAX)
 			return PEER_E_SPACE;
@@ -94,6 +96,8 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 		body = m->u.lease.len;
 	} else if (!(body = body_len_fixed(m->type))) {
 		return PEER_E_TYPE;
+	} else if ((m->type == PEER_SYNC_BEGIN || m->type == PEER_SYNC_END) && !m->u.sync.epoch) {
+		return PEER_E_FIELD;
 	}
 	size_t len = PEER_HDR_LEN + body + PEER_MAC_LEN;
 	if (len > cap || len > UINT16_MAX)
@@ -117,8 +121,12 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 	case PEER_SYNC_BEGIN: case PEER_SYNC_END: put32(b, m->u.sync.epoch); put32(b + 4, m->u.sync.count); break;
 	case PEER_CTX_DEL: put64(b, m->u.del_tag); break;
 	case PEER_LEASE: memcpy(b, m->u.lease.text, m->u.lease.len); break;
-	case PEER_CTX: {
+	case PEER_CTX: case PEER_SYNC_CTX: {
 		const struct peer_ctx *c = &m->u.ctx;
+		if (m->type == PEER_SYNC_CTX) {
+			put32(b, m->sync_epoch);
+			b += 4;
+		}
 		memcpy(b, c->local_ulid, 16);
 		memcpy(b + 16, c->peer_ulid, 16);
 		memcpy(b + 32, c->local_loc, 16);
@@ -186,7 +194,7 @@ int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t k
 	const uint8_t *b = buf + PEER_HDR_LEN;
 	size_t blen = len - PEER_HDR_LEN - PEER_MAC_LEN;
 	size_t fixed = body_len_fixed(m->type);
-	if (m->type != PEER_CTX && m->type != PEER_LEASE && !fixed)
+	if (m->type != PEER_CTX && m->type != PEER_SYNC_CTX && m->type != PEER_LEASE && !fixed)
 		return PEER_E_TYPE;
 	if (m->type == PEER_LEASE && (blen == 0 || blen > PEER_LINE_MAX))
 		return PEER_E_BODY;
@@ -201,7 +209,10 @@ int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t k
 		m->u.hb.epoch_rx = get32(b + 4);
 		m->u.hb.epoch_tx = get32(b + 8);
 		return 0;
-	case PEER_SYNC_BEGIN: case PEER_SYNC_END: m->u.sync.epoch = get32(b); m->u.sync.count = get32(b + 4); return 0;
+	case PEER_SYNC_BEGIN: case PEER_SYNC_END:
+		m->u.sync.epoch = get32(b);
+		m->u.sync.count = get32(b + 4);
+		return m->u.sync.epoch ? 0 : PEER_E_FIELD;
 	case PEER_CTX_DEL:
 		m->u.del_tag = get64(b);
 		return m->u.del_tag && m->u.del_tag <= DPMSG_TAG_MASK ? 0 : PEER_E_FIELD;
@@ -212,6 +223,13 @@ int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t k
 		m->u.lease.text[blen] = 0;
 		m->u.lease.len = (uint16_t)blen;
 		return 0;
+	case PEER_SYNC_CTX:
+		if (blen < PEER_SYNC_CTX_FIXED)
+			return PEER_E_BODY;
+		m->sync_epoch = get32(b);
+		if (!m->sync_epoch)
+			return PEER_E_FIELD;
+		return decode_ctx(b + 4, blen - 4, &m->u.ctx);
 	default:
 		return decode_ctx(b, blen, &m->u.ctx);
 	}

@@ -27,19 +27,27 @@
 #define PEER_KEY_MAX   1024
 /* CTX body: 4 addresses, 2 tags, forkid, isp, flags, line length, line */
 #define PEER_CTX_FIXED 88
+/* SYNC_CTX body: u32 epoch, then a CTX body */
+#define PEER_SYNC_CTX_FIXED (4 + PEER_CTX_FIXED)
 #define PEER_LINE_MAX  (STATE_LINE_MAX - 1)
-#define PEER_MSG_MAX   (PEER_HDR_LEN + PEER_CTX_FIXED + PEER_LINE_MAX + PEER_MAC_LEN)
+#define PEER_MSG_MAX   (PEER_HDR_LEN + PEER_SYNC_CTX_FIXED + PEER_LINE_MAX + PEER_MAC_LEN)
 
 enum peer_type {
 	PEER_HEARTBEAT = 1,   /* body 12: u32 contexts held (replicas when standing by),
 	                         u32 last full sync received whole, u32 last one sent */
-	PEER_CTX = 2,         /* body 88 + line: one context, added or changed */
+	PEER_CTX = 2,         /* body 88 + line: one context, added or changed (an
+	                         incremental update, outside any full sync) */
 	PEER_CTX_DEL = 3,     /* body 8: u64 own tag */
-	PEER_SYNC_BEGIN = 4,  /* body 8: u32 epoch, u32 contexts that follow */
-	PEER_SYNC_END = 5,    /* body 8: u32 epoch, u32 contexts sent */
+	PEER_SYNC_BEGIN = 4,  /* body 8: u32 epoch (non-zero), u32 contexts listed
+	                         (the sender's table when the sync starts) */
+	PEER_SYNC_END = 5,    /* body 8: u32 epoch (non-zero), u32 SYNC_CTX sent in
+	                         it (fewer when contexts went away meanwhile) */
 	PEER_LEASE = 6,       /* body 1..PEER_LINE_MAX: a host's lease as the DHCP hook's
 	                         "lease" request line (JSON, no NUL/CR/LF); the receiver
 	                         applies it with the control socket's own checks */
+	PEER_SYNC_CTX = 7,    /* body 4 + 88 + line: u32 epoch (non-zero), then a CTX
+	                         body: one context of full sync `epoch`, which goes out
+	                         paced, interleaved with the other types */
 };
 
 /* Roles and states as they travel (peer_fsm.h uses the same numbers). */
@@ -56,7 +64,8 @@ enum peer_type {
 #define PEER_E_BODY    (-6)  /* body length wrong for the type */
 #define PEER_E_FIELD   (-7)  /* a field out of range: role, state, reserved,
                                 tag, line (state-file syntax), tag mismatch,
-                                a NUL, CR or LF in a lease line */
+                                a NUL, CR or LF in a lease line, a zero
+                                sync epoch */
 #define PEER_E_SPACE   (-8)  /* encode: output buffer too small / line too long */
 const char *peer_msg_strerror(int err);
 
@@ -73,11 +82,12 @@ struct peer_ctx {
 struct peer_msg {
 	uint8_t  type, role, state;
 	uint64_t session, echo, seq;
+	uint32_t sync_epoch;          /* PEER_SYNC_CTX: the full sync it belongs to */
 	union {
 		struct { uint32_t contexts, epoch_rx, epoch_tx; } hb;
 		struct { uint32_t epoch, count; } sync;   /* BEGIN and END */
 		uint64_t del_tag;
-		struct peer_ctx ctx;
+		struct peer_ctx ctx;                      /* CTX and SYNC_CTX */
 		struct { uint16_t len; char text[PEER_LINE_MAX + 1]; } lease;  /* NUL-terminated */
 	} u;
 };

@@ -2,7 +2,7 @@
  * in: the input as received (almost always stopped by the MAC, which must
  * never crash either), and the input with its length field and MAC made
  * right, so the fuzzer reaches the type, length and field checks and the
- * state-file line parser behind them.  Whatever decodes must encode back
+ * state-file line parser behind them (CTX and a full sync's SYNC_CTX).  Whatever decodes must encode back
  * and decode to the same message. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +25,9 @@ static void same(const struct peer_msg *a, const struct peer_msg *b)
 			abort();
 		return;
 	}
-	if (a->type != PEER_CTX) {
+	if (a->type == PEER_SYNC_CTX && a->sync_epoch != b->sync_epoch)
+		abort();
+	if (a->type != PEER_CTX && a->type != PEER_SYNC_CTX) {
 		if (memcmp(&a->u, &b->u, sizeof a->u.hb) && a->u.del_tag != b->u.del_tag)
 			abort();
 		return;

@@ -173,7 +173,7 @@ static void test_header_checks(void **st)
 	buf[1] = 0;
 	resign(buf, n);
 	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_TYPE);
-	buf[1] = 7;
+	buf[1] = PEER_SYNC_CTX + 1;
 	resign(buf, n);
 	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_TYPE);
 	/* role, state, reserved, session */
@@ -205,6 +205,8 @@ static void test_fixed_body_lengths(void **st)
 			struct peer_msg m, o;
 			hdr(&m, types[t]);
 			m.u.del_tag = 1;
+			if (types[t] == PEER_SYNC_BEGIN || types[t] == PEER_SYNC_END)
+				m.u.sync.epoch = 1;
 			int n = peer_msg_encode(&m, KEY, sizeof KEY, b, sizeof b);
 			assert_true(n > 0);
 			size_t len = (size_t)((int)n + delta);
@@ -328,6 +330,85 @@ static void test_lease(void **st)
 	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_SPACE);
 }
 
+/* SYNC_CTX: a context of a full sync, with the sync's epoch in front. */
+static void test_sync_ctx(void **st)
+{
+	(void)st;
+	struct peer_msg m, o, c;
+	for (size_t nloc = 0; nloc <= SHIM6_MAX_LOCATORS; nloc++) {
+		ctx_msg(&c, nloc);
+		int nc = peer_msg_encode(&c, KEY, sizeof KEY, buf, sizeof buf);
+		ctx_msg(&m, nloc);
+		m.type = PEER_SYNC_CTX;
+		m.sync_epoch = 0xfedcba98u;
+		int n = peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		assert_int_equal(n, nc + 4);
+		assert_int_equal(buf[1], PEER_SYNC_CTX);
+		assert_int_equal(buf[PEER_HDR_LEN], 0xfe);
+		assert_int_equal(buf[PEER_HDR_LEN + 3], 0x98);
+		assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &o), 0);
+		same_hdr(&m, &o);
+		assert_true(o.sync_epoch == 0xfedcba98u);
+		assert_memory_equal(&o.u.ctx.local_ulid, &m.u.ctx.local_ulid, 64);
+		assert_true(o.u.ctx.own_tag == m.u.ctx.own_tag && o.u.ctx.peer_tag == m.u.ctx.peer_tag);
+		assert_int_equal(o.u.ctx.st.npeer, nloc);
+		assert_true(o.u.ctx.st.local_gen == m.u.ctx.st.local_gen);
+	}
+	/* epoch 0 is "none": refused by both ends */
+	ctx_msg(&m, 1);
+	m.type = PEER_SYNC_CTX;
+	m.sync_epoch = 0;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+	m.sync_epoch = 5;
+	size_t n = (size_t)peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+	memset(buf + PEER_HDR_LEN, 0, 4);
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	/* the CTX part's line length off by one either way, and a body too
+	 * short for the epoch and the fixed part */
+	for (int delta = -1; delta <= 1; delta += 2) {
+		n = (size_t)peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		uint8_t *b = buf + PEER_HDR_LEN + 4;
+		unsigned ll = (unsigned)(b[86] << 8 | b[87]) + (unsigned)delta;
+		b[86] = (uint8_t)(ll >> 8);
+		b[87] = (uint8_t)ll;
+		resign(buf, n);
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_BODY);
+	}
+	for (size_t blen = 0; blen < PEER_SYNC_CTX_FIXED; blen += 7) {
+		size_t len = PEER_HDR_LEN + blen + PEER_MAC_LEN;
+		(void)peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		buf[2] = (uint8_t)(len >> 8);
+		buf[3] = (uint8_t)len;
+		resign(buf, len);
+		assert_int_equal(peer_msg_decode(buf, len, KEY, sizeof KEY, &o), PEER_E_BODY);
+	}
+	/* a SYNC_CTX whose context fails the CTX checks fails the same way */
+	n = (size_t)peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+	buf[PEER_HDR_LEN + 4 + 84] = 8;   /* isp */
+	resign(buf, n);
+	assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+}
+
+/* BEGIN and END carry a non-zero epoch (0 is "no sync" in heartbeats). */
+static void test_sync_epoch_zero(void **st)
+{
+	(void)st;
+	static const uint8_t types[] = { PEER_SYNC_BEGIN, PEER_SYNC_END };
+	for (size_t t = 0; t < sizeof types; t++) {
+		struct peer_msg m, o;
+		hdr(&m, types[t]);
+		m.u.sync.count = 3;
+		assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+		m.u.sync.epoch = 1;
+		size_t n = (size_t)peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf);
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), 0);
+		buf[PEER_HDR_LEN + 3] = 0;
+		resign(buf, n);
+		assert_int_equal(peer_msg_decode(buf, n, KEY, sizeof KEY, &o), PEER_E_FIELD);
+	}
+}
+
 static void test_encode_refuses(void **st)
 {
 	(void)st;
@@ -361,6 +442,8 @@ int main(void)
 		cmocka_unit_test(test_fixed_body_lengths),
 		cmocka_unit_test(test_ctx_checks),
 		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_sync_ctx),
+		cmocka_unit_test(test_sync_epoch_zero),
 		cmocka_unit_test(test_encode_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
