@@ -58,8 +58,8 @@ int daemon_reload(struct daemon *d, char **errs)
 	if (memcmp(&n->shim6, &d->conf->shim6, sizeof n->shim6) || memcmp(&n->reap, &d->conf->reap, sizeof n->reap) ||
 	    memcmp(&n->engine, &d->conf->engine, sizeof n->engine))
 		log_warn("shim6/reap/engine changes take effect at restart");
-	if (memcmp(&n->peer, &d->conf->peer, sizeof n->peer))
-		log_warn("peer section changes take effect at restart");
+	if (peer_conf_needs_restart(&d->conf->peer, &n->peer))
+		log_warn("peer section changes take effect at restart (but sync_batch, yield_linger_ms, notify)");
 	if (n->control.peer_cache != d->conf->control.peer_cache ||
 	    n->control.lease_table != d->conf->control.lease_table)
 		log_warn("control.peer_cache/lease_table changes take effect at restart");

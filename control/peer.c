@@ -18,7 +18,10 @@
 #include "json.h"
 #include "log.h"
 #include "peer_fsm.h"
+#include "peer_linger.h"
 #include "peer_msg.h"
+#include "peer_notify.h"
+#include "peer_sync.h"
 #include "peer_table.h"
 #include "proxy.h"
 #include "state.h"
@@ -41,25 +44,35 @@ static struct {
 	bool peer_alive;
 	uint64_t last_hb_ns;              /* last confirmed heartbeat */
 	uint64_t next_hb_ns, next_sync_ns, last_sync_tx_ns;
-	uint32_t epoch_tx;                /* our last full sync */
+	uint32_t epoch_alloc;             /* our last full sync started */
+	uint32_t epoch_tx;                /* our last full sync sent whole (END out) */
 	uint32_t epoch_base;              /* our first full sync since the last takeover */
-	bool rx_in_sync;                  /* receiving a full sync */
-	uint32_t rx_epoch, rx_count;
-	uint64_t rx_begin_seq;
-	uint32_t rx_epoch_done;           /* last full sync received whole */
+	/* sending a full sync: the snapshot it walks, leases then context tags */
+	struct peer_sync_tx tx;
+	struct in6_addr *snap_leases;
+	uint64_t *snap_tags;
+	uint32_t snap_nleases, snap_leases_cap, snap_tags_cap;
+	struct peer_sync_rx rx;           /* receiving them */
 	/* after a yield: tags left installed in our dataplane until routing
-	 * has moved back to the primary, then deleted */
-	uint64_t *linger;
-	uint32_t nlinger;
-	uint64_t linger_until_ns;
+	 * has moved back to the primary (peer.yield_linger_ms), then deleted */
+	struct peer_linger linger;
+	struct peer_notify notify;
 	struct peer_stats st;
 } S = { .fd = -1 };
 
-/* how long a yielding proxy keeps forwarding the contexts it gave back:
- * routing (bird/BFD/OSPF) may still send it traffic for that long */
-#define LINGER_NS (30 * UINT64_C(1000000000))
-
 static const char *role_name(int r) { return r == PEER_ROLE_PRIMARY ? "primary" : "backup"; }
+
+static void check_notify(const char *path)
+{
+	if (!path[0])
+		return;
+	if (path[0] != '/')
+		log_warn("peer.notify %s: not an absolute path; it is run as given, from the daemon's directory", path);
+	else if (access(path, X_OK))
+		log_warn("peer.notify %s: %s; each role change will fail to run it", path, strerror(errno));
+	else
+		log_info("peer.notify %s: run on every role change", path);
+}
 
 static int load_key(const char *path)
 {
@@ -94,22 +107,29 @@ int peer_init(struct daemon *d)
 		return -1;
 	if (RAND_bytes((unsigned char *)&S.session, sizeof S.session) != 1 || !S.session)
 		return -1;
-	S.linger = calloc(d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1, sizeof *S.linger);
-	if (!S.linger || peer_table_init(&S.tab, d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1)) {
+	uint32_t cap = d->conf->engine.max_contexts ? d->conf->engine.max_contexts : 1;
+	S.snap_tags_cap = cap;
+	S.snap_leases_cap = d->tables.leases.cap;
+	S.snap_tags = calloc(cap, sizeof *S.snap_tags);
+	S.snap_leases = calloc(S.snap_leases_cap ? S.snap_leases_cap : 1, sizeof *S.snap_leases);
+	if (!S.snap_tags || !S.snap_leases || peer_linger_init(&S.linger, cap) || peer_table_init(&S.tab, cap)) {
 		log_err("peer: out of memory for %u replicas", d->conf->engine.max_contexts);
+		peer_free(d);
 		return -1;
 	}
 	S.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(c->port), .sin6_addr = in6addr_any };
 	int buf = 4 << 20;
-	if (S.fd >= 0)
+	if (S.fd >= 0) {
 		setsockopt(S.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+		/* a full sync batch must fit the receiving buffer; FORCE needs
+		 * CAP_NET_ADMIN, else rmem_max caps the plain request */
+		if (setsockopt(S.fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf))
+			setsockopt(S.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	}
 	if (S.fd < 0 || bind(S.fd, (struct sockaddr *)&a, sizeof a)) {
 		log_err("peer: UDP port %u: %s", c->port, strerror(errno));
-		if (S.fd >= 0)
-			close(S.fd);
-		S.fd = -1;
-		peer_table_free(&S.tab);
+		peer_free(d);
 		return -1;
 	}
 	S.to = a;
@@ -122,12 +142,33 @@ int peer_init(struct daemon *d)
 	S.last_hb_ns = now;
 	S.next_hb_ns = now;
 	S.on = true;
+	int rcv = 0;
+	socklen_t rl = sizeof rcv;
+	getsockopt(S.fd, SOL_SOCKET, SO_RCVBUF, &rcv, &rl);
 	char ab[INET6_ADDRSTRLEN];
-	log_notice("peer: %s, other proxy [%s]:%u, heartbeat %u ms, dead %u ms, full sync every %u ms%s; %s",
+	log_notice("peer: %s, other proxy [%s]:%u, heartbeat %u ms, dead %u ms, full sync every %u ms in batches "
+		   "of %u per %u ms (receive buffer %d octets)%s; yield linger %u ms; %s",
 		   role_name(S.role), inet_ntop(AF_INET6, &c->address, ab, sizeof ab), c->port, c->heartbeat_ms,
-		   c->dead_ms, c->sync_interval_ms, c->replicate ? "" : ", replication off",
-		   peer_state_name(S.fsm.state));
+		   c->dead_ms, c->sync_interval_ms, c->sync_batch, (unsigned)(PEER_SYNC_TICK_NS / MS), rcv,
+		   c->replicate ? "" : ", replication off", c->yield_linger_ms, peer_state_name(S.fsm.state));
+	peer_notify_init(&S.notify, &peer_notify_ops_real, role_name(S.role), peer_state_name(S.fsm.state));
+	check_notify(c->notify);
+	peer_notify_set_path(&S.notify, c->notify, now);
 	return 0;
+}
+
+bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new)
+{
+	/* the pacing, the linger time and the hook are read where used */
+	struct pshim6_conf_peer_proxy a, b;
+	memcpy(&a, old, sizeof a);
+	memcpy(&b, new, sizeof b);
+	b.sync_batch = a.sync_batch;
+	b.yield_linger_ms = a.yield_linger_ms;
+	memcpy(b.notify, a.notify, sizeof b.notify);
+	if (S.on && strcmp(old->notify, new->notify))
+		check_notify(new->notify);
+	return memcmp(&a, &b, sizeof a) != 0;
 }
 
 void peer_free(struct daemon *d)
@@ -136,7 +177,10 @@ void peer_free(struct daemon *d)
 	if (S.fd >= 0)
 		close(S.fd);
 	peer_table_free(&S.tab);
-	free(S.linger);
+	peer_linger_free(&S.linger);
+	free(S.snap_tags);
+	free(S.snap_leases);
+	/* a notify run still in flight is left to finish on its own */
 	memset(&S, 0, sizeof S);
 	S.fd = -1;
 }
@@ -169,7 +213,7 @@ static void send_hb(void)
 {
 	struct peer_msg m = { .type = PEER_HEARTBEAT };
 	m.u.hb.contexts = S.fsm.state == PEER_ST_ACTIVE ? hb_contexts : S.tab.n;
-	m.u.hb.epoch_rx = S.rx_epoch_done;
+	m.u.hb.epoch_rx = S.rx.done;
 	m.u.hb.epoch_tx = S.epoch_tx;
 	if (send_msg(&m) == 0)
 		S.st.hb_tx++;
@@ -219,6 +263,14 @@ static int send_ctx(struct daemon *d, struct shim6_engine *eng, const struct shi
 		return -1;
 	S.st.ctx_tx++;
 	return 0;
+}
+
+static int send_sync(uint8_t type, uint32_t epoch, uint32_t count)
+{
+	struct peer_msg m = { .type = type };
+	m.u.sync.epoch = epoch;
+	m.u.sync.count = count;
+	return send_msg(&m);
 }
 
 void peer_ctx_changed(struct daemon *d, uint64_t own_tag)
@@ -297,68 +349,140 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	}
 }
 
-struct sync_arg { struct daemon *d; struct shim6_engine *eng; uint32_t n; bool send; };
+/* ---- full syncs, paced (peer_sync.h) -------------------------------------- */
 
-static int sync_one(void *arg, const struct shim6_ctx_info *ci)
+struct snap_arg { struct daemon *d; uint32_t n; };
+
+static int snap_one(void *arg, const struct shim6_ctx_info *ci)
 {
-	struct sync_arg *a = arg;
-	if (ci->state != SHIM6_ST_ESTABLISHED || !ctxtab_find(&a->d->ctxs, ci->id))
-		return 0;
-	if (!a->send || send_ctx(a->d, a->eng, ci) == 0)
-		a->n++;
+	struct snap_arg *a = arg;
+	if (ci->state == SHIM6_ST_ESTABLISHED && ctxtab_find(&a->d->ctxs, ci->id) && a->n < S.snap_tags_cap)
+		S.snap_tags[a->n++] = ci->id;
 	return 0;
 }
 
-static void full_sync(struct daemon *d, uint64_t now)
+static struct daemon *io_d;
+
+static int io_begin(void *arg, uint32_t epoch, uint32_t contexts)
+{
+	(void)arg;
+	return send_sync(PEER_SYNC_BEGIN, epoch, contexts);
+}
+
+static int io_end(void *arg, uint32_t epoch, uint32_t sent)
+{
+	(void)arg;
+	return send_sync(PEER_SYNC_END, epoch, sent);
+}
+
+/* item i of the snapshot, as it is now: leases first, then contexts */
+static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
+{
+	struct shim6_engine *eng = arg;
+	if (i < S.snap_nleases) {
+		const struct lease_entry *l = addrtab_find(&io_d->tables.leases, &S.snap_leases[i]);
+		if (!l)
+			return PEER_SYNC_GONE;   /* its release went out when it happened */
+		uint64_t before = S.st.lease_tx;
+		send_lease(&S.snap_leases[i], l);
+		return S.st.lease_tx != before ? PEER_SYNC_SENT_OTHER : PEER_SYNC_FAILED;
+	}
+	static struct peer_msg m;
+	struct shim6_ctx_info ci;
+	uint64_t tag = S.snap_tags[i - S.snap_nleases];
+	if (shim6_engine_ctx_info(eng, tag, &ci))
+		return PEER_SYNC_GONE;       /* its deletion went out when it happened */
+	memset(&m, 0, sizeof m);
+	m.type = PEER_SYNC_CTX;
+	m.sync_epoch = epoch;
+	if (fill_ctx(io_d, eng, &ci, &m.u.ctx))
+		return PEER_SYNC_GONE;       /* no longer established or installed */
+	if (send_msg(&m))
+		return PEER_SYNC_FAILED;
+	S.st.ctx_tx++;
+	return PEER_SYNC_SENT_CTX;
+}
+
+static void sync_step(struct daemon *d, uint64_t now)
+{
+	struct shim6_engine *eng = proxy_engine();
+	if (!S.tx.on)
+		return;
+	if (!replicating(d) || !eng || S.tx.owner != S.peer_session) {
+		peer_sync_tx_abort(&S.tx);
+		log_info("peer: full sync %u stopped after %u of %u items (no longer replicating to that run of "
+			 "the other proxy)", S.tx.epoch, S.tx.pos, S.tx.n);
+		return;
+	}
+	struct peer_sync_io io = { eng, io_begin, io_item, io_end };
+	io_d = d;
+	if (peer_sync_tx_step(&S.tx, now, d->conf->peer.sync_batch, &io) != 1)
+		return;
+	S.epoch_tx = S.tx.epoch;
+	S.last_sync_tx_ns = now;
+	S.st.syncs_tx++;
+	log_debug("peer: full sync %u sent: %u contexts (%u listed), %u leases, in %u batches, %" PRIu64 " ms",
+		  S.tx.epoch, S.tx.sent, S.tx.nctx, S.snap_nleases, S.tx.st.last_batches, S.tx.st.last_ms);
+}
+
+/* Start a full sync now: snapshot the leases and contexts, send BEGIN and
+ * the first batch; the rest goes out from peer_tick. */
+static void sync_start(struct daemon *d, uint64_t now)
 {
 	struct shim6_engine *eng = proxy_engine();
 	S.next_sync_ns = now + S.sync_ns;
-	if (!replicating(d) || !eng)
+	if (!replicating(d) || !eng) {
+		peer_sync_tx_abort(&S.tx);
 		return;
-	/* leases first: outside the BEGIN..END run the receiver counts */
-	for (uint32_t i = 0; i < d->tables.leases.cap; i++) {
-		const struct in6_addr *k;
-		const struct lease_entry *l = addrtab_slot(&d->tables.leases, i, &k);
-		if (l)
-			send_lease(k, l);
 	}
-	struct sync_arg a = { d, eng, 0, false };
-	shim6_engine_ctx_foreach(eng, sync_one, &a);
-	struct peer_msg m = { .type = PEER_SYNC_BEGIN };
-	m.u.sync.epoch = ++S.epoch_tx;
-	m.u.sync.count = a.n;
-	send_msg(&m);
-	a.n = 0;
-	a.send = true;
-	shim6_engine_ctx_foreach(eng, sync_one, &a);
-	m.type = PEER_SYNC_END;
-	m.u.sync.count = a.n;
-	send_msg(&m);
-	S.last_sync_tx_ns = now;
-	S.st.syncs_tx++;
-	log_debug("peer: full sync %u: %u contexts", S.epoch_tx, a.n);
+	uint32_t nl = 0;
+	for (uint32_t i = 0; i < d->tables.leases.cap && nl < S.snap_leases_cap; i++) {
+		const struct in6_addr *k;
+		if (addrtab_slot(&d->tables.leases, i, &k))
+			S.snap_leases[nl++] = *k;
+	}
+	struct snap_arg a = { d, 0 };
+	shim6_engine_ctx_foreach(eng, snap_one, &a);
+	S.snap_nleases = nl;
+	if (S.tx.on)
+		log_info("peer: full sync %u superseded after %u of %u items", S.tx.epoch, S.tx.pos, S.tx.n);
+	peer_sync_tx_start(&S.tx, ++S.epoch_alloc, nl + a.n, a.n, S.peer_session, now);
+	sync_step(d, now);
+}
+
+/* A full sync for the other proxy's current run, unless one is on its way. */
+static void sync_request(struct daemon *d, uint64_t now)
+{
+	if (S.tx.on && S.tx.owner == S.peer_session && replicating(d))
+		return;
+	sync_start(d, now);
 }
 
 /* ---- actions -------------------------------------------------------------- */
 
 static void linger_end(struct daemon *d)
 {
-	for (uint32_t i = 0; i < S.nlinger; i++) {
-		if (ctxtab_find(&d->ctxs, S.linger[i]))
+	for (uint32_t i = 0; i < S.linger.n; i++) {
+		if (ctxtab_find(&d->ctxs, S.linger.tags[i]))
 			continue;   /* ours again (taken over meanwhile) */
 		struct dpmsg m = { .type = DPMSG_CTX_DEL };
-		m.u.ctx.own_tag = S.linger[i];
+		m.u.ctx.own_tag = S.linger.tags[i];
 		dp_write(d, &m);
 	}
-	if (S.nlinger)
-		log_info("peer: %u contexts given back to the primary removed from the dataplane", S.nlinger);
-	S.nlinger = 0;
+	if (S.linger.n)
+		log_info("peer: %u contexts given back to the primary removed from the dataplane", S.linger.n);
+	S.linger.n = 0;
 }
 
 static void takeover(struct daemon *d, uint64_t now, const char *why)
 {
 	uint64_t t0 = now_ns();
-	S.nlinger = 0;   /* the dataplane entries are about to be ours again */
+	S.linger.n = 0;   /* the dataplane entries are about to be ours again */
+	/* whether the replica reflected the active proxy's table: a whole full
+	 * sync and no message lost since */
+	bool complete = peer_sync_rx_complete(&S.rx);
+	bool mid_sync = S.rx.in_sync;
+	uint32_t done = S.rx.done;
 	uint32_t ok = 0, held = 0, bad = 0, n = S.tab.n;
 	for (uint32_t i = 0; i < S.tab.n; i++) {
 		const struct peer_ctx *c = &S.tab.v[i].c;
@@ -386,73 +510,89 @@ static void takeover(struct daemon *d, uint64_t now, const char *why)
 	 * goes on as ACTIVE sends a full one again; a primary keeps the epoch
 	 * it imported, which tells the backup its contexts are safe */
 	if (S.role == PEER_ROLE_BACKUP)
-		S.rx_epoch_done = 0;
-	S.epoch_base = S.epoch_tx + 1;
+		peer_sync_rx_reset(&S.rx);
+	else
+		peer_sync_rx_cut(&S.rx);
+	S.epoch_base = S.epoch_alloc + 1;
 	state_save(d, proxy_engine());
 	S.st.takeovers++;
+	if (!complete)
+		S.st.takeovers_incomplete++;
 	S.st.takeover_imported += ok;
 	S.st.takeover_failed += bad;
 	S.st.last_takeover_after_ms = (now - S.last_hb_ns) / MS;
 	S.st.last_takeover_us = (now_ns() - t0) / 1000;
 	log_notice("peer: takeover (%s) %" PRIu64 " ms after the last heartbeat: %u of %u replicated contexts "
-		   "imported and installed, %u already held, %u failed, in %" PRIu64 " us", why,
-		   S.st.last_takeover_after_ms, ok, n, held, bad, S.st.last_takeover_us);
+		   "imported and installed, %u already held, %u failed, in %" PRIu64 " us; replica %s", why,
+		   S.st.last_takeover_after_ms, ok, n, held, bad, S.st.last_takeover_us,
+		   complete ? "complete (last full sync whole, nothing lost since)"
+		   : done ? "INCOMPLETE (messages lost since the last whole full sync)"
+		   : mid_sync ? "INCOMPLETE (the first full sync was still under way)"
+		   : "INCOMPLETE (no full sync received whole)");
 }
 
 static void run(struct daemon *d, enum peer_action a, uint64_t now, const char *why, int from)
 {
-	if (from != (int)S.fsm.state)
+	bool changed = from != (int)S.fsm.state;
+	if (changed)
 		log_notice("peer: %s -> %s (%s)", peer_state_name(from), peer_state_name(S.fsm.state), why);
 	switch (a) {
 	case PEER_A_NONE:
-		return;
+		break;
 	case PEER_A_ACTIVATE:
 		S.st.activations++;
+		sync_start(d, now);
 		break;
 	case PEER_A_TAKEOVER:
 		takeover(d, now, why);
+		sync_start(d, now);
 		break;
-	case PEER_A_YIELD:
+	case PEER_A_YIELD: {
+		uint32_t lms = d->conf->peer.yield_linger_ms;
 		S.st.yields++;
 		log_notice("peer: the primary is back and synced; releasing %u contexts (nothing sent to peers; "
-			   "the dataplane forwards them %u s more while routing moves back)", d->ctxs.n,
-			   (unsigned)(LINGER_NS / 1000000000u));
+			   "the dataplane forwards them %u ms more while routing moves back)", d->ctxs.n, lms);
+		peer_sync_tx_abort(&S.tx);
 		linger_end(d);
+		peer_linger_start(&S.linger, now, peer_linger_ns(&d->conf->peer));
 		for (uint32_t i = 0; i < d->ctxs.n; i++)
-			S.linger[S.nlinger++] = d->ctxs.v[i].d.own_tag;
-		S.linger_until_ns = now + LINGER_NS;
+			peer_linger_add(&S.linger, d->ctxs.v[i].d.own_tag);
+		S.st.last_linger_ms = lms;
 		proxy_release_all(d, true);
 		peer_table_clear(&S.tab);
-		S.rx_in_sync = false;
-		S.rx_epoch_done = 0;   /* asks the primary for a full sync now */
-		return;
+		peer_sync_rx_reset(&S.rx);   /* asks the primary for a full sync now */
+		if (peer_linger_due(&S.linger, now))
+			linger_end(d);           /* yield_linger_ms = 0 */
+		break;
 	}
-	full_sync(d, now);
+	}
+	if (changed)
+		peer_notify_change(&S.notify, peer_state_name(S.fsm.state), now);
 }
 
 /* ---- receiving ------------------------------------------------------------ */
 
-static void on_sync(struct daemon *d, const struct peer_msg *m, uint64_t now)
+/* CTX, SYNC_CTX, CTX_DEL, SYNC_BEGIN, SYNC_END while standing by */
+static void on_replica(struct daemon *d, const struct peer_msg *m, bool keep, uint64_t now)
 {
-	if (m->type == PEER_SYNC_BEGIN) {
-		S.rx_in_sync = true;
-		S.rx_epoch = m->u.sync.epoch;
-		S.rx_count = 0;
-		S.rx_begin_seq = m->seq;
-		return;
+	bool was = S.rx.in_sync, gap = S.rx.gap;
+	uint32_t epoch = S.rx.epoch, got = S.rx.count, expect = S.rx.expect, pruned;
+	uint64_t incomplete = S.rx.st.incomplete;
+	int whole = peer_sync_rx_apply(&S.rx, &S.tab, m, keep, now, &pruned);
+	if (S.rx.st.incomplete != incomplete) {
+		if (m->type == PEER_SYNC_BEGIN)
+			log_info("peer: full sync %u incomplete: superseded by %u after %u of %u contexts", epoch,
+				 m->u.sync.epoch, got, expect);
+		else
+			log_info("peer: full sync %u incomplete: %s; %u of %u contexts received", m->u.sync.epoch,
+				 !was || epoch != m->u.sync.epoch ? "its start was not received"
+				 : gap ? "messages were lost during it" : "fewer contexts than sent", got, m->u.sync.count);
 	}
-	bool whole = S.rx_in_sync && m->u.sync.epoch == S.rx_epoch && m->u.sync.count == S.rx_count &&
-		     m->seq == S.rx_begin_seq + S.rx_count + 1;
-	S.rx_in_sync = false;
-	if (!whole) {
-		/* something was lost: keep everything, the next sync prunes */
-		S.st.sync_incomplete++;
+	if (!whole)
 		return;
-	}
-	uint32_t pruned = peer_table_prune(&S.tab, S.rx_epoch);
-	S.rx_epoch_done = S.rx_epoch;
 	S.st.syncs_rx++;
-	log_debug("peer: full sync %u received: %u contexts, %u stale pruned", S.rx_epoch, S.rx_count, pruned);
+	log_debug("peer: full sync %u received whole: %u contexts in %" PRIu64 " ms, %u stale pruned", S.rx.done,
+		  S.rx.count, (now - S.rx.began_ns) / MS, pruned);
 	int from = (int)S.fsm.state;
 	run(d, peer_fsm_event(&S.fsm, PEER_EV_SYNC_DONE, now), now, "full sync received", from);
 }
@@ -474,10 +614,13 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		}
 		S.peer_session = m->session;
 		S.st.peer_sessions++;
-		S.rx_in_sync = false;
+		peer_sync_rx_cut(&S.rx);
 	} else if (m->seq <= S.peer_seq) {
 		S.st.rx_replay++;
 		return;
+	} else if (m->seq > S.peer_seq + 1) {
+		/* messages of this run of the other proxy that never arrived */
+		peer_sync_rx_lost(&S.rx, m->seq - S.peer_seq - 1);
 	}
 	S.peer_seq = m->seq;
 	if (m->echo != S.session) {
@@ -503,7 +646,7 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 			 * contexts unless it holds none; the backup yields only once
 			 * the primary imported a full sync sent since its takeover */
 			if (S.role == PEER_ROLE_PRIMARY &&
-			    (m->u.hb.contexts == 0 || (m->u.hb.epoch_tx && m->u.hb.epoch_tx == S.rx_epoch_done)))
+			    (m->u.hb.contexts == 0 || (m->u.hb.epoch_tx && m->u.hb.epoch_tx == S.rx.done)))
 				ps = PEER_ST_STANDBY;   /* nothing held, or its last sync already imported */
 			if (S.role == PEER_ROLE_BACKUP && d->ctxs.n && m->u.hb.epoch_rx < S.epoch_base)
 				ps = PEER_ST_SYNCING;   /* has not imported our contexts yet */
@@ -514,27 +657,26 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE &&
 		    (!was || (ps != PEER_ST_ACTIVE && (m->u.hb.epoch_rx != S.epoch_tx || !S.epoch_tx) &&
 			      now >= S.last_sync_tx_ns + S.dead_ns)))
-			full_sync(d, now);
+			sync_request(d, now);
 		return;
 	}
 	case PEER_CTX:
+	case PEER_SYNC_CTX:
 		S.st.ctx_rx++;
 		if (S.fsm.state == PEER_ST_ACTIVE) {
 			S.st.rx_ignored_active++;
 			return;
 		}
-		if (m->u.ctx.isp >= d->conf->n_isps) {
+		/* one we cannot keep still counts for its sync: it arrived
+		 * (rx_bad_isp and replica_full say what could not be kept) */
+		if (m->u.ctx.isp >= d->conf->n_isps)
 			S.st.rx_bad_isp++;
-			return;
-		}
-		if (S.rx_in_sync)
-			S.rx_count++;
-		peer_table_put(&S.tab, &m->u.ctx, S.rx_epoch, now);
+		on_replica(d, m, m->u.ctx.isp < d->conf->n_isps, now);
 		return;
 	case PEER_CTX_DEL:
 		S.st.del_rx++;
 		if (S.fsm.state != PEER_ST_ACTIVE)
-			peer_table_del(&S.tab, m->u.del_tag);
+			on_replica(d, m, true, now);
 		else
 			S.st.rx_ignored_active++;
 		return;
@@ -550,7 +692,7 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 			S.st.rx_ignored_active++;
 			return;
 		}
-		on_sync(d, m, now);
+		on_replica(d, m, true, now);
 		return;
 	}
 }
@@ -602,15 +744,21 @@ void peer_tick(struct daemon *d, uint64_t now)
 			 role_name(S.role == PEER_ROLE_PRIMARY ? PEER_ROLE_BACKUP : PEER_ROLE_PRIMARY),
 			 (now - S.last_hb_ns) / MS);
 	}
-	if (S.nlinger && now >= S.linger_until_ns)
+	if (peer_linger_due(&S.linger, now))
 		linger_end(d);
 	int from = (int)S.fsm.state;
 	enum peer_action a = peer_fsm_tick(&S.fsm, now);
 	if (a == PEER_A_TAKEOVER)
 		S.st.takeovers_silence++;
 	run(d, a, now, "silence", from);
-	if (replicating(d) && now >= S.next_sync_ns)
-		full_sync(d, now);
+	/* the next batch of a sync under way (or its abort), else a new one when due */
+	if (S.tx.on)
+		sync_step(d, now);
+	else if (replicating(d) && now >= S.next_sync_ns)
+		sync_start(d, now);
+	/* peer.notify is read here, so a reload that sets or changes it applies */
+	peer_notify_set_path(&S.notify, d->conf->peer.notify, now);
+	peer_notify_tick(&S.notify, now);
 }
 
 uint64_t peer_deadline(const struct daemon *d)
@@ -620,12 +768,20 @@ uint64_t peer_deadline(const struct daemon *d)
 	uint64_t t = S.next_hb_ns, f = peer_fsm_deadline(&S.fsm);
 	if (f < t)
 		t = f;
-	if (replicating(d) && S.next_sync_ns < t)
+	if (S.tx.on) {
+		uint64_t b = peer_sync_tx_deadline(&S.tx);
+		if (b < t)
+			t = b;
+	} else if (replicating(d) && S.next_sync_ns < t) {
 		t = S.next_sync_ns;
+	}
 	if (S.peer_alive && S.last_hb_ns + S.dead_ns < t)
 		t = S.last_hb_ns + S.dead_ns;
-	if (S.nlinger && S.linger_until_ns < t)
-		t = S.linger_until_ns;
+	uint64_t l = peer_linger_deadline(&S.linger), n = peer_notify_deadline(&S.notify);
+	if (l < t)
+		t = l;
+	if (n < t)
+		t = n;
 	return t;
 }
 
@@ -682,7 +838,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	if (!S.on)
 		return;
 	const struct peer_stats *s = &S.st;
-#define C(n) put(arg, "peer", #n, s->n)
+#define C(f) put(arg, "peer", #f, s->f)
 	put(arg, "peer", "state", (uint64_t)S.fsm.state);
 	put(arg, "peer", "peer_alive", S.peer_alive);
 	put(arg, "peer", "replicas", S.tab.n);
@@ -691,11 +847,44 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	put(arg, "peer", "replica_pruned", S.tab.st.pruned);
 	C(tx); C(tx_failed); C(rx); C(rx_wrong_source); C(rx_bad); C(rx_bad_mac); C(rx_replay); C(rx_unconfirmed);
 	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
-	C(syncs_tx); C(syncs_rx); C(sync_incomplete); C(peer_sessions); C(standby_punts_dropped);
+	C(syncs_tx); C(syncs_rx); C(peer_sessions); C(standby_punts_dropped);
 	C(lease_tx); C(lease_rx); C(lease_refused);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
-	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us);
+	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
 #undef C
+	/* full syncs sent (paced) */
+	const struct peer_sync_tx_stats *t = &S.tx.st;
+	put(arg, "peer", "sync_batch", d->conf->peer.sync_batch);
+	put(arg, "peer", "sync_tx_running", S.tx.on);
+	put(arg, "peer", "sync_tx_started", t->started);
+	put(arg, "peer", "sync_tx_aborted", t->aborted);
+	put(arg, "peer", "sync_tx_batches", t->batches);
+	put(arg, "peer", "sync_tx_items", t->items_sent);
+	put(arg, "peer", "sync_tx_items_gone", t->items_gone);
+	put(arg, "peer", "sync_tx_items_failed", t->items_failed);
+	put(arg, "peer", "last_sync_tx", S.epoch_tx);
+	put(arg, "peer", "last_sync_tx_ms", t->last_ms);
+	put(arg, "peer", "last_sync_tx_batches", t->last_batches);
+	/* full syncs received, and whether the replica is complete */
+	const struct peer_sync_rx_stats *r = &S.rx.st;
+	put(arg, "peer", "sync_incomplete", r->incomplete);
+	put(arg, "peer", "sync_rx_begun", r->begun);
+	put(arg, "peer", "sync_rx_ctx_stray", r->ctx_stray);
+	put(arg, "peer", "rx_lost", r->lost);
+	put(arg, "peer", "last_sync_rx", S.rx.done);
+	put(arg, "peer", "replica_complete", peer_sync_rx_complete(&S.rx));
+	/* a yielding backup's forwarding */
+	put(arg, "peer", "yield_linger_ms", d->conf->peer.yield_linger_ms);
+	put(arg, "peer", "lingering", S.linger.n);
+	put(arg, "peer", "last_linger_ms", s->last_linger_ms);
+	/* peer.notify */
+	const struct peer_notify_stats *n = &S.notify.st;
+	put(arg, "peer", "notify_runs", n->runs);
+	put(arg, "peer", "notify_ok", n->ok);
+	put(arg, "peer", "notify_failed", n->failed);
+	put(arg, "peer", "notify_skipped", n->skipped);
+	put(arg, "peer", "notify_timeouts", n->timeouts);
+	put(arg, "peer", "notify_in_flight", S.notify.pid != 0);
 }
 
 void peer_status(struct daemon *d, FILE *json, FILE *text)
@@ -716,12 +905,16 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 	if (json)
 		fprintf(json, ",\"peer\":{\"role\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"port\":%u,\"alive\":%s,"
 		"\"peer_state\":\"%s\",\"last_heard_ms_ago\":%" PRIu64 ",\"replicas\":%u,\"replicate\":%s,"
-		"\"takeovers\":%" PRIu64 "}", role_name(S.role), peer_state_name(S.fsm.state), a, d->conf->peer.port,
+		"\"takeovers\":%" PRIu64 ",\"replica_complete\":%s,\"last_sync_rx\":%u,\"last_sync_tx\":%u,"
+		"\"sync_tx_running\":%s}", role_name(S.role), peer_state_name(S.fsm.state), a, d->conf->peer.port,
 		S.peer_alive ? "true" : "false", S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago,
-		S.tab.n, d->conf->peer.replicate ? "true" : "false", S.st.takeovers);
+		S.tab.n, d->conf->peer.replicate ? "true" : "false", S.st.takeovers,
+		peer_sync_rx_complete(&S.rx) ? "true" : "false", S.rx.done, S.epoch_tx, S.tx.on ? "true" : "false");
 	if (text)
 		fprintf(text, "peer:       %s, %s; other proxy [%s]:%u %s (%s, heard %" PRIu64 " ms ago); "
-			"%u replicas; %" PRIu64 " takeovers\n", role_name(S.role), peer_state_name(S.fsm.state), a,
+			"%u replicas%s; %" PRIu64 " takeovers%s\n", role_name(S.role), peer_state_name(S.fsm.state), a,
 			d->conf->peer.port, S.peer_alive ? "up" : "silent",
-			S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago, S.tab.n, S.st.takeovers);
+			S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago, S.tab.n,
+			S.fsm.state == PEER_ST_ACTIVE ? "" : peer_sync_rx_complete(&S.rx) ? " (complete)" : " (INCOMPLETE)",
+			S.st.takeovers, S.tx.on ? "; full sync being sent" : "");
 }

@@ -17,17 +17,23 @@ struct daemon;
 struct peer_stats {
 	uint64_t tx, tx_failed, rx, rx_wrong_source, rx_bad, rx_bad_mac, rx_replay, rx_unconfirmed;
 	uint64_t rx_ignored_active, rx_bad_isp;
-	uint64_t hb_tx, hb_rx, ctx_tx, ctx_rx, del_tx, del_rx, syncs_tx, syncs_rx, sync_incomplete;
+	uint64_t hb_tx, hb_rx, ctx_tx, ctx_rx, del_tx, del_rx, syncs_tx, syncs_rx;
 	uint64_t peer_sessions, standby_punts_dropped;
 	uint64_t lease_tx, lease_rx, lease_refused;
 	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
 	uint64_t yields, activations;
+	uint64_t takeovers_incomplete;     /* with a replica not known complete */
+	uint64_t last_linger_ms;           /* the last yield's linger time */
 	uint64_t last_takeover_after_ms;   /* silence before it: last heartbeat -> takeover */
 	uint64_t last_takeover_us;         /* its own duration: imports + installs */
 };
 
 int peer_init(struct daemon *d);           /* 0 (also when no section), -1 on a hard error (logged) */
 void peer_free(struct daemon *d);
+/* On reload: true when a key that takes effect only at restart changed
+ * (sync_batch, yield_linger_ms and notify apply at once). */
+struct pshim6_conf_peer_proxy;
+bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new);
 int peer_fd(const struct daemon *d);       /* -1 when off */
 void peer_read(struct daemon *d);
 void peer_tick(struct daemon *d, uint64_t now);

@@ -12,6 +12,9 @@
 # no new context opened at p1b), the context established at p1b with the
 # same tags.  RESULT: outage (longest gap in received bytes), takeover time
 # (p1 killed -> p1b's takeover log line), what triggered it, counters.
+# p1b also gets a peer.notify script (set by a reload) that records each
+# role change; it must be told standby (at once), active (the takeover) and
+# standby again (the primary's return), in that order, with the old states.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/netns.sh"
 ns_init tb
@@ -53,6 +56,14 @@ H2=$("$T" dhcp h2) || die "dhcp h2"
 check "p1 primary and p1b backup hear each other" \
     wait_until 20 sh -c "'$CTLCLI' -s /run/pshim6-tb/ctl/p1b.sock --json status | grep -q '\"state\":\"standby\".*\"alive\":true,\"peer_state\":\"active\"'"
 ctl p1b status | grep '^peer:' | sed 's/^/   /'
+
+# peer.notify on p1b, set by a reload (it applies without a restart)
+printf '#!/bin/sh\necho "$1 $2 $3" >> "%s"\n' "$work/notify.calls" > "$work/notify"
+chmod 755 "$work/notify"
+sed -i "s|^  role = \"backup\";|&\n  notify = \"$work/notify\";|" /run/pshim6-tb/pshim6/p1b.conf
+ctl p1b reload >/dev/null || die "reload p1b with peer.notify"
+check "p1b's notify script is told its state once set (standby none backup)" \
+    wait_until 10 grep -qx 'standby none backup' "$work/notify.calls"
 
 # the context, through p1
 "$T" exec h1 ping -n -q -c1 -W2 "$H2" >/dev/null 2>&1 || true
@@ -111,6 +122,9 @@ EOF
 route_s=$(echo "$t_route - $t_kill" | bc | awk '{printf "%.1f", $1}')
 imported=$(cnt p1b peer.takeover_imported)
 check "p1b took over (imported and installed the replicated context)" test "$imported" -ge 1
+check "p1b's notify script was told: active standby backup" wait_until 5 grep -qx 'active standby backup' "$work/notify.calls"
+inc_b=$(cnt p1b peer.takeovers_incomplete); whole_b=$(cnt p1b peer.syncs_rx); partial_b=$(cnt p1b peer.sync_incomplete)
+check "p1b's replica was complete when it took over ($whole_b whole full syncs received, $partial_b incomplete)" test "$inc_b" = 0
 check "the context lives on at p1b with the same tags" sh -c "'$CTLCLI' -s /run/pshim6-tb/ctl/p1b.sock --json contexts | grep -q '\"tag\":\"$tag\",\"peer_tag\":\"$ptag\",\"state\":\"established\"'"
 r1bis_b=$(cnt p1b engine.r1bis_sent); i2bis_b=$(cnt p1b engine.i2bis_sent)
 r1bis_2=$(cnt p2 engine.r1bis_sent); i2bis_2=$(cnt p2 engine.i2bis_sent)
@@ -118,7 +132,7 @@ opens_b=$(cnt p1b proxy.opens); est_b=$(cnt p1b engine.ctx_established)
 check "no renegotiation: R1bis/I2bis 0 at p1b ($r1bis_b/$i2bis_b) and p2 ($r1bis_2/$i2bis_2)" \
     test "$r1bis_b$i2bis_b$r1bis_2$i2bis_2" = 0000
 check "no new context opened at p1b (opens $opens_b, handshakes $est_b)" test "$opens_b$est_b" = 00
-echo "   p1b peer counters:"; ctl p1b counters | sed -n '/^primary\/backup/,/^reverse/p' | grep -E '^(state|replicas|hb_rx|ctx_rx|syncs_rx|takeovers|takeovers_silence|takeovers_traffic|takeover_imported|last_takeover_after_ms|last_takeover_us|standby_punts_dropped) ' | sed 's/^/     /'
+echo "   p1b peer counters:"; ctl p1b counters | sed -n '/^primary\/backup/,/^reverse/p' | grep -E '^(state|replicas|hb_rx|ctx_rx|syncs_rx|sync_incomplete|rx_lost|takeovers_incomplete|takeovers|takeovers_silence|takeovers_traffic|takeover_imported|last_takeover_after_ms|last_takeover_us|standby_punts_dropped) ' | sed 's/^/     /'
 
 # The primary returns (PRIMARY_RETURN=1, the default): mid-way through a
 # second transfer p1 comes back; it finds p1b ACTIVE, takes a full sync,
@@ -156,10 +170,17 @@ if [ "${PRIMARY_RETURN:-1}" = 1 ]; then
     check "p1 holds the context again with the same tags" sh -c "'$CTLCLI' -s /run/pshim6-tb/ctl/p1.sock --json contexts | grep -q '\"tag\":\"$tag\",\"peer_tag\":\"$ptag\",\"state\":\"established\"'"
     check "p1b yielded and serves nothing" sh -c "[ \"\$('$CTLCLI' -s /run/pshim6-tb/ctl/p1b.sock --json contexts | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"contexts\"]))')\" = 0 ]"
     yields=$(cnt p1b peer.yields)
+    check "p1b's notify script was told: standby active backup" wait_until 5 grep -qx 'standby active backup' "$work/notify.calls"
     rr=$(( $(cnt p1 engine.r1bis_sent) + $(cnt p1 engine.i2bis_sent) + $(cnt p1b engine.r1bis_sent) + $(cnt p1b engine.i2bis_sent) + $(cnt p2 engine.r1bis_sent) + $(cnt p2 engine.i2bis_sent) ))
     opens1=$(cnt p1 proxy.opens)
+    check "p1 took the site back from a complete replica (full sync from p1b whole)" test "$(cnt p1 peer.takeovers_incomplete)" = 0
     check "still no renegotiation (R1bis+I2bis at p1, p1b, p2: $rr; opens at p1: $opens1)" test "$rr$opens1" = 00
     ret="; primary return mid-transfer: 30 MiB sha256 ok, outage ${outage2}s, p1b yields $yields, R1bis+I2bis $rr"
 fi
+echo "   p1b notify calls: $(tr '\n' ';' < "$work/notify.calls" 2>/dev/null)"
+want_calls="standby none backup;active standby backup;"
+[ "${PRIMARY_RETURN:-1}" = 1 ] && want_calls="${want_calls}standby active backup;"
+check "p1b's notify calls, all and in order" test "$(tr '\n' ';' < "$work/notify.calls")" = "$want_calls"
+nruns=$(cnt p1b peer.notify_runs); nfail=$(cnt p1b peer.notify_failed); nskip=$(cnt p1b peer.notify_skipped)
 [ "$bad" = 0 ] || { echo "FAIL: $bad checks"; exit 1; }
-echo "RESULT: p1 killed + links down mid-transfer: ${mb} MiB h1->h2 sha256 ok; outage ${outage}s; takeover ${takeover_s}s after the kill (trigger: $trig; r1 on p1b after ${route_s}s); renegotiation: none (p1b R1bis $r1bis_b I2bis $i2bis_b, p2 R1bis $r1bis_2 I2bis $i2bis_2, p1b opens $opens_b); imported $imported$ret"
+echo "RESULT: p1 killed + links down mid-transfer: ${mb} MiB h1->h2 sha256 ok; outage ${outage}s; takeover ${takeover_s}s after the kill (trigger: $trig; r1 on p1b after ${route_s}s); renegotiation: none (p1b R1bis $r1bis_b I2bis $i2bis_b, p2 R1bis $r1bis_2 I2bis $i2bis_2, p1b opens $opens_b); imported $imported$ret; p1b notify: $nruns runs, $nfail failed, $nskip skipped ($want_calls)"

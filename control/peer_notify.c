@@ -1,0 +1,165 @@
+/* The role-change hook (peer_notify.h). */
+#include "peer_notify.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "log.h"
+
+extern char **environ;
+
+static int real_spawn(void *arg, char *const argv[], pid_t *pid)
+{
+	(void)arg;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int rc;
+	if ((rc = posix_spawn_file_actions_init(&fa)))
+		return rc;
+	if ((rc = posix_spawnattr_init(&at))) {
+		posix_spawn_file_actions_destroy(&fa);
+		return rc;
+	}
+	/* the daemon blocks the signals it reads from a signalfd and ignores
+	 * SIGPIPE: both would be inherited across exec */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGCHLD);
+	if (!(rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) &&
+	    !(rc = posix_spawnattr_setsigmask(&at, &none)) && !(rc = posix_spawnattr_setsigdefault(&at, &dfl)) &&
+	    !(rc = posix_spawnattr_setpgroup(&at, 0)) &&
+	    !(rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+						     POSIX_SPAWN_SETPGROUP)))
+		rc = posix_spawn(pid, argv[0], &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+
+static int real_reap(void *arg, pid_t pid, int *status)
+{
+	(void)arg;
+	pid_t r = waitpid(pid, status, WNOHANG);
+	return r == pid ? 1 : r == 0 ? 0 : -1;
+}
+
+static void real_kill(void *arg, pid_t pid)
+{
+	(void)arg;
+	/* its own process group: whatever it started goes too */
+	if (kill(-pid, SIGKILL))
+		kill(pid, SIGKILL);
+}
+
+const struct peer_notify_ops peer_notify_ops_real = { NULL, real_spawn, real_reap, real_kill };
+
+void peer_notify_init(struct peer_notify *n, const struct peer_notify_ops *ops, const char *role,
+		      const char *state)
+{
+	memset(n, 0, sizeof *n);
+	n->ops = *ops;
+	n->role = role;
+	n->told = "none";
+	n->want = state;
+}
+
+static void run(struct peer_notify *n, uint64_t now)
+{
+	if (!n->path[0] || n->pid || !strcmp(n->want, n->told))
+		return;
+	char *argv[] = { n->path, (char *)n->want, (char *)n->told, (char *)n->role, NULL };
+	pid_t pid = 0;
+	n->st.runs++;
+	int rc = n->ops.spawn(n->ops.arg, argv, &pid);
+	/* told even when it could not run: a broken script is not retried in
+	 * a loop, the next change tries again */
+	const char *from = n->told;
+	n->told = n->want;
+	n->held = 0;
+	if (rc || pid <= 0) {
+		n->st.failed++;
+		log_err("peer: notify %s %s %s %s: cannot run: %s", n->path, n->want, from, n->role,
+			strerror(rc ? rc : EINVAL));
+		return;
+	}
+	n->pid = pid;
+	n->started_ns = now;
+	n->next_check_ns = now + PEER_NOTIFY_POLL_NS;
+	n->killed = false;
+	log_info("peer: notify %s %s %s %s: pid %ld", n->path, n->want, from, n->role, (long)pid);
+}
+
+void peer_notify_set_path(struct peer_notify *n, const char *path, uint64_t now)
+{
+	if (!path)
+		path = "";
+	if (!strcmp(path, n->path))
+		return;
+	snprintf(n->path, sizeof n->path, "%s", path);
+	n->told = "none";
+	run(n, now);
+}
+
+void peer_notify_change(struct peer_notify *n, const char *to, uint64_t now)
+{
+	n->want = to;
+	if (!n->path[0])
+		return;
+	if (n->pid) {
+		n->held++;
+		return;
+	}
+	run(n, now);
+}
+
+void peer_notify_tick(struct peer_notify *n, uint64_t now)
+{
+	if (!n->pid)
+		return;
+	int status = 0;
+	int r = n->ops.reap(n->ops.arg, n->pid, &status);
+	if (r == 0) {
+		n->next_check_ns = now + PEER_NOTIFY_POLL_NS;
+		if (!n->killed && now >= n->started_ns + PEER_NOTIFY_TIMEOUT_NS) {
+			n->ops.kill(n->ops.arg, n->pid);
+			n->killed = true;
+			n->st.timeouts++;
+			log_err("peer: notify %s (pid %ld) still running after %llu s: killed", n->path, (long)n->pid,
+				(unsigned long long)(PEER_NOTIFY_TIMEOUT_NS / 1000000000u));
+		}
+		return;
+	}
+	if (r < 0) {
+		n->st.failed++;
+		log_err("peer: notify %s (pid %ld): lost track of it", n->path, (long)n->pid);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !n->killed) {
+		n->st.ok++;
+	} else {
+		n->st.failed++;
+		if (WIFEXITED(status))
+			log_err("peer: notify %s (pid %ld) failed: exit %d", n->path, (long)n->pid, WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			log_err("peer: notify %s (pid %ld) failed: signal %d", n->path, (long)n->pid, WTERMSIG(status));
+	}
+	n->pid = 0;
+	/* what changed meanwhile: one run tells the state as it is now */
+	uint32_t held = n->held;
+	bool differs = strcmp(n->want, n->told) != 0;
+	n->st.skipped += differs ? held - (held ? 1 : 0) : held;
+	n->held = 0;
+	run(n, now);
+}
+
+uint64_t peer_notify_deadline(const struct peer_notify *n)
+{
+	return n->pid ? n->next_check_ns : UINT64_MAX;
+}

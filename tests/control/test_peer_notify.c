@@ -1,0 +1,338 @@
+/* peer.notify (control/peer_notify.c): which runs, with which arguments,
+ * on which changes, with fake process calls and a fake clock; the role
+ * stories of peer_fsm.c fed through it as peer.c does; and one real run
+ * of a script that writes its arguments to a file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "log.h"
+#include "peer_fsm.h"
+#include "peer_msg.h"
+#include "peer_notify.h"
+
+#define MS 1000000ULL
+
+/* ---- fake process calls ---------------------------------------------------- */
+
+static char calls[32][128];         /* "ARG1 ARG2 ARG3" of each spawn */
+static int ncalls;
+static int spawn_err;               /* returned by the next spawns */
+static pid_t next_pid = 100;
+static int running;                 /* 1: the child in flight has not ended */
+static int exit_status;             /* waitpid status when it ends */
+static pid_t killed_pid;
+
+static int f_spawn(void *arg, char *const argv[], pid_t *pid)
+{
+	(void)arg;
+	assert_string_equal(argv[0], "/etc/pshim6/notify");
+	assert_null(argv[4]);
+	snprintf(calls[ncalls++], sizeof calls[0], "%s %s %s", argv[1], argv[2], argv[3]);
+	if (spawn_err)
+		return spawn_err;
+	*pid = next_pid++;
+	running = 1;
+	return 0;
+}
+
+static int f_reap(void *arg, pid_t pid, int *status)
+{
+	(void)arg;
+	assert_int_equal(pid, next_pid - 1);
+	if (running)
+		return 0;
+	*status = exit_status;
+	return 1;
+}
+
+static void f_kill(void *arg, pid_t pid)
+{
+	(void)arg;
+	killed_pid = pid;
+}
+
+static const struct peer_notify_ops fake = { NULL, f_spawn, f_reap, f_kill };
+
+static int setup(void **st)
+{
+	(void)st;
+	ncalls = 0;
+	spawn_err = 0;
+	running = 0;
+	exit_status = 0;
+	killed_pid = 0;
+	return 0;
+}
+
+/* the run in flight ends with `status` and the next tick reaps it */
+static void finish(struct peer_notify *n, int status, uint64_t now)
+{
+	running = 0;
+	exit_status = status;
+	peer_notify_tick(n, now);
+}
+
+static void test_off_until_set(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "backup", "standby");
+	peer_notify_change(&n, "active", 1 * MS);
+	peer_notify_tick(&n, 2 * MS);
+	assert_int_equal(ncalls, 0);
+	assert_true(peer_notify_deadline(&n) == UINT64_MAX);
+	/* set (at start or by a reload): told the current state, old "none" */
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 3 * MS);
+	assert_int_equal(ncalls, 1);
+	assert_string_equal(calls[0], "active none backup");
+	assert_true(peer_notify_deadline(&n) == 3 * MS + PEER_NOTIFY_POLL_NS);
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 4 * MS);   /* same path: nothing */
+	assert_int_equal(ncalls, 1);
+	finish(&n, 0, 5 * MS);
+	assert_int_equal(n.st.ok, 1);
+	assert_true(peer_notify_deadline(&n) == UINT64_MAX);
+	/* unset: changes run nothing */
+	peer_notify_set_path(&n, "", 6 * MS);
+	peer_notify_change(&n, "standby", 7 * MS);
+	assert_int_equal(ncalls, 1);
+	assert_int_equal(n.st.runs, 1);
+}
+
+static void test_each_change_in_order(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "primary", "init");
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	finish(&n, 0, 1 * MS);
+	static const char *const seq[] = { "active", "syncing", "active" };
+	for (size_t i = 0; i < 3; i++) {
+		peer_notify_change(&n, seq[i], (10 + i) * MS);
+		peer_notify_tick(&n, (10 + i) * MS + 1);   /* still running: nothing new */
+		assert_int_equal(ncalls, (int)i + 2);
+		finish(&n, 0, (20 + i) * MS);
+	}
+	assert_string_equal(calls[0], "init none primary");
+	assert_string_equal(calls[1], "active init primary");
+	assert_string_equal(calls[2], "syncing active primary");
+	assert_string_equal(calls[3], "active syncing primary");
+	assert_int_equal(n.st.runs, 4);
+	assert_int_equal(n.st.ok, 4);
+	assert_int_equal(n.st.skipped, 0);
+}
+
+/* changes while a run is in flight: one run afterwards with the state as
+ * it is then; the folded changes counted */
+static void test_changes_in_flight_are_folded(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "backup", "standby");
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	/* in flight: standby -> active -> standby -> active */
+	peer_notify_change(&n, "active", 1 * MS);
+	peer_notify_change(&n, "standby", 2 * MS);
+	peer_notify_change(&n, "active", 3 * MS);
+	assert_int_equal(ncalls, 1);
+	finish(&n, 0, 4 * MS);
+	assert_int_equal(ncalls, 2);
+	assert_string_equal(calls[1], "active standby backup");
+	assert_int_equal(n.st.skipped, 2);
+	/* in flight again: active -> standby -> active: back where the script
+	 * was told, nothing to run */
+	peer_notify_change(&n, "standby", 5 * MS);
+	peer_notify_change(&n, "active", 6 * MS);
+	finish(&n, 0, 7 * MS);
+	assert_int_equal(ncalls, 2);
+	assert_int_equal(n.st.skipped, 4);
+	assert_true(peer_notify_deadline(&n) == UINT64_MAX);
+}
+
+static void test_failures_and_timeout(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "backup", "standby");
+	/* cannot be run: counted, not retried, the next change tries again */
+	spawn_err = ENOENT;
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	assert_int_equal(n.st.failed, 1);
+	assert_true(peer_notify_deadline(&n) == UINT64_MAX);
+	peer_notify_tick(&n, 1 * MS);
+	assert_int_equal(ncalls, 1);
+	spawn_err = 0;
+	peer_notify_change(&n, "active", 2 * MS);
+	assert_int_equal(ncalls, 2);
+	assert_string_equal(calls[1], "active standby backup");
+	/* exits 3 */
+	finish(&n, 3 << 8, 3 * MS);
+	assert_int_equal(n.st.failed, 2);
+	/* hangs: killed after the timeout, then reaped */
+	peer_notify_change(&n, "standby", 10 * MS);
+	pid_t p = next_pid - 1;
+	peer_notify_tick(&n, 10 * MS + PEER_NOTIFY_TIMEOUT_NS - 1);
+	assert_int_equal(killed_pid, 0);
+	peer_notify_tick(&n, 10 * MS + PEER_NOTIFY_TIMEOUT_NS);
+	assert_int_equal(killed_pid, p);
+	assert_int_equal(n.st.timeouts, 1);
+	killed_pid = 0;
+	peer_notify_tick(&n, 10 * MS + PEER_NOTIFY_TIMEOUT_NS + PEER_NOTIFY_POLL_NS);
+	assert_int_equal(killed_pid, 0);   /* killed once */
+	finish(&n, SIGKILL, 11 * MS + PEER_NOTIFY_TIMEOUT_NS);
+	assert_int_equal(n.st.failed, 3);
+	assert_int_equal(n.st.ok, 0);
+	assert_true(peer_notify_deadline(&n) == UINT64_MAX);
+}
+
+/* The role stories of peer_fsm.c, each change fed to the hook as peer.c
+ * does (run(): the state after the event, when it differs). */
+struct step { int what; const char *want; };   /* want: the call it makes, or NULL */
+enum { HB_ACTIVE = 100, HB_PASSIVE, SILENCE, END = 0 };
+
+static void story(int role, const struct step *s)
+{
+	struct peer_fsm f;
+	struct peer_notify n;
+	ncalls = 0;
+	peer_fsm_init(&f, role, 1000 * MS, 0);
+	peer_notify_init(&n, &fake, role == PEER_ROLE_PRIMARY ? "primary" : "backup", peer_state_name(f.state));
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	finish(&n, 0, 0);
+	uint64_t now = 0;
+	for (; s->what != END; s++) {
+		now += 100 * MS;
+		int from = (int)f.state;
+		if (s->what == HB_ACTIVE)
+			peer_fsm_heard(&f, PEER_ST_ACTIVE, now);
+		else if (s->what == HB_PASSIVE)
+			peer_fsm_heard(&f, PEER_ST_STANDBY, now);
+		else if (s->what == SILENCE)
+			peer_fsm_tick(&f, now += 2000 * MS);
+		else
+			peer_fsm_event(&f, (enum peer_event)s->what, now);
+		int before = ncalls;
+		if (from != (int)f.state)
+			peer_notify_change(&n, peer_state_name(f.state), now);
+		if (s->want) {
+			assert_int_equal(ncalls, before + 1);
+			assert_string_equal(calls[ncalls - 1], s->want);
+			finish(&n, 0, now);
+		} else {
+			assert_int_equal(ncalls, before);
+		}
+	}
+}
+
+static void test_role_stories(void **st)
+{
+	(void)st;
+	static const struct step backup[] = {
+		{ HB_ACTIVE, NULL }, { SILENCE, "active standby backup" }, { HB_PASSIVE, NULL },
+		{ HB_ACTIVE, "standby active backup" }, { PEER_EV_TRAFFIC, "active standby backup" }, { END, NULL } };
+	static const struct step primary[] = {
+		{ HB_PASSIVE, "active init primary" }, { HB_ACTIVE, "syncing active primary" },
+		{ PEER_EV_SYNC_DONE, "active syncing primary" }, { HB_PASSIVE, NULL }, { END, NULL } };
+	static const struct step returning[] = {
+		{ HB_ACTIVE, "syncing init primary" }, { SILENCE, "active syncing primary" }, { END, NULL } };
+	story(PEER_ROLE_BACKUP, backup);
+	assert_string_equal(calls[0], "standby none backup");
+	story(PEER_ROLE_PRIMARY, primary);
+	assert_string_equal(calls[0], "init none primary");
+	story(PEER_ROLE_PRIMARY, returning);
+}
+
+/* The real thing: posix_spawn of a script that appends its arguments to a
+ * file; reaped by the tick. */
+static void wait_reaped(struct peer_notify *n)
+{
+	for (int i = 0; i < 500 && n->pid; i++) {
+		struct timespec ts = { 0, 10 * 1000000 };
+		nanosleep(&ts, NULL);
+		peer_notify_tick(n, 0);
+	}
+	assert_int_equal(n->pid, 0);
+}
+
+static void test_real_script(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/peer-notify.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char script[256], out[256], bad[256];
+	snprintf(script, sizeof script, "%s/notify.sh", dir);
+	snprintf(out, sizeof out, "%s/calls", dir);
+	snprintf(bad, sizeof bad, "%s/not-executable", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	/* also records that SIGTERM is not blocked nor ignored in the child */
+	fprintf(f, "#!/bin/sh\nblk=$(awk '/^SigBlk/{print $2}' /proc/$$/status)\n"
+		   "echo \"$1 $2 $3 $blk\" >> %s\n[ \"$1\" != syncing ]\n", out);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	fclose(f);
+
+	/* the daemon blocks these (signalfd); the child must not inherit that */
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGTERM);
+	sigaddset(&m, SIGHUP);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+
+	struct peer_notify n;
+	peer_notify_init(&n, &peer_notify_ops_real, "backup", "standby");
+	peer_notify_set_path(&n, script, 0);
+	assert_true(n.pid > 0);
+	wait_reaped(&n);
+	peer_notify_change(&n, "active", 0);
+	wait_reaped(&n);
+	peer_notify_change(&n, "syncing", 0);   /* the script exits 1 for this one */
+	wait_reaped(&n);
+	assert_int_equal(n.st.runs, 3);
+	assert_int_equal(n.st.ok, 2);
+	assert_int_equal(n.st.failed, 1);
+	char buf[512] = { 0 };
+	f = fopen(out, "r");
+	assert_non_null(f);
+	size_t len = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	assert_string_equal(buf, "standby none backup 0000000000000000\n"
+				 "active standby backup 0000000000000000\n"
+				 "syncing active backup 0000000000000000\n");
+	/* not executable: counted as failed, nothing left running */
+	peer_notify_set_path(&n, bad, 0);
+	assert_int_equal(n.pid, 0);
+	assert_int_equal(n.st.failed, 2);
+	sigprocmask(SIG_UNBLOCK, &m, NULL);
+	unlink(script);
+	unlink(out);
+	unlink(bad);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	log_set_level(PSHIM6_LOG_ERR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_off_until_set, setup),
+		cmocka_unit_test_setup(test_each_change_in_order, setup),
+		cmocka_unit_test_setup(test_changes_in_flight_are_folded, setup),
+		cmocka_unit_test_setup(test_failures_and_timeout, setup),
+		cmocka_unit_test_setup(test_role_stories, setup),
+		cmocka_unit_test_setup(test_real_script, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

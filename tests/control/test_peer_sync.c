@@ -1,0 +1,490 @@
+/* Paced full syncs (control/peer_sync.c) end to end on a fake clock: a
+ * sender walking its snapshot in batches, every message encoded and
+ * decoded (control/peer_msg.c) through a wire that can drop, a receiver
+ * applying them to a real replica table (control/peer_table.c).  The
+ * sender's table is a set of tags; changes to it during a sync go out as
+ * incremental CTX / CTX_DEL, as peer.c sends them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "log.h"
+#include "peer_msg.h"
+#include "peer_sync.h"
+#include "peer_table.h"
+
+#define MS 1000000ULL
+#define MAXT 4096
+static const uint8_t KEY[32] = "0123456789abcdef0123456789abcdef";
+
+/* ---- the active proxy: a table of tags and a sender ------------------------ */
+
+static uint64_t tab[MAXT];          /* tags; 0 = removed */
+static uint32_t ntab;               /* slots used */
+static uint64_t snap[MAXT];         /* the sync's snapshot: indices into tab */
+static uint64_t seq;
+static struct peer_sync_tx tx;
+
+/* the wire: datagrams in order; drop_from..drop_to (seq numbers) are lost */
+struct dgram { uint8_t b[PEER_MSG_MAX]; int len; };
+static struct dgram wire[MAXT * 3];
+static size_t nwire, nsent_tick;
+static uint64_t drop_from, drop_to;
+
+static struct peer_sync_rx rx;
+static struct peer_table rtab;
+static int wholes;
+
+static void put_msg(struct peer_msg *m)
+{
+	m->role = PEER_ROLE_PRIMARY;
+	m->state = 3;
+	m->session = 0x1111;
+	m->echo = 0x2222;
+	m->seq = ++seq;
+	nsent_tick++;
+	if (m->seq >= drop_from && m->seq <= drop_to)
+		return;
+	assert_true(nwire < sizeof wire / sizeof wire[0]);
+	wire[nwire].len = peer_msg_encode(m, KEY, sizeof KEY, wire[nwire].b, sizeof wire[nwire].b);
+	assert_true(wire[nwire].len > 0);
+	nwire++;
+}
+
+static void ctx_of(struct peer_msg *m, uint8_t type, uint64_t tag)
+{
+	memset(m, 0, sizeof *m);
+	m->type = type;
+	struct peer_ctx *c = &m->u.ctx;
+	inet_pton(AF_INET6, "fd00:1:0:1::1", c->local_ulid);
+	inet_pton(AF_INET6, "fd00:2:0:1::1", c->peer_ulid);
+	memcpy(c->local_ulid + 8, &tag, 8);
+	inet_pton(AF_INET6, "2001:db8:a01:1::1", c->local_loc);
+	inet_pton(AF_INET6, "2001:db8:a02:1::1", c->peer_loc);
+	c->own_tag = tag;
+	c->peer_tag = tag ^ 0x5555;
+	c->st.own_tag = tag;
+	c->st.local_gen = 1;
+	c->st.peer_gen = 1;
+}
+
+static int io_begin(void *arg, uint32_t epoch, uint32_t n)
+{
+	(void)arg;
+	struct peer_msg m = { .type = PEER_SYNC_BEGIN };
+	m.u.sync.epoch = epoch;
+	m.u.sync.count = n;
+	put_msg(&m);
+	return 0;
+}
+
+static int io_end(void *arg, uint32_t epoch, uint32_t n)
+{
+	(void)arg;
+	struct peer_msg m = { .type = PEER_SYNC_END };
+	m.u.sync.epoch = epoch;
+	m.u.sync.count = n;
+	put_msg(&m);
+	return 0;
+}
+
+static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
+{
+	(void)arg;
+	uint64_t tag = tab[snap[i]];
+	if (!tag)
+		return PEER_SYNC_GONE;
+	struct peer_msg m;
+	ctx_of(&m, PEER_SYNC_CTX, tag);
+	m.sync_epoch = epoch;
+	put_msg(&m);
+	return PEER_SYNC_SENT_CTX;
+}
+
+static const struct peer_sync_io io = { NULL, io_begin, io_item, io_end };
+
+static uint64_t tag_n(uint32_t i) { return 0x100000 + (uint64_t)i * 7919; }
+
+static void table_fill(uint32_t n)
+{
+	memset(tab, 0, sizeof tab);
+	for (ntab = 0; ntab < n; ntab++)
+		tab[ntab] = tag_n(ntab);
+}
+
+static uint32_t epoch_alloc;
+static void sync_start(uint64_t now)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < ntab; i++)
+		if (tab[i])
+			snap[n++] = i;
+	peer_sync_tx_start(&tx, ++epoch_alloc, n, n, 0x2222, now);
+}
+
+/* a change while replicating: sent at once, as peer.c does */
+static void table_add(uint64_t tag)
+{
+	tab[ntab++] = tag;
+	struct peer_msg m;
+	ctx_of(&m, PEER_CTX, tag);
+	put_msg(&m);
+}
+
+static void table_del(uint32_t i)
+{
+	struct peer_msg m = { .type = PEER_CTX_DEL };
+	m.u.del_tag = tab[i];
+	tab[i] = 0;
+	put_msg(&m);
+}
+
+/* ---- the standing-by proxy ------------------------------------------------- */
+
+static uint64_t rx_seq;
+static void deliver(uint64_t now)
+{
+	for (size_t i = 0; i < nwire; i++) {
+		struct peer_msg m;
+		assert_int_equal(peer_msg_decode(wire[i].b, (size_t)wire[i].len, KEY, sizeof KEY, &m), 0);
+		if (m.seq > rx_seq + 1)
+			peer_sync_rx_lost(&rx, m.seq - rx_seq - 1);
+		rx_seq = m.seq;
+		uint32_t pruned;
+		wholes += peer_sync_rx_apply(&rx, &rtab, &m, true, now, &pruned);
+	}
+	nwire = 0;
+}
+
+/* run the sender until its sync completes (or max ticks); the number of ticks */
+static unsigned run_sync(uint64_t *now, uint32_t batch, unsigned max, void (*each)(unsigned tick))
+{
+	unsigned ticks = 0;
+	while (tx.on && ticks < max) {
+		/* nothing goes out before the batch is due */
+		if (ticks) {
+			nsent_tick = 0;
+			assert_int_equal(peer_sync_tx_step(&tx, *now - 1, batch, &io), 0);
+			assert_int_equal(nsent_tick, 0);
+		}
+		nsent_tick = 0;
+		peer_sync_tx_step(&tx, *now, batch, &io);
+		assert_true(nsent_tick <= batch);
+		ticks++;
+		if (each)
+			each(ticks);
+		deliver(*now);
+		if (tx.on)
+			assert_true(peer_sync_tx_deadline(&tx) == *now + PEER_SYNC_TICK_NS);
+		*now += PEER_SYNC_TICK_NS;
+	}
+	return ticks;
+}
+
+static bool replica_equals_table(void)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < ntab; i++) {
+		if (!tab[i])
+			continue;
+		n++;
+		if (!peer_table_find(&rtab, tab[i]))
+			return false;
+	}
+	return n == rtab.n;
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	memset(&tx, 0, sizeof tx);
+	memset(&rx, 0, sizeof rx);
+	nwire = 0;
+	seq = rx_seq = 0;
+	drop_from = drop_to = 0;
+	wholes = 0;
+	epoch_alloc = 0;
+	return peer_table_init(&rtab, MAXT);
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	peer_table_free(&rtab);
+	return 0;
+}
+
+/* ---- the stories ----------------------------------------------------------- */
+
+static void test_larger_than_a_batch_arrives_whole(void **st)
+{
+	(void)st;
+	uint64_t now = 1000 * MS;
+	table_fill(1000);
+	sync_start(now);
+	assert_true(peer_sync_tx_deadline(&tx) == now);
+	unsigned ticks = run_sync(&now, 64, 100, NULL);
+	/* BEGIN + 1000 SYNC_CTX + END, 64 a tick */
+	assert_int_equal(ticks, (1002 + 63) / 64);
+	assert_false(tx.on);
+	assert_true(peer_sync_tx_deadline(&tx) == UINT64_MAX);
+	assert_int_equal(tx.st.completed, 1);
+	assert_int_equal(tx.st.last_batches, ticks);
+	assert_int_equal(tx.st.last_ms, (ticks - 1) * 10);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rx.done, 1);
+	assert_int_equal(rx.count, 1000);
+	assert_int_equal(rx.st.incomplete, 0);
+	assert_true(peer_sync_rx_complete(&rx));
+	assert_true(replica_equals_table());
+}
+
+static void test_batch_of_one(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(5);
+	sync_start(now);
+	assert_int_equal(run_sync(&now, 1, 100, NULL), 7);   /* BEGIN, 5, END: one a tick */
+	assert_int_equal(wholes, 1);
+	/* an empty table: BEGIN and END, still whole */
+	table_fill(0);
+	sync_start(now);
+	assert_int_equal(run_sync(&now, 1, 100, NULL), 2);
+	assert_int_equal(wholes, 2);
+	assert_int_equal(rtab.n, 0);   /* the whole empty sync pruned all five */
+}
+
+static void test_lost_messages_make_it_incomplete(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(300);
+	/* replicas the active proxy no longer has (held from before) */
+	struct peer_msg m;
+	for (uint32_t i = 0; i < 10; i++) {
+		ctx_of(&m, PEER_CTX, 0x900000 + i);
+		peer_table_put(&rtab, &m.u.ctx, 0, now);
+	}
+	sync_start(now);
+	drop_from = 120;   /* part of the third batch never arrives */
+	drop_to = 125;
+	run_sync(&now, 50, 100, NULL);
+	assert_int_equal(tx.st.completed, 1);   /* the sender cannot know */
+	assert_int_equal(wholes, 0);
+	assert_int_equal(rx.st.incomplete, 1);
+	assert_true(rx.st.lost == 6);
+	assert_int_equal(rx.done, 0);
+	assert_false(peer_sync_rx_complete(&rx));
+	/* nothing pruned on an incomplete sync: the stale ten are still there */
+	assert_int_equal(rtab.n, 300 - 6 + 10);
+	/* the next sync repairs it all */
+	drop_from = drop_to = 0;
+	sync_start(now);
+	run_sync(&now, 50, 100, NULL);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rx.done, 2);
+	assert_true(peer_sync_rx_complete(&rx));
+	assert_true(replica_equals_table());
+	/* a loss after a whole sync: the replica is no longer known complete */
+	table_add(0x777777);
+	drop_from = drop_to = seq + 1;
+	table_add(0x777778);
+	table_add(0x777779);
+	deliver(now);
+	assert_false(peer_sync_rx_complete(&rx));
+	assert_int_equal(rx.done, 2);
+}
+
+static void test_end_lost_then_superseded(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(100);
+	sync_start(now);
+	/* the sender stops half-way (it was cut off): no END */
+	run_sync(&now, 20, 3, NULL);
+	assert_true(tx.on);
+	assert_true(rx.in_sync);
+	assert_int_equal(rx.st.incomplete, 0);
+	/* a new sync starts: the one in progress is counted, on both sides */
+	sync_start(now);
+	assert_int_equal(tx.st.aborted, 1);
+	run_sync(&now, 20, 100, NULL);
+	assert_int_equal(rx.st.incomplete, 1);
+	assert_int_equal(rx.st.begun, 2);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rx.done, 2);
+	/* a sync cut by a takeover counts too */
+	sync_start(now);
+	run_sync(&now, 20, 2, NULL);
+	peer_sync_rx_cut(&rx);
+	assert_int_equal(rx.st.incomplete, 2);
+	/* its END arriving later cannot make it whole */
+	run_sync(&now, 20, 100, NULL);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rx.st.incomplete, 3);
+}
+
+/* during the sync: contexts not yet sent and already sent go away, new
+ * ones come; the replica ends equal to the table, nothing lost */
+static void changes(unsigned tick)
+{
+	if (tick == 2) {
+		for (uint32_t i = 0; i < 20; i++)
+			table_del(i);             /* already sent */
+		for (uint32_t i = 400; i < 420; i++)
+			table_del(i);             /* not yet sent: skipped by the sync */
+		for (uint32_t i = 0; i < 30; i++)
+			table_add(0x800000 + i);  /* after the snapshot */
+	}
+	if (tick == 5) {
+		table_add(0x880000);
+		table_del(ntab - 1);              /* added and gone within the sync */
+		table_add(0x880001);
+	}
+}
+
+static void test_changes_during_the_sync_are_not_lost(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(500);
+	struct peer_msg m;
+	for (uint32_t i = 0; i < 7; i++) {   /* stale replicas */
+		ctx_of(&m, PEER_CTX, 0x990000 + i);
+		peer_table_put(&rtab, &m.u.ctx, 0, now);
+	}
+	sync_start(now);
+	unsigned ticks = run_sync(&now, 50, 100, changes);
+	assert_true(ticks > 5);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(tx.st.items_gone, 20);
+	assert_int_equal(tx.sent, 480);
+	assert_int_equal(rx.count, 480);
+	assert_true(peer_sync_rx_complete(&rx));
+	assert_true(replica_equals_table());
+	assert_null(peer_table_find(&rtab, 0x990000));
+	assert_null(peer_table_find(&rtab, 0x880000));
+	assert_non_null(peer_table_find(&rtab, 0x880001));
+	assert_non_null(peer_table_find(&rtab, 0x800000 + 29));
+	/* a change after the sync, and the next sync prunes nothing of it */
+	table_add(0x990100);
+	deliver(now);
+	sync_start(now);
+	run_sync(&now, 50, 100, NULL);
+	assert_int_equal(wholes, 2);
+	assert_true(replica_equals_table());
+}
+
+/* Every SYNC_CTX arrives but an update sent during the sync is lost: the
+ * counts agree, the sequence numbers do not; the replica holds a context
+ * the active proxy deleted, so the sync is not whole. */
+static void drop_a_delete(unsigned tick)
+{
+	if (tick == 2) {
+		drop_from = drop_to = seq + 1;
+		table_del(3);
+	}
+}
+
+static void test_lost_update_during_the_sync(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(200);
+	sync_start(now);
+	run_sync(&now, 40, 100, drop_a_delete);
+	assert_int_equal(rx.count, 200);
+	assert_int_equal(tx.sent, 200);
+	assert_int_equal(wholes, 0);
+	assert_int_equal(rx.st.incomplete, 1);
+	assert_false(peer_sync_rx_complete(&rx));
+	assert_non_null(peer_table_find(&rtab, tag_n(3)));   /* stale, kept for now */
+	drop_from = drop_to = 0;
+	sync_start(now);
+	run_sync(&now, 40, 100, NULL);
+	assert_int_equal(wholes, 1);
+	assert_null(peer_table_find(&rtab, tag_n(3)));       /* the next whole one prunes it */
+	assert_true(replica_equals_table());
+}
+
+/* A table emptied under a sync: gone items cost no message but the walk
+ * per tick stays bounded. */
+static void test_gone_items_bounded_per_tick(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(1000);
+	sync_start(now);
+	for (uint32_t i = 0; i < ntab; i++)
+		tab[i] = 0;
+	peer_sync_tx_step(&tx, now, 10, &io);
+	assert_true(tx.on);
+	assert_int_equal(tx.pos, 10 * PEER_SYNC_LOOK_MAX);
+	now += PEER_SYNC_TICK_NS;
+	unsigned ticks = 1 + run_sync(&now, 10, 1000, NULL);
+	assert_int_equal(ticks, (1000 + 10 * PEER_SYNC_LOOK_MAX - 1) / (10 * PEER_SYNC_LOOK_MAX));
+	assert_int_equal(tx.st.items_gone, 1000);
+	assert_int_equal(tx.sent, 0);
+}
+
+/* Leases travel inside the sync: they use the batch but are not contexts. */
+static uint32_t nothers;
+static enum peer_sync_item io_other(void *arg, uint32_t epoch, uint32_t i)
+{
+	if (i < nothers) {
+		struct peer_msg m = { .type = PEER_LEASE };
+		m.u.lease.len = (uint16_t)snprintf(m.u.lease.text, sizeof m.u.lease.text, "{\"n\":%u}", i);
+		put_msg(&m);
+		return PEER_SYNC_SENT_OTHER;
+	}
+	return io_item(arg, epoch, i - nothers);
+}
+
+static void test_leases_use_the_batch(void **st)
+{
+	(void)st;
+	static const struct peer_sync_io io2 = { NULL, io_begin, io_other, io_end };
+	uint64_t now = 0;
+	table_fill(40);
+	nothers = 60;
+	for (uint32_t i = 0; i < 40; i++)
+		snap[i] = i;
+	peer_sync_tx_start(&tx, 1, 100, 40, 0x2222, now);
+	unsigned ticks = 0;
+	while (tx.on) {
+		nsent_tick = 0;
+		peer_sync_tx_step(&tx, now, 25, &io2);
+		assert_true(nsent_tick <= 25);
+		deliver(now);
+		now += PEER_SYNC_TICK_NS;
+		ticks++;
+	}
+	assert_int_equal(ticks, (102 + 24) / 25);
+	assert_int_equal(tx.sent, 40);
+	assert_int_equal(tx.st.items_sent, 100);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rtab.n, 40);
+}
+
+int main(void)
+{
+	log_set_level(PSHIM6_LOG_ERR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_larger_than_a_batch_arrives_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_of_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_messages_make_it_incomplete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_end_lost_then_superseded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_during_the_sync_are_not_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_update_during_the_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_items_bounded_per_tick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases_use_the_batch, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
