@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane.h"
+#include "reload.h"
 #include "nd.h"
 
 #define MAX_CLIENTS 8
@@ -181,7 +182,7 @@ static void handle(struct client *c, const struct dpmsg *m)
 		rep.u.hello.ctx_capacity = dp.t->cap;
 		rep.u.hello.host_capacity = dp.t->host_cap;
 		rep.u.hello.n_lcores = (uint16_t)dp.n_lcores;
-		rep.u.hello.n_isp = (uint16_t)dp.site.n_isp;
+		rep.u.hello.n_isp = (uint16_t)dp.site->n_isp;
 		rep.u.hello.boot_id = dp.boot_id;
 		(void)dpmsg_send(c->fd, &rep);
 		return;
@@ -192,11 +193,11 @@ static void handle(struct client *c, const struct dpmsg *m)
 	}
 	switch (m->type) {
 	case DPMSG_CTX_ADD:
-		rc = dp_ctx_add(dp.t, &m->u.ctx, dp.site.n_isp);
+		rc = dp_ctx_add(dp.t, &m->u.ctx, dp.site->n_isp);
 		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
 		break;
 	case DPMSG_CTX_MOD:
-		rc = dp_ctx_mod(dp.t, &m->u.mod, dp.site.n_isp);
+		rc = dp_ctx_mod(dp.t, &m->u.mod, dp.site->n_isp);
 		reply_rc(c, m->seq, rc, dpmsg_errname(rc));
 		break;
 	case DPMSG_CTX_DEL:
@@ -388,6 +389,10 @@ static void *chan_main(void *arg)
 			}
 		}
 		forward_punts();
+		if (dp.reload) {
+			dp.reload = 0;
+			(void)dp_reload();
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= next_ns) {
 			tend_next_hops();

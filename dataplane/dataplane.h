@@ -2,6 +2,7 @@
 #ifndef PSHIM6_DP_DATAPLANE_H
 #define PSHIM6_DP_DATAPLANE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -79,7 +80,10 @@ struct dp_lcore {
 } __rte_cache_aligned;
 
 struct dp_state {
-	struct dp_site site;
+	/* the site config lcores read; a reload fills the other buffer and
+	 * swaps the pointer (reload.c) */
+	struct dp_site *site;
+	struct dp_site sites[2];
 	unsigned n_ports;               /* 1 + n_isp */
 	struct dp_port port[DP_MAX_PORTS];
 	struct dp_tables *t;
@@ -90,6 +94,7 @@ struct dp_state {
 	struct dp_lcore lc[RTE_MAX_LCORE];
 	struct dp_counters chan_cnt;    /* channel thread's own counters */
 	volatile bool quit;
+	volatile sig_atomic_t reload;   /* SIGHUP seen: the channel thread reloads */
 	uint32_t idle_polls;            /* 0 = busy polling */
 	uint32_t idle_sleep_us;
 	uint32_t icmp_rate;             /* ICMP errors per second per lcore */
@@ -102,6 +107,11 @@ struct dp_state {
 };
 
 extern struct dp_state dp;
+
+static inline const struct dp_site *dp_site_now(void)
+{
+	return __atomic_load_n(&dp.site, __ATOMIC_ACQUIRE);
+}
 
 int dp_lcore_main(void *arg);                       /* fastpath.c */
 int dp_channel_start(struct dp_state *s);           /* channel.c */

@@ -22,6 +22,8 @@
 
 #define PREFETCH_AHEAD 3
 #define NODE_CLOCK_MAX 200000   /* cycles: 32 packets never take this long uninterrupted */
+/* the site config in force (a reload swaps it between bursts, see reload.c) */
+#define SITE dp_site_now()
 #define CNT(lc, id) ((lc)->cnt.c[DPMSG_CNT_##id])
 
 /*
@@ -149,11 +151,11 @@ static void too_big(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m
 	uint8_t src[16];
 	struct rte_ether_hdr *e;
 
-	if (!dp.site.ptb || !icmp_allowed(lc, now)) {
+	if (!SITE->ptb || !icmp_allowed(lc, now)) {
 		drop(lc, m, DP_DROP_MTU);
 		return;
 	}
-	memcpy(src, dp_addr_is_unspec(dp.site.inside_addr) ? ip + DP_IP6_DST : dp.site.inside_addr, 16);
+	memcpy(src, dp_addr_is_unspec(SITE->inside_addr) ? ip + DP_IP6_DST : SITE->inside_addr, 16);
 	if (dp_icmp_ptb(m, &c->w, mtu, src) != DP_ICMP_OK) {
 		drop(lc, m, DP_DROP_MTU);
 		return;
@@ -200,7 +202,7 @@ static __rte_always_inline uint32_t ip_len(const struct rte_mbuf *m)
 static __rte_noinline void icmp_out_shim(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_cls *c,
 					 const struct dp_ctx *x)
 {
-	if (dp_icmp_out_shim(m, &c->w, x, dp.site.isp[x->isp].mtu) == DP_ICMP_OK)
+	if (dp_icmp_out_shim(m, &c->w, x, SITE->isp[x->isp].mtu) == DP_ICMP_OK)
 		CNT(lc, ICMP_XLATE_OUT)++;
 }
 
@@ -214,12 +216,12 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		break;
 	case DP_V_EG_NAT: {
 		uint8_t *ip = dp_ip6(m), pa[16];
-		int isp = dp_isp_pick(&dp.site, ip + DP_IP6_SRC, ip + DP_IP6_DST);
+		int isp = dp_isp_pick(SITE, ip + DP_IP6_SRC, ip + DP_IP6_DST);
 		if (isp < 0) {
 			drop(lc, m, DP_DROP_NO_ROUTE);
 			break;
 		}
-		if (dp.site.hba) {
+		if (SITE->hba) {
 			const struct dp_host *h = dp_host_by_cmula(dp.t, ip + DP_IP6_SRC);
 			if (!h || (unsigned)isp >= h->nloc) {
 				drop(lc, m, DP_DROP_NO_CTX);
@@ -227,14 +229,14 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 			}
 			memcpy(pa, h->loc[isp], 16);
 		} else {
-			dp_map_out(&dp.site, (unsigned)isp, ip + DP_IP6_SRC, pa);
+			dp_map_out(SITE, (unsigned)isp, ip + DP_IP6_SRC, pa);
 		}
-		if ((uint32_t)rte_pktmbuf_data_len(m) - DP_ETH_LEN > dp.site.isp[isp].mtu) {
-			too_big(lc, b, m, c, dp.site.isp[isp].mtu, now);
+		if ((uint32_t)rte_pktmbuf_data_len(m) - DP_ETH_LEN > SITE->isp[isp].mtu) {
+			too_big(lc, b, m, c, SITE->isp[isp].mtu, now);
 			break;
 		}
-		if (dp.site.mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
-			mss_clamp(lc, m, &c->w, dp.site.isp[isp].mss_nat);
+		if (SITE->mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
+			mss_clamp(lc, m, &c->w, SITE->isp[isp].mss_nat);
 		/* an error about a packet from the peer: the quoted copy needs the PA address too */
 		if (dp_is_icmp_error(ip, ip_len(m), &c->w) && dp_icmp_out_nat(m, &c->w, pa) == DP_ICMP_OK)
 			CNT(lc, ICMP_XLATE_OUT)++;
@@ -245,12 +247,12 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		break;
 	}
 	case DP_V_EG_PA:
-		if ((uint32_t)rte_pktmbuf_data_len(m) - DP_ETH_LEN > dp.site.isp[c->isp].mtu) {
-			too_big(lc, b, m, c, dp.site.isp[c->isp].mtu, now);
+		if ((uint32_t)rte_pktmbuf_data_len(m) - DP_ETH_LEN > SITE->isp[c->isp].mtu) {
+			too_big(lc, b, m, c, SITE->isp[c->isp].mtu, now);
 			break;
 		}
-		if (dp.site.mss && dp_is_tcp_syn(dp_ip6(m), ip_len(m), &c->w))
-			mss_clamp(lc, m, &c->w, dp.site.isp[c->isp].mss_nat);
+		if (SITE->mss && dp_is_tcp_syn(dp_ip6(m), ip_len(m), &c->w))
+			mss_clamp(lc, m, &c->w, SITE->isp[c->isp].mss_nat);
 		tx(lc, b, DP_PORT_ISP((unsigned)c->isp), m);
 		break;
 	case DP_V_EXCEPTION:
@@ -264,12 +266,12 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 
 static __rte_noinline void classify_inside_slow(struct rte_mbuf *m, struct dp_cls *c)
 {
-	dp_classify_inside(&dp.site, m, c);
+	dp_classify_inside(SITE, m, c);
 }
 
 static __rte_noinline void classify_isp_slow(struct rte_mbuf *m, struct dp_cls *c)
 {
-	dp_classify_isp(&dp.site, m, c);
+	dp_classify_isp(SITE, m, c);
 }
 
 /*
@@ -283,7 +285,8 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
 	struct dp_stamp *stamps = t->stamps[lc->idx];
-	const bool mss_on = dp.site.mss;
+	const struct dp_site *site = SITE;   /* one config for the whole burst */
+	const bool mss_on = site->mss;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
@@ -333,10 +336,10 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 			continue;
 		}
 		if (unlikely(mss_on && dp_is_tcp_syn(key - DP_IP6_SRC, ip_len(m), &c->w)))
-			mss_clamp(lc, m, &c->w, dp.site.isp[x->isp].mss_shim);
+			mss_clamp(lc, m, &c->w, site->isp[x->isp].mss_shim);
 		else if (unlikely(dp_is_icmp_error(key - DP_IP6_SRC, ip_len(m), &c->w)))
 			icmp_out_shim(lc, m, c, x);
-		mtu = dp.site.isp[x->isp].mtu;
+		mtu = site->isp[x->isp].mtu;
 		if (unlikely(dp_shim_too_big(m, mtu))) {
 			too_big(lc, &b, m, c, mtu - DP_SHIM6_LEN, now);
 			continue;
@@ -371,8 +374,8 @@ static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbu
 			tx(lc, b, DP_PORT_INSIDE, m);
 			return;
 		}
-		if (dp_site_isp_of(&dp.site, ip + in.off + DP_IP6_SRC) >= 0) {
-			if (dp.site.hba) {
+		if (dp_site_isp_of(SITE, ip + in.off + DP_IP6_SRC) >= 0) {
+			if (SITE->hba) {
 				const struct dp_host *hi = dp_host_by_loc(dp.t, ip + in.off + DP_IP6_SRC);
 				h = dp_host_by_loc(dp.t, ip + DP_IP6_DST);
 				if (!h || !hi) {
@@ -382,8 +385,8 @@ static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbu
 				memcpy(od, h->cmula, 16);
 				memcpy(is, hi->cmula, 16);
 			} else {
-				dp_map_in(&dp.site, ip + DP_IP6_DST, od);
-				dp_map_in(&dp.site, ip + in.off + DP_IP6_SRC, is);
+				dp_map_in(SITE, ip + DP_IP6_DST, od);
+				dp_map_in(SITE, ip + in.off + DP_IP6_SRC, is);
 			}
 			dp_icmp_xlate_nat(m, &c->w, &in, od, is);
 			CNT(lc, ICMP_XLATE)++;
@@ -392,7 +395,7 @@ static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbu
 		}
 	}
 	/* not about anything we translated: an ordinary packet to a PA address */
-	if (dp.site.hba) {
+	if (SITE->hba) {
 		h = dp_host_by_loc(dp.t, ip + DP_IP6_DST);
 		if (!h) {
 			drop(lc, m, DP_DROP_NO_CTX);
@@ -400,7 +403,7 @@ static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbu
 		}
 		memcpy(od, h->cmula, 16);
 	} else {
-		dp_map_in(&dp.site, ip + DP_IP6_DST, od);
+		dp_map_in(SITE, ip + DP_IP6_DST, od);
 	}
 	dp_nat_in(m, &c->w, od);
 	CNT(lc, NAT_IN)++;
@@ -423,7 +426,7 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 		break;
 	case DP_V_IN_NAT: {
 		uint8_t *ip = dp_ip6(m), cm[16];
-		if (dp.site.hba) {
+		if (SITE->hba) {
 			const struct dp_host *h = dp_host_by_loc(dp.t, ip + DP_IP6_DST);
 			if (!h) {
 				drop(lc, m, DP_DROP_NO_CTX);
@@ -431,11 +434,11 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 			}
 			memcpy(cm, h->cmula, 16);
 		} else {
-			dp_map_in(&dp.site, ip + DP_IP6_DST, cm);
+			dp_map_in(SITE, ip + DP_IP6_DST, cm);
 		}
 		dp_nat_in(m, &c->w, cm);
-		if (dp.site.mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
-			mss_clamp(lc, m, &c->w, dp.site.mss_in);
+		if (SITE->mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
+			mss_clamp(lc, m, &c->w, SITE->mss_in);
 		CNT(lc, NAT_IN)++;
 		tx(lc, b, DP_PORT_INSIDE, m);
 		break;
@@ -458,7 +461,8 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
 	struct dp_stamp *stamps = t->stamps[lc->idx];
-	const bool mss_on = dp.site.mss;
+	const struct dp_site *site = SITE;   /* one config for the whole burst */
+	const bool mss_on = site->mss;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
@@ -513,7 +517,7 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 			struct dp_walk w = c->w;
 			w.nh = ip[w.nh_off];
 			if (dp_is_tcp_syn(ip, ip_len(m), &w))
-				mss_clamp(lc, m, &w, dp.site.isp[x->isp].mss_shim);
+				mss_clamp(lc, m, &w, site->isp[x->isp].mss_shim);
 		}
 		stamps[x->stamp].recv = now;
 		b.shim++;
@@ -570,7 +574,7 @@ int dp_lcore_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp.t->qs, lc->idx);
 	lc->icmp_last = rte_rdtsc();
 	lc->icmp_tokens = dp.icmp_rate;
-	dp_fast_prep(&dp.site, &lc->fast);
+	dp_fast_prep(SITE, &lc->fast);
 	while (!dp.quit) {
 		uint64_t now = rte_rdtsc();
 		unsigned nrx = 0;

@@ -20,6 +20,7 @@
 
 #include "dataplane.h"
 #include "mss.h"
+#include "reload.h"
 #include "pshim6/conf.h"
 
 struct dp_state dp;
@@ -52,7 +53,12 @@ static const char usage[] =
 "  -h, --help            this text\n"
 "\n"
 "EAL options from dataplane.eal_args come first, then the ones after --.\n"
-"Ports whose devargs start with net_ are created as --vdev.\n";
+"Ports whose devargs start with net_ are created as --vdev.\n"
+"\n"
+"SIGHUP re-reads the config: ISP weights and MTUs, static next-hop MACs,\n"
+"dataplane.pmtu and the ND and idle timers change at once; a file with\n"
+"errors, or one changing what is fixed at start (ports, prefixes, table\n"
+"sizes, lcores), is refused and the running config stays.\n";
 
 static struct pshim6_conf conf;
 
@@ -62,10 +68,10 @@ static void on_signal(int sig)
 	dp.quit = true;
 }
 
-static void pfx_from(struct dp_prefix *d, const struct pshim6_conf_prefix *s)
+static void on_hup(int sig)
 {
-	memcpy(d->addr, &s->addr, 16);
-	d->len = s->len;
+	(void)sig;
+	dp.reload = 1;
 }
 
 static int parse_prefix(const char *s, struct dp_prefix *p)
@@ -126,29 +132,6 @@ static int port_setup(uint16_t id, uint16_t nq_rx, uint16_t nq_tx, uint16_t ndes
 	return rte_eth_dev_start(id);
 }
 
-static void conf_to_site(void)
-{
-	struct dp_site *s = &dp.site;
-	s->n_cmula = conf.site.n_cmula_prefixes;
-	for (unsigned i = 0; i < s->n_cmula && i < DP_MAX_CMULA_PFX; i++)
-		pfx_from(&s->cmula[i], &conf.site.cmula_prefixes[i]);
-	s->hba = conf.site.mode == PSHIM6_ADDR_HBA;
-	s->n_isp = conf.n_isps;
-	s->weight_total = 0;
-	for (unsigned i = 0; i < s->n_isp; i++) {
-		pfx_from(&s->isp[i].pa, &conf.isps[i].pa_prefix);
-		if (conf.isps[i].has_address)
-			memcpy(s->isp[i].addr, &conf.isps[i].address.addr, 16);
-		s->isp[i].mtu = conf.isps[i].mtu;
-		s->isp[i].weight = conf.isps[i].weight;
-		s->weight_total += conf.isps[i].weight;
-	}
-	if (conf.inside.has_address)
-		memcpy(s->inside_addr, &conf.inside.address.addr, 16);
-	s->inside_mtu = conf.inside.mtu;
-	s->ptb = conf.dataplane.pmtu != PSHIM6_PMTU_MSS;
-	dp_site_mss_prep(s, conf.dataplane.pmtu != PSHIM6_PMTU_ICMP);
-}
 
 int main(int argc, char **argv)
 {
@@ -175,7 +158,8 @@ int main(int argc, char **argv)
 			ours = i;
 			break;
 		}
-	parse_prefix("fc00::/7", &dp.site.cmula_space);
+	dp.site = &dp.sites[0];
+	parse_prefix("fc00::/7", &dp.site->cmula_space);
 	dp.icmp_rate = 100;
 	while ((opt = getopt_long(ours, argv, "c:nh", lo, NULL)) != -1) {
 		switch (opt) {
@@ -184,7 +168,7 @@ int main(int argc, char **argv)
 		case 1: channel = optarg; break;
 		case 2: max_ctx = strtol(optarg, NULL, 0); break;
 		case 3:
-			if (parse_prefix(optarg, &dp.site.cmula_space) < 0) {
+			if (parse_prefix(optarg, &dp.site->cmula_space) < 0) {
 				fprintf(stderr, "pshim6-dataplane: --cmula-space: not a prefix: %s\n", optarg);
 				return 2;
 			}
@@ -243,8 +227,10 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 
-	conf_to_site();
+	dp_site_from_conf(dp.site, &conf);
+	dp_reload_init(cfile, &conf, busy);
 	dp.n_ports = 1 + conf.n_isps;
 	dp.idle_polls = busy ? 0 : conf.dataplane.idle_polls;
 	dp.idle_sleep_us = conf.dataplane.idle_sleep_us;
@@ -349,7 +335,7 @@ int main(int argc, char **argv)
 		memset(&mh, 0, sizeof(mh));
 		memcpy(mh.cmula, &conf.hosts[h].cmula, 16);
 		for (unsigned j = 0; j < conf.hosts[h].n_hba; j++) {
-			int isp = dp_site_isp_of(&dp.site, (const uint8_t *)&conf.hosts[h].hba[j]);
+			int isp = dp_site_isp_of(dp.site, (const uint8_t *)&conf.hosts[h].hba[j]);
 			if (isp >= 0) {
 				memcpy(mh.loc[isp], &conf.hosts[h].hba[j], 16);
 				if ((unsigned)isp + 1 > mh.nloc)

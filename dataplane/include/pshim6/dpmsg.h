@@ -199,6 +199,8 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_ND_MAC_CHANGED,    /* a learned next-hop MAC replaced by a newer one */
 	DPMSG_CNT_ND_PROBES,         /* unicast solicitations re-confirming a next hop */
 	DPMSG_CNT_ND_UNREACHABLE,    /* next hops that left their probes unanswered */
+	DPMSG_CNT_CONF_RELOADS,      /* config reloads applied (SIGHUP) */
+	DPMSG_CNT_CONF_RELOAD_REFUSED, /* reloads refused: errors, or a key that needs a restart */
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };
