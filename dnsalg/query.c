@@ -400,8 +400,14 @@ static void finish_answer(ldns_pkt *resp, const struct dnsalg_query *q)
 		ldns_pkt_set_edns_version(resp, 0);
 		ldns_pkt_set_edns_do(resp, false);
 		ldns_pkt_set_edns_z(resp, 0);
+		/* the upstream's OPT data is owned by resp: the setter does not
+		 * free it.  ldns_wire2pkt() also marks a parsed OPT as present,
+		 * and ldns 1.8 has no setter to unmark it: without this the
+		 * client that sent no OPT would get one (RFC 6891 §7). */
+		ldns_rdf_deep_free(ldns_pkt_edns_data(resp));
 		ldns_pkt_set_edns_data(resp, NULL);
 		ldns_pkt_set_edns_option_list(resp, NULL);
+		resp->_edns_present = 0;
 	}
 }
 

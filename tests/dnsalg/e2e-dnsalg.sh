@@ -219,6 +219,10 @@ check "peer-locators pushed to control" grep -q "\"ulid\":\"$ULID1\",\"locators\
 # 3. no ULID record -> AAAA unchanged; other types untouched
 check "no-ULID name passes unchanged" test "$(D +short plain.ext.example AAAA)" = 2001:db8:50::1
 check "TXT passes untouched" test "$(D +short plain.ext.example TXT)" = '"no ULID here"'
+D +noedns plain.ext.example TXT > "$T/noedns.out"
+check "a query without EDNS gets an answer without OPT (RFC 6891 §7)" \
+    bash -c "grep -q 'status: NOERROR' '$T/noedns.out' && ! grep -q 'OPT PSEUDOSECTION' '$T/noedns.out'"
+grep -q 'OPT PSEUDOSECTION' "$T/noedns.out" && cat "$T/noedns.out"
 # 4. inside names
 check "inside static host" test "$(D +short h1.site1.example AAAA)" = fd00:1:1:1::11
 check "inside host from Kea leases" test "$(D +short h3.site1.example AAAA)" = fd00:1:1:1::33

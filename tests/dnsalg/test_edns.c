@@ -342,6 +342,26 @@ static void other_options_ignored_both_ways(void **state)
 	assert_int_equal(e->out[at + 11], DNSALG_OPT_EDE);
 }
 
+/* A client without EDNS gets no OPT, whatever options the upstream's answer
+ * held; under ASan this also checks their memory is released. */
+static void upstream_options_to_a_client_without_edns(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t up[] = { 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 15, 0, 2, 0, 18 };
+	e->f.ans_opts = up;
+	e->f.ans_opts_len = sizeof up;
+	size_t n = mkquery(e->q, sizeof e->q, 9, "plain.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, -1, false);
+	run(e, n, false);
+	assert_int_equal(e->f.queries, 1);
+	assert_int_equal(e->out[3] & 0xF, LDNS_RCODE_NOERROR);
+	assert_int_equal(dnsalg_wire_opt_at(e->out, (size_t)e->n), -1);
+	ldns_pkt *p = parse(e->out, e->n);
+	assert_non_null(p);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_TXT, NULL, 0), 1);
+	assert_int_equal(ldns_pkt_arcount(p), 0);
+	ldns_pkt_free(p);
+}
+
 static void tcp_bound_rejects_and_counts(void **state)
 {
 	struct env *e = *state;
@@ -379,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ecs_forwarded_echoed_not_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(ecs_for_another_subnet_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_options_ignored_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(upstream_options_to_a_client_without_edns, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_bound_rejects_and_counts, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_edns", t, NULL, NULL);
