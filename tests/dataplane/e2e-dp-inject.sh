@@ -17,30 +17,15 @@
 #    (ERR_INVAL), inject before HELLO (ERR_NOHELLO).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$top/build}
-DP=$BUILD/dataplane/pshim6-dataplane
-CTL=$BUILD/dataplane/pshim6-dpctl
-PY=/usr/bin/python3
-. "$top/tests/lib/netns.sh"
-ns_init dpmi
-[ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
-work=$(mktemp -d /tmp/dpmi.XXXXXX)
-trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/dpmi-$$; (exit $rc)' EXIT INT TERM
-t0=$(date +%s)
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+. "$top/tests/lib/dp.sh"
+dp_init dpmi
 
+# h1 (inside) - p1 (the dataplane, ISPs x and y) - core (both ISPs' router)
 for n in h1 p1 core; do ns_add $n; done
-ns_link h1 eth0 p1 p1-in
-ns_link p1 p1-x core c1x
-ns_link p1 p1-y core c1y
-for i in p1-in p1-x p1-y; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
-ns_exec core ip -6 addr add 2001:db8:10:ffff::1/64 dev c1x nodad
-ns_exec core ip -6 addr add 2001:db8:20:ffff::1/64 dev c1y nodad
-ns_exec core ip -6 route add 2001:db8:10:1::/64 via 2001:db8:10:ffff::2 dev c1x
-ns_exec core ip -6 route add 2001:db8:20:1::/64 via 2001:db8:20:ffff::2 dev c1y
-ns_exec h1 ip -6 addr add fd00:1:1:1::11/64 dev eth0 nodad
-ns_exec h1 ip -6 route add fd00:1:1:ffff::1 dev eth0
-ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0
+dp_site_links 1 x y
+dp_core_isp c1x 10
+dp_core_isp c1y 20
+dp_host h1 fd00:1:1:1::11 fd00:1:1:ffff::1
 
 cat > "$work/dp.conf" <<EOF
 site = { name = "inj"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
@@ -57,12 +42,8 @@ dataplane = { channel = "$work/dp.sock"; max_contexts = 64; hba_hosts = 16; punt
   idle_polls = 100; idle_sleep_us = 200;
   eal_args = [ "--file-prefix=dpmi-$$", "--huge-unlink", "--no-pci", "-l", "0", "-m", "128", "--log-level=lib.eal:error" ]; };
 EOF
-"$DP" -n -c "$work/dp.conf"
-ns_bg p1 "$DP" -c "$work/dp.conf" --no-tap 2>"$work/dp.log"
-C() { "$CTL" -s "$work/dp.sock" "$@"; }
-ns_wait_for 20 C hello || { cat "$work/dp.log"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+dp_start p1 "$work/dp.conf" "$work/dp.log" --no-tap
+dp_wait "$work/dp.sock" "$work/dp.log"
 
 # ---- the dpmsg client: per case a fresh connection, HELLO (unless told
 # not to), one INJECT; prints "<case> ACK" or "<case> ERROR <name> <text>"
