@@ -14,30 +14,17 @@
 #  counters config_reloads 4 and config_reload_refused 2.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$top/build}
-DP=$BUILD/dataplane/pshim6-dataplane
-CTL=$BUILD/dataplane/pshim6-dpctl
-. "$top/tests/lib/netns.sh"
-ns_init dprl
-[ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
-work=$(mktemp -d /tmp/dprl.XXXXXX)
-trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/dprl-$$; (exit $rc)' EXIT INT TERM
-t0=$(date +%s)
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+. "$top/tests/lib/dp.sh"
+dp_init dprl
 
+# h1 (inside) - p1 (the dataplane, ISPs x and y) - core (both ISPs' router,
+# the server 2001:db8:99::1 on its loopback)
 for n in h1 p1 core; do ns_add $n; done
-ns_link h1 eth0 p1 p1-in
-ns_link p1 p1-x core c1x
-ns_link p1 p1-y core c1y
-for i in p1-in p1-x p1-y; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
-ns_exec core ip -6 addr add 2001:db8:10:ffff::1/64 dev c1x nodad
-ns_exec core ip -6 addr add 2001:db8:20:ffff::1/64 dev c1y nodad
+dp_site_links 1 x y
+dp_core_isp c1x 10
+dp_core_isp c1y 20
 ns_exec core ip -6 addr add 2001:db8:99::1/128 dev lo
-ns_exec core ip -6 route add 2001:db8:10:1::/64 via 2001:db8:10:ffff::2 dev c1x
-ns_exec core ip -6 route add 2001:db8:20:1::/64 via 2001:db8:20:ffff::2 dev c1y
-ns_exec h1 ip -6 addr add fd00:1:1:1::11/64 dev eth0 nodad
-ns_exec h1 ip -6 route add fd00:1:1:ffff::1 dev eth0
-ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0
+dp_host h1 fd00:1:1:1::11 fd00:1:1:ffff::1
 
 conf() { # weight_x weight_y mtu_y pa_x extra_y
     cat > "$work/dp.conf.new" <<EOF
@@ -59,15 +46,9 @@ EOF
 }
 PA_X=2001:db8:10:1::/64
 conf 1 0 1500 $PA_X ""
-"$DP" -n -c "$work/dp.conf"
-ns_bg p1 "$DP" -c "$work/dp.conf" --no-tap 2>"$work/dp.log"
-dpid=$!
-C() { "$CTL" -s "$work/dp.sock" "$@"; }
-cnt() { C counters | awk -v k="$1" '$1==k{print $2}'; }
-ns_wait_for 20 C hello || { cat "$work/dp.log"; exit 1; }
+dp_start p1 "$work/dp.conf" "$work/dp.log" --no-tap
+dp_wait "$work/dp.sock" "$work/dp.log"
 ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 2001:db8:99::1 || { echo "no ping through the dataplane"; C counters; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 pid=$(pgrep -f "pshim6-dataplane -c $work/dp.conf" | head -1)
 
 # a reload and wait for the dataplane to log its outcome
