@@ -15,31 +15,19 @@
 #    change costs less than 2 s.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$top/build}
-DP=$BUILD/dataplane/pshim6-dataplane
-CTL=$BUILD/dataplane/pshim6-dpctl
-PY=/usr/bin/python3
-. "$top/tests/lib/netns.sh"
-ns_init dpnd
-[ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
-work=$(mktemp -d /tmp/dpnd.XXXXXX)
-trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/dpnd-$$; (exit $rc)' EXIT INT TERM
-t0=$(date +%s)
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+. "$top/tests/lib/dp.sh"
+dp_init dpnd
 
+# h1 (inside) - p1 (the dataplane, ISP x) - core (ISP x's router, MAC0 at
+# first; the server 2001:db8:99::1 on its loopback)
 MAC0=02:00:00:00:0c:01 MAC1=02:00:00:00:0c:02 MAC2=02:00:00:00:0c:03
 for n in h1 p1 core; do ns_add $n; done
-ns_link h1 eth0 p1 p1-in
-ns_link p1 p1-x core c1x
-for i in p1-in p1-x; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
+dp_site_links 1 x
 ns_exec core ip link set dev c1x address $MAC0
 ns_exec core sysctl -qw net.ipv6.conf.c1x.ndisc_notify=0
-ns_exec core ip -6 addr add 2001:db8:10:ffff::1/64 dev c1x nodad
+dp_core_isp c1x 10
 ns_exec core ip -6 addr add 2001:db8:99::1/128 dev lo
-ns_exec core ip -6 route add 2001:db8:10:1::/64 via 2001:db8:10:ffff::2 dev c1x
-ns_exec h1 ip -6 addr add fd00:1:1:1::11/64 dev eth0 nodad
-ns_exec h1 ip -6 route add fd00:1:1:ffff::1 dev eth0
-ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0
+dp_host h1 fd00:1:1:1::11 fd00:1:1:ffff::1
 
 cat > "$work/dp.conf" <<EOF
 site = { name = "nd"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
@@ -52,53 +40,23 @@ dataplane = { channel = "$work/dp.sock"; max_contexts = 64; hba_hosts = 16; punt
   idle_polls = 100; idle_sleep_us = 200; nd_reachable_ms = 2000;
   eal_args = [ "--file-prefix=dpnd-$$", "--huge-unlink", "--no-pci", "-l", "0", "-m", "128", "--log-level=lib.eal:error" ]; };
 EOF
-"$DP" -n -c "$work/dp.conf"
-ns_bg p1 "$DP" -c "$work/dp.conf" --no-tap 2>"$work/dp.log"
-C() { "$CTL" -s "$work/dp.sock" "$@"; }
-cnt() { C counters | awk -v k="$1" '$1==k{print $2}'; }
-ns_wait_for 20 C hello || { cat "$work/dp.log"; exit 1; }
+dp_start p1 "$work/dp.conf" "$work/dp.log" --no-tap
+dp_wait "$work/dp.sock" "$work/dp.log"
 ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 2001:db8:99::1 || { echo "no ping through the dataplane"; C counters; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 ns_bg core tcpdump -q -n -U -i c1x -w "$work/c1x.pcap" icmp6 or tcp 2>/dev/null
 tdx=$!
 
 head -c $((32 * 1024 * 1024)) /dev/urandom > "$work/data"
 want=$(sha256sum < "$work/data" | cut -d' ' -f1)
-# the server also records the longest pause between two reads
-cat > "$work/srv.py" <<'EOF'
-import hashlib, socket, sys, time
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", 5001)); s.listen(1); s.settimeout(60)
-c, _ = s.accept(); c.settimeout(60)
-h = hashlib.sha256(); n = 0; last = time.time(); gaps = []
-while True:
-    b = c.recv(65536)
-    now = time.time()
-    if not b: break
-    if now - last > 0.3: gaps.append((round(last, 2), round(now - last, 2)))
-    last = now
-    h.update(b); n += len(b)
-open(sys.argv[1], "w").write("%s %d %s\n" % (h.hexdigest(), n, " ".join("%s:%s" % g for g in gaps)))
-EOF
-cat > "$work/cli.py" <<'EOF'
-import socket, sys, time
-data = open(sys.argv[1], "rb").read()
-s = socket.create_connection(("2001:db8:99::1", 5001), timeout=60)
-t0 = time.time(); step = 256 * 1024; pace = float(sys.argv[2])
-for i in range(0, len(data), step):
-    s.sendall(data[i:i + step])
-    lag = t0 + pace * (i + step) / len(data) - time.time()
-    if lag > 0: time.sleep(lag)
-s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-print("%.2f" % (time.time() - t0))
-EOF
-ns_bg core $PY "$work/srv.py" "$work/got"
+# the server also records the pauses between two reads (the stalls below);
+# both ends wait up to 60 s on a stalled connection
+dp_write_sha_server "$work/srv.py"
+dp_write_paced_client "$work/cli.py"
+ns_bg core $PY "$work/srv.py" 5001 "$work/got" 60
 sleep 0.5
 p0=$(cnt nd_probes); u0=$(cnt nd_unreachable); m0=$(cnt nd_mac_changed)
-ns_exec h1 $PY "$work/cli.py" "$work/data" 16 > "$work/elapsed" &
+ns_exec h1 $PY "$work/cli.py" 2001:db8:99::1 5001 "$work/data" 16 256 60 > "$work/elapsed" &
 cli=$!
 sleep 3
 t_silent=$(date +%s.%N)
@@ -112,7 +70,7 @@ for i in $(seq 100); do [ -s "$work/got" ] && break; sleep 0.2; done
 sleep 0.5
 kill $tdx 2>/dev/null || true
 sleep 0.5
-read -r got bytes gaps < <(cat "$work/got" 2>/dev/null || echo "none 0")
+read -r got bytes peer gaps < <(cat "$work/got" 2>/dev/null || echo "none 0")
 probes=$(( $(cnt nd_probes) - p0 )); unr=$(( $(cnt nd_unreachable) - u0 )); chg=$(( $(cnt nd_mac_changed) - m0 ))
 
 [ "$got" = "$want" ] || bad "sha256 $got != $want ($bytes bytes)"
