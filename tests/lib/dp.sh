@@ -18,7 +18,7 @@ dp_hugepages() {
 
 # dp_init PREFIX: namespaces named PREFIX-*, a work dir /tmp/PREFIX.*, and an
 # EXIT trap that removes them with the DPDK runtime dirs of the test's
-# dataplanes, whose --file-prefix must be PREFIX-$$ or PREFIX-<n>-$$.
+# dataplanes, whose --file-prefix must be PREFIX-$$ or PREFIX-<digit>-$$.
 # Sets work, t0 (start, seconds), fail=0 and DP_SOCK (the socket C talks to).
 dp_init() {
     DP_NS=$1
@@ -26,7 +26,7 @@ dp_init() {
     ns_init "$DP_NS"
     [ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
     work=$(mktemp -d "/tmp/$DP_NS.XXXXXX")
-    trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/"$DP_NS"-$$ /var/run/dpdk/"$DP_NS"-*-$$; (exit $rc)' EXIT INT TERM
+    trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/"$DP_NS"-$$ /var/run/dpdk/"$DP_NS"-[0-9]-$$; (exit $rc)' EXIT INT TERM
     t0=$(date +%s)
     fail=0
     DP_SOCK=$work/dp.sock
