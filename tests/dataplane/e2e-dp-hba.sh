@@ -19,46 +19,23 @@
 #  - after host-del, h1's traffic is dropped too.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$top/build}
-DP=$BUILD/dataplane/pshim6-dataplane
-CTL=$BUILD/dataplane/pshim6-dpctl
-PY=/usr/bin/python3
-. "$top/tests/lib/netns.sh"
-ns_init dpmh
-[ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
-work=$(mktemp -d /tmp/dpmh.XXXXXX)
-trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/dpmh-[12]-$$; (exit $rc)' EXIT INT TERM
-t0=$(date +%s)
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+. "$top/tests/lib/dp.sh"
+dp_init dpmh
 
+# h1 - p1 (site 1, HBA, ISPs x y) - core - p2 (site 2, CGA, ISPs x y) - h2,
+# and the legacy server srv on the core
 for n in h1 p1 core p2 h2 srv; do ns_add $n; done
-ns_link h1 eth0 p1 p1-in
-ns_link p1 p1-x core c1x
-ns_link p1 p1-y core c1y
-ns_link p2 p2-x core c2x
-ns_link p2 p2-y core c2y
-ns_link h2 eth0 p2 p2-in
+dp_site_links 1 x y
+dp_site_links 2 x y
 ns_link srv eth0 core cs
-for i in p1-in p1-x p1-y; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
-for i in p2-in p2-x p2-y; do ns_exec p2 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
 
 ns_exec core sysctl -qw net.ipv6.conf.all.forwarding=1
-ns_exec core ip -6 addr add 2001:db8:10:ffff::1/64 dev c1x
-ns_exec core ip -6 addr add 2001:db8:20:ffff::1/64 dev c1y
-ns_exec core ip -6 addr add 2001:db8:30:ffff::1/64 dev c2x
-ns_exec core ip -6 addr add 2001:db8:40:ffff::1/64 dev c2y
+dp_core_isp c1x 10
+dp_core_isp c1y 20
+dp_core_isp c2x 30
+dp_core_isp c2y 40
 ns_exec core ip -6 addr add 2001:db8:99::fffe/64 dev cs
-ns_exec core ip -6 route add 2001:db8:10:1::/64 via 2001:db8:10:ffff::2 dev c1x
-ns_exec core ip -6 route add 2001:db8:20:1::/64 via 2001:db8:20:ffff::2 dev c1y
-ns_exec core ip -6 route add 2001:db8:30:1::/64 via 2001:db8:30:ffff::2 dev c2x
-ns_exec core ip -6 route add 2001:db8:40:1::/64 via 2001:db8:40:ffff::2 dev c2y
-filter=no
-if ns_exec core ip6tables -A FORWARD -i c1x ! -s 2001:db8:10:1::/64 -j DROP 2>/dev/null; then
-    ns_exec core ip6tables -A FORWARD -i c1y ! -s 2001:db8:20:1::/64 -j DROP
-    ns_exec core ip6tables -A FORWARD -i c2x ! -s 2001:db8:30:1::/64 -j DROP
-    ns_exec core ip6tables -A FORWARD -i c2y ! -s 2001:db8:40:1::/64 -j DROP
-    filter=yes
-fi
+dp_core_filter c1x:10 c1y:20 c2x:30 c2y:40
 # the legacy server: eight addresses with unrelated interface identifiers, so
 # h1's peers spread over both ISPs (peers differing only in the last octets do
 # not: the ISP choice hardly depends on them)
@@ -69,13 +46,9 @@ SRV1=2001:db8:99:0:f2a7:4de4:52e6:b438
 for a in $SRV; do ns_exec srv ip -6 addr add $a/64 dev eth0 nodad; done
 ns_exec srv ip -6 route add default via 2001:db8:99::fffe dev eth0
 
-ns_exec h1 ip -6 addr add fd00:1:1:1::11/64 dev eth0 nodad
+dp_host h1 fd00:1:1:1::11 fd00:1:1:ffff::1 src fd00:1:1:1::11
 ns_exec h1 ip -6 addr add fd00:1:1:1::99/64 dev eth0 nodad   # a CMULA with no HBA set
-ns_exec h1 ip -6 route add fd00:1:1:ffff::1 dev eth0
-ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0 src fd00:1:1:1::11
-ns_exec h2 ip -6 addr add fd00:2:2:1::22/64 dev eth0 nodad
-ns_exec h2 ip -6 route add fd00:2:2:ffff::1 dev eth0
-ns_exec h2 ip -6 route add default via fd00:2:2:ffff::1 dev eth0
+dp_host h2 fd00:2:2:1::22 fd00:2:2:ffff::1
 
 # h1's HBA set: nothing after the /64 is the CMULA's (a prefix swap would give ...::11)
 LOC0=2001:db8:10:1:a1b2:c3d4:e5f6:1
@@ -101,22 +74,17 @@ EOF
 }
 mkconf 1 hba fd00:1:1:1 10 20 0 'hosts = ( { name = "h3"; cmula = "fd00:1:1:1::33"; hba = [ "2001:db8:10:1:3333::3", "2001:db8:20:1:4444::4" ]; } );'
 mkconf 2 cga fd00:2:2:1 30 40 1 ""
-"$DP" -n -c "$work/s1.conf"
-"$DP" -n -c "$work/s2.conf"
-ns_bg p1 "$DP" -c "$work/s1.conf" --no-tap 2>"$work/dp1.log"
-ns_bg p2 "$DP" -c "$work/s2.conf" --no-tap 2>"$work/dp2.log"
-C1() { "$CTL" -s "$work/s1.sock" "$@"; }
+dp_start p1 "$work/s1.conf" "$work/dp1.log" --no-tap
+dp_start p2 "$work/s2.conf" "$work/dp2.log" --no-tap
+dp_wait "$work/s1.sock" "$work/dp1.log"
+dp_wait "$work/s2.sock" "$work/dp2.log"
+DP_SOCK=$work/s1.sock   # C and cnt: site 1
 C2() { "$CTL" -s "$work/s2.sock" "$@"; }
-ns_wait_for 20 C1 hello || { cat "$work/dp1.log"; exit 1; }
-ns_wait_for 20 C2 hello || { cat "$work/dp2.log"; exit 1; }
-cnt() { C1 counters | awk -v k="$1" '$1 == k {print $2}'; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 # ---- the host table
-C1 host-add cmula=fd00:1:1:1::11 loc0=$LOC0 loc1=$LOC1
-C1 host-add cmula=fd00:1:1:1::11 loc0=2001:db8:10:1::1:2 loc1=2001:db8:20:1::1:2 2>/dev/null && bad "second host-add of a CMULA accepted"
-C1 dump what=hosts > "$work/hosts"
+C host-add cmula=fd00:1:1:1::11 loc0=$LOC0 loc1=$LOC1
+C host-add cmula=fd00:1:1:1::11 loc0=2001:db8:10:1::1:2 loc1=2001:db8:20:1::1:2 2>/dev/null && bad "second host-add of a CMULA accepted"
+C dump what=hosts > "$work/hosts"
 cat "$work/hosts"
 grep -qx "host cmula=fd00:1:1:1::11 loc0=$LOC0 loc1=$LOC1" "$work/hosts" || bad "dpctl host not in dump"
 grep -qx "host cmula=fd00:1:1:1::33 loc0=2001:db8:10:1:3333::3 loc1=2001:db8:20:1:4444::4" "$work/hosts" ||
@@ -129,7 +97,7 @@ ns_bg core tcpdump -q -n -U -i c1y -w "$work/c1y.pcap" ip6 2>/dev/null; tdy=$!
 sleep 1
 
 # ---- NATv6 through the host table
-ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 $SRV1 || { bad "no ping through NATv6"; C1 counters; exit 1; }
+ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 $SRV1 || { bad "no ping through NATv6"; C counters; exit 1; }
 head -c $((1024 * 1024)) /dev/urandom > "$work/small"
 want_s=$(sha256sum < "$work/small" | cut -d' ' -f1)
 cat > "$work/echo_srv.py" <<'EOF'
@@ -187,41 +155,19 @@ grep -q "Time exceeded" "$work/ttl" || { cat "$work/ttl"; bad "h1 did not get th
 # ---- Shim6 with HBA locators: contexts on both proxies, pair moved mid-transfer
 T1=0x1a2b3c4d5e6f
 T2=0x0f0e0d0c0b0a
-C1 add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=$LOC0 rloc=2001:db8:30:1::22 ptag=$T2 otag=$T1 isp=0
+C add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=$LOC0 rloc=2001:db8:30:1::22 ptag=$T2 otag=$T1 isp=0
 C2 add lulid=fd00:2:2:1::22 rulid=fd00:1:1:1::11 lloc=2001:db8:30:1::22 rloc=$LOC0 ptag=$T1 otag=$T2 isp=0
 ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 fd00:2:2:1::22 || bad "no ping through Shim6"
 head -c $((8 * 1024 * 1024)) /dev/urandom > "$work/data"
 want=$(sha256sum < "$work/data" | cut -d' ' -f1)
-cat > "$work/srv.py" <<'EOF'
-import hashlib, socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("::", 5002)); s.listen(1); s.settimeout(60)
-c, peer = s.accept(); c.settimeout(30)
-h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-open(sys.argv[1], "w").write("%s %d %s\n" % (h.hexdigest(), n, peer[0]))
-EOF
-cat > "$work/cli.py" <<'EOF'
-import socket, sys, time
-data = open(sys.argv[1], "rb").read()
-s = socket.create_connection(("fd00:2:2:1::22", 5002), timeout=30)
-t0 = time.time(); step = 128 * 1024; pace = float(sys.argv[2])
-for i in range(0, len(data), step):
-    s.sendall(data[i:i + step])
-    lag = t0 + pace * (i + step) / len(data) - time.time()
-    if lag > 0: time.sleep(lag)
-s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-EOF
-ns_bg h2 $PY "$work/srv.py" "$work/got"
+dp_write_sha_server "$work/srv.py"
+dp_write_paced_client "$work/cli.py"
+ns_bg h2 $PY "$work/srv.py" 5002 "$work/got"
 sleep 0.5
-ns_exec h1 $PY "$work/cli.py" "$work/data" 3 &
+ns_exec h1 $PY "$work/cli.py" fd00:2:2:1::22 5002 "$work/data" 3 128 > "$work/elapsed" &
 cli=$!
 sleep 1.5
-C1 mod otag=$T1 lloc=$LOC1 rloc=2001:db8:40:1::22 isp=1
+C mod otag=$T1 lloc=$LOC1 rloc=2001:db8:40:1::22 isp=1
 C2 mod otag=$T2 lloc=2001:db8:40:1::22 rloc=$LOC1 isp=1
 wait $cli || bad "Shim6 transfer client failed"
 for i in $(seq 50); do [ -s "$work/got" ] && break; sleep 0.2; done
@@ -262,10 +208,10 @@ unk_drop=$((nr1 - nr0))
 [ $unk_drop -ge 60 ] || bad "drop_no_route rose by $unk_drop, want >= 60"
 
 # ---- host-del: h1 loses NATv6
-C1 host-del cmula=fd00:1:1:1::11
+C host-del cmula=fd00:1:1:1::11
 [ "$(cnt host_entries)" = 1 ] || bad "host_entries $(cnt host_entries) after host-del, want 1"
 ns_exec h1 ping -6 -c2 -i0.3 -W1 $SRV1 >/dev/null 2>&1 && bad "ping through NATv6 after host-del"
-C1 counters > "$work/c1"
+C counters > "$work/c1"
 sleep 0.5
 kill $tdx $tdy 2>/dev/null || true
 sleep 0.5
