@@ -19,37 +19,20 @@
 # drops; the exception path with two lcores is e2e-dp-tap-lcores.sh.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$top/build}
-DP=$BUILD/dataplane/pshim6-dataplane
-CTL=$BUILD/dataplane/pshim6-dpctl
-PY=/usr/bin/python3
-. "$top/tests/lib/netns.sh"
-ns_init dpml
-[ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
-work=$(mktemp -d /tmp/dpml.XXXXXX)
-trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/dpml-[12]-$$; (exit $rc)' EXIT INT TERM
-t0=$(date +%s)
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+. "$top/tests/lib/dp.sh"
+dp_init dpml
 
+# h1 - p1 (site 1, two lcores, ISP x) - core (legacy server 2001:db8:99::80
+# on its loopback) - p2 (site 2, ISP x) - h2
 for n in h1 p1 core p2 h2; do ns_add $n; done
-ns_link h1 eth0 p1 p1-in
-ns_link p1 p1-x core c1x
-ns_link p2 p2-x core c2x
-ns_link h2 eth0 p2 p2-in
-for i in p1-in p1-x; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
-for i in p2-in p2-x; do ns_exec p2 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
+dp_site_links 1 x
+dp_site_links 2 x
 ns_exec core sysctl -qw net.ipv6.conf.all.forwarding=1
-ns_exec core ip -6 addr add 2001:db8:10:ffff::1/64 dev c1x nodad
-ns_exec core ip -6 addr add 2001:db8:30:ffff::1/64 dev c2x nodad
+dp_core_isp c1x 10
+dp_core_isp c2x 30
 ns_exec core ip -6 addr add 2001:db8:99::80/128 dev lo
-ns_exec core ip -6 route add 2001:db8:10:1::/64 via 2001:db8:10:ffff::2 dev c1x
-ns_exec core ip -6 route add 2001:db8:30:1::/64 via 2001:db8:30:ffff::2 dev c2x
-ns_exec h1 ip -6 addr add fd00:1:1:1::11/64 dev eth0 nodad
-ns_exec h1 ip -6 route add fd00:1:1:ffff::1 dev eth0
-ns_exec h1 ip -6 route add default via fd00:1:1:ffff::1 dev eth0
-ns_exec h2 ip -6 addr add fd00:2:2:1::22/64 dev eth0 nodad
-ns_exec h2 ip -6 route add fd00:2:2:ffff::1 dev eth0
-ns_exec h2 ip -6 route add default via fd00:2:2:ffff::1 dev eth0
+dp_host h1 fd00:1:1:1::11 fd00:1:1:ffff::1
+dp_host h2 fd00:2:2:1::22 fd00:2:2:ffff::1
 
 mkconf() { # site n, cmula /64, isp prefix, qpairs, lcores line, memory
     cat > "$work/s$1.conf" <<EOF
@@ -68,16 +51,12 @@ EOF
 }
 mkconf 1 fd00:1:1:1 10 2 "lcores = [ 0, 1 ];" 256
 mkconf 2 fd00:2:2:1 30 1 "lcores = [ 1 ];" 128
-"$DP" -n -c "$work/s1.conf"
-"$DP" -n -c "$work/s2.conf"
-ns_bg p1 "$DP" -c "$work/s1.conf" --no-tap 2>"$work/dp1.log"
-ns_bg p2 "$DP" -c "$work/s2.conf" --no-tap 2>"$work/dp2.log"
-C() { "$CTL" -s "$work/s1.sock" "$@"; }
+dp_start p1 "$work/s1.conf" "$work/dp1.log" --no-tap
+dp_start p2 "$work/s2.conf" "$work/dp2.log" --no-tap
+dp_wait "$work/s1.sock" "$work/dp1.log"
+dp_wait "$work/s2.sock" "$work/dp2.log"
+DP_SOCK=$work/s1.sock   # C: site 1
 C2() { "$CTL" -s "$work/s2.sock" "$@"; }
-ns_wait_for 20 C hello || { cat "$work/dp1.log"; exit 1; }
-ns_wait_for 20 C2 hello || { cat "$work/dp2.log"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 C hello
 C hello | grep -q " lcores=2 " || bad "HELLO does not report 2 lcores"
 
