@@ -6,14 +6,13 @@
 # output and show the installed payload-header tags.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$top/build}
-DP=$BUILD/dataplane/pshim6-dataplane
-CTL=$BUILD/dataplane/pshim6-dpctl
-PY=/usr/bin/python3
+. "$top/tests/lib/dp.sh"
+# no namespaces here (pcap files are the ports): dp_init does not fit
 work=$(mktemp -d /tmp/dp-pcap.XXXXXX)
 dpid=""
 trap 'rc=$?; [ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; rm -rf "$work" /var/run/dpdk/dp-pcap-$$; exit $rc' EXIT INT TERM
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+dp_hugepages
+DP_SOCK=$work/dp.sock
 
 $PY "$top/tests/dataplane/pcap_cases.py" gen "$work"
 cat > "$work/dp.conf" <<EOF
@@ -35,33 +34,33 @@ dataplane = { channel = "$work/dp.sock"; max_contexts = 64; hba_hosts = 16; punt
 EOF
 "$DP" -c "$work/dp.conf" --no-tap --rx-delay-ms 3000 2>"$work/dp.log" &
 dpid=$!
-for i in $(seq 50); do "$CTL" -s "$work/dp.sock" hello >/dev/null 2>&1 && break; sleep 0.1; done
-"$CTL" -s "$work/dp.sock" add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=2001:db8:10:1::11 \
+for i in $(seq 50); do C hello >/dev/null 2>&1 && break; sleep 0.1; done
+C add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=2001:db8:10:1::11 \
     rloc=2001:db8:30:1::22 ptag=0x0a0b0c0d0e0f otag=0x111111111111 isp=0
-"$CTL" -s "$work/dp.sock" add lulid=fd00:1:1:1::11 rulid=fd00:3:3:1::33 lloc=2001:db8:20:1::11 \
+C add lulid=fd00:1:1:1::11 rulid=fd00:3:3:1::33 lloc=2001:db8:20:1::11 \
     rloc=2001:db8:50:1::33 ptag=0x2b2b2b2b2b2b otag=0x222222222222 isp=1
 # refused writes leave the table as it was
-! "$CTL" -s "$work/dp.sock" add lulid=fd00:1:1:1::11 rulid=fd00:9::9 lloc=2001:db8:10:1::11 \
+! C add lulid=fd00:1:1:1::11 rulid=fd00:9::9 lloc=2001:db8:10:1::11 \
     rloc=2001:db8:30:1::99 ptag=1 otag=0x111111111111 isp=0 2>/dev/null
-! "$CTL" -s "$work/dp.sock" add lulid=fd00:1:1:1::11 rulid=fd00:9::9 lloc=2001:db8:10:1::11 \
+! C add lulid=fd00:1:1:1::11 rulid=fd00:9::9 lloc=2001:db8:10:1::11 \
     rloc=2001:db8:30:1::99 ptag=1 otag=5 isp=7 2>/dev/null
-[ "$("$CTL" -s "$work/dp.sock" dump | wc -l)" = 2 ]
+[ "$(C dump | wc -l)" = 2 ]
 sleep 4   # rx starts after 3 s; the pcaps are a few frames
-"$CTL" -s "$work/dp.sock" counters > "$work/counters"
+C counters > "$work/counters"
 echo /pshim6/counters | timeout 10 dpdk-telemetry.py -f "dp-pcap-$$" > "$work/telemetry" 2>&1 || true
 kill -TERM $dpid; wait $dpid || true; dpid=""
-cnt() { awk -v k="$1" '$1 == k {print $2}' "$work/counters"; }
+cntf() { awk -v k="$1" '$1 == k {print $2}' "$work/counters"; }
 fail=0
 $PY "$top/tests/dataplane/pcap_cases.py" cmp "$work" || fail=1
-[ "$(cnt punt_dropped)" = 2 ] || { echo "FAIL: want 2 punts (no context, unknown tag), got $(cnt punt_dropped)"; fail=1; }
-[ "$(cnt drop_malformed)" = 1 ] && [ "$(cnt drop_header_chain)" = 1 ] || { echo "FAIL: hostile frames not counted"; fail=1; }
+[ "$(cntf punt_dropped)" = 2 ] || { echo "FAIL: want 2 punts (no context, unknown tag), got $(cntf punt_dropped)"; fail=1; }
+[ "$(cntf drop_malformed)" = 1 ] && [ "$(cntf drop_header_chain)" = 1 ] || { echo "FAIL: hostile frames not counted"; fail=1; }
 tags=$(tshark -r "$work/out1.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 tags2=$(tshark -r "$work/out2.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 [ "$tags" = "0a0b0c0d0e0f " ] && [ "$tags2" = "2b2b2b2b2b2b " ] || { echo "FAIL: tshark tags '$tags' '$tags2'"; fail=1; }
 grep -q '"egress_shim6": 4' "$work/telemetry" || { echo "FAIL: telemetry /pshim6/counters"; cat "$work/telemetry"; fail=1; }
-[ "$(cnt mss_clamped)" = 3 ] || { echo "FAIL: want 3 SYNs clamped (shim out, NATv6 out, shim in), got $(cnt mss_clamped)"; fail=1; }
-[ "$(cnt icmp_translated_out)" = 2 ] || { echo "FAIL: want 2 outbound ICMPv6 errors translated, got $(cnt icmp_translated_out)"; fail=1; }
+[ "$(cntf mss_clamped)" = 3 ] || { echo "FAIL: want 3 SYNs clamped (shim out, NATv6 out, shim in), got $(cntf mss_clamped)"; fail=1; }
+[ "$(cntf icmp_translated_out)" = 2 ] || { echo "FAIL: want 2 outbound ICMPv6 errors translated, got $(cntf icmp_translated_out)"; fail=1; }
 cat "$work/counters" | grep -v ' 0$'
 echo "RESULT: pcap in/out matches scapy-built expectations: $([ $fail = 0 ] && echo yes || echo NO);" \
-    "tshark tags ISP x ${tags}ISP y ${tags2}; punts $(cnt punt_dropped); ptb $(cnt icmp_generated); icmp xlate in $(cnt icmp_translated) out $(cnt icmp_translated_out); mss clamped $(cnt mss_clamped)"
+    "tshark tags ISP x ${tags}ISP y ${tags2}; punts $(cntf punt_dropped); ptb $(cntf icmp_generated); icmp xlate in $(cntf icmp_translated) out $(cntf icmp_translated_out); mss clamped $(cntf mss_clamped)"
 exit $fail
