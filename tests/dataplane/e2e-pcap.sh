@@ -34,7 +34,7 @@ dataplane = { channel = "$work/dp.sock"; max_contexts = 64; hba_hosts = 16; punt
 EOF
 "$DP" -c "$work/dp.conf" --no-tap --rx-delay-ms 3000 2>"$work/dp.log" &
 dpid=$!
-for i in $(seq 50); do C hello >/dev/null 2>&1 && break; sleep 0.1; done
+for i in $(seq 300); do C hello >/dev/null 2>&1 && break; sleep 0.1; done
 C add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=2001:db8:10:1::11 \
     rloc=2001:db8:30:1::22 ptag=0x0a0b0c0d0e0f otag=0x111111111111 isp=0
 C add lulid=fd00:1:1:1::11 rulid=fd00:3:3:1::33 lloc=2001:db8:20:1::11 \
@@ -45,7 +45,18 @@ C add lulid=fd00:1:1:1::11 rulid=fd00:3:3:1::33 lloc=2001:db8:20:1::11 \
 ! C add lulid=fd00:1:1:1::11 rulid=fd00:9::9 lloc=2001:db8:10:1::11 \
     rloc=2001:db8:30:1::99 ptag=1 otag=5 isp=7 2>/dev/null
 [ "$(C dump | wc -l)" = 2 ]
-sleep 4   # rx starts after 3 s; the pcaps are a few frames
+# rx starts 3 s after the channel; the pcaps are a few frames: wait until
+# something was received and the count has stood still for a second (a
+# fixed sleep flaked on a loaded machine)
+rxn() { C counters | awk '$1 == "rx_inside_packets" || $1 == "rx_isp_packets" {s += $2} END {print s + 0}'; }
+prev=-1; still=0
+for i in $(seq 120); do
+    sleep 0.5
+    cur=$(rxn)
+    if [ "$cur" -gt 0 ] && [ "$cur" = "$prev" ]; then still=$((still + 1)); else still=0; fi
+    [ $still -ge 2 ] && break
+    prev=$cur
+done
 C counters > "$work/counters"
 echo /pshim6/counters | timeout 10 dpdk-telemetry.py -f "dp-pcap-$$" > "$work/telemetry" 2>&1 || true
 kill -TERM $dpid; wait $dpid || true; dpid=""
