@@ -95,15 +95,21 @@ echo "  Mpps = median of 1 s samples (testpmd: port 0 Rx-pps = Tx-pps on null; d
 echo "  node cyc/pkt = TSC cycles inside the node functions per packet (--node-clock: classify, lookup,"
 echo "  rewrite and the TX enqueue, which frees into the null PMD when a burst completes); the rest of"
 echo "  cyc/pkt is the pcap PMD's RX copy and the poll loop, which testpmd pays too"
-printf '%-8s %-9s %8s %10s %9s %9s %7s %12s\n' mix contexts Mpps cyc/pkt node testpmd ratio bytes/ctx
+echo "  mem = bench_memspan: TSC cycles per packet to touch the egress node's lines (bucket, context,"
+echo "  stamp) for the same 4,096 contexts in the table's layout at that size, with no packet work:"
+echo "  the floor the table's memory sets on this machine (it grows with the span when the TLB does"
+echo "  not cover it)"
+printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %12s\n' mix contexts Mpps cyc/pkt node mem testpmd ratio bytes/ctx
 for n in $sizes; do
+    mem=-
+    [ -x "$BUILD/tests/dataplane/bench_memspan" ] && mem=$("$BUILD/tests/dataplane/bench_memspan" "$n" | awk '{print $3}')
     for mode in egress ingress; do
         size=128; [ $mode = ingress ] && size=136
         /usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" $mode "$n" 4096 $size "$work/$mode.pcap"
         base=$(testpmd_mpps "$work/$mode.pcap")
         read -r mpps cyc bpc punts node < <(dp_mpps $mode "$work/$mode.pcap" "$n")
         ratio=$(awk -v a="$mpps" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
-        printf '%-8s %-9s %8s %10s %9s %9s %7s %12s\n' $mode "$n" "$mpps" "$cyc" "$node" "$base" "$ratio" "$bpc"
+        printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %12s\n' $mode "$n" "$mpps" "$cyc" "$node" "$mem" "$base" "$ratio" "$bpc"
         [ "${punts:-0}" = 0 ] || echo "  (warning: $punts packets punted during the measurement: contexts missing?)"
     done
 done
