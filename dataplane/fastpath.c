@@ -61,7 +61,7 @@ static __rte_always_inline void lut_first(const struct dp_ctx *slots, const stru
 		if (dp_lut_scan(bk[k], h[k], -1, &s) >= 0) {
 			slot[k] = s;
 			rte_prefetch0(&slots[s]);                              /* ULIDs, locators */
-			rte_prefetch0((const uint8_t *)&slots[s] + 64);        /* tags, stamp, ISP */
+			rte_prefetch0((const uint8_t *)&slots[s] + 64);        /* tags, ISP, REAP stamps */
 		} else {
 			slot[k] = NO_SLOT;
 		}
@@ -168,19 +168,6 @@ static void too_big(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m
 	tx_raw(lc, b, DP_PORT_INSIDE, m);
 }
 
-/*
- * Third stage of the burst lookup: the REAP stamp lines the node loop will
- * write, one per context, spread over the stamp array like the contexts;
- * fetched while the context lines of the first stage still arrive.
- */
-static __rte_always_inline void stamp_ahead(const struct dp_ctx *slots, struct dp_stamp *stamps,
-					    const uint32_t *slot, unsigned nk)
-{
-	for (unsigned k = 0; k < nk; k++)
-		if (slot[k] != NO_SLOT)
-			rte_prefetch0(&stamps[slots[slot[k]].stamp]);
-}
-
 static __rte_noinline void mss_clamp(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_walk *w, uint16_t mss)
 {
 	int rc = dp_mss_clamp(m, w, mss);
@@ -284,7 +271,7 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	const struct dp_fast *f = &lc->fast;
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
-	struct dp_stamp *stamps = t->stamps[lc->idx];
+	const uint32_t ms = dp_tables_ms(t, now);   /* REAP stamps' clock */
 	const struct dp_site *site = SITE;   /* one config for the whole burst */
 	const bool mss_on = site->mss;
 	struct dp_cls cls[DP_BURST];
@@ -314,7 +301,6 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 	CNT(lc, RX_IN_PKTS) += n;
 	CNT(lc, RX_IN_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
-	stamp_ahead(slots, stamps, slot, nk);
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
@@ -348,7 +334,7 @@ static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, u
 			drop(lc, m, DP_DROP_MALFORMED);
 			continue;
 		}
-		stamps[x->stamp].sent = now;
+		dp_ctx_stamp(x, lc->idx, 0, ms);
 		b.shim++;
 		tx(lc, &b, DP_PORT_ISP(x->isp), m);
 	}
@@ -460,7 +446,7 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	const struct dp_fast *f = &lc->fast;
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
-	struct dp_stamp *stamps = t->stamps[lc->idx];
+	const uint32_t ms = dp_tables_ms(t, now);   /* REAP stamps' clock */
 	const struct dp_site *site = SITE;   /* one config for the whole burst */
 	const bool mss_on = site->mss;
 	struct dp_cls cls[DP_BURST];
@@ -489,7 +475,6 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 	CNT(lc, RX_OUT_PKTS) += n;
 	CNT(lc, RX_OUT_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
-	stamp_ahead(slots, stamps, slot, nk);
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
@@ -519,7 +504,7 @@ static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, u
 			if (dp_is_tcp_syn(ip, ip_len(m), &w))
 				mss_clamp(lc, m, &w, site->isp[x->isp].mss_shim);
 		}
-		stamps[x->stamp].recv = now;
+		dp_ctx_stamp(x, lc->idx, 1, ms);
 		b.shim++;
 		tx(lc, &b, DP_PORT_INSIDE, m);
 	}

@@ -38,6 +38,8 @@ struct dp_site {
 	uint16_t mss_in;               /* inbound NATv6: the reply may leave by any ISP, so the smallest */
 };
 
+#define DP_CTX_STAMPS 4     /* lcores with stamps of their own; more share them */
+
 /* One context as lcores read it; replaced whole (RCU) on every change. */
 struct dp_ctx {
 	uint8_t  local_ulid[16];
@@ -48,9 +50,17 @@ struct dp_ctx {
 	uint64_t own_tag;
 	uint32_t fii;
 	uint32_t flags;
-	uint32_t stamp;                /* REAP stamp slot, stable for the context's life */
 	uint8_t  isp;
+	/*
+	 * REAP: last sent [0] and received [1] for each lcore (reader index
+	 * mod DP_CTX_STAMPS), in the tables' milliseconds, 0 = never.  In the
+	 * line the lcores read anyway, so a packet touches no other line for
+	 * them; an lcore writes only when the millisecond changes, so the line
+	 * is dirtied at most once a millisecond per lcore.
+	 */
+	uint32_t stamp[DP_CTX_STAMPS][2];
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct dp_ctx) == 128, "a context is two cache lines");
 
 /* An HBA host: CMULA and its locator under each ISP. */
 struct dp_host {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
@@ -37,7 +38,7 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 				   unsigned n_readers, int socket)
 {
 	uint64_t before = heap_used(socket);
-	size_t nslot, nstamp;
+	size_t nslot;
 	struct dp_tables *t = rte_zmalloc_socket("dp_tables", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
 	size_t qsz;
 
@@ -46,30 +47,23 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 	t->cap = cap;
 	t->host_cap = host_cap;
 	t->n_readers = n_readers;
-	/* slots and stamps beyond cap cover what waits on the deferred-free queue */
+	/* slots beyond cap cover what waits on the deferred-free queue */
 	/* a quarter of the table may wait, 64 to DP_DEFER_MAX: small tables stay small */
 	t->defer_max = RTE_MIN(RTE_MAX(cap / 4, UINT32_C(64)), (uint32_t)DP_DEFER_MAX);
 	nslot = (size_t)cap + 1 + t->defer_max;
-	nstamp = (size_t)cap + t->defer_max;
 	t->slots = rte_zmalloc_socket("dp_ctx", sizeof(struct dp_ctx) * nslot, 64, socket);
 	t->slot_free = rte_malloc_socket("dp_ctx_free", sizeof(uint32_t) * nslot, 0, socket);
-	t->stamp_free = rte_malloc_socket("dp_stamp_free", sizeof(uint32_t) * nstamp, 0, socket);
 	t->defer = rte_malloc_socket("dp_defer", sizeof(struct dp_defer) * t->defer_max, 0, socket);
 	t->hosts = rte_zmalloc_socket("dp_hosts", sizeof(struct dp_host) * host_cap, 64, socket);
 	t->host_free = rte_malloc_socket("dp_host_free", sizeof(uint32_t) * host_cap, 0, socket);
-	if (!t->slots || !t->slot_free || !t->stamp_free || !t->defer || !t->hosts || !t->host_free)
+	if (!t->slots || !t->slot_free || !t->defer || !t->hosts || !t->host_free)
 		goto fail;
 	for (size_t i = 0; i < nslot; i++)
 		t->slot_free[t->n_slot_free++] = (uint32_t)(nslot - 1 - i);
-	for (size_t i = 0; i < nstamp; i++)
-		t->stamp_free[t->n_stamp_free++] = (uint32_t)(nstamp - 1 - i);
 	for (uint32_t i = 0; i < host_cap; i++)
 		t->host_free[t->n_host_free++] = host_cap - 1 - i;
-	for (unsigned r = 0; r < n_readers; r++) {
-		t->stamps[r] = rte_zmalloc_socket("dp_stamps", sizeof(struct dp_stamp) * nstamp, 64, socket);
-		if (!t->stamps[r])
-			goto fail;
-	}
+	t->tsc0 = rte_rdtsc();
+	t->tsc_per_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;
 	if (dp_lut_init(&t->l_ulid, cap, socket) != DP_LUT_OK || dp_lut_init(&t->l_tag, cap, socket) != DP_LUT_OK)
 		goto fail;
 	/* key positions of deleted contexts wait on the deferred-free queue too */
@@ -98,12 +92,9 @@ void dp_tables_free(struct dp_tables *t)
 	rte_hash_free(t->h_ptag);
 	rte_hash_free(t->h_host);
 	rte_hash_free(t->h_hostloc);
-	for (unsigned r = 0; r < RTE_MAX_LCORE; r++)
-		rte_free(t->stamps[r]);
 	rte_free(t->qs);
 	rte_free(t->slots);
 	rte_free(t->slot_free);
-	rte_free(t->stamp_free);
 	rte_free(t->defer);
 	rte_free(t->hosts);
 	rte_free(t->host_free);
@@ -115,12 +106,40 @@ static void sync_readers(struct dp_tables *t)
 	rte_rcu_qsbr_synchronize(t->qs, RTE_QSBR_THRID_INVALID);
 }
 
+/* a is later than b on the stamps' wrapping clock (0 = never) */
+static bool ms_after(uint32_t a, uint32_t b)
+{
+	return a && (!b || (int32_t)(a - b) > 0);
+}
+
+/*
+ * An lcore that still held the old slot of a modify may have stamped it
+ * after the copy: carry such stamps over, so REAP never sees a context
+ * idler than it is.  Lcores store plain words; the compare-and-swap
+ * retries if one lands in between.
+ */
+static void merge_stamps(struct dp_ctx *cur, const struct dp_ctx *old)
+{
+	for (unsigned r = 0; r < DP_CTX_STAMPS; r++)
+		for (unsigned k = 0; k < 2; k++) {
+			uint32_t o = __atomic_load_n(&old->stamp[r][k], __ATOMIC_RELAXED);
+			uint32_t c = __atomic_load_n(&cur->stamp[r][k], __ATOMIC_RELAXED);
+			while (ms_after(o, c) &&
+			       !__atomic_compare_exchange_n(&cur->stamp[r][k], &c, o, false, __ATOMIC_RELAXED,
+							    __ATOMIC_RELAXED))
+				;
+		}
+}
+
 static void release(struct dp_tables *t, const struct dp_defer *d)
 {
 	if (d->pos_ptag >= 0)
 		rte_hash_free_key_with_position(t->h_ptag, d->pos_ptag);
-	if (d->stamp != UINT32_MAX)
-		t->stamp_free[t->n_stamp_free++] = d->stamp;
+	if (d->merge) {
+		struct dp_ctx *cur = dp_ctx_by_tag(t, d->own_tag);
+		if (cur && cur != &t->slots[d->slot])
+			merge_stamps(cur, &t->slots[d->slot]);
+	}
 	t->slot_free[t->n_slot_free++] = d->slot;
 }
 
@@ -142,7 +161,7 @@ void dp_tables_reclaim(struct dp_tables *t, bool wait)
 }
 
 /* Queue for release after the readers' next quiescent state; waits only when full. */
-static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t pos_ptag)
+static void defer(struct dp_tables *t, uint32_t slot, const uint64_t *merge_tag, int32_t pos_ptag)
 {
 	struct dp_defer *d;
 
@@ -150,7 +169,8 @@ static void defer(struct dp_tables *t, uint32_t slot, uint32_t stamp, int32_t po
 		dp_tables_reclaim(t, true);
 	d = &t->defer[(t->defer_head + t->n_defer) % t->defer_max];
 	d->slot = slot;
-	d->stamp = stamp;
+	d->merge = merge_tag != NULL;
+	d->own_tag = merge_tag ? *merge_tag : 0;
 	d->pos_ptag = pos_ptag;
 	d->token = rte_rcu_qsbr_start(t->qs);
 	t->n_defer++;
@@ -191,8 +211,8 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 		return DPMSG_ERR_EXISTS; /* only forked instances may share a ULID pair */
 	if (t->n_ctx >= t->cap)
 		return DPMSG_ERR_FULL;
-	dp_tables_reclaim(t, t->n_slot_free < 2 || t->n_stamp_free == 0);
-	if (t->n_slot_free < 2 || t->n_stamp_free == 0)
+	dp_tables_reclaim(t, t->n_slot_free < 2);
+	if (t->n_slot_free < 2)
 		return DPMSG_ERR_INTERNAL; /* cannot happen: slots beyond cap cover the queue */
 	c = &t->slots[t->slot_free[--t->n_slot_free]];
 	memset(c, 0, sizeof(*c));
@@ -205,9 +225,6 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 	c->fii = m->fii;
 	c->flags = m->flags;
 	c->isp = m->isp;
-	c->stamp = t->stamp_free[--t->n_stamp_free];
-	for (unsigned r = 0; r < t->n_readers; r++)
-		t->stamps[r][c->stamp] = (struct dp_stamp){ 0, 0 };
 	if (dp_lut_add(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c)) != DP_LUT_OK)
 		goto full;
 	if (egress && dp_lut_add(&t->l_ulid, dp_hash_ulid(k.local), slot_of(t, c)) != DP_LUT_OK) {
@@ -221,7 +238,6 @@ int dp_ctx_add(struct dp_tables *t, const struct dpmsg_ctx *m, unsigned n_isp)
 	t->n_ctx++;
 	return 0;
 full:
-	t->stamp_free[t->n_stamp_free++] = c->stamp;
 	t->slot_free[t->n_slot_free++] = (uint32_t)(c - t->slots);
 	return DPMSG_ERR_FULL;
 }
@@ -263,7 +279,7 @@ int dp_ctx_mod(struct dp_tables *t, const struct dpmsg_ctx_mod *m, unsigned n_is
 	} else if (maps_to(t->h_ptag, &c->peer_tag, old)) {
 		(void)rte_hash_add_key_data(t->h_ptag, &c->peer_tag, c);
 	}
-	defer(t, slot_of(t, old), UINT32_MAX, ppos);
+	defer(t, slot_of(t, old), &old->own_tag, ppos);
 	return 0;
 }
 
@@ -278,7 +294,7 @@ int dp_ctx_del(struct dp_tables *t, uint64_t own_tag)
 	(void)dp_lut_del(&t->l_tag, dp_hash_tag(c->own_tag), slot_of(t, c));
 	if (maps_to(t->h_ptag, &c->peer_tag, c))
 		p3 = rte_hash_del_key(t->h_ptag, &c->peer_tag);
-	defer(t, slot_of(t, c), c->stamp, p3);
+	defer(t, slot_of(t, c), NULL, p3);
 	t->n_ctx--;
 	return 0;
 }
@@ -372,13 +388,22 @@ int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_
 	*sent = *recv = 0;
 	if (!c)
 		return -1;
-	for (unsigned r = 0; r < t->n_readers; r++) {
-		const volatile struct dp_stamp *s = &t->stamps[r][c->stamp];
-		if (s->sent > *sent)
-			*sent = s->sent;
-		if (s->recv > *recv)
-			*recv = s->recv;
-	}
+	uint64_t now = rte_rdtsc();
+	uint32_t ms_now = dp_tables_ms(t, now), last[2] = { 0, 0 };
+	uint64_t *out[2] = { sent, recv };
+	for (unsigned r = 0; r < DP_CTX_STAMPS; r++)
+		for (unsigned k = 0; k < 2; k++) {
+			uint32_t v = __atomic_load_n(&c->stamp[r][k], __ATOMIC_RELAXED);
+			if (ms_after(v, last[k]))
+				last[k] = v;
+		}
+	/* back to TSC from how long ago, so the clock's wrap (49 days) does not matter */
+	for (unsigned k = 0; k < 2; k++)
+		if (last[k]) {
+			int32_t d = (int32_t)(ms_now - last[k]);   /* < 0: an lcore's clock read ran ahead */
+			uint64_t ago = d > 0 ? (uint64_t)d * t->tsc_per_ms : 0;
+			*out[k] = ago < now ? now - ago : 1;
+		}
 	return 0;
 }
 

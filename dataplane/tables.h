@@ -3,7 +3,7 @@
  * index in lut.h; rte_hash with RW_CONCURRENCY_LF for the rest); only the
  * channel thread writes.  An entry is never changed in place: a modify
  * copies it into a fresh slot and publishes it with one store.  The old slot
- * (and a deleted context's stamp and hash key positions) goes on a bounded
+ * (and a deleted context's hash key positions) goes on a bounded
  * deferred-free queue with a QSBR token and returns to the free lists once
  * every reader has passed a quiescent state; the writer waits only when the
  * queue is full.  So a burst of relocations (an ISP failing under thousands
@@ -12,6 +12,7 @@
 #ifndef PSHIM6_DP_TABLES_H
 #define PSHIM6_DP_TABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -38,15 +39,10 @@ struct dp_addr_key {
 /* Something readers may still see: freed after a grace period. */
 struct dp_defer {
 	uint64_t token;
+	uint64_t own_tag;             /* a modify: stamps the old slot got late go to this context */
 	uint32_t slot;                /* context slot */
-	uint32_t stamp;               /* stamp slot, or UINT32_MAX */
 	int32_t  pos_ptag;            /* peer-tag key position to free, or -1 */
-};
-
-/* Per-lcore REAP stamp (TSC); read by the channel thread, max over lcores. */
-struct dp_stamp {
-	uint64_t sent;
-	uint64_t recv;
+	bool     merge;
 };
 
 struct dp_tables {
@@ -55,7 +51,6 @@ struct dp_tables {
 	uint32_t n_ctx, n_host;
 	struct dp_ctx *slots;         /* cap + 1 slots: one spare for a modify */
 	uint32_t *slot_free, n_slot_free;
-	uint32_t *stamp_free, n_stamp_free;
 	struct dp_defer *defer;       /* FIFO of defer_max, oldest token first */
 	uint32_t defer_max, defer_head, n_defer;
 	uint64_t defer_waits;         /* times the writer had to wait for readers */
@@ -68,7 +63,7 @@ struct dp_tables {
 	struct rte_hash *h_hostloc;   /* any locator -> host */
 	struct rte_rcu_qsbr *qs;
 	unsigned n_readers;
-	struct dp_stamp *stamps[RTE_MAX_LCORE]; /* [reader][stamp id] */
+	uint64_t tsc0, tsc_per_ms;    /* the stamps' clock: ms since creation */
 	uint64_t mem_bytes;           /* hugepage memory the tables took */
 };
 
@@ -83,7 +78,7 @@ int dp_ctx_del(struct dp_tables *t, uint64_t own_tag);
 int dp_host_add(struct dp_tables *t, const struct dpmsg_host *h);
 int dp_host_del(struct dp_tables *t, const uint8_t cmula[16]);
 void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *out);
-/* Latest stamps over all readers, TSC; 0 = never. */
+/* Latest stamps over all readers, TSC (millisecond precision); 0 = never. */
 int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv);
 /* Installed contexts one by one (writer side, dumps): start with *it = 0; NULL at the end. */
 struct dp_ctx *dp_ctx_next(struct dp_tables *t, uint32_t *it);
@@ -91,6 +86,21 @@ struct dp_ctx *dp_ctx_next(struct dp_tables *t, uint32_t *it);
 void dp_tables_reclaim(struct dp_tables *t, bool wait);
 
 /* Reader side (lcores). */
+
+/* The stamps' clock at TSC `now`: ms since the tables were made, never 0. */
+static __rte_always_inline uint32_t dp_tables_ms(const struct dp_tables *t, uint64_t now)
+{
+	uint32_t ms = (uint32_t)((now - t->tsc0) / t->tsc_per_ms);
+	return ms ? ms : 1;
+}
+
+/* REAP stamp of `reader` (dir 0 sent, 1 received); a store only when it changes. */
+static __rte_always_inline void dp_ctx_stamp(const struct dp_ctx *c, unsigned reader, unsigned dir, uint32_t ms)
+{
+	uint32_t *s = (uint32_t *)(uintptr_t)&c->stamp[reader % DP_CTX_STAMPS][dir];
+	if (__atomic_load_n(s, __ATOMIC_RELAXED) != ms)
+		__atomic_store_n(s, ms, __ATOMIC_RELAXED);
+}
 
 /* Hash of the egress key: the 32 octets of (local ULID, remote ULID), which
  * are also the source and destination fields of the packet, in that order. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 
 #include "tables.h"
@@ -224,7 +225,7 @@ static void test_hosts(void **state)
 /*
  * A small table hammered with modifies and delete/re-add under a reader:
  * the deferred-free queue fills, the writer waits, nothing is torn, slots
- * and stamps all come back.
+ * all come back.
  */
 static void test_defer_queue_full(void **state)
 {
@@ -239,7 +240,7 @@ static void test_defer_queue_full(void **state)
 		mk(&c, i, UINT64_C(0x100000000) + i, 0);
 		assert_int_equal(dp_ctx_add(t, &c, 2), 0);
 	}
-	uint32_t slots0 = t->n_slot_free + t->n_defer, stamps0 = t->n_stamp_free;
+	uint32_t slots0 = t->n_slot_free + t->n_defer;
 	assert_int_equal(t->defer_max, 64);   /* the smallest queue: it fills many times */
 	stop = 0;
 	started = 0;
@@ -270,7 +271,6 @@ static void test_defer_queue_full(void **state)
 	dp_tables_reclaim(t, true);
 	assert_int_equal(t->n_defer, 0);
 	assert_int_equal(t->n_slot_free, slots0);  /* every slot came back */
-	assert_int_equal(t->n_stamp_free, stamps0);
 	dp_tables_free(t);
 }
 
@@ -340,6 +340,63 @@ static void test_lut_overflow(void **state)
 	dp_lut_free(&l);
 }
 
+/*
+ * REAP stamps live in the context: they follow a modify (the copy takes
+ * them, and a stamp an lcore put on the old slot after the copy is merged
+ * when the old slot is reclaimed), lcores beyond DP_CTX_STAMPS share slots,
+ * and dp_ctx_stamps turns the newest back into TSC.
+ */
+static void test_stamps(void **state)
+{
+	struct dpmsg_ctx c;
+	struct dpmsg_ctx_mod m;
+	const uint64_t tag = UINT64_C(0x200000007);
+	struct dp_ctx *x, *y;
+	uint64_t sent, recv, now;
+	uint32_t ms;
+	(void)state;
+
+	t = dp_tables_create("s", 64, 4, 6, SOCKET_ID_ANY);
+	assert_non_null(t);
+	mk(&c, 7, 1, 0);
+	assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+	x = dp_ctx_by_tag(t, tag);
+	assert_non_null(x);
+	assert_int_equal(dp_ctx_stamps(t, tag, &sent, &recv), 0);
+	assert_int_equal(sent, 0);          /* never */
+	assert_int_equal(recv, 0);
+	rte_delay_us_block(20000);
+	ms = dp_tables_ms(t, rte_rdtsc());
+	assert_true(ms >= 20);
+	dp_ctx_stamp(x, 0, 0, ms - 6);
+	dp_ctx_stamp(x, 5, 1, ms - 8);      /* reader 5 shares slot 1 */
+	assert_int_equal(x->stamp[1][1], ms - 8);
+
+	/* a modify copies the stamps; an lcore still on the old slot stamps it later */
+	mk(&m.ctx, 7, 2, 1);
+	m.what = DPMSG_MOD_LOCATORS;
+	assert_int_equal(dp_ctx_mod(t, &m, 2), 0);
+	y = dp_ctx_by_tag(t, tag);
+	assert_ptr_not_equal(x, y);
+	assert_int_equal(y->stamp[0][0], ms - 6);
+	dp_ctx_stamp(x, 2, 1, ms - 4);      /* late, on the old slot */
+	dp_ctx_stamp(x, 0, 0, ms - 7);      /* older than what the new slot has: not taken */
+	dp_tables_reclaim(t, true);
+	assert_int_equal(y->stamp[2][1], ms - 4);
+	assert_int_equal(y->stamp[0][0], ms - 6);
+
+	/* back to TSC: the newest over all readers, that many ms before now */
+	assert_int_equal(dp_ctx_stamps(t, tag, &sent, &recv), 0);
+	now = rte_rdtsc();
+	assert_true(sent <= now && recv <= now);
+	int64_t ago_s = (int64_t)((now - sent) / t->tsc_per_ms), ago_r = (int64_t)((now - recv) / t->tsc_per_ms);
+	int64_t want = (int64_t)dp_tables_ms(t, now) - ms;
+	assert_in_range(ago_s, want + 6 - 2, want + 6 + 2);
+	assert_in_range(ago_r, want + 4 - 2, want + 4 + 2);   /* ms - 4 (reader 2) beats ms - 8 (reader 5) */
+	assert_int_equal(dp_ctx_stamps(t, UINT64_C(0x999), &sent, &recv), -1);
+	dp_tables_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -356,6 +413,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_lut_overflow),
 		cmocka_unit_test(test_defer_queue_full),
+		cmocka_unit_test(test_stamps),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_eal_cleanup();
