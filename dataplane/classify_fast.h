@@ -74,6 +74,12 @@ static inline void dp_fast_prep(const struct dp_site *s, struct dp_fast *f)
 		f->own_hi[i] = dp_raw64(s->isp[i].addr);
 		f->own_lo[i] = dp_raw64(s->isp[i].addr + 8);
 	}
+#if RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN
+	/* the EtherType/version word and the multicast/link-local tests below
+	 * are written for little-endian words: elsewhere the general
+	 * classifiers take every packet */
+	f->in_ok = f->isp_ok = false;
+#endif
 }
 
 /* Ethernet + IPv6 with nothing to trim, single segment; the IPv6 header or NULL. */
