@@ -388,7 +388,7 @@ int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_
 	*sent = *recv = 0;
 	if (!c)
 		return -1;
-	uint64_t now = rte_rdtsc();
+	uint64_t now = rte_rdtsc(), ms_full = (now - t->tsc0) / t->tsc_per_ms;
 	uint32_t ms_now = dp_tables_ms(t, now), last[2] = { 0, 0 };
 	uint64_t *out[2] = { sent, recv };
 	for (unsigned r = 0; r < DP_CTX_STAMPS; r++)
@@ -397,12 +397,16 @@ int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_
 			if (ms_after(v, last[k]))
 				last[k] = v;
 		}
-	/* back to TSC from how long ago, so the clock's wrap (49 days) does not matter */
+	/*
+	 * Back to TSC: the stamp's millisecond on the full clock (the 32-bit
+	 * one wraps after 49 days), at its start.  The result must depend on
+	 * the stamp alone, not on when it is read: control takes a later
+	 * value for new traffic.
+	 */
 	for (unsigned k = 0; k < 2; k++)
 		if (last[k]) {
-			int32_t d = (int32_t)(ms_now - last[k]);   /* < 0: an lcore's clock read ran ahead */
-			uint64_t ago = d > 0 ? (uint64_t)d * t->tsc_per_ms : 0;
-			*out[k] = ago < now ? now - ago : 1;
+			int64_t ms = (int64_t)ms_full - (int32_t)(ms_now - last[k]);
+			*out[k] = ms > 0 ? t->tsc0 + (uint64_t)ms * t->tsc_per_ms : t->tsc0 + 1;
 		}
 	return 0;
 }
