@@ -477,6 +477,19 @@ static const struct in6_addr *peer_locators(struct daemon *d, const struct in6_a
 	return NULL;
 }
 
+/* What a dataplane entry says of a context, as the engine imports it. */
+static void import_from_dp(struct shim6_ctx_import *im, const struct dpmsg_ctx *dc)
+{
+	memset(im, 0, sizeof *im);
+	memcpy(im->local_ulid.b, dc->local_ulid, 16);
+	memcpy(im->peer_ulid.b, dc->remote_ulid, 16);
+	memcpy(im->local_loc.b, dc->local_loc, 16);
+	memcpy(im->peer_loc.b, dc->remote_loc, 16);
+	im->forkid = dc->fii;
+	im->own_tag = dc->own_tag;
+	im->peer_tag = dc->peer_tag;
+}
+
 /* A context from the dataplane's dump becomes an engine context again, so
  * the peer's keepalives and probes find it and nothing is renegotiated.
  * The dump holds the pair in use and both tags; the peer's other locators
@@ -487,14 +500,7 @@ int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc)
 	if (!P.eng)
 		return -1;
 	struct shim6_ctx_import im;
-	memset(&im, 0, sizeof im);
-	memcpy(im.local_ulid.b, dc->local_ulid, 16);
-	memcpy(im.peer_ulid.b, dc->remote_ulid, 16);
-	memcpy(im.local_loc.b, dc->local_loc, 16);
-	memcpy(im.peer_loc.b, dc->remote_loc, 16);
-	im.forkid = dc->fii;
-	im.own_tag = dc->own_tag;
-	im.peer_tag = dc->peer_tag;
+	import_from_dp(&im, dc);
 	size_t n = 0;
 	const struct in6_addr *pl = peer_locators(d, (const struct in6_addr *)dc->remote_ulid, &n);
 	for (size_t i = 0; pl && i < n && im.npeer < SHIM6_MAX_LOCATORS; i++)
@@ -520,14 +526,7 @@ int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_s
 	if (!P.eng)
 		return -1;
 	struct shim6_ctx_import im;
-	memset(&im, 0, sizeof im);
-	memcpy(im.local_ulid.b, dc->local_ulid, 16);
-	memcpy(im.peer_ulid.b, dc->remote_ulid, 16);
-	memcpy(im.local_loc.b, dc->local_loc, 16);
-	memcpy(im.peer_loc.b, dc->remote_loc, 16);
-	im.forkid = dc->fii;
-	im.own_tag = dc->own_tag;
-	im.peer_tag = dc->peer_tag;
+	import_from_dp(&im, dc);
 	state_fill_import(sc, &im);
 	uint64_t id = 0;
 	int rc = shim6_engine_context_import(P.eng, &im, now_ns(), &id);
