@@ -146,6 +146,70 @@ static void print_ctx(const struct dpmsg_ctx *c)
 	       c->peer_tag, c->own_tag, c->isp, c->fii, c->flags);
 }
 
+/* Synthetic contexts i (fill, move): numbered in the last four octets of
+ * each address, tags 0x1_0000_0000 + i (peer) and 0x2_0000_0000 + i (own). */
+struct synth {
+	uint8_t base[4][16];         /* local ULID, remote ULID, local locator, remote locator */
+	uint8_t isp;
+};
+
+static void number(uint8_t *a, uint32_t i)
+{
+	a[12] = (uint8_t)(i >> 24);
+	a[13] = (uint8_t)(i >> 16);
+	a[14] = (uint8_t)(i >> 8);
+	a[15] = (uint8_t)i;
+}
+
+static void make_add(struct dpmsg *m, uint32_t i, const struct synth *s)
+{
+	struct dpmsg_ctx *c = &m->u.ctx;
+	uint8_t *dst[4] = { c->local_ulid, c->remote_ulid, c->local_loc, c->remote_loc };
+	m->type = DPMSG_CTX_ADD;
+	for (int k = 0; k < 4; k++) {
+		memcpy(dst[k], s->base[k], 16);
+		number(dst[k], i);
+	}
+	c->peer_tag = UINT64_C(0x100000000) + i;
+	c->own_tag = UINT64_C(0x200000000) + i;
+	c->isp = s->isp;
+}
+
+static void make_move(struct dpmsg *m, uint32_t i, const struct synth *s)
+{
+	struct dpmsg_ctx *c = &m->u.mod.ctx;
+	m->type = DPMSG_CTX_MOD;
+	m->u.mod.what = DPMSG_MOD_LOCATORS;
+	memcpy(c->local_loc, s->base[2], 16);
+	memcpy(c->remote_loc, s->base[3], 16);
+	number(c->local_loc, i);
+	number(c->remote_loc, i);
+	c->own_tag = UINT64_C(0x200000000) + i;
+	c->isp = s->isp;
+}
+
+/* Writes for contexts start .. start + count - 1, 256 in flight (one round
+ * trip per context is too slow for 1M); returns how many were refused, the
+ * first of them reported. */
+static uint64_t pipeline(struct dpmsg *m, uint64_t start, uint64_t count, const struct synth *s,
+			 void (*make)(struct dpmsg *, uint32_t, const struct synth *), const char *what)
+{
+	uint64_t sent = 0, acked = 0, failed = 0;
+	while (acked < count) {
+		while (sent < count && sent - acked < 256) {
+			memset(m, 0, sizeof(*m));
+			make(m, (uint32_t)(start + sent), s);
+			xsend(m);
+			sent++;
+		}
+		xrecv(m);
+		if (m->type == DPMSG_ERROR && failed++ == 0)
+			fprintf(stderr, "pshim6-dpctl: %s: %s\n", what, dpmsg_errname(m->u.error.code));
+		acked++;
+	}
+	return failed;
+}
+
 static void print_host(const struct dpmsg_host *h)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -321,77 +385,28 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "fill")) {
 		uint64_t count = num(argc, argv, "count", 1u << 26, 1, NULL);
 		uint64_t start = num(argc, argv, "start", UINT32_MAX, 0, NULL);
-		uint8_t isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL);
-		uint64_t sent = 0, acked = 0, failed = 0;
 		static const char *base[4] = { "fd00:1:1:1::", "fd00:2:2:1::", "2001:db8:10:1::", "2001:db8:30:1::" };
-		uint8_t b[4][16];
+		struct synth sy = { .isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL) };
 		for (int k = 0; k < 4; k++)
-			inet_pton(AF_INET6, base[k], b[k]);
-		while (acked < count) {
-			/* keep a window of requests in flight: one round trip per context is too slow for 1M */
-			while (sent < count && sent - acked < 256) {
-				uint32_t i = (uint32_t)(start + sent);
-				struct dpmsg_ctx *c = &m.u.ctx;
-				memset(&m, 0, sizeof(m));
-				m.type = DPMSG_CTX_ADD;
-				uint8_t *dst[4] = { c->local_ulid, c->remote_ulid, c->local_loc, c->remote_loc };
-				for (int k = 0; k < 4; k++) {
-					memcpy(dst[k], b[k], 16);
-					dst[k][12] = (uint8_t)(i >> 24);
-					dst[k][13] = (uint8_t)(i >> 16);
-					dst[k][14] = (uint8_t)(i >> 8);
-					dst[k][15] = (uint8_t)i;
-				}
-				c->peer_tag = UINT64_C(0x100000000) + i;
-				c->own_tag = UINT64_C(0x200000000) + i;
-				c->isp = isp;
-				xsend(&m);
-				sent++;
-			}
-			xrecv(&m);
-			if (m.type == DPMSG_ERROR && failed++ == 0)
-				fprintf(stderr, "pshim6-dpctl: fill: %s\n", dpmsg_errname(m.u.error.code));
-			acked++;
-		}
+			inet_pton(AF_INET6, base[k], sy.base[k]);
+		uint64_t failed = pipeline(&m, start, count, &sy, make_add, "fill");
 		printf("filled %" PRIu64 " contexts, %" PRIu64 " refused\n", count - failed, failed);
 		return failed ? 1 : 0;
 	}
 	if (!strcmp(cmd, "move")) {
 		uint64_t count = num(argc, argv, "count", 1u << 26, 1, NULL);
 		uint64_t start = num(argc, argv, "start", UINT32_MAX, 0, NULL);
-		uint8_t isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL);
-		uint64_t sent = 0, acked = 0, failed = 0;
-		uint8_t lloc[16], rloc[16];
+		struct synth sy = { .isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL) };
 		struct timespec t0, t1;
-		inet_pton(AF_INET6, "2001:db8:10:1::", lloc);
-		inet_pton(AF_INET6, "2001:db8:30:1::", rloc);
-		lloc[5] = (uint8_t)(0x10 * (isp + 1));
+		inet_pton(AF_INET6, "2001:db8:10:1::", sy.base[2]);
+		inet_pton(AF_INET6, "2001:db8:30:1::", sy.base[3]);
+		sy.base[2][5] = (uint8_t)(0x10 * (sy.isp + 1));
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		while (acked < count) {
-			while (sent < count && sent - acked < 256) {
-				uint32_t i = (uint32_t)(start + sent);
-				struct dpmsg_ctx *c = &m.u.mod.ctx;
-				memset(&m, 0, sizeof(m));
-				m.type = DPMSG_CTX_MOD;
-				m.u.mod.what = DPMSG_MOD_LOCATORS;
-				memcpy(c->local_loc, lloc, 16);
-				memcpy(c->remote_loc, rloc, 16);
-				for (int k = 12; k < 16; k++)
-					c->local_loc[k] = c->remote_loc[k] = (uint8_t)(i >> (8 * (15 - k)));
-				c->own_tag = UINT64_C(0x200000000) + i;
-				c->isp = isp;
-				xsend(&m);
-				sent++;
-			}
-			xrecv(&m);
-			if (m.type == DPMSG_ERROR && failed++ == 0)
-				fprintf(stderr, "pshim6-dpctl: move: %s\n", dpmsg_errname(m.u.error.code));
-			acked++;
-		}
+		uint64_t failed = pipeline(&m, start, count, &sy, make_move, "move");
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 		printf("moved %" PRIu64 " contexts to isp %u in %.1f ms (%.0f per second), %" PRIu64 " refused\n",
-		       count - failed, isp, ms, ms > 0 ? (double)(count - failed) * 1e3 / ms : 0.0, failed);
+		       count - failed, sy.isp, ms, ms > 0 ? (double)(count - failed) * 1e3 / ms : 0.0, failed);
 		return failed ? 1 : 0;
 	}
 	die("unknown command %s (try -h)", cmd);
