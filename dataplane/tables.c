@@ -388,8 +388,8 @@ int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_
 	*sent = *recv = 0;
 	if (!c)
 		return -1;
-	uint64_t now = rte_rdtsc(), ms_full = (now - t->tsc0) / t->tsc_per_ms;
-	uint32_t ms_now = dp_tables_ms(t, now), last[2] = { 0, 0 };
+	uint64_t ms_full = (rte_rdtsc() - t->tsc0) / t->tsc_per_ms;
+	uint32_t ms_now = (uint32_t)ms_full, last[2] = { 0, 0 };
 	uint64_t *out[2] = { sent, recv };
 	for (unsigned r = 0; r < DP_CTX_STAMPS; r++)
 		for (unsigned k = 0; k < 2; k++) {
