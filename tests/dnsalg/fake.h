@@ -172,6 +172,29 @@ static inline int fake_push(void *arg, const char *line)
 }
 
 /* Wire query for name/type; flags are header flags; edns < 0: none. */
+/* The ALG as the query-path suites run it: default options, small caches,
+ * the fake upstream answering from `set`; fake_alg_free undoes it. */
+static inline void fake_alg_init(struct dnsalg_ctx *x, struct dnsalg_opts *o, struct dnsalg_counters *cnt,
+				 struct fake_up *f, struct dnsalg_upstream_ops *up,
+				 const struct fake_rrset *set, size_t n)
+{
+	dnsalg_opts_defaults(o);
+	x->o = o;
+	x->cnt = cnt;
+	x->acache = dnsalg_acache_new(64, 86400);
+	x->ucache = dnsalg_ucache_new(64);
+	f->set = set;
+	f->n = n;
+	up->query = fake_query;
+	up->arg = f;
+}
+
+static inline void fake_alg_free(struct dnsalg_ctx *x)
+{
+	dnsalg_acache_free(x->acache);
+	dnsalg_ucache_free(x->ucache);
+}
+
 static inline size_t mkquery(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t type,
 		      uint16_t flags, int edns, bool do_bit)
 {

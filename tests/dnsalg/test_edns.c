@@ -40,19 +40,11 @@ struct env {
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof *e);
-	dnsalg_opts_defaults(&e->o);
-	e->x.o = &e->o;
-	e->x.cnt = &e->cnt;
-	e->x.acache = dnsalg_acache_new(64, 86400);
-	e->x.ucache = dnsalg_ucache_new(64);
+	fake_alg_init(&e->x, &e->o, &e->cnt, &e->f, &e->up, zone, sizeof zone / sizeof zone[0]);
 	uint8_t k[DNSALG_COOKIE_SECRET];
 	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
 		k[i] = (uint8_t)(0x40 + i);
 	dnsalg_cookie_set(&e->x.cookie, k, 0, 0);
-	e->f.set = zone;
-	e->f.n = sizeof zone / sizeof zone[0];
-	e->up.query = fake_query;
-	e->up.arg = &e->f;
 	inet_pton(AF_INET6, "fd00:1:1:1::11", &e->cl.addr);
 	e->cl.wall_s = 1700000000;
 	*state = e;
@@ -62,8 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	dnsalg_acache_free(e->x.acache);
-	dnsalg_ucache_free(e->x.ucache);
+	fake_alg_free(&e->x);
 	free(e);
 	return 0;
 }

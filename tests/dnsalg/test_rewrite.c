@@ -46,17 +46,9 @@ struct env {
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof *e);
-	dnsalg_opts_defaults(&e->o);
-	e->x.o = &e->o;
-	e->x.cnt = &e->cnt;
-	e->x.acache = dnsalg_acache_new(64, 86400);
-	e->x.ucache = dnsalg_ucache_new(64);
+	fake_alg_init(&e->x, &e->o, &e->cnt, &e->f, &e->up, zone, sizeof zone / sizeof zone[0]);
 	e->x.push.push = fake_push;
 	e->x.push.arg = &e->push;
-	e->f.set = zone;
-	e->f.n = sizeof zone / sizeof zone[0];
-	e->up.query = fake_query;
-	e->up.arg = &e->f;
 	*state = e;
 	return 0;
 }
@@ -64,8 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	dnsalg_acache_free(e->x.acache);
-	dnsalg_ucache_free(e->x.ucache);
+	fake_alg_free(&e->x);
 	free(e);
 	return 0;
 }
