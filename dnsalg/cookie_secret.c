@@ -103,6 +103,15 @@ int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dns
 	return r < 0 ? r : 1;
 }
 
+bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now)
+{
+	if (interval_s == s->interval_s)
+		return false;
+	s->interval_s = interval_s;
+	s->deadline = next_deadline(interval_s, now);
+	return true;
+}
+
 uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s)
 {
 	return s->interval_s ? s->deadline : UINT64_MAX;

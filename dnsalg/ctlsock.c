@@ -3,6 +3,8 @@
  * and the bounded push queue towards pshim6-control.
  *
  *   {"cmd":"counters"}                 -> {"ok":true,"queries_udp":N,...}
+ *                                         (counters, then gauges: cache sizes,
+ *                                         cookie_rotate_s, cookie_rotate_in_s)
  *   {"cmd":"resolve-ulid","ulid":"v6"} -> {"ok":true,"name":..,"locators":[..],"ttl":N}
  *
  * Pushes never block a DNS thread: they go into a fixed-size ring that one
@@ -179,9 +181,18 @@ int dnsalg_ctl_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up
 			      (unsigned long long)atomic_load(&x->cnt->f));
 		DNSALG_COUNTERS(DNSALG_CNT_JSON)
 #undef DNSALG_CNT_JSON
-		n += snprintf(out + n, outcap - (size_t)n, ",\"cache_entries\":%u,\"ulid_cache_entries\":%u}\n",
+		n += snprintf(out + n, outcap - (size_t)n, ",\"cache_entries\":%u,\"ulid_cache_entries\":%u",
 			      x->acache ? dnsalg_acache_count(x->acache) : 0,
 			      x->ucache ? dnsalg_ucache_count(x->ucache) : 0);
+		/* the running rollover interval (a reload may have changed it)
+		 * and the seconds to the next rollover, null for never */
+		uint64_t due = dnsalg_cookie_deadline(&x->cookie);
+		n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_s\":%u", (unsigned)x->cookie.interval_s);
+		if (due == UINT64_MAX)
+			n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_in_s\":null}\n");
+		else
+			n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_in_s\":%llu}\n",
+				      (unsigned long long)(due > now ? (due - now + 999) / 1000 : 0));
 		return n;
 	}
 	if (!strcmp(cmd, "resolve-ulid")) {

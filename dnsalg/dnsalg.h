@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <netinet/in.h>
 #include <ldns/ldns.h>
@@ -214,8 +215,10 @@ struct dnsalg_cookie_secrets {
 	_Atomic uint32_t seq;        /* odd while a rollover is being written */
 	_Atomic uint64_t key[4];     /* current secret, then the previous one */
 	_Atomic bool has_prev;
-	uint32_t interval_s;         /* 0 = never rotate */
-	uint64_t deadline;           /* ms, same clock as `now` */
+	/* written by the one writer only; atomic so that the control thread
+	 * may read them for the counters reply */
+	_Atomic uint32_t interval_s; /* 0 = never rotate */
+	_Atomic uint64_t deadline;   /* ms, same clock as `now` */
 };
 enum {
 	DNSALG_COOKIE_BAD = 0,       /* no server cookie of ours, or stale */
@@ -235,6 +238,12 @@ int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct d
 /* Roll over when the deadline has come: 1 rotated, 0 not due (or interval
  * 0), DNSALG_ERANDOM (the deadline stays: try again at the next tick). */
 int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
+/* Change the rollover interval of running secrets (SIGHUP): both secrets
+ * stay, so every cookie out there keeps verifying; the next rollover is one
+ * new interval from now (never for 0).  Returns false, touching nothing,
+ * when the interval is the same (so repeated reloads never postpone a
+ * rollover). */
+bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now);
 /* When dnsalg_cookie_tick() has work next; UINT64_MAX for never. */
 uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s);
 /* A server cookie for this client cookie and address, with the current secret. */
@@ -416,6 +425,22 @@ int dnsalg_push_line(const struct dnsalg_ulid_entry *e, char *out, size_t outcap
 int dnsalg_reverse_resolve(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 			   const struct in6_addr *ulid, uint64_t now,
 			   struct dnsalg_ulid_entry *out);
+
+/* ---- SIGHUP reload (reload.c) -------------------------------------------- */
+/* What a reload keeps from the command line (which overrides the file). */
+struct dnsalg_reload_keep {
+	unsigned n_conf_hosts;       /* run->hosts past this index came from -H */
+	bool cookie_rotate_cmdline;  /* -K given: the file's cookie_rotate_s is not applied */
+};
+/*
+ * Re-read run->config_file and apply the inside hosts and
+ * dnsalg.cookie_rotate_s (secrets kept, next rollover one new interval from
+ * now).  A config with errors (printed as file:line) changes nothing.
+ * Writes what changed to log.  0, DNSALG_EINVAL or DNSALG_ENOMEM.  Run by
+ * the thread that ticks the cookie secrets.
+ */
+int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,
+		  const struct dnsalg_reload_keep *keep, uint64_t now, FILE *log);
 
 /* ---- control socket (ctlsock.c) ------------------------------------------ */
 /* Handle one request line; writes one reply line (with '\n'). */

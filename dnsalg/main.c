@@ -75,8 +75,10 @@ static const char usage_text[] =
 "  {\"cmd\":\"counters\"}\n"
 "  {\"cmd\":\"resolve-ulid\",\"ulid\":\"<v6>\"}   PTR, then AAAA + ULID of the name\n"
 "\n"
-"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the inside hosts from the config;\n"
-"SIGUSR1 rolls the cookie secret over at once.\nExit status: 0 ok, 1 config or startup error.\n"
+"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the config for the inside hosts\n"
+"and dnsalg.cookie_rotate_s (other settings need a restart; a config with\n"
+"errors changes nothing); SIGUSR1 rolls the cookie secret over at once.\n"
+"Exit status: 0 ok, 1 config or startup error.\n"
 "See pshim6-dnsalg(8).\n";
 
 static void usage(FILE *f)
@@ -147,14 +149,13 @@ static int drop_privileges(const char *user)
 
 static void on_signal(int s) { (void)s; }
 
-static void reload(const struct dnsalg_opts *o, unsigned n_conf_hosts, struct dnsalg_inside *in);
-
 /*
  * The main thread waits for signals and is the one writer of the cookie
  * secrets: it wakes at their rollover deadline, and SIGUSR1 rolls them over
  * at once (an operator who fears the secret leaked).  Returns on a stop signal.
  */
-static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set, unsigned n_conf_hosts)
+static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
+			 const struct dnsalg_reload_keep *keep)
 {
 	bool failing = false;
 	for (;;) {
@@ -177,7 +178,7 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set, unsigned 
 		if (s == SIGTERM || s == SIGINT)
 			return;
 		if (s == SIGHUP)
-			reload(d->o, n_conf_hosts, d->ctx.inside);
+			dnsalg_reload(&d->ctx, d->o, keep, dnsalg_now_ms(), stderr);
 		if (s == SIGUSR1) {
 			int r = dnsalg_cookie_rotate(&d->ctx.cookie, dnsalg_now_ms(), &d->cnt);
 			fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret %s\n",
@@ -194,34 +195,6 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set, unsigned 
 		if (r != 0)
 			failing = r < 0;
 	}
-}
-
-/*
- * SIGHUP: re-read the config and replace the inside hosts (config hosts,
- * then the -H ones).  Everything else needs a restart; the caches live on.
- */
-static void reload(const struct dnsalg_opts *o, unsigned n_conf_hosts, struct dnsalg_inside *in)
-{
-	if (!o->config_file[0]) {
-		fprintf(stderr, "pshim6-dnsalg: SIGHUP: no config file to reload\n");
-		return;
-	}
-	struct dnsalg_opts *n = calloc(1, sizeof *n);
-	if (!n)
-		return;
-	dnsalg_opts_defaults(n);
-	if (dnsalg_opts_load_conf(n, o->config_file) < 0) {
-		fprintf(stderr, "pshim6-dnsalg: SIGHUP: %s has errors; keeping the running config\n",
-			o->config_file);
-	} else {
-		for (unsigned i = n_conf_hosts; i < o->n_hosts; i++)
-			dnsalg_opts_add_host(n, o->hosts[i].name, &o->hosts[i].addr);
-		if (dnsalg_inside_set_hosts(in, n->hosts, n->n_hosts) == 0)
-			fprintf(stderr, "pshim6-dnsalg: SIGHUP: %u inside hosts from %s\n", n->n_hosts,
-				o->config_file);
-	}
-	dnsalg_opts_free(n);
-	free(n);
 }
 
 int main(int argc, char **argv)
@@ -259,7 +232,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	unsigned n_conf_hosts = o.n_hosts; /* -H hosts follow; kept across reloads */
+	/* -H hosts follow the config's and -K overrides it, across reloads too */
+	struct dnsalg_reload_keep keep = { .n_conf_hosts = o.n_hosts };
 	bool cl_listen = false, cl_up = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
@@ -348,6 +322,7 @@ int main(int argc, char **argv)
 		case 'm': o.max_ttl = (uint32_t)num("--max-ttl", optarg, 1, 604800); break;
 		case 'K':
 			o.cookie_rotate_s = (uint32_t)num("--cookie-rotate", optarg, 0, 604800);
+			keep.cookie_rotate_cmdline = true;
 			if (o.cookie_rotate_s && o.cookie_rotate_s < 60) {
 				fprintf(stderr, "pshim6-dnsalg: --cookie-rotate %s: 0 (never) or 60..604800\n", optarg);
 				return 1;
@@ -455,7 +430,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pshim6-dnsalg: serving on port %u (%u upstreams, ULID type %u, "
 			"cookie secret rollover every %u s)\n",
 			o.port, o.n_upstreams, o.ulid_type, o.cookie_rotate_s);
-		wait_signals(&d, &stopset, n_conf_hosts);
+		wait_signals(&d, &stopset, &keep);
 	}
 	atomic_store(&d.stop, true);
 	pthread_mutex_lock(&d.jlock);

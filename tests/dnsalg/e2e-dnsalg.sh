@@ -145,7 +145,7 @@ sed -e 's|^\(  *\)socket = ".*";|\1socket = "'"$T"'/control.sock";|' \
 grep -q 'listen = \[ "fd98::1" \]' "$T/effective.conf" && grep -q 'h1.site1.example.' "$T/effective.conf" &&
     grep -q '^cookie_rotate_s = 3600;' "$T/effective.conf" ||
     { cat "$T/effective.conf"; echo "config not taken"; exit 1; }
-ns_bg alg "$ALG" -c "$T/pshim6.conf"
+ns_bg alg "$ALG" -c "$T/pshim6.conf" 2> "$T/alg.log"
 ns_bg alg "$ALG" -l fd98::1 -p 5353 -u fd99::53 -D passthrough -s "$T/dnsalg2.sock" -C "$T/absent.sock" -e 256 -i 32
 # An upstream that never answers, for the timeout case.
 cat > "$T/hole.py" <<'Z'
@@ -233,6 +233,31 @@ kill -HUP "$pid"
 ns_wait_for 5 test "$(D +short h5.site1.example AAAA)" = fd00:1:1:1::55 || true
 check "SIGHUP: new config host answered" test "$(D +short h5.site1.example AAAA)" = fd00:1:1:1::55
 check "SIGHUP: lease host kept" test "$(D +short h3.site1.example AAAA)" = fd00:1:1:1::33
+# SIGHUP applies dnsalg.cookie_rotate_s: both secrets kept (a cookie from
+# before the reload still verifies), the next rollover one new interval away;
+# a bad value is refused with file:line and changes nothing
+cookie_get() { sed -n 's/^; COOKIE: \([0-9a-f]*\) (good)$/\1/p'; }
+hck=$(D +cookie plain.ext.example TXT | cookie_get)
+hr0=$(counter cookie_rotate_s)
+sed -i 's|^\(  *cookie_rotate_s = \)[0-9]*;|\1120;|' "$T/pshim6.conf"
+kill -HUP "$pid"
+ns_wait_for 5 test "$(counter cookie_rotate_s)" = 120 || true
+hr1=$(counter cookie_rotate_s); hin=$(counter cookie_rotate_in_s)
+check "SIGHUP: cookie_rotate_s $hr0 -> $hr1, next rollover in $hin s" test "$hr0" = 3600 -a "$hr1" = 120 -a "$hin" -gt 110 -a "$hin" -le 120
+check "SIGHUP: the change logged" grep -q 'SIGHUP: cookie secret rollover every 120 s (was every 3600 s); next in 120 s' "$T/alg.log"
+hv0=$(counter cookie_valid); hrot=$(counter cookie_rotations)
+D +cookie="$hck" plain.ext.example TXT > /dev/null
+check "SIGHUP: a cookie from before the reload still valid ($hv0 -> $(counter cookie_valid)), no rollover ($hrot)" \
+    test "$(counter cookie_valid)" = $((hv0 + 1)) -a "$(counter cookie_rotations)" = "$hrot"
+sed -i 's|^\(  *cookie_rotate_s = \)[0-9]*;|\159;|' "$T/pshim6.conf"
+hline=$(grep -n '^  *cookie_rotate_s = 59;' "$T/pshim6.conf" | cut -d: -f1)
+kill -HUP "$pid"
+ns_wait_for 5 grep -q "$T/pshim6.conf:$hline: dnsalg.cookie_rotate_s" "$T/alg.log" || true
+check "SIGHUP: cookie_rotate_s = 59 refused as $T/pshim6.conf:$hline" grep -q "$T/pshim6.conf:$hline: dnsalg.cookie_rotate_s: 59" "$T/alg.log"
+check "SIGHUP: after the bad value still 120 s ($(counter cookie_rotate_s)), not rescheduled ($(counter cookie_rotate_in_s) s)" \
+    test "$(counter cookie_rotate_s)" = 120 -a "$(counter cookie_rotate_in_s)" -le "$hin"
+check "SIGHUP: after the bad value the hosts stay" test "$(D +short h5.site1.example AAAA)" = fd00:1:1:1::55
+sed -i 's|^\(  *cookie_rotate_s = \)[0-9]*;|\13600;|' "$T/pshim6.conf"
 # 5. reverse lookup on request (PTR, then AAAA + ULID)
 r=$(ctl "$T/dnsalg.sock" "{\"cmd\":\"resolve-ulid\",\"ulid\":\"$ULID2\"}")
 echo "resolve-ulid: $r"
@@ -396,5 +421,5 @@ check "counters carry cookie_rotations and cookie_prev_secret_hits" \
     grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
+result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
 [ "$fail" = 0 ]

@@ -1,0 +1,65 @@
+/*
+ * SIGHUP: re-read the config and apply what a running ALG can take without
+ * a restart - the inside hosts and the cookie secret's rollover interval.
+ * Sockets, threads, cache sizes and upstreams need a restart; the caches
+ * live on.  A config with any error changes nothing (its errors are printed
+ * as file:line by the loader), so a typo never leaves the ALG half-reloaded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dnsalg.h"
+
+static void interval_text(uint32_t s, char *buf, size_t len)
+{
+	if (s)
+		snprintf(buf, len, "every %u s", s);
+	else
+		snprintf(buf, len, "never");
+}
+
+int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,
+		  const struct dnsalg_reload_keep *keep, uint64_t now, FILE *log)
+{
+	if (!run->config_file[0]) {
+		fprintf(log, "pshim6-dnsalg: SIGHUP: no config file to reload\n");
+		return DNSALG_EINVAL;
+	}
+	struct dnsalg_opts *n = calloc(1, sizeof *n);
+	if (!n)
+		return DNSALG_ENOMEM;
+	dnsalg_opts_defaults(n);
+	int r = dnsalg_opts_load_conf(n, run->config_file);
+	if (r < 0) {
+		fprintf(log, "pshim6-dnsalg: SIGHUP: %s has errors; keeping the running config\n",
+			run->config_file);
+		goto out;
+	}
+	/* -H hosts follow the config's, as at start */
+	for (unsigned i = keep->n_conf_hosts; i < run->n_hosts; i++)
+		dnsalg_opts_add_host(n, run->hosts[i].name, &run->hosts[i].addr);
+	if (x->inside && dnsalg_inside_set_hosts(x->inside, n->hosts, n->n_hosts) == 0)
+		fprintf(log, "pshim6-dnsalg: SIGHUP: %u inside hosts from %s\n", n->n_hosts,
+			run->config_file);
+
+	uint32_t was = x->cookie.interval_s, want = n->cookie_rotate_s;
+	char a[32], b[32];
+	interval_text(was, a, sizeof a);
+	interval_text(want, b, sizeof b);
+	if (want != was && keep->cookie_rotate_cmdline) {
+		/* the command line overrides the file, at start and on reload */
+		fprintf(log, "pshim6-dnsalg: SIGHUP: dnsalg.cookie_rotate_s = %u not applied: "
+			"--cookie-rotate on the command line keeps the rollover %s\n", want, a);
+	} else if (dnsalg_cookie_set_interval(&x->cookie, want, now)) {
+		if (want)
+			fprintf(log, "pshim6-dnsalg: SIGHUP: cookie secret rollover %s (was %s); "
+				"next in %u s; current and previous secrets kept\n", b, a, want);
+		else
+			fprintf(log, "pshim6-dnsalg: SIGHUP: cookie secret rollover %s (was %s); "
+				"current and previous secrets kept\n", b, a);
+	}
+out:
+	dnsalg_opts_free(n);
+	free(n);
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,275 @@
+/* SIGHUP reload (dnsalg_reload): a changed dnsalg.cookie_rotate_s takes
+ * effect with both secrets kept (outstanding cookies stay valid) and the
+ * next rollover one new interval after the reload; an unchanged value does
+ * not postpone the rollover; a bad value (with its file:line error) leaves
+ * everything as it was; -K on the command line wins over the file; the
+ * counters reply shows the running interval.  Fake monotonic clock. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fake.h"
+
+#define WALL 1700000000u
+
+static const uint8_t CC[8] = { 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8 };
+
+struct env {
+	struct dnsalg_opts o;            /* what the daemon started with */
+	struct dnsalg_counters cnt;
+	struct dnsalg_ctx x;
+	struct fake_up f;
+	struct dnsalg_upstream_ops up;
+	struct dnsalg_reload_keep keep;
+	struct in6_addr client;
+	char dir[32], path[64];
+	uint64_t now;                    /* fake monotonic clock, ms */
+	uint8_t c_prev[24], c_cur[24];   /* cookies clients hold: previous and current secret */
+	char *log;                       /* what the reload wrote */
+	size_t loglen;
+};
+
+static void write_conf(struct env *e, const char *line)
+{
+	FILE *f = fopen(e->path, "w");
+	assert_non_null(f);
+	fprintf(f, "site = { name = \"t\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"site.key\"; };\n"
+		   "inside = { port = \"net_null0\"; };\n"
+		   "isps = ( { name = \"a\"; pa_prefix = \"2001:db8:a::/48\"; port = \"net_null1\"; next_hop = \"fe80::1\"; } );\n"
+		   "dnsalg = { upstreams = [ \"2001:db8::53\" ];\n"
+		   "%s\n"
+		   "};\n", line);
+	fclose(f);
+}
+
+static void cookie_of(struct env *e, uint8_t out[24])
+{
+	memcpy(out, CC, 8);
+	dnsalg_cookie_server(&e->x.cookie, CC, &e->client, WALL, out + 8);
+}
+
+static int check(struct env *e, const uint8_t c[24])
+{
+	struct dnsalg_query q;
+	memset(&q, 0, sizeof q);
+	q.cookie_len = 24;
+	memcpy(q.cookie, c, 24);
+	return dnsalg_cookie_check(&e->x.cookie, &q, &e->client, WALL + 60);
+}
+
+/* The daemon as started from a config with cookie_rotate_s = 3600, one
+ * rollover behind it, 1000 s into the second secret's life. */
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof *e);
+	fake_alg_init(&e->x, &e->o, &e->cnt, &e->f, &e->up, NULL, 0);
+	snprintf(e->dir, sizeof e->dir, "/tmp/dnsalg-reload.XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(e->path, sizeof e->path, "%s/p.conf", e->dir);
+	write_conf(e, "cookie_rotate_s = 3600;");
+	assert_int_equal(dnsalg_opts_load_conf(&e->o, e->path), 0);
+	e->keep.n_conf_hosts = e->o.n_hosts;
+	inet_pton(AF_INET6, "fd00:1:1:1::11", &e->client);
+	e->now = 10000;
+	uint8_t k[DNSALG_COOKIE_SECRET];
+	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
+		k[i] = (uint8_t)(0x40 + i);
+	dnsalg_cookie_set(&e->x.cookie, k, e->o.cookie_rotate_s, e->now);
+	cookie_of(e, e->c_prev);
+	e->now += 3600 * 1000;
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	cookie_of(e, e->c_cur);
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_CURRENT);
+	e->now += 1000 * 1000;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	fake_alg_free(&e->x);
+	dnsalg_opts_free(&e->o);
+	unlink(e->path);
+	rmdir(e->dir);
+	free(e->log);
+	free(e);
+	return 0;
+}
+
+/* Run a reload with `line` in the dnsalg section; its log goes to e->log. */
+static int reload_with(struct env *e, const char *line)
+{
+	write_conf(e, line);
+	free(e->log);
+	e->log = NULL;
+	FILE *log = open_memstream(&e->log, &e->loglen);
+	assert_non_null(log);
+	int r = dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log);
+	fclose(log);
+	return r;
+}
+
+static void secrets(struct env *e, uint8_t cur[DNSALG_COOKIE_SECRET], uint8_t prev[DNSALG_COOKIE_SECRET])
+{
+	dnsalg_cookie_secret_get(&e->x.cookie, false, cur);
+	dnsalg_cookie_secret_get(&e->x.cookie, true, prev);
+}
+
+static void changed_interval_applies_and_keeps_secrets(void **state)
+{
+	struct env *e = *state;
+	uint8_t cur0[DNSALG_COOKIE_SECRET], prev0[DNSALG_COOKIE_SECRET];
+	uint8_t cur1[DNSALG_COOKIE_SECRET], prev1[DNSALG_COOKIE_SECRET];
+	secrets(e, cur0, prev0);
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 600;"), 0);
+	assert_int_equal(e->x.cookie.interval_s, 600);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 600 * 1000);
+	assert_non_null(strstr(e->log, "cookie secret rollover every 600 s (was every 3600 s); next in 600 s"));
+	/* both secrets as they were: every cookie out there still verifies */
+	secrets(e, cur1, prev1);
+	assert_memory_equal(cur0, cur1, sizeof cur0);
+	assert_memory_equal(prev0, prev1, sizeof prev0);
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_CURRENT);
+	assert_int_equal(e->cnt.cookie_rotations, 1);
+	/* the next rollover comes with the new interval, and the one after it */
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 600 * 1000 - 1, &e->cnt), 0);
+	e->now += 600 * 1000;
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(e->cnt.cookie_rotations, 2);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 600 * 1000);
+	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_BAD);
+	/* a longer interval moves the rollover later than the old deadline */
+	e->now += 100 * 1000;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 7200;"), 0);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 7200 * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 7199 * 1000, &e->cnt), 0);
+	assert_int_equal(e->cnt.cookie_rotations, 2);
+}
+
+static void unchanged_interval_does_not_postpone(void **state)
+{
+	struct env *e = *state;
+	uint64_t due = dnsalg_cookie_deadline(&e->x.cookie);
+	assert_int_equal(due, e->now - 1000 * 1000 + 3600 * 1000);
+	for (int i = 0; i < 5; i++) {
+		e->now += 500 * 1000;
+		assert_int_equal(reload_with(e, "cookie_rotate_s = 3600;"), 0);
+		assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), due);
+		assert_null(strstr(e->log, "cookie"));
+	}
+	/* the default (no key) is 3600 too */
+	assert_int_equal(reload_with(e, ""), 0);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), due);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, due, &e->cnt), 1);
+}
+
+static void zero_stops_and_restarts_rollover(void **state)
+{
+	struct env *e = *state;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 0;"), 0);
+	assert_true(dnsalg_cookie_deadline(&e->x.cookie) == UINT64_MAX);
+	assert_non_null(strstr(e->log, "cookie secret rollover never (was every 3600 s)"));
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 10ull * 86400 * 1000, &e->cnt), 0);
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS);
+	e->now += 5000 * 1000;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 60;"), 0);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 60 * 1000);
+	assert_non_null(strstr(e->log, "every 60 s (was never)"));
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 60 * 1000, &e->cnt), 1);
+}
+
+/* Capture what the config loader prints (its file:line errors) on stderr. */
+static int reload_capturing_stderr(struct env *e, const char *line, char *err, size_t errlen)
+{
+	char p[80];
+	snprintf(p, sizeof p, "%s/stderr", e->dir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	int r = reload_with(e, line);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(err, 1, errlen - 1, f);
+	err[n] = 0;
+	fclose(f);
+	unlink(p);
+	return r;
+}
+
+static void bad_value_keeps_running_one(void **state)
+{
+	struct env *e = *state;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 600;"), 0);
+	uint64_t due = dnsalg_cookie_deadline(&e->x.cookie);
+	static const char *bad[] = { "cookie_rotate_s = 59;", "cookie_rotate_s = 1;",
+				     "cookie_rotate_s = 604801;", "cookie_rotate_s = \"hour\";" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char err[1024], want[96];
+		e->now += 1000;
+		assert_int_equal(reload_capturing_stderr(e, bad[i], err, sizeof err), DNSALG_EINVAL);
+		/* the key sits on line 5 of the file */
+		snprintf(want, sizeof want, "%s:5:", e->path);
+		if (!strstr(err, want) || !strstr(err, "cookie_rotate_s"))
+			fail_msg("%s: no file:line error naming the key, got \"%s\"", bad[i], err);
+		assert_non_null(strstr(e->log, "has errors; keeping the running config"));
+		assert_int_equal(e->x.cookie.interval_s, 600);
+		assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), due);
+	}
+	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_CURRENT);
+}
+
+static void command_line_wins(void **state)
+{
+	struct env *e = *state;
+	uint64_t due = dnsalg_cookie_deadline(&e->x.cookie);
+	e->keep.cookie_rotate_cmdline = true;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 600;"), 0);
+	assert_int_equal(e->x.cookie.interval_s, 3600);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), due);
+	assert_non_null(strstr(e->log, "--cookie-rotate on the command line keeps the rollover every 3600 s"));
+}
+
+static void counters_show_running_interval(void **state)
+{
+	struct env *e = *state;
+	char out[4096];
+	int n = dnsalg_ctl_handle(&e->x, NULL, "{\"cmd\":\"counters\"}", e->now, out, sizeof out);
+	assert_true(n > 0);
+	assert_non_null(strstr(out, "\"cookie_rotate_s\":3600,\"cookie_rotate_in_s\":2600}"));
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 120;"), 0);
+	e->now += 500;
+	n = dnsalg_ctl_handle(&e->x, NULL, "{\"cmd\":\"counters\"}", e->now, out, sizeof out);
+	assert_true(n > 0 && (size_t)n < sizeof out);
+	assert_non_null(strstr(out, "\"cookie_rotate_s\":120,\"cookie_rotate_in_s\":120}"));
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 0;"), 0);
+	n = dnsalg_ctl_handle(&e->x, NULL, "{\"cmd\":\"counters\"}", e->now, out, sizeof out);
+	assert_non_null(strstr(out, "\"cookie_rotate_s\":0,\"cookie_rotate_in_s\":null}"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test_setup_teardown(changed_interval_applies_and_keeps_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(unchanged_interval_does_not_postpone, setup, teardown),
+		cmocka_unit_test_setup_teardown(zero_stops_and_restarts_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_value_keeps_running_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(command_line_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(counters_show_running_interval, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("dnsalg_reload", t, NULL, NULL);
+}
