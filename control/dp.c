@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
+#include "peer.h"
 #include "proxy.h"
 
 #define BACKOFF_MIN 100000000ULL
@@ -143,7 +144,9 @@ static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
 		x->origin = CTX_FROM_DUMP;
 		x->created_ns = now_ns();
 		log_ctx(PSHIM6_LOG_INFO, x->d.own_tag, "taken over from the dataplane dump");
-		proxy_import(d, &m->u.ctx);
+		/* to the standing-by proxy too, as any other context change */
+		if (proxy_import(d, &m->u.ctx) == 0)
+			peer_ctx_imported(d, m->u.ctx.own_tag);
 	}
 }
 

@@ -53,6 +53,9 @@ static struct {
 	uint64_t *snap_tags;
 	uint32_t snap_nleases, snap_leases_cap, snap_tags_cap;
 	struct peer_sync_rx rx;           /* receiving them */
+	/* contexts imported from the dataplane's dump, going out as CTX
+	 * updates at the full sync's pace (bound: engine.max_contexts) */
+	struct peer_updq updq;
 	/* after a yield: tags left installed in our dataplane until routing
 	 * has moved back to the primary (peer.yield_linger_ms), then deleted */
 	struct peer_linger linger;
@@ -112,7 +115,8 @@ int peer_init(struct daemon *d)
 	S.snap_leases_cap = d->tables.leases.cap;
 	S.snap_tags = calloc(cap, sizeof *S.snap_tags);
 	S.snap_leases = calloc(S.snap_leases_cap ? S.snap_leases_cap : 1, sizeof *S.snap_leases);
-	if (!S.snap_tags || !S.snap_leases || peer_linger_init(&S.linger, cap) || peer_table_init(&S.tab, cap)) {
+	if (!S.snap_tags || !S.snap_leases || peer_linger_init(&S.linger, cap) || peer_table_init(&S.tab, cap) ||
+	    peer_updq_init(&S.updq, cap)) {
 		log_err("peer: out of memory for %u replicas", d->conf->engine.max_contexts);
 		peer_free(d);
 		return -1;
@@ -178,6 +182,7 @@ void peer_free(struct daemon *d)
 		close(S.fd);
 	peer_table_free(&S.tab);
 	peer_linger_free(&S.linger);
+	peer_updq_free(&S.updq);
 	free(S.snap_tags);
 	free(S.snap_leases);
 	/* a notify run still in flight is left to finish on its own */
@@ -292,6 +297,34 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag)
 		S.st.del_tx++;
 }
 
+/* A queued import's turn: sent as it is now, as peer_ctx_changed would. */
+static enum peer_sync_item upd_send(void *arg, uint64_t tag)
+{
+	struct daemon *d = arg;
+	struct shim6_engine *eng = proxy_engine();
+	struct shim6_ctx_info ci;
+	if (!eng || shim6_engine_ctx_info(eng, tag, &ci) || !ctxtab_find(&d->ctxs, ci.id) ||
+	    ci.state != SHIM6_ST_ESTABLISHED)
+		return PEER_SYNC_GONE;       /* its deletion (if any) went out when it happened */
+	return send_ctx(d, eng, &ci) ? PEER_SYNC_FAILED : PEER_SYNC_SENT_CTX;
+}
+
+static void sync_start(struct daemon *d, uint64_t now);
+
+void peer_ctx_imported(struct daemon *d, uint64_t own_tag)
+{
+	/* not replicating: the full sync that starts when replication does
+	 * (activation, the other proxy appearing) carries it */
+	if (!replicating(d))
+		return;
+	if (peer_updq_push(&S.updq, own_tag) == 0)
+		return;
+	/* full: one full sync carries this one and everything queued; a sync
+	 * under way is superseded, its snapshot predates this import */
+	log_info("peer: %u imported contexts waiting to be sent; a full sync replaces them", S.updq.n);
+	sync_start(d, now_ns());
+}
+
 /* A lease as the DHCP hook would send it: the backup applies it through
  * the same checks (tables_lease), so a host's CGA parameters are there
  * when its contexts are taken over. */
@@ -403,7 +436,7 @@ static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
 	return PEER_SYNC_SENT_CTX;
 }
 
-static void sync_step(struct daemon *d, uint64_t now)
+static void sync_step(struct daemon *d, uint64_t now, uint32_t batch)
 {
 	struct shim6_engine *eng = proxy_engine();
 	if (!S.tx.on)
@@ -416,7 +449,7 @@ static void sync_step(struct daemon *d, uint64_t now)
 	}
 	struct peer_sync_io io = { eng, io_begin, io_item, io_end };
 	io_d = d;
-	if (peer_sync_tx_step(&S.tx, now, d->conf->peer.sync_batch, &io) != 1)
+	if (peer_sync_tx_step(&S.tx, now, batch, &io) != 1)
 		return;
 	S.epoch_tx = S.tx.epoch;
 	S.last_sync_tx_ns = now;
@@ -444,10 +477,11 @@ static void sync_start(struct daemon *d, uint64_t now)
 	struct snap_arg a = { d, 0 };
 	shim6_engine_ctx_foreach(eng, snap_one, &a);
 	S.snap_nleases = nl;
+	peer_updq_clear(&S.updq);   /* the snapshot holds what was queued */
 	if (S.tx.on)
 		log_info("peer: full sync %u superseded after %u of %u items", S.tx.epoch, S.tx.pos, S.tx.n);
 	peer_sync_tx_start(&S.tx, ++S.epoch_alloc, nl + a.n, a.n, S.peer_session, now);
-	sync_step(d, now);
+	sync_step(d, now, d->conf->peer.sync_batch);
 }
 
 /* A full sync for the other proxy's current run, unless one is on its way. */
@@ -751,9 +785,17 @@ void peer_tick(struct daemon *d, uint64_t now)
 	if (a == PEER_A_TAKEOVER)
 		S.st.takeovers_silence++;
 	run(d, a, now, "silence", from);
-	/* the next batch of a sync under way (or its abort), else a new one when due */
-	if (S.tx.on)
-		sync_step(d, now);
+	/* queued imports first, then the next batch of a sync under way (or its
+	 * abort), else a new one when due; both share one budget per tick */
+	uint32_t batch = d->conf->peer.sync_batch, used = 0;
+	if (S.updq.n && !replicating(d))
+		peer_updq_clear(&S.updq);    /* the next full sync carries them */
+	else if (S.updq.n)
+		used = peer_updq_step(&S.updq, now, batch, upd_send, d);
+	if (S.tx.on && used >= batch && now >= S.tx.next_ns && replicating(d))
+		S.tx.next_ns = now + PEER_SYNC_TICK_NS;   /* this tick's budget is spent */
+	else if (S.tx.on)
+		sync_step(d, now, batch - used);
 	else if (replicating(d) && now >= S.next_sync_ns)
 		sync_start(d, now);
 	/* peer.notify is read here, so a reload that sets or changes it applies */
@@ -777,6 +819,9 @@ uint64_t peer_deadline(const struct daemon *d)
 	}
 	if (S.peer_alive && S.last_hb_ns + S.dead_ns < t)
 		t = S.last_hb_ns + S.dead_ns;
+	uint64_t q = peer_updq_deadline(&S.updq);
+	if (q < t)
+		t = q;
 	uint64_t l = peer_linger_deadline(&S.linger), n = peer_notify_deadline(&S.notify);
 	if (l < t)
 		t = l;
@@ -873,6 +918,16 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	put(arg, "peer", "rx_lost", r->lost);
 	put(arg, "peer", "last_sync_rx", S.rx.done);
 	put(arg, "peer", "replica_complete", peer_sync_rx_complete(&S.rx));
+	/* contexts imported from the dataplane's dump, sent as paced updates */
+	const struct peer_updq_stats *u = &S.updq.st;
+	put(arg, "peer", "import_tx_queued", u->queued);
+	put(arg, "peer", "import_tx_pending", S.updq.n);
+	put(arg, "peer", "import_tx_sent", u->sent);
+	put(arg, "peer", "import_tx_gone", u->gone);
+	put(arg, "peer", "import_tx_failed", u->failed);
+	put(arg, "peer", "import_tx_full", u->full);
+	put(arg, "peer", "import_tx_batches", u->batches);
+	put(arg, "peer", "import_tx_dropped", u->dropped);
 	/* a yielding backup's forwarding */
 	put(arg, "peer", "yield_linger_ms", d->conf->peer.yield_linger_ms);
 	put(arg, "peer", "lingering", S.linger.n);

@@ -41,6 +41,10 @@ uint64_t peer_deadline(const struct daemon *d);
 /* From proxy.c: an engine context changed / went away. */
 void peer_ctx_changed(struct daemon *d, uint64_t own_tag);
 void peer_ctx_removed(struct daemon *d, uint64_t own_tag);
+/* From dp.c: a context of the dataplane's dump was imported into the
+ * engine.  Queued and sent as a CTX update at the full sync's pace; when
+ * the queue is full a full sync is started instead (peer_sync.h). */
+void peer_ctx_imported(struct daemon *d, uint64_t own_tag);
 /* From commands.c: a lease was applied (cmula as the request gave it). */
 void peer_lease_changed(struct daemon *d, const char *cmula);
 /* From proxy.c before a punt is handled: false = do not handle it. */

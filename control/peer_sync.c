@@ -1,5 +1,7 @@
 /* Paced full syncs and their completeness (peer_sync.h). */
 #include "peer_sync.h"
+#include <stdlib.h>
+#include <string.h>
 
 #define MS UINT64_C(1000000)
 
@@ -174,4 +176,80 @@ int peer_sync_rx_apply(struct peer_sync_rx *r, struct peer_table *t, const struc
 	default:
 		return 0;
 	}
+}
+
+/* ---- updates queued for pacing -------------------------------------------- */
+
+int peer_updq_init(struct peer_updq *q, uint32_t cap)
+{
+	memset(q, 0, sizeof *q);
+	q->tags = calloc(cap ? cap : 1, sizeof *q->tags);
+	if (!q->tags)
+		return -1;
+	q->cap = cap ? cap : 1;
+	return 0;
+}
+
+void peer_updq_free(struct peer_updq *q)
+{
+	free(q->tags);
+	memset(q, 0, sizeof *q);
+}
+
+int peer_updq_push(struct peer_updq *q, uint64_t tag)
+{
+	if (q->n == q->cap) {
+		q->st.full++;
+		return -1;
+	}
+	q->tags[(q->head + q->n++) % q->cap] = tag;
+	q->st.queued++;
+	return 0;
+}
+
+void peer_updq_clear(struct peer_updq *q)
+{
+	q->st.dropped += q->n;
+	q->head = q->n = 0;
+}
+
+uint32_t peer_updq_step(struct peer_updq *q, uint64_t now, uint32_t batch,
+			enum peer_sync_item (*send)(void *arg, uint64_t tag), void *arg)
+{
+	if (!q->n || now < q->next_ns)
+		return 0;
+	if (!batch)
+		batch = 1;
+	uint32_t budget = batch;
+	uint64_t looks = (uint64_t)batch * PEER_SYNC_LOOK_MAX;
+	q->st.batches++;
+	while (q->n && budget && looks) {
+		looks--;
+		uint64_t tag = q->tags[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+		switch (send(arg, tag)) {
+		case PEER_SYNC_SENT_CTX:
+		case PEER_SYNC_SENT_OTHER:
+			q->st.sent++;
+			budget--;
+			break;
+		case PEER_SYNC_GONE:
+			q->st.gone++;
+			break;
+		case PEER_SYNC_FAILED:
+			q->st.failed++;
+			budget--;
+			break;
+		}
+	}
+	if (!q->n)
+		q->head = 0;
+	q->next_ns = now + PEER_SYNC_TICK_NS;
+	return batch - budget;
+}
+
+uint64_t peer_updq_deadline(const struct peer_updq *q)
+{
+	return q->n ? q->next_ns : UINT64_MAX;
 }

@@ -115,4 +115,39 @@ bool peer_sync_rx_complete(const struct peer_sync_rx *r);
  * confirm pruned, their number in *pruned), else 0. */
 int peer_sync_rx_apply(struct peer_sync_rx *r, struct peer_table *t, const struct peer_msg *m, bool keep,
 		       uint64_t now, uint32_t *pruned);
+/*
+ * Updates that come in bursts, paced like a full sync.  Contexts imported
+ * from the dataplane's dump (a control restart, a reconnect) appear by the
+ * thousand in one go; each goes to the standing-by proxy as an ordinary CTX
+ * update, but through this queue, at most `batch` messages per
+ * PEER_SYNC_TICK_NS, so the burst is never larger than one batch of a full
+ * sync.  The queue holds tags only (8 octets each) and is bounded; a tag
+ * that no longer names an established context when its turn comes costs no
+ * message (looked at: at most PEER_SYNC_LOOK_MAX per message of budget).
+ * When full, push refuses and counts; the caller then owes the receiver a
+ * full sync, which carries every context, and empties the queue (a sync's
+ * snapshot covers whatever was queued before it started).
+ */
+struct peer_updq_stats {
+	uint64_t queued, sent, gone, failed, full, batches, dropped;   /* dropped: cleared unsent */
+};
+
+struct peer_updq {
+	uint64_t *tags;
+	uint32_t cap, head, n;
+	uint64_t next_ns;            /* the next batch may go at */
+	struct peer_updq_stats st;
+};
+
+int peer_updq_init(struct peer_updq *q, uint32_t cap);          /* 0, -1 out of memory */
+void peer_updq_free(struct peer_updq *q);
+int peer_updq_push(struct peer_updq *q, uint64_t tag);          /* 0 queued, -1 full (counted) */
+void peer_updq_clear(struct peer_updq *q);                      /* forget what is queued (counted) */
+/* Send the next batch if it is due: send(arg, tag) for at most `batch`
+ * messages.  Returns the messages it sent or failed to send (the budget
+ * used). */
+uint32_t peer_updq_step(struct peer_updq *q, uint64_t now, uint32_t batch,
+			enum peer_sync_item (*send)(void *arg, uint64_t tag), void *arg);
+/* When the next batch is due; UINT64_MAX when the queue is empty. */
+uint64_t peer_updq_deadline(const struct peer_updq *q);
 #endif

@@ -119,8 +119,54 @@ ns_cleanup_pids() {
     rm -f "$t"/*.sock
 }
 
+# Contexts the ACTIVE primary imports from its dataplane's dump while the
+# backup is already replicating go out as ordinary CTX updates, paced like a
+# full sync, not at the next periodic sync (sync_interval_ms is 600 s here).
+imports() {
+    mkconf a primary fd00:ff::2 256 notice
+    mkconf b backup fd00:ff::1 256 debug
+    rm -f "$t"/*.state
+    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+    ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a-imports.log"
+    ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
+    python3 - "$t/a.sock" "$N" <<'EOP' || { echo "FAIL: leases"; exit 1; }
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+n = int(sys.argv[2])
+for i in range(n):
+    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
+    if i % 256 == 255 or i == n - 1:
+        f.flush()
+        for _ in range(i % 256 + 1):
+            r = f.readline()
+            if '"ok":true' not in r:
+                sys.exit("lease refused: " + r)
+EOP
+    ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b-imports.log"
+    ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
+    check "imports: the backup holds a whole full sync (no contexts yet) from an active primary" \
+        ns_wait_for 30 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.syncs_rx\"] > 0)')\" = True ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+    local s0; s0=$(cnt b peer.syncs_rx)
+    local t0; t0=$(date +%s%N)
+    ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
+    check "imports: the backup holds the $N imported contexts without another full sync" \
+        ns_wait_for 30 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"])')\" = $N ]"
+    local t1; t1=$(date +%s%N)
+    local s1=$(cnt b peer.syncs_rx) sent=$(cnt a peer.import_tx_sent) nb=$(cnt a peer.import_tx_batches)
+    local lost=$(cnt b peer.rx_lost) full=$(cnt a peer.import_tx_full) stx=$(cnt a peer.syncs_tx)
+    check "imports: no full sync in between ($s0 -> $s1 received, $stx sent)" test "$s0" = "$s1"
+    check "imports: $N sent as updates, none refused, nothing lost ($sent, $full, $lost)" test "$sent/$full/$lost" = "$N/0/0"
+    check "imports: paced, at least $(( (N + 255) / 256 )) batches ($nb)" test "$nb" -ge $(( (N + 255) / 256 ))
+    echo "   imports: $sent CTX updates in $nb batches, dataplane start -> $N replicas at the backup $(( (t1 - t0) / 1000000 )) ms, $lost lost, full syncs received $s0 -> $s1"
+    R="${R}imports: $sent updates in $nb batches, $(( (t1 - t0) / 1000000 )) ms, lost $lost, syncs $s0 -> $s1; "
+    ns_cleanup_pids
+}
+
 R=""
 run 256 1
 run 8192 0
+imports
 [ "$bad" = 0 ] || { echo "FAIL: $bad checks"; for f in "$t"/*.log; do echo "== $f"; grep -E 'peer:|err' "$f" | tail -5; done; exit 1; }
 echo "RESULT: full sync of $N contexts between two daemons: $R"

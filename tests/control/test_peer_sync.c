@@ -473,6 +473,115 @@ static void test_leases_use_the_batch(void **st)
 	assert_int_equal(rtab.n, 40);
 }
 
+/* ---- contexts imported from the dataplane's dump: paced CTX updates -------- */
+
+static enum peer_sync_item upd_send(void *arg, uint64_t tag)
+{
+	(void)arg;
+	for (uint32_t i = 0; i < ntab; i++) {
+		if (tab[i] != tag)
+			continue;
+		struct peer_msg m;
+		ctx_of(&m, PEER_CTX, tag);
+		put_msg(&m);
+		return PEER_SYNC_SENT_CTX;
+	}
+	return PEER_SYNC_GONE;
+}
+
+/* A dump of 1000 contexts imported while replicating reaches the replica
+ * as ordinary updates, 64 per 10 ms tick, without a second full sync. */
+static void test_imports_go_out_as_paced_updates(void **st)
+{
+	(void)st;
+	struct peer_updq q;
+	assert_int_equal(peer_updq_init(&q, MAXT), 0);
+	uint64_t now = 0;
+	table_fill(0);
+	sync_start(now);
+	run_sync(&now, 64, 10, NULL);
+	assert_int_equal(wholes, 1);
+	assert_true(peer_sync_rx_complete(&rx));
+	assert_true(peer_updq_deadline(&q) == UINT64_MAX);
+	/* the dump: every context imported in one go */
+	for (uint32_t i = 0; i < 1000; i++) {
+		tab[ntab++] = tag_n(i);
+		assert_int_equal(peer_updq_push(&q, tag_n(i)), 0);
+	}
+	assert_true(peer_updq_deadline(&q) <= now);
+	unsigned ticks = 0;
+	while (q.n) {
+		if (ticks) {   /* nothing before the batch is due */
+			nsent_tick = 0;
+			assert_int_equal(peer_updq_step(&q, now - 1, 64, upd_send, NULL), 0);
+			assert_int_equal(nsent_tick, 0);
+		}
+		nsent_tick = 0;
+		uint32_t used = peer_updq_step(&q, now, 64, upd_send, NULL);
+		assert_int_equal(used, nsent_tick);
+		assert_true(nsent_tick <= 64);
+		deliver(now);
+		if (q.n)
+			assert_true(peer_updq_deadline(&q) == now + PEER_SYNC_TICK_NS);
+		now += PEER_SYNC_TICK_NS;
+		ticks++;
+		assert_true(ticks <= 100);
+	}
+	assert_int_equal(ticks, (1000 + 63) / 64);
+	assert_int_equal(q.st.sent, 1000);
+	assert_int_equal(q.st.batches, ticks);
+	assert_true(peer_updq_deadline(&q) == UINT64_MAX);
+	/* the replica holds them all; no second sync, nothing lost */
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rx.st.lost, 0);
+	assert_true(peer_sync_rx_complete(&rx));
+	assert_int_equal(rtab.n, 1000);
+	assert_true(replica_equals_table());
+	peer_updq_free(&q);
+}
+
+/* The queue is bounded: past its capacity a push is refused and counted
+ * (the caller starts a full sync instead); entries gone by their turn cost
+ * no message, and at most PEER_SYNC_LOOK_MAX are looked at per message of
+ * budget; clearing counts what was dropped. */
+static void test_import_queue_bounded(void **st)
+{
+	(void)st;
+	struct peer_updq q;
+	assert_int_equal(peer_updq_init(&q, 100), 0);
+	table_fill(150);
+	uint32_t refused = 0;
+	for (uint32_t i = 0; i < 150; i++)
+		refused += peer_updq_push(&q, tag_n(i)) != 0;
+	assert_int_equal(refused, 50);
+	assert_int_equal(q.st.full, 50);
+	assert_int_equal(q.n, 100);
+	/* the first 60 went away before their turn */
+	for (uint32_t i = 0; i < 60; i++)
+		tab[i] = 0;
+	uint64_t now = 0;
+	nsent_tick = 0;
+	/* batch 2: at most 16 looked at, all gone: nothing sent */
+	assert_int_equal(peer_updq_step(&q, now, 2, upd_send, NULL), 0);
+	assert_int_equal(nsent_tick, 0);
+	assert_int_equal(q.st.gone, 16);
+	assert_int_equal(q.n, 84);
+	now += PEER_SYNC_TICK_NS;
+	assert_int_equal(peer_updq_step(&q, now, 100, upd_send, NULL), 40);
+	assert_int_equal(q.st.sent, 40);
+	assert_int_equal(q.st.gone, 60);
+	assert_int_equal(q.n, 0);
+	deliver(now);
+	assert_int_equal(rtab.n, 40);
+	/* room again; a clear forgets and counts */
+	assert_int_equal(peer_updq_push(&q, tag_n(100)), 0);
+	assert_int_equal(peer_updq_push(&q, tag_n(101)), 0);
+	peer_updq_clear(&q);
+	assert_int_equal(q.st.dropped, 2);
+	assert_true(peer_updq_deadline(&q) == UINT64_MAX);
+	peer_updq_free(&q);
+}
+
 int main(void)
 {
 	log_set_level(PSHIM6_LOG_ERR);
@@ -485,6 +594,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_update_during_the_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_items_bounded_per_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases_use_the_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_imports_go_out_as_paced_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_queue_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
