@@ -312,7 +312,7 @@ static void send_ns(struct dp_port *pt, unsigned p, bool unicast)
 /* Resolve next hops and keep learned MACs confirmed (nud.h). */
 static void tend_next_hops(void)
 {
-	uint64_t ms_div = dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1, now_ms = rte_rdtsc() / ms_div;
+	uint64_t ms_div = dp.t->tsc_per_ms, now_ms = rte_rdtsc() / ms_div;
 
 	for (unsigned p = 0; p < dp.n_ports; p++) {
 		struct dp_port *pt = &dp.port[p];
