@@ -12,6 +12,7 @@
  * sequence lock over atomic words, so a reader never blocks or writes a
  * shared cache line, and never sees half of a new secret.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -58,19 +59,42 @@ static uint64_t next_deadline(uint32_t interval_s, uint64_t from)
 	return interval_s ? from + (uint64_t)interval_s * 1000 : UINT64_MAX;
 }
 
+int dnsalg_getrandom(void *arg, uint8_t *buf, size_t len, bool may_block)
+{
+	(void)arg;
+	ssize_t r = getrandom(buf, len, may_block ? 0 : GRND_NONBLOCK);
+	if (r == (ssize_t)len)
+		return 0;
+	return r < 0 ? -errno : -EIO; /* a short draw is no secret */
+}
+
+/* A fresh secret from the configured source; on failure random_err says why. */
+static int draw(struct dnsalg_cookie_secrets *s, uint8_t k[DNSALG_COOKIE_SECRET], bool may_block)
+{
+	dnsalg_random_fn fn = s->random ? s->random : dnsalg_getrandom;
+	int r = fn(s->random_arg, k, DNSALG_COOKIE_SECRET, may_block);
+	if (r == 0)
+		return 0;
+	explicit_bzero(k, DNSALG_COOKIE_SECRET);
+	s->random_err = r < 0 ? -r : EIO;
+	return DNSALG_ERANDOM;
+}
+
 void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
 		       uint32_t interval_s, uint64_t now)
 {
 	publish(s, secret, NULL);
 	s->interval_s = interval_s;
 	s->deadline = next_deadline(interval_s, now);
+	s->failures = 0;
+	s->recovered = 0;
 }
 
 int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now)
 {
 	uint8_t k[DNSALG_COOKIE_SECRET];
 	/* blocking: at start the daemon may wait for the kernel's pool */
-	if (getrandom(k, sizeof k, 0) != (ssize_t)sizeof k)
+	if (draw(s, k, true) < 0)
 		return DNSALG_ERANDOM;
 	dnsalg_cookie_set(s, k, interval_s, now);
 	explicit_bzero(k, sizeof k);
@@ -80,16 +104,22 @@ int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uin
 int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt)
 {
 	uint8_t k[DNSALG_COOKIE_SECRET], cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
-	/* never block a running daemon: without fresh bytes the old secret
-	 * stays and the next tick tries again */
-	if (getrandom(k, sizeof k, GRND_NONBLOCK) != (ssize_t)sizeof k)
+	/* never block a running daemon: without fresh bytes both secrets stay
+	 * (cookies out there keep verifying) and a later rollover tries again */
+	if (draw(s, k, false) < 0) {
+		s->failures++;
+		if (cnt)
+			DNSALG_INC(cnt, cookie_rotate_failed);
 		return DNSALG_ERANDOM;
+	}
 	snapshot(s, cur, prev);
 	publish(s, k, cur);
 	explicit_bzero(k, sizeof k);
 	explicit_bzero(cur, sizeof cur);
 	explicit_bzero(prev, sizeof prev);
 	s->deadline = next_deadline(s->interval_s, now);
+	s->recovered = s->failures;
+	s->failures = 0;
 	if (cnt)
 		DNSALG_INC(cnt, cookie_rotations);
 	return 0;
@@ -100,7 +130,11 @@ int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dns
 	if (!s->interval_s || now < s->deadline)
 		return 0;
 	int r = dnsalg_cookie_rotate(s, now, cnt);
-	return r < 0 ? r : 1;
+	if (r < 0) {
+		s->deadline = next_deadline(s->interval_s, now);
+		return r;
+	}
+	return 1;
 }
 
 bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now)
@@ -110,6 +144,27 @@ bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interv
 	s->interval_s = interval_s;
 	s->deadline = next_deadline(interval_s, now);
 	return true;
+}
+
+int dnsalg_cookie_log_line(struct dnsalg_cookie_secrets *s, int r, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (r < 0 && s->failures == 1) {
+		char next[48] = "no timed rollover";
+		if (s->interval_s)
+			snprintf(next, sizeof next, "next try in %u s", (unsigned)s->interval_s);
+		return snprintf(buf, len, "cookie secret rollover failed: no fresh random bytes (%s); "
+				"current and previous secrets kept, %s; each failure counted in "
+				"cookie_rotate_failed, logged again once a rollover works",
+				strerror(s->random_err), next);
+	}
+	if (r >= 0 && s->recovered) {
+		int n = snprintf(buf, len, "cookie secret rolled over after %u failed tries",
+				 (unsigned)s->recovered);
+		s->recovered = 0;
+		return n;
+	}
+	return 0;
 }
 
 uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s)

@@ -130,7 +130,8 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(ulid_cache_evictions) X(pushes) X(push_failures) X(push_dropped) \
 	X(inflight_full) X(tcp_rejected) X(reverse_lookups) X(reverse_failures) \
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
-	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits)
+	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits) \
+	X(cookie_rotate_failed)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
@@ -206,6 +207,14 @@ bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
 
 /* ---- server-cookie secrets and their rollover (cookie_secret.c) ----------- */
 /*
+ * Where fresh secrets come from: fill buf with len random octets, may_block
+ * only at start.  0, or a negative errno.  NULL in the struct means
+ * getrandom(); tests put a failing or fixed source here.
+ */
+typedef int (*dnsalg_random_fn)(void *arg, uint8_t *buf, size_t len, bool may_block);
+int dnsalg_getrandom(void *arg, uint8_t *buf, size_t len, bool may_block);
+
+/*
  * The current secret makes every server cookie; a cookie verifies under the
  * current or the previous one (RFC 7873 §7.1), so it survives one rollover
  * and not two.  Any thread may make and check cookies; one thread at a time
@@ -219,24 +228,35 @@ struct dnsalg_cookie_secrets {
 	 * may read them for the counters reply */
 	_Atomic uint32_t interval_s; /* 0 = never rotate */
 	_Atomic uint64_t deadline;   /* ms, same clock as `now` */
+	dnsalg_random_fn random;     /* NULL: getrandom() */
+	void *random_arg;
+	int random_err;              /* errno of the last failed draw (positive) */
+	uint32_t failures;           /* failed rollovers since the last good one */
+	uint32_t recovered;          /* failures before the last good rollover, until logged */
 };
 enum {
 	DNSALG_COOKIE_BAD = 0,       /* no server cookie of ours, or stale */
 	DNSALG_COOKIE_CURRENT = 1,
 	DNSALG_COOKIE_PREVIOUS = 2,  /* made before the last rollover */
 };
-/* Draw the first secret (blocking getrandom); first rollover at now +
- * interval.  0 or DNSALG_ERANDOM. */
+/* Draw the first secret (blocking draw); first rollover at now + interval.
+ * 0 or DNSALG_ERANDOM (random_err says why; nothing usable is set, so the
+ * daemon must not start).  Keeps s->random. */
 int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now);
 /* Start over from a given secret, no previous one (tests, fixed setups). */
 void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
 		       uint32_t interval_s, uint64_t now);
-/* Roll over now: a fresh secret (non-blocking getrandom) becomes current,
- * the current one previous; the one before is gone.  Counts
- * cookie_rotations.  0, or DNSALG_ERANDOM with nothing changed. */
+/* Roll over now: a fresh secret (non-blocking draw) becomes current, the
+ * current one previous; the one before is gone.  Counts cookie_rotations.
+ * On a failed draw nothing changes but the count cookie_rotate_failed,
+ * random_err and failures (1 on the first failure since a good rollover:
+ * the caller logs then).  0, or DNSALG_ERANDOM.  Does not move the deadline
+ * when it fails. */
 int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
 /* Roll over when the deadline has come: 1 rotated, 0 not due (or interval
- * 0), DNSALG_ERANDOM (the deadline stays: try again at the next tick). */
+ * 0), DNSALG_ERANDOM: the secrets stay and the next try is one interval
+ * later, like a rollover that worked (no tight retry loop on a source that
+ * keeps failing). */
 int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
 /* Change the rollover interval of running secrets (SIGHUP): both secrets
  * stay, so every cookie out there keeps verifying; the next rollover is one
@@ -244,6 +264,11 @@ int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dns
  * when the interval is the same (so repeated reloads never postpone a
  * rollover). */
 bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now);
+/* What the writer logs after a tick or rotate returned r, into buf: the
+ * first failure of a run (with its errno and the next try), and the first
+ * good rollover after failures; "" otherwise, so a source that keeps failing
+ * is logged once, not at every try.  Returns the length. */
+int dnsalg_cookie_log_line(struct dnsalg_cookie_secrets *s, int r, char *buf, size_t len);
 /* When dnsalg_cookie_tick() has work next; UINT64_MAX for never. */
 uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s);
 /* A server cookie for this client cookie and address, with the current secret. */

@@ -157,17 +157,17 @@ static void on_signal(int s) { (void)s; }
 static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			 const struct dnsalg_reload_keep *keep)
 {
-	bool failing = false;
+	struct dnsalg_cookie_secrets *ck = &d->ctx.cookie;
+	char line[320];
 	for (;;) {
-		uint64_t now = dnsalg_now_ms(), due = dnsalg_cookie_deadline(&d->ctx.cookie);
+		uint64_t now = dnsalg_now_ms(), due = dnsalg_cookie_deadline(ck);
 		int s;
 		if (due == UINT64_MAX) {
 			s = sigwaitinfo(set, NULL);
 		} else {
-			/* a failed rollover leaves the deadline behind: retry each second */
+			/* a failed rollover moved the deadline one interval on too,
+			 * so this never spins on a source that keeps failing */
 			uint64_t ms = due > now ? due - now : 0;
-			if (failing && ms < 1000)
-				ms = 1000;
 			if (ms > 60000)
 				ms = 60000;
 			struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
@@ -179,21 +179,21 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			return;
 		if (s == SIGHUP)
 			dnsalg_reload(&d->ctx, d->o, keep, dnsalg_now_ms(), stderr);
+		int r;
 		if (s == SIGUSR1) {
-			int r = dnsalg_cookie_rotate(&d->ctx.cookie, dnsalg_now_ms(), &d->cnt);
-			fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret %s\n",
-				r < 0 ? dnsalg_strerror(r) : "rolled over");
-			failing = failing && r < 0;
-			continue;
+			/* an operator asked: always answer in the log */
+			r = dnsalg_cookie_rotate(ck, dnsalg_now_ms(), &d->cnt);
+			if (r < 0)
+				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret not rolled over: "
+					"no fresh random bytes (%s); current and previous secrets kept\n",
+					strerror(ck->random_err));
+			else
+				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret rolled over\n");
+		} else {
+			r = dnsalg_cookie_tick(ck, dnsalg_now_ms(), &d->cnt);
 		}
-		int r = dnsalg_cookie_tick(&d->ctx.cookie, dnsalg_now_ms(), &d->cnt);
-		if (r < 0 && !failing)
-			fprintf(stderr, "pshim6-dnsalg: cookie secret rollover: %s; retrying each second\n",
-				dnsalg_strerror(r));
-		else if (r > 0 && failing)
-			fprintf(stderr, "pshim6-dnsalg: cookie secret rolled over after all\n");
-		if (r != 0)
-			failing = r < 0;
+		if (dnsalg_cookie_log_line(ck, r, line, sizeof line) > 0 && !(s == SIGUSR1 && r < 0))
+			fprintf(stderr, "pshim6-dnsalg: %s\n", line);
 	}
 }
 
@@ -363,9 +363,14 @@ int main(int argc, char **argv)
 	pthread_cond_init(&d.jcond, NULL);
 	pthread_mutex_init(&d.tlock, NULL);
 	pthread_cond_init(&d.tcond, NULL);
-	if (dnsalg_tcpq_init(&d.tcpq, o.tcp_clients) < 0 ||
-	    dnsalg_cookie_init(&d.ctx.cookie, o.cookie_rotate_s, dnsalg_now_ms()) < 0) {
-		fprintf(stderr, "pshim6-dnsalg: cannot set up TCP or the cookie secret\n");
+	if (dnsalg_tcpq_init(&d.tcpq, o.tcp_clients) < 0) {
+		fprintf(stderr, "pshim6-dnsalg: out of memory for the TCP queue\n");
+		return 1;
+	}
+	/* no cookie answers without a secret nobody can guess: refuse to start */
+	if (dnsalg_cookie_init(&d.ctx.cookie, o.cookie_rotate_s, dnsalg_now_ms()) < 0) {
+		fprintf(stderr, "pshim6-dnsalg: cannot draw the DNS cookie secret: getrandom: %s; "
+			"not starting\n", strerror(d.ctx.cookie.random_err));
 		return 1;
 	}
 	if (dnsalg_udp_bind(&d) < 0 || dnsalg_tcp_bind(&d) < 0) {

@@ -414,12 +414,48 @@ D4 +short t1.ecs.example AAAA >/dev/null   # this upstream has no TCP: let the a
 out=$(ns_exec cl dig @fd98::1 -p 5555 +tcp +short +tries=1 +time=3 t1.ecs.example AAAA)
 check "TCP: served again once the held connections close ($out)" test "$out" = 2001:db8:77::1
 check "TCP: nothing more rejected ($(c4 tcp_rejected))" test "$(c4 tcp_rejected)" = "$r1"
-# 14. counters
+# 14. the secret's random source fails (a preloaded getrandom() that fails
+#     with ENOSYS while $T/nornd exists): no start without a secret; at a
+#     rollover the secrets stay, the failure is counted and logged
+FR=$BUILD/tests/dnsalg/dnsalg_failrandom.so
+touch "$T/nornd"
+frc=0
+frout=$(ns_exec alg env LD_PRELOAD="$FR" PSHIM6_TEST_RANDOM_FAIL="$T/nornd" timeout 10 \
+    "$ALG" -l fd98::1 -p 5656 -u fd99::53 -s "$T/dnsalg5.sock" -C none 2>&1) || frc=$?
+fr_refused() { test "$frc" = 1 && grep -q 'cannot draw the DNS cookie secret: getrandom: Function not implemented; not starting' <<<"$frout"; }
+fr_silent() { ! ns_exec alg ss -ulnH 'sport = :5656' | grep -q .; }
+check "random source fails at start: refused, exit $frc ($frout)" fr_refused
+check "random source fails at start: nothing left listening" fr_silent
+rm -f "$T/nornd"
+ns_bg alg env LD_PRELOAD="$FR" PSHIM6_TEST_RANDOM_FAIL="$T/nornd" \
+    "$ALG" -l fd98::1 -p 5656 -u fd99::53 -s "$T/dnsalg5.sock" -C none 2> "$T/alg5.log"
+ns_wait_for 10 ns_exec cl dig @fd98::1 -p 5656 +short +tries=1 +time=1 ns.ext.example AAAA || true
+c5() { ctl "$T/dnsalg5.sock" '{"cmd":"counters"}' | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+D5() { ns_exec cl dig @fd98::1 -p 5656 +tries=1 +time=3 "$@"; }
+pid5=$(ns_exec alg ss -ulnpH 'sport = :5656' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+ck5=$(D5 +cookie plain.ext.example TXT | sed -n 's/^; COOKIE: \([0-9a-f]*\) (good)$/\1/p')
+touch "$T/nornd"
+kill -USR1 "$pid5"
+ns_wait_for 5 test "$(c5 cookie_rotate_failed)" = 1 || true
+rf1=$(c5 cookie_rotate_failed); rr1=$(c5 cookie_rotations)
+check "rollover with a failing source: counted (cookie_rotate_failed $rf1), no rollover ($rr1)" test "$rf1" = 1 -a "$rr1" = 0
+check "rollover with a failing source: logged" grep -q 'SIGUSR1: cookie secret not rolled over: no fresh random bytes (Function not implemented); current and previous secrets kept' "$T/alg5.log"
+v5=$(c5 cookie_valid)
+D5 +cookie="$ck5" plain.ext.example TXT > /dev/null
+check "rollover with a failing source: the secret kept, the cookie still valid ($v5 -> $(c5 cookie_valid)), not a previous-secret hit" \
+    test "$(c5 cookie_valid)" = $((v5 + 1)) -a "$(c5 cookie_prev_secret_hits)" = 0
+rm -f "$T/nornd"
+kill -USR1 "$pid5"
+ns_wait_for 5 test "$(c5 cookie_rotations)" = 1 || true
+check "source back: rolled over ($(c5 cookie_rotations)), failures stay counted ($(c5 cookie_rotate_failed))" \
+    test "$(c5 cookie_rotations)" = 1 -a "$(c5 cookie_rotate_failed)" = 1
+check "source back: logged" grep -q 'cookie secret rolled over after 1 failed tries' "$T/alg5.log"
+# 15. counters
 c=$(ctl "$T/dnsalg.sock" '{"cmd":"counters"}'); echo "counters: $c"
 check "counters readable" grep -q '"ok":true,"queries_udp":' <<<"$c"
-check "counters carry cookie_rotations and cookie_prev_secret_hits" \
-    grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+' <<<"$c"
+check "counters carry cookie_rotations, cookie_prev_secret_hits and cookie_rotate_failed" \
+    grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+,"cookie_rotate_failed":[0-9]+' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
+result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
 [ "$fail" = 0 ]

@@ -1,8 +1,12 @@
 /* Server-cookie secret rollover (RFC 7873 §7.1): a cookie made before one
  * rollover still verifies and is counted as a previous-secret hit, one made
  * two rollovers ago does not; new cookies come from the current secret;
- * interval 0 never rolls over; tampered cookies fail under both secrets.
+ * interval 0 never rolls over; tampered cookies fail under both secrets;
+ * a failing random source (the seam in struct dnsalg_cookie_secrets) stops
+ * the start, and at a rollover keeps both secrets, is counted, logged once
+ * and tried again one interval later.
  * The rollover clock is a fake one; the RFC 9018 wall clock is the client's. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -325,6 +329,143 @@ static void readers_never_see_a_torn_secret(void **state)
 	assert_int_equal(r.torn, 0);
 }
 
+/* A random source for the seam: fixed bytes (a new value per draw), or a
+ * failure with a given errno. */
+struct fake_rand { int fail_errno; unsigned draws, blocking; };
+static int fake_random(void *arg, uint8_t *buf, size_t len, bool may_block)
+{
+	struct fake_rand *r = arg;
+	r->draws++;
+	r->blocking += may_block;
+	if (r->fail_errno) {
+		memset(buf, 0xee, len); /* whatever a failing source leaves must not be used */
+		return -r->fail_errno;
+	}
+	memset(buf, (int)(0x80 + r->draws), len);
+	return 0;
+}
+
+static void start_refused_without_random(void **state)
+{
+	(void)state;
+	struct dnsalg_cookie_secrets s;
+	memset(&s, 0, sizeof s);
+	struct fake_rand fr = { .fail_errno = ENOSYS };
+	s.random = fake_random;
+	s.random_arg = &fr;
+	assert_int_equal(dnsalg_cookie_init(&s, 3600, 1000), DNSALG_ERANDOM);
+	assert_int_equal(fr.draws, 1);
+	assert_int_equal(fr.blocking, 1);          /* at start it may wait for the pool */
+	assert_int_equal(s.random_err, ENOSYS);
+	/* nothing of the failed draw was taken as a secret */
+	uint8_t k[DNSALG_COOKIE_SECRET], zero[DNSALG_COOKIE_SECRET] = { 0 };
+	dnsalg_cookie_secret_get(&s, false, k);
+	assert_memory_equal(k, zero, sizeof k);
+	assert_false(s.has_prev);
+	assert_true(dnsalg_cookie_deadline(&s) == UINT64_MAX);
+	/* the same struct starts once the source works */
+	fr.fail_errno = 0;
+	assert_int_equal(dnsalg_cookie_init(&s, 3600, 1000), 0);
+	dnsalg_cookie_secret_get(&s, false, k);
+	assert_int_equal(k[0], 0x82);
+	assert_int_equal(dnsalg_cookie_deadline(&s), 1000 + 3600 * 1000);
+	/* and the real source gives 16 octets, not all equal */
+	uint8_t a[DNSALG_COOKIE_SECRET], b[DNSALG_COOKIE_SECRET];
+	assert_int_equal(dnsalg_getrandom(NULL, a, sizeof a, true), 0);
+	assert_int_equal(dnsalg_getrandom(NULL, b, sizeof b, false), 0);
+	assert_memory_not_equal(a, b, sizeof a);
+}
+
+static void rollover_failure_keeps_secrets(void **state)
+{
+	struct env *e = *state;
+	struct fake_rand fr = { 0 };
+	e->x.cookie.random = fake_random;
+	e->x.cookie.random_arg = &fr;
+	char line[320];
+	/* one good rollover: a client holds a cookie of each secret */
+	uint8_t sc0[16], sc1[16], c0[24], c1[24];
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(fr.blocking, 0);          /* a running daemon never blocks */
+	assert_int_equal(dnsalg_cookie_log_line(&e->x.cookie, 1, line, sizeof line), 0);
+	dnsalg_cookie_server(&e->x.cookie, CC, &e->cl.addr, e->cl.wall_s, sc1);
+	full(c1, sc1);
+	uint8_t cur0[DNSALG_COOKIE_SECRET], prev0[DNSALG_COOKIE_SECRET], cur[DNSALG_COOKIE_SECRET],
+		prev[DNSALG_COOKIE_SECRET];
+	dnsalg_cookie_secret_get(&e->x.cookie, false, cur0);
+	dnsalg_cookie_secret_get(&e->x.cookie, true, prev0);
+
+	/* the source fails at the next rollover */
+	fr.fail_errno = EAGAIN;
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), DNSALG_ERANDOM);
+	assert_int_equal(e->cnt.cookie_rotate_failed, 1);
+	assert_int_equal(e->cnt.cookie_rotations, 1);
+	dnsalg_cookie_secret_get(&e->x.cookie, false, cur);
+	dnsalg_cookie_secret_get(&e->x.cookie, true, prev);
+	assert_memory_equal(cur, cur0, sizeof cur);
+	assert_memory_equal(prev, prev0, sizeof prev);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_CURRENT);
+	/* logged once, saying why and when it tries again */
+	assert_true(dnsalg_cookie_log_line(&e->x.cookie, DNSALG_ERANDOM, line, sizeof line) > 0);
+	assert_non_null(strstr(line, "rollover failed"));
+	assert_non_null(strstr(line, strerror(EAGAIN)));
+	assert_non_null(strstr(line, "next try in 600 s"));
+	/* the next try is one interval later, not sooner */
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + IVL * 1000);
+	unsigned draws = fr.draws;
+	for (uint64_t t = 1000; t < IVL * 1000; t += 1000)
+		assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + t - 1, &e->cnt), 0);
+	assert_int_equal(fr.draws, draws);
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), DNSALG_ERANDOM);
+	assert_int_equal(e->cnt.cookie_rotate_failed, 2);
+	assert_int_equal(dnsalg_cookie_log_line(&e->x.cookie, DNSALG_ERANDOM, line, sizeof line), 0);
+	assert_string_equal(line, "");
+	/* an operator's rollover fails the same way, and is counted */
+	assert_int_equal(dnsalg_cookie_rotate(&e->x.cookie, e->now + 5, &e->cnt), DNSALG_ERANDOM);
+	assert_int_equal(e->cnt.cookie_rotate_failed, 3);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + IVL * 1000);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS);
+	/* the source comes back: the next interval rolls over, logged once */
+	fr.fail_errno = 0;
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(e->cnt.cookie_rotations, 2);
+	assert_int_equal(e->cnt.cookie_rotate_failed, 3);
+	assert_true(dnsalg_cookie_log_line(&e->x.cookie, 1, line, sizeof line) > 0);
+	assert_string_equal(line, "cookie secret rolled over after 3 failed tries");
+	assert_int_equal(dnsalg_cookie_log_line(&e->x.cookie, 0, line, sizeof line), 0);
+	dnsalg_cookie_secret_get(&e->x.cookie, true, prev);
+	assert_memory_equal(prev, cur0, sizeof prev);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	/* a new run of failures is logged again */
+	fr.fail_errno = EIO;
+	advance(e, IVL * 1000);
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), DNSALG_ERANDOM);
+	assert_true(dnsalg_cookie_log_line(&e->x.cookie, DNSALG_ERANDOM, line, sizeof line) > 0);
+	assert_non_null(strstr(line, strerror(EIO)));
+}
+
+static void counters_reply_has_rotate_failed(void **state)
+{
+	struct env *e = *state;
+	struct fake_rand fr = { .fail_errno = EAGAIN };
+	e->x.cookie.random = fake_random;
+	e->x.cookie.random_arg = &fr;
+	assert_int_equal(dnsalg_cookie_rotate(&e->x.cookie, e->now, &e->cnt), DNSALG_ERANDOM);
+	char out[4096];
+	int n = dnsalg_ctl_handle(&e->x, NULL, "{\"cmd\":\"counters\"}", e->now, out, sizeof out);
+	assert_true(n > 0 && (size_t)n < sizeof out);
+	assert_non_null(strstr(out, ",\"cookie_rotations\":0,"));
+	assert_non_null(strstr(out, ",\"cookie_rotate_failed\":1,"));
+}
+
 /* dnsalg.cookie_rotate_s reaches the daemon's options; 1..59 is refused. */
 static int load_with(const char *line, struct dnsalg_opts *o)
 {
@@ -378,6 +519,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(late_tick_and_time_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(readers_never_see_a_torn_secret, setup, teardown),
 		cmocka_unit_test(config_key),
+		cmocka_unit_test(start_refused_without_random),
+		cmocka_unit_test_setup_teardown(rollover_failure_keeps_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(counters_reply_has_rotate_failed, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_cookie_secret", t, NULL, NULL);
 }
