@@ -211,6 +211,8 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 			}
 		}
 	}
+	/* a signal (or a poll failure): routing is told before we go, bounded */
+	peer_stop(&d);
 	ctlsock_close(&d);
 	dp_close(&d, "shutdown");
 	peer_free(&d);

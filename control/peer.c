@@ -175,6 +175,21 @@ bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const str
 	return memcmp(&a, &b, sizeof a) != 0;
 }
 
+void peer_stop(struct daemon *d)
+{
+	if (!S.on)
+		return;
+	/* a reload may have just changed the path */
+	peer_notify_set_path(&S.notify, d->conf->peer.notify, now_ns());
+	if (!S.notify.path[0])
+		return;
+	uint64_t t0 = now_ns();
+	log_notice("peer: stopping as the %s (%s); telling %s", role_name(S.role), peer_state_name(S.fsm.state),
+		   S.notify.path);
+	int rc = peer_notify_stop(&S.notify);
+	log_info("peer: notify at stop: %s after %" PRIu64 " ms", rc ? "given up" : "done", (now_ns() - t0) / MS);
+}
+
 void peer_free(struct daemon *d)
 {
 	(void)d;
@@ -185,7 +200,8 @@ void peer_free(struct daemon *d)
 	peer_updq_free(&S.updq);
 	free(S.snap_tags);
 	free(S.snap_leases);
-	/* a notify run still in flight is left to finish on its own */
+	/* peer_stop waited for the notify runs (bounded); on other paths a
+	 * run still in flight is left to finish on its own */
 	memset(&S, 0, sizeof S);
 	S.fd = -1;
 }

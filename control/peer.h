@@ -30,6 +30,9 @@ struct peer_stats {
 
 int peer_init(struct daemon *d);           /* 0 (also when no section), -1 on a hard error (logged) */
 void peer_free(struct daemon *d);
+/* Orderly stop: peer.notify is told `stopped <state> <role>` and waited
+ * for, at most PEER_NOTIFY_TIMEOUT_NS (10 s); nothing when off or unset. */
+void peer_stop(struct daemon *d);
 /* On reload: true when a key that takes effect only at restart changed
  * (sync_batch, yield_linger_ms and notify apply at once). */
 struct pshim6_conf_peer_proxy;

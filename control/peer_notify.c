@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 
@@ -60,7 +61,24 @@ static void real_kill(void *arg, pid_t pid)
 		kill(pid, SIGKILL);
 }
 
-const struct peer_notify_ops peer_notify_ops_real = { NULL, real_spawn, real_reap, real_kill };
+static uint64_t real_clock(void *arg)
+{
+	(void)arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void real_pause(void *arg, uint64_t ns)
+{
+	(void)arg;
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+const struct peer_notify_ops peer_notify_ops_real = { NULL, real_spawn, real_reap, real_kill, real_clock,
+						      real_pause };
 
 void peer_notify_init(struct peer_notify *n, const struct peer_notify_ops *ops, const char *role,
 		      const char *state)
@@ -76,6 +94,14 @@ static void run(struct peer_notify *n, uint64_t now)
 {
 	if (!n->path[0] || n->pid || !strcmp(n->want, n->told))
 		return;
+	if (n->stopping && now >= n->stop_by) {
+		/* the stop's wait is over: starting a run now would only kill it */
+		n->st.failed++;
+		log_err("peer: notify %s %s %s %s: not run, the daemon stops now", n->path, n->want, n->told,
+			n->role);
+		n->told = n->want;
+		return;
+	}
 	char *argv[] = { n->path, (char *)n->want, (char *)n->told, (char *)n->role, NULL };
 	pid_t pid = 0;
 	n->st.runs++;
@@ -129,12 +155,13 @@ void peer_notify_tick(struct peer_notify *n, uint64_t now)
 	int r = n->ops.reap(n->ops.arg, n->pid, &status);
 	if (r == 0) {
 		n->next_check_ns = now + PEER_NOTIFY_POLL_NS;
-		if (!n->killed && now >= n->started_ns + PEER_NOTIFY_TIMEOUT_NS) {
+		if (!n->killed && (now >= n->started_ns + PEER_NOTIFY_TIMEOUT_NS || (n->stopping && now >= n->stop_by))) {
 			n->ops.kill(n->ops.arg, n->pid);
 			n->killed = true;
 			n->st.timeouts++;
-			log_err("peer: notify %s (pid %ld) still running after %llu s: killed", n->path, (long)n->pid,
-				(unsigned long long)(PEER_NOTIFY_TIMEOUT_NS / 1000000000u));
+			log_err("peer: notify %s (pid %ld) still running after %llu ms%s: killed", n->path, (long)n->pid,
+				(unsigned long long)((now - n->started_ns) / 1000000u),
+				n->stopping ? " (the daemon is stopping)" : "");
 		}
 		return;
 	}
@@ -162,4 +189,28 @@ void peer_notify_tick(struct peer_notify *n, uint64_t now)
 uint64_t peer_notify_deadline(const struct peer_notify *n)
 {
 	return n->pid ? n->next_check_ns : UINT64_MAX;
+}
+
+int peer_notify_stop(struct peer_notify *n)
+{
+	if (!n->path[0])
+		return 0;
+	uint64_t now = n->ops.clock(n->ops.arg);
+	n->stopping = true;
+	n->stop_by = now + PEER_NOTIFY_TIMEOUT_NS;
+	peer_notify_change(n, PEER_NOTIFY_STOPPED, now);
+	/* the run in flight, then the stopped one; peer_notify_tick kills
+	 * whatever still runs at stop_by */
+	while (n->pid && now < n->stop_by + PEER_NOTIFY_REAP_NS) {
+		uint64_t t = n->next_check_ns > now ? n->next_check_ns - now : 0;
+		if (t)
+			n->ops.pause(n->ops.arg, t);
+		now = n->ops.clock(n->ops.arg);
+		peer_notify_tick(n, now);
+	}
+	if (n->pid) {
+		log_err("peer: notify %s (pid %ld) killed but not reaped; not waiting longer", n->path, (long)n->pid);
+		return -1;
+	}
+	return 0;
 }

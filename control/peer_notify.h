@@ -14,6 +14,12 @@
  * changes folded that way are counted (skipped).  A run still going after
  * PEER_NOTIFY_TIMEOUT_NS is killed (its process group) and counted.
  *
+ * On an orderly stop (SIGTERM, SIGINT) the script is told once more, with
+ * the state PEER_NOTIFY_STOPPED ("stopped"), so routing stops announcing
+ * the proxy before it is gone; the daemon waits for that run, but never
+ * longer than PEER_NOTIFY_TIMEOUT_NS in all (then the run is killed), so
+ * shutdown cannot hang on the script.
+ *
  * The process calls go through `ops`, so the unit suite checks the decisions
  * without forking; peer_notify_ops_real runs the executable (posix_spawn).
  */
@@ -26,6 +32,8 @@
 #define PEER_NOTIFY_TIMEOUT_NS (10 * UINT64_C(1000000000))
 #define PEER_NOTIFY_POLL_NS    (20 * UINT64_C(1000000))   /* how often a run in flight is checked */
 #define PEER_NOTIFY_PATH_MAX   1024
+#define PEER_NOTIFY_STOPPED    "stopped"                  /* the state told at an orderly stop */
+#define PEER_NOTIFY_REAP_NS    (5 * PEER_NOTIFY_POLL_NS)   /* to reap a run killed at the stop bound */
 
 struct peer_notify_ops {
 	void *arg;
@@ -34,6 +42,9 @@ struct peer_notify_ops {
 	/* has pid ended? 1 and *status (waitpid's), 0 still running, -1 error */
 	int (*reap)(void *arg, pid_t pid, int *status);
 	void (*kill)(void *arg, pid_t pid);
+	/* only for the wait at an orderly stop: a monotonic clock (ns), a pause */
+	uint64_t (*clock)(void *arg);
+	void (*pause)(void *arg, uint64_t ns);
 };
 extern const struct peer_notify_ops peer_notify_ops_real;
 
@@ -51,6 +62,8 @@ struct peer_notify {
 	const char *told;                   /* the state the script was last told ("none" before) */
 	const char *want;                   /* the current state */
 	uint32_t held;                      /* changes since the run in flight began */
+	bool stopping;                      /* peer_notify_stop: no run goes on past stop_by */
+	uint64_t stop_by;
 	struct peer_notify_stats st;
 };
 
@@ -64,4 +77,14 @@ void peer_notify_change(struct peer_notify *n, const char *to, uint64_t now);
 /* Reap, time out, run what is held. */
 void peer_notify_tick(struct peer_notify *n, uint64_t now);
 uint64_t peer_notify_deadline(const struct peer_notify *n);
+/* Orderly stop: tell the script `stopped <last state told> <role>` after a
+ * run in flight (which tells an earlier state, so the calls stay a chain)
+ * ends, and wait for it.  Blocks, through ops.clock and ops.pause, at most
+ * PEER_NOTIFY_TIMEOUT_NS from the call; a run still going then is killed
+ * (counted in timeouts) and given PEER_NOTIFY_REAP_NS to be reaped, and a
+ * run not started by then is not started (counted in failed).  Returns 0
+ * when nothing is left running (whatever the exit status), -1 when a killed
+ * run could not be reaped in time (it is left to die on its own).  Nothing
+ * runs and nothing waits when no path is set. */
+int peer_notify_stop(struct peer_notify *n);
 #endif

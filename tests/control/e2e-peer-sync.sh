@@ -37,7 +37,9 @@ ns_link a pa b pb
 ip -n ps-a addr add fd00:ff::1/64 dev pa nodad
 ip -n ps-b addr add fd00:ff::2/64 dev pb nodad
 
-mkconf() { # name role other batch log_level
+mkconf() { # name role other batch log_level [notify]
+    local nl=""
+    [ -z "${6:-}" ] || nl="notify = \"$6\";"
     cat > "$t/$1.conf" <<EOC
 site = { name = "s1"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "$t/site.pem"; cga_sec = 0; };
 inside = { port = "none"; };
@@ -51,6 +53,7 @@ engine = { max_contexts = $((N + 1000)); };
 peer = {
   role = "$2"; address = "$3"; key_file = "$t/peer.key";
   heartbeat_ms = 100; dead_ms = 1000; sync_interval_ms = 600000; sync_batch = $4;
+  $nl
 };
 EOC
 }
@@ -122,12 +125,19 @@ ns_cleanup_pids() {
 # Contexts the ACTIVE primary imports from its dataplane's dump while the
 # backup is already replicating go out as ordinary CTX updates, paced like a
 # full sync, not at the next periodic sync (sync_interval_ms is 600 s here).
+# Then both are stopped with SIGTERM: peer.notify is told `stopped <state>
+# <role>` once; the backup's script hangs on it and must not hold the stop
+# longer than the hook's 10 s kill bound.
 imports() {
-    mkconf a primary fd00:ff::2 256 notice
-    mkconf b backup fd00:ff::1 256 debug
+    printf '#!/bin/sh\necho "$1 $2 $3" >> %s\n' "$t/notify-a.out" > "$t/notify-a.sh"
+    printf '#!/bin/sh\necho "$1 $2 $3" >> %s\n[ "$1" = stopped ] && exec sleep 61.25\nexit 0\n' "$t/notify-b.out" > "$t/notify-b.sh"
+    chmod 755 "$t/notify-a.sh" "$t/notify-b.sh"
+    mkconf a primary fd00:ff::2 256 notice "$t/notify-a.sh"
+    mkconf b backup fd00:ff::1 256 debug "$t/notify-b.sh"
     rm -f "$t"/*.state
     ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
     ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a-imports.log"
+    local pa=$!
     ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
     python3 - "$t/a.sock" "$N" <<'EOP' || { echo "FAIL: leases"; exit 1; }
 import socket, sys
@@ -145,6 +155,7 @@ for i in range(n):
                 sys.exit("lease refused: " + r)
 EOP
     ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b-imports.log"
+    local pb=$!
     ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
     check "imports: the backup holds a whole full sync (no contexts yet) from an active primary" \
         ns_wait_for 30 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.syncs_rx\"] > 0)')\" = True ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
@@ -161,6 +172,23 @@ EOP
     check "imports: paced, at least $(( (N + 255) / 256 )) batches ($nb)" test "$nb" -ge $(( (N + 255) / 256 ))
     echo "   imports: $sent CTX updates in $nb batches, dataplane start -> $N replicas at the backup $(( (t1 - t0) / 1000000 )) ms, $lost lost, full syncs received $s0 -> $s1"
     R="${R}imports: $sent updates in $nb batches, $(( (t1 - t0) / 1000000 )) ms, lost $lost, syncs $s0 -> $s1; "
+
+    # orderly stop of both: the hook told "stopped", bounded by its kill time
+    local k0 ka kb; k0=$(date +%s%N)
+    kill -TERM "$pa" "$pb"
+    wait "$pa" 2>/dev/null; ka=$(( ($(date +%s%N) - k0) / 1000000 ))
+    wait "$pb" 2>/dev/null; kb=$(( ($(date +%s%N) - k0) / 1000000 ))
+    check "stop: the primary's hook was told 'stopped active primary' last ($(tail -1 "$t/notify-a.out"))" \
+        test "$(tail -1 "$t/notify-a.out")" = "stopped active primary"
+    check "stop: the primary stopped within 2 s (${ka} ms)" test "$ka" -lt 2000
+    check "stop: the backup's hook was told 'stopped standby backup' last ($(tail -1 "$t/notify-b.out"))" \
+        test "$(tail -1 "$t/notify-b.out")" = "stopped standby backup"
+    check "stop: the backup's hanging hook was killed at the 10 s bound (${kb} ms)" \
+        test "$kb" -ge 10000 -a "$kb" -lt 11500
+    check "stop: the backup logged the kill" grep -q "still running after .* (the daemon is stopping): killed" "$t/b-imports.log"
+    check "stop: nothing of the hanging hook is left" sh -c "! pgrep -f 'slee[p] 61.25'"
+    echo "   stop: primary ${ka} ms ($(tr '\n' ';' < "$t/notify-a.out")), backup ${kb} ms with a hook that hangs ($(tr '\n' ';' < "$t/notify-b.out"))"
+    R="${R}stop: primary ${ka} ms, backup (hook hangs) ${kb} ms; "
     ns_cleanup_pids
 }
 

@@ -32,6 +32,8 @@ static pid_t next_pid = 100;
 static int running;                 /* 1: the child in flight has not ended */
 static int exit_status;             /* waitpid status when it ends */
 static pid_t killed_pid;
+static uint64_t fake_now, end_at = UINT64_MAX;
+static int kill_ends, npauses;
 
 static int f_spawn(void *arg, char *const argv[], pid_t *pid)
 {
@@ -60,9 +62,41 @@ static void f_kill(void *arg, pid_t pid)
 {
 	(void)arg;
 	killed_pid = pid;
+	if (kill_ends) {
+		running = 0;
+		exit_status = SIGKILL;
+	}
 }
 
-static const struct peer_notify_ops fake = { NULL, f_spawn, f_reap, f_kill };
+/* the wait at an orderly stop: a fake clock that pauses advance; the run
+ * in flight ends by itself at end_at (UINT64_MAX: never), or when killed
+ * if kill_ends */
+
+static void f_ends_by(void)
+{
+	if (running && fake_now >= end_at) {
+		running = 0;
+		exit_status = 0;
+	}
+}
+
+static uint64_t f_clock(void *arg)
+{
+	(void)arg;
+	f_ends_by();
+	return fake_now;
+}
+
+static void f_pause(void *arg, uint64_t ns)
+{
+	(void)arg;
+	assert_true(ns > 0 && ns <= PEER_NOTIFY_POLL_NS);
+	npauses++;
+	fake_now += ns;
+	f_ends_by();
+}
+
+static const struct peer_notify_ops fake = { NULL, f_spawn, f_reap, f_kill, f_clock, f_pause };
 
 static int setup(void **st)
 {
@@ -72,6 +106,10 @@ static int setup(void **st)
 	running = 0;
 	exit_status = 0;
 	killed_pid = 0;
+	fake_now = 0;
+	end_at = UINT64_MAX;
+	kill_ends = 0;
+	npauses = 0;
 	return 0;
 }
 
@@ -323,6 +361,130 @@ static void test_real_script(void **st)
 	rmdir(dir);
 }
 
+/* Orderly stop: told "stopped <last state> <role>" once, and waited for. */
+static void test_stop_tells_stopped(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "primary", "init");
+	fake_now = 1000 * MS;
+	peer_notify_set_path(&n, "/etc/pshim6/notify", fake_now);
+	finish(&n, 0, fake_now);
+	peer_notify_change(&n, "active", fake_now);
+	finish(&n, 0, fake_now);
+	/* the stopped run takes 50 ms */
+	end_at = fake_now + 50 * MS;
+	uint64_t t0 = fake_now;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	assert_int_equal(ncalls, 3);
+	assert_string_equal(calls[2], "stopped active primary");
+	assert_int_equal(n.pid, 0);
+	assert_int_equal(n.st.ok, 3);
+	assert_int_equal(killed_pid, 0);
+	/* reaped at the first poll after it ended */
+	assert_true(fake_now >= t0 + 50 * MS && fake_now < t0 + 50 * MS + PEER_NOTIFY_POLL_NS);
+}
+
+/* A run in flight at the stop ends first; then "stopped" follows it in the
+ * chain (old state: what the run in flight told). */
+static void test_stop_after_the_run_in_flight(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "backup", "standby");
+	fake_now = 0;
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	finish(&n, 0, 0);
+	fake_now = 5 * MS;
+	peer_notify_change(&n, "active", fake_now);   /* in flight: ends at 105 ms */
+	end_at = 105 * MS;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	/* the second run (stopped) ended at once: end_at is past */
+	assert_int_equal(ncalls, 3);
+	assert_string_equal(calls[1], "active standby backup");
+	assert_string_equal(calls[2], "stopped active backup");
+	assert_int_equal(n.st.ok, 3);
+	assert_int_equal(n.st.skipped, 0);
+	assert_true(fake_now < 105 * MS + 2 * PEER_NOTIFY_POLL_NS);
+}
+
+/* A script that hangs cannot hold the stop: killed at the bound, reaped,
+ * and the wait is over by PEER_NOTIFY_TIMEOUT_NS plus the reap grace. */
+static void test_stop_is_bounded(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "backup", "active");
+	fake_now = 7 * MS;
+	peer_notify_set_path(&n, "/etc/pshim6/notify", fake_now);
+	finish(&n, 0, fake_now);
+	kill_ends = 1;
+	uint64_t t0 = fake_now;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	assert_string_equal(calls[1], "stopped active backup");
+	assert_int_equal(killed_pid, next_pid - 1);
+	assert_int_equal(n.st.timeouts, 1);
+	assert_int_equal(n.st.failed, 1);
+	assert_true(fake_now >= t0 + PEER_NOTIFY_TIMEOUT_NS);
+	assert_true(fake_now <= t0 + PEER_NOTIFY_TIMEOUT_NS + PEER_NOTIFY_POLL_NS);
+
+	/* a run that survives even the kill: given up after the reap grace */
+	setup(NULL);
+	peer_notify_init(&n, &fake, "backup", "active");
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	finish(&n, 0, 0);
+	assert_int_equal(peer_notify_stop(&n), -1);
+	assert_true(fake_now >= PEER_NOTIFY_TIMEOUT_NS + PEER_NOTIFY_REAP_NS);
+	assert_true(fake_now <= PEER_NOTIFY_TIMEOUT_NS + PEER_NOTIFY_REAP_NS + PEER_NOTIFY_POLL_NS);
+	assert_int_equal(n.st.timeouts, 1);
+}
+
+/* A run in flight that hangs is killed by its own bound; "stopped" then
+ * runs in what is left of the stop's bound, and is killed at its end when
+ * it hangs too.  A run in flight that uses up the whole bound leaves no
+ * time: "stopped" is not started (counted failed).  Bounded both ways. */
+static void test_stop_hanging_run_in_flight(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "primary", "active");
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);   /* in flight from 0, hangs */
+	kill_ends = 1;
+	fake_now = 500 * MS;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	assert_int_equal(ncalls, 2);
+	assert_string_equal(calls[0], "active none primary");
+	assert_string_equal(calls[1], "stopped active primary");
+	assert_int_equal(n.st.timeouts, 2);
+	assert_int_equal(n.st.failed, 2);
+	assert_true(fake_now >= 500 * MS + PEER_NOTIFY_TIMEOUT_NS);
+	assert_true(fake_now <= 500 * MS + PEER_NOTIFY_TIMEOUT_NS + 2 * PEER_NOTIFY_POLL_NS);
+
+	setup(NULL);
+	peer_notify_init(&n, &fake, "primary", "active");
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	kill_ends = 1;
+	assert_int_equal(peer_notify_stop(&n), 0);   /* stop_by = its own kill time */
+	assert_int_equal(ncalls, 1);
+	assert_int_equal(n.st.timeouts, 1);
+	assert_int_equal(n.st.failed, 2);   /* the killed run, and "stopped" not run */
+	assert_string_equal(n.told, PEER_NOTIFY_STOPPED);
+	assert_true(fake_now <= PEER_NOTIFY_TIMEOUT_NS + PEER_NOTIFY_POLL_NS);
+}
+
+/* Without a path nothing runs and nothing waits. */
+static void test_stop_without_path(void **st)
+{
+	(void)st;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "primary", "active");
+	fake_now = 42;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	assert_int_equal(ncalls, 0);
+	assert_int_equal(npauses, 0);
+	assert_true(fake_now == 42);
+}
+
 int main(void)
 {
 	log_set_level(PSHIM6_LOG_ERR);
@@ -333,6 +495,11 @@ int main(void)
 		cmocka_unit_test_setup(test_failures_and_timeout, setup),
 		cmocka_unit_test_setup(test_role_stories, setup),
 		cmocka_unit_test_setup(test_real_script, setup),
+		cmocka_unit_test_setup(test_stop_tells_stopped, setup),
+		cmocka_unit_test_setup(test_stop_after_the_run_in_flight, setup),
+		cmocka_unit_test_setup(test_stop_is_bounded, setup),
+		cmocka_unit_test_setup(test_stop_hanging_run_in_flight, setup),
+		cmocka_unit_test_setup(test_stop_without_path, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
