@@ -5,6 +5,16 @@
  * order, by a fake upstream with the ID patched to match, so the AAAA
  * rewrite, the cache and the truncation code see hostile upstream data too.
  * The same bytes also go to the control-line parser and the Kea lease reader.
+ *
+ * The query's ID picks two more things (it changes nothing else): with bit
+ * 0x8000 the same query is served a second time (a cache hit, with this
+ * client's ID, cookie and TTLs), and with 0x4000 as well the cookie secrets
+ * roll over between the two, so a server cookie of the current secret comes
+ * back as a previous-secret one and one of the previous secret as stale.
+ * The secrets come from a fixed random source (the seam in struct
+ * dnsalg_cookie_secrets), so seeds can carry server cookies that verify:
+ * K1 current and K0 previous, and K2 / K1 after the rollover.  The client's
+ * address is ::N and its clock N * 977 s for an input of N octets.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,9 +50,31 @@ static int fz_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 	return 0;
 }
 
+/* The secrets of each generation; the source hands out `fz_next`. */
+static const uint8_t K[3][DNSALG_COOKIE_SECRET] = {
+	{ 0x5e, 0xc2 }, { 0x5e, 0xc2, 1 }, { 0x5e, 0xc2, 2 } };
+static const uint8_t *fz_next;
+
+static int fz_random(void *arg, uint8_t *buf, size_t len, bool may_block)
+{
+	(void)arg;
+	(void)may_block;
+	memcpy(buf, fz_next, len);
+	return 0;
+}
+
 static struct dnsalg_opts o;
 static struct dnsalg_counters cnt;
 static struct dnsalg_ctx x;
+
+/* Generation g current, g - 1 previous, through a real rollover. */
+static void secrets_at(int g)
+{
+	dnsalg_cookie_set(&x.cookie, K[g - 1], 0, 0);
+	fz_next = K[g];
+	if (dnsalg_cookie_rotate(&x.cookie, 0, &cnt) != 0)
+		abort();
+}
 
 static int discard(void *arg, const char *line)
 {
@@ -67,9 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		x.inside = dnsalg_inside_new(&o);
 		x.push.push = discard;
 		/* one rollover, so a server cookie is checked against both secrets */
-		static const uint8_t k[DNSALG_COOKIE_SECRET] = { 0x5e, 0xc2 };
-		dnsalg_cookie_set(&x.cookie, k, 0, 0);
-		dnsalg_cookie_rotate(&x.cookie, 0, &cnt);
+		x.cookie.random = fz_random;
+		secrets_at(1);
 	}
 	size_t ql = size;
 	for (size_t i = 0; i + 1 < size; i++)
@@ -97,6 +128,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (n > 0 && n < 12)
 		abort();
+	if (ql >= 12 && (data[0] & 0x80)) {
+		if (data[0] & 0x40)
+			secrets_at(2);
+		n = dnsalg_handle(&x, &up, &cl, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
+		if (data[0] & 0x40)
+			secrets_at(1);
+		if ((n > 0 && !tcp && n > 4096) || (n > 0 && n < 12))
+			abort();
+	}
 	/* the control parser sees the same bytes as a line */
 	char line[512], reply[8192];
 	size_t ll = ql < sizeof line - 1 ? ql : sizeof line - 1;
