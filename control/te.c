@@ -28,13 +28,21 @@ int te_match(const struct pshim6_conf *c, const struct in6_addr *src, const stru
 	return -1;
 }
 
-/* Smooth WRR step over candidates with weight w[i] > 0. */
-static int swrr(int64_t *cur, const uint32_t *w, unsigned n, uint32_t cand)
+/* Smooth WRR step over candidates with weight w[i] > 0; a new candidate
+ * set restarts it (te.h). */
+static int swrr(int64_t *cur, uint32_t *set, const uint32_t *w, unsigned n, uint32_t cand)
 {
 	int64_t total = 0;
 	int best = -1;
+	for (unsigned i = 0; i < n; i++)
+		if (!w[i])
+			cand &= ~(1u << i);
+	if (cand != *set) {
+		memset(cur, 0, n * sizeof *cur);
+		*set = cand;
+	}
 	for (unsigned i = 0; i < n; i++) {
-		if (!(cand & (1u << i)) || !w[i])
+		if (!(cand & (1u << i)))
 			continue;
 		cur[i] += w[i];
 		total += w[i];
@@ -59,7 +67,7 @@ static int default_choice(struct te *t, uint32_t avail)
 			cand |= 1u << i;
 			w[i] = c->isps[i].weight;
 		}
-	int r = swrr(t->cur[PSHIM6_CONF_MAX_TE_RULES], w, c->n_isps, cand);
+	int r = swrr(t->cur[PSHIM6_CONF_MAX_TE_RULES], &t->set[PSHIM6_CONF_MAX_TE_RULES], w, c->n_isps, cand);
 	if (r >= 0)
 		return r;
 	/* only weight-0 ISPs are up: they are last resorts, cheapest first */
@@ -83,7 +91,7 @@ int te_choose(struct te *t, const struct in6_addr *src, const struct in6_addr *d
 		if (r->isp >= 0)
 			pick = (avail & (1u << r->isp)) ? r->isp : -1;
 		else
-			pick = swrr(t->cur[ri], r->weights, c->n_isps, avail);
+			pick = swrr(t->cur[ri], &t->set[ri], r->weights, c->n_isps, avail);
 	}
 	if (pick < 0)   /* no rule, or the rule's ISPs are all down */
 		pick = default_choice(t, avail);

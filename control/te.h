@@ -8,6 +8,19 @@
  * state per te rule plus one for the default policy.  Unlike hashing or a
  * random draw, the split over N contexts is off the configured weights by
  * at most one context per ISP, so it holds for small N too.
+ *
+ * A round-robin starts again (all credits zero) whenever the set of ISPs it
+ * chooses among changes: an ISP fails or comes back, or the cheapest ones
+ * go.  Credit earned or owed over the old set would otherwise skew the
+ * split over the new one (an ISP back from an outage could take several
+ * contexts in a row on the credit it held when it failed), so the bound
+ * above holds from the first context after every change.  So `avail`
+ * must say which ISPs the site can use now (it changes when one fails or
+ * returns), not differ from context to context: a caller alternating
+ * between two sets would restart the round-robin at every call and send
+ * everything to the heaviest ISP.  The daemon's caller passes the ISPs
+ * under which the host has a locator that is not BROKEN, and every host
+ * has one under every ISP (CGA prefix swap, or its HBA set).
  */
 #ifndef PSHIM6_CONTROL_TE_H
 #define PSHIM6_CONTROL_TE_H
@@ -18,6 +31,7 @@
 struct te {
 	const struct pshim6_conf *c;
 	int64_t cur[PSHIM6_CONF_MAX_TE_RULES + 1][PSHIM6_CONF_MAX_ISPS];
+	uint32_t set[PSHIM6_CONF_MAX_TE_RULES + 1];   /* the ISPs each last chose among */
 	uint64_t chosen[PSHIM6_CONF_MAX_ISPS];  /* initial choices per ISP */
 	uint64_t rule_hits[PSHIM6_CONF_MAX_TE_RULES];
 };

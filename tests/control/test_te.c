@@ -166,6 +166,96 @@ static void test_ingress_prefs(void **state)
 
 static int teardown(void **state) { free(c); c = NULL; return 0; }
 
+/* Over every prefix of `n` picks from `avail`, each ISP's count stays within
+ * one context of its share of the weights (the SWRR guarantee); the picks
+ * are written to seq[]. */
+static void picks_within_one(struct te *t, unsigned n, uint32_t avail, const uint32_t *w, int *seq)
+{
+	unsigned count[PSHIM6_CONF_MAX_ISPS] = { 0 };
+	uint32_t total = 0;
+	for (unsigned i = 0; i < c->n_isps; i++)
+		total += (avail & (1u << i)) ? w[i] : 0;
+	for (unsigned k = 1; k <= n; k++) {
+		struct in6_addr s, d;
+		addr(&s, k, k, false);
+		addr(&d, k, k, true);
+		int p = te_choose(t, &s, &d, avail);
+		assert_true(p >= 0);
+		seq[k - 1] = p;
+		count[p]++;
+		for (unsigned i = 0; i < c->n_isps; i++) {
+			double want = (avail & (1u << i)) ? (double)k * w[i] / total : 0;
+			double off = count[i] > want ? count[i] - want : want - count[i];
+			if (off >= 1.0) {
+				printf("pick %u: ISP %u has %u contexts, its weight says %.2f\n", k, i, count[i], want);
+				fail();
+			}
+		}
+	}
+}
+
+/* An ISP that was down and comes back: the round-robin starts again over
+ * the new set, so its credit from before the outage does not skew what
+ * follows.  Weights 5:5:1, y down for one context after six: with y's old
+ * credit kept, y took the first two contexts after its return and was
+ * 1.36 contexts over its share; now the split holds within one from the
+ * first context after any change of the set, default policy and rules. */
+static void test_restored_isp_starts_fresh(void **state)
+{
+	(void)state;
+	load(SITE "isps = ( " ISP("x", 1, 5, 0) ", " ISP("y", 2, 5, 0) ", " ISP("z", 3, 1, 0) " );\n");
+	const uint32_t w[3] = { 5, 5, 1 };
+	struct te t;
+	int seq[40];
+	te_init(&t, c);
+	picks_within_one(&t, 6, 0x7, w, seq);
+	picks_within_one(&t, 1, 0x5, w, seq);   /* y down */
+	assert_int_not_equal(seq[0], 1);
+	picks_within_one(&t, 40, 0x7, w, seq);  /* y back */
+	assert_false(seq[0] == 1 && seq[1] == 1);
+	/* and when an ISP goes down, among the survivors too */
+	te_init(&t, c);
+	picks_within_one(&t, 3, 0x7, w, seq);
+	picks_within_one(&t, 30, 0x6, w, seq);
+	/* a rule with its own weights keeps its own round-robin, reset the same way */
+	load(SITE "isps = ( " ISP("x", 1, 1, 0) ", " ISP("y", 2, 1, 0) ", " ISP("z", 3, 1, 0) " );\n"
+	     "te = { rules = ( { destination = \"fd00:20::/32\"; weights = { x = 5; y = 5; z = 1; }; } ); };\n");
+	te_init(&t, c);
+	picks_within_one(&t, 6, 0x7, w, seq);
+	picks_within_one(&t, 1, 0x5, w, seq);
+	picks_within_one(&t, 40, 0x7, w, seq);
+	assert_int_equal(t.rule_hits[0], 47);
+}
+
+/* The same for every weight 1..6 of three ISPs, every ISP failing after 0
+ * to 11 contexts for 1, 2 or 5 contexts: within one context of the weights
+ * over every prefix of the 40 contexts after its return. */
+static void test_restart_sweep(void **state)
+{
+	(void)state;
+	load(SITE "isps = ( " ISP("x", 1, 1, 0) ", " ISP("y", 2, 1, 0) ", " ISP("z", 3, 1, 0) " );\n");
+	static const unsigned outage[] = { 1, 2, 5 };
+	uint32_t w[3];
+	int seq[40];
+	unsigned runs = 0;
+	for (w[0] = 1; w[0] <= 6; w[0]++)
+		for (w[1] = 1; w[1] <= 6; w[1]++)
+			for (w[2] = 1; w[2] <= 6; w[2]++)
+				for (unsigned k = 0; k < 12; k++)
+					for (unsigned down = 0; down < 3; down++)
+						for (unsigned o = 0; o < 3; o++) {
+							for (unsigned i = 0; i < 3; i++)
+								c->isps[i].weight = w[i];
+							struct te t;
+							te_init(&t, c);
+							picks_within_one(&t, k, 0x7, w, seq);
+							picks_within_one(&t, outage[o], 0x7 & ~(1u << down), w, seq);
+							picks_within_one(&t, 40, 0x7, w, seq);
+							runs++;
+						}
+	assert_int_equal(runs, 216 * 12 * 3 * 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_weight_zero_is_last_resort),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_ingress_prefs),
+		cmocka_unit_test(test_restored_isp_starts_fresh),
+		cmocka_unit_test(test_restart_sweep),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
