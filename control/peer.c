@@ -31,6 +31,7 @@
 static struct {
 	bool on;
 	int fd;
+	int rcvbuf;                       /* SO_RCVBUF as the kernel counts it */
 	int role;
 	uint8_t key[PEER_KEY_MAX];
 	size_t keylen;
@@ -75,6 +76,16 @@ static void check_notify(const char *path)
 		log_warn("peer.notify %s: %s; each role change will fail to run it", path, strerror(errno));
 	else
 		log_info("peer.notify %s: run on every role change", path);
+}
+
+/* The other proxy sends `batch` sync messages per tick: say when they would not fit our socket. */
+static void check_batch(uint32_t batch)
+{
+	if (!peer_sync_batch_fits(batch, S.rcvbuf))
+		log_warn("peer.sync_batch %u: a tick's burst (about %u octets as the kernel counts it) exceeds the "
+			 "receive buffer of %d octets; full syncs may arrive incomplete and be repeated. Lower "
+			 "sync_batch to %d or less, or raise net.core.rmem_max", batch,
+			 (unsigned)(batch * PEER_SYNC_TRUESIZE), S.rcvbuf, S.rcvbuf / PEER_SYNC_TRUESIZE);
 }
 
 static int load_key(const char *path)
@@ -149,6 +160,7 @@ int peer_init(struct daemon *d)
 	int rcv = 0;
 	socklen_t rl = sizeof rcv;
 	getsockopt(S.fd, SOL_SOCKET, SO_RCVBUF, &rcv, &rl);
+	S.rcvbuf = rcv;
 	char ab[INET6_ADDRSTRLEN];
 	log_notice("peer: %s, other proxy [%s]:%u, heartbeat %u ms, dead %u ms, full sync every %u ms in batches "
 		   "of %u per %u ms (receive buffer %d octets)%s; yield linger %u ms; %s",
@@ -157,6 +169,7 @@ int peer_init(struct daemon *d)
 		   c->replicate ? "" : ", replication off", c->yield_linger_ms, peer_state_name(S.fsm.state));
 	peer_notify_init(&S.notify, &peer_notify_ops_real, role_name(S.role), peer_state_name(S.fsm.state));
 	check_notify(c->notify);
+	check_batch(c->sync_batch);
 	peer_notify_set_path(&S.notify, c->notify, now);
 	return 0;
 }
@@ -172,6 +185,8 @@ bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const str
 	memcpy(b.notify, a.notify, sizeof b.notify);
 	if (S.on && strcmp(old->notify, new->notify))
 		check_notify(new->notify);
+	if (S.on && old->sync_batch != new->sync_batch)
+		check_batch(new->sync_batch);
 	return memcmp(&a, &b, sizeof a) != 0;
 }
 

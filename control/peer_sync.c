@@ -253,3 +253,8 @@ uint64_t peer_updq_deadline(const struct peer_updq *q)
 {
 	return q->n ? q->next_ns : UINT64_MAX;
 }
+
+bool peer_sync_batch_fits(uint32_t batch, int rcvbuf)
+{
+	return rcvbuf > 0 && (uint64_t)batch * PEER_SYNC_TRUESIZE <= (uint64_t)rcvbuf;
+}

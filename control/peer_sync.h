@@ -27,6 +27,18 @@
 
 #define PEER_SYNC_TICK_NS  (10 * UINT64_C(1000000))   /* one batch per 10 ms */
 #define PEER_SYNC_LOOK_MAX 8                          /* items looked at per message of budget */
+/* What one sync datagram costs a receiving socket as the kernel counts it
+ * (payload, sk_buff and the buffer it sits in): a typical context message
+ * on a NIC driver that gives each frame a 2 KiB buffer. */
+#define PEER_SYNC_TRUESIZE 2048
+
+/*
+ * Whether a tick's `batch` of sync messages, arriving at once, fits a socket
+ * whose SO_RCVBUF reads `rcvbuf` octets (the value getsockopt reports, the
+ * one the kernel compares with).  Both proxies read one config, so each
+ * checks its own receive side against the batch the other will send.
+ */
+bool peer_sync_batch_fits(uint32_t batch, int rcvbuf);
 
 /* What the item callback did with item i. */
 enum peer_sync_item {

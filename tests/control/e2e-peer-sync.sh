@@ -107,6 +107,13 @@ EOP
         test "$inc$lost$comp" = 001
     # N leases, N contexts, BEGIN and END
     chk "batch $batch: paced: $(( (2 * N + 2 + batch - 1) / batch )) batches ($nb)" test "$nb" = $(( (2 * N + 2 + batch - 1) / batch ))
+    # the batch against the receive buffer (8 MiB as the kernel reports the daemon's 4 MiB
+    # request): 256 fits, 8192 is more than it holds, and the daemon says so at start
+    if [ "$batch" -le 4096 ]; then
+        check "batch $batch: no receive-buffer warning" bash -c "! grep -q 'peer.sync_batch $batch: a tick' '$t/b-$batch.log'"
+    else
+        check "batch $batch: the receive-buffer warning names the batch" grep -q "peer.sync_batch $batch: a tick's burst" "$t/b-$batch.log"
+    fi
     local up rx
     up=$(grep -m1 'peer: the backup is up' "$t/a-$batch.log" | cut -d' ' -f1)
     rx=$(grep -m1 'full sync .* received whole' "$t/b-$batch.log" | cut -d' ' -f1)

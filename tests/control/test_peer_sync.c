@@ -582,6 +582,22 @@ static void test_import_queue_bounded(void **st)
 	peer_updq_free(&q);
 }
 
+/* The warning for a batch the receiving socket cannot hold: the kernel
+ * reports twice what was asked (8 MiB for the daemon's 4 MiB request). */
+static void test_batch_fits_receive_buffer(void **st)
+{
+	(void)st;
+	const int asked = 8 << 20, unprivileged = 2 * 212992;
+	assert_true(peer_sync_batch_fits(256, asked));                              /* the default */
+	assert_true(peer_sync_batch_fits(asked / PEER_SYNC_TRUESIZE, asked));       /* exactly full */
+	assert_false(peer_sync_batch_fits(asked / PEER_SYNC_TRUESIZE + 1, asked));
+	assert_false(peer_sync_batch_fits(8192, asked));                            /* the schema's maximum */
+	assert_true(peer_sync_batch_fits(200, unprivileged));
+	assert_false(peer_sync_batch_fits(256, unprivileged));  /* rmem_max 212992 caps a plain request */
+	assert_false(peer_sync_batch_fits(1, 0));               /* unknown buffer: say so */
+	assert_false(peer_sync_batch_fits(UINT32_MAX, INT32_MAX));                  /* no overflow */
+}
+
 int main(void)
 {
 	log_set_level(PSHIM6_LOG_ERR);
@@ -596,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leases_use_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_imports_go_out_as_paced_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_queue_bounded, setup, teardown),
+		cmocka_unit_test(test_batch_fits_receive_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
