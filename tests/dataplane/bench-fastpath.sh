@@ -19,6 +19,8 @@ pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$work" /var/run/dpdk/dpb-$$ /var/run/dpdk/dpb-tp-$$' EXIT INT TERM
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1024 ] || echo 1024 > /proc/sys/vm/nr_hugepages
 
+. "$top/tests/dataplane/bench_lib.sh"
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # testpmd io forwarding pcap -> null, one forwarding lcore; prints Mpps (median of per-second samples)
@@ -39,22 +41,9 @@ testpmd_mpps() { # pcap
 }
 
 dp_mpps() { # mode pcap contexts -> "Mpps cycles/pkt table_bytes"
-    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf inside isp
-    if [ "$mode" = egress ]; then
-        inside="net_pcap0,rx_pcap=$pcap,infinite_rx=1"; isp="net_null0,no-rx=1"
-    else
-        inside="net_null0,no-rx=1"; isp="net_pcap0,rx_pcap=$pcap,infinite_rx=1"
-    fi
-    cat > "$conf" <<EOF
-site = { name = "bench"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
-inside = { port = "$inside"; name = "bin"; mtu = 9000; address = "fd00:1:1:ffff::1/64";
-  next_hop = "fd00:1:1:ffff::2"; next_hop_mac = "02:00:00:00:00:09"; };
-isps = ( { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "$isp"; address = "2001:db8:10:ffff::2/64";
-  next_hop = "2001:db8:10:ffff::1"; next_hop_mac = "02:00:00:00:00:0a"; mtu = 9000; weight = 1; } );
-engine = { max_contexts = $n; };
-dataplane = { channel = "$work/dp.sock"; max_contexts = $n; hba_hosts = 16; punt_queue = 1024;
-  eal_args = [ "--file-prefix=dpb-$$", "--huge-unlink", "--no-pci", "-l", "$LCORE", "--log-level=lib.eal:error" ]; };
-EOF
+    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf
+    bench_dp_conf "$conf" "$mode" "$pcap" "$n" "$work/dp.sock" \
+        --file-prefix=dpb-$$ --huge-unlink --no-pci -l "$LCORE" --log-level=lib.eal:error
     "$DP" -c "$conf" --busy-poll --no-tap --node-clock 2>"$work/dp.log" &
     local p=$!
     pids="$pids $p"

@@ -23,6 +23,8 @@ trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; d
 # valgrind does not follow DPDK into hugepages: both sides run with --no-huge
 eal_common="--no-huge -m 700 --no-shconf --no-pci --log-level=lib.eal:error"
 
+. "$top/tests/dataplane/bench_lib.sh"
+
 # The thread with the most instructions is the forwarding one (testpmd's
 # forwarding lcore; the dataplane counts only inside its lcore loop); prints
 # "total pmd own" for it (pmd = everything outside the main executable).
@@ -60,22 +62,10 @@ testpmd_ir() { # pcap -> "Ir packets pmd own"
 }
 
 dp_ir() { # mode pcap contexts -> "Ir packets pmd own"
-    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf out=$work/dp.cg inside isp key
-    if [ "$mode" = egress ]; then
-        inside="net_pcap0,rx_pcap=$pcap,infinite_rx=1"; isp="net_null0,no-rx=1"; key=tx_isp_packets
-    else
-        inside="net_null0,no-rx=1"; isp="net_pcap0,rx_pcap=$pcap,infinite_rx=1"; key=tx_inside_packets
-    fi
-    cat > "$conf" <<EOF
-site = { name = "bench"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
-inside = { port = "$inside"; name = "bin"; mtu = 9000; address = "fd00:1:1:ffff::1/64";
-  next_hop = "fd00:1:1:ffff::2"; next_hop_mac = "02:00:00:00:00:09"; };
-isps = ( { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "$isp"; address = "2001:db8:10:ffff::2/64";
-  next_hop = "2001:db8:10:ffff::1"; next_hop_mac = "02:00:00:00:00:0a"; mtu = 9000; weight = 1; } );
-engine = { max_contexts = $n; };
-dataplane = { channel = "$work/dp.sock"; max_contexts = $n; hba_hosts = 16; punt_queue = 1024;
-  eal_args = [ "--file-prefix=dpi-$$", "-l", "1", $(echo "$eal_common" | sed 's/\([^ ]*\)/"\1",/g; s/,$//') ]; };
-EOF
+    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf out=$work/dp.cg key=tx_isp_packets
+    [ "$mode" = egress ] || key=tx_inside_packets
+    # shellcheck disable=SC2086 # eal_common is a list of words
+    bench_dp_conf "$conf" "$mode" "$pcap" "$n" "$work/dp.sock" --file-prefix=dpi-$$ -l 1 $eal_common
     rm -f "$out"*
     # valgrind runs one thread at a time, so a polling lcore would starve the
     # channel: the ports are polled only after a delay the fill fits in
