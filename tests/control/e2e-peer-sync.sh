@@ -58,6 +58,26 @@ peer = {
 EOC
 }
 
+# N leases through control's socket SOCK, 256 in flight; their CMULAs are
+# fake_dp's local ULIDs, fd00:1:1:1::<i+1>
+add_leases() { # sock n
+    python3 - "$1" "$2" <<'EOP' || { echo "FAIL: leases"; exit 1; }
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+n = int(sys.argv[2])
+for i in range(n):
+    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
+    if i % 256 == 255 or i == n - 1:
+        f.flush()
+        for _ in range(i % 256 + 1):
+            r = f.readline()
+            if '"ok":true' not in r:
+                sys.exit("lease refused: " + r)
+EOP
+}
+
 run() { # batch checked(1|0)
     local batch=$1 must=$2 wait=60
     [ "$must" = 1 ] || wait=15
@@ -71,22 +91,7 @@ run() { # batch checked(1|0)
     # appears and gets a sync at once
     ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a-$batch.log"
     ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
-    python3 - "$t/a.sock" "$N" <<'EOP' || { echo "FAIL: leases"; exit 1; }
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-n = int(sys.argv[2])
-for i in range(n):
-    # fake_dp's local ULIDs: fd00:1:1:1::<i+1>
-    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
-    if i % 256 == 255 or i == n - 1:
-        f.flush()
-        for _ in range(i % 256 + 1):
-            r = f.readline()
-            if '"ok":true' not in r:
-                sys.exit("lease refused: " + r)
-EOP
+    add_leases "$t/a.sock" "$N"
     ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
     check "batch $batch: the primary holds the $N dumped contexts and is active" \
         ns_wait_for 60 sh -c "'$cli' -s '$t/a.sock' status | grep -q 'contexts:   $N of' && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
@@ -146,21 +151,7 @@ imports() {
     ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a-imports.log"
     local pa=$!
     ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
-    python3 - "$t/a.sock" "$N" <<'EOP' || { echo "FAIL: leases"; exit 1; }
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-n = int(sys.argv[2])
-for i in range(n):
-    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
-    if i % 256 == 255 or i == n - 1:
-        f.flush()
-        for _ in range(i % 256 + 1):
-            r = f.readline()
-            if '"ok":true' not in r:
-                sys.exit("lease refused: " + r)
-EOP
+    add_leases "$t/a.sock" "$N"
     ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b-imports.log"
     local pb=$!
     ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
