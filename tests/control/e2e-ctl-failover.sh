@@ -20,7 +20,8 @@ PY=/usr/bin/python3
 ns_init ctl
 for b in "$DP" "$CTLD" "$CLI" "$CGA"; do [ -x "$b" ] || { echo "missing $b"; exit 1; }; done
 work=$(mktemp -d /tmp/ctl-e2e.XXXXXX)
-trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work"; (exit $rc)' EXIT INT TERM
+trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work"; (exit $rc)' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 cur=$(cat /proc/sys/vm/nr_hugepages)
 [ "$cur" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
 

@@ -16,7 +16,8 @@ sizes=${*:-"1000 100000 1000000"}
 LCORE=${LCORE:-1}
 work=$(mktemp -d /tmp/dp-bench.XXXXXX)
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$work" /var/run/dpdk/dpb-$$ /var/run/dpdk/dpb-tp-$$' EXIT INT TERM
+trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$work" /var/run/dpdk/dpb-$$ /var/run/dpdk/dpb-tp-$$' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1024 ] || echo 1024 > /proc/sys/vm/nr_hugepages
 
 . "$top/tests/dataplane/bench_lib.sh"

@@ -19,7 +19,8 @@ command -v valgrind >/dev/null || { echo "bench-instr: valgrind is not installed
 command -v dpdk-testpmd >/dev/null || { echo "bench-instr: dpdk-testpmd is not installed"; exit 1; }
 work=$(mktemp -d /tmp/dp-instr.XXXXXX)
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT INT TERM
+trap 'for p in $pids; do kill $p 2>/dev/null; done; sleep 0.5; for p in $pids; do kill -9 $p 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 # valgrind does not follow DPDK into hugepages: both sides run with --no-huge
 eal_common="--no-huge -m 700 --no-shconf --no-pci --log-level=lib.eal:error"
 

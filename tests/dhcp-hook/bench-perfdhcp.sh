@@ -22,7 +22,8 @@ RATE_SEC1=${RATE_SEC1:-20}
 
 tmp=$(mktemp -d /tmp/pshim6-bench-kea.XXXXXX)
 ns_init keab
-trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT INT TERM
+trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 ns_add srv
 ns_add cli
 ns_link srv ks0 cli kc0

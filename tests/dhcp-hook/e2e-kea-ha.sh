@@ -19,7 +19,8 @@ done
 
 tmp=$(mktemp -d /tmp/pshim6-e2e-keaha.XXXXXX)
 ns_init keaha
-trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT INT TERM
+trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 t0=$(date +%s)
 
 # One link: a bridge in "sw" joins both servers and the client.

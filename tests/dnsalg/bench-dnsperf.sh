@@ -13,7 +13,8 @@ RUNS=${RUNS:-5}; SECS=${SECS:-5}; THREADS=${THREADS:-1}; NAMES=${NAMES:-200}
 . "$top/tests/lib/netns.sh"
 ns_init dnsbench
 T=$(mktemp -d /tmp/dnsalg-bench.XXXXXX); chmod 755 "$T"
-trap 'rc=$?; rm -rf "$T"; ns_cleanup; exit $rc' EXIT INT TERM
+trap 'rc=$?; rm -rf "$T"; ns_cleanup; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 
 ns_add up; ns_add alg; ns_add cl
 ns_link up u0 alg a0

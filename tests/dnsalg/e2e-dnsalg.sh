@@ -13,7 +13,8 @@ ALG=$BUILD/dnsalg/pshim6-dnsalg
 ns_init dns
 T=$(mktemp -d /tmp/dnsalg-e2e.XXXXXX)
 chmod 755 "$T"
-trap 'rc=$?; rm -rf "$T"; ns_cleanup; exit $rc' EXIT INT TERM
+trap 'rc=$?; rm -rf "$T"; ns_cleanup; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 pass=0; fail=0
 ok()   { pass=$((pass + 1)); echo "ok   $*"; }
 bad()  { fail=$((fail + 1)); echo "FAIL $*"; }

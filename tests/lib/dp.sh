@@ -26,7 +26,8 @@ dp_init() {
     ns_init "$DP_NS"
     [ -x "$DP" ] || { echo "no $DP (DPDK not built?)"; exit 1; }
     work=$(mktemp -d "/tmp/$DP_NS.XXXXXX")
-    trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/"$DP_NS"-$$ /var/run/dpdk/"$DP_NS"-[0-9]-$$; (exit $rc)' EXIT INT TERM
+    trap 'rc=$?; set +e; ns_cleanup; rm -rf "$work" /var/run/dpdk/"$DP_NS"-$$ /var/run/dpdk/"$DP_NS"-[0-9]-$$; (exit $rc)' EXIT
+    trap 'exit 130' INT; trap 'exit 143' TERM
     t0=$(date +%s)
     fail=0
     DP_SOCK=$work/dp.sock

@@ -14,7 +14,8 @@ export BUILD TB_QUIET=1
 T=$top/deploy/testbed/testbed
 CGA=$BUILD/shim6/tool/pshim6-cga
 HOOK=$BUILD/dhcp-hook/libdhcp_pshim6.so
-trap 'rc=$?; "$T" down >/dev/null 2>&1; exit $rc' EXIT INT TERM
+trap 'rc=$?; "$T" down >/dev/null 2>&1; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 fail() { echo "FAIL: $*"; exit 1; }
 [ -x "$CGA" ] || fail "no $CGA (build first)"
 [ -f "$HOOK" ] || fail "no $HOOK (build with Kea)"

@@ -12,7 +12,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ns_init tb
 BUILD=${BUILD:-$top/build}
 . "$top/tests/testbed/lib/common.sh"
-trap 'rc=$?; "$T" down >/dev/null 2>&1; exit $rc' EXIT INT TERM
+trap 'rc=$?; "$T" down >/dev/null 2>&1; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 fail() { echo "FAIL: $*"; tail -5 /run/pshim6-tb/log/dnsalg-p1.log /run/pshim6-tb/log/control-p1.log 2>/dev/null; exit 1; }
 
 tb_world || fail "testbed with pshim6 on p1 and p2"

@@ -14,7 +14,8 @@ BUILD=${BUILD:-$top/build}
 . "$top/tests/testbed/lib/common.sh"
 . "$top/tests/testbed/lib/story.sh"
 work=$(mktemp -d /tmp/tb-failover.XXXXXX)
-trap 'rc=$?; "$T" down >/dev/null 2>&1; rm -rf "$work"; exit $rc' EXIT INT TERM
+trap 'rc=$?; "$T" down >/dev/null 2>&1; rm -rf "$work"; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 bad=0
 bold() { echo "== $*"; }
 tell() { echo "   $*"; }

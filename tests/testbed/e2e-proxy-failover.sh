@@ -28,7 +28,8 @@ cleanup() {
     "$T" down >/dev/null 2>&1
     rm -rf "$work"
 }
-trap 'rc=$?; cleanup; exit $rc' EXIT INT TERM
+trap 'rc=$?; cleanup; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 bad=0
 check() { local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok: $w"; else echo "FAIL: $w"; bad=$((bad + 1)); fi; }
 die() { echo "FAIL: $*"; exit 1; }

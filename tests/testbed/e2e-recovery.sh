@@ -17,7 +17,8 @@ BUILD=${BUILD:-$top/build}
 . "$top/tests/testbed/lib/contexts.sh"
 work=$(mktemp -d /tmp/tb-recovery.XXXXXX)
 srv=""; cli=""
-trap 'rc=$?; [ -n "${TB_KEEP_LOGS:-}" ] && cp -r /run/pshim6-tb/log "$TB_KEEP_LOGS" 2>/dev/null; for p in $cli $srv; do kill $p 2>/dev/null || true; done; "$T" down >/dev/null 2>&1 || true; rm -rf "$work"; exit $rc' EXIT INT TERM
+trap 'rc=$?; [ -n "${TB_KEEP_LOGS:-}" ] && cp -r /run/pshim6-tb/log "$TB_KEEP_LOGS" 2>/dev/null; for p in $cli $srv; do kill $p 2>/dev/null || true; done; "$T" down >/dev/null 2>&1 || true; rm -rf "$work"; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 bad=0
 check() { local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok: $w"; else echo "FAIL: $w"; bad=$((bad + 1)); fi; }
 NEW=${NEW_CONTEXTS:-4}

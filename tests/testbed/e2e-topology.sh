@@ -17,7 +17,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ns_init tb
 T=$top/deploy/testbed/testbed
 export TB_QUIET=1 TB_HOOK=0
-trap 'rc=$?; "$T" down >/dev/null 2>&1; exit $rc' EXIT INT TERM
+trap 'rc=$?; "$T" down >/dev/null 2>&1; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 fail() { echo "FAIL: $*"; "$T" status || true; exit 1; }
 ok() { echo "ok: $*"; }
 a() { "$T" addr "$1"; }

@@ -14,7 +14,8 @@ ns_init tb
 BUILD=${BUILD:-$top/build}
 . "$top/tests/testbed/lib/common.sh"
 work=$(mktemp -d /tmp/tb-wire.XXXXXX)
-trap 'rc=$?; "$T" down >/dev/null 2>&1; rm -rf "$work"; exit $rc' EXIT INT TERM
+trap 'rc=$?; "$T" down >/dev/null 2>&1; rm -rf "$work"; exit $rc' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 fail() { echo "FAIL: $*"; exit 1; }
 
 tb_world || fail "testbed with pshim6 on p1 and p2"
