@@ -8,6 +8,7 @@
 #include "shim6/hba.h"
 #include "daemon.h"
 #include "log.h"
+#include "state_pace.h"
 #include "peer.h"
 #include "proxy.h"
 #include "resolve.h"
@@ -28,9 +29,17 @@ struct proxy {
 	struct held *q;          /* hold_total slots, FIFO by insertion */
 	unsigned nq;
 	struct proxy_stats st;
+	struct state_pace sp;    /* control.state_file rewrites, coalesced */
 };
 
 static struct proxy P;
+
+static void save_state(struct daemon *d)
+{
+	uint64_t t0 = now_ns();
+	state_save(d, P.eng);
+	state_pace_done(&P.sp, t0, now_ns());
+}
 
 bool proxy_enabled(const struct daemon *d) { (void)d; return P.eng != NULL; }
 struct shim6_engine *proxy_engine(void) { return P.eng; }
@@ -238,6 +247,8 @@ int proxy_init(struct daemon *d)
 
 void proxy_free(struct daemon *d)
 {
+	if (P.eng && P.sp.pending)
+		save_state(d);   /* a stop loses no change the pacing held back */
 	if (P.eng)
 		shim6_engine_del(P.eng);
 	for (unsigned i = 0; i < P.nq; i++)
@@ -435,8 +446,8 @@ static void drain(struct daemon *d)
 		on_event(d, &ev);
 		changed |= ev.type != SHIM6_EV_FAILED && ev.type != SHIM6_EV_NO_SUPPORT;
 	}
-	if (changed)
-		state_save(d, P.eng);
+	if (changed && state_pace_changed(&P.sp, now_ns()))
+		save_state(d);
 }
 
 /* ---- input ---------------------------------------------------------------- */
@@ -688,11 +699,16 @@ void proxy_tick(struct daemon *d, uint64_t now)
 	if (shim6_engine_deadline(P.eng) <= now)
 		shim6_engine_expire(P.eng, now);
 	drain(d);
+	if (state_pace_due(&P.sp) <= now)
+		save_state(d);
 }
 
 uint64_t proxy_deadline(const struct daemon *d)
 {
-	return P.eng ? shim6_engine_deadline(P.eng) : UINT64_MAX;
+	if (!P.eng)
+		return UINT64_MAX;
+	uint64_t e = shim6_engine_deadline(P.eng), s = state_pace_due(&P.sp);
+	return s < e ? s : e;
 }
 
 void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg)
@@ -704,6 +720,11 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
 	C(imported); C(import_failed);
 #undef C
+	put(arg, "state_file", "saves", P.sp.saves);
+	put(arg, "state_file", "saves_coalesced", P.sp.coalesced);
+	put(arg, "state_file", "pending", P.sp.pending);
+	put(arg, "state_file", "last_save_us", P.sp.last_ns / 1000);
+	put(arg, "state_file", "max_save_us", P.sp.max_ns / 1000);
 	if (!P.eng)
 		return;
 	struct shim6_engine_stats e;

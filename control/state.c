@@ -228,7 +228,7 @@ int state_save(struct daemon *d, struct shim6_engine *eng)
 		log_warn("state file %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	fputs("# pshim6-control context state; rewritten on every context change\n", f);
+	fputs("# pshim6-control context state; rewritten after context changes\n", f);
 	struct wctx w = { eng, f };
 	shim6_engine_ctx_foreach(eng, write_one, &w);
 	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;

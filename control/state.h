@@ -2,7 +2,8 @@
  * control.state_file: what the dataplane's dump cannot give back after a
  * restart (the peer's whole locator list, both list generations, who
  * initiated), so imported contexts keep failover and updates working.
- * Written atomically (temp file + rename) whenever a context changes.
+ * Written atomically (temp file + rename) after contexts change, at the
+ * pace state_pace.h sets.
  */
 #ifndef PSHIM6_CONTROL_STATE_H
 #define PSHIM6_CONTROL_STATE_H
