@@ -1,10 +1,14 @@
 /*
  * The server-cookie secret and its rollover (RFC 7873 §7.1, RFC 9018 §5).
  *
- * Two secrets are held: new server cookies are always made with the current
- * one; a cookie verifies under the current or the previous one.  A rollover
- * draws a fresh secret and demotes the current one, so a client's cookie
- * keeps verifying across one rollover and stops after the second.  The
+ * New server cookies are always made with the current secret; a cookie
+ * verifies under the current one or a retired one that is still kept.  A
+ * rollover draws a fresh secret and retires the current one.  RFC 9018 lets
+ * a server cookie live an hour (§4.3) and asks that a retired secret keep
+ * verifying for longer than a client may use one cookie (§5); so a timed
+ * rollover keeps as many retired secrets as cover an hour after each one's
+ * retirement at the running interval, within a fixed bound, and with any
+ * interval the timestamp, not the rollover, ends a cookie's life.  The
  * caller passes `now` (monotonic milliseconds) and runs dnsalg_cookie_tick()
  * by the deadline it is given.
  *
@@ -18,40 +22,47 @@
 
 #include "dnsalg.h"
 
+#define KEY_WORDS (DNSALG_COOKIE_SECRET / 8)
+#define ALL_WORDS (KEY_WORDS * (1 + DNSALG_COOKIE_RETIRED_MAX))
+
 /* One writer at a time (the caller's rule): readers retry while seq is odd
- * or has moved. */
-static void publish(struct dnsalg_cookie_secrets *s, const uint8_t cur[DNSALG_COOKIE_SECRET],
-		    const uint8_t *prev)
+ * or has moved.  w holds the current secret, then n retired ones. */
+static void publish(struct dnsalg_cookie_secrets *s, const uint64_t *w, unsigned n)
 {
-	uint64_t w[4] = { 0, 0, 0, 0 };
-	memcpy(w, cur, DNSALG_COOKIE_SECRET);
-	if (prev)
-		memcpy(w + 2, prev, DNSALG_COOKIE_SECRET);
 	uint32_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	for (int i = 0; i < 4; i++)
-		atomic_store_explicit(&s->key[i], w[i], memory_order_relaxed);
-	atomic_store_explicit(&s->has_prev, prev != NULL, memory_order_relaxed);
+	for (unsigned i = 0; i < ALL_WORDS; i++)
+		atomic_store_explicit(&s->key[i], i < KEY_WORDS * (1 + n) ? w[i] : 0,
+				      memory_order_relaxed);
+	atomic_store_explicit(&s->n_retired, n, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, q + 2, memory_order_release);
 }
 
-static bool snapshot(struct dnsalg_cookie_secrets *s, uint8_t cur[DNSALG_COOKIE_SECRET],
-		     uint8_t prev[DNSALG_COOKIE_SECRET])
+/* Copy the secrets from..from+count-1 (0 = current) that exist into w;
+ * returns how many retired ones there are. */
+static unsigned snapshot(struct dnsalg_cookie_secrets *s, unsigned from, unsigned count, uint64_t *w)
 {
 	for (;;) {
 		uint32_t a = atomic_load_explicit(&s->seq, memory_order_acquire);
-		uint64_t w[4];
-		for (int i = 0; i < 4; i++)
-			w[i] = atomic_load_explicit(&s->key[i], memory_order_relaxed);
-		bool hp = atomic_load_explicit(&s->has_prev, memory_order_relaxed);
+		unsigned n = atomic_load_explicit(&s->n_retired, memory_order_relaxed);
+		if (n > DNSALG_COOKIE_RETIRED_MAX)
+			n = DNSALG_COOKIE_RETIRED_MAX;   /* only a torn read, retried below */
+		unsigned end = from + count <= 1 + n ? from + count : 1 + n;
+		for (unsigned i = KEY_WORDS * from; i < KEY_WORDS * end; i++)
+			w[i - KEY_WORDS * from] = atomic_load_explicit(&s->key[i], memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
-		if ((a & 1) == 0 && atomic_load_explicit(&s->seq, memory_order_relaxed) == a) {
-			memcpy(cur, w, DNSALG_COOKIE_SECRET);
-			memcpy(prev, w + 2, DNSALG_COOKIE_SECRET);
-			return hp;
-		}
+		if ((a & 1) == 0 && atomic_load_explicit(&s->seq, memory_order_relaxed) == a)
+			return n;
 	}
+}
+
+unsigned dnsalg_cookie_keep(uint32_t interval_s)
+{
+	if (!interval_s || interval_s >= DNSALG_COOKIE_WINDOW_S)
+		return 1;
+	unsigned k = (DNSALG_COOKIE_WINDOW_S + interval_s - 1) / interval_s;
+	return k < DNSALG_COOKIE_RETIRED_MAX ? k : DNSALG_COOKIE_RETIRED_MAX;
 }
 
 static uint64_t next_deadline(uint32_t interval_s, uint64_t from)
@@ -83,7 +94,10 @@ static int draw(struct dnsalg_cookie_secrets *s, uint8_t k[DNSALG_COOKIE_SECRET]
 void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
 		       uint32_t interval_s, uint64_t now)
 {
-	publish(s, secret, NULL);
+	uint64_t w[KEY_WORDS];
+	memcpy(w, secret, DNSALG_COOKIE_SECRET);
+	publish(s, w, 0);
+	explicit_bzero(w, sizeof w);
 	s->interval_s = interval_s;
 	s->deadline = next_deadline(interval_s, now);
 	s->failures = 0;
@@ -101,28 +115,47 @@ int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uin
 	return 0;
 }
 
-int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt)
+/* Roll over, keeping the `keep` newest retired secrets. */
+static int rollover(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt,
+		    unsigned keep)
 {
-	uint8_t k[DNSALG_COOKIE_SECRET], cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
-	/* never block a running daemon: without fresh bytes both secrets stay
-	 * (cookies out there keep verifying) and a later rollover tries again */
-	if (draw(s, k, false) < 0) {
+	uint64_t w[ALL_WORDS];
+	/* never block a running daemon: without fresh bytes every secret
+	 * stays (cookies out there keep verifying) and a later rollover tries
+	 * again */
+	if (draw(s, (uint8_t *)w, false) < 0) {
 		s->failures++;
 		if (cnt)
 			DNSALG_INC(cnt, cookie_rotate_failed);
 		return DNSALG_ERANDOM;
 	}
-	snapshot(s, cur, prev);
-	publish(s, k, cur);
-	explicit_bzero(k, sizeof k);
-	explicit_bzero(cur, sizeof cur);
-	explicit_bzero(prev, sizeof prev);
+	/* the current secret and the retired ones move down one place; the
+	 * oldest of a full ring has no place left */
+	unsigned n = snapshot(s, 0, DNSALG_COOKIE_RETIRED_MAX, w + KEY_WORDS);
+	n++;
+	if (keep > DNSALG_COOKIE_RETIRED_MAX)
+		keep = DNSALG_COOKIE_RETIRED_MAX;
+	if (n > keep)
+		n = keep;
+	publish(s, w, n);
+	explicit_bzero(w, sizeof w);
 	s->deadline = next_deadline(s->interval_s, now);
 	s->recovered = s->failures;
 	s->failures = 0;
 	if (cnt)
 		DNSALG_INC(cnt, cookie_rotations);
 	return 0;
+}
+
+int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt)
+{
+	return rollover(s, now, cnt, dnsalg_cookie_keep(s->interval_s));
+}
+
+int dnsalg_cookie_rotate_forget(struct dnsalg_cookie_secrets *s, uint64_t now,
+				struct dnsalg_counters *cnt)
+{
+	return rollover(s, now, cnt, 1);
 }
 
 int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt)
@@ -172,30 +205,45 @@ uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s)
 	return s->interval_s ? s->deadline : UINT64_MAX;
 }
 
+unsigned dnsalg_cookie_retired(struct dnsalg_cookie_secrets *s)
+{
+	uint64_t w[KEY_WORDS];
+	return snapshot(s, 0, 0, w);
+}
+
 void dnsalg_cookie_server(struct dnsalg_cookie_secrets *s, const uint8_t cc[8],
 			  const struct in6_addr *client, uint32_t wall_s, uint8_t out[16])
 {
-	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
-	snapshot(s, cur, prev);
-	dnsalg_cookie_make(cur, cc, client, wall_s, out);
+	uint64_t cur[KEY_WORDS];
+	snapshot(s, 0, 1, cur);
+	dnsalg_cookie_make((const uint8_t *)cur, cc, client, wall_s, out);
 }
 
 int dnsalg_cookie_check(struct dnsalg_cookie_secrets *s, const struct dnsalg_query *q,
 			const struct in6_addr *client, uint32_t wall_s)
 {
-	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
-	bool has_prev = snapshot(s, cur, prev);
-	if (dnsalg_cookie_valid(cur, q, client, wall_s))
+	/* the common case first: a cookie of the current secret, one hash */
+	uint64_t w[KEY_WORDS * DNSALG_COOKIE_RETIRED_MAX];
+	unsigned n = snapshot(s, 0, 1, w);
+	if (dnsalg_cookie_valid((const uint8_t *)w, q, client, wall_s))
 		return DNSALG_COOKIE_CURRENT;
-	if (has_prev && dnsalg_cookie_valid(prev, q, client, wall_s))
-		return DNSALG_COOKIE_PREVIOUS;
+	/* dnsalg_cookie_valid() refuses a malformed or stale cookie before
+	 * hashing: only a fresh-looking one is tried under the retired ones */
+	if (!n || !dnsalg_cookie_fresh(q, wall_s))
+		return DNSALG_COOKIE_BAD;
+	n = snapshot(s, 1, DNSALG_COOKIE_RETIRED_MAX, w);
+	for (unsigned i = 0; i < n; i++)
+		if (dnsalg_cookie_valid((const uint8_t *)(w + KEY_WORDS * i), q, client, wall_s))
+			return DNSALG_COOKIE_PREVIOUS + (int)i;
 	return DNSALG_COOKIE_BAD;
 }
 
-void dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, bool previous,
+bool dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, unsigned age,
 			      uint8_t out[DNSALG_COOKIE_SECRET])
 {
-	uint8_t cur[DNSALG_COOKIE_SECRET], prev[DNSALG_COOKIE_SECRET];
-	snapshot(s, cur, prev);
-	memcpy(out, previous ? prev : cur, DNSALG_COOKIE_SECRET);
+	uint64_t w[KEY_WORDS];
+	memset(w, 0, sizeof w);
+	unsigned n = age <= DNSALG_COOKIE_RETIRED_MAX ? snapshot(s, age, 1, w) : 0;
+	memcpy(out, w, DNSALG_COOKIE_SECRET);
+	return age <= n;
 }

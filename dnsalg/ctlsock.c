@@ -4,7 +4,8 @@
  *
  *   {"cmd":"counters"}                 -> {"ok":true,"queries_udp":N,...}
  *                                         (counters, then gauges: cache sizes,
- *                                         cookie_rotate_s, cookie_rotate_in_s)
+ *                                         cookie_secrets_retired, cookie_rotate_s,
+ *                                         cookie_rotate_in_s)
  *   {"cmd":"resolve-ulid","ulid":"v6"} -> {"ok":true,"name":..,"locators":[..],"ttl":N}
  *
  * Pushes never block a DNS thread: they go into a fixed-size ring that one
@@ -187,6 +188,8 @@ int dnsalg_ctl_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up
 		/* the running rollover interval (a reload may have changed it)
 		 * and the seconds to the next rollover, null for never */
 		uint64_t due = dnsalg_cookie_deadline(&x->cookie);
+		n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_secrets_retired\":%u",
+			      dnsalg_cookie_retired(&x->cookie));
 		n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_s\":%u", (unsigned)x->cookie.interval_s);
 		if (due == UINT64_MAX)
 			n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_in_s\":null}\n");

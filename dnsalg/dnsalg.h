@@ -131,7 +131,7 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(inflight_full) X(tcp_rejected) X(reverse_lookups) X(reverse_failures) \
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
 	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits) \
-	X(cookie_rotate_failed)
+	X(cookie_rotate_failed) X(cookie_old_secret_hits)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
@@ -199,6 +199,9 @@ uint64_t dnsalg_siphash24(const uint8_t key[16], const uint8_t *m, size_t len);
  * for this client cookie and address. */
 void dnsalg_cookie_make(const uint8_t secret[DNSALG_COOKIE_SECRET], const uint8_t cc[8],
 			const struct in6_addr *client, uint32_t wall_s, uint8_t out[16]);
+/* q carries a version-1 server cookie no older than an hour and no more
+ * than 5 minutes ahead (RFC 9018 §4.3); says nothing of who made it. */
+bool dnsalg_cookie_fresh(const struct dnsalg_query *q, uint32_t wall_s);
 /* 1 when q carries a server cookie this secret made for this client, no
  * older than an hour and no more than 5 minutes ahead (RFC 9018 §4.3). */
 bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
@@ -216,14 +219,22 @@ int dnsalg_getrandom(void *arg, uint8_t *buf, size_t len, bool may_block);
 
 /*
  * The current secret makes every server cookie; a cookie verifies under the
- * current or the previous one (RFC 7873 §7.1), so it survives one rollover
- * and not two.  Any thread may make and check cookies; one thread at a time
- * may set, rotate and tick (the fields after has_prev are its own).
+ * current one or under one of the secrets it replaced, for as long as RFC
+ * 9018 lets a cookie live (§4.3: an hour; §5: keep a retired secret longer
+ * than a client may use one cookie).  A timed rollover keeps
+ * dnsalg_cookie_keep(interval) retired secrets, newest first: enough for
+ * DNSALG_COOKIE_WINDOW_S after a secret's retirement, at most
+ * DNSALG_COOKIE_RETIRED_MAX.  Any thread may make and check cookies; one
+ * thread at a time may set, rotate and tick (the fields after n_retired are
+ * its own).
  */
+#define DNSALG_COOKIE_WINDOW_S 3600u   /* RFC 9018 §4.3: cookies up to an hour old */
+#define DNSALG_COOKIE_RETIRED_MAX 32u  /* bound: 32 min at the shortest interval (60 s) */
 struct dnsalg_cookie_secrets {
 	_Atomic uint32_t seq;        /* odd while a rollover is being written */
-	_Atomic uint64_t key[4];     /* current secret, then the previous one */
-	_Atomic bool has_prev;
+	/* current secret, then the retired ones, newest first */
+	_Atomic uint64_t key[2 * (1 + DNSALG_COOKIE_RETIRED_MAX)];
+	_Atomic uint32_t n_retired;  /* retired secrets that still verify */
 	/* written by the one writer only; atomic so that the control thread
 	 * may read them for the counters reply */
 	_Atomic uint32_t interval_s; /* 0 = never rotate */
@@ -237,32 +248,45 @@ struct dnsalg_cookie_secrets {
 enum {
 	DNSALG_COOKIE_BAD = 0,       /* no server cookie of ours, or stale */
 	DNSALG_COOKIE_CURRENT = 1,
-	DNSALG_COOKIE_PREVIOUS = 2,  /* made before the last rollover */
+	/* made before the last rollover; PREVIOUS + k: by the secret retired
+	 * k rollovers before that one */
+	DNSALG_COOKIE_PREVIOUS = 2,
 };
+/* Retired secrets a timed rollover keeps at this interval: enough that each
+ * verifies for DNSALG_COOKIE_WINDOW_S after its retirement (so only the
+ * timestamp ends a cookie's life), capped at DNSALG_COOKIE_RETIRED_MAX; 1
+ * for intervals of an hour or more, and for 0 (operator rollovers only). */
+unsigned dnsalg_cookie_keep(uint32_t interval_s);
 /* Draw the first secret (blocking draw); first rollover at now + interval.
  * 0 or DNSALG_ERANDOM (random_err says why; nothing usable is set, so the
  * daemon must not start).  Keeps s->random. */
 int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now);
-/* Start over from a given secret, no previous one (tests, fixed setups). */
+/* Start over from a given secret, no retired ones (tests, fixed setups). */
 void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
 		       uint32_t interval_s, uint64_t now);
 /* Roll over now: a fresh secret (non-blocking draw) becomes current, the
- * current one previous; the one before is gone.  Counts cookie_rotations.
+ * current one the newest retired one; of the retired ones the
+ * dnsalg_cookie_keep(interval) newest stay.  Counts cookie_rotations.
  * On a failed draw nothing changes but the count cookie_rotate_failed,
  * random_err and failures (1 on the first failure since a good rollover:
  * the caller logs then).  0, or DNSALG_ERANDOM.  Does not move the deadline
  * when it fails. */
 int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
+/* An operator's rollover (SIGUSR1, a secret feared leaked): as
+ * dnsalg_cookie_rotate(), but only the secret it retires stays; every older
+ * one is forgotten, so two in a row leave none that was in use before. */
+int dnsalg_cookie_rotate_forget(struct dnsalg_cookie_secrets *s, uint64_t now,
+				struct dnsalg_counters *cnt);
 /* Roll over when the deadline has come: 1 rotated, 0 not due (or interval
  * 0), DNSALG_ERANDOM: the secrets stay and the next try is one interval
  * later, like a rollover that worked (no tight retry loop on a source that
  * keeps failing). */
 int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
-/* Change the rollover interval of running secrets (SIGHUP): both secrets
- * stay, so every cookie out there keeps verifying; the next rollover is one
- * new interval from now (never for 0).  Returns false, touching nothing,
- * when the interval is the same (so repeated reloads never postpone a
- * rollover). */
+/* Change the rollover interval of running secrets (SIGHUP): every secret
+ * stays, so every cookie out there keeps verifying; the next rollover is one
+ * new interval from now (never for 0) and keeps dnsalg_cookie_keep() of the
+ * new interval.  Returns false, touching nothing, when the interval is the
+ * same (so repeated reloads never postpone a rollover). */
 bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uint64_t now);
 /* What the writer logs after a tick or rotate returned r, into buf: the
  * first failure of a run (with its errno and the next try), and the first
@@ -271,14 +295,20 @@ bool dnsalg_cookie_set_interval(struct dnsalg_cookie_secrets *s, uint32_t interv
 int dnsalg_cookie_log_line(struct dnsalg_cookie_secrets *s, int r, char *buf, size_t len);
 /* When dnsalg_cookie_tick() has work next; UINT64_MAX for never. */
 uint64_t dnsalg_cookie_deadline(const struct dnsalg_cookie_secrets *s);
+/* Retired secrets that still verify. */
+unsigned dnsalg_cookie_retired(struct dnsalg_cookie_secrets *s);
 /* A server cookie for this client cookie and address, with the current secret. */
 void dnsalg_cookie_server(struct dnsalg_cookie_secrets *s, const uint8_t cc[8],
 			  const struct in6_addr *client, uint32_t wall_s, uint8_t out[16]);
-/* Which secret made q's server cookie (within RFC 9018's time window). */
+/* Which secret made q's server cookie (within RFC 9018's time window):
+ * DNSALG_COOKIE_BAD, _CURRENT, or _PREVIOUS + k.  Costs one SipHash for a
+ * cookie of the current secret, at most 1 + dnsalg_cookie_retired() for a
+ * forged one, none for a stale or malformed one. */
 int dnsalg_cookie_check(struct dnsalg_cookie_secrets *s, const struct dnsalg_query *q,
 			const struct in6_addr *client, uint32_t wall_s);
-/* Copy out the current (or previous) secret; for tests. */
-void dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, bool previous,
+/* Copy out the current secret (age 0) or the one retired age rollovers ago
+ * (1: the previous one); false, out zeroed, if none is kept.  For tests. */
+bool dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, unsigned age,
 			      uint8_t out[DNSALG_COOKIE_SECRET]);
 /*
  * Offset of the OPT RR's TYPE field (just after its root owner) when the

@@ -99,17 +99,28 @@ void dnsalg_cookie_make(const uint8_t secret[DNSALG_COOKIE_SECRET], const uint8_
 		out[8 + i] = (uint8_t)(h >> (8 * i)); /* SipHash's output is little-endian */
 }
 
+static uint32_t cookie_ts(const struct dnsalg_query *q)
+{
+	const uint8_t *sc = q->cookie + 8;
+	return (uint32_t)sc[4] << 24 | (uint32_t)sc[5] << 16 | (uint32_t)sc[6] << 8 | sc[7];
+}
+
+bool dnsalg_cookie_fresh(const struct dnsalg_query *q, uint32_t wall_s)
+{
+	if (q->cookie_len != 24 || q->cookie[8] != 1)
+		return false;
+	int32_t age = (int32_t)(wall_s - cookie_ts(q));  /* serial number arithmetic */
+	return age <= (int32_t)DNSALG_COOKIE_WINDOW_S && age >= -300;
+}
+
 bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
 			 const struct dnsalg_query *q, const struct in6_addr *client,
 			 uint32_t wall_s)
 {
-	if (q->cookie_len != 24 || q->cookie[8] != 1)
+	if (!dnsalg_cookie_fresh(q, wall_s))
 		return false;
 	const uint8_t *sc = q->cookie + 8;
-	uint32_t ts = (uint32_t)sc[4] << 24 | (uint32_t)sc[5] << 16 | (uint32_t)sc[6] << 8 | sc[7];
-	int32_t age = (int32_t)(wall_s - ts);          /* serial number arithmetic */
-	if (age > 3600 || age < -300)
-		return false;
+	uint32_t ts = cookie_ts(q);
 	uint8_t want[16];
 	dnsalg_cookie_make(secret, q->cookie, client, ts, want);
 	uint8_t diff = 0;
@@ -203,8 +214,10 @@ int dnsalg_edns_finish(struct dnsalg_ctx *x, const struct dnsalg_query *q, const
 			DNSALG_INC(x->cnt, cookie_invalid);  /* RFC 7873 §5.2.4: as if absent */
 		} else {
 			DNSALG_INC(x->cnt, cookie_valid);
-			if (v == DNSALG_COOKIE_PREVIOUS)
+			if (v >= DNSALG_COOKIE_PREVIOUS)
 				DNSALG_INC(x->cnt, cookie_prev_secret_hits);
+			if (v > DNSALG_COOKIE_PREVIOUS)   /* older than the last rollover's */
+				DNSALG_INC(x->cnt, cookie_old_secret_hits);
 		}
 	} else {
 		DNSALG_INC(x->cnt, cookie_new);

@@ -58,8 +58,9 @@ static const char usage_text[] =
 "  -x, --tcp-clients N     concurrent TCP clients (default 64)\n"
 "  -m, --max-ttl SEC       cap on cached TTLs (default 86400)\n"
 "  -K, --cookie-rotate SEC roll the DNS cookie secret over every SEC seconds,\n"
-"                          60..604800, 0 = never (default 3600); cookies made\n"
-"                          with the previous secret are still accepted\n"
+"                          60..604800, 0 = never (default 3600); a retired\n"
+"                          secret verifies for an hour after its rollover\n"
+"                          (at most 32 retired secrets are kept)\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
@@ -77,7 +78,8 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the config for the inside hosts\n"
 "and dnsalg.cookie_rotate_s (other settings need a restart; a config with\n"
-"errors changes nothing); SIGUSR1 rolls the cookie secret over at once.\n"
+"errors changes nothing); SIGUSR1 rolls the cookie secret over at once and\n"
+"keeps only the secret it retires (a secret feared leaked).\n"
 "Exit status: 0 ok, 1 config or startup error.\n"
 "See pshim6-dnsalg(8).\n";
 
@@ -182,7 +184,8 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 		int r;
 		if (s == SIGUSR1) {
 			/* an operator asked: always answer in the log */
-			r = dnsalg_cookie_rotate(ck, dnsalg_now_ms(), &d->cnt);
+			/* a secret feared leaked: only the one just retired stays */
+			r = dnsalg_cookie_rotate_forget(ck, dnsalg_now_ms(), &d->cnt);
 			if (r < 0)
 				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret not rolled over: "
 					"no fresh random bytes (%s); current and previous secrets kept\n",

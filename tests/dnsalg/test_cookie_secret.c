@@ -1,6 +1,10 @@
-/* Server-cookie secret rollover (RFC 7873 §7.1): a cookie made before one
- * rollover still verifies and is counted as a previous-secret hit, one made
- * two rollovers ago does not; new cookies come from the current secret;
+/* Server-cookie secret rollover (RFC 7873 §7.1, RFC 9018 §5): a cookie made
+ * before one rollover still verifies and is counted as a previous-secret
+ * hit; retired secrets stay for an hour after their retirement whatever the
+ * interval (a 120 s interval keeps 30), within a bound of 32 at the
+ * shortest one, and the timestamp, not the rollover, ends a cookie's life;
+ * an operator's rollover forgets all but the secret it retires; new
+ * cookies come from the current secret;
  * interval 0 never rolls over; tampered cookies fail under both secrets;
  * a failing random source (the seam in struct dnsalg_cookie_secrets) stops
  * the start, and at a rollover keeps both secrets, is counted, logged once
@@ -143,7 +147,10 @@ static void one_rollover_accepted_as_previous(void **state)
 	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
 }
 
-static void two_rollovers_reject(void **state)
+/* At 600 s six retired secrets cover the hour: two rollovers on, the first
+ * cookie is one of the secret before the previous one (counted as an old
+ * hit, which the two-secret scheme used to refuse). */
+static void two_rollovers_still_in_the_hour(void **state)
 {
 	struct env *e = *state;
 	uint8_t sc0[16], sc1[16], c0[24], c1[24];
@@ -159,23 +166,33 @@ static void two_rollovers_reject(void **state)
 	assert_int_equal(e->cnt.cookie_rotations, 2);
 	/* well inside RFC 9018's hour: only the secret makes the difference */
 	e->cl.wall_s = WALL + 60;
-	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	assert_int_equal(dnsalg_cookie_keep(IVL), 6);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 2);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS + 1);
 	assert_int_equal(check(e, c1), DNSALG_COOKIE_PREVIOUS);
 	uint8_t sc[16];
 	ask(e, c0, 24, sc);
-	assert_int_equal(e->cnt.cookie_invalid, 1);
-	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
-	ask(e, c1, 24, sc);
+	assert_int_equal(e->cnt.cookie_invalid, 0);
 	assert_int_equal(e->cnt.cookie_prev_secret_hits, 2);
+	assert_int_equal(e->cnt.cookie_old_secret_hits, 1);
+	ask(e, c1, 24, sc);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 3);
+	assert_int_equal(e->cnt.cookie_old_secret_hits, 1);
+	/* past the hour of its timestamp it is stale, kept secret or not */
+	e->cl.wall_s = WALL + 3601;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
 	/* each rollover drew a fresh secret: three different ones */
 	uint8_t k[DNSALG_COOKIE_SECRET], p[DNSALG_COOKIE_SECRET], first[DNSALG_COOKIE_SECRET];
 	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
 		first[i] = (uint8_t)(0x40 + i);
-	dnsalg_cookie_secret_get(&e->x.cookie, false, k);
-	dnsalg_cookie_secret_get(&e->x.cookie, true, p);
+	dnsalg_cookie_secret_get(&e->x.cookie, 0, k);
+	dnsalg_cookie_secret_get(&e->x.cookie, 1, p);
 	assert_memory_not_equal(k, p, sizeof k);
 	assert_memory_not_equal(k, first, sizeof k);
 	assert_memory_not_equal(p, first, sizeof p);
+	assert_true(dnsalg_cookie_secret_get(&e->x.cookie, 2, p));
+	assert_memory_equal(p, first, sizeof p);
+	assert_false(dnsalg_cookie_secret_get(&e->x.cookie, 3, p));
 }
 
 static void fresh_cookie_from_current_secret(void **state)
@@ -292,6 +309,140 @@ static void late_tick_and_time_window(void **state)
 	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
 }
 
+/* How many retired secrets an interval keeps: an hour's worth, bounded. */
+static void keep_counts(void **state)
+{
+	(void)state;
+	static const struct { uint32_t ivl; unsigned keep; } t[] = {
+		{ 0, 1 }, { 60, 32 }, { 112, 32 }, { 113, 32 }, { 120, 30 }, { 599, 7 },
+		{ 600, 6 }, { 1800, 2 }, { 1801, 2 }, { 3599, 2 }, { 3600, 1 }, { 604800, 1 },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		unsigned k = dnsalg_cookie_keep(t[i].ivl);
+		if (k != t[i].keep)
+			fail_msg("interval %u: keeps %u, want %u", (unsigned)t[i].ivl, k, t[i].keep);
+		/* an hour after retirement (or the bound), never more than the bound */
+		assert_true(k <= DNSALG_COOKIE_RETIRED_MAX);
+		if (t[i].ivl && k < DNSALG_COOKIE_RETIRED_MAX)
+			assert_true((uint64_t)k * t[i].ivl >= DNSALG_COOKIE_WINDOW_S);
+	}
+}
+
+/* Roll over n times, interval apart on both clocks. */
+static void roll(struct env *e, unsigned n, uint32_t ivl)
+{
+	for (unsigned i = 0; i < n; i++) {
+		advance(e, (uint64_t)ivl * 1000);
+		e->cl.wall_s += ivl;
+		assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	}
+}
+
+/* A 120 s interval: a cookie minted 10 minutes (5 rollovers) ago still
+ * verifies; the secret that made it stays until an hour after its
+ * retirement (30 rollovers), then goes; the timestamp still ends the
+ * cookie's life at an hour. */
+static void short_interval_keeps_an_hour(void **state)
+{
+	struct env *e = *state;
+	uint8_t k0[DNSALG_COOKIE_SECRET], sc0[16], c0[24], sc[16];
+	dnsalg_cookie_secret_get(&e->x.cookie, 0, k0);
+	dnsalg_cookie_set(&e->x.cookie, k0, 120, e->now);
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	roll(e, 5, 120);
+	assert_int_equal(e->cl.wall_s, WALL + 600);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 5);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS + 4);
+	ask(e, c0, 24, sc);
+	assert_int_equal(e->cnt.cookie_valid, 1);
+	assert_int_equal(e->cnt.cookie_invalid, 0);
+	assert_int_equal(e->cnt.cookie_prev_secret_hits, 1);
+	assert_int_equal(e->cnt.cookie_old_secret_hits, 1);
+	/* the answer moved the client to the current secret */
+	uint8_t c1[24];
+	full(c1, sc);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_CURRENT);
+	/* 30 rollovers: an hour since k0 retired (its cookie is 3600 s old) */
+	roll(e, 25, 120);
+	assert_int_equal(e->cl.wall_s, WALL + 3600);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 30);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS + 29);
+	/* one second later the timestamp refuses it, though k0 is still kept */
+	e->cl.wall_s++;
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	ask(e, c0, 24, sc);
+	assert_int_equal(e->cnt.cookie_invalid, 1);
+	/* a fresh-stamped cookie of k0 verifies until the 31st rollover drops k0 */
+	uint8_t t[24];
+	memcpy(t, CC, 8);
+	dnsalg_cookie_make(k0, CC, &e->cl.addr, e->cl.wall_s, t + 8);
+	assert_int_equal(check(e, t), DNSALG_COOKIE_PREVIOUS + 29);
+	roll(e, 1, 120);
+	dnsalg_cookie_make(k0, CC, &e->cl.addr, e->cl.wall_s, t + 8);
+	assert_int_equal(check(e, t), DNSALG_COOKIE_BAD);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 30);
+	assert_false(dnsalg_cookie_secret_get(&e->x.cookie, 31, t));
+}
+
+/* At the shortest interval the ring stops at its bound: 32 retired, the
+ * 33rd gone at once, whatever its timestamp. */
+static void ring_bound_holds(void **state)
+{
+	struct env *e = *state;
+	uint8_t k[DNSALG_COOKIE_SECRET], t[24];
+	dnsalg_cookie_secret_get(&e->x.cookie, 0, k);
+	dnsalg_cookie_set(&e->x.cookie, k, 60, e->now);
+	for (unsigned i = 1; i <= 100; i++) {
+		roll(e, 1, 60);
+		assert_int_equal(dnsalg_cookie_retired(&e->x.cookie),
+				 i < DNSALG_COOKIE_RETIRED_MAX ? i : DNSALG_COOKIE_RETIRED_MAX);
+	}
+	memcpy(t, CC, 8);
+	for (unsigned age = 1; age <= DNSALG_COOKIE_RETIRED_MAX; age++) {
+		assert_true(dnsalg_cookie_secret_get(&e->x.cookie, age, k));
+		dnsalg_cookie_make(k, CC, &e->cl.addr, e->cl.wall_s, t + 8);
+		assert_int_equal(check(e, t), DNSALG_COOKIE_PREVIOUS + (int)age - 1);
+	}
+	/* the one that fell off: its secret is gone, its cookies with it */
+	uint8_t oldest[DNSALG_COOKIE_SECRET];
+	dnsalg_cookie_secret_get(&e->x.cookie, DNSALG_COOKIE_RETIRED_MAX, oldest);
+	roll(e, 1, 60);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), DNSALG_COOKIE_RETIRED_MAX);
+	dnsalg_cookie_make(oldest, CC, &e->cl.addr, e->cl.wall_s, t + 8);
+	assert_int_equal(check(e, t), DNSALG_COOKIE_BAD);
+	assert_false(dnsalg_cookie_secret_get(&e->x.cookie, DNSALG_COOKIE_RETIRED_MAX + 1, k));
+	/* and nothing is left behind the kept ones in the struct */
+	for (unsigned i = 0; i < 2 * (1 + DNSALG_COOKIE_RETIRED_MAX); i++)
+		assert_true(atomic_load(&e->x.cookie.key[i]) != 0);
+}
+
+/* SIGUSR1 (a feared leak): only the secret just retired stays; twice in a
+ * row leaves nothing that was in use before, whatever the interval. */
+static void operator_rollover_forgets(void **state)
+{
+	struct env *e = *state;
+	uint8_t k[DNSALG_COOKIE_SECRET], sc0[16], c0[24], c1[24];
+	dnsalg_cookie_secret_get(&e->x.cookie, 0, k);
+	dnsalg_cookie_set(&e->x.cookie, k, 120, e->now);
+	ask(e, CC, 8, sc0);
+	full(c0, sc0);
+	roll(e, 6, 120);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 6);
+	memcpy(c1, CC, 8);
+	dnsalg_cookie_server(&e->x.cookie, CC, &e->cl.addr, e->cl.wall_s, c1 + 8);
+	assert_int_equal(dnsalg_cookie_rotate_forget(&e->x.cookie, e->now, &e->cnt), 0);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 1);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_PREVIOUS);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 120 * 1000);
+	assert_int_equal(dnsalg_cookie_rotate_forget(&e->x.cookie, e->now, &e->cnt), 0);
+	assert_int_equal(check(e, c1), DNSALG_COOKIE_BAD);
+	/* timed rollovers build the hour up again */
+	roll(e, 3, 120);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 4);
+}
+
 /* Readers never see half of a new secret while one thread rolls over. */
 struct race { struct dnsalg_cookie_secrets *s; _Atomic bool stop; unsigned torn, reads; };
 static void *reader(void *arg)
@@ -361,7 +512,7 @@ static void start_refused_without_random(void **state)
 	uint8_t k[DNSALG_COOKIE_SECRET], zero[DNSALG_COOKIE_SECRET] = { 0 };
 	dnsalg_cookie_secret_get(&s, false, k);
 	assert_memory_equal(k, zero, sizeof k);
-	assert_false(s.has_prev);
+	assert_int_equal(dnsalg_cookie_retired(&s), 0);
 	assert_true(dnsalg_cookie_deadline(&s) == UINT64_MAX);
 	/* the same struct starts once the source works */
 	fr.fail_errno = 0;
@@ -443,7 +594,8 @@ static void rollover_failure_keeps_secrets(void **state)
 	dnsalg_cookie_secret_get(&e->x.cookie, true, prev);
 	assert_memory_equal(prev, cur0, sizeof prev);
 	assert_int_equal(check(e, c1), DNSALG_COOKIE_PREVIOUS);
-	assert_int_equal(check(e, c0), DNSALG_COOKIE_BAD);
+	assert_int_equal(check(e, c0), DNSALG_COOKIE_PREVIOUS + 1);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 2);
 	/* a new run of failures is logged again */
 	fr.fail_errno = EIO;
 	advance(e, IVL * 1000);
@@ -512,7 +664,11 @@ int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test_setup_teardown(one_rollover_accepted_as_previous, setup, teardown),
-		cmocka_unit_test_setup_teardown(two_rollovers_reject, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_rollovers_still_in_the_hour, setup, teardown),
+		cmocka_unit_test(keep_counts),
+		cmocka_unit_test_setup_teardown(short_interval_keeps_an_hour, setup, teardown),
+		cmocka_unit_test_setup_teardown(ring_bound_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(operator_rollover_forgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(fresh_cookie_from_current_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(interval_zero_never_rotates, setup, teardown),
 		cmocka_unit_test_setup_teardown(tampered_cookie_fails_under_both, setup, teardown),

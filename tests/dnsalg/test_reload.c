@@ -147,7 +147,8 @@ static void changed_interval_applies_and_keeps_secrets(void **state)
 	assert_int_equal(e->cnt.cookie_rotations, 2);
 	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 600 * 1000);
 	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_PREVIOUS);
-	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_BAD);
+	/* at 600 s six retired secrets are kept (an hour): the first one too */
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS + 1);
 	/* a longer interval moves the rollover later than the old deadline */
 	e->now += 100 * 1000;
 	assert_int_equal(reload_with(e, "cookie_rotate_s = 7200;"), 0);
@@ -186,6 +187,31 @@ static void zero_stops_and_restarts_rollover(void **state)
 	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 60 * 1000);
 	assert_non_null(strstr(e->log, "every 60 s (was never)"));
 	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 60 * 1000, &e->cnt), 1);
+}
+
+/* From an hour to 120 s: retired secrets pile up to an hour's worth (a
+ * cookie ten rollovers old verifies); back to an hour: the reload drops
+ * none of them, the next rollover (an hour on, when no cookie they made can
+ * still be fresh) keeps just the one it retires. */
+static void short_interval_reload_keeps_an_hour(void **state)
+{
+	struct env *e = *state;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 120;"), 0);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 1);
+	for (int i = 0; i < 10; i++) {
+		e->now += 120 * 1000;
+		assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	}
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 11);
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS + 10);
+	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_PREVIOUS + 9);
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 3600;"), 0);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 11);
+	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS + 10);
+	e->now += 3600 * 1000;
+	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 1);
+	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_BAD);
 }
 
 /* Capture what the config loader prints (its file:line errors) on stderr. */
@@ -266,6 +292,7 @@ int main(void)
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test_setup_teardown(changed_interval_applies_and_keeps_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(unchanged_interval_does_not_postpone, setup, teardown),
+		cmocka_unit_test_setup_teardown(short_interval_reload_keeps_an_hour, setup, teardown),
 		cmocka_unit_test_setup_teardown(zero_stops_and_restarts_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_value_keeps_running_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(command_line_wins, setup, teardown),
