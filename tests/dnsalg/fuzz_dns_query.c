@@ -10,11 +10,15 @@
  * 0x8000 the same query is served a second time (a cache hit, with this
  * client's ID, cookie and TTLs), and with 0x4000 as well the cookie secrets
  * roll over between the two, so a server cookie of the current secret comes
- * back as a previous-secret one and one of the previous secret as stale.
- * The secrets come from a fixed random source (the seam in struct
- * dnsalg_cookie_secrets), so seeds can carry server cookies that verify:
- * K1 current and K0 previous, and K2 / K1 after the rollover.  The client's
- * address is ::N and its clock N * 977 s for an input of N octets.
+ * back as a previous-secret one and one of the previous secret as stale;
+ * with 0x2000 too, the rollover keeps the older secrets as a short timed
+ * interval does, so that one verifies under a secret retired two
+ * rollovers ago.  The secrets come from a fixed random source (the seam in
+ * struct dnsalg_cookie_secrets), so seeds can carry server cookies that
+ * verify: K1 current and K0 previous, and K2 / K1 (/ K0) after the
+ * rollover.  The client's address is ::N and its clock N * 977 s for an
+ * input of N octets.  gen_fuzz_seeds.py (next to this file) writes the
+ * seeds with such cookies.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,13 +71,18 @@ static struct dnsalg_opts o;
 static struct dnsalg_counters cnt;
 static struct dnsalg_ctx x;
 
-/* Generation g current, g - 1 previous, through a real rollover. */
-static void secrets_at(int g)
+/* Generation g current, g - 1 previous, through a real rollover; with
+ * `ring` (g >= 2) from g - 2 through two rollovers at 120 s, which keep
+ * both retired secrets. */
+static void secrets_at(int g, bool ring)
 {
-	dnsalg_cookie_set(&x.cookie, K[g - 1], 0, 0);
-	fz_next = K[g];
-	if (dnsalg_cookie_rotate(&x.cookie, 0, &cnt) != 0)
-		abort();
+	int from = ring ? g - 2 : g - 1;
+	dnsalg_cookie_set(&x.cookie, K[from], ring ? 120 : 0, 0);
+	for (int i = from + 1; i <= g; i++) {
+		fz_next = K[i];
+		if (dnsalg_cookie_rotate(&x.cookie, 0, &cnt) != 0)
+			abort();
+	}
 }
 
 static int discard(void *arg, const char *line)
@@ -100,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		x.push.push = discard;
 		/* one rollover, so a server cookie is checked against both secrets */
 		x.cookie.random = fz_random;
-		secrets_at(1);
+		secrets_at(1, false);
 	}
 	size_t ql = size;
 	for (size_t i = 0; i + 1 < size; i++)
@@ -130,10 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (ql >= 12 && (data[0] & 0x80)) {
 		if (data[0] & 0x40)
-			secrets_at(2);
+			secrets_at(2, data[0] & 0x20);
 		n = dnsalg_handle(&x, &up, &cl, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
 		if (data[0] & 0x40)
-			secrets_at(1);
+			secrets_at(1, false);
 		if ((n > 0 && !tcp && n > 4096) || (n > 0 && n < 12))
 			abort();
 	}
