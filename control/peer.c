@@ -21,6 +21,7 @@
 #include "peer_linger.h"
 #include "peer_msg.h"
 #include "peer_notify.h"
+#include "peer_paths.h"
 #include "peer_sync.h"
 #include "peer_table.h"
 #include "proxy.h"
@@ -35,12 +36,16 @@ static struct {
 	int role;
 	uint8_t key[PEER_KEY_MAX];
 	size_t keylen;
-	struct sockaddr_in6 to;
+	struct sockaddr_in6 to;           /* port, family; the address is the path's */
+	struct peer_paths paths;          /* one per address of the other proxy */
+	unsigned sync_path;               /* where other messages went last */
+	uint64_t sync_path_changes;
 	uint64_t hb_ns, dead_ns, sync_ns;
 	struct peer_fsm fsm;
 	struct peer_table tab;
 	uint64_t session, seq;            /* ours */
-	uint64_t peer_session, peer_seq;  /* the other proxy's, as last authenticated */
+	uint64_t peer_session;            /* the other proxy's run, as last authenticated
+	                                     (its numbering: S.paths) */
 	int peer_state;                   /* from its last confirmed heartbeat, 0 unknown */
 	bool peer_alive;
 	uint64_t last_hb_ns;              /* last confirmed heartbeat */
@@ -153,6 +158,11 @@ int peer_init(struct daemon *d)
 	S.dead_ns = c->dead_ms * MS;
 	S.sync_ns = c->sync_interval_ms * MS;
 	uint64_t now = now_ns();
+	struct in6_addr addrs[PEER_PATHS_MAX] = { c->address };
+	unsigned np = 1;
+	for (unsigned i = 0; i < c->n_alt_addresses && np < PEER_PATHS_MAX; i++)
+		addrs[np++] = c->alt_addresses[i];
+	peer_paths_init(&S.paths, addrs, np, S.hb_ns, now);
 	peer_fsm_init(&S.fsm, S.role, S.dead_ns, now);
 	S.last_hb_ns = now;
 	S.next_hb_ns = now;
@@ -162,9 +172,17 @@ int peer_init(struct daemon *d)
 	getsockopt(S.fd, SOL_SOCKET, SO_RCVBUF, &rcv, &rl);
 	S.rcvbuf = rcv;
 	char ab[INET6_ADDRSTRLEN];
-	log_notice("peer: %s, other proxy [%s]:%u, heartbeat %u ms, dead %u ms, full sync every %u ms in batches "
+	char paths[PEER_PATHS_MAX * (INET6_ADDRSTRLEN + 4)] = "";
+	for (unsigned i = 1; i < np; i++) {
+		size_t l = strlen(paths);
+		snprintf(paths + l, sizeof paths - l, "%s%s", i == 1 ? " (other paths: " : ", ",
+			 inet_ntop(AF_INET6, &addrs[i], ab, sizeof ab));
+	}
+	if (np > 1)
+		strcat(paths, ")");
+	log_notice("peer: %s, other proxy [%s]:%u%s, heartbeat %u ms, dead %u ms, full sync every %u ms in batches "
 		   "of %u per %u ms (receive buffer %d octets)%s; yield linger %u ms; %s",
-		   role_name(S.role), inet_ntop(AF_INET6, &c->address, ab, sizeof ab), c->port, c->heartbeat_ms,
+		   role_name(S.role), inet_ntop(AF_INET6, &c->address, ab, sizeof ab), c->port, paths, c->heartbeat_ms,
 		   c->dead_ms, c->sync_interval_ms, c->sync_batch, (unsigned)(PEER_SYNC_TICK_NS / MS), rcv,
 		   c->replicate ? "" : ", replication off", c->yield_linger_ms, peer_state_name(S.fsm.state));
 	peer_notify_init(&S.notify, &peer_notify_ops_real, role_name(S.role), peer_state_name(S.fsm.state));
@@ -227,19 +245,35 @@ int peer_fd(const struct daemon *d)
 	return S.on ? S.fd : -1;
 }
 
-static int send_msg(struct peer_msg *m)
+static int encode(struct peer_msg *m, uint8_t *buf, size_t cap)
 {
-	static uint8_t buf[PEER_MSG_MAX];
 	m->role = (uint8_t)S.role;
 	m->state = (uint8_t)S.fsm.state;
 	m->session = S.session;
 	m->echo = S.peer_session;
 	m->seq = ++S.seq;
-	int n = peer_msg_encode(m, S.key, S.keylen, buf, sizeof buf);
-	if (n < 0 || sendto(S.fd, buf, (size_t)n, 0, (struct sockaddr *)&S.to, sizeof S.to) != n) {
+	return peer_msg_encode(m, S.key, S.keylen, buf, cap);
+}
+
+static bool send_path(unsigned path, const uint8_t *buf, int n)
+{
+	struct sockaddr_in6 to = S.to;
+	to.sin6_addr = S.paths.p[path].addr;
+	return sendto(S.fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof to) == n;
+}
+
+/* Everything but heartbeats: one copy, over the path the other proxy was
+ * last heard on (the first configured one while it is heard). */
+static int send_msg(struct peer_msg *m)
+{
+	static uint8_t buf[PEER_MSG_MAX];
+	int n = encode(m, buf, sizeof buf);
+	unsigned path = peer_paths_sync(&S.paths);
+	if (n < 0 || !send_path(path, buf, n)) {
 		S.st.tx_failed++;
 		return -1;
 	}
+	S.paths.p[path].st.tx++;
 	S.st.tx++;
 	return 0;
 }
@@ -251,8 +285,23 @@ static void send_hb(void)
 	m.u.hb.contexts = S.fsm.state == PEER_ST_ACTIVE ? hb_contexts : S.tab.n;
 	m.u.hb.epoch_rx = S.rx.done;
 	m.u.hb.epoch_tx = S.epoch_tx;
-	if (send_msg(&m) == 0)
+	/* the same datagram, same number, over every path: the receiver takes
+	 * the first copy and counts the others as duplicates (peer_paths.h) */
+	static uint8_t buf[PEER_MSG_MAX];
+	int n = encode(&m, buf, sizeof buf), sent = 0;
+	for (unsigned i = 0; n > 0 && i < S.paths.n; i++) {
+		if (send_path(i, buf, n)) {
+			S.paths.p[i].st.hb_tx++;
+			S.st.tx++;
+			sent++;
+		} else {
+			S.paths.p[i].st.hb_tx_failed++;
+		}
+	}
+	if (sent)
 		S.st.hb_tx++;
+	else
+		S.st.tx_failed++;
 }
 
 static bool replicating(const struct daemon *d)
@@ -662,7 +711,43 @@ static void on_replica(struct daemon *d, const struct peer_msg *m, bool keep, ui
 	run(d, peer_fsm_event(&S.fsm, PEER_EV_SYNC_DONE, now), now, "full sync received", from);
 }
 
-static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
+static const char *path_addr(unsigned path, char *b)
+{
+	return inet_ntop(AF_INET6, &S.paths.p[path].addr, b, INET6_ADDRSTRLEN);
+}
+
+static void path_log(unsigned path, enum peer_path_action a, uint64_t now)
+{
+	const struct peer_path *p = &S.paths.p[path];
+	char b[INET6_ADDRSTRLEN], more[64] = "";
+	if (p->unlogged)
+		snprintf(more, sizeof more, " (%" PRIu64 " changes not logged)", p->unlogged);
+	unsigned up = peer_paths_n_up(&S.paths);
+	switch (a) {
+	case PEER_PATH_A_FIRST:
+	case PEER_PATH_A_BACK:
+		log_notice("peer: path %u to [%s] %s%s; %u of %u paths up", path, path_addr(path, b),
+			   a == PEER_PATH_A_FIRST ? "up" : "back", more, up, S.paths.n);
+		break;
+	case PEER_PATH_A_LOST:
+	case PEER_PATH_A_NEVER:
+		log_warn("peer: path %u to [%s] silent: %s %" PRIu64 " ms%s; %u of %u paths up%s", path,
+			 path_addr(path, b), a == PEER_PATH_A_LOST ? "no heartbeat over it for" : "nothing heard over it in",
+			 (now - (p->last_heard_ns ? p->last_heard_ns : S.paths.started_ns)) / MS, more, up, S.paths.n,
+			 up ? " (the other proxy is heard on another: no takeover)" : "");
+		break;
+	default:
+		break;
+	}
+	S.paths.p[path].unlogged = 0;
+}
+
+static void path_note(void *arg, unsigned path, enum peer_path_action a)
+{
+	path_log(path, a, *(const uint64_t *)arg);
+}
+
+static void on_msg(struct daemon *d, const struct peer_msg *m, unsigned path, uint64_t now)
 {
 	if (m->role == S.role) {
 		S.st.rx_bad++;
@@ -680,14 +765,33 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		S.peer_session = m->session;
 		S.st.peer_sessions++;
 		peer_sync_rx_cut(&S.rx);
-	} else if (m->seq <= S.peer_seq) {
-		S.st.rx_replay++;
-		return;
-	} else if (m->seq > S.peer_seq + 1) {
+		peer_paths_session(&S.paths, path, m->seq);
+	} else {
+		enum peer_rx_verdict v;
+		uint64_t lost = 0;
+		if (m->type == PEER_HEARTBEAT)
+			v = peer_paths_rx_hb(&S.paths, path, m->seq);
+		else
+			v = peer_paths_rx_data(&S.paths, path, m->seq, &lost);
+		if (v == PEER_RX_REPLAY) {
+			S.st.rx_replay++;
+			return;
+		}
 		/* messages of this run of the other proxy that never arrived */
-		peer_sync_rx_lost(&S.rx, m->seq - S.peer_seq - 1);
+		if (lost)
+			peer_sync_rx_lost(&S.rx, lost);
+		if (v == PEER_RX_DUP) {
+			/* the copy of a heartbeat taken over another path: this
+			 * path works, the FSM already had the news */
+			S.st.rx_duplicate++;
+			if (m->echo == S.session) {
+				enum peer_path_action pa = peer_paths_heard(&S.paths, path, now);
+				if (pa != PEER_PATH_A_NONE)
+					path_log(path, pa, now);
+			}
+			return;
+		}
 	}
-	S.peer_seq = m->seq;
 	if (m->echo != S.session) {
 		S.st.rx_unconfirmed++;
 		return;
@@ -696,6 +800,9 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	switch (m->type) {
 	case PEER_HEARTBEAT: {
 		S.st.hb_rx++;
+		enum peer_path_action pa = peer_paths_heard(&S.paths, path, now);
+		if (pa != PEER_PATH_A_NONE)
+			path_log(path, pa, now);
 		bool was = S.peer_alive;
 		int old_state = S.peer_state;
 		S.peer_alive = true;
@@ -773,9 +880,10 @@ void peer_read(struct daemon *d)
 		if (n < 0)
 			return;
 		S.st.rx++;
-		/* the configured address and port only; the MAC does the rest */
-		if (fl < sizeof from || from.sin6_family != AF_INET6 || from.sin6_port != S.to.sin6_port ||
-		    memcmp(&from.sin6_addr, &S.to.sin6_addr, 16)) {
+		/* the configured addresses and port only; the MAC does the rest */
+		int path = fl < sizeof from || from.sin6_family != AF_INET6 || from.sin6_port != S.to.sin6_port ? -1
+			   : peer_paths_find(&S.paths, &from.sin6_addr);
+		if (path < 0) {
 			S.st.rx_wrong_source++;
 			continue;
 		}
@@ -788,7 +896,7 @@ void peer_read(struct daemon *d)
 			log_debug("peer: message dropped: %s", peer_msg_strerror(rc));
 			continue;
 		}
-		on_msg(d, &m, now_ns());
+		on_msg(d, &m, (unsigned)path, now_ns());
 	}
 }
 
@@ -802,6 +910,15 @@ void peer_tick(struct daemon *d, uint64_t now)
 		hb_contexts = d->ctxs.n;
 		send_hb();
 		S.next_hb_ns = now + S.hb_ns;
+	}
+	peer_paths_tick(&S.paths, now, path_note, &now);
+	unsigned sp = peer_paths_sync(&S.paths);
+	if (sp != S.sync_path) {
+		char b[INET6_ADDRSTRLEN];
+		S.sync_path_changes++;
+		log_notice("peer: messages other than heartbeats now go over path %u to [%s] (was path %u)", sp,
+			   path_addr(sp, b), S.sync_path);
+		S.sync_path = sp;
 	}
 	if (S.peer_alive && now >= S.last_hb_ns + S.dead_ns) {
 		S.peer_alive = false;
@@ -850,6 +967,9 @@ uint64_t peer_deadline(const struct daemon *d)
 	}
 	if (S.peer_alive && S.last_hb_ns + S.dead_ns < t)
 		t = S.last_hb_ns + S.dead_ns;
+	uint64_t pd = peer_paths_deadline(&S.paths);
+	if (pd < t)
+		t = pd;
 	uint64_t q = peer_updq_deadline(&S.updq);
 	if (q < t)
 		t = q;
@@ -927,7 +1047,28 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(lease_tx); C(lease_rx); C(lease_refused);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
+	C(rx_duplicate);
 #undef C
+	/* each path to the other proxy (peer.address is path 0) */
+	uint64_t now = now_ns();
+	put(arg, "peer", "paths", S.paths.n);
+	put(arg, "peer", "paths_up", peer_paths_n_up(&S.paths));
+	put(arg, "peer", "sync_path", peer_paths_sync(&S.paths));
+	put(arg, "peer", "sync_path_changes", S.sync_path_changes);
+	for (unsigned i = 0; i < S.paths.n; i++) {
+		const struct peer_path *p = &S.paths.p[i];
+		static const char *const f[] = { "up", "hb_tx", "hb_tx_failed", "hb_rx", "tx", "rx", "dup", "replay",
+						 "silences", "returns", "heard_ms_ago" };
+		uint64_t age = peer_paths_age_ms(&S.paths, i, now);
+		const uint64_t v[] = { p->state == PEER_PATH_UP, p->st.hb_tx, p->st.hb_tx_failed, p->st.hb_rx, p->st.tx,
+				       p->st.rx, p->st.dup, p->st.replay, p->st.silences, p->st.returns, age };
+		/* counter names must outlive the call: one static set per path */
+		static char names[PEER_PATHS_MAX][sizeof f / sizeof f[0]][32];
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+			snprintf(names[i][k], sizeof names[i][k], "path%u_%s", i, f[k]);
+			put(arg, "peer", names[i][k], v[k]);
+		}
+	}
 	/* full syncs sent (paced) */
 	const struct peer_sync_tx_stats *t = &S.tx.st;
 	put(arg, "peer", "sync_batch", d->conf->peer.sync_batch);
@@ -987,15 +1128,33 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 	}
 	char a[INET6_ADDRSTRLEN];
 	inet_ntop(AF_INET6, &d->conf->peer.address, a, sizeof a);
-	uint64_t ago = (now_ns() - S.last_hb_ns) / MS;
+	uint64_t now = now_ns(), ago = (now - S.last_hb_ns) / MS;
 	if (json)
 		fprintf(json, ",\"peer\":{\"role\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"port\":%u,\"alive\":%s,"
 		"\"peer_state\":\"%s\",\"last_heard_ms_ago\":%" PRIu64 ",\"replicas\":%u,\"replicate\":%s,"
 		"\"takeovers\":%" PRIu64 ",\"replica_complete\":%s,\"last_sync_rx\":%u,\"last_sync_tx\":%u,"
-		"\"sync_tx_running\":%s}", role_name(S.role), peer_state_name(S.fsm.state), a, d->conf->peer.port,
+		"\"sync_tx_running\":%s", role_name(S.role), peer_state_name(S.fsm.state), a, d->conf->peer.port,
 		S.peer_alive ? "true" : "false", S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago,
 		S.tab.n, d->conf->peer.replicate ? "true" : "false", S.st.takeovers,
 		peer_sync_rx_complete(&S.rx) ? "true" : "false", S.rx.done, S.epoch_tx, S.tx.on ? "true" : "false");
+	unsigned sp = peer_paths_sync(&S.paths);
+	if (json) {
+		fprintf(json, ",\"sync_path\":%u,\"paths\":[", sp);
+		for (unsigned i = 0; i < S.paths.n; i++) {
+			const struct peer_path *p = &S.paths.p[i];
+			char b[INET6_ADDRSTRLEN];
+			uint64_t age = peer_paths_age_ms(&S.paths, i, now);
+			fprintf(json, "%s{\"address\":\"%s\",\"state\":\"%s\",\"heard_ms_ago\":", i ? "," : "",
+				path_addr(i, b), peer_path_state_name(p->state));
+			if (age == UINT64_MAX)
+				fputs("null", json);
+			else
+				fprintf(json, "%" PRIu64, age);
+			fprintf(json, ",\"hb_tx\":%" PRIu64 ",\"hb_rx\":%" PRIu64 ",\"dup\":%" PRIu64 "}", p->st.hb_tx,
+				p->st.hb_rx, p->st.dup);
+		}
+		fputs("]}", json);
+	}
 	if (text)
 		fprintf(text, "peer:       %s, %s; other proxy [%s]:%u %s (%s, heard %" PRIu64 " ms ago); "
 			"%u replicas%s; %" PRIu64 " takeovers%s\n", role_name(S.role), peer_state_name(S.fsm.state), a,
@@ -1003,4 +1162,14 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 			S.peer_state ? peer_state_name(S.peer_state) : "unknown", ago, S.tab.n,
 			S.fsm.state == PEER_ST_ACTIVE ? "" : peer_sync_rx_complete(&S.rx) ? " (complete)" : " (INCOMPLETE)",
 			S.st.takeovers, S.tx.on ? "; full sync being sent" : "");
+	for (unsigned i = 0; text && S.paths.n > 1 && i < S.paths.n; i++) {
+		const struct peer_path *p = &S.paths.p[i];
+		char b[INET6_ADDRSTRLEN], h[32] = "never";
+		uint64_t age = peer_paths_age_ms(&S.paths, i, now);
+		if (age != UINT64_MAX)
+			snprintf(h, sizeof h, "%" PRIu64 " ms ago", age);
+		fprintf(text, "  path %u:   [%s] %s, heard %s; heartbeats %" PRIu64 " sent, %" PRIu64 " received "
+			"(%" PRIu64 " duplicates)%s\n", i, path_addr(i, b), peer_path_state_name(p->state), h, p->st.hb_tx,
+			p->st.hb_rx, p->st.dup, i == sp ? "; sync goes here" : "");
+	}
 }

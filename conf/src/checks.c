@@ -266,6 +266,34 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 				conf_error(x, at(root, keys[i]), "%s: %s is already %s", keys[i], paths[i], keys[j]);
 }
 
+/* Each address of the other proxy is one heartbeat path; a path listed
+ * twice would count one link as two and hide the very cut the paths are
+ * there to survive. */
+static void check_peer_paths(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_peer_proxy *p)
+{
+	const config_setting_t *arr = config_setting_lookup((config_setting_t *)g, "alt_addresses");
+	char a[INET6_ADDRSTRLEN];
+	for (unsigned i = 0; i < p->n_alt_addresses; i++) {
+		const struct in6_addr *v = &p->alt_addresses[i];
+		const config_setting_t *e = arr ? config_setting_get_elem(arr, i) : NULL;
+		const config_setting_t *where = e ? e : at(g, "alt_addresses");
+		inet_ntop(AF_INET6, v, a, sizeof a);
+		if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
+			conf_error(x, where, "peer.alt_addresses: %s is not a unicast address of the other proxy", a);
+			continue;
+		}
+		if (!memcmp(v, &p->address, sizeof *v)) {
+			conf_error(x, where, "peer.alt_addresses: %s is already peer.address", a);
+			continue;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (!memcmp(v, &p->alt_addresses[j], sizeof *v)) {
+				conf_error(x, where, "peer.alt_addresses: %s listed twice", a);
+				break;
+			}
+	}
+}
+
 /* The sync channel between the site's two proxies is authenticated, so a
  * key is part of the section; takeover needs several heartbeats per dead
  * interval or one lost datagram would look like a dead primary. */
@@ -277,4 +305,5 @@ void conf_check_peer_proxy(struct ctx *x, const config_setting_t *g, void *base)
 	if (p->dead_ms < 3 * p->heartbeat_ms)
 		conf_error(x, at(g, "dead_ms"), "peer: dead_ms (%u) must be at least 3 x heartbeat_ms (%u)",
 			   p->dead_ms, p->heartbeat_ms);
+	check_peer_paths(x, g, p);
 }

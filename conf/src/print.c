@@ -60,6 +60,8 @@ static bool row_set(const struct row *r, const void *base)
 	case K_MAC: return ((const struct pshim6_conf_mac *)p)->set;
 	case K_FQDN: return p[0] != 0; /* "" is "no name", not a valid name */
 	case K_HEX: return *(const unsigned *)((const char *)base + r->count_off) != 0;
+	case K_ARRAY:
+		return !(r->flags & R_NONEMPTY) || *(const unsigned *)((const char *)base + r->count_off) != 0;
 	case K_ISPREF: case K_GROUPREF: return *(const int *)p >= 0;
 	case K_CUSTOM: {
 		/* te rule weights: present when no isp is named */

@@ -35,6 +35,7 @@ enum kind {
 #define R_REQ 0x01      /* key must be present */
 #define R_HAS 0x02      /* bool at has_off records presence */
 #define R_IFADDR 0x04   /* K_PREFIX: an interface address/len, host bits allowed */
+#define R_NONEMPTY 0x08 /* K_ARRAY: printed only when it has entries (a key added later) */
 
 struct ctx;
 struct section;

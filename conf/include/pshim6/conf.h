@@ -47,6 +47,7 @@ extern "C" {
 #define PSHIM6_CONF_MAX_HBA_SET     (1 + PSHIM6_CONF_MAX_ISPS) /* CMULA + one per ISP */
 #define PSHIM6_CONF_MAX_PEERS       256
 #define PSHIM6_CONF_MAX_PEER_LOCATORS 8
+#define PSHIM6_CONF_MAX_PEER_PATHS 4     /* peer.address + peer.alt_addresses */
 #define PSHIM6_CONF_PDS_MAX         1024 /* CGA Parameter Data Structure octets */
 
 /* ---- common types ------------------------------------------------------ */
@@ -279,12 +280,14 @@ struct pshim6_conf_peer {
 	struct in6_addr locators[PSHIM6_CONF_MAX_PEER_LOCATORS];
 };
 
-/* peer { role = "primary" | "backup"; address; port; key_file;
+/* peer { role = "primary" | "backup"; address; alt_addresses; port; key_file;
  *        heartbeat_ms; dead_ms; sync_interval_ms; replicate;
  *        sync_batch; yield_linger_ms; notify; } */
 struct pshim6_conf_peer_proxy {
 	enum pshim6_conf_peer_role role;    /* NONE when the section is absent */
-	struct in6_addr address;            /* the other proxy */
+	struct in6_addr address;            /* the other proxy (path 0, preferred for sync) */
+	unsigned n_alt_addresses;           /* 0..PSHIM6_CONF_MAX_PEER_PATHS - 1 */
+	struct in6_addr alt_addresses[PSHIM6_CONF_MAX_PEER_PATHS - 1]; /* its addresses on other paths */
 	uint16_t port;                      /* sync port (UDP), default 7340 */
 	char key_file[PSHIM6_CONF_PATH_MAX];/* HMAC-SHA256 key shared by both proxies */
 	uint32_t heartbeat_ms;              /* 200 */

@@ -1,0 +1,170 @@
+#!/bin/bash
+# Primary/backup heartbeats over two paths: two real pshim6-control daemons,
+# each in its own namespace with a stand-in dataplane (fake_dp), joined by
+# TWO veth links (fd00:98::/64 and fd00:99::/64); each names the other's
+# address on link 1 as peer.address and on link 2 in peer.alt_addresses.
+# The primary holds N contexts (imported from its dump once their leases
+# are in) and replicates them.
+#   1. Cut link 1 (the sync link; ip link set down): the backup must stay
+#      STANDBY (no split brain) for several dead intervals, the primary
+#      ACTIVE, and replication must go on over link 2 (new leases reach
+#      the backup, a full sync arrives whole after the cut).
+#   2. Cut link 2 as well: the backup takes over after dead_ms of silence.
+#   3. Both links back: the pair settles with the primary active and the
+#      backup standing by.
+# RESULT: time to takeover, heartbeats per path, what replicated over link 2.
+#   env: BUILD (build dir), N (contexts, default 200)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/netns.sh"
+ns_init pp
+BUILD=${BUILD:-$top/build}
+N=${N:-200}
+HB=100 DEAD=1000
+ctl=$BUILD/control/pshim6-control cli=$BUILD/control/pshim6ctl fdp=$BUILD/tests/control/fake_dp
+cga=$BUILD/shim6/tool/pshim6-cga
+for b in "$ctl" "$cli" "$fdp" "$cga"; do [ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }; done
+t=$(mktemp -d /tmp/e2e-peer-paths.XXXXXX)
+trap 'ns_cleanup; rm -rf "$t"' EXIT
+bad=0
+check() { local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok: $w"; else echo "FAIL: $w"; bad=$((bad + 1)); fi; }
+cnt() { "$cli" -s "$t/$1.sock" --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"].get(sys.argv[1], -1))' "$2"; }
+st() { "$cli" -s "$t/$1.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["peer"]["state"])'; }
+leases() { "$cli" -s "$t/$1.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["leases"])'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+"$cga" keygen --bits 1024 --out "$t/site.pem" >/dev/null || { echo "FAIL: keygen"; exit 1; }
+(umask 077; head -c 32 /dev/urandom > "$t/peer.key")
+ns_add a
+ns_add b
+ns_link a pa1 b pb1
+ns_link a pa2 b pb2
+# a link set down keeps its addresses (the kernel flushes IPv6 ones otherwise)
+for n in a b; do ns_exec $n sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1; done
+for i in pa1 pa2; do ns_exec a sysctl -qw net.ipv6.conf.$i.keep_addr_on_down=1; done
+for i in pb1 pb2; do ns_exec b sysctl -qw net.ipv6.conf.$i.keep_addr_on_down=1; done
+ip -n pp-a addr add fd00:98::1/64 dev pa1 nodad
+ip -n pp-b addr add fd00:98::2/64 dev pb1 nodad
+ip -n pp-a addr add fd00:99::1/64 dev pa2 nodad
+ip -n pp-b addr add fd00:99::2/64 dev pb2 nodad
+
+mkconf() { # name role address alt
+    cat > "$t/$1.conf" <<EOC
+site = { name = "s1"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "$t/site.pem"; cga_sec = 0; };
+inside = { port = "none"; };
+isps = (
+  { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "p1"; next_hop = "fe80::1"; },
+  { name = "y"; pa_prefix = "2001:db8:20:1::/64"; port = "p2"; next_hop = "fe80::1"; }
+);
+dataplane = { channel = "$t/dp-$1.sock"; };
+control = { socket = "$t/$1.sock"; state_file = "$t/$1.state"; log_level = "info"; syslog = false; };
+engine = { max_contexts = $((N + 1000)); };
+peer = {
+  role = "$2"; address = "$3"; alt_addresses = [ "$4" ]; key_file = "$t/peer.key";
+  heartbeat_ms = $HB; dead_ms = $DEAD; sync_interval_ms = 2000; yield_linger_ms = 0;
+};
+EOC
+}
+
+# leases FROM..TO (hex-free decimal indexes) through control's socket
+add_leases() { # sock from to
+    python3 - "$1" "$2" "$3" <<'EOP' || { echo "FAIL: leases"; exit 1; }
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+for i in range(int(sys.argv[2]), int(sys.argv[3])):
+    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
+    f.flush()
+    if '"ok":true' not in f.readline():
+        sys.exit("lease refused")
+EOP
+}
+
+mkconf a primary fd00:98::2 fd00:99::2
+mkconf b backup fd00:98::1 fd00:99::1
+"$ctl" -n -c "$t/a.conf" >/dev/null || { echo "FAIL: config"; exit 1; }
+ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a.log"
+ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
+add_leases "$t/a.sock" 0 "$N"
+ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
+ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b.log"
+ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
+
+check "start: the primary is active, the backup holds $N replicas and $N leases" \
+    ns_wait_for 30 sh -c "[ \"\$(python3 -c 'import sys' && '$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.syncs_rx\"] > 0)')\" = '$N True' ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+check "start: both paths up at both ends" \
+    ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 22 ]"
+check "start: the backup stands by" test "$(st b)" = standby
+check "start: sync goes over path 0 (peer.address)" test "$(cnt a peer.sync_path)" = 0
+dup0=$(cnt b peer.rx_duplicate) rep0=$(cnt b peer.rx_replay)
+check "start: the backup takes the second copy of each heartbeat as a duplicate, not a replay ($dup0 duplicates, $rep0 replays)" \
+    test "$dup0" -gt 0 -a "$rep0" = 0
+
+# ---- 1. cut the sync link ---------------------------------------------------
+echo "--- cutting link 1 (pa1/pb1)"
+sync0=$(cnt b peer.syncs_rx) p1rx0=$(cnt b peer.path1_rx)
+ip -n pp-a link set pa1 down
+tc0=$(now_ms) cut_clock=$(date +%T.%3N)
+check "link 1 cut: the primary moves sync to path 1" ns_wait_for 3 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.sync_path\"])')\" = 1 ]"
+# from the primary's log: the cut to the line that says sync moved
+moved=$(python3 - "$cut_clock" "$t/a.log" <<'EOP'
+import sys, datetime
+def ms(s):
+    t = datetime.datetime.strptime(s, "%H:%M:%S.%f")
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.microsecond // 1000
+line = [l for l in open(sys.argv[2]) if "now go over path 1" in l]
+print(ms(line[0].split()[0]) - ms(sys.argv[1]) if line else -1)
+EOP
+)
+hb0a=$(cnt b peer.path0_hb_rx) hb1a=$(cnt b peer.path1_hb_rx)
+add_leases "$t/a.sock" "$N" $((N + 50))
+# several dead intervals with link 1 down
+sleep $(( 4 * DEAD / 1000 ))
+check "link 1 cut: the backup still stands by after $(( 4 * DEAD )) ms" test "$(st b)" = standby
+check "link 1 cut: no takeover at the backup" test "$(cnt b peer.takeovers)" = 0
+check "link 1 cut: the primary is still active" test "$(st a)" = active
+check "link 1 cut: the backup sees path 0 silent, path 1 up" \
+    test "$(cnt b peer.path0_up)$(cnt b peer.path1_up)" = 01
+check "link 1 cut: the 50 new leases reached the backup over link 2 ($(leases b))" \
+    ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"leases\"])')\" = $((N + 50)) ]"
+sync1=$(cnt b peer.syncs_rx) p1rx1=$(cnt b peer.path1_rx) comp=$(cnt b peer.replica_complete)
+check "link 1 cut: full syncs go on arriving whole over path 1 ($sync0 -> $sync1, path 1 messages $p1rx0 -> $p1rx1)" \
+    test "$sync1" -gt "$sync0" -a "$p1rx1" -gt "$p1rx0"
+check "link 1 cut: the backup's replica is complete ($comp) with $N replicas" \
+    test "$comp/$(cnt b peer.replicas)" = "1/$N"
+check "link 1 cut: the backup logged path 0 silent, once" test "$(grep -c 'path 0 to \[fd00:98::1\] silent' "$t/b.log")" = 1
+hb0b=$(cnt b peer.path0_hb_rx) hb1b=$(cnt b peer.path1_hb_rx)
+check "link 1 cut: heartbeats kept coming over path 1 only (path 0 $hb0a -> $hb0b, path 1 $hb1a -> $hb1b)" \
+    test "$hb1b" -ge $(( hb1a + 30 )) -a "$hb0b" = "$hb0a"
+
+# ---- 2. cut the other one too ----------------------------------------------
+echo "--- cutting link 2 (pa2/pb2)"
+ip -n pp-a link set pa2 down
+tc1=$(now_ms)
+check "both cut: the backup takes over" ns_wait_for 5 sh -c "'$cli' -s '$t/b.sock' status | grep -q 'peer:.*backup, active'"
+took=$(( $(now_ms) - tc1 ))
+after=$(cnt b peer.last_takeover_after_ms) imp=$(cnt b peer.takeover_imported)
+check "both cut: after dead_ms of silence ($after ms after the last heartbeat, dead_ms $DEAD)" \
+    test "$after" -ge "$DEAD" -a "$after" -lt $(( DEAD + 300 ))
+check "both cut: by silence, all $N replicas imported ($imp)" test "$(cnt b peer.takeovers_silence)/$imp" = "1/$N"
+
+# ---- 3. links back -----------------------------------------------------------
+echo "--- links back"
+ip -n pp-a link set pa1 up
+ip -n pp-a link set pa2 up
+tb=$(now_ms)
+check "links back: the pair settles, primary active and backup standing by" \
+    ns_wait_for 20 sh -c "'$cli' -s '$t/b.sock' status | grep -q 'peer:.*backup, standby' && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+settle=$(( $(now_ms) - tb ))
+check "links back: both paths up again at the backup" \
+    ns_wait_for 3 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 2 ]"
+"$cli" -s "$t/b.sock" status | grep -A3 '^peer:'
+
+hbs="primary sent path0 $(cnt a peer.path0_hb_tx) (failed $(cnt a peer.path0_hb_tx_failed)) path1 $(cnt a peer.path1_hb_tx); backup received path0 $(cnt b peer.path0_hb_rx) path1 $(cnt b peer.path1_hb_rx), duplicates $(cnt b peer.rx_duplicate), replays $(cnt b peer.rx_replay)"
+if [ "$bad" != 0 ]; then
+    echo "FAIL: $bad checks"
+    for f in "$t"/*.log; do echo "== $f"; grep -E 'peer' "$f" | tail -15; done
+    exit 1
+fi
+echo "RESULT: link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs"

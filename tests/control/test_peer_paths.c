@@ -1,0 +1,325 @@
+/* Heartbeats over several paths (control/peer_paths.h, code in
+ * control/peer_fsm.c) on a fake clock: a backup with two paths to its
+ * primary, fed the way peer.c feeds them: every heartbeat of the primary
+ * goes out once per path with one number, a cut path delivers nothing,
+ * the first copy to arrive goes to the role FSM, later copies only tell
+ * that their path works. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "peer_fsm.h"
+#include "peer_msg.h"
+#include "peer_paths.h"
+
+#define MS 1000000ULL
+#define HB (100 * MS)
+#define DEAD (1000 * MS)
+
+struct world {
+	struct peer_fsm fsm;
+	struct peer_paths paths;
+	bool cut[PEER_PATHS_MAX];
+	uint64_t seq;                 /* the primary's numbering */
+	uint64_t now;
+	unsigned takeovers;
+	uint64_t takeover_at;
+	unsigned logged[PEER_PATHS_MAX][5];
+};
+
+static void addr(struct in6_addr *a, const char *s)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
+}
+
+static void world_init(struct world *w, unsigned n)
+{
+	memset(w, 0, sizeof *w);
+	struct in6_addr a[PEER_PATHS_MAX];
+	addr(&a[0], "fd00:98::2");
+	addr(&a[1], "fd00:99::2");
+	addr(&a[2], "fd00:97::2");
+	addr(&a[3], "fd00:96::2");
+	peer_fsm_init(&w->fsm, PEER_ROLE_BACKUP, DEAD, 0);
+	peer_paths_init(&w->paths, a, n, HB, 0);
+}
+
+static void heard(struct world *w, unsigned path)
+{
+	enum peer_path_action a = peer_paths_heard(&w->paths, path, w->now);
+	w->logged[path][a]++;
+}
+
+/* One copy of heartbeat `seq` arriving over `path`, as peer.c's on_msg. */
+static enum peer_rx_verdict deliver_hb(struct world *w, unsigned path, uint64_t seq)
+{
+	enum peer_rx_verdict v = peer_paths_rx_hb(&w->paths, path, seq);
+	if (v == PEER_RX_REPLAY)
+		return v;
+	heard(w, path);
+	if (v == PEER_RX_NEW && peer_fsm_heard(&w->fsm, PEER_ST_ACTIVE, w->now) == PEER_A_TAKEOVER)
+		w->takeovers++;
+	return v;
+}
+
+/* The primary sends one heartbeat: a copy per path that is not cut. */
+static void primary_hb(struct world *w)
+{
+	w->seq++;
+	for (unsigned i = 0; i < w->paths.n; i++)
+		if (!w->cut[i])
+			deliver_hb(w, i, w->seq);
+}
+
+static void note(void *arg, unsigned path, enum peer_path_action a)
+{
+	struct world *w = arg;
+	w->logged[path][a]++;
+}
+
+/* Run the clock to `until` in 1 ms steps, the primary heartbeating. */
+static void run(struct world *w, uint64_t until)
+{
+	for (; w->now < until; w->now += MS) {
+		if (w->now % HB == 0)
+			primary_hb(w);
+		peer_paths_tick(&w->paths, w->now, note, w);
+		if (peer_fsm_tick(&w->fsm, w->now) == PEER_A_TAKEOVER && !w->takeovers++)
+			w->takeover_at = w->now;
+	}
+}
+
+static void one_path_cut_no_takeover(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	run(&w, 2000 * MS);
+	assert_true(peer_paths_up(&w.paths, 0) && peer_paths_up(&w.paths, 1));
+	w.cut[0] = true;                      /* the sync link goes down */
+	run(&w, 12000 * MS);                  /* ten dead intervals */
+	assert_int_equal(w.takeovers, 0);
+	assert_int_equal(w.fsm.state, PEER_ST_STANDBY);
+	assert_false(peer_paths_up(&w.paths, 0));
+	assert_true(peer_paths_up(&w.paths, 1));
+	assert_int_equal(w.paths.p[0].st.silences, 1);
+	assert_int_equal(w.logged[0][PEER_PATH_A_LOST], 1);   /* one line per transition */
+	/* both copies counted while both paths worked, the second as a duplicate */
+	assert_true(w.paths.p[1].st.dup >= 19);
+	assert_int_equal(w.paths.replay, 0);
+	/* the other way round: only path 0 left */
+	w.cut[0] = false;
+	w.cut[1] = true;
+	run(&w, 22000 * MS);
+	assert_int_equal(w.takeovers, 0);
+	assert_true(peer_paths_up(&w.paths, 0));
+	assert_false(peer_paths_up(&w.paths, 1));
+	assert_int_equal(w.logged[0][PEER_PATH_A_BACK], 1);
+}
+
+static void all_paths_cut_takeover_after_dead(void **st)
+{
+	(void)st;
+	for (unsigned n = 1; n <= PEER_PATHS_MAX; n++) {
+		struct world w;
+		world_init(&w, n);
+		run(&w, 2000 * MS);
+		/* the last heartbeat went out at 1900 ms; then every path is cut */
+		for (unsigned i = 0; i < n; i++)
+			w.cut[i] = true;
+		run(&w, 5000 * MS);
+		assert_int_equal(w.takeovers, 1);
+		assert_int_equal(w.fsm.state, PEER_ST_ACTIVE);
+		assert_true(w.takeover_at == 1900 * MS + DEAD);
+		assert_int_equal(peer_paths_n_up(&w.paths), 0);
+	}
+}
+
+static void staggered_cuts_no_takeover(void **st)
+{
+	(void)st;
+	/* paths fail one after the other and come back: at every moment one
+	 * works, so the peer is never dead, even though each path is silent
+	 * for far longer than dead_ms */
+	struct world w;
+	world_init(&w, 3);
+	run(&w, 1000 * MS);
+	for (int round = 0; round < 6; round++) {
+		for (unsigned i = 0; i < 3; i++)
+			w.cut[i] = (unsigned)round % 3 != i;
+		run(&w, w.now + 3000 * MS);
+	}
+	assert_int_equal(w.takeovers, 0);
+	assert_int_equal(w.fsm.state, PEER_ST_STANDBY);
+}
+
+static void sync_follows_live_path(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 3);
+	assert_int_equal(peer_paths_sync(&w.paths), 0);      /* nothing heard yet: the first address */
+	run(&w, 1000 * MS);
+	assert_int_equal(peer_paths_sync(&w.paths), 0);      /* all up: the first address */
+	w.cut[0] = true;
+	run(&w, 1200 * MS);
+	assert_int_equal(peer_paths_sync(&w.paths), 0);      /* not yet silent */
+	run(&w, 1000 * MS + 3 * HB + 2 * MS);
+	assert_int_equal(peer_paths_sync(&w.paths), 1);      /* 3 heartbeats missed: moved */
+	w.cut[1] = true;
+	run(&w, 3000 * MS);
+	assert_int_equal(peer_paths_sync(&w.paths), 2);
+	w.cut[0] = false;
+	run(&w, 3200 * MS);
+	assert_int_equal(peer_paths_sync(&w.paths), 0);      /* the first address is back: preferred */
+	/* every path silent: the one heard last */
+	w.cut[0] = w.cut[2] = true;
+	w.cut[1] = false;
+	run(&w, 4000 * MS);
+	w.cut[1] = true;
+	run(&w, 5000 * MS);
+	assert_int_equal(peer_paths_n_up(&w.paths), 0);
+	assert_int_equal(peer_paths_sync(&w.paths), 1);
+	assert_int_equal(w.takeovers, 1);
+}
+
+static void unconfigured_address_refused(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	struct in6_addr a;
+	addr(&a, "fd00:98::2");
+	assert_int_equal(peer_paths_find(&w.paths, &a), 0);
+	addr(&a, "fd00:99::2");
+	assert_int_equal(peer_paths_find(&w.paths, &a), 1);
+	addr(&a, "fd00:97::2");                 /* configured for path 2, but only 2 paths */
+	assert_int_equal(peer_paths_find(&w.paths, &a), -1);
+	addr(&a, "fd00:99::3");
+	assert_int_equal(peer_paths_find(&w.paths, &a), -1);
+	addr(&a, "::");
+	assert_int_equal(peer_paths_find(&w.paths, &a), -1);
+}
+
+static void duplicates_are_not_replays(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	uint64_t lost;
+	peer_paths_session(&w.paths, 0, 1);                   /* heartbeat 1 starts the run */
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 1, 1), PEER_RX_DUP);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 2, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 0);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 1, 3), PEER_RX_NEW);   /* the faster path first */
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 0, 3), PEER_RX_DUP);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 0, 3), PEER_RX_REPLAY); /* same path again */
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 1, 2), PEER_RX_REPLAY); /* older on its path */
+	/* heartbeat 3 used a number of the stream: 4 follows 2 without loss */
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 4, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 0);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 4, &lost), PEER_RX_REPLAY);
+	/* heartbeat 7 over path 1 overtakes 5 and 6, still queued on path 0 */
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 1, 7), PEER_RX_NEW);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 5, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 0);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 6, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 0);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 0, 7), PEER_RX_DUP);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 8, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 0);
+	/* 9 and 10 lost on the way, heartbeat 11 arrives, then 12: two lost */
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 0, 11), PEER_RX_NEW);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 0, 12, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 2);
+	assert_int_equal(w.paths.dup, 3);
+	assert_int_equal(w.paths.replay, 3);
+	assert_int_equal(w.paths.p[0].st.dup, 2);
+	assert_int_equal(w.paths.p[1].st.dup, 1);
+	/* a heartbeat older than every number kept, never seen on this path */
+	for (uint64_t s = 100; s < 100 + 2 * PEER_PATHS_HB_KEEP; s++)
+		assert_int_equal(peer_paths_rx_hb(&w.paths, 0, s), PEER_RX_NEW);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 1, 99 + PEER_PATHS_HB_KEEP), PEER_RX_REPLAY);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 1, 100 + 2 * PEER_PATHS_HB_KEEP - 1), PEER_RX_DUP);
+	/* a new run of the other proxy: numbers start again */
+	peer_paths_session(&w.paths, 1, 1);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 0, 1), PEER_RX_DUP);
+	assert_int_equal(peer_paths_rx_hb(&w.paths, 0, 2), PEER_RX_NEW);
+	assert_int_equal(peer_paths_rx_data(&w.paths, 1, 3, &lost), PEER_RX_NEW);
+	assert_int_equal(lost, 0);
+}
+
+static void path_log_once_per_transition(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	w.cut[1] = true;                        /* path 1 never works */
+	run(&w, 5000 * MS);
+	assert_int_equal(w.logged[0][PEER_PATH_A_FIRST], 1);
+	assert_int_equal(w.logged[1][PEER_PATH_A_NEVER], 1);
+	assert_int_equal(w.logged[1][PEER_PATH_A_LOST], 0);
+	/* path 0 flaps faster than one log line per second: the flaps are
+	 * counted, lines are bounded, and a late line tells the end state */
+	for (int i = 0; i < 10; i++) {
+		w.cut[0] = true;
+		run(&w, w.now + 400 * MS);
+		w.cut[0] = false;
+		run(&w, w.now + 200 * MS);
+	}
+	uint64_t flaps = w.paths.p[0].st.silences;
+	unsigned lines = w.logged[0][PEER_PATH_A_LOST] + w.logged[0][PEER_PATH_A_BACK];
+	assert_true(flaps >= 9);
+	assert_true(lines <= 2 * 6 + 1);         /* 6 s of flapping, at most 1 line a second (+ first) */
+	assert_true(lines < 2 * flaps);
+	assert_true(w.paths.p[0].st.logs_suppressed > 0);
+	run(&w, w.now + 2000 * MS);
+	assert_true(peer_paths_up(&w.paths, 0));
+	assert_int_equal(w.paths.p[0].unlogged, 0);  /* the catch-up line went out */
+	assert_int_equal(w.takeovers, 0);
+}
+
+static void deadline_wakes_for_quiet(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	assert_true(peer_paths_deadline(&w.paths) == 3 * HB);
+	w.now = 50 * MS;
+	deliver_hb(&w, 0, 1);
+	deliver_hb(&w, 1, 1);
+	assert_true(peer_paths_deadline(&w.paths) == 50 * MS + 3 * HB);
+	assert_int_equal(peer_paths_tick(&w.paths, 50 * MS + 3 * HB - 1, note, &w), 0);
+	assert_int_equal(peer_paths_tick(&w.paths, 50 * MS + 3 * HB, note, &w), 2);
+	assert_int_equal(peer_paths_tick(&w.paths, 50 * MS + 6 * HB, note, &w), 0);
+	/* silent 300 ms after the line that said "up": that line waits */
+	assert_int_equal(w.logged[0][PEER_PATH_A_LOST], 0);
+	assert_true(peer_paths_deadline(&w.paths) == 50 * MS + PEER_PATH_LOG_GAP_NS);
+	peer_paths_tick(&w.paths, 50 * MS + PEER_PATH_LOG_GAP_NS, note, &w);
+	assert_int_equal(w.logged[0][PEER_PATH_A_LOST], 1);
+	assert_int_equal(w.logged[1][PEER_PATH_A_LOST], 1);
+	assert_true(peer_paths_deadline(&w.paths) == UINT64_MAX);
+	assert_true(peer_paths_age_ms(&w.paths, 0, 50 * MS + 3 * HB) == 300);
+	struct world v;
+	world_init(&v, 1);
+	assert_true(peer_paths_age_ms(&v.paths, 0, 10 * MS) == UINT64_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(one_path_cut_no_takeover),
+		cmocka_unit_test(all_paths_cut_takeover_after_dead),
+		cmocka_unit_test(staggered_cuts_no_takeover),
+		cmocka_unit_test(sync_follows_live_path),
+		cmocka_unit_test(unconfigured_address_refused),
+		cmocka_unit_test(duplicates_are_not_replays),
+		cmocka_unit_test(path_log_once_per_transition),
+		cmocka_unit_test(deadline_wakes_for_quiet),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
