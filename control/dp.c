@@ -189,6 +189,10 @@ void dp_read(struct daemon *d)
 	case DPMSG_DUMP_END:
 		d->dp.dumping = false;
 		log_notice("dataplane dump: %u contexts; now tracking %u", m.u.dump_end.count, d->ctxs.n);
+		/* imports without a state line chose fresh local generations:
+		 * keep them, or a second restart would choose others again */
+		if (m.u.dump_end.count)
+			proxy_state_changed(d);
 		break;
 	case DPMSG_COUNTERS:
 		d->dp.ncounters = m.u.counters.n;

@@ -30,15 +30,56 @@ struct proxy {
 	unsigned nq;
 	struct proxy_stats st;
 	struct state_pace sp;    /* control.state_file rewrites, coalesced */
+	pid_t saver;             /* background save in flight, or 0 */
+	uint64_t saver_t0;
+	uint64_t saver_gen;      /* state_generation() when it forked */
 };
 
 static struct proxy P;
 
+/*
+ * Formatting the state file costs about 1 us a context on this thread.  A
+ * small table is saved in place; once a save has taken STATE_FORK_NS, the
+ * next ones run in a child that writes the fork's copy-on-write snapshot,
+ * so REAP, the channel and the heartbeats never wait for a big table.
+ */
+#define STATE_FORK_NS 10000000ULL
+
 static void save_state(struct daemon *d)
 {
 	uint64_t t0 = now_ns();
-	state_save(d, P.eng);
-	state_pace_done(&P.sp, t0, now_ns());
+	pid_t pid = P.sp.last_ns >= STATE_FORK_NS ? state_save_bg(d, P.eng) : -1;
+	state_pace_started(&P.sp);
+	if (pid > 0) {
+		P.saver = pid;
+		P.saver_t0 = t0;
+		P.saver_gen = state_generation();
+		return;
+	}
+	if (P.sp.last_ns >= STATE_FORK_NS)
+		P.st.state_fork_failed++;
+	int rc = state_save(d, P.eng);
+	state_pace_done(&P.sp, t0, now_ns(), rc == 0);
+}
+
+void proxy_state_changed(struct daemon *d)
+{
+	if (P.eng && state_pace_changed(&P.sp, now_ns()))
+		save_state(d);
+}
+
+/* The background save, if it ended (or `wait`: once it ends). */
+static void saver_reap(bool wait)
+{
+	int rc = P.saver ? state_save_bg_done(P.saver, wait) : -1;
+	if (rc < 0)
+		return;
+	P.saver = 0;   /* a failure was logged by the child: counted, and retried after the gap */
+	state_pace_done(&P.sp, P.saver_t0, now_ns(), rc == 0);
+	/* a save in place since the fork wrote newer contexts than the child,
+	 * whose rename may have come last: write them again */
+	if (state_generation() != P.saver_gen)
+		P.sp.pending = true;
 }
 
 bool proxy_enabled(const struct daemon *d) { (void)d; return P.eng != NULL; }
@@ -247,8 +288,11 @@ int proxy_init(struct daemon *d)
 
 void proxy_free(struct daemon *d)
 {
-	if (P.eng && P.sp.pending)
-		save_state(d);   /* a stop loses no change the pacing held back */
+	saver_reap(true);
+	if (P.eng && P.sp.pending) {
+		P.sp.last_ns = 0;   /* in place: the daemon is going */
+		save_state(d);      /* a stop loses no change the pacing held back */
+	}
 	if (P.eng)
 		shim6_engine_del(P.eng);
 	for (unsigned i = 0; i < P.nq; i++)
@@ -699,6 +743,7 @@ void proxy_tick(struct daemon *d, uint64_t now)
 	if (shim6_engine_deadline(P.eng) <= now)
 		shim6_engine_expire(P.eng, now);
 	drain(d);
+	saver_reap(false);
 	if (state_pace_due(&P.sp) <= now)
 		save_state(d);
 }
@@ -708,6 +753,8 @@ uint64_t proxy_deadline(const struct daemon *d)
 	if (!P.eng)
 		return UINT64_MAX;
 	uint64_t e = shim6_engine_deadline(P.eng), s = state_pace_due(&P.sp);
+	if (P.saver)
+		s = now_ns() + 10000000ULL;   /* look for the child's end every 10 ms */
 	return s < e ? s : e;
 }
 
@@ -720,11 +767,15 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
 	C(imported); C(import_failed);
 #undef C
-	put(arg, "state_file", "saves", P.sp.saves);
-	put(arg, "state_file", "saves_coalesced", P.sp.coalesced);
-	put(arg, "state_file", "pending", P.sp.pending);
-	put(arg, "state_file", "last_save_us", P.sp.last_ns / 1000);
-	put(arg, "state_file", "max_save_us", P.sp.max_ns / 1000);
+	/* control.state_file (state_pace.h) */
+	put(arg, "proxy", "state_saves", P.sp.saves);
+	put(arg, "proxy", "state_saves_coalesced", P.sp.coalesced);
+	put(arg, "proxy", "state_save_failed", P.sp.failed);
+	put(arg, "proxy", "state_fork_failed", P.st.state_fork_failed);
+	put(arg, "proxy", "state_saving_in_background", P.saver != 0);
+	put(arg, "proxy", "state_pending", P.sp.pending);
+	put(arg, "proxy", "state_last_save_us", P.sp.last_ns / 1000);
+	put(arg, "proxy", "state_max_save_us", P.sp.max_ns / 1000);
 	if (!P.eng)
 		return;
 	struct shim6_engine_stats e;

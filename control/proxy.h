@@ -19,6 +19,7 @@ struct proxy_stats {
 	uint64_t held, held_sent, held_dropped_full, held_dropped_failed;
 	uint64_t tx, tx_no_isp, events, ctx_installed, ctx_removed, pair_changes, dp_write_refused;
 	uint64_t imported, import_failed;
+	uint64_t state_fork_failed;
 };
 
 int proxy_init(struct daemon *d);          /* 0, or -1: engine disabled (logged) */
@@ -28,6 +29,8 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p);
 void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t recv_ns,
 		uint64_t prev_sent_ns, uint64_t prev_recv_ns);
 int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc);
+/* Something the state file holds changed outside the engine's events. */
+void proxy_state_changed(struct daemon *d);
 /* Primary/backup (peer.c): the engine (NULL when off); a replicated context
  * imported with its state-file facts and installed in the dataplane (0, 1
  * when the engine already has it, <0 on failure); every context dropped

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct ctl_state_ctx *S;
@@ -216,13 +217,22 @@ static int write_one(void *arg, const struct shim6_ctx_info *ci)
 	return 0;
 }
 
+static uint64_t saves_started;
+
+uint64_t state_generation(void)
+{
+	return saves_started;
+}
+
 int state_save(struct daemon *d, struct shim6_engine *eng)
 {
 	const char *path = d->conf->control.state_file;
 	if (!path[0] || !eng)
 		return 0;
-	char tmp[PSHIM6_CONF_PATH_MAX + 8];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	saves_started++;
+	/* the daemon and a background save may write at once: one temp file each */
+	char tmp[PSHIM6_CONF_PATH_MAX + 32];
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
 		log_warn("state file %s: %s", tmp, strerror(errno));
@@ -239,4 +249,23 @@ int state_save(struct daemon *d, struct shim6_engine *eng)
 		return -1;
 	}
 	return 0;
+}
+
+pid_t state_save_bg(struct daemon *d, struct shim6_engine *eng)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(state_save(d, eng) == 0 ? 0 : 1);
+	return pid;
+}
+
+int state_save_bg_done(pid_t pid, bool wait)
+{
+	int status;
+	pid_t r = waitpid(pid, &status, wait ? 0 : WNOHANG);
+	if (r == 0)
+		return -1;
+	if (r != pid)
+		return 1;   /* not ours, or already reaped: count it failed, save again */
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

@@ -7,7 +7,9 @@
  */
 #ifndef PSHIM6_CONTROL_STATE_H
 #define PSHIM6_CONTROL_STATE_H
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <shim6/engine.h>
 
 struct daemon;
@@ -40,5 +42,14 @@ const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag);
 void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im);
 /* Write every established context of `eng`; 0 or -1 (logged). */
 int  state_save(struct daemon *d, struct shim6_engine *eng);
+/* Saves this process started so far (a child's are its own). */
+uint64_t state_generation(void);
+/* state_save in a child working on fork's copy-on-write snapshot: its pid,
+ * or -1 (fork failed; nothing started).  The child writes its own temp
+ * file, so it may overlap a state_save in the daemon. */
+pid_t state_save_bg(struct daemon *d, struct shim6_engine *eng);
+/* Whether the child ended (`wait`: once it ends): -1 running, 0 saved,
+ * 1 failed. */
+int  state_save_bg_done(pid_t pid, bool wait);
 void state_free(void);
 #endif

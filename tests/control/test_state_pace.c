@@ -11,12 +11,19 @@
 
 #define MS 1000000ULL
 
+/* A save run in the foreground, from start to end. */
+static void save(struct state_pace *p, uint64_t start, uint64_t end)
+{
+	state_pace_started(p);
+	state_pace_done(p, start, end, true);
+}
+
 static void idle_file_saves_at_once(void **st)
 {
 	(void)st;
 	struct state_pace p = { 0 };
 	assert_true(state_pace_changed(&p, 5 * MS));
-	state_pace_done(&p, 5 * MS, 6 * MS);
+	save(&p, 5 * MS, 6 * MS);
 	assert_int_equal(state_pace_due(&p), UINT64_MAX);
 	assert_int_equal(p.saves, 1);
 	assert_int_equal(p.last_ns, 1 * MS);
@@ -29,14 +36,14 @@ static void changes_in_the_gap_are_held_and_coalesced(void **st)
 	(void)st;
 	struct state_pace p = { 0 };
 	assert_true(state_pace_changed(&p, 0));
-	state_pace_done(&p, 0, 2 * MS);
+	save(&p, 0, 2 * MS);
 	uint64_t due = 2 * MS + STATE_PACE_MIN_GAP;
 	for (uint64_t t = 3 * MS; t < due; t += 10 * MS)
 		assert_false(state_pace_changed(&p, t));
 	assert_int_equal(state_pace_due(&p), due);
 	assert_int_equal(p.coalesced, 10);
 	assert_true(p.pending);
-	state_pace_done(&p, due, due + 2 * MS);
+	save(&p, due, due + 2 * MS);
 	assert_false(p.pending);
 	assert_int_equal(state_pace_due(&p), UINT64_MAX);
 	assert_int_equal(p.saves, 2);
@@ -47,11 +54,11 @@ static void long_saves_stretch_the_gap(void **st)
 	(void)st;
 	struct state_pace p = { 0 };
 	assert_true(state_pace_changed(&p, 0));
-	state_pace_done(&p, 0, 100 * MS);              /* 100,000 contexts */
+	save(&p, 0, 100 * MS);              /* 100,000 contexts */
 	assert_false(state_pace_changed(&p, 101 * MS));
 	assert_int_equal(state_pace_due(&p), 100 * MS + STATE_PACE_RATIO * 100 * MS);
 	assert_int_equal(p.max_ns, 100 * MS);
-	state_pace_done(&p, 1000 * MS, 1001 * MS);     /* the table shrank */
+	save(&p, 1000 * MS, 1001 * MS);     /* the table shrank */
 	assert_int_equal(p.max_ns, 100 * MS);
 	assert_int_equal(p.last_ns, 1 * MS);
 	assert_int_equal(p.next_ok, 1001 * MS + STATE_PACE_MIN_GAP);
@@ -63,7 +70,7 @@ static void backwards_clock_keeps_the_minimum_gap(void **st)
 {
 	(void)st;
 	struct state_pace p = { 0 };
-	state_pace_done(&p, 10 * MS, 9 * MS);
+	save(&p, 10 * MS, 9 * MS);
 	assert_int_equal(p.last_ns, 0);
 	assert_int_equal(p.next_ok, 9 * MS + STATE_PACE_MIN_GAP);
 }
@@ -81,23 +88,23 @@ static double run(uint64_t every, uint64_t span, uint64_t cost)
 	uint64_t gap = cost * STATE_PACE_RATIO > STATE_PACE_MIN_GAP ? cost * STATE_PACE_RATIO : STATE_PACE_MIN_GAP;
 
 	while ((now < span || p.pending) && now < 2 * span) {   /* a held save that never comes ends the run */
-		bool save = false;
+		bool go = false;
 		if (now >= next_change && now < span) {
 			if (oldest_unsaved == UINT64_MAX)
 				oldest_unsaved = now;
-			save = state_pace_changed(&p, now);
+			go = state_pace_changed(&p, now);
 			next_change += every;
 		}
-		if (!save && state_pace_due(&p) <= now)
-			save = true;
-		if (save) {
+		if (!go && state_pace_due(&p) <= now)
+			go = true;
+		if (go) {
 			/* the save writes everything changed up to its start */
 			if (oldest_unsaved != UINT64_MAX && now + cost - oldest_unsaved > gap + 2 * cost)
 				fail_msg("a change waited %llu ns (gap %llu, cost %llu)",
 					 (unsigned long long)(now + cost - oldest_unsaved), (unsigned long long)gap,
 					 (unsigned long long)cost);
 			oldest_unsaved = UINT64_MAX;
-			state_pace_done(&p, now, now + cost);
+			save(&p, now, now + cost);
 			now += cost;
 			saving += cost;
 			continue;
@@ -127,13 +134,37 @@ static void saving_takes_at_most_a_tenth_of_the_time(void **st)
 	}
 }
 
+/* A background save covers what changed before it started; what changes
+ * while it runs waits for it, then for the gap; a failed one is redone. */
+static void background_saves_never_overlap(void **st)
+{
+	(void)st;
+	struct state_pace p = { 0 };
+	assert_true(state_pace_changed(&p, 0));
+	state_pace_started(&p);
+	assert_false(p.pending);
+	assert_false(state_pace_changed(&p, 1 * MS));
+	assert_false(state_pace_changed(&p, 500 * MS));   /* long past the minimum gap */
+	assert_int_equal(state_pace_due(&p), UINT64_MAX);
+	state_pace_done(&p, 0, 600 * MS, true);
+	assert_true(p.pending);
+	assert_int_equal(state_pace_due(&p), 600 * MS + STATE_PACE_RATIO * 600 * MS);
+	state_pace_started(&p);
+	state_pace_done(&p, 6000 * MS, 6001 * MS, false);
+	assert_true(p.pending);
+	assert_int_equal(p.failed, 1);
+	assert_int_equal(state_pace_due(&p), 6001 * MS + STATE_PACE_MIN_GAP);
+	assert_int_equal(p.saves, 2);
+	assert_int_equal(p.coalesced, 2);
+}
+
 static void rare_changes_are_each_saved_at_once(void **st)
 {
 	(void)st;
 	struct state_pace p = { 0 };
 	for (uint64_t t = 0; t < 10000 * MS; t += 500 * MS) {
 		assert_true(state_pace_changed(&p, t));
-		state_pace_done(&p, t, t + 1 * MS);
+		save(&p, t, t + 1 * MS);
 	}
 	assert_int_equal(p.saves, 20);
 	assert_int_equal(p.coalesced, 0);
@@ -147,6 +178,7 @@ int main(void)
 		cmocka_unit_test(long_saves_stretch_the_gap),
 		cmocka_unit_test(backwards_clock_keeps_the_minimum_gap),
 		cmocka_unit_test(saving_takes_at_most_a_tenth_of_the_time),
+		cmocka_unit_test(background_saves_never_overlap),
 		cmocka_unit_test(rare_changes_are_each_saved_at_once),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);

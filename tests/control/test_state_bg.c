@@ -1,0 +1,184 @@
+/* control.state_file written by a child (state_save_bg): what it writes is
+ * what the daemon held when it forked, read back by the daemon's own
+ * reader; a failure is reported, an overlap with a save in place leaves a
+ * whole file and no temp file. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <shim6/engine.h>
+#include "daemon.h"
+#include "log.h"
+#include "state.h"
+
+static struct pshim6_conf conf;
+static struct daemon d;
+static char dir[] = "/tmp/test_ctl_state_bg.XXXXXX";
+
+static void fill(void *u, void *buf, size_t len)
+{
+	(void)u;
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = (uint8_t)(rand() | 1);
+}
+
+/* our locators: the ULID's interface identifier under two ISP prefixes */
+static int host_info(void *u, const struct shim6_in6 *ulid, struct shim6_host_info *o)
+{
+	(void)u;
+	memset(o, 0, sizeof *o);
+	o->method = SHIM6_VERIF_HBA;
+	o->nlocs = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		o->locs[i].addr = *ulid;
+		o->locs[i].addr.b[0] = 0x20;
+		o->locs[i].addr.b[1] = (uint8_t)(1 + i);
+	}
+	o->generation = 1;
+	return 0;
+}
+
+static struct shim6_engine *engine_with(unsigned n)
+{
+	struct shim6_engine_settings s;
+	shim6_engine_settings_default(&s);
+	s.max_contexts = n + 1;
+	struct shim6_engine_callbacks cb = { .host_info = host_info };
+	struct shim6_engine_rand r = { NULL, fill };
+	struct shim6_engine *e;
+	assert_int_equal(shim6_engine_new(&e, &s, &cb, NULL, &r, 1), 0);
+	for (unsigned i = 0; i < n; i++) {
+		struct shim6_ctx_import im;
+		struct shim6_host_info h;
+		memset(&im, 0, sizeof im);
+		im.local_ulid.b[0] = 0xfd;
+		im.local_ulid.b[14] = (uint8_t)(i >> 8);
+		im.local_ulid.b[15] = (uint8_t)i;
+		im.peer_ulid = im.local_ulid;
+		im.peer_ulid.b[1] = 2;
+		host_info(NULL, &im.local_ulid, &h);
+		im.local_loc = h.locs[0].addr;
+		im.peer_loc = im.peer_ulid;
+		im.peer_loc.b[0] = 0x20;
+		im.peer_loc.b[1] = 3;
+		im.npeer = 1;
+		im.peer_locs[0].addr = im.peer_loc;
+		im.verified[0] = 1;
+		im.own_tag = 0x1000 + i;
+		im.peer_tag = 0x2000 + i;
+		im.local_gen = 100 + i;
+		im.peer_gen = 200 + i;
+		uint64_t id;
+		assert_int_equal(shim6_engine_context_import(e, &im, 1, &id), 0);
+	}
+	return e;
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	log_set_level(PSHIM6_LOG_ERR);
+	if (!mkdtemp(dir))
+		return -1;
+	pshim6_conf_defaults(&conf);
+	conf.engine.max_contexts = 1000;
+	snprintf(conf.control.state_file, sizeof conf.control.state_file, "%s/ctl.state", dir);
+	d.conf = &conf;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	state_free();
+	unlink(conf.control.state_file);
+	rmdir(dir);
+	return 0;
+}
+
+static unsigned files_in_dir(void)
+{
+	DIR *dd = opendir(dir);
+	unsigned n = 0;
+	for (struct dirent *e; dd && (e = readdir(dd));)
+		n += e->d_name[0] != '.';
+	if (dd)
+		closedir(dd);
+	return n;
+}
+
+static void child_writes_the_snapshot(void **st)
+{
+	(void)st;
+	struct shim6_engine *e = engine_with(300);
+	uint64_t gen = state_generation();
+	pid_t pid = state_save_bg(&d, e);
+	assert_true(pid > 0);
+	/* the daemon goes on changing its table: the file keeps the fork's view */
+	shim6_engine_del(e);
+	e = engine_with(2);
+	assert_int_equal(state_save_bg_done(pid, true), 0);
+	assert_int_equal(state_generation(), gen);   /* the child's save is not the daemon's */
+	state_load(&d);
+	assert_int_equal(state_count(), 300);
+	const struct ctl_state_ctx *s = state_find(&d, 0x1000 + 299);
+	assert_non_null(s);
+	assert_int_equal(s->local_gen, 100 + 299);
+	assert_int_equal(s->peer_gen, 200 + 299);
+	assert_int_equal(s->npeer, 1);
+	assert_int_equal(files_in_dir(), 1);         /* its temp file was renamed */
+	shim6_engine_del(e);
+}
+
+static void failure_is_reported(void **st)
+{
+	(void)st;
+	struct shim6_engine *e = engine_with(3);
+	char keep[sizeof conf.control.state_file];
+	memcpy(keep, conf.control.state_file, sizeof keep);
+	snprintf(conf.control.state_file, sizeof conf.control.state_file, "%s/missing/ctl.state", dir);
+	pid_t pid = state_save_bg(&d, e);
+	assert_true(pid > 0);
+	assert_int_equal(state_save_bg_done(pid, true), 1);
+	/* a pid that is not (or no longer) a child of ours: failed, so saved again */
+	assert_int_equal(state_save_bg_done(pid, true), 1);
+	memcpy(conf.control.state_file, keep, sizeof keep);
+	shim6_engine_del(e);
+}
+
+static void overlap_with_a_save_in_place(void **st)
+{
+	(void)st;
+	struct shim6_engine *big = engine_with(800), *small = engine_with(5);
+	uint64_t gen = state_generation();
+	pid_t pid = state_save_bg(&d, big);
+	assert_true(pid > 0);
+	assert_int_equal(state_save(&d, small), 0);
+	assert_int_equal(state_generation(), gen + 1);
+	assert_int_equal(state_save_bg_done(pid, true), 0);
+	/* whichever renamed last, the file is one of the two, whole */
+	state_load(&d);
+	size_t n = state_count();
+	assert_true(n == 800 || n == 5);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(state_find(&d, 0x1000 + i));
+	assert_int_equal(files_in_dir(), 1);
+	shim6_engine_del(big);
+	shim6_engine_del(small);
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test(child_writes_the_snapshot),
+		cmocka_unit_test(failure_is_reported),
+		cmocka_unit_test(overlap_with_a_save_in_place),
+	};
+	return cmocka_run_group_tests(t, setup, teardown);
+}
