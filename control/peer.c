@@ -28,6 +28,7 @@
 #include "state.h"
 
 #define MS UINT64_C(1000000)
+_Static_assert(PEER_PATHS_MAX == PSHIM6_CONF_MAX_PEER_PATHS, "one path per address of the other proxy");
 
 static struct {
 	bool on;

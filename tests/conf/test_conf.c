@@ -298,6 +298,65 @@ static void test_host_pds(void **state)
 	}
 }
 
+/* peer.alt_addresses: the other proxy's addresses on more paths; at most
+ * PSHIM6_CONF_MAX_PEER_PATHS in all, none twice, errors at the element's
+ * line; absent from the normal form while empty (old files print as before) */
+static void test_peer_paths(void **state)
+{
+	struct errs e;
+	char t[4096];
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\";\n"
+		 "  alt_addresses = [ \"fd00:99::2\", \"fd00:97::2\" ]; key_file = \"/k\"; };\n");
+	assert_int_equal(load(t, &e), 0);
+	assert_int_equal(conf->peer.n_alt_addresses, 2);
+	char a[INET6_ADDRSTRLEN];
+	assert_string_equal(inet_ntop(AF_INET6, &conf->peer.alt_addresses[1], a, sizeof a), "fd00:97::2");
+	char *out = NULL;
+	size_t ol;
+	FILE *f = open_memstream(&out, &ol);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	assert_non_null(strstr(out, "alt_addresses = [ \"fd00:99::2\", \"fd00:97::2\" ];"));
+	free(out);
+	/* one path: the key is not printed */
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\"; };\n");
+	assert_int_equal(load(t, &e), 0);
+	assert_int_equal(conf->peer.n_alt_addresses, 0);
+	f = open_memstream(&out, &ol);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	assert_null(strstr(out, "alt_addresses"));
+	free(out);
+	/* the bound: 3 alternates load, 4 do not */
+	for (unsigned n = PSHIM6_CONF_MAX_PEER_PATHS - 1; n <= PSHIM6_CONF_MAX_PEER_PATHS; n++) {
+		int o = snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n alt_addresses = [");
+		for (unsigned i = 0; i < n; i++)
+			o += snprintf(t + o, sizeof t - (size_t)o, "%s\"fd00:99::%x\"", i ? ", " : " ", i + 1);
+		snprintf(t + o, sizeof t - (size_t)o, " ]; };\n");
+		int rc = load(t, &e);
+		assert_int_equal(rc, n < PSHIM6_CONF_MAX_PEER_PATHS ? 0 : -EINVAL);
+		assert_true(conf->peer.n_alt_addresses <= PSHIM6_CONF_MAX_PEER_PATHS - 1);
+		if (rc) {
+			assert_int_equal(e.n, 1);
+			assert_int_equal(e.lines[0], 5);
+			assert_non_null(strstr(e.msgs[0], "at most 3"));
+		}
+	}
+	/* duplicates, peer.address again, multicast: each at its own line */
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		 "  alt_addresses = [ \"fd00:99::2\",\n"
+		 "    \"fd00:99::2\",\n"
+		 "    \"fd00:98::2\" ]; };\n");
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.msgs[0], "t.conf:6: peer.alt_addresses: fd00:99::2 listed twice");
+	assert_string_equal(e.msgs[1], "t.conf:7: peer.alt_addresses: fd00:98::2 is already peer.address");
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		 "  alt_addresses = [ \"ff02::2\" ]; };\n");
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_non_null(strstr(e.msgs[0], "not a unicast address"));
+}
+
 static void test_error_buffer_bounded(void **state)
 {
 	/* 300 unknown keys: every one counted, a bounded number shown, and a
@@ -332,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_hba_mode_needs_sets),
 		cmocka_unit_test(test_host_pds),
 		cmocka_unit_test(test_error_buffer_bounded),
+		cmocka_unit_test(test_peer_paths),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -36,8 +36,10 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 (umask 077; head -c 32 /dev/urandom > "$t/peer.key")
 ns_add a
 ns_add b
+ns_add c
 ns_link a pa1 b pb1
 ns_link a pa2 b pb2
+ns_link a pa3 c pc3
 # a link set down keeps its addresses (the kernel flushes IPv6 ones otherwise)
 for n in a b; do ns_exec $n sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1; done
 for i in pa1 pa2; do ns_exec a sysctl -qw net.ipv6.conf.$i.keep_addr_on_down=1; done
@@ -46,6 +48,9 @@ ip -n pp-a addr add fd00:98::1/64 dev pa1 nodad
 ip -n pp-b addr add fd00:98::2/64 dev pb1 nodad
 ip -n pp-a addr add fd00:99::1/64 dev pa2 nodad
 ip -n pp-b addr add fd00:99::2/64 dev pb2 nodad
+# a third host that holds the key but is not a configured path
+ip -n pp-a addr add fd00:97::1/64 dev pa3 nodad
+ip -n pp-c addr add fd00:97::2/64 dev pc3 nodad
 
 mkconf() { # name role address alt
     cat > "$t/$1.conf" <<EOC
@@ -97,13 +102,30 @@ check "start: both paths up at both ends" \
     ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 22 ]"
 check "start: the backup stands by" test "$(st b)" = standby
 check "start: sync goes over path 0 (peer.address)" test "$(cnt a peer.sync_path)" = 0
+# five heartbeats signed with the right key, from an address that is not
+# peer.address nor in alt_addresses: refused on the source alone
+ws0=$(cnt a peer.rx_wrong_source) mac0=$(cnt a peer.rx_bad_mac)
+ns_exec c python3 - "$t/peer.key" <<'EOP'
+import hashlib, hmac, os, socket, struct, sys
+key = open(sys.argv[1], "rb").read()
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("fd00:97::2", 7340))
+session = int.from_bytes(os.urandom(8), "big") | 1
+for seq in range(1, 6):
+    # version 1, HEARTBEAT, length 76, role backup (2), state standby (2)
+    m = struct.pack(">BBHBBHQQQIII", 1, 1, 32 + 12 + 32, 2, 2, 0, session, 0, seq, 0, 0, 0)
+    s.sendto(m + hmac.new(key, m, hashlib.sha256).digest(), ("fd00:97::1", 7340))
+EOP
+check "a signed heartbeat from an unconfigured address is refused (rx_wrong_source +5, no MAC failure)" \
+    ns_wait_for 3 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.rx_wrong_source\"] - $ws0, c[\"peer.rx_bad_mac\"] - $mac0)')\" = '5 0' ]"
+check "the primary is still active and serving after it" test "$(st a)" = active
 dup0=$(cnt b peer.rx_duplicate) rep0=$(cnt b peer.rx_replay)
 check "start: the backup takes the second copy of each heartbeat as a duplicate, not a replay ($dup0 duplicates, $rep0 replays)" \
     test "$dup0" -gt 0 -a "$rep0" = 0
 
 # ---- 1. cut the sync link ---------------------------------------------------
 echo "--- cutting link 1 (pa1/pb1)"
-sync0=$(cnt b peer.syncs_rx) p1rx0=$(cnt b peer.path1_rx)
+sync0=$(cnt b peer.syncs_rx) p1rx0=$(cnt b peer.path1_rx) blines=$(wc -l < "$t/b.log")
 ip -n pp-a link set pa1 down
 tc0=$(now_ms) cut_clock=$(date +%T.%3N)
 check "link 1 cut: the primary moves sync to path 1" ns_wait_for 3 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.sync_path\"])')\" = 1 ]"
@@ -133,7 +155,8 @@ check "link 1 cut: full syncs go on arriving whole over path 1 ($sync0 -> $sync1
     test "$sync1" -gt "$sync0" -a "$p1rx1" -gt "$p1rx0"
 check "link 1 cut: the backup's replica is complete ($comp) with $N replicas" \
     test "$comp/$(cnt b peer.replicas)" = "1/$N"
-check "link 1 cut: the backup logged path 0 silent, once" test "$(grep -c 'path 0 to \[fd00:98::1\] silent' "$t/b.log")" = 1
+check "link 1 cut: the backup logged path 0 silent, once" \
+    test "$(tail -n +$((blines + 1)) "$t/b.log" | grep -c 'path 0 to \[fd00:98::1\] silent')" = 1
 hb0b=$(cnt b peer.path0_hb_rx) hb1b=$(cnt b peer.path1_hb_rx)
 check "link 1 cut: heartbeats kept coming over path 1 only (path 0 $hb0a -> $hb0b, path 1 $hb1a -> $hb1b)" \
     test "$hb1b" -ge $(( hb1a + 30 )) -a "$hb0b" = "$hb0a"
@@ -161,7 +184,20 @@ check "links back: both paths up again at the backup" \
     ns_wait_for 3 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 2 ]"
 "$cli" -s "$t/b.sock" status | grep -A3 '^peer:'
 
-hbs="primary sent path0 $(cnt a peer.path0_hb_tx) (failed $(cnt a peer.path0_hb_tx_failed)) path1 $(cnt a peer.path1_hb_tx); backup received path0 $(cnt b peer.path0_hb_rx) path1 $(cnt b peer.path1_hb_rx), duplicates $(cnt b peer.rx_duplicate), replays $(cnt b peer.rx_replay)"
+# both daemons' counters read back to back, so the per-path figures compare
+"$cli" -s "$t/a.sock" --json counters > "$t/a.cnt"; "$cli" -s "$t/b.sock" --json counters > "$t/b.cnt"
+hbs=$(python3 - "$t/a.cnt" "$t/b.cnt" <<'EOP'
+import json, sys
+a = json.load(open(sys.argv[1]))["counters"]
+b = json.load(open(sys.argv[2]))["counters"]
+p = "peer."
+print("primary sent path0 %d (failed %d) path1 %d (failed %d), received path0 %d path1 %d; "
+      "backup sent path0 %d (failed %d) path1 %d, received path0 %d path1 %d; backup duplicates %d, replays %d"
+      % (a[p + "path0_hb_tx"], a[p + "path0_hb_tx_failed"], a[p + "path1_hb_tx"], a[p + "path1_hb_tx_failed"],
+         a[p + "path0_hb_rx"], a[p + "path1_hb_rx"], b[p + "path0_hb_tx"], b[p + "path0_hb_tx_failed"],
+         b[p + "path1_hb_tx"], b[p + "path0_hb_rx"], b[p + "path1_hb_rx"], b[p + "rx_duplicate"], b[p + "rx_replay"]))
+EOP
+)
 if [ "$bad" != 0 ]; then
     echo "FAIL: $bad checks"
     for f in "$t"/*.log; do echo "== $f"; grep -E 'peer' "$f" | tail -15; done
