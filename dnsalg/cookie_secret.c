@@ -187,7 +187,7 @@ int dnsalg_cookie_log_line(struct dnsalg_cookie_secrets *s, int r, char *buf, si
 		if (s->interval_s)
 			snprintf(next, sizeof next, "next try in %u s", (unsigned)s->interval_s);
 		return snprintf(buf, len, "cookie secret rollover failed: no fresh random bytes (%s); "
-				"current and previous secrets kept, %s; each failure counted in "
+				"every secret kept, %s; each failure counted in "
 				"cookie_rotate_failed, logged again once a rollover works",
 				strerror(s->random_err), next);
 	}

@@ -188,7 +188,7 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			r = dnsalg_cookie_rotate_forget(ck, dnsalg_now_ms(), &d->cnt);
 			if (r < 0)
 				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret not rolled over: "
-					"no fresh random bytes (%s); current and previous secrets kept\n",
+					"no fresh random bytes (%s); every secret kept\n",
 					strerror(ck->random_err));
 			else
 				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret rolled over\n");

@@ -53,10 +53,10 @@ int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,
 	} else if (dnsalg_cookie_set_interval(&x->cookie, want, now)) {
 		if (want)
 			fprintf(log, "pshim6-dnsalg: SIGHUP: cookie secret rollover %s (was %s); "
-				"next in %u s; current and previous secrets kept\n", b, a, want);
+				"next in %u s; every secret kept\n", b, a, want);
 		else
 			fprintf(log, "pshim6-dnsalg: SIGHUP: cookie secret rollover %s (was %s); "
-				"current and previous secrets kept\n", b, a);
+				"every secret kept\n", b, a);
 	}
 out:
 	dnsalg_opts_free(n);
