@@ -183,6 +183,8 @@ settle=$(( $(now_ms) - tb ))
 check "links back: both paths up again at the backup" \
     ns_wait_for 3 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 2 ]"
 "$cli" -s "$t/b.sock" status | grep -A3 '^peer:'
+check "no sanitizer report in either daemon's log (when built with one)" \
+    sh -c "! grep -qE 'runtime error|AddressSanitizer' '$t/a.log' '$t/b.log'"
 
 # both daemons' counters read back to back, so the per-path figures compare
 "$cli" -s "$t/a.sock" --json counters > "$t/a.cnt"; "$cli" -s "$t/b.sock" --json counters > "$t/b.cnt"
