@@ -12,6 +12,9 @@
 #   2. Cut link 2 as well: the backup takes over after dead_ms of silence.
 #   3. Both links back: the pair settles with the primary active and the
 #      backup standing by.
+#   4. Baseline, same run: both restarted with peer.address only (one
+#      path); cutting link 1 makes the backup ACTIVE while the primary
+#      stays ACTIVE: the split brain the paths are there to prevent.
 # RESULT: time to takeover, heartbeats per path, what replicated over link 2.
 #   env: BUILD (build dir), N (contexts, default 200)
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -52,7 +55,9 @@ ip -n pp-b addr add fd00:99::2/64 dev pb2 nodad
 ip -n pp-a addr add fd00:97::1/64 dev pa3 nodad
 ip -n pp-c addr add fd00:97::2/64 dev pc3 nodad
 
-mkconf() { # name role address alt
+mkconf() { # name role address [alt]
+    local alt=""
+    [ -z "${4:-}" ] || alt="alt_addresses = [ \"$4\" ];"
     cat > "$t/$1.conf" <<EOC
 site = { name = "s1"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "$t/site.pem"; cga_sec = 0; };
 inside = { port = "none"; };
@@ -64,7 +69,7 @@ dataplane = { channel = "$t/dp-$1.sock"; };
 control = { socket = "$t/$1.sock"; state_file = "$t/$1.state"; log_level = "info"; syslog = false; };
 engine = { max_contexts = $((N + 1000)); };
 peer = {
-  role = "$2"; address = "$3"; alt_addresses = [ "$4" ]; key_file = "$t/peer.key";
+  role = "$2"; address = "$3"; $alt key_file = "$t/peer.key";
   heartbeat_ms = $HB; dead_ms = $DEAD; sync_interval_ms = 2000; yield_linger_ms = 0;
 };
 EOC
@@ -200,9 +205,35 @@ print("primary sent path0 %d (failed %d) path1 %d (failed %d), received path0 %d
          b[p + "path1_hb_tx"], b[p + "path0_hb_rx"], b[p + "path1_hb_rx"], b[p + "rx_duplicate"], b[p + "rx_replay"]))
 EOP
 )
+# ---- 4. baseline: the same cut with one path ---------------------------------
+echo "--- baseline: one path (no alt_addresses), link 1 cut"
+for p in $NS_PIDS; do kill "$p" 2>/dev/null || true; done
+for p in $NS_PIDS; do wait "$p" 2>/dev/null || true; done
+NS_PIDS=""
+rm -f "$t"/*.sock "$t"/*.state
+mkconf a primary fd00:98::2
+mkconf b backup fd00:98::1
+ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a1.log"
+ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start again"; exit 1; }
+add_leases "$t/a.sock" 0 "$N"
+ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
+ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b1.log"
+ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start again"; exit 1; }
+check "baseline: one path each, the backup holds $N replicas and stands by" \
+    ns_wait_for 30 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.paths\"])')\" = '$N 1' ] && '$cli' -s '$t/b.sock' status | grep -q 'peer:.*backup, standby'"
+ip -n pp-a link set pa1 down
+tb0=$(now_ms)
+check "baseline: with one path the cut makes the backup ACTIVE" ns_wait_for 5 sh -c "'$cli' -s '$t/b.sock' status | grep -q 'peer:.*backup, active'"
+split=$(( $(now_ms) - tb0 ))
+check "baseline: ... while the primary stays ACTIVE (split brain)" test "$(st a)" = active
+ip -n pp-a link set pa1 up
+check "no sanitizer report in the baseline daemons' logs" \
+    sh -c "! grep -qE 'runtime error|AddressSanitizer' '$t/a1.log' '$t/b1.log'"
+
 if [ "$bad" != 0 ]; then
     echo "FAIL: $bad checks"
     for f in "$t"/*.log; do echo "== $f"; grep -E 'peer' "$f" | tail -15; done
     exit 1
 fi
-echo "RESULT: link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs"
+echo "RESULT: link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms"
