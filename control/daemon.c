@@ -59,7 +59,7 @@ int daemon_reload(struct daemon *d, char **errs)
 	    memcmp(&n->engine, &d->conf->engine, sizeof n->engine))
 		log_warn("shim6/reap/engine changes take effect at restart");
 	if (peer_conf_needs_restart(&d->conf->peer, &n->peer))
-		log_warn("peer section changes take effect at restart (but sync_batch, yield_linger_ms, notify)");
+		log_warn("peer section changes take effect at restart (but sync_batch, yield_linger_ms, notify, alt_addresses)");
 	if (n->control.peer_cache != d->conf->control.peer_cache ||
 	    n->control.lease_table != d->conf->control.lease_table)
 		log_warn("control.peer_cache/lease_table changes take effect at restart");

@@ -117,6 +117,55 @@ static int load_key(const char *path)
 	return 0;
 }
 
+/* Path 0 is the address the daemon started with (peer.address takes a
+ * restart); the others are peer.alt_addresses as the config has them now,
+ * without an address twice. */
+static unsigned path_list(const struct in6_addr *first, const struct pshim6_conf_peer_proxy *c,
+			  struct in6_addr *addrs)
+{
+	unsigned n = 1;
+	addrs[0] = *first;
+	for (unsigned i = 0; i < c->n_alt_addresses && n < PEER_PATHS_MAX; i++) {
+		bool twice = false;
+		for (unsigned j = 0; j < n; j++)
+			twice = twice || !memcmp(&addrs[j], &c->alt_addresses[i], sizeof addrs[j]);
+		if (!twice)
+			addrs[n++] = c->alt_addresses[i];
+	}
+	return n;
+}
+
+#define PATHS_STR (PEER_PATHS_MAX * (INET6_ADDRSTRLEN + 4) + 20)
+/* " (other paths: a, b)", or "" with one path */
+static void paths_str(char *buf)
+{
+	char ab[INET6_ADDRSTRLEN];
+	buf[0] = 0;
+	for (unsigned i = 1; i < S.paths.n; i++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, PATHS_STR - l, "%s%s", i == 1 ? " (other paths: " : ", ",
+			 inet_ntop(AF_INET6, &S.paths.p[i].addr, ab, sizeof ab));
+	}
+	if (S.paths.n > 1)
+		strcat(buf, ")");
+}
+
+/* peer.alt_addresses is read here, so a reload that changes it applies:
+ * adding a link needs no restart (a restart of the ACTIVE proxy would move
+ * the site).  Paths that stay keep their state (peer_paths_set). */
+static void paths_follow_conf(const struct pshim6_conf_peer_proxy *c, uint64_t now)
+{
+	struct in6_addr addrs[PEER_PATHS_MAX];
+	unsigned n = path_list(&S.paths.p[0].addr, c, addrs);
+	if (peer_paths_same(&S.paths, addrs, n))
+		return;
+	peer_paths_set(&S.paths, addrs, n, now);
+	char ab[INET6_ADDRSTRLEN], paths[PATHS_STR];
+	paths_str(paths);
+	log_notice("peer: paths to the other proxy now [%s]%s", inet_ntop(AF_INET6, &addrs[0], ab, sizeof ab),
+		   n > 1 ? paths : " only");
+}
+
 int peer_init(struct daemon *d)
 {
 	const struct pshim6_conf_peer_proxy *c = &d->conf->peer;
@@ -159,10 +208,8 @@ int peer_init(struct daemon *d)
 	S.dead_ns = c->dead_ms * MS;
 	S.sync_ns = c->sync_interval_ms * MS;
 	uint64_t now = now_ns();
-	struct in6_addr addrs[PEER_PATHS_MAX] = { c->address };
-	unsigned np = 1;
-	for (unsigned i = 0; i < c->n_alt_addresses && np < PEER_PATHS_MAX; i++)
-		addrs[np++] = c->alt_addresses[i];
+	struct in6_addr addrs[PEER_PATHS_MAX];
+	unsigned np = path_list(&c->address, c, addrs);
 	peer_paths_init(&S.paths, addrs, np, S.hb_ns, now);
 	peer_fsm_init(&S.fsm, S.role, S.dead_ns, now);
 	S.last_hb_ns = now;
@@ -172,15 +219,8 @@ int peer_init(struct daemon *d)
 	socklen_t rl = sizeof rcv;
 	getsockopt(S.fd, SOL_SOCKET, SO_RCVBUF, &rcv, &rl);
 	S.rcvbuf = rcv;
-	char ab[INET6_ADDRSTRLEN];
-	char paths[PEER_PATHS_MAX * (INET6_ADDRSTRLEN + 4)] = "";
-	for (unsigned i = 1; i < np; i++) {
-		size_t l = strlen(paths);
-		snprintf(paths + l, sizeof paths - l, "%s%s", i == 1 ? " (other paths: " : ", ",
-			 inet_ntop(AF_INET6, &addrs[i], ab, sizeof ab));
-	}
-	if (np > 1)
-		strcat(paths, ")");
+	char ab[INET6_ADDRSTRLEN], paths[PATHS_STR];
+	paths_str(paths);
 	log_notice("peer: %s, other proxy [%s]:%u%s, heartbeat %u ms, dead %u ms, full sync every %u ms in batches "
 		   "of %u per %u ms (receive buffer %d octets)%s; yield linger %u ms; %s",
 		   role_name(S.role), inet_ntop(AF_INET6, &c->address, ab, sizeof ab), c->port, paths, c->heartbeat_ms,
@@ -202,6 +242,8 @@ bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const str
 	b.sync_batch = a.sync_batch;
 	b.yield_linger_ms = a.yield_linger_ms;
 	memcpy(b.notify, a.notify, sizeof b.notify);
+	b.n_alt_addresses = a.n_alt_addresses;
+	memcpy(b.alt_addresses, a.alt_addresses, sizeof b.alt_addresses);
 	if (S.on && strcmp(old->notify, new->notify))
 		check_notify(new->notify);
 	if (S.on && old->sync_batch != new->sync_batch)
@@ -734,7 +776,7 @@ static void path_log(unsigned path, enum peer_path_action a, uint64_t now)
 	case PEER_PATH_A_NEVER:
 		log_warn("peer: path %u to [%s] silent: %s %" PRIu64 " ms%s; %u of %u paths up%s", path,
 			 path_addr(path, b), a == PEER_PATH_A_LOST ? "no heartbeat over it for" : "nothing heard over it in",
-			 (now - (p->last_heard_ns ? p->last_heard_ns : S.paths.started_ns)) / MS, more, up, S.paths.n,
+			 (now - (p->last_heard_ns ? p->last_heard_ns : p->added_ns)) / MS, more, up, S.paths.n,
 			 up ? " (the other proxy is heard on another: no takeover)" : "");
 		break;
 	default:
@@ -912,6 +954,7 @@ void peer_tick(struct daemon *d, uint64_t now)
 		send_hb();
 		S.next_hb_ns = now + S.hb_ns;
 	}
+	paths_follow_conf(&d->conf->peer, now);
 	peer_paths_tick(&S.paths, now, path_note, &now);
 	unsigned sp = peer_paths_sync(&S.paths);
 	if (sp != S.sync_path) {

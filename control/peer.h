@@ -35,7 +35,7 @@ void peer_free(struct daemon *d);
  * for, at most PEER_NOTIFY_TIMEOUT_NS (10 s); nothing when off or unset. */
 void peer_stop(struct daemon *d);
 /* On reload: true when a key that takes effect only at restart changed
- * (sync_batch, yield_linger_ms and notify apply at once). */
+ * (sync_batch, yield_linger_ms, notify and alt_addresses apply at once). */
 struct pshim6_conf_peer_proxy;
 bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new);
 int peer_fd(const struct daemon *d);       /* -1 when off */

@@ -150,9 +150,46 @@ void peer_paths_init(struct peer_paths *P, const struct in6_addr *addrs, unsigne
 		n = PEER_PATHS_MAX;
 	P->n = n;
 	P->quiet_ns = PEER_PATH_QUIET_HB * hb_ns;
-	P->started_ns = now;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		P->p[i].addr = addrs[i];
+		P->p[i].added_ns = now;
+	}
+}
+
+void peer_paths_set(struct peer_paths *P, const struct in6_addr *addrs, unsigned n, uint64_t now)
+{
+	struct peer_path np[PEER_PATHS_MAX];
+	unsigned k = 0;
+	if (n > PEER_PATHS_MAX)
+		n = PEER_PATHS_MAX;
+	memset(np, 0, sizeof np);
+	for (unsigned i = 0; i < n; i++) {
+		bool twice = false;
+		for (unsigned j = 0; j < k; j++)
+			twice = twice || !memcmp(&np[j].addr, &addrs[i], sizeof addrs[i]);
+		if (twice)
+			continue;    /* listed twice: one path */
+		int old = peer_paths_find(P, &addrs[i]);
+		if (old >= 0) {
+			np[k] = P->p[old];
+		} else {
+			np[k].addr = addrs[i];
+			np[k].added_ns = now;
+		}
+		k++;
+	}
+	memcpy(P->p, np, sizeof np);
+	P->n = k ? k : 1;
+}
+
+bool peer_paths_same(const struct peer_paths *P, const struct in6_addr *addrs, unsigned n)
+{
+	if (n != P->n)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (memcmp(&P->p[i].addr, &addrs[i], sizeof addrs[i]))
+			return false;
+	return true;
 }
 
 int peer_paths_find(const struct peer_paths *P, const struct in6_addr *from)
@@ -274,7 +311,7 @@ enum peer_path_action peer_paths_heard(struct peer_paths *P, unsigned path, uint
 
 static uint64_t quiet_at(const struct peer_paths *P, const struct peer_path *p)
 {
-	return (p->last_heard_ns ? p->last_heard_ns : P->started_ns) + P->quiet_ns;
+	return (p->last_heard_ns ? p->last_heard_ns : p->added_ns) + P->quiet_ns;
 }
 
 unsigned peer_paths_tick(struct peer_paths *P, uint64_t now,

@@ -68,6 +68,7 @@ struct peer_path {
 	struct in6_addr addr;             /* the other proxy's address on this path */
 	enum peer_path_state state;
 	uint64_t last_heard_ns;           /* 0: never */
+	uint64_t added_ns;                /* start, or the reload that added it */
 	uint64_t hb_seq;                  /* last heartbeat number over it, this peer session */
 	uint64_t last_log_ns;
 	uint64_t unlogged;                /* transitions not logged since the last line */
@@ -77,7 +78,6 @@ struct peer_path {
 struct peer_paths {
 	unsigned n;
 	uint64_t quiet_ns;                /* PEER_PATH_QUIET_HB x heartbeat */
-	uint64_t started_ns;
 	struct peer_path p[PEER_PATHS_MAX];
 	/* the other proxy's numbering, as taken */
 	uint64_t data_seq;                /* last non-heartbeat (or the session's first heartbeat) */
@@ -89,6 +89,13 @@ struct peer_paths {
 
 /* addrs[0] is peer.address.  n is 1..PEER_PATHS_MAX (clamped). */
 void peer_paths_init(struct peer_paths *P, const struct in6_addr *addrs, unsigned n, uint64_t hb_ns, uint64_t now);
+/* A reload with another list (peer.alt_addresses): a path whose address
+ * stays keeps its state, numbering and counters (it may move in the list);
+ * a new one starts UNKNOWN and is judged from `now`; one no longer listed
+ * is gone.  The other proxy's numbering is kept: same session. */
+void peer_paths_set(struct peer_paths *P, const struct in6_addr *addrs, unsigned n, uint64_t now);
+/* Whether the list is addrs[0..n) in that order. */
+bool peer_paths_same(const struct peer_paths *P, const struct in6_addr *addrs, unsigned n);
 /* The path whose address is `from`, or -1: not a configured address. */
 int peer_paths_find(const struct peer_paths *P, const struct in6_addr *from);
 /* A new run (session) of the other proxy starts with heartbeat `seq` over `path`. */

@@ -91,7 +91,8 @@ EOP
 }
 
 mkconf a primary fd00:98::2 fd00:99::2
-mkconf b backup fd00:98::1 fd00:99::1
+# the backup starts with one path; its second comes with a reload
+mkconf b backup fd00:98::1
 "$ctl" -n -c "$t/a.conf" >/dev/null || { echo "FAIL: config"; exit 1; }
 ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
 ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a.log"
@@ -99,10 +100,18 @@ ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; ex
 add_leases "$t/a.sock" 0 "$N"
 ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
 ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b.log"
+pb=$!
 ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
 
 check "start: the primary is active, the backup holds $N replicas and $N leases" \
     ns_wait_for 30 sh -c "[ \"\$(python3 -c 'import sys' && '$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.syncs_rx\"] > 0)')\" = '$N True' ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+check "start: the backup has one path, and refuses the primary's heartbeats over link 2 (not a configured address)" \
+    ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.paths\"], c[\"peer.rx_wrong_source\"] > 0)')\" = '1 True' ]"
+mkconf b backup fd00:98::1 fd00:99::1
+kill -HUP "$pb"
+check "reload: the backup's second path applies without a restart and is logged" \
+    ns_wait_for 5 grep -q 'paths to the other proxy now \[fd00:98::1\] (other paths: fd00:99::1)' "$t/b.log"
+check "reload: no 'takes effect at restart' warning for it" sh -c "! grep -q 'take effect at restart' '$t/b.log'"
 check "start: both paths up at both ends" \
     ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 22 ]"
 check "start: the backup stands by" test "$(st b)" = standby

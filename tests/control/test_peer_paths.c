@@ -309,6 +309,51 @@ static void deadline_wakes_for_quiet(void **st)
 	assert_true(peer_paths_age_ms(&v.paths, 0, 10 * MS) == UINT64_MAX);
 }
 
+/* a reload changes peer.alt_addresses: kept paths keep their state, a new
+ * one is judged from the reload on, a removed one is gone, the pair is
+ * undisturbed */
+static void reload_changes_paths(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	run(&w, 2000 * MS);
+	uint64_t hb1 = w.paths.p[1].st.hb_rx;
+	struct in6_addr a[PEER_PATHS_MAX];
+	a[0] = w.paths.p[0].addr;
+	addr(&a[1], "fd00:97::2");                 /* new */
+	a[2] = w.paths.p[1].addr;                  /* kept, moves to index 2 */
+	addr(&a[3], "fd00:97::2");                 /* twice: one path */
+	assert_false(peer_paths_same(&w.paths, a, 3));
+	peer_paths_set(&w.paths, a, 4, w.now);
+	assert_int_equal(w.paths.n, 3);
+	assert_true(peer_paths_same(&w.paths, a, 3));
+	assert_int_equal(w.paths.p[2].st.hb_rx, hb1);
+	assert_true(peer_paths_up(&w.paths, 2));
+	assert_int_equal(w.paths.p[1].state, PEER_PATH_UNKNOWN);
+	/* the new path's address is not the other proxy's yet: silent 3
+	 * heartbeats after the reload, not at once */
+	w.cut[1] = true;
+	uint64_t t0 = w.now;
+	run(&w, t0 + 3 * HB - MS);
+	assert_int_equal(w.paths.p[1].state, PEER_PATH_UNKNOWN);
+	run(&w, t0 + 3 * HB + MS);
+	assert_int_equal(w.paths.p[1].state, PEER_PATH_SILENT);
+	assert_int_equal(w.logged[1][PEER_PATH_A_NEVER], 1);
+	/* removed again: two paths, no takeover at any point */
+	a[1] = a[2];
+	peer_paths_set(&w.paths, a, 2, w.now);
+	assert_int_equal(w.paths.n, 2);
+	struct in6_addr gone;
+	addr(&gone, "fd00:97::2");
+	assert_int_equal(peer_paths_find(&w.paths, &gone), -1);
+	w.cut[1] = false;
+	run(&w, w.now + 3000 * MS);
+	assert_true(peer_paths_up(&w.paths, 0) && peer_paths_up(&w.paths, 1));
+	assert_int_equal(w.takeovers, 0);
+	assert_int_equal(w.paths.replay, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +365,7 @@ int main(void)
 		cmocka_unit_test(duplicates_are_not_replays),
 		cmocka_unit_test(path_log_once_per_transition),
 		cmocka_unit_test(deadline_wakes_for_quiet),
+		cmocka_unit_test(reload_changes_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
