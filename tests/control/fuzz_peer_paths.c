@@ -3,7 +3,9 @@
  * contents trusted, not their order: a path can delay, drop, reorder or
  * repeat them, and heartbeats come once per path.  Input: records of 4
  * octets, [path | kind] [seq delta, signed, 3 octets]; kind picks a
- * heartbeat, another message, a tick of the clock or a new session.
+ * heartbeat, another message, a tick of the clock, a reload that changes
+ * the list of addresses (the delta's low octet says which stay) or a new
+ * session.
  * Invariants: the stream's last number only grows, nothing is lost that
  * was not skipped, a replayed number is never taken twice, a path's
  * heartbeat numbers only grow, sync goes to a configured path. */
@@ -55,7 +57,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			break;
 		}
-		case 5: case 6:
+		case 6: {
+			/* a reload: path 0 stays, others by bit, new ones appear */
+			struct in6_addr l[PEER_PATHS_MAX];
+			unsigned k = 1;
+			l[0] = P.p[0].addr;
+			for (unsigned i = 0; i < 3; i++)
+				if (data[off + 3] & (1u << i)) {
+					memset(&l[k], 0, sizeof l[k]);
+					l[k].s6_addr[15] = (uint8_t)(data[off + 3] >> 3) + (uint8_t)i;
+					k++;
+				}
+			peer_paths_set(&P, l, k, now);
+			n = P.n;
+			/* listed twice collapses to one path; path 0 stays first */
+			if (memcmp(&P.p[0].addr, &l[0], sizeof l[0]) || n < 1 || n > k)
+				abort();
+			break;
+		}
+		case 5:
 			now += (uint64_t)(data[off + 3]) * MS * 10;
 			peer_paths_tick(&P, now, NULL, NULL);
 			/* everything due was done: a deadline in the past would
