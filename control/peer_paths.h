@@ -22,7 +22,9 @@
  *   - everything else: strictly increasing over all paths, as before, and
  *     a jump counts as lost messages less the heartbeats taken in between
  *     (they used numbers of that stream without being part of it).
- * The wire format is unchanged: a proxy with a single path interworks.
+ * The wire format is unchanged, so a proxy of an earlier release (one
+ * path) interworks: it takes the copy over its one address and counts the
+ * other copies as from a wrong source.
  */
 #ifndef PSHIM6_CONTROL_PEER_PATHS_H
 #define PSHIM6_CONTROL_PEER_PATHS_H
