@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <openssl/rand.h>
 #include "daemon.h"
+#include "reload_keep.h"
 #include "log.h"
 #include "peer.h"
 #include "proxy.h"
@@ -61,8 +62,12 @@ int daemon_reload(struct daemon *d, char **errs)
 	if (peer_conf_needs_restart(&d->conf->peer, &n->peer))
 		log_warn("peer section changes take effect at restart (but sync_batch, yield_linger_ms, notify, alt_addresses)");
 	if (n->control.peer_cache != d->conf->control.peer_cache ||
-	    n->control.lease_table != d->conf->control.lease_table)
-		log_warn("control.peer_cache/lease_table changes take effect at restart");
+	    n->control.lease_table != d->conf->control.lease_table || n->control.hold_total != d->conf->control.hold_total)
+		log_warn("control.peer_cache/lease_table/hold_total changes take effect at restart");
+	if (n->control.socket_mode != d->conf->control.socket_mode ||
+	    strcmp(n->control.socket_group, d->conf->control.socket_group))
+		log_warn("control.socket_mode/socket_group changes take effect at restart");
+	conf_keep_running(n, d->conf);
 	free(d->conf);
 	d->conf = n;
 	te_init(&d->te, d->conf);  /* new weights: round-robin restarts */

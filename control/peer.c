@@ -1171,7 +1171,7 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 		return;
 	}
 	char a[INET6_ADDRSTRLEN];
-	inet_ntop(AF_INET6, &d->conf->peer.address, a, sizeof a);
+	path_addr(0, a);   /* the address in use: a reloaded peer.address waits for a restart */
 	uint64_t now = now_ns(), ago = (now - S.last_hb_ns) / MS;
 	if (json)
 		fprintf(json, ",\"peer\":{\"role\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"port\":%u,\"alive\":%s,"

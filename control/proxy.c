@@ -26,8 +26,8 @@ struct proxy {
 	struct shim6_engine *eng;
 	EVP_PKEY *key;
 	uint32_t generation;
-	struct held *q;          /* hold_total slots, FIFO by insertion */
-	unsigned nq;
+	struct held *q;          /* qcap slots, FIFO by insertion */
+	unsigned nq, qcap;       /* qcap: control.hold_total at start (a reload cannot grow it) */
 	struct proxy_stats st;
 	struct state_pace sp;    /* control.state_file rewrites, coalesced */
 	pid_t saver;             /* background save in flight, or 0 */
@@ -272,6 +272,7 @@ int proxy_init(struct daemon *d)
 	};
 	struct shim6_engine_rand r = { .fill = rnd_fill };
 	P.q = calloc(c->control.hold_total, sizeof(*P.q));
+	P.qcap = c->control.hold_total;
 	if (!P.q || shim6_engine_new(&P.eng, &s, &cb, NULL, &r, now_ns())) {
 		log_err("engine could not start");
 		free(P.q);
@@ -315,7 +316,7 @@ static unsigned held_for(uint64_t id)
 
 static void hold(struct daemon *d, uint64_t id, const uint8_t *data, uint32_t len)
 {
-	if (P.nq >= d->conf->control.hold_total || held_for(id) >= d->conf->control.hold_packets) {
+	if (P.nq >= P.qcap || held_for(id) >= d->conf->control.hold_packets) {
 		P.st.held_dropped_full++;  /* the host retransmits; the handshake goes on */
 		return;
 	}

@@ -114,6 +114,17 @@ check "reload: the backup's second path applies without a restart and is logged"
 check "reload: no 'takes effect at restart' warning for it" sh -c "! grep -q 'take effect at restart' '$t/b.log'"
 check "start: both paths up at both ends" \
     ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 22 ]"
+# a new peer.address waits for a restart: status goes on naming the one in use
+mkconf b backup fd00:96::1 fd00:99::1
+kill -HUP "$pb"
+check "reload of peer.address: logged as taking effect at restart" \
+    ns_wait_for 5 grep -q 'peer section changes take effect at restart' "$t/b.log"
+check "reload of peer.address: status still shows the address in use" \
+    sh -c "[ \"\$('$cli' -s '$t/b.sock' --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"peer\"][\"address\"])')\" = fd00:98::1 ]"
+mkconf b backup fd00:98::1 fd00:99::1
+kill -HUP "$pb"
+check "reload back to the address in use: no second restart warning (the running value was kept)" \
+    sh -c "for i in \$(seq 50); do [ \$(grep -c 'reloaded (2 ISPs)' '$t/b.log') -ge 3 ] && break; sleep 0.1; done; [ \$(grep -c 'peer section changes take effect at restart' '$t/b.log') = 1 ]"
 check "start: the backup stands by" test "$(st b)" = standby
 check "start: sync goes over path 0 (peer.address)" test "$(cnt a peer.sync_path)" = 0
 # five heartbeats signed with the right key, from an address that is not

@@ -1,0 +1,126 @@
+/* A reload keeps what only a restart applies (control/reload_keep.c): two
+ * files that differ in every such setting and in some reloadable ones; the
+ * merged config must hold the running value of the first kind and the new
+ * value of the second.  Before, the new values replaced the running ones
+ * while the tables made at start kept their size: a larger hold_total
+ * overran the hold queue. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "reload_keep.h"
+
+#define BASE \
+	"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/48\" ]; key_file = \"/k\"; };\n" \
+	"inside = { port = \"0000:00:01.0\"; };\n" \
+	"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1:1::/64\"; port = \"0000:00:02.0\"; " \
+	"next_hop = \"2001:db8:1:1::1\"; weight = %u; } );\n"
+
+static const char *running = BASE
+	"control = { socket = \"/run/a.sock\"; socket_mode = \"0600\"; peer_cache = 1000; lease_table = 1000;\n"
+	"            hold_total = 64; hold_packets = 4; state_file = \"/var/a.state\"; log_level = \"info\"; };\n"
+	"dataplane = { channel = \"/run/dp-a.sock\"; };\n"
+	"engine = { max_contexts = 5000; };\n"
+	"reap = { send_timeout_ms = 10000; };\n"
+	"peer = { role = \"backup\"; address = \"fd00:98::1\"; key_file = \"/ka\"; heartbeat_ms = 200; dead_ms = 1000;\n"
+	"         sync_batch = 256; yield_linger_ms = 30000; };\n";
+
+static const char *reloaded = BASE
+	"control = { socket = \"/run/b.sock\"; socket_mode = \"0660\"; peer_cache = 2000; lease_table = 3000;\n"
+	"            hold_total = 4096; hold_packets = 8; state_file = \"/var/b.state\"; log_level = \"debug\"; };\n"
+	"dataplane = { channel = \"/run/dp-b.sock\"; max_contexts = 65536; };\n"
+	"engine = { max_contexts = 50000; };\n"
+	"reap = { send_timeout_ms = 6000; };\n"
+	"peer = { role = \"primary\"; address = \"fd00:96::1\"; alt_addresses = [ \"fd00:99::1\" ]; key_file = \"/kb\";\n"
+	"         heartbeat_ms = 100; dead_ms = 500; sync_batch = 64; yield_linger_ms = 0; notify = \"/bin/true\"; };\n";
+
+static void err(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	fail_msg("%s:%u: %s", file, line, msg);
+}
+
+static void load(const char *fmt, unsigned weight, struct pshim6_conf *c)
+{
+	char path[] = "/tmp/test_reload_keep.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, fmt, weight);
+	fclose(f);
+	int rc = pshim6_conf_load(path, c, err, NULL);
+	unlink(path);
+	assert_int_equal(rc, 0);
+}
+
+static void restart_only_settings_keep_their_running_value(void **st)
+{
+	(void)st;
+	static struct pshim6_conf o, n;
+	load(running, 1, &o);
+	load(reloaded, 7, &n);
+	conf_keep_running(&n, &o);
+	assert_string_equal(n.control.socket, "/run/a.sock");
+	assert_int_equal(n.control.socket_mode, o.control.socket_mode);
+	assert_int_equal(n.control.peer_cache, 1000);
+	assert_int_equal(n.control.lease_table, 1000);
+	assert_int_equal(n.control.hold_total, 64);
+	assert_string_equal(n.dataplane.channel, "/run/dp-a.sock");
+	assert_int_equal(n.engine.max_contexts, 5000);
+	assert_int_equal(n.reap.send_timeout_ms, 10000);
+	assert_int_equal(n.peer.role, o.peer.role);
+	assert_memory_equal(&n.peer.address, &o.peer.address, sizeof n.peer.address);
+	assert_string_equal(n.peer.key_file, "/ka");
+	assert_int_equal(n.peer.heartbeat_ms, 200);
+	assert_int_equal(n.peer.dead_ms, 1000);
+}
+
+static void reloadable_settings_take_the_new_value(void **st)
+{
+	(void)st;
+	static struct pshim6_conf o, n;
+	load(running, 1, &o);
+	load(reloaded, 7, &n);
+	conf_keep_running(&n, &o);
+	assert_int_equal(n.isps[0].weight, 7);
+	assert_int_equal(n.control.hold_packets, 8);
+	assert_string_equal(n.control.state_file, "/var/b.state");
+	assert_int_equal(n.control.log_level, PSHIM6_LOG_DEBUG);
+	assert_int_equal(n.peer.sync_batch, 64);
+	assert_int_equal(n.peer.yield_linger_ms, 0);
+	assert_string_equal(n.peer.notify, "/bin/true");
+	assert_int_equal(n.peer.n_alt_addresses, 1);
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &n.peer.alt_addresses[0], a, sizeof a);
+	assert_string_equal(a, "fd00:99::1");
+}
+
+/* the same file again changes nothing */
+static void same_file_is_a_no_op(void **st)
+{
+	(void)st;
+	static struct pshim6_conf o, n;
+	load(running, 1, &o);
+	load(running, 1, &n);
+	conf_keep_running(&n, &o);
+	assert_memory_equal(&n.control, &o.control, sizeof n.control);
+	assert_memory_equal(&n.peer, &o.peer, sizeof n.peer);
+	assert_memory_equal(&n.engine, &o.engine, sizeof n.engine);
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test(restart_only_settings_keep_their_running_value),
+		cmocka_unit_test(reloadable_settings_take_the_new_value),
+		cmocka_unit_test(same_file_is_a_no_op),
+	};
+	return cmocka_run_group_tests(t, NULL, NULL);
+}
