@@ -7,6 +7,7 @@
 #include "log.h"
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -125,12 +126,51 @@ static long read_line(FILE *f, char *buf, size_t cap)
 	return over ? -2 : (long)n;
 }
 
+/*
+ * A save that a crash or SIGKILL interrupted leaves its temp file, up to
+ * the whole table's size each time.  At start no save of ours can be
+ * running, so every "<file>.<pid>.tmp" (and "<file>.tmp" of older
+ * versions) beside the state file is such a leftover.
+ */
+static void clean_stale(const char *path)
+{
+	char dir[PSHIM6_CONF_PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	DIR *dd = opendir(dir);
+	if (!dd)
+		return;
+	size_t bl = strlen(base);
+	unsigned n = 0;
+	for (struct dirent *e; (e = readdir(dd));) {
+		const char *nm = e->d_name, *q;
+		if (strncmp(nm, base, bl) || nm[bl] != '.')
+			continue;
+		for (q = nm + bl + 1; isdigit((unsigned char)*q); q++)
+			;
+		if (strcmp(q, q == nm + bl + 1 ? "tmp" : ".tmp"))
+			continue;
+		char full[2 * PSHIM6_CONF_PATH_MAX];
+		snprintf(full, sizeof full, "%s/%s", dir, nm);
+		n += unlink(full) == 0;
+	}
+	closedir(dd);
+	if (n)
+		log_notice("state file %s: removed %u temp file%s of saves a crash interrupted", path, n, n == 1 ? "" : "s");
+}
+
 void state_load(struct daemon *d)
 {
 	state_free();
 	const char *path = d->conf->control.state_file;
 	if (!path[0])
 		return;
+	clean_stale(path);
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		if (errno != ENOENT)

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,12 +116,55 @@ static void overlap_with_a_save_in_place(void **st)
 	shim6_engine_del(small);
 }
 
+static void touch(const char *name)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static bool exists(const char *name)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+/* what a killed child left is removed at start, and nothing else */
+static void start_removes_temp_files_of_interrupted_saves(void **st)
+{
+	(void)st;
+	struct shim6_engine *e = engine_with(4);
+	assert_int_equal(state_save(&d, e), 0);
+	const char *stale[] = { "ctl.state.4242.tmp", "ctl.state.7.tmp", "ctl.state.tmp" };
+	const char *other[] = { "ctl.state.12a.tmp", "ctl.state.4242.tmpx", "other.4242.tmp", "ctl.statex.1.tmp" };
+	for (size_t i = 0; i < 3; i++)
+		touch(stale[i]);
+	for (size_t i = 0; i < 4; i++)
+		touch(other[i]);
+	state_load(&d);
+	assert_int_equal(state_count(), 4);
+	for (size_t i = 0; i < 3; i++)
+		assert_false(exists(stale[i]));
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(exists(other[i]));
+		char p[600];
+		snprintf(p, sizeof p, "%s/%s", dir, other[i]);
+		unlink(p);
+	}
+	assert_true(exists("ctl.state"));
+	shim6_engine_del(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(child_writes_the_snapshot),
 		cmocka_unit_test(failure_is_reported),
 		cmocka_unit_test(overlap_with_a_save_in_place),
+		cmocka_unit_test(start_removes_temp_files_of_interrupted_saves),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }
