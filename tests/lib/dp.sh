@@ -34,6 +34,24 @@ dp_init() {
     dp_hugepages
 }
 
+# tsh ARGS...: tshark reading a finished capture, its output printed only once
+# it has ended.  A run that hangs (seen once in a full suite: 15 min, on a
+# file a run before had read in a second) is stopped after 120 s and tried
+# once more, so a stuck tshark costs minutes, not the suite.
+tsh() {
+    local out rc i
+    out=$(mktemp "$work/tshark.XXXXXX")
+    for i in 1 2; do
+        timeout 120 tshark "$@" > "$out" 2>/dev/null
+        rc=$?
+        [ "$rc" = 124 ] || break
+        echo "tshark $* timed out after 120 s (try $i)" >&2
+    done
+    cat "$out"
+    rm -f "$out"
+    return "$rc"
+}
+
 # bad MESSAGE: a failed check; the test goes on and exits 1 at the end.
 bad() { echo "FAIL: $*"; fail=1; }
 
