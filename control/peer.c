@@ -2,6 +2,7 @@
  * replication out of the engine, the replica table, and the actions of
  * peer_fsm.c run against the engine and the dataplane. */
 #include "peer.h"
+#include "reload_keep.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -235,20 +236,15 @@ int peer_init(struct daemon *d)
 
 bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new)
 {
-	/* the pacing, the linger time and the hook are read where used */
-	struct pshim6_conf_peer_proxy a, b;
-	memcpy(&a, old, sizeof a);
-	memcpy(&b, new, sizeof b);
-	b.sync_batch = a.sync_batch;
-	b.yield_linger_ms = a.yield_linger_ms;
-	memcpy(b.notify, a.notify, sizeof b.notify);
-	b.n_alt_addresses = a.n_alt_addresses;
-	memcpy(b.alt_addresses, a.alt_addresses, sizeof b.alt_addresses);
+	/* the pacing, the linger time, the hook and the paths are read where
+	 * used: the new section with only those taken over must equal it */
+	struct pshim6_conf_peer_proxy k = *new;
+	conf_peer_keep_running(&k, old);
 	if (S.on && strcmp(old->notify, new->notify))
 		check_notify(new->notify);
 	if (S.on && old->sync_batch != new->sync_batch)
 		check_batch(new->sync_batch);
-	return memcmp(&a, &b, sizeof a) != 0;
+	return memcmp(&k, new, sizeof k) != 0;
 }
 
 void peer_stop(struct daemon *d)

@@ -491,8 +491,8 @@ static void drain(struct daemon *d)
 		on_event(d, &ev);
 		changed |= ev.type != SHIM6_EV_FAILED && ev.type != SHIM6_EV_NO_SUPPORT;
 	}
-	if (changed && state_pace_changed(&P.sp, now_ns()))
-		save_state(d);
+	if (changed)
+		proxy_state_changed(d);
 }
 
 /* ---- input ---------------------------------------------------------------- */

@@ -19,13 +19,16 @@ void conf_keep_running(struct pshim6_conf *n, const struct pshim6_conf *o)
 	n->shim6 = o->shim6;
 	n->reap = o->reap;
 	n->engine = o->engine;
-	/* of the peer section, only what peer_conf_needs_restart leaves out */
-	struct pshim6_conf_peer_proxy p = o->peer;
-	p.sync_batch = n->peer.sync_batch;
-	p.yield_linger_ms = n->peer.yield_linger_ms;
-	memcpy(p.notify, n->peer.notify, sizeof p.notify);
-	p.n_alt_addresses = n->peer.n_alt_addresses;
-	memcpy(p.alt_addresses, n->peer.alt_addresses, sizeof p.alt_addresses);
-	n->peer = p;
+	conf_peer_keep_running(&n->peer, &o->peer);
 }
 
+void conf_peer_keep_running(struct pshim6_conf_peer_proxy *n, const struct pshim6_conf_peer_proxy *o)
+{
+	struct pshim6_conf_peer_proxy p = *o;
+	p.sync_batch = n->sync_batch;
+	p.yield_linger_ms = n->yield_linger_ms;
+	memcpy(p.notify, n->notify, sizeof p.notify);
+	p.n_alt_addresses = n->n_alt_addresses;
+	memcpy(p.alt_addresses, n->alt_addresses, sizeof p.alt_addresses);
+	*n = p;
+}

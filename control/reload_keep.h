@@ -7,4 +7,7 @@
  * the peer section but for sync_batch, yield_linger_ms, notify and
  * alt_addresses. */
 void conf_keep_running(struct pshim6_conf *n, const struct pshim6_conf *o);
+/* The same for the peer section alone: its reloadable keys are the list
+ * peer_conf_needs_restart() compares without. */
+void conf_peer_keep_running(struct pshim6_conf_peer_proxy *n, const struct pshim6_conf_peer_proxy *o);
 #endif
