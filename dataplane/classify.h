@@ -19,7 +19,6 @@ enum dp_verdict {
 	DP_V_IN_SHIM_CTL,     /* ISP -> Shim6 control message: punt */
 	DP_V_IN_NAT,          /* ISP -> PA host address: NATv6 in */
 	DP_V_IN_ICMP_ERR,     /* ISP -> ICMPv6 error to a PA host address: translate */
-	DP_V_PUNT_FRAG,       /* ISP -> fragment carrying a payload header: punt */
 };
 
 enum dp_drop {
@@ -30,6 +29,7 @@ enum dp_drop {
 	DP_DROP_MTU,
 	DP_DROP_TX,
 	DP_DROP_NO_CTX,       /* ICMP error for an unknown context, HBA miss */
+	DP_DROP_SHIM_AFTER_FRAG, /* payload header after a Fragment header */
 	DP_DROP__MAX
 };
 
@@ -156,8 +156,12 @@ static inline void dp_classify_isp(const struct dp_site *s, struct rte_mbuf *m, 
 			return;
 		}
 		if (c->w.frag) {
-			c->verdict = DP_V_PUNT_FRAG;
-			c->drop = DP_DROP_NONE;
+			/* RFC 5533 puts the shim below the endpoint sublayer that
+			 * fragments, so a sender puts the payload header before any
+			 * Fragment header and every fragment carries it.  After one,
+			 * only the first fragment would: the others cannot be told
+			 * from NATv6 traffic, and nothing could restore the datagram. */
+			c->drop = DP_DROP_SHIM_AFTER_FRAG;
 			return;
 		}
 		c->tag = ((uint64_t)(sh[2] & 0x7f) << 40) | ((uint64_t)sh[3] << 32) |

@@ -513,6 +513,7 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_ND_MAC_CHANGED] = "nd_mac_changed", [DPMSG_CNT_ND_PROBES] = "nd_probes",
 		[DPMSG_CNT_ND_UNREACHABLE] = "nd_unreachable",
 		[DPMSG_CNT_CONF_RELOADS] = "config_reloads", [DPMSG_CNT_CONF_RELOAD_REFUSED] = "config_reload_refused",
+		[DPMSG_CNT_DROP_SHIM_AFTER_FRAG] = "drop_shim6_after_fragment",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

@@ -76,6 +76,7 @@ static inline void drop(struct dp_lcore *lc, struct rte_mbuf *m, unsigned reason
 	case DP_DROP_MTU: CNT(lc, DROP_MTU)++; break;
 	case DP_DROP_TX: CNT(lc, DROP_TX)++; break;
 	case DP_DROP_NO_CTX: CNT(lc, DROP_NO_ROUTE)++; break;
+	case DP_DROP_SHIM_AFTER_FRAG: CNT(lc, DROP_SHIM_AFTER_FRAG)++; break;
 	default: CNT(lc, DROP_MALFORMED)++; break;
 	}
 	rte_pktmbuf_free(m);
@@ -406,9 +407,6 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 		break;
 	case DP_V_IN_SHIM_CTL:
 		punt(lc, pidx, m, DPMSG_PUNT_SHIM6_CTL);
-		break;
-	case DP_V_PUNT_FRAG:
-		punt(lc, pidx, m, DPMSG_PUNT_FRAG);
 		break;
 	case DP_V_IN_NAT: {
 		uint8_t *ip = dp_ip6(m), cm[16];

@@ -219,7 +219,24 @@ static void test_ingress_control_and_frag(void **state)
 	nin = build(in, RLOC, LOC1, 44, ext, 16, l4, 20);
 	m = fab_mbuf(&fab, in, nin);
 	dp_classify_isp(&site, m, &c);
-	assert_int_equal(c.verdict, DP_V_PUNT_FRAG);
+	assert_int_equal(c.verdict, DP_V_DROP);
+	assert_int_equal(c.drop, DP_DROP_SHIM_AFTER_FRAG);
+
+	/* the order RFC 5533 gives, payload header then Fragment header: each
+	 * fragment is restored on its own and keeps its Fragment header */
+	uint8_t ext2[16];
+	shim_hdr(ext2, 44, OTAG);
+	memcpy(ext2 + 8, (const uint8_t[8]){ 6, 0, 0, 0, 0, 0, 0, 1 }, 8);
+	nin = build(in, RLOC, LOC1, 140, ext2, 16, l4, 20);
+	m = fab_mbuf(&fab, in, nin);
+	dp_classify_isp(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_IN_SHIM);
+	assert_true(c.tag == OTAG);
+	size_t nexp = build(exp_, PEER, H1, 44, ext2 + 8, 8, l4, 20);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_shim_decap(m, &c.w, &x), DP_RW_OK);
+	assert_int_equal(rte_pktmbuf_data_len(m), nexp);
+	assert_memory_equal(mdata(m), exp_, nexp);
 }
 
 /* ---- NATv6 -------------------------------------------------------------- */

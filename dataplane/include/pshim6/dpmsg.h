@@ -142,7 +142,8 @@ enum dpmsg_punt_reason {
 	DPMSG_PUNT_NO_CTX      = 1, /* egress to a remote CMULA without a context */
 	DPMSG_PUNT_UNKNOWN_TAG = 2, /* ingress payload header with an unknown tag (-> R1bis) */
 	DPMSG_PUNT_SHIM6_CTL   = 3, /* ingress Shim6 control message */
-	DPMSG_PUNT_FRAG        = 4, /* ingress fragment carrying a payload header */
+	/* 4 is not used: a payload header after a Fragment header is dropped
+	 * (counter drop_shim6_after_fragment), not punted */
 };
 
 struct dpmsg_punt {
@@ -201,6 +202,7 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_ND_UNREACHABLE,    /* next hops that left their probes unanswered */
 	DPMSG_CNT_CONF_RELOADS,      /* config reloads applied (SIGHUP) */
 	DPMSG_CNT_CONF_RELOAD_REFUSED, /* reloads refused: errors, or a key that needs a restart */
+	DPMSG_CNT_DROP_SHIM_AFTER_FRAG, /* payload header after a Fragment header (RFC 5533 puts it before) */
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };
