@@ -32,6 +32,13 @@ static void append_err(void *arg, const char *file, unsigned line, const char *m
 		fprintf(f, "%s: %s\n", file, msg);
 }
 
+static void warn_restart(void *arg, const char *what)
+{
+	(void)arg;
+	log_warn("%s changes take effect at restart%s", what,
+		 strcmp(what, CONF_KEEP_PEER) ? "" : " (but sync_batch, yield_linger_ms, notify, alt_addresses)");
+}
+
 int daemon_reload(struct daemon *d, char **errs)
 {
 	struct pshim6_conf *n = calloc(1, sizeof(*n));
@@ -52,22 +59,8 @@ int daemon_reload(struct daemon *d, char **errs)
 		return -1;
 	}
 	/* What needs a restart is said, not silently ignored. */
-	if (strcmp(n->control.socket, d->conf->control.socket))
-		log_warn("control.socket change takes effect at restart");
-	if (strcmp(n->dataplane.channel, d->conf->dataplane.channel))
-		log_warn("dataplane.channel change takes effect at restart");
-	if (memcmp(&n->shim6, &d->conf->shim6, sizeof n->shim6) || memcmp(&n->reap, &d->conf->reap, sizeof n->reap) ||
-	    memcmp(&n->engine, &d->conf->engine, sizeof n->engine))
-		log_warn("shim6/reap/engine changes take effect at restart");
-	if (peer_conf_needs_restart(&d->conf->peer, &n->peer))
-		log_warn("peer section changes take effect at restart (but sync_batch, yield_linger_ms, notify, alt_addresses)");
-	if (n->control.peer_cache != d->conf->control.peer_cache ||
-	    n->control.lease_table != d->conf->control.lease_table || n->control.hold_total != d->conf->control.hold_total)
-		log_warn("control.peer_cache/lease_table/hold_total changes take effect at restart");
-	if (n->control.socket_mode != d->conf->control.socket_mode ||
-	    strcmp(n->control.socket_group, d->conf->control.socket_group))
-		log_warn("control.socket_mode/socket_group changes take effect at restart");
-	conf_keep_running(n, d->conf);
+	peer_conf_reload_check(&d->conf->peer, &n->peer);
+	conf_keep_running(n, d->conf, warn_restart, NULL);
 	free(d->conf);
 	d->conf = n;
 	te_init(&d->te, d->conf);  /* new weights: round-robin restarts */

@@ -234,17 +234,13 @@ int peer_init(struct daemon *d)
 	return 0;
 }
 
-bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new)
+void peer_conf_reload_check(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new)
 {
-	/* the pacing, the linger time, the hook and the paths are read where
-	 * used: the new section with only those taken over must equal it */
-	struct pshim6_conf_peer_proxy k = *new;
-	conf_peer_keep_running(&k, old);
+	/* the reloadable keys take effect at once: say now if they are wrong */
 	if (S.on && strcmp(old->notify, new->notify))
 		check_notify(new->notify);
 	if (S.on && old->sync_batch != new->sync_batch)
 		check_batch(new->sync_batch);
-	return memcmp(&k, new, sizeof k) != 0;
 }
 
 void peer_stop(struct daemon *d)

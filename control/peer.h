@@ -34,10 +34,10 @@ void peer_free(struct daemon *d);
 /* Orderly stop: peer.notify is told `stopped <state> <role>` and waited
  * for, at most PEER_NOTIFY_TIMEOUT_NS (10 s); nothing when off or unset. */
 void peer_stop(struct daemon *d);
-/* On reload: true when a key that takes effect only at restart changed
- * (sync_batch, yield_linger_ms, notify and alt_addresses apply at once). */
+/* On reload: warn about a new notify hook or sync_batch that cannot work;
+ * those keys apply at once (what needs a restart: reload_keep.h). */
 struct pshim6_conf_peer_proxy;
-bool peer_conf_needs_restart(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new);
+void peer_conf_reload_check(const struct pshim6_conf_peer_proxy *old, const struct pshim6_conf_peer_proxy *new);
 int peer_fd(const struct daemon *d);       /* -1 when off */
 void peer_read(struct daemon *d);
 void peer_tick(struct daemon *d, uint64_t now);

@@ -66,7 +66,7 @@ static void restart_only_settings_keep_their_running_value(void **st)
 	static struct pshim6_conf o, n;
 	load(running, 1, &o);
 	load(reloaded, 7, &n);
-	conf_keep_running(&n, &o);
+	conf_keep_running(&n, &o, NULL, NULL);
 	assert_string_equal(n.control.socket, "/run/a.sock");
 	assert_int_equal(n.control.socket_mode, o.control.socket_mode);
 	assert_int_equal(n.control.peer_cache, 1000);
@@ -88,7 +88,7 @@ static void reloadable_settings_take_the_new_value(void **st)
 	static struct pshim6_conf o, n;
 	load(running, 1, &o);
 	load(reloaded, 7, &n);
-	conf_keep_running(&n, &o);
+	conf_keep_running(&n, &o, NULL, NULL);
 	assert_int_equal(n.isps[0].weight, 7);
 	assert_int_equal(n.control.hold_packets, 8);
 	assert_string_equal(n.control.state_file, "/var/b.state");
@@ -102,6 +102,56 @@ static void reloadable_settings_take_the_new_value(void **st)
 	assert_string_equal(a, "fd00:99::1");
 }
 
+struct seen {
+	char what[16][64];
+	unsigned n;
+};
+
+static void record(void *arg, const char *what)
+{
+	struct seen *s = arg;
+	assert_true(s->n < 16);
+	snprintf(s->what[s->n++], sizeof s->what[0], "%s", what);
+}
+
+/* Each restart-only setting that changed is reported once, by name, and a
+ * reloadable one is not: the warnings and the copy come from one table. */
+static void each_restart_only_change_is_reported(void **st)
+{
+	(void)st;
+	static struct pshim6_conf o, n;
+	struct seen s = { .n = 0 };
+	load(running, 1, &o);
+	load(reloaded, 7, &n);
+	unsigned changed = conf_keep_running(&n, &o, record, &s);
+	assert_int_equal(changed, s.n);
+	static const char *const want[] = {
+		"control.socket", "control.socket_mode", "dataplane.channel", "control.peer_cache",
+		"control.lease_table", "control.hold_total", "reap", "engine", CONF_KEEP_PEER,
+	};
+	assert_int_equal(s.n, sizeof want / sizeof want[0]);
+	for (unsigned i = 0; i < s.n; i++)
+		assert_string_equal(s.what[i], want[i]);
+
+	/* a file that differs only in reloadable keys reports nothing */
+	static struct pshim6_conf n2;
+	struct seen s2 = { .n = 0 };
+	load(running, 7, &n2);
+	n2.peer.sync_batch = 9;
+	n2.control.hold_packets = 3;
+	assert_int_equal(conf_keep_running(&n2, &o, record, &s2), 0);
+	assert_int_equal(s2.n, 0);
+
+	/* and reloading the merged result again reports nothing either */
+	struct seen s3 = { .n = 0 };
+	static struct pshim6_conf n3;
+	load(reloaded, 7, &n3);
+	assert_int_equal(conf_keep_running(&n3, &n, record, &s3), changed);
+	struct seen s4 = { .n = 0 };
+	assert_int_equal(conf_keep_running(&n3, &n, record, &s4), 0);
+	assert_int_equal(s4.n, 0);
+}
+
 /* the same file again changes nothing */
 static void same_file_is_a_no_op(void **st)
 {
@@ -109,7 +159,7 @@ static void same_file_is_a_no_op(void **st)
 	static struct pshim6_conf o, n;
 	load(running, 1, &o);
 	load(running, 1, &n);
-	conf_keep_running(&n, &o);
+	assert_int_equal(conf_keep_running(&n, &o, NULL, NULL), 0);
 	assert_memory_equal(&n.control, &o.control, sizeof n.control);
 	assert_memory_equal(&n.peer, &o.peer, sizeof n.peer);
 	assert_memory_equal(&n.engine, &o.engine, sizeof n.engine);
@@ -120,6 +170,7 @@ int main(void)
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(restart_only_settings_keep_their_running_value),
 		cmocka_unit_test(reloadable_settings_take_the_new_value),
+		cmocka_unit_test(each_restart_only_change_is_reported),
 		cmocka_unit_test(same_file_is_a_no_op),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
