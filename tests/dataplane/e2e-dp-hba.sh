@@ -217,14 +217,14 @@ kill $tdx $tdy 2>/dev/null || true
 sleep 0.5
 
 # wire view: which site-1 sources appeared on each ISP link
-srcs() { tshark -r "$1" -T fields -E occurrence=f -e ipv6.src 2>/dev/null | grep "^2001:db8:$2:1:" | sort -u | tr '\n' ' '; }
+srcs() { tsh -r "$1" -T fields -E occurrence=f -e ipv6.src | grep "^2001:db8:$2:1:" | sort -u | tr '\n' ' '; }
 sx=$(srcs "$work/c1x.pcap" 10); sy=$(srcs "$work/c1y.pcap" 20)
 [ "$sx" = "$LOC0 " ] || bad "sources on ISP x link: $sx (want only $LOC0)"
 [ "$sy" = "$LOC1 " ] || bad "sources on ISP y link: $sy (want only $LOC1)"
-tags() { tshark -r "$1" -V -Y "shim6 && ipv6.src == $2" 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' |
+tags() { tsh -r "$1" -V -Y "shim6 && ipv6.src == $2" | grep -o 'Receiver Context Tag: [0-9a-f ]*' |
          cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' '; }
-shx=$(tshark -r "$work/c1x.pcap" -Y "shim6 && ipv6.src == $LOC0" 2>/dev/null | wc -l)
-shy=$(tshark -r "$work/c1y.pcap" -Y "shim6 && ipv6.src == $LOC1" 2>/dev/null | wc -l)
+shx=$(tsh -r "$work/c1x.pcap" -Y "shim6 && ipv6.src == $LOC0" | wc -l)
+shy=$(tsh -r "$work/c1y.pcap" -Y "shim6 && ipv6.src == $LOC1" | wc -l)
 [ "$shx" -gt 50 ] && [ "$shy" -gt 50 ] || bad "shim6 packets from HBA locators: ISP x $shx, ISP y $shy"
 [ "$(tags "$work/c1x.pcap" $LOC0)" = "0f0e0d0c0b0a " ] && [ "$(tags "$work/c1y.pcap" $LOC1)" = "0f0e0d0c0b0a " ] ||
     bad "payload-header tags: x '$(tags "$work/c1x.pcap" $LOC0)' y '$(tags "$work/c1y.pcap" $LOC1)'"

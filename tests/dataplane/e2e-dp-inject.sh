@@ -163,11 +163,11 @@ grep -qx "2001:db8:99::1 inject-asrx-ingress" "$work/h17004" || bad "AS_RX on IS
 ! grep -q "bad-\|no-hello" "$work/core7001" "$work/h17002" || bad "a refused inject was sent"
 # the frames on the wire
 mac() { ns_exec "$1" cat /sys/class/net/$2/address; }
-eth() { tshark -r "$1" -T fields -e eth.src -e eth.dst -Y "$2" 2>/dev/null | head -1; }
+eth() { tsh -r "$1" -T fields -e eth.src -e eth.dst -Y "$2" | head -1; }
 [ "$(eth "$work/c1x.pcap" 'udp.dstport == 7001')" = "$(mac p1 p1-x)	$(mac core c1x)" ] || bad "ISP x frame MACs: $(eth "$work/c1x.pcap" 'udp.dstport == 7001')"
 [ "$(eth "$work/c1y.pcap" 'udp.dstport == 7001')" = "$(mac p1 p1-y)	$(mac core c1y)" ] || bad "ISP y frame MACs: $(eth "$work/c1y.pcap" 'udp.dstport == 7001')"
 [ "$(eth "$work/h1.pcap" 'udp.dstport == 7002')" = "$(mac p1 p1-in)	$(mac h1 eth0)" ] || bad "inside frame MACs: $(eth "$work/h1.pcap" 'udp.dstport == 7002')"
-shim=$(tshark -r "$work/c1y.pcap" -V -Y "shim6 && ipv6.src == 2001:db8:20:1::11 && ipv6.dst == 2001:db8:40:1::22" 2>/dev/null |
+shim=$(tsh -r "$work/c1y.pcap" -V -Y "shim6 && ipv6.src == 2001:db8:20:1::11 && ipv6.dst == 2001:db8:40:1::22" |
        grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u)
 [ "$shim" = 0a0b0c0d0e0f ] || bad "AS_RX to a remote CMULA: payload header tag '$shim' on ISP y"
 [ "$(d egress_shim6)" = 1 ] && [ "$(d natv6_out)" = 1 ] && [ "$(d natv6_in)" = 1 ] ||

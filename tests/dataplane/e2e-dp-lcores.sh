@@ -154,8 +154,8 @@ for c in drop_malformed drop_not_ipv6 drop_tx_full drop_header_chain drop_mtu pu
     drops=$((drops + $(k $c) - $(k0 $c)))
 done
 [ "$drops" = 0 ] || { grep drop "$work/c1"; bad "$drops packets dropped"; }
-chatter=$(( $(tshark -r "$work/h1.pcap" -Y "ipv6.dst == ff00::/8 || ipv6.dst == fe80::/10" 2>/dev/null | wc -l) +
-            $(tshark -r "$work/c1x.pcap" -Y "ipv6.dst == ff00::/8 || ipv6.dst == fe80::/10" 2>/dev/null | wc -l) ))
+chatter=$(( $(tsh -r "$work/h1.pcap" -Y "ipv6.dst == ff00::/8 || ipv6.dst == fe80::/10" | wc -l) +
+            $(tsh -r "$work/c1x.pcap" -Y "ipv6.dst == ff00::/8 || ipv6.dst == fe80::/10" | wc -l) ))
 nr=$(( $(k drop_no_route) - $(k0 drop_no_route) ))
 [ "$nr" -le "$chatter" ] || bad "drop_no_route rose by $nr, more than the $chatter link-local/multicast frames sent"
 echo "counters:"; grep -v ' 0$' "$work/c1"

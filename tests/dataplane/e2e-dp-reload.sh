@@ -78,8 +78,8 @@ pings() { # count size
     sleep 1
     kill $tx $ty 2>/dev/null || true
     wait $tx $ty 2>/dev/null || true
-    echo "$(tshark -r "$work/x.pcap" -Y 'icmpv6.type == 128 && ipv6.src == 2001:db8:10:1::11' 2>/dev/null | wc -l)" \
-         "$(tshark -r "$work/y.pcap" -Y 'icmpv6.type == 128 && ipv6.src == 2001:db8:20:1::11' 2>/dev/null | wc -l)"
+    echo "$(tsh -r "$work/x.pcap" -Y 'icmpv6.type == 128 && ipv6.src == 2001:db8:10:1::11' | wc -l)" \
+         "$(tsh -r "$work/y.pcap" -Y 'icmpv6.type == 128 && ipv6.src == 2001:db8:20:1::11' | wc -l)"
 }
 
 read -r x y < <(pings 5 56)

@@ -92,7 +92,7 @@ sleep 0.3
 C counters > "$work/c"
 k() { awk -v k="$1" '$1 == k {print $2}' "$work/c"; }
 exc=$(( $(k exception_path) - exc0 ))
-req=$(tshark -r "$work/tap-in.pcap" -Y "icmpv6.type == 128 && ipv6.src == fd00:1:1:1::11 && ipv6.dst == fd00:1:1:ffff::1" 2>/dev/null | wc -l)
+req=$(tsh -r "$work/tap-in.pcap" -Y "icmpv6.type == 128 && ipv6.src == fd00:1:1:1::11 && ipv6.dst == fd00:1:1:ffff::1" | wc -l)
 [ "$req" -ge 10 ] || bad "only $req echo requests reached the inside TAP"
 # TCP segments of a 4 MiB download plus the echo requests and ND all went through the kernel
 [ "$exc" -ge $((req + 100)) ] || bad "exception counter rose by $exc only"

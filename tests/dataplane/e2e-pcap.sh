@@ -66,8 +66,8 @@ fail=0
 $PY "$top/tests/dataplane/pcap_cases.py" cmp "$work" || fail=1
 [ "$(cntf punt_dropped)" = 2 ] || { echo "FAIL: want 2 punts (no context, unknown tag), got $(cntf punt_dropped)"; fail=1; }
 [ "$(cntf drop_malformed)" = 1 ] && [ "$(cntf drop_header_chain)" = 1 ] || { echo "FAIL: hostile frames not counted"; fail=1; }
-tags=$(tshark -r "$work/out1.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
-tags2=$(tshark -r "$work/out2.pcap" -V 2>/dev/null | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
+tags=$(tsh -r "$work/out1.pcap" -V | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
+tags2=$(tsh -r "$work/out2.pcap" -V | grep -o 'Receiver Context Tag: [0-9a-f ]*' | cut -d: -f2 | tr -d ' ' | sort -u | tr '\n' ' ')
 [ "$tags" = "0a0b0c0d0e0f " ] && [ "$tags2" = "2b2b2b2b2b2b " ] || { echo "FAIL: tshark tags '$tags' '$tags2'"; fail=1; }
 grep -q '"egress_shim6": 4' "$work/telemetry" || { echo "FAIL: telemetry /pshim6/counters"; cat "$work/telemetry"; fail=1; }
 [ "$(cntf mss_clamped)" = 3 ] || { echo "FAIL: want 3 SYNs clamped (shim out, NATv6 out, shim in), got $(cntf mss_clamped)"; fail=1; }

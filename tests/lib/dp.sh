@@ -34,25 +34,8 @@ dp_init() {
     dp_hugepages
 }
 
-# tsh ARGS...: tshark reading a finished capture, TCP not dissected, its
-# output printed only once it has ended.  TCP analysis of a long transfer
-# that moved between links can take tshark minutes (measured on one such
-# 18 MB capture: not done after 2 x 120 s with TCP, 1.3 s without; the tests read only
-# the layers below TCP), and a run is still stopped after 120 s and tried
-# once more, so a slow tshark costs minutes, not the suite.
-tsh() {
-    local out rc i
-    out=$(mktemp "$work/tshark.XXXXXX")
-    for i in 1 2; do
-        timeout 120 tshark --disable-protocol tcp "$@" > "$out" 2>/dev/null
-        rc=$?
-        [ "$rc" = 124 ] || break
-        echo "tshark $* timed out after 120 s (try $i)" >&2
-    done
-    cat "$out"
-    rm -f "$out"
-    return "$rc"
-}
+# tsh: tshark on a capture file, bounded in time (tests/lib/tshark.sh).
+. "$top/tests/lib/tshark.sh"
 
 # bad MESSAGE: a failed check; the test goes on and exits 1 at the end.
 bad() { echo "FAIL: $*"; fail=1; }

@@ -13,6 +13,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ns_init tb
 BUILD=${BUILD:-$top/build}
 . "$top/tests/testbed/lib/common.sh"
+# tsh: tshark bounded in time, TCP not dissected (only Shim6 fields are read)
+. "$top/tests/lib/tshark.sh"
 work=$(mktemp -d /tmp/tb-wire.XXXXXX)
 trap 'rc=$?; "$T" down >/dev/null 2>&1; rm -rf "$work"; exit $rc' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
@@ -39,7 +41,7 @@ tags=$( { ctl p1 contexts; ctl p2 contexts; } | awk '$2 == "established" || $2 ~
 for n in ispx ispy; do ip netns pids tb-$n | while read -r p; do [ "$(cat /proc/$p/comm)" = tcpdump ] && kill "$p"; done; done
 sleep 1
 
-ctl_lines=$(for f in x y; do tshark -r "$work/$f.pcap" -Y 'shim6 && shim6.p == 0' -T fields -e shim6.type -e shim6.checksum.status 2>/dev/null; done)
+ctl_lines=$(for f in x y; do tsh -r "$work/$f.pcap" -Y 'shim6 && shim6.p == 0' -T fields -e shim6.type -e shim6.checksum.status; done)
 n_ctl=$(echo "$ctl_lines" | grep -c . || true)
 [ "$n_ctl" -gt 0 ] || fail "no Shim6 control message captured"
 bad=$(echo "$ctl_lines" | awk -F'\t' '$2 != 1' | grep -c . || true)

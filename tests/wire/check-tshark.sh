@@ -12,9 +12,12 @@ writer=${1:?usage: check-tshark.sh PATH/TO/wire_pcap}
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# tsh: tshark bounded in time (these captures are a few frames: 30 s is ample)
+work=$tmp TSH_TIMEOUT=30
+. "$(dirname "$0")/../lib/tshark.sh"
 
 "$writer" "$tmp/wire.pcap" >"$tmp/expect" || { echo "FAIL: $writer"; exit 1; }
-tshark -n -r "$tmp/wire.pcap" -T fields -E separator=/t \
+tsh -n -r "$tmp/wire.pcap" -T fields -E separator=/t \
     -e frame.number -e shim6.p -e shim6.type -e shim6.checksum.status \
     >"$tmp/got" 2>"$tmp/err" || { echo "FAIL: tshark"; cat "$tmp/err"; exit 1; }
 
@@ -24,7 +27,7 @@ while read -r frame type name; do
     got=$(awk -F'\t' -v f="$frame" '$1 == f' "$tmp/got")
     IFS=$'\t' read -r _ p gtype status <<<"$got"
     if [ "$type" = payload ]; then
-        tag=$(tshark -n -r "$tmp/wire.pcap" -V -Y "frame.number == $frame" 2>/dev/null |
+        tag=$(tsh -n -r "$tmp/wire.pcap" -V -Y "frame.number == $frame" 2>/dev/null |
               sed -n 's/.*Receiver Context Tag: //p' | tr -d ' ' | tr A-F a-f)
         if [ "$p" = 1 ] && [ "$tag" = "123456789abc" ]; then
             echo "ok   frame $frame payload header, P=1, $tag"
@@ -45,7 +48,7 @@ done <"$tmp/expect"
 # Negative control: the same messages with one bit flipped must all show a
 # bad checksum, or the check above proves nothing.
 "$writer" --corrupt "$tmp/bad.pcap" >/dev/null || { echo "FAIL: $writer --corrupt"; exit 1; }
-bad_ok=$(tshark -n -r "$tmp/bad.pcap" -T fields -e shim6.p -e shim6.checksum.status 2>/dev/null |
+bad_ok=$(tsh -n -r "$tmp/bad.pcap" -T fields -e shim6.p -e shim6.checksum.status 2>/dev/null |
          awk -F'\t' '$1 == 0 && $2 != 1' | wc -l)
 if [ "$bad_ok" -eq $((n - 1)) ]; then
     echo "ok   negative control: $bad_ok corrupted messages flagged with a bad checksum"
