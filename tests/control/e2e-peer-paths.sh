@@ -18,25 +18,14 @@
 # RESULT: time to takeover, heartbeats per path, what replicated over link 2.
 #   env: BUILD (build dir), N (contexts, default 200)
 top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib/netns.sh"
-ns_init pp
-BUILD=${BUILD:-$top/build}
+. "$top/tests/lib/peer_site.sh"
 N=${N:-200}
 HB=100 DEAD=1000
-ctl=$BUILD/control/pshim6-control cli=$BUILD/control/pshim6ctl fdp=$BUILD/tests/control/fake_dp
-cga=$BUILD/shim6/tool/pshim6-cga
-for b in "$ctl" "$cli" "$fdp" "$cga"; do [ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }; done
-t=$(mktemp -d /tmp/e2e-peer-paths.XXXXXX)
-trap 'ns_cleanup; rm -rf "$t"' EXIT
-bad=0
-check() { local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok: $w"; else echo "FAIL: $w"; bad=$((bad + 1)); fi; }
-cnt() { "$cli" -s "$t/$1.sock" --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"].get(sys.argv[1], -1))' "$2"; }
+peer_init pp e2e-peer-paths
 st() { "$cli" -s "$t/$1.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["peer"]["state"])'; }
 leases() { "$cli" -s "$t/$1.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["leases"])'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-"$cga" keygen --bits 1024 --out "$t/site.pem" >/dev/null || { echo "FAIL: keygen"; exit 1; }
-(umask 077; head -c 32 /dev/urandom > "$t/peer.key")
 ns_add a
 ns_add b
 ns_add c
@@ -56,52 +45,23 @@ ip -n pp-a addr add fd00:97::1/64 dev pa3 nodad
 ip -n pp-c addr add fd00:97::2/64 dev pc3 nodad
 
 mkconf() { # name role address [alt]
-    local alt=""
-    [ -z "${4:-}" ] || alt="alt_addresses = [ \"$4\" ];"
-    cat > "$t/$1.conf" <<EOC
-site = { name = "s1"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "$t/site.pem"; cga_sec = 0; };
-inside = { port = "none"; };
-isps = (
-  { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "p1"; next_hop = "fe80::1"; },
-  { name = "y"; pa_prefix = "2001:db8:20:1::/64"; port = "p2"; next_hop = "fe80::1"; }
-);
-dataplane = { channel = "$t/dp-$1.sock"; };
-control = { socket = "$t/$1.sock"; state_file = "$t/$1.state"; log_level = "info"; syslog = false; };
-engine = { max_contexts = $((N + 1000)); };
-peer = {
-  role = "$2"; address = "$3"; $alt key_file = "$t/peer.key";
-  heartbeat_ms = $HB; dead_ms = $DEAD; sync_interval_ms = 2000; yield_linger_ms = 0;
-};
-EOC
+    peer_conf "$1" info "role = \"$2\"; address = \"$3\"; ${4:+alt_addresses = [ \"$4\" ];} key_file = \"$t/peer.key\";
+  heartbeat_ms = $HB; dead_ms = $DEAD; sync_interval_ms = 2000; yield_linger_ms = 0;"
 }
 
-# leases FROM..TO (hex-free decimal indexes) through control's socket
-add_leases() { # sock from to
-    python3 - "$1" "$2" "$3" <<'EOP' || { echo "FAIL: leases"; exit 1; }
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-for i in range(int(sys.argv[2]), int(sys.argv[3])):
-    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
-    f.flush()
-    if '"ok":true' not in f.readline():
-        sys.exit("lease refused")
-EOP
-}
+# leases FROM..TO-1 (decimal indexes) through control's socket, one at a time
+add_leases() { peer_leases "$1" "$2" "$3"; } # sock from to
 
 mkconf a primary fd00:98::2 fd00:99::2
 # the backup starts with one path; its second comes with a reload
 mkconf b backup fd00:98::1
 "$ctl" -n -c "$t/a.conf" >/dev/null || { echo "FAIL: config"; exit 1; }
 ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
-ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a.log"
-ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
+peer_ctl a "$t/a.log"
 add_leases "$t/a.sock" 0 "$N"
 ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
-ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b.log"
+peer_ctl b "$t/b.log"
 pb=$!
-ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
 
 check "start: the primary is active, the backup holds $N replicas and $N leases" \
     ns_wait_for 30 sh -c "[ \"\$(python3 -c 'import sys' && '$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.syncs_rx\"] > 0)')\" = '$N True' ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
@@ -227,19 +187,15 @@ EOP
 )
 # ---- 4. baseline: the same cut with one path ---------------------------------
 echo "--- baseline: one path (no alt_addresses), link 1 cut"
-for p in $NS_PIDS; do kill "$p" 2>/dev/null || true; done
-for p in $NS_PIDS; do wait "$p" 2>/dev/null || true; done
-NS_PIDS=""
-rm -f "$t"/*.sock "$t"/*.state
+peer_stop
+rm -f "$t"/*.state
 mkconf a primary fd00:98::2
 mkconf b backup fd00:98::1
 ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
-ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a1.log"
-ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start again"; exit 1; }
+peer_ctl a "$t/a1.log"
 add_leases "$t/a.sock" 0 "$N"
 ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
-ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b1.log"
-ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start again"; exit 1; }
+peer_ctl b "$t/b1.log"
 check "baseline: one path each, the backup holds $N replicas and stands by" \
     ns_wait_for 30 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.paths\"])')\" = '$N 1' ] && '$cli' -s '$t/b.sock' status | grep -q 'peer:.*backup, standby'"
 ip -n pp-a link set pa1 down

@@ -16,21 +16,9 @@
 # the replicas, whole/incomplete syncs, messages lost.
 #   env: BUILD (build dir), N (contexts)
 top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib/netns.sh"
-ns_init ps
-BUILD=${BUILD:-$top/build}
+. "$top/tests/lib/peer_site.sh"
 N=${N:-10000}
-ctl=$BUILD/control/pshim6-control cli=$BUILD/control/pshim6ctl fdp=$BUILD/tests/control/fake_dp
-cga=$BUILD/shim6/tool/pshim6-cga
-for b in "$ctl" "$cli" "$fdp" "$cga"; do [ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }; done
-t=$(mktemp -d /tmp/e2e-peer-sync.XXXXXX)
-trap 'ns_cleanup; rm -rf "$t"' EXIT
-bad=0
-check() { local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok: $w"; else echo "FAIL: $w"; bad=$((bad + 1)); fi; }
-cnt() { "$cli" -s "$t/$1.sock" --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"].get(sys.argv[1], -1))' "$2"; }
-
-"$cga" keygen --bits 1024 --out "$t/site.pem" >/dev/null || { echo "FAIL: keygen"; exit 1; }
-(umask 077; head -c 32 /dev/urandom > "$t/peer.key")
+peer_init ps e2e-peer-sync
 ns_add a
 ns_add b
 ns_link a pa b pb
@@ -38,45 +26,13 @@ ip -n ps-a addr add fd00:ff::1/64 dev pa nodad
 ip -n ps-b addr add fd00:ff::2/64 dev pb nodad
 
 mkconf() { # name role other batch log_level [notify]
-    local nl=""
-    [ -z "${6:-}" ] || nl="notify = \"$6\";"
-    cat > "$t/$1.conf" <<EOC
-site = { name = "s1"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "$t/site.pem"; cga_sec = 0; };
-inside = { port = "none"; };
-isps = (
-  { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "p1"; next_hop = "fe80::1"; },
-  { name = "y"; pa_prefix = "2001:db8:20:1::/64"; port = "p2"; next_hop = "fe80::1"; }
-);
-dataplane = { channel = "$t/dp-$1.sock"; };
-control = { socket = "$t/$1.sock"; state_file = "$t/$1.state"; log_level = "$5"; syslog = false; };
-engine = { max_contexts = $((N + 1000)); };
-peer = {
-  role = "$2"; address = "$3"; key_file = "$t/peer.key";
+    peer_conf "$1" "$5" "role = \"$2\"; address = \"$3\"; key_file = \"$t/peer.key\";
   heartbeat_ms = 100; dead_ms = 1000; sync_interval_ms = 600000; sync_batch = $4;
-  $nl
-};
-EOC
+  ${6:+notify = \"$6\";}"
 }
 
-# N leases through control's socket SOCK, 256 in flight; their CMULAs are
-# fake_dp's local ULIDs, fd00:1:1:1::<i+1>
-add_leases() { # sock n
-    python3 - "$1" "$2" <<'EOP' || { echo "FAIL: leases"; exit 1; }
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-n = int(sys.argv[2])
-for i in range(n):
-    f.write('{"cmd":"lease","event":"add","cmula":"fd00:1:1:1::%x","mode":"cga","pds":"%064x","duid":"0001","iaid":1}\n' % (i + 1, i + 1))
-    if i % 256 == 255 or i == n - 1:
-        f.flush()
-        for _ in range(i % 256 + 1):
-            r = f.readline()
-            if '"ok":true' not in r:
-                sys.exit("lease refused: " + r)
-EOP
-}
+# N leases through control's socket SOCK, 256 in flight
+add_leases() { peer_leases "$1" 0 "$2" 256; } # sock n
 
 run() { # batch checked(1|0)
     local batch=$1 must=$2 wait=60
@@ -89,8 +45,7 @@ run() { # batch checked(1|0)
     # the primary alone first: the hosts' leases, then its dataplane, whose
     # contexts it imports; it activates after dead_ms; then the backup
     # appears and gets a sync at once
-    ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a-$batch.log"
-    ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
+    peer_ctl a "$t/a-$batch.log"
     add_leases "$t/a.sock" "$N"
     ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
     check "batch $batch: the primary holds the $N dumped contexts and is active" \
@@ -98,8 +53,7 @@ run() { # batch checked(1|0)
     local t0; t0=$(date +%s%N)
     # checked round: a failed check fails the test; comparison round: shown only
     chk() { if [ "$must" = 1 ]; then check "$@"; else local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "   (not checked) yes: $w"; else echo "   (not checked) no: $w"; fi; fi; }
-    ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b-$batch.log"
-    ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
+    peer_ctl b "$t/b-$batch.log"
     chk "batch $batch: the backup holds $N replicas from a whole full sync" \
         ns_wait_for $wait sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.syncs_rx\"] > 0)')\" = '$N True' ]"
     local t1; t1=$(date +%s%N)
@@ -124,14 +78,7 @@ run() { # batch checked(1|0)
     rx=$(grep -m1 'full sync .* received whole' "$t/b-$batch.log" | cut -d' ' -f1)
     echo "   batch $batch: sender ${ms} ms in $nb batches, $items messages; backup $rep replicas (full $full), $leases leases, $whole whole / $inc incomplete syncs, $lost lost; backup start -> all replicas $(( (t1 - t0) / 1000000 )) ms (primary hears the backup $up, sync whole at the backup $rx)"
     R="${R}batch $batch: ${ms} ms, $nb batches, $rep/$N replicas, whole $whole, incomplete $inc, lost $lost; "
-    ns_cleanup_pids
-}
-# stop this round's processes (the namespaces stay)
-ns_cleanup_pids() {
-    for p in $NS_PIDS; do kill "$p" 2>/dev/null || true; done
-    for p in $NS_PIDS; do wait "$p" 2>/dev/null || true; done
-    NS_PIDS=""
-    rm -f "$t"/*.sock
+    peer_stop
 }
 
 # Contexts the ACTIVE primary imports from its dataplane's dump while the
@@ -148,13 +95,11 @@ imports() {
     mkconf b backup fd00:ff::1 256 debug "$t/notify-b.sh"
     rm -f "$t"/*.state
     ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
-    ns_bg a "$ctl" -c "$t/a.conf" 2>>"$t/a-imports.log"
+    peer_ctl a "$t/a-imports.log"
     local pa=$!
-    ns_wait_for 10 test -S "$t/a.sock" || { echo "FAIL: control a did not start"; exit 1; }
     add_leases "$t/a.sock" "$N"
-    ns_bg b "$ctl" -c "$t/b.conf" 2>>"$t/b-imports.log"
+    peer_ctl b "$t/b-imports.log"
     local pb=$!
-    ns_wait_for 10 test -S "$t/b.sock" || { echo "FAIL: control b did not start"; exit 1; }
     check "imports: the backup holds a whole full sync (no contexts yet) from an active primary" \
         ns_wait_for 30 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.syncs_rx\"] > 0)')\" = True ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
     local s0; s0=$(cnt b peer.syncs_rx)
@@ -187,7 +132,7 @@ imports() {
     check "stop: nothing of the hanging hook is left" sh -c "! pgrep -f 'slee[p] 61.25'"
     echo "   stop: primary ${ka} ms ($(tr '\n' ';' < "$t/notify-a.out")), backup ${kb} ms with a hook that hangs ($(tr '\n' ';' < "$t/notify-b.out"))"
     R="${R}stop: primary ${ka} ms, backup (hook hangs) ${kb} ms; "
-    ns_cleanup_pids
+    peer_stop
 }
 
 R=""
