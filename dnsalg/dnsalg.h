@@ -207,6 +207,11 @@ bool dnsalg_cookie_fresh(const struct dnsalg_query *q, uint32_t wall_s);
 bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
 			 const struct dnsalg_query *q, const struct in6_addr *client,
 			 uint32_t wall_s);
+/* SipHashes dnsalg_cookie_valid() computed in this thread (it adds one for
+ * each cookie it hashes, none for one it refuses first): what a check costs,
+ * for the suites and benchmarks.  Per thread, so the query threads never
+ * share a cache line for it. */
+extern _Thread_local unsigned long dnsalg_cookie_hashes;
 
 /* ---- server-cookie secrets and their rollover (cookie_secret.c) ----------- */
 /*
@@ -234,6 +239,10 @@ struct dnsalg_cookie_secrets {
 	_Atomic uint32_t seq;        /* odd while a rollover is being written */
 	/* current secret, then the retired ones, newest first */
 	_Atomic uint64_t key[2 * (1 + DNSALG_COOKIE_RETIRED_MAX)];
+	/* for each: the wall-clock second (the clock of RFC 9018's timestamp)
+	 * from which it was current; the oldest kept one's is never read (no
+	 * older secret is kept, so it stands for all time before the next) */
+	_Atomic uint32_t start[1 + DNSALG_COOKIE_RETIRED_MAX];
 	_Atomic uint32_t n_retired;  /* retired secrets that still verify */
 	/* written by the one writer only; atomic so that the control thread
 	 * may read them for the counters reply */
@@ -264,24 +273,28 @@ int dnsalg_cookie_init(struct dnsalg_cookie_secrets *s, uint32_t interval_s, uin
 /* Start over from a given secret, no retired ones (tests, fixed setups). */
 void dnsalg_cookie_set(struct dnsalg_cookie_secrets *s, const uint8_t secret[DNSALG_COOKIE_SECRET],
 		       uint32_t interval_s, uint64_t now);
-/* Roll over now: a fresh secret (non-blocking draw) becomes current, the
- * current one the newest retired one; of the retired ones the
+/* Roll over now: a fresh secret (non-blocking draw) becomes current from
+ * wall_s (seconds since the epoch, the clock of the cookies' timestamps),
+ * the current one the newest retired one; of the retired ones the
  * dnsalg_cookie_keep(interval) newest stay.  Counts cookie_rotations.
  * On a failed draw nothing changes but the count cookie_rotate_failed,
  * random_err and failures (1 on the first failure since a good rollover:
  * the caller logs then).  0, or DNSALG_ERANDOM.  Does not move the deadline
  * when it fails. */
-int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
+int dnsalg_cookie_rotate(struct dnsalg_cookie_secrets *s, uint64_t now, uint32_t wall_s,
+			 struct dnsalg_counters *cnt);
 /* An operator's rollover (SIGUSR1, a secret feared leaked): as
  * dnsalg_cookie_rotate(), but only the secret it retires stays; every older
  * one is forgotten, so two in a row leave none that was in use before. */
-int dnsalg_cookie_rotate_forget(struct dnsalg_cookie_secrets *s, uint64_t now,
+int dnsalg_cookie_rotate_forget(struct dnsalg_cookie_secrets *s, uint64_t now, uint32_t wall_s,
 				struct dnsalg_counters *cnt);
-/* Roll over when the deadline has come: 1 rotated, 0 not due (or interval
+/* Roll over when the deadline (monotonic, as now) has come, the new secret
+ * current from wall_s: 1 rotated, 0 not due (or interval
  * 0), DNSALG_ERANDOM: the secrets stay and the next try is one interval
  * later, like a rollover that worked (no tight retry loop on a source that
  * keeps failing). */
-int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, struct dnsalg_counters *cnt);
+int dnsalg_cookie_tick(struct dnsalg_cookie_secrets *s, uint64_t now, uint32_t wall_s,
+		       struct dnsalg_counters *cnt);
 /* Change the rollover interval of running secrets (SIGHUP): every secret
  * stays, so every cookie out there keeps verifying; the next rollover is one
  * new interval from now (never for 0) and keeps dnsalg_cookie_keep() of the
@@ -301,15 +314,25 @@ unsigned dnsalg_cookie_retired(struct dnsalg_cookie_secrets *s);
 void dnsalg_cookie_server(struct dnsalg_cookie_secrets *s, const uint8_t cc[8],
 			  const struct in6_addr *client, uint32_t wall_s, uint8_t out[16]);
 /* Which secret made q's server cookie (within RFC 9018's time window):
- * DNSALG_COOKIE_BAD, _CURRENT, or _PREVIOUS + k.  Costs one SipHash for a
- * cookie of the current secret, at most 1 + dnsalg_cookie_retired() for a
- * forged one, none for a stale or malformed one. */
+ * DNSALG_COOKIE_BAD, _CURRENT, or _PREVIOUS + k.  Only the secrets that can
+ * have made a cookie with that timestamp are tried: the one current at it
+ * (the newest whose start is not after it; the oldest kept for a timestamp
+ * before them all) and its two neighbours, for a rollover in the same
+ * second and a wall clock stepped by less than the time between two
+ * rollovers.  So it costs one SipHash for a cookie of the current secret,
+ * at most DNSALG_COOKIE_CHECK_HASHES whatever the number of kept secrets,
+ * none for a stale or malformed one. */
+#define DNSALG_COOKIE_CHECK_HASHES 3u
 int dnsalg_cookie_check(struct dnsalg_cookie_secrets *s, const struct dnsalg_query *q,
 			const struct in6_addr *client, uint32_t wall_s);
 /* Copy out the current secret (age 0) or the one retired age rollovers ago
  * (1: the previous one); false, out zeroed, if none is kept.  For tests. */
 bool dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, unsigned age,
 			      uint8_t out[DNSALG_COOKIE_SECRET]);
+/* The same, and the wall-clock second it became current (*start, 0 when
+ * none is kept), both from one consistent view.  For tests. */
+bool dnsalg_cookie_secret_at(struct dnsalg_cookie_secrets *s, unsigned age,
+			     uint8_t out[DNSALG_COOKIE_SECRET], uint32_t *start);
 /*
  * Offset of the OPT RR's TYPE field (just after its root owner) when the
  * message's last RR is an OPT, as in every answer the ALG builds; else -1.

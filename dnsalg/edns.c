@@ -10,8 +10,10 @@
  *     Nothing is refused for a missing or stale server cookie (no BADCOOKIE):
  *     the ALG serves the site's own hosts, and a client that sends cookies
  *     gets one to send next time.  The secret rolls over while running
- *     (cookie_secret.c): a cookie made before the last rollover still
- *     counts as valid, and every answer carries one made with the new secret.
+ *     (cookie_secret.c): a cookie made before a rollover still counts as
+ *     valid while its secret is kept and its timestamp is under an hour
+ *     old (only the secrets current about its timestamp are tried), and
+ *     every answer carries one made with the new secret.
  *   - Options the ALG does not act on are ignored (RFC 6891 §6.1.2), and the
  *     upstream's options are dropped from answers except EDE (an explanation
  *     a client can use) and the CLIENT-SUBNET the client asked for.
@@ -113,12 +115,15 @@ bool dnsalg_cookie_fresh(const struct dnsalg_query *q, uint32_t wall_s)
 	return age <= (int32_t)DNSALG_COOKIE_WINDOW_S && age >= -300;
 }
 
+_Thread_local unsigned long dnsalg_cookie_hashes;
+
 bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
 			 const struct dnsalg_query *q, const struct in6_addr *client,
 			 uint32_t wall_s)
 {
 	if (!dnsalg_cookie_fresh(q, wall_s))
 		return false;
+	dnsalg_cookie_hashes++;
 	const uint8_t *sc = q->cookie + 8;
 	uint32_t ts = cookie_ts(q);
 	uint8_t want[16];

@@ -185,7 +185,7 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 		if (s == SIGUSR1) {
 			/* an operator asked: always answer in the log */
 			/* a secret feared leaked: only the one just retired stays */
-			r = dnsalg_cookie_rotate_forget(ck, dnsalg_now_ms(), &d->cnt);
+			r = dnsalg_cookie_rotate_forget(ck, dnsalg_now_ms(), (uint32_t)time(NULL), &d->cnt);
 			if (r < 0)
 				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret not rolled over: "
 					"no fresh random bytes (%s); every secret kept\n",
@@ -193,7 +193,8 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			else
 				fprintf(stderr, "pshim6-dnsalg: SIGUSR1: cookie secret rolled over\n");
 		} else {
-			r = dnsalg_cookie_tick(ck, dnsalg_now_ms(), &d->cnt);
+			/* the wall clock the query threads stamp cookies with */
+			r = dnsalg_cookie_tick(ck, dnsalg_now_ms(), (uint32_t)time(NULL), &d->cnt);
 		}
 		if (dnsalg_cookie_log_line(ck, r, line, sizeof line) > 0 && !(s == SIGUSR1 && r < 0))
 			fprintf(stderr, "pshim6-dnsalg: %s\n", line);

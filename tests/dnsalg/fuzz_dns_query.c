@@ -17,8 +17,12 @@
  * struct dnsalg_cookie_secrets), so seeds can carry server cookies that
  * verify: K1 current and K0 previous, and K2 / K1 (/ K0) after the
  * rollover.  The client's address is ::N and its clock N * 977 s for an
- * input of N octets.  gen_fuzz_seeds.py (next to this file) writes the
- * seeds with such cookies.
+ * input of N octets; K1 became current in that same second (so a cookie
+ * of either verifies), K2 120 s later, and the query served after the
+ * rollover comes then.  A check tries only the secrets current about a
+ * cookie's timestamp, so the seeds' cookies, all stamped N * 977, are of
+ * K1 or K0.  gen_fuzz_seeds.py (next to this file) writes the seeds with
+ * such cookies.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,14 +77,14 @@ static struct dnsalg_ctx x;
 
 /* Generation g current, g - 1 previous, through a real rollover; with
  * `ring` (g >= 2) from g - 2 through two rollovers at 120 s, which keep
- * both retired secrets. */
-static void secrets_at(int g, bool ring)
+ * both retired secrets.  K[i] is current from wall + 120 * (i - 1). */
+static void secrets_at(int g, bool ring, uint32_t wall)
 {
 	int from = ring ? g - 2 : g - 1;
 	dnsalg_cookie_set(&x.cookie, K[from], ring ? 120 : 0, 0);
 	for (int i = from + 1; i <= g; i++) {
 		fz_next = K[i];
-		if (dnsalg_cookie_rotate(&x.cookie, 0, &cnt) != 0)
+		if (dnsalg_cookie_rotate(&x.cookie, 0, wall + 120u * (uint32_t)(i - 1), &cnt) != 0)
 			abort();
 	}
 }
@@ -107,9 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		x.ucache = dnsalg_ucache_new(16);
 		x.inside = dnsalg_inside_new(&o);
 		x.push.push = discard;
-		/* one rollover, so a server cookie is checked against both secrets */
 		x.cookie.random = fz_random;
-		secrets_at(1, false);
 	}
 	size_t ql = size;
 	for (size_t i = 0; i + 1 < size; i++)
@@ -132,17 +134,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&cl, 0, sizeof cl);
 	cl.addr.s6_addr[15] = (uint8_t)size;
 	cl.wall_s = (uint32_t)size * 977u;
+	/* one rollover, so a server cookie is checked against both secrets */
+	secrets_at(1, false, cl.wall_s);
 	int n = dnsalg_handle(&x, &up, &cl, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
 	if (n > 0 && !tcp && n > 4096)
 		abort();
 	if (n > 0 && n < 12)
 		abort();
 	if (ql >= 12 && (data[0] & 0x80)) {
-		if (data[0] & 0x40)
-			secrets_at(2, data[0] & 0x20);
+		if (data[0] & 0x40) {
+			secrets_at(2, data[0] & 0x20, cl.wall_s);
+			cl.wall_s += 120;   /* K2's first second */
+		}
 		n = dnsalg_handle(&x, &up, &cl, data, ql, tcp, now, out, tcp ? sizeof out : 4096);
-		if (data[0] & 0x40)
-			secrets_at(1, false);
 		if ((n > 0 && !tcp && n > 4096) || (n > 0 && n < 12))
 			abort();
 	}

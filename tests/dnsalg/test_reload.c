@@ -48,10 +48,24 @@ static void write_conf(struct env *e, const char *line)
 	fclose(f);
 }
 
+/* The wall clock (RFC 9018 timestamps) runs with the monotonic one: WALL
+ * when the daemon started, at e->now = T0. */
+#define T0 10000u
+static uint32_t wall_at(uint64_t now)
+{
+	return WALL + (uint32_t)((now - T0) / 1000);
+}
+
+/* the daemon's main loop: the rollover's wall clock is the same one */
+static int tick(struct env *e, uint64_t now)
+{
+	return dnsalg_cookie_tick(&e->x.cookie, now, wall_at(now), &e->cnt);
+}
+
 static void cookie_of(struct env *e, uint8_t out[24])
 {
 	memcpy(out, CC, 8);
-	dnsalg_cookie_server(&e->x.cookie, CC, &e->client, WALL, out + 8);
+	dnsalg_cookie_server(&e->x.cookie, CC, &e->client, wall_at(e->now), out + 8);
 }
 
 static int check(struct env *e, const uint8_t c[24])
@@ -60,11 +74,12 @@ static int check(struct env *e, const uint8_t c[24])
 	memset(&q, 0, sizeof q);
 	q.cookie_len = 24;
 	memcpy(q.cookie, c, 24);
-	return dnsalg_cookie_check(&e->x.cookie, &q, &e->client, WALL + 60);
+	return dnsalg_cookie_check(&e->x.cookie, &q, &e->client, wall_at(e->now));
 }
 
 /* The daemon as started from a config with cookie_rotate_s = 3600, one
- * rollover behind it, 1000 s into the second secret's life. */
+ * rollover behind it, 1000 s into the second secret's life; a client holds
+ * a cookie made a second before the rollover, another one made at it. */
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof *e);
@@ -76,14 +91,15 @@ static int setup(void **state)
 	assert_int_equal(dnsalg_opts_load_conf(&e->o, e->path), 0);
 	e->keep.n_conf_hosts = e->o.n_hosts;
 	inet_pton(AF_INET6, "fd00:1:1:1::11", &e->client);
-	e->now = 10000;
+	e->now = T0;
 	uint8_t k[DNSALG_COOKIE_SECRET];
 	for (int i = 0; i < DNSALG_COOKIE_SECRET; i++)
 		k[i] = (uint8_t)(0x40 + i);
 	dnsalg_cookie_set(&e->x.cookie, k, e->o.cookie_rotate_s, e->now);
+	e->now += 3599 * 1000;
 	cookie_of(e, e->c_prev);
-	e->now += 3600 * 1000;
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	e->now += 1000;
+	assert_int_equal(tick(e, e->now), 1);
 	cookie_of(e, e->c_cur);
 	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS);
 	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_CURRENT);
@@ -141,9 +157,9 @@ static void changed_interval_applies_and_keeps_secrets(void **state)
 	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_CURRENT);
 	assert_int_equal(e->cnt.cookie_rotations, 1);
 	/* the next rollover comes with the new interval, and the one after it */
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 600 * 1000 - 1, &e->cnt), 0);
+	assert_int_equal(tick(e, e->now + 600 * 1000 - 1), 0);
 	e->now += 600 * 1000;
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(tick(e, e->now), 1);
 	assert_int_equal(e->cnt.cookie_rotations, 2);
 	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 600 * 1000);
 	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_PREVIOUS);
@@ -153,7 +169,7 @@ static void changed_interval_applies_and_keeps_secrets(void **state)
 	e->now += 100 * 1000;
 	assert_int_equal(reload_with(e, "cookie_rotate_s = 7200;"), 0);
 	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 7200 * 1000);
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 7199 * 1000, &e->cnt), 0);
+	assert_int_equal(tick(e, e->now + 7199 * 1000), 0);
 	assert_int_equal(e->cnt.cookie_rotations, 2);
 }
 
@@ -171,7 +187,7 @@ static void unchanged_interval_does_not_postpone(void **state)
 	/* the default (no key) is 3600 too */
 	assert_int_equal(reload_with(e, ""), 0);
 	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), due);
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, due, &e->cnt), 1);
+	assert_int_equal(tick(e, due), 1);
 }
 
 static void zero_stops_and_restarts_rollover(void **state)
@@ -180,13 +196,13 @@ static void zero_stops_and_restarts_rollover(void **state)
 	assert_int_equal(reload_with(e, "cookie_rotate_s = 0;"), 0);
 	assert_true(dnsalg_cookie_deadline(&e->x.cookie) == UINT64_MAX);
 	assert_non_null(strstr(e->log, "cookie secret rollover never (was every 3600 s)"));
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 10ull * 86400 * 1000, &e->cnt), 0);
+	assert_int_equal(tick(e, e->now + 10ull * 86400 * 1000), 0);
 	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS);
 	e->now += 5000 * 1000;
 	assert_int_equal(reload_with(e, "cookie_rotate_s = 60;"), 0);
 	assert_int_equal(dnsalg_cookie_deadline(&e->x.cookie), e->now + 60 * 1000);
 	assert_non_null(strstr(e->log, "every 60 s (was never)"));
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now + 60 * 1000, &e->cnt), 1);
+	assert_int_equal(tick(e, e->now + 60 * 1000), 1);
 }
 
 /* From an hour to 120 s: retired secrets pile up to an hour's worth (a
@@ -200,7 +216,7 @@ static void short_interval_reload_keeps_an_hour(void **state)
 	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 1);
 	for (int i = 0; i < 10; i++) {
 		e->now += 120 * 1000;
-		assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+		assert_int_equal(tick(e, e->now), 1);
 	}
 	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 11);
 	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS + 10);
@@ -209,7 +225,7 @@ static void short_interval_reload_keeps_an_hour(void **state)
 	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 11);
 	assert_int_equal(check(e, e->c_prev), DNSALG_COOKIE_PREVIOUS + 10);
 	e->now += 3600 * 1000;
-	assert_int_equal(dnsalg_cookie_tick(&e->x.cookie, e->now, &e->cnt), 1);
+	assert_int_equal(tick(e, e->now), 1);
 	assert_int_equal(dnsalg_cookie_retired(&e->x.cookie), 1);
 	assert_int_equal(check(e, e->c_cur), DNSALG_COOKIE_BAD);
 }
