@@ -9,7 +9,10 @@ rolls the secrets over in between, 0x2000 makes that rollover keep the
 older secrets (see the file's header).  So a seed can hold an RFC 9018
 server cookie that verifies: this script computes it (SipHash-2-4 over
 client cookie | version | reserved | timestamp | client address, keyed by
-the secret) for the seed's own length.
+the secret) for the seed's own length.  The harness makes K1 current from that
+very second (K2 120 s later, when the second query comes), so K0 and K1
+cookies stamped with the client's clock are checked under the secret they
+name: a check tries only the secrets current about a cookie's timestamp.
 
     tests/dnsalg/gen_fuzz_seeds.py           write the seeds into the corpus
     tests/dnsalg/gen_fuzz_seeds.py --check   compare with the committed ones
