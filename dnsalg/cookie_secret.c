@@ -14,13 +14,14 @@
  * timestamps, which each secret keeps as the second it became current.
  *
  * A check uses the cookie's own timestamp to pick the secret that was
- * current when the cookie was made, so a forged cookie costs a few hashes
- * however many secrets are kept (up to 33 when every kept one was tried).
- * Its two neighbours are tried too: a rollover in the same second as the
- * cookie (the timestamp ties the new secret's start), and a wall clock
- * stepped between the cookie and the rollover (back: the cookie's stamp
- * lands in the next secret's time; forward or back before it: in the
- * previous one's) by less than the time between two rollovers.
+ * current when the cookie was made, so a forged cookie costs at most three
+ * hashes however many secrets are kept (up to 33 when every kept one was
+ * tried).  Its two neighbours are tried too, for a wall clock stepped back
+ * by less than the time between two rollovers: after the cookie was made,
+ * its stamp lands in the next secret's time (as for a cookie made in the
+ * second of a rollover, before it); during the secret's life, its later
+ * cookies' stamps land in the previous secret's time.  A forward step
+ * needs neither.
  *
  * Every query thread reads the secrets, one thread writes them, rarely: a
  * sequence lock over atomic words, so a reader never blocks or writes a
