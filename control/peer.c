@@ -41,6 +41,14 @@ static struct {
 	struct sockaddr_in6 to;           /* port, family; the address is the path's */
 	struct peer_paths paths;          /* one per address of the other proxy */
 	unsigned sync_path;               /* where other messages went last */
+	int sync_tx_path;                 /* the path of every message of the sync being sent, or -1 */
+	int epoch_tx_path;                /* the same for epoch_tx's sync */
+	uint32_t epoch_blamed;            /* the last sync found unreceived (one verdict per sync) */
+	bool sync_judged;                 /* whether the last sync sent whole may be judged
+	                                     unreceived: the other proxy was heard throughout and
+	                                     never said ACTIVE (it ignores syncs then) since the
+	                                     sync started, and no newer one has started */
+	uint64_t unreceived_log_ns, unreceived_unlogged;  /* verdicts with nowhere to go: rate limited */
 	uint64_t sync_path_changes;
 	uint64_t hb_ns, dead_ns, sync_ns;
 	struct peer_fsm fsm;
@@ -215,6 +223,7 @@ int peer_init(struct daemon *d)
 	peer_fsm_init(&S.fsm, S.role, S.dead_ns, now);
 	S.last_hb_ns = now;
 	S.next_hb_ns = now;
+	S.sync_tx_path = S.epoch_tx_path = -1;
 	S.on = true;
 	int rcv = 0;
 	socklen_t rl = sizeof rcv;
@@ -304,6 +313,8 @@ static int send_msg(struct peer_msg *m)
 	static uint8_t buf[PEER_MSG_MAX];
 	int n = encode(m, buf, sizeof buf);
 	unsigned path = peer_paths_sync(&S.paths);
+	if (S.tx.on && (int)path != S.sync_tx_path)
+		S.sync_tx_path = -1;     /* the sync is spread over paths: no verdict on one */
 	if (n < 0 || !send_path(path, buf, n)) {
 		S.st.tx_failed++;
 		return -1;
@@ -567,6 +578,7 @@ static void sync_step(struct daemon *d, uint64_t now, uint32_t batch)
 	if (peer_sync_tx_step(&S.tx, now, batch, &io) != 1)
 		return;
 	S.epoch_tx = S.tx.epoch;
+	S.epoch_tx_path = S.sync_tx_path;
 	S.last_sync_tx_ns = now;
 	S.st.syncs_tx++;
 	log_debug("peer: full sync %u sent: %u contexts (%u listed), %u leases, in %u batches, %" PRIu64 " ms",
@@ -595,8 +607,47 @@ static void sync_start(struct daemon *d, uint64_t now)
 	peer_updq_clear(&S.updq);   /* the snapshot holds what was queued */
 	if (S.tx.on)
 		log_info("peer: full sync %u superseded after %u of %u items", S.tx.epoch, S.tx.pos, S.tx.n);
+	S.sync_tx_path = (int)peer_paths_sync(&S.paths);
+	S.sync_judged = S.peer_alive && S.peer_state != PEER_ST_ACTIVE;
 	peer_sync_tx_start(&S.tx, ++S.epoch_alloc, nl + a.n, a.n, S.peer_session, now);
 	sync_step(d, now, d->conf->peer.sync_batch);
+}
+
+/* The other proxy is heard, yet a dead interval after our last sync went
+ * out whole over one path it does not report it: that path may lose what
+ * we send (a one-way fault; peer_paths.h).  Messages move to another UP
+ * path for a while; the caller then sends the sync again. */
+static const char *path_addr(unsigned path, char *b);
+static void sync_unreceived(uint64_t now)
+{
+	char b[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN];
+	uint64_t late = (now - S.last_sync_tx_ns) / MS;
+	S.epoch_blamed = S.epoch_tx;
+	S.st.syncs_unreceived++;
+	if (S.epoch_tx_path >= 0 && S.paths.n > 1) {
+		unsigned from = (unsigned)S.epoch_tx_path;
+		uint64_t hold = 6 * S.sync_ns > 10 * S.dead_ns ? 6 * S.sync_ns : 10 * S.dead_ns;
+		unsigned to = peer_paths_unreceived(&S.paths, from, now, hold);
+		if (to != from) {
+			log_warn("peer: full sync %u over path %u to [%s] not received %" PRIu64 " ms after it was "
+				 "sent, though the other proxy is heard (a one-way fault?); messages go over path %u "
+				 "to [%s] for %" PRIu64 " s", S.epoch_tx, from, path_addr(from, b), late, to,
+				 path_addr(to, c), hold / (1000 * MS));
+			return;
+		}
+	}
+	/* nowhere else to go (one path, or the others silent or avoided too):
+	 * the caller sends it again; said once a minute */
+	if (S.unreceived_log_ns && now < S.unreceived_log_ns + 60000 * MS) {
+		S.unreceived_unlogged++;
+		return;
+	}
+	log_warn("peer: full sync %u not received %" PRIu64 " ms after it was sent, though the other proxy is heard; "
+		 "no other path is usable, so it goes again over path %u to [%s] (%" PRIu64 " such since the last "
+		 "line)", S.epoch_tx, late, peer_paths_sync(&S.paths), path_addr(peer_paths_sync(&S.paths), b),
+		 S.unreceived_unlogged);
+	S.unreceived_log_ns = now;
+	S.unreceived_unlogged = 0;
 }
 
 /* A full sync for the other proxy's current run, unless one is on its way. */
@@ -759,6 +810,10 @@ static void path_log(unsigned path, enum peer_path_action a, uint64_t now)
 		snprintf(more, sizeof more, " (%" PRIu64 " changes not logged)", p->unlogged);
 	unsigned up = peer_paths_n_up(&S.paths);
 	switch (a) {
+	case PEER_PATH_A_RETRY:
+		log_info("peer: path %u to [%s] may carry messages again (its hold after an unreceived sync ended)",
+			 path, path_addr(path, b));
+		return;   /* not a transition: what was not logged stays counted */
 	case PEER_PATH_A_FIRST:
 	case PEER_PATH_A_BACK:
 		log_notice("peer: path %u to [%s] %s%s; %u of %u paths up", path, path_addr(path, b),
@@ -798,6 +853,7 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, unsigned path, ui
 			return;
 		}
 		S.peer_session = m->session;
+		S.sync_judged = false;
 		S.st.peer_sessions++;
 		peer_sync_rx_cut(&S.rx);
 		peer_paths_session(&S.paths, path, m->seq);
@@ -860,6 +916,11 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, unsigned path, ui
 		}
 		enum peer_action a = peer_fsm_heard(&S.fsm, ps, now);
 		run(d, a, now, "heartbeat", from);
+		if (m->state == PEER_ST_ACTIVE || !was)
+			S.sync_judged = false;
+		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE && S.sync_judged && !S.tx.on && S.epoch_tx &&
+		    m->u.hb.epoch_rx != S.epoch_tx && now >= S.last_sync_tx_ns + S.dead_ns && S.epoch_blamed != S.epoch_tx)
+			sync_unreceived(now);
 		/* a peer that just appeared, or is waiting for our sync, gets one now */
 		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE &&
 		    (!was || (ps != PEER_ST_ACTIVE && (m->u.hb.epoch_rx != S.epoch_tx || !S.epoch_tx) &&
@@ -958,6 +1019,7 @@ void peer_tick(struct daemon *d, uint64_t now)
 	}
 	if (S.peer_alive && now >= S.last_hb_ns + S.dead_ns) {
 		S.peer_alive = false;
+		S.sync_judged = false;    /* lost with everything else: no verdict on one path */
 		log_warn("peer: no heartbeat from the %s for %" PRIu64 " ms",
 			 role_name(S.role == PEER_ROLE_PRIMARY ? PEER_ROLE_BACKUP : PEER_ROLE_PRIMARY),
 			 (now - S.last_hb_ns) / MS);
@@ -1083,7 +1145,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(lease_tx); C(lease_rx); C(lease_refused);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
-	C(rx_duplicate);
+	C(rx_duplicate); C(syncs_unreceived);
 #undef C
 	/* each path to the other proxy (peer.address is path 0) */
 	uint64_t now = now_ns();
@@ -1094,10 +1156,11 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	for (unsigned i = 0; i < S.paths.n; i++) {
 		const struct peer_path *p = &S.paths.p[i];
 		static const char *const f[] = { "up", "hb_tx", "hb_tx_failed", "hb_rx", "tx", "rx", "dup", "replay",
-						 "silences", "returns", "heard_ms_ago" };
+						 "silences", "returns", "heard_ms_ago", "syncs_unreceived", "avoided" };
 		uint64_t age = peer_paths_age_ms(&S.paths, i, now);
 		const uint64_t v[] = { p->state == PEER_PATH_UP, p->st.hb_tx, p->st.hb_tx_failed, p->st.hb_rx, p->st.tx,
-				       p->st.rx, p->st.dup, p->st.replay, p->st.silences, p->st.returns, age };
+				       p->st.rx, p->st.dup, p->st.replay, p->st.silences, p->st.returns, age,
+				       p->st.unreceived, p->avoid_until_ns != 0 };
 		/* counter names must outlive the call: one static set per path */
 		static char names[PEER_PATHS_MAX][sizeof f / sizeof f[0]][32];
 		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
@@ -1186,8 +1249,9 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 				fputs("null", json);
 			else
 				fprintf(json, "%" PRIu64, age);
-			fprintf(json, ",\"hb_tx\":%" PRIu64 ",\"hb_rx\":%" PRIu64 ",\"dup\":%" PRIu64 "}", p->st.hb_tx,
-				p->st.hb_rx, p->st.dup);
+			fprintf(json, ",\"hb_tx\":%" PRIu64 ",\"hb_rx\":%" PRIu64 ",\"dup\":%" PRIu64
+				",\"syncs_unreceived\":%" PRIu64 ",\"avoided\":%s}", p->st.hb_tx, p->st.hb_rx, p->st.dup,
+				p->st.unreceived, p->avoid_until_ns ? "true" : "false");
 		}
 		fputs("]}", json);
 	}
@@ -1204,8 +1268,12 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 		uint64_t age = peer_paths_age_ms(&S.paths, i, now);
 		if (age != UINT64_MAX)
 			snprintf(h, sizeof h, "%" PRIu64 " ms ago", age);
+		char av[96] = "";
+		if (p->avoid_until_ns)
+			snprintf(av, sizeof av, "; avoided for %" PRIu64 " s more (a sync over it went unreceived)",
+				 p->avoid_until_ns > now ? (p->avoid_until_ns - now + 999 * MS) / (1000 * MS) : 0);
 		fprintf(text, "  path %u:   [%s] %s, heard %s; heartbeats %" PRIu64 " sent, %" PRIu64 " received "
-			"(%" PRIu64 " duplicates)%s\n", i, path_addr(i, b), peer_path_state_name(p->state), h, p->st.hb_tx,
-			p->st.hb_rx, p->st.dup, i == sp ? "; sync goes here" : "");
+			"(%" PRIu64 " duplicates)%s%s\n", i, path_addr(i, b), peer_path_state_name(p->state), h,
+			p->st.hb_tx, p->st.hb_rx, p->st.dup, av, i == sp ? "; sync goes here" : "");
 	}
 }

@@ -24,6 +24,7 @@ struct peer_stats {
 	uint64_t yields, activations;
 	uint64_t takeovers_incomplete;     /* with a replica not known complete */
 	uint64_t rx_duplicate;             /* heartbeat copies taken over another path first */
+	uint64_t syncs_unreceived;         /* syncs sent whole the other proxy did not report in time */
 	uint64_t last_linger_ms;           /* the last yield's linger time */
 	uint64_t last_takeover_after_ms;   /* silence before it: last heartbeat -> takeover */
 	uint64_t last_takeover_us;         /* its own duration: imports + installs */

@@ -173,8 +173,10 @@ static enum peer_path_action path_event(struct peer_paths *P, unsigned path, enu
 		p->state = r->next;
 		if (r->action == PEER_PATH_A_LOST)
 			p->st.silences++;
-		if (r->action == PEER_PATH_A_BACK)
+		if (r->action == PEER_PATH_A_BACK) {
 			p->st.returns++;
+			p->avoid_until_ns = 0;    /* the link came back: whatever was wrong may be mended */
+		}
 		if (p->last_log_ns && now < p->last_log_ns + PEER_PATH_LOG_GAP_NS) {
 			p->unlogged++;
 			p->st.logs_suppressed++;
@@ -205,6 +207,11 @@ unsigned peer_paths_tick(struct peer_paths *P, uint64_t now,
 	unsigned went = 0;
 	for (unsigned i = 0; i < P->n; i++) {
 		struct peer_path *p = &P->p[i];
+		if (p->avoid_until_ns && now >= p->avoid_until_ns) {
+			p->avoid_until_ns = 0;
+			if (note)
+				note(arg, i, PEER_PATH_A_RETRY);
+		}
 		if (p->state != PEER_PATH_SILENT && now >= quiet_at(P, p)) {
 			went++;
 			enum peer_path_action a = path_event(P, i, PEER_PATH_EV_QUIET, now);
@@ -230,6 +237,8 @@ uint64_t peer_paths_deadline(const struct peer_paths *P)
 			   : p->unlogged ? p->last_log_ns + PEER_PATH_LOG_GAP_NS : UINT64_MAX;
 		if (p->state != PEER_PATH_SILENT && p->unlogged && p->last_log_ns + PEER_PATH_LOG_GAP_NS < d)
 			d = p->last_log_ns + PEER_PATH_LOG_GAP_NS;
+		if (p->avoid_until_ns && p->avoid_until_ns < d)
+			d = p->avoid_until_ns;
 		if (d < t)
 			t = d;
 	}
@@ -240,6 +249,9 @@ unsigned peer_paths_sync(const struct peer_paths *P)
 {
 	unsigned best = 0;
 	uint64_t heard = 0;
+	for (unsigned i = 0; i < P->n; i++)
+		if (P->p[i].state == PEER_PATH_UP && !P->p[i].avoid_until_ns)
+			return i;
 	for (unsigned i = 0; i < P->n; i++) {
 		if (P->p[i].state == PEER_PATH_UP)
 			return i;
@@ -249,6 +261,20 @@ unsigned peer_paths_sync(const struct peer_paths *P)
 		}
 	}
 	return best;
+}
+
+unsigned peer_paths_unreceived(struct peer_paths *P, unsigned path, uint64_t now, uint64_t hold_ns)
+{
+	if (path < P->n) {
+		P->p[path].st.unreceived++;
+		P->p[path].avoid_until_ns = now + (hold_ns ? hold_ns : 1);
+	}
+	return peer_paths_sync(P);
+}
+
+bool peer_paths_avoided(const struct peer_paths *P, unsigned path)
+{
+	return path < P->n && P->p[path].avoid_until_ns != 0;
 }
 
 bool peer_paths_up(const struct peer_paths *P, unsigned path)
@@ -279,6 +305,7 @@ const char *peer_path_state_name(int s)
 
 const char *peer_path_action_name(int a)
 {
-	static const char *const n[] = { "none", "first heard", "heard again", "silent", "never heard" };
-	return a >= 0 && a <= 4 ? n[a] : "?";
+	static const char *const n[] = { "none", "first heard", "heard again", "silent", "never heard",
+					 "tried again for messages" };
+	return a >= 0 && a < (int)(sizeof n / sizeof n[0]) ? n[a] : "?";
 }

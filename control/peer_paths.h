@@ -25,6 +25,16 @@
  * The wire format is unchanged, so a proxy of an earlier release (one
  * path) interworks: it takes the copy over its one address and counts the
  * other copies as from a wrong source.
+ *
+ * One-way faults.  A path is judged by what arrives over it, so a link
+ * that carries the other proxy's heartbeats to us but drops ours to it
+ * stays UP here, and messages sent over it are lost.  The other proxy
+ * reports the last full sync it received whole in every heartbeat; when a
+ * sync we sent whole over one path is still not reported a dead interval
+ * later while heartbeats keep coming, peer.c calls peer_paths_unreceived():
+ * messages then avoid that path, while another is UP, until the hold ends
+ * (it is tried again then) or the path comes back from SILENT.  No message
+ * changes for it.
  */
 #ifndef PSHIM6_CONTROL_PEER_PATHS_H
 #define PSHIM6_CONTROL_PEER_PATHS_H
@@ -48,6 +58,7 @@ enum peer_path_action {
 	PEER_PATH_A_BACK,         /* heard again after silence */
 	PEER_PATH_A_LOST,         /* was heard, now silent */
 	PEER_PATH_A_NEVER,        /* silent since start */
+	PEER_PATH_A_RETRY,        /* avoided after an unreceived sync: the hold ended */
 };
 
 enum peer_rx_verdict {
@@ -63,6 +74,7 @@ struct peer_path_stats {
 	uint64_t rx;                      /* other messages taken over it */
 	uint64_t dup, replay;
 	uint64_t silences, returns;       /* UP -> SILENT, SILENT -> UP */
+	uint64_t unreceived;              /* full syncs sent whole over it the other proxy never got */
 	uint64_t logs_suppressed;
 };
 
@@ -74,6 +86,7 @@ struct peer_path {
 	uint64_t hb_seq;                  /* last heartbeat number over it, this peer session */
 	uint64_t last_log_ns;
 	uint64_t unlogged;                /* transitions not logged since the last line */
+	uint64_t avoid_until_ns;          /* 0, or: messages avoid it until then (peer_paths_unreceived) */
 	struct peer_path_stats st;
 };
 
@@ -111,13 +124,20 @@ enum peer_rx_verdict peer_paths_rx_data(struct peer_paths *P, unsigned path, uin
  * to log (rate limited: NONE when within PEER_PATH_LOG_GAP_NS). */
 enum peer_path_action peer_paths_heard(struct peer_paths *P, unsigned path, uint64_t now);
 /* Timer: calls note() once per path that went silent now (rate limited
- * like heard); returns how many went silent. */
+ * like heard), and with PEER_PATH_A_RETRY for each whose avoidance ended;
+ * returns how many went silent. */
 unsigned peer_paths_tick(struct peer_paths *P, uint64_t now,
 			 void (*note)(void *arg, unsigned path, enum peer_path_action a), void *arg);
 uint64_t peer_paths_deadline(const struct peer_paths *P);
 /* Where messages other than heartbeats go: the first path (in config
- * order) that is UP; else the one heard last; else path 0. */
+ * order) that is UP and not avoided; else the first UP; else the one heard
+ * last; else path 0. */
 unsigned peer_paths_sync(const struct peer_paths *P);
+/* A full sync sent whole over `path` did not arrive though the other proxy
+ * is heard: avoid the path for messages until now + hold_ns.  Returns the
+ * path messages go over now (the same one when no other is UP). */
+unsigned peer_paths_unreceived(struct peer_paths *P, unsigned path, uint64_t now, uint64_t hold_ns);
+bool peer_paths_avoided(const struct peer_paths *P, unsigned path);
 bool peer_paths_up(const struct peer_paths *P, unsigned path);
 unsigned peer_paths_n_up(const struct peer_paths *P);
 /* Milliseconds since a heartbeat over `path`, or UINT64_MAX when never. */

@@ -12,6 +12,11 @@
 #   2. Cut link 2 as well: the backup takes over after dead_ms of silence.
 #   3. Both links back: the pair settles with the primary active and the
 #      backup standing by.
+#   3b. A one-way fault on link 1: the backup drops what the primary sends
+#      over it (ip6tables) while its own heartbeats still reach the primary,
+#      so the primary keeps path 0 up.  Its next full sync over path 0 is
+#      not reported received: messages must move to path 1, a full sync
+#      arrive over it, new leases follow, and the backup stay STANDBY.
 #   4. Baseline, same run: both restarted with peer.address only (one
 #      path); cutting link 1 makes the backup ACTIVE while the primary
 #      stays ACTIVE: the split brain the paths are there to prevent.
@@ -171,6 +176,27 @@ check "links back: both paths up again at the backup" \
 check "no sanitizer report in either daemon's log (when built with one)" \
     sh -c "! grep -qE 'runtime error|AddressSanitizer' '$t/a.log' '$t/b.log'"
 
+# ---- 3b. one-way fault on link 1 ---------------------------------------------
+echo "--- one-way fault: the backup drops the primary's datagrams on link 1"
+un0=$(cnt a peer.syncs_unreceived) sy0=$(cnt b peer.syncs_rx) le0=$(leases b) alines=$(wc -l < "$t/a.log")
+ns_exec b ip6tables -A INPUT -i pb1 -s fd00:98::1 -p udp -j DROP
+to0=$(now_ms)
+check "one-way: the primary still hears the backup over path 0 (it stays up there)" \
+    sh -c "sleep 1; [ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.path0_up\"])')\" = 1 ]"
+check "one-way: a full sync over path 0 is found unreceived and messages move to path 1" \
+    ns_wait_for 10 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.sync_path\"], c[\"peer.path0_avoided\"], c[\"peer.syncs_unreceived\"] > $un0)')\" = '1 1 True' ]"
+oneway=$(( $(now_ms) - to0 ))
+check "one-way: the primary logged it once, naming path 0" \
+    test "$(tail -n +$((alines + 1)) "$t/a.log" | grep -c 'over path 0 to \[fd00:98::2\] not received.*one-way')" = 1
+check "one-way: a full sync then arrives whole over path 1" \
+    ns_wait_for 5 sh -c "[ \$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.syncs_rx\"])') -gt $sy0 ]"
+add_leases "$t/a.sock" $((N + 50)) $((N + 70))
+check "one-way: 20 new leases reach the backup ($le0 -> $((le0 + 20)))" \
+    ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"leases\"])')\" = $((le0 + 20)) ]"
+check "one-way: the backup still stands by, the primary is active" test "$(st b)/$(st a)" = standby/active
+check "one-way: status says path 0 is avoided" sh -c "'$cli' -s '$t/a.sock' status | grep -q 'path 0:.*avoided for'"
+ns_exec b ip6tables -D INPUT -i pb1 -s fd00:98::1 -p udp -j DROP
+
 # both daemons' counters read back to back, so the per-path figures compare
 "$cli" -s "$t/a.sock" --json counters > "$t/a.cnt"; "$cli" -s "$t/b.sock" --json counters > "$t/b.cnt"
 hbs=$(python3 - "$t/a.cnt" "$t/b.cnt" <<'EOP'
@@ -212,4 +238,4 @@ if [ "$bad" != 0 ]; then
     for f in "$t"/*.log; do echo "== $f"; grep -E 'peer' "$f" | tail -15; done
     exit 1
 fi
-echo "RESULT: link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms"
+echo "RESULT: one-way fault on link 1: messages moved to link 2 in ${oneway} ms; link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms"

@@ -36,7 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t s = d < 0 && (uint64_t)-d >= seq ? 1 : seq + (uint64_t)(int64_t)d;
 		uint64_t before = P.data_seq, hb_before = P.p[path].hb_seq;
 		switch (kind) {
-		case 0: case 1: case 2: {
+		case 2: {
+			/* a sync over `path` went unreceived: messages leave it
+			 * for any other path that is up and not avoided */
+			bool other = false;
+			for (unsigned i = 0; i < n; i++)
+				other |= i != path && peer_paths_up(&P, i) && !peer_paths_avoided(&P, i);
+			unsigned to = peer_paths_unreceived(&P, path, now, (uint64_t)data[off + 3] * 100 * MS);
+			if (!peer_paths_avoided(&P, path) || (other && to == path) || to >= n)
+				abort();
+			break;
+		}
+		case 0: case 1: {
 			enum peer_rx_verdict v = peer_paths_rx_hb(&P, path, s);
 			if (v == PEER_RX_REPLAY && P.p[path].hb_seq != hb_before)
 				abort();

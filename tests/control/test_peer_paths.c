@@ -28,7 +28,7 @@ struct world {
 	uint64_t now;
 	unsigned takeovers;
 	uint64_t takeover_at;
-	unsigned logged[PEER_PATHS_MAX][5];
+	unsigned logged[PEER_PATHS_MAX][PEER_PATH_A_RETRY + 1];
 };
 
 static void addr(struct in6_addr *a, const char *s)
@@ -309,6 +309,62 @@ static void deadline_wakes_for_quiet(void **st)
 	assert_true(peer_paths_age_ms(&v.paths, 0, 10 * MS) == UINT64_MAX);
 }
 
+/* A one-way fault on path 0: the other proxy's heartbeats still arrive over
+ * it (it stays UP), but a sync sent over it was not received.  Messages
+ * move to path 1 for the hold, come back when it ends, leave again on the
+ * next verdict, and fall back to path 0 while it is the only one up. */
+static void unreceived_sync_moves_messages(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 3);
+	run(&w, 1000 * MS);
+	assert_int_equal(peer_paths_sync(&w.paths), 0);
+	const uint64_t hold = 60000 * MS;
+	assert_int_equal(peer_paths_unreceived(&w.paths, 0, w.now, hold), 1);
+	assert_int_equal(peer_paths_sync(&w.paths), 1);
+	assert_true(peer_paths_up(&w.paths, 0));           /* still heard: no takeover matter */
+	assert_true(peer_paths_avoided(&w.paths, 0));
+	assert_int_equal(w.paths.p[0].st.unreceived, 1);
+	assert_true(peer_paths_deadline(&w.paths) <= w.now + hold);
+	/* path 1 fails as well: path 2 is the next clean one */
+	w.cut[1] = true;
+	run(&w, w.now + 4 * HB);
+	assert_int_equal(peer_paths_sync(&w.paths), 2);
+	/* and path 2: the avoided path 0 is the only one up, so it carries them */
+	w.cut[2] = true;
+	run(&w, w.now + 4 * HB);
+	assert_int_equal(peer_paths_n_up(&w.paths), 1);
+	assert_int_equal(peer_paths_sync(&w.paths), 0);
+	w.cut[1] = w.cut[2] = false;
+	run(&w, w.now + 2 * HB);
+	assert_int_equal(peer_paths_sync(&w.paths), 1);
+	/* the hold ends: path 0 is tried again, and said so once */
+	assert_int_equal(w.logged[0][PEER_PATH_A_RETRY], 0);
+	run(&w, 1000 * MS + hold + MS);
+	assert_int_equal(w.logged[0][PEER_PATH_A_RETRY], 1);
+	assert_false(peer_paths_avoided(&w.paths, 0));
+	assert_int_equal(peer_paths_sync(&w.paths), 0);
+	/* a second verdict, then the path goes silent and comes back: a mended
+	 * link, so it is used at once */
+	assert_int_equal(peer_paths_unreceived(&w.paths, 0, w.now, hold), 1);
+	assert_int_equal(w.paths.p[0].st.unreceived, 2);
+	w.cut[0] = true;
+	run(&w, w.now + 4 * HB);
+	w.cut[0] = false;
+	run(&w, w.now + 2 * HB);
+	assert_false(peer_paths_avoided(&w.paths, 0));
+	assert_int_equal(peer_paths_sync(&w.paths), 0);
+	assert_int_equal(w.logged[0][PEER_PATH_A_RETRY], 1);
+	/* one path only: a verdict changes nothing but the count */
+	struct world v;
+	world_init(&v, 1);
+	run(&v, 1000 * MS);
+	assert_int_equal(peer_paths_unreceived(&v.paths, 0, v.now, hold), 0);
+	assert_int_equal(peer_paths_sync(&v.paths), 0);
+	assert_int_equal(v.takeovers + w.takeovers, 0);
+}
+
 /* a reload changes peer.alt_addresses: kept paths keep their state, a new
  * one is judged from the reload on, a removed one is gone, the pair is
  * undisturbed */
@@ -366,6 +422,7 @@ int main(void)
 		cmocka_unit_test(path_log_once_per_transition),
 		cmocka_unit_test(deadline_wakes_for_quiet),
 		cmocka_unit_test(reload_changes_paths),
+		cmocka_unit_test(unreceived_sync_moves_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

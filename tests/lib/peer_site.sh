@@ -19,7 +19,7 @@ peer_init() {
     ns_init "$1"
     for b in "$ctl" "$cli" "$fdp" "$cga"; do [ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }; done
     t=$(mktemp -d "/tmp/$2.XXXXXX")
-    trap 'ns_cleanup; rm -rf "$t"' EXIT
+    trap 'ns_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$t"' EXIT
     bad=0
     "$cga" keygen --bits 1024 --out "$t/site.pem" >/dev/null || { echo "FAIL: keygen"; exit 1; }
     (umask 077; head -c 32 /dev/urandom > "$t/peer.key")
