@@ -49,6 +49,8 @@ static struct {
 	                                     never said ACTIVE (it ignores syncs then) since the
 	                                     sync started, and no newer one has started */
 	uint64_t unreceived_log_ns, unreceived_unlogged;  /* verdicts with nowhere to go: rate limited */
+	uint32_t batch_eff;               /* sync messages per tick in use (peer_sync_batch_adapt); 0: the configured */
+	uint32_t epoch_acked;             /* our last sync the other proxy reported received whole */
 	uint64_t sync_path_changes;
 	uint64_t hb_ns, dead_ns, sync_ns;
 	struct peer_fsm fsm;
@@ -585,6 +587,13 @@ static void sync_step(struct daemon *d, uint64_t now, uint32_t batch)
 		  S.tx.epoch, S.tx.sent, S.tx.nctx, S.snap_nleases, S.tx.st.last_batches, S.tx.st.last_ms);
 }
 
+/* The batch per tick in use: the configured one, less after losses. */
+static uint32_t sync_batch(const struct daemon *d)
+{
+	uint32_t conf = d->conf->peer.sync_batch;
+	return S.batch_eff && S.batch_eff < conf ? S.batch_eff : conf;
+}
+
 /* Start a full sync now: snapshot the leases and contexts, send BEGIN and
  * the first batch; the rest goes out from peer_tick. */
 static void sync_start(struct daemon *d, uint64_t now)
@@ -610,7 +619,7 @@ static void sync_start(struct daemon *d, uint64_t now)
 	S.sync_tx_path = (int)peer_paths_sync(&S.paths);
 	S.sync_judged = S.peer_alive && S.peer_state != PEER_ST_ACTIVE;
 	peer_sync_tx_start(&S.tx, ++S.epoch_alloc, nl + a.n, a.n, S.peer_session, now);
-	sync_step(d, now, d->conf->peer.sync_batch);
+	sync_step(d, now, sync_batch(d));
 }
 
 /* The other proxy is heard, yet a dead interval after our last sync went
@@ -618,12 +627,18 @@ static void sync_start(struct daemon *d, uint64_t now)
  * we send (a one-way fault; peer_paths.h).  Messages move to another UP
  * path for a while; the caller then sends the sync again. */
 static const char *path_addr(unsigned path, char *b);
-static void sync_unreceived(uint64_t now)
+static void sync_unreceived(const struct daemon *d, uint64_t now)
 {
 	char b[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN];
 	uint64_t late = (now - S.last_sync_tx_ns) / MS;
 	S.epoch_blamed = S.epoch_tx;
 	S.st.syncs_unreceived++;
+	/* the bursts may overrun its socket too: smaller ones until one arrives */
+	uint32_t was = sync_batch(d);
+	S.batch_eff = peer_sync_batch_adapt(was, d->conf->peer.sync_batch, false);
+	if (S.batch_eff != was)
+		log_info("peer: full syncs now go out %u messages per tick (was %u; back up by %u per sync received)",
+			 S.batch_eff, was, d->conf->peer.sync_batch / 16 ? d->conf->peer.sync_batch / 16 : 1);
 	if (S.epoch_tx_path >= 0 && S.paths.n > 1) {
 		unsigned from = (unsigned)S.epoch_tx_path;
 		uint64_t hold = 6 * S.sync_ns > 10 * S.dead_ns ? 6 * S.sync_ns : 10 * S.dead_ns;
@@ -920,7 +935,13 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, unsigned path, ui
 			S.sync_judged = false;
 		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE && S.sync_judged && !S.tx.on && S.epoch_tx &&
 		    m->u.hb.epoch_rx != S.epoch_tx && now >= S.last_sync_tx_ns + S.dead_ns && S.epoch_blamed != S.epoch_tx)
-			sync_unreceived(now);
+			sync_unreceived(d, now);
+		if (S.epoch_tx && m->u.hb.epoch_rx == S.epoch_tx && S.epoch_acked != S.epoch_tx) {
+			/* received whole: the pace comes back toward the configured one */
+			S.epoch_acked = S.epoch_tx;
+			if (S.batch_eff && S.batch_eff < d->conf->peer.sync_batch)
+				S.batch_eff = peer_sync_batch_adapt(S.batch_eff, d->conf->peer.sync_batch, true);
+		}
 		/* a peer that just appeared, or is waiting for our sync, gets one now */
 		if (a == PEER_A_NONE && S.fsm.state == PEER_ST_ACTIVE &&
 		    (!was || (ps != PEER_ST_ACTIVE && (m->u.hb.epoch_rx != S.epoch_tx || !S.epoch_tx) &&
@@ -1033,7 +1054,7 @@ void peer_tick(struct daemon *d, uint64_t now)
 	run(d, a, now, "silence", from);
 	/* queued imports first, then the next batch of a sync under way (or its
 	 * abort), else a new one when due; both share one budget per tick */
-	uint32_t batch = d->conf->peer.sync_batch, used = 0;
+	uint32_t batch = sync_batch(d), used = 0;
 	if (S.updq.n && !replicating(d))
 		peer_updq_clear(&S.updq);    /* the next full sync carries them */
 	else if (S.updq.n)
@@ -1171,6 +1192,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	/* full syncs sent (paced) */
 	const struct peer_sync_tx_stats *t = &S.tx.st;
 	put(arg, "peer", "sync_batch", d->conf->peer.sync_batch);
+	put(arg, "peer", "sync_batch_in_use", sync_batch(d));
 	put(arg, "peer", "sync_tx_running", S.tx.on);
 	put(arg, "peer", "sync_tx_started", t->started);
 	put(arg, "peer", "sync_tx_aborted", t->aborted);

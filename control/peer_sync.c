@@ -254,6 +254,18 @@ uint64_t peer_updq_deadline(const struct peer_updq *q)
 	return q->n ? q->next_ns : UINT64_MAX;
 }
 
+uint32_t peer_sync_batch_adapt(uint32_t cur, uint32_t conf, bool received)
+{
+	if (!conf)
+		conf = 1;
+	if (!cur || cur > conf)
+		cur = conf;
+	if (!received)
+		return cur > 1 ? cur / 2 : 1;
+	uint32_t step = conf / 16 ? conf / 16 : 1;
+	return conf - cur > step ? cur + step : conf;
+}
+
 bool peer_sync_batch_fits(uint32_t batch, int rcvbuf)
 {
 	return rcvbuf > 0 && (uint64_t)batch * PEER_SYNC_TRUESIZE <= (uint64_t)rcvbuf;

@@ -598,6 +598,61 @@ static void test_batch_fits_receive_buffer(void **st)
 	assert_false(peer_sync_batch_fits(UINT32_MAX, INT32_MAX));                  /* no overflow */
 }
 
+/* what the standing-by proxy's socket holds of one tick's burst */
+static size_t rx_cap;
+static void overrun(unsigned tick)
+{
+	(void)tick;
+	if (nwire > rx_cap)
+		nwire = rx_cap;     /* the rest of the burst overflowed the receive buffer */
+}
+
+/* Syncs repeated after a verdict shrink until they fit a receiver that
+ * holds 40 messages a tick, and most get through from then on; a receiver
+ * with room never sees the batch move. */
+static void test_batch_adapts_to_losses(void **st)
+{
+	(void)st;
+	/* the rule itself */
+	assert_int_equal(peer_sync_batch_adapt(0, 256, false), 128);
+	assert_int_equal(peer_sync_batch_adapt(1, 256, false), 1);
+	assert_int_equal(peer_sync_batch_adapt(0, 256, true), 256);
+	assert_int_equal(peer_sync_batch_adapt(32, 256, true), 48);
+	assert_int_equal(peer_sync_batch_adapt(250, 256, true), 256);
+	assert_int_equal(peer_sync_batch_adapt(300, 256, true), 256);   /* a reload lowered sync_batch */
+	assert_int_equal(peer_sync_batch_adapt(1, 1, true), 1);
+	assert_int_equal(peer_sync_batch_adapt(5, 0, true), 1);
+
+	uint64_t now = 0;
+	table_fill(1000);
+	const uint32_t conf = 256;
+	uint32_t batch = conf, ok = 0, first_ok = 0;
+	rx_cap = 40;
+	for (unsigned i = 1; i <= 40; i++) {
+		sync_start(now);
+		run_sync(&now, batch, 2000, overrun);
+		bool got = rx.done == epoch_alloc;
+		ok += got;
+		if (got && !first_ok)
+			first_ok = i;
+		batch = peer_sync_batch_adapt(batch, conf, got);
+		assert_true(batch >= 1 && batch <= conf);
+	}
+	/* without adapting, none would: every tick's burst of 256 overruns */
+	assert_true(first_ok >= 2 && first_ok <= 4);        /* 256 -> 128 -> 64 -> 32 */
+	assert_true(ok >= 20);
+	assert_true(replica_equals_table());
+	rx_cap = 1000;
+	batch = conf;
+	for (unsigned i = 0; i < 5; i++) {
+		sync_start(now);
+		run_sync(&now, batch, 2000, overrun);
+		assert_int_equal(rx.done, epoch_alloc);
+		batch = peer_sync_batch_adapt(batch, conf, true);
+		assert_int_equal(batch, conf);
+	}
+}
+
 int main(void)
 {
 	log_set_level(PSHIM6_LOG_ERR);
@@ -612,6 +667,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leases_use_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_imports_go_out_as_paced_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_queue_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_adapts_to_losses, setup, teardown),
 		cmocka_unit_test(test_batch_fits_receive_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
