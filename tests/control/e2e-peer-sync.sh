@@ -11,7 +11,11 @@
 # replicas and leases from a sync it counts whole, with no message lost and
 # the replica complete.  Then, for comparison and not checked (it depends
 # on the machine's speed), once more with sync_batch = 8192, the largest
-# allowed, close to the unpaced burst of before.  RESULT: for each batch
+# allowed, close to the unpaced burst of before.  Then a backup that can
+# take only about 50 sync messages per 10 ms (ip6tables limit on its side,
+# heartbeats exempt): the primary's syncs of 256 a tick arrive incomplete,
+# and it must halve its batch until one arrives whole (peer_sync_batch_adapt).
+# RESULT: for each batch
 # size, the sync's duration and batches at the sender, and at the receiver
 # the replicas, whole/incomplete syncs, messages lost.
 #   env: BUILD (build dir), N (contexts)
@@ -135,7 +139,44 @@ imports() {
     peer_stop
 }
 
+# A standby whose socket takes fewer sync messages per tick than are sent:
+# simulated with a rate limit on its side (heartbeats and BEGIN/END, short
+# datagrams, always pass).  The primary must lower its batch until a sync
+# arrives whole.
+overrun() {
+    local nc=3000
+    mkconf a primary fd00:ff::2 256 info
+    mkconf b backup fd00:ff::1 256 info
+    rm -f "$t"/*.state
+    ns_exec b ip6tables -A INPUT -p udp --dport 7340 -m length --length 0:200 -j ACCEPT
+    ns_exec b ip6tables -A INPUT -p udp --dport 7340 -m limit --limit 5000/second --limit-burst 40 -j ACCEPT
+    ns_exec b ip6tables -A INPUT -p udp --dport 7340 -j DROP
+    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+    peer_ctl a "$t/a-overrun.log"
+    peer_leases "$t/a.sock" 0 "$nc" 256
+    ns_bg a "$fdp" "$t/dp-a.sock" "$nc" 0x1111 >/dev/null
+    check "overrun: the primary holds the $nc dumped contexts and is active" \
+        ns_wait_for 60 sh -c "'$cli' -s '$t/a.sock' status | grep -q 'contexts:   $nc of' && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+    local t0; t0=$(date +%s%N)
+    peer_ctl b "$t/b-overrun.log"
+    check "overrun: the backup ends with $nc replicas from a whole full sync" \
+        ns_wait_for 60 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.syncs_rx\"] > 0, c[\"peer.replica_complete\"])')\" = '$nc True 1' ]"
+    local t1; t1=$(date +%s%N)
+    local un=$(cnt a peer.syncs_unreceived) use=$(cnt a peer.sync_batch_in_use) inc=$(cnt b peer.sync_incomplete)
+    local lost=$(cnt b peer.rx_lost) drops
+    drops=$(ns_exec b ip6tables -L INPUT -v -x -n | awk '$3 == "DROP" {print $1}')
+    check "overrun: syncs went unreceived first ($un verdicts, $inc incomplete at the backup, $drops datagrams dropped)" \
+        test "$un" -ge 1 -a "$inc" -ge 1 -a "${drops:-0}" -gt 0
+    check "overrun: the batch in use came down from 256 ($use)" test "$use" -lt 256
+    check "overrun: each halving logged" grep -q "full syncs now go out 128 messages per tick (was 256" "$t/a-overrun.log"
+    echo "   overrun: $nc contexts whole at the backup $(( (t1 - t0) / 1000000 )) ms after its start; $un syncs unreceived, $inc incomplete, $lost messages lost, $drops dropped by the limit; batch in use now $use"
+    R="${R}overrun (backup takes ~50 a tick): whole after $(( (t1 - t0) / 1000000 )) ms, $un unreceived, batch in use $use; "
+    peer_stop
+    ns_exec b ip6tables -F INPUT
+}
+
 R=""
+overrun
 run 256 1
 run 8192 0
 imports
