@@ -622,11 +622,12 @@ static void sync_start(struct daemon *d, uint64_t now)
 	sync_step(d, now, sync_batch(d));
 }
 
+static const char *path_addr(unsigned path, char *b);
+
 /* The other proxy is heard, yet a dead interval after our last sync went
  * out whole over one path it does not report it: that path may lose what
  * we send (a one-way fault; peer_paths.h).  Messages move to another UP
  * path for a while; the caller then sends the sync again. */
-static const char *path_addr(unsigned path, char *b);
 static void sync_unreceived(const struct daemon *d, uint64_t now)
 {
 	char b[INET6_ADDRSTRLEN], c[INET6_ADDRSTRLEN];
@@ -651,16 +652,17 @@ static void sync_unreceived(const struct daemon *d, uint64_t now)
 			return;
 		}
 	}
-	/* nowhere else to go (one path, or the others silent or avoided too):
-	 * the caller sends it again; said once a minute */
+	/* no path to blame or none to move to: the caller sends it again over
+	 * the same; said once a minute */
 	if (S.unreceived_log_ns && now < S.unreceived_log_ns + 60000 * MS) {
 		S.unreceived_unlogged++;
 		return;
 	}
+	const char *why = S.paths.n < 2 ? "one path" : S.epoch_tx_path < 0 ? "it went over more than one path"
+										: "no other path is usable";
 	log_warn("peer: full sync %u not received %" PRIu64 " ms after it was sent, though the other proxy is heard; "
-		 "no other path is usable, so it goes again over path %u to [%s] (%" PRIu64 " such since the last "
-		 "line)", S.epoch_tx, late, peer_paths_sync(&S.paths), path_addr(peer_paths_sync(&S.paths), b),
-		 S.unreceived_unlogged);
+		 "%s, so it goes again over path %u to [%s] (%" PRIu64 " such since the last line)", S.epoch_tx, late,
+		 why, peer_paths_sync(&S.paths), path_addr(peer_paths_sync(&S.paths), b), S.unreceived_unlogged);
 	S.unreceived_log_ns = now;
 	S.unreceived_unlogged = 0;
 }
