@@ -43,11 +43,13 @@ bool peer_sync_batch_fits(uint32_t batch, int rcvbuf);
 /*
  * Loss-driven pacing: the batch per tick actually used, `cur` (0: the
  * configured `conf`).  A full sync sent whole that the other proxy never
- * reports (received = false) halves it, down to 1: the bursts may overrun
- * its socket, which peer_sync_batch_fits can only warn about on its own
- * side.  Each sync it reports received whole raises it by a sixteenth of
- * `conf` (at least 1), up to `conf`.  AIMD, as TCP, so repeated syncs
- * shrink until they fit and the rate comes back once they do.
+ * reports (received = false) halves it, down to a sixteenth of `conf` (at
+ * least 1): the bursts may overrun its socket, which peer_sync_batch_fits
+ * can only warn about on its own side.  Each sync it reports received
+ * whole raises it by that sixteenth, up to `conf`.  AIMD, as TCP, so
+ * repeated syncs shrink until they fit and the rate comes back once they
+ * do; the floor bounds what loss that no batch size cures (a lossy link)
+ * costs: syncs at most sixteen times slower.
  */
 uint32_t peer_sync_batch_adapt(uint32_t cur, uint32_t conf, bool received);
 

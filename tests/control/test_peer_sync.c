@@ -615,7 +615,9 @@ static void test_batch_adapts_to_losses(void **st)
 	(void)st;
 	/* the rule itself */
 	assert_int_equal(peer_sync_batch_adapt(0, 256, false), 128);
-	assert_int_equal(peer_sync_batch_adapt(1, 256, false), 1);
+	assert_int_equal(peer_sync_batch_adapt(20, 256, false), 16);    /* the floor: a sixteenth */
+	assert_int_equal(peer_sync_batch_adapt(16, 256, false), 16);
+	assert_int_equal(peer_sync_batch_adapt(1, 8, false), 1);
 	assert_int_equal(peer_sync_batch_adapt(0, 256, true), 256);
 	assert_int_equal(peer_sync_batch_adapt(32, 256, true), 48);
 	assert_int_equal(peer_sync_batch_adapt(250, 256, true), 256);
