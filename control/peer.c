@@ -639,7 +639,7 @@ static void sync_unreceived(const struct daemon *d, uint64_t now)
 	S.batch_eff = peer_sync_batch_adapt(was, d->conf->peer.sync_batch, false);
 	if (S.batch_eff != was)
 		log_info("peer: full syncs now go out %u messages per tick (was %u; back up by %u per sync received)",
-			 S.batch_eff, was, d->conf->peer.sync_batch / 16 ? d->conf->peer.sync_batch / 16 : 1);
+			 S.batch_eff, was, peer_sync_batch_step(d->conf->peer.sync_batch));
 	if (S.epoch_tx_path >= 0 && S.paths.n > 1) {
 		unsigned from = (unsigned)S.epoch_tx_path;
 		uint64_t hold = 6 * S.sync_ns > 10 * S.dead_ns ? 6 * S.sync_ns : 10 * S.dead_ns;
@@ -660,9 +660,10 @@ static void sync_unreceived(const struct daemon *d, uint64_t now)
 	}
 	const char *why = S.paths.n < 2 ? "one path" : S.epoch_tx_path < 0 ? "it went over more than one path"
 										: "no other path is usable";
+	unsigned same = peer_paths_sync(&S.paths);
 	log_warn("peer: full sync %u not received %" PRIu64 " ms after it was sent, though the other proxy is heard; "
 		 "%s, so it goes again over path %u to [%s] (%" PRIu64 " such since the last line)", S.epoch_tx, late,
-		 why, peer_paths_sync(&S.paths), path_addr(peer_paths_sync(&S.paths), b), S.unreceived_unlogged);
+		 why, same, path_addr(same, b), S.unreceived_unlogged);
 	S.unreceived_log_ns = now;
 	S.unreceived_unlogged = 0;
 }

@@ -254,6 +254,11 @@ uint64_t peer_updq_deadline(const struct peer_updq *q)
 	return q->n ? q->next_ns : UINT64_MAX;
 }
 
+uint32_t peer_sync_batch_step(uint32_t conf)
+{
+	return conf / 16 ? conf / 16 : 1;
+}
+
 uint32_t peer_sync_batch_adapt(uint32_t cur, uint32_t conf, bool received)
 {
 	if (!conf)
@@ -262,7 +267,7 @@ uint32_t peer_sync_batch_adapt(uint32_t cur, uint32_t conf, bool received)
 		cur = conf;
 	/* the floor is the step: random loss on the link (which no batch size
 	 * cures) slows syncs down sixteenfold at most */
-	uint32_t step = conf / 16 ? conf / 16 : 1;
+	uint32_t step = peer_sync_batch_step(conf);
 	if (!received)
 		return cur / 2 > step ? cur / 2 : step;
 	return conf - cur > step ? cur + step : conf;

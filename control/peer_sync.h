@@ -52,6 +52,8 @@ bool peer_sync_batch_fits(uint32_t batch, int rcvbuf);
  * costs: syncs at most sixteen times slower.
  */
 uint32_t peer_sync_batch_adapt(uint32_t cur, uint32_t conf, bool received);
+/* Its step and floor for a configured batch `conf`: conf / 16, at least 1. */
+uint32_t peer_sync_batch_step(uint32_t conf);
 
 /* What the item callback did with item i. */
 enum peer_sync_item {
