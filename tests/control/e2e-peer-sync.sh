@@ -38,22 +38,27 @@ mkconf() { # name role other batch log_level [notify]
 # N leases through control's socket SOCK, 256 in flight
 add_leases() { peer_leases "$1" 0 "$2" 256; } # sock n
 
+# primary_up WHAT COUNT LOG: with a.conf and b.conf written, the backup's
+# stand-in dataplane, then the primary alone: the hosts' leases, then its
+# dataplane, whose COUNT contexts it imports; it activates after dead_ms.
+# The backup, started next, gets a sync at once.
+primary_up() {
+    rm -f "$t"/*.state
+    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+    peer_ctl a "$3"
+    add_leases "$t/a.sock" "$2"
+    ns_bg a "$fdp" "$t/dp-a.sock" "$2" 0x1111 >/dev/null
+    check "$1: the primary holds the $2 dumped contexts and is active" \
+        ns_wait_for 60 sh -c "'$cli' -s '$t/a.sock' status | grep -q 'contexts:   $2 of' && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+}
+
 run() { # batch checked(1|0)
     local batch=$1 must=$2 wait=60
     [ "$must" = 1 ] || wait=15
     mkconf a primary fd00:ff::2 "$batch" notice
     mkconf b backup fd00:ff::1 "$batch" debug
     "$ctl" -n -c "$t/a.conf" >/dev/null 2>&1 || { echo "FAIL: config"; exit 1; }
-    rm -f "$t"/*.state
-    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
-    # the primary alone first: the hosts' leases, then its dataplane, whose
-    # contexts it imports; it activates after dead_ms; then the backup
-    # appears and gets a sync at once
-    peer_ctl a "$t/a-$batch.log"
-    add_leases "$t/a.sock" "$N"
-    ns_bg a "$fdp" "$t/dp-a.sock" "$N" 0x1111 >/dev/null
-    check "batch $batch: the primary holds the $N dumped contexts and is active" \
-        ns_wait_for 60 sh -c "'$cli' -s '$t/a.sock' status | grep -q 'contexts:   $N of' && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+    primary_up "batch $batch" "$N" "$t/a-$batch.log"
     local t0; t0=$(date +%s%N)
     # checked round: a failed check fails the test; comparison round: shown only
     chk() { if [ "$must" = 1 ]; then check "$@"; else local w=$1; shift; if "$@" >/dev/null 2>&1; then echo "   (not checked) yes: $w"; else echo "   (not checked) no: $w"; fi; fi; }
@@ -147,16 +152,10 @@ overrun() {
     local nc=3000
     mkconf a primary fd00:ff::2 256 info
     mkconf b backup fd00:ff::1 256 info
-    rm -f "$t"/*.state
     ns_exec b ip6tables -A INPUT -p udp --dport 7340 -m length --length 0:200 -j ACCEPT
     ns_exec b ip6tables -A INPUT -p udp --dport 7340 -m limit --limit 5000/second --limit-burst 40 -j ACCEPT
     ns_exec b ip6tables -A INPUT -p udp --dport 7340 -j DROP
-    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
-    peer_ctl a "$t/a-overrun.log"
-    peer_leases "$t/a.sock" 0 "$nc" 256
-    ns_bg a "$fdp" "$t/dp-a.sock" "$nc" 0x1111 >/dev/null
-    check "overrun: the primary holds the $nc dumped contexts and is active" \
-        ns_wait_for 60 sh -c "'$cli' -s '$t/a.sock' status | grep -q 'contexts:   $nc of' && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
+    primary_up overrun "$nc" "$t/a-overrun.log"
     local t0; t0=$(date +%s%N)
     peer_ctl b "$t/b-overrun.log"
     check "overrun: the backup ends with $nc replicas from a whole full sync" \
