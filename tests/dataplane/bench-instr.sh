@@ -6,7 +6,7 @@
 # bench-fastpath.sh gives the cycles.  The forwarding thread's instructions
 # are split by where they execute: the PMDs and DPDK libraries (the part
 # testpmd also pays) and pshim6's own code.
-#   tests/dataplane/bench-instr.sh [SECONDS] [SIZES...]     (default 30 s, 1000)
+#   [MODES=egress|ingress] tests/dataplane/bench-instr.sh [SECONDS] [SIZES...]   (default 30 s, 1000)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -94,7 +94,7 @@ echo "  ratio = testpmd instructions per packet / the dataplane's: what bench-fa
 echo "  would be if every instruction cost the same"
 printf '%-8s %-9s %10s %9s %9s %12s %7s\n' mix contexts dp_ir/pkt pmd own testpmd_ir ratio
 for n in $sizes; do
-    for mode in egress ingress; do
+    for mode in ${MODES:-egress ingress}; do
         size=128; [ $mode = ingress ] && size=136
         /usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" $mode "$n" 4096 $size "$work/$mode.pcap"
         read -r ttot tpk _ _ < <(testpmd_ir "$work/$mode.pcap")
