@@ -3,14 +3,12 @@
  * a state-file line parsed by state.c's strict parser, so nothing received
  * from the other proxy is trusted beyond what a state file would be. */
 #include "peer_msg.h"
-#include <arpa/inet.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "pshim6/dpmsg.h"
+#include "state_line.h"
 
 const char *peer_msg_strerror(int err)
 {
@@ -44,22 +42,8 @@ static int mac(const uint8_t *key, size_t keylen, const uint8_t *data, size_t le
 
 int peer_ctx_line(const struct ctl_state_ctx *s, char *buf, size_t cap)
 {
-	int n = snprintf(buf, cap, "ctx %012" PRIx64 " %" PRIu32 " %" PRIu32 " %d", s->own_tag, s->local_gen,
-			 s->peer_gen, s->initiator ? 1 : 0);
-	if (n < 0 || (size_t)n >= cap)
-		return PEER_E_SPACE;
-	size_t len = (size_t)n;
-	for (size_t i = 0; i < s->npeer && i < SHIM6_MAX_LOCATORS; i++) {
-		char a[INET6_ADDRSTRLEN];
-		const struct shim6_locator *l = &s->peer_locs[i];
-		inet_ntop(AF_INET6, l->addr.b, a, sizeof a);
-		n = snprintf(buf + len, cap - len, " %s,%u,%u,%u,%u,%d", a, l->verif, l->flags, l->priority,
-			     l->weight, s->verified[i] ? 1 : 0);
-		if (n < 0 || (size_t)n >= cap - len)
-			return PEER_E_SPACE;
-		len += (size_t)n;
-	}
-	return (int)len;
+	int n = state_line_format(s, buf, cap);
+	return n < 0 ? PEER_E_SPACE : n;
 }
 
 static size_t body_len_fixed(uint8_t type)

@@ -3,6 +3,7 @@
  * Text so an operator can read it; rewritten whole under a temp name and
  * renamed, so a crash leaves the old file or the new one, never half. */
 #include "state.h"
+#include "state_line.h"
 #include "daemon.h"
 #include "log.h"
 #include <arpa/inet.h>
@@ -235,25 +236,28 @@ void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *i
 	}
 }
 
-struct wctx { struct shim6_engine *eng; FILE *f; };
+struct wctx { struct shim6_engine *eng; FILE *f; struct ctl_state_ctx s; char line[STATE_LINE_MAX]; };
 
 static int write_one(void *arg, const struct shim6_ctx_info *ci)
 {
 	struct wctx *w = arg;
+	struct ctl_state_ctx *s = &w->s;
 	if (ci->state != SHIM6_ST_ESTABLISHED)
 		return 0;
-	uint32_t lg = 0, pg = 0;
-	shim6_engine_ctx_generations(w->eng, ci->id, &lg, &pg);
-	fprintf(w->f, "ctx %012" PRIx64 " %" PRIu32 " %" PRIu32 " %d", ci->id, lg, pg, ci->initiator ? 1 : 0);
-	for (size_t i = 0; i < ci->npeer; i++) {
-		char a[INET6_ADDRSTRLEN];
-		const struct shim6_locator *l = &ci->peer_locs[i];
-		inet_ntop(AF_INET6, l->addr.b, a, sizeof a);
+	s->own_tag = ci->id;
+	s->local_gen = s->peer_gen = 0;
+	shim6_engine_ctx_generations(w->eng, ci->id, &s->local_gen, &s->peer_gen);
+	s->initiator = ci->initiator ? 1 : 0;
+	s->npeer = ci->npeer < SHIM6_MAX_LOCATORS ? ci->npeer : SHIM6_MAX_LOCATORS;
+	memcpy(s->peer_locs, ci->peer_locs, s->npeer * sizeof s->peer_locs[0]);
+	for (size_t i = 0; i < s->npeer; i++)
 		/* a list under a known generation passed CGA/HBA verification */
-		int ver = pg != 0 || ci->peer_usable[i];
-		fprintf(w->f, " %s,%u,%u,%u,%u,%d", a, l->verif, l->flags, l->priority, l->weight, ver);
-	}
-	fputc('\n', w->f);
+		s->verified[i] = s->peer_gen != 0 || ci->peer_usable[i];
+	int n = state_line_format(s, w->line, sizeof w->line - 1);
+	if (n < 0)
+		return 0;   /* cannot happen: 16 locators take about 1.1 KB */
+	w->line[n] = '\n';
+	fwrite(w->line, 1, (size_t)n + 1, w->f);
 	return 0;
 }
 
@@ -278,9 +282,21 @@ int state_save(struct daemon *d, struct shim6_engine *eng)
 		log_warn("state file %s: %s", tmp, strerror(errno));
 		return -1;
 	}
+	/* large writes: a million contexts are about 75 MB */
+	static char obuf[1 << 18];
+	setvbuf(f, obuf, _IOFBF, sizeof obuf);
 	fputs("# pshim6-control context state; rewritten after context changes\n", f);
-	struct wctx w = { eng, f };
-	shim6_engine_ctx_foreach(eng, write_one, &w);
+	struct wctx *w = malloc(sizeof *w);
+	if (!w) {
+		fclose(f);
+		unlink(tmp);
+		log_warn("state file %s: out of memory", path);
+		return -1;
+	}
+	w->eng = eng;
+	w->f = f;
+	shim6_engine_ctx_foreach(eng, write_one, w);
+	free(w);
 	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
 	bad |= fclose(f) != 0;
 	if (bad || rename(tmp, path) != 0) {

@@ -1,9 +1,10 @@
 /* libFuzzer target: control.state_file as pshim6-control reads it after a
  * restart.  The file lives on disk between runs, so it may be truncated,
  * corrupted or edited by hand.  Two ways in: the whole input as one line
- * through state_parse_line (with a write/parse round trip when it is
- * accepted), and the input as a file through state_load (line splitting,
- * the max_contexts bound, repeated contexts). */
+ * through state_parse_line (when it is accepted: a write/parse round trip,
+ * and the daemon's line writer checked against a printf one), and the
+ * input as a file through state_load (line splitting, the max_contexts
+ * bound, repeated contexts). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "state.h"
+#include "state_line.h"
 
 #define MAX_CTX 8
 
@@ -71,6 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = format(&s, line, sizeof line);
 		if (n >= sizeof line || state_parse_line(line, n, &s2) != 1 || memcmp(&s, &s2, sizeof s))
 			abort();
+		/* the daemon's writer gives the same octets as the printf one */
+		char mine[STATE_LINE_MAX];
+		if (state_line_format(&s, mine, sizeof mine) != (int)n || memcmp(mine, line, n + 1))
+			abort();
+		/* and refuses, without overrunning, a buffer one octet short */
+		char *tight = malloc(n);
+		if (!tight || state_line_format(&s, tight, n) != -1 || (n && tight[0]))
+			abort();
+		free(tight);
 	}
 
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
