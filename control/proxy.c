@@ -38,7 +38,7 @@ struct proxy {
 static struct proxy P;
 
 /*
- * Formatting the state file costs 1.3-2.6 us a context on this thread.  A
+ * Writing the state file costs 0.7-2 us a context on this thread.  A
  * small table is saved in place; once a save has taken STATE_FORK_NS, the
  * next ones run in a child that writes the fork's copy-on-write snapshot,
  * so REAP, the channel and the heartbeats never wait for a big table.
