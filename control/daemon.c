@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <openssl/rand.h>
 #include "daemon.h"
+#include "heap.h"
 #include "reload_keep.h"
 #include "log.h"
 #include "peer.h"
@@ -150,6 +151,12 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		return 1;
 	log_notice("started: site %s, %u ISPs, control socket %s, dataplane %s",
 		   conf->site.name, conf->n_isps, conf->control.socket, conf->dataplane.channel);
+	enum heap_thp heap = heap_thp_now();
+	if (heap == HEAP_THP_NOT_ASKED && conf->engine.max_contexts >= HEAP_THP_ADVISE_CONTEXTS)
+		log_notice("heap on %s: with engine.max_contexts %u, background state-file saves take several "
+			   "times longer (pshim6-control(8), ENVIRONMENT)", heap_thp_str(heap), conf->engine.max_contexts);
+	else
+		log_info("heap on %s", heap_thp_str(heap));
 
 	while (!d.stop) {
 		struct pollfd pf[4 + CTL_MAX_CLIENTS + RESOLVE_MAX];
