@@ -40,6 +40,8 @@ static struct {
 	size_t keylen;
 	struct sockaddr_in6 to;           /* port, family; the address is the path's */
 	struct peer_paths paths;          /* one per address of the other proxy */
+	struct in6_addr src[PEER_PATHS_MAX];  /* peer.sources per path; :: = the kernel picks */
+	uint64_t src_fail_log_ns[PEER_PATHS_MAX];  /* a refused source is logged once a minute */
 	unsigned sync_path;               /* where other messages went last */
 	int sync_tx_path;                 /* the path of every message of the sync being sent, or -1 */
 	int epoch_tx_path;                /* the same for epoch_tx's sync */
@@ -130,18 +132,26 @@ static int load_key(const char *path)
 
 /* Path 0 is the address the daemon started with (peer.address takes a
  * restart); the others are peer.alt_addresses as the config has them now,
- * without an address twice. */
+ * without an address twice.  `srcs` gets each path's peer.sources entry
+ * (:: when none is configured). */
 static unsigned path_list(const struct in6_addr *first, const struct pshim6_conf_peer_proxy *c,
-			  struct in6_addr *addrs)
+			  struct in6_addr *addrs, struct in6_addr *srcs)
 {
 	unsigned n = 1;
+	for (unsigned i = 0; i < PEER_PATHS_MAX; i++)
+		srcs[i] = in6addr_any;
 	addrs[0] = *first;
+	if (c->n_sources)
+		srcs[0] = c->sources[0];
 	for (unsigned i = 0; i < c->n_alt_addresses && n < PEER_PATHS_MAX; i++) {
 		bool twice = false;
 		for (unsigned j = 0; j < n; j++)
 			twice = twice || !memcmp(&addrs[j], &c->alt_addresses[i], sizeof addrs[j]);
-		if (!twice)
-			addrs[n++] = c->alt_addresses[i];
+		if (twice)
+			continue;
+		if (c->n_sources > i + 1)
+			srcs[n] = c->sources[i + 1];
+		addrs[n++] = c->alt_addresses[i];
 	}
 	return n;
 }
@@ -166,8 +176,13 @@ static void paths_str(char *buf)
  * the site).  Paths that stay keep their state (peer_paths_set). */
 static void paths_follow_conf(const struct pshim6_conf_peer_proxy *c, uint64_t now)
 {
-	struct in6_addr addrs[PEER_PATHS_MAX];
-	unsigned n = path_list(&S.paths.p[0].addr, c, addrs);
+	struct in6_addr addrs[PEER_PATHS_MAX], srcs[PEER_PATHS_MAX];
+	unsigned n = path_list(&S.paths.p[0].addr, c, addrs, srcs);
+	if (memcmp(S.src, srcs, n * sizeof srcs[0])) {
+		memcpy(S.src, srcs, sizeof S.src);
+		memset(S.src_fail_log_ns, 0, sizeof S.src_fail_log_ns);
+		log_notice("peer: %s", c->n_sources ? "sources per path changed" : "the kernel now picks each path's source");
+	}
 	if (peer_paths_same(&S.paths, addrs, n))
 		return;
 	peer_paths_set(&S.paths, addrs, n, now);
@@ -220,7 +235,7 @@ int peer_init(struct daemon *d)
 	S.sync_ns = c->sync_interval_ms * MS;
 	uint64_t now = now_ns();
 	struct in6_addr addrs[PEER_PATHS_MAX];
-	unsigned np = path_list(&c->address, c, addrs);
+	unsigned np = path_list(&c->address, c, addrs, S.src);
 	peer_paths_init(&S.paths, addrs, np, S.hb_ns, now);
 	peer_fsm_init(&S.fsm, S.role, S.dead_ns, now);
 	S.last_hb_ns = now;
@@ -301,11 +316,40 @@ static int encode(struct peer_msg *m, uint8_t *buf, size_t cap)
 	return peer_msg_encode(m, S.key, S.keylen, buf, cap);
 }
 
+/* With peer.sources, the path's own source rides along as IPV6_PKTINFO: the
+ * kernel then sends from it (routing still picks the link), or refuses an
+ * address this host does not have. */
 static bool send_path(unsigned path, const uint8_t *buf, int n)
 {
 	struct sockaddr_in6 to = S.to;
 	to.sin6_addr = S.paths.p[path].addr;
-	return sendto(S.fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof to) == n;
+	if (IN6_IS_ADDR_UNSPECIFIED(&S.src[path]))
+		return sendto(S.fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof to) == n;
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cb;
+	memset(&cb, 0, sizeof cb);
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = (size_t)n };
+	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cb.b, .msg_controllen = sizeof cb.b };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+	struct in6_pktinfo pi = { .ipi6_addr = S.src[path], .ipi6_ifindex = 0 };
+	memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+	if (sendmsg(S.fd, &mh, 0) == n)
+		return true;
+	uint64_t now = now_ns();
+	if (!S.src_fail_log_ns[path] || now - S.src_fail_log_ns[path] >= 60000 * MS) {
+		char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+		log_warn("peer: path %u: sending from %s to %s: %s%s", path, inet_ntop(AF_INET6, &S.src[path], sa, sizeof sa),
+			 inet_ntop(AF_INET6, &to.sin6_addr, da, sizeof da), strerror(errno),
+			 errno == EINVAL || errno == EADDRNOTAVAIL ? " (peer.sources: not an address of this host?)" : "");
+		S.src_fail_log_ns[path] = now ? now : 1;
+	}
+	return false;
 }
 
 /* Everything but heartbeats: one copy, over the path the other proxy was

@@ -68,5 +68,7 @@ void conf_peer_keep_running(struct pshim6_conf_peer_proxy *n, const struct pshim
 	memcpy(p.notify, n->notify, sizeof p.notify);
 	p.n_alt_addresses = n->n_alt_addresses;
 	memcpy(p.alt_addresses, n->alt_addresses, sizeof p.alt_addresses);
+	p.n_sources = n->n_sources;
+	memcpy(p.sources, n->sources, sizeof p.sources);
 	*n = p;
 }

@@ -294,6 +294,37 @@ static void check_peer_paths(struct ctx *x, const config_setting_t *g, const str
 	}
 }
 
+/* peer.sources: this proxy's own address on each path, in path order, for
+ * links where the address the kernel would pick is not the one the other
+ * proxy lists for us (or routes back over another link). */
+static void check_peer_sources(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_peer_proxy *p)
+{
+	const config_setting_t *arr = config_setting_lookup((config_setting_t *)g, "sources");
+	char a[INET6_ADDRSTRLEN];
+	if (!p->n_sources)
+		return;
+	if (p->n_sources != 1 + p->n_alt_addresses) {
+		conf_error(x, at(g, "sources"), "peer.sources: %u addresses for %u paths (one per path: "
+			   "for peer.address, then for each of peer.alt_addresses)", p->n_sources, 1 + p->n_alt_addresses);
+		return;
+	}
+	for (unsigned i = 0; i < p->n_sources; i++) {
+		const struct in6_addr *v = &p->sources[i];
+		const config_setting_t *e = arr ? config_setting_get_elem(arr, i) : NULL;
+		const config_setting_t *where = e ? e : at(g, "sources");
+		inet_ntop(AF_INET6, v, a, sizeof a);
+		if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
+			conf_error(x, where, "peer.sources: %s is not a unicast address of this proxy", a);
+			continue;
+		}
+		bool theirs = !memcmp(v, &p->address, sizeof *v);
+		for (unsigned j = 0; j < p->n_alt_addresses; j++)
+			theirs = theirs || !memcmp(v, &p->alt_addresses[j], sizeof *v);
+		if (theirs)
+			conf_error(x, where, "peer.sources: %s is an address of the other proxy", a);
+	}
+}
+
 /* The sync channel between the site's two proxies is authenticated, so a
  * key is part of the section; takeover needs several heartbeats per dead
  * interval or one lost datagram would look like a dead primary. */
@@ -306,4 +337,5 @@ void conf_check_peer_proxy(struct ctx *x, const config_setting_t *g, void *base)
 		conf_error(x, at(g, "dead_ms"), "peer: dead_ms (%u) must be at least 3 x heartbeat_ms (%u)",
 			   p->dead_ms, p->heartbeat_ms);
 	check_peer_paths(x, g, p);
+	check_peer_sources(x, g, p);
 }

@@ -267,6 +267,7 @@ static const struct row proxy_rows[] = {
 	R_ENUM(T, "role", role, peer_roles, R_REQ),
 	R_KIND(K_ADDR, T, "address", address, R_REQ),
 	R_ARR(T, "alt_addresses", K_ADDR, alt_addresses, n_alt_addresses, R_NONEMPTY, 0, PSHIM6_CONF_MAX_PEER_PATHS - 1),
+	R_ARR(T, "sources", K_ADDR, sources, n_sources, R_NONEMPTY, 0, PSHIM6_CONF_MAX_PEER_PATHS),
 	R_U16(T, "port", port, 1, 65535),
 	R_STR(T, "key_file", key_file, 0),
 	R_U32(T, "heartbeat_ms", heartbeat_ms, 20, 10000),

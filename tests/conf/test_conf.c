@@ -357,6 +357,55 @@ static void test_peer_paths(void **state)
 	assert_non_null(strstr(e.msgs[0], "not a unicast address"));
 }
 
+/* peer.sources: our own address on each path, one per path in path order;
+ * printed in the normal form, absent while empty; errors at file:line */
+static void test_peer_sources(void **state)
+{
+	struct errs e;
+	char t[4096], a[INET6_ADDRSTRLEN];
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\";\n"
+		 "  alt_addresses = [ \"fd00:99::2\" ]; sources = [ \"fd00:98::1\", \"fd00:99::1\" ]; key_file = \"/k\"; };\n");
+	assert_int_equal(load(t, &e), 0);
+	assert_int_equal(conf->peer.n_sources, 2);
+	assert_string_equal(inet_ntop(AF_INET6, &conf->peer.sources[1], a, sizeof a), "fd00:99::1");
+	char *out = NULL;
+	size_t ol;
+	FILE *f = open_memstream(&out, &ol);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	assert_non_null(strstr(out, "sources = [ \"fd00:98::1\", \"fd00:99::1\" ];"));
+	free(out);
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\"; };\n");
+	assert_int_equal(load(t, &e), 0);
+	assert_int_equal(conf->peer.n_sources, 0);
+	f = open_memstream(&out, &ol);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	assert_null(strstr(out, "sources"));
+	free(out);
+	/* one per path, no fewer and no more */
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		 "  alt_addresses = [ \"fd00:99::2\" ];\n"
+		 "  sources = [ \"fd00:98::1\" ]; };\n");
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.msgs[0], "t.conf:6: peer.sources: 1 addresses for 2 paths (one per path: "
+			    "for peer.address, then for each of peer.alt_addresses)");
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		 "  sources = [ \"fd00:98::1\", \"fd00:99::1\" ]; };\n");
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_non_null(strstr(e.msgs[0], "2 addresses for 1 paths"));
+	/* not ours: multicast, and the other proxy's own address, each at its line */
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		 "  alt_addresses = [ \"fd00:99::2\" ];\n"
+		 "  sources = [ \"ff02::1\",\n"
+		 "    \"fd00:99::2\" ]; };\n");
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.msgs[0], "t.conf:6: peer.sources: ff02::1 is not a unicast address of this proxy");
+	assert_string_equal(e.msgs[1], "t.conf:7: peer.sources: fd00:99::2 is an address of the other proxy");
+}
+
 static void test_error_buffer_bounded(void **state)
 {
 	/* 300 unknown keys: every one counted, a bounded number shown, and a
@@ -392,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_host_pds),
 		cmocka_unit_test(test_error_buffer_bounded),
 		cmocka_unit_test(test_peer_paths),
+		cmocka_unit_test(test_peer_sources),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,6 +20,10 @@
 #   4. Baseline, same run: both restarted with peer.address only (one
 #      path); cutting link 1 makes the backup ACTIVE while the primary
 #      stays ACTIVE: the split brain the paths are there to prevent.
+#   5. peer.sources: the primary sends over link 2 from a second address
+#      the kernel would not choose, and the backup lists only that one:
+#      both paths up, the backup's ip6tables counters see that source only.
+#      A source the host does not have: logged, counted as failed sends.
 # RESULT: time to takeover, heartbeats per path, what replicated over link 2.
 #   env: BUILD (build dir), N (contexts, default 200)
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,9 +53,9 @@ ip -n pp-b addr add fd00:99::2/64 dev pb2 nodad
 ip -n pp-a addr add fd00:97::1/64 dev pa3 nodad
 ip -n pp-c addr add fd00:97::2/64 dev pc3 nodad
 
-mkconf() { # name role address [alt]
+mkconf() { # name role address [alt [more peer keys]]
     peer_conf "$1" info "role = \"$2\"; address = \"$3\"; ${4:+alt_addresses = [ \"$4\" ];} key_file = \"$t/peer.key\";
-  heartbeat_ms = $HB; dead_ms = $DEAD; sync_interval_ms = 2000; yield_linger_ms = 0;"
+  heartbeat_ms = $HB; dead_ms = $DEAD; sync_interval_ms = 2000; yield_linger_ms = 0; ${5:-}"
 }
 
 # leases FROM..TO-1 (decimal indexes) through control's socket, one at a time
@@ -233,9 +237,49 @@ ip -n pp-a link set pa1 up
 check "no sanitizer report in the baseline daemons' logs" \
     sh -c "! grep -qE 'runtime error|AddressSanitizer' '$t/a1.log' '$t/b1.log'"
 
+# ---- 5. peer.sources: each path's source from the config ---------------------
+# a gets a second address on link 2, deprecated so that the kernel never
+# picks it on its own (RFC 6724 rule 3) though a socket may still ask for it;
+# the backup lists only that second address for a's path 1, so path 1 comes
+# up at the backup only if a really sends from the configured source.
+echo "--- peer.sources: a sends over link 2 from fd00:99::11"
+peer_stop
+rm -f "$t"/*.state
+ip -n pp-a addr add fd00:99::11/64 dev pa2 nodad preferred_lft 0
+ns_exec b ip6tables -I INPUT -p udp --dport 7340 -s fd00:99::11 -j ACCEPT
+ns_exec b ip6tables -I INPUT -p udp --dport 7340 -s fd00:99::1 -j ACCEPT
+mkconf a primary fd00:98::2 fd00:99::2 'sources = [ "fd00:98::1", "fd00:99::11" ];'
+mkconf b backup fd00:98::1 fd00:99::11
+ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+peer_ctl a "$t/a2.log"
+pa=$!
+ns_bg a "$fdp" "$t/dp-a.sock" 0 0x1111 >/dev/null
+peer_ctl b "$t/b2.log"
+check "sources: both paths up at both ends" \
+    ns_wait_for 10 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.paths_up\"])')\" = 22 ]"
+sleep 1
+ipt() { ns_exec b ip6tables -L INPUT -v -n -x | awk -v s="$1" '$8 == s && /dpt:7340/ {print $1; exit}'; }
+from11=$(ipt fd00:99::11) from1=$(ipt fd00:99::1)
+check "sources: the backup received a's link-2 datagrams from fd00:99::11 ($from11), none from fd00:99::1 ($from1)" \
+    test "${from11:-0}" -gt 0 -a "${from1:-1}" = 0
+check "sources: the backup refused nothing on the source" test "$(cnt b peer.rx_wrong_source)" = 0
+# a source this host does not have: refused by the kernel, counted, logged
+mkconf a primary fd00:98::2 fd00:99::2 'sources = [ "fd00:98::1", "fd00:99::55" ];'
+f0=$(cnt a peer.path1_hb_tx_failed)
+kill -HUP "$pa"
+check "sources: a source a does not have is logged once with the hint" \
+    ns_wait_for 5 sh -c "[ \$(grep -c 'path 1: sending from fd00:99::55 to fd00:99::2: .*not an address of this host' '$t/a2.log') = 1 ]"
+sleep 1
+f1=$(cnt a peer.path1_hb_tx_failed)
+check "sources: ... its heartbeats count as failed sends ($f0 -> $f1), path 0 still up at the backup" \
+    test "$f1" -gt "$f0" -a "$(cnt b peer.path0_up)" = 1
+check "sources: the pair stays primary active, backup standing by" test "$(st a)/$(st b)" = active/standby
+check "no sanitizer report in the sources round's logs" \
+    sh -c "! grep -qE 'runtime error|AddressSanitizer' '$t/a2.log' '$t/b2.log'"
+
 if [ "$bad" != 0 ]; then
     echo "FAIL: $bad checks"
     for f in "$t"/*.log; do echo "== $f"; grep -E 'peer' "$f" | tail -15; done
     exit 1
 fi
-echo "RESULT: one-way fault on link 1: messages moved to link 2 in ${oneway} ms; link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms"
+echo "RESULT: one-way fault on link 1: messages moved to link 2 in ${oneway} ms; link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms; peer.sources: link 2 sent from the configured address ($from11 datagrams, 0 from the kernel's choice)"

@@ -38,6 +38,7 @@ static const char *reloaded = BASE
 	"engine = { max_contexts = 50000; };\n"
 	"reap = { send_timeout_ms = 6000; };\n"
 	"peer = { role = \"primary\"; address = \"fd00:96::1\"; alt_addresses = [ \"fd00:99::1\" ]; key_file = \"/kb\";\n"
+	"         sources = [ \"fd00:96::2\", \"fd00:99::2\" ];\n"
 	"         heartbeat_ms = 100; dead_ms = 500; sync_batch = 64; yield_linger_ms = 0; notify = \"/bin/true\"; };\n";
 
 static void err(void *arg, const char *file, unsigned line, const char *msg)
@@ -100,6 +101,10 @@ static void reloadable_settings_take_the_new_value(void **st)
 	char a[INET6_ADDRSTRLEN];
 	inet_ntop(AF_INET6, &n.peer.alt_addresses[0], a, sizeof a);
 	assert_string_equal(a, "fd00:99::1");
+	/* peer.sources goes with the paths it names */
+	assert_int_equal(n.peer.n_sources, 2);
+	inet_ntop(AF_INET6, &n.peer.sources[1], a, sizeof a);
+	assert_string_equal(a, "fd00:99::2");
 }
 
 struct seen {

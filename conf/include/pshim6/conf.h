@@ -280,7 +280,7 @@ struct pshim6_conf_peer {
 	struct in6_addr locators[PSHIM6_CONF_MAX_PEER_LOCATORS];
 };
 
-/* peer { role = "primary" | "backup"; address; alt_addresses; port; key_file;
+/* peer { role = "primary" | "backup"; address; alt_addresses; sources; port; key_file;
  *        heartbeat_ms; dead_ms; sync_interval_ms; replicate;
  *        sync_batch; yield_linger_ms; notify; } */
 struct pshim6_conf_peer_proxy {
@@ -288,6 +288,8 @@ struct pshim6_conf_peer_proxy {
 	struct in6_addr address;            /* the other proxy (path 0, preferred for sync) */
 	unsigned n_alt_addresses;           /* 0..PSHIM6_CONF_MAX_PEER_PATHS - 1 */
 	struct in6_addr alt_addresses[PSHIM6_CONF_MAX_PEER_PATHS - 1]; /* its addresses on other paths */
+	unsigned n_sources;                 /* 0 = the kernel picks, else 1 + n_alt_addresses */
+	struct in6_addr sources[PSHIM6_CONF_MAX_PEER_PATHS]; /* ours on each path, in path order */
 	uint16_t port;                      /* sync port (UDP), default 7340 */
 	char key_file[PSHIM6_CONF_PATH_MAX];/* HMAC-SHA256 key shared by both proxies */
 	uint32_t heartbeat_ms;              /* 200 */
