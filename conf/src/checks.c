@@ -266,22 +266,35 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 				conf_error(x, at(root, keys[i]), "%s: %s is already %s", keys[i], paths[i], keys[j]);
 }
 
+/* Element i of the peer address array `key`: where an error about it points
+ * (its own line, else the key's) and its text; false, reported, when it is
+ * not a unicast address (`whose` says whose it should be). */
+static bool peer_addr_elem(struct ctx *x, const config_setting_t *g, const char *key, unsigned i,
+			   const struct in6_addr *v, const char *whose, const config_setting_t **where,
+			   char a[INET6_ADDRSTRLEN])
+{
+	const config_setting_t *arr = config_setting_lookup((config_setting_t *)g, key);
+	const config_setting_t *e = arr ? config_setting_get_elem(arr, i) : NULL;
+	*where = e ? e : at(g, key);
+	inet_ntop(AF_INET6, v, a, INET6_ADDRSTRLEN);
+	if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
+		conf_error(x, *where, "peer.%s: %s is not a unicast address of %s", key, a, whose);
+		return false;
+	}
+	return true;
+}
+
 /* Each address of the other proxy is one heartbeat path; a path listed
  * twice would count one link as two and hide the very cut the paths are
  * there to survive. */
 static void check_peer_paths(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_peer_proxy *p)
 {
-	const config_setting_t *arr = config_setting_lookup((config_setting_t *)g, "alt_addresses");
+	const config_setting_t *where;
 	char a[INET6_ADDRSTRLEN];
 	for (unsigned i = 0; i < p->n_alt_addresses; i++) {
 		const struct in6_addr *v = &p->alt_addresses[i];
-		const config_setting_t *e = arr ? config_setting_get_elem(arr, i) : NULL;
-		const config_setting_t *where = e ? e : at(g, "alt_addresses");
-		inet_ntop(AF_INET6, v, a, sizeof a);
-		if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
-			conf_error(x, where, "peer.alt_addresses: %s is not a unicast address of the other proxy", a);
+		if (!peer_addr_elem(x, g, "alt_addresses", i, v, "the other proxy", &where, a))
 			continue;
-		}
 		if (!memcmp(v, &p->address, sizeof *v)) {
 			conf_error(x, where, "peer.alt_addresses: %s is already peer.address", a);
 			continue;
@@ -299,7 +312,7 @@ static void check_peer_paths(struct ctx *x, const config_setting_t *g, const str
  * proxy lists for us (or routes back over another link). */
 static void check_peer_sources(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_peer_proxy *p)
 {
-	const config_setting_t *arr = config_setting_lookup((config_setting_t *)g, "sources");
+	const config_setting_t *where;
 	char a[INET6_ADDRSTRLEN];
 	if (!p->n_sources)
 		return;
@@ -310,13 +323,8 @@ static void check_peer_sources(struct ctx *x, const config_setting_t *g, const s
 	}
 	for (unsigned i = 0; i < p->n_sources; i++) {
 		const struct in6_addr *v = &p->sources[i];
-		const config_setting_t *e = arr ? config_setting_get_elem(arr, i) : NULL;
-		const config_setting_t *where = e ? e : at(g, "sources");
-		inet_ntop(AF_INET6, v, a, sizeof a);
-		if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
-			conf_error(x, where, "peer.sources: %s is not a unicast address of this proxy", a);
+		if (!peer_addr_elem(x, g, "sources", i, v, "this proxy", &where, a))
 			continue;
-		}
 		bool theirs = !memcmp(v, &p->address, sizeof *v);
 		for (unsigned j = 0; j < p->n_alt_addresses; j++)
 			theirs = theirs || !memcmp(v, &p->alt_addresses[j], sizeof *v);

@@ -298,6 +298,18 @@ static void test_host_pds(void **state)
 	}
 }
 
+/* The loaded config's normal form (pshim6-control -nv); free() it. */
+static char *normal_form(void)
+{
+	char *out = NULL;
+	size_t ol;
+	FILE *f = open_memstream(&out, &ol);
+	assert_non_null(f);
+	pshim6_conf_print(f, conf);
+	fclose(f);
+	return out;
+}
+
 /* peer.alt_addresses: the other proxy's addresses on more paths; at most
  * PSHIM6_CONF_MAX_PEER_PATHS in all, none twice, errors at the element's
  * line; absent from the normal form while empty (old files print as before) */
@@ -311,20 +323,14 @@ static void test_peer_paths(void **state)
 	assert_int_equal(conf->peer.n_alt_addresses, 2);
 	char a[INET6_ADDRSTRLEN];
 	assert_string_equal(inet_ntop(AF_INET6, &conf->peer.alt_addresses[1], a, sizeof a), "fd00:97::2");
-	char *out = NULL;
-	size_t ol;
-	FILE *f = open_memstream(&out, &ol);
-	pshim6_conf_print(f, conf);
-	fclose(f);
+	char *out = normal_form();
 	assert_non_null(strstr(out, "alt_addresses = [ \"fd00:99::2\", \"fd00:97::2\" ];"));
 	free(out);
 	/* one path: the key is not printed */
 	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\"; };\n");
 	assert_int_equal(load(t, &e), 0);
 	assert_int_equal(conf->peer.n_alt_addresses, 0);
-	f = open_memstream(&out, &ol);
-	pshim6_conf_print(f, conf);
-	fclose(f);
+	out = normal_form();
 	assert_null(strstr(out, "alt_addresses"));
 	free(out);
 	/* the bound: 3 alternates load, 4 do not */
@@ -368,19 +374,13 @@ static void test_peer_sources(void **state)
 	assert_int_equal(load(t, &e), 0);
 	assert_int_equal(conf->peer.n_sources, 2);
 	assert_string_equal(inet_ntop(AF_INET6, &conf->peer.sources[1], a, sizeof a), "fd00:99::1");
-	char *out = NULL;
-	size_t ol;
-	FILE *f = open_memstream(&out, &ol);
-	pshim6_conf_print(f, conf);
-	fclose(f);
+	char *out = normal_form();
 	assert_non_null(strstr(out, "sources = [ \"fd00:98::1\", \"fd00:99::1\" ];"));
 	free(out);
 	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\"; };\n");
 	assert_int_equal(load(t, &e), 0);
 	assert_int_equal(conf->peer.n_sources, 0);
-	f = open_memstream(&out, &ol);
-	pshim6_conf_print(f, conf);
-	fclose(f);
+	out = normal_form();
 	assert_null(strstr(out, "sources"));
 	free(out);
 	/* one per path, no fewer and no more */
