@@ -101,10 +101,28 @@ static void reloadable_settings_take_the_new_value(void **st)
 	char a[INET6_ADDRSTRLEN];
 	inet_ntop(AF_INET6, &n.peer.alt_addresses[0], a, sizeof a);
 	assert_string_equal(a, "fd00:99::1");
-	/* peer.sources goes with the paths it names */
+	/* peer.sources goes with the paths it names: path 1's applies, path 0's
+	 * waits with the new peer.address (the running one had none) */
 	assert_int_equal(n.peer.n_sources, 2);
 	inet_ntop(AF_INET6, &n.peer.sources[1], a, sizeof a);
 	assert_string_equal(a, "fd00:99::2");
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(&n.peer.sources[0]));
+}
+
+/* With peer.address unchanged, path 0's source applies at once too. */
+static void sources_apply_with_the_address_in_use(void **st)
+{
+	(void)st;
+	static struct pshim6_conf o, n;
+	static const char *same = BASE
+		"peer = { role = \"backup\"; address = \"fd00:98::1\"; key_file = \"/ka\"; heartbeat_ms = 200; dead_ms = 1000;\n"
+		"         sources = [ \"fd00:98::7\" ]; };\n";
+	char a[INET6_ADDRSTRLEN];
+	load(running, 1, &o);
+	load(same, 1, &n);
+	conf_keep_running(&n, &o, NULL, NULL);
+	assert_int_equal(n.peer.n_sources, 1);
+	assert_string_equal(inet_ntop(AF_INET6, &n.peer.sources[0], a, sizeof a), "fd00:98::7");
 }
 
 struct seen {
@@ -175,6 +193,7 @@ int main(void)
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(restart_only_settings_keep_their_running_value),
 		cmocka_unit_test(reloadable_settings_take_the_new_value),
+		cmocka_unit_test(sources_apply_with_the_address_in_use),
 		cmocka_unit_test(each_restart_only_change_is_reported),
 		cmocka_unit_test(same_file_is_a_no_op),
 	};
