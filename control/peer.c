@@ -171,6 +171,27 @@ static void paths_str(char *buf)
 		strcat(buf, ")");
 }
 
+/* peer.sources as the kernel will take them: binding to each says whether
+ * it is an address of this host now (a deprecated one still is), which the
+ * config check cannot know.  Said at start and when the sources change;
+ * the sends themselves are not held back. */
+static void sources_check(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&S.src[i]))
+			continue;
+		int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = S.src[i] };
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+			char sa[INET6_ADDRSTRLEN];
+			log_warn("peer: peer.sources: %s (path %u) is not an address of this host now (%s): that path's "
+				 "sends will fail", inet_ntop(AF_INET6, &S.src[i], sa, sizeof sa), i, strerror(errno));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 /* peer.alt_addresses is read here, so a reload that changes it applies:
  * adding a link needs no restart (a restart of the ACTIVE proxy would move
  * the site).  Paths that stay keep their state (peer_paths_set). */
@@ -182,6 +203,7 @@ static void paths_follow_conf(const struct pshim6_conf_peer_proxy *c, uint64_t n
 		memcpy(S.src, srcs, sizeof S.src);
 		memset(S.src_fail_log_ns, 0, sizeof S.src_fail_log_ns);
 		log_notice("peer: %s", c->n_sources ? "sources per path changed" : "the kernel now picks each path's source");
+		sources_check(n);
 	}
 	if (peer_paths_same(&S.paths, addrs, n))
 		return;
@@ -236,6 +258,7 @@ int peer_init(struct daemon *d)
 	uint64_t now = now_ns();
 	struct in6_addr addrs[PEER_PATHS_MAX];
 	unsigned np = path_list(&c->address, c, addrs, S.src);
+	sources_check(np);
 	peer_paths_init(&S.paths, addrs, np, S.hb_ns, now);
 	peer_fsm_init(&S.fsm, S.role, S.dead_ns, now);
 	S.last_hb_ns = now;

@@ -263,10 +263,13 @@ from11=$(ipt fd00:99::11) from1=$(ipt fd00:99::1)
 check "sources: the backup received a's link-2 datagrams from fd00:99::11 ($from11), none from fd00:99::1 ($from1)" \
     test "${from11:-0}" -gt 0 -a "${from1:-1}" = 0
 check "sources: the backup refused nothing on the source" test "$(cnt b peer.rx_wrong_source)" = 0
+check "sources: no warning about them at start (both are a's)" sh -c "! grep -q 'peer.sources:' '$t/a2.log'"
 # a source this host does not have: refused by the kernel, counted, logged
 mkconf a primary fd00:98::2 fd00:99::2 'sources = [ "fd00:98::1", "fd00:99::55" ];'
 f0=$(cnt a peer.path1_hb_tx_failed)
 kill -HUP "$pa"
+check "sources: the reload says at once that fd00:99::55 is not a's (path 1)" \
+    ns_wait_for 5 grep -q 'peer.sources: fd00:99::55 (path 1) is not an address of this host now' "$t/a2.log"
 check "sources: a source a does not have is logged once with the hint" \
     ns_wait_for 5 sh -c "[ \$(grep -c 'path 1: sending from fd00:99::55 to fd00:99::2: .*not an address of this host' '$t/a2.log') = 1 ]"
 sleep 1
