@@ -40,12 +40,6 @@ static int mac(const uint8_t *key, size_t keylen, const uint8_t *data, size_t le
 	return 0;
 }
 
-int peer_ctx_line(const struct ctl_state_ctx *s, char *buf, size_t cap)
-{
-	int n = state_line_format(s, buf, cap);
-	return n < 0 ? PEER_E_SPACE : n;
-}
-
 static size_t body_len_fixed(uint8_t type)
 {
 	switch (type) {
@@ -67,7 +61,7 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 			return PEER_E_FIELD;
 		if (!m->u.ctx.own_tag || m->u.ctx.own_tag > DPMSG_TAG_MASK || m->u.ctx.st.own_tag != m->u.ctx.own_tag)
 			return PEER_E_FIELD;
-		ll = peer_ctx_line(&m->u.ctx.st, line, sizeof line);
+		ll = state_line_format(&m->u.ctx.st, line, sizeof line);
 		if (ll < 0 || ll > PEER_LINE_MAX)
 			return PEER_E_SPACE;
 		body = PEER_CTX_FIXED + (size_t)ll + (m->type == PEER_SYNC_CTX ? 4 : 0);

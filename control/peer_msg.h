@@ -98,6 +98,4 @@ int peer_msg_encode(const struct peer_msg *m, const uint8_t *key, size_t keylen,
 /* Check and decode one datagram: 0 and *m filled, or a PEER_E_* code.  The
  * MAC is checked before any body octet is read. */
 int peer_msg_decode(const uint8_t *buf, size_t len, const uint8_t *key, size_t keylen, struct peer_msg *m);
-/* The context's state-file line (no newline) into buf: length or PEER_E_SPACE. */
-int peer_ctx_line(const struct ctl_state_ctx *s, char *buf, size_t cap);
 #endif

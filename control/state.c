@@ -255,7 +255,7 @@ static int write_one(void *arg, const struct shim6_ctx_info *ci)
 		s->verified[i] = s->peer_gen != 0 || ci->peer_usable[i];
 	int n = state_line_format(s, w->line, sizeof w->line - 1);
 	if (n < 0)
-		return 0;   /* cannot happen: 16 locators take about 1.1 KB */
+		return -1;  /* 16 locators take about 1.1 KB: a save that lost a context fails instead */
 	w->line[n] = '\n';
 	fwrite(w->line, 1, (size_t)n + 1, w->f);
 	return 0;
@@ -286,21 +286,12 @@ int state_save(struct daemon *d, struct shim6_engine *eng)
 	static char obuf[1 << 18];
 	setvbuf(f, obuf, _IOFBF, sizeof obuf);
 	fputs("# pshim6-control context state; rewritten after context changes\n", f);
-	struct wctx *w = malloc(sizeof *w);
-	if (!w) {
-		fclose(f);
-		unlink(tmp);
-		log_warn("state file %s: out of memory", path);
-		return -1;
-	}
-	w->eng = eng;
-	w->f = f;
-	shim6_engine_ctx_foreach(eng, write_one, w);
-	free(w);
+	struct wctx w = { .eng = eng, .f = f };
+	int lost = shim6_engine_ctx_foreach(eng, write_one, &w) != 0;
 	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
 	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		log_warn("state file %s: %s", path, strerror(errno));
+	if (lost || bad || rename(tmp, path) != 0) {
+		log_warn("state file %s: %s", path, lost ? "a context's line does not fit" : strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
