@@ -17,6 +17,7 @@
 #include "log.h"
 #include "state.h"
 #include "state_line.h"
+#include "state_line_ref.h"
 
 #define MAX_CTX 8
 
@@ -32,21 +33,6 @@ static void check(const struct ctl_state_ctx *s)
 	for (size_t i = 0; i < s->npeer; i++)
 		if (s->verified[i] > 1)
 			abort();
-}
-
-/* The line pshim6-control's writer would produce for s. */
-static size_t format(const struct ctl_state_ctx *s, char *o, size_t cap)
-{
-	size_t n = (size_t)snprintf(o, cap, "ctx %012" PRIx64 " %" PRIu32 " %" PRIu32 " %d",
-				    s->own_tag, s->local_gen, s->peer_gen, s->initiator);
-	for (size_t i = 0; i < s->npeer && n < cap; i++) {
-		char a[INET6_ADDRSTRLEN];
-		const struct shim6_locator *l = &s->peer_locs[i];
-		inet_ntop(AF_INET6, l->addr.b, a, sizeof a);
-		n += (size_t)snprintf(o + n, cap - n, " %s,%u,%u,%u,%u,%d", a, l->verif, l->flags,
-				      l->priority, l->weight, s->verified[i]);
-	}
-	return n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -70,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 1) {
 		check(&s);
 		char line[STATE_LINE_MAX];
-		size_t n = format(&s, line, sizeof line);
+		size_t n = state_line_ref(&s, line, sizeof line);
 		if (n >= sizeof line || state_parse_line(line, n, &s2) != 1 || memcmp(&s, &s2, sizeof s))
 			abort();
 		/* the daemon's writer gives the same octets as the printf one */

@@ -14,6 +14,7 @@
 
 #include "state.h"
 #include "state_line.h"
+#include "state_line_ref.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -23,22 +24,6 @@ static uint64_t rnd(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return rng;
-}
-
-/* The writer as it was: the reference the new one must match octet for octet. */
-static int ref_line(const struct ctl_state_ctx *s, char *o, size_t cap)
-{
-	int n = snprintf(o, cap, "ctx %012" PRIx64 " %" PRIu32 " %" PRIu32 " %d", s->own_tag, s->local_gen,
-			 s->peer_gen, s->initiator ? 1 : 0);
-	size_t len = (size_t)n;
-	for (size_t i = 0; i < s->npeer; i++) {
-		char a[INET6_ADDRSTRLEN];
-		const struct shim6_locator *l = &s->peer_locs[i];
-		inet_ntop(AF_INET6, l->addr.b, a, sizeof a);
-		len += (size_t)snprintf(o + len, cap - len, " %s,%u,%u,%u,%u,%d", a, l->verif, l->flags,
-					l->priority, l->weight, s->verified[i] ? 1 : 0);
-	}
-	return (int)len;
 }
 
 static void check_addr(const uint8_t a[16])
@@ -136,7 +121,7 @@ static void test_line_matches_reference(void **state)
 	for (int i = 0; i < 50000; i++) {
 		struct ctl_state_ctx s;
 		random_ctx(&s);
-		int wn = ref_line(&s, want, sizeof want);
+		int wn = (int)state_line_ref(&s, want, sizeof want);
 		int gn = state_line_format(&s, got, sizeof got);
 		if (gn != wn || strcmp(want, got) != 0)
 			fail_msg("line:\n want %s\n got  %s", want, got);
@@ -153,7 +138,7 @@ static void test_line_wide_tag(void **state)
 	static const uint64_t tags[] = { 0, 0x1000000000000ULL, UINT64_MAX, 0xabcdef0123456ULL };
 	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
 		s.own_tag = tags[i];
-		int wn = ref_line(&s, want, sizeof want);
+		int wn = (int)state_line_ref(&s, want, sizeof want);
 		assert_int_equal(state_line_format(&s, got, sizeof got), wn);
 		assert_string_equal(got, want);
 	}
