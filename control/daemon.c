@@ -62,8 +62,10 @@ int daemon_reload(struct daemon *d, char **errs)
 	/* What needs a restart is said, not silently ignored. */
 	peer_conf_reload_check(&d->conf->peer, &n->peer);
 	conf_keep_running(n, d->conf, warn_restart, NULL);
-	free(d->conf);
+	struct pshim6_conf *o = d->conf;
 	d->conf = n;
+	proxy_reload(d, o);
+	free(o);
 	te_init(&d->te, d->conf);  /* new weights: round-robin restarts */
 	log_setup("pshim6-control", n->control.syslog, n->control.syslog_facility, n->control.log_level);
 	d->st.reloads++;

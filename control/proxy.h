@@ -24,6 +24,10 @@ struct proxy_stats {
 
 int proxy_init(struct daemon *d);          /* 0, or -1: engine disabled (logged) */
 void proxy_free(struct daemon *d);
+/* After a reload: hand the engine the new Shim6/REAP timers and recovery
+ * rate when they differ from `old` (shim6_engine_set_timers() says what
+ * that changes). */
+void proxy_reload(struct daemon *d, const struct pshim6_conf *old);
 bool proxy_enabled(const struct daemon *d);
 void proxy_punt(struct daemon *d, const struct dpmsg_punt *p);
 void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t recv_ns,

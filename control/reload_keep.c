@@ -25,10 +25,10 @@ static const struct keep_row {
 	ROW("control.peer_cache", control.peer_cache),
 	ROW("control.lease_table", control.lease_table),
 	ROW("control.hold_total", control.hold_total),
-	/* the engine copies its timers and limits when it is made */
-	ROW("shim6", shim6),
-	ROW("reap", reap),
-	ROW("engine", engine),
+	/* the engine's tables are sized when it is made (its timers and
+	 * recovery rate reload: proxy_reload()) */
+	ROW("engine.max_contexts", engine.max_contexts),
+	ROW("engine.max_pending", engine.max_pending),
 };
 
 /* Strings are compared whole: the loader fills zeroed structs, so the

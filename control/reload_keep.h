@@ -7,11 +7,11 @@
 #define CONF_KEEP_PEER "peer section"
 
 /* Called once for each setting that a reload changed and only a restart
- * applies; `what` names it ("control.hold_total", "engine", CONF_KEEP_PEER). */
+ * applies; `what` names it ("control.hold_total", "engine.max_contexts", CONF_KEEP_PEER). */
 typedef void conf_keep_report_fn(void *arg, const char *what);
 
 /* Copy into the reloaded `n` every setting of the running `o` that only a
- * restart applies (sockets, table sizes, the engine and its timers, and the
+ * restart applies (sockets, table sizes, the engine's bounds, and the
  * peer section but for sync_batch, yield_linger_ms, notify and
  * alt_addresses), reporting each that differed; returns how many did.
  * `report` may be NULL. */

@@ -123,6 +123,20 @@ shim6_tstamp jitter(struct shim6_engine *e, shim6_tstamp t)
 	return t / 2 + r % t;
 }
 
+static bool timers_ok(const struct shim6_engine_settings *s)
+{
+	return s->send_timeout && s->i1_timeout && s->i2_timeout && s->i2bis_timeout &&
+	       s->update_timeout && s->initial_probe_timeout;
+}
+
+static void timers_fill(struct shim6_engine_settings *s)
+{
+	if (s->keepalive_interval == 0)
+		s->keepalive_interval = s->send_timeout / 3;
+	if (s->max_probe_timeout < s->initial_probe_timeout)
+		s->max_probe_timeout = s->initial_probe_timeout;
+}
+
 int shim6_engine_new(struct shim6_engine **out, const struct shim6_engine_settings *settings,
                      const struct shim6_engine_callbacks *cb, const struct shim6_engine_mem *mem,
                      const struct shim6_engine_rand *rnd, shim6_tstamp now)
@@ -137,18 +151,13 @@ int shim6_engine_new(struct shim6_engine **out, const struct shim6_engine_settin
 		s = *settings;
 	else
 		shim6_engine_settings_default(&s);
-	if (s.max_contexts == 0 || s.txq_len == 0 || s.evq_len == 0 || s.send_timeout == 0 ||
-	    s.i1_timeout == 0 || s.i2_timeout == 0 || s.i2bis_timeout == 0 || s.update_timeout == 0 ||
-	    s.initial_probe_timeout == 0)
+	if (s.max_contexts == 0 || s.txq_len == 0 || s.evq_len == 0 || !timers_ok(&s))
 		return SHIM6_ENG_EINVAL;
 	if (s.max_locators == 0 || s.max_locators > SHIM6_MAX_LOCATORS)
 		s.max_locators = SHIM6_MAX_LOCATORS;
 	if (s.max_pending == 0 || s.max_pending > s.max_contexts)
 		s.max_pending = s.max_contexts;
-	if (s.keepalive_interval == 0)
-		s.keepalive_interval = s.send_timeout / 3;
-	if (s.max_probe_timeout < s.initial_probe_timeout)
-		s.max_probe_timeout = s.initial_probe_timeout;
+	timers_fill(&s);
 
 	struct shim6_engine *e = m.calloc(m.user, 1, sizeof(*e));
 	if (!e)
@@ -168,6 +177,27 @@ int shim6_engine_new(struct shim6_engine **out, const struct shim6_engine_settin
 	e->tokens = (uint64_t)s.recovery_burst * 1000;
 	e->tok_t = now;
 	*out = e;
+	return 0;
+}
+
+int shim6_engine_set_timers(struct shim6_engine *e, const struct shim6_engine_settings *s,
+                            shim6_tstamp now)
+{
+	if (!e || !s || !timers_ok(s))
+		return SHIM6_ENG_EINVAL;
+	struct shim6_engine_settings n = *s;
+	/* the bounds sized the tables: they stay */
+	n.max_contexts = e->s.max_contexts;
+	n.max_pending = e->s.max_pending;
+	n.max_locators = e->s.max_locators;
+	n.txq_len = e->s.txq_len;
+	n.evq_len = e->s.evq_len;
+	timers_fill(&n);
+	/* time so far fills the bucket at the old rate; the new depth caps it */
+	hs_recovery_refill(e, now);
+	e->s = n;
+	if (e->tokens > (uint64_t)n.recovery_burst * 1000)
+		e->tokens = (uint64_t)n.recovery_burst * 1000;
 	return 0;
 }
 

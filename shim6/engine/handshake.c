@@ -25,9 +25,11 @@ static void put_fii(struct mb *m, const struct ctx *c)
 	mb_opt_end(m, o);
 }
 
-static void put_ka(struct shim6_engine *e, struct mb *m)
+/* The context uses the send timeout it announces, whatever a reload sets later. */
+static void put_ka(struct shim6_engine *e, struct ctx *c, struct mb *m)
 {
 	uint64_t s = e->s.send_timeout / SHIM6_NS_PER_S;
+	c->send_to = e->s.send_timeout;
 	size_t o = mb_opt_begin(m, OPT_KATIMEOUT, false);
 	mb_u16(m, 0);
 	mb_u16(m, (uint16_t)(s ? (s > 0xffff ? 0xffff : s) : 1));
@@ -355,7 +357,7 @@ static int send_i2(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	put_locators(e, c, &m);
 	put_ulid_pair(&m, c, false);
 	put_fii(&m, c);
-	put_ka(e, &m);
+	put_ka(e, c, &m);
 	tx_commit(e, t, &c->cur_l, &c->cur_p, mb_finish(&m));
 	arm_hs(e, c, now);
 	return 0;
@@ -394,7 +396,7 @@ static void send_r2(struct shim6_engine *e, struct ctx *c, uint32_t inonce)
 	mb_tag(&m, c->tag);
 	mb_u32(&m, inonce);
 	put_locators(e, c, &m);
-	put_ka(e, &m);
+	put_ka(e, c, &m);
 	tx_commit(e, t, &c->cur_l, &c->cur_p, mb_finish(&m));
 }
 
@@ -529,10 +531,9 @@ int hs_rx_i2(struct shim6_engine *e, const struct dmsg *d, const struct shim6_in
 }
 
 /* ------------------------------------------------------- recovery ------ */
-int hs_send_r1bis(struct shim6_engine *e, uint64_t tag, const struct shim6_in6 *src,
-                  const struct shim6_in6 *dst, shim6_tstamp now)
+/* Token bucket: recovery_rate per second, recovery_burst deep (milli-tokens). */
+void hs_recovery_refill(struct shim6_engine *e, shim6_tstamp now)
 {
-	/* token bucket: recovery_rate per second, recovery_burst deep */
 	uint64_t cap = (uint64_t)e->s.recovery_burst * 1000;
 	if (now > e->tok_t) {
 		uint64_t add = (now - e->tok_t) / SHIM6_NS_PER_MS * e->s.recovery_rate;
@@ -541,6 +542,12 @@ int hs_send_r1bis(struct shim6_engine *e, uint64_t tag, const struct shim6_in6 *
 			e->tok_t = now;
 		}
 	}
+}
+
+int hs_send_r1bis(struct shim6_engine *e, uint64_t tag, const struct shim6_in6 *src,
+                  const struct shim6_in6 *dst, shim6_tstamp now)
+{
+	hs_recovery_refill(e, now);
 	if (e->tokens < 1000) {
 		e->st.r1bis_ratelimited++;
 		return SHIM6_ENG_ERATELIMIT;
@@ -579,7 +586,7 @@ static int send_i2bis(struct shim6_engine *e, struct ctx *c, shim6_tstamp now)
 	put_locators(e, c, &m);
 	put_ulid_pair(&m, c, true);
 	put_fii(&m, c);
-	put_ka(e, &m);
+	put_ka(e, c, &m);
 	tx_commit(e, t, &c->cur_l, &c->cur_p, mb_finish(&m));
 	e->st.i2bis_sent++;
 	arm_hs(e, c, now);

@@ -112,6 +112,7 @@ struct ctx {
 	enum shim6_reap_state reap;
 	shim6_tstamp t_send, t_ka, t_probe, probe_to, explore_start;
 	shim6_tstamp ka_interval;
+	shim6_tstamp send_to;        /* send timeout announced in our handshake; 0: none (imported) */
 	unsigned probes_in_cycle;
 	bool     synced;            /* peer seen on the reverse of our pair */
 	unsigned sync_left;
@@ -248,6 +249,7 @@ int   hs_rx_i2(struct shim6_engine *e, const struct dmsg *d, const struct shim6_
                const struct shim6_in6 *dst, shim6_tstamp now);
 int   hs_rx_i2bis(struct shim6_engine *e, const struct dmsg *d, const struct shim6_in6 *src,
                   const struct shim6_in6 *dst, shim6_tstamp now);
+void  hs_recovery_refill(struct shim6_engine *e, shim6_tstamp now);
 int   hs_send_r1bis(struct shim6_engine *e, uint64_t tag, const struct shim6_in6 *src,
                     const struct shim6_in6 *dst, shim6_tstamp now);
 void  put_locators(struct shim6_engine *e, struct ctx *c, struct mb *m);

@@ -29,7 +29,7 @@ void reap_data(struct shim6_engine *e, struct ctx *c, int dir, shim6_tstamp now)
 	if (dir == SHIM6_DATA_SENT) {
 		c->t_ka = NEVER;
 		if (c->t_send == NEVER && c->reap == SHIM6_REAP_OPERATIONAL)
-			c->t_send = now + e->s.send_timeout;
+			c->t_send = now + (c->send_to ? c->send_to : e->s.send_timeout);
 	} else {
 		if (c->reap == SHIM6_REAP_OPERATIONAL)
 			c->t_send = NEVER;

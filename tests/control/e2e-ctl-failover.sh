@@ -7,7 +7,8 @@
 # transfer, site 1's ISP x stops forwarding (ip6tables DROP at the core);
 # REAP moves the context to ISP y.
 # Pass: the same sha256 at both ends.  Reported: the outage (the longest gap
-# in bytes received at h2), with fast timers and with RFC default timers.
+# in bytes received at h2), with fast timers, with RFC default timers, and
+# with fast timers set by a reload of daemons started with the RFC ones.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -130,6 +131,22 @@ run() { # name timers pace cut_after [restart]
     ns_bg p2 "$CTLD" -d -c "$work/s2.conf" 2>"$work/c2.log"; c2=$!
     ns_wait_for 30 bash -c "\"$CLI\" -s \"$work/ctl1.sock\" status | grep -q 'dataplane:  connected'" || true
     ns_wait_for 30 bash -c "\"$CLI\" -s \"$work/ctl2.sock\" status | grep -q 'dataplane:  connected'" || true
+    if [ "${5:-}" = reload ]; then
+        # started with the RFC timers, reloaded to fast ones before any
+        # context exists: the context made next announces and uses them
+        mkconf 1 10 20 0 "$H1" "$H2" 30 40 "$6"
+        mkconf 2 30 40 1 "$H2" "$H1" 10 20 "$6"
+        for s in 1 2; do
+            "$CLI" -s "$work/ctl$s.sock" reload >/dev/null || { echo "FAIL [$name] reload of site $s refused"; fail=1; }
+        done
+        if grep -q "REAP timers and the recovery rate apply now" "$work/c1.log" &&
+           grep -q "REAP timers and the recovery rate apply now" "$work/c2.log" &&
+           ! grep -q "take effect at restart" "$work/c1.log" "$work/c2.log"; then
+            echo "ok   [$name] both controls took the new REAP timers without a restart"
+        else
+            echo "FAIL [$name] timers not applied by the reload"; grep -h "reload\|restart" "$work/c1.log" "$work/c2.log"; fail=1
+        fi
+    fi
     # the first pings are held during the handshake and released after it
     if ! ns_wait_for 30 ns_exec h1 ping -6 -c1 -W1 "$H2" >/dev/null; then
         echo "FAIL [$name] no ping through the proxies"; "$CLI" -s "$work/ctl1.sock" counters | grep -vE " 0$"
@@ -197,9 +214,17 @@ run() { # name timers pace cut_after [restart]
     kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true
 }
 
-run fast 'reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };' 8 3
+fast='reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };'
+run fast "$fast" 8 3
 run default '' 25 4
+run reload '' 8 3 reload "$fast"
+# the reloaded timers, not the RFC ones the daemons started with, found the failure
+if [ -n "${OUT[reload]:-}" ] && awk -v r="${OUT[reload]}" -v d="${OUT[default]:-0}" 'BEGIN { exit !(r < 7 && r < d) }'; then
+    echo "ok   [reload] outage ${OUT[reload]}s after the reload, against ${OUT[default]:-n/a}s with the RFC timers"
+else
+    echo "FAIL [reload] outage ${OUT[reload]:-n/a}s after the reload to fast timers (RFC timers: ${OUT[default]:-n/a}s)"; fail=1
+fi
 RESTART=n/a
 run restart 'reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };' 8 3 restart
-result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s; control restart mid-transfer: $RESTART; $([ $fail = 0 ] && echo passed || echo FAILED)"
+result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s fast-by-reload=${OUT[reload]:-n/a}s; control restart mid-transfer: $RESTART; $([ $fail = 0 ] && echo passed || echo FAILED)"
 exit $fail

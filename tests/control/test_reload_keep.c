@@ -26,8 +26,9 @@ static const char *running = BASE
 	"control = { socket = \"/run/a.sock\"; socket_mode = \"0600\"; peer_cache = 1000; lease_table = 1000;\n"
 	"            hold_total = 64; hold_packets = 4; state_file = \"/var/a.state\"; log_level = \"info\"; };\n"
 	"dataplane = { channel = \"/run/dp-a.sock\"; };\n"
-	"engine = { max_contexts = 5000; };\n"
+	"engine = { max_contexts = 5000; max_pending = 500; recovery_rate = 100; };\n"
 	"reap = { send_timeout_ms = 10000; };\n"
+	"shim6 = { i1_timeout_ms = 4000; };\n"
 	"peer = { role = \"backup\"; address = \"fd00:98::1\"; key_file = \"/ka\"; heartbeat_ms = 200; dead_ms = 1000;\n"
 	"         sync_batch = 256; yield_linger_ms = 30000; };\n";
 
@@ -35,8 +36,9 @@ static const char *reloaded = BASE
 	"control = { socket = \"/run/b.sock\"; socket_mode = \"0660\"; peer_cache = 2000; lease_table = 3000;\n"
 	"            hold_total = 4096; hold_packets = 8; state_file = \"/var/b.state\"; log_level = \"debug\"; };\n"
 	"dataplane = { channel = \"/run/dp-b.sock\"; max_contexts = 65536; };\n"
-	"engine = { max_contexts = 50000; };\n"
-	"reap = { send_timeout_ms = 6000; };\n"
+	"engine = { max_contexts = 50000; max_pending = 900; recovery_rate = 40; recovery_burst = 7; };\n"
+	"reap = { send_timeout_ms = 6000; initial_probe_ms = 300; };\n"
+	"shim6 = { i1_timeout_ms = 1500; };\n"
 	"peer = { role = \"primary\"; address = \"fd00:96::1\"; alt_addresses = [ \"fd00:99::1\" ]; key_file = \"/kb\";\n"
 	"         sources = [ \"fd00:96::2\", \"fd00:99::2\" ];\n"
 	"         heartbeat_ms = 100; dead_ms = 500; sync_batch = 64; yield_linger_ms = 0; notify = \"/bin/true\"; };\n";
@@ -75,7 +77,7 @@ static void restart_only_settings_keep_their_running_value(void **st)
 	assert_int_equal(n.control.hold_total, 64);
 	assert_string_equal(n.dataplane.channel, "/run/dp-a.sock");
 	assert_int_equal(n.engine.max_contexts, 5000);
-	assert_int_equal(n.reap.send_timeout_ms, 10000);
+	assert_int_equal(n.engine.max_pending, 500);
 	assert_int_equal(n.peer.role, o.peer.role);
 	assert_memory_equal(&n.peer.address, &o.peer.address, sizeof n.peer.address);
 	assert_string_equal(n.peer.key_file, "/ka");
@@ -91,6 +93,12 @@ static void reloadable_settings_take_the_new_value(void **st)
 	load(reloaded, 7, &n);
 	conf_keep_running(&n, &o, NULL, NULL);
 	assert_int_equal(n.isps[0].weight, 7);
+	/* the engine takes timers and the recovery rate at once (proxy_reload) */
+	assert_int_equal(n.reap.send_timeout_ms, 6000);
+	assert_int_equal(n.reap.initial_probe_ms, 300);
+	assert_int_equal(n.shim6.i1_timeout_ms, 1500);
+	assert_int_equal(n.engine.recovery_rate, 40);
+	assert_int_equal(n.engine.recovery_burst, 7);
 	assert_int_equal(n.control.hold_packets, 8);
 	assert_string_equal(n.control.state_file, "/var/b.state");
 	assert_int_equal(n.control.log_level, PSHIM6_LOG_DEBUG);
@@ -150,7 +158,8 @@ static void each_restart_only_change_is_reported(void **st)
 	assert_int_equal(changed, s.n);
 	static const char *const want[] = {
 		"control.socket", "control.socket_mode", "dataplane.channel", "control.peer_cache",
-		"control.lease_table", "control.hold_total", "reap", "engine", CONF_KEEP_PEER,
+		"control.lease_table", "control.hold_total", "engine.max_contexts", "engine.max_pending",
+		CONF_KEEP_PEER,
 	};
 	assert_int_equal(s.n, sizeof want / sizeof want[0]);
 	for (unsigned i = 0; i < s.n; i++)

@@ -110,6 +110,44 @@ static void test_r1bis_rate_limit(void **st)
 	solo_fini(&s);
 }
 
+static int r1bis_burst(struct solo *s, uint64_t first)
+{
+	struct shim6_in6 src = SOLO_LOC(2, 0, 1), dst = SOLO_LOC(1, 0, 1);
+	int sent = 0;
+	for (int i = 0; i < 100; i++)
+		sent += shim6_engine_unknown_tag(s->e, first + (uint64_t)i, &src, &dst, s->now) == 0;
+	solo_drain(s, 0, NULL);
+	return sent;
+}
+
+/* A reload's recovery rate and depth: time before it fills at the old rate,
+ * time after at the new one, and the new depth caps what is held. */
+static void test_r1bis_rate_reload(void **st)
+{
+	(void)st;
+	struct solo s;
+	struct shim6_engine_settings n;
+	solo_init(&s, NULL);
+	assert_int_equal(r1bis_burst(&s, 1), 20);
+	s.now += 100 * SHIM6_NS_PER_MS;    /* 10 tokens back at 100/s */
+	shim6_engine_settings_default(&n);
+	n.recovery_rate = 1000;
+	n.recovery_burst = 6;
+	assert_int_equal(shim6_engine_set_timers(s.e, &n, s.now), 0);
+	assert_int_equal(r1bis_burst(&s, 1000), 6);   /* the 10 held, capped to the new depth */
+	s.now += 3 * SHIM6_NS_PER_MS;      /* 1000/s: 3 back */
+	assert_int_equal(r1bis_burst(&s, 2000), 3);
+	s.now += 10 * S;
+	assert_int_equal(r1bis_burst(&s, 3000), 6);
+	n.recovery_rate = 100;
+	n.recovery_burst = 50;
+	assert_int_equal(shim6_engine_set_timers(s.e, &n, s.now), 0);
+	assert_int_equal(r1bis_burst(&s, 4000), 0);   /* a deeper bucket is not a refill */
+	s.now += 10 * S;
+	assert_int_equal(r1bis_burst(&s, 5000), 50);
+	solo_fini(&s);
+}
+
 static void test_txq_drops_oldest(void **st)
 {
 	(void)st;
@@ -142,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_max_pending),
 		cmocka_unit_test(test_max_contexts_responder),
 		cmocka_unit_test(test_r1bis_rate_limit),
+		cmocka_unit_test(test_r1bis_rate_reload),
 		cmocka_unit_test(test_txq_drops_oldest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

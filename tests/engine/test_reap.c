@@ -12,7 +12,7 @@
 #define S SHIM6_NS_PER_S
 #define MS SHIM6_NS_PER_MS
 
-struct rec { int site; int type; shim6_tstamp at; };
+struct rec { int site; int type; shim6_tstamp at; uint64_t tag; };
 static struct rec recs[4096];
 static int nrec;
 static struct sim *cur;
@@ -20,8 +20,12 @@ static struct sim *cur;
 static void txtap(void *u, int site, const struct shim6_tx *tx)
 {
 	(void)u;
+	/* the receiver's context tag follows the 6-octet common header */
+	uint64_t tag = 0;
+	for (int i = 6; i < 12; i++)
+		tag = tag << 8 | tx->buf[i];
 	if (nrec < 4096)
-		recs[nrec++] = (struct rec){ site, tx->buf[2] & 0x7f, cur->now };
+		recs[nrec++] = (struct rec){ site, tx->buf[2] & 0x7f, cur->now, tag & 0x7fffffffffffULL };
 }
 
 static int count(int site, int type, shim6_tstamp from)
@@ -174,6 +178,105 @@ static void test_locator_down(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/* First probe site 0 sent at or after t0 for context `c` (its pair cut);
+ * 0 when none.  Data goes out on it every 100 ms for `secs`. */
+static shim6_tstamp first_probe_after(struct sim *s, const struct shim6_ctx_info *c, shim6_tstamp t0, int secs)
+{
+	for (int i = 0; i < secs * 10; i++) {
+		shim6_engine_data(s->site[0].eng, c->id, SHIM6_DATA_SENT, s->now);
+		sim_run(s, 100 * MS);
+	}
+	for (int i = 0; i < nrec; i++)
+		if (recs[i].site == 0 && recs[i].type == MT_PROBE && recs[i].tag == c->peer_tag && recs[i].at >= t0)
+			return recs[i].at;
+	return 0;
+}
+
+/*
+ * A reload's timers: a context made before keeps the send timeout it
+ * announced (its peer paces Keepalives to it), one made after announces
+ * and uses the new one, and the new probe timeout paces both.
+ */
+static void test_set_timers(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	sim_init(&s, 5, 2, 2, 2, NULL);
+	cur = &s;
+	nrec = 0;
+	s.tx_tap = txtap;
+	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
+	sim_run(&s, 5 * S);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+
+	struct shim6_engine_settings n;
+	shim6_engine_settings_default(&n);
+	n.send_timeout = 3 * S;
+	n.initial_probe_timeout = 200 * MS;
+	n.max_contexts = 1;             /* a bound: ignored */
+	struct shim6_engine *e = s.site[0].eng;
+	n.send_timeout = 0;
+	assert_int_equal(shim6_engine_set_timers(e, &n, s.now), SHIM6_ENG_EINVAL);
+	assert_int_equal(e->s.send_timeout, 10 * S);   /* nothing changed */
+	n.send_timeout = 3 * S;
+	size_t cap = e->s.max_contexts;
+	assert_int_equal(shim6_engine_set_timers(e, &n, s.now), 0);
+	assert_int_equal(e->s.max_contexts, cap);
+	assert_int_equal(e->s.keepalive_interval, 1 * S);   /* derived again: 3 s / 3 */
+
+	/* one-way traffic on the old context: the peer's Keepalives come every
+	 * 10/3 s, so a 3 s send timer would explore for nothing */
+	int f = sim_flow(&s, 0, 0, 1, 0, 0, 200 * MS);
+	s.flows[f].oneway = true;
+	shim6_tstamp t0 = s.now;
+	sim_run(&s, 30 * S);
+	assert_int_equal(count(0, MT_PROBE, t0), 0);
+	s.flows[f].active = false;
+
+	/* a context made now: its peer keeps alive within 3 s (1 s apart) */
+	assert_int_equal(sim_open(&s, 0, 1, 1, 1, 0, NULL), 0);
+	sim_run(&s, 5 * S);
+	assert_true(sim_ctx(&s, 0, 1, 1, 1, 0, &b));
+	f = sim_flow(&s, 0, 1, 1, 1, 0, 200 * MS);
+	s.flows[f].oneway = true;
+	t0 = s.now;
+	sim_run(&s, 30 * S);
+	assert_int_equal(count(0, MT_PROBE, t0), 0);
+	int ka = count(1, MT_KEEPALIVE, t0);
+	printf("keepalives for the new context in 30 s: %d\n", ka);
+	assert_true(ka >= 25);          /* against about 9 at the old 10/3 s */
+	s.flows[f].active = false;
+	sim_run(&s, 15 * S);
+
+	/* cut everything: the new context explores after 3 s, the old after 10 s,
+	 * and both probe 200 ms apart */
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			sim_set_fail(&s, 0, i, 1, j, true);
+	t0 = s.now;
+	shim6_tstamp pb = first_probe_after(&s, &b, t0, 6);
+	printf("new context: first probe %.1f s after the cut\n", (double)(pb - t0) / S);
+	assert_true(pb && pb - t0 >= 3 * S && pb - t0 < 3 * S + 200 * MS);
+	t0 = s.now;
+	shim6_tstamp pa = first_probe_after(&s, &a, t0, 12);
+	printf("old context: first probe %.1f s after its first send\n", (double)(pa - t0) / S);
+	assert_true(pa && pa - t0 >= 10 * S && pa - t0 < 10 * S + 200 * MS);
+	shim6_tstamp prev = 0, gaps = 0;
+	for (int i = 0; i < nrec && gaps < 3; i++) {
+		if (recs[i].site != 0 || recs[i].type != MT_PROBE || recs[i].tag != a.peer_tag || recs[i].at < pa)
+			continue;
+		if (prev && recs[i].at != prev) {
+			assert_int_equal(recs[i].at - prev, 200 * MS);
+			gaps++;
+		}
+		prev = recs[i].at;
+	}
+	assert_int_equal(gaps, 3);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_send_timeout_and_probe_pacing),
 		cmocka_unit_test(test_explore_giveup),
 		cmocka_unit_test(test_locator_down),
+		cmocka_unit_test(test_set_timers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,6 +266,17 @@ int  shim6_engine_new(struct shim6_engine **out,
                       shim6_tstamp now);
 void shim6_engine_del(struct shim6_engine *e);
 
+/* A reload: the timers, retry counts and recovery rate of `s` apply from
+ * now on; its bounds (max_contexts, max_pending, max_locators, txq_len,
+ * evq_len), which sized the engine's tables, are ignored.  Deadlines
+ * already armed keep their time, and a context keeps the send timeout it
+ * announced in its handshake, because the peer paces its Keepalives to
+ * that one (RFC 5534 section 5.3); contexts set up from now on announce
+ * and use the new one.  Returns 0, or SHIM6_ENG_EINVAL with nothing
+ * changed when a timeout that shim6_engine_new() requires is 0. */
+int  shim6_engine_set_timers(struct shim6_engine *e, const struct shim6_engine_settings *s,
+                             shim6_tstamp now);
+
 /* Initiate a context from local_ulid to peer_ulid (I1).  peer_locs are the
  * locators the caller knows for the peer (DNS); the first usable one is
  * tried first.  forkid 0 = the default instance.  On success *id is the
