@@ -711,6 +711,7 @@ static void sync_unreceived(const struct daemon *d, uint64_t now)
 		unsigned from = (unsigned)S.epoch_tx_path;
 		uint64_t hold = 6 * S.sync_ns > 10 * S.dead_ns ? 6 * S.sync_ns : 10 * S.dead_ns;
 		unsigned to = peer_paths_unreceived(&S.paths, from, now, hold);
+		hold = S.paths.p[from].avoid_until_ns - now;   /* doubled after verdicts in a row */
 		if (to != from) {
 			log_warn("peer: full sync %u over path %u to [%s] not received %" PRIu64 " ms after it was "
 				 "sent, though the other proxy is heard (a one-way fault?); messages go over path %u "
@@ -1009,6 +1010,8 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, unsigned path, ui
 		if (S.epoch_tx && m->u.hb.epoch_rx == S.epoch_tx && S.epoch_acked != S.epoch_tx) {
 			/* received whole: the pace comes back toward the configured one */
 			S.epoch_acked = S.epoch_tx;
+			if (S.epoch_tx_path >= 0)
+				peer_paths_received(&S.paths, (unsigned)S.epoch_tx_path);
 			if (S.batch_eff && S.batch_eff < d->conf->peer.sync_batch)
 				S.batch_eff = peer_sync_batch_adapt(S.batch_eff, d->conf->peer.sync_batch, true);
 		}

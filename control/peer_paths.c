@@ -176,6 +176,7 @@ static enum peer_path_action path_event(struct peer_paths *P, unsigned path, enu
 		if (r->action == PEER_PATH_A_BACK) {
 			p->st.returns++;
 			p->avoid_until_ns = 0;    /* the link came back: whatever was wrong may be mended */
+			p->holds = 0;
 		}
 		if (p->last_log_ns && now < p->last_log_ns + PEER_PATH_LOG_GAP_NS) {
 			p->unlogged++;
@@ -266,10 +267,20 @@ unsigned peer_paths_sync(const struct peer_paths *P)
 unsigned peer_paths_unreceived(struct peer_paths *P, unsigned path, uint64_t now, uint64_t hold_ns)
 {
 	if (path < P->n) {
-		P->p[path].st.unreceived++;
-		P->p[path].avoid_until_ns = now + (hold_ns ? hold_ns : 1);
+		struct peer_path *p = &P->p[path];
+		unsigned k = p->holds < PEER_PATH_HOLD_MAX_DOUBLINGS ? p->holds : PEER_PATH_HOLD_MAX_DOUBLINGS;
+		uint64_t hold = hold_ns ? hold_ns : 1;
+		p->st.unreceived++;
+		p->holds++;
+		p->avoid_until_ns = now + (hold > UINT64_MAX >> PEER_PATH_HOLD_MAX_DOUBLINGS ? hold : hold << k);
 	}
 	return peer_paths_sync(P);
+}
+
+void peer_paths_received(struct peer_paths *P, unsigned path)
+{
+	if (path < P->n)
+		P->p[path].holds = 0;
 }
 
 bool peer_paths_avoided(const struct peer_paths *P, unsigned path)

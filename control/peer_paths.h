@@ -33,7 +33,8 @@
  * sync we sent whole over one path is still not reported a dead interval
  * later while heartbeats keep coming, peer.c calls peer_paths_unreceived():
  * messages then avoid that path, while another is UP, until the hold ends
- * (it is tried again then) or the path comes back from SILENT.  No message
+ * (it is tried again then) or the path comes back from SILENT.  The hold
+ * doubles with each verdict in a row on the same path.  No message
  * changes for it.
  */
 #ifndef PSHIM6_CONTROL_PEER_PATHS_H
@@ -87,6 +88,7 @@ struct peer_path {
 	uint64_t last_log_ns;
 	uint64_t unlogged;                /* transitions not logged since the last line */
 	uint64_t avoid_until_ns;          /* 0, or: messages avoid it until then (peer_paths_unreceived) */
+	unsigned holds;                   /* verdicts since a sync over it arrived or it came back */
 	struct peer_path_stats st;
 };
 
@@ -134,9 +136,16 @@ uint64_t peer_paths_deadline(const struct peer_paths *P);
  * last; else path 0. */
 unsigned peer_paths_sync(const struct peer_paths *P);
 /* A full sync sent whole over `path` did not arrive though the other proxy
- * is heard: avoid the path for messages until now + hold_ns.  Returns the
- * path messages go over now (the same one when no other is UP). */
+ * is heard: avoid the path for messages for hold_ns, doubled for each
+ * verdict on it before this one (up to PEER_PATH_HOLD_MAX_DOUBLINGS) since
+ * a sync over it last arrived or it last came back from SILENT, so a
+ * lasting fault costs a sync interval ever more rarely.  Returns the path
+ * messages go over now (the same one when no other is UP). */
+#define PEER_PATH_HOLD_MAX_DOUBLINGS 4
 unsigned peer_paths_unreceived(struct peer_paths *P, unsigned path, uint64_t now, uint64_t hold_ns);
+/* A full sync sent whole over `path` arrived: its next verdict holds it
+ * for the base time again. */
+void peer_paths_received(struct peer_paths *P, unsigned path);
 bool peer_paths_avoided(const struct peer_paths *P, unsigned path);
 bool peer_paths_up(const struct peer_paths *P, unsigned path);
 unsigned peer_paths_n_up(const struct peer_paths *P);

@@ -42,9 +42,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			bool other = false;
 			for (unsigned i = 0; i < n; i++)
 				other |= i != path && peer_paths_up(&P, i) && !peer_paths_avoided(&P, i);
-			unsigned to = peer_paths_unreceived(&P, path, now, (uint64_t)data[off + 3] * 100 * MS);
+			uint64_t hold = (uint64_t)data[off + 3] * 100 * MS, k = P.p[path].holds;
+			unsigned to = peer_paths_unreceived(&P, path, now, hold);
 			if (!peer_paths_avoided(&P, path) || (other && to == path) || to >= n)
 				abort();
+			/* the hold doubles per verdict in a row, and no further than the cap */
+			if (P.p[path].avoid_until_ns - now !=
+			    (hold ? hold : 1) << (k < PEER_PATH_HOLD_MAX_DOUBLINGS ? k : PEER_PATH_HOLD_MAX_DOUBLINGS))
+				abort();
+			/* a sync over it arrives now and then: the next starts from the base */
+			if (data[off + 2] & 1)
+				peer_paths_received(&P, path);
 			break;
 		}
 		case 0: case 1: {

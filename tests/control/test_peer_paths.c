@@ -365,6 +365,54 @@ static void unreceived_sync_moves_messages(void **st)
 	assert_int_equal(v.takeovers + w.takeovers, 0);
 }
 
+/* A lasting one-way fault: each verdict in a row holds the path twice as
+ * long as the one before, up to 16 times the base; a sync that arrives over
+ * it, or the path coming back from silence, starts again from the base. */
+static void hold_doubles_while_the_fault_lasts(void **st)
+{
+	(void)st;
+	struct world w;
+	world_init(&w, 2);
+	run(&w, 1000 * MS);
+	const uint64_t hold = 1000 * MS;
+	uint64_t t;
+	for (unsigned i = 0; i < 6; i++) {
+		uint64_t want = hold << (i < PEER_PATH_HOLD_MAX_DOUBLINGS ? i : PEER_PATH_HOLD_MAX_DOUBLINGS);
+		t = w.now;
+		assert_int_equal(peer_paths_unreceived(&w.paths, 0, t, hold), 1);
+		assert_true(w.paths.p[0].avoid_until_ns == t + want);
+		run(&w, t + want - MS);
+		assert_true(peer_paths_avoided(&w.paths, 0));
+		run(&w, t + want + MS);
+		assert_false(peer_paths_avoided(&w.paths, 0));
+		assert_int_equal(w.logged[0][PEER_PATH_A_RETRY], (int)i + 1);
+	}
+	/* the other path's verdicts count on their own */
+	t = w.now;
+	peer_paths_unreceived(&w.paths, 1, t, hold);
+	assert_true(w.paths.p[1].avoid_until_ns == t + hold);
+	/* a sync over path 0 arrived: base hold again */
+	peer_paths_received(&w.paths, 0);
+	t = w.now;
+	peer_paths_unreceived(&w.paths, 0, t, hold);
+	assert_true(w.paths.p[0].avoid_until_ns == t + hold);
+	run(&w, t + hold + MS);
+	t = w.now;
+	peer_paths_unreceived(&w.paths, 0, t, hold);
+	assert_true(w.paths.p[0].avoid_until_ns == t + 2 * hold);
+	/* silent, then heard again: a mended link, base hold again */
+	w.cut[0] = true;
+	run(&w, w.now + 4 * HB);
+	w.cut[0] = false;
+	run(&w, w.now + 2 * HB);
+	assert_false(peer_paths_avoided(&w.paths, 0));
+	t = w.now;
+	peer_paths_unreceived(&w.paths, 0, t, hold);
+	assert_true(w.paths.p[0].avoid_until_ns == t + hold);
+	assert_int_equal(w.paths.p[0].st.unreceived, 9);
+	assert_int_equal(w.takeovers, 0);
+}
+
 /* a reload changes peer.alt_addresses: kept paths keep their state, a new
  * one is judged from the reload on, a removed one is gone, the pair is
  * undisturbed */
@@ -423,6 +471,7 @@ int main(void)
 		cmocka_unit_test(deadline_wakes_for_quiet),
 		cmocka_unit_test(reload_changes_paths),
 		cmocka_unit_test(unreceived_sync_moves_messages),
+		cmocka_unit_test(hold_doubles_while_the_fault_lasts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
