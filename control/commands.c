@@ -274,6 +274,11 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	C("dpchan", "msgs_tx", s->dp_msgs_tx);
 	C("dpchan", "errors", s->dp_errors);
 	C("dpchan", "punts", s->dp_punts);
+	/* writes the socket had no room for: they waited in order (dp_outq.h) */
+	C("dpchan", "tx_waited", d->dp.outq.queued);
+	C("dpchan", "tx_waiting", d->dp.outq.n);
+	C("dpchan", "tx_wait_max_octets", d->dp.outq.hwm);
+	C("dpchan", "tx_queue_full", s->dp_outq_full);
 	if (d->dp.ncounters) {
 		TXT(&r, "dataplane (summed over lcores)\n");
 		for (unsigned i = 0; i < d->dp.ncounters; i++)

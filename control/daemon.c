@@ -176,7 +176,8 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		pf[n] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
 		idx[n++] = -2;
 		if (d.dp.fd >= 0) {
-			pf[n] = (struct pollfd){ .fd = d.dp.fd, .events = POLLIN };
+			pf[n] = (struct pollfd){ .fd = d.dp.fd,
+				.events = (short)(POLLIN | (d.dp.outq.n ? POLLOUT : 0)) };
 			idx[n++] = -3;
 		}
 		if (peer_fd(&d) >= 0) {
@@ -207,7 +208,13 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 			switch (idx[i]) {
 			case -1: signals_read(&d); break;
 			case -2: ctlsock_accept(&d); break;
-			case -3: dp_read(&d); break;
+			case -3:
+				/* answers first: they are what lets the dataplane take more */
+				if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
+					dp_read(&d);
+				if (pf[i].revents & POLLOUT)
+					dp_flush(&d);
+				break;
 			case -4: resolve_ready(&d, pf[i].fd); break;
 			case -5: peer_read(&d); break;
 			default:

@@ -10,6 +10,7 @@
 #include "pshim6/conf.h"
 #include "pshim6/dpmsg.h"
 #include "ctxtab.h"
+#include "dp_outq.h"
 #include "tables.h"
 #include "te.h"
 
@@ -29,6 +30,7 @@ struct ctl_stats {
 	uint64_t clients_accepted, clients_refused_full, requests, bad_requests, overlong;
 	uint64_t replies_dropped, reloads, reloads_refused;
 	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;
+	uint64_t dp_outq_full;      /* channel resets: the output queue reached its bound */
 };
 
 struct dpchan {
@@ -43,6 +45,7 @@ struct dpchan {
 	struct dpmsg_counter counters[DPMSG_COUNTERS_MAX];
 	bool dumping;
 	uint32_t dump_count;
+	struct dp_outq outq;        /* what the socket did not take yet (dp_outq.h) */
 };
 
 struct daemon {
@@ -82,6 +85,8 @@ void commands_handle(struct daemon *d, const char *line, size_t len, FILE *out);
 /* dataplane channel (dp.c) */
 void dp_tick(struct daemon *d, uint64_t now);
 void dp_read(struct daemon *d);
+/* poll() says the channel has room: send what waits (dp_outq.h). */
+void dp_flush(struct daemon *d);
 void dp_close(struct daemon *d, const char *why);
 /* Send a request (seq assigned); -1 when the channel is down (counted). */
 int dp_write(struct daemon *d, struct dpmsg *m);

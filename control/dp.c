@@ -7,7 +7,9 @@
  * stamps are polled once a second.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
@@ -18,19 +20,71 @@
 #define BACKOFF_MAX 5000000000ULL
 #define POLL_EVERY  1000000000ULL
 
+/* The output queue's bound: a full table written twice over (a takeover,
+ * then a relocation of all of it) and room for held packets besides. */
+#define OUTQ_BASE      (16u << 20)
+#define OUTQ_PER_CTX   (2u * 160u)
+#define READ_BURST     64        /* messages read per wakeup: answers to a burst come in bursts */
+
 static uint64_t last_poll_ns;
 
+/* 1: the socket took it; 0: it has no room now; -1: the channel failed. */
+static int try_send(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t s;
+	do
+		s = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (s < 0 && errno == EINTR);
+	if (s == (ssize_t)len)
+		return 1;
+	if (s < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+		return 0;
+	return -1;
+}
+
+/* Never blocks (dp_outq.h says why): what the socket refuses waits in order. */
 static int dp_send(struct daemon *d, struct dpmsg *m)
 {
+	uint8_t buf[DPMSG_MAX_LEN];
 	m->seq = ++d->dp.seq;
-	int rc = dpmsg_send(d->dp.fd, m);
+	int n = dpmsg_encode(m, buf, sizeof buf);
+	if (n < 0) {
+		d->st.dp_errors++;
+		log_warn("dataplane message %s not sent: %s", dpmsg_type_name(m->type), dpmsg_strerror(n));
+		return -1;
+	}
+	int rc = d->dp.outq.n ? 0 : try_send(d->dp.fd, buf, (size_t)n);
 	if (rc < 0) {
 		d->st.dp_errors++;
-		dp_close(d, dpmsg_strerror(rc));
+		dp_close(d, strerror(errno));
+		return -1;
+	}
+	if (rc == 0 && dp_outq_push(&d->dp.outq, buf, (uint16_t)n)) {
+		d->st.dp_outq_full++;
+		log_err("dataplane channel: %zu octets wait to be sent (the bound): the dataplane is not reading; "
+			"resetting the channel", dp_outq_bytes(&d->dp.outq));
+		dp_close(d, "output queue full");
 		return -1;
 	}
 	d->st.dp_msgs_tx++;
 	return 0;
+}
+
+void dp_flush(struct daemon *d)
+{
+	uint16_t len;
+	const uint8_t *b;
+	while (d->dp.fd >= 0 && (b = dp_outq_peek(&d->dp.outq, &len)) != NULL) {
+		int rc = try_send(d->dp.fd, b, len);
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			d->st.dp_errors++;
+			dp_close(d, strerror(errno));
+			return;
+		}
+		dp_outq_pop(&d->dp.outq);
+	}
 }
 
 int dp_write(struct daemon *d, struct dpmsg *m)
@@ -48,6 +102,9 @@ void dp_close(struct daemon *d, const char *why)
 		return;
 	close(d->dp.fd);
 	d->dp.fd = -1;
+	if (d->dp.outq.n)
+		log_warn("dataplane channel: %u queued messages dropped with it", d->dp.outq.n);
+	dp_outq_free(&d->dp.outq);
 	d->dp.hello_done = false;
 	d->dp.dumping = false;
 	log_warn("dataplane channel closed: %s", why);
@@ -94,6 +151,7 @@ void dp_tick(struct daemon *d, uint64_t now)
 		}
 		d->dp.backoff_ns = 0;
 		d->st.dp_connects++;
+		d->dp.outq.max = OUTQ_BASE + (size_t)d->conf->dataplane.max_contexts * OUTQ_PER_CTX;
 		struct dpmsg m = { .type = DPMSG_HELLO };
 		m.u.hello.version = DPMSG_VERSION;
 		m.u.hello.role = DPMSG_ROLE_CONTROL;
@@ -164,7 +222,23 @@ static void on_reap(struct daemon *d, const struct dpmsg *m)
 	}
 }
 
+static void dp_read_one(struct daemon *d);
+
+/* Up to READ_BURST messages while the socket has them: a burst of writes
+ * comes back as a burst of answers. */
 void dp_read(struct daemon *d)
+{
+	for (int i = 0; i < READ_BURST && d->dp.fd >= 0; i++) {
+		if (i) {
+			struct pollfd p = { .fd = d->dp.fd, .events = POLLIN };
+			if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+				return;
+		}
+		dp_read_one(d);
+	}
+}
+
+static void dp_read_one(struct daemon *d)
 {
 	static uint8_t buf[DPMSG_MAX_LEN];
 	static struct dpmsg m;

@@ -15,6 +15,8 @@
 # take only about 50 sync messages per 10 ms (ip6tables limit on its side,
 # heartbeats exempt): the primary's syncs of 256 a tick arrive incomplete,
 # and it must halve its batch until one arrives whole (peer_sync_batch_adapt).
+# Then the primary is killed and the backup installs all N replicas in its
+# dataplane at once, which answers every write.
 # RESULT: for each batch
 # size, the sync's duration and batches at the sender, and at the receiver
 # the replicas, whole/incomplete syncs, messages lost.
@@ -38,14 +40,16 @@ mkconf() { # name role other batch log_level [notify]
 # N leases through control's socket SOCK, 256 in flight
 add_leases() { peer_leases "$1" 0 "$2" 256; } # sock n
 
-# primary_up WHAT COUNT LOG: with a.conf and b.conf written, the backup's
-# stand-in dataplane, then the primary alone: the hosts' leases, then its
-# dataplane, whose COUNT contexts it imports; it activates after dead_ms.
-# The backup, started next, gets a sync at once.
+# primary_up WHAT COUNT LOG [OUT]: with a.conf and b.conf written, the
+# backup's stand-in dataplane (its list of requests served to OUT), then the
+# primary alone: the hosts' leases, then its dataplane, whose COUNT contexts
+# it imports; it activates after dead_ms.  The backup, started next, gets a
+# sync at once.  $pa is the primary's pid afterwards.
 primary_up() {
     rm -f "$t"/*.state
-    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >"${4:-/dev/null}"
     peer_ctl a "$3"
+    pa=$!
     add_leases "$t/a.sock" "$2"
     ns_bg a "$fdp" "$t/dp-a.sock" "$2" 0x1111 >/dev/null
     check "$1: the primary holds the $2 dumped contexts and is active" \
@@ -87,6 +91,36 @@ run() { # batch checked(1|0)
     rx=$(grep -m1 'full sync .* received whole' "$t/b-$batch.log" | cut -d' ' -f1)
     echo "   batch $batch: sender ${ms} ms in $nb batches, $items messages; backup $rep replicas (full $full), $leases leases, $whole whole / $inc incomplete syncs, $lost lost; backup start -> all replicas $(( (t1 - t0) / 1000000 )) ms (primary hears the backup $up, sync whole at the backup $rx)"
     R="${R}batch $batch: ${ms} ms, $nb batches, $rep/$N replicas, whole $whole, incomplete $inc, lost $lost; "
+    peer_stop
+}
+
+# The primary dies with the backup holding N replicas: the backup installs
+# every one in its dataplane in one go.  fake_dp answers each write, as the
+# dataplane's channel does, and with blocking sends the two stalled for good
+# after a few hundred (control blocked in send() with the answers unread,
+# the dataplane blocked sending them): a takeover of a large table never
+# finished and control stopped answering its own socket.
+takeover() {
+    mkconf a primary fd00:ff::2 256 notice
+    mkconf b backup fd00:ff::1 256 info
+    primary_up takeover "$N" "$t/a-takeover.log" "$t/fdp-b-takeover.out"
+    peer_ctl b "$t/b-takeover.log"
+    check "takeover: the backup holds $N replicas from a whole full sync" \
+        ns_wait_for 60 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.replica_complete\"])')\" = '$N 1' ]"
+    local t0; t0=$(date +%s%N)
+    kill -KILL "$pa"
+    check "takeover: the backup took over and installed all $N replicas" \
+        ns_wait_for 60 grep -q "takeover (silence) .*: $N of $N replicated contexts imported and installed" "$t/b-takeover.log"
+    check "takeover: its dataplane got $N context writes" \
+        ns_wait_for 30 sh -c "[ \$(grep -c '^type 10\$' '$t/fdp-b-takeover.out') = $N ]"
+    local t1; t1=$(date +%s%N)
+    check "takeover: control still answers its socket" timeout 5 "$cli" -s "$t/b.sock" status
+    local waited=$(cnt b dpchan.tx_waited) hwm=$(cnt b dpchan.tx_wait_max_octets) full=$(cnt b dpchan.tx_queue_full)
+    local waiting=$(cnt b dpchan.tx_waiting)
+    check "takeover: writes the socket had no room for waited and went out ($waited waited, $waiting left, $full resets)" \
+        test "$waited" -gt 0 -a "$waiting" = 0 -a "$full" = 0
+    echo "   takeover: $N replicas installed $(( (t1 - t0) / 1000000 )) ms after the primary was killed; $waited writes waited for room (at most $hwm octets)"
+    R="${R}takeover of $N: $(( (t1 - t0) / 1000000 )) ms, $waited writes waited (max $hwm octets); "
     peer_stop
 }
 
@@ -177,6 +211,7 @@ overrun() {
 R=""
 overrun
 run 256 1
+takeover
 run 8192 0
 imports
 [ "$bad" = 0 ] || { echo "FAIL: $bad checks"; for f in "$t"/*.log; do echo "== $f"; grep -E 'peer:|err' "$f" | tail -5; done; exit 1; }
