@@ -26,6 +26,12 @@
 
 #define MAX_CLIENTS 8
 #define PUNTS_PER_ROUND 64
+/* How long an answer may wait for room in a client's socket.  This thread
+ * is the tables' only writer: a client that leaves its answers unread (a
+ * dump piped into a pager, a wedged process) must not stop every other
+ * client's writes for longer.  control reads while it writes, so it never
+ * comes near this. */
+#define CLIENT_STALL_MS 2000
 
 struct client {
 	int fd;
@@ -41,6 +47,46 @@ static struct dpmsg req, rep;
 
 #define CCNT(id) (dp.chan_cnt.c[DPMSG_CNT_##id])
 
+static void drop_client(struct client *c);
+
+/* Send `rep` to c: 0, or -1 and the client is gone (closed, or stalled for
+ * CLIENT_STALL_MS: dropped, counted and logged). */
+static int reply(struct client *c)
+{
+	uint8_t buf[DPMSG_MAX_LEN];
+	int n = dpmsg_encode(&rep, buf, sizeof(buf));
+	uint64_t give_up = 0;
+
+	if (c->fd < 0 || n < 0)
+		return -1;
+	for (;;) {
+		ssize_t s = send(c->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		struct timespec ts;
+		uint64_t now;
+
+		if (s == n)
+			return 0;
+		if (s < 0 && errno == EINTR)
+			continue;
+		if (s >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			drop_client(c);
+			return -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		if (!give_up)
+			give_up = now + CLIENT_STALL_MS;
+		if (now >= give_up) {
+			CCNT(CHAN_CLIENT_STALLED)++;
+			fprintf(stderr, "pshim6-dataplane: channel client (role %u) left its answers unread "
+				"for %u ms; dropped\n", c->role, CLIENT_STALL_MS);
+			drop_client(c);
+			return -1;
+		}
+		(void)poll(&(struct pollfd){ .fd = c->fd, .events = POLLOUT }, 1, (int)(give_up - now));
+	}
+}
+
 static void reply_err(struct client *c, uint32_t seq, int32_t code, const char *text)
 {
 	memset(&rep, 0, sizeof(rep));
@@ -48,7 +94,7 @@ static void reply_err(struct client *c, uint32_t seq, int32_t code, const char *
 	rep.seq = seq;
 	rep.u.error.code = code;
 	snprintf(rep.u.error.text, sizeof(rep.u.error.text), "%s", text);
-	(void)dpmsg_send(c->fd, &rep);
+	(void)reply(c);
 }
 
 static void reply_rc(struct client *c, uint32_t seq, int rc, const char *what)
@@ -57,7 +103,7 @@ static void reply_rc(struct client *c, uint32_t seq, int rc, const char *what)
 		memset(&rep, 0, sizeof(rep));
 		rep.type = DPMSG_ACK;
 		rep.seq = seq;
-		(void)dpmsg_send(c->fd, &rep);
+		(void)reply(c);
 	} else {
 		reply_err(c, seq, rc, what);
 	}
@@ -95,7 +141,7 @@ static void do_dump(struct client *c, uint32_t seq, uint32_t what)
 			rep.type = DPMSG_DUMP_CTX;
 			rep.seq = seq;
 			dp_ctx_to_msg(x, &rep.u.ctx);
-			if (dpmsg_send(c->fd, &rep) < 0)
+			if (reply(c) < 0)
 				return;
 			n++;
 		}
@@ -110,7 +156,7 @@ static void do_dump(struct client *c, uint32_t seq, uint32_t what)
 			memcpy(rep.u.host.cmula, h->cmula, 16);
 			rep.u.host.nloc = h->nloc;
 			memcpy(rep.u.host.loc, h->loc, sizeof(h->loc));
-			if (dpmsg_send(c->fd, &rep) < 0)
+			if (reply(c) < 0)
 				return;
 			n++;
 		}
@@ -119,7 +165,7 @@ static void do_dump(struct client *c, uint32_t seq, uint32_t what)
 	rep.type = DPMSG_DUMP_END;
 	rep.seq = seq;
 	rep.u.dump_end.count = n;
-	(void)dpmsg_send(c->fd, &rep);
+	(void)reply(c);
 }
 
 static void do_inject(struct client *c, const struct dpmsg *m)
@@ -184,7 +230,7 @@ static void handle(struct client *c, const struct dpmsg *m)
 		rep.u.hello.n_lcores = (uint16_t)dp.n_lcores;
 		rep.u.hello.n_isp = (uint16_t)dp.site->n_isp;
 		rep.u.hello.boot_id = dp.boot_id;
-		(void)dpmsg_send(c->fd, &rep);
+		(void)reply(c);
 		return;
 	}
 	if (!c->role) {
@@ -231,7 +277,7 @@ static void handle(struct client *c, const struct dpmsg *m)
 			e->last_sent_ns = dp_tsc_to_ns(&dp, s);
 			e->last_recv_ns = dp_tsc_to_ns(&dp, r);
 		}
-		(void)dpmsg_send(c->fd, &rep);
+		(void)reply(c);
 		break;
 	case DPMSG_COUNTERS_REQ: {
 		uint64_t sum[DPMSG_CNT__MAX];
@@ -241,7 +287,7 @@ static void handle(struct client *c, const struct dpmsg *m)
 		rep.seq = m->seq;
 		for (uint16_t i = 1; i < DPMSG_CNT__MAX; i++)
 			rep.u.counters.c[rep.u.counters.n++] = (struct dpmsg_counter){ i, sum[i] };
-		(void)dpmsg_send(c->fd, &rep);
+		(void)reply(c);
 		break;
 	}
 	default:
