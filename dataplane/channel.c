@@ -29,9 +29,11 @@
 /* How long an answer may wait for room in a client's socket.  This thread
  * is the tables' only writer: a client that leaves its answers unread (a
  * dump piped into a pager, a wedged process) must not stop every other
- * client's writes for longer.  control reads while it writes, so it never
- * comes near this. */
-#define CLIENT_STALL_MS 2000
+ * client's writes for longer.  control reads while it writes; it gets far
+ * longer, since dropping it loses the writes it has queued, and a takeover
+ * of a large table keeps it busy for seconds. */
+#define CLIENT_STALL_MS  2000
+#define CONTROL_STALL_MS 30000
 
 struct client {
 	int fd;
@@ -50,12 +52,13 @@ static struct dpmsg req, rep;
 static void drop_client(struct client *c);
 
 /* Send `rep` to c: 0, or -1 and the client is gone (closed, or stalled for
- * CLIENT_STALL_MS: dropped, counted and logged). */
+ * its stall limit: dropped, counted and logged). */
 static int reply(struct client *c)
 {
 	uint8_t buf[DPMSG_MAX_LEN];
 	int n = dpmsg_encode(&rep, buf, sizeof(buf));
 	uint64_t give_up = 0;
+	unsigned stall_ms = c->role == DPMSG_ROLE_CONTROL ? CONTROL_STALL_MS : CLIENT_STALL_MS;
 
 	if (c->fd < 0 || n < 0)
 		return -1;
@@ -75,11 +78,11 @@ static int reply(struct client *c)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 		if (!give_up)
-			give_up = now + CLIENT_STALL_MS;
+			give_up = now + stall_ms;
 		if (now >= give_up) {
 			CCNT(CHAN_CLIENT_STALLED)++;
 			fprintf(stderr, "pshim6-dataplane: channel client (role %u) left its answers unread "
-				"for %u ms; dropped\n", c->role, CLIENT_STALL_MS);
+				"for %u ms; dropped\n", c->role, stall_ms);
 			drop_client(c);
 			return -1;
 		}
