@@ -23,6 +23,8 @@ struct ctl_ctx {
 struct ctxtab {
 	uint32_t cap, n;
 	struct ctl_ctx *v;          /* dense array; order is not meaningful */
+	uint32_t *idx;              /* own tag -> index + 1 (0: empty); 2 x cap slots or more */
+	uint32_t mask;
 };
 
 int ctxtab_init(struct ctxtab *t, uint32_t cap);
@@ -31,5 +33,7 @@ struct ctl_ctx *ctxtab_find(struct ctxtab *t, uint64_t own_tag);
 struct ctl_ctx *ctxtab_find_pair(struct ctxtab *t, const uint8_t local[16], const uint8_t remote[16]);
 /* NULL when full */
 struct ctl_ctx *ctxtab_add(struct ctxtab *t, const struct dpmsg_ctx *d);
+/* Removes the entry; the last entry moves into its place (pointers into
+ * v[] from before are stale afterwards). */
 int ctxtab_del(struct ctxtab *t, uint64_t own_tag);
 #endif
