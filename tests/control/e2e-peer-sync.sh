@@ -16,7 +16,7 @@
 # heartbeats exempt): the primary's syncs of 256 a tick arrive incomplete,
 # and it must halve its batch until one arrives whole (peer_sync_batch_adapt).
 # Then the primary is killed and the backup installs all N replicas in its
-# dataplane at once, which answers every write.
+# dataplane (pshim6-dataplane itself, on null ports) at once.
 # RESULT: for each batch
 # size, the sync's duration and batches at the sender, and at the receiver
 # the replicas, whole/incomplete syncs, messages lost.
@@ -40,14 +40,19 @@ mkconf() { # name role other batch log_level [notify]
 # N leases through control's socket SOCK, 256 in flight
 add_leases() { peer_leases "$1" 0 "$2" 256; } # sock n
 
-# primary_up WHAT COUNT LOG [OUT]: with a.conf and b.conf written, the
-# backup's stand-in dataplane (its list of requests served to OUT), then the
-# primary alone: the hosts' leases, then its dataplane, whose COUNT contexts
-# it imports; it activates after dead_ms.  The backup, started next, gets a
-# sync at once.  $pa is the primary's pid afterwards.
+# primary_up WHAT COUNT LOG [real]: with a.conf and b.conf written, the
+# backup's dataplane (the stand-in, or with `real` pshim6-dataplane itself on
+# null ports), then the primary alone: the hosts' leases, then its
+# dataplane, whose COUNT contexts it imports; it activates after dead_ms.
+# The backup, started next, gets a sync at once.  $pa is the primary's pid
+# afterwards.
 primary_up() {
     rm -f "$t"/*.state
-    ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >"${4:-/dev/null}"
+    if [ "${4:-}" = real ]; then
+        real_dp_b "$2"
+    else
+        ns_bg b "$fdp" "$t/dp-b.sock" 0 0x2222 >/dev/null
+    fi
     peer_ctl a "$3"
     pa=$!
     add_leases "$t/a.sock" "$2"
@@ -94,16 +99,39 @@ run() { # batch checked(1|0)
     peer_stop
 }
 
+# real_dp_b COUNT: pshim6-dataplane as the backup's dataplane, two ISPs on
+# null ports (the contexts name ISPs 0 and 1), room for COUNT contexts.
+real_dp_b() {
+    [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
+    cat > "$t/dp-b.conf" <<EOD
+site = { name = "s1"; cmula_prefixes = [ "fd00:1:1:1::/64" ]; key_file = "/nonexistent"; mode = "cga"; };
+inside = { port = "net_null0,no-rx=1"; name = "in"; mtu = 1500; address = "fd00:1:1:ffff::1/64";
+  next_hop = "fd00:1:1:ffff::2"; next_hop_mac = "02:00:00:00:00:09"; };
+isps = (
+  { name = "x"; pa_prefix = "2001:db8:10:1::/64"; port = "net_null1,no-rx=1"; address = "2001:db8:10:ffff::2/64";
+    next_hop = "2001:db8:10:ffff::1"; next_hop_mac = "02:00:00:00:00:0a"; weight = 1; },
+  { name = "y"; pa_prefix = "2001:db8:20:1::/64"; port = "net_null2,no-rx=1"; address = "2001:db8:20:ffff::2/64";
+    next_hop = "2001:db8:20:ffff::1"; next_hop_mac = "02:00:00:00:00:0b"; weight = 1; } );
+engine = { max_contexts = $(($1 + 1000)); };
+dataplane = { channel = "$t/dp-b.sock"; max_contexts = $(($1 + 1000)); hba_hosts = 16; punt_queue = 64;
+  idle_polls = 100; idle_sleep_us = 200;
+  eal_args = [ "--file-prefix=ps-dp-$$", "--huge-unlink", "--no-pci", "-l", "0", "-m", "256", "--log-level=lib.eal:error" ]; };
+EOD
+    ns_bg b "$BUILD/dataplane/pshim6-dataplane" -c "$t/dp-b.conf" --no-tap 2>"$t/dp-b.log"
+    ns_wait_for 20 "$BUILD/dataplane/pshim6-dpctl" -s "$t/dp-b.sock" hello >/dev/null ||
+        { echo "FAIL: the backup's pshim6-dataplane did not start"; cat "$t/dp-b.log"; exit 1; }
+}
+
 # The primary dies with the backup holding N replicas: the backup installs
-# every one in its dataplane in one go.  fake_dp answers each write, as the
-# dataplane's channel does, and with blocking sends the two stalled for good
-# after a few hundred (control blocked in send() with the answers unread,
-# the dataplane blocked sending them): a takeover of a large table never
-# finished and control stopped answering its own socket.
+# every one in its dataplane, pshim6-dataplane itself, in one go.  The
+# dataplane answers each write, and with blocking sends the two stalled for
+# good after a few hundred (control blocked in send() with the answers
+# unread, the dataplane blocked sending them): a takeover of a large table
+# never finished and control stopped answering its own socket.
 takeover() {
     mkconf a primary fd00:ff::2 256 notice
     mkconf b backup fd00:ff::1 256 info
-    primary_up takeover "$N" "$t/a-takeover.log" "$t/fdp-b-takeover.out"
+    primary_up takeover "$N" "$t/a-takeover.log" real
     peer_ctl b "$t/b-takeover.log"
     check "takeover: the backup holds $N replicas from a whole full sync" \
         ns_wait_for 60 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.replica_complete\"])')\" = '$N 1' ]"
@@ -111,8 +139,8 @@ takeover() {
     kill -KILL "$pa"
     check "takeover: the backup took over and installed all $N replicas" \
         ns_wait_for 60 grep -q "takeover (silence) .*: $N of $N replicated contexts imported and installed" "$t/b-takeover.log"
-    check "takeover: its dataplane got $N context writes" \
-        ns_wait_for 30 sh -c "[ \$(grep -c '^type 10\$' '$t/fdp-b-takeover.out') = $N ]"
+    check "takeover: its dataplane holds the $N contexts" \
+        ns_wait_for 30 sh -c "'$BUILD/dataplane/pshim6-dpctl' -s '$t/dp-b.sock' counters | grep -q '^context_entries $N\$'"
     local t1; t1=$(date +%s%N)
     check "takeover: control still answers its socket" timeout 5 "$cli" -s "$t/b.sock" status
     local waited=$(cnt b dpchan.tx_waited) hwm=$(cnt b dpchan.tx_wait_max_octets) full=$(cnt b dpchan.tx_queue_full)
