@@ -44,6 +44,8 @@ static struct proxy P;
  * so REAP, the channel and the heartbeats never wait for a big table.
  */
 #define STATE_FORK_NS 10000000ULL
+/* a context punted this long after its install was never installed (see proxy_punt) */
+#define REINSTALL_AFTER_NS 1000000000ULL
 
 static void save_state(struct daemon *d)
 {
@@ -703,9 +705,23 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 		if (rc == 0 || rc == SHIM6_ENG_EEXIST) {
 			P.st.opens += rc == 0;
 			struct ctl_ctx *x = ctxtab_find(&d->ctxs, id);
-			if (x && x->state == SHIM6_ST_ESTABLISHED)
-				inject(d, 0, DPMSG_INJECT_AS_RX, p->data, p->len); /* raced the install */
-			else
+			if (x && x->state == SHIM6_ST_ESTABLISHED) {
+				/* Installed a while ago, yet punted: our write never reached the
+				 * dataplane (its channel went down or was reset).  Install it
+				 * again ahead of the packet, or the two would hand the packet
+				 * back and forth.  Younger than that, it raced the install,
+				 * which is ahead of it on the channel. */
+				if (now - x->created_ns > REINSTALL_AFTER_NS) {
+					struct dpmsg m = { .type = DPMSG_CTX_ADD };
+					m.u.ctx = x->d;
+					x->created_ns = now;   /* once per interval at most */
+					if (dp_write(d, &m) == 0) {
+						P.st.reinstalled++;
+						log_ctx(PSHIM6_LOG_WARNING, id, "punted by the dataplane though installed; installed again");
+					}
+				}
+				inject(d, 0, DPMSG_INJECT_AS_RX, p->data, p->len);
+			} else
 				hold(d, id, p->data, p->len);
 		} else if (rc == SHIM6_ENG_EHOLDDOWN) {
 			P.st.holddown++;
@@ -791,7 +807,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	C(punt_no_ctx); C(punt_ctl); C(punt_unknown_tag); C(punt_bad); C(no_locators); C(opens);
 	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
-	C(imported); C(import_failed);
+	C(imported); C(import_failed); C(reinstalled);
 #undef C
 	/* control.state_file (state_pace.h) */
 	put(arg, "proxy", "state_saves", P.sp.saves);

@@ -19,6 +19,7 @@ struct proxy_stats {
 	uint64_t held, held_sent, held_dropped_full, held_dropped_failed;
 	uint64_t tx, tx_no_isp, events, ctx_installed, ctx_removed, pair_changes, dp_write_refused;
 	uint64_t imported, import_failed;
+	uint64_t reinstalled;       /* installed again: the dataplane punted a context we had installed */
 	uint64_t state_fork_failed;
 };
 

@@ -156,6 +156,21 @@ run() { # name timers pace cut_after [restart]
     echo "ok   [$name] ping through the proxies after a real handshake"
     "$CLI" -s "$work/ctl1.sock" contexts | tee "$work/ctx1" | sed "s/^/     [$name] /"
     grep -qE "established .* x +$" "$work/ctx1" || { echo "FAIL [$name] context not established via ISP x"; fail=1; }
+    if [ "$name" = fast ]; then
+        # the dataplane loses the context behind control's back (as a write
+        # lost with a reset channel would): the next packet is punted, and
+        # control installs it again instead of handing the packet back and forth
+        local tag; tag=$(awk '$2 == "established" {print $1; exit}' "$work/ctx1")
+        sleep 1
+        "$BUILD/dataplane/pshim6-dpctl" -s "$work/dp1.sock" del otag=0x$tag >/dev/null || { echo "FAIL [$name] dpctl del"; fail=1; }
+        if ns_wait_for 10 ns_exec h1 ping -6 -c1 -W1 "$H2" >/dev/null &&
+           "$CLI" -s "$work/ctl1.sock" --json counters | grep -q '"proxy.reinstalled":1[,}]' &&
+           "$BUILD/dataplane/pshim6-dpctl" -s "$work/dp1.sock" counters | grep -q "^context_entries 1$"; then
+            echo "ok   [$name] a context the dataplane lost is installed again at its next packet"
+        else
+            echo "FAIL [$name] the lost context was not installed again"; "$CLI" -s "$work/ctl1.sock" counters | grep -E "reinstalled|punt"; fail=1
+        fi
+    fi
     head -c $((16 * 1024 * 1024)) /dev/urandom > "$work/data"
     local want; want=$(sha256sum < "$work/data" | cut -d' ' -f1)
     rm -f "$work/got"
