@@ -88,6 +88,13 @@ struct ctl_ctx *ctxtab_add(struct ctxtab *t, const struct dpmsg_ctx *d)
 	return c;
 }
 
+void ctxtab_clear(struct ctxtab *t)
+{
+	if (t->idx)
+		memset(t->idx, 0, ((size_t)t->mask + 1) * sizeof(*t->idx));
+	t->n = 0;
+}
+
 int ctxtab_del(struct ctxtab *t, uint64_t own_tag)
 {
 	if (!t->idx)

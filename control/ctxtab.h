@@ -33,6 +33,8 @@ struct ctl_ctx *ctxtab_find(struct ctxtab *t, uint64_t own_tag);
 struct ctl_ctx *ctxtab_find_pair(struct ctxtab *t, const uint8_t local[16], const uint8_t remote[16]);
 /* NULL when full */
 struct ctl_ctx *ctxtab_add(struct ctxtab *t, const struct dpmsg_ctx *d);
+/* Forget every entry (never set n by hand: the index would still point at them). */
+void ctxtab_clear(struct ctxtab *t);
 /* Removes the entry; the last entry moves into its place (pointers into
  * v[] from before are stale afterwards). */
 int ctxtab_del(struct ctxtab *t, uint64_t own_tag);

@@ -176,7 +176,7 @@ static void on_hello(struct daemon *d, const struct dpmsg *m)
 	if (restarted) {
 		/* its tables are empty: what we believed installed is gone */
 		log_warn("dataplane restarted; forgetting %u installed contexts", d->ctxs.n);
-		d->ctxs.n = 0;
+		ctxtab_clear(&d->ctxs);
 	}
 	struct dpmsg q = { .type = DPMSG_DUMP_REQ };
 	q.u.dump_req.what = DPMSG_DUMP_CONTEXTS | DPMSG_DUMP_HOSTS;

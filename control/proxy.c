@@ -650,7 +650,7 @@ void proxy_release_all(struct daemon *d, bool keep_dp)
 {
 	uint64_t now = now_ns();
 	if (keep_dp)
-		d->ctxs.n = 0;   /* REMOVED events then find nothing to delete */
+		ctxtab_clear(&d->ctxs);   /* REMOVED events then find nothing to delete */
 	if (P.eng) {
 		struct shim6_engine_stats e;
 		shim6_engine_get_stats(P.eng, &e);

@@ -120,11 +120,37 @@ static void a_million(void **st)
 	ctxtab_free(&t);
 }
 
+/* clear forgets everything, index included: a cleared table takes the
+ * same tags again (a release of all contexts, a restarted dataplane). */
+static void clear_forgets_the_index(void **st)
+{
+	(void)st;
+	struct ctxtab t;
+	struct dpmsg_ctx d;
+	memset(&d, 0, sizeof d);
+	assert_int_equal(ctxtab_init(&t, 100), 0);
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t i = 0; i < 100; i++) {
+			d.own_tag = 1000 + i;
+			assert_non_null(ctxtab_add(&t, &d));
+		}
+		assert_int_equal(t.n, 100);
+		ctxtab_clear(&t);
+		assert_int_equal(t.n, 0);
+		for (uint64_t i = 0; i < 100; i++) {
+			assert_null(ctxtab_find(&t, 1000 + i));
+			assert_int_equal(ctxtab_del(&t, 1000 + i), -ENOENT);
+		}
+	}
+	ctxtab_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(random_ops_match_a_list),
 		cmocka_unit_test(a_million),
+		cmocka_unit_test(clear_forgets_the_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
