@@ -7,6 +7,7 @@
 #define PSHIM6_CONTROL_CTXTAB_H
 #include <stdint.h>
 #include "pshim6/dpmsg.h"
+#include "tagidx.h"
 
 enum ctx_origin { CTX_FROM_ENGINE = 0, CTX_FROM_DUMP = 1 };
 
@@ -23,8 +24,7 @@ struct ctl_ctx {
 struct ctxtab {
 	uint32_t cap, n;
 	struct ctl_ctx *v;          /* dense array; order is not meaningful */
-	uint32_t *idx;              /* own tag -> index + 1 (0: empty); 2 x cap slots or more */
-	uint32_t mask;
+	struct tagidx ix;           /* own tag -> index in v */
 };
 
 int ctxtab_init(struct ctxtab *t, uint32_t cap);

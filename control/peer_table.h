@@ -3,13 +3,14 @@
  * primary's own tag.  Bounded (engine.max_contexts): when full a context
  * not yet held is refused and counted, never evicted, because any held one
  * may be the next to carry traffic; the next full sync prunes contexts the
- * primary no longer has, which makes room.  Open addressing on the tag with
- * backward-shift deletion, so full syncs of large tables stay linear.
+ * primary no longer has, which makes room.  Indexed by tag (tagidx.h), so
+ * full syncs of large tables stay linear.
  */
 #ifndef PSHIM6_CONTROL_PEER_TABLE_H
 #define PSHIM6_CONTROL_PEER_TABLE_H
 #include <stdint.h>
 #include "peer_msg.h"
+#include "tagidx.h"
 
 struct peer_replica {
 	struct peer_ctx c;
@@ -23,8 +24,7 @@ struct peer_table_stats {
 
 struct peer_table {
 	uint32_t cap, n;
-	uint32_t nslots;          /* power of two >= 2 * cap */
-	uint32_t *slot;           /* 0 = empty, else index + 1 into v */
+	struct tagidx ix;         /* own tag -> index in v */
 	struct peer_replica *v;   /* dense */
 	struct peer_table_stats st;
 };

@@ -83,8 +83,8 @@ static void random_ops_match_a_list(void **st)
 	while (nref)
 		assert_int_equal(ctxtab_del(&t, ref[--nref]), 0);
 	assert_int_equal(t.n, 0);
-	for (uint32_t s = 0; s <= t.mask; s++)
-		assert_int_equal(t.idx[s], 0);
+	for (uint32_t s = 0; s <= t.ix.mask; s++)
+		assert_int_equal(t.ix.slot[s], 0);
 	ctxtab_free(&t);
 }
 
