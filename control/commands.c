@@ -279,6 +279,15 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	C("dpchan", "tx_waiting", d->dp.outq.n);
 	C("dpchan", "tx_wait_max_octets", d->dp.outq.hwm);
 	C("dpchan", "tx_queue_full", s->dp_outq_full);
+	/* what the channel lost, and what the dumps after it found and fixed (dp_resync.h) */
+	C("dpchan", "writes_while_down", s->dp_write_down);
+	C("dpchan", "resyncs", d->dp.rs.runs);
+	C("dpchan", "resync_same", d->dp.rs.total.same);
+	C("dpchan", "resync_taken_over", d->dp.rs.total.adopted);
+	C("dpchan", "resync_modified", d->dp.rs.total.modified);
+	C("dpchan", "resync_replaced", d->dp.rs.total.replaced);
+	C("dpchan", "resync_deleted", d->dp.rs.total.deleted);
+	C("dpchan", "resync_added", d->dp.rs.total.added);
 	if (d->dp.ncounters) {
 		TXT(&r, "dataplane (summed over lcores)\n");
 		for (unsigned i = 0; i < d->dp.ncounters; i++)
@@ -370,6 +379,19 @@ static void cmd_reload(struct daemon *d, const struct jobj *o, FILE *out)
 	free(errs);
 }
 
+static void cmd_resync(struct daemon *d, const struct jobj *o, FILE *out)
+{
+	if (dp_resync_start(d)) {
+		fail(out, d->dp.dumping ? "a dump of the dataplane is under way already" : "the dataplane is not connected");
+		return;
+	}
+	struct reply r;
+	reply_begin(&r, out, o);
+	TXT(&r, "dump of the dataplane asked for; its %u contexts are compared with ours as it arrives "
+	    "(see the log and the dpchan.resync_* counters)\n", d->ctxs.n);
+	reply_end(&r);
+}
+
 static void cmd_peer_locators(struct daemon *d, const struct jobj *o, FILE *out)
 {
 	const char *why;
@@ -401,6 +423,7 @@ static const struct {
 	{ "counters", cmd_counters },
 	{ "config-check", cmd_config_check },
 	{ "reload", cmd_reload },
+	{ "resync", cmd_resync },
 	{ "peer-locators", cmd_peer_locators },
 	{ "lease", cmd_lease },
 };

@@ -19,6 +19,7 @@ struct ctl_ctx {
 	uint64_t created_ns;
 	uint64_t last_sent_ns, last_recv_ns;  /* from the dataplane's REAP stamps */
 	uint32_t pair_changes;
+	uint32_t seen;              /* dp_resync epoch of the last dump or write that showed it */
 };
 
 struct ctxtab {

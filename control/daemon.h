@@ -11,6 +11,7 @@
 #include "pshim6/dpmsg.h"
 #include "ctxtab.h"
 #include "dp_outq.h"
+#include "dp_resync.h"
 #include "tables.h"
 #include "te.h"
 
@@ -44,7 +45,9 @@ struct dpchan {
 	uint16_t ncounters;
 	struct dpmsg_counter counters[DPMSG_COUNTERS_MAX];
 	bool dumping;
+	bool adopt;                 /* this dump is the first since control started: take over what it shows */
 	uint32_t dump_count;
+	struct dp_resync rs;        /* this dump against ctxtab (dp_resync.h) */
 	struct dp_outq outq;        /* what the socket did not take yet (dp_outq.h) */
 };
 
@@ -85,6 +88,9 @@ void commands_handle(struct daemon *d, const char *line, size_t len, FILE *out);
 /* dataplane channel (dp.c) */
 void dp_tick(struct daemon *d, uint64_t now);
 void dp_read(struct daemon *d);
+/* Compare the dataplane's table with control's now (pshim6ctl resync);
+ * -1 when the channel is down or a dump is under way. */
+int dp_resync_start(struct daemon *d);
 /* poll() says the channel has room: send what waits (dp_outq.h). */
 void dp_flush(struct daemon *d);
 void dp_close(struct daemon *d, const char *why);

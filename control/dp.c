@@ -1,10 +1,12 @@
 /*
  * The dataplane channel (SOCK_SEQPACKET, dpmsg).  Control connects, says
- * HELLO, and asks for a dump: after a control restart the contexts the
- * dataplane kept forwarding are taken back as they are, with no
- * renegotiation.  A changed boot_id means the dataplane restarted and lost
- * its tables.  Reconnects back off from 100 ms to 5 s.  Counters and REAP
- * stamps are polled once a second.
+ * HELLO, and asks for a dump.  The first dump after a control restart hands
+ * back the contexts the dataplane kept forwarding, taken as they are with no
+ * renegotiation.  Every dump after that is compared with control's table
+ * and the dataplane is brought back to it (dp_resync.h): writes are lost
+ * while the channel is down or when it is reset, and a restarted dataplane
+ * (a changed boot_id) starts empty.  Reconnects back off from 100 ms to
+ * 5 s.  Counters and REAP stamps are polled once a second.
  */
 #include <errno.h>
 #include <poll.h>
@@ -90,9 +92,12 @@ void dp_flush(struct daemon *d)
 int dp_write(struct daemon *d, struct dpmsg *m)
 {
 	if (d->dp.fd < 0 || !d->dp.hello_done) {
-		d->st.dp_write_down++;
+		d->st.dp_write_down++;   /* the resync at the next HELLO makes up for it */
 		return -1;
 	}
+	/* sent after DUMP_REQ, so applied after the dump: it need not be added again */
+	if (d->dp.dumping && (m->type == DPMSG_CTX_ADD || m->type == DPMSG_CTX_MOD))
+		dp_resync_mark(&d->dp.rs, &d->ctxs, m->type == DPMSG_CTX_ADD ? m->u.ctx.own_tag : m->u.mod.ctx.own_tag);
 	return dp_send(d, m);
 }
 
@@ -107,6 +112,7 @@ void dp_close(struct daemon *d, const char *why)
 	dp_outq_free(&d->dp.outq);
 	d->dp.hello_done = false;
 	d->dp.dumping = false;
+	d->dp.rs.active = false;
 	log_warn("dataplane channel closed: %s", why);
 }
 
@@ -165,47 +171,102 @@ void dp_tick(struct daemon *d, uint64_t now)
 	}
 }
 
+static void dump_start(struct daemon *d, bool adopt)
+{
+	struct dpmsg q = { .type = DPMSG_DUMP_REQ };
+	q.u.dump_req.what = DPMSG_DUMP_CONTEXTS | DPMSG_DUMP_HOSTS;
+	d->dp.dumping = true;
+	d->dp.adopt = adopt;
+	d->dp.dump_count = 0;
+	dp_resync_begin(&d->dp.rs);
+	dp_send(d, &q);
+}
+
+int dp_resync_start(struct daemon *d)
+{
+	if (d->dp.fd < 0 || !d->dp.hello_done || d->dp.dumping)
+		return -1;
+	log_notice("dataplane resync asked for: comparing the dataplane's %u-context table with ours", d->ctxs.n);
+	dump_start(d, false);
+	return 0;
+}
+
 static void on_hello(struct daemon *d, const struct dpmsg *m)
 {
-	bool restarted = d->dp.hello.boot_id && d->dp.hello.boot_id != m->u.hello.boot_id;
+	/* the first HELLO since control started: the dump is what to take back */
+	bool first = !d->dp.hello.boot_id;
+	bool restarted = !first && d->dp.hello.boot_id != m->u.hello.boot_id;
 	d->dp.hello = m->u.hello;
 	d->dp.hello_done = true;
 	log_notice("dataplane connected: boot %016llx, %u contexts capacity, %u lcores, %u ISP ports",
 		   (unsigned long long)m->u.hello.boot_id, m->u.hello.ctx_capacity, m->u.hello.n_lcores,
 		   m->u.hello.n_isp);
-	if (restarted) {
-		/* its tables are empty: what we believed installed is gone */
-		log_warn("dataplane restarted; forgetting %u installed contexts", d->ctxs.n);
-		ctxtab_clear(&d->ctxs);
-	}
-	struct dpmsg q = { .type = DPMSG_DUMP_REQ };
-	q.u.dump_req.what = DPMSG_DUMP_CONTEXTS | DPMSG_DUMP_HOSTS;
-	d->dp.dumping = true;
-	d->dp.dump_count = 0;
-	dp_send(d, &q);
+	if (restarted)
+		log_warn("dataplane restarted: its tables are empty; installing our %u contexts again", d->ctxs.n);
+	dump_start(d, first);
 }
 
 static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
 {
-	struct ctl_ctx *x = ctxtab_find(&d->ctxs, m->u.ctx.own_tag);
-	bool known = x != NULL;
+	struct dpmsg fix;
 	d->dp.dump_count++;
-	if (!x)
-		x = ctxtab_add(&d->ctxs, &m->u.ctx);
+	switch (dp_resync_entry(&d->dp.rs, &d->ctxs, &m->u.ctx, &fix)) {
+	case DP_RESYNC_SAME:
+		return;
+	case DP_RESYNC_FIX:
+		log_ctx(PSHIM6_LOG_INFO, m->u.ctx.own_tag, "dataplane entry differs from ours: %s",
+			fix.type == DPMSG_CTX_MOD ? "modified back" : "another context under this tag, deleted");
+		dp_send(d, &fix);
+		return;
+	case DP_RESYNC_UNKNOWN:
+		break;
+	}
+	if (!d->dp.adopt) {
+		/* gone from control while its DEL could not reach the dataplane */
+		if (peer_lingering(d, m->u.ctx.own_tag))
+			return;   /* a yielding backup's entry: peer.c deletes it when the linger ends */
+		fix = (struct dpmsg){ .type = DPMSG_CTX_DEL };
+		fix.u.ctx.own_tag = m->u.ctx.own_tag;
+		log_ctx(PSHIM6_LOG_INFO, m->u.ctx.own_tag, "in the dataplane but not ours: deleted");
+		d->dp.rs.now.deleted++;
+		d->dp.rs.total.deleted++;
+		dp_send(d, &fix);
+		return;
+	}
+	struct ctl_ctx *x = ctxtab_add(&d->ctxs, &m->u.ctx);
 	if (!x) {
 		log_warn("context table full (%u); dumped context %012llx not tracked", d->ctxs.cap,
 			 (unsigned long long)m->u.ctx.own_tag);
 		return;
 	}
-	if (!known) {
-		x->state = 4; /* ESTABLISHED: the dataplane only holds usable contexts */
-		x->origin = CTX_FROM_DUMP;
-		x->created_ns = now_ns();
-		log_ctx(PSHIM6_LOG_INFO, x->d.own_tag, "taken over from the dataplane dump");
-		/* to the standing-by proxy too, as any other context change */
-		if (proxy_import(d, &m->u.ctx) == 0)
-			peer_ctx_imported(d, m->u.ctx.own_tag);
-	}
+	x->state = 4; /* ESTABLISHED: the dataplane only holds usable contexts */
+	x->origin = CTX_FROM_DUMP;
+	x->created_ns = now_ns();
+	x->seen = d->dp.rs.epoch;
+	d->dp.rs.now.adopted++;
+	d->dp.rs.total.adopted++;
+	log_ctx(PSHIM6_LOG_INFO, x->d.own_tag, "taken over from the dataplane dump");
+	/* to the standing-by proxy too, as any other context change */
+	if (proxy_import(d, &m->u.ctx) == 0)
+		peer_ctx_imported(d, m->u.ctx.own_tag);
+}
+
+static void on_dump_end(struct daemon *d, const struct dpmsg *m)
+{
+	struct dpmsg fix;
+	d->dp.dumping = false;
+	while (d->dp.fd >= 0 && dp_resync_next_missing(&d->dp.rs, &d->ctxs, &fix))
+		dp_send(d, &fix);
+	const struct dp_resync_count *c = &d->dp.rs.now;
+	log_notice("dataplane dump: %u contexts; now tracking %u (%llu as ours, %llu taken over, %llu modified back, "
+		   "%llu replaced, %llu deleted, %llu installed again)",
+		   m->u.dump_end.count, d->ctxs.n, (unsigned long long)c->same, (unsigned long long)c->adopted,
+		   (unsigned long long)c->modified, (unsigned long long)c->replaced, (unsigned long long)c->deleted,
+		   (unsigned long long)c->added);
+	/* imports without a state line chose fresh local generations:
+	 * keep them, or a second restart would choose others again */
+	if (c->adopted)
+		proxy_state_changed(d);
 }
 
 static void on_reap(struct daemon *d, const struct dpmsg *m)
@@ -260,14 +321,7 @@ static void dp_read_one(struct daemon *d)
 	case DPMSG_HELLO: on_hello(d, &m); break;
 	case DPMSG_DUMP_CTX: on_dump_ctx(d, &m); break;
 	case DPMSG_DUMP_HOST: break; /* HBA hosts come from config and leases */
-	case DPMSG_DUMP_END:
-		d->dp.dumping = false;
-		log_notice("dataplane dump: %u contexts; now tracking %u", m.u.dump_end.count, d->ctxs.n);
-		/* imports without a state line chose fresh local generations:
-		 * keep them, or a second restart would choose others again */
-		if (m.u.dump_end.count)
-			proxy_state_changed(d);
-		break;
+	case DPMSG_DUMP_END: on_dump_end(d, &m); break;
 	case DPMSG_COUNTERS:
 		d->dp.ncounters = m.u.counters.n;
 		memcpy(d->dp.counters, m.u.counters.c, sizeof(m.u.counters.c[0]) * m.u.counters.n);

@@ -760,6 +760,12 @@ static void linger_end(struct daemon *d)
 	S.linger.n = 0;
 }
 
+bool peer_lingering(struct daemon *d, uint64_t own_tag)
+{
+	(void)d;
+	return peer_linger_has(&S.linger, own_tag);
+}
+
 static void takeover(struct daemon *d, uint64_t now, const char *why)
 {
 	uint64_t t0 = now_ns();

@@ -52,6 +52,8 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag);
 void peer_ctx_imported(struct daemon *d, uint64_t own_tag);
 /* From commands.c: a lease was applied (cmula as the request gave it). */
 void peer_lease_changed(struct daemon *d, const char *cmula);
+/* From dp.c: a yielding backup still forwards this context for a while. */
+bool peer_lingering(struct daemon *d, uint64_t own_tag);
 /* From proxy.c before a punt is handled: false = do not handle it. */
 bool peer_punt_gate(struct daemon *d, const struct dpmsg_punt *p);
 /* pshim6ctl counters / status */

@@ -33,7 +33,25 @@ int peer_linger_add(struct peer_linger *l, uint64_t tag)
 	if (l->n == l->cap)
 		return -1;
 	l->tags[l->n++] = tag;
+	l->sorted = false;
 	return 0;
+}
+
+static int cmp_tag(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+bool peer_linger_has(struct peer_linger *l, uint64_t tag)
+{
+	if (!l->n)
+		return false;
+	if (!l->sorted) {
+		qsort(l->tags, l->n, sizeof *l->tags, cmp_tag);
+		l->sorted = true;
+	}
+	return bsearch(&tag, l->tags, l->n, sizeof *l->tags, cmp_tag) != NULL;
 }
 
 bool peer_linger_due(const struct peer_linger *l, uint64_t now)

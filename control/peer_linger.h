@@ -14,6 +14,7 @@
 struct peer_linger {
 	uint64_t *tags;
 	uint32_t cap, n;
+	bool sorted;                /* tags[0..n) in order, for peer_linger_has */
 	uint64_t until_ns;
 };
 
@@ -25,6 +26,8 @@ uint64_t peer_linger_ns(const struct pshim6_conf_peer_proxy *c);
  * stay until now + linger_ns. */
 void peer_linger_start(struct peer_linger *l, uint64_t now, uint64_t linger_ns);
 int peer_linger_add(struct peer_linger *l, uint64_t tag);    /* 0, -1 full */
+/* Whether `tag` lingers (sorts the list the first time after an add). */
+bool peer_linger_has(struct peer_linger *l, uint64_t tag);
 bool peer_linger_due(const struct peer_linger *l, uint64_t now);
 uint64_t peer_linger_deadline(const struct peer_linger *l);  /* UINT64_MAX when none */
 #endif

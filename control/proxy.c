@@ -671,6 +671,26 @@ void proxy_release_all(struct daemon *d, bool keep_dp)
 	}
 }
 
+/*
+ * Installed a while ago, yet punted: our write never reached the dataplane
+ * (its channel went down or was reset, and the resync at the reconnect has
+ * not come yet).  Install it again, or the two would hand the packet back
+ * and forth.  Younger than that, it raced the install, which is ahead of it
+ * on the channel.
+ */
+static void reinstall_if_lost(struct daemon *d, struct ctl_ctx *x, uint64_t now)
+{
+	if (now - x->created_ns <= REINSTALL_AFTER_NS)
+		return;
+	struct dpmsg m = { .type = DPMSG_CTX_ADD };
+	m.u.ctx = x->d;
+	x->created_ns = now;   /* once per interval at most */
+	if (dp_write(d, &m) == 0) {
+		P.st.reinstalled++;
+		log_ctx(PSHIM6_LOG_WARNING, x->d.own_tag, "punted by the dataplane though installed; installed again");
+	}
+}
+
 void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 {
 	if (!P.eng || !peer_punt_gate(d, p))
@@ -706,20 +726,7 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 			P.st.opens += rc == 0;
 			struct ctl_ctx *x = ctxtab_find(&d->ctxs, id);
 			if (x && x->state == SHIM6_ST_ESTABLISHED) {
-				/* Installed a while ago, yet punted: our write never reached the
-				 * dataplane (its channel went down or was reset).  Install it
-				 * again ahead of the packet, or the two would hand the packet
-				 * back and forth.  Younger than that, it raced the install,
-				 * which is ahead of it on the channel. */
-				if (now - x->created_ns > REINSTALL_AFTER_NS) {
-					struct dpmsg m = { .type = DPMSG_CTX_ADD };
-					m.u.ctx = x->d;
-					x->created_ns = now;   /* once per interval at most */
-					if (dp_write(d, &m) == 0) {
-						P.st.reinstalled++;
-						log_ctx(PSHIM6_LOG_WARNING, id, "punted by the dataplane though installed; installed again");
-					}
-				}
+				reinstall_if_lost(d, x, now);
 				inject(d, 0, DPMSG_INJECT_AS_RX, p->data, p->len);
 			} else
 				hold(d, id, p->data, p->len);
@@ -750,7 +757,13 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 		const uint8_t *h = p->data + off;
 		uint64_t tag = ((uint64_t)(h[2] & 0x7f) << 40) | ((uint64_t)h[3] << 32) |
 			       ((uint64_t)h[4] << 24) | ((uint64_t)h[5] << 16) | ((uint64_t)h[6] << 8) | h[7];
-		shim6_engine_unknown_tag(P.eng, tag, src, dst, now);
+		if (shim6_engine_unknown_tag(P.eng, tag, src, dst, now) == SHIM6_ENG_EEXIST) {
+			/* ours and established: the dataplane lacks it (the packet is lost;
+			 * the next finds the context) */
+			struct ctl_ctx *x = ctxtab_find(&d->ctxs, tag);
+			if (x)
+				reinstall_if_lost(d, x, now);
+		}
 		break;
 	}
 	default:

@@ -32,6 +32,10 @@ static void usage(FILE *f)
 "  config check [FILE]             have the daemon check FILE (default: its own)\n"
 "  reload                          reload the configuration (as SIGHUP); a bad\n"
 "                                  file is refused and the running one kept\n"
+"  resync                          compare the dataplane's context table with\n"
+"                                  control's and bring it back to it (as after\n"
+"                                  every reconnect); the counters dpchan.resync_*\n"
+"                                  and the log say what differed\n"
 "\n"
 "options:\n"
 "  -c file     configuration to read control.socket from (default " DEFAULT_CONF ")\n"
@@ -122,7 +126,8 @@ int main(int argc, char **argv)
 	char req[4096];
 	snprintf(req, sizeof req, "{\"cmd\":\"%s\"", "");
 	const char *cmd = argv[0];
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "counters") || !strcmp(cmd, "reload")) {
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "counters") || !strcmp(cmd, "reload") ||
+	    !strcmp(cmd, "resync")) {
 		if (argc != 1) { usage(stderr); return 2; }
 		snprintf(req, sizeof req, "{\"cmd\":\"%s\"", cmd);
 	} else if (!strcmp(cmd, "contexts")) {

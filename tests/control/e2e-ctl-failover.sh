@@ -170,6 +170,27 @@ run() { # name timers pace cut_after [restart]
         else
             echo "FAIL [$name] the lost context was not installed again"; "$CLI" -s "$work/ctl1.sock" counters | grep -E "reinstalled|punt"; fail=1
         fi
+        # what lost writes leave behind: an entry control deleted (its DEL
+        # lost) and a pair or peer tag control changed (its MOD lost).  The
+        # resync that follows every HELLO, asked for here by hand, puts the
+        # dataplane back as control has it
+        local dpctl="$BUILD/dataplane/pshim6-dpctl" before after
+        before=$("$dpctl" -s "$work/dp1.sock" dump | grep -i "$tag")
+        "$dpctl" -s "$work/dp1.sock" add lulid=fd00:1:1:1::99 rulid=fd00:2:2:1::99 lloc=2001:db8:10:1::99 \
+            rloc=2001:db8:30:1::99 ptag=0x99 otag=0x99 isp=0 >/dev/null &&
+        "$dpctl" -s "$work/dp1.sock" mod otag=0x$tag ptag=0x4242 lloc=2001:db8:20:1::99 rloc=2001:db8:40:1::99 isp=1 >/dev/null ||
+            { echo "FAIL [$name] dpctl add/mod"; fail=1; }
+        "$CLI" -s "$work/ctl1.sock" resync >/dev/null || { echo "FAIL [$name] pshim6ctl resync refused"; fail=1; }
+        if ns_wait_for 5 bash -c "\"$CLI\" -s \"$work/ctl1.sock\" --json counters | grep -q '\"dpchan.resync_deleted\":1,.*\"dpchan.resync_added\":0'" &&
+           "$CLI" -s "$work/ctl1.sock" --json counters | grep -q '"dpchan.resync_modified":1,' &&
+           after=$("$dpctl" -s "$work/dp1.sock" dump | grep -i "$tag") && [ "$after" = "$before" ] &&
+           "$dpctl" -s "$work/dp1.sock" counters | grep -q "^context_entries 1$" &&
+           ns_exec h1 ping -6 -c1 -W2 "$H2" >/dev/null; then
+            echo "ok   [$name] resync: the foreign entry deleted, the altered one modified back as before, ping goes through"
+        else
+            echo "FAIL [$name] resync left the dataplane different"; echo "     before: $before"; echo "     after:  ${after:-}"
+            "$CLI" -s "$work/ctl1.sock" counters | grep resync; grep -i "resync\|dump\|differs\|not ours" "$work/c1.log" | tail -5; fail=1
+        fi
     fi
     head -c $((16 * 1024 * 1024)) /dev/urandom > "$work/data"
     local want; want=$(sha256sum < "$work/data" | cut -d' ' -f1)
@@ -178,6 +199,38 @@ run() { # name timers pace cut_after [restart]
     sleep 0.5
     ns_exec h1 $PY "$work/cli.py" "$work/data" "$3" "$H2" > "$work/elapsed" & cli=$!
     sleep "$4"
+    if [ "${5:-}" = dprestart ]; then
+        # the dataplane dies mid-transfer and comes back empty; control, which
+        # kept its contexts, installs them again at the resync after HELLO
+        kill $dp1; wait $dp1 2>/dev/null || true
+        ns_bg p1 "$DP" -c "$work/s1.conf" --no-tap 2>>"$work/dp1.log"; dp1=$!
+        wait $cli || true
+        for _ in $(seq 100); do [ -s "$work/got" ] && break; sleep 0.2; done
+        local got=none bytes=0 gap=0
+        [ -s "$work/got" ] && read -r got bytes gap < "$work/got"
+        if [ "$got" = "$want" ]; then echo "ok   [$name] sha256 match over $bytes bytes across a dataplane restart"; else echo "FAIL [$name] sha256 $got != $want ($bytes bytes)"; fail=1; fi
+        local c1j c2j added reneg=0 k v
+        c1j=$("$CLI" -s "$work/ctl1.sock" --json counters); c2j=$("$CLI" -s "$work/ctl2.sock" --json counters)
+        cnt() { printf '%s' "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+        added=$(cnt "$c1j" dpchan.resync_added)
+        if grep -q "dataplane restarted: its tables are empty; installing our 1 contexts again" "$work/c1.log" &&
+           [ "${added:-0}" -ge 1 ] && "$BUILD/dataplane/pshim6-dpctl" -s "$work/dp1.sock" counters | grep -q "^context_entries 1$"; then
+            echo "ok   [$name] control installed its context into the restarted dataplane (resync_added ${added})"
+        else
+            echo "FAIL [$name] the restarted dataplane did not get the context back (resync_added ${added:-missing})"; fail=1
+        fi
+        for k in engine.r1bis_sent engine.i2bis_sent; do
+            for v in "$(cnt "$c1j" $k)" "$(cnt "$c2j" $k)"; do
+                [ "$v" = 0 ] || { echo "FAIL [$name] $k = ${v:-missing} (renegotiation after a dataplane restart)"; reneg=1; fail=1; }
+            done
+        done
+        [ $reneg = 0 ] && echo "ok   [$name] no R1bis/I2bis at either control: the context outlived its dataplane"
+        DPRESTART="gap ${gap}s, installed again ${added:-0}, reinstalled at a punt $(cnt "$c1j" proxy.reinstalled)"
+        echo "     [$name] $DPRESTART"
+        OUT[$name]=$gap
+        kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true
+        return
+    fi
     if [ "${5:-}" = restart ]; then
         # control dies mid-transfer and comes back; the dataplane keeps forwarding
         kill $c1; wait $c1 2>/dev/null || true
@@ -239,7 +292,9 @@ if [ -n "${OUT[reload]:-}" ] && awk -v r="${OUT[reload]}" -v d="${OUT[default]:-
 else
     echo "FAIL [reload] outage ${OUT[reload]:-n/a}s after the reload to fast timers (RFC timers: ${OUT[default]:-n/a}s)"; fail=1
 fi
+DPRESTART=n/a
+run dprestart "$fast" 8 3 dprestart
 RESTART=n/a
 run restart 'reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; initial_probes = 4; max_probe_backoff_ms = 2000; };' 8 3 restart
-result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s fast-by-reload=${OUT[reload]:-n/a}s; control restart mid-transfer: $RESTART; $([ $fail = 0 ] && echo passed || echo FAILED)"
+result "outage (longest gap in received bytes) fast=${OUT[fast]:-n/a}s default=${OUT[default]:-n/a}s fast-by-reload=${OUT[reload]:-n/a}s; control restart mid-transfer: $RESTART; dataplane restart mid-transfer: $DPRESTART; $([ $fail = 0 ] && echo passed || echo FAILED)"
 exit $fail

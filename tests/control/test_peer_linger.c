@@ -87,11 +87,33 @@ static void test_follows_config(void **st)
 	free(c);
 }
 
+/* membership, across adds after a lookup (the list is sorted lazily) and a new start */
+static void test_has(void **st)
+{
+	(void)st;
+	struct peer_linger l;
+	assert_int_equal(peer_linger_init(&l, 64), 0);
+	assert_false(peer_linger_has(&l, 7));
+	peer_linger_start(&l, 0, MS);
+	for (uint64_t t = 40; t > 0; t -= 2)
+		assert_int_equal(peer_linger_add(&l, t), 0);
+	for (uint64_t t = 0; t <= 41; t++)
+		assert_int_equal(peer_linger_has(&l, t), t && t % 2 == 0);
+	assert_int_equal(peer_linger_add(&l, 3), 0);
+	assert_true(peer_linger_has(&l, 3));
+	assert_true(peer_linger_has(&l, 40));
+	assert_false(peer_linger_has(&l, 5));
+	peer_linger_start(&l, 0, MS);
+	assert_false(peer_linger_has(&l, 3));
+	peer_linger_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_is_30_s),
 		cmocka_unit_test(test_follows_config),
+		cmocka_unit_test(test_has),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
