@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	bool check = false, verbose = false, debug = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:dnvh")) != -1) {
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	while ((ch = getopt_long(argc, argv, "c:dnvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 'd': debug = true; break;

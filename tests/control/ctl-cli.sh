@@ -18,6 +18,14 @@ check() { # description, then a command that must succeed
 }
 has() { grep -q -- "$2" <<<"$1"; }
 
+# every program answers --help and -h with its usage on stdout, exit 0
+for p in "$ctl" "$cli" "$B/dataplane/pshim6-dpctl" "$B/dataplane/pshim6-dataplane" "$B/dnsalg/pshim6-dnsalg"; do
+    [ -x "$p" ] || continue
+    for o in --help -h; do
+        check "${p##*/} $o" bash -c "\"$p\" $o 2>/dev/null | grep -qi '^usage: ${p##*/}'"
+    done
+done
+
 sed -e "s|/run/pshim6/control.sock|$t/control.sock|; s|/run/pshim6/dataplane.sock|$t/dp.sock|;
         s|/run/pshim6/dnsalg.sock|$t/dnsalg.sock|; s|/var/lib/pshim6/control.state|$t/state|" \
     "$S/conf/pshim6.conf" > "$t/p.conf"
