@@ -128,7 +128,7 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(other_passthrough) X(cd_passthrough) X(dnssec_stripped) X(dnssec_passthrough) \
 	X(inside_answers) X(inside_ptr) X(truncated) X(ulid_cache_inserts) \
 	X(ulid_cache_evictions) X(pushes) X(push_failures) X(push_dropped) \
-	X(inflight_full) X(tcp_rejected) X(reverse_lookups) X(reverse_failures) \
+	X(inflight_full) X(tcp_rejected) X(tcp_timeouts) X(reverse_lookups) X(reverse_failures) \
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
 	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits) \
 	X(cookie_rotate_failed) X(cookie_old_secret_hits)

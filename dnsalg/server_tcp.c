@@ -3,8 +3,10 @@
  * one connection at a time with its own ldns resolver (upstream over TCP as
  * well).  The acceptor hands connections over through a bounded queue
  * (tcpq.c): with tcp_clients connections open, the next one is closed at
- * once and counted in tcp_rejected.  An idle connection is closed after
- * tcp_idle_ms, and after 100 queries.
+ * once and counted in tcp_rejected.  A connection is closed when the next
+ * query has not arrived whole within tcp_idle_ms, when an answer has not
+ * gone out within 5 s (both counted in tcp_timeouts when data was in
+ * flight), and after 100 queries.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,14 +21,28 @@
 
 #define TCP_QUERIES_PER_CONN 100
 
-/* Read exactly n bytes, waiting at most idle_ms for each chunk. */
-static int read_full(int fd, uint8_t *b, size_t n, unsigned idle_ms, const _Atomic bool *stop)
+#define TCP_WRITE_MS 5000
+
+/*
+ * Read exactly n bytes by `deadline` (dnsalg_now_ms clock).  The deadline
+ * covers the whole message, not each chunk: a client that trickles a byte
+ * at a time would otherwise hold one of the tcp_clients threads for as long
+ * as it likes.
+ */
+static int read_full(int fd, uint8_t *b, size_t n, uint64_t deadline, const _Atomic bool *stop)
 {
 	size_t got = 0;
 	while (got < n) {
+		uint64_t now = dnsalg_now_ms();
+		if (now >= deadline)
+			return -2;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int pr = poll(&p, 1, (int)idle_ms);
-		if (pr <= 0 || atomic_load(stop))
+		int pr = poll(&p, 1, (int)(deadline - now));
+		if (atomic_load(stop))
+			return -1;
+		if (pr == 0)
+			return -2;
+		if (pr < 0)
 			return -1;
 		ssize_t r = recv(fd, b + got, n - got, 0);
 		if (r <= 0)
@@ -36,14 +52,24 @@ static int read_full(int fd, uint8_t *b, size_t n, unsigned idle_ms, const _Atom
 	return 0;
 }
 
+/* The whole answer within TCP_WRITE_MS, for the same reason. */
 static int write_full(int fd, const uint8_t *b, size_t n)
 {
+	uint64_t deadline = dnsalg_now_ms() + TCP_WRITE_MS;
 	size_t put = 0;
 	while (put < n) {
+		uint64_t now = dnsalg_now_ms();
+		if (now >= deadline)
+			return -2;
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		if (poll(&p, 1, 5000) <= 0)
+		int pr = poll(&p, 1, (int)(deadline - now));
+		if (pr == 0)
+			return -2;
+		if (pr < 0)
 			return -1;
-		ssize_t r = send(fd, b + put, n - put, MSG_NOSIGNAL);
+		ssize_t r = send(fd, b + put, n - put, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
 		if (r <= 0)
 			return -1;
 		put += (size_t)r;
@@ -62,11 +88,20 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 		cl.addr = peer.sin6_addr;
 	for (int k = 0; k < TCP_QUERIES_PER_CONN && !atomic_load(&d->stop); k++) {
 		uint8_t lb[2];
-		if (read_full(fd, lb, 2, d->o->tcp_idle_ms, &d->stop) < 0)
-			return;
+		/* the next query, whole, within tcp_idle_ms of the last answer */
+		uint64_t deadline = dnsalg_now_ms() + d->o->tcp_idle_ms;
+		if (read_full(fd, lb, 1, deadline, &d->stop) < 0)
+			return;   /* idle, closed or stopping: an ordinary end */
+		int rc = read_full(fd, lb + 1, 1, deadline, &d->stop);
 		size_t len = (size_t)lb[0] << 8 | lb[1];
-		if (read_full(fd, in, len, d->o->tcp_idle_ms, &d->stop) < 0)
+		if (rc == 0)
+			rc = read_full(fd, in, len, deadline, &d->stop);
+		if (rc < 0) {
+			/* begun and not finished in time: a client holding the thread */
+			if (rc == -2)
+				DNSALG_INC(&d->cnt, tcp_timeouts);
 			return;
+		}
 		cl.wall_s = (uint32_t)time(NULL);
 		int r = dnsalg_handle(&d->ctx, ops, &cl, in, len, true, dnsalg_now_ms(), out + 2,
 				      DNSALG_TCP_OUT_MAX);
@@ -74,8 +109,12 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 			return; /* nothing to say: close, as a server may */
 		out[0] = (uint8_t)(r >> 8);
 		out[1] = (uint8_t)r;
-		if (write_full(fd, out, (size_t)r + 2) < 0)
+		int wr = write_full(fd, out, (size_t)r + 2);
+		if (wr < 0) {
+			if (wr == -2)
+				DNSALG_INC(&d->cnt, tcp_timeouts);
 			return;
+		}
 	}
 }
 

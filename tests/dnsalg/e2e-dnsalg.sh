@@ -417,6 +417,26 @@ D4 +short t1.ecs.example AAAA >/dev/null   # this upstream has no TCP: let the a
 out=$(ns_exec cl dig @fd98::1 -p 5555 +tcp +short +tries=1 +time=3 t1.ecs.example AAAA)
 check "TCP: served again once the held connections close ($out)" test "$out" = 2001:db8:77::1
 check "TCP: nothing more rejected ($(c4 tcp_rejected))" test "$(c4 tcp_rejected)" = "$r1"
+# 13b. a client that trickles its query a byte a second keeps a TCP thread
+#      no longer than tcp_idle_ms (10 s) in all, not 10 s per byte
+to0=$(c4 tcp_timeouts)
+trickle=$(ns_exec cl python3 -c 'import socket,time
+s=socket.create_connection(("fd98::1",5555)); t=time.time(); out="open"
+s.sendall(b"\x00\x28")
+for i in range(25):
+    try: s.send(b"\x00")
+    except OSError: out="closed"; break
+    s.settimeout(1.0)
+    try:
+        r=s.recv(10)
+        if r==b"": out="closed"; break
+    except socket.timeout: pass
+    except ConnectionResetError: out="closed"; break
+print(out, int((time.time()-t)*1000))')
+to1=$(c4 tcp_timeouts)
+trickled() { read -r st ms <<<"$trickle"; test "$st" = closed && test "$ms" -ge 9000 && test "$ms" -le 13000; }
+check "TCP: a query trickled a byte a second is cut off after tcp_idle_ms in all ($trickle ms)" trickled
+check "TCP: tcp_timeouts counts it ($to0 -> $to1)" test "$to1" = $((to0 + 1))
 # 14. the secret's random source fails (a preloaded getrandom() that fails
 #     with ENOSYS while $T/nornd exists): no start without a secret; at a
 #     rollover the secrets stay, the failure is counted and logged
@@ -467,5 +487,5 @@ check "counters carry cookie_rotations, cookie_prev_secret_hits and cookie_rotat
     grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+,"cookie_rotate_failed":[0-9]+' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}"
+result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}; trickled TCP query: ${trickle:-?} ms"
 [ "$fail" = 0 ]
