@@ -309,6 +309,7 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	TXT(&r, "log lines\n");
 	C("log", "err", log_count(PSHIM6_LOG_ERR));
 	C("log", "warning", log_count(PSHIM6_LOG_WARNING));
+	C("log", "ctx_held", log_ctx_held());   /* context lines over the rate (log.c) */
 #undef C
 	fputs("}", out);
 	reply_end(&r);

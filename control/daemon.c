@@ -166,6 +166,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		nfds_t n = 0;
 		uint64_t now = now_ns();
 
+		log_tick();
 		dp_tick(&d, now);
 		proxy_tick(&d, now);
 		peer_tick(&d, now);

@@ -234,7 +234,11 @@ static int cb_select(void *user, const struct shim6_ctx_info *ci, const struct s
 
 static void cb_log(void *user, int level, const char *msg)
 {
-	log_msg(level == 0 ? PSHIM6_LOG_ERR : level == 1 ? PSHIM6_LOG_INFO : PSHIM6_LOG_DEBUG, "engine: %s", msg);
+	/* its info and debug lines are about single contexts: held back in floods */
+	if (level == 0)
+		log_msg(PSHIM6_LOG_ERR, "engine: %s", msg);
+	else
+		log_bulk(level == 1 ? PSHIM6_LOG_INFO : PSHIM6_LOG_DEBUG, "engine: %s", msg);
 }
 
 static void engine_settings(const struct pshim6_conf *c, struct shim6_engine_settings *s)
