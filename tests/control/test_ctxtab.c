@@ -10,16 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "test_rng.h"
 #include "ctxtab.h"
 
 static uint64_t rng = 88172645463325252ULL;
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t next(void) { return test_rng64(&rng); }
 
 static void check_all(struct ctxtab *t, const uint64_t *ref, uint32_t nref)
 {

@@ -10,16 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "test_rng.h"
 #include "dp_resync.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t next(void) { return test_rng64(&rng); }
 
 static struct dpmsg_ctx mk(uint64_t tag)
 {

@@ -11,20 +11,14 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <cmocka.h>
+#include "test_rng.h"
 
 #include "state.h"
 #include "state_line.h"
 #include "state_line_ref.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return test_rng64(&rng); }
 
 static void check_addr(const uint8_t a[16])
 {

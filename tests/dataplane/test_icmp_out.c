@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include "test_rng.h"
 
 #include "fabmbuf.h"
 #include "classify.h"
@@ -375,13 +376,7 @@ static void test_nat_error_mismatch_and_hostile(void **state)
 	}
 }
 
-static uint32_t rnd(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
+static uint32_t rnd(uint32_t *x) { return test_rng32(x); }
 
 /* Random embedded octets after a plausible start: a defined code, untouched unless OK, right checksum if OK. */
 static void test_nat_error_random_embedded(void **state)

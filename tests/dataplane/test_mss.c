@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include "test_rng.h"
 
 #include "fabmbuf.h"
 #include "classify.h"
@@ -324,13 +325,7 @@ static void test_truncated_header_and_options(void **state)
 	}
 }
 
-static uint32_t rnd(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
+static uint32_t rnd(uint32_t *x) { return test_rng32(x); }
 
 static void test_random_options(void **state)
 {

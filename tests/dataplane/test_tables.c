@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "test_rng.h"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -48,7 +49,7 @@ static void *reader(void *arg)
 	rte_rcu_qsbr_thread_online(t->qs, 0);
 	started = 1;
 	while (!stop) {
-		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		test_rng64(&x);
 		uint64_t tag = UINT64_C(0x200000000) + (x % NMOD);
 		const struct dp_ctx *c = dp_ctx_by_tag(t, tag);
 		if (c) {
