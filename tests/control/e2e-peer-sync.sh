@@ -16,7 +16,8 @@
 # heartbeats exempt): the primary's syncs of 256 a tick arrive incomplete,
 # and it must halve its batch until one arrives whole (peer_sync_batch_adapt).
 # Then the primary is killed and the backup installs all N replicas in its
-# dataplane (pshim6-dataplane itself, on null ports) at once.
+# dataplane (pshim6-dataplane itself, on null ports) at once; then that
+# dataplane restarts empty, and control must install all N again.
 # RESULT: for each batch
 # size, the sync's duration and batches at the sender, and at the receiver
 # the replicas, whole/incomplete syncs, messages lost.
@@ -149,6 +150,19 @@ takeover() {
         test "$waited" -gt 0 -a "$waiting" = 0 -a "$full" = 0
     echo "   takeover: $N replicas installed $(( (t1 - t0) / 1000000 )) ms after the primary was killed; $waited writes waited for room (at most $hwm octets)"
     R="${R}takeover of $N: $(( (t1 - t0) / 1000000 )) ms, $waited writes waited (max $hwm octets); "
+    # that dataplane restarts: it comes back empty, and control, which kept
+    # the contexts, installs all of them again at the resync after HELLO
+    pkill -f -- "-c $t/dp-b.conf" || true
+    ns_wait_for 10 sh -c "! pgrep -f -- '-c $t/dp-b.conf' >/dev/null" || true
+    local t2; t2=$(date +%s%N)
+    real_dp_b "$N"
+    check "dataplane restart: control installed its $N contexts again" \
+        ns_wait_for 30 sh -c "'$BUILD/dataplane/pshim6-dpctl' -s '$t/dp-b.sock' counters | grep -q '^context_entries $N\$'"
+    local t3; t3=$(date +%s%N) added=$(cnt b dpchan.resync_added)
+    check "dataplane restart: resync_added counts them ($added)" test "$added" = "$N"
+    check "dataplane restart: the log says so" grep -q "dataplane restarted: its tables are empty; installing our $N contexts again" "$t/b-takeover.log"
+    echo "   dataplane restart: $N contexts back in its table $(( (t3 - t2) / 1000000 )) ms after it was started again"
+    R="${R}dataplane restart: $N back in $(( (t3 - t2) / 1000000 )) ms; "
     peer_stop
 }
 
