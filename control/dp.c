@@ -228,8 +228,7 @@ static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
 		fix = (struct dpmsg){ .type = DPMSG_CTX_DEL };
 		fix.u.ctx.own_tag = m->u.ctx.own_tag;
 		log_ctx(PSHIM6_LOG_INFO, m->u.ctx.own_tag, "in the dataplane but not ours: deleted");
-		d->dp.rs.now.deleted++;
-		d->dp.rs.total.deleted++;
+		dp_resync_unknown_deleted(&d->dp.rs);
 		dp_send(d, &fix);
 		return;
 	}
@@ -243,8 +242,7 @@ static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
 	x->origin = CTX_FROM_DUMP;
 	x->created_ns = now_ns();
 	x->seen = d->dp.rs.epoch;
-	d->dp.rs.now.adopted++;
-	d->dp.rs.total.adopted++;
+	dp_resync_unknown_adopted(&d->dp.rs);
 	log_ctx(PSHIM6_LOG_INFO, x->d.own_tag, "taken over from the dataplane dump");
 	/* to the standing-by proxy too, as any other context change */
 	if (proxy_import(d, &m->u.ctx) == 0)

@@ -64,6 +64,18 @@ enum dp_resync_act dp_resync_entry(struct dp_resync *r, struct ctxtab *t, const 
 	return DP_RESYNC_FIX;
 }
 
+void dp_resync_unknown_deleted(struct dp_resync *r)
+{
+	r->now.deleted++;
+	r->total.deleted++;
+}
+
+void dp_resync_unknown_adopted(struct dp_resync *r)
+{
+	r->now.adopted++;
+	r->total.adopted++;
+}
+
 void dp_resync_mark(struct dp_resync *r, struct ctxtab *t, uint64_t own_tag)
 {
 	if (!r->active)

@@ -49,6 +49,9 @@ void dp_resync_begin(struct dp_resync *r);
 /* One dumped context; on DP_RESYNC_FIX, *fix is the message to send. */
 enum dp_resync_act dp_resync_entry(struct dp_resync *r, struct ctxtab *t, const struct dpmsg_ctx *dumped,
 				   struct dpmsg *fix);
+/* The caller's decision on a DP_RESYNC_UNKNOWN entry, for the counters. */
+void dp_resync_unknown_deleted(struct dp_resync *r);
+void dp_resync_unknown_adopted(struct dp_resync *r);
 /* Control wrote this context during the dump: it is current, do not add it again. */
 void dp_resync_mark(struct dp_resync *r, struct ctxtab *t, uint64_t own_tag);
 /* After DUMP_END: the next CTX_ADD for an entry the dump lacked; false when
