@@ -170,6 +170,26 @@ run() { # name timers pace cut_after [restart]
         else
             echo "FAIL [$name] the lost context was not installed again"; "$CLI" -s "$work/ctl1.sock" counters | grep -E "reinstalled|punt"; fail=1
         fi
+        # the same loss at the receiving side: the first packet that arrives
+        # carries a tag the dataplane does not know and is punted as such;
+        # control, which holds the context established, installs it again
+        # and answers no R1bis (the sender would otherwise start a recovery)
+        local tag2; tag2=$("$CLI" -s "$work/ctl2.sock" contexts | awk '$2 == "established" {print $1; exit}')
+        "$BUILD/dataplane/pshim6-dpctl" -s "$work/dp2.sock" del otag=0x$tag2 >/dev/null || { echo "FAIL [$name] dpctl del at site 2"; fail=1; }
+        local c2j noctx
+        noctx=$("$CLI" -s "$work/ctl2.sock" --json counters | grep -o '"proxy.punt_no_ctx":[0-9]*')
+        if ns_wait_for 10 ns_exec h1 ping -6 -c1 -W1 "$H2" >/dev/null &&
+           c2j=$("$CLI" -s "$work/ctl2.sock" --json counters) &&
+           printf '%s' "$c2j" | grep -q '"proxy.reinstalled":1[,}]' &&
+           printf '%s' "$c2j" | grep -qE '"proxy.punt_unknown_tag":[1-9]' &&
+           [ "$(printf '%s' "$c2j" | grep -o '"proxy.punt_no_ctx":[0-9]*')" = "$noctx" ] &&
+           printf '%s' "$c2j" | grep -q '"engine.r1bis_sent":0[,}]' &&
+           "$BUILD/dataplane/pshim6-dpctl" -s "$work/dp2.sock" counters | grep -q "^context_entries 1$"; then
+            echo "ok   [$name] a context lost at the receiving side is installed again at its first unknown-tag punt, no R1bis"
+        else
+            echo "FAIL [$name] the context lost at site 2 was not installed again from an unknown-tag punt"
+            "$CLI" -s "$work/ctl2.sock" counters | grep -E "reinstalled|punt|r1bis"; fail=1
+        fi
         # what lost writes leave behind: an entry control deleted (its DEL
         # lost) and a pair or peer tag control changed (its MOD lost).  The
         # resync that follows every HELLO, asked for here by hand, puts the
