@@ -4,7 +4,9 @@
 # gets a CMULA from the primary; the standby's own lease file must then hold
 # the same lease with the pshim6 user-context, and the address must verify
 # against the PDS read from the standby (pshim6-cga verify).
-# Needs root.  BUILD points at the build dir (default: $top/build).
+# Needs root.  BUILD points at the build dir (default: $top/build); KEA_ENV, if
+# set, is extra NAME=VALUE words for kea-dhcp6's environment (tests/run puts a
+# sanitizer runtime there).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 HOOK=$BUILD/dhcp-hook/libdhcp_pshim6.so
@@ -67,7 +69,7 @@ start() { # NAME ADDR
                  "output_options": [ { "output": "$tmp/kea-$1.log" } ] } ]
 } }
 EOF
-    ip netns exec "keaha-$1" env KEA_LOCKFILE_DIR=none KEA_PIDFILE_DIR="$tmp" kea-dhcp6 -c "$tmp/$1.json" \
+    ip netns exec "keaha-$1" env KEA_LOCKFILE_DIR=none KEA_PIDFILE_DIR="$tmp" ${KEA_ENV:-} kea-dhcp6 -c "$tmp/$1.json" \
         >>"$tmp/$1.out" 2>&1 &
     NS_PIDS="$NS_PIDS $!"
 }

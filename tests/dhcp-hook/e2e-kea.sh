@@ -6,14 +6,17 @@
 #   - the Solicit's CMULA is the Request's (dhclient ends on the advertised one);
 #   - a renew keeps the address; a release removes the lease;
 #   - the control socket receives add / renew / release lines.
-# Needs root.  BUILD points at the build dir (default: $top/build).
+# Needs root.  BUILD points at the build dir (default: $top/build); KEA_ENV, if
+# set, is extra NAME=VALUE words for kea-dhcp6's environment (tests/run puts a
+# sanitizer runtime there), and KEA_EXIT_HANG_OK lets a kea-dhcp6 that has
+# closed the hook yet hangs at exit be killed.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 HOOK=$BUILD/dhcp-hook/libdhcp_pshim6.so
 CGA=$BUILD/shim6/tool/pshim6-cga
 . "$top/tests/lib/netns.sh"
 
-fail() { echo "FAIL: $*"; [ -f "$tmp/kea.log" ] && tail -20 "$tmp/kea.log"; exit 1; }
+fail() { echo "FAIL: $*"; [ -f "$tmp/kea.log" ] && tail -20 "$tmp/kea.log"; [ -s "$tmp/kea.out" ] && tail -20 "$tmp/kea.out"; exit 1; }
 for f in "$HOOK" "$CGA"; do [ -e "$f" ] || { echo "missing $f (build with -Dkea=enabled)"; exit 1; }; done
 for b in kea-dhcp6 dhclient perfdhcp python3 openssl; do command -v $b >/dev/null || { echo "missing $b"; exit 1; }; done
 
@@ -80,7 +83,7 @@ kea_start() {
 } }
 EOF
     : >"$tmp/kea.log"
-    ip netns exec kea-srv env KEA_LOCKFILE_DIR=none KEA_PIDFILE_DIR="$tmp" kea-dhcp6 -c "$tmp/kea.json" \
+    ip netns exec kea-srv env KEA_LOCKFILE_DIR=none KEA_PIDFILE_DIR="$tmp" ${KEA_ENV:-} kea-dhcp6 -c "$tmp/kea.json" \
         >>"$tmp/kea.out" 2>&1 &
     KEA_PID=$!
     NS_PIDS="$NS_PIDS $KEA_PID"
@@ -89,7 +92,15 @@ EOF
 }
 kea_stop() { # SIGTERM, and a clean shutdown (hook unloaded) within 10 s
     kill "$KEA_PID" 2>/dev/null || true
-    ns_wait_for 10 sh -c "! kill -0 $KEA_PID" || { kill -9 "$KEA_PID"; fail "kea-dhcp6 ignored SIGTERM"; }
+    if ! ns_wait_for 10 sh -c "! kill -0 $KEA_PID"; then
+        kill -9 "$KEA_PID"
+        # With a sanitizer runtime preloaded (tests/run), kea-dhcp6 can hang
+        # for good in p11-kit's exit handler (glibc's locale lock), after
+        # the hook is unloaded and closed; only that case is let through.
+        [ -n "${KEA_EXIT_HANG_OK:-}" ] && grep -q "HOOKS_LIBRARY_CLOSED.*libdhcp_pshim6" "$tmp/kea.log" ||
+            fail "kea-dhcp6 ignored SIGTERM"
+        echo "kea-dhcp6 closed the hook but did not exit within 10 s: killed (KEA_EXIT_HANG_OK)"
+    fi
     wait "$KEA_PID" 2>/dev/null || true
     grep -q PSHIM6_UNLOADED "$tmp/kea.log" || fail "hook not unloaded at shutdown"
 }
