@@ -24,19 +24,21 @@
 #define TCP_WRITE_MS 5000
 
 /*
- * Read exactly n bytes by `deadline` (dnsalg_now_ms clock).  The deadline
- * covers the whole message, not each chunk: a client that trickles a byte
- * at a time would otherwise hold one of the tcp_clients threads for as long
- * as it likes.
+ * Move exactly n bytes in (POLLIN) or out (POLLOUT) by `deadline`
+ * (dnsalg_now_ms clock): 0, or -2 past the deadline, -1 when the peer
+ * closes, on an error or at stop.  The deadline covers the whole message,
+ * not each chunk: a client that trickles a byte at a time, or reads its
+ * answer that way, would otherwise hold one of the tcp_clients threads for
+ * as long as it likes.
  */
-static int read_full(int fd, uint8_t *b, size_t n, uint64_t deadline, const _Atomic bool *stop)
+static int xfer_full(int fd, uint8_t *b, size_t n, short dir, uint64_t deadline, const _Atomic bool *stop)
 {
-	size_t got = 0;
-	while (got < n) {
+	size_t done = 0;
+	while (done < n) {
 		uint64_t now = dnsalg_now_ms();
 		if (now >= deadline)
 			return -2;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = dir };
 		int pr = poll(&p, 1, (int)(deadline - now));
 		if (atomic_load(stop))
 			return -1;
@@ -44,35 +46,13 @@ static int read_full(int fd, uint8_t *b, size_t n, uint64_t deadline, const _Ato
 			return -2;
 		if (pr < 0)
 			return -1;
-		ssize_t r = recv(fd, b + got, n - got, 0);
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-/* The whole answer within TCP_WRITE_MS, for the same reason. */
-static int write_full(int fd, const uint8_t *b, size_t n)
-{
-	uint64_t deadline = dnsalg_now_ms() + TCP_WRITE_MS;
-	size_t put = 0;
-	while (put < n) {
-		uint64_t now = dnsalg_now_ms();
-		if (now >= deadline)
-			return -2;
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		int pr = poll(&p, 1, (int)(deadline - now));
-		if (pr == 0)
-			return -2;
-		if (pr < 0)
-			return -1;
-		ssize_t r = send(fd, b + put, n - put, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t r = dir == POLLIN ? recv(fd, b + done, n - done, MSG_DONTWAIT)
+					  : send(fd, b + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			continue;
 		if (r <= 0)
 			return -1;
-		put += (size_t)r;
+		done += (size_t)r;
 	}
 	return 0;
 }
@@ -90,12 +70,12 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 		uint8_t lb[2];
 		/* the next query, whole, within tcp_idle_ms of the last answer */
 		uint64_t deadline = dnsalg_now_ms() + d->o->tcp_idle_ms;
-		if (read_full(fd, lb, 1, deadline, &d->stop) < 0)
+		if (xfer_full(fd, lb, 1, POLLIN, deadline, &d->stop) < 0)
 			return;   /* idle, closed or stopping: an ordinary end */
-		int rc = read_full(fd, lb + 1, 1, deadline, &d->stop);
+		int rc = xfer_full(fd, lb + 1, 1, POLLIN, deadline, &d->stop);
 		size_t len = (size_t)lb[0] << 8 | lb[1];
 		if (rc == 0)
-			rc = read_full(fd, in, len, deadline, &d->stop);
+			rc = xfer_full(fd, in, len, POLLIN, deadline, &d->stop);
 		if (rc < 0) {
 			/* begun and not finished in time: a client holding the thread */
 			if (rc == -2)
@@ -109,7 +89,7 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 			return; /* nothing to say: close, as a server may */
 		out[0] = (uint8_t)(r >> 8);
 		out[1] = (uint8_t)r;
-		int wr = write_full(fd, out, (size_t)r + 2);
+		int wr = xfer_full(fd, out, (size_t)r + 2, POLLOUT, dnsalg_now_ms() + TCP_WRITE_MS, &d->stop);
 		if (wr < 0) {
 			if (wr == -2)
 				DNSALG_INC(&d->cnt, tcp_timeouts);
