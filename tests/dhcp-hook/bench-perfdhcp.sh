@@ -22,7 +22,7 @@ RATE_SEC1=${RATE_SEC1:-20}
 
 tmp=$(mktemp -d /tmp/pshim6-bench-kea.XXXXXX)
 ns_init keab
-trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT
+trap 'rc=$?; set +e; ns_cleanup; rm -rf "$tmp"; (exit $rc)' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 ns_add srv
 ns_add cli

@@ -21,7 +21,7 @@ done
 
 tmp=$(mktemp -d /tmp/pshim6-e2e-keaha.XXXXXX)
 ns_init keaha
-trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT
+trap 'rc=$?; set +e; ns_cleanup; rm -rf "$tmp"; (exit $rc)' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 t0=$(date +%s)
 

@@ -22,7 +22,7 @@ for b in kea-dhcp6 dhclient perfdhcp python3 openssl; do command -v $b >/dev/nul
 
 tmp=$(mktemp -d /tmp/pshim6-e2e-kea.XXXXXX)
 ns_init kea
-trap 'rc=$?; rm -rf "$tmp"; (exit $rc); ns_cleanup' EXIT
+trap 'rc=$?; set +e; ns_cleanup; rm -rf "$tmp"; (exit $rc)' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 t0=$(date +%s)
 
