@@ -14,7 +14,7 @@ rounds=${2:-5}
 LCORE=${LCORE:-1}
 work=$(mktemp -d /tmp/dp-reloc.XXXXXX)
 dpid=""
-trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null; sleep 0.3; rm -rf "$work" /var/run/dpdk/dpr-$$' EXIT
+trap 'set +e; [ -n "$dpid" ] && kill $dpid 2>/dev/null; sleep 0.3; rm -rf "$work" /var/run/dpdk/dpr-$$' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1024 ] || echo 1024 > /proc/sys/vm/nr_hugepages
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

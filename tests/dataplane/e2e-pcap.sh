@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # no namespaces here (pcap files are the ports): dp_init does not fit
 work=$(mktemp -d /tmp/dp-pcap.XXXXXX)
 dpid=""
-trap 'rc=$?; [ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; rm -rf "$work" /var/run/dpdk/dp-pcap-$$; exit $rc' EXIT
+trap 'rc=$?; set +e; [ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; rm -rf "$work" /var/run/dpdk/dp-pcap-$$; exit $rc' EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 dp_hugepages
 DP_SOCK=$work/dp.sock
