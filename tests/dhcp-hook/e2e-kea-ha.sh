@@ -13,15 +13,12 @@ HOOK=$BUILD/dhcp-hook/libdhcp_pshim6.so
 CGA=$BUILD/shim6/tool/pshim6-cga
 KEAHOOKS=/usr/lib/x86_64-linux-gnu/kea/hooks
 . "$top/tests/lib/netns.sh"
+. "$top/tests/lib/kea.sh"
 
 fail() { # kea-*.log: Kea's own logs; s*.out: kea-dhcp6's stderr, where a sanitizer reports
     echo "FAIL: $*"
     for f in "$tmp"/kea-*.log; do [ -f "$f" ] && { echo "== $f"; grep -v DEBUG "$f" | tail -8; }; done
-    for f in "$tmp"/*.out; do
-        [ -s "$f" ] || continue
-        echo "== $f"
-        grep -A14 -m1 "ERROR: AddressSanitizer\|runtime error" "$f" || tail -20 "$f"
-    done
+    for f in "$tmp"/*.out; do [ -s "$f" ] && { echo "== $f"; kea_stderr "$f"; }; done
     exit 1
 }
 for f in "$HOOK" "$CGA" "$KEAHOOKS/libdhcp_ha.so" "$KEAHOOKS/libdhcp_lease_cmds.so"; do

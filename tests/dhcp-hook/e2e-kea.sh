@@ -14,8 +14,9 @@ BUILD=${BUILD:-$top/build}
 HOOK=$BUILD/dhcp-hook/libdhcp_pshim6.so
 CGA=$BUILD/shim6/tool/pshim6-cga
 . "$top/tests/lib/netns.sh"
+. "$top/tests/lib/kea.sh"
 
-fail() { echo "FAIL: $*"; [ -f "$tmp/kea.log" ] && tail -20 "$tmp/kea.log"; [ -s "$tmp/kea.out" ] && tail -20 "$tmp/kea.out"; exit 1; }
+fail() { echo "FAIL: $*"; [ -f "$tmp/kea.log" ] && tail -20 "$tmp/kea.log"; kea_stderr "$tmp/kea.out"; exit 1; }
 for f in "$HOOK" "$CGA"; do [ -e "$f" ] || { echo "missing $f (build with -Dkea=enabled)"; exit 1; }; done
 for b in kea-dhcp6 dhclient perfdhcp python3 openssl; do command -v $b >/dev/null || { echo "missing $b"; exit 1; }; done
 
