@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include "json.h"
 
@@ -243,4 +244,60 @@ void json_put_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+/* At most four hex digits at p, stopping at the first that is not one (so
+ * never past a NUL); -1 unless all four are there. */
+static int hex4(const char *p)
+{
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+char *json_str_dup(const char *p, const char **end)
+{
+	const char *q = p;
+	while (*q && *q != '"')
+		q += q[0] == '\\' && q[1] ? 2 : 1;
+	if (end)
+		*end = q;
+	/* the decoded string is never longer than its escaped form */
+	char *o = malloc((size_t)(q - p) + 1), *w = o;
+	if (!o)
+		return NULL;
+	while (p < q) {
+		char c = *p++;
+		if (c != '\\' || p == q) {
+			*w++ = c;
+			continue;
+		}
+		c = *p++;
+		switch (c) {
+		case 'n': *w++ = '\n'; break;
+		case 't': *w++ = '\t'; break;
+		case 'r': *w++ = '\r'; break;
+		case 'b': *w++ = '\b'; break;
+		case 'f': *w++ = '\f'; break;
+		case 'u': {
+			/* the digits must lie before the closing quote */
+			int v = q - p >= 4 ? hex4(p) : -1;
+			if (v > 0 && v <= 0xff) {
+				*w++ = (char)v;
+				p += 4;
+			} else {
+				*w++ = '?';
+			}
+			break;
+		}
+		default: *w++ = c;   /* \" \\ \/ and anything unknown: the character */
+		}
+	}
+	*w = 0;
+	return o;
 }

@@ -42,4 +42,15 @@ const char *json_str(const struct jobj *o, const char *key);  /* NULL unless J_S
 
 /* Writers (to a FILE*, e.g. open_memstream) */
 void json_put_str(FILE *f, const char *s);     /* quoted and escaped */
+
+/*
+ * Reader of one string in a reply of any size (the CLI's: a status text can
+ * be far larger than JSON_BUF).  `p` points just after the opening quote of
+ * a NUL-terminated text; decodes up to the closing quote or the end, the
+ * inverse of json_put_str (\u00XX is the octet XX; a NUL, a code above 0xff
+ * or a malformed escape becomes '?').  Returns a malloc'd string, or NULL
+ * when out of memory; *end (when not NULL) always gets the closing quote or
+ * the terminating NUL, never a byte past it.
+ */
+char *json_str_dup(const char *p, const char **end);
 #endif

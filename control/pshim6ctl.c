@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "json.h"
 #include "pshim6/conf.h"
 
 #define DEFAULT_CONF "/etc/pshim6/pshim6.conf"
@@ -45,40 +46,6 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 success, 1 the daemon refused or reported an error, 2 usage,\n"
 "3 the daemon could not be reached.  See pshim6ctl(8).\n");
-}
-
-/* JSON string body (after the opening quote) -> malloc'd text */
-static char *unescape(const char *p, const char **end)
-{
-	size_t cap = strlen(p) + 1, n = 0;
-	char *o = malloc(cap);
-	if (!o)
-		return NULL;
-	while (*p && *p != '"') {
-		if (*p == '\\' && p[1]) {
-			p++;
-			switch (*p) {
-			case 'n': o[n++] = '\n'; break;
-			case 't': o[n++] = '\t'; break;
-			case 'u': {
-				unsigned v;
-				if (sscanf(p + 1, "%4x", &v) == 1) {
-					o[n++] = (char)v;
-					p += 4;
-				}
-				break;
-			}
-			default: o[n++] = *p;
-			}
-			p++;
-		} else {
-			o[n++] = *p++;
-		}
-	}
-	o[n] = 0;
-	if (end)
-		*end = p;
-	return o;
 }
 
 static void add_str(char *buf, size_t cap, const char *key, const char *val)
@@ -228,12 +195,12 @@ int main(int argc, char **argv)
 	}
 	if (ok) {
 		const char *t = strstr(rep, ",\"text\":\"");
-		char *txt = t ? unescape(t + 9, NULL) : NULL;
+		char *txt = t ? json_str_dup(t + 9, NULL) : NULL;
 		fputs(txt ? txt : rep, stdout);
 		free(txt);
 	} else {
 		const char *e = strstr(rep, "\"error\":\"");
-		char *msg = e ? unescape(e + 9, NULL) : NULL;
+		char *msg = e ? json_str_dup(e + 9, NULL) : NULL;
 		fprintf(stderr, "pshim6ctl: %s\n", msg ? msg : rep);
 		free(msg);
 		const char *p = strstr(rep, "\"errors\":[");
@@ -242,7 +209,7 @@ int main(int argc, char **argv)
 			while (*p == '"' || *p == ',') {
 				if (*p == ',') { p++; continue; }
 				const char *end;
-				char *line = unescape(p + 1, &end);
+				char *line = json_str_dup(p + 1, &end);
 				if (line)
 					fprintf(stderr, "%s\n", line);
 				free(line);

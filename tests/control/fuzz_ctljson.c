@@ -1,6 +1,7 @@
 /* libFuzzer target: a control-socket line through the JSON parser and the
  * peer/lease table handlers, as a local daemon (or anyone with socket
- * access) could send it. */
+ * access) could send it; and the same bytes as a reply through the reader
+ * pshim6ctl uses on what the daemon sends back. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *why = NULL;
+	char *text = malloc(size + 1), *s;
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	const char *end = NULL;
+	if ((s = json_str_dup(text, &end))) {
+		/* never longer than its escaped form, and *end within the text */
+		if (end < text || end > text + strlen(text) || strlen(s) > (size_t)(end - text))
+			abort();
+		free(s);
+	}
+	free(text);
 	if (!inited) {
 		tables_init(&t, 64, 64, 7);
 		inited = 1;
