@@ -38,12 +38,13 @@ static void w_u64(struct wbuf *w, uint64_t v)
 	w_u32(w, (uint32_t)v);
 }
 
+/* After the first short read every read yields zeros: no field is ever
+ * left indeterminate, though the caller discards them all on r->err. */
 static void r_bytes(struct rbuf *r, void *dst, size_t n)
 {
-	if (r->err)
-		return;
-	if (r->len - r->off < n) {
-		r->err = DPMSG_E_LEN;
+	if (r->err || r->len - r->off < n) {
+		if (!r->err)
+			r->err = DPMSG_E_LEN;
 		memset(dst, 0, n);
 		return;
 	}

@@ -207,13 +207,10 @@ int main(int argc, char **argv)
 			eargv[eargc++] = vbuf[p];
 		}
 	}
-	static char lbuf[256];
 	if (conf.dataplane.n_lcores) {
+		static char lopt[] = "-l", lst[200];
 		size_t o = 0;
-		o += (size_t)snprintf(lbuf, sizeof(lbuf), "-l");
-		eargv[eargc++] = lbuf;
-		static char lst[200];
-		o = 0;
+		eargv[eargc++] = lopt;
 		for (unsigned i = 0; i < conf.dataplane.n_lcores && o < sizeof(lst) - 8; i++)
 			o += (size_t)snprintf(lst + o, sizeof(lst) - o, "%s%u", i ? "," : "", conf.dataplane.lcores[i]);
 		eargv[eargc++] = lst;
@@ -221,7 +218,7 @@ int main(int argc, char **argv)
 	for (int i = ours + 1; i < argc && eargc < 126; i++)
 		eargv[eargc++] = argv[i];
 	eargv[eargc] = NULL;
-	if ((rc = rte_eal_init(eargc, eargv)) < 0) {
+	if (rte_eal_init(eargc, eargv) < 0) {
 		fprintf(stderr, "pshim6-dataplane: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
