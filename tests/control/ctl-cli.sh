@@ -89,7 +89,8 @@ kill -HUP $ctlpid; sleep 0.5
 check "SIGHUP with a bad file logs file:line" grep -q "p.conf:4[0-9]: unknown key 'colour' in isps" "$t/ctl.log"
 out=$(C status); check "bad reload refused: old config and contexts kept" bash -c 'grep -q "site site1b" <<<"$1" && grep -q "contexts:   5 of" <<<"$1"' _ "$out"
 C reload >/dev/null 2>"$t/err"; rc=$?
-check "reload via CLI of a bad file: exit 1 with the error" bash -c '[ $1 = 1 ] && grep -q "unknown key" "$2"' _ $rc "$t/err"
+check "reload via CLI of a bad file: exit 1 with the error and its file:line, one a line" \
+    bash -c '[ $1 = 1 ] && grep -q "unknown key" "$2" && grep -qx "$3:4[0-9]: unknown key .colour. in isps" "$2"' _ $rc "$t/err" "$t/p.conf"
 cp "$t/good.conf" "$t/p.conf"
 
 # control restart: the dataplane kept its contexts, control takes them back
