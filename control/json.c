@@ -29,6 +29,20 @@ static int hexval(char c)
 	return -1;
 }
 
+/* At most four hex digits at p, stopping at the first that is not one (so
+ * never past a NUL); -1 unless all four are there. */
+static int hex4(const char *p)
+{
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
 static int put(struct p *p, char c)
 {
 	if (p->o->used >= JSON_BUF)
@@ -66,13 +80,9 @@ static int str(struct p *p, const char **out)
 		case 'u': {
 			if (p->e - p->s < 4)
 				return fail(p, "short \\u escape");
-			int v = 0;
-			for (int i = 0; i < 4; i++) {
-				int h = hexval(p->s[i]);
-				if (h < 0)
-					return fail(p, "bad \\u escape");
-				v = v * 16 + h;
-			}
+			int v = hex4(p->s);
+			if (v < 0)
+				return fail(p, "bad \\u escape");
 			p->s += 4;
 			/* The protocol's strings are ASCII (addresses, hex, names). */
 			if (v == 0 || v > 0x7f)
@@ -244,20 +254,6 @@ void json_put_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
-}
-
-/* At most four hex digits at p, stopping at the first that is not one (so
- * never past a NUL); -1 unless all four are there. */
-static int hex4(const char *p)
-{
-	int v = 0;
-	for (int i = 0; i < 4; i++) {
-		int h = hexval(p[i]);
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
 }
 
 char *json_str_dup(const char *p, const char **end)
