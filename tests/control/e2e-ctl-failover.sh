@@ -203,8 +203,12 @@ run() { # name timers pace cut_after [restart]
         # lost) and a pair or peer tag control changed (its MOD lost).  The
         # resync that follows every HELLO, asked for here by hand, puts the
         # dataplane back as control has it
-        local dpctl="$BUILD/dataplane/pshim6-dpctl" before after
-        before=$("$dpctl" -s "$work/dp1.sock" dump | grep -i "$tag")
+        # pshim6ctl shows a tag as 12 hex digits, dpctl dump without leading
+        # zeros: match the dump's own form, whole
+        local dpctl="$BUILD/dataplane/pshim6-dpctl" before after otag
+        otag=$(printf 'otag=0x%x ' "0x$tag")
+        before=$("$dpctl" -s "$work/dp1.sock" dump | grep -F "$otag") ||
+            { echo "FAIL [$name] context $tag ($otag) not in the dataplane's dump"; fail=1; }
         "$dpctl" -s "$work/dp1.sock" add lulid=fd00:1:1:1::99 rulid=fd00:2:2:1::99 lloc=2001:db8:10:1::99 \
             rloc=2001:db8:30:1::99 ptag=0x99 otag=0x99 isp=0 >/dev/null &&
         "$dpctl" -s "$work/dp1.sock" mod otag=0x$tag ptag=0x4242 lloc=2001:db8:20:1::99 rloc=2001:db8:40:1::99 isp=1 >/dev/null ||
@@ -212,7 +216,7 @@ run() { # name timers pace cut_after [restart]
         "$CLI" -s "$work/ctl1.sock" resync >/dev/null || { echo "FAIL [$name] pshim6ctl resync refused"; fail=1; }
         if ns_wait_for 5 bash -c "\"$CLI\" -s \"$work/ctl1.sock\" --json counters | grep -q '\"dpchan.resync_deleted\":1,.*\"dpchan.resync_added\":0'" &&
            "$CLI" -s "$work/ctl1.sock" --json counters | grep -q '"dpchan.resync_modified":1,' &&
-           after=$("$dpctl" -s "$work/dp1.sock" dump | grep -i "$tag") && [ "$after" = "$before" ] &&
+           after=$("$dpctl" -s "$work/dp1.sock" dump | grep -F "$otag") && [ "$after" = "$before" ] &&
            "$dpctl" -s "$work/dp1.sock" counters | grep -q "^context_entries 1$" &&
            ns_exec h1 ping -6 -c1 -W2 "$H2" >/dev/null; then
             echo "ok   [$name] resync: the foreign entry deleted, the altered one modified back as before, ping goes through"
