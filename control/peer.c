@@ -279,6 +279,7 @@ int peer_init(struct daemon *d)
 	peer_notify_init(&S.notify, &peer_notify_ops_real, role_name(S.role), peer_state_name(S.fsm.state));
 	check_notify(c->notify);
 	check_batch(c->sync_batch);
+	peer_notify_set_timeout(&S.notify, (uint64_t)c->notify_timeout_ms * MS);
 	peer_notify_set_path(&S.notify, c->notify, now);
 	return 0;
 }
@@ -296,7 +297,8 @@ void peer_stop(struct daemon *d)
 {
 	if (!S.on)
 		return;
-	/* a reload may have just changed the path */
+	/* a reload may have just changed the path or the timeout */
+	peer_notify_set_timeout(&S.notify, (uint64_t)d->conf->peer.notify_timeout_ms * MS);
 	peer_notify_set_path(&S.notify, d->conf->peer.notify, now_ns());
 	if (!S.notify.path[0])
 		return;
@@ -1145,6 +1147,7 @@ void peer_tick(struct daemon *d, uint64_t now)
 	else if (replicating(d) && now >= S.next_sync_ns)
 		sync_start(d, now);
 	/* peer.notify is read here, so a reload that sets or changes it applies */
+	peer_notify_set_timeout(&S.notify, (uint64_t)d->conf->peer.notify_timeout_ms * MS);
 	peer_notify_set_path(&S.notify, d->conf->peer.notify, now);
 	peer_notify_tick(&S.notify, now);
 }
@@ -1312,6 +1315,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	put(arg, "peer", "notify_skipped", n->skipped);
 	put(arg, "peer", "notify_timeouts", n->timeouts);
 	put(arg, "peer", "notify_in_flight", S.notify.pid != 0);
+	put(arg, "peer", "notify_timeout_ms", d->conf->peer.notify_timeout_ms);
 }
 
 void peer_status(struct daemon *d, FILE *json, FILE *text)

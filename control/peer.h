@@ -33,7 +33,7 @@ struct peer_stats {
 int peer_init(struct daemon *d);           /* 0 (also when no section), -1 on a hard error (logged) */
 void peer_free(struct daemon *d);
 /* Orderly stop: peer.notify is told `stopped <state> <role>` and waited
- * for, at most PEER_NOTIFY_TIMEOUT_NS (10 s); nothing when off or unset. */
+ * for, at most peer.notify_timeout_ms; nothing when off or unset. */
 void peer_stop(struct daemon *d);
 /* On reload: warn about a new notify hook or sync_batch that cannot work;
  * those keys apply at once (what needs a restart: reload_keep.h). */

@@ -88,6 +88,13 @@ void peer_notify_init(struct peer_notify *n, const struct peer_notify_ops *ops, 
 	n->role = role;
 	n->told = "none";
 	n->want = state;
+	n->timeout_ns = PEER_NOTIFY_TIMEOUT_NS;
+}
+
+void peer_notify_set_timeout(struct peer_notify *n, uint64_t ns)
+{
+	if (ns)
+		n->timeout_ns = ns;
 }
 
 static void run(struct peer_notify *n, uint64_t now)
@@ -155,7 +162,7 @@ void peer_notify_tick(struct peer_notify *n, uint64_t now)
 	int r = n->ops.reap(n->ops.arg, n->pid, &status);
 	if (r == 0) {
 		n->next_check_ns = now + PEER_NOTIFY_POLL_NS;
-		if (!n->killed && (now >= n->started_ns + PEER_NOTIFY_TIMEOUT_NS || (n->stopping && now >= n->stop_by))) {
+		if (!n->killed && (now >= n->started_ns + n->timeout_ns || (n->stopping && now >= n->stop_by))) {
 			n->ops.kill(n->ops.arg, n->pid);
 			n->killed = true;
 			n->st.timeouts++;
@@ -197,7 +204,7 @@ int peer_notify_stop(struct peer_notify *n)
 		return 0;
 	uint64_t now = n->ops.clock(n->ops.arg);
 	n->stopping = true;
-	n->stop_by = now + PEER_NOTIFY_TIMEOUT_NS;
+	n->stop_by = now + n->timeout_ns;
 	peer_notify_change(n, PEER_NOTIFY_STOPPED, now);
 	/* the run in flight, then the stopped one; peer_notify_tick kills
 	 * whatever still runs at stop_by */

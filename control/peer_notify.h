@@ -12,13 +12,14 @@
  * state it is in by then and the last state it was told, so the script's
  * last word is always the current state and its calls form a chain.  The
  * changes folded that way are counted (skipped).  A run still going after
- * PEER_NOTIFY_TIMEOUT_NS is killed (its process group) and counted.
+ * the timeout (peer.notify_timeout_ms, PEER_NOTIFY_TIMEOUT_NS unless set)
+ * is killed (its process group) and counted.
  *
  * On an orderly stop (SIGTERM, SIGINT) the script is told once more, with
  * the state PEER_NOTIFY_STOPPED ("stopped"), so routing stops announcing
  * the proxy before it is gone; the daemon waits for that run, but never
- * longer than PEER_NOTIFY_TIMEOUT_NS in all (then the run is killed), so
- * shutdown cannot hang on the script.
+ * longer than the timeout in all (then the run is killed), so shutdown
+ * cannot hang on the script.
  *
  * The process calls go through `ops`, so the unit suite checks the decisions
  * without forking; peer_notify_ops_real runs the executable (posix_spawn).
@@ -29,7 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PEER_NOTIFY_TIMEOUT_NS (10 * UINT64_C(1000000000))
+#define PEER_NOTIFY_TIMEOUT_NS (10 * UINT64_C(1000000000))  /* the default timeout */
 #define PEER_NOTIFY_POLL_NS    (20 * UINT64_C(1000000))   /* how often a run in flight is checked */
 #define PEER_NOTIFY_PATH_MAX   1024
 #define PEER_NOTIFY_STOPPED    "stopped"                  /* the state told at an orderly stop */
@@ -59,6 +60,7 @@ struct peer_notify {
 	pid_t pid;                          /* 0: none in flight */
 	uint64_t started_ns, next_check_ns;
 	bool killed;
+	uint64_t timeout_ns;                /* a run is killed this long after it started */
 	const char *told;                   /* the state the script was last told ("none" before) */
 	const char *want;                   /* the current state */
 	uint32_t held;                      /* changes since the run in flight began */
@@ -72,6 +74,9 @@ void peer_notify_init(struct peer_notify *n, const struct peer_notify_ops *ops, 
 /* Set the executable ("" or NULL: off).  A new non-empty path is told the
  * current state at once, as a first run. */
 void peer_notify_set_path(struct peer_notify *n, const char *path, uint64_t now);
+/* The timeout for runs from now on, and for the run in flight (it is
+ * measured from its start); 0 keeps the one set. */
+void peer_notify_set_timeout(struct peer_notify *n, uint64_t ns);
 /* The state changed (names as peer_state_name gives them, static strings). */
 void peer_notify_change(struct peer_notify *n, const char *to, uint64_t now);
 /* Reap, time out, run what is held. */
@@ -80,7 +85,7 @@ uint64_t peer_notify_deadline(const struct peer_notify *n);
 /* Orderly stop: tell the script `stopped <last state told> <role>` after a
  * run in flight (which tells an earlier state, so the calls stay a chain)
  * ends, and wait for it.  Blocks, through ops.clock and ops.pause, at most
- * PEER_NOTIFY_TIMEOUT_NS from the call; a run still going then is killed
+ * the timeout from the call; a run still going then is killed
  * (counted in timeouts) and given PEER_NOTIFY_REAP_NS to be reaped, and a
  * run not started by then is not started (counted in failed).  Returns 0
  * when nothing is left running (whatever the exit status), -1 when a killed

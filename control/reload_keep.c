@@ -66,6 +66,7 @@ void conf_peer_keep_running(struct pshim6_conf_peer_proxy *n, const struct pshim
 	p.sync_batch = n->sync_batch;
 	p.yield_linger_ms = n->yield_linger_ms;
 	memcpy(p.notify, n->notify, sizeof p.notify);
+	p.notify_timeout_ms = n->notify_timeout_ms;
 	p.n_alt_addresses = n->n_alt_addresses;
 	memcpy(p.alt_addresses, n->alt_addresses, sizeof p.alt_addresses);
 	p.n_sources = n->n_sources;

@@ -81,6 +81,7 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 	c->peer.replicate = true;
 	c->peer.sync_batch = 256;
 	c->peer.yield_linger_ms = 30000;
+	c->peer.notify_timeout_ms = 10000;
 }
 
 static int load_common(config_t *cf, int parsed, const char *name,

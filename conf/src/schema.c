@@ -277,6 +277,7 @@ static const struct row proxy_rows[] = {
 	R_U32(T, "sync_batch", sync_batch, 1, 8192),
 	R_U32(T, "yield_linger_ms", yield_linger_ms, 0, 600000),
 	R_STR(T, "notify", notify, 0),
+	R_U32(T, "notify_timeout_ms", notify_timeout_ms, 100, 600000),
 };
 #undef T
 static const struct section proxy_sec = SECTION("peer", proxy_rows, NULL, conf_check_peer_proxy);

@@ -472,6 +472,70 @@ static void test_stop_hanging_run_in_flight(void **st)
 	assert_true(fake_now <= PEER_NOTIFY_TIMEOUT_NS + PEER_NOTIFY_POLL_NS);
 }
 
+/* peer.notify_timeout_ms: a run is killed at the configured bound, a
+ * changed bound applies to the run in flight (measured from its start),
+ * 0 keeps the one set, and the stop waits no longer than it. */
+static void test_configured_timeout(void **st)
+{
+	(void)st;
+	const uint64_t t = 1500 * MS;
+	struct peer_notify n;
+	peer_notify_init(&n, &fake, "backup", "standby");
+	assert_true(n.timeout_ns == PEER_NOTIFY_TIMEOUT_NS);
+	peer_notify_set_timeout(&n, t);
+	peer_notify_set_timeout(&n, 0);
+	assert_true(n.timeout_ns == t);
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);   /* hangs */
+	pid_t p = next_pid - 1;
+	peer_notify_tick(&n, t - 1);
+	assert_int_equal(killed_pid, 0);
+	peer_notify_tick(&n, t);
+	assert_int_equal(killed_pid, p);
+	finish(&n, SIGKILL, t + MS);
+	assert_int_equal(n.st.timeouts, 1);
+
+	/* lowered while a run is in flight: that run is past the new bound */
+	killed_pid = 0;
+	peer_notify_change(&n, "active", 2000 * MS);
+	p = next_pid - 1;
+	peer_notify_tick(&n, 2900 * MS);
+	assert_int_equal(killed_pid, 0);
+	peer_notify_set_timeout(&n, 800 * MS);
+	peer_notify_tick(&n, 2900 * MS);
+	assert_int_equal(killed_pid, p);
+	finish(&n, SIGKILL, 2901 * MS);
+	assert_int_equal(n.st.timeouts, 2);
+
+	/* the stop's wait follows it too */
+	setup(NULL);
+	peer_notify_init(&n, &fake, "backup", "active");
+	peer_notify_set_timeout(&n, t);
+	fake_now = 7 * MS;
+	peer_notify_set_path(&n, "/etc/pshim6/notify", fake_now);
+	finish(&n, 0, fake_now);
+	kill_ends = 1;
+	uint64_t t0 = fake_now;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	assert_int_equal(n.st.timeouts, 1);
+	assert_true(fake_now >= t0 + t);
+	assert_true(fake_now <= t0 + t + PEER_NOTIFY_POLL_NS);
+
+	/* in all: a run in flight (from 0) killed at t, then "stopped" cut
+	 * off at the stop's own bound, t after the stop began, not t after
+	 * it started */
+	setup(NULL);
+	peer_notify_init(&n, &fake, "primary", "active");
+	peer_notify_set_timeout(&n, t);
+	peer_notify_set_path(&n, "/etc/pshim6/notify", 0);
+	kill_ends = 1;
+	fake_now = 500 * MS;
+	assert_int_equal(peer_notify_stop(&n), 0);
+	assert_int_equal(ncalls, 2);
+	assert_int_equal(n.st.timeouts, 2);
+	assert_true(fake_now >= 500 * MS + t);
+	assert_true(fake_now <= 500 * MS + t + 2 * PEER_NOTIFY_POLL_NS);
+}
+
 /* Without a path nothing runs and nothing waits. */
 static void test_stop_without_path(void **st)
 {
@@ -498,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stop_tells_stopped, setup),
 		cmocka_unit_test_setup(test_stop_after_the_run_in_flight, setup),
 		cmocka_unit_test_setup(test_stop_is_bounded, setup),
+		cmocka_unit_test_setup(test_configured_timeout, setup),
 		cmocka_unit_test_setup(test_stop_hanging_run_in_flight, setup),
 		cmocka_unit_test_setup(test_stop_without_path, setup),
 	};

@@ -41,7 +41,7 @@ static const char *reloaded = BASE
 	"shim6 = { i1_timeout_ms = 1500; };\n"
 	"peer = { role = \"primary\"; address = \"fd00:96::1\"; alt_addresses = [ \"fd00:99::1\" ]; key_file = \"/kb\";\n"
 	"         sources = [ \"fd00:96::2\", \"fd00:99::2\" ];\n"
-	"         heartbeat_ms = 100; dead_ms = 500; sync_batch = 64; yield_linger_ms = 0; notify = \"/bin/true\"; };\n";
+	"         heartbeat_ms = 100; dead_ms = 500; sync_batch = 64; yield_linger_ms = 0; notify = \"/bin/true\"; notify_timeout_ms = 2500; };\n";
 
 static void err(void *arg, const char *file, unsigned line, const char *msg)
 {
@@ -105,6 +105,7 @@ static void reloadable_settings_take_the_new_value(void **st)
 	assert_int_equal(n.peer.sync_batch, 64);
 	assert_int_equal(n.peer.yield_linger_ms, 0);
 	assert_string_equal(n.peer.notify, "/bin/true");
+	assert_int_equal(n.peer.notify_timeout_ms, 2500);
 	assert_int_equal(n.peer.n_alt_addresses, 1);
 	char a[INET6_ADDRSTRLEN];
 	inet_ntop(AF_INET6, &n.peer.alt_addresses[0], a, sizeof a);

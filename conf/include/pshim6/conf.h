@@ -282,7 +282,7 @@ struct pshim6_conf_peer {
 
 /* peer { role = "primary" | "backup"; address; alt_addresses; sources; port; key_file;
  *        heartbeat_ms; dead_ms; sync_interval_ms; replicate;
- *        sync_batch; yield_linger_ms; notify; } */
+ *        sync_batch; yield_linger_ms; notify; notify_timeout_ms; } */
 struct pshim6_conf_peer_proxy {
 	enum pshim6_conf_peer_role role;    /* NONE when the section is absent */
 	struct in6_addr address;            /* the other proxy (path 0, preferred for sync) */
@@ -299,6 +299,7 @@ struct pshim6_conf_peer_proxy {
 	uint32_t sync_batch;                /* 256: full-sync messages sent per 10 ms tick */
 	uint32_t yield_linger_ms;           /* 30000: a yielding backup forwards what it gave back */
 	char notify[PSHIM6_CONF_PATH_MAX];  /* "" = none: run as NOTIFY <new> <old> <role> on role changes */
+	uint32_t notify_timeout_ms;         /* 10000: a run still going then is killed; bounds the stop too */
 };
 
 /* dhcp { lease_file; } */
