@@ -56,6 +56,8 @@ static const char usage_text[] =
 "  -r, --resolvers N       resolver threads (default 8)\n"
 "  -w, --udp-threads N     UDP threads (default 2)\n"
 "  -x, --tcp-clients N     concurrent TCP clients (default 64)\n"
+"  -I, --tcp-idle MS       a TCP client's next query must arrive whole within MS\n"
+"                          of the last answer, 1000..300000 (default 10000)\n"
 "  -m, --max-ttl SEC       cap on cached TTLs (default 86400)\n"
 "  -K, --cookie-rotate SEC roll the DNS cookie secret over every SEC seconds,\n"
 "                          60..604800, 0 = never (default 3600); a retired\n"
@@ -111,11 +113,11 @@ static void print_opts(const struct dnsalg_opts *o)
 		printf("%s\"[%s]:%u\"", i ? ", " : " ",
 		       inet_ntop(AF_INET6, &o->upstreams[i].addr, a, sizeof a), o->upstreams[i].port);
 	printf(" ];\nulid_rrtype = %u;\ncache_entries = %u;\nmax_inflight = %u;\n"
-	       "resolver_threads = %u;\nudp_threads = %u;\ntimeout_ms = %u;\ntcp_clients = %u;\n"
+	       "resolver_threads = %u;\nudp_threads = %u;\ntimeout_ms = %u;\ntcp_clients = %u;\ntcp_idle_ms = %u;\n"
 	       "max_ttl = %u;\ncookie_rotate_s = %u;\ndnssec = \"%s\";\ncontrol_socket = \"%s\";\npush_socket = \"%s\";\n"
 	       "user = \"%s\";\nzone = \"%s\";\nlease_file = \"%s\";\ncmula_prefixes = [",
 	       o->ulid_type, o->cache_entries, o->max_inflight, o->resolver_threads, o->udp_threads,
-	       o->timeout_ms, o->tcp_clients, o->max_ttl, o->cookie_rotate_s,
+	       o->timeout_ms, o->tcp_clients, o->tcp_idle_ms, o->max_ttl, o->cookie_rotate_s,
 	       o->dnssec == DNSALG_DNSSEC_PASSTHROUGH ? "passthrough" : "rewrite-strip",
 	       o->control_socket, o->push_socket, o->user, o->zone, o->lease_file);
 	for (unsigned i = 0; i < o->n_prefixes; i++)
@@ -211,10 +213,10 @@ int main(int argc, char **argv)
 		{ "control", 1, 0, 'C' }, { "user", 1, 0, 'U' }, { "dnssec", 1, 0, 'D' },
 		{ "timeout", 1, 0, 'T' }, { "cache", 1, 0, 'e' }, { "inflight", 1, 0, 'i' },
 		{ "resolvers", 1, 0, 'r' }, { "udp-threads", 1, 0, 'w' }, { "tcp-clients", 1, 0, 'x' },
-		{ "max-ttl", 1, 0, 'm' }, { "cookie-rotate", 1, 0, 'K' },
+		{ "tcp-idle", 1, 0, 'I' }, { "max-ttl", 1, 0, 'm' }, { "cookie-rotate", 1, 0, 'K' },
 		{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
 		{ 0, 0, 0, 0 } };
-	static const char so[] = "c:nvl:p:u:t:z:H:P:L:s:C:U:D:T:e:i:r:w:x:m:K:hV";
+	static const char so[] = "c:nvl:p:u:t:z:H:P:L:s:C:U:D:T:e:i:r:w:x:I:m:K:hV";
 	static struct dnsalg_opts o;
 	dnsalg_opts_defaults(&o);
 	bool check = false;
@@ -323,6 +325,7 @@ int main(int argc, char **argv)
 		case 'r': o.resolver_threads = (uint32_t)num("--resolvers", optarg, 1, 256); break;
 		case 'w': o.udp_threads = (uint32_t)num("--udp-threads", optarg, 1, 64); break;
 		case 'x': o.tcp_clients = (uint32_t)num("--tcp-clients", optarg, 1, 1024); break;
+		case 'I': o.tcp_idle_ms = (uint32_t)num("--tcp-idle", optarg, 1000, 300000); break;
 		case 'm': o.max_ttl = (uint32_t)num("--max-ttl", optarg, 1, 604800); break;
 		case 'K':
 			o.cookie_rotate_s = (uint32_t)num("--cookie-rotate", optarg, 0, 604800);

@@ -189,6 +189,8 @@ int dnsalg_opts_load_conf(struct dnsalg_opts *o, const char *path)
 		o->timeout_ms = d->timeout_ms;
 	if (d->tcp_clients)
 		o->tcp_clients = d->tcp_clients;
+	if (d->tcp_idle_ms)
+		o->tcp_idle_ms = d->tcp_idle_ms;
 	o->cookie_rotate_s = d->cookie_rotate_s; /* 0 means never: taken as is */
 	o->dnssec = d->dnssec == PSHIM6_DNSSEC_PASSTHROUGH ? DNSALG_DNSSEC_PASSTHROUGH
 							   : DNSALG_DNSSEC_REWRITE_STRIP;

@@ -69,6 +69,7 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 	c->dnsalg.max_inflight = 1024;
 	c->dnsalg.timeout_ms = 2000;
 	c->dnsalg.tcp_clients = 64;
+	c->dnsalg.tcp_idle_ms = 10000;
 	c->dnsalg.cookie_rotate_s = 3600;
 	c->dnsalg.dnssec = PSHIM6_DNSSEC_REWRITE_STRIP;
 	snprintf(c->dnsalg.control_socket, sizeof c->dnsalg.control_socket, "/run/pshim6/dnsalg.sock");

@@ -221,6 +221,7 @@ static const struct row dnsalg_rows[] = {
 	R_U32(T, "max_inflight", max_inflight, 1, 65536),
 	R_U32(T, "timeout_ms", timeout_ms, 100, 60000),
 	R_U32(T, "tcp_clients", tcp_clients, 1, 4096),
+	R_U32(T, "tcp_idle_ms", tcp_idle_ms, 1000, 300000),
 	R_U32(T, "cookie_rotate_s", cookie_rotate_s, 0, 604800),
 	R_ENUM(T, "dnssec", dnssec, dnssec_policies, 0),
 	R_STR(T, "control_socket", control_socket, 0),

@@ -3,7 +3,9 @@
  * next rollover one new interval after the reload; an unchanged value does
  * not postpone the rollover; a bad value (with its file:line error) leaves
  * everything as it was; -K on the command line wins over the file; the
- * counters reply shows the running interval.  Fake monotonic clock. */
+ * counters reply shows the running interval; dnsalg.tcp_idle_ms reaches the
+ * options (it applies at start: a reload passes the running options as
+ * const).  Fake monotonic clock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -303,6 +305,29 @@ static void counters_show_running_interval(void **state)
 	assert_non_null(strstr(out, "\"cookie_rotate_s\":0,\"cookie_rotate_in_s\":null}"));
 }
 
+static void tcp_idle_from_config(void **state)
+{
+	struct env *e = *state;
+	struct dnsalg_opts o;
+	dnsalg_opts_defaults(&o);
+	write_conf(e, "");
+	assert_int_equal(dnsalg_opts_load_conf(&o, e->path), 0);
+	assert_int_equal(o.tcp_idle_ms, 10000);
+	dnsalg_opts_free(&o);
+	dnsalg_opts_defaults(&o);
+	write_conf(e, "tcp_idle_ms = 2500;");
+	assert_int_equal(dnsalg_opts_load_conf(&o, e->path), 0);
+	assert_int_equal(o.tcp_idle_ms, 2500);
+	dnsalg_opts_free(&o);
+	static const char *bad[] = { "tcp_idle_ms = 999;", "tcp_idle_ms = 300001;" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		dnsalg_opts_defaults(&o);
+		write_conf(e, bad[i]);
+		assert_int_equal(dnsalg_opts_load_conf(&o, e->path), DNSALG_EINVAL);
+		dnsalg_opts_free(&o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -313,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_value_keeps_running_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(command_line_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_show_running_interval, setup, teardown),
+		cmocka_unit_test_setup_teardown(tcp_idle_from_config, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_reload", t, NULL, NULL);
 }

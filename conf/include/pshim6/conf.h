@@ -239,7 +239,7 @@ struct pshim6_conf_control {
 
 /* dnsalg { listen; port; upstreams; ulid_rrtype; cache_entries; max_inflight;
  *          timeout_ms; dnssec; control_socket; user; zone; tcp_clients;
- *          cookie_rotate_s; } */
+ *          tcp_idle_ms; cookie_rotate_s; } */
 struct pshim6_conf_dnsalg {
 	bool enabled;                       /* section present */
 	unsigned n_listen;
@@ -252,6 +252,7 @@ struct pshim6_conf_dnsalg {
 	uint32_t max_inflight;              /* default 1024 */
 	uint32_t timeout_ms;                /* upstream timeout, default 2000 */
 	uint32_t tcp_clients;               /* concurrent TCP clients, default 64 */
+	uint32_t tcp_idle_ms;               /* a TCP client's next query, whole, within this; default 10000 */
 	uint32_t cookie_rotate_s;           /* cookie secret rollover, 0 (never) or 60..604800, default 3600 */
 	enum pshim6_conf_dnssec_policy dnssec;
 	char control_socket[PSHIM6_CONF_PATH_MAX]; /* default /run/pshim6/dnsalg.sock */
