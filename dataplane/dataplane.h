@@ -114,6 +114,11 @@ static inline const struct dp_site *dp_site_now(void)
 }
 
 int dp_lcore_main(void *arg);                       /* fastpath.c */
+/* The nodes: one RX burst from the inside port or from ISP port `pidx`,
+ * classified, rewritten and put in the lcore's TX buffers (flushed by the
+ * caller), punted or dropped with a counter.  `now` is the TSC. */
+void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uint64_t now);
+void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, unsigned n, uint64_t now);
 int dp_channel_start(struct dp_state *s);           /* channel.c */
 void dp_channel_stop(void);
 void dp_counters_sum(const struct dp_state *s, uint64_t out[DPMSG_CNT__MAX]);

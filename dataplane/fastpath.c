@@ -267,7 +267,7 @@ static __rte_noinline void classify_isp_slow(struct rte_mbuf *m, struct dp_cls *
  * packet whose context exists) is inline, everything else is a call, so the
  * hot loop keeps its state in registers.
  */
-static void do_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uint64_t now)
 {
 	const struct dp_fast *f = &lc->fast;
 	struct dp_tables *t = dp.t;
@@ -439,7 +439,7 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 	}
 }
 
-static void do_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, unsigned n, uint64_t now)
 {
 	const struct dp_fast *f = &lc->fast;
 	struct dp_tables *t = dp.t;
@@ -536,9 +536,9 @@ static unsigned do_slow(struct dp_lcore *lc, uint64_t now)
 			tx_raw(lc, &b, p, m);
 		} else if (m->hash.usr & DPMSG_INJECT_AS_RX) {
 			if (p == DP_PORT_INSIDE)
-				do_inside(lc, &m, 1, now);
+				dp_node_inside(lc, &m, 1, now);
 			else
-				do_isp(lc, p, &m, 1, now);
+				dp_node_isp(lc, p, &m, 1, now);
 		} else {
 			tx(lc, &b, p, m);
 		}
@@ -569,9 +569,9 @@ int dp_lcore_main(void *arg)
 			if (unlikely(dp.node_clock)) {
 				uint64_t t0 = rte_rdtsc();
 				if (p == DP_PORT_INSIDE)
-					do_inside(lc, pkts, n, now);
+					dp_node_inside(lc, pkts, n, now);
 				else
-					do_isp(lc, p, pkts, n, now);
+					dp_node_isp(lc, p, pkts, n, now);
 				uint64_t dt = rte_rdtsc() - t0;
 				/* a burst the OS interrupted says nothing about the nodes */
 				if (dt < NODE_CLOCK_MAX) {
@@ -579,9 +579,9 @@ int dp_lcore_main(void *arg)
 					CNT(lc, NODE_PKTS) += n;
 				}
 			} else if (p == DP_PORT_INSIDE) {
-				do_inside(lc, pkts, n, now);
+				dp_node_inside(lc, pkts, n, now);
 			} else {
-				do_isp(lc, p, pkts, n, now);
+				dp_node_isp(lc, p, pkts, n, now);
 			}
 		}
 		if (lc->idx == 0)
