@@ -628,6 +628,105 @@ static void next_hop_unresolved(void **state)
 	assert_int_equal(drain(1, out, 8), 0);
 }
 
+/* ---- Neighbor Discovery on an ISP link (no kernel interface) ------------- */
+
+static const uint8_t RTR_MAC[6] = { 2, 0, 0, 0, 0x77, 1 }, RTR_MAC2[6] = { 2, 0, 0, 0, 0x77, 2 };
+
+/* NS (135) or NA (136) from the router's link-local address, hop limit 255. */
+static size_t nd_frame(uint8_t *f, uint8_t type, const uint8_t src[16], const uint8_t dst[16],
+		       const uint8_t target[16], uint8_t flags, uint8_t opt, const uint8_t mac[6], uint8_t hlim)
+{
+	uint8_t icmp[32];
+	memset(icmp, 0, sizeof icmp);
+	icmp[0] = type;
+	icmp[4] = flags;
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = opt;
+	icmp[25] = 1;
+	memcpy(icmp + 26, mac, 6);
+	uint16_t c = ref_csum6(src, dst, 58, icmp, sizeof icmp);
+	icmp[2] = (uint8_t)(c >> 8);
+	icmp[3] = (uint8_t)c;
+	size_t len = fab_frame(f, src, dst, 58, NULL, 0, icmp, sizeof icmp);
+	f[14 + 7] = hlim;
+	memcpy(f + 6, mac, 6);
+	return len;
+}
+
+/*
+ * A Solicitation for the appliance's own ISP address is answered from the
+ * fast path (solicited, override, our MAC), a DAD probe to all-nodes; one
+ * with a hop limit other than 255 is not Neighbor Discovery.  The next
+ * hop's MAC is learned from its own solicitation, and an override
+ * advertisement from it with a new MAC moves the link's traffic at once.
+ */
+static void nd_on_isp_link(void **state)
+{
+	(void)state;
+	struct dp_port *pt = &dp.port[1];
+	uint8_t f[256], rtr[16], own[16], snm[16], unspec[16] = { 0 }, allnodes[16];
+	struct rte_mbuf *m, *out[8];
+	inet_pton(AF_INET6, "fe80::1", rtr);
+	inet_pton(AF_INET6, "2001:db8:10:ffff::2", own);
+	inet_pton(AF_INET6, "ff02::1:ff00:2", snm);
+	inet_pton(AF_INET6, "ff02::1", allnodes);
+	memcpy(pt->own_addr, own, 16);
+	memcpy(pt->nh_addr, rtr, 16);
+	pt->nh_static = false;
+
+	m = mk(f, nd_frame(f, 135, rtr, snm, own, 0, 1, RTR_MAC, 255));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	m = mk(f, nd_frame(f, 135, unspec, snm, own, 0, 1, RTR_MAC, 255));   /* DAD */
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	m = mk(f, nd_frame(f, 135, rtr, snm, own, 0, 1, RTR_MAC, 64));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(cnt(DPMSG_CNT_ICMP_GEN), 2);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 1);    /* the hop-limit-64 one: no kernel to take it */
+	/* the next hop's own solicitation carried its MAC: taken (RFC 4861 7.2.3) */
+	assert_int_equal(cnt(DPMSG_CNT_ND_MAC_CHANGED), 1);
+	assert_true(dp_nh_load(pt) == dp_nh_word(RTR_MAC));
+	unsigned n = drain(1, out, 8);
+	assert_int_equal(n, 2);
+	for (unsigned o = 0; o < n; o++) {
+		const uint8_t *e = rte_pktmbuf_mtod(out[o], const uint8_t *), *ip = e + 14, *icmp = ip + 40;
+		assert_int_equal(rte_pktmbuf_data_len(out[o]), 14 + 40 + 32);
+		assert_memory_equal(e + 6, PORT_MAC[1], 6);
+		assert_memory_equal(e, o == 0 ? RTR_MAC : (const uint8_t *)"\x33\x33\x00\x00\x00\x01", 6);
+		assert_int_equal(ip[7], 255);
+		assert_memory_equal(ip + 8, own, 16);
+		assert_memory_equal(ip + 24, o == 0 ? rtr : allnodes, 16);
+		assert_int_equal(icmp[0], 136);
+		assert_int_equal(icmp[4], 0x60);                 /* solicited, override */
+		assert_memory_equal(icmp + 8, own, 16);
+		assert_int_equal(icmp[24], 2);
+		assert_memory_equal(icmp + 26, PORT_MAC[1], 6);
+		assert_int_equal(ref_verify6(ip + 8, ip + 24, 58, icmp, 32), 0xffff);
+	}
+	free_all(out, n);
+
+	/* the router moves to a new MAC and says so */
+	m = mk(f, nd_frame(f, 136, rtr, allnodes, rtr, 0x20, 2, RTR_MAC2, 255));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	assert_int_equal(cnt(DPMSG_CNT_ND_MAC_CHANGED), 2);
+	assert_true(dp_nh_load(pt) == dp_nh_word(RTR_MAC2));
+	uint8_t src[16], dst[16];
+	host(src, 0);
+	peer(dst, 0);
+	m = mk(f, out_tcp(f, src, dst, 8));
+	dp_node_inside(lc, &m, 1, rte_rdtsc());
+	flush();
+	n = drain(1, out, 8);
+	assert_int_equal(n, 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], const uint8_t *), RTR_MAC2, 6);
+	free_all(out, n);
+
+	pt->nh_static = true;
+	dp_nh_store(pt, dp_nh_word(NH_MAC[1]));
+	memset(pt->own_addr, 0, 16);
+	memset(pt->nh_addr, 0, 16);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -646,6 +745,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(punt_ring_full, setup_small_punt, teardown),
 		cmocka_unit_test_setup_teardown(too_big_within_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(next_hop_unresolved, setup, teardown),
+		cmocka_unit_test_setup_teardown(nd_on_isp_link, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, group_setup, NULL);
 	rte_eal_cleanup();
