@@ -410,17 +410,26 @@ static void test_stop_after_the_run_in_flight(void **st)
 
 /* A script that hangs cannot hold the stop: killed at the bound, reaped,
  * and the wait is over by PEER_NOTIFY_TIMEOUT_NS plus the reap grace. */
+/* An idle hook told "active" at 7 ms, then a stop whose "stopped" run
+ * hangs (timeout 0: the default); returns when the stop began. */
+static uint64_t stop_with_hanging_hook(struct peer_notify *n, uint64_t timeout)
+{
+	peer_notify_init(n, &fake, "backup", "active");
+	peer_notify_set_timeout(n, timeout);
+	fake_now = 7 * MS;
+	peer_notify_set_path(n, "/etc/pshim6/notify", fake_now);
+	finish(n, 0, fake_now);
+	kill_ends = 1;
+	uint64_t t0 = fake_now;
+	assert_int_equal(peer_notify_stop(n), 0);
+	return t0;
+}
+
 static void test_stop_is_bounded(void **st)
 {
 	(void)st;
 	struct peer_notify n;
-	peer_notify_init(&n, &fake, "backup", "active");
-	fake_now = 7 * MS;
-	peer_notify_set_path(&n, "/etc/pshim6/notify", fake_now);
-	finish(&n, 0, fake_now);
-	kill_ends = 1;
-	uint64_t t0 = fake_now;
-	assert_int_equal(peer_notify_stop(&n), 0);
+	uint64_t t0 = stop_with_hanging_hook(&n, 0);
 	assert_string_equal(calls[1], "stopped active backup");
 	assert_int_equal(killed_pid, next_pid - 1);
 	assert_int_equal(n.st.timeouts, 1);
@@ -508,14 +517,7 @@ static void test_configured_timeout(void **st)
 
 	/* the stop's wait follows it too */
 	setup(NULL);
-	peer_notify_init(&n, &fake, "backup", "active");
-	peer_notify_set_timeout(&n, t);
-	fake_now = 7 * MS;
-	peer_notify_set_path(&n, "/etc/pshim6/notify", fake_now);
-	finish(&n, 0, fake_now);
-	kill_ends = 1;
-	uint64_t t0 = fake_now;
-	assert_int_equal(peer_notify_stop(&n), 0);
+	uint64_t t0 = stop_with_hanging_hook(&n, t);
 	assert_int_equal(n.st.timeouts, 1);
 	assert_true(fake_now >= t0 + t);
 	assert_true(fake_now <= t0 + t + PEER_NOTIFY_POLL_NS);

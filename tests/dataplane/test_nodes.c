@@ -21,6 +21,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane.h"
+#include "eal_unit.h"
 #include "fabmbuf.h"
 
 struct dp_state dp;   /* the process state fastpath.c reads (main.c's, in the daemon) */
@@ -729,15 +730,9 @@ static void nd_on_isp_link(void **state)
 
 int main(int argc, char **argv)
 {
-	char prefix[64];
-	snprintf(prefix, sizeof prefix, "--file-prefix=dp-nodes-%d", (int)getpid());
-	char *eal[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0",
-			"--log-level=lib.eal:error", prefix, NULL };
 	(void)argc;
-	if (rte_eal_init(10, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (eal_unit_init(argv[0], "nodes", "512") < 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(egress_mixed_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(egress_every_context, setup, teardown),

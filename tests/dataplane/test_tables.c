@@ -17,6 +17,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include "eal_unit.h"
 
 #include "tables.h"
 
@@ -410,15 +411,9 @@ static void test_stamps(void **state)
 
 int main(int argc, char **argv)
 {
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=dp-unit-%d", (int)getpid());
-	char *eal[] = { argv[0], "--no-huge", "-m", "1200", "--no-pci", "--no-shconf", "-l", "0",
-			"--log-level=lib.eal:error", prefix, NULL };
 	(void)argc;
-	if (rte_eal_init(10, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (eal_unit_init(argv[0], "tables", "1200") < 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_million),
 		cmocka_unit_test(test_hosts),
