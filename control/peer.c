@@ -97,6 +97,14 @@ static void check_notify(const char *path)
 		log_info("peer.notify %s: run on every role change", path);
 }
 
+/* The hook's path and timeout as the config in force gives them: the
+ * timeout first, so a new path's first run already has it. */
+static void notify_follow_conf(const struct pshim6_conf_peer_proxy *c, uint64_t now)
+{
+	peer_notify_set_timeout(&S.notify, (uint64_t)c->notify_timeout_ms * MS);
+	peer_notify_set_path(&S.notify, c->notify, now);
+}
+
 /* The other proxy sends `batch` sync messages per tick: say when they would not fit our socket. */
 static void check_batch(uint32_t batch)
 {
@@ -279,8 +287,7 @@ int peer_init(struct daemon *d)
 	peer_notify_init(&S.notify, &peer_notify_ops_real, role_name(S.role), peer_state_name(S.fsm.state));
 	check_notify(c->notify);
 	check_batch(c->sync_batch);
-	peer_notify_set_timeout(&S.notify, (uint64_t)c->notify_timeout_ms * MS);
-	peer_notify_set_path(&S.notify, c->notify, now);
+	notify_follow_conf(c, now);
 	return 0;
 }
 
@@ -298,8 +305,7 @@ void peer_stop(struct daemon *d)
 	if (!S.on)
 		return;
 	/* a reload may have just changed the path or the timeout */
-	peer_notify_set_timeout(&S.notify, (uint64_t)d->conf->peer.notify_timeout_ms * MS);
-	peer_notify_set_path(&S.notify, d->conf->peer.notify, now_ns());
+	notify_follow_conf(&d->conf->peer, now_ns());
 	if (!S.notify.path[0])
 		return;
 	uint64_t t0 = now_ns();
@@ -1147,8 +1153,7 @@ void peer_tick(struct daemon *d, uint64_t now)
 	else if (replicating(d) && now >= S.next_sync_ns)
 		sync_start(d, now);
 	/* peer.notify is read here, so a reload that sets or changes it applies */
-	peer_notify_set_timeout(&S.notify, (uint64_t)d->conf->peer.notify_timeout_ms * MS);
-	peer_notify_set_path(&S.notify, d->conf->peer.notify, now);
+	notify_follow_conf(&d->conf->peer, now);
 	peer_notify_tick(&S.notify, now);
 }
 

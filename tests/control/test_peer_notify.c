@@ -408,8 +408,6 @@ static void test_stop_after_the_run_in_flight(void **st)
 	assert_true(fake_now < 105 * MS + 2 * PEER_NOTIFY_POLL_NS);
 }
 
-/* A script that hangs cannot hold the stop: killed at the bound, reaped,
- * and the wait is over by PEER_NOTIFY_TIMEOUT_NS plus the reap grace. */
 /* An idle hook told "active" at 7 ms, then a stop whose "stopped" run
  * hangs (timeout 0: the default); returns when the stop began. */
 static uint64_t stop_with_hanging_hook(struct peer_notify *n, uint64_t timeout)
@@ -425,6 +423,8 @@ static uint64_t stop_with_hanging_hook(struct peer_notify *n, uint64_t timeout)
 	return t0;
 }
 
+/* A script that hangs cannot hold the stop: killed at the bound, reaped,
+ * and the wait is over by PEER_NOTIFY_TIMEOUT_NS plus the reap grace. */
 static void test_stop_is_bounded(void **st)
 {
 	(void)st;
