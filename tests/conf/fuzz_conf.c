@@ -20,6 +20,29 @@ const char *__lsan_default_suppressions(void)
 	return "leak:strbuf_append\nleak:libconfig.so\n";
 }
 
+/* That leak also makes libFuzzer, which checks for a leak after any input
+ * that mallocs more than it frees, run a whole LeakSanitizer pass for each
+ * of the first 1000 such inputs: 98% of a short run went there, about 15,000
+ * executions in 45 s instead of 670,000.  Per-input checks are off unless a
+ * later -detect_leaks=1 on the command line turns them back on; the pass at
+ * exit still runs and fails the run on any leak of ours. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static char flag[] = "-detect_leaks=0";
+	char **v = calloc((size_t)*argc + 2, sizeof(*v));
+
+	if (!v || *argc < 1)
+		return 0;
+	v[0] = (*argv)[0];
+	v[1] = flag;
+	for (int i = 1; i < *argc; i++)
+		v[i + 1] = (*argv)[i];
+	*argc += 1;
+	*argv = v;  /* libFuzzer keeps using it: not freed */
+	return 0;
+}
+
 static void count(void *arg, const char *file, unsigned line, const char *msg)
 {
 	(*(unsigned *)arg)++;
