@@ -1,0 +1,1118 @@
+/* control/peer.c itself, on a fake clock, against a stand-in for the other
+ * proxy: real UDP datagrams on loopback, every one through the codec
+ * (peer_msg.c), the daemon's config loaded from a file, its tables and
+ * context table as daemon.c makes them.  What the engine and the dataplane
+ * would do is recorded by small fakes of proxy.c and dp.c below.
+ *
+ * Addresses.  Both proxies use peer.port, and peer.c binds it on the
+ * wildcard address, so the stand-in needs an address of its own on the
+ * same port: ::1 is the only IPv6 loopback address, so the stand-in sits on
+ * 127.0.0.1 (and 127.0.0.3 for a second path), configured as the
+ * IPv4-mapped ::ffff:127.0.0.1, and sends to peer.c at 127.0.0.2.  Its
+ * sockets and peer.c's carry SO_REUSEADDR (set here, after peer_init) so
+ * the kernel lets them share the port; it then delivers each datagram to
+ * the socket bound to its destination address, the stand-in's before the
+ * wildcard one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+#include "daemon.h"
+#include "engine_fill.h"
+#include "log.h"
+#include "peer.h"
+#include "peer_fsm.h"
+#include "peer_msg.h"
+#include "proxy.h"
+
+#define MS UINT64_C(1000000)
+#define HB_MS 100
+#define DEAD_MS 500
+#define STEP_MS 10                           /* the daemon's poll wakes at least this often */
+#define MAXIN 512
+
+static const uint8_t KEY[40] = "peer-io test key: 40 octets, both sides";
+
+/* ---- fakes of what peer.c calls outside the peer modules ------------------- */
+
+/* The fake clock starts at CLOCK_MONOTONIC's reading, and then only the
+ * test moves it: peer_stop waits for the hook on the real clock (the
+ * daemon's is the same one), which must not find a run started in the far
+ * future or past. */
+static uint64_t T0, clk;
+uint64_t now_ns(void) { return clk; }
+
+static struct shim6_engine *eng;   /* what proxy.c would hand peer.c; NULL: engine off */
+struct shim6_engine *proxy_engine(void) { return eng; }
+
+/* a takeover's imports, as proxy.c would receive them */
+static struct dpmsg_ctx adopted[64];
+static unsigned nadopted, nreleased;
+
+int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_state_ctx *sc)
+{
+	(void)sc;
+	assert_true(nadopted < sizeof adopted / sizeof adopted[0]);
+	adopted[nadopted++] = *dc;
+	struct ctl_ctx *x = ctxtab_add(&d->ctxs, dc);
+	if (!x)
+		return -1;
+	x->state = SHIM6_ST_ESTABLISHED;
+	return 0;
+}
+
+void proxy_release_all(struct daemon *d, bool keep_dp)
+{
+	(void)keep_dp;
+	ctxtab_clear(&d->ctxs);
+	nreleased++;
+}
+
+static uint64_t dp_deleted[64];
+static unsigned ndp_deleted;
+
+int dp_write(struct daemon *d, struct dpmsg *m)
+{
+	(void)d;
+	if (m->type == DPMSG_CTX_DEL && ndp_deleted < 64)
+		dp_deleted[ndp_deleted++] = m->u.ctx.own_tag;
+	return 0;
+}
+
+/* ---- the rig: config, daemon state, the stand-in's sockets ----------------- */
+
+struct got {                        /* one datagram peer.c sent, decoded */
+	struct peer_msg m;
+	unsigned path;
+	uint64_t at;                    /* fake time it was collected */
+};
+
+static struct {
+	char dir[64], path_conf[96], path_key[96], path_script[96], path_record[96];
+	struct pshim6_conf conf;
+	struct daemon d;
+	bool up, d_up;                  /* the temp dir; the daemon state */
+	uint16_t port;
+	unsigned npaths;
+	int other[2];                   /* the stand-in, one socket per path */
+	/* the stand-in's run */
+	int role, state;
+	uint64_t session, seq, echo;
+	struct got in[MAXIN];
+	unsigned nin;
+} R = { .other = { -1, -1 } };
+
+static void write_file(const char *path, const char *text, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static void conf_err(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	fail_msg("%s:%u: %s", file, line, msg);
+}
+
+/* a port nobody holds now (the rig retries when that changed meanwhile) */
+static uint16_t free_port(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+	socklen_t l = sizeof a;
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	close(fd);
+	return ntohs(a.sin6_port);
+}
+
+static int bound_v4(const char *addr, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, addr, &a.sin_addr), 1);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+static void rig_down_peer(void)
+{
+	if (!R.d_up)
+		return;
+	R.d_up = false;
+	peer_free(&R.d);
+	tables_free(&R.d.tables);
+	ctxtab_free(&R.d.ctxs);
+}
+
+struct opts {
+	const char *role;               /* "primary" or "backup" */
+	unsigned max_contexts;          /* engine.max_contexts: replica and import bounds */
+	unsigned sync_batch;
+	unsigned paths;                 /* 1, or 2 with an alt address */
+	bool notify;
+};
+
+/* The daemon as daemon.c builds it (config, tables, context table,
+ * peer_init), and the stand-in for the other proxy on its own address. */
+static void rig_up(const struct opts *o)
+{
+	snprintf(R.dir, sizeof R.dir, "/tmp/test_peer_io.XXXXXX");
+	assert_non_null(mkdtemp(R.dir));
+	R.up = true;
+	snprintf(R.path_conf, sizeof R.path_conf, "%s/pshim6.conf", R.dir);
+	snprintf(R.path_key, sizeof R.path_key, "%s/peer.key", R.dir);
+	snprintf(R.path_script, sizeof R.path_script, "%s/notify", R.dir);
+	snprintf(R.path_record, sizeof R.path_record, "%s/notify.calls", R.dir);
+	write_file(R.path_key, (const char *)KEY, sizeof KEY, 0600);
+	char script[256];
+	int n = snprintf(script, sizeof script, "#!/bin/sh\necho \"$1 $2 $3\" >> %s\n", R.path_record);
+	write_file(R.path_script, script, (size_t)n, 0700);
+	R.npaths = o->paths ? o->paths : 1;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clk = T0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	for (int attempt = 0;; attempt++) {
+		R.port = free_port();
+		char conf[4096], notify[160] = "";
+		if (o->notify)
+			snprintf(notify, sizeof notify, "notify = \"%s\"; notify_timeout_ms = 600000;", R.path_script);
+		n = snprintf(conf, sizeof conf,
+			"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/48\" ]; key_file = \"/k\"; };\n"
+			"inside = { port = \"0000:00:01.0\"; };\n"
+			"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1:1::/64\"; port = \"0000:00:02.0\"; "
+			"next_hop = \"2001:db8:1:1::1\"; },\n"
+			"         { name = \"y\"; pa_prefix = \"2001:db8:2:1::/64\"; port = \"0000:00:03.0\"; "
+			"next_hop = \"2001:db8:2:1::1\"; } );\n"
+			"control = { lease_table = 16; peer_cache = 16; };\n"
+			"engine = { max_contexts = %u; };\n"
+			"peer = { role = \"%s\"; address = \"::ffff:127.0.0.1\"; %s port = %u; key_file = \"%s\";\n"
+			"         heartbeat_ms = %u; dead_ms = %u; sync_interval_ms = 1000; sync_batch = %u;\n"
+			"         yield_linger_ms = 0; %s };\n",
+			o->max_contexts ? o->max_contexts : 64, o->role,
+			R.npaths > 1 ? "alt_addresses = [ \"::ffff:127.0.0.3\" ];" : "", R.port, R.path_key, HB_MS,
+			DEAD_MS, o->sync_batch ? o->sync_batch : 256, notify);
+		write_file(R.path_conf, conf, (size_t)n, 0600);
+		memset(&R.conf, 0, sizeof R.conf);
+		assert_int_equal(pshim6_conf_load(R.path_conf, &R.conf, conf_err, NULL), 0);
+		memset(&R.d, 0, sizeof R.d);
+		R.d.conf = &R.conf;
+		R.d.listen_fd = R.d.sig_fd = R.d.dp.fd = -1;
+		assert_int_equal(tables_init(&R.d.tables, R.conf.control.peer_cache, R.conf.control.lease_table, 1), 0);
+		assert_int_equal(ctxtab_init(&R.d.ctxs, R.conf.engine.max_contexts), 0);
+		R.d_up = true;
+		if (peer_init(&R.d) == 0)
+			break;
+		/* the port was taken between free_port and the bind */
+		rig_down_peer();
+		assert_true(attempt < 10);
+	}
+	int one = 1;
+	assert_true(peer_fd(&R.d) >= 0);
+	assert_int_equal(setsockopt(peer_fd(&R.d), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+	R.other[0] = bound_v4("127.0.0.1", R.port);
+	if (R.npaths > 1)
+		R.other[1] = bound_v4("127.0.0.3", R.port);
+	R.role = !strcmp(o->role, "primary") ? PEER_ROLE_BACKUP : PEER_ROLE_PRIMARY;
+	R.state = R.role == PEER_ROLE_PRIMARY ? PEER_ST_ACTIVE : PEER_ST_STANDBY;
+	R.session = 0x5eed0000u + (uint64_t)getpid();
+	R.seq = R.echo = 0;
+	R.nin = 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	if (!R.up)
+		return 0;
+	rig_down_peer();
+	for (unsigned i = 0; i < 2; i++) {
+		if (R.other[i] >= 0)
+			close(R.other[i]);
+		R.other[i] = -1;
+	}
+	if (eng)
+		shim6_engine_del(eng);
+	eng = NULL;
+	nadopted = nreleased = ndp_deleted = 0;
+	unlink(R.path_conf);
+	unlink(R.path_key);
+	unlink(R.path_script);
+	unlink(R.path_record);
+	rmdir(R.dir);
+	R.up = false;
+	return 0;
+}
+
+/* ---- the stand-in: what it receives, what it says -------------------------- */
+
+/* Everything peer.c sent since the last call, decoded; the stand-in learns
+ * peer.c's session from it, as the other proxy would. */
+static unsigned collect(void)
+{
+	unsigned got = 0;
+	for (unsigned p = 0; p < R.npaths; p++) {
+		uint8_t buf[PEER_MSG_MAX + 1];
+		ssize_t n;
+		while ((n = recv(R.other[p], buf, sizeof buf, 0)) >= 0) {
+			assert_true(R.nin < MAXIN);
+			struct got *g = &R.in[R.nin];
+			assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &g->m), 0);
+			g->path = p;
+			g->at = clk;
+			R.echo = g->m.session;
+			R.nin++;
+			got++;
+		}
+		assert_int_equal(errno, EAGAIN);
+	}
+	return got;
+}
+
+static unsigned count_type(uint8_t type, unsigned from)
+{
+	unsigned n = 0;
+	for (unsigned i = from; i < R.nin; i++)
+		n += R.in[i].m.type == type;
+	return n;
+}
+
+static const struct got *last_of(uint8_t type)
+{
+	for (unsigned i = R.nin; i-- > 0;)
+		if (R.in[i].m.type == type)
+			return &R.in[i];
+	return NULL;
+}
+
+static void send_from(int fd, const uint8_t *buf, int n)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(R.port) };
+	inet_pton(AF_INET, "127.0.0.2", &to.sin_addr);
+	assert_int_equal(sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof to), n);
+}
+
+/* peer.c reads what was sent to it; loopback delivers at once, the poll
+ * only guards against a deferred softirq on a loaded machine */
+static void deliver(void)
+{
+	struct pollfd pf = { .fd = peer_fd(&R.d), .events = POLLIN };
+	assert_int_equal(poll(&pf, 1, 5000), 1);
+	peer_read(&R.d);
+}
+
+/* m as the stand-in's run sends it, signed with `key`: its length */
+static int encode_as_other(struct peer_msg *m, const uint8_t *key, size_t keylen, uint8_t *buf)
+{
+	m->role = (uint8_t)R.role;
+	m->state = (uint8_t)R.state;
+	m->session = R.session;
+	m->echo = R.echo;
+	m->seq = ++R.seq;
+	int n = peer_msg_encode(m, key, keylen, buf, PEER_MSG_MAX);
+	assert_true(n > 0);
+	return n;
+}
+
+/* Send m over each path in `paths` (a bit mask), the same datagram on each,
+ * as peer.c sends its heartbeats; then peer.c reads.  The datagram is kept
+ * in `raw` when asked for (replays). */
+static int say_on(unsigned paths, struct peer_msg *m, uint8_t *raw)
+{
+	uint8_t buf[PEER_MSG_MAX];
+	int n = encode_as_other(m, KEY, sizeof KEY, buf);
+	for (unsigned p = 0; p < R.npaths; p++)
+		if (paths & (1u << p))
+			send_from(R.other[p], buf, n);
+	if (raw)
+		memcpy(raw, buf, (size_t)n);
+	deliver();
+	return n;
+}
+
+static void say(struct peer_msg *m) { say_on(1, m, NULL); }
+
+static void heartbeat(uint32_t contexts, uint32_t epoch_rx, uint32_t epoch_tx)
+{
+	struct peer_msg m = { .type = PEER_HEARTBEAT };
+	m.u.hb.contexts = contexts;
+	m.u.hb.epoch_rx = epoch_rx;
+	m.u.hb.epoch_tx = epoch_tx;
+	say(&m);
+}
+
+/* A context as the active proxy describes it: tag 0x1000 + i, the pair and
+ * generations of engine_fill.h's context i, ISP i % 2. */
+static void ctx_body(struct peer_ctx *c, unsigned i)
+{
+	memset(c, 0, sizeof *c);
+	c->local_ulid[0] = 0xfd;
+	c->local_ulid[15] = (uint8_t)i;
+	memcpy(c->peer_ulid, c->local_ulid, 16);
+	c->peer_ulid[1] = 2;
+	memcpy(c->local_loc, c->local_ulid, 16);
+	c->local_loc[0] = 0x20;
+	c->local_loc[1] = 1;
+	memcpy(c->peer_loc, c->peer_ulid, 16);
+	c->peer_loc[0] = 0x20;
+	c->peer_loc[1] = 3;
+	c->own_tag = 0x1000 + i;
+	c->peer_tag = 0x2000 + i;
+	c->isp = (uint8_t)(i % 2);
+	c->st.own_tag = c->own_tag;
+	c->st.local_gen = 100 + i;
+	c->st.peer_gen = 200 + i;
+	c->st.npeer = 1;
+	memcpy(c->st.peer_locs[0].addr.b, c->peer_loc, 16);
+	c->st.verified[0] = 1;
+}
+
+static void send_ctx(uint8_t type, uint32_t epoch, unsigned i)
+{
+	struct peer_msg m = { .type = type, .sync_epoch = epoch };
+	ctx_body(&m.u.ctx, i);
+	say(&m);
+}
+
+static void send_del(unsigned i)
+{
+	struct peer_msg m = { .type = PEER_CTX_DEL };
+	m.u.del_tag = 0x1000 + i;
+	say(&m);
+}
+
+static void send_sync(uint8_t type, uint32_t epoch, uint32_t count)
+{
+	struct peer_msg m = { .type = type };
+	m.u.sync.epoch = epoch;
+	m.u.sync.count = count;
+	say(&m);
+}
+
+/* ---- time and counters ----------------------------------------------------- */
+
+/* The daemon's loop: peer_tick at every wake-up, here every STEP_MS of fake
+ * time, up to and including `until`; what peer.c sends is collected. */
+static void run_to(uint64_t until)
+{
+	while (clk + STEP_MS * MS <= until) {
+		clk += STEP_MS * MS;
+		peer_tick(&R.d, clk);
+		collect();
+	}
+}
+
+/* The stand-in heartbeats every HB_MS for `ms` (the first one now). */
+static void heard_for(uint64_t ms, uint32_t contexts, uint32_t epoch_rx)
+{
+	uint64_t end = clk + ms * MS;
+	for (;;) {
+		heartbeat(contexts, epoch_rx, 0);
+		if (clk + HB_MS * MS > end)
+			break;
+		run_to(clk + HB_MS * MS);
+	}
+}
+
+struct find { const char *name; uint64_t v; bool found; };
+static void put_one(void *arg, const char *group, const char *name, uint64_t v)
+{
+	struct find *f = arg;
+	assert_string_equal(group, "peer");
+	if (!strcmp(name, f->name)) {
+		f->v = v;
+		f->found = true;
+	}
+}
+
+static uint64_t ctr(const char *name)
+{
+	struct find f = { name, 0, false };
+	peer_counters(&R.d, put_one, &f);
+	if (!f.found)
+		fail_msg("no peer counter %s", name);
+	return f.v;
+}
+
+/* The first tick: peer.c's first heartbeat tells the stand-in its session. */
+static void start(void)
+{
+	peer_tick(&R.d, clk);
+	assert_true(collect() >= 1);
+	assert_int_not_equal(R.echo, 0);
+}
+
+/* ---- heartbeats ------------------------------------------------------------ */
+
+static void heartbeats_go_out_every_interval_on_every_path_with_rising_numbers(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary", .paths = 2 });
+	peer_tick(&R.d, clk);
+	collect();
+	run_to(T0 + 1000 * MS);
+	/* 0, 100, ..., 1000 ms: eleven heartbeats, each once per path */
+	assert_int_equal(R.nin, 22);
+	assert_int_equal(count_type(PEER_HEARTBEAT, 0), 22);
+	uint64_t last_seq = 0;
+	for (unsigned k = 0; k < 11; k++) {
+		const struct got *a = NULL, *b = NULL;
+		for (unsigned i = 0; i < R.nin; i++)
+			if (R.in[i].at == T0 + k * HB_MS * MS)
+				*(R.in[i].path ? &b : &a) = &R.in[i];
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_true(a->m.seq == b->m.seq);           /* one heartbeat, two copies */
+		assert_true(a->m.seq > last_seq);
+		last_seq = a->m.seq;
+		assert_int_equal(a->m.role, PEER_ROLE_PRIMARY);
+	}
+	assert_int_equal(ctr("hb_tx"), 11);
+	assert_int_equal(ctr("path0_hb_tx"), 11);
+	assert_int_equal(ctr("path1_hb_tx"), 11);
+	assert_int_equal(ctr("tx"), 22);
+	assert_int_equal(ctr("tx_failed"), 0);
+	/* nobody answered: the primary serves after dead_ms on its own */
+	assert_int_equal(R.in[0].m.state, PEER_ST_INIT);
+	assert_int_equal(R.in[R.nin - 1].m.state, PEER_ST_ACTIVE);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("activations"), 1);
+}
+
+/* ---- takeover -------------------------------------------------------------- */
+
+static void backup_takes_over_dead_ms_after_the_last_heartbeat_not_before(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heard_for(1000, 2, 0);
+	send_ctx(PEER_CTX, 0, 0);
+	send_ctx(PEER_CTX, 0, 1);
+	uint64_t last = clk;
+	assert_int_equal(ctr("hb_rx"), 11);
+	assert_int_equal(ctr("peer_alive"), 1);
+	assert_int_equal(ctr("replicas"), 2);
+	run_to(last + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_int_equal(ctr("takeovers"), 0);
+	assert_int_equal(nadopted, 0);
+	run_to(last + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("takeovers"), 1);
+	assert_int_equal(ctr("takeovers_silence"), 1);
+	assert_int_equal(ctr("last_takeover_after_ms"), DEAD_MS);
+	assert_int_equal(ctr("replicas"), 0);             /* now the engine's */
+	assert_int_equal(nadopted, 2);
+	assert_int_equal(adopted[0].own_tag, 0x1000);
+	assert_int_equal(adopted[1].own_tag, 0x1001);
+	/* the next heartbeat tells the primary */
+	run_to(clk + HB_MS * MS);
+	assert_int_equal(last_of(PEER_HEARTBEAT)->m.state, PEER_ST_ACTIVE);
+	char *js = NULL;
+	size_t jl = 0;
+	FILE *f = open_memstream(&js, &jl);
+	assert_non_null(f);
+	peer_status(&R.d, f, NULL);
+	fclose(f);
+	assert_non_null(strstr(js, "\"role\":\"backup\",\"state\":\"active\""));
+	assert_non_null(strstr(js, "\"takeovers\":1"));
+	free(js);
+}
+
+static void one_silent_path_is_no_takeover_silence_on_all_is(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .paths = 2 });
+	start();
+	struct peer_msg m = { .type = PEER_HEARTBEAT };
+	for (int k = 0; k < 3; k++) {
+		say_on(3, &m, NULL);      /* one heartbeat, a copy over each path */
+		run_to(clk + HB_MS * MS);
+	}
+	assert_int_equal(ctr("hb_rx"), 3);
+	assert_int_equal(ctr("rx_duplicate"), 3);
+	assert_int_equal(ctr("paths_up"), 2);
+	/* path 0 cut for four dead intervals */
+	uint64_t last = clk;
+	while (clk < last + 4 * DEAD_MS * MS) {
+		say_on(2, &m, NULL);
+		run_to(clk + HB_MS * MS);
+	}
+	last = clk - HB_MS * MS;
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_int_equal(ctr("takeovers"), 0);
+	assert_int_equal(ctr("path0_up"), 0);
+	assert_int_equal(ctr("path1_up"), 1);
+	assert_int_equal(ctr("sync_path"), 1);
+	/* and then path 1 */
+	run_to(last + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	run_to(last + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("takeovers_silence"), 1);
+}
+
+/* The hook's run in flight, if any, has ended and peer.c reaped it.  The
+ * wait is for the script's process, not for time: waitid without reaping
+ * (that is peer.c's), then a tick at the same fake time. */
+static void hook_done(void)
+{
+	if (ctr("notify_in_flight")) {
+		siginfo_t si;
+		assert_int_equal(waitid(P_ALL, 0, &si, WEXITED | WNOWAIT), 0);
+		peer_tick(&R.d, clk);
+	}
+	assert_int_equal(ctr("notify_in_flight"), 0);
+}
+
+static void notify_hook_is_told_each_role_change_in_order(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .notify = true });
+	hook_done();
+	start();
+	assert_int_equal(ctr("notify_ok"), 1);
+	run_to(T0 + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	hook_done();
+	assert_int_equal(ctr("notify_ok"), 2);
+	assert_int_equal(ctr("notify_failed"), 0);
+	assert_int_equal(ctr("notify_skipped"), 0);
+	peer_stop(&R.d);
+	/* nothing left running or unreaped */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	FILE *f = fopen(R.path_record, "r");
+	assert_non_null(f);
+	char lines[4][64] = { "", "", "", "" };
+	for (unsigned i = 0; i < 4 && fgets(lines[i], sizeof lines[i], f); i++)
+		;
+	fclose(f);
+	assert_string_equal(lines[0], "standby none backup\n");
+	assert_string_equal(lines[1], "active standby backup\n");
+	assert_string_equal(lines[2], "stopped active backup\n");
+	assert_string_equal(lines[3], "");
+}
+
+/* ---- replication ----------------------------------------------------------- */
+
+/* The primary's engine holds contexts 0x1000.. (engine_fill.h), installed
+ * as control's context table holds them. */
+static int install_one(void *arg, const struct shim6_ctx_info *ci)
+{
+	struct daemon *d = arg;
+	struct dpmsg_ctx dc;
+	memset(&dc, 0, sizeof dc);
+	memcpy(dc.local_ulid, ci->local_ulid.b, 16);
+	memcpy(dc.remote_ulid, ci->peer_ulid.b, 16);
+	memcpy(dc.local_loc, ci->local_loc.b, 16);
+	memcpy(dc.remote_loc, ci->peer_loc.b, 16);
+	dc.own_tag = ci->id;
+	dc.peer_tag = ci->peer_tag;
+	dc.isp = (uint8_t)(ci->id & 1);
+	assert_non_null(ctxtab_add(&d->ctxs, &dc));
+	return 0;
+}
+
+static void engine_installed(unsigned n)
+{
+	eng = engine_with(n);
+	shim6_engine_ctx_foreach(eng, install_one, &R.d);
+}
+
+/* The messages of one full sync, from its BEGIN on: the tags of its
+ * SYNC_CTX in `tags`, their number returned; fails on a foreign epoch. */
+static unsigned sync_tags(unsigned from, uint32_t *epoch, uint64_t *tags, uint32_t *end_count)
+{
+	unsigned n = 0, i = from;
+	while (i < R.nin && R.in[i].m.type != PEER_SYNC_BEGIN)
+		i++;
+	assert_true(i < R.nin);
+	*epoch = R.in[i].m.u.sync.epoch;
+	*end_count = UINT32_MAX;
+	for (; i < R.nin; i++) {
+		const struct peer_msg *m = &R.in[i].m;
+		if (m->type == PEER_SYNC_CTX) {
+			assert_int_equal(m->sync_epoch, *epoch);
+			tags[n++] = m->u.ctx.own_tag;
+		} else if (m->type == PEER_SYNC_END) {
+			assert_int_equal(m->u.sync.epoch, *epoch);
+			*end_count = m->u.sync.count;
+			break;
+		}
+	}
+	return n;
+}
+
+static void primary_sends_a_paced_full_sync_then_each_change(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary", .sync_batch = 2 });
+	engine_installed(3);
+	start();
+	unsigned mark = R.nin;
+	heartbeat(0, 0, 0);            /* a standing-by backup appears */
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	collect();
+	unsigned per_tick_max = R.nin - mark;
+	for (int k = 0; k < 10; k++) {
+		unsigned before = R.nin;
+		run_to(clk + STEP_MS * MS);
+		unsigned other = R.nin - before - count_type(PEER_HEARTBEAT, before);
+		per_tick_max = other > per_tick_max ? other : per_tick_max;
+	}
+	assert_true(per_tick_max <= 2);   /* sync_batch messages per 10 ms, BEGIN and END included */
+	uint32_t epoch, end_count;
+	uint64_t tags[8];
+	unsigned n = sync_tags(mark, &epoch, tags, &end_count);
+	assert_int_equal(n, 3);
+	assert_int_equal(end_count, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(tags[i] & ~UINT64_C(3), 0x1000);
+	assert_true(tags[0] != tags[1] && tags[1] != tags[2] && tags[0] != tags[2]);
+	const struct got *c = last_of(PEER_SYNC_CTX);
+	uint64_t i = c->m.u.ctx.own_tag - 0x1000;
+	assert_int_equal(c->m.u.ctx.peer_tag, 0x2000 + i);
+	assert_int_equal(c->m.u.ctx.st.local_gen, 100 + i);
+	assert_int_equal(c->m.u.ctx.st.peer_gen, 200 + i);
+	assert_int_equal(c->m.u.ctx.st.npeer, 2);
+	assert_int_equal(ctr("syncs_tx"), 1);
+	assert_int_equal(ctr("last_sync_tx"), epoch);
+	heartbeat(0, epoch, 0);        /* received whole */
+	mark = R.nin;
+	peer_ctx_changed(&R.d, 0x1001);
+	peer_ctx_removed(&R.d, 0x1002);
+	collect();
+	assert_int_equal(R.nin - mark, 2);
+	assert_int_equal(R.in[mark].m.type, PEER_CTX);
+	assert_int_equal(R.in[mark].m.u.ctx.own_tag, 0x1001);
+	assert_int_equal(R.in[mark + 1].m.type, PEER_CTX_DEL);
+	assert_int_equal(R.in[mark + 1].m.u.del_tag, 0x1002);
+	assert_true(R.in[mark + 1].m.seq > R.in[mark].m.seq);
+	assert_int_equal(ctr("ctx_tx"), 4);
+	assert_int_equal(ctr("del_tx"), 1);
+	/* a change while the backup is silent is not sent: the sync at its return carries it */
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("peer_alive"), 0);
+	mark = R.nin;
+	peer_ctx_changed(&R.d, 0x1000);
+	collect();
+	assert_int_equal(R.nin - mark, 0);
+}
+
+static void backup_replica_follows_updates_deletions_and_a_whole_sync(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(3, 0, 0);
+	for (unsigned i = 0; i < 3; i++)
+		send_ctx(PEER_CTX, 0, i);
+	assert_int_equal(ctr("replicas"), 3);
+	assert_int_equal(ctr("ctx_rx"), 3);
+	send_del(1);
+	assert_int_equal(ctr("replicas"), 2);
+	assert_int_equal(ctr("del_rx"), 1);
+	assert_int_equal(ctr("replica_complete"), 0);
+	/* a full sync that no longer lists context 2 */
+	send_sync(PEER_SYNC_BEGIN, 7, 1);
+	send_ctx(PEER_SYNC_CTX, 7, 0);
+	send_sync(PEER_SYNC_END, 7, 1);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	assert_int_equal(ctr("replicas"), 1);
+	assert_int_equal(ctr("replica_pruned"), 1);
+	assert_int_equal(ctr("replica_complete"), 1);
+	assert_int_equal(ctr("last_sync_rx"), 7);
+	/* the backup's heartbeats tell the primary its sync arrived */
+	run_to(clk + HB_MS * MS);
+	assert_int_equal(last_of(PEER_HEARTBEAT)->m.u.hb.epoch_rx, 7);
+	assert_int_equal(last_of(PEER_HEARTBEAT)->m.u.hb.contexts, 1);
+	/* what a takeover installs is what was replicated, field for field */
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("takeovers"), 1);
+	assert_int_equal(ctr("takeovers_incomplete"), 0);
+	assert_int_equal(nadopted, 1);
+	struct peer_ctx want;
+	ctx_body(&want, 0);
+	assert_int_equal(adopted[0].own_tag, want.own_tag);
+	assert_int_equal(adopted[0].peer_tag, want.peer_tag);
+	assert_int_equal(adopted[0].isp, want.isp);
+	assert_memory_equal(adopted[0].local_ulid, want.local_ulid, 16);
+	assert_memory_equal(adopted[0].remote_ulid, want.peer_ulid, 16);
+	assert_memory_equal(adopted[0].local_loc, want.local_loc, 16);
+	assert_memory_equal(adopted[0].remote_loc, want.peer_loc, 16);
+}
+
+static void replica_table_is_bounded_and_refusals_are_counted(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .max_contexts = 4 });
+	start();
+	heartbeat(6, 0, 0);
+	for (unsigned i = 0; i < 6; i++)
+		send_ctx(PEER_CTX, 0, i);
+	assert_int_equal(ctr("replica_capacity"), 4);
+	assert_int_equal(ctr("replicas"), 4);
+	assert_int_equal(ctr("replica_full"), 2);
+	assert_int_equal(ctr("ctx_rx"), 6);
+	send_ctx(PEER_CTX, 0, 2);      /* an update of a held one still fits */
+	assert_int_equal(ctr("replica_full"), 2);
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(nadopted, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(adopted[i].own_tag, 0x1000 + i);   /* held ones kept, none evicted */
+}
+
+/* A primary with an ISP this site lacks (the two configs disagree): its
+ * context is counted and not kept, yet it still counts for its sync, so
+ * the sync completes and nothing is pruned for it. */
+static void context_on_an_isp_we_lack_is_counted_and_not_kept(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(2, 0, 0);
+	struct peer_msg m = { .type = PEER_CTX };
+	ctx_body(&m.u.ctx, 5);
+	m.u.ctx.isp = 7;
+	say(&m);
+	assert_int_equal(ctr("ctx_rx"), 1);
+	assert_int_equal(ctr("rx_bad_isp"), 1);
+	assert_int_equal(ctr("replicas"), 0);
+	send_sync(PEER_SYNC_BEGIN, 3, 2);
+	send_ctx(PEER_SYNC_CTX, 3, 0);
+	m = (struct peer_msg){ .type = PEER_SYNC_CTX, .sync_epoch = 3 };
+	ctx_body(&m.u.ctx, 5);
+	m.u.ctx.isp = 7;
+	say(&m);
+	send_sync(PEER_SYNC_END, 3, 2);
+	assert_int_equal(ctr("rx_bad_isp"), 2);
+	assert_int_equal(ctr("replicas"), 1);
+	assert_int_equal(ctr("replica_complete"), 1);
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(nadopted, 1);
+	assert_int_equal(adopted[0].own_tag, 0x1000);
+}
+
+static void imports_go_out_paced_and_a_full_queue_becomes_a_full_sync(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary", .max_contexts = 4, .sync_batch = 2 });
+	engine_installed(4);
+	start();
+	heartbeat(0, 0, 0);
+	run_to(clk + 100 * MS);        /* the first sync, 6 messages at 2 a tick */
+	assert_int_equal(ctr("syncs_tx"), 1);
+	heartbeat(0, ctr("last_sync_tx"), 0);
+	unsigned mark = R.nin;
+	for (unsigned i = 0; i < 4; i++)
+		peer_ctx_imported(&R.d, 0x1000 + i);
+	assert_int_equal(ctr("import_tx_queued"), 4);
+	assert_int_equal(ctr("import_tx_pending"), 4);
+	collect();
+	assert_int_equal(R.nin, mark);   /* nothing before the tick */
+	run_to(clk + STEP_MS * MS);
+	assert_int_equal(count_type(PEER_CTX, mark), 2);
+	run_to(clk + STEP_MS * MS);
+	assert_int_equal(count_type(PEER_CTX, mark), 4);
+	assert_int_equal(ctr("import_tx_sent"), 4);
+	assert_int_equal(ctr("import_tx_pending"), 0);
+	/* one more than the queue holds: a full sync carries them all */
+	uint64_t started = ctr("sync_tx_started");
+	mark = R.nin;
+	for (unsigned i = 0; i < 5; i++)
+		peer_ctx_imported(&R.d, 0x1000 + i % 4);
+	assert_int_equal(ctr("import_tx_full"), 1);
+	assert_int_equal(ctr("import_tx_dropped"), 4);
+	assert_int_equal(ctr("import_tx_pending"), 0);
+	assert_int_equal(ctr("sync_tx_started"), started + 1);
+	run_to(clk + 50 * MS);
+	uint32_t epoch, end_count;
+	uint64_t tags[8];
+	assert_int_equal(sync_tags(mark, &epoch, tags, &end_count), 4);
+	assert_int_equal(end_count, 4);
+	assert_int_equal(count_type(PEER_CTX, mark), 0);
+}
+
+static void returning_primary_gets_a_full_sync_and_the_backup_yields_only_after_it_is_imported(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	eng = engine_with(2);          /* what the takeover imports into */
+	start();
+	heartbeat(2, 0, 0);
+	send_ctx(PEER_CTX, 0, 0);
+	send_ctx(PEER_CTX, 0, 1);
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(R.d.ctxs.n, 2);
+	/* the primary restarts: a new run, waiting for the backup's contexts */
+	R.session++;
+	R.seq = 0;
+	R.state = PEER_ST_SYNCING;
+	unsigned mark = R.nin;
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("peer_sessions"), 2);
+	run_to(clk + 50 * MS);
+	uint32_t epoch, end_count;
+	uint64_t tags[8];
+	assert_int_equal(sync_tags(mark, &epoch, tags, &end_count), 2);
+	assert_int_equal(end_count, 2);
+	/* ACTIVE again but without that sync imported: the backup keeps serving */
+	R.state = PEER_ST_ACTIVE;
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("yields"), 0);
+	assert_int_equal(nreleased, 0);
+	heartbeat(2, epoch, 0);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_int_equal(ctr("yields"), 1);
+	assert_int_equal(nreleased, 1);
+	/* yield_linger_ms = 0: the dataplane entries go at once */
+	assert_int_equal(ndp_deleted, 2);
+	assert_int_equal(ctr("lingering"), 0);
+}
+
+/* ---- what is dropped ------------------------------------------------------- */
+
+/* A heartbeat that would count, sent from `fd`. */
+static void heartbeat_from(int fd)
+{
+	struct peer_msg m = { .type = PEER_HEARTBEAT };
+	uint8_t buf[PEER_MSG_MAX];
+	int n = encode_as_other(&m, KEY, sizeof KEY, buf);
+	send_from(fd, buf, n);
+	deliver();
+}
+
+static void datagrams_from_other_addresses_or_ports_are_dropped(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	int wrong_port = bound_v4("127.0.0.1", 0);
+	int wrong_addr = bound_v4("127.0.0.4", R.port);
+	int v6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(v6 >= 0);
+	for (int k = 0; k < 5; k++) {
+		heartbeat_from(wrong_port);
+		heartbeat_from(wrong_addr);
+		/* ::1, to peer.c's IPv6 side */
+		struct peer_msg m = { .type = PEER_HEARTBEAT };
+		uint8_t buf[PEER_MSG_MAX];
+		int n = encode_as_other(&m, KEY, sizeof KEY, buf);
+		struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(R.port),
+					   .sin6_addr = in6addr_loopback };
+		assert_int_equal(sendto(v6, buf, (size_t)n, 0, (struct sockaddr *)&to, sizeof to), n);
+		deliver();
+		run_to(clk + HB_MS * MS - STEP_MS * MS);
+	}
+	close(wrong_port);
+	close(wrong_addr);
+	close(v6);
+	assert_int_equal(ctr("rx"), 15);
+	assert_int_equal(ctr("rx_wrong_source"), 15);
+	assert_int_equal(ctr("hb_rx"), 0);
+	assert_int_equal(ctr("peer_alive"), 0);
+	assert_int_equal(ctr("peer_sessions"), 0);
+	/* they kept nothing alive: silence since the start */
+	run_to(T0 + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	run_to(T0 + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+}
+
+static void truncated_or_corrupted_datagrams_are_dropped_and_counted(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	uint64_t last = clk;
+	static const uint8_t other_key[40] = "another key, not the one of this site!!";
+	for (int k = 0; k < 4; k++) {
+		run_to(clk + HB_MS * MS);
+		uint8_t buf[PEER_MSG_MAX];
+		struct peer_msg m = { .type = PEER_HEARTBEAT };
+		int n = encode_as_other(&m, KEY, sizeof KEY, buf);
+		send_from(R.other[0], buf, n - 1);             /* truncated */
+		send_from(R.other[0], buf, 20);                /* shorter than a header */
+		buf[PEER_HDR_LEN] ^= 1;                       /* one bit of the body */
+		send_from(R.other[0], buf, n);
+		n = encode_as_other(&m, other_key, sizeof other_key, buf);
+		send_from(R.other[0], buf, n);                 /* signed with another key */
+		struct peer_msg c = { .type = PEER_CTX };
+		ctx_body(&c.u.ctx, (unsigned)k);
+		n = encode_as_other(&c, KEY, sizeof KEY, buf);
+		buf[n - 1] ^= 0x80;                           /* the MAC itself */
+		send_from(R.other[0], buf, n);
+		deliver();
+	}
+	assert_int_equal(ctr("rx"), 1 + 4 * 5);
+	assert_int_equal(ctr("rx_bad"), 4 * 2);
+	assert_int_equal(ctr("rx_bad_mac"), 4 * 3);
+	assert_int_equal(ctr("hb_rx"), 1);
+	assert_int_equal(ctr("ctx_rx"), 0);
+	assert_int_equal(ctr("replicas"), 0);
+	run_to(last + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	run_to(last + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+}
+
+static void replayed_messages_are_dropped_and_do_not_delay_a_takeover(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	uint8_t hb[PEER_MSG_MAX], ctx[PEER_MSG_MAX];
+	struct peer_msg m = { .type = PEER_HEARTBEAT };
+	int hbn = say_on(1, &m, hb);
+	struct peer_msg c = { .type = PEER_CTX };
+	ctx_body(&c.u.ctx, 0);
+	int ctxn = say_on(1, &c, ctx);
+	send_del(0);
+	assert_int_equal(ctr("replicas"), 0);
+	run_to(clk + HB_MS * MS);
+	heartbeat(0, 0, 0);
+	uint64_t last = clk;
+	for (int k = 0; k < 4; k++) {
+		run_to(clk + HB_MS * MS);
+		send_from(R.other[0], hb, hbn);
+		send_from(R.other[0], ctx, ctxn);
+		deliver();
+	}
+	assert_int_equal(ctr("rx_replay"), 8);
+	assert_int_equal(ctr("hb_rx"), 2);
+	assert_int_equal(ctr("ctx_rx"), 1);
+	assert_int_equal(ctr("replicas"), 0);          /* the deleted context stays deleted */
+	run_to(last + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	run_to(last + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("last_takeover_after_ms"), DEAD_MS);
+}
+
+static void heartbeats_not_echoing_this_run_keep_nothing_alive(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	uint64_t ours = R.echo;
+	/* recorded in an earlier run of this proxy: another session echoed */
+	for (int k = 0; k < 5; k++) {
+		R.echo = ours ^ 0x10000;
+		heartbeat(0, 0, 0);
+		send_ctx(PEER_CTX, 0, 0);
+		run_to(clk + HB_MS * MS - STEP_MS * MS);
+	}
+	assert_int_equal(ctr("rx_unconfirmed"), 10);
+	assert_int_equal(ctr("hb_rx"), 0);
+	assert_int_equal(ctr("replicas"), 0);
+	assert_int_equal(ctr("peer_alive"), 0);
+	run_to(T0 + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+}
+
+/* ---- stop and free --------------------------------------------------------- */
+
+/* the open descriptors, as a sorted list in `out` */
+static size_t fds(int *out, size_t cap)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	assert_non_null(dir);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(dir))
+			continue;
+		assert_true(n < cap);
+		int v = atoi(e->d_name), j = (int)n++;
+		for (; j > 0 && out[j - 1] > v; j--)
+			out[j] = out[j - 1];
+		out[j] = v;
+	}
+	closedir(dir);
+	return n;
+}
+
+static void stop_and_free_release_every_descriptor_and_child(void **st)
+{
+	(void)st;
+	int before[256], after[256];
+	size_t nb = fds(before, 256);
+	for (int round = 0; round < 3; round++) {
+		rig_up(&(struct opts){ .role = "backup", .notify = true, .paths = 2 });
+		start();
+		heartbeat(1, 0, 0);
+		send_ctx(PEER_CTX, 0, 0);
+		run_to(clk + 200 * MS);
+		assert_int_equal(ctr("replicas"), 1);
+		peer_stop(&R.d);
+		assert_int_equal(ctr("notify_timeouts"), 0);
+		assert_int_equal(ctr("notify_failed"), 0);
+		rig_down_peer();
+		assert_int_equal(peer_fd(&R.d), -1);
+		/* a freed peer is off: no heartbeat, no counters */
+		unsigned n = R.nin;
+		peer_tick(&R.d, clk + 1000 * MS);
+		collect();
+		assert_int_equal(R.nin, n);
+		struct find f = { "hb_tx", 0, false };
+		peer_counters(&R.d, put_one, &f);
+		assert_false(f.found);
+		teardown(NULL);
+		assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+		assert_int_equal(errno, ECHILD);
+		size_t na = fds(after, 256);
+		assert_int_equal(na, nb);
+		assert_memory_equal(after, before, nb * sizeof before[0]);
+	}
+}
+
+int main(void)
+{
+	log_setup("test_peer_io", false, "daemon", getenv("PEER_IO_DEBUG") ? PSHIM6_LOG_DEBUG : PSHIM6_LOG_ERR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(heartbeats_go_out_every_interval_on_every_path_with_rising_numbers, teardown),
+		cmocka_unit_test_teardown(backup_takes_over_dead_ms_after_the_last_heartbeat_not_before, teardown),
+		cmocka_unit_test_teardown(one_silent_path_is_no_takeover_silence_on_all_is, teardown),
+		cmocka_unit_test_teardown(notify_hook_is_told_each_role_change_in_order, teardown),
+		cmocka_unit_test_teardown(primary_sends_a_paced_full_sync_then_each_change, teardown),
+		cmocka_unit_test_teardown(backup_replica_follows_updates_deletions_and_a_whole_sync, teardown),
+		cmocka_unit_test_teardown(replica_table_is_bounded_and_refusals_are_counted, teardown),
+		cmocka_unit_test_teardown(context_on_an_isp_we_lack_is_counted_and_not_kept, teardown),
+		cmocka_unit_test_teardown(imports_go_out_paced_and_a_full_queue_becomes_a_full_sync, teardown),
+		cmocka_unit_test_teardown(
+			returning_primary_gets_a_full_sync_and_the_backup_yields_only_after_it_is_imported, teardown),
+		cmocka_unit_test_teardown(datagrams_from_other_addresses_or_ports_are_dropped, teardown),
+		cmocka_unit_test_teardown(truncated_or_corrupted_datagrams_are_dropped_and_counted, teardown),
+		cmocka_unit_test_teardown(replayed_messages_are_dropped_and_do_not_delay_a_takeover, teardown),
+		cmocka_unit_test_teardown(heartbeats_not_echoing_this_run_keep_nothing_alive, teardown),
+		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
