@@ -390,16 +390,16 @@ static void *chan_main(void *arg)
 
 	(void)arg;
 	while (!dp.quit) {
-		int n = 0, rc;
+		int n = 0, ready, rc;
 		struct timespec ts;
 
 		pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		for (int k = 0; k < MAX_CLIENTS; k++)
 			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = POLLIN };
-		rc = poll(pfd, (nfds_t)n, 2);
-		if (rc == 0)
+		ready = poll(pfd, (nfds_t)n, 2);
+		if (ready == 0)
 			dp_tables_reclaim(dp.t, false);  /* idle: hand back what readers are done with */
-		if (rc > 0 && (pfd[0].revents & POLLIN)) {
+		if (ready > 0 && (pfd[0].revents & POLLIN)) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0) {
 				int k;
@@ -411,7 +411,9 @@ static void *chan_main(void *arg)
 					cl[k] = (struct client){ fd, 0 };
 			}
 		}
-		for (int k = 0; rc > 0 && k < MAX_CLIENTS; k++) {
+		/* every ready client gets its burst in this round: a client with a
+		 * long queue (control writing a table) must not hold up the rest */
+		for (int k = 0; ready > 0 && k < MAX_CLIENTS; k++) {
 			if (cl[k].fd < 0 || !(pfd[k + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			/* a few messages per round keep punts flowing under a write storm */

@@ -170,7 +170,7 @@ static int group_setup(void **state)
 	return 0;
 }
 
-/* Each test: empty tables (64 contexts, 4 hosts), empty rings, every next
+/* Each test: empty tables (1024 contexts, 4 hosts), empty rings, every next
  * hop static (no solicitations unless a test asks), zero counters, and a
  * running channel thread. */
 static int setup(void **state)
@@ -178,7 +178,7 @@ static int setup(void **state)
 	(void)state;
 	fds_before = open_fds();
 	mbufs_before = rte_mempool_avail_count(dp.pool);
-	dp.t = dp_tables_create("chan", 64, 4, 1, SOCKET_ID_ANY);
+	dp.t = dp_tables_create("chan", 1024, 4, 1, SOCKET_ID_ANY);
 	assert_non_null(dp.t);
 	dp.punt = rte_ring_create("t_punt", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	dp.inject = rte_ring_create("t_inject", INJECT_N, SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -429,6 +429,71 @@ static void test_client_beyond_the_bound_is_closed(void **state)
 	close(extra);
 	for (unsigned k = 1; k < N_CLIENTS; k++)
 		close(fd[k]);
+}
+
+/* ---- fairness ---------------------------------------------------------------- */
+
+static uint64_t counter(const struct dpmsg *a, uint16_t id)
+{
+	for (unsigned i = 0; i < a->u.counters.n; i++)
+		if (a->u.counters.c[i].id == id)
+			return a->u.counters.c[i].value;
+	fail_msg("no counter %u", id);
+	return 0;
+}
+
+/* A client with a long queue of requests is served a burst per round, and
+ * the others in between: pshim6-dpctl must get its answer while control
+ * writes a large table.  To queue both before the channel looks, the
+ * channel is held in a dump to a client that does not read yet. */
+static void test_busy_client_does_not_starve_others(void **state)
+{
+	(void)state;
+	enum { N = 600, DELS = 100, BURST = 64 };  /* BURST: channel.c's messages per client per round */
+	int a = client(), c = client(), b = client();
+	struct dpmsg q, r;
+	hello(a, DPMSG_ROLE_CONTROL);
+	hello(c, DPMSG_ROLE_TOOL);
+	hello(b, DPMSG_ROLE_TOOL);
+	for (uint32_t i = 0; i < N; i++) {
+		q = ctx_add(1000 + i, i);
+		expect(a, &q, 0);
+	}
+	/* N dump entries overflow c's socket: the channel waits in the dump */
+	q = (struct dpmsg){ .type = DPMSG_DUMP_REQ, .seq = 2 };
+	q.u.dump_req.what = DPMSG_DUMP_CONTEXTS;
+	assert_int_equal(dpmsg_send(c, &q), DPMSG_OK);
+	usleep(200 * 1000);
+	for (uint32_t i = 0; i < DELS; i++) {
+		q = (struct dpmsg){ .type = DPMSG_CTX_DEL, .seq = 5000 + i };
+		q.u.ctx.own_tag = UINT64_C(0x500000000) + i;
+		assert_int_equal(dpmsg_send(a, &q), DPMSG_OK);
+	}
+	q = (struct dpmsg){ .type = DPMSG_COUNTERS_REQ, .seq = 3 };
+	assert_int_equal(dpmsg_send(b, &q), DPMSG_OK);
+
+	unsigned entries = 0;
+	for (;;) {  /* reading lets the dump go on */
+		assert_int_equal(recv_within(c, &r, WAIT_MS), DPMSG_OK);
+		if (r.type == DPMSG_DUMP_END)
+			break;
+		entries++;
+	}
+	assert_int_equal(entries, N);
+	assert_int_equal(r.u.dump_end.count, N);
+	assert_int_equal(recv_within(b, &r, WAIT_MS), DPMSG_OK);
+	assert_int_equal(r.type, DPMSG_COUNTERS);
+	/* one burst of a's deletions went first, not all of them */
+	assert_int_equal(counter(&r, DPMSG_CNT_CTX_ENTRIES), N - BURST);
+	for (uint32_t i = 0; i < DELS; i++) {
+		assert_int_equal(recv_within(a, &r, WAIT_MS), DPMSG_OK);
+		assert_int_equal(r.type, DPMSG_ACK);
+		assert_int_equal(r.seq, 5000 + i);
+	}
+	assert_int_equal(dp.t->n_ctx, N - DELS);
+	close(a);
+	close(b);
+	close(c);
 }
 
 /* ---- punts ------------------------------------------------------------------- */
@@ -745,6 +810,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_malformed_datagram_is_answered_and_client_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_datagram_is_refused_and_client_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_beyond_the_bound_is_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_client_does_not_starve_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punts_reach_control_clients_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punt_without_control_is_dropped_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inject_frames_for_the_port_and_bounds_the_queue, setup, teardown),
