@@ -274,6 +274,8 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	C("dpchan", "msgs_tx", s->dp_msgs_tx);
 	C("dpchan", "errors", s->dp_errors);
 	C("dpchan", "punts", s->dp_punts);
+	C("dpchan", "reap_reads", s->dp_reap_reqs);
+	C("dpchan", "reap_sweep_ms", dp_reap_sweep_ms(d));
 	/* writes the socket had no room for: they waited in order (dp_outq.h) */
 	C("dpchan", "tx_waited", d->dp.outq.queued);
 	C("dpchan", "tx_waiting", d->dp.outq.n);

@@ -32,6 +32,7 @@ struct ctl_stats {
 	uint64_t replies_dropped, reloads, reloads_refused;
 	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;
 	uint64_t dp_outq_full;      /* channel resets: the output queue reached its bound */
+	uint64_t dp_reap_reqs;      /* REAP stamp reads sent (DPMSG_REAP_MAX contexts each) */
 };
 
 struct dpchan {
@@ -91,6 +92,9 @@ void dp_read(struct daemon *d);
 /* Compare the dataplane's table with control's now (pshim6ctl resync);
  * -1 when the channel is down or a dump is under way. */
 int dp_resync_start(struct daemon *d);
+/* How long reading every context's REAP stamps takes: a round (1 s) up to
+ * 131,072 contexts, a round more for each 131,072 beyond. */
+uint64_t dp_reap_sweep_ms(const struct daemon *d);
 /* poll() says the channel has room: send what waits (dp_outq.h). */
 void dp_flush(struct daemon *d);
 void dp_close(struct daemon *d, const char *why);

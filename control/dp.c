@@ -6,7 +6,8 @@
  * and the dataplane is brought back to it (dp_resync.h): writes are lost
  * while the channel is down or when it is reset, and a restarted dataplane
  * (a changed boot_id) starts empty.  Reconnects back off from 100 ms to
- * 5 s.  Counters and REAP stamps are polled once a second.
+ * 5 s.  Counters and the REAP stamps of every context are read once a
+ * second.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +28,15 @@
 #define OUTQ_BASE      (16u << 20)
 #define OUTQ_PER_CTX   (2u * 160u)
 #define READ_BURST     64        /* messages read per wakeup: answers to a burst come in bursts */
+
+/* REAP stamps are read for the whole table every round.  REAP wants them
+ * well within its Keepalive interval (send timeout / 3, 3.3 s by default):
+ * at one message (128 contexts) a round, a context's stamps were read every
+ * N/128 s, so keepalives went late past about 400 contexts and a failure
+ * was found late past about 1,300.  The bound keeps a round's cost to both
+ * sides fixed; a larger table takes more rounds (dp_reap_sweep_ms). */
+#define REAP_MSGS_MAX  1024u
+#define REAP_PER_ROUND (REAP_MSGS_MAX * DPMSG_REAP_MAX)
 
 static uint64_t last_poll_ns;
 
@@ -128,16 +138,30 @@ static void poll_dataplane(struct daemon *d)
 	struct dpmsg m = { .type = DPMSG_COUNTERS_REQ };
 	if (dp_send(d, &m))
 		return;
-	/* REAP stamps for up to DPMSG_REAP_MAX contexts per round, rotating */
+	/* from where the last round stopped: past REAP_PER_ROUND contexts a
+	 * sweep takes several rounds */
 	static uint32_t cursor;
-	if (!d->ctxs.n)
+	uint32_t n = d->ctxs.n, want = n < REAP_PER_ROUND ? n : REAP_PER_ROUND;
+	if (!n)
 		return;
-	memset(&m, 0, sizeof m);
-	m.type = DPMSG_REAP_REQ;
-	for (uint32_t i = 0; i < d->ctxs.n && m.u.reap_req.n < DPMSG_REAP_MAX; i++)
-		m.u.reap_req.own_tag[m.u.reap_req.n++] = d->ctxs.v[(cursor + i) % d->ctxs.n].d.own_tag;
-	cursor += m.u.reap_req.n;
-	dp_send(d, &m);
+	cursor %= n;
+	for (uint32_t done = 0; done < want;) {
+		memset(&m, 0, sizeof m);
+		m.type = DPMSG_REAP_REQ;
+		for (; done < want && m.u.reap_req.n < DPMSG_REAP_MAX; done++) {
+			m.u.reap_req.own_tag[m.u.reap_req.n++] = d->ctxs.v[cursor].d.own_tag;
+			cursor = cursor + 1 == n ? 0 : cursor + 1;
+		}
+		if (dp_send(d, &m))
+			return;
+		d->st.dp_reap_reqs++;
+	}
+}
+
+uint64_t dp_reap_sweep_ms(const struct daemon *d)
+{
+	uint64_t rounds = ((uint64_t)d->ctxs.n + REAP_PER_ROUND - 1) / REAP_PER_ROUND;
+	return (rounds ? rounds : 1) * (POLL_EVERY / 1000000);
 }
 
 void dp_tick(struct daemon *d, uint64_t now)
