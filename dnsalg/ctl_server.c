@@ -1,7 +1,11 @@
 /*
  * The listening side of the ALG's control socket: one connection at a time
  * (requests are rare and come from pshim6-control or an operator), lines up
- * to 4 KiB, 2 s to send each.  The thread also re-reads the lease file.
+ * to 4 KiB.  Each line must arrive whole within 2 s of the connection or of
+ * the answer before, and each answer must be taken within 2 s: the one
+ * thread also re-reads the lease file and answers pshim6-control, so a
+ * client that trickles or stops reading is cut off (ctl_timeouts) rather
+ * than holding it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +20,33 @@
 #include "server.h"
 
 #define CTL_LINE_MAX 4096
+#define CTL_LINE_MS  2000
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* All of b by `deadline`: 0, or -1 (peer gone, too slow, or stop). */
+static int send_by(struct dnsalg_daemon *d, int fd, const char *b, size_t n, uint64_t deadline)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t w = send(fd, b + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w > 0) {
+			done += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		uint64_t now = dnsalg_now_ms();
+		if (now >= deadline) {
+			DNSALG_INC(&d->cnt, ctl_timeouts);
+			return -1;
+		}
+		if (atomic_load(&d->stop))
+			return -1;
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		(void)poll(&p, 1, (int)min_u64(deadline - now, DNSALG_STOP_CHECK_MS));
+	}
+	return 0;
+}
 
 int dnsalg_ctl_bind(struct dnsalg_daemon *d)
 {
@@ -54,6 +85,7 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 {
 	char *line = malloc(CTL_LINE_MAX), *reply = malloc(8192);
 	size_t have = 0;
+	uint64_t line_by = dnsalg_now_ms() + CTL_LINE_MS;
 	if (!line || !reply)
 		goto out;
 	for (int k = 0; k < 100 && !atomic_load(&d->stop);) {
@@ -61,26 +93,37 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 		if (nl) {
 			*nl = 0;
 			int n = dnsalg_ctl_handle(&d->ctx, ops, line, dnsalg_now_ms(), reply, 8192);
-			if (n <= 0 || send(fd, reply, (size_t)n, MSG_NOSIGNAL) != n)
+			if (n <= 0 || send_by(d, fd, reply, (size_t)n, dnsalg_now_ms() + CTL_LINE_MS) < 0)
 				goto out;
 			size_t used = (size_t)(nl - line) + 1;
 			memmove(line, nl + 1, have - used);
 			have -= used;
 			k++;
+			line_by = dnsalg_now_ms() + CTL_LINE_MS;
 			continue;
 		}
 		if (have == CTL_LINE_MAX - 1) {
 			const char *e = "{\"ok\":false,\"error\":\"line too long\"}\n";
-			send(fd, e, strlen(e), MSG_NOSIGNAL);
+			(void)send_by(d, fd, e, strlen(e), dnsalg_now_ms() + CTL_LINE_MS);
+			goto out;
+		}
+		uint64_t now = dnsalg_now_ms();
+		if (now >= line_by) {
+			if (have)   /* an idle client that sent nothing is not a fault */
+				DNSALG_INC(&d->cnt, ctl_timeouts);
 			goto out;
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, 2000) <= 0)
+		int pr = poll(&p, 1, (int)min_u64(line_by - now, DNSALG_STOP_CHECK_MS));
+		if (pr < 0 && errno != EINTR)
 			goto out;
-		ssize_t r = recv(fd, line + have, CTL_LINE_MAX - 1 - have, 0);
-		if (r <= 0)
+		if (pr <= 0)
+			continue;
+		ssize_t r = recv(fd, line + have, CTL_LINE_MAX - 1 - have, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 			goto out;
-		have += (size_t)r;
+		if (r > 0)
+			have += (size_t)r;
 	}
 out:
 	free(line);
@@ -100,14 +143,17 @@ void *dnsalg_ctl_main(void *arg)
 		if (d->ctx.inside)
 			dnsalg_inside_refresh(d->ctx.inside, dnsalg_now_ms());
 		struct pollfd p = { .fd = d->ctl_fd, .events = POLLIN };
-		if (d->ctl_fd < 0 || poll(&p, 1, 1000) <= 0) {
+		if (d->ctl_fd < 0 || poll(&p, 1, DNSALG_STOP_CHECK_MS) <= 0) {
 			if (d->ctl_fd < 0)
-				poll(NULL, 0, 1000);
+				poll(NULL, 0, DNSALG_STOP_CHECK_MS);
 			continue;
 		}
-		int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
+		/* non-blocking: every wait in serve() has a deadline */
+		int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			dnsalg_accept_failed(errno, &d->cnt);
 			continue;
+		}
 		serve(d, &ops, fd);
 		close(fd);
 	}

@@ -131,7 +131,7 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(inflight_full) X(tcp_rejected) X(tcp_timeouts) X(reverse_lookups) X(reverse_failures) \
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
 	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits) \
-	X(cookie_rotate_failed) X(cookie_old_secret_hits)
+	X(cookie_rotate_failed) X(cookie_old_secret_hits) X(ctl_timeouts) X(accept_failed)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;

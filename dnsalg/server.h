@@ -2,7 +2,24 @@
 #ifndef PSHIM6_DNSALG_SERVER_H
 #define PSHIM6_DNSALG_SERVER_H
 
+#include <errno.h>
+#include <poll.h>
+
 #include "dnsalg.h"
+
+/* How long a thread may wait before it looks at the stop flag again. */
+#define DNSALG_STOP_CHECK_MS 500
+
+/* accept() failed.  Short of descriptors or memory the listener stays
+ * readable, so going straight back to poll() would spin a core until one
+ * frees up: count it and wait a little. */
+static inline void dnsalg_accept_failed(int err, struct dnsalg_counters *cnt)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED)
+		return;   /* the client went, or another thread took it */
+	DNSALG_INC(cnt, accept_failed);
+	poll(NULL, 0, 100);
+}
 
 struct dnsalg_job {
 	int fd;

@@ -39,11 +39,15 @@ static int xfer_full(int fd, uint8_t *b, size_t n, short dir, uint64_t deadline,
 		if (now >= deadline)
 			return -2;
 		struct pollfd p = { .fd = fd, .events = dir };
-		int pr = poll(&p, 1, (int)(deadline - now));
+		/* wake at least every DNSALG_STOP_CHECK_MS: waiting out the whole
+		 * deadline (tcp_idle_ms, up to 300 s) would hold stop that long
+		 * for every idle client */
+		uint64_t wait = deadline - now < DNSALG_STOP_CHECK_MS ? deadline - now : DNSALG_STOP_CHECK_MS;
+		int pr = poll(&p, 1, (int)wait);
 		if (atomic_load(stop))
 			return -1;
 		if (pr == 0)
-			return -2;
+			continue; /* the deadline is checked above */
 		if (pr < 0)
 			return -1;
 		ssize_t r = dir == POLLIN ? recv(fd, b + done, n - done, MSG_DONTWAIT)
@@ -137,14 +141,16 @@ void *dnsalg_tcp_accept_main(void *arg)
 	for (unsigned i = 0; i < d->n_fd; i++)
 		pfd[i] = (struct pollfd){ .fd = d->tcp_fd[i], .events = POLLIN };
 	while (!atomic_load(&d->stop)) {
-		if (poll(pfd, d->n_fd, 500) <= 0)
+		if (poll(pfd, d->n_fd, DNSALG_STOP_CHECK_MS) <= 0)
 			continue;
 		for (unsigned i = 0; i < d->n_fd; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			int fd = accept4(pfd[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd < 0)
+			if (fd < 0) {
+				dnsalg_accept_failed(errno, &d->cnt);
 				continue;
+			}
 			pthread_mutex_lock(&d->tlock);
 			int r = dnsalg_tcpq_offer(&d->tcpq, fd, &d->cnt);
 			if (r == 0)

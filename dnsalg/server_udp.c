@@ -124,7 +124,7 @@ void *dnsalg_udp_main(void *arg)
 	for (unsigned i = 0; i < d->n_fd; i++)
 		pfd[i] = (struct pollfd){ .fd = d->udp_fd[i], .events = POLLIN };
 	while (!atomic_load(&d->stop)) {
-		if (poll(pfd, d->n_fd, 500) <= 0)
+		if (poll(pfd, d->n_fd, DNSALG_STOP_CHECK_MS) <= 0)
 			continue;
 		for (unsigned i = 0; i < d->n_fd; i++) {
 			if (!(pfd[i].revents & POLLIN))
