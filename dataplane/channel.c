@@ -34,6 +34,9 @@
  * of a large table keeps it busy for seconds. */
 #define CLIENT_STALL_MS  2000
 #define CONTROL_STALL_MS 30000
+/* After a failed accept() (descriptors or memory short) the listener stays
+ * readable: it is left out of the poll this long rather than spin. */
+#define ACCEPT_PAUSE_MS  100
 
 struct client {
 	int fd;
@@ -386,14 +389,17 @@ static void tend_next_hops(void)
 static void *chan_main(void *arg)
 {
 	struct pollfd pfd[MAX_CLIENTS + 1];
-	uint64_t next_ns = 0;
+	uint64_t next_ns = 0, accept_from_ns = 0;
 
 	(void)arg;
 	while (!dp.quit) {
 		int n = 0, ready, rc;
 		struct timespec ts;
+		uint64_t now_ns;
 
-		pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		pfd[n++] = (struct pollfd){ .fd = now_ns >= accept_from_ns ? lfd : -1, .events = POLLIN };
 		for (int k = 0; k < MAX_CLIENTS; k++)
 			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = POLLIN };
 		ready = poll(pfd, (nfds_t)n, 2);
@@ -401,6 +407,10 @@ static void *chan_main(void *arg)
 			dp_tables_reclaim(dp.t, false);  /* idle: hand back what readers are done with */
 		if (ready > 0 && (pfd[0].revents & POLLIN)) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+				CCNT(CHAN_ACCEPT_FAILED)++;
+				accept_from_ns = now_ns + ACCEPT_PAUSE_MS * 1000000u;
+			}
 			if (fd >= 0) {
 				int k;
 				for (k = 0; k < MAX_CLIENTS && cl[k].fd >= 0; k++)

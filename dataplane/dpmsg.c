@@ -516,6 +516,7 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_CONF_RELOADS] = "config_reloads", [DPMSG_CNT_CONF_RELOAD_REFUSED] = "config_reload_refused",
 		[DPMSG_CNT_DROP_SHIM_AFTER_FRAG] = "drop_shim6_after_fragment",
 		[DPMSG_CNT_CHAN_CLIENT_STALLED] = "channel_client_stalled",
+		[DPMSG_CNT_CHAN_ACCEPT_FAILED] = "channel_accept_failed",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -431,6 +433,37 @@ static void test_client_beyond_the_bound_is_closed(void **state)
 		close(fd[k]);
 }
 
+/* Out of descriptors the listener stays readable and accept() keeps
+ * failing: the channel counts it and leaves the listener alone for 100 ms
+ * instead of spinning, and takes the client that waited once descriptors
+ * are back. */
+static void test_accept_out_of_descriptors_pauses_and_recovers(void **state)
+{
+	(void)state;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	memcpy(sun.sun_path, dp.channel_path, strlen(dp.channel_path) + 1);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	/* the lowest free descriptor becomes the limit: no new one can open */
+	int probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	struct rlimit old, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int c = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	usleep(1000 * 1000);
+	uint64_t failed = __atomic_load_n(&dp.chan_cnt.c[DPMSG_CNT_CHAN_ACCEPT_FAILED], __ATOMIC_RELAXED);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(c, 0);
+	print_message("accept failed %llu times in 1 s\n", (unsigned long long)failed);
+	assert_true(failed >= 2 && failed <= 20);   /* ~10 a second; a spin makes thousands */
+	hello(fd, DPMSG_ROLE_TOOL);
+	close(fd);
+}
+
 /* ---- fairness ---------------------------------------------------------------- */
 
 static uint64_t counter(const struct dpmsg *a, uint16_t id)
@@ -810,6 +843,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_malformed_datagram_is_answered_and_client_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_datagram_is_refused_and_client_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_beyond_the_bound_is_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_out_of_descriptors_pauses_and_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_client_does_not_starve_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punts_reach_control_clients_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punt_without_control_is_dropped_and_counted, setup, teardown),
