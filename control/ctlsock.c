@@ -98,8 +98,18 @@ void ctlsock_close(struct daemon *d)
 void ctlsock_accept(struct daemon *d)
 {
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* short of descriptors or memory the listener stays readable:
+		 * polling it at once again would spin the daemon's only thread */
+		uint64_t n = ++d->st.clients_accept_failed;
+		d->accept_resume_ns = now_ns() + CTL_ACCEPT_PAUSE_NS;
+		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
+			log_warn("control socket: accept: %s (%llu times); not accepting for 100 ms",
+				 strerror(errno), (unsigned long long)n);
 		return;
+	}
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		if (d->clients[i])
 			continue;

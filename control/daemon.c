@@ -117,6 +117,8 @@ static uint64_t next_deadline(struct daemon *d, uint64_t now)
 	uint64_t rd = peer_deadline(d);
 	if (rd < t)
 		t = rd;
+	if (d->accept_resume_ns > now && d->accept_resume_ns < t)
+		t = d->accept_resume_ns;
 	return dpd < t ? dpd : t;
 }
 
@@ -174,8 +176,10 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		tables_expire(&d.tables, now);
 		pf[n] = (struct pollfd){ .fd = d.sig_fd, .events = POLLIN };
 		idx[n++] = -1;
-		pf[n] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
-		idx[n++] = -2;
+		if (now >= d.accept_resume_ns) {
+			pf[n] = (struct pollfd){ .fd = d.listen_fd, .events = POLLIN };
+			idx[n++] = -2;
+		}
 		if (d.dp.fd >= 0) {
 			pf[n] = (struct pollfd){ .fd = d.dp.fd,
 				.events = (short)(POLLIN | (d.dp.outq.n ? POLLOUT : 0)) };

@@ -16,6 +16,7 @@
 #include "te.h"
 
 #define CTL_MAX_CLIENTS   32
+#define CTL_ACCEPT_PAUSE_NS 100000000ULL  /* listener left alone after a failed accept() */
 #define CTL_LINE_MAX      16384     /* a request longer than this is refused and the client closed */
 #define CTL_OUT_MAX       (4u << 20)/* reply bytes buffered per client before it is dropped */
 
@@ -29,6 +30,7 @@ struct client {
 
 struct ctl_stats {
 	uint64_t clients_accepted, clients_refused_full, requests, bad_requests, overlong;
+	uint64_t clients_accept_failed;   /* accept() failed: descriptors or memory short */
 	uint64_t replies_dropped, reloads, reloads_refused;
 	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;
 	uint64_t dp_outq_full;      /* channel resets: the output queue reached its bound */
@@ -57,6 +59,7 @@ struct daemon {
 	struct pshim6_conf *conf;
 	uint64_t start_ns;
 	int listen_fd;
+	uint64_t accept_resume_ns;  /* after a failed accept(): the listener is polled again from then */
 	int sig_fd;
 	bool stop;
 	struct client *clients[CTL_MAX_CLIENTS];

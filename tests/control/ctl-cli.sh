@@ -102,6 +102,25 @@ out=$(C status); check "after restart the 5 contexts are back from the dump" bas
 check "no context was installed anew (no CTX_ADD reached the dataplane)" bash -c '! grep -q "^type 10" "$1"' _ "$t/fdp.log"
 check "control dumped twice (start and restart)" test "$(grep -c '^dump' "$t/fdp.log")" = 2
 "$ctl" -n -c "$t/p.conf" 2>/dev/null; check "a second daemon refuses a live socket" bash -c '! "$1" -c "$2" 2>/dev/null' _ "$ctl" "$t/p.conf"
+# Out of descriptors: the listener stays readable and accept() keeps
+# failing.  The daemon counts it and leaves the listener alone for 100 ms at
+# a time instead of spinning, and serves the waiting client afterwards.
+if command -v prlimit >/dev/null; then
+    low=0; while [ -e "/proc/$ctlpid/fd/$low" ]; do low=$((low + 1)); done
+    hard=$(prlimit --pid "$ctlpid" --nofile --noheadings --output HARD --raw)
+    cpu() { awk '{print $14 + $15}' "/proc/$ctlpid/stat"; }
+    prlimit --pid "$ctlpid" --nofile="$low:$hard"
+    C status > "$t/waited.out" 2>&1 & waiter=$!
+    sleep 0.2; c0=$(cpu); sleep 1; c1=$(cpu)
+    prlimit --pid "$ctlpid" --nofile="1024:$hard"
+    wait $waiter; wrc=$?
+    check "accept() out of descriptors: the daemon stays idle ($((c1 - c0)) ticks of 100 in 1 s)" test $((c1 - c0)) -le 20
+    n=$(C --json counters | grep -o '"control.clients_accept_failed":[0-9]*' | cut -d: -f2)
+    check "accept() out of descriptors: counted (clients_accept_failed ${n:-none}), about 10 a second" \
+        bash -c '[ -n "$1" ] && [ "$1" -ge 5 ] && [ "$1" -le 40 ]' _ "$n"
+    check "accept() out of descriptors: the client that waited is served" \
+        bash -c '[ $1 = 0 ] && grep -q "^pshim6-control" "$2"' _ $wrc "$t/waited.out"
+fi
 kill $ctlpid; wait $ctlpid 2>/dev/null
 # control.socket_group: group-owned 0660 socket, so a daemon running as
 # another user whose primary group it is (the DNS ALG as nobody) can connect
