@@ -456,6 +456,15 @@ static uint64_t ctr(const char *name)
 	return f.v;
 }
 
+/* Still standing by one step before dead_ms after `since`, active at it. */
+static void takes_over_at_dead_ms_after(uint64_t since)
+{
+	run_to(since + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	run_to(since + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+}
+
 /* The first tick: peer.c's first heartbeat tells the stand-in its session. */
 static void start(void)
 {
@@ -568,10 +577,7 @@ static void one_silent_path_is_no_takeover_silence_on_all_is(void **st)
 	assert_int_equal(ctr("path1_up"), 1);
 	assert_int_equal(ctr("sync_path"), 1);
 	/* and then path 1 */
-	run_to(last + (DEAD_MS - STEP_MS) * MS);
-	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
-	run_to(last + DEAD_MS * MS);
-	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	takes_over_at_dead_ms_after(last);
 	assert_int_equal(ctr("takeovers_silence"), 1);
 }
 
@@ -939,10 +945,7 @@ static void datagrams_from_other_addresses_or_ports_are_dropped(void **st)
 	assert_int_equal(ctr("peer_alive"), 0);
 	assert_int_equal(ctr("peer_sessions"), 0);
 	/* they kept nothing alive: silence since the start */
-	run_to(T0 + (DEAD_MS - STEP_MS) * MS);
-	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
-	run_to(T0 + DEAD_MS * MS);
-	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	takes_over_at_dead_ms_after(T0);
 }
 
 static void truncated_or_corrupted_datagrams_are_dropped_and_counted(void **st)
@@ -977,10 +980,7 @@ static void truncated_or_corrupted_datagrams_are_dropped_and_counted(void **st)
 	assert_int_equal(ctr("hb_rx"), 1);
 	assert_int_equal(ctr("ctx_rx"), 0);
 	assert_int_equal(ctr("replicas"), 0);
-	run_to(last + (DEAD_MS - STEP_MS) * MS);
-	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
-	run_to(last + DEAD_MS * MS);
-	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	takes_over_at_dead_ms_after(last);
 }
 
 static void replayed_messages_are_dropped_and_do_not_delay_a_takeover(void **st)
@@ -1009,10 +1009,7 @@ static void replayed_messages_are_dropped_and_do_not_delay_a_takeover(void **st)
 	assert_int_equal(ctr("hb_rx"), 2);
 	assert_int_equal(ctr("ctx_rx"), 1);
 	assert_int_equal(ctr("replicas"), 0);          /* the deleted context stays deleted */
-	run_to(last + (DEAD_MS - STEP_MS) * MS);
-	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
-	run_to(last + DEAD_MS * MS);
-	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	takes_over_at_dead_ms_after(last);
 	assert_int_equal(ctr("last_takeover_after_ms"), DEAD_MS);
 }
 

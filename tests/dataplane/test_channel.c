@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -33,6 +32,7 @@
 
 #include "dataplane.h"
 #include "eal_unit.h"
+#include "fd_limit.h"
 #include "nd.h"
 
 struct dp_state dp;   /* the process state channel.c reads (main.c's, in the daemon) */
@@ -444,15 +444,8 @@ static void test_accept_out_of_descriptors_pauses_and_recovers(void **state)
 	memcpy(sun.sun_path, dp.channel_path, strlen(dp.channel_path) + 1);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
-	/* the lowest free descriptor becomes the limit: no new one can open */
-	int probe = dup(0);
-	assert_true(probe >= 0);
-	close(probe);
-	struct rlimit old, low;
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low = old;
-	low.rlim_cur = (rlim_t)probe;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	struct rlimit old;
+	assert_int_equal(fd_limit_at_lowest_free(&old), 0);
 	int c = connect(fd, (struct sockaddr *)&sun, sizeof sun);
 	usleep(1000 * 1000);
 	uint64_t failed = __atomic_load_n(&dp.chan_cnt.c[DPMSG_CNT_CHAN_ACCEPT_FAILED], __ATOMIC_RELAXED);
