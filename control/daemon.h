@@ -95,8 +95,8 @@ void dp_read(struct daemon *d);
 /* Compare the dataplane's table with control's now (pshim6ctl resync);
  * -1 when the channel is down or a dump is under way. */
 int dp_resync_start(struct daemon *d);
-/* How long reading every context's REAP stamps takes: a round (1 s) up to
- * 131,072 contexts, a round more for each 131,072 beyond. */
+/* How long reading every context's REAP stamps takes: rounds of a second
+ * (or half a shorter Keepalive interval), 131,072 contexts a second. */
 uint64_t dp_reap_sweep_ms(const struct daemon *d);
 /* poll() says the channel has room: send what waits (dp_outq.h). */
 void dp_flush(struct daemon *d);

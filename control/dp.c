@@ -7,7 +7,7 @@
  * while the channel is down or when it is reset, and a restarted dataplane
  * (a changed boot_id) starts empty.  Reconnects back off from 100 ms to
  * 5 s.  Counters and the REAP stamps of every context are read once a
- * second.
+ * second, or every half Keepalive interval when that is shorter.
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,12 +33,29 @@
  * well within its Keepalive interval (send timeout / 3, 3.3 s by default):
  * at one message (128 contexts) a round, a context's stamps were read every
  * N/128 s, so keepalives went late past about 400 contexts and a failure
- * was found late past about 1,300.  The bound keeps a round's cost to both
- * sides fixed; a larger table takes more rounds (dp_reap_sweep_ms). */
+ * was found late past about 1,300.  A round is a second, or half the
+ * Keepalive interval when the config makes that shorter (fast timers).
+ * REAP_MSGS_MAX a second bounds the cost to both sides; a larger table
+ * takes more rounds (dp_reap_sweep_ms). */
 #define REAP_MSGS_MAX  1024u
-#define REAP_PER_ROUND (REAP_MSGS_MAX * DPMSG_REAP_MAX)
+#define REAP_PERIOD_MIN 50000000ULL   /* 50 ms */
 
 static uint64_t last_poll_ns;
+
+static uint64_t poll_period_ns(const struct daemon *d)
+{
+	uint64_t half_ka = (uint64_t)d->conf->reap.keepalive_interval_ms * 1000000 / 2;
+	if (!half_ka || half_ka >= POLL_EVERY)
+		return POLL_EVERY;
+	return half_ka < REAP_PERIOD_MIN ? REAP_PERIOD_MIN : half_ka;
+}
+
+/* Contexts read a round: the second's budget shared among its rounds. */
+static uint32_t reap_per_round(const struct daemon *d)
+{
+	uint64_t msgs = (uint64_t)REAP_MSGS_MAX * poll_period_ns(d) / POLL_EVERY;
+	return (uint32_t)(msgs ? msgs : 1) * DPMSG_REAP_MAX;
+}
 
 /* 1: the socket took it; 0: it has no room now; -1: the channel failed. */
 static int try_send(int fd, const uint8_t *buf, size_t len)
@@ -130,7 +147,7 @@ uint64_t dp_deadline(const struct daemon *d)
 {
 	if (d->dp.fd < 0)
 		return d->dp.next_try_ns;
-	return last_poll_ns + POLL_EVERY;
+	return last_poll_ns + poll_period_ns(d);
 }
 
 static void poll_dataplane(struct daemon *d)
@@ -138,10 +155,10 @@ static void poll_dataplane(struct daemon *d)
 	struct dpmsg m = { .type = DPMSG_COUNTERS_REQ };
 	if (dp_send(d, &m))
 		return;
-	/* from where the last round stopped: past REAP_PER_ROUND contexts a
+	/* from where the last round stopped: past reap_per_round() contexts a
 	 * sweep takes several rounds */
 	static uint32_t cursor;
-	uint32_t n = d->ctxs.n, want = n < REAP_PER_ROUND ? n : REAP_PER_ROUND;
+	uint32_t n = d->ctxs.n, per = reap_per_round(d), want = n < per ? n : per;
 	if (!n)
 		return;
 	cursor %= n;
@@ -160,8 +177,8 @@ static void poll_dataplane(struct daemon *d)
 
 uint64_t dp_reap_sweep_ms(const struct daemon *d)
 {
-	uint64_t rounds = ((uint64_t)d->ctxs.n + REAP_PER_ROUND - 1) / REAP_PER_ROUND;
-	return (rounds ? rounds : 1) * (POLL_EVERY / 1000000);
+	uint64_t per = reap_per_round(d), rounds = ((uint64_t)d->ctxs.n + per - 1) / per;
+	return (rounds ? rounds : 1) * (poll_period_ns(d) / 1000000);
 }
 
 void dp_tick(struct daemon *d, uint64_t now)
@@ -189,7 +206,7 @@ void dp_tick(struct daemon *d, uint64_t now)
 		last_poll_ns = now;
 		return;
 	}
-	if (d->dp.hello_done && now >= last_poll_ns + POLL_EVERY) {
+	if (d->dp.hello_done && now >= last_poll_ns + poll_period_ns(d)) {
 		last_poll_ns = now;
 		poll_dataplane(d);
 	}

@@ -4,8 +4,8 @@
 # prefix.  Hosts use static CGA CMULAs (pshim6-cga).  A TCP transfer runs
 # from h1 to h2: the proxies hold its first packet, run a real Shim6
 # handshake, install the context in both dataplanes and release it.  Mid
-# transfer, site 1's ISP x stops forwarding (ip6tables DROP at the core);
-# REAP moves the context to ISP y.
+# transfer, site 1's ISP x stops forwarding (ip6tables DROP at the core;
+# ISP y, if REAP already moved the context there); REAP moves it over.
 # Pass: the same sha256 at both ends.  Reported: the outage (the longest gap
 # in bytes received at h2), with fast timers, with RFC default timers, and
 # with fast timers set by a reload of daemons started with the RFC ones.
@@ -224,6 +224,13 @@ run() { # name timers pace cut_after [restart]
             echo "FAIL [$name] resync left the dataplane different"; echo "     before: $before"; echo "     after:  ${after:-}"
             "$CLI" -s "$work/ctl1.sock" counters | grep resync; grep -i "resync\|dump\|differs\|not ours" "$work/c1.log" | tail -5; fail=1
         fi
+        # the lost contexts and the altered pair lost packets for real: REAP
+        # (send timeout 1 s) may explore and move the context to ISP y.  The
+        # failover below cuts whichever ISP it is on, once REAP is back to
+        # operational and past any send timer those losses started
+        sleep 1.5
+        ns_wait_for 10 bash -c "\"$CLI\" -s \"$work/ctl1.sock\" contexts | grep -q 'established  operational'" ||
+            { echo "FAIL [$name] REAP not operational after the resync checks"; fail=1; }
     fi
     head -c $((16 * 1024 * 1024)) /dev/urandom > "$work/data"
     local want; want=$(sha256sum < "$work/data" | cut -d' ' -f1)
@@ -286,22 +293,28 @@ run() { # name timers pace cut_after [restart]
         kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true
         return
     fi
-    # ISP x fails for site 1 (both directions); routes stay, as in a real
-    # upstream outage the proxy cannot see
-    ns_exec core ip6tables -I FORWARD -i c1x -j DROP
-    ns_exec core ip6tables -I FORWARD -o c1x -j DROP
+    # the ISP the context is on (x, unless REAP moved it above) fails for
+    # site 1 (both directions); routes stay, as in a real upstream outage
+    # the proxy cannot see
+    local cut=x to=y
+    if "$CLI" -s "$work/ctl1.sock" contexts | grep -qE "established .* y +$"; then
+        cut=y to=x
+        echo "     [$name] the context is on ISP y after the resync checks: ISP y fails instead"
+    fi
+    ns_exec core ip6tables -I FORWARD -i c1$cut -j DROP
+    ns_exec core ip6tables -I FORWARD -o c1$cut -j DROP
     wait $cli || true
     for _ in $(seq 100); do [ -s "$work/got" ] && break; sleep 0.2; done
     local got=none bytes=0 gap=0
     [ -s "$work/got" ] && read -r got bytes gap < "$work/got"
     "$CLI" -s "$work/ctl1.sock" contexts > "$work/ctx1b" || true
     if [ "$got" = "$want" ]; then echo "ok   [$name] sha256 match over $bytes bytes"; else echo "FAIL [$name] sha256 $got != $want ($bytes bytes)"; fail=1; fi
-    if grep -qE "established .* y +$" "$work/ctx1b"; then echo "ok   [$name] context moved to ISP y"; else echo "FAIL [$name] context not on ISP y"; cat "$work/ctx1b"; fail=1; fi
+    if grep -qE "established .* $to +$" "$work/ctx1b"; then echo "ok   [$name] context moved to ISP $to"; else echo "FAIL [$name] context not on ISP $to"; cat "$work/ctx1b"; fail=1; fi
     grep -E "pair changed" "$work/c1.log" | sed "s/^/     [$name] /" || true
     OUT[$name]=$gap
     echo "     [$name] longest receive gap ${gap}s; transfer $(cat "$work/elapsed" 2>/dev/null)s"
-    ns_exec core ip6tables -D FORWARD -i c1x -j DROP
-    ns_exec core ip6tables -D FORWARD -o c1x -j DROP
+    ns_exec core ip6tables -D FORWARD -i c1$cut -j DROP
+    ns_exec core ip6tables -D FORWARD -o c1$cut -j DROP
     kill $c1 $c2 $dp1 $dp2 $srv 2>/dev/null; wait $c1 $c2 $dp1 $dp2 $srv 2>/dev/null || true
 }
 

@@ -1,8 +1,9 @@
 /*
  * control/dp.c's reading of the REAP stamps, against the other end of a
  * SOCK_SEQPACKET pair standing for the dataplane: every context's stamps
- * are asked for each round (one a second), so that REAP hears of traffic
- * well within its Keepalive interval however large the table; past the
+ * are asked for each round (a second, or half a short Keepalive interval),
+ * so that REAP hears of traffic well within its Keepalive interval however
+ * large the table; past the
  * round's bound a sweep takes more rounds and says so (reap_sweep_ms); the
  * answers reach the engine (proxy_reap) only for contexts control still
  * has, with the previous stamps to compare.  Fake clock: time moves only
@@ -186,6 +187,32 @@ static void test_a_larger_table_takes_more_rounds(void **state)
 	assert_true(dp_reap_sweep_ms(&d) == 2000);
 }
 
+/* Fast REAP timers: a round every half Keepalive interval (300 ms -> 150
+ * ms), the second's budget shared among the rounds; never under 50 ms. */
+static void test_short_keepalive_reads_every_half_interval(void **state)
+{
+	(void)state;
+	const uint64_t MS = SEC / 1000;
+	const uint32_t per_round = 1024u * 150 / 1000 * DPMSG_REAP_MAX;   /* 153 requests */
+	rig(per_round + 100);
+	conf.reap.keepalive_interval_ms = 300;
+	round_at(clk + SEC);                /* the last round was long ago */
+	assert_int_equal(drain(), per_round / DPMSG_REAP_MAX);
+	round_at(clk + 149 * MS);
+	assert_int_equal(drain(), 0);       /* not yet */
+	round_at(clk + 1 * MS);
+	assert_int_equal(drain(), per_round / DPMSG_REAP_MAX);
+	for (uint32_t i = 0; i < per_round + 100; i++)   /* the cursor went on round */
+		if (seen[i] < 1 || seen[i] > 2)
+			fail_msg("context %u asked for %u times in two rounds", i, seen[i]);
+	assert_true(dp_reap_sweep_ms(&d) == 300);
+	conf.reap.keepalive_interval_ms = 40;
+	round_at(clk + 49 * MS);
+	assert_int_equal(drain(), 0);
+	round_at(clk + 1 * MS);
+	assert_true(drain() > 0);
+}
+
 static void test_no_context_no_read(void **state)
 {
 	(void)state;
@@ -233,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_every_context_is_read_each_round, teardown),
 		cmocka_unit_test_teardown(test_a_larger_table_takes_more_rounds, teardown),
+		cmocka_unit_test_teardown(test_short_keepalive_reads_every_half_interval, teardown),
 		cmocka_unit_test_teardown(test_no_context_no_read, teardown),
 		cmocka_unit_test_teardown(test_answers_reach_the_engine_with_the_previous_stamps, teardown),
 	};
