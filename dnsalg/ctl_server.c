@@ -27,25 +27,10 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 /* All of b by `deadline`: 0, or -1 (peer gone, too slow, or stop). */
 static int send_by(struct dnsalg_daemon *d, int fd, const char *b, size_t n, uint64_t deadline)
 {
-	for (size_t done = 0; done < n;) {
-		ssize_t w = send(fd, b + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w > 0) {
-			done += (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		uint64_t now = dnsalg_now_ms();
-		if (now >= deadline) {
-			DNSALG_INC(&d->cnt, ctl_timeouts);
-			return -1;
-		}
-		if (atomic_load(&d->stop))
-			return -1;
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		(void)poll(&p, 1, (int)min_u64(deadline - now, DNSALG_STOP_CHECK_MS));
-	}
-	return 0;
+	int rc = dnsalg_xfer_full(fd, (uint8_t *)(uintptr_t)b, n, POLLOUT, deadline, &d->stop);
+	if (rc == -2)
+		DNSALG_INC(&d->cnt, ctl_timeouts);
+	return rc ? -1 : 0;
 }
 
 int dnsalg_ctl_bind(struct dnsalg_daemon *d)

@@ -24,14 +24,12 @@
 #define TCP_WRITE_MS 5000
 
 /*
- * Move exactly n bytes in (POLLIN) or out (POLLOUT) by `deadline`
- * (dnsalg_now_ms clock): 0, or -2 past the deadline, -1 when the peer
- * closes, on an error or at stop.  The deadline covers the whole message,
+ * server.h has the contract.  The deadline covers the whole message,
  * not each chunk: a client that trickles a byte at a time, or reads its
  * answer that way, would otherwise hold one of the tcp_clients threads for
  * as long as it likes.
  */
-static int xfer_full(int fd, uint8_t *b, size_t n, short dir, uint64_t deadline, const _Atomic bool *stop)
+int dnsalg_xfer_full(int fd, uint8_t *b, size_t n, short dir, uint64_t deadline, const _Atomic bool *stop)
 {
 	size_t done = 0;
 	while (done < n) {
@@ -74,12 +72,12 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 		uint8_t lb[2];
 		/* the next query, whole, within tcp_idle_ms of the last answer */
 		uint64_t deadline = dnsalg_now_ms() + d->o->tcp_idle_ms;
-		if (xfer_full(fd, lb, 1, POLLIN, deadline, &d->stop) < 0)
+		if (dnsalg_xfer_full(fd, lb, 1, POLLIN, deadline, &d->stop) < 0)
 			return;   /* idle, closed or stopping: an ordinary end */
-		int rc = xfer_full(fd, lb + 1, 1, POLLIN, deadline, &d->stop);
+		int rc = dnsalg_xfer_full(fd, lb + 1, 1, POLLIN, deadline, &d->stop);
 		size_t len = (size_t)lb[0] << 8 | lb[1];
 		if (rc == 0)
-			rc = xfer_full(fd, in, len, POLLIN, deadline, &d->stop);
+			rc = dnsalg_xfer_full(fd, in, len, POLLIN, deadline, &d->stop);
 		if (rc < 0) {
 			/* begun and not finished in time: a client holding the thread */
 			if (rc == -2)
@@ -93,7 +91,7 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 			return; /* nothing to say: close, as a server may */
 		out[0] = (uint8_t)(r >> 8);
 		out[1] = (uint8_t)r;
-		int wr = xfer_full(fd, out, (size_t)r + 2, POLLOUT, dnsalg_now_ms() + TCP_WRITE_MS, &d->stop);
+		int wr = dnsalg_xfer_full(fd, out, (size_t)r + 2, POLLOUT, dnsalg_now_ms() + TCP_WRITE_MS, &d->stop);
 		if (wr < 0) {
 			if (wr == -2)
 				DNSALG_INC(&d->cnt, tcp_timeouts);
