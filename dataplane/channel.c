@@ -54,6 +54,13 @@ static struct dpmsg req, rep;
 
 static void drop_client(struct client *c);
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Send `rep` to c: 0, or -1 and the client is gone (closed, or stalled for
  * its stall limit: dropped, counted and logged). */
 static int reply(struct client *c)
@@ -67,7 +74,6 @@ static int reply(struct client *c)
 		return -1;
 	for (;;) {
 		ssize_t s = send(c->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		struct timespec ts;
 		uint64_t now;
 
 		if (s == n)
@@ -78,8 +84,7 @@ static int reply(struct client *c)
 			drop_client(c);
 			return -1;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		now = mono_ns() / 1000000;
 		if (!give_up)
 			give_up = now + stall_ms;
 		if (now >= give_up) {
@@ -394,11 +399,8 @@ static void *chan_main(void *arg)
 	(void)arg;
 	while (!dp.quit) {
 		int n = 0, ready, rc;
-		struct timespec ts;
-		uint64_t now_ns;
+		uint64_t now_ns = mono_ns();
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		pfd[n++] = (struct pollfd){ .fd = now_ns >= accept_from_ns ? lfd : -1, .events = POLLIN };
 		for (int k = 0; k < MAX_CLIENTS; k++)
 			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = POLLIN };
@@ -454,10 +456,10 @@ static void *chan_main(void *arg)
 			dp.reload = 0;
 			(void)dp_reload();
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= next_ns) {
+		now_ns = mono_ns();   /* after the round's work */
+		if (now_ns >= next_ns) {
 			tend_next_hops();
-			next_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 100000000u;
+			next_ns = now_ns + 100000000u;
 		}
 	}
 	return NULL;
