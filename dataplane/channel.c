@@ -26,21 +26,40 @@
 
 #define MAX_CLIENTS 8
 #define PUNTS_PER_ROUND 64
-/* How long an answer may wait for room in a client's socket.  This thread
- * is the tables' only writer: a client that leaves its answers unread (a
- * dump piped into a pager, a wedged process) must not stop every other
- * client's writes for longer.  control reads while it writes; it gets far
- * longer, since dropping it loses the writes it has queued, and a takeover
- * of a large table keeps it busy for seconds. */
+/* How long a client may leave its answers unread before it is dropped.
+ * This thread is the tables' only writer, so it never waits for a client
+ * (a dump piped into a pager, a wedged process) but control: see struct
+ * client.  control reads while it writes; it gets far longer per answer,
+ * since dropping it loses the writes it has queued, and a takeover of a
+ * large table keeps it busy for seconds. */
 #define CLIENT_STALL_MS  2000
 #define CONTROL_STALL_MS 30000
 /* After a failed accept() (descriptors or memory short) the listener stays
  * readable: it is left out of the poll this long rather than spin. */
 #define ACCEPT_PAUSE_MS  100
 
+/*
+ * Only control's answers may block this thread (up to CONTROL_STALL_MS per
+ * answer): control's dumps are snapshots it builds its state from, and it
+ * reads while it writes.  Any other client is never waited for: an answer
+ * its socket has no room for is kept here, the client is not read until it
+ * has gone, and a dump is resumed from its cursor as room appears.  So a
+ * slow or stopped reader holds up only itself; after CLIENT_STALL_MS
+ * without taking a single answer it is dropped.
+ */
+struct dump {
+	bool on;
+	uint8_t hosts;      /* 0: contexts, 1: hosts */
+	uint32_t seq, what, it, n;
+};
+
 struct client {
 	int fd;
 	uint16_t role;      /* 0 until HELLO */
+	uint32_t held_len;  /* octets in held[]: an answer waiting for room */
+	uint64_t stuck_ns;  /* when the held answer began to wait */
+	struct dump dump;
+	uint8_t held[DPMSG_MAX_LEN];
 };
 
 static int lfd = -1;
@@ -61,14 +80,29 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Send `rep` to c: 0, or -1 and the client is gone (closed, or stalled for
- * its stall limit: dropped, counted and logged). */
+/* Not read until its held answer has gone: a dump in progress always has
+ * one, and a second would have nowhere to wait. */
+static bool busy(const struct client *c)
+{
+	return c->held_len != 0;
+}
+
+static void stalled(struct client *c, unsigned ms)
+{
+	CCNT(CHAN_CLIENT_STALLED)++;
+	fprintf(stderr, "pshim6-dataplane: channel client (role %u) left its answers unread "
+		"for %u ms; dropped\n", c->role, ms);
+	drop_client(c);
+}
+
+/* Send `rep` to c: 0 sent; 1 kept in c->held until c has room (any client
+ * but control); -1 the client is gone (closed, or control stalled for
+ * CONTROL_STALL_MS: dropped, counted and logged). */
 static int reply(struct client *c)
 {
 	uint8_t buf[DPMSG_MAX_LEN];
 	int n = dpmsg_encode(&rep, buf, sizeof(buf));
 	uint64_t give_up = 0;
-	unsigned stall_ms = c->role == DPMSG_ROLE_CONTROL ? CONTROL_STALL_MS : CLIENT_STALL_MS;
 
 	if (c->fd < 0 || n < 0)
 		return -1;
@@ -84,18 +118,38 @@ static int reply(struct client *c)
 			drop_client(c);
 			return -1;
 		}
+		if (c->role != DPMSG_ROLE_CONTROL) {
+			memcpy(c->held, buf, (size_t)n);
+			c->held_len = (uint32_t)n;
+			c->stuck_ns = mono_ns();
+			return 1;
+		}
 		now = mono_ns() / 1000000;
 		if (!give_up)
-			give_up = now + stall_ms;
+			give_up = now + CONTROL_STALL_MS;
 		if (now >= give_up) {
-			CCNT(CHAN_CLIENT_STALLED)++;
-			fprintf(stderr, "pshim6-dataplane: channel client (role %u) left its answers unread "
-				"for %u ms; dropped\n", c->role, stall_ms);
-			drop_client(c);
+			stalled(c, CONTROL_STALL_MS);
 			return -1;
 		}
 		(void)poll(&(struct pollfd){ .fd = c->fd, .events = POLLOUT }, 1, (int)(give_up - now));
 	}
+}
+
+/* Hand c its held answer if it has room now; false when c is gone. */
+static bool flush_held(struct client *c)
+{
+	ssize_t s;
+
+	do
+		s = send(c->fd, c->held, c->held_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (s < 0 && errno == EINTR);
+	if (s == (ssize_t)c->held_len) {
+		c->held_len = 0;
+	} else if (s >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		drop_client(c);
+		return false;
+	}
+	return true;
 }
 
 static void reply_err(struct client *c, uint32_t seq, int32_t code, const char *text)
@@ -139,44 +193,57 @@ void dp_counters_sum(const struct dp_state *s, uint64_t out[DPMSG_CNT__MAX])
 	out[DPMSG_CNT_HOST_ENTRIES] = s->t->n_host;
 }
 
-static void do_dump(struct client *c, uint32_t seq, uint32_t what)
+/* rep = the dump's next answer, from its cursor; false when that is DUMP_END.
+ * Not a snapshot when resumed: what is written meanwhile may be missed. */
+static bool dump_next(struct dump *d)
 {
-	const void *key;
-	void *data;
-	uint32_t it = 0, n = 0;
-
-	if (what & DPMSG_DUMP_CONTEXTS) {
-		const struct dp_ctx *x;
-		while ((x = dp_ctx_next(dp.t, &it)) != NULL) {
-			memset(&rep, 0, sizeof(rep));
+	memset(&rep, 0, sizeof(rep));
+	rep.seq = d->seq;
+	if (!d->hosts) {
+		const struct dp_ctx *x = d->what & DPMSG_DUMP_CONTEXTS ? dp_ctx_next(dp.t, &d->it) : NULL;
+		if (x) {
 			rep.type = DPMSG_DUMP_CTX;
-			rep.seq = seq;
 			dp_ctx_to_msg(x, &rep.u.ctx);
-			if (reply(c) < 0)
-				return;
-			n++;
+			return true;
 		}
+		d->hosts = 1;
+		d->it = 0;
 	}
-	if (what & DPMSG_DUMP_HOSTS) {
-		it = 0;
-		while (rte_hash_iterate(dp.t->h_host, &key, &data, &it) >= 0) {
+	if (d->what & DPMSG_DUMP_HOSTS) {
+		const void *key;
+		void *data;
+		if (rte_hash_iterate(dp.t->h_host, &key, &data, &d->it) >= 0) {
 			const struct dp_host *h = data;
-			memset(&rep, 0, sizeof(rep));
 			rep.type = DPMSG_DUMP_HOST;
-			rep.seq = seq;
 			memcpy(rep.u.host.cmula, h->cmula, 16);
 			rep.u.host.nloc = h->nloc;
 			memcpy(rep.u.host.loc, h->loc, sizeof(h->loc));
-			if (reply(c) < 0)
-				return;
-			n++;
+			return true;
 		}
 	}
-	memset(&rep, 0, sizeof(rep));
 	rep.type = DPMSG_DUMP_END;
-	rep.seq = seq;
-	rep.u.dump_end.count = n;
-	(void)reply(c);
+	rep.u.dump_end.count = d->n;
+	return false;
+}
+
+/* Send the dump on until it ends, c has no room (it goes on from the
+ * cursor when c has) or c is gone.  control's never stops half-way. */
+static void dump_more(struct client *c)
+{
+	while (c->dump.on) {
+		if (dump_next(&c->dump))
+			c->dump.n++;
+		else
+			c->dump.on = false;
+		if (reply(c) != 0)
+			return;
+	}
+}
+
+static void do_dump(struct client *c, uint32_t seq, uint32_t what)
+{
+	c->dump = (struct dump){ .on = true, .seq = seq, .what = what };
+	dump_more(c);
 }
 
 static void do_inject(struct client *c, const struct dpmsg *m)
@@ -314,6 +381,22 @@ static void drop_client(struct client *c)
 	c->role = 0;
 }
 
+/* A client waiting for room: go on where it stopped, or drop it once it has
+ * taken nothing for CLIENT_STALL_MS.  Tried every round, not only on
+ * POLLOUT: a Unix socket polls writable only when its queue is down to a
+ * quarter, but takes a datagram as soon as the reader has taken one, and a
+ * reader that takes one now and then is slow, not stalled. */
+static void resume(struct client *c, uint64_t now_ns)
+{
+	if (!flush_held(c))
+		return;
+	if (!c->held_len)
+		dump_more(c);
+	/* stuck_ns may be newer than now_ns: the answer kept just above */
+	if (c->fd >= 0 && c->held_len && now_ns >= c->stuck_ns + CLIENT_STALL_MS * 1000000ull)
+		stalled(c, CLIENT_STALL_MS);
+}
+
 static void forward_punts(void)
 {
 	struct rte_mbuf *pk[PUNTS_PER_ROUND];
@@ -403,7 +486,7 @@ static void *chan_main(void *arg)
 
 		pfd[n++] = (struct pollfd){ .fd = now_ns >= accept_from_ns ? lfd : -1, .events = POLLIN };
 		for (int k = 0; k < MAX_CLIENTS; k++)
-			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = cl[k].fd, .events = busy(&cl[k]) ? POLLOUT : POLLIN };
 		ready = poll(pfd, (nfds_t)n, 2);
 		if (ready == 0)
 			dp_tables_reclaim(dp.t, false);  /* idle: hand back what readers are done with */
@@ -420,16 +503,21 @@ static void *chan_main(void *arg)
 				if (k == MAX_CLIENTS)
 					close(fd); /* bounded: extra clients are refused */
 				else
-					cl[k] = (struct client){ fd, 0 };
+					cl[k] = (struct client){ .fd = fd };
 			}
 		}
+		now_ns = mono_ns();
+		for (int k = 0; k < MAX_CLIENTS; k++)
+			if (cl[k].fd >= 0 && busy(&cl[k]))
+				resume(&cl[k], now_ns);
 		/* every ready client gets its burst in this round: a client with a
 		 * long queue (control writing a table) must not hold up the rest */
 		for (int k = 0; ready > 0 && k < MAX_CLIENTS; k++) {
-			if (cl[k].fd < 0 || !(pfd[k + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (cl[k].fd < 0 || !(pfd[k + 1].events & POLLIN) ||
+			    !(pfd[k + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			/* a few messages per round keep punts flowing under a write storm */
-			for (int burst = 0; burst < 64 && cl[k].fd >= 0; burst++) {
+			for (int burst = 0; burst < 64 && cl[k].fd >= 0 && !busy(&cl[k]); burst++) {
 				ssize_t got = recv(cl[k].fd, rbuf, sizeof(rbuf), MSG_DONTWAIT | MSG_TRUNC);
 				if (got < 0 && (errno == EAGAIN || errno == EINTR))
 					break;

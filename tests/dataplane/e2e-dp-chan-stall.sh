@@ -2,13 +2,16 @@
 # The channel thread is the tables' only writer, and it answers every
 # request on the client's own socket.  A client that leaves its answers
 # unread (here `pshim6-dpctl dump` of 20,000 contexts into a pipe nobody
-# reads) must not stop the other clients' requests: after 2 s of no room
-# the dataplane drops it, counts it and logs it.  Pass:
+# reads) must not stop the other clients' requests: the channel waits for
+# no client but control, keeps the unread client's next answer and resumes
+# its dump as it reads, and after 2 s in which it took nothing it drops it,
+# counts it and logs it.  Pass:
 #  - while the stalled dump sits there, another client's COUNTERS and a
-#    context write are answered within 10 s (the sleeper holds the reader for 30 s);
+#    context write are each answered within 1 s (the sleeper holds the reader for 30 s);
 #  - channel_client_stalled is 1 and the log names the drop;
 #  - the write took effect (the context is in a fresh dump).
-# Before, the thread blocked in send() until the reader went away.
+# At first the thread blocked in send() until the reader went away; then it
+# gave each answer 2 s, so other clients waited that long at least.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/dp.sh"
@@ -43,6 +46,8 @@ t2=$(date +%s%N)
 timeout 10 "$CTL" -s "$DP_SOCK" add otag=0x7fff00 ptag=0x7fff01 lulid=fd00:1:1:1::ab:1 rulid=fd00:2:2:1::ab:1 \
     lloc=2001:db8:10:1::ab:1 rloc=2001:db8:30:1::ab:1 isp=0 >/dev/null || bad "CTX_ADD not answered within 10 s"
 t3=$(date +%s%N)
+[ $(( (t2 - t1) / 1000000 )) -lt 1000 ] || bad "COUNTERS took $(( (t2 - t1) / 1000000 )) ms while a client stalls"
+[ $(( (t3 - t2) / 1000000 )) -lt 1000 ] || bad "CTX_ADD took $(( (t3 - t2) / 1000000 )) ms while a client stalls"
 ns_wait_for 5 sh -c "'$CTL' -s '$DP_SOCK' counters | grep -q '^channel_client_stalled 1$'" || bad "channel_client_stalled is not 1"
 grep -q "left its answers unread for 2000 ms; dropped" "$work/dp.log" || bad "no log line for the dropped client"
 kill $sleeper 2>/dev/null || true

@@ -471,7 +471,8 @@ static uint64_t counter(const struct dpmsg *a, uint16_t id)
 /* A client with a long queue of requests is served a burst per round, and
  * the others in between: pshim6-dpctl must get its answer while control
  * writes a large table.  To queue both before the channel looks, the
- * channel is held in a dump to a client that does not read yet. */
+ * channel is held in a dump to a second control client that does not read
+ * yet: control's answers are the only ones it waits for. */
 static void test_busy_client_does_not_starve_others(void **state)
 {
 	(void)state;
@@ -479,7 +480,7 @@ static void test_busy_client_does_not_starve_others(void **state)
 	int a = client(), c = client(), b = client();
 	struct dpmsg q, r;
 	hello(a, DPMSG_ROLE_CONTROL);
-	hello(c, DPMSG_ROLE_TOOL);
+	hello(c, DPMSG_ROLE_CONTROL);
 	hello(b, DPMSG_ROLE_TOOL);
 	for (uint32_t i = 0; i < N; i++) {
 		q = ctx_add(1000 + i, i);
@@ -520,6 +521,240 @@ static void test_busy_client_does_not_starve_others(void **state)
 	close(a);
 	close(b);
 	close(c);
+}
+
+/* ---- clients that read slowly ------------------------------------------------ */
+
+enum { SLOW_N = 600 };   /* dump entries: far more than a client's socket holds */
+#define SEEN (SLOW_N + 1)   /* and one context written while a dump is held */
+
+static void fill_contexts(int ctl, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct dpmsg q = ctx_add(1000 + i, i);
+		expect(ctl, &q, 0);
+	}
+}
+
+static void ask_dump(int fd, uint32_t seq)
+{
+	struct dpmsg q = { .type = DPMSG_DUMP_REQ, .seq = seq };
+	q.u.dump_req.what = DPMSG_DUMP_CONTEXTS;
+	assert_int_equal(dpmsg_send(fd, &q), DPMSG_OK);
+}
+
+/* Milliseconds another client waits for its COUNTERS. */
+static unsigned counters_ms(int fd, struct dpmsg *a)
+{
+	struct dpmsg q = { .type = DPMSG_COUNTERS_REQ, .seq = 77 };
+	uint64_t t = mono_ns();
+	ask(fd, &q, a);
+	assert_int_equal(a->type, DPMSG_COUNTERS);
+	return (unsigned)((mono_ns() - t) / 1000000);
+}
+
+/* The rest of a dump: its entries' own tags are marked in seen[] (none
+ * twice), and the DUMP_END's count must be how many came. */
+static unsigned read_dump(int fd, uint32_t seq, bool seen[SEEN])
+{
+	struct dpmsg a;
+	unsigned n = 0;
+	for (;;) {
+		assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+		assert_int_equal(a.seq, seq);
+		if (a.type == DPMSG_DUMP_END)
+			break;
+		assert_int_equal(a.type, DPMSG_DUMP_CTX);
+		uint64_t i = a.u.ctx.own_tag - UINT64_C(0x500000000);
+		assert_true(i < SEEN);
+		assert_false(seen[i]);
+		seen[i] = true;
+		n++;
+	}
+	return n;
+}
+
+/* A tool that leaves a large dump unread holds up only itself: the other
+ * clients are answered and control's writes applied at once, and the dump
+ * comes whole once it reads. */
+static void test_unread_dump_holds_up_only_its_reader(void **state)
+{
+	(void)state;
+	int ctl = client(), slow = client(), other = client();
+	struct dpmsg a, q;
+	bool seen[SEEN] = { false };
+	hello(ctl, DPMSG_ROLE_CONTROL);
+	hello(slow, DPMSG_ROLE_TOOL);
+	hello(other, DPMSG_ROLE_TOOL);
+	fill_contexts(ctl, SLOW_N);
+	ask_dump(slow, 40);
+	usleep(100 * 1000);
+	/* well under the 2 s a stalled reader is given: nothing waited for it */
+	assert_in_range(counters_ms(other, &a), 0, 1000);
+	assert_int_equal(counter(&a, DPMSG_CNT_CTX_ENTRIES), SLOW_N);
+	q = ctx_add(900, SLOW_N);   /* a context the dump cannot hold: no slot in seen[] */
+	uint64_t t = mono_ns();
+	expect(ctl, &q, 0);
+	assert_in_range((mono_ns() - t) / 1000000, 0, 1000);
+	/* its own next request waits behind the dump, in order */
+	q = (struct dpmsg){ .type = DPMSG_COUNTERS_REQ, .seq = 41 };
+	assert_int_equal(dpmsg_send(slow, &q), DPMSG_OK);
+	unsigned n = read_dump(slow, 40, seen);
+	assert_in_range(n, SLOW_N, SEEN);
+	for (unsigned i = 0; i < SLOW_N; i++)
+		assert_true(seen[i]);
+	assert_int_equal(recv_within(slow, &a, WAIT_MS), DPMSG_OK);
+	assert_int_equal(a.seq, 41);
+	assert_int_equal(a.type, DPMSG_COUNTERS);
+	assert_int_equal(counter(&a, DPMSG_CNT_CHAN_CLIENT_STALLED), 0);
+	close(ctl);
+	close(slow);
+	close(other);
+}
+
+/* A reader as fast as the channel gets each dump whole, however often its
+ * socket fills and the dump is resumed. */
+static void test_fast_reader_gets_every_dump_whole(void **state)
+{
+	(void)state;
+	int ctl = client(), fast = client();
+	struct dpmsg a;
+	hello(ctl, DPMSG_ROLE_CONTROL);
+	hello(fast, DPMSG_ROLE_TOOL);
+	fill_contexts(ctl, SLOW_N);
+	for (uint32_t d = 0; d < 20; d++) {
+		bool seen[SEEN] = { false };
+		ask_dump(fast, 70 + d);
+		assert_int_equal(read_dump(fast, 70 + d, seen), SLOW_N);
+	}
+	(void)counters_ms(fast, &a);
+	assert_int_equal(counter(&a, DPMSG_CNT_CHAN_CLIENT_STALLED), 0);
+	close(ctl);
+	close(fast);
+}
+
+/* A reader that takes an answer now and then, slower than the stall limit
+ * over the whole dump, is kept: the limit is on taking nothing at all.
+ * Meanwhile others are answered promptly each time, and the deletions made
+ * while it reads never show up twice or as what was not there. */
+static void test_trickling_reader_is_kept_and_holds_up_nobody(void **state)
+{
+	(void)state;
+	int ctl = client(), slow = client(), other = client();
+	struct dpmsg a, q;
+	bool seen[SEEN] = { false };
+	unsigned took = 0, worst_ms = 0;
+	hello(ctl, DPMSG_ROLE_CONTROL);
+	hello(slow, DPMSG_ROLE_TOOL);
+	hello(other, DPMSG_ROLE_TOOL);
+	fill_contexts(ctl, SLOW_N);
+	ask_dump(slow, 50);
+	uint64_t until = mono_ns() + 3000 * UINT64_C(1000000);   /* past the 2 s limit */
+	while (mono_ns() < until) {
+		usleep(250 * 1000);
+		assert_int_equal(recv_within(slow, &a, WAIT_MS), DPMSG_OK);
+		assert_int_equal(a.type, DPMSG_DUMP_CTX);
+		uint64_t i = a.u.ctx.own_tag - UINT64_C(0x500000000);
+		assert_true(i < SLOW_N);
+		assert_false(seen[i]);
+		seen[i] = true;
+		took++;
+		unsigned ms = counters_ms(other, &a);
+		worst_ms = ms > worst_ms ? ms : worst_ms;
+		/* control deletes the even contexts as the dump goes on */
+		q = (struct dpmsg){ .type = DPMSG_CTX_DEL, .seq = 2000 + took };
+		q.u.ctx.own_tag = UINT64_C(0x500000000) + SLOW_N - 2 * took;
+		expect(ctl, &q, 0);
+	}
+	assert_true(took >= 10);
+	assert_in_range(worst_ms, 0, 1000);
+	(void)read_dump(slow, 50, seen);
+	/* whatever was never deleted came, and each entry once */
+	for (unsigned i = 1; i < SLOW_N; i += 2)
+		assert_true(seen[i]);
+	(void)counters_ms(other, &a);
+	assert_int_equal(counter(&a, DPMSG_CNT_CHAN_CLIENT_STALLED), 0);
+	close(ctl);
+	close(slow);
+	close(other);
+}
+
+/* Requests sent faster than their answers are read: every answer comes,
+ * in order, once the client reads; none is lost while they wait for room. */
+static void test_unread_answers_wait_in_order(void **state)
+{
+	(void)state;
+	enum { REQS = 400 };   /* COUNTERS answers: far more than the socket holds */
+	int fd = client();
+	struct dpmsg q = { .type = DPMSG_COUNTERS_REQ }, a;
+	hello(fd, DPMSG_ROLE_TOOL);
+	for (uint32_t i = 0; i < REQS; i++) {
+		q.seq = 100 + i;
+		assert_int_equal(dpmsg_send(fd, &q), DPMSG_OK);
+	}
+	usleep(200 * 1000);
+	for (uint32_t i = 0; i < REQS; i++) {
+		assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+		assert_int_equal(a.type, DPMSG_COUNTERS);
+		assert_int_equal(a.seq, 100 + i);
+	}
+	assert_int_equal(counter(&a, DPMSG_CNT_CHAN_CLIENT_STALLED), 0);
+	close(fd);
+}
+
+static uint64_t cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A reader that takes nothing for the stall limit is dropped, counted,
+ * and its socket closed; nobody waited for it meanwhile, and the requests
+ * it queued behind its dump did not keep the thread busy. */
+static void test_stopped_reader_is_dropped_at_the_limit(void **state)
+{
+	(void)state;
+	int ctl = client(), slow = client(), other = client();
+	struct dpmsg a;
+	hello(ctl, DPMSG_ROLE_CONTROL);
+	hello(slow, DPMSG_ROLE_TOOL);
+	hello(other, DPMSG_ROLE_TOOL);
+	fill_contexts(ctl, SLOW_N);
+	uint64_t t = mono_ns(), cpu = cpu_ms();
+	ask_dump(slow, 60);
+	struct dpmsg q = { .type = DPMSG_COUNTERS_REQ, .seq = 61 };
+	assert_int_equal(dpmsg_send(slow, &q), DPMSG_OK);
+	unsigned worst_ms = 0;
+	do {
+		unsigned ms = counters_ms(other, &a);
+		worst_ms = ms > worst_ms ? ms : worst_ms;
+		usleep(20 * 1000);
+	} while (counter(&a, DPMSG_CNT_CHAN_CLIENT_STALLED) == 0 && mono_ns() - t < 5000 * UINT64_C(1000000));
+	unsigned dropped_ms = (unsigned)((mono_ns() - t) / 1000000);
+	cpu = cpu_ms() - cpu;   /* the thread polls every 2 ms: a small share of 2 s, not all of it */
+	assert_in_range(cpu, 0, dropped_ms / 2);
+	assert_int_equal(counter(&a, DPMSG_CNT_CHAN_CLIENT_STALLED), 1);
+	assert_in_range(dropped_ms, 2000, 3000);
+	assert_in_range(worst_ms, 0, 1000);
+	/* the channel closed with the client's request unread: a reset, then
+	 * what its socket held, then the end */
+	unsigned got = 0, resets = 0;
+	int rc;
+	for (;;) {
+		rc = recv_within(slow, &a, WAIT_MS);
+		if (rc == DPMSG_E_IO && errno == ECONNRESET && !resets++)
+			continue;
+		if (rc != DPMSG_OK)
+			break;
+		assert_int_equal(a.type, DPMSG_DUMP_CTX);
+		got++;
+	}
+	assert_int_equal(rc, DPMSG_E_CLOSED);
+	assert_in_range(got, 1, SLOW_N - 1);
+	close(ctl);
+	close(slow);
+	close(other);
 }
 
 /* ---- punts ------------------------------------------------------------------- */
@@ -838,6 +1073,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_client_beyond_the_bound_is_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_out_of_descriptors_pauses_and_recovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_client_does_not_starve_others, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_dump_holds_up_only_its_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_reader_gets_every_dump_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trickling_reader_is_kept_and_holds_up_nobody, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_answers_wait_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_reader_is_dropped_at_the_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punts_reach_control_clients_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punt_without_control_is_dropped_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inject_frames_for_the_port_and_bounds_the_queue, setup, teardown),
