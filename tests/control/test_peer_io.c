@@ -12,7 +12,9 @@
  * sockets and peer.c's carry SO_REUSEADDR (set here, after peer_init) so
  * the kernel lets them share the port; it then delivers each datagram to
  * the socket bound to its destination address, the stand-in's before the
- * wildcard one. */
+ * wildcard one.  With peer.sources, peer.c's own addresses are 127.0.0.2
+ * on path 0 and 127.0.0.4 on path 1 (all of 127.0.0.0/8 is this host's),
+ * so the stand-in can tell which source each datagram left from. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,6 +37,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 #include "daemon.h"
+#include "json.h"
 #include "engine_fill.h"
 #include "log.h"
 #include "peer.h"
@@ -86,13 +89,18 @@ void proxy_release_all(struct daemon *d, bool keep_dp)
 }
 
 static uint64_t dp_deleted[64];
-static unsigned ndp_deleted;
+static unsigned ndp_deleted, ninjected;
+static struct dpmsg_inject injected;   /* the last packet given back to the dataplane */
 
 int dp_write(struct daemon *d, struct dpmsg *m)
 {
 	(void)d;
 	if (m->type == DPMSG_CTX_DEL && ndp_deleted < 64)
 		dp_deleted[ndp_deleted++] = m->u.ctx.own_tag;
+	if (m->type == DPMSG_INJECT) {
+		injected = m->u.inject;
+		ninjected++;
+	}
 	return 0;
 }
 
@@ -101,6 +109,7 @@ int dp_write(struct daemon *d, struct dpmsg *m)
 struct got {                        /* one datagram peer.c sent, decoded */
 	struct peer_msg m;
 	unsigned path;
+	struct sockaddr_in src;         /* where it came from */
 	uint64_t at;                    /* fake time it was collected */
 };
 
@@ -173,6 +182,9 @@ struct opts {
 	unsigned sync_batch;
 	unsigned paths;                 /* 1, or 2 with an alt address */
 	bool notify;
+	unsigned linger_ms;             /* peer.yield_linger_ms */
+	const char *sources;            /* peer.sources, as the config writes the array, or NULL */
+	bool no_peer;                   /* no peer section at all */
 };
 
 /* The daemon as daemon.c builds it (config, tables, context table,
@@ -196,9 +208,11 @@ static void rig_up(const struct opts *o)
 	clk = T0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	for (int attempt = 0;; attempt++) {
 		R.port = free_port();
-		char conf[4096], notify[160] = "";
+		char conf[4096], notify[160] = "", sources[160] = "";
 		if (o->notify)
 			snprintf(notify, sizeof notify, "notify = \"%s\"; notify_timeout_ms = 600000;", R.path_script);
+		if (o->sources)
+			snprintf(sources, sizeof sources, "sources = %s;", o->sources);
 		n = snprintf(conf, sizeof conf,
 			"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/48\" ]; key_file = \"/k\"; };\n"
 			"inside = { port = \"0000:00:01.0\"; };\n"
@@ -208,12 +222,14 @@ static void rig_up(const struct opts *o)
 			"next_hop = \"2001:db8:2:1::1\"; } );\n"
 			"control = { lease_table = 16; peer_cache = 16; };\n"
 			"engine = { max_contexts = %u; };\n"
-			"peer = { role = \"%s\"; address = \"::ffff:127.0.0.1\"; %s port = %u; key_file = \"%s\";\n"
+			"peer = { role = \"%s\"; address = \"::ffff:127.0.0.1\"; %s %s port = %u; key_file = \"%s\";\n"
 			"         heartbeat_ms = %u; dead_ms = %u; sync_interval_ms = 1000; sync_batch = %u;\n"
-			"         yield_linger_ms = 0; %s };\n",
+			"         yield_linger_ms = %u; %s };\n",
 			o->max_contexts ? o->max_contexts : 64, o->role,
-			R.npaths > 1 ? "alt_addresses = [ \"::ffff:127.0.0.3\" ];" : "", R.port, R.path_key, HB_MS,
-			DEAD_MS, o->sync_batch ? o->sync_batch : 256, notify);
+			R.npaths > 1 ? "alt_addresses = [ \"::ffff:127.0.0.3\" ];" : "", sources, R.port, R.path_key,
+			HB_MS, DEAD_MS, o->sync_batch ? o->sync_batch : 256, o->linger_ms, notify);
+		if (o->no_peer)
+			n = (int)(strstr(conf, "peer = {") - conf);
 		write_file(R.path_conf, conf, (size_t)n, 0600);
 		memset(&R.conf, 0, sizeof R.conf);
 		assert_int_equal(pshim6_conf_load(R.path_conf, &R.conf, conf_err, NULL), 0);
@@ -225,10 +241,13 @@ static void rig_up(const struct opts *o)
 		R.d_up = true;
 		if (peer_init(&R.d) == 0)
 			break;
+		assert_false(o->no_peer);
 		/* the port was taken between free_port and the bind */
 		rig_down_peer();
 		assert_true(attempt < 10);
 	}
+	if (o->no_peer)
+		return;
 	int one = 1;
 	assert_true(peer_fd(&R.d) >= 0);
 	assert_int_equal(setsockopt(peer_fd(&R.d), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
@@ -242,9 +261,45 @@ static void rig_up(const struct opts *o)
 	R.nin = 0;
 }
 
+/* stderr (the log, warnings included) into a fresh file for a while;
+ * teardown puts it back */
+static int saved_stderr = -1;
+static enum pshim6_conf_log_level saved_level;
+static FILE *log_file;
+
+static void log_to_file(void)
+{
+	if (log_file)
+		fclose(log_file);
+	fflush(stderr);
+	log_file = tmpfile();
+	assert_non_null(log_file);
+	saved_stderr = dup(2);
+	assert_true(saved_stderr >= 0);
+	assert_int_equal(dup2(fileno(log_file), 2), 2);
+	saved_level = log_get_level();
+	if (saved_level < PSHIM6_LOG_WARNING)
+		log_set_level(PSHIM6_LOG_WARNING);
+}
+
+static void log_back(void)
+{
+	if (saved_stderr < 0)
+		return;
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	saved_stderr = -1;
+	log_set_level(saved_level);
+}
+
 static int teardown(void **st)
 {
 	(void)st;
+	log_back();
+	if (log_file)
+		fclose(log_file);
+	log_file = NULL;
 	if (!R.up)
 		return 0;
 	rig_down_peer();
@@ -256,7 +311,7 @@ static int teardown(void **st)
 	if (eng)
 		shim6_engine_del(eng);
 	eng = NULL;
-	nadopted = nreleased = ndp_deleted = 0;
+	nadopted = nreleased = ndp_deleted = ninjected = 0;
 	unlink(R.path_conf);
 	unlink(R.path_key);
 	unlink(R.path_script);
@@ -276,9 +331,14 @@ static unsigned collect(void)
 	for (unsigned p = 0; p < R.npaths; p++) {
 		uint8_t buf[PEER_MSG_MAX + 1];
 		ssize_t n;
-		while ((n = recv(R.other[p], buf, sizeof buf, 0)) >= 0) {
+		struct sockaddr_in src;
+		socklen_t sl = sizeof src;
+		while ((n = recvfrom(R.other[p], buf, sizeof buf, 0, (struct sockaddr *)&src, &sl)) >= 0) {
 			assert_true(R.nin < MAXIN);
 			struct got *g = &R.in[R.nin];
+			assert_int_equal(sl, sizeof src);
+			g->src = src;
+			sl = sizeof src;
 			assert_int_equal(peer_msg_decode(buf, (size_t)n, KEY, sizeof KEY, &g->m), 0);
 			g->path = p;
 			g->at = clk;
@@ -1034,6 +1094,462 @@ static void heartbeats_not_echoing_this_run_keep_nothing_alive(void **st)
 	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
 }
 
+/* ---- punts while standing by ----------------------------------------------- */
+
+/* What the dataplane punts, built in pkt: an IPv6 header from `src` to `dst`
+ * with next header `nh`, then 8 octets that are a Shim6 payload header
+ * carrying `tag` when nh is 140. */
+static struct dpmsg_punt punt(uint8_t pkt[48], uint16_t reason, const uint8_t *src, const uint8_t *dst, uint8_t nh,
+			      uint64_t tag)
+{
+	memset(pkt, 0, 48);
+	pkt[0] = 0x60;
+	pkt[5] = 8;
+	pkt[6] = nh;
+	pkt[7] = 64;
+	memcpy(pkt + 8, src, 16);
+	memcpy(pkt + 24, dst, 16);
+	pkt[40] = 59;
+	for (int k = 0; k < 6; k++)
+		pkt[42 + k] = (uint8_t)(tag >> (40 - 8 * k));
+	return (struct dpmsg_punt){ .reason = reason, .port = 1, .orig_len = 48, .len = 48, .data = pkt };
+}
+
+/* An egress packet of replicated context i's pair, as a punt for lack of a context. */
+static struct dpmsg_punt punt_of_pair(uint8_t pkt[48], unsigned i)
+{
+	struct peer_ctx c;
+	ctx_body(&c, i);
+	return punt(pkt, DPMSG_PUNT_NO_CTX, c.local_ulid, c.peer_ulid, 17, 0);
+}
+
+static void standing_by_backup_drops_punts_until_a_late_primary_and_a_replica_s_packet(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(1, 0, 0);
+	uint64_t heard = clk;
+	send_ctx(PEER_CTX, 0, 0);
+	assert_int_equal(ctr("replicas"), 1);
+	uint8_t pkt[48];
+	struct dpmsg_punt own = punt_of_pair(pkt, 0);
+	/* while the primary heartbeats, even a replica's own packet is stray */
+	run_to(heard + (2 * HB_MS - STEP_MS) * MS);
+	assert_false(peer_punt_gate(&R.d, &own));
+	assert_int_equal(ctr("standby_punts_dropped"), 1);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	/* two heartbeats late: only a replica's packet counts as traffic */
+	run_to(heard + 2 * HB_MS * MS);
+	struct peer_ctx c;
+	ctx_body(&c, 0);
+	uint8_t other_peer[16], sp[5][48];
+	memcpy(other_peer, c.peer_ulid, 16);
+	other_peer[15] ^= 0x40;
+	struct dpmsg_punt stray[5] = {
+		punt(sp[0], DPMSG_PUNT_NO_CTX, c.local_ulid, other_peer, 17, 0),
+		punt(sp[1], DPMSG_PUNT_SHIM6_CTL, c.local_ulid, c.peer_ulid, 140, c.own_tag),
+		punt(sp[2], DPMSG_PUNT_UNKNOWN_TAG, c.peer_loc, c.local_loc, 140, c.own_tag + 1),
+		punt(sp[3], DPMSG_PUNT_UNKNOWN_TAG, c.peer_loc, c.local_loc, 17, c.own_tag),
+		punt(sp[4], DPMSG_PUNT_NO_CTX, c.local_ulid, c.peer_ulid, 17, 0),
+	};
+	stray[4].len = stray[4].orig_len = 39;     /* no whole IPv6 header */
+	for (unsigned k = 0; k < 5; k++)
+		assert_false(peer_punt_gate(&R.d, &stray[k]));
+	assert_int_equal(ctr("standby_punts_dropped"), 6);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_int_equal(ctr("takeovers"), 0);
+	assert_int_equal(ninjected, 0);
+	/* the replica's packet: taken over now, the packet goes back in as received */
+	own = punt_of_pair(pkt, 0);
+	assert_false(peer_punt_gate(&R.d, &own));
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("takeovers_traffic"), 1);
+	assert_int_equal(ctr("takeovers"), 1);
+	assert_int_equal(ctr("standby_punts_dropped"), 6);
+	assert_int_equal(nadopted, 1);
+	assert_int_equal(adopted[0].own_tag, 0x1000);
+	assert_int_equal(ninjected, 1);
+	assert_int_equal(injected.flags, DPMSG_INJECT_AS_RX);
+	assert_int_equal(injected.port, own.port);
+	assert_int_equal(injected.len, own.len);
+	assert_ptr_equal(injected.data, pkt);
+	/* serving: every punt is handled, none counted */
+	assert_true(peer_punt_gate(&R.d, &stray[0]));
+	assert_true(peer_punt_gate(&R.d, &own));
+	assert_int_equal(ctr("standby_punts_dropped"), 6);
+	assert_int_equal(ninjected, 1);
+}
+
+/* Ingress: the tag of the Shim6 payload header finds the replica.  A punt
+ * truncated to DPMSG_PKT_MAX still takes over, but is not re-injected cut. */
+static void a_replica_s_payload_packet_takes_over_and_a_truncated_one_is_not_reinjected(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(2, 0, 0);
+	uint64_t heard = clk;
+	send_ctx(PEER_CTX, 0, 0);
+	send_ctx(PEER_CTX, 0, 1);
+	run_to(heard + 2 * HB_MS * MS);
+	struct peer_ctx c;
+	ctx_body(&c, 1);
+	uint8_t pkt[48];
+	struct dpmsg_punt p = punt(pkt, DPMSG_PUNT_UNKNOWN_TAG, c.peer_loc, c.local_loc, 140, c.own_tag);
+	p.orig_len = 1500;
+	assert_false(peer_punt_gate(&R.d, &p));
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("takeovers_traffic"), 1);
+	assert_int_equal(ctr("standby_punts_dropped"), 0);
+	assert_int_equal(nadopted, 2);
+	assert_int_equal(ninjected, 0);
+}
+
+/* Only a backup standing by holds punts back: a primary handles them from
+ * its start, while it waits for the backup's sync, and once it serves. */
+static void a_primary_lets_every_punt_through(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary" });
+	start();
+	uint8_t pkt[48];
+	struct dpmsg_punt p = punt_of_pair(pkt, 0);
+	assert_int_equal(ctr("state"), PEER_ST_INIT);
+	assert_true(peer_punt_gate(&R.d, &p));
+	R.state = PEER_ST_ACTIVE;          /* the backup serves */
+	heartbeat(1, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_SYNCING);
+	assert_true(peer_punt_gate(&R.d, &p));
+	R.state = PEER_ST_STANDBY;
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_true(peer_punt_gate(&R.d, &p));
+	assert_int_equal(ctr("standby_punts_dropped"), 0);
+	assert_int_equal(ninjected, 0);
+}
+
+static void without_a_peer_section_every_punt_goes_on_and_nothing_is_counted(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .no_peer = true });
+	assert_int_equal(R.conf.peer.role, PSHIM6_PEER_NONE);
+	assert_int_equal(peer_fd(&R.d), -1);
+	uint8_t pkt[48];
+	struct dpmsg_punt p = punt_of_pair(pkt, 0);
+	assert_true(peer_punt_gate(&R.d, &p));
+	p.reason = DPMSG_PUNT_SHIM6_CTL;
+	assert_true(peer_punt_gate(&R.d, &p));
+	assert_int_equal(peer_deadline(&R.d), UINT64_MAX);
+	struct find f = { "standby_punts_dropped", 0, false };
+	peer_counters(&R.d, put_one, &f);
+	assert_false(f.found);
+}
+
+/* The gate follows the role: open from the tick that takes over, shut again
+ * by the yield, even for the contexts the dataplane still forwards then
+ * (dp.c asks peer_lingering for those, not the gate). */
+static void the_gate_opens_at_the_takeover_and_shuts_at_the_yield(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .linger_ms = 1000 });
+	eng = engine_with(2);
+	start();
+	heartbeat(2, 0, 0);
+	uint64_t heard = clk;
+	send_ctx(PEER_CTX, 0, 0);
+	send_ctx(PEER_CTX, 0, 1);
+	uint8_t pkt[48], own_pkt[48];
+	struct peer_ctx c;
+	ctx_body(&c, 5);                   /* a pair nobody replicated */
+	struct dpmsg_punt other = punt(pkt, DPMSG_PUNT_NO_CTX, c.local_ulid, c.peer_ulid, 17, 0);
+	run_to(heard + (DEAD_MS - STEP_MS) * MS);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_false(peer_punt_gate(&R.d, &other));
+	assert_int_equal(ctr("standby_punts_dropped"), 1);
+	run_to(heard + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_true(peer_punt_gate(&R.d, &other));
+	assert_int_equal(ctr("standby_punts_dropped"), 1);
+	/* the primary returns, imports our sync, says ACTIVE: we yield */
+	R.session++;
+	R.seq = 0;
+	R.state = PEER_ST_SYNCING;
+	unsigned mark = R.nin;
+	heartbeat(0, 0, 0);
+	run_to(clk + 50 * MS);
+	uint32_t epoch, end_count;
+	uint64_t tags[8];
+	assert_int_equal(sync_tags(mark, &epoch, tags, &end_count), 2);
+	R.state = PEER_ST_ACTIVE;
+	heartbeat(2, epoch, 0);
+	assert_int_equal(ctr("yields"), 1);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_false(peer_punt_gate(&R.d, &other));
+	assert_int_equal(ctr("standby_punts_dropped"), 2);
+	struct dpmsg_punt own = punt_of_pair(own_pkt, 0);
+	assert_true(peer_lingering(&R.d, 0x1000));
+	assert_false(peer_punt_gate(&R.d, &own));
+	assert_int_equal(ctr("standby_punts_dropped"), 3);
+	assert_int_equal(ctr("takeovers"), 1);
+	assert_int_equal(ninjected, 0);
+}
+
+/* ---- leases ---------------------------------------------------------------- */
+
+/* Lease requests as the DHCP hook sends them; the replicated line of an add
+ * is the request itself, so these are written in the order peer.c writes. */
+#define LEASE_A "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::5\",\"mode\":\"cga\",\"iaid\":7," \
+		"\"pds\":\"0a0b0c\",\"duid\":\"000102\"}"
+#define LEASE_B "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0," \
+		"\"pds\":\"ff\",\"duid\":\"aa\"}"
+#define RELEASE_A "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::5\"}"
+
+/* What commands.c does with a hook's lease request: applied, then told to peer.c. */
+static void lease_request(const char *line)
+{
+	static struct jobj o;
+	const char *why = NULL;
+	assert_int_equal(json_parse(line, strlen(line), &o, &why), 0);
+	assert_int_equal(tables_lease(&R.d.tables, &R.conf, &o, clk, &why), 0);
+	peer_lease_changed(&R.d, json_str(&o, "cmula"));
+}
+
+static const struct lease_entry *lease_held(const char *cmula)
+{
+	struct in6_addr a;
+	assert_int_equal(inet_pton(AF_INET6, cmula, &a), 1);
+	return addrtab_find(&R.d.tables.leases, &a);
+}
+
+static void send_lease_line(const char *line)
+{
+	struct peer_msg m = { .type = PEER_LEASE };
+	m.u.lease.len = (uint16_t)strlen(line);
+	memcpy(m.u.lease.text, line, m.u.lease.len);
+	say(&m);
+}
+
+static void active_proxy_sends_each_lease_change_as_the_hook_s_line(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary" });
+	start();
+	/* nobody to replicate to yet: the full sync at its arrival carries it */
+	lease_request(LEASE_A);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, 0), 0);
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	unsigned mark = R.nin;
+	lease_request(LEASE_B);
+	lease_request(RELEASE_A);
+	peer_lease_changed(&R.d, "not an address");
+	peer_lease_changed(&R.d, NULL);
+	collect();
+	assert_int_equal(R.nin - mark, 2);
+	assert_int_equal(R.in[mark].m.type, PEER_LEASE);
+	assert_string_equal(R.in[mark].m.u.lease.text, LEASE_B);
+	assert_int_equal(R.in[mark].m.u.lease.len, strlen(LEASE_B));
+	assert_int_equal(R.in[mark + 1].m.type, PEER_LEASE);
+	assert_string_equal(R.in[mark + 1].m.u.lease.text, RELEASE_A);
+	assert_int_equal(ctr("lease_tx"), 2);
+	assert_int_equal(ctr("tx_failed"), 0);
+	/* the backup silent: not sent */
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("peer_alive"), 0);
+	mark = R.nin;
+	lease_request(LEASE_A);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_tx"), 2);
+}
+
+static void a_full_sync_sends_the_leases_before_the_contexts(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary", .sync_batch = 2 });
+	engine_installed(2);
+	lease_request(LEASE_A);
+	lease_request(LEASE_B);
+	start();
+	unsigned mark = R.nin;
+	heartbeat(0, 0, 0);
+	run_to(clk + 100 * MS);
+	assert_int_equal(ctr("syncs_tx"), 1);
+	/* BEGIN, both leases, both contexts, END: heartbeats aside, in that order */
+	uint8_t want[] = { PEER_SYNC_BEGIN, PEER_LEASE, PEER_LEASE, PEER_SYNC_CTX, PEER_SYNC_CTX, PEER_SYNC_END };
+	const struct got *seen[6];
+	unsigned n = 0;
+	for (unsigned i = mark; i < R.nin; i++)
+		if (R.in[i].m.type != PEER_HEARTBEAT) {
+			assert_true(n < 6);
+			seen[n++] = &R.in[i];
+		}
+	assert_int_equal(n, 6);
+	for (unsigned k = 0; k < 6; k++)
+		assert_int_equal(seen[k]->m.type, want[k]);
+	assert_int_equal(seen[0]->m.u.sync.count, 2);   /* contexts, not leases */
+	assert_int_equal(seen[5]->m.u.sync.count, 2);
+	bool a = !strcmp(seen[1]->m.u.lease.text, LEASE_A) && !strcmp(seen[2]->m.u.lease.text, LEASE_B);
+	bool b = !strcmp(seen[1]->m.u.lease.text, LEASE_B) && !strcmp(seen[2]->m.u.lease.text, LEASE_A);
+	assert_true(a || b);
+	assert_int_equal(ctr("lease_tx"), 2);
+	assert_int_equal(ctr("sync_tx_items"), 4);
+}
+
+static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	send_lease_line(LEASE_A);
+	assert_int_equal(ctr("lease_rx"), 1);
+	assert_int_equal(ctr("lease_refused"), 0);
+	const struct lease_entry *l = lease_held("fd00:10::5");
+	assert_non_null(l);
+	assert_int_equal(l->mode, PSHIM6_ADDR_CGA);
+	assert_int_equal(l->iaid, 7);
+	assert_int_equal(l->pds_len, 3);
+	assert_memory_equal(l->pds, "\x0a\x0b\x0c", 3);
+	assert_int_equal(l->duid_len, 3);
+	assert_memory_equal(l->duid, "\x00\x01\x02", 3);
+	/* a standing-by proxy replicates nothing itself */
+	unsigned mark = R.nin;
+	peer_lease_changed(&R.d, "fd00:10::5");
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_tx"), 0);
+	static const char *const bad[] = {
+		"{\"cmd\":\"lease\",\"event\":\"add\",",                                   /* not JSON */
+		"{\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"pds\":\"ff\",\"duid\":\"aa\"}",
+		/* another request, with a good lease's fields */
+		"{\"cmd\":\"peer-locators\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,"
+		"\"pds\":\"ff\",\"duid\":\"aa\"}",
+		"{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd99::6\",\"mode\":\"hba\",\"iaid\":0,\"pds\":\"ff\","
+		"\"duid\":\"aa\"}",                                                     /* outside the site */
+		"{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"duid\":\"aa\"}",
+		"{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd99::5\"}",
+	};
+	for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++)
+		send_lease_line(bad[k]);
+	assert_int_equal(ctr("lease_rx"), 7);
+	assert_int_equal(ctr("lease_refused"), 6);
+	assert_int_equal(R.d.tables.leases.n, 1);
+	assert_null(lease_held("fd00:10::6"));
+	assert_non_null(lease_held("fd00:10::5"));
+	send_lease_line(RELEASE_A);
+	assert_null(lease_held("fd00:10::5"));
+	assert_int_equal(ctr("lease_rx"), 8);
+	assert_int_equal(ctr("lease_refused"), 6);
+	/* serving, it takes leases from its own hook only */
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	uint64_t ignored = ctr("rx_ignored_active");
+	send_lease_line(LEASE_B);
+	assert_int_equal(ctr("rx_ignored_active"), ignored + 1);
+	assert_int_equal(ctr("lease_rx"), 8);
+	assert_null(lease_held("fd00:10::6"));
+}
+
+/* ---- peer.sources ---------------------------------------------------------- */
+
+static void assert_from(const struct got *g, const char *addr)
+{
+	char a[INET_ADDRSTRLEN];
+	assert_non_null(inet_ntop(AF_INET, &g->src.sin_addr, a, sizeof a));
+	assert_string_equal(a, addr);
+	assert_int_equal(ntohs(g->src.sin_port), R.port);
+}
+
+static void each_path_sends_from_its_configured_source(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary", .paths = 2,
+			       .sources = "[ \"::ffff:127.0.0.2\", \"::ffff:127.0.0.4\" ]" });
+	start();
+	struct peer_msg hb = { .type = PEER_HEARTBEAT };
+	say_on(3, &hb, NULL);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	lease_request(LEASE_A);            /* one message over the sync path, 0 */
+	collect();
+	const struct got *l = last_of(PEER_LEASE);
+	assert_non_null(l);
+	assert_int_equal(l->path, 0);
+	assert_from(l, "127.0.0.2");
+	/* path 0 cut: the sync path moves to path 1, and its source with it */
+	uint64_t cut = clk;
+	while (ctr("sync_path") != 1) {
+		assert_true(clk < cut + 4 * DEAD_MS * MS);
+		hb = (struct peer_msg){ .type = PEER_HEARTBEAT };
+		say_on(2, &hb, NULL);
+		run_to(clk + HB_MS * MS);
+	}
+	lease_request(LEASE_B);
+	collect();
+	l = last_of(PEER_LEASE);
+	assert_int_equal(l->path, 1);
+	assert_from(l, "127.0.0.4");
+	unsigned hbs[2] = { 0, 0 };
+	for (unsigned i = 0; i < R.nin; i++) {
+		assert_from(&R.in[i], R.in[i].path ? "127.0.0.4" : "127.0.0.2");
+		hbs[R.in[i].path] += R.in[i].m.type == PEER_HEARTBEAT;
+	}
+	assert_true(hbs[0] > 1 && hbs[1] > 1);
+	assert_int_equal(ctr("tx_failed"), 0);
+	assert_int_equal(ctr("path0_hb_tx_failed"), 0);
+	assert_int_equal(ctr("path1_hb_tx_failed"), 0);
+}
+
+/* lines of the captured log holding both `a` and `b` */
+static unsigned logged(const char *a, const char *b)
+{
+	unsigned n = 0;
+	char line[1024];
+	rewind(log_file);
+	while (fgets(line, sizeof line, log_file))
+		n += strstr(line, a) && strstr(line, b);
+	return n;
+}
+
+/* An address the host lacks: the start goes on (it may be added later) with
+ * a warning, and that path's sends fail, counted, logged once a minute. */
+static void a_source_this_host_lacks_is_warned_about_and_its_sends_fail(void **st)
+{
+	(void)st;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.7", &a.sin_addr), 1);
+	/* the premise (198.51.100.0/24 is TEST-NET-2; net.ipv4.ip_nonlocal_bind off) */
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), -1);
+	close(fd);
+	log_to_file();
+	rig_up(&(struct opts){ .role = "primary", .sources = "[ \"::ffff:198.51.100.7\" ]" });
+	uint64_t t = clk;
+	peer_tick(&R.d, clk);
+	run_to(t + 59000 * MS);
+	log_back();
+	collect();
+	assert_int_equal(R.nin, 0);
+	assert_int_equal(ctr("hb_tx"), 0);
+	assert_int_equal(ctr("path0_hb_tx"), 0);
+	assert_int_equal(ctr("path0_hb_tx_failed"), 591);
+	assert_int_equal(ctr("tx_failed"), 591);
+	assert_int_equal(logged("198.51.100.7", "not an address of this host"), 1);
+	assert_int_equal(logged("path 0: sending from ::ffff:198.51.100.7", "to ::ffff:127.0.0.1"), 1);
+	log_to_file();
+	run_to(t + 60000 * MS);
+	log_back();
+	assert_int_equal(logged("198.51.100.7", "sending from"), 1);
+	/* the other proxy, never having heard this run, cannot echo it: what
+	 * arrives is read but confirms nothing */
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("rx"), 1);
+	assert_int_equal(ctr("rx_unconfirmed"), 1);
+	assert_int_equal(ctr("hb_rx"), 0);
+}
+
 /* ---- stop and free --------------------------------------------------------- */
 
 /* the open descriptors, as a sorted list in `out` */
@@ -1109,6 +1625,18 @@ int main(void)
 		cmocka_unit_test_teardown(truncated_or_corrupted_datagrams_are_dropped_and_counted, teardown),
 		cmocka_unit_test_teardown(replayed_messages_are_dropped_and_do_not_delay_a_takeover, teardown),
 		cmocka_unit_test_teardown(heartbeats_not_echoing_this_run_keep_nothing_alive, teardown),
+		cmocka_unit_test_teardown(standing_by_backup_drops_punts_until_a_late_primary_and_a_replica_s_packet,
+					  teardown),
+		cmocka_unit_test_teardown(a_replica_s_payload_packet_takes_over_and_a_truncated_one_is_not_reinjected,
+					  teardown),
+		cmocka_unit_test_teardown(a_primary_lets_every_punt_through, teardown),
+		cmocka_unit_test_teardown(without_a_peer_section_every_punt_goes_on_and_nothing_is_counted, teardown),
+		cmocka_unit_test_teardown(the_gate_opens_at_the_takeover_and_shuts_at_the_yield, teardown),
+		cmocka_unit_test_teardown(active_proxy_sends_each_lease_change_as_the_hook_s_line, teardown),
+		cmocka_unit_test_teardown(a_full_sync_sends_the_leases_before_the_contexts, teardown),
+		cmocka_unit_test_teardown(standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied, teardown),
+		cmocka_unit_test_teardown(each_path_sends_from_its_configured_source, teardown),
+		cmocka_unit_test_teardown(a_source_this_host_lacks_is_warned_about_and_its_sends_fail, teardown),
 		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
