@@ -328,8 +328,20 @@ static void check_peer_sources(struct ctx *x, const config_setting_t *g, const s
 		bool theirs = !memcmp(v, &p->address, sizeof *v);
 		for (unsigned j = 0; j < p->n_alt_addresses; j++)
 			theirs = theirs || !memcmp(v, &p->alt_addresses[j], sizeof *v);
-		if (theirs)
+		if (theirs) {
 			conf_error(x, where, "peer.sources: %s is an address of the other proxy", a);
+			continue;
+		}
+		/* the kernel cannot send from an IPv4(-mapped) address to an
+		 * IPv6 one, or the reverse: every datagram of the path would fail */
+		const struct in6_addr *to = i ? &p->alt_addresses[i - 1] : &p->address;
+		if (IN6_IS_ADDR_V4MAPPED(v) != IN6_IS_ADDR_V4MAPPED(to)) {
+			char b[INET6_ADDRSTRLEN];
+			inet_ntop(AF_INET6, to, b, sizeof b);
+			conf_error(x, where, "peer.sources: %s is an %s address, and its path goes to %s, an %s one",
+				   a, IN6_IS_ADDR_V4MAPPED(v) ? "IPv4" : "IPv6", b,
+				   IN6_IS_ADDR_V4MAPPED(to) ? "IPv4" : "IPv6");
+		}
 	}
 }
 

@@ -404,6 +404,23 @@ static void test_peer_sources(void **state)
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.msgs[0], "t.conf:6: peer.sources: ff02::1 is not a unicast address of this proxy");
 	assert_string_equal(e.msgs[1], "t.conf:7: peer.sources: fd00:99::2 is an address of the other proxy");
+	/* each source of its path's family: IPv4-mapped to IPv4-mapped, IPv6 to IPv6 */
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		 "  alt_addresses = [ \"::ffff:192.0.2.2\", \"::ffff:192.0.2.6\", \"fd00:97::2\" ];\n"
+		 "  sources = [ \"::ffff:192.0.2.1\",\n"
+		 "    \"::ffff:192.0.2.5\", \"fd00:99::1\",\n"
+		 "    \"::ffff:192.0.2.9\" ]; };\n");
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 3);
+	assert_string_equal(e.msgs[0], "t.conf:6: peer.sources: ::ffff:192.0.2.1 is an IPv4 address, "
+			    "and its path goes to fd00:98::2, an IPv6 one");
+	assert_string_equal(e.msgs[1], "t.conf:7: peer.sources: fd00:99::1 is an IPv6 address, "
+			    "and its path goes to ::ffff:192.0.2.6, an IPv4 one");
+	assert_string_equal(e.msgs[2], "t.conf:8: peer.sources: ::ffff:192.0.2.9 is an IPv4 address, "
+			    "and its path goes to fd00:97::2, an IPv6 one");
+	snprintf(t, sizeof t, BASE ONE_ISP "peer = { role = \"backup\"; address = \"::ffff:192.0.2.2\"; key_file = \"/k\";\n"
+		 "  alt_addresses = [ \"fd00:97::2\" ]; sources = [ \"::ffff:192.0.2.1\", \"fd00:97::1\" ]; };\n");
+	assert_int_equal(load(t, &e), 0);
 }
 
 static void test_error_buffer_bounded(void **state)
