@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,38 +167,58 @@ int dnsalg_json_get(const char *json, const char *key, char *out, size_t outcap)
 	}
 }
 
+/* Room every answer needs; the counters line with every counter at its
+ * largest is the longest (test_query checks that it fits). */
+#define CTL_OUT_MIN 2048
+
+/* Append to out[cap] at *n.  Once something does not fit, *n stays at or
+ * past cap, so that nothing more is written and the caller can tell. */
+static void put(char *out, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+	if (*n >= cap)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(out + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	*n += r < 0 ? cap : (size_t)r;
+}
+
+/* The counters line; DNSALG_EFULL rather than a line cut short. */
+static int counters_line(struct dnsalg_ctx *x, uint64_t now, char *out, size_t outcap)
+{
+	size_t n = 0;
+	put(out, outcap, &n, "{\"ok\":true");
+#define DNSALG_CNT_JSON(f) \
+	put(out, outcap, &n, ",\"" #f "\":%llu", (unsigned long long)atomic_load(&x->cnt->f));
+	DNSALG_COUNTERS(DNSALG_CNT_JSON)
+#undef DNSALG_CNT_JSON
+	put(out, outcap, &n, ",\"cache_entries\":%u,\"ulid_cache_entries\":%u",
+	    x->acache ? dnsalg_acache_count(x->acache) : 0, x->ucache ? dnsalg_ucache_count(x->ucache) : 0);
+	/* the running rollover interval (a reload may have changed it) and the
+	 * seconds to the next rollover, null for never */
+	uint64_t due = dnsalg_cookie_deadline(&x->cookie);
+	put(out, outcap, &n, ",\"cookie_secrets_retired\":%u", dnsalg_cookie_retired(&x->cookie));
+	put(out, outcap, &n, ",\"cookie_rotate_s\":%u", (unsigned)x->cookie.interval_s);
+	if (due == UINT64_MAX)
+		put(out, outcap, &n, ",\"cookie_rotate_in_s\":null}\n");
+	else
+		put(out, outcap, &n, ",\"cookie_rotate_in_s\":%llu}\n",
+		    (unsigned long long)(due > now ? (due - now + 999) / 1000 : 0));
+	return n < outcap ? (int)n : DNSALG_EFULL;
+}
+
 int dnsalg_ctl_handle(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 		      const char *line, uint64_t now, char *out, size_t outcap)
 {
 	char cmd[32], arg[64];
-	int n;
-	if (outcap < 2048)
+	if (outcap < CTL_OUT_MIN)
 		return DNSALG_EINVAL;
 	if (dnsalg_json_get(line, "cmd", cmd, sizeof cmd) < 0)
 		return snprintf(out, outcap, "{\"ok\":false,\"error\":\"expected a JSON object with \\\"cmd\\\"\"}\n");
-	if (!strcmp(cmd, "counters")) {
-		n = snprintf(out, outcap, "{\"ok\":true");
-#define DNSALG_CNT_JSON(f) \
-		n += snprintf(out + n, outcap - (size_t)n, ",\"" #f "\":%llu", \
-			      (unsigned long long)atomic_load(&x->cnt->f));
-		DNSALG_COUNTERS(DNSALG_CNT_JSON)
-#undef DNSALG_CNT_JSON
-		n += snprintf(out + n, outcap - (size_t)n, ",\"cache_entries\":%u,\"ulid_cache_entries\":%u",
-			      x->acache ? dnsalg_acache_count(x->acache) : 0,
-			      x->ucache ? dnsalg_ucache_count(x->ucache) : 0);
-		/* the running rollover interval (a reload may have changed it)
-		 * and the seconds to the next rollover, null for never */
-		uint64_t due = dnsalg_cookie_deadline(&x->cookie);
-		n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_secrets_retired\":%u",
-			      dnsalg_cookie_retired(&x->cookie));
-		n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_s\":%u", (unsigned)x->cookie.interval_s);
-		if (due == UINT64_MAX)
-			n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_in_s\":null}\n");
-		else
-			n += snprintf(out + n, outcap - (size_t)n, ",\"cookie_rotate_in_s\":%llu}\n",
-				      (unsigned long long)(due > now ? (due - now + 999) / 1000 : 0));
-		return n;
-	}
+	if (!strcmp(cmd, "counters"))
+		return counters_line(x, now, out, outcap);
 	if (!strcmp(cmd, "resolve-ulid")) {
 		struct in6_addr a;
 		if (dnsalg_json_get(line, "ulid", arg, sizeof arg) < 0 || inet_pton(AF_INET6, arg, &a) != 1)

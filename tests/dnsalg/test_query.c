@@ -213,6 +213,29 @@ static void control_commands(void **state)
 	dnsalg_ucache_free(x.ucache);
 }
 
+/* Every counter at its largest still fits, whole, the smallest buffer the
+ * control socket takes, and nothing is written past its end: a counter
+ * added beyond that room fails here (the line would be refused, not cut). */
+static void counters_line_fits_and_never_overruns(void **state)
+{
+	(void)state;
+	struct dnsalg_opts o;
+	struct dnsalg_counters c;
+	memset(&c, 0xff, sizeof c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = &c };
+	enum { MIN = 2048 };
+	char *out = malloc(MIN);   /* a heap buffer of exactly MIN: ASan sees any overrun */
+	assert_non_null(out);
+	int n = dnsalg_ctl_handle(&x, NULL, "{\"cmd\":\"counters\"}", 0, out, MIN);
+	assert_in_range(n, 1, MIN - 1);
+	assert_int_equal(strlen(out), (size_t)n);
+	assert_string_equal(out + n - 2, "}\n");
+	assert_non_null(strstr(out, "\"queries_udp\":18446744073709551615,"));
+	assert_int_equal(dnsalg_ctl_handle(&x, NULL, "{\"cmd\":\"counters\"}", 0, out, MIN - 1), DNSALG_EINVAL);
+	free(out);
+}
+
 static void reverse_lookup_for_control(void **state)
 {
 	static const struct fake_rrset z[] = {
@@ -251,7 +274,7 @@ int main(void)
 		cmocka_unit_test(parses_plain_and_edns), cmocka_unit_test(malformed_queries),
 		cmocka_unit_test(error_answers_via_fast_path), cmocka_unit_test(inside_names_and_ptr),
 		cmocka_unit_test(kea_lease_csv), cmocka_unit_test(control_commands),
-		cmocka_unit_test(reverse_lookup_for_control),
+		cmocka_unit_test(counters_line_fits_and_never_overruns), cmocka_unit_test(reverse_lookup_for_control),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
