@@ -33,7 +33,8 @@
 #define DNSALG_UDP_OUT_MAX    4096  /* our EDNS buffer size; cap on UDP answers */
 #define DNSALG_TCP_OUT_MAX    65535
 #define DNSALG_CACHE_WIRE_MAX 4096  /* answers bigger than this are not cached */
-#define DNSALG_UPSTREAM_BUFSIZE 1232
+#define DNSALG_UPSTREAM_BUFSIZE 1232  /* our EDNS size upstream: larger UDP answers are refused */
+#define DNSALG_UPSTREAM_RECV_MAX 65535 /* receive buffer: an oversize answer is seen whole, not cut */
 #define DNSALG_EDE_FORGED     4
 
 /* Negative return codes. */
@@ -51,6 +52,8 @@ enum {
 	DNSALG_EBADVERS = -10, /* EDNS version other than 0 */
 	DNSALG_EMISS = -11,    /* dnsalg_fast(): needs the slow path */
 	DNSALG_ERANDOM = -12,  /* getrandom() gave no fresh bytes */
+	DNSALG_EWIRE = -13,    /* upstream answer does not walk: header, names, records */
+	DNSALG_ETSIG = -14,    /* upstream answer carries a TSIG record */
 };
 const char *dnsalg_strerror(int err);
 
@@ -86,7 +89,7 @@ struct dnsalg_opts {
 	uint32_t cache_entries;       /* answer cache slots */
 	uint32_t ulid_cache_entries;  /* ULID -> locators slots */
 	uint32_t max_inflight;        /* queued cache misses */
-	uint32_t resolver_threads;    /* threads working on misses (one ldns resolver each) */
+	uint32_t resolver_threads;    /* threads working on misses (one upstream each) */
 	uint32_t udp_threads;
 	uint32_t timeout_ms;
 	uint32_t tcp_clients;
@@ -123,7 +126,7 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 /* ---- counters (read with {"cmd":"counters"}) ------------------------------ */
 #define DNSALG_COUNTERS(X) \
 	X(queries_udp) X(queries_tcp) X(answers) X(formerr) X(notimp) X(servfail) \
-	X(upstream_timeouts) X(upstream_queries) X(cache_hits) X(cache_misses) \
+	X(upstream_timeouts) X(upstream_queries) X(upstream_refused) X(cache_hits) X(cache_misses) \
 	X(cache_inserts) X(cache_evictions) X(rewritten) X(no_ulid_passthrough) \
 	X(other_passthrough) X(cd_passthrough) X(dnssec_stripped) X(dnssec_passthrough) \
 	X(inside_answers) X(inside_ptr) X(truncated) X(ulid_cache_inserts) \
@@ -430,10 +433,34 @@ struct dnsalg_upstream_ops {
 	int (*query)(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans);
 	void *arg;
 };
+/*
+ * The ALG's own transport (upstream.c): each upstream in turn, with its own
+ * port, for timeout_ms / n_upstreams; over UDP a connected socket per try,
+ * over TCP one connection per query.  Only answers that pass
+ * dnsalg_upstream_wire_check() reach ldns.  One per thread.
+ */
 struct dnsalg_upstream;
-struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o);
+struct dnsalg_counters;
+/* cnt (may be NULL) counts upstream_refused: datagrams and TCP answers that
+ * failed dnsalg_upstream_wire_check(), were larger than our EDNS size over
+ * UDP, or that ldns would not parse. */
+struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct dnsalg_counters *cnt);
 void dnsalg_upstream_free(struct dnsalg_upstream *u);
 struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u);
+/*
+ * Check an upstream answer (m, len) to the query with this ID before ldns
+ * parses it (upstream_wire.c, pure).  0 when it may go to ldns_wire2pkt();
+ * DNSALG_EWIRE: shorter than a header, a record or name running past the
+ * end, a section count larger than the message holds, a label type other
+ * than 0 or a compression pointer, a pointer that does not point back to
+ * an earlier offset past the header, a name longer than 255 octets or of
+ * more than 127 labels and pointers; DNSALG_EMISMATCH: another ID, or QR
+ * clear; DNSALG_ETSIG: a TSIG record (type 250) in any section (the ALG
+ * signs no query, so no TSIG answer is meant for it; and ldns 1.8.3 leaks
+ * all but the last one).  Bytes after the last record are ignored, as ldns
+ * does: the answer is re-encoded before it reaches a client.
+ */
+int dnsalg_upstream_wire_check(const uint8_t *m, size_t len, uint16_t id);
 
 struct dnsalg_push_ops {
 	/* Queue one JSON line for pshim6-control; must not block. */

@@ -24,6 +24,8 @@ const char *dnsalg_strerror(int err)
 	case DNSALG_EBADVERS: return "bad EDNS version";
 	case DNSALG_EMISS: return "cache miss";
 	case DNSALG_ERANDOM: return "no random bytes";
+	case DNSALG_EWIRE: return "upstream answer does not walk";
+	case DNSALG_ETSIG: return "upstream answer carries TSIG";
 	}
 	return "unknown error";
 }

@@ -174,7 +174,7 @@ void *dnsalg_udp_main(void *arg)
 void *dnsalg_resolver_main(void *arg)
 {
 	struct dnsalg_daemon *d = arg;
-	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o);
+	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
 	if (!u) {
 		fprintf(stderr, "pshim6-dnsalg: cannot create a resolver\n");
 		return NULL;

@@ -1,92 +1,240 @@
 /*
- * Upstream queries through ldns.  One struct dnsalg_upstream per thread: an
- * ldns_resolver is not safe to share.  Fallback to TCP is off, so a
- * truncated UDP answer reaches the client with TC set and the client
- * retries over TCP, which then goes upstream over TCP too.
+ * Upstream queries over the ALG's own sockets.  ldns only builds the query
+ * (ldns_pkt2wire) and parses an answer that passed
+ * dnsalg_upstream_wire_check(), so a bogus answer never costs a parse (nor,
+ * with ldns 1.8.3's TSIG leak, memory).
+ *
+ * Upstreams are tried in order, each on its own port, each for its share of
+ * timeout_ms.  Over UDP a try is a connected socket: the kernel drops
+ * datagrams from any other address or port, and one that arrives from the
+ * upstream but fails the check is counted and the wait goes on, so a
+ * spoofer who guesses the port cannot make a query fail with one bad
+ * datagram.  There is no fallback to TCP: a truncated answer reaches the
+ * client with TC set, and the client's TCP retry goes upstream over TCP,
+ * one connection per query.  The callers give every query a random ID and
+ * match the answer against it, so the ID is sent as it is.
+ *
+ * One struct dnsalg_upstream per thread: it owns the receive buffer.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "dnsalg.h"
 
-struct dnsalg_upstream {
-	ldns_resolver *udp, *tcp;
+struct dnsalg_upstream_addr {
+	struct sockaddr_storage sa;
+	socklen_t salen;
 };
 
-static ldns_resolver *make(const struct dnsalg_opts *o, bool vc)
+struct dnsalg_upstream {
+	unsigned n;
+	struct dnsalg_upstream_addr to[DNSALG_MAX_UPSTREAMS];
+	uint32_t share_ms;   /* each upstream's part of timeout_ms */
+	struct dnsalg_counters *cnt;   /* upstream_refused; NULL: not counted */
+	uint8_t buf[2 + DNSALG_UPSTREAM_RECV_MAX];
+};
+
+static uint64_t mono_ms(void)
 {
-	ldns_resolver *r = ldns_resolver_new();
-	if (!r)
-		return NULL;
-	for (unsigned i = 0; i < o->n_upstreams; i++) {
-		const struct in6_addr *a = &o->upstreams[i].addr;
-		ldns_rdf *ns;
-		if (IN6_IS_ADDR_V4MAPPED(a))
-			ns = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &a->s6_addr[12]);
-		else
-			ns = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16, a);
-		if (!ns || ldns_resolver_push_nameserver(r, ns) != LDNS_STATUS_OK) {
-			ldns_rdf_deep_free(ns);
-			ldns_resolver_deep_free(r);
-			return NULL;
-		}
-		ldns_rdf_deep_free(ns);
-	}
-	/* ldns has one port per resolver: the first upstream's. */
-	ldns_resolver_set_port(r, o->n_upstreams ? o->upstreams[0].port : 53);
-	unsigned per = o->timeout_ms / (o->n_upstreams ? o->n_upstreams : 1);
-	struct timeval tv = { (time_t)(per / 1000), (suseconds_t)(per % 1000) * 1000 };
-	ldns_resolver_set_timeout(r, tv);
-	ldns_resolver_set_retry(r, 1);
-	ldns_resolver_set_retrans(r, 0);
-	ldns_resolver_set_fallback(r, false);
-	ldns_resolver_set_usevc(r, vc);
-	ldns_resolver_set_random(r, false);
-	ldns_resolver_set_recursive(r, true);
-	ldns_resolver_set_dnssec(r, false);
-	ldns_resolver_set_dnssec_cd(r, false);
-	ldns_resolver_set_edns_udp_size(r, DNSALG_UPSTREAM_BUFSIZE);
-	return r;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o)
+/* poll() one descriptor until the deadline: 1 ready, 0 deadline passed,
+ * -1 error (revents other than those asked for count as ready: the next
+ * call reports the error). */
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = mono_ms();
+		if (now >= deadline)
+			return 0;
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)(deadline - now));
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* A v4-mapped upstream gets an AF_INET socket: it works whatever
+ * net.ipv6.bindv6only says, and on a host without IPv6. */
+static void addr_set(struct dnsalg_upstream_addr *a, const struct dnsalg_endpoint *e)
+{
+	memset(a, 0, sizeof *a);
+	if (IN6_IS_ADDR_V4MAPPED(&e->addr)) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(e->port);
+		memcpy(&s->sin_addr, &e->addr.s6_addr[12], 4);
+		a->salen = sizeof *s;
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(e->port);
+		s->sin6_addr = e->addr;
+		a->salen = sizeof *s;
+	}
+}
+
+struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct dnsalg_counters *cnt)
 {
 	struct dnsalg_upstream *u = calloc(1, sizeof *u);
 	if (!u)
 		return NULL;
-	u->udp = make(o, false);
-	u->tcp = make(o, true);
-	if (!u->udp || !u->tcp) {
-		dnsalg_upstream_free(u);
-		return NULL;
-	}
+	u->cnt = cnt;
+	u->n = o->n_upstreams < DNSALG_MAX_UPSTREAMS ? o->n_upstreams : DNSALG_MAX_UPSTREAMS;
+	for (unsigned i = 0; i < u->n; i++)
+		addr_set(&u->to[i], &o->upstreams[i]);
+	u->share_ms = o->timeout_ms / (u->n ? u->n : 1);
+	if (!u->share_ms)
+		u->share_ms = 1;
 	return u;
 }
 
 void dnsalg_upstream_free(struct dnsalg_upstream *u)
 {
-	if (!u)
-		return;
-	if (u->udp)
-		ldns_resolver_deep_free(u->udp);
-	if (u->tcp)
-		ldns_resolver_deep_free(u->tcp);
 	free(u);
+}
+
+static void refuse(struct dnsalg_upstream *u)
+{
+	if (u->cnt)
+		DNSALG_INC(u->cnt, upstream_refused);
+}
+
+/* A connected, non-blocking socket towards `to`, or -1.  For TCP the
+ * connect is waited for until the deadline. */
+static int open_to(const struct dnsalg_upstream_addr *to, int type, uint64_t deadline)
+{
+	int fd = socket(to->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&to->sa, to->salen) == 0)
+		return fd;
+	if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 1) {
+		int err = 0;
+		socklen_t el = sizeof err;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
+			return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* Parse an answer that passed the check; NULL (counted) if ldns will not. */
+static ldns_pkt *parse(struct dnsalg_upstream *u, const uint8_t *m, size_t len, uint16_t id)
+{
+	ldns_pkt *p = NULL;
+	if (dnsalg_upstream_wire_check(m, len, id) == 0 &&
+	    ldns_wire2pkt(&p, m, len) == LDNS_STATUS_OK)
+		return p;
+	if (p)
+		ldns_pkt_free(p);
+	refuse(u);
+	return NULL;
+}
+
+/* One UDP try: the first datagram that passes, or NULL at the deadline
+ * or when the upstream's port is closed (ICMP: no point waiting). */
+static ldns_pkt *try_udp(struct dnsalg_upstream *u, const struct dnsalg_upstream_addr *to,
+			 const uint8_t *q, size_t qlen, uint16_t id, uint64_t deadline)
+{
+	int fd = open_to(to, SOCK_DGRAM, deadline);
+	if (fd < 0)
+		return NULL;
+	ldns_pkt *ans = NULL;
+	if (send(fd, q, qlen, 0) != (ssize_t)qlen)
+		goto out;
+	while (!ans && wait_fd(fd, POLLIN, deadline) == 1) {
+		ssize_t n = recv(fd, u->buf, DNSALG_UPSTREAM_RECV_MAX, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				continue;
+			break;
+		}
+		/* more than we said we take: a server that ignores our EDNS
+		 * size, or someone else's datagram; never cut and parsed */
+		if ((size_t)n > DNSALG_UPSTREAM_BUFSIZE) {
+			refuse(u);
+			continue;
+		}
+		ans = parse(u, u->buf, (size_t)n, id);
+	}
+out:
+	close(fd);
+	return ans;
+}
+
+/* All of len octets, or -1 at the deadline, an error or the end of the
+ * stream. */
+static int tcp_io(int fd, uint8_t *p, size_t len, bool out, uint64_t deadline)
+{
+	while (len) {
+		if (wait_fd(fd, out ? POLLOUT : POLLIN, deadline) != 1)
+			return -1;
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One TCP try: one connection, one query (RFC 1035 §4.2.2 framing), all
+ * within the deadline.  The peer is the one we connected to, so a bad
+ * answer ends the try. */
+static ldns_pkt *try_tcp(struct dnsalg_upstream *u, const struct dnsalg_upstream_addr *to,
+			 const uint8_t *q, size_t qlen, uint16_t id, uint64_t deadline)
+{
+	int fd = open_to(to, SOCK_STREAM, deadline);
+	if (fd < 0)
+		return NULL;
+	ldns_pkt *ans = NULL;
+	uint8_t *b = u->buf;
+	b[0] = (uint8_t)(qlen >> 8);
+	b[1] = (uint8_t)qlen;
+	memcpy(b + 2, q, qlen);
+	if (tcp_io(fd, b, 2 + qlen, true, deadline) < 0 || tcp_io(fd, b, 2, false, deadline) < 0)
+		goto out;
+	size_t alen = (size_t)b[0] << 8 | b[1];
+	if (tcp_io(fd, b, alen, false, deadline) < 0)
+		goto out;
+	ans = parse(u, b, alen, id);
+out:
+	close(fd);
+	return ans;
 }
 
 static int query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 {
 	struct dnsalg_upstream *u = arg;
 	*ans = NULL;
-	ldns_status s = ldns_send(ans, tcp ? u->tcp : u->udp, q);
-	if (s != LDNS_STATUS_OK || !*ans) {
-		if (*ans)
-			ldns_pkt_free(*ans);
-		*ans = NULL;
+	uint8_t *wire = NULL;
+	size_t wlen = 0;
+	if (ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK || wlen > DNSALG_UPSTREAM_RECV_MAX) {
+		free(wire);
 		return DNSALG_ETIMEOUT;
 	}
-	return 0;
+	uint16_t id = ldns_pkt_id(q);
+	for (unsigned i = 0; i < u->n && !*ans; i++) {
+		uint64_t deadline = mono_ms() + u->share_ms;
+		*ans = tcp ? try_tcp(u, &u->to[i], wire, wlen, id, deadline)
+			   : try_udp(u, &u->to[i], wire, wlen, id, deadline);
+	}
+	free(wire);
+	return *ans ? 0 : DNSALG_ETIMEOUT;
 }
 
 struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u)

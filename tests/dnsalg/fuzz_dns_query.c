@@ -4,6 +4,9 @@
  * upstream answers (each prefixed by a 2-octet length) are returned, in
  * order, by a fake upstream with the ID patched to match, so the AAAA
  * rewrite, the cache and the truncation code see hostile upstream data too.
+ * The fake upstream applies the daemon's wire check
+ * (dnsalg_upstream_wire_check) before ldns parses an answer, as upstream.c
+ * does; an answer it refuses is a timeout.
  * The same bytes also go to the control-line parser and the Kea lease reader.
  *
  * The query's ID picks two more things (it changes nothing else): with bit
@@ -35,38 +38,6 @@ struct feed {
 	size_t n;
 };
 
-/* TSIG records (type 250) in a message's additional section, or -1 when it
- * does not parse.
- * ldns 1.8.3's ldns_wire2pkt keeps only the last TSIG record and leaks the
- * others (docs/dnsalg.md, "Known limits"): answers with two or more are
- * left out here, so that LeakSanitizer keeps reporting only leaks of ours. */
-static int tsig_records(const uint8_t *m, size_t l)
-{
-	size_t pos = 12;
-	int tsig = 0;
-	if (l < 12)
-		return -1;
-	unsigned qd = (unsigned)m[4] << 8 | m[5];
-	unsigned an_ns = ((unsigned)m[6] << 8 | m[7]) + ((unsigned)m[8] << 8 | m[9]);
-	unsigned ar = (unsigned)m[10] << 8 | m[11];
-	for (unsigned i = 0; i < qd + an_ns + ar; i++) {
-		while (pos < l && m[pos] && (m[pos] & 0xc0) != 0xc0)   /* labels */
-			pos += 1u + m[pos];
-		pos += pos < l && m[pos] ? 2 : 1;                       /* pointer or root */
-		if (pos + 4 > l)
-			return -1;
-		if (i < qd) {
-			pos += 4;
-			continue;
-		}
-		if (pos + 10 > l)
-			return -1;
-		tsig += i >= qd + an_ns && m[pos] == 0 && m[pos + 1] == 250;   /* additional section */
-		pos += 10u + ((size_t)m[pos + 8] << 8 | m[pos + 9]);
-	}
-	return tsig;
-}
-
 static int fz_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 {
 	struct feed *f = arg;
@@ -75,12 +46,19 @@ static int fz_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 	size_t l = (size_t)f->p[0] << 8 | f->p[1];
 	if (l > f->n - 2)
 		l = f->n - 2;
-	const uint8_t *m = f->p + 2;
+	static uint8_t m[65535];
+	memcpy(m, f->p + 2, l);
 	f->p += 2 + l;
 	f->n -= 2 + l;
-	if (tsig_records(m, l) > 1 || ldns_wire2pkt(ans, m, l) != LDNS_STATUS_OK)
+	/* the daemon's own check, as upstream.c applies it: an answer it
+	 * refuses never reaches ldns, and to the caller is a timeout */
+	uint16_t id = ldns_pkt_id(q);
+	if (l >= 2) {
+		m[0] = (uint8_t)(id >> 8);
+		m[1] = (uint8_t)id;
+	}
+	if (dnsalg_upstream_wire_check(m, l, id) != 0 || ldns_wire2pkt(ans, m, l) != LDNS_STATUS_OK)
 		return DNSALG_ETIMEOUT;
-	ldns_pkt_set_id(*ans, ldns_pkt_id(q));
 	/* make the question match most of the time so the rewrite runs */
 	if (l && (m[l - 1] & 1)) {
 		ldns_rr_list_deep_free(ldns_pkt_question(*ans));

@@ -100,8 +100,9 @@ static int gated_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 	return r;
 }
 
-struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o)
+struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct dnsalg_counters *cnt)
 {
+	(void)cnt;
 	struct dnsalg_upstream *u = malloc(sizeof *u);
 	if (u)
 		u->h = (struct harness *)(void *)((char *)(uintptr_t)o - offsetof(struct harness, o));

@@ -1,0 +1,852 @@
+/*
+ * The upstream transport (upstream.c) for real, against stand-in upstream
+ * servers on loopback (::1, and 127.0.0.1 reached as ::ffff:127.0.0.1),
+ * each on an ephemeral port and served by its own thread; and the wire
+ * check (upstream_wire.c) on fabricated messages.
+ *
+ * Every transport case counts the descriptors in /proc/self/fd before the
+ * stand-ins open theirs and after they are stopped: the transport must have
+ * closed every socket it opened, on every path.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "dnsalg.h"
+
+#define QID 0x4a7e
+
+/* ---- messages ------------------------------------------------------------- */
+
+struct msg {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void put(struct msg *m, const void *p, size_t n)
+{
+	assert_true(m->n + n <= sizeof m->b);
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+static void put16(struct msg *m, unsigned v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	put(m, b, 2);
+}
+
+static void set16(struct msg *m, size_t at, unsigned v)
+{
+	m->b[at] = (uint8_t)(v >> 8);
+	m->b[at + 1] = (uint8_t)v;
+}
+
+/* Header with QR, RD, RA; counts filled in by the builders. */
+static void header(struct msg *m, uint16_t id, unsigned qd, unsigned an, unsigned ns, unsigned ar)
+{
+	m->n = 0;
+	put16(m, id);
+	put16(m, 0x8180);
+	put16(m, qd);
+	put16(m, an);
+	put16(m, ns);
+	put16(m, ar);
+}
+
+/* www.example. A IN, uncompressed, at offset 12 */
+static void question(struct msg *m, unsigned qtype)
+{
+	put(m, "\3www\7example\0", 13);
+	put16(m, qtype);
+	put16(m, 1);
+}
+
+/* A record owned by the question's name (pointer to offset 12) */
+static void rr_a(struct msg *m, uint8_t last)
+{
+	put(m, "\xc0\x0c", 2);
+	put16(m, 1);
+	put16(m, 1);
+	put(m, "\0\0\0\x3c", 4);
+	put16(m, 4);
+	uint8_t a[4] = { 192, 0, 2, last };
+	put(m, a, 4);
+}
+
+/* A TSIG record as ldns parses it: root owner, class ANY, hmac-sha256,
+ * empty MAC. */
+static void rr_tsig(struct msg *m);
+
+/*
+ * Two TSIG records that ldns 1.8.3 really reads: ldns_wire2pkt counts the
+ * additional section down by one at each TSIG while it walks it, so only
+ * with two more records after them does it reach the second TSIG (and
+ * leak the first).  ARCOUNT grows by 4.
+ */
+static void rr_tsig2(struct msg *m)
+{
+	rr_tsig(m);
+	rr_tsig(m);
+	rr_a(m, 3);
+	rr_a(m, 4);
+	set16(m, 10, (unsigned)(m->b[10] << 8 | m->b[11]) + 4);
+}
+
+static void rr_tsig(struct msg *m)
+{
+	static const uint8_t rdata[] = {
+		11, 'h', 'm', 'a', 'c', '-', 's', 'h', 'a', '2', '5', '6', 0,
+		0, 0, 0x60, 0, 0, 0,  /* time signed */
+		1, 0x2c,              /* fudge */
+		0, 0,                 /* MAC size */
+		0x4a, 0x7e,           /* original ID */
+		0, 0,                 /* error */
+		0, 0,                 /* other len */
+	};
+	put(m, "\0", 1);
+	put16(m, 250);
+	put16(m, 255);
+	put(m, "\0\0\0\0", 4);
+	put16(m, sizeof rdata);
+	put(m, rdata, sizeof rdata);
+}
+
+static void good(struct msg *m, uint16_t id)
+{
+	header(m, id, 1, 1, 0, 0);
+	question(m, 1);
+	rr_a(m, 1);
+}
+
+/* ---- the wire check on fabricated messages --------------------------------- */
+
+static void wire_good_answer(void **state)
+{
+	(void)state;
+	struct msg m;
+	good(&m, QID);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	/* bytes past the last record are not read (ldns ignores them too) */
+	put(&m, "junk", 4);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	/* a question only, no records; an empty message with a header */
+	header(&m, QID, 1, 0, 0, 0);
+	question(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	header(&m, QID, 0, 0, 0, 0);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+}
+
+static void wire_header_id_qr(void **state)
+{
+	(void)state;
+	struct msg m;
+	good(&m, QID);
+	for (size_t l = 0; l < 12; l++)
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, l, QID), DNSALG_EWIRE);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID ^ 1), DNSALG_EMISMATCH);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID ^ 0x100), DNSALG_EMISMATCH);
+	m.b[2] &= 0x7f;   /* QR clear: a query, not an answer */
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EMISMATCH);
+}
+
+static void wire_records_past_end(void **state)
+{
+	(void)state;
+	struct msg m;
+	good(&m, QID);
+	/* every cut inside the question or the record */
+	for (size_t l = 12; l < m.n; l++)
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, l, QID), DNSALG_EWIRE);
+	/* RDLENGTH one more than there is */
+	set16(&m, m.n - 6, 5);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	set16(&m, m.n - 6, 0xffff);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+}
+
+static void wire_counts_larger_than_message(void **state)
+{
+	(void)state;
+	struct msg m;
+	for (unsigned at = 4; at <= 10; at += 2) {
+		good(&m, QID);
+		set16(&m, at, (unsigned)(m.b[at] << 8 | m.b[at + 1]) + 1);
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+		good(&m, QID);
+		set16(&m, at, 0xffff);
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	}
+}
+
+static void wire_compression(void **state)
+{
+	(void)state;
+	struct msg m;
+	/* a pointer to itself: the question's name is c0 0c at offset 12 */
+	header(&m, QID, 1, 0, 0, 0);
+	put(&m, "\xc0\x0c", 2);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* a label, then a pointer back to that label: a loop */
+	header(&m, QID, 1, 0, 0, 0);
+	put(&m, "\1a\xc0\x0c", 4);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* two names pointing at each other: the first points forward */
+	header(&m, QID, 2, 0, 0, 0);
+	put(&m, "\1a\xc0\x14", 4);   /* 12: a -> 20 */
+	put16(&m, 1);
+	put16(&m, 1);
+	put(&m, "\1b\xc0\x0c", 4);   /* 20: b -> 12 */
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* forward to a name that ends well: no loop, but not a prior
+	 * occurrence (RFC 1035 §4.1.4), which is all a compressor makes */
+	header(&m, QID, 2, 0, 0, 0);
+	put(&m, "\xc0\x12", 2);     /* 12: -> 18 */
+	put16(&m, 1);
+	put16(&m, 1);
+	put(&m, "\1a\0", 3);        /* 18: a. */
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* into the header */
+	header(&m, QID, 1, 0, 0, 0);
+	put(&m, "\xc0\x02", 2);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* a chain backwards is fine: c.(ptr) -> b.(ptr) -> www.example. */
+	good(&m, QID);
+	set16(&m, 6, 3);
+	put(&m, "\1b\xc0\x0c", 4);   /* owner b.www.example., at offset 45 */
+	put16(&m, 1);
+	put16(&m, 1);
+	put(&m, "\0\0\0\x3c\0\4\xc0\0\2\2", 10);
+	put(&m, "\1c\xc0\x2d", 4);   /* c.b.www.example. */
+	put16(&m, 1);
+	put16(&m, 1);
+	put(&m, "\0\0\0\x3c\0\4\xc0\0\2\3", 10);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	/* a pointer cut after its first octet */
+	header(&m, QID, 1, 0, 0, 0);
+	put(&m, "\3www\xc0", 5);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* label types 0x40 and 0x80 */
+	for (unsigned t = 0x40; t <= 0x80; t += 0x40) {
+		header(&m, QID, 1, 0, 0, 0);
+		uint8_t l = (uint8_t)(t | 1);
+		put(&m, &l, 1);
+		put(&m, "a\0", 2);
+		put16(&m, 1);
+		put16(&m, 1);
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	}
+}
+
+/* A question name of labels of these lengths. */
+static void long_name(struct msg *m, const unsigned *lens, unsigned n)
+{
+	header(m, QID, 1, 0, 0, 0);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t l = (uint8_t)lens[i];
+		put(m, &l, 1);
+		for (unsigned j = 0; j < lens[i]; j++)
+			put(m, "x", 1);
+	}
+	put(m, "\0", 1);
+	put16(m, 1);
+	put16(m, 1);
+}
+
+static void wire_name_length(void **state)
+{
+	(void)state;
+	struct msg m;
+	long_name(&m, (const unsigned[]){ 63, 63, 63, 61 }, 4);   /* 255 octets */
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	long_name(&m, (const unsigned[]){ 63, 63, 63, 62 }, 4);   /* 256 */
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	/* over 255 only through a pointer: the expanded name counts */
+	long_name(&m, (const unsigned[]){ 63, 63, 63 }, 3);      /* 193 octets at 12 */
+	set16(&m, 4, 2);
+	put(&m, "\x3f", 1);
+	for (int j = 0; j < 63; j++)
+		put(&m, "y", 1);
+	put(&m, "\xc0\x0c", 2);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+}
+
+static void wire_tsig(void **state)
+{
+	(void)state;
+	struct msg m;
+	/* 0, 1 and 2 TSIG records in the additional section */
+	for (unsigned t = 0; t <= 2; t++) {
+		header(&m, QID, 1, 1, 0, t);
+		question(&m, 1);
+		rr_a(&m, 1);
+		for (unsigned i = 0; i < t; i++)
+			rr_tsig(&m);
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), t ? DNSALG_ETSIG : 0);
+	}
+	/* the layout ldns 1.8.3 leaks on */
+	header(&m, QID, 1, 1, 0, 0);
+	question(&m, 1);
+	rr_a(&m, 1);
+	rr_tsig2(&m);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_ETSIG);
+	/* in the answer section too */
+	header(&m, QID, 1, 1, 0, 0);
+	question(&m, 1);
+	rr_tsig(&m);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_ETSIG);
+	/* a question for type 250 holds no record: fine */
+	header(&m, QID, 1, 0, 0, 0);
+	question(&m, 250);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+}
+
+/* ---- stand-in upstream servers --------------------------------------------- */
+
+enum mode {
+	UDP_GOOD,        /* one good answer, A 192.0.2.1 */
+	UDP_SILENT,      /* reads, never answers */
+	UDP_WRONG_ID,    /* the answer with another ID (192.0.2.9), then the good one */
+	UDP_OTHER_PORT,  /* 192.0.2.66 from another port, then the good one */
+	UDP_TSIG2,       /* the good answer with two TSIG records */
+	UDP_GARBAGE,     /* 5 octets, a cut answer, counts past the end, oversize */
+	UDP_BIG_THEN_GOOD, /* oversize (larger than our EDNS size), then good */
+	TCP_GOOD,
+	TCP_TSIG2,
+	TCP_GARBAGE,     /* a length and a cut answer */
+	TCP_SILENT,      /* accepts, reads, never answers */
+};
+
+struct standin {
+	enum mode mode;
+	int fd, other;
+	uint16_t port;
+	pthread_t th;
+	_Atomic bool stop;
+	_Atomic unsigned queries;
+};
+
+/* The answer to query q (qn octets) with this ID, A 192.0.2.last. */
+static void answer_to(struct msg *m, const uint8_t *q, size_t qn, uint16_t id, uint8_t last)
+{
+	size_t e = 12;
+	while (e < qn && q[e])
+		e += 1u + q[e];
+	e += 5;
+	assert_true(e <= qn);
+	header(m, id, 1, 1, 0, 0);
+	put(m, q + 12, e - 12);
+	rr_a(m, last);
+}
+
+static bool wait_in(int fd, struct standin *s)
+{
+	while (!atomic_load(&s->stop)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 20) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* A connection held open without an answer: until the client gives up, or
+ * 3 s, so a client that ignores its deadline fails the timing check
+ * instead of hanging the suite. */
+#define HOLD_MS 3000
+static void hold(int fd, struct standin *s)
+{
+	for (int i = 0; i < HOLD_MS / 20 && !atomic_load(&s->stop); i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 20) > 0)
+			return;
+	}
+}
+
+static void serve_udp(struct standin *s)
+{
+	uint8_t q[2048];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof from;
+	while (wait_in(s->fd, s)) {
+		fl = sizeof from;
+		ssize_t n = recvfrom(s->fd, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+		if (n < 12)
+			continue;
+		atomic_fetch_add(&s->queries, 1);
+		uint16_t id = (uint16_t)(q[0] << 8 | q[1]);
+		struct msg m;
+		struct sockaddr *to = (struct sockaddr *)&from;
+		switch (s->mode) {
+		case UDP_SILENT:
+			continue;
+		case UDP_WRONG_ID:
+			answer_to(&m, q, (size_t)n, id ^ 0x5555, 9);
+			sendto(s->fd, m.b, m.n, 0, to, fl);
+			break;
+		case UDP_OTHER_PORT:
+			answer_to(&m, q, (size_t)n, id, 66);
+			sendto(s->other, m.b, m.n, 0, to, fl);
+			usleep(50000);  /* the foreign one first, surely */
+			break;
+		case UDP_TSIG2:
+			answer_to(&m, q, (size_t)n, id, 1);
+			rr_tsig2(&m);
+			sendto(s->fd, m.b, m.n, 0, to, fl);
+			continue;
+		case UDP_GARBAGE:
+			sendto(s->fd, "\x4a\x7e\x81\x80\0", 5, 0, to, fl);
+			answer_to(&m, q, (size_t)n, id, 1);
+			sendto(s->fd, m.b, m.n - 3, 0, to, fl);
+			set16(&m, 6, 2);
+			sendto(s->fd, m.b, m.n, 0, to, fl);
+			set16(&m, 6, 1);
+			while (m.n <= DNSALG_UPSTREAM_BUFSIZE)
+				put(&m, "\0", 1);   /* trailing octets: the check alone passes it */
+			sendto(s->fd, m.b, m.n, 0, to, fl);
+			continue;
+		case UDP_BIG_THEN_GOOD:
+			answer_to(&m, q, (size_t)n, id, 7);
+			while (m.n <= DNSALG_UPSTREAM_BUFSIZE)
+				put(&m, "\0", 1);
+			sendto(s->fd, m.b, m.n, 0, to, fl);
+			break;
+		default:
+			break;
+		}
+		answer_to(&m, q, (size_t)n, id, 1);
+		sendto(s->fd, m.b, m.n, 0, to, fl);
+	}
+}
+
+static bool read_all(int fd, uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = recv(fd, p, n, 0);
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static void serve_tcp(struct standin *s)
+{
+	while (wait_in(s->fd, s)) {
+		int c = accept(s->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		uint8_t q[2048];
+		if (!read_all(c, q, 2)) {
+			close(c);
+			continue;
+		}
+		size_t qn = (size_t)(q[0] << 8 | q[1]);
+		if (qn < 12 || qn > sizeof q || !read_all(c, q, qn)) {
+			close(c);
+			continue;
+		}
+		atomic_fetch_add(&s->queries, 1);
+		uint16_t id = (uint16_t)(q[0] << 8 | q[1]);
+		struct msg m;
+		answer_to(&m, q, qn, id, 1);
+		if (s->mode == TCP_TSIG2)
+			rr_tsig2(&m);
+		size_t n = s->mode == TCP_GARBAGE ? m.n - 3 : m.n;
+		uint8_t len[2] = { (uint8_t)(m.n >> 8), (uint8_t)m.n };
+		if (s->mode == TCP_SILENT) {
+			hold(c, s);
+		} else {
+			send(c, len, 2, MSG_NOSIGNAL);
+			send(c, m.b, n, MSG_NOSIGNAL);
+			if (s->mode == TCP_GARBAGE)   /* the rest never comes */
+				hold(c, s);
+		}
+		close(c);
+	}
+}
+
+static void *standin_main(void *arg)
+{
+	struct standin *s = arg;
+	if (s->mode >= TCP_GOOD)
+		serve_tcp(s);
+	else
+		serve_udp(s);
+	return NULL;
+}
+
+/* Bound to an ephemeral port of ::1, or of 127.0.0.1 with v4. */
+static int bound(bool v4, int type, uint16_t *port)
+{
+	int fd = socket(v4 ? AF_INET : AF_INET6, type | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	socklen_t sl;
+	if (v4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof *a;
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		sl = sizeof *a;
+	}
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, sl), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 8), 0);
+	sl = sizeof ss;
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	*port = ntohs(v4 ? ((struct sockaddr_in *)&ss)->sin_port : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static void standin_start(struct standin *s, enum mode mode, bool v4)
+{
+	memset(s, 0, sizeof *s);
+	s->mode = mode;
+	s->other = -1;
+	s->fd = bound(v4, mode >= TCP_GOOD ? SOCK_STREAM : SOCK_DGRAM, &s->port);
+	if (mode == UDP_OTHER_PORT) {
+		uint16_t p;
+		s->other = bound(v4, SOCK_DGRAM, &p);
+		assert_int_not_equal(p, s->port);
+	}
+	assert_int_equal(pthread_create(&s->th, NULL, standin_main, s), 0);
+}
+
+static void standin_stop(struct standin *s)
+{
+	atomic_store(&s->stop, true);
+	pthread_join(s->th, NULL);
+	close(s->fd);
+	if (s->other >= 0)
+		close(s->other);
+}
+
+/* ---- the transport against them -------------------------------------------- */
+
+static int count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	if (!dir)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(dir));)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct run {
+	int r;
+	uint64_t ms;        /* how long the query took */
+	uint64_t refused;
+	int last;           /* last octet of the A record, -1 none */
+	unsigned queries[4];
+};
+
+/* Ask `www.example. A` of the stand-ins (in this order, each its own port;
+ * v4 ones as ::ffff:127.0.0.1) with this timeout, as the callers do. */
+static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms, bool tcp)
+{
+	struct run out = { .last = -1 };
+	struct dnsalg_opts o;
+	dnsalg_opts_defaults(&o);
+	o.timeout_ms = timeout_ms;
+	o.n_upstreams = n;
+	for (unsigned i = 0; i < n; i++) {
+		inet_pton(AF_INET6, v4[i] ? "::ffff:127.0.0.1" : "::1", &o.upstreams[i].addr);
+		o.upstreams[i].port = s[i].port;
+	}
+	struct dnsalg_counters cnt;
+	memset(&cnt, 0, sizeof cnt);
+	struct dnsalg_upstream *u = dnsalg_upstream_new(&o, &cnt);
+	assert_non_null(u);
+	struct dnsalg_upstream_ops ops = dnsalg_upstream_ops(u);
+	ldns_pkt *q = ldns_pkt_query_new(ldns_dname_new_frm_str("www.example."), LDNS_RR_TYPE_A,
+					 LDNS_RR_CLASS_IN, LDNS_RD);
+	assert_non_null(q);
+	ldns_pkt_set_id(q, QID);
+	ldns_pkt_set_edns_udp_size(q, DNSALG_UPSTREAM_BUFSIZE);
+	ldns_pkt *ans = NULL;
+	uint64_t t0 = mono_ms();
+	out.r = ops.query(ops.arg, q, tcp, &ans);
+	out.ms = mono_ms() - t0;
+	out.refused = atomic_load(&cnt.upstream_refused);
+	if (out.r == 0) {
+		assert_non_null(ans);
+		assert_int_equal(ldns_pkt_id(ans), QID);
+		assert_true(ldns_pkt_qr(ans));
+		ldns_rr_list *an = ldns_pkt_answer(ans);
+		assert_int_equal(ldns_rr_list_rr_count(an), 1);
+		const ldns_rdf *a = ldns_rr_rdf(ldns_rr_list_rr(an, 0), 0);
+		out.last = ldns_rdf_data(a)[3];
+		ldns_pkt_free(ans);
+	} else {
+		assert_null(ans);
+	}
+	ldns_pkt_free(q);
+	dnsalg_upstream_free(u);
+	for (unsigned i = 0; i < n; i++)
+		out.queries[i] = atomic_load(&s[i].queries);
+	return out;
+}
+
+/* One case: stand-ins of these modes, a query, every descriptor closed. */
+static struct run one(const enum mode *modes, const bool *v4, unsigned n, uint32_t timeout_ms,
+		      bool tcp)
+{
+	int fds = count_fds();
+	struct standin s[4];
+	for (unsigned i = 0; i < n; i++)
+		standin_start(&s[i], modes[i], v4[i]);
+	struct run r = ask(s, n, v4, timeout_ms, tcp);
+	for (unsigned i = 0; i < n; i++)
+		standin_stop(&s[i]);
+	assert_int_equal(count_fds(), fds);
+	return r;
+}
+
+#define ONE(tcp, timeout, ...) \
+	one((const enum mode[]){ __VA_ARGS__ }, v4s, sizeof((const enum mode[]){ __VA_ARGS__ }) / sizeof(enum mode), timeout, tcp)
+
+static void udp_good_answer(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(false, 1000, UDP_GOOD);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(r.refused, 0);
+	assert_int_equal(r.queries[0], 1);
+	assert_true(r.ms < 500);
+}
+
+static void udp_v4_mapped(void **state)
+{
+	(void)state;
+	const bool v4s[] = { true };
+	struct run r = ONE(false, 1000, UDP_GOOD);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+}
+
+/* The first upstream silent: the second, on another port, answers within
+ * its share of the timeout.  A transport that used the first one's port
+ * for both would time out. */
+static void udp_per_upstream_ports(void **state)
+{
+	(void)state;
+	{
+		const bool v4s[] = { false, false };
+		struct run r = ONE(false, 1000, UDP_SILENT, UDP_GOOD);
+		assert_int_equal(r.r, 0);
+		assert_int_equal(r.last, 1);
+		assert_int_equal(r.queries[0], 1);
+		assert_int_equal(r.queries[1], 1);
+		assert_true(r.ms >= 480);      /* the first waited its share, 500 ms */
+		assert_true(r.ms < 1000);
+	}
+	{
+		/* the same across families: ::1 silent, then 127.0.0.1 */
+		const bool v4s[] = { false, true };
+		struct run r = ONE(false, 600, UDP_SILENT, UDP_GOOD);
+		assert_int_equal(r.r, 0);
+		assert_int_equal(r.last, 1);
+		assert_true(r.ms >= 280 && r.ms < 600);
+	}
+	{
+		/* all silent: the whole timeout, not more */
+		const bool v4s[] = { false, true, false };
+		struct run r = ONE(false, 600, UDP_SILENT, UDP_SILENT, UDP_SILENT);
+		assert_int_equal(r.r, DNSALG_ETIMEOUT);
+		assert_int_equal(r.queries[0] + r.queries[1] + r.queries[2], 3);
+		assert_true(r.ms >= 580 && r.ms < 900);
+	}
+}
+
+/* A closed port (ICMP port unreachable): on to the next at once. */
+static void udp_closed_port_next(void **state)
+{
+	(void)state;
+	int fds = count_fds();
+	struct standin s[2];
+	standin_start(&s[0], UDP_SILENT, false);
+	standin_start(&s[1], UDP_GOOD, false);
+	standin_stop(&s[0]);   /* its port is closed now */
+	const bool v4s[] = { false, false };
+	struct run r = ask(s, 2, v4s, 2000, false);
+	standin_stop(&s[1]);
+	assert_int_equal(count_fds(), fds);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms < 500);
+}
+
+static void udp_wrong_id_then_right(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(false, 1000, UDP_WRONG_ID);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(r.refused, 1);
+}
+
+/* A datagram from the upstream's address but another port never reaches
+ * the transport (not even as a refused one): the connected socket's
+ * kernel filter drops it. */
+static void udp_other_source_port(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(false, 1000, UDP_OTHER_PORT);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(r.refused, 0);
+	const bool v4m[] = { true };
+	r = one((const enum mode[]){ UDP_OTHER_PORT }, v4m, 1, 1000, false);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+}
+
+/* Two TSIG records: ldns 1.8.3 would leak one; refused before it parses. */
+static void udp_two_tsig_refused(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(false, 400, UDP_TSIG2);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(r.refused, 1);
+	assert_true(r.ms >= 380);      /* waited on for a good one */
+}
+
+static void udp_garbage_refused(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(false, 400, UDP_GARBAGE);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(r.refused, 4);
+	/* and the good answer after an oversize one is still taken */
+	r = ONE(false, 1000, UDP_BIG_THEN_GOOD);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(r.refused, 1);
+}
+
+static void tcp_good_answer(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(true, 1000, TCP_GOOD);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(r.queries[0], 1);
+	const bool v4m[] = { true };
+	r = one((const enum mode[]){ TCP_GOOD }, v4m, 1, 1000, true);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+}
+
+static void tcp_refused(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(true, 600, TCP_TSIG2);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(r.refused, 1);
+	assert_true(r.ms < 400);   /* a bad answer ends a TCP try at once */
+	/* an answer cut short: the deadline, then nothing */
+	r = ONE(true, 400, TCP_GARBAGE);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_true(r.ms >= 380 && r.ms < 800);
+	/* a bad first upstream, then a good one on its own port */
+	const bool v4two[] = { false, true };
+	r = one((const enum mode[]){ TCP_TSIG2, TCP_GOOD }, v4two, 2, 1000, true);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(r.refused, 1);
+}
+
+/* Accepts, never answers: back within the deadline. */
+static void tcp_silent_deadline(void **state)
+{
+	(void)state;
+	const bool v4s[] = { false };
+	struct run r = ONE(true, 500, TCP_SILENT);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(r.queries[0], 1);
+	assert_true(r.ms >= 480 && r.ms < 900);
+	/* silent first, good second: the second within its share */
+	const bool v4two[] = { false, false };
+	r = one((const enum mode[]){ TCP_SILENT, TCP_GOOD }, v4two, 2, 800, true);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms >= 380 && r.ms < 800);
+}
+
+/* A closed TCP port: refused at once, nothing left open. */
+static void tcp_closed_port(void **state)
+{
+	(void)state;
+	int fds = count_fds();
+	struct standin s[1];
+	standin_start(&s[0], TCP_GOOD, false);
+	standin_stop(&s[0]);
+	const bool v4s[] = { false };
+	struct run r = ask(s, 1, v4s, 1000, true);
+	assert_int_equal(count_fds(), fds);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_true(r.ms < 500);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(wire_good_answer), cmocka_unit_test(wire_header_id_qr),
+		cmocka_unit_test(wire_records_past_end), cmocka_unit_test(wire_counts_larger_than_message),
+		cmocka_unit_test(wire_compression), cmocka_unit_test(wire_name_length),
+		cmocka_unit_test(wire_tsig),
+		cmocka_unit_test(udp_good_answer), cmocka_unit_test(udp_v4_mapped),
+		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_closed_port_next),
+		cmocka_unit_test(udp_wrong_id_then_right), cmocka_unit_test(udp_other_source_port),
+		cmocka_unit_test(udp_two_tsig_refused), cmocka_unit_test(udp_garbage_refused),
+		cmocka_unit_test(tcp_good_answer), cmocka_unit_test(tcp_refused),
+		cmocka_unit_test(tcp_silent_deadline), cmocka_unit_test(tcp_closed_port),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
