@@ -347,6 +347,20 @@ static int encode(struct peer_msg *m, uint8_t *buf, size_t cap)
 	return peer_msg_encode(m, S.key, S.keylen, buf, cap);
 }
 
+/* What a source this host lacks makes the send fail with (Linux 6.x): a
+ * native IPv6 one EINVAL, an IPv4-mapped one ENETUNREACH even with an IPv4
+ * route to the destination, so the strerror alone points at routing (a
+ * missing IPv4 route gives that error too, hence the hint's "or");
+ * EADDRNOTAVAIL is what bind says (sources_check). */
+static const char *src_hint(unsigned path, int err)
+{
+	if (err == EINVAL || err == EADDRNOTAVAIL)
+		return " (peer.sources: not an address of this host?)";
+	if (err == ENETUNREACH && IN6_IS_ADDR_V4MAPPED(&S.src[path]))
+		return " (peer.sources: not an address of this host, or no IPv4 route?)";
+	return "";
+}
+
 /* With peer.sources, the path's own source rides along as IPV6_PKTINFO: the
  * kernel then sends from it (routing still picks the link), or refuses an
  * address this host does not have. */
@@ -376,8 +390,7 @@ static bool send_path(unsigned path, const uint8_t *buf, int n)
 	if (!S.src_fail_log_ns[path] || now - S.src_fail_log_ns[path] >= 60000 * MS) {
 		char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 		log_warn("peer: path %u: sending from %s to %s: %s%s", path, inet_ntop(AF_INET6, &S.src[path], sa, sizeof sa),
-			 inet_ntop(AF_INET6, &to.sin6_addr, da, sizeof da), strerror(errno),
-			 errno == EINVAL || errno == EADDRNOTAVAIL ? " (peer.sources: not an address of this host?)" : "");
+			 inet_ntop(AF_INET6, &to.sin6_addr, da, sizeof da), strerror(errno), src_hint(path, errno));
 		S.src_fail_log_ns[path] = now ? now : 1;
 	}
 	return false;
@@ -580,9 +593,43 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	S.st.lease_rx++;
 	if (json_parse(m->u.lease.text, m->u.lease.len, &o, &why) || !(cmd = json_str(&o, "cmd")) ||
 	    strcmp(cmd, "lease") || tables_lease(&d->tables, d->conf, &o, now, &why)) {
-		S.st.lease_refused++;
-		log_warn("peer: lease refused: %s", why ? why : "not a lease request");
+		/* a misconfigured site refuses every lease, and a full sync
+		 * carries them all again every sync_interval_ms */
+		uint64_t n = ++S.st.lease_refused;
+		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
+			log_warn("peer: lease refused: %s (%" PRIu64 " times)", why ? why : "not a lease request", n);
+		return;
 	}
+	/* marked with the sync under way (or the last one begun): a lease the
+	 * active proxy added after its snapshot survives that sync's sweep.
+	 * The mark is the sync's number plus one, never 0: 0 is a lease this
+	 * proxy's own DHCP server gave, which the other proxy never had. */
+	struct in6_addr a;
+	struct lease_entry *l;
+	const char *cm = json_str(&o, "cmula");
+	if (cm && inet_pton(AF_INET6, cm, &a) == 1 && (l = addrtab_find(&d->tables.leases, &a)))
+		l->sync_gen = S.rx.gen + 1;
+}
+
+/* A whole full sync carried every lease the active proxy holds: one held
+ * here from it that it did not carry lost its release on the way (or the
+ * release came while we were not heard), so it goes; one given here, by
+ * this proxy's own DHCP server, stays.  Leases are never evicted
+ * otherwise, so those would fill the table until new ones were refused. */
+static uint32_t lease_sweep(struct daemon *d)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < d->tables.leases.cap; i++) {
+		const struct in6_addr *k;
+		const struct lease_entry *l = addrtab_slot(&d->tables.leases, i, &k);
+		if (l && l->sync_gen && l->sync_gen != S.rx.gen + 1) {
+			struct in6_addr key = *k;
+			addrtab_remove(&d->tables.leases, &key);
+			n++;
+		}
+	}
+	S.st.lease_swept += n;
+	return n;
 }
 
 /* ---- full syncs, paced (peer_sync.h) -------------------------------------- */
@@ -891,6 +938,10 @@ static void on_replica(struct daemon *d, const struct peer_msg *m, bool keep, ui
 	if (!whole)
 		return;
 	S.st.syncs_rx++;
+	uint32_t swept = lease_sweep(d);
+	if (swept)
+		log_info("peer: full sync %u received whole without %u leases held here: removed (their release "
+			 "was not received)", S.rx.done, swept);
 	log_debug("peer: full sync %u received whole: %u contexts in %" PRIu64 " ms, %u stale pruned", S.rx.done,
 		  S.rx.count, (now - S.rx.began_ns) / MS, pruned);
 	int from = (int)S.fsm.state;
@@ -1250,7 +1301,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(tx); C(tx_failed); C(rx); C(rx_wrong_source); C(rx_bad); C(rx_bad_mac); C(rx_replay); C(rx_unconfirmed);
 	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
 	C(syncs_tx); C(syncs_rx); C(peer_sessions); C(standby_punts_dropped);
-	C(lease_tx); C(lease_rx); C(lease_refused);
+	C(lease_tx); C(lease_rx); C(lease_refused); C(lease_swept);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
 	C(rx_duplicate); C(syncs_unreceived);

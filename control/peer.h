@@ -20,6 +20,7 @@ struct peer_stats {
 	uint64_t hb_tx, hb_rx, ctx_tx, ctx_rx, del_tx, del_rx, syncs_tx, syncs_rx;
 	uint64_t peer_sessions, standby_punts_dropped;
 	uint64_t lease_tx, lease_rx, lease_refused;
+	uint64_t lease_swept;               /* held standing by, absent from a whole full sync: removed */
 	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
 	uint64_t yields, activations;
 	uint64_t takeovers_incomplete;     /* with a replica not known complete */

@@ -96,6 +96,8 @@ void peer_sync_rx_begin(struct peer_sync_rx *r, uint32_t epoch, uint32_t context
 	r->count = 0;
 	r->began_ns = now;
 	r->st.begun++;
+	if (!++r->gen)
+		r->gen = 1;
 }
 
 bool peer_sync_rx_ctx(struct peer_sync_rx *r, uint32_t epoch)

@@ -114,6 +114,9 @@ struct peer_sync_rx {
 	uint32_t epoch;              /* of the sync in progress, or the last one begun */
 	uint32_t expect, count;      /* contexts BEGIN announced, SYNC_CTX received */
 	uint32_t done;               /* last whole sync (0: none) */
+	uint32_t gen;                /* BEGINs received in this run, never 0 once one was: unlike
+	                                the sender's epochs, which restart with its run, it names
+	                                one sync for good (what it carried is marked with it) */
 	uint64_t began_ns;
 	struct peer_sync_rx_stats st;
 };

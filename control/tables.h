@@ -6,6 +6,8 @@
  *   leases: site CMULA -> CGA parameters, from the DHCP hook ("lease").
  *           When full, a new lease is refused with an error and counted;
  *           leases are never evicted, since losing one breaks its host.
+ *           (A standing-by proxy's leases follow the active proxy's: a
+ *           whole full sync removes those it did not carry, peer.c.)
  */
 #ifndef PSHIM6_CONTROL_TABLES_H
 #define PSHIM6_CONTROL_TABLES_H
@@ -33,6 +35,8 @@ struct lease_entry {
 	uint8_t duid_len;
 	uint8_t duid[LEASE_DUID_MAX / 2];
 	uint64_t updated_ns;
+	uint32_t sync_gen;      /* peer.c: 1 + the full sync received (peer_sync_rx.gen) that
+	                           last carried it; 0 after tables_lease (a lease given here) */
 };
 
 struct tables_stats {

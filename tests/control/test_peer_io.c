@@ -1453,6 +1453,213 @@ static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void
 	assert_null(lease_held("fd00:10::6"));
 }
 
+/* B again with other contents, and a third lease */
+#define LEASE_B2 "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"cga\",\"iaid\":9," \
+		 "\"pds\":\"0102\",\"duid\":\"bb\"}"
+#define LEASE_C "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::7\",\"mode\":\"cga\",\"iaid\":1," \
+		"\"pds\":\"07\",\"duid\":\"cc\"}"
+
+/* lines of the captured log holding both `a` and `b` */
+static unsigned logged(const char *a, const char *b)
+{
+	unsigned n = 0;
+	char line[1024];
+	rewind(log_file);
+	while (fgets(line, sizeof line, log_file))
+		n += strstr(line, a) && strstr(line, b);
+	return n;
+}
+
+/* The active proxy's table as a whole sync lists it: what a standing-by
+ * proxy holds beyond it is a lease whose release it never got. */
+static void a_whole_full_sync_removes_the_leases_it_did_not_carry(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	send_lease_line(LEASE_A);
+	send_lease_line(LEASE_B);
+	assert_int_equal(R.d.tables.leases.n, 2);
+	log_to_file();
+	log_set_level(PSHIM6_LOG_INFO);
+	/* sync 3 lists B only, with new contents, and one context */
+	send_sync(PEER_SYNC_BEGIN, 3, 1);
+	send_lease_line(LEASE_B2);
+	send_ctx(PEER_SYNC_CTX, 3, 0);
+	assert_non_null(lease_held("fd00:10::5"));       /* nothing goes before the END */
+	send_sync(PEER_SYNC_END, 3, 1);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	assert_null(lease_held("fd00:10::5"));
+	assert_int_equal(ctr("lease_swept"), 1);
+	assert_int_equal(R.d.tables.leases.n, 1);
+	const struct lease_entry *l = lease_held("fd00:10::6");
+	assert_non_null(l);
+	assert_int_equal(l->mode, PSHIM6_ADDR_CGA);
+	assert_int_equal(l->iaid, 9);
+	assert_int_equal(l->pds_len, 2);
+	assert_memory_equal(l->pds, "\x01\x02", 2);
+	assert_int_equal(l->duid_len, 1);
+	assert_memory_equal(l->duid, "\xbb", 1);
+	assert_int_equal(ctr("replicas"), 1);
+	/* a lease added after the active proxy's snapshot arrives as an update
+	 * during the sync, or after its END: neither is taken for stale */
+	send_sync(PEER_SYNC_BEGIN, 4, 0);
+	send_lease_line(LEASE_B2);
+	send_lease_line(LEASE_A);
+	send_sync(PEER_SYNC_END, 4, 0);
+	send_lease_line(LEASE_C);
+	assert_int_equal(R.d.tables.leases.n, 3);
+	assert_int_equal(ctr("lease_swept"), 1);
+	send_sync(PEER_SYNC_BEGIN, 5, 0);
+	send_lease_line(LEASE_A);
+	send_lease_line(LEASE_B2);
+	send_lease_line(LEASE_C);
+	send_sync(PEER_SYNC_END, 5, 0);
+	assert_int_equal(R.d.tables.leases.n, 3);
+	assert_int_equal(ctr("lease_swept"), 1);
+	/* an empty table empties ours of what it sent, not of the lease our
+	 * own DHCP server gave */
+	lease_request("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::8\",\"mode\":\"cga\","
+		      "\"iaid\":2,\"pds\":\"01\",\"duid\":\"02\"}");
+	send_sync(PEER_SYNC_BEGIN, 6, 0);
+	send_sync(PEER_SYNC_END, 6, 0);
+	assert_int_equal(R.d.tables.leases.n, 1);
+	assert_non_null(lease_held("fd00:10::8"));
+	assert_int_equal(ctr("lease_swept"), 4);
+	assert_int_equal(ctr("syncs_rx"), 4);
+	log_back();
+	/* one line per sync that removed any, with the number */
+	assert_int_equal(logged("peer: full sync", "leases held here"), 2);
+	assert_int_equal(logged("peer: full sync 3 ", "without 1 leases"), 1);
+	assert_int_equal(logged("peer: full sync 6 ", "without 3 leases"), 1);
+}
+
+/* Only a sync known whole lists the active proxy's table: one cut short,
+ * superseded, or with a loss removes nothing. */
+static void a_sync_not_received_whole_removes_no_lease(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	send_lease_line(LEASE_A);
+	send_lease_line(LEASE_B);
+	/* superseded: 3 carried B, then 4 began; 3's END is no END of 4 */
+	send_sync(PEER_SYNC_BEGIN, 3, 0);
+	send_lease_line(LEASE_B);
+	send_sync(PEER_SYNC_BEGIN, 4, 0);
+	send_sync(PEER_SYNC_END, 3, 0);
+	assert_int_equal(ctr("sync_incomplete"), 2);
+	/* ends short of the contexts it announced sent */
+	send_sync(PEER_SYNC_BEGIN, 5, 1);
+	send_lease_line(LEASE_B);
+	send_sync(PEER_SYNC_END, 5, 1);
+	assert_int_equal(ctr("sync_incomplete"), 3);
+	/* a message of it lost (a gap in the sender's numbers) */
+	send_sync(PEER_SYNC_BEGIN, 6, 0);
+	send_lease_line(LEASE_B);
+	R.seq++;
+	send_sync(PEER_SYNC_END, 6, 0);
+	assert_int_equal(ctr("sync_incomplete"), 4);
+	assert_int_equal(ctr("rx_lost"), 1);
+	/* never ends: the active proxy went silent, and this one took over */
+	send_sync(PEER_SYNC_BEGIN, 7, 0);
+	send_lease_line(LEASE_B);
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("syncs_rx"), 0);
+	assert_int_equal(ctr("lease_swept"), 0);
+	assert_non_null(lease_held("fd00:10::5"));
+	assert_non_null(lease_held("fd00:10::6"));
+	assert_int_equal(R.d.tables.leases.n, 2);
+}
+
+/* The case the sweep is for, end to end: the active proxy's own messages,
+ * the datagram of a release lost on the way to the standing-by one. */
+static void a_release_lost_on_the_way_is_repaired_by_the_next_full_sync(void **st)
+{
+	(void)st;
+	/* the active proxy: A and B held, a full sync, A released, the next sync */
+	rig_up(&(struct opts){ .role = "primary" });
+	engine_installed(1);
+	lease_request(LEASE_A);
+	lease_request(LEASE_B);
+	start();
+	heartbeat(0, 0, 0);
+	run_to(clk + 100 * MS);
+	assert_int_equal(ctr("syncs_tx"), 1);
+	lease_request(RELEASE_A);
+	/* heard, and told each sync arrived, until the periodic one went out */
+	uint64_t t = clk;
+	while (ctr("syncs_tx") < 2) {
+		assert_true(clk < t + 2000 * MS);
+		heartbeat(0, (uint32_t)ctr("last_sync_tx"), 0);
+		run_to(clk + HB_MS * MS);
+	}
+	static struct peer_msg sent[32];
+	unsigned n = 0, release = UINT32_MAX;
+	for (unsigned i = 0; i < R.nin; i++) {
+		if (R.in[i].m.type == PEER_HEARTBEAT)
+			continue;
+		assert_true(n < 32);
+		if (R.in[i].m.type == PEER_LEASE && !strcmp(R.in[i].m.u.lease.text, RELEASE_A))
+			release = n;
+		sent[n++] = R.in[i].m;
+	}
+	/* BEGIN, A, B, the context, END; the release; BEGIN, B, the context, END */
+	assert_int_equal(n, 10);
+	assert_int_equal(release, 5);
+	teardown(NULL);
+	/* the standing-by proxy gets all of it but the release */
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	for (unsigned i = 0; i < n; i++) {
+		if (i == release) {
+			R.seq++;                      /* lost: a gap in the numbers */
+			assert_non_null(lease_held("fd00:10::5"));
+			assert_int_equal(ctr("syncs_rx"), 1);
+			assert_int_equal(ctr("lease_swept"), 0);
+			continue;
+		}
+		struct peer_msg m = sent[i];
+		say(&m);
+	}
+	assert_int_equal(ctr("rx_lost"), 1);
+	assert_int_equal(ctr("syncs_rx"), 2);
+	assert_null(lease_held("fd00:10::5"));
+	assert_non_null(lease_held("fd00:10::6"));
+	assert_int_equal(ctr("lease_swept"), 1);
+	assert_int_equal(ctr("replicas"), 1);
+	assert_int_equal(ctr("replica_complete"), 1);
+}
+
+/* A site that refuses what the other proxy sends (the two configs' CMULA
+ * prefixes differ) refuses every lease of every full sync: bounded in the
+ * log, exact in the counter. */
+static void refused_leases_are_logged_the_1st_2nd_4th_time(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	log_to_file();
+	for (unsigned i = 0; i < 100; i++)
+		send_lease_line("{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd99::5\"}");
+	log_back();
+	assert_int_equal(ctr("lease_refused"), 100);
+	assert_int_equal(logged("peer: lease refused", "'cmula' is not in a site cmula prefix"), 7);
+	static const char *const times[] = { "(1 times)", "(2 times)", "(4 times)", "(8 times)", "(16 times)",
+					     "(32 times)", "(64 times)" };
+	for (unsigned k = 0; k < 7; k++)
+		assert_int_equal(logged("peer: lease refused", times[k]), 1);
+	/* a good one after them is applied */
+	send_lease_line(LEASE_A);
+	assert_non_null(lease_held("fd00:10::5"));
+	assert_int_equal(ctr("lease_refused"), 100);
+}
+
 /* ---- peer.sources ---------------------------------------------------------- */
 
 static void assert_from(const struct got *g, const char *addr)
@@ -1502,17 +1709,6 @@ static void each_path_sends_from_its_configured_source(void **st)
 	assert_int_equal(ctr("path1_hb_tx_failed"), 0);
 }
 
-/* lines of the captured log holding both `a` and `b` */
-static unsigned logged(const char *a, const char *b)
-{
-	unsigned n = 0;
-	char line[1024];
-	rewind(log_file);
-	while (fgets(line, sizeof line, log_file))
-		n += strstr(line, a) && strstr(line, b);
-	return n;
-}
-
 /* An address the host lacks: the start goes on (it may be added later) with
  * a warning, and that path's sends fail, counted, logged once a minute. */
 static void a_source_this_host_lacks_is_warned_about_and_its_sends_fail(void **st)
@@ -1536,8 +1732,11 @@ static void a_source_this_host_lacks_is_warned_about_and_its_sends_fail(void **s
 	assert_int_equal(ctr("path0_hb_tx"), 0);
 	assert_int_equal(ctr("path0_hb_tx_failed"), 591);
 	assert_int_equal(ctr("tx_failed"), 591);
-	assert_int_equal(logged("198.51.100.7", "not an address of this host"), 1);
+	assert_int_equal(logged("198.51.100.7", "is not an address of this host now"), 1);   /* the start's check */
 	assert_int_equal(logged("path 0: sending from ::ffff:198.51.100.7", "to ::ffff:127.0.0.1"), 1);
+	/* an IPv4-mapped source fails with "Network is unreachable", which
+	 * alone points away from peer.sources: the hint must say it */
+	assert_int_equal(logged("sending from", "(peer.sources: not an address of this host"), 1);
 	log_to_file();
 	run_to(t + 60000 * MS);
 	log_back();
@@ -1635,6 +1834,10 @@ int main(void)
 		cmocka_unit_test_teardown(active_proxy_sends_each_lease_change_as_the_hook_s_line, teardown),
 		cmocka_unit_test_teardown(a_full_sync_sends_the_leases_before_the_contexts, teardown),
 		cmocka_unit_test_teardown(standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied, teardown),
+		cmocka_unit_test_teardown(a_whole_full_sync_removes_the_leases_it_did_not_carry, teardown),
+		cmocka_unit_test_teardown(a_sync_not_received_whole_removes_no_lease, teardown),
+		cmocka_unit_test_teardown(a_release_lost_on_the_way_is_repaired_by_the_next_full_sync, teardown),
+		cmocka_unit_test_teardown(refused_leases_are_logged_the_1st_2nd_4th_time, teardown),
 		cmocka_unit_test_teardown(each_path_sends_from_its_configured_source, teardown),
 		cmocka_unit_test_teardown(a_source_this_host_lacks_is_warned_about_and_its_sends_fail, teardown),
 		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),
