@@ -10,7 +10,6 @@
  * descriptor and no socket behind.  EAL runs with --no-huge.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -32,6 +31,7 @@
 
 #include "dataplane.h"
 #include "eal_unit.h"
+#include "fd_count.h"
 #include "fd_limit.h"
 #include "nd.h"
 
@@ -48,17 +48,6 @@ static const uint8_t PORT_MAC[3][6] = { { 2, 0, 0, 0, 0xaa, 0 }, { 2, 0, 0, 0, 0
 static char dir[64];
 static unsigned fds_before, mbufs_before;
 static uint8_t rbuf[DPMSG_MAX_LEN];
-
-static unsigned open_fds(void)
-{
-	unsigned n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static uint64_t mono_ns(void)
 {
@@ -178,7 +167,7 @@ static int group_setup(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	fds_before = open_fds();
+	fds_before = (unsigned)fd_count();
 	mbufs_before = rte_mempool_avail_count(dp.pool);
 	dp.t = dp_tables_create("chan", 1024, 4, 1, SOCKET_ID_ANY);
 	assert_non_null(dp.t);
@@ -230,7 +219,7 @@ static int teardown(void **state)
 	assert_false(sock_left);
 	assert_int_equal(dir_left, 0);
 	assert_int_equal(rte_mempool_avail_count(dp.pool), mbufs_before);
-	assert_int_equal(open_fds(), fds_before);
+	assert_int_equal((unsigned)fd_count(), fds_before);
 	return 0;
 }
 

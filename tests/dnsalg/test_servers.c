@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "fake.h"
+#include "fd_count.h"
 #include "fd_limit.h"
 #include "server.h"
 
@@ -117,18 +117,6 @@ void dnsalg_upstream_free(struct dnsalg_upstream *u)
 struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u)
 {
 	return (struct dnsalg_upstream_ops){ gated_query, u->h };
-}
-
-static int count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	if (!dir)
-		return -1;
-	int n = 0;
-	for (struct dirent *e; (e = readdir(dir));)
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n;
 }
 
 static uint16_t local_port(int fd)
@@ -288,7 +276,7 @@ static int setup(void **state)
 	struct harness *h = calloc(1, sizeof *h);
 	if (!h)
 		return -1;
-	h->fds_before = count_fds();
+	h->fds_before = fd_count();
 	for (unsigned i = 0; i < DNSALG_MAX_LISTEN; i++)
 		h->d.udp_fd[i] = h->d.tcp_fd[i] = -1;
 	pthread_mutex_init(&h->flock, NULL);
@@ -1046,7 +1034,7 @@ static void test_stop_returns_promptly_and_closes_everything(void **state)
 	close(half);
 	close(c);
 	release(h);
-	assert_int_equal(count_fds(), h->fds_before);
+	assert_int_equal(fd_count(), h->fds_before);
 }
 
 #define T(f, c) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, (void *)&(c))

@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "dnsalg.h"
+#include "fd_count.h"
 
 #define QID 0x4a7e
 
@@ -553,18 +553,6 @@ static void standin_stop(struct standin *s)
 
 /* ---- the transport against them -------------------------------------------- */
 
-static int count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	if (!dir)
-		return -1;
-	int n = 0;
-	for (struct dirent *e; (e = readdir(dir));)
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -631,14 +619,14 @@ static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t ti
 static struct run one(const enum mode *modes, const bool *v4, unsigned n, uint32_t timeout_ms,
 		      bool tcp)
 {
-	int fds = count_fds();
+	int fds = fd_count();
 	struct standin s[4];
 	for (unsigned i = 0; i < n; i++)
 		standin_start(&s[i], modes[i], v4[i]);
 	struct run r = ask(s, n, v4, timeout_ms, tcp);
 	for (unsigned i = 0; i < n; i++)
 		standin_stop(&s[i]);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(fd_count(), fds);
 	return r;
 }
 
@@ -704,7 +692,7 @@ static void udp_per_upstream_ports(void **state)
 static void udp_closed_port_next(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = fd_count();
 	struct standin s[2];
 	standin_start(&s[0], UDP_SILENT, false);
 	standin_start(&s[1], UDP_GOOD, false);
@@ -712,7 +700,7 @@ static void udp_closed_port_next(void **state)
 	const bool v4s[] = { false, false };
 	struct run r = ask(s, 2, v4s, 2000, false);
 	standin_stop(&s[1]);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(fd_count(), fds);
 	assert_int_equal(r.r, 0);
 	assert_true(r.ms < 500);
 }
@@ -823,13 +811,13 @@ static void tcp_silent_deadline(void **state)
 static void tcp_closed_port(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = fd_count();
 	struct standin s[1];
 	standin_start(&s[0], TCP_GOOD, false);
 	standin_stop(&s[0]);
 	const bool v4s[] = { false };
 	struct run r = ask(s, 1, v4s, 1000, true);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(fd_count(), fds);
 	assert_int_equal(r.r, DNSALG_ETIMEOUT);
 	assert_true(r.ms < 500);
 }
