@@ -18,9 +18,17 @@
 
 struct held {
 	uint64_t id;
+	uint64_t at;             /* now_ns() when held */
 	uint32_t len;
 	uint8_t *data;
 };
+
+/* A held packet older than this goes (held_dropped_expired).  The host has
+ * retransmitted it by then (TCP's SYN at 1, 3 and 7 s), so a late copy
+ * would be a duplicate; and a context whose end never reaches the queue (an
+ * event lost on a full engine queue, an install the control table had no
+ * room for) must not keep its slots for good. */
+#define HOLD_MAX_NS (10 * 1000000000ULL)
 
 struct proxy {
 	struct shim6_engine *eng;
@@ -345,18 +353,29 @@ static unsigned held_for(uint64_t id)
 	return n;
 }
 
-static void hold(struct daemon *d, uint64_t id, const uint8_t *data, uint32_t len)
+static void hold(struct daemon *d, uint64_t id, const uint8_t *data, uint32_t len, uint64_t now)
 {
-	if (P.nq >= P.qcap || held_for(id) >= d->conf->control.hold_packets) {
+	uint8_t *copy;
+	if (P.nq >= P.qcap || held_for(id) >= d->conf->control.hold_packets || !(copy = malloc(len))) {
 		P.st.held_dropped_full++;  /* the host retransmits; the handshake goes on */
 		return;
 	}
-	uint8_t *copy = malloc(len);
-	if (!copy)
-		return;
 	memcpy(copy, data, len);
-	P.q[P.nq++] = (struct held){ .id = id, .len = len, .data = copy };
+	P.q[P.nq++] = (struct held){ .id = id, .at = now, .len = len, .data = copy };
 	P.st.held++;
+}
+
+/* The queue is in arrival order: what expires is at its front. */
+static void hold_expire(uint64_t now)
+{
+	unsigned n = 0;
+	while (n < P.nq && now - P.q[n].at >= HOLD_MAX_NS)
+		free(P.q[n++].data);
+	if (!n)
+		return;
+	P.st.held_dropped_expired += n;
+	memmove(P.q, P.q + n, (P.nq - n) * sizeof *P.q);
+	P.nq -= n;
 }
 
 static void inject(struct daemon *d, uint16_t port, uint16_t flags, const uint8_t *data, uint32_t len)
@@ -700,7 +719,7 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 	if (!P.eng || !peer_punt_gate(d, p))
 		return;
 	uint64_t now = now_ns();
-	if (p->len < 40) {
+	if (p->len < 40 || p->data[0] >> 4 != 6) {
 		P.st.punt_bad++;
 		return;
 	}
@@ -733,7 +752,7 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 				reinstall_if_lost(d, x, now);
 				inject(d, 0, DPMSG_INJECT_AS_RX, p->data, p->len);
 			} else
-				hold(d, id, p->data, p->len);
+				hold(d, id, p->data, p->len, now);
 		} else if (rc == SHIM6_ENG_EHOLDDOWN) {
 			P.st.holddown++;
 		} else {
@@ -802,6 +821,7 @@ void proxy_tick(struct daemon *d, uint64_t now)
 	if (shim6_engine_deadline(P.eng) <= now)
 		shim6_engine_expire(P.eng, now);
 	drain(d);
+	hold_expire(now);
 	saver_reap(false);
 	if (state_pace_due(&P.sp) <= now)
 		save_state(d);
@@ -812,6 +832,8 @@ uint64_t proxy_deadline(const struct daemon *d)
 	if (!P.eng)
 		return UINT64_MAX;
 	uint64_t e = shim6_engine_deadline(P.eng), s = state_pace_due(&P.sp);
+	if (P.nq && P.q[0].at + HOLD_MAX_NS < e)
+		e = P.q[0].at + HOLD_MAX_NS;
 	if (P.saver)
 		s = now_ns() + 10000000ULL;   /* look for the child's end every 10 ms */
 	return s < e ? s : e;
@@ -823,6 +845,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 #define C(n) put(arg, "proxy", #n, s->n)
 	C(punt_no_ctx); C(punt_ctl); C(punt_unknown_tag); C(punt_bad); C(no_locators); C(opens);
 	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
+	C(held_dropped_expired);
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
 	C(imported); C(import_failed); C(reinstalled);
 #undef C

@@ -16,7 +16,7 @@ struct daemon;
 struct proxy_stats {
 	uint64_t punt_no_ctx, punt_ctl, punt_unknown_tag, punt_bad;
 	uint64_t no_locators, opens, open_refused, holddown;
-	uint64_t held, held_sent, held_dropped_full, held_dropped_failed;
+	uint64_t held, held_sent, held_dropped_full, held_dropped_failed, held_dropped_expired;
 	uint64_t tx, tx_no_isp, events, ctx_installed, ctx_removed, pair_changes, dp_write_refused;
 	uint64_t imported, import_failed;
 	uint64_t reinstalled;       /* installed again: the dataplane punted a context we had installed */
