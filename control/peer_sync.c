@@ -96,8 +96,7 @@ void peer_sync_rx_begin(struct peer_sync_rx *r, uint32_t epoch, uint32_t context
 	r->count = 0;
 	r->began_ns = now;
 	r->st.begun++;
-	if (!++r->gen)
-		r->gen = 1;
+	r->gen = r->gen % (UINT32_MAX - 1) + 1;   /* 1 .. UINT32_MAX - 1: gen + 1 is never 0 */
 }
 
 bool peer_sync_rx_ctx(struct peer_sync_rx *r, uint32_t epoch)

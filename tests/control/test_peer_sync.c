@@ -244,6 +244,25 @@ static void test_larger_than_a_batch_arrives_whole(void **st)
 	assert_true(replica_equals_table());
 }
 
+/* Each BEGIN names a sync for good, and gen + 1 (what a received lease is
+ * marked with) is never 0, the mark of a lease given here: past the top it
+ * starts again at 1. */
+static void test_gen_counts_begins_and_skips_zero(void **st)
+{
+	(void)st;
+	struct peer_sync_rx r;
+	memset(&r, 0, sizeof r);
+	peer_sync_rx_begin(&r, 7, 0, 1);
+	assert_int_equal(r.gen, 1);
+	peer_sync_rx_begin(&r, 7, 0, 2);   /* the same epoch again is still another sync */
+	assert_int_equal(r.gen, 2);
+	r.gen = UINT32_MAX - 2;
+	peer_sync_rx_begin(&r, 8, 0, 3);
+	assert_true(r.gen == UINT32_MAX - 1);
+	peer_sync_rx_begin(&r, 9, 0, 4);
+	assert_int_equal(r.gen, 1);
+}
+
 static void test_batch_of_one(void **st)
 {
 	(void)st;
@@ -661,6 +680,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_larger_than_a_batch_arrives_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_of_one, setup, teardown),
+		cmocka_unit_test(test_gen_counts_begins_and_skips_zero),
 		cmocka_unit_test_setup_teardown(test_lost_messages_make_it_incomplete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_end_lost_then_superseded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_during_the_sync_are_not_lost, setup, teardown),
