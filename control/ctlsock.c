@@ -136,6 +136,13 @@ static void queue_reply(struct daemon *d, int i, const char *buf, size_t len)
 		client_drop(d, i);
 		return;
 	}
+	/* what the socket took is not kept: a client reading along with a
+	 * burst would otherwise have the whole burst held for it */
+	if (c->outoff) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+	}
 	char *n = realloc(c->out, c->outlen + len);
 	if (!n) {
 		client_drop(d, i);
