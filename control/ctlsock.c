@@ -106,16 +106,21 @@ void ctlsock_accept(struct daemon *d)
 		uint64_t n = ++d->st.clients_accept_failed;
 		d->accept_resume_ns = now_ns() + CTL_ACCEPT_PAUSE_NS;
 		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
-			log_warn("control socket: accept: %s (%llu times); not accepting for 100 ms",
-				 strerror(errno), (unsigned long long)n);
+			log_warn("control socket: accept: %s (%llu times); not accepting for %llu ms",
+				 strerror(errno), (unsigned long long)n,
+				 (unsigned long long)(CTL_ACCEPT_PAUSE_NS / 1000000));
 		return;
 	}
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		if (d->clients[i])
 			continue;
 		struct client *c = calloc(1, sizeof(*c));
-		if (!c)
-			break;
+		if (!c) {   /* short of memory: counted as the failed accept it is */
+			close(fd);
+			d->st.clients_accept_failed++;
+			d->accept_resume_ns = now_ns() + CTL_ACCEPT_PAUSE_NS;
+			return;
+		}
 		c->fd = fd;
 		d->clients[i] = c;
 		d->st.clients_accepted++;
