@@ -254,6 +254,7 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	C("control", "bad_requests", s->bad_requests);
 	C("control", "overlong_requests", s->overlong);
 	C("control", "replies_dropped", s->replies_dropped);
+	C("control", "leases_refused", s->leases_refused);
 	C("control", "reloads", s->reloads);
 	C("control", "reloads_refused", s->reloads_refused);
 	TXT(&r, "tables\n");
@@ -409,8 +410,12 @@ static void cmd_lease(struct daemon *d, const struct jobj *o, FILE *out)
 {
 	const char *why;
 	if (tables_lease(&d->tables, d->conf, o, now_ns(), &why)) {
-		log_warn("lease message refused: %s", why);
-		{ fail(out, why); return; }
+		/* a hook that sends what this site refuses sends it with every lease */
+		uint64_t n = ++d->st.leases_refused;
+		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
+			log_warn("lease message refused: %s (%llu times)", why, (unsigned long long)n);
+		fail(out, why);
+		return;
 	}
 	log_info("lease %s %s", json_str(o, "event"), json_str(o, "cmula"));
 	peer_lease_changed(d, json_str(o, "cmula"));

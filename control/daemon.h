@@ -32,6 +32,7 @@ struct ctl_stats {
 	uint64_t clients_accepted, clients_refused_full, requests, bad_requests, overlong;
 	uint64_t clients_accept_failed;   /* accept() failed: descriptors or memory short */
 	uint64_t replies_dropped, reloads, reloads_refused;
+	uint64_t leases_refused;    /* lease requests answered ok:false (logged 1st, 2nd, 4th...) */
 	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;
 	uint64_t dp_outq_full;      /* channel resets: the output queue reached its bound */
 	uint64_t dp_reap_reqs;      /* REAP stamp reads sent (DPMSG_REAP_MAX contexts each) */

@@ -499,7 +499,8 @@ static void test_counters(void **state)
 	const char *r = ask(c, "{\"cmd\":\"counters\"}\n");
 	has(r, "{\"ok\":true,\"counters\":{\"control.clients_accepted\":1,\"control.clients_refused_full\":0,"
 	       "\"control.clients_accept_failed\":0,\"control.requests\":1,\"control.bad_requests\":0,"
-	       "\"control.overlong_requests\":0,\"control.replies_dropped\":4,\"control.reloads\":5,");
+	       "\"control.overlong_requests\":0,\"control.replies_dropped\":4,\"control.leases_refused\":0,"
+	       "\"control.reloads\":5,");
 	has(r, ",\"tables.lease_full\":2,");
 	has(r, ",\"te.x\":3,\"te.y\":5,");
 	has(r, ",\"dpchan.msgs_rx\":11,");
@@ -907,6 +908,7 @@ static void test_lease(void **state)
 	   "{\"ok\":false,\"error\":\"'iaid' must be an integer 0..4294967295\"}");
 	assert_int_equal(nlease_changed, 1);   /* nothing refused is announced */
 	assert_int_equal(R.d.tables.st.lease_rejected, 3);
+	assert_int_equal(R.d.st.leases_refused, 3);
 
 	is(lease(c, "renew", "fd00:10::1"), "{\"ok\":true}");
 	assert_int_equal(R.d.tables.st.lease_renews, 1);
@@ -922,6 +924,7 @@ static void test_lease(void **state)
 		is(lease(c, "add", cm), "{\"ok\":true}");
 	}
 	is(lease(c, "add", "fd00:10::ffff"), "{\"ok\":false,\"error\":\"lease table full\"}");
+	assert_int_equal(R.d.st.leases_refused, 4);
 	assert_int_equal(R.d.tables.leases.n, R.d.tables.leases.cap);
 	assert_int_equal(nlease_changed, 3 + R.d.tables.leases.cap);
 	has(ask(c, "{\"cmd\":\"status\"}\n"), "\"leases\":16,");
