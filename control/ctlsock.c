@@ -39,14 +39,28 @@ int ctlsock_open(struct daemon *d)
 	}
 	if (probe >= 0)
 		close(probe);
+	/* a stale socket is replaced; anything else there is not ours to delete
+	 * (a mistyped control.socket naming a file) */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_err("control socket %s: exists and is not a socket; not removed", path);
+		close(fd);
+		return -1;
+	}
 	unlink(path);
 	/* bind under a restrictive umask so there is no window with wider access */
 	mode_t old = umask(0777 & ~d->conf->control.socket_mode);
 	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(old);
-	if (rc < 0 || chmod(path, d->conf->control.socket_mode) < 0) {
+	if (rc < 0) {
 		log_err("control socket %s: %s", path, strerror(errno));
 		close(fd);
+		return -1;
+	}
+	if (chmod(path, d->conf->control.socket_mode) < 0) {
+		log_err("control socket %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
 		return -1;
 	}
 	/* The group is set before listen(), so nobody can connect while the
@@ -66,6 +80,7 @@ int ctlsock_open(struct daemon *d)
 	if (listen(fd, 16) < 0) {
 		log_err("control socket %s: %s", path, strerror(errno));
 		close(fd);
+		unlink(path);
 		return -1;
 	}
 	log_info("control socket %s mode 0%03o%s%s", path, d->conf->control.socket_mode,

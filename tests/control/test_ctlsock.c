@@ -1067,6 +1067,28 @@ static void test_open_replaces_stale_socket(void **state)
 	has(ask(cl_open(), "{\"cmd\":\"status\"}\n"), "{\"ok\":true,");
 }
 
+/* What control.socket names, if it is not a socket, is not deleted: a
+ * mistyped path must not cost the operator a file. */
+static void test_open_leaves_a_file_alone(void **state)
+{
+	(void)state;
+	ctlsock_close(&R.d);
+	FILE *f = fopen(R.sock, "w");
+	assert_non_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	assert_int_equal(ctlsock_open(&R.d), -1);
+	assert_int_equal(R.d.listen_fd, -1);
+	char buf[16] = "";
+	f = fopen(R.sock, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	assert_string_equal(buf, "keep me\n");
+	assert_int_equal(unlink(R.sock), 0);
+	assert_int_equal(ctlsock_open(&R.d), 0);
+}
+
 int main(void)
 {
 	log_setup("test_ctlsock", false, "daemon", PSHIM6_LOG_ERR);
@@ -1093,6 +1115,7 @@ int main(void)
 		T(test_resync),
 		T(test_open_and_close),
 		T(test_open_replaces_stale_socket),
+		T(test_open_leaves_a_file_alone),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
