@@ -412,7 +412,7 @@ static void cmd_lease(struct daemon *d, const struct jobj *o, FILE *out)
 	if (tables_lease(&d->tables, d->conf, o, now_ns(), &why)) {
 		/* a hook that sends what this site refuses sends it with every lease */
 		uint64_t n = ++d->st.leases_refused;
-		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
+		if (log_nth(n))
 			log_warn("lease message refused: %s (%llu times)", why, (unsigned long long)n);
 		fail(out, why);
 		return;

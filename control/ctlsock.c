@@ -110,30 +110,32 @@ void ctlsock_close(struct daemon *d)
 	d->listen_fd = -1;
 }
 
+/* Short of descriptors or memory the listener stays readable: polling it
+ * at once again would spin the daemon's only thread. */
+static void accept_failed(struct daemon *d, int err)
+{
+	uint64_t n = ++d->st.clients_accept_failed;
+	d->accept_resume_ns = now_ns() + CTL_ACCEPT_PAUSE_NS;
+	if (log_nth(n))
+		log_warn("control socket: accept: %s (%llu times); not accepting for %llu ms",
+			 strerror(err), (unsigned long long)n, (unsigned long long)(CTL_ACCEPT_PAUSE_NS / 1000000));
+}
+
 void ctlsock_accept(struct daemon *d)
 {
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
-			return;
-		/* short of descriptors or memory the listener stays readable:
-		 * polling it at once again would spin the daemon's only thread */
-		uint64_t n = ++d->st.clients_accept_failed;
-		d->accept_resume_ns = now_ns() + CTL_ACCEPT_PAUSE_NS;
-		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
-			log_warn("control socket: accept: %s (%llu times); not accepting for %llu ms",
-				 strerror(errno), (unsigned long long)n,
-				 (unsigned long long)(CTL_ACCEPT_PAUSE_NS / 1000000));
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			accept_failed(d, errno);
 		return;
 	}
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 		if (d->clients[i])
 			continue;
 		struct client *c = calloc(1, sizeof(*c));
-		if (!c) {   /* short of memory: counted as the failed accept it is */
+		if (!c) {   /* short of memory: the failed accept it is */
 			close(fd);
-			d->st.clients_accept_failed++;
-			d->accept_resume_ns = now_ns() + CTL_ACCEPT_PAUSE_NS;
+			accept_failed(d, ENOMEM);
 			return;
 		}
 		c->fd = fd;

@@ -35,6 +35,14 @@ void log_tick(void);
 uint64_t log_ctx_held(void);
 /* Tests: the clock of the context-line bucket (NULL: CLOCK_MONOTONIC); resets it. */
 void log_set_clock(uint64_t (*now_ns)(void));
+
+/* True the 1st, 2nd, 4th, 8th... time: a warning that repeats (a peer or a
+ * client doing the same wrong thing) is logged with its count n, not each
+ * time. */
+static inline bool log_nth(uint64_t n)
+{
+	return (n & (n - 1)) == 0;
+}
 /* lines emitted per level since start (for counters) */
 uint64_t log_count(enum pshim6_conf_log_level lvl);
 #endif

@@ -596,7 +596,7 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		/* a misconfigured site refuses every lease, and a full sync
 		 * carries them all again every sync_interval_ms */
 		uint64_t n = ++S.st.lease_refused;
-		if ((n & (n - 1)) == 0)   /* the 1st, 2nd, 4th, ... time */
+		if (log_nth(n))
 			log_warn("peer: lease refused: %s (%" PRIu64 " times)", why ? why : "not a lease request", n);
 		return;
 	}
