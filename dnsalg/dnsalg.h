@@ -562,5 +562,12 @@ void dnsalg_pusher_stop(struct dnsalg_pusher *p);
 int dnsalg_pusher_push(void *p, const char *line);
 
 uint64_t dnsalg_now_ms(void);
+/* How long a thread may wait before it looks at the stop flag again. */
+#define DNSALG_STOP_CHECK_MS 500
+/* Move exactly n bytes in (POLLIN) or out (POLLOUT) on a non-blocking
+ * stream socket by `deadline` (dnsalg_now_ms clock), waking every
+ * DNSALG_STOP_CHECK_MS for `stop` (NULL: none): 0, -2 past the deadline, -1
+ * when the peer closes, on an error or at stop (xfer.c). */
+int dnsalg_xfer_full(int fd, uint8_t *b, size_t n, short dir, uint64_t deadline, const _Atomic bool *stop);
 
 #endif

@@ -7,9 +7,6 @@
 
 #include "dnsalg.h"
 
-/* How long a thread may wait before it looks at the stop flag again. */
-#define DNSALG_STOP_CHECK_MS 500
-
 /* accept() failed.  Short of descriptors or memory the listener stays
  * readable, so going straight back to poll() would spin a core until one
  * frees up: count it and wait a little. */
@@ -58,11 +55,6 @@ int dnsalg_udp_bind(struct dnsalg_daemon *d);
 void dnsalg_udp_send(int fd, const uint8_t *b, size_t n, const struct sockaddr_storage *peer,
 		     socklen_t plen, const struct in6_pktinfo *local);
 int dnsalg_tcp_bind(struct dnsalg_daemon *d);
-/* Move exactly n bytes in (POLLIN) or out (POLLOUT) by `deadline`
- * (dnsalg_now_ms clock), waking every DNSALG_STOP_CHECK_MS for `stop`: 0,
- * -2 past the deadline, -1 when the peer closes, on an error or at stop
- * (server_tcp.c). */
-int dnsalg_xfer_full(int fd, uint8_t *b, size_t n, short dir, uint64_t deadline, const _Atomic bool *stop);
 int dnsalg_ctl_bind(struct dnsalg_daemon *d);
 void *dnsalg_udp_main(void *d);
 void *dnsalg_resolver_main(void *d);

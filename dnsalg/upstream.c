@@ -40,20 +40,13 @@ struct dnsalg_upstream {
 	uint8_t buf[2 + DNSALG_UPSTREAM_RECV_MAX];
 };
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* poll() one descriptor until the deadline: 1 ready, 0 deadline passed,
  * -1 error (revents other than those asked for count as ready: the next
  * call reports the error). */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
 	for (;;) {
-		uint64_t now = mono_ms();
+		uint64_t now = dnsalg_now_ms();
 		if (now >= deadline)
 			return 0;
 		struct pollfd p = { .fd = fd, .events = events };
@@ -174,24 +167,6 @@ out:
 	return ans;
 }
 
-/* All of len octets, or -1 at the deadline, an error or the end of the
- * stream. */
-static int tcp_io(int fd, uint8_t *p, size_t len, bool out, uint64_t deadline)
-{
-	while (len) {
-		if (wait_fd(fd, out ? POLLOUT : POLLIN, deadline) != 1)
-			return -1;
-		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One TCP try: one connection, one query (RFC 1035 §4.2.2 framing), all
  * within the deadline.  The peer is the one we connected to, so a bad
  * answer ends the try. */
@@ -206,10 +181,11 @@ static ldns_pkt *try_tcp(struct dnsalg_upstream *u, const struct dnsalg_upstream
 	b[0] = (uint8_t)(qlen >> 8);
 	b[1] = (uint8_t)qlen;
 	memcpy(b + 2, q, qlen);
-	if (tcp_io(fd, b, 2 + qlen, true, deadline) < 0 || tcp_io(fd, b, 2, false, deadline) < 0)
+	if (dnsalg_xfer_full(fd, b, 2 + qlen, POLLOUT, deadline, NULL) < 0 ||
+	    dnsalg_xfer_full(fd, b, 2, POLLIN, deadline, NULL) < 0)
 		goto out;
 	size_t alen = (size_t)b[0] << 8 | b[1];
-	if (tcp_io(fd, b, alen, false, deadline) < 0)
+	if (dnsalg_xfer_full(fd, b, alen, POLLIN, deadline, NULL) < 0)
 		goto out;
 	ans = parse(u, b, alen, id);
 out:
@@ -229,7 +205,7 @@ static int query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 	}
 	uint16_t id = ldns_pkt_id(q);
 	for (unsigned i = 0; i < u->n && !*ans; i++) {
-		uint64_t deadline = mono_ms() + u->share_ms;
+		uint64_t deadline = dnsalg_now_ms() + u->share_ms;
 		*ans = tcp ? try_tcp(u, &u->to[i], wire, wlen, id, deadline)
 			   : try_udp(u, &u->to[i], wire, wlen, id, deadline);
 	}
