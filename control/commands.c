@@ -250,6 +250,7 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	C("control", "clients_accepted", s->clients_accepted);
 	C("control", "clients_refused_full", s->clients_refused_full);
 	C("control", "clients_accept_failed", s->clients_accept_failed);
+	C("control", "clients_evicted_idle", s->clients_evicted_idle);
 	C("control", "requests", s->requests);
 	C("control", "bad_requests", s->bad_requests);
 	C("control", "overlong_requests", s->overlong);

@@ -3,7 +3,8 @@
  * JSON line out.  Owner-only by default (control.socket_mode).  Bounded:
  * at most CTL_MAX_CLIENTS clients, CTL_LINE_MAX bytes per request line,
  * CTL_OUT_MAX bytes of unread replies; past a bound the client is told
- * (when possible) and disconnected.
+ * (when possible) and disconnected.  With every slot taken, a client idle
+ * CTL_IDLE_EVICT_NS gives way to a new one.
  */
 #include <errno.h>
 #include <grp.h>
@@ -29,16 +30,19 @@ int ctlsock_open(struct daemon *d)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* A live daemon on the path must not be displaced. */
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
-		log_err("%s: another pshim6-control is running", path);
+	/* A live daemon on the path must not be displaced.  The probe does not
+	 * block: a daemon that is alive but not accepting (its backlog full)
+	 * would hold this start forever, and EAGAIN says it is there. */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		int live = connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0 || errno == EAGAIN;
 		close(probe);
-		close(fd);
-		return -1;
+		if (live) {
+			log_err("%s: another pshim6-control is running", path);
+			close(fd);
+			return -1;
+		}
 	}
-	if (probe >= 0)
-		close(probe);
 	/* a stale socket is replaced; anything else there is not ours to delete
 	 * (a mistyped control.socket naming a file) */
 	struct stat st;
@@ -121,6 +125,33 @@ static void accept_failed(struct daemon *d, int err)
 			 strerror(err), (unsigned long long)n, (unsigned long long)(CTL_ACCEPT_PAUSE_NS / 1000000));
 }
 
+/*
+ * All slots taken: the client silent the longest gives way, if it has been
+ * silent CTL_IDLE_EVICT_NS.  Otherwise clients that connect and never speak
+ * (a hung script, a forgotten `socat`) would lock the operator out, while a
+ * client in the middle of a dump or a request keeps its place.  Returns the
+ * freed slot or -1.
+ */
+static int evict_idle(struct daemon *d, uint64_t now)
+{
+	int oldest = -1;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (d->clients[i] && (oldest < 0 || d->clients[i]->active_ns < d->clients[oldest]->active_ns))
+			oldest = i;
+	if (oldest < 0 || now - d->clients[oldest]->active_ns < CTL_IDLE_EVICT_NS)
+		return -1;
+	static const char idle[] = "{\"ok\":false,\"error\":\"idle; disconnected to make room\"}\n";
+	if (d->clients[oldest]->outoff == d->clients[oldest]->outlen &&
+	    write(d->clients[oldest]->fd, idle, sizeof idle - 1) < 0) { /* best effort */ }
+	uint64_t n = ++d->st.clients_evicted_idle;
+	if (log_nth(n))
+		log_warn("control socket: all %d client slots taken; the longest idle client (%llu s) disconnected "
+			 "(%llu times)", CTL_MAX_CLIENTS, (unsigned long long)((now - d->clients[oldest]->active_ns) / 1000000000ULL),
+			 (unsigned long long)n);
+	client_drop(d, oldest);
+	return oldest;
+}
+
 void ctlsock_accept(struct daemon *d)
 {
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -129,9 +160,14 @@ void ctlsock_accept(struct daemon *d)
 			accept_failed(d, errno);
 		return;
 	}
-	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
-		if (d->clients[i])
-			continue;
+	uint64_t now = now_ns();
+	int slot = -1;
+	for (int i = 0; i < CTL_MAX_CLIENTS && slot < 0; i++)
+		if (!d->clients[i])
+			slot = i;
+	if (slot < 0)
+		slot = evict_idle(d, now);
+	if (slot >= 0) {
 		struct client *c = calloc(1, sizeof(*c));
 		if (!c) {   /* short of memory: the failed accept it is */
 			close(fd);
@@ -139,7 +175,8 @@ void ctlsock_accept(struct daemon *d)
 			return;
 		}
 		c->fd = fd;
-		d->clients[i] = c;
+		c->active_ns = now;
+		d->clients[slot] = c;
 		d->st.clients_accepted++;
 		return;
 	}
@@ -186,6 +223,7 @@ void ctlsock_read(struct daemon *d, int i)
 	}
 	if (r < 0)
 		return;
+	c->active_ns = now_ns();
 	c->inlen += (size_t)r;
 	for (;;) {
 		c = d->clients[i];
@@ -233,6 +271,7 @@ void ctlsock_write(struct daemon *d, int i)
 			return;
 		}
 		c->outoff += (size_t)w;
+		c->active_ns = now_ns();
 	}
 	free(c->out);
 	c->out = NULL;

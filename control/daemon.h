@@ -17,6 +17,7 @@
 
 #define CTL_MAX_CLIENTS   32
 #define CTL_ACCEPT_PAUSE_NS 100000000ULL  /* listener left alone after a failed accept() */
+#define CTL_IDLE_EVICT_NS 10000000000ULL  /* a client this long silent gives way to a new one when all slots are taken */
 #define CTL_LINE_MAX      16384     /* a request longer than this is refused and the client closed */
 #define CTL_OUT_MAX       (4u << 20)/* reply bytes buffered per client before it is dropped */
 
@@ -26,11 +27,13 @@ struct client {
 	char in[CTL_LINE_MAX];
 	char *out;
 	size_t outlen, outoff;
+	uint64_t active_ns;         /* last octet read or written */
 };
 
 struct ctl_stats {
 	uint64_t clients_accepted, clients_refused_full, requests, bad_requests, overlong;
 	uint64_t clients_accept_failed;   /* accept() failed: descriptors or memory short */
+	uint64_t clients_evicted_idle;    /* idle clients dropped to make room for a new one */
 	uint64_t replies_dropped, reloads, reloads_refused;
 	uint64_t leases_refused;    /* lease requests answered ok:false (logged 1st, 2nd, 4th...) */
 	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;

@@ -498,7 +498,8 @@ static void test_counters(void **state)
 	rstats.busy = 9;
 	const char *r = ask(c, "{\"cmd\":\"counters\"}\n");
 	has(r, "{\"ok\":true,\"counters\":{\"control.clients_accepted\":1,\"control.clients_refused_full\":0,"
-	       "\"control.clients_accept_failed\":0,\"control.requests\":1,\"control.bad_requests\":0,"
+	       "\"control.clients_accept_failed\":0,\"control.clients_evicted_idle\":0,"
+	       "\"control.requests\":1,\"control.bad_requests\":0,"
 	       "\"control.overlong_requests\":0,\"control.replies_dropped\":4,\"control.leases_refused\":0,"
 	       "\"control.reloads\":5,");
 	has(r, ",\"tables.lease_full\":2,");
@@ -715,6 +716,94 @@ static void test_client_bound(void **state)
 	has(ask(next, "{\"cmd\":\"counters\"}\n"),
 	    "\"control.clients_accepted\":33,\"control.clients_refused_full\":1,");
 	has(ask(c[0], "{\"cmd\":\"resync\"}\n"), "{\"ok\":true}");
+}
+
+/* With every slot taken, the client silent the longest gives way to a new
+ * one once it has been silent CTL_IDLE_EVICT_NS, and not a nanosecond before. */
+static void test_idle_client_gives_way(void **state)
+{
+	(void)state;
+	struct cl *c[CTL_MAX_CLIENTS];
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		c[i] = cl_open();
+	uint64_t t0 = clk;
+	clk += 1000 * MS;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (i != 7 && i != 3)
+			has(ask(c[i], "{\"cmd\":\"resync\"}\n"), "{\"ok\":true}");
+	/* c[3] has sent half a request: no answer yet, but it is not idle */
+	clk += 1000 * MS;
+	cl_say(c[3], "{\"cmd\":");
+	uint64_t end = real_ms() + WAIT_MS;
+	while (client_at(3)->inlen == 0 && real_ms() < end)
+		serve_once(10);
+	assert_true(client_at(3)->inlen > 0);
+	/* c[7] silent since t0, c[3] since t0 + 2 s, the others since t0 + 1 s */
+	clk = t0 + CTL_IDLE_EVICT_NS - 1;
+	struct cl *early = cl_open();
+	assert_int_equal(early->slot, -1);
+	assert_true(cl_line(early, line, sizeof line));
+	is(line, "{\"ok\":false,\"error\":\"too many clients\"}");
+	assert_int_equal(R.d.st.clients_evicted_idle, 0);
+
+	clk = t0 + CTL_IDLE_EVICT_NS;
+	struct cl *next = cl_open();
+	assert_int_equal(R.d.st.clients_evicted_idle, 1);
+	assert_int_equal(R.d.st.clients_accepted, CTL_MAX_CLIENTS + 1);
+	assert_non_null(client_at(7));
+	assert_true(client_at(7)->active_ns == clk);   /* the newcomer, not c[7] (silent since t0) */
+	assert_true(cl_line(c[7], line, sizeof line));
+	is(line, "{\"ok\":false,\"error\":\"idle; disconnected to make room\"}");
+	assert_true(cl_ended(c[7], NULL));
+	has(ask(next, "{\"cmd\":\"counters\"}\n"), "\"control.clients_evicted_idle\":1,");
+	/* the others kept their places and are served, c[3] its half request too */
+	has(ask(c[3], "\"resync\"}\n"), "{\"ok\":true}");
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (i != 7)
+			has(ask(c[i], "{\"cmd\":\"resync\"}\n"), "{\"ok\":true}");
+	/* the next newcomer finds nobody idle long enough: c[1] spoke just now */
+	struct cl *late = cl_open();
+	assert_int_equal(late->slot, -1);
+	assert_int_equal(R.d.st.clients_evicted_idle, 1);
+}
+
+/* A daemon alive on the path but not accepting (its backlog full) is
+ * detected without blocking the start. */
+static void test_open_refuses_busy_live_socket(void **state)
+{
+	(void)state;
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/busy.sock", R.dir);
+	unlink(sun.sun_path);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	/* fill the backlog: non-blocking connects until one is refused */
+	int q[8], nq = 0;
+	for (; nq < 8; nq++) {
+		q[nq] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		assert_true(q[nq] >= 0);
+		if (connect(q[nq], (struct sockaddr *)&sun, sizeof sun) < 0) {
+			assert_int_equal(errno, EAGAIN);
+			close(q[nq]);
+			break;
+		}
+	}
+	assert_true(nq < 8);
+	struct pshim6_conf conf = R.conf;
+	snprintf(conf.control.socket, sizeof conf.control.socket, "%s", sun.sun_path);
+	struct daemon d2 = { .conf = &conf, .listen_fd = -1 };
+	uint64_t t = real_ms();
+	assert_int_equal(ctlsock_open(&d2), -1);
+	assert_true(real_ms() - t < 1000);
+	assert_int_equal(d2.listen_fd, -1);
+	struct stat st;
+	assert_int_equal(lstat(sun.sun_path, &st), 0);   /* the live daemon's socket stays */
+	for (int i = 0; i < nq; i++)
+		close(q[i]);
+	close(lfd);
+	unlink(sun.sun_path);
 }
 
 static void test_accept_failure_pauses_listener(void **state)
@@ -1104,6 +1193,7 @@ int main(void)
 		T(test_lines_in_one_write),
 		T(test_line_bound),
 		T(test_client_bound),
+		T(test_idle_client_gives_way),
 		T(test_accept_failure_pauses_listener),
 		T(test_slow_reader_queued),
 		T(test_slow_reader_dropped),
@@ -1116,6 +1206,7 @@ int main(void)
 		T(test_open_and_close),
 		T(test_open_replaces_stale_socket),
 		T(test_open_leaves_a_file_alone),
+		T(test_open_refuses_busy_live_socket),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
