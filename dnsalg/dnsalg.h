@@ -434,8 +434,9 @@ struct dnsalg_upstream_ops {
 	void *arg;
 };
 /*
- * The ALG's own transport (upstream.c): each upstream in turn, with its own
- * port, for timeout_ms / n_upstreams; over UDP a connected socket per try,
+ * The ALG's own transport (upstream.c): each upstream in turn, starting
+ * with the one that answered last, with its own port, for
+ * timeout_ms / n_upstreams; over UDP a connected socket per try,
  * over TCP one connection per query.  Only answers that pass
  * dnsalg_upstream_wire_check() reach ldns.  One per thread.
  */

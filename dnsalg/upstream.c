@@ -4,8 +4,10 @@
  * dnsalg_upstream_wire_check(), so a bogus answer never costs a parse (nor,
  * with ldns 1.8.3's TSIG leak, memory).
  *
- * Upstreams are tried in order, each on its own port, each for its share of
- * timeout_ms.  Over UDP a try is a connected socket: the kernel drops
+ * Upstreams are tried in turn, each on its own port, each for its share of
+ * timeout_ms, starting with the one that answered last: with the first one
+ * down, every miss used to wait out its share before the next was asked;
+ * now only the first miss after it went down does.  Over UDP a try is a connected socket: the kernel drops
  * datagrams from any other address or port, and one that arrives from the
  * upstream but fails the check is counted and the wait goes on, so a
  * spoofer who guesses the port cannot make a query fail with one bad
@@ -36,6 +38,7 @@ struct dnsalg_upstream {
 	unsigned n;
 	struct dnsalg_upstream_addr to[DNSALG_MAX_UPSTREAMS];
 	uint32_t share_ms;   /* each upstream's part of timeout_ms */
+	unsigned first;      /* the one that answered last: asked first */
 	struct dnsalg_counters *cnt;   /* upstream_refused; NULL: not counted */
 	uint8_t buf[2 + DNSALG_UPSTREAM_RECV_MAX];
 };
@@ -204,10 +207,13 @@ static int query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 		return DNSALG_ETIMEOUT;
 	}
 	uint16_t id = ldns_pkt_id(q);
-	for (unsigned i = 0; i < u->n && !*ans; i++) {
+	for (unsigned k = 0; k < u->n && !*ans; k++) {
+		unsigned i = (u->first + k) % u->n;
 		uint64_t deadline = dnsalg_now_ms() + u->share_ms;
 		*ans = tcp ? try_tcp(u, &u->to[i], wire, wlen, id, deadline)
 			   : try_udp(u, &u->to[i], wire, wlen, id, deadline);
+		if (*ans)
+			u->first = i;
 	}
 	free(wire);
 	return *ans ? 0 : DNSALG_ETIMEOUT;

@@ -342,7 +342,7 @@ enum mode {
 };
 
 struct standin {
-	enum mode mode;
+	_Atomic enum mode mode;   /* a case may change it while the stand-in runs */
 	int fd, other;
 	uint16_t port;
 	pthread_t th;
@@ -570,9 +570,9 @@ struct run {
 
 /* Ask `www.example. A` of the stand-ins (in this order, each its own port;
  * v4 ones as ::ffff:127.0.0.1) with this timeout, as the callers do. */
-static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms, bool tcp)
+static struct dnsalg_upstream *upstream_of(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms,
+					   struct dnsalg_counters *cnt)
 {
-	struct run out = { .last = -1 };
 	struct dnsalg_opts o;
 	dnsalg_opts_defaults(&o);
 	o.timeout_ms = timeout_ms;
@@ -581,10 +581,16 @@ static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t ti
 		inet_pton(AF_INET6, v4[i] ? "::ffff:127.0.0.1" : "::1", &o.upstreams[i].addr);
 		o.upstreams[i].port = s[i].port;
 	}
-	struct dnsalg_counters cnt;
-	memset(&cnt, 0, sizeof cnt);
-	struct dnsalg_upstream *u = dnsalg_upstream_new(&o, &cnt);
+	memset(cnt, 0, sizeof *cnt);
+	struct dnsalg_upstream *u = dnsalg_upstream_new(&o, cnt);
 	assert_non_null(u);
+	return u;
+}
+
+/* One query on transport u, as the callers ask it. */
+static struct run ask_u(struct dnsalg_upstream *u, struct dnsalg_counters *cnt, bool tcp)
+{
+	struct run out = { .last = -1 };
 	struct dnsalg_upstream_ops ops = dnsalg_upstream_ops(u);
 	ldns_pkt *q = ldns_pkt_query_new(ldns_dname_new_frm_str("www.example."), LDNS_RR_TYPE_A,
 					 LDNS_RR_CLASS_IN, LDNS_RD);
@@ -595,7 +601,7 @@ static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t ti
 	uint64_t t0 = mono_ms();
 	out.r = ops.query(ops.arg, q, tcp, &ans);
 	out.ms = mono_ms() - t0;
-	out.refused = atomic_load(&cnt.upstream_refused);
+	out.refused = atomic_load(&cnt->upstream_refused);
 	if (out.r == 0) {
 		assert_non_null(ans);
 		assert_int_equal(ldns_pkt_id(ans), QID);
@@ -609,6 +615,14 @@ static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t ti
 		assert_null(ans);
 	}
 	ldns_pkt_free(q);
+	return out;
+}
+
+static struct run ask(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms, bool tcp)
+{
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, n, v4, timeout_ms, &cnt);
+	struct run out = ask_u(u, &cnt, tcp);
 	dnsalg_upstream_free(u);
 	for (unsigned i = 0; i < n; i++)
 		out.queries[i] = atomic_load(&s[i].queries);
@@ -686,6 +700,47 @@ static void udp_per_upstream_ports(void **state)
 		assert_int_equal(r.queries[0] + r.queries[1] + r.queries[2], 3);
 		assert_true(r.ms >= 580 && r.ms < 900);
 	}
+}
+
+/* The upstream that answered is asked first next time: with the first one
+ * silent, only the first query waits out its share; when the second one
+ * goes silent too, the transport comes round to the first again. */
+static void udp_answering_upstream_asked_first(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[2];
+	standin_start(&s[0], UDP_SILENT, false);
+	standin_start(&s[1], UDP_GOOD, false);
+	const bool v4s[] = { false, false };
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, 2, v4s, 1000, &cnt);
+	struct run r = ask_u(u, &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms >= 480);            /* the first one's share */
+	for (int k = 0; k < 3; k++) {
+		r = ask_u(u, &cnt, false);
+		assert_int_equal(r.r, 0);
+		assert_int_equal(r.last, 1);
+		assert_true(r.ms < 400);
+	}
+	assert_int_equal(atomic_load(&s[0].queries), 1);
+	assert_int_equal(atomic_load(&s[1].queries), 4);
+	/* the second one falls silent and the first answers again */
+	s[1].mode = UDP_SILENT;
+	s[0].mode = UDP_GOOD;
+	r = ask_u(u, &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms >= 480);
+	r = ask_u(u, &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms < 400);
+	assert_int_equal(atomic_load(&s[0].queries), 3);
+	assert_int_equal(atomic_load(&s[1].queries), 5);
+	dnsalg_upstream_free(u);
+	standin_stop(&s[0]);
+	standin_stop(&s[1]);
+	assert_int_equal(fd_count(), fds);
 }
 
 /* A closed port (ICMP port unreachable): on to the next at once. */
@@ -830,7 +885,8 @@ int main(void)
 		cmocka_unit_test(wire_compression), cmocka_unit_test(wire_name_length),
 		cmocka_unit_test(wire_tsig),
 		cmocka_unit_test(udp_good_answer), cmocka_unit_test(udp_v4_mapped),
-		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_closed_port_next),
+		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_answering_upstream_asked_first),
+		cmocka_unit_test(udp_closed_port_next),
 		cmocka_unit_test(udp_wrong_id_then_right), cmocka_unit_test(udp_other_source_port),
 		cmocka_unit_test(udp_two_tsig_refused), cmocka_unit_test(udp_garbage_refused),
 		cmocka_unit_test(tcp_good_answer), cmocka_unit_test(tcp_refused),
