@@ -400,7 +400,7 @@ static void serve_udp(struct standin *s)
 		uint16_t id = (uint16_t)(q[0] << 8 | q[1]);
 		struct msg m;
 		struct sockaddr *to = (struct sockaddr *)&from;
-		switch (s->mode) {
+		switch ((enum mode)atomic_load(&s->mode)) {
 		case UDP_SILENT:
 			continue;
 		case UDP_WRONG_ID:
