@@ -278,6 +278,10 @@ static void cmd_counters(struct daemon *d, const struct jobj *o, FILE *out)
 	C("dpchan", "errors", s->dp_errors);
 	C("dpchan", "punts", s->dp_punts);
 	C("dpchan", "reap_reads", s->dp_reap_reqs);
+	C("dpchan", "reap_walks", s->dp_reap_walks);
+	C("dpchan", "reap_entries", s->dp_reap_entries);
+	C("dpchan", "reap_stale", s->dp_reap_stale);
+	C("dpchan", "reap_refused", s->dp_reap_refused);
 	C("dpchan", "reap_sweep_ms", dp_reap_sweep_ms(d));
 	/* writes the socket had no room for: they waited in order (dp_outq.h) */
 	C("dpchan", "tx_waited", d->dp.outq.queued);

@@ -38,7 +38,26 @@ struct ctl_stats {
 	uint64_t leases_refused;    /* lease requests answered ok:false (logged 1st, 2nd, 4th...) */
 	uint64_t dp_connects, dp_msgs_rx, dp_msgs_tx, dp_errors, dp_punts, dp_write_down;
 	uint64_t dp_outq_full;      /* channel resets: the output queue reached its bound */
-	uint64_t dp_reap_reqs;      /* REAP stamp reads sent (DPMSG_REAP_MAX contexts each) */
+	uint64_t dp_reap_reqs;      /* REAP stamp walk requests sent (REAP_SCAN_REQ) */
+	uint64_t dp_reap_walks;     /* walks of the dataplane's table completed */
+	uint64_t dp_reap_entries;   /* stamps received: contexts with traffic since their walk's `since` */
+	uint64_t dp_reap_stale;     /* REAP_SCAN answers to no request in flight, ignored */
+	uint64_t dp_reap_refused;   /* walks the dataplane answered with ERROR or ACK */
+	uint64_t dp_reap_walk_ms;   /* the last completed walk: its first request to its END */
+};
+
+/* The walk of the dataplane's table for REAP stamps (dp.c): one at a
+ * time, one request in flight. */
+struct dp_walk {
+	bool on;                    /* started, END not seen yet */
+	bool waiting;               /* a request is in flight, `seq` */
+	uint32_t seq;
+	uint32_t cursor;            /* the next request's */
+	uint32_t budget;            /* requests left this round */
+	uint64_t since_ns;          /* this walk's: stamps later than this */
+	uint64_t start_ns;          /* its first request */
+	uint64_t done_start_ns[2];  /* the starts of the last two completed walks, latest first */
+	uint32_t done;              /* walks completed since the HELLO, up to 2 */
 };
 
 struct dpchan {
@@ -56,6 +75,7 @@ struct dpchan {
 	uint32_t dump_count;
 	struct dp_resync rs;        /* this dump against ctxtab (dp_resync.h) */
 	struct dp_outq outq;        /* what the socket did not take yet (dp_outq.h) */
+	struct dp_walk walk;
 };
 
 struct daemon {
@@ -99,8 +119,7 @@ void dp_read(struct daemon *d);
 /* Compare the dataplane's table with control's now (pshim6ctl resync);
  * -1 when the channel is down or a dump is under way. */
 int dp_resync_start(struct daemon *d);
-/* How long reading every context's REAP stamps takes: rounds of a second
- * (or half a shorter Keepalive interval), 131,072 contexts a second. */
+/* How long the last complete walk for REAP stamps took (ms), 0 before one. */
 uint64_t dp_reap_sweep_ms(const struct daemon *d);
 /* poll() says the channel has room: send what waits (dp_outq.h). */
 void dp_flush(struct daemon *d);

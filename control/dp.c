@@ -6,8 +6,9 @@
  * and the dataplane is brought back to it (dp_resync.h): writes are lost
  * while the channel is down or when it is reset, and a restarted dataplane
  * (a changed boot_id) starts empty.  Reconnects back off from 100 ms to
- * 5 s.  Counters and the REAP stamps of every context are read once a
- * second, or every half Keepalive interval when that is shorter.
+ * 5 s.  Counters are read once a second, or every half Keepalive interval
+ * when that is shorter, and the REAP stamps by walks of the dataplane's
+ * table (below).
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,14 +30,20 @@
 #define OUTQ_PER_CTX   (2u * 160u)
 #define READ_BURST     64        /* messages read per wakeup: answers to a burst come in bursts */
 
-/* REAP stamps are read for the whole table every round.  REAP wants them
- * well within its Keepalive interval (send timeout / 3, 3.3 s by default):
- * at one message (128 contexts) a round, a context's stamps were read every
- * N/128 s, so keepalives went late past about 400 contexts and a failure
- * was found late past about 1,300.  A round is a second, or half the
- * Keepalive interval when the config makes that shorter (fast timers).
- * REAP_MSGS_MAX a second bounds the cost to both sides; a larger table
- * takes more rounds (dp_reap_sweep_ms). */
+/* REAP stamps: the dataplane walks its own table and answers with the
+ * contexts stamped since a time (REAP_SCAN, dpmsg.h), so an idle context
+ * costs nothing on the wire.  Asking for each context by tag cost N/128
+ * requests a reading: at the bound below a table of 1,000,000 took 8 s,
+ * and keepalives went late past about 390,000 contexts with RFC timers;
+ * a walk of it is 16 requests when little of it is busy.  REAP wants the
+ * stamps well within its Keepalive interval (send timeout / 3, 3.3 s by
+ * default), so a walk starts each round (a second, or half the Keepalive
+ * interval when the config makes that shorter) once the last one is done.
+ * One request is in flight at a time: the dataplane's answer says where
+ * the next one starts.  REAP_MSGS_MAX requests a second (a busy table
+ * answers 128 contexts a request) bound the cost to both sides, shared
+ * among a second's rounds; a walk the bound cuts goes on in the next round
+ * from where it stopped. */
 #define REAP_MSGS_MAX  1024u
 #define REAP_PERIOD_MIN 50000000ULL   /* 50 ms */
 
@@ -50,11 +57,11 @@ static uint64_t poll_period_ns(const struct daemon *d)
 	return half_ka < REAP_PERIOD_MIN ? REAP_PERIOD_MIN : half_ka;
 }
 
-/* Contexts read a round: the second's budget shared among its rounds. */
+/* Walk requests a round: the second's budget shared among its rounds. */
 static uint32_t reap_per_round(const struct daemon *d)
 {
 	uint64_t msgs = (uint64_t)REAP_MSGS_MAX * poll_period_ns(d) / POLL_EVERY;
-	return (uint32_t)(msgs ? msgs : 1) * DPMSG_REAP_MAX;
+	return msgs ? (uint32_t)msgs : 1;
 }
 
 /* 1: the socket took it; 0: it has no room now; -1: the channel failed. */
@@ -128,6 +135,13 @@ int dp_write(struct daemon *d, struct dpmsg *m)
 	return dp_send(d, m);
 }
 
+/* A new connection, or a restarted dataplane, has a table no walk has
+ * seen, and an answer to a request of before can never come. */
+static void walk_reset(struct daemon *d)
+{
+	memset(&d->dp.walk, 0, sizeof d->dp.walk);
+}
+
 void dp_close(struct daemon *d, const char *why)
 {
 	if (d->dp.fd < 0)
@@ -140,6 +154,7 @@ void dp_close(struct daemon *d, const char *why)
 	d->dp.hello_done = false;
 	d->dp.dumping = false;
 	d->dp.rs.active = false;
+	walk_reset(d);
 	log_warn("dataplane channel closed: %s", why);
 }
 
@@ -150,35 +165,51 @@ uint64_t dp_deadline(const struct daemon *d)
 	return last_poll_ns + poll_period_ns(d);
 }
 
-static void poll_dataplane(struct daemon *d)
+static void walk_send(struct daemon *d)
+{
+	struct dp_walk *w = &d->dp.walk;
+	struct dpmsg m = { .type = DPMSG_REAP_SCAN_REQ };
+	m.u.scan_req.cursor = w->cursor;
+	m.u.scan_req.max_slots = DPMSG_SCAN_SLOTS_MAX;
+	m.u.scan_req.since_ns = w->since_ns;
+	if (dp_send(d, &m)) {
+		w->on = false;   /* the channel closed, or a request it could not encode: nothing would answer */
+		return;
+	}
+	w->waiting = true;
+	w->seq = m.seq;
+	w->budget--;
+	d->st.dp_reap_reqs++;
+}
+
+static void poll_dataplane(struct daemon *d, uint64_t now)
 {
 	struct dpmsg m = { .type = DPMSG_COUNTERS_REQ };
 	if (dp_send(d, &m))
 		return;
-	/* from where the last round stopped: past reap_per_round() contexts a
-	 * sweep takes several rounds */
-	static uint32_t cursor;
-	uint32_t n = d->ctxs.n, per = reap_per_round(d), want = n < per ? n : per;
-	if (!n)
-		return;
-	cursor %= n;
-	for (uint32_t done = 0; done < want;) {
-		memset(&m, 0, sizeof m);
-		m.type = DPMSG_REAP_REQ;
-		for (; done < want && m.u.reap_req.n < DPMSG_REAP_MAX; done++) {
-			m.u.reap_req.own_tag[m.u.reap_req.n++] = d->ctxs.v[cursor].d.own_tag;
-			cursor = cursor + 1 == n ? 0 : cursor + 1;
-		}
-		if (dp_send(d, &m))
+	struct dp_walk *w = &d->dp.walk;
+	w->budget = reap_per_round(d);
+	if (w->waiting)
+		return;   /* its answer goes on with this round's budget */
+	if (!w->on) {
+		if (!d->ctxs.n)
 			return;
-		d->st.dp_reap_reqs++;
+		/* A context installed or removed while a walk passes can move
+		 * in the dataplane's table and be missed by that walk; the one
+		 * before saw its stamps, so asking from that one's start catches
+		 * whatever came after.  Until two walks are done (since the
+		 * HELLO) there is no such walk: everything stamped. */
+		w->on = true;
+		w->cursor = 0;
+		w->since_ns = w->done < 2 ? 0 : w->done_start_ns[1];
+		w->start_ns = now;
 	}
+	walk_send(d);
 }
 
 uint64_t dp_reap_sweep_ms(const struct daemon *d)
 {
-	uint64_t per = reap_per_round(d), rounds = ((uint64_t)d->ctxs.n + per - 1) / per;
-	return (rounds ? rounds : 1) * (poll_period_ns(d) / 1000000);
+	return d->st.dp_reap_walk_ms;
 }
 
 void dp_tick(struct daemon *d, uint64_t now)
@@ -208,7 +239,7 @@ void dp_tick(struct daemon *d, uint64_t now)
 	}
 	if (d->dp.hello_done && now >= last_poll_ns + poll_period_ns(d)) {
 		last_poll_ns = now;
-		poll_dataplane(d);
+		poll_dataplane(d, now);
 	}
 }
 
@@ -239,6 +270,7 @@ static void on_hello(struct daemon *d, const struct dpmsg *m)
 	bool restarted = !first && d->dp.hello.boot_id != m->u.hello.boot_id;
 	d->dp.hello = m->u.hello;
 	d->dp.hello_done = true;
+	walk_reset(d);
 	log_notice("dataplane connected: boot %016llx, %u contexts capacity, %u lcores, %u ISP ports",
 		   (unsigned long long)m->u.hello.boot_id, m->u.hello.ctx_capacity, m->u.hello.n_lcores,
 		   m->u.hello.n_isp);
@@ -308,18 +340,64 @@ static void on_dump_end(struct daemon *d, const struct dpmsg *m)
 		proxy_state_changed(d);
 }
 
-static void on_reap(struct daemon *d, const struct dpmsg *m)
+/* Each stamp only moves forward: an entry the dataplane installed anew
+ * (after its restart, or put back by a resync) starts again from 0, and
+ * its first traffic one way must not make control forget the other. */
+static void reap_entry(struct daemon *d, const struct dpmsg_reap_entry *e)
 {
-	for (unsigned i = 0; i < m->u.reap.n; i++) {
-		const struct dpmsg_reap_entry *e = &m->u.reap.e[i];
-		struct ctl_ctx *x = e->found ? ctxtab_find(&d->ctxs, e->own_tag) : NULL;
-		if (!x)
-			continue;
-		uint64_t ps = x->last_sent_ns, pr = x->last_recv_ns;
+	struct ctl_ctx *x = ctxtab_find(&d->ctxs, e->own_tag);
+	if (!x)
+		return;   /* gone from control since, or a yielding backup's */
+	uint64_t ps = x->last_sent_ns, pr = x->last_recv_ns;
+	if (e->last_sent_ns > ps)
 		x->last_sent_ns = e->last_sent_ns;
+	if (e->last_recv_ns > pr)
 		x->last_recv_ns = e->last_recv_ns;
-		proxy_reap(d, e->own_tag, e->last_sent_ns, e->last_recv_ns, ps, pr);
+	proxy_reap(d, e->own_tag, x->last_sent_ns, x->last_recv_ns, ps, pr);
+}
+
+static void on_scan(struct daemon *d, const struct dpmsg *m)
+{
+	struct dp_walk *w = &d->dp.walk;
+	if (!w->waiting || m->seq != w->seq) {
+		/* its request was given up (refused, or a HELLO reset the
+		 * walk): where it says to go on belongs to no walk */
+		d->st.dp_reap_stale++;
+		return;
 	}
+	w->waiting = false;
+	d->st.dp_reap_entries += m->u.scan.n;
+	for (unsigned i = 0; i < m->u.scan.n && d->dp.fd >= 0; i++)
+		reap_entry(d, &m->u.scan.e[i]);
+	if (d->dp.fd < 0)
+		return;   /* an engine write closed the channel: the walk was reset */
+	if (m->u.scan.next != DPMSG_SCAN_END) {
+		w->cursor = m->u.scan.next;
+		if (w->budget)
+			walk_send(d);
+		return;
+	}
+	w->on = false;
+	w->done_start_ns[1] = w->done_start_ns[0];
+	w->done_start_ns[0] = w->start_ns;
+	w->done += w->done < 2;
+	d->st.dp_reap_walks++;
+	d->st.dp_reap_walk_ms = (now_ns() - w->start_ns) / 1000000;
+}
+
+/* ERROR or ACK to the request in flight: a dataplane without REAP_SCAN.
+ * The walk ends, the next round tries again; REAP hears of no traffic
+ * meanwhile, hence the log. */
+static void walk_refused(struct daemon *d, uint32_t seq)
+{
+	struct dp_walk *w = &d->dp.walk;
+	if (!w->waiting || seq != w->seq)
+		return;
+	w->waiting = w->on = false;
+	uint64_t n = ++d->st.dp_reap_refused;
+	if (log_nth(n))
+		log_warn("dataplane refused a REAP stamp walk (%llu times): REAP hears of no traffic",
+			 (unsigned long long)n);
 }
 
 static void dp_read_one(struct daemon *d);
@@ -366,7 +444,7 @@ static void dp_read_one(struct daemon *d)
 		memcpy(d->dp.counters, m.u.counters.c, sizeof(m.u.counters.c[0]) * m.u.counters.n);
 		d->dp.counters_ns = now_ns();
 		break;
-	case DPMSG_REAP: on_reap(d, &m); break;
+	case DPMSG_REAP_SCAN: on_scan(d, &m); break;
 	case DPMSG_PUNT:
 		d->st.dp_punts++;
 		log_debug("punt reason %u port %u len %u", m.u.punt.reason, m.u.punt.port, m.u.punt.len);
@@ -376,8 +454,9 @@ static void dp_read_one(struct daemon *d)
 		d->st.dp_errors++;
 		log_warn("dataplane refused request %u: %s (%s)", m.seq, dpmsg_errname(m.u.error.code),
 			 m.u.error.text);
+		walk_refused(d, m.seq);
 		break;
-	case DPMSG_ACK: break;
+	case DPMSG_ACK: walk_refused(d, m.seq); break;
 	default:
 		d->st.dp_errors++;
 		log_warn("unexpected dataplane message %s", dpmsg_type_name(m.type));

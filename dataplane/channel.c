@@ -174,13 +174,6 @@ static void reply_rc(struct client *c, uint32_t seq, int rc, const char *what)
 	}
 }
 
-uint64_t dp_tsc_to_ns(const struct dp_state *s, uint64_t tsc)
-{
-	if (tsc == 0)
-		return 0;
-	return s->mono0_ns + (uint64_t)((double)(int64_t)(tsc - s->tsc0) * 1e9 / (double)s->tsc_hz);
-}
-
 void dp_counters_sum(const struct dp_state *s, uint64_t out[DPMSG_CNT__MAX])
 {
 	memset(out, 0, sizeof(uint64_t) * DPMSG_CNT__MAX);
@@ -288,6 +281,37 @@ static void do_inject(struct client *c, const struct dpmsg *m)
 	reply_rc(c, m->seq, 0, NULL);
 }
 
+/*
+ * A step of a REAP walk.  The walk runs here, on the tables' only writer,
+ * so every write waits for it: that is why the codec caps max_slots at
+ * DPMSG_SCAN_SLOTS_MAX.  A look is one line of a context in random order;
+ * 65,536 of them in a table of 1,000,000 take about 2 ms (4 KiB pages),
+ * and reading the index in order between them (16 MiB at that size) at
+ * most 3 ms more: a wait a write can take, and a walk of the whole table
+ * in 16 requests.  No walk state is kept here: the cursor is the
+ * client's, so a client that goes away leaves nothing behind.
+ */
+static void do_scan(struct client *c, const struct dpmsg *m)
+{
+	struct dp_stamps st[DPMSG_REAP_MAX];
+	uint32_t cur = m->u.scan_req.cursor;
+	unsigned n = dp_ctx_scan(dp.t, &cur, m->u.scan_req.max_slots, m->u.scan_req.since_ns, st, DPMSG_REAP_MAX);
+
+	memset(&rep, 0, sizeof(rep));
+	rep.type = DPMSG_REAP_SCAN;
+	rep.seq = m->seq;
+	rep.u.scan.next = cur;
+	rep.u.scan.n = (uint16_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		struct dpmsg_reap_entry *e = &rep.u.scan.e[i];
+		e->own_tag = st[i].own_tag;
+		e->last_sent_ns = st[i].sent;
+		e->last_recv_ns = st[i].recv;
+		e->found = 1;
+	}
+	(void)reply(c);
+}
+
 static void handle(struct client *c, const struct dpmsg *m)
 {
 	int rc;
@@ -348,14 +372,14 @@ static void handle(struct client *c, const struct dpmsg *m)
 		rep.seq = m->seq;
 		rep.u.reap.n = m->u.reap_req.n;
 		for (unsigned i = 0; i < m->u.reap_req.n; i++) {
-			uint64_t s, r;
 			struct dpmsg_reap_entry *e = &rep.u.reap.e[i];
 			e->own_tag = m->u.reap_req.own_tag[i];
-			e->found = dp_ctx_stamps(dp.t, e->own_tag, &s, &r) == 0;
-			e->last_sent_ns = dp_tsc_to_ns(&dp, s);
-			e->last_recv_ns = dp_tsc_to_ns(&dp, r);
+			e->found = dp_ctx_stamps(dp.t, e->own_tag, &e->last_sent_ns, &e->last_recv_ns) == 0;
 		}
 		(void)reply(c);
+		break;
+	case DPMSG_REAP_SCAN_REQ:
+		do_scan(c, m);
 		break;
 	case DPMSG_COUNTERS_REQ: {
 		uint64_t sum[DPMSG_CNT__MAX];
@@ -452,7 +476,7 @@ static void send_ns(struct dp_port *pt, unsigned p, bool unicast)
 /* Resolve next hops and keep learned MACs confirmed (nud.h). */
 static void tend_next_hops(void)
 {
-	uint64_t ms_div = dp.t->tsc_per_ms, now_ms = rte_rdtsc() / ms_div;
+	uint64_t ms_div = dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1, now_ms = rte_rdtsc() / ms_div;
 
 	for (unsigned p = 0; p < dp.n_ports; p++) {
 		struct dp_port *pt = &dp.port[p];
@@ -547,6 +571,7 @@ static void *chan_main(void *arg)
 		now_ns = mono_ns();   /* after the round's work */
 		if (now_ns >= next_ns) {
 			tend_next_hops();
+			dp_tables_clock_now(dp.t);   /* the REAP stamps follow CLOCK_MONOTONIC */
 			next_ns = now_ns + 100000000u;
 		}
 	}

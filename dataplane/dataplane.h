@@ -102,8 +102,7 @@ struct dp_state {
 	bool     node_clock;            /* time the nodes (--node-clock) */
 	char     channel_path[256];
 	uint64_t boot_id;
-	uint64_t tsc_hz;
-	uint64_t tsc0, mono0_ns;        /* TSC -> CLOCK_MONOTONIC conversion */
+	uint64_t tsc_hz;                /* DPDK's, rounded: intervals only (the REAP stamps' clock is in tables.h) */
 };
 
 extern struct dp_state dp;
@@ -123,6 +122,5 @@ int dp_channel_start(struct dp_state *s);           /* channel.c */
 void dp_channel_stop(void);
 void dp_counters_sum(const struct dp_state *s, uint64_t out[DPMSG_CNT__MAX]);
 void dp_telemetry_register(void);                   /* telemetry.c */
-uint64_t dp_tsc_to_ns(const struct dp_state *s, uint64_t tsc);
 
 #endif

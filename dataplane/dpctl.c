@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,13 @@ static const char usage[] =
 "  dump [what=contexts|hosts|all]\n"
 "                             print installed entries, one per line\n"
 "  reap TAG...                print last-sent/last-received (monotonic ns)\n"
+"  reap-scan [SINCE_NS]       the same for every context with traffic after\n"
+"                             SINCE_NS (CLOCK_MONOTONIC ns; default 0, any),\n"
+"                             the whole table walked\n"
+"  reap-time count=N [start=S] ago_ms=A\n"
+"                             read the stamps of N synthetic contexts (as made\n"
+"                             by fill) by tag list, then by a walk since A ms\n"
+"                             ago; print the requests and time each took\n"
 "  counters                   print counters summed over lcores\n"
 "  fill count=N [start=S] [isp=I]\n"
 "                             install N synthetic contexts (scale tests and\n"
@@ -211,6 +219,42 @@ static uint64_t pipeline(struct dpmsg *m, uint64_t start, uint64_t count, const 
 	return failed;
 }
 
+static uint64_t mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A whole REAP walk, one request in flight as control walks: the contexts
+ * with traffic after `since` (printed when `print`), the requests it took. */
+static int walk(struct dpmsg *m, uint64_t since, bool print, uint64_t *reqs, uint64_t *n)
+{
+	uint32_t cursor = 0;
+	*reqs = *n = 0;
+	do {
+		memset(m, 0, sizeof(*m));
+		m->type = DPMSG_REAP_SCAN_REQ;
+		m->u.scan_req.cursor = cursor;
+		m->u.scan_req.max_slots = DPMSG_SCAN_SLOTS_MAX;
+		m->u.scan_req.since_ns = since;
+		xsend(m);
+		xrecv(m);
+		++*reqs;
+		if (m->type != DPMSG_REAP_SCAN)
+			return finish(m);
+		*n += m->u.scan.n;
+		for (unsigned i = 0; print && i < m->u.scan.n; i++)
+			printf("otag=0x%" PRIx64 " found=1 last_sent_ns=%" PRIu64 " last_recv_ns=%" PRIu64 "\n",
+			       m->u.scan.e[i].own_tag, m->u.scan.e[i].last_sent_ns, m->u.scan.e[i].last_recv_ns);
+		/* a step looks at one context at least: a cursor that stays put would loop for ever */
+		if (m->u.scan.next == cursor)
+			die("reap-scan: %s", "the dataplane's walk does not advance");
+		cursor = m->u.scan.next;
+	} while (cursor != DPMSG_SCAN_END);
+	return 0;
+}
+
 static void print_host(const struct dpmsg_host *h)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -372,6 +416,55 @@ int main(int argc, char **argv)
 			printf("otag=0x%" PRIx64 " found=%u last_sent_ns=%" PRIu64 " last_recv_ns=%" PRIu64 "\n",
 			       m.u.reap.e[i].own_tag, m.u.reap.e[i].found, m.u.reap.e[i].last_sent_ns,
 			       m.u.reap.e[i].last_recv_ns);
+		return 0;
+	}
+	if (!strcmp(cmd, "reap-scan")) {
+		uint64_t since = 0;
+		if (argc > 1)
+			die("reap-scan: %s", "one argument at most (SINCE_NS)");
+		if (argc == 1) {
+			char *end;
+			errno = 0;
+			since = strtoull(argv[0], &end, 0);
+			if (errno || *end || end == argv[0] || argv[0][0] == '-')
+				die("reap-scan: bad time %s", argv[0]);
+		}
+		uint64_t reqs, n;
+		return walk(&m, since, true, &reqs, &n);
+	}
+	if (!strcmp(cmd, "reap-time")) {
+		uint64_t count = num(argc, argv, "count", 1u << 26, 1, NULL);
+		uint64_t start = num(argc, argv, "start", UINT32_MAX, 0, NULL);
+		uint64_t ago = num(argc, argv, "ago_ms", 86400000, 1, NULL);
+		uint64_t lists = (count + DPMSG_REAP_MAX - 1) / DPMSG_REAP_MAX, sent = 0, got = 0, busy = 0;
+		uint64_t t0 = mono(), since = t0 > ago * 1000000u ? t0 - ago * 1000000u : 1;
+		/* as control read them before: every context by tag, requests pipelined */
+		while (got < lists) {
+			while (sent < lists && sent - got < 64) {
+				memset(&m, 0, sizeof(m));
+				m.type = DPMSG_REAP_REQ;
+				for (uint64_t i = sent * DPMSG_REAP_MAX; i < count && m.u.reap_req.n < DPMSG_REAP_MAX; i++)
+					m.u.reap_req.own_tag[m.u.reap_req.n++] = UINT64_C(0x200000000) + start + i;
+				xsend(&m);
+				sent++;
+			}
+			xrecv(&m);
+			if (m.type != DPMSG_REAP)
+				return finish(&m);
+			for (unsigned i = 0; i < m.u.reap.n; i++)
+				busy += m.u.reap.e[i].found &&
+					(m.u.reap.e[i].last_sent_ns > since || m.u.reap.e[i].last_recv_ns > since);
+			got++;
+		}
+		uint64_t t1 = mono(), wreqs, wn;
+		int rc = walk(&m, since, false, &wreqs, &wn);
+		uint64_t t2 = mono();
+		if (rc)
+			return rc;
+		printf("tag lists: %" PRIu64 " requests, %.2f ms, %" PRIu64 " with traffic in the last %" PRIu64 " ms\n",
+		       lists, (double)(t1 - t0) / 1e6, busy, ago);
+		printf("walk: %" PRIu64 " requests, %.2f ms, %" PRIu64 " with traffic since\n", wreqs,
+		       (double)(t2 - t1) / 1e6, wn);
 		return 0;
 	}
 	if (!strcmp(cmd, "counters")) {

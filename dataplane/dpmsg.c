@@ -213,6 +213,26 @@ int dpmsg_encode(const struct dpmsg *m, uint8_t *buf, size_t cap)
 			w_u8(&w, m->u.reap.e[i].found);
 		}
 		break;
+	case DPMSG_REAP_SCAN_REQ:
+		if (m->u.scan_req.max_slots == 0 || m->u.scan_req.max_slots > DPMSG_SCAN_SLOTS_MAX)
+			return DPMSG_E_FIELD;
+		w_u32(&w, m->u.scan_req.cursor);
+		w_u32(&w, m->u.scan_req.max_slots);
+		w_u64(&w, m->u.scan_req.since_ns);
+		break;
+	case DPMSG_REAP_SCAN:
+		if (m->u.scan.n > DPMSG_REAP_MAX)
+			return DPMSG_E_FIELD;
+		w_u32(&w, m->u.scan.next);
+		w_u16(&w, m->u.scan.n);
+		for (unsigned i = 0; i < m->u.scan.n; i++) {
+			if (m->u.scan.e[i].own_tag & ~DPMSG_TAG_MASK)
+				return DPMSG_E_FIELD;
+			w_u64(&w, m->u.scan.e[i].own_tag);
+			w_u64(&w, m->u.scan.e[i].last_sent_ns);
+			w_u64(&w, m->u.scan.e[i].last_recv_ns);
+		}
+		break;
 	case DPMSG_COUNTERS_REQ:
 		break;
 	case DPMSG_COUNTERS:
@@ -362,6 +382,33 @@ int dpmsg_decode(const uint8_t *buf, size_t len, struct dpmsg *m)
 			m->u.reap.e[i].found = r_u8(&r);
 		}
 		break;
+	case DPMSG_REAP_SCAN_REQ:
+		if (body != 16)
+			return DPMSG_E_LEN;
+		m->u.scan_req.cursor = r_u32(&r);
+		m->u.scan_req.max_slots = r_u32(&r);
+		m->u.scan_req.since_ns = r_u64(&r);
+		if (m->u.scan_req.max_slots == 0 || m->u.scan_req.max_slots > DPMSG_SCAN_SLOTS_MAX)
+			return DPMSG_E_FIELD;
+		break;
+	case DPMSG_REAP_SCAN:
+		if (body < 6)
+			return DPMSG_E_LEN;
+		m->u.scan.next = r_u32(&r);
+		m->u.scan.n = r_u16(&r);
+		if (m->u.scan.n > DPMSG_REAP_MAX)
+			return DPMSG_E_FIELD;
+		if (body != 6 + 24u * m->u.scan.n)
+			return DPMSG_E_LEN;
+		for (unsigned i = 0; i < m->u.scan.n; i++) {
+			m->u.scan.e[i].own_tag = r_u64(&r);
+			m->u.scan.e[i].last_sent_ns = r_u64(&r);
+			m->u.scan.e[i].last_recv_ns = r_u64(&r);
+			m->u.scan.e[i].found = 1;
+			if (m->u.scan.e[i].own_tag & ~DPMSG_TAG_MASK)
+				return DPMSG_E_FIELD;
+		}
+		break;
 	case DPMSG_COUNTERS:
 		if (body < 2)
 			return DPMSG_E_LEN;
@@ -486,6 +533,8 @@ const char *dpmsg_type_name(uint8_t type)
 	case DPMSG_DUMP_END: return "dump-end";
 	case DPMSG_REAP_REQ: return "reap-req";
 	case DPMSG_REAP: return "reap";
+	case DPMSG_REAP_SCAN_REQ: return "reap-scan-req";
+	case DPMSG_REAP_SCAN: return "reap-scan";
 	case DPMSG_COUNTERS_REQ: return "counters-req";
 	case DPMSG_COUNTERS: return "counters";
 	}

@@ -151,7 +151,6 @@ int main(int argc, char **argv)
 	char *eargv[128];
 	int eargc = 0;
 	char vbuf[DP_MAX_PORTS][PSHIM6_CONF_DEVARGS_MAX + 8];
-	struct timespec ts;
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--")) {
@@ -234,9 +233,6 @@ int main(int argc, char **argv)
 	dp.nd_reachable_ms = conf.dataplane.nd_reachable_ms;
 	snprintf(dp.channel_path, sizeof(dp.channel_path), "%s", channel ? channel : conf.dataplane.channel);
 	dp.tsc_hz = rte_get_tsc_hz();
-	dp.tsc0 = rte_rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	dp.mono0_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	dp.boot_id = rte_rand();
 
 	/* lcores: every EAL lcore forwards; queue i of every port belongs to lcore i */

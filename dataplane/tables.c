@@ -4,10 +4,18 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static struct rte_hash *mkhash(const char *prefix, const char *what, uint32_t entries,
 			       uint32_t key_len, int socket)
@@ -62,8 +70,10 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 		t->slot_free[t->n_slot_free++] = (uint32_t)(nslot - 1 - i);
 	for (uint32_t i = 0; i < host_cap; i++)
 		t->host_free[t->n_host_free++] = host_cap - 1 - i;
-	t->tsc0 = rte_rdtsc();
-	t->tsc_per_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;
+	t->mono0_ns = mono_ns();
+	t->clk.tsc = t->clk.first_tsc = rte_rdtsc();
+	t->clk.first_ns = t->mono0_ns;
+	t->clk.per_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;   /* until measured */
 	if (dp_lut_init(&t->l_ulid, cap, socket) != DP_LUT_OK || dp_lut_init(&t->l_tag, cap, socket) != DP_LUT_OK)
 		goto fail;
 	/* key positions of deleted contexts wait on the deferred-free queue too */
@@ -382,32 +392,90 @@ void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *o)
 	o->isp = c->isp;
 }
 
-int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv)
+/* The newest stamp of each direction over all readers, on the wrapping clock (0 = never). */
+static void latest_ms(const struct dp_ctx *c, uint32_t last[2])
 {
-	struct dp_ctx *c = dp_ctx_by_tag(t, own_tag);
-	*sent = *recv = 0;
-	if (!c)
-		return -1;
-	uint64_t ms_full = (rte_rdtsc() - t->tsc0) / t->tsc_per_ms;
-	uint32_t ms_now = (uint32_t)ms_full, last[2] = { 0, 0 };
-	uint64_t *out[2] = { sent, recv };
+	last[0] = last[1] = 0;
 	for (unsigned r = 0; r < DP_CTX_STAMPS; r++)
 		for (unsigned k = 0; k < 2; k++) {
 			uint32_t v = __atomic_load_n(&c->stamp[r][k], __ATOMIC_RELAXED);
 			if (ms_after(v, last[k]))
 				last[k] = v;
 		}
-	/*
-	 * Back to TSC: the stamp's millisecond on the full clock (the 32-bit
-	 * one wraps after 49 days), at its start.  The result must depend on
-	 * the stamp alone, not on when it is read: control takes a later
-	 * value for new traffic.
-	 */
-	for (unsigned k = 0; k < 2; k++)
-		if (last[k]) {
-			int64_t ms = (int64_t)ms_full - (int32_t)(ms_now - last[k]);
-			*out[k] = ms > 0 ? t->tsc0 + (uint64_t)ms * t->tsc_per_ms : t->tsc0 + 1;
-		}
+}
+
+/*
+ * Stamp `ms` to CLOCK_MONOTONIC, `ms_full` being now on the full clock: the
+ * stamp's millisecond on the full clock (the 32-bit one wraps after 49
+ * days), at its start.  The result must depend on the stamp alone, not on
+ * when it is read: control takes a later value for new traffic.
+ */
+static uint64_t ms_to_ns(const struct dp_tables *t, uint64_t ms_full, uint32_t ms)
+{
+	int64_t m;
+
+	if (!ms)
+		return 0;
+	m = (int64_t)ms_full - (int32_t)((uint32_t)ms_full - ms);
+	return m > 0 ? t->mono0_ns + (uint64_t)m * 1000000u : t->mono0_ns + 1;
+}
+
+/* Now on the stamps' full clock, from CLOCK_MONOTONIC itself.  Times are
+ * compared as differences from mono0_ns, modulo 2^64, so that the suite can
+ * date the tables weeks back on a machine up for minutes. */
+static uint64_t ms_full_now(const struct dp_tables *t)
+{
+	uint64_t d = mono_ns() - t->mono0_ns;
+	return (int64_t)d > 0 ? d / 1000000u : 0;
+}
+
+void dp_tables_clock_sync(struct dp_tables *t, uint64_t tsc, uint64_t mono_ns_now)
+{
+	struct dp_stamp_clock *k = &t->clk;
+	uint64_t per = k->per_ms, ns, into, base;
+
+	if ((int64_t)(mono_ns_now - t->mono0_ns) <= 0 || tsc <= k->first_tsc)
+		return;
+	/* the rate over the whole run: a late read of either clock weighs
+	 * less the longer the span */
+	if (mono_ns_now - k->first_ns >= 1000000000u)
+		per = (uint64_t)((double)(tsc - k->first_tsc) * 1e6 / (double)(mono_ns_now - k->first_ns));
+	if (!per)
+		per = 1;
+	ns = mono_ns_now - t->mono0_ns;
+	into = ns % 1000000u;
+	base = tsc - (uint64_t)((double)into * (double)per / 1e6);
+	__atomic_store_n(&k->seq, k->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&k->ms, (uint32_t)(ns / 1000000u), __ATOMIC_RELAXED);
+	__atomic_store_n(&k->tsc, base, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->per_ms, per, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->seq, k->seq + 1, __ATOMIC_RELEASE);
+}
+
+void dp_tables_clock_now(struct dp_tables *t)
+{
+	uint64_t a = rte_rdtsc(), ns = mono_ns(), b = rte_rdtsc();
+
+	/* interrupted between the reads (over 20 us): the pair is not one instant */
+	if (b - a > rte_get_tsc_hz() / 50000)
+		return;
+	dp_tables_clock_sync(t, a + (b - a) / 2, ns);
+}
+
+int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv)
+{
+	struct dp_ctx *c = dp_ctx_by_tag(t, own_tag);
+	uint64_t ms_full;
+	uint32_t last[2];
+
+	*sent = *recv = 0;
+	if (!c)
+		return -1;
+	ms_full = ms_full_now(t);
+	latest_ms(c, last);
+	*sent = ms_to_ns(t, ms_full, last[0]);
+	*recv = ms_to_ns(t, ms_full, last[1]);
 	return 0;
 }
 
@@ -415,4 +483,65 @@ struct dp_ctx *dp_ctx_next(struct dp_tables *t, uint32_t *it)
 {
 	uint32_t slot;
 	return dp_lut_next(&t->l_tag, it, &slot) ? &t->slots[slot] : NULL;
+}
+
+/*
+ * The stamp a context must pass to be reported by a scan since `since`:
+ * the millisecond before the one `since` falls in, so that a stamp in that
+ * millisecond (maybe later than `since`, maybe not) is reported; a
+ * duplicate costs control nothing, a miss keeps REAP deaf.  0 takes every
+ * stamp: `since` is 0 or before the tables, or so old that the wrapping
+ * clock cannot tell a stamp after it from one long before it.
+ */
+static uint32_t scan_edge(const struct dp_tables *t, uint64_t since, uint64_t ms_full)
+{
+	uint64_t ms;
+
+	if (since == 0 || (int64_t)(since - t->mono0_ns) <= 0)
+		return 0;
+	ms = (since - t->mono0_ns) / 1000000u;
+	/* 2^30 ms (12 days): half what the wrapping clock orders, so stamps
+	 * taken while this runs are ordered right too */
+	if (ms < 2 || (ms_full > ms && ms_full - ms >= UINT64_C(1) << 30))
+		return 0;
+	return (uint32_t)(ms - 1);
+}
+
+#define SCAN_AHEAD 16
+
+unsigned dp_ctx_scan(struct dp_tables *t, uint32_t *cursor, uint32_t max_slots, uint64_t since,
+		     struct dp_stamps *out, unsigned n_out)
+{
+	uint64_t ms_full = ms_full_now(t);
+	uint32_t edge = scan_edge(t, since, ms_full), it = *cursor, ahead = *cursor, last[2];
+	unsigned n = 0;
+	bool end = false;
+	const struct dp_ctx *p;
+
+	if (max_slots > DPMSG_SCAN_SLOTS_MAX)
+		max_slots = DPMSG_SCAN_SLOTS_MAX;
+	/* the index's order is not the slots': every look is a miss of its
+	 * own, and fetching a few ahead overlaps them (half the time at
+	 * 1,000,000 contexts) */
+	for (unsigned k = 0; k < SCAN_AHEAD && (p = dp_ctx_next(t, &ahead)) != NULL; k++)
+		rte_prefetch0(&p->stamp);
+	for (uint32_t looked = 0; looked < max_slots && n < n_out; looked++) {
+		const struct dp_ctx *c = dp_ctx_next(t, &it);
+		if (!c) {
+			end = true;
+			break;
+		}
+		if ((p = dp_ctx_next(t, &ahead)) != NULL)
+			rte_prefetch0(&p->stamp);
+		latest_ms(c, last);
+		if (!ms_after(last[0], edge) && !ms_after(last[1], edge))
+			continue;
+		out[n].own_tag = c->own_tag;
+		out[n].sent = ms_to_ns(t, ms_full, last[0]);
+		out[n].recv = ms_to_ns(t, ms_full, last[1]);
+		n++;
+	}
+	/* `it` is just past the last context looked at: nothing before it is left out */
+	*cursor = end ? DPMSG_SCAN_END : it;
+	return n;
 }

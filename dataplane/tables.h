@@ -45,6 +45,25 @@ struct dp_defer {
 	bool     merge;
 };
 
+/*
+ * The REAP stamps' clock: milliseconds of CLOCK_MONOTONIC (control's own
+ * clock) since the tables were made.  Lcores read it off the TSC from an
+ * anchor the channel thread sets again every 100 ms
+ * (dp_tables_clock_sync), at the TSC rate measured against CLOCK_MONOTONIC
+ * over the whole run.  A fixed rate was wrong twice over: DPDK rounds the
+ * TSC rate (to 10 MHz on x86 without CPUID leaf 0x15: 0.19% off on the
+ * benchmark machine), and NTP slews CLOCK_MONOTONIC.  Stamps fell 7 s an
+ * hour behind control's clock, and REAP, which sets its timers from them,
+ * would have taken healthy paths for dead after a few hours.  The anchor
+ * is several words: a seqlock keeps an lcore from reading half of one.
+ */
+struct dp_stamp_clock {
+	uint32_t seq;                 /* odd while the channel thread rewrites it */
+	uint32_t ms;                  /* the clock at `tsc`, the start of that millisecond */
+	uint64_t tsc, per_ms;         /* per_ms: TSC ticks a millisecond, measured */
+	uint64_t first_tsc, first_ns; /* where the measure started (writer only) */
+};
+
 struct dp_tables {
 	uint32_t cap;                 /* contexts */
 	uint32_t host_cap;
@@ -63,7 +82,8 @@ struct dp_tables {
 	struct rte_hash *h_hostloc;   /* any locator -> host */
 	struct rte_rcu_qsbr *qs;
 	unsigned n_readers;
-	uint64_t tsc0, tsc_per_ms;    /* the stamps' clock: ms since creation */
+	uint64_t mono0_ns;            /* CLOCK_MONOTONIC when made: the stamps' 0 */
+	struct dp_stamp_clock clk;
 	uint64_t mem_bytes;           /* hugepage memory the tables took */
 };
 
@@ -78,19 +98,54 @@ int dp_ctx_del(struct dp_tables *t, uint64_t own_tag);
 int dp_host_add(struct dp_tables *t, const struct dpmsg_host *h);
 int dp_host_del(struct dp_tables *t, const uint8_t cmula[16]);
 void dp_ctx_to_msg(const struct dp_ctx *c, struct dpmsg_ctx *out);
-/* Latest stamps over all readers, TSC (millisecond precision); 0 = never. */
+/* Latest stamps over all readers, CLOCK_MONOTONIC ns at the start of their
+ * millisecond; 0 = never. */
 int dp_ctx_stamps(struct dp_tables *t, uint64_t own_tag, uint64_t *sent, uint64_t *recv);
 /* Installed contexts one by one (writer side, dumps): start with *it = 0; NULL at the end. */
 struct dp_ctx *dp_ctx_next(struct dp_tables *t, uint32_t *it);
+/* A context's latest stamps, as dp_ctx_stamps gives them; 0 = never. */
+struct dp_stamps {
+	uint64_t own_tag;
+	uint64_t sent, recv;
+};
+/*
+ * One step of a walk over the contexts for REAP (writer side): from
+ * *cursor (dp_ctx_next's iterator; 0 = the start) look at no more than
+ * max_slots contexts (DPMSG_SCAN_SLOTS_MAX at most) and put in out[] those
+ * with a stamp later than `since` (CLOCK_MONOTONIC ns; 0 = any stamp, and a stamp in the
+ * same millisecond as `since` counts as later), until n_out are there.
+ * *cursor becomes where the next step goes on, the first context not
+ * looked at, or DPMSG_SCAN_END when the walk reached the end.  A context
+ * modified during a walk keeps its place; one added may be missed.
+ * Returns how many are in out[].
+ */
+unsigned dp_ctx_scan(struct dp_tables *t, uint32_t *cursor, uint32_t max_slots, uint64_t since,
+		     struct dp_stamps *out, unsigned n_out);
+/* Anchor the stamps' clock: TSC `tsc` read at CLOCK_MONOTONIC `mono_ns`.
+ * dp_tables_clock_now() reads both clocks itself; it skips a reading that
+ * was interrupted between them. */
+void dp_tables_clock_sync(struct dp_tables *t, uint64_t tsc, uint64_t mono_ns);
+void dp_tables_clock_now(struct dp_tables *t);
 /* Return what the readers have finished with; `wait` blocks for the oldest. */
 void dp_tables_reclaim(struct dp_tables *t, bool wait);
 
 /* Reader side (lcores). */
 
-/* The stamps' clock at TSC `now`: ms since the tables were made, never 0. */
+/* The stamps' clock at TSC `now` (once a burst), never 0. */
 static __rte_always_inline uint32_t dp_tables_ms(const struct dp_tables *t, uint64_t now)
 {
-	uint32_t ms = (uint32_t)((now - t->tsc0) / t->tsc_per_ms);
+	uint32_t seq, ms;
+	uint64_t tsc, per;
+
+	do {
+		seq = __atomic_load_n(&t->clk.seq, __ATOMIC_ACQUIRE);
+		ms = __atomic_load_n(&t->clk.ms, __ATOMIC_RELAXED);
+		tsc = __atomic_load_n(&t->clk.tsc, __ATOMIC_RELAXED);
+		per = __atomic_load_n(&t->clk.per_ms, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != __atomic_load_n(&t->clk.seq, __ATOMIC_RELAXED));
+	if ((int64_t)(now - tsc) > 0)   /* `now` may be older than an anchor set since */
+		ms += (uint32_t)((now - tsc) / per);
 	return ms ? ms : 1;
 }
 

@@ -5,7 +5,7 @@
  *   usage: fake_wire SOCK_A SOCK_B HOST_A HOST_B DOWNFILE
  *
  * - Each socket serves one control daemon (dpmsg: HELLO, empty dump, ACKs,
- *   counters, REAP stamps).
+ *   counters, walks of the REAP stamps).
  * - A Shim6 control message INJECTed by one side on an ISP port reaches the
  *   other side as a SHIM6_CTL punt, unless its source or destination
  *   locator is under a prefix listed in DOWNFILE (one "addr/len" per line,
@@ -239,25 +239,24 @@ static void handle(int side, struct dpmsg *m)
 		r.type = DPMSG_COUNTERS;
 		dpmsg_send(s->fd, &r);
 		return;
-	case DPMSG_REAP_REQ: {
+	case DPMSG_REAP_SCAN_REQ: {
+		/* every context is busy: each walk returns all of them */
 		uint64_t now = now_ns();
 		static uint64_t last_ok[2][MAXCTX];
-		r.type = DPMSG_REAP;
-		r.u.reap.n = m->u.reap_req.n;
-		for (unsigned i = 0; i < m->u.reap_req.n; i++) {
-			struct dpmsg_reap_entry *e = &r.u.reap.e[i];
-			e->own_tag = m->u.reap_req.own_tag[i];
-			c = find(s, e->own_tag);
-			if (!c)
-				continue;
-			unsigned ci = (unsigned)(c - s->ctx);
+		unsigned i = m->u.scan_req.cursor;
+		r.type = DPMSG_REAP_SCAN;
+		for (; i < s->nctx && r.u.scan.n < DPMSG_REAP_MAX; i++) {
+			struct dpmsg_reap_entry *e = &r.u.scan.e[r.u.scan.n++];
+			c = &s->ctx[i];
+			e->own_tag = c->own_tag;
 			e->found = 1;
 			e->last_sent_ns = now;
 			struct dpmsg_ctx *o = mirror(side, c);
 			if (o && !is_down(o->local_loc) && !is_down(o->remote_loc))
-				last_ok[side][ci] = now;
-			e->last_recv_ns = last_ok[side][ci];
+				last_ok[side][i] = now;
+			e->last_recv_ns = last_ok[side][i];
 		}
+		r.u.scan.next = i < s->nctx ? i : DPMSG_SCAN_END;
 		dpmsg_send(s->fd, &r);
 		return;
 	}

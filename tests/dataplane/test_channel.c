@@ -6,8 +6,8 @@
  * applied before HELLO, malformed or oversized datagrams answered and the
  * client kept, a bounded number of clients, punts only to control (and
  * counted when nobody takes them), injected frames framed for their port,
- * dumps and REAP reads that match the tables, and a stop that leaves no
- * descriptor and no socket behind.  EAL runs with --no-huge.
+ * dumps, REAP reads and REAP scans that match the tables, and a stop that
+ * leaves no descriptor and no socket behind.  EAL runs with --no-huge.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -185,8 +185,6 @@ static int setup(void **state)
 	memset(&dp.chan_cnt, 0, sizeof dp.chan_cnt);
 	for (unsigned l = 0; l < dp.n_lcores; l++)
 		memset(&dp.lc[l].cnt, 0, sizeof dp.lc[l].cnt);
-	dp.tsc0 = rte_rdtsc();
-	dp.mono0_ns = mono_ns();
 	snprintf(dir, sizeof dir, "/tmp/dp-chan.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(dp.channel_path, sizeof dp.channel_path, "%s/dataplane.sock", dir);
@@ -989,6 +987,164 @@ static void test_reap_read_reports_the_latest_stamp(void **state)
 	close(fd);
 }
 
+/* A whole REAP walk through the channel, `max_slots` a request: seen[i]
+ * counts the reports of context 60 + i; ns[i] is its answer. */
+static void scan_walk(int fd, uint32_t max_slots, uint64_t since_ns, unsigned n_ctx, uint8_t *seen,
+		      struct dpmsg_reap_entry *ns)
+{
+	struct dpmsg q = { .type = DPMSG_REAP_SCAN_REQ, .seq = 1000 }, a;
+	unsigned steps = 0;
+	memset(seen, 0, n_ctx);
+	q.u.scan_req.max_slots = max_slots;
+	q.u.scan_req.since_ns = since_ns;
+	do {
+		q.seq++;
+		ask(fd, &q, &a);
+		assert_int_equal(a.type, DPMSG_REAP_SCAN);
+		assert_true(a.u.scan.n <= max_slots);
+		for (unsigned k = 0; k < a.u.scan.n; k++) {
+			uint64_t i = a.u.scan.e[k].own_tag - UINT64_C(0x500000000) - 60;
+			assert_true(i < n_ctx);
+			seen[i]++;
+			ns[i] = a.u.scan.e[k];
+			assert_int_equal(a.u.scan.e[k].found, 1);
+		}
+		assert_true(a.u.scan.next == DPMSG_SCAN_END || a.u.scan.next > q.u.scan_req.cursor);
+		q.u.scan_req.cursor = a.u.scan.next;
+		assert_true(++steps <= 2 * n_ctx + 2);
+	} while (q.u.scan_req.cursor != DPMSG_SCAN_END);
+}
+
+/*
+ * REAP_SCAN: contexts with traffic since a time, found by walking the
+ * table in steps that follow `next`; idle ones never come back, and the
+ * times are those REAP_REQ gives.
+ */
+static void test_reap_scan_reports_traffic_since(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	uint8_t seen[N];
+	struct dpmsg_reap_entry e[N];
+	int fd = client();
+	hello(fd, DPMSG_ROLE_CONTROL);
+	for (uint32_t i = 0; i < N; i++) {
+		struct dpmsg q = ctx_add(10 + i, 60 + i);
+		expect(fd, &q, 0);
+	}
+	usleep(50000);
+	/* i % 4: 0 idle, 1 traffic 30 ms ago, 2 sent now, 3 received now
+	 * (and sent 30 ms ago, on another lcore) */
+	uint32_t then_ms = dp_tables_ms(dp.t, rte_rdtsc()) - 30;
+	for (uint32_t i = 1; i < N; i += 4) {
+		dp_ctx_stamp(dp_ctx_by_tag(dp.t, UINT64_C(0x500000000) + 60 + i), 0, 1, then_ms);
+		dp_ctx_stamp(dp_ctx_by_tag(dp.t, UINT64_C(0x500000000) + 62 + i), 1, 0, then_ms);
+	}
+	uint64_t since = mono_ns() - 15 * 1000000ull;
+	uint32_t now_ms = dp_tables_ms(dp.t, rte_rdtsc());
+	for (uint32_t i = 2; i < N; i += 4) {
+		dp_ctx_stamp(dp_ctx_by_tag(dp.t, UINT64_C(0x500000000) + 60 + i), 0, 0, now_ms);
+		dp_ctx_stamp(dp_ctx_by_tag(dp.t, UINT64_C(0x500000000) + 61 + i), 0, 1, now_ms);
+	}
+	uint64_t stamped = mono_ns();
+
+	scan_walk(fd, 3, since, N, seen, e);
+	for (uint32_t i = 0; i < N; i++) {
+		assert_int_equal(seen[i], i % 4 >= 2);
+		if (!seen[i])
+			continue;
+		int64_t off = (int64_t)(i % 4 == 2 ? e[i].last_sent_ns : e[i].last_recv_ns) - (int64_t)stamped;
+		assert_true(off > -50 * 1000000LL && off < 50 * 1000000LL);
+		if (i % 4 == 2)
+			assert_true(e[i].last_recv_ns == 0);
+		else
+			assert_true(e[i].last_sent_ns != 0 && e[i].last_sent_ns < e[i].last_recv_ns);
+		/* the same times REAP_REQ reads */
+		struct dpmsg r = { .type = DPMSG_REAP_REQ, .seq = 3000 + i }, a;
+		r.u.reap_req.n = 1;
+		r.u.reap_req.own_tag[0] = e[i].own_tag;
+		ask(fd, &r, &a);
+		assert_int_equal(a.type, DPMSG_REAP);
+		assert_true(a.u.reap.e[0].last_sent_ns == e[i].last_sent_ns);
+		assert_true(a.u.reap.e[0].last_recv_ns == e[i].last_recv_ns);
+	}
+	/* `since` anywhere in a stamp's millisecond finds it; from the next one on, not */
+	uint64_t ms_start = e[2].last_sent_ns;
+	const uint64_t in_ms[] = { ms_start, ms_start + 1, ms_start + 990000 };
+	for (unsigned k = 0; k < 3; k++) {
+		scan_walk(fd, 64, in_ms[k], N, seen, e);
+		assert_int_equal(seen[2], 1);
+		assert_true(e[2].last_sent_ns == ms_start);
+	}
+	scan_walk(fd, 64, ms_start + 1500000, N, seen, e);
+	assert_int_equal(seen[2], 0);
+	/* since 0: every context with traffic at all, in one request */
+	scan_walk(fd, DPMSG_SCAN_SLOTS_MAX, 0, N, seen, e);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(seen[i], i % 4 != 0);
+	/* after all of it: nothing */
+	scan_walk(fd, 5, mono_ns() + 1000000000ull, N, seen, e);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(seen[i], 0);
+	close(fd);
+}
+
+static void test_malformed_reap_scan_is_answered_and_client_kept(void **state)
+{
+	(void)state;
+	int fd = client();
+	uint8_t b[DPMSG_MAX_LEN];
+	struct dpmsg q = { .type = DPMSG_REAP_SCAN_REQ, .seq = 0x51 }, a;
+	q.u.scan_req.max_slots = 10;
+	expect(fd, &q, DPMSG_ERR_NOHELLO);
+	hello(fd, DPMSG_ROLE_CONTROL);
+	struct dpmsg add = ctx_add(0x50, 1);
+	expect(fd, &add, 0);
+	dp_ctx_stamp(dp_ctx_by_tag(dp.t, add.u.ctx.own_tag), 0, 0, dp_tables_ms(dp.t, rte_rdtsc()));
+	int n = dpmsg_encode(&q, b, sizeof b);
+	assert_int_equal(n, DPMSG_HDR_LEN + 16);
+	/* max_slots 0, one past the cap, the whole 32 bits; the body an octet short */
+	static const uint32_t bad_slots[] = { 0, DPMSG_SCAN_SLOTS_MAX + 1, UINT32_MAX };
+	for (unsigned k = 0; k < 3; k++) {
+		uint8_t c[DPMSG_MAX_LEN];
+		memcpy(c, b, (size_t)n);
+		c[7] = (uint8_t)(0x60 + k);
+		c[12] = (uint8_t)(bad_slots[k] >> 24);
+		c[13] = (uint8_t)(bad_slots[k] >> 16);
+		c[14] = (uint8_t)(bad_slots[k] >> 8);
+		c[15] = (uint8_t)bad_slots[k];
+		assert_int_equal(send(fd, c, (size_t)n, 0), n);
+		assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+		assert_int_equal(a.type, DPMSG_ERROR);
+		assert_int_equal(a.u.error.code, DPMSG_ERR_INVAL);
+		assert_int_equal(a.seq, 0x60 + k);
+	}
+	b[3] = (uint8_t)(n - 1);
+	assert_int_equal(send(fd, b, (size_t)n - 1, 0), n - 1);
+	assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+	assert_int_equal(a.type, DPMSG_ERROR);
+	assert_int_equal(a.u.error.code, DPMSG_ERR_INVAL);
+	assert_int_equal(a.seq, 0x51);
+	/* an answer is not a request */
+	struct dpmsg ans = { .type = DPMSG_REAP_SCAN, .seq = 0x70 };
+	expect(fd, &ans, DPMSG_ERR_INVAL);
+	/* and the client is still served: a cursor past the end, then the walk */
+	q.seq = 0x71;
+	q.u.scan_req.cursor = UINT32_MAX - 1;
+	ask(fd, &q, &a);
+	assert_int_equal(a.type, DPMSG_REAP_SCAN);
+	assert_int_equal(a.u.scan.n, 0);
+	assert_int_equal(a.u.scan.next, DPMSG_SCAN_END);
+	q.seq = 0x72;
+	q.u.scan_req.cursor = 0;
+	ask(fd, &q, &a);
+	assert_int_equal(a.type, DPMSG_REAP_SCAN);
+	assert_int_equal(a.u.scan.n, 1);
+	assert_true(a.u.scan.e[0].own_tag == add.u.ctx.own_tag);
+	assert_int_equal(a.u.scan.next, DPMSG_SCAN_END);
+	close(fd);
+}
+
 static void test_counters_sum_lcores_and_channel(void **state)
 {
 	(void)state;
@@ -1047,6 +1203,20 @@ static void test_unresolved_next_hop_is_solicited(void **state)
 	assert_true(dp.chan_cnt.c[DPMSG_CNT_ICMP_GEN] >= 1);
 }
 
+/* The channel thread anchors the REAP stamps' clock to CLOCK_MONOTONIC
+ * every 100 ms: stamps are compared with control's clock. */
+static void test_stamp_clock_is_anchored(void **state)
+{
+	(void)state;
+	uint32_t seq0 = __atomic_load_n(&dp.t->clk.seq, __ATOMIC_ACQUIRE);
+	usleep(450000);
+	uint32_t seq1 = __atomic_load_n(&dp.t->clk.seq, __ATOMIC_ACQUIRE);
+	assert_true(seq1 >= seq0 + 2 * 2);     /* two anchors at least, two steps each */
+	uint64_t want = (mono_ns() - dp.t->mono0_ns) / 1000000u;
+	uint32_t ms = dp_tables_ms(dp.t, rte_rdtsc());
+	assert_in_range(ms, want - 2, want + 2);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1055,6 +1225,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nothing_applied_before_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_reports_the_dataplane, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stamp_clock_is_anchored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_context_writes_are_applied_and_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_table_bound_is_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_datagram_is_answered_and_client_kept, setup, teardown),
@@ -1072,6 +1243,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_inject_frames_for_the_port_and_bounds_the_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dump_lists_the_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reap_read_reports_the_latest_stamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reap_scan_reports_traffic_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_reap_scan_is_answered_and_client_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_sum_lcores_and_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved_next_hop_is_solicited, setup, teardown),
 	};

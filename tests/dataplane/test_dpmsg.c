@@ -78,6 +78,16 @@ static void make(uint8_t type)
 		in.u.reap.e[0] = (struct dpmsg_reap_entry){ 1, 1000, 2000, 1 };
 		in.u.reap.e[1] = (struct dpmsg_reap_entry){ 2, 0, 0, 0 };
 		break;
+	case DPMSG_REAP_SCAN_REQ:
+		in.u.scan_req = (struct dpmsg_reap_scan_req){ 0x01020304u, DPMSG_SCAN_SLOTS_MAX,
+							      UINT64_C(0x8877665544332211) };
+		break;
+	case DPMSG_REAP_SCAN:
+		in.u.scan.next = 0x0a0b0c0du;
+		in.u.scan.n = 2;
+		in.u.scan.e[0] = (struct dpmsg_reap_entry){ DPMSG_TAG_MASK, UINT64_MAX, 0, 1 };
+		in.u.scan.e[1] = (struct dpmsg_reap_entry){ 0, 5, UINT64_C(0x123456789abcdef0), 1 };
+		break;
 	case DPMSG_COUNTERS:
 		in.u.counters.n = 2;
 		in.u.counters.c[0] = (struct dpmsg_counter){ DPMSG_CNT_PUNT, 5 };
@@ -90,6 +100,7 @@ static const uint8_t all_types[] = {
 	DPMSG_HELLO, DPMSG_ACK, DPMSG_ERROR, DPMSG_CTX_ADD, DPMSG_CTX_MOD, DPMSG_CTX_DEL,
 	DPMSG_HOST_ADD, DPMSG_HOST_DEL, DPMSG_PUNT, DPMSG_INJECT, DPMSG_DUMP_REQ, DPMSG_DUMP_CTX,
 	DPMSG_DUMP_HOST, DPMSG_DUMP_END, DPMSG_REAP_REQ, DPMSG_REAP, DPMSG_COUNTERS_REQ, DPMSG_COUNTERS,
+	DPMSG_REAP_SCAN_REQ, DPMSG_REAP_SCAN,
 };
 
 static void test_roundtrip_all(void **state)
@@ -158,6 +169,19 @@ static void test_roundtrip_all(void **state)
 		case DPMSG_COUNTERS:
 			assert_true(out.u.counters.c[1].value == UINT64_MAX);
 			break;
+		case DPMSG_REAP_SCAN_REQ:
+			assert_memory_equal(&out.u.scan_req, &in.u.scan_req, sizeof(in.u.scan_req));
+			break;
+		case DPMSG_REAP_SCAN:
+			assert_int_equal(out.u.scan.next, in.u.scan.next);
+			assert_int_equal(out.u.scan.n, 2);
+			for (unsigned i = 0; i < 2; i++) {
+				assert_true(out.u.scan.e[i].own_tag == in.u.scan.e[i].own_tag);
+				assert_true(out.u.scan.e[i].last_sent_ns == in.u.scan.e[i].last_sent_ns);
+				assert_true(out.u.scan.e[i].last_recv_ns == in.u.scan.e[i].last_recv_ns);
+				assert_int_equal(out.u.scan.e[i].found, 1);
+			}
+			break;
 		}
 	}
 }
@@ -180,7 +204,8 @@ static void test_body_length_exact(void **state)
 {
 	static const uint8_t fixed[] = { DPMSG_HELLO, DPMSG_ACK, DPMSG_ERROR, DPMSG_CTX_ADD, DPMSG_CTX_MOD,
 					 DPMSG_HOST_ADD, DPMSG_DUMP_REQ, DPMSG_REAP_REQ, DPMSG_REAP,
-					 DPMSG_COUNTERS, DPMSG_COUNTERS_REQ };
+					 DPMSG_COUNTERS, DPMSG_COUNTERS_REQ, DPMSG_REAP_SCAN_REQ,
+					 DPMSG_REAP_SCAN };
 	for (size_t t = 0; t < sizeof(fixed); t++) {
 		make(fixed[t]);
 		int n = dpmsg_encode(&in, buf, sizeof(buf));
@@ -242,6 +267,119 @@ static void test_field_ranges(void **state)
 	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
 }
 
+/* REAP_SCAN with 0, 1 and DPMSG_REAP_MAX entries: each one and `next` come back. */
+static void test_reap_scan_sizes(void **state)
+{
+	static const uint16_t sizes[] = { 0, 1, DPMSG_REAP_MAX };
+	for (size_t k = 0; k < 3; k++) {
+		make(DPMSG_REAP_SCAN);
+		in.u.scan.n = sizes[k];
+		in.u.scan.next = k == 0 ? DPMSG_SCAN_END : (uint32_t)k;
+		for (unsigned i = 0; i < sizes[k]; i++)
+			in.u.scan.e[i] = (struct dpmsg_reap_entry){ (UINT64_C(0x400000000000) + i) & DPMSG_TAG_MASK,
+								    UINT64_C(1000000000) * i, i % 3 ? i : 0, 1 };
+		int n = dpmsg_encode(&in, buf, sizeof(buf));
+		assert_int_equal(n, DPMSG_HDR_LEN + 6 + 24 * sizes[k]);
+		assert_true(n <= DPMSG_MAX_LEN);
+		memset(&out, 0xaa, sizeof(out));
+		assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_OK);
+		assert_int_equal(out.type, DPMSG_REAP_SCAN);
+		assert_int_equal(out.u.scan.next, in.u.scan.next);
+		assert_int_equal(out.u.scan.n, sizes[k]);
+		for (unsigned i = 0; i < sizes[k]; i++) {
+			assert_true(out.u.scan.e[i].own_tag == in.u.scan.e[i].own_tag);
+			assert_true(out.u.scan.e[i].last_sent_ns == in.u.scan.e[i].last_sent_ns);
+			assert_true(out.u.scan.e[i].last_recv_ns == in.u.scan.e[i].last_recv_ns);
+			assert_int_equal(out.u.scan.e[i].found, 1);   /* a scan reports installed contexts only */
+		}
+	}
+	/* the request's bounds of max_slots, both ends included */
+	static const uint32_t slots[] = { 1, DPMSG_SCAN_SLOTS_MAX };
+	for (size_t k = 0; k < 2; k++) {
+		make(DPMSG_REAP_SCAN_REQ);
+		in.u.scan_req.max_slots = slots[k];
+		in.u.scan_req.cursor = DPMSG_SCAN_END;
+		int n = dpmsg_encode(&in, buf, sizeof(buf));
+		assert_int_equal(n, DPMSG_HDR_LEN + 16);
+		assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_OK);
+		assert_int_equal(out.u.scan_req.max_slots, slots[k]);
+		assert_int_equal(out.u.scan_req.cursor, DPMSG_SCAN_END);
+	}
+}
+
+/* Each malformed REAP_SCAN form refused with its code, decoding and encoding. */
+static void test_reap_scan_malformed(void **state)
+{
+	int n;
+
+	/* a request's body is 16 octets, no more, no fewer */
+	make(DPMSG_REAP_SCAN_REQ);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	for (int len = DPMSG_HDR_LEN; len < n + 3; len++) {
+		if (len == n)
+			continue;
+		buf[2] = (uint8_t)(len >> 8);
+		buf[3] = (uint8_t)len;
+		assert_int_equal(dpmsg_decode(buf, (size_t)len, &out), DPMSG_E_LEN);
+	}
+	/* max_slots 0 and above DPMSG_SCAN_SLOTS_MAX */
+	static const uint32_t bad[] = { 0, DPMSG_SCAN_SLOTS_MAX + 1, UINT32_MAX };
+	for (size_t k = 0; k < 3; k++) {
+		make(DPMSG_REAP_SCAN_REQ);
+		in.u.scan_req.max_slots = bad[k];
+		assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+		in.u.scan_req.max_slots = 1;
+		n = dpmsg_encode(&in, buf, sizeof(buf));
+		buf[DPMSG_HDR_LEN + 4] = (uint8_t)(bad[k] >> 24);
+		buf[DPMSG_HDR_LEN + 5] = (uint8_t)(bad[k] >> 16);
+		buf[DPMSG_HDR_LEN + 6] = (uint8_t)(bad[k] >> 8);
+		buf[DPMSG_HDR_LEN + 7] = (uint8_t)bad[k];
+		assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	}
+
+	/* a reply's body: shorter than its fixed part, or not 24 octets an entry */
+	make(DPMSG_REAP_SCAN);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	assert_int_equal(n, DPMSG_HDR_LEN + 6 + 2 * 24);
+	for (int len = DPMSG_HDR_LEN; len < n + 30; len++) {
+		if (len == n)
+			continue;
+		buf[2] = (uint8_t)(len >> 8);
+		buf[3] = (uint8_t)len;
+		assert_int_equal(dpmsg_decode(buf, (size_t)len, &out), DPMSG_E_LEN);
+	}
+	/* n above DPMSG_REAP_MAX: refused as such, whatever the length */
+	make(DPMSG_REAP_SCAN);
+	in.u.scan.n = DPMSG_REAP_MAX + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_REAP_SCAN);
+	in.u.scan.n = DPMSG_REAP_MAX;
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[DPMSG_HDR_LEN + 5] = DPMSG_REAP_MAX + 1;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	buf[DPMSG_HDR_LEN + 4] = 0xff;   /* 0xff81 */
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* a tag over 47 bits, in the first entry and in the last */
+	make(DPMSG_REAP_SCAN);
+	in.u.scan.e[1].own_tag = DPMSG_TAG_MASK + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	in.u.scan.e[1].own_tag = UINT64_C(1) << 63;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_REAP_SCAN);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	buf[DPMSG_HDR_LEN + 6 + 2] |= 0x80;            /* entry 0: bit 47 of the tag */
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	make(DPMSG_REAP_SCAN);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	buf[DPMSG_HDR_LEN + 6 + 24] = 0x80;            /* entry 1: bit 63 */
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* a full reply into a buffer one octet short */
+	make(DPMSG_REAP_SCAN);
+	in.u.scan.n = DPMSG_REAP_MAX;
+	assert_int_equal(dpmsg_encode(&in, buf, DPMSG_HDR_LEN + 6 + 24 * DPMSG_REAP_MAX - 1), DPMSG_E_NOSPACE);
+}
+
 static void test_packet_bounds(void **state)
 {
 	static uint8_t big[DPMSG_PKT_MAX + 1];
@@ -269,6 +407,8 @@ int main(void)
 		cmocka_unit_test(test_header_checks),
 		cmocka_unit_test(test_field_ranges),
 		cmocka_unit_test(test_packet_bounds),
+		cmocka_unit_test(test_reap_scan_sizes),
+		cmocka_unit_test(test_reap_scan_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

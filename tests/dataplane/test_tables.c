@@ -1,16 +1,18 @@
 /*
  * Context table at 1,000,000 entries: bound, lookups, modify under a
  * concurrent lock-free reader (RCU), delete and slot reuse, refused writes
- * leave the table unchanged.  EAL runs with --no-huge so the suite needs no
- * hugepages.
+ * leave the table unchanged; REAP stamps and the REAP scan walk.  EAL runs
+ * with --no-huge so the suite needs no hugepages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "test_rng.h"
@@ -20,6 +22,13 @@
 #include "eal_unit.h"
 
 #include "tables.h"
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #define CAP 1000000u
 #define NMOD 20000u  /* modifies per round; old slots go through the deferred-free queue */
@@ -41,6 +50,15 @@ static void mk(struct dpmsg_ctx *c, uint32_t i, uint64_t ptag, uint8_t gen)
 	memcpy(c->remote_loc + 12, &i, 4);
 	c->peer_tag = ptag;
 	c->own_tag = UINT64_C(0x200000000) + i;
+}
+
+/* Contexts a walk from `from` yields before position `to` (DPMSG_SCAN_END: the end). */
+static uint32_t ctx_between(struct dp_tables *tb, uint32_t from, uint32_t to)
+{
+	uint32_t it = from, n = 0;
+	while (dp_ctx_next(tb, &it) != NULL && it <= to)
+		n++;
+	return n;
 }
 
 static void *reader(void *arg)
@@ -187,6 +205,22 @@ static void test_million(void **state)
 			n++;
 		}
 		assert_int_equal(n, CAP);
+	}
+	/* a REAP scan step looks at no more than DPMSG_SCAN_SLOTS_MAX contexts,
+	 * whatever it is asked; and what such a step costs the writer */
+	{
+		struct dp_stamps st[DPMSG_REAP_MAX];
+		uint32_t cur = 0, steps = 0;
+		assert_int_equal(dp_ctx_scan(t, &cur, UINT32_MAX, 0, st, DPMSG_REAP_MAX), 0);
+		assert_true(cur != DPMSG_SCAN_END);
+		assert_int_equal(ctx_between(t, 0, cur), DPMSG_SCAN_SLOTS_MAX);
+		uint64_t t0 = rte_rdtsc();
+		for (cur = 0; cur != DPMSG_SCAN_END && steps < CAP / DPMSG_SCAN_SLOTS_MAX + 2; steps++)
+			assert_int_equal(dp_ctx_scan(t, &cur, DPMSG_SCAN_SLOTS_MAX, 0, st, DPMSG_REAP_MAX), 0);
+		double us = (double)(rte_rdtsc() - t0) * 1e6 / (double)rte_get_tsc_hz();
+		printf("# REAP scan of %u idle contexts: %u steps of %u, %.0f us each\n", CAP, steps,
+		       DPMSG_SCAN_SLOTS_MAX, us / steps);
+		assert_int_equal(steps, (CAP + DPMSG_SCAN_SLOTS_MAX - 1) / DPMSG_SCAN_SLOTS_MAX);
 	}
 	assert_int_equal(dp_ctx_mod(t, &(struct dpmsg_ctx_mod){ .what = DPMSG_MOD_PEER_TAG,
 				    .ctx = { .own_tag = 12345 } }, 2), DPMSG_ERR_NOTFOUND);
@@ -387,11 +421,12 @@ static void test_stamps(void **state)
 	assert_int_equal(y->stamp[2][1], ms - 4);
 	assert_int_equal(y->stamp[0][0], ms - 6);
 
-	/* back to TSC: the newest over all readers, that many ms before now */
+	/* to CLOCK_MONOTONIC: the newest over all readers, that many ms before now */
 	assert_int_equal(dp_ctx_stamps(t, tag, &sent, &recv), 0);
 	now = rte_rdtsc();
-	assert_true(sent <= now && recv <= now);
-	int64_t ago_s = (int64_t)((now - sent) / t->tsc_per_ms), ago_r = (int64_t)((now - recv) / t->tsc_per_ms);
+	uint64_t now_ns = mono_now();
+	assert_true(sent <= now_ns && recv <= now_ns);
+	int64_t ago_s = (int64_t)((now_ns - sent) / 1000000u), ago_r = (int64_t)((now_ns - recv) / 1000000u);
 	int64_t want = (int64_t)dp_tables_ms(t, now) - ms;
 	assert_in_range(ago_s, want + 6 - 2, want + 6 + 2);
 	assert_in_range(ago_r, want + 4 - 2, want + 4 + 2);   /* ms - 4 (reader 2) beats ms - 8 (reader 5) */
@@ -409,6 +444,415 @@ static void test_stamps(void **state)
 	dp_tables_free(t);
 }
 
+/* ---- REAP scan ------------------------------------------------------------ */
+
+#define SCAN_N 1000u
+#define TAG0   UINT64_C(0x200000000)
+
+/* The table the scan cases walk: SCAN_N contexts, tags TAG0 + i, no stamps. */
+static void scan_table(const char *name)
+{
+	struct dpmsg_ctx c;
+	t = dp_tables_create(name, 1024, 4, 4, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (uint32_t i = 0; i < SCAN_N; i++) {
+		mk(&c, i, UINT64_C(0x100000000) + i, 0);
+		assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+	}
+}
+
+static struct dp_ctx *ctx_i(uint32_t i)
+{
+	struct dp_ctx *x = dp_ctx_by_tag(t, TAG0 + i);
+	assert_non_null(x);
+	return x;
+}
+
+/* The start of table millisecond `ms`, on CLOCK_MONOTONIC. */
+static uint64_t at_ms(uint64_t ms)
+{
+	return t->mono0_ns + ms * 1000000u;
+}
+
+/*
+ * A whole walk in steps of (max_slots, n_out): seen[i] counts the reports
+ * of context i, each checked against dp_ctx_stamps; every step but the last
+ * looks at exactly max_slots contexts unless its answer filled up, and no
+ * step looks at more.  Returns the number of steps.
+ */
+static unsigned walk(uint32_t max_slots, unsigned n_out, uint64_t since, uint8_t seen[SCAN_N])
+{
+	struct dp_stamps st[DPMSG_REAP_MAX];
+	uint32_t cur = 0;
+	unsigned steps = 0;
+
+	memset(seen, 0, SCAN_N);
+	while (cur != DPMSG_SCAN_END) {
+		uint32_t from = cur;
+		unsigned n = dp_ctx_scan(t, &cur, max_slots, since, st, n_out);
+		uint32_t looked = ctx_between(t, from, cur);
+		assert_true(n <= n_out);
+		assert_true(looked <= max_slots);
+		assert_true(n <= looked);
+		if (cur != DPMSG_SCAN_END)
+			assert_true(looked == max_slots || n == n_out);
+		for (unsigned k = 0; k < n; k++) {
+			uint64_t i = st[k].own_tag - TAG0, sent, recv;
+			assert_true(i < SCAN_N);
+			seen[i]++;
+			assert_int_equal(dp_ctx_stamps(t, st[k].own_tag, &sent, &recv), 0);
+			assert_true(st[k].sent == sent);
+			assert_true(st[k].recv == recv);
+			assert_true(sent || recv);
+		}
+		assert_true(++steps <= 2 * SCAN_N + 2);
+	}
+	return steps;
+}
+
+/*
+ * Only contexts with a stamp later than `since` come back, a stamp in the
+ * millisecond `since` falls in included, whichever direction and lcore
+ * slot it is in; the time given back is the latest over the slots.
+ */
+static void test_scan_since(void **state)
+{
+	enum { E = 5000 };  /* the millisecond `since` falls in */
+	static uint8_t seen[SCAN_N];
+	(void)state;
+
+	scan_table("sc");
+	for (uint32_t i = 0; i < SCAN_N; i++) {
+		struct dp_ctx *x = ctx_i(i);
+		switch (i % 6) {
+		case 0:         /* never stamped */
+			break;
+		case 1:         /* the millisecond before */
+			dp_ctx_stamp(x, 0, 0, E - 1);
+			dp_ctx_stamp(x, 3, 1, E - 40);
+			break;
+		case 2:         /* the same millisecond, received, a shared lcore slot */
+			dp_ctx_stamp(x, 5, 1, E);
+			dp_ctx_stamp(x, 0, 0, E - 3);
+			break;
+		case 3:         /* after, sent */
+			dp_ctx_stamp(x, 2, 0, E + 1);
+			break;
+		case 4:         /* the latest slot is after, older ones before */
+			dp_ctx_stamp(x, 0, 0, E - 9);
+			dp_ctx_stamp(x, 1, 0, E + 7);
+			dp_ctx_stamp(x, 2, 0, E - 2);
+			dp_ctx_stamp(x, 3, 1, E - 1);
+			break;
+		case 5:         /* long before */
+			dp_ctx_stamp(x, 1, 1, 3);
+			break;
+		}
+	}
+	/* since anywhere in millisecond E: its start, its middle, its last tick */
+	const uint64_t in_e[] = { at_ms(E), at_ms(E) + 500000u, at_ms(E + 1) - 1 };
+	for (unsigned k = 0; k < 3; k++) {
+		walk(DPMSG_SCAN_SLOTS_MAX, DPMSG_REAP_MAX, in_e[k], seen);
+		for (uint32_t i = 0; i < SCAN_N; i++)
+			assert_int_equal(seen[i], i % 6 >= 2 && i % 6 <= 4);
+	}
+	/* the latest slot's time comes back, the start of its millisecond */
+	{
+		struct dp_stamps st[DPMSG_REAP_MAX];
+		uint32_t cur = 0;
+		unsigned total = 0, steps = 0;
+		while (cur != DPMSG_SCAN_END) {
+			unsigned n = dp_ctx_scan(t, &cur, DPMSG_SCAN_SLOTS_MAX, at_ms(E + 7), st, DPMSG_REAP_MAX);
+			assert_true(++steps <= SCAN_N / DPMSG_REAP_MAX + 2);
+			for (unsigned k = 0; k < n; k++) {
+				assert_int_equal((st[k].own_tag - TAG0) % 6, 4);
+				assert_true(st[k].sent == at_ms(E + 7));
+				assert_true(st[k].recv == at_ms(E - 1));
+			}
+			total += n;
+		}
+		assert_int_equal(total, (SCAN_N + 1) / 6);   /* the case-4 contexts alone */
+	}
+	/* the next millisecond leaves the same-millisecond stamps out */
+	walk(DPMSG_SCAN_SLOTS_MAX, DPMSG_REAP_MAX, at_ms(E + 1), seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], i % 6 == 3 || i % 6 == 4);
+	/* 0, or a time before the tables: every context ever stamped */
+	walk(DPMSG_SCAN_SLOTS_MAX, DPMSG_REAP_MAX, 0, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], i % 6 != 0);
+	walk(DPMSG_SCAN_SLOTS_MAX, DPMSG_REAP_MAX, t->mono0_ns - 1, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], i % 6 != 0);
+	/* after every stamp: nothing, and the walk still ends */
+	walk(DPMSG_SCAN_SLOTS_MAX, DPMSG_REAP_MAX, at_ms(E + 8), seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], 0);
+	dp_tables_free(t);
+}
+
+/*
+ * The walk continued from `next` sees every context exactly once, in steps
+ * bounded by max_slots, or by the answer filling up first.
+ */
+static void test_scan_steps(void **state)
+{
+	static uint8_t seen[SCAN_N];
+	unsigned steps;
+	(void)state;
+
+	scan_table("sw");
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		dp_ctx_stamp(ctx_i(i), i % 4, i % 2, 100 + i % 50);
+	steps = walk(7, DPMSG_REAP_MAX, 0, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], 1);
+	assert_in_range(steps, (SCAN_N + 6) / 7, (SCAN_N + 6) / 7 + 1);
+	/* 128 answers fill up before 300 looks: the next step goes on from the 129th */
+	steps = walk(300, DPMSG_REAP_MAX, 0, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], 1);
+	assert_in_range(steps, (SCAN_N + 127) / 128, (SCAN_N + 127) / 128 + 1);
+	/* one answer a step: the smallest steps still miss nothing */
+	walk(DPMSG_SCAN_SLOTS_MAX, 1, 0, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], 1);
+	walk(1, DPMSG_REAP_MAX, 0, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], 1);
+
+	/* a sparse table: idle contexts are looked at, never answered */
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		memset(ctx_i(i)->stamp, 0, sizeof(ctx_i(i)->stamp));
+	for (uint32_t i = 0; i < SCAN_N; i += 37)
+		dp_ctx_stamp(ctx_i(i), 1, 1, 100);
+	walk(7, DPMSG_REAP_MAX, 0, seen);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		assert_int_equal(seen[i], i % 37 == 0);
+	dp_tables_free(t);
+}
+
+/* The cursor's edges: an empty table, a cursor at or past the end. */
+static void test_scan_cursor_edges(void **state)
+{
+	struct dp_stamps st[DPMSG_REAP_MAX];
+	uint32_t cur = 0;
+	(void)state;
+
+	t = dp_tables_create("se", 64, 4, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	assert_int_equal(dp_ctx_scan(t, &cur, 1, 0, st, DPMSG_REAP_MAX), 0);
+	assert_int_equal(cur, DPMSG_SCAN_END);
+	dp_tables_free(t);
+
+	scan_table("sx");
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		dp_ctx_stamp(ctx_i(i), 0, 0, 100);
+	const uint32_t past[] = { (t->l_tag.mask + 1) * DP_LUT_WAYS + DP_LUT_STASH,
+				  (t->l_tag.mask + 1) * DP_LUT_WAYS + DP_LUT_STASH + 1, UINT32_MAX - 1,
+				  DPMSG_SCAN_END };
+	for (unsigned k = 0; k < 4; k++) {
+		cur = past[k];
+		assert_int_equal(dp_ctx_scan(t, &cur, DPMSG_SCAN_SLOTS_MAX, 0, st, DPMSG_REAP_MAX), 0);
+		assert_int_equal(cur, DPMSG_SCAN_END);
+	}
+	/* the last position in use: the stash's last entry or before */
+	cur = past[0] - 1;
+	assert_true(dp_ctx_scan(t, &cur, DPMSG_SCAN_SLOTS_MAX, 0, st, DPMSG_REAP_MAX) <= 1);
+	assert_int_equal(cur, DPMSG_SCAN_END);
+	dp_tables_free(t);
+}
+
+/*
+ * Between two steps contexts are deleted (some the walk has passed, some
+ * it has not) and modified (which moves them to another slot): the walk
+ * goes on, sees every survivor once and none it had not reached when it
+ * was deleted.
+ */
+static void test_scan_survives_writes(void **state)
+{
+	static uint8_t seen[SCAN_N], gone[SCAN_N];
+	struct dp_stamps st[DPMSG_REAP_MAX];
+	struct dpmsg_ctx_mod m;
+	uint32_t cur = 0, ahead = SCAN_N - 1, behind = 0, steps = 0;
+	(void)state;
+
+	scan_table("sd");
+	memset(seen, 0, sizeof seen);
+	memset(gone, 0, sizeof gone);
+	for (uint32_t i = 0; i < SCAN_N; i++)
+		dp_ctx_stamp(ctx_i(i), 0, 1, 100);
+	while (cur != DPMSG_SCAN_END) {
+		unsigned n = dp_ctx_scan(t, &cur, 7, 0, st, DPMSG_REAP_MAX);
+		assert_true(++steps <= SCAN_N);
+		for (unsigned k = 0; k < n; k++) {
+			uint64_t i = st[k].own_tag - TAG0;
+			assert_true(i < SCAN_N);
+			assert_false(gone[i] == 1);   /* deleted before the walk got there */
+			seen[i]++;
+		}
+		/* one the walk has not seen yet, one it has; and a modify */
+		while (ahead > 0 && (seen[ahead] || gone[ahead]))
+			ahead--;
+		if (ahead > 0 && !seen[ahead]) {
+			assert_int_equal(dp_ctx_del(t, TAG0 + ahead), 0);
+			gone[ahead] = 1;
+		}
+		while (behind < SCAN_N && (!seen[behind] || gone[behind]))
+			behind++;
+		if (behind < SCAN_N) {
+			assert_int_equal(dp_ctx_del(t, TAG0 + behind), 0);
+			gone[behind] = 2;
+		}
+		for (uint32_t i = 0; i < SCAN_N; i++)
+			if (!seen[i] && !gone[i] && i % 3 == 0) {
+				mk(&m.ctx, i, UINT64_C(0x300000000) + i, 1);
+				m.what = DPMSG_MOD_LOCATORS;
+				assert_int_equal(dp_ctx_mod(t, &m, 2), 0);
+				break;
+			}
+		dp_tables_reclaim(t, false);
+	}
+	unsigned deleted_ahead = 0;
+	for (uint32_t i = 0; i < SCAN_N; i++) {
+		if (gone[i] == 1)
+			deleted_ahead++;
+		assert_int_equal(seen[i], gone[i] == 1 ? 0 : 1);
+	}
+	assert_true(deleted_ahead > 10);
+	dp_tables_free(t);
+}
+
+/*
+ * The stamps' clock wraps after 49 days, and so compares only within 24:
+ * a `since` older than that must not hide new traffic, and the wrap
+ * itself must not either.
+ */
+static void test_scan_clock_wrap(void **state)
+{
+	struct dp_stamps st[DPMSG_REAP_MAX];
+	struct dpmsg_ctx c;
+	uint32_t cur;
+	(void)state;
+
+	t = dp_tables_create("sr", 64, 4, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	mk(&c, 1, 1, 0);
+	assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+	const uint64_t day = UINT64_C(86400000);
+	const uint64_t ago[] = { 30 * day, (UINT64_C(1) << 32) + 3, 60 * day };
+	for (unsigned k = 0; k < 3; k++) {
+		/* the tables made that many milliseconds ago, a packet now */
+		uint64_t now = mono_now();
+		t->mono0_ns = now - ago[k] * 1000000u;
+		dp_tables_clock_sync(t, rte_rdtsc(), mono_now());
+		memset(ctx_i(1)->stamp, 0, sizeof(ctx_i(1)->stamp));
+		dp_ctx_stamp(ctx_i(1), 0, 1, dp_tables_ms(t, rte_rdtsc()));
+		const uint64_t hit[] = { at_ms(1000), now - 8000000u, now - 26 * day * 1000000u,
+					 at_ms(ago[k] - (UINT64_C(1) << 31) + 5), now };
+		for (unsigned h = 0; h < 5; h++) {
+			cur = 0;
+			assert_int_equal(dp_ctx_scan(t, &cur, 64, hit[h], st, DPMSG_REAP_MAX), 1);
+			assert_true(st[0].own_tag == TAG0 + 1);
+			assert_int_equal(cur, DPMSG_SCAN_END);
+		}
+		cur = 0;
+		assert_int_equal(dp_ctx_scan(t, &cur, 64, now + 8000000u, st, DPMSG_REAP_MAX), 0);
+	}
+	dp_tables_free(t);
+}
+
+/* ---- the stamps' clock ---------------------------------------------------- */
+
+#define TRUE_HZ UINT64_C(2096004000)    /* a TSC's rate, as the kernel measured it */
+#define SEC UINT64_C(1000000000)
+
+/*
+ * The stamps follow CLOCK_MONOTONIC, not the TSC rate DPDK reports: on x86
+ * without CPUID leaf 0x15 it is rounded to 10 MHz (2,100,000,000 for this
+ * TSC), which alone put stamps 6.9 s an hour behind control's clock.
+ */
+static void test_stamp_clock_follows_monotonic(void **state)
+{
+	(void)state;
+	t = dp_tables_create("clk", 64, 4, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	t->clk.per_ms = 2100000;            /* as DPDK rounds it */
+	const uint64_t T0 = t->clk.first_tsc, M0 = t->clk.first_ns;
+	assert_true(M0 == t->mono0_ns);
+	const uint64_t T1h = T0 + 3600 * TRUE_HZ;
+	/* unanchored, the rounded rate is seconds behind after an hour */
+	assert_true(dp_tables_ms(t, T1h) < 3600000 - 6000);
+	/* anchored: exact at the anchor, and the measured rate carries it on */
+	dp_tables_clock_sync(t, T1h, M0 + 3600 * SEC);
+	assert_in_range(t->clk.per_ms, TRUE_HZ / 1000 - 1, TRUE_HZ / 1000 + 1);
+	assert_int_equal(dp_tables_ms(t, T1h), 3600000);
+	assert_in_range(dp_tables_ms(t, T1h + 99 * TRUE_HZ / 1000), 3600098, 3600100);
+	/* an anchor in the middle of a millisecond: the clock's ms starts before it */
+	dp_tables_clock_sync(t, T1h + TRUE_HZ / 2000 * 3, M0 + 3600 * SEC + 1500000);
+	assert_int_equal(dp_tables_ms(t, T1h + TRUE_HZ / 2000 * 3), 3600001);
+	assert_int_equal(dp_tables_ms(t, T1h + TRUE_HZ / 1000 * 2), 3600002);
+	/* a burst's `now` read before the anchor was set: the anchor's own ms */
+	assert_int_equal(dp_tables_ms(t, T1h), 3600001);
+	/* NTP slews CLOCK_MONOTONIC 500 ppm slow for a minute: anchors every
+	 * 100 ms keep the stamps within a millisecond of it */
+	uint64_t tsc = T1h, mono = M0 + 3600 * SEC;
+	for (int i = 0; i < 600; i++) {
+		tsc += TRUE_HZ / 10;
+		mono += SEC / 10 - SEC / 10 / 2000;
+		dp_tables_clock_sync(t, tsc, mono);
+		uint64_t want = (mono - M0 + 50 * 1000000u) / 1000000u;   /* 50 ms on */
+		assert_in_range(dp_tables_ms(t, tsc + TRUE_HZ / 20), want - 1, want + 1);
+	}
+	/* a reading from before the tables, or a TSC from before the measure began, is ignored */
+	uint32_t seq = t->clk.seq;
+	dp_tables_clock_sync(t, tsc + 1, M0 - 1);
+	dp_tables_clock_sync(t, T0 - 1, mono + SEC);
+	assert_int_equal(t->clk.seq, seq);
+	dp_tables_free(t);
+}
+
+static _Atomic bool clk_stop;
+
+/* Anchors far apart on the same line: one read half from each is 1,000 s off. */
+static void *clk_writer(void *arg)
+{
+	const uint64_t T0 = t->clk.first_tsc, M0 = t->clk.first_ns;
+	(void)arg;
+	for (unsigned i = 0; !atomic_load(&clk_stop); i++) {
+		uint64_t s = i & 1 ? 2000 : 1000;
+		dp_tables_clock_sync(t, T0 + s * TRUE_HZ, M0 + s * SEC);
+	}
+	return NULL;
+}
+
+/* Lcores read the anchor while the channel thread rewrites it: never half of one. */
+static void test_stamp_clock_torn_reads(void **state)
+{
+	pthread_t w;
+	unsigned bad = 0, reads = 0;
+	(void)state;
+	t = dp_tables_create("clkt", 64, 4, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	const uint64_t now = t->clk.first_tsc + 3000 * TRUE_HZ;
+	dp_tables_clock_sync(t, t->clk.first_tsc + 1000 * TRUE_HZ, t->clk.first_ns + 1000 * SEC);
+	atomic_store(&clk_stop, false);
+	assert_int_equal(pthread_create(&w, NULL, clk_writer, NULL), 0);
+	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() / 2;
+	while (rte_rdtsc() < end) {
+		for (int i = 0; i < 1000; i++, reads++) {
+			uint32_t ms = dp_tables_ms(t, now);
+			bad += ms < 3000000 - 3 || ms > 3000000 + 3;
+		}
+	}
+	atomic_store(&clk_stop, true);
+	pthread_join(w, NULL);
+	assert_true(reads > 100000);
+	assert_int_equal(bad, 0);
+	assert_true(t->clk.seq > 1000);
+	dp_tables_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -420,6 +864,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lut_overflow),
 		cmocka_unit_test(test_defer_queue_full),
 		cmocka_unit_test(test_stamps),
+		cmocka_unit_test(test_scan_since),
+		cmocka_unit_test(test_scan_steps),
+		cmocka_unit_test(test_scan_cursor_edges),
+		cmocka_unit_test(test_scan_survives_writes),
+		cmocka_unit_test(test_scan_clock_wrap),
+		cmocka_unit_test(test_stamp_clock_follows_monotonic),
+		cmocka_unit_test(test_stamp_clock_torn_reads),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_eal_cleanup();

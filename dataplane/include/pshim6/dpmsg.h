@@ -88,6 +88,8 @@ enum dpmsg_type {
 	DPMSG_REAP        = 51, /* dp->ctl: stamps, same order as requested */
 	DPMSG_COUNTERS_REQ = 52,/* ctl->dp: read aggregated counters */
 	DPMSG_COUNTERS    = 53, /* dp->ctl: (id, value) pairs */
+	DPMSG_REAP_SCAN_REQ = 54, /* ctl->dp: stamps of the contexts with traffic since a time */
+	DPMSG_REAP_SCAN   = 55, /* dp->ctl: those contexts, and where the walk goes on */
 };
 
 /* struct dpmsg_ctx.flags */
@@ -185,6 +187,31 @@ struct dpmsg_reap {
 	struct dpmsg_reap_entry e[DPMSG_REAP_MAX];
 };
 
+/*
+ * REAP_SCAN: the dataplane walks its context table from `cursor` (0 = the
+ * start), looks at no more than `max_slots` contexts (1..DPMSG_SCAN_SLOTS_MAX)
+ * and returns those with a stamp later than `since_ns`, at most
+ * DPMSG_REAP_MAX of them (entries as in REAP, `found` always 1).  `next` is
+ * the cursor of the next request, DPMSG_SCAN_END when the walk is done.
+ * Idle contexts cost a look in the dataplane and nothing on the wire, so a
+ * large table is read in a few requests when little of it is busy.  A
+ * context installed during a walk can be missed by that walk (one removed
+ * is simply not there): a reader asks for changes since the walk before
+ * the last one.
+ */
+#define DPMSG_SCAN_SLOTS_MAX 65536u
+#define DPMSG_SCAN_END   UINT32_MAX
+struct dpmsg_reap_scan_req {
+	uint32_t cursor;
+	uint32_t max_slots;
+	uint64_t since_ns;        /* CLOCK_MONOTONIC */
+};
+struct dpmsg_reap_scan {
+	uint32_t next;            /* DPMSG_SCAN_END: walk done */
+	uint16_t n;
+	struct dpmsg_reap_entry e[DPMSG_REAP_MAX];
+};
+
 /* Counter ids of COUNTERS replies; values summed over lcores. */
 enum dpmsg_counter_id {
 	DPMSG_CNT_RX_IN_PKTS = 1, DPMSG_CNT_RX_IN_BYTES, DPMSG_CNT_RX_OUT_PKTS, DPMSG_CNT_RX_OUT_BYTES,
@@ -234,6 +261,8 @@ struct dpmsg {
 		struct dpmsg_dump_end dump_end;
 		struct dpmsg_reap_req reap_req;
 		struct dpmsg_reap reap;
+		struct dpmsg_reap_scan_req scan_req;
+		struct dpmsg_reap_scan scan;
 		struct dpmsg_counters counters;
 	} u;
 };
