@@ -83,11 +83,29 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag)
 }
 void resolve_start(struct daemon *d, const struct in6_addr *ulid) { (void)d; (void)ulid; nresolve++; }
 
+/* The state file holds at most one line here (state_line, when
+ * have_state_line); state_fill_import hands it over as state.c does. */
 static unsigned nsaves;
+static struct ctl_state_ctx state_line;
+static bool have_state_line;
 void state_load(struct daemon *d) { (void)d; }
 void state_free(void) {}
-const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag) { (void)d; (void)own_tag; return NULL; }
-void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im) { (void)s; (void)im; }
+const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag)
+{
+	(void)d;
+	return have_state_line && state_line.own_tag == own_tag ? &state_line : NULL;
+}
+void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im)
+{
+	im->local_gen = s->local_gen;
+	im->peer_gen = s->peer_gen;
+	im->initiator = s->initiator;
+	if (s->npeer) {
+		im->npeer = s->npeer;
+		memcpy(im->peer_locs, s->peer_locs, sizeof s->peer_locs);
+		memcpy(im->verified, s->verified, sizeof s->verified);
+	}
+}
 int state_save(struct daemon *d, struct shim6_engine *eng) { (void)d; (void)eng; nsaves++; return 0; }
 uint64_t state_generation(void) { return 0; }
 pid_t state_save_bg(struct daemon *d, struct shim6_engine *eng) { (void)d; (void)eng; return -1; }
@@ -324,6 +342,7 @@ static void rig_up(const struct opts *o)
 	clk = 1000 * SHIM6_NS_PER_S;
 	nrec = nchanged = nremoved = nresolve = nsaves = 0;
 	gate_open = true;
+	have_state_line = false;
 	wire_pos = 0;
 	memset(&REM, 0, sizeof REM);
 	memset(&conf, 0, sizeof conf);
@@ -1091,6 +1110,275 @@ static void test_malformed_punts(void **st)
 	assert_int_equal(engine_stats().pending, 0);
 }
 
+/* Our locator on the context's ISP goes down: REAP moves the context to
+ * the other ISP, and the dataplane gets one CTX_MOD with the new pair, the
+ * ISP that owns the new local locator and the same tags; control's table
+ * shows the pair, peer.c is told and the state file is written again. */
+static void test_pair_changed_mods_dataplane(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	const struct proxy_stats *ps = proxy_stats(&D);
+	uint64_t a = establish(0, 1);
+	struct dpmsg_ctx before = ctxtab_find(&D.ctxs, a)->d;
+	unsigned from = nrec, changed = nchanged, saves = nsaves;
+	struct shim6_in6 down = in6_of(before.local_loc);
+	assert_int_equal(shim6_engine_locator_down(proxy_engine(), &down, clk), 0);
+	advance(3 * SHIM6_NS_PER_S);
+	const struct rec *mod = only(DPMSG_CTX_MOD, from, NULL);
+	assert_int_equal(count_type(DPMSG_CTX_ADD, from) + count_type(DPMSG_CTX_DEL, from), 0);
+	const struct dpmsg_ctx *c = &mod->m.u.mod.ctx;
+	assert_true(mod->m.u.mod.what & DPMSG_MOD_LOCATORS);
+	assert_int_equal(c->own_tag, a);
+	assert_int_equal(c->peer_tag, before.peer_tag);
+	assert_memory_equal(c->local_ulid, before.local_ulid, 16);
+	assert_memory_equal(c->remote_ulid, before.remote_ulid, 16);
+	assert_int_equal(c->fii, before.fii);
+	assert_int_equal(c->flags, before.flags);
+	assert_int_equal(c->isp, 1 - before.isp);
+	struct shim6_in6 ll = host_loc(c->isp);
+	assert_memory_equal(c->local_loc, ll.b, 16);
+	bool peer_ok = false;
+	for (int i = 0; i < 2; i++) {
+		struct shim6_in6 pl = swap(RPA[i], rem_cga[0].addr);
+		peer_ok |= !memcmp(c->remote_loc, pl.b, 16);
+	}
+	assert_true(peer_ok);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(proxy_engine(), a, &ci), 0);
+	assert_memory_equal(ci.local_loc.b, c->local_loc, 16);
+	assert_memory_equal(ci.peer_loc.b, c->remote_loc, 16);
+	struct ctl_ctx *x = ctxtab_find(&D.ctxs, a);
+	assert_non_null(x);
+	assert_memory_equal(&x->d, c, sizeof *c);
+	assert_int_equal(x->pair_changes, 1);
+	assert_int_equal(x->reap, SHIM6_REAP_OPERATIONAL);
+	assert_int_equal(ps->pair_changes, 1);
+	assert_true(nchanged > changed);
+	assert_true(nsaves > saves);
+}
+
+/* Control restarts with the context established: the dataplane keeps its
+ * entry, and this is the entry its dump gives back. */
+static struct dpmsg_ctx restart_control(void)
+{
+	uint64_t a = establish(0, 1);
+	struct dpmsg_ctx dumped = ctxtab_find(&D.ctxs, a)->d;
+	proxy_free(&D);
+	ctxtab_clear(&D.ctxs);
+	nrec = wire_pos = 0;
+	assert_int_equal(proxy_init(&D), 0);
+	return dumped;
+}
+
+/* An entry for the site's host to remote host h on one of its locators,
+ * under tags nobody uses. */
+static struct dpmsg_ctx dump_entry(int h, uint64_t own, uint64_t peer)
+{
+	struct dpmsg_ctx c = { .own_tag = own, .peer_tag = peer, .isp = 1, .flags = DPMSG_CTXF_DEFAULT_FII };
+	struct shim6_in6 ll = host_loc(1), pl = swap(RPA[0], rem_cga[h].addr);
+	memcpy(c.local_ulid, host_cga.addr, 16);
+	memcpy(c.remote_ulid, rem_cga[h].addr, 16);
+	memcpy(c.local_loc, ll.b, 16);
+	memcpy(c.remote_loc, pl.b, 16);
+	return c;
+}
+
+/* A dumped context without a state line enters the engine established,
+ * under the dumped tags and pair, with the peer's other locators from the
+ * config; nothing goes to the peer and nothing is written back to the
+ * dataplane, which has the entry.  The same tag twice, a pair that is not
+ * ours, a zero tag: refused, and nothing stays behind. */
+static void test_import_dumped_context(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	struct dpmsg_ctx dumped = restart_control();
+	const struct proxy_stats *ps = proxy_stats(&D);
+	/* as dp.c does: tracked first, then handed to the engine */
+	struct ctl_ctx *x = ctxtab_add(&D.ctxs, &dumped);
+	assert_non_null(x);
+	x->state = SHIM6_ST_ESTABLISHED;
+	x->origin = CTX_FROM_DUMP;
+	x->created_ns = clk;
+	assert_int_equal(proxy_import(&D, &dumped), 0);
+	assert_int_equal(ps->imported, 1);
+	proxy_tick(&D, clk);
+	assert_int_equal(nrec, 0);
+	struct shim6_engine_stats e = engine_stats();
+	assert_int_equal(e.contexts, 1);
+	assert_int_equal(e.ctx_imported, 1);
+	assert_int_equal(e.tx_msgs, 0);
+
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(proxy_engine(), dumped.own_tag, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_ESTABLISHED);
+	assert_int_equal(ci.reap, SHIM6_REAP_OPERATIONAL);
+	assert_int_equal(ci.peer_tag, dumped.peer_tag);
+	assert_memory_equal(ci.local_ulid.b, dumped.local_ulid, 16);
+	assert_memory_equal(ci.peer_ulid.b, dumped.remote_ulid, 16);
+	assert_memory_equal(ci.local_loc.b, dumped.local_loc, 16);
+	assert_memory_equal(ci.peer_loc.b, dumped.remote_loc, 16);
+	assert_int_equal(ci.npeer, 2);
+	assert_memory_equal(ci.peer_locs[0].addr.b, dumped.remote_loc, 16);
+	struct shim6_in6 other = swap(RPA[0], rem_cga[0].addr);
+	if (!memcmp(other.b, dumped.remote_loc, 16))
+		other = swap(RPA[1], rem_cga[0].addr);
+	assert_memory_equal(ci.peer_locs[1].addr.b, other.b, 16);
+	uint32_t lgen = 0, pgen = 1;
+	assert_int_equal(shim6_engine_ctx_generations(proxy_engine(), dumped.own_tag, &lgen, &pgen), 0);
+	assert_int_not_equal(lgen, 0);
+	assert_int_equal(pgen, 0);   /* no line: the peer's next list is taken as it comes */
+
+	/* the host's next packet finds the context: no handshake */
+	punt_host(rem_cga[0].addr, 2);
+	assert_int_equal(nrec, 1);
+	assert_true(is_as_rx(&recs[0]));
+	assert_int_equal(ps->opens, 0);
+
+	assert_int_equal(proxy_import(&D, &dumped), SHIM6_ENG_EEXIST);
+	assert_int_equal(ps->import_failed, 1);
+
+	uint64_t own = 0x123456789aULL, peer = 0x0abcdef012ULL;
+	struct dpmsg_ctx bad = dump_entry(1, own, peer);
+	struct shim6_in6 stray = swap(SILENT_PFX, host_cga.addr);   /* under no ISP of ours */
+	memcpy(bad.local_loc, stray.b, 16);
+	assert_int_equal(proxy_import(&D, &bad), SHIM6_ENG_ENOTLOCAL);
+	bad = dump_entry(1, own, peer);
+	memcpy(bad.local_ulid, rem_cga[1].addr, 16);             /* not a host of the site */
+	assert_int_equal(proxy_import(&D, &bad), SHIM6_ENG_ENOTLOCAL);
+	bad = dump_entry(1, own, 0);
+	assert_int_equal(proxy_import(&D, &bad), SHIM6_ENG_EINVAL);
+	assert_int_equal(ps->import_failed, 4);
+	assert_int_equal(ps->imported, 1);
+	e = engine_stats();
+	assert_int_equal(e.contexts, 1);
+	assert_int_equal(e.ctx_imported, 1);
+	struct shim6_in6 hl = in6_of(host_cga.addr), rl = in6_of(rem_cga[1].addr);
+	uint64_t id = 0;
+	assert_int_equal(shim6_engine_ctx_find(proxy_engine(), &hl, &rl, 0, &id), SHIM6_ENG_ENOCTX);
+	/* the refused ones kept neither the tag nor the ULID pair */
+	struct dpmsg_ctx good = dump_entry(1, own, peer);
+	assert_int_equal(proxy_import(&D, &good), 0);
+	proxy_tick(&D, clk);
+	assert_int_equal(nrec, 1);
+	assert_int_equal(engine_stats().contexts, 2);
+}
+
+/* The state line a dumped context had: the engine takes its generations,
+ * the initiator and the peer's whole list from it, not from the config. */
+static struct ctl_state_ctx line_for(const struct dpmsg_ctx *dc, uint32_t lgen, uint32_t pgen)
+{
+	struct ctl_state_ctx s = { .own_tag = dc->own_tag, .local_gen = lgen, .peer_gen = pgen,
+				   .initiator = 1, .npeer = 3 };
+	int h = rem_host((const struct shim6_in6 *)dc->remote_ulid);
+	assert_true(h >= 0);
+	for (int i = 0; i < 2; i++) {
+		s.peer_locs[i].addr = swap(RPA[1 - i], rem_cga[h].addr);
+		s.peer_locs[i].priority = (uint8_t)(5 + i);
+		s.peer_locs[i].weight = 7;
+		s.peer_locs[i].verif = SHIM6_VERIF_CGA;
+		s.verified[i] = 1;
+	}
+	/* one the config never had: the peer announced it in an update */
+	s.peer_locs[2].addr = swap(SILENT_PFX, rem_cga[h].addr);
+	s.peer_locs[2].verif = SHIM6_VERIF_CGA;
+	return s;
+}
+
+static void check_from_line(const struct dpmsg_ctx *dc, const struct ctl_state_ctx *s)
+{
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(proxy_engine(), dc->own_tag, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_ESTABLISHED);
+	assert_int_equal(ci.peer_tag, dc->peer_tag);
+	assert_memory_equal(ci.local_loc.b, dc->local_loc, 16);
+	assert_memory_equal(ci.peer_loc.b, dc->remote_loc, 16);
+	assert_true(ci.initiator);
+	assert_int_equal(ci.npeer, s->npeer);
+	for (size_t i = 0; i < s->npeer; i++) {
+		bool found = false;
+		for (size_t j = 0; j < ci.npeer; j++)
+			if (!memcmp(ci.peer_locs[j].addr.b, s->peer_locs[i].addr.b, 16)) {
+				assert_int_equal(ci.peer_locs[j].priority, s->peer_locs[i].priority);
+				found = true;
+			}
+		assert_true(found);
+	}
+	uint32_t lgen = 0, pgen = 0;
+	assert_int_equal(shim6_engine_ctx_generations(proxy_engine(), dc->own_tag, &lgen, &pgen), 0);
+	assert_int_equal(lgen, s->local_gen);
+	assert_int_equal(pgen, s->peer_gen);
+}
+
+static void test_import_keeps_state_line(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	struct dpmsg_ctx dumped = restart_control();
+	state_line = line_for(&dumped, 5, 9);
+	have_state_line = true;
+	assert_int_equal(proxy_import(&D, &dumped), 0);
+	check_from_line(&dumped, &state_line);
+	proxy_tick(&D, clk);
+	assert_int_equal(nrec, 0);
+}
+
+/* A replicated context taken over (peer.c): imported with its line's
+ * facts and, unlike a dumped one, installed in the dataplane as the
+ * replica had it.  Again: left alone.  proxy_adopt does not match the
+ * line against the entry (peer.c hands each record its own): a line of
+ * another tag still gives its facts.  Not ours: nothing installed. */
+static void test_adopt_replicated(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	struct dpmsg_ctx dc = restart_control();
+	const struct proxy_stats *ps = proxy_stats(&D);
+	struct ctl_state_ctx s = line_for(&dc, 5, 9);
+	assert_int_equal(proxy_adopt(&D, &dc, &s), 0);
+	check_from_line(&dc, &s);
+	assert_int_equal(nrec, 1);
+	assert_int_equal(recs[0].m.type, DPMSG_CTX_ADD);
+	assert_memory_equal(&recs[0].m.u.ctx, &dc, sizeof dc);
+	struct ctl_ctx *x = ctxtab_find(&D.ctxs, dc.own_tag);
+	assert_non_null(x);
+	assert_memory_equal(&x->d, &dc, sizeof dc);
+	assert_int_equal(x->state, SHIM6_ST_ESTABLISHED);
+	assert_int_equal(x->reap, SHIM6_REAP_OPERATIONAL);
+	assert_int_equal(x->origin, CTX_FROM_ENGINE);
+	assert_int_equal(ps->imported, 1);
+	assert_int_equal(ps->ctx_installed, 1);
+	proxy_tick(&D, clk);
+	assert_int_equal(nrec, 1);
+	assert_int_equal(engine_stats().tx_msgs, 0);
+
+	assert_int_equal(proxy_adopt(&D, &dc, &s), 1);
+	assert_int_equal(nrec, 1);
+	assert_int_equal(ps->import_failed, 0);
+	assert_int_equal(D.ctxs.n, 1);
+
+	struct dpmsg_ctx other = dump_entry(1, 0x2468ace0ULL, 0x13579bdfULL);
+	struct ctl_state_ctx foreign = { .own_tag = dc.own_tag, .local_gen = 11, .peer_gen = 12 };
+	assert_int_equal(proxy_adopt(&D, &other, &foreign), 0);
+	uint32_t lgen = 0, pgen = 0;
+	assert_int_equal(shim6_engine_ctx_generations(proxy_engine(), other.own_tag, &lgen, &pgen), 0);
+	assert_int_equal(lgen, 11);
+	assert_int_equal(pgen, 12);
+	assert_int_equal(count_type(DPMSG_CTX_ADD, 0), 2);
+
+	struct dpmsg_ctx bad = dump_entry(1, 0x1111ULL, 0x2222ULL);
+	memcpy(bad.remote_ulid, SILENT[0], 16);
+	struct shim6_in6 stray = swap(SILENT_PFX, host_cga.addr);
+	memcpy(bad.local_loc, stray.b, 16);
+	unsigned from = nrec;
+	assert_int_equal(proxy_adopt(&D, &bad, &s), SHIM6_ENG_ENOTLOCAL);
+	assert_int_equal(nrec, from);
+	assert_null(ctxtab_find(&D.ctxs, bad.own_tag));
+	assert_int_equal(ps->import_failed, 1);
+	assert_int_equal(engine_stats().contexts, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1106,6 +1394,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_reinstall_if_lost, teardown),
 		cmocka_unit_test_teardown(test_ctxtab_full_not_installed, teardown),
 		cmocka_unit_test_teardown(test_malformed_punts, teardown),
+		cmocka_unit_test_teardown(test_pair_changed_mods_dataplane, teardown),
+		cmocka_unit_test_teardown(test_import_dumped_context, teardown),
+		cmocka_unit_test_teardown(test_import_keeps_state_line, teardown),
+		cmocka_unit_test_teardown(test_adopt_replicated, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
