@@ -80,10 +80,32 @@ ns_bg h2 $PY "$work/srv.py" 5001 "$work/got"
 sleep 0.5
 ns_exec h1 $PY "$work/cli.py" fd00:2:2:1::22 5001 "$work/data" 6 > "$work/elapsed" &
 cli=$!
+# Late in the transfer, the REAP stamps must be on CLOCK_MONOTONIC, the
+# clock control compares them with: of 20 readings, the freshest stamp less
+# than 12 ms before the reading returned (4-6 ms here).  With the TSC rate
+# DPDK reports, rounded to 10 MHz, they fell 0.19% of the dataplane's
+# uptime behind: 18 ms by then on a machine whose TSC runs at 2,096 MHz.
+$PY - "$CTL" "$work/s1.sock" "$T1" > "$work/stampage" <<'PYEOF' &
+import subprocess, sys, time
+ctl, sock, tag = sys.argv[1:4]
+behind = []
+time.sleep(4.5)
+for _ in range(20):
+    out = subprocess.run([ctl, "-s", sock, "reap", tag], capture_output=True, text=True).stdout
+    t1 = time.monotonic_ns()
+    f = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
+    s = int(f.get("last_sent_ns", "0"))
+    if s:
+        behind.append((t1 - s) / 1e6)
+    time.sleep(0.04)
+print("%.2f %d" % (min(behind) if behind else 1e9, len(behind)))
+PYEOF
+stampck=$!
 sleep 2
 "$CTL" -s "$work/s1.sock" mod otag=$T1 lloc=2001:db8:20:1::11 rloc=2001:db8:40:1::22 isp=1
 "$CTL" -s "$work/s2.sock" mod otag=$T2 lloc=2001:db8:40:1::22 rloc=2001:db8:20:1::11 isp=1
 wait $cli
+wait $stampck || true
 for i in $(seq 50); do [ -s "$work/got" ] && break; sleep 0.2; done
 got=$(cut -d' ' -f1 "$work/got" 2>/dev/null || echo none)
 bytes=$(cut -d' ' -f2 "$work/got" 2>/dev/null || echo 0)
@@ -112,6 +134,10 @@ echo "ISP y link: $ny shim6 packets, tags $ty"
 [ "$got" = "$want" ] || { echo "FAIL: sha256 $got != $want ($bytes bytes)"; fail=1; }
 [ "$nx" -gt 100 ] && [ "$ny" -gt 100 ] || { echo "FAIL: traffic did not use both ISPs"; fail=1; }
 grep -q "found=1" "$work/reap" && ! grep -q "last_sent_ns=0 " "$work/reap" || { echo "FAIL: no REAP stamps"; fail=1; }
+read -r age nread < "$work/stampage" || true
+echo "REAP stamps against CLOCK_MONOTONIC late in the transfer: the freshest ${age:-?} ms before its reading returned (${nread:-0} readings)"
+awk -v a="${age:-1e9}" -v n="${nread:-0}" 'BEGIN {exit !(n >= 10 && a >= -1 && a < 12)}' ||
+    { echo "FAIL: REAP stamps not on CLOCK_MONOTONIC"; fail=1; }
 for f in "c1x $tx" "c1y $ty"; do
     set -- $f
     top_tag=${2:-}   # the most frequent tag must be the installed peer tag
