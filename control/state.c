@@ -224,18 +224,6 @@ const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag)
 	return NULL;
 }
 
-void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im)
-{
-	im->local_gen = s->local_gen;
-	im->peer_gen = s->peer_gen;
-	im->initiator = s->initiator;
-	if (s->npeer) {
-		im->npeer = s->npeer;
-		memcpy(im->peer_locs, s->peer_locs, sizeof s->peer_locs);
-		memcpy(im->verified, s->verified, sizeof s->verified);
-	}
-}
-
 struct wctx { struct shim6_engine *eng; FILE *f; struct ctl_state_ctx s; char line[STATE_LINE_MAX]; };
 
 static int write_one(void *arg, const struct shim6_ctx_info *ci)

@@ -1,4 +1,5 @@
-/* One context's line of text: the state file's and the sync's writer. */
+/* One context's line: the state file's and the sync's writer, and what a
+ * line gives an engine import (no I/O, so the proxy suite links it). */
 #include "state_line.h"
 #include "state.h"
 
@@ -133,4 +134,16 @@ space:
 	if (cap)
 		buf[0] = 0;
 	return -1;
+}
+
+void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im)
+{
+	im->local_gen = s->local_gen;
+	im->peer_gen = s->peer_gen;
+	im->initiator = s->initiator;
+	if (s->npeer) {
+		im->npeer = s->npeer;
+		memcpy(im->peer_locs, s->peer_locs, sizeof s->peer_locs);
+		memcpy(im->verified, s->verified, sizeof s->verified);
+	}
 }

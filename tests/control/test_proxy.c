@@ -84,7 +84,7 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag)
 void resolve_start(struct daemon *d, const struct in6_addr *ulid) { (void)d; (void)ulid; nresolve++; }
 
 /* The state file holds at most one line here (state_line, when
- * have_state_line); state_fill_import hands it over as state.c does. */
+ * have_state_line); the real state_fill_import (state_line.c) hands it over. */
 static unsigned nsaves;
 static struct ctl_state_ctx state_line;
 static bool have_state_line;
@@ -94,17 +94,6 @@ const struct ctl_state_ctx *state_find(struct daemon *d, uint64_t own_tag)
 {
 	(void)d;
 	return have_state_line && state_line.own_tag == own_tag ? &state_line : NULL;
-}
-void state_fill_import(const struct ctl_state_ctx *s, struct shim6_ctx_import *im)
-{
-	im->local_gen = s->local_gen;
-	im->peer_gen = s->peer_gen;
-	im->initiator = s->initiator;
-	if (s->npeer) {
-		im->npeer = s->npeer;
-		memcpy(im->peer_locs, s->peer_locs, sizeof s->peer_locs);
-		memcpy(im->verified, s->verified, sizeof s->verified);
-	}
 }
 int state_save(struct daemon *d, struct shim6_engine *eng) { (void)d; (void)eng; nsaves++; return 0; }
 uint64_t state_generation(void) { return 0; }
