@@ -73,12 +73,6 @@ static struct dpmsg req, rep;
 
 static void drop_client(struct client *c);
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Not read until its held answer has gone: a dump in progress always has
  * one, and a second would have nowhere to wait. */
@@ -121,10 +115,10 @@ static int reply(struct client *c)
 		if (c->role != DPMSG_ROLE_CONTROL) {
 			memcpy(c->held, buf, (size_t)n);
 			c->held_len = (uint32_t)n;
-			c->stuck_ns = mono_ns();
+			c->stuck_ns = dp_mono_ns();
 			return 1;
 		}
-		now = mono_ns() / 1000000;
+		now = dp_mono_ns() / 1000000;
 		if (!give_up)
 			give_up = now + CONTROL_STALL_MS;
 		if (now >= give_up) {
@@ -506,7 +500,7 @@ static void *chan_main(void *arg)
 	(void)arg;
 	while (!dp.quit) {
 		int n = 0, ready, rc;
-		uint64_t now_ns = mono_ns();
+		uint64_t now_ns = dp_mono_ns();
 
 		pfd[n++] = (struct pollfd){ .fd = now_ns >= accept_from_ns ? lfd : -1, .events = POLLIN };
 		for (int k = 0; k < MAX_CLIENTS; k++)
@@ -530,7 +524,7 @@ static void *chan_main(void *arg)
 					cl[k] = (struct client){ .fd = fd };
 			}
 		}
-		now_ns = mono_ns();
+		now_ns = dp_mono_ns();
 		for (int k = 0; k < MAX_CLIENTS; k++)
 			if (cl[k].fd >= 0 && busy(&cl[k]))
 				resume(&cl[k], now_ns);
@@ -568,7 +562,7 @@ static void *chan_main(void *arg)
 			dp.reload = 0;
 			(void)dp_reload();
 		}
-		now_ns = mono_ns();   /* after the round's work */
+		now_ns = dp_mono_ns();   /* after the round's work */
 		if (now_ns >= next_ns) {
 			tend_next_hops();
 			dp_tables_clock_now(dp.t);   /* the REAP stamps follow CLOCK_MONOTONIC */

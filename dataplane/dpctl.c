@@ -492,14 +492,12 @@ int main(int argc, char **argv)
 		uint64_t count = num(argc, argv, "count", 1u << 26, 1, NULL);
 		uint64_t start = num(argc, argv, "start", UINT32_MAX, 0, NULL);
 		struct synth sy = { .isp = (uint8_t)num(argc, argv, "isp", DPMSG_MAX_ISP - 1, 0, NULL) };
-		struct timespec t0, t1;
 		inet_pton(AF_INET6, "2001:db8:10:1::", sy.base[2]);
 		inet_pton(AF_INET6, "2001:db8:30:1::", sy.base[3]);
 		sy.base[2][5] = (uint8_t)(0x10 * (sy.isp + 1));
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		uint64_t t0 = mono();
 		uint64_t failed = pipeline(&m, start, count, &sy, make_move, "move");
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		double ms = (double)(mono() - t0) / 1e6;
 		printf("moved %" PRIu64 " contexts to isp %u in %.1f ms (%.0f per second), %" PRIu64 " refused\n",
 		       count - failed, sy.isp, ms, ms > 0 ? (double)(count - failed) * 1e3 / ms : 0.0, failed);
 		return failed ? 1 : 0;

@@ -4,18 +4,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static struct rte_hash *mkhash(const char *prefix, const char *what, uint32_t entries,
 			       uint32_t key_len, int socket)
@@ -70,7 +63,7 @@ struct dp_tables *dp_tables_create(const char *name, uint32_t cap, uint32_t host
 		t->slot_free[t->n_slot_free++] = (uint32_t)(nslot - 1 - i);
 	for (uint32_t i = 0; i < host_cap; i++)
 		t->host_free[t->n_host_free++] = host_cap - 1 - i;
-	t->mono0_ns = mono_ns();
+	t->mono0_ns = dp_mono_ns();
 	t->clk.tsc = t->clk.first_tsc = rte_rdtsc();
 	t->clk.first_ns = t->mono0_ns;
 	t->clk.per_ms = rte_get_tsc_hz() / 1000 ? rte_get_tsc_hz() / 1000 : 1;   /* until measured */
@@ -425,7 +418,7 @@ static uint64_t ms_to_ns(const struct dp_tables *t, uint64_t ms_full, uint32_t m
  * date the tables weeks back on a machine up for minutes. */
 static uint64_t ms_full_now(const struct dp_tables *t)
 {
-	uint64_t d = mono_ns() - t->mono0_ns;
+	uint64_t d = dp_mono_ns() - t->mono0_ns;
 	return (int64_t)d > 0 ? d / 1000000u : 0;
 }
 
@@ -455,7 +448,7 @@ void dp_tables_clock_sync(struct dp_tables *t, uint64_t tsc, uint64_t mono_ns_no
 
 void dp_tables_clock_now(struct dp_tables *t)
 {
-	uint64_t a = rte_rdtsc(), ns = mono_ns(), b = rte_rdtsc();
+	uint64_t a = rte_rdtsc(), ns = dp_mono_ns(), b = rte_rdtsc();
 
 	/* interrupted between the reads (over 20 us): the pair is not one instant */
 	if (b - a > rte_get_tsc_hz() / 50000)

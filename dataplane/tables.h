@@ -12,6 +12,7 @@
 #ifndef PSHIM6_DP_TABLES_H
 #define PSHIM6_DP_TABLES_H
 
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -130,6 +131,14 @@ void dp_tables_clock_now(struct dp_tables *t);
 void dp_tables_reclaim(struct dp_tables *t, bool wait);
 
 /* Reader side (lcores). */
+
+/* CLOCK_MONOTONIC in ns: the channel thread's clock and the stamps' reference. */
+static inline uint64_t dp_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* The stamps' clock at TSC `now` (once a burst), never 0. */
 static __rte_always_inline uint32_t dp_tables_ms(const struct dp_tables *t, uint64_t now)

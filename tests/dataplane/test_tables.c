@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "test_rng.h"
@@ -22,13 +21,6 @@
 #include "eal_unit.h"
 
 #include "tables.h"
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 #define CAP 1000000u
 #define NMOD 20000u  /* modifies per round; old slots go through the deferred-free queue */
@@ -424,7 +416,7 @@ static void test_stamps(void **state)
 	/* to CLOCK_MONOTONIC: the newest over all readers, that many ms before now */
 	assert_int_equal(dp_ctx_stamps(t, tag, &sent, &recv), 0);
 	now = rte_rdtsc();
-	uint64_t now_ns = mono_now();
+	uint64_t now_ns = dp_mono_ns();
 	assert_true(sent <= now_ns && recv <= now_ns);
 	int64_t ago_s = (int64_t)((now_ns - sent) / 1000000u), ago_r = (int64_t)((now_ns - recv) / 1000000u);
 	int64_t want = (int64_t)dp_tables_ms(t, now) - ms;
@@ -743,9 +735,9 @@ static void test_scan_clock_wrap(void **state)
 	const uint64_t ago[] = { 30 * day, (UINT64_C(1) << 32) + 3, 60 * day };
 	for (unsigned k = 0; k < 3; k++) {
 		/* the tables made that many milliseconds ago, a packet now */
-		uint64_t now = mono_now();
+		uint64_t now = dp_mono_ns();
 		t->mono0_ns = now - ago[k] * 1000000u;
-		dp_tables_clock_sync(t, rte_rdtsc(), mono_now());
+		dp_tables_clock_sync(t, rte_rdtsc(), dp_mono_ns());
 		memset(ctx_i(1)->stamp, 0, sizeof(ctx_i(1)->stamp));
 		dp_ctx_stamp(ctx_i(1), 0, 1, dp_tables_ms(t, rte_rdtsc()));
 		const uint64_t hit[] = { at_ms(1000), now - 8000000u, now - 26 * day * 1000000u,
