@@ -161,7 +161,7 @@ int peer_sync_rx_apply(struct peer_sync_rx *r, struct peer_table *t, const struc
 		/* fall through */
 	case PEER_CTX:
 		if (keep)
-			peer_table_put(t, &m->u.ctx, r->epoch, now);
+			peer_table_put(t, &m->u.ctx, r->gen, now);
 		return 0;
 	case PEER_CTX_DEL:
 		peer_table_del(t, m->u.del_tag);
@@ -172,7 +172,7 @@ int peer_sync_rx_apply(struct peer_sync_rx *r, struct peer_table *t, const struc
 	case PEER_SYNC_END:
 		if (!peer_sync_rx_end(r, m->u.sync.epoch, m->u.sync.count))
 			return 0;   /* something was lost: keep everything, the next sync prunes */
-		*pruned = peer_table_prune(t, r->done);
+		*pruned = peer_table_prune(t, r->gen);   /* END whole: r->gen is its BEGIN's */
 		return 1;
 	default:
 		return 0;

@@ -137,8 +137,8 @@ void peer_sync_rx_reset(struct peer_sync_rx *r);
  * nothing was lost since it began. */
 bool peer_sync_rx_complete(const struct peer_sync_rx *r);
 /* One message of the ACTIVE proxy, in the order received, applied to the
- * replica table t: CTX and SYNC_CTX (stored under the epoch of the sync in
- * progress, so what was added after the sender's snapshot survives the
+ * replica table t: CTX and SYNC_CTX (stored under the generation of the
+ * sync in progress, so what was added after the sender's snapshot survives the
  * prune), CTX_DEL, SYNC_BEGIN, SYNC_END; other types are ignored.  keep =
  * false: a context counted for its sync but not stored (the caller refused
  * it).  Returns 1 when m is the END of a whole sync (replicas it did not

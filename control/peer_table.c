@@ -45,7 +45,7 @@ struct peer_replica *peer_table_find_pair(struct peer_table *t, const uint8_t lo
 	return NULL;
 }
 
-int peer_table_put(struct peer_table *t, const struct peer_ctx *c, uint32_t epoch, uint64_t now)
+int peer_table_put(struct peer_table *t, const struct peer_ctx *c, uint32_t gen, uint64_t now)
 {
 	struct peer_replica *r = peer_table_find(t, c->own_tag);
 	bool found = r != NULL;
@@ -61,7 +61,7 @@ int peer_table_put(struct peer_table *t, const struct peer_ctx *c, uint32_t epoc
 		t->st.adds++;
 	}
 	r->c = *c;
-	r->epoch = epoch;
+	r->gen = gen;
 	r->updated_ns = now;
 	return !found;
 }
@@ -83,11 +83,11 @@ int peer_table_del(struct peer_table *t, uint64_t own_tag)
 	return 0;
 }
 
-uint32_t peer_table_prune(struct peer_table *t, uint32_t epoch)
+uint32_t peer_table_prune(struct peer_table *t, uint32_t gen)
 {
 	uint32_t removed = 0;
 	for (uint32_t i = 0; i < t->n;) {
-		if (t->v[i].epoch != epoch) {
+		if (t->v[i].gen != gen) {
 			peer_table_del(t, t->v[i].c.own_tag);
 			t->st.dels--;
 			removed++;

@@ -14,7 +14,9 @@
 
 struct peer_replica {
 	struct peer_ctx c;
-	uint32_t epoch;           /* full sync that last confirmed it */
+	uint32_t gen;             /* the receiver's generation (peer_sync_rx.gen) of the full
+	                             sync that last confirmed it: the sender's epochs restart
+	                             with its run and would let an old run's replica pass */
 	uint64_t updated_ns;
 };
 
@@ -32,11 +34,11 @@ struct peer_table {
 int peer_table_init(struct peer_table *t, uint32_t cap);
 void peer_table_free(struct peer_table *t);
 /* 1 added, 0 updated, -1 full (counted) */
-int peer_table_put(struct peer_table *t, const struct peer_ctx *c, uint32_t epoch, uint64_t now);
+int peer_table_put(struct peer_table *t, const struct peer_ctx *c, uint32_t gen, uint64_t now);
 struct peer_replica *peer_table_find(struct peer_table *t, uint64_t own_tag);
 struct peer_replica *peer_table_find_pair(struct peer_table *t, const uint8_t local[16], const uint8_t peer[16]);
 int peer_table_del(struct peer_table *t, uint64_t own_tag);   /* 0, or -1 not found */
-/* Remove every replica whose epoch differs: the count removed. */
-uint32_t peer_table_prune(struct peer_table *t, uint32_t epoch);
+/* Remove every replica whose generation differs: the count removed. */
+uint32_t peer_table_prune(struct peer_table *t, uint32_t gen);
 void peer_table_clear(struct peer_table *t);
 #endif

@@ -263,6 +263,37 @@ static void test_gen_counts_begins_and_skips_zero(void **st)
 	assert_int_equal(r.gen, 1);
 }
 
+/* The active proxy restarts: its epochs start again at 1, so its first
+ * sync of the new run carries the epoch its last one did.  Replicas of the
+ * old run that it no longer holds must still go. */
+static void test_sender_restart_prunes_its_old_run(void **st)
+{
+	(void)st;
+	uint64_t now = 0;
+	table_fill(6);
+	sync_start(now);
+	run_sync(&now, 4, 100, NULL);
+	assert_int_equal(wholes, 1);
+	assert_int_equal(rx.done, 1);
+	assert_true(replica_equals_table());
+	/* a new run: the same epoch, sequence numbers from 1, the sync cut as
+	 * peer.c cuts it on a new session; it kept four contexts, found one */
+	tab[1] = tab[4] = 0;
+	tab[ntab++] = 0x9999;
+	epoch_alloc = 0;
+	seq = rx_seq = 0;
+	peer_sync_rx_cut(&rx);
+	sync_start(now);
+	assert_int_equal(tx.epoch, 1);
+	run_sync(&now, 4, 100, NULL);
+	assert_int_equal(wholes, 2);
+	assert_null(peer_table_find(&rtab, tag_n(1)));
+	assert_null(peer_table_find(&rtab, tag_n(4)));
+	assert_non_null(peer_table_find(&rtab, 0x9999));
+	assert_int_equal(rtab.n, 5);
+	assert_true(replica_equals_table());
+}
+
 static void test_batch_of_one(void **st)
 {
 	(void)st;
@@ -681,6 +712,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_larger_than_a_batch_arrives_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_of_one, setup, teardown),
 		cmocka_unit_test(test_gen_counts_begins_and_skips_zero),
+		cmocka_unit_test_setup_teardown(test_sender_restart_prunes_its_old_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_messages_make_it_incomplete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_end_lost_then_superseded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_during_the_sync_are_not_lost, setup, teardown),

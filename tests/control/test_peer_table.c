@@ -47,7 +47,7 @@ static void test_bound(void **st)
 	c.peer_tag = 77;
 	assert_int_equal(peer_table_put(&t, &c, 2, 10), 0);
 	assert_int_equal(peer_table_find(&t, 3)->c.peer_tag, 77);
-	assert_int_equal(peer_table_find(&t, 3)->epoch, 2);
+	assert_int_equal(peer_table_find(&t, 3)->gen, 2);
 	assert_int_equal(t.st.updates, 1);
 	/* room again after a deletion */
 	assert_int_equal(peer_table_del(&t, 2), 0);
