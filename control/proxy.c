@@ -7,6 +7,7 @@
 #include "shim6/engine.h"
 #include "shim6/hba.h"
 #include "daemon.h"
+#include "holdq.h"
 #include "log.h"
 #include "state_pace.h"
 #include "peer.h"
@@ -15,13 +16,6 @@
 #include "state.h"
 
 #define IPPROTO_SHIM6 140
-
-struct held {
-	uint64_t id;
-	uint64_t at;             /* now_ns() when held */
-	uint32_t len;
-	uint8_t *data;
-};
 
 /* A held packet older than this goes (held_dropped_expired).  The host has
  * retransmitted it by then (TCP's SYN at 1, 3 and 7 s), so a late copy
@@ -34,8 +28,7 @@ struct proxy {
 	struct shim6_engine *eng;
 	EVP_PKEY *key;
 	uint32_t generation;
-	struct held *q;          /* qcap slots, FIFO by insertion */
-	unsigned nq, qcap;       /* qcap: control.hold_total at start (a reload cannot grow it) */
+	struct holdq hq;         /* control.hold_total at start (a reload cannot grow it) */
 	struct proxy_stats st;
 	struct state_pace sp;    /* control.state_file rewrites, coalesced */
 	pid_t saver;             /* background save in flight, or 0 */
@@ -310,12 +303,10 @@ int proxy_init(struct daemon *d)
 		.select_pair = cb_select, .log = cb_log,
 	};
 	struct shim6_engine_rand r = { .fill = rnd_fill };
-	P.q = calloc(c->control.hold_total, sizeof(*P.q));
-	P.qcap = c->control.hold_total;
-	if (!P.q || shim6_engine_new(&P.eng, &s, &cb, NULL, &r, now_ns())) {
+	if (holdq_init(&P.hq, c->control.hold_total, HOLD_MAX_NS) ||
+	    shim6_engine_new(&P.eng, &s, &cb, NULL, &r, now_ns())) {
 		log_err("engine could not start");
-		free(P.q);
-		P.q = NULL;
+		holdq_free(&P.hq);
 		P.eng = NULL;
 		return -1;
 	}
@@ -335,9 +326,7 @@ void proxy_free(struct daemon *d)
 	}
 	if (P.eng)
 		shim6_engine_del(P.eng);
-	for (unsigned i = 0; i < P.nq; i++)
-		free(P.q[i].data);
-	free(P.q);
+	holdq_free(&P.hq);
 	EVP_PKEY_free(P.key);
 	state_free();
 	memset(&P, 0, sizeof P);
@@ -345,37 +334,12 @@ void proxy_free(struct daemon *d)
 
 /* ---- hold queue --------------------------------------------------------- */
 
-static unsigned held_for(uint64_t id)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < P.nq; i++)
-		n += P.q[i].id == id;
-	return n;
-}
-
 static void hold(struct daemon *d, uint64_t id, const uint8_t *data, uint32_t len, uint64_t now)
 {
-	uint8_t *copy;
-	if (P.nq >= P.qcap || held_for(id) >= d->conf->control.hold_packets || !(copy = malloc(len))) {
+	if (holdq_add(&P.hq, id, data, len, now, d->conf->control.hold_packets))
 		P.st.held_dropped_full++;  /* the host retransmits; the handshake goes on */
-		return;
-	}
-	memcpy(copy, data, len);
-	P.q[P.nq++] = (struct held){ .id = id, .at = now, .len = len, .data = copy };
-	P.st.held++;
-}
-
-/* The queue is in arrival order: what expires is at its front. */
-static void hold_expire(uint64_t now)
-{
-	unsigned n = 0;
-	while (n < P.nq && now - P.q[n].at >= HOLD_MAX_NS)
-		free(P.q[n++].data);
-	if (!n)
-		return;
-	P.st.held_dropped_expired += n;
-	memmove(P.q, P.q + n, (P.nq - n) * sizeof *P.q);
-	P.nq -= n;
+	else
+		P.st.held++;
 }
 
 static void inject(struct daemon *d, uint16_t port, uint16_t flags, const uint8_t *data, uint32_t len)
@@ -388,25 +352,20 @@ static void inject(struct daemon *d, uint16_t port, uint16_t flags, const uint8_
 	dp_write(d, &m);
 }
 
+/* back in at the inside port: the fast path now has the context */
+static void send_held(void *d, const uint8_t *data, uint32_t len)
+{
+	inject(d, 0, DPMSG_INJECT_AS_RX, data, len);
+}
+
 /* Release (send=true) or drop the packets held for `id`, in arrival order. */
 static void release(struct daemon *d, uint64_t id, bool send)
 {
-	unsigned w = 0;
-	for (unsigned i = 0; i < P.nq; i++) {
-		if (P.q[i].id != id) {
-			P.q[w++] = P.q[i];
-			continue;
-		}
-		if (send) {
-			/* back in at the inside port: the fast path now has the context */
-			inject(d, 0, DPMSG_INJECT_AS_RX, P.q[i].data, P.q[i].len);
-			P.st.held_sent++;
-		} else {
-			P.st.held_dropped_failed++;
-		}
-		free(P.q[i].data);
-	}
-	P.nq = w;
+	uint32_t n = holdq_release(&P.hq, id, send ? send_held : NULL, d);
+	if (send)
+		P.st.held_sent += n;
+	else
+		P.st.held_dropped_failed += n;
 }
 
 /* ---- engine output ------------------------------------------------------ */
@@ -596,6 +555,17 @@ static void import_from_dp(struct shim6_ctx_import *im, const struct dpmsg_ctx *
 	im->peer_tag = dc->peer_tag;
 }
 
+/* The peer's locators as the peer table or the config know them
+ * (unverified until the peer's next update): what a state line without
+ * any leaves in the import. */
+static void import_peer_locators(struct daemon *d, struct shim6_ctx_import *im)
+{
+	size_t n = 0;
+	const struct in6_addr *pl = peer_locators(d, (const struct in6_addr *)im->peer_ulid.b, &n);
+	for (size_t i = 0; pl && i < n && im->npeer < SHIM6_MAX_LOCATORS; i++)
+		memcpy(im->peer_locs[im->npeer++].addr.b, &pl[i], 16);
+}
+
 /* A context from the dataplane's dump becomes an engine context again, so
  * the peer's keepalives and probes find it and nothing is renegotiated.
  * The dump holds the pair in use and both tags; the peer's other locators
@@ -607,10 +577,7 @@ int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc)
 		return -1;
 	struct shim6_ctx_import im;
 	import_from_dp(&im, dc);
-	size_t n = 0;
-	const struct in6_addr *pl = peer_locators(d, (const struct in6_addr *)dc->remote_ulid, &n);
-	for (size_t i = 0; pl && i < n && im.npeer < SHIM6_MAX_LOCATORS; i++)
-		memcpy(im.peer_locs[im.npeer++].addr.b, &pl[i], 16);
+	import_peer_locators(d, &im);
 	const struct ctl_state_ctx *sc = state_find(d, dc->own_tag);
 	if (sc)
 		state_fill_import(sc, &im);
@@ -627,12 +594,24 @@ int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc)
 	return 0;
 }
 
+/* A line of another context would give this one its generations (the
+ * peer's next update could be ignored as stale) and its peer's locators.
+ * Which half of such a record is wrong cannot be told, so neither is
+ * installed: the peer's next packet finds no context and recovers it
+ * (R1bis / I2bis), as for a context that was never replicated. */
 int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_state_ctx *sc)
 {
 	if (!P.eng)
 		return -1;
+	if (sc->own_tag != dc->own_tag) {
+		P.st.adopt_foreign_line++;
+		log_ctx(PSHIM6_LOG_WARNING, dc->own_tag, "replicated context not taken over: its state line is ctx=%012llx's",
+			(unsigned long long)sc->own_tag);
+		return SHIM6_ENG_EINVAL;
+	}
 	struct shim6_ctx_import im;
 	import_from_dp(&im, dc);
+	import_peer_locators(d, &im);
 	state_fill_import(sc, &im);
 	uint64_t id = 0;
 	int rc = shim6_engine_context_import(P.eng, &im, now_ns(), &id);
@@ -821,7 +800,7 @@ void proxy_tick(struct daemon *d, uint64_t now)
 	if (shim6_engine_deadline(P.eng) <= now)
 		shim6_engine_expire(P.eng, now);
 	drain(d);
-	hold_expire(now);
+	P.st.held_dropped_expired += holdq_expire(&P.hq, now);
 	saver_reap(false);
 	if (state_pace_due(&P.sp) <= now)
 		save_state(d);
@@ -831,9 +810,9 @@ uint64_t proxy_deadline(const struct daemon *d)
 {
 	if (!P.eng)
 		return UINT64_MAX;
-	uint64_t e = shim6_engine_deadline(P.eng), s = state_pace_due(&P.sp);
-	if (P.nq && P.q[0].at + HOLD_MAX_NS < e)
-		e = P.q[0].at + HOLD_MAX_NS;
+	uint64_t e = shim6_engine_deadline(P.eng), s = state_pace_due(&P.sp), h = holdq_deadline(&P.hq);
+	if (h < e)
+		e = h;
 	if (P.saver)
 		s = now_ns() + 10000000ULL;   /* look for the child's end every 10 ms */
 	return s < e ? s : e;
@@ -847,7 +826,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
 	C(held_dropped_expired);
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
-	C(imported); C(import_failed); C(reinstalled);
+	C(imported); C(import_failed); C(adopt_foreign_line); C(reinstalled);
 #undef C
 	/* control.state_file (state_pace.h) */
 	put(arg, "proxy", "state_saves", P.sp.saves);

@@ -19,6 +19,7 @@ struct proxy_stats {
 	uint64_t held, held_sent, held_dropped_full, held_dropped_failed, held_dropped_expired;
 	uint64_t tx, tx_no_isp, events, ctx_installed, ctx_removed, pair_changes, dp_write_refused;
 	uint64_t imported, import_failed;
+	uint64_t adopt_foreign_line;  /* a replica refused: its state line was another context's */
 	uint64_t reinstalled;       /* installed again: the dataplane punted a context we had installed */
 	uint64_t state_fork_failed;
 };
@@ -38,7 +39,8 @@ int proxy_import(struct daemon *d, const struct dpmsg_ctx *dc);
 void proxy_state_changed(struct daemon *d);
 /* Primary/backup (peer.c): the engine (NULL when off); a replicated context
  * imported with its state-file facts and installed in the dataplane (0, 1
- * when the engine already has it, <0 on failure); every context dropped
+ * when the engine already has it, <0 on failure: SHIM6_ENG_EINVAL when the
+ * line is another context's); every context dropped
  * from the engine and the dataplane without a message to the peers. */
 struct ctl_state_ctx;
 struct shim6_engine *proxy_engine(void);

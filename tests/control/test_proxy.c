@@ -1315,9 +1315,9 @@ static void test_import_keeps_state_line(void **st)
 
 /* A replicated context taken over (peer.c): imported with its line's
  * facts and, unlike a dumped one, installed in the dataplane as the
- * replica had it.  Again: left alone.  proxy_adopt does not match the
- * line against the entry (peer.c hands each record its own): a line of
- * another tag still gives its facts.  Not ours: nothing installed. */
+ * replica had it.  Again: left alone.  With a line of another tag it is
+ * refused (warned, counted) and nothing stays behind; with its own line
+ * it goes in.  Not ours: nothing installed. */
 static void test_adopt_replicated(void **st)
 {
 	(void)st;
@@ -1349,6 +1349,17 @@ static void test_adopt_replicated(void **st)
 
 	struct dpmsg_ctx other = dump_entry(1, 0x2468ace0ULL, 0x13579bdfULL);
 	struct ctl_state_ctx foreign = { .own_tag = dc.own_tag, .local_gen = 11, .peer_gen = 12 };
+	assert_int_equal(proxy_adopt(&D, &other, &foreign), SHIM6_ENG_EINVAL);
+	assert_int_equal(ps->adopt_foreign_line, 1);
+	assert_int_equal(nrec, 1);
+	assert_null(ctxtab_find(&D.ctxs, other.own_tag));
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(proxy_engine(), other.own_tag, &ci), SHIM6_ENG_ENOCTX);
+	assert_int_equal(engine_stats().contexts, 1);
+	assert_int_equal(ps->imported, 1);
+	assert_int_equal(ps->import_failed, 0);
+	check_from_line(&dc, &s);   /* the line's own context is untouched */
+	foreign.own_tag = other.own_tag;
 	assert_int_equal(proxy_adopt(&D, &other, &foreign), 0);
 	uint32_t lgen = 0, pgen = 0;
 	assert_int_equal(shim6_engine_ctx_generations(proxy_engine(), other.own_tag, &lgen, &pgen), 0);
@@ -1360,12 +1371,42 @@ static void test_adopt_replicated(void **st)
 	memcpy(bad.remote_ulid, SILENT[0], 16);
 	struct shim6_in6 stray = swap(SILENT_PFX, host_cga.addr);
 	memcpy(bad.local_loc, stray.b, 16);
+	struct ctl_state_ctx sb = s;
+	sb.own_tag = bad.own_tag;
 	unsigned from = nrec;
-	assert_int_equal(proxy_adopt(&D, &bad, &s), SHIM6_ENG_ENOTLOCAL);
+	assert_int_equal(proxy_adopt(&D, &bad, &sb), SHIM6_ENG_ENOTLOCAL);
 	assert_int_equal(nrec, from);
 	assert_null(ctxtab_find(&D.ctxs, bad.own_tag));
 	assert_int_equal(ps->import_failed, 1);
+	assert_int_equal(ps->adopt_foreign_line, 1);
 	assert_int_equal(engine_stats().contexts, 2);
+}
+
+/* A line without the peer's locators (a replica written before the peer's
+ * list was known): the peer table's or, here, the config's fill in, as for
+ * a dumped context; the line still gives the generations. */
+static void test_adopt_line_without_locators(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	struct dpmsg_ctx dc = restart_control();
+	struct ctl_state_ctx s = { .own_tag = dc.own_tag, .local_gen = 5, .peer_gen = 9, .initiator = 1 };
+	assert_int_equal(proxy_adopt(&D, &dc, &s), 0);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(proxy_engine(), dc.own_tag, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_ESTABLISHED);
+	assert_memory_equal(ci.peer_loc.b, dc.remote_loc, 16);
+	assert_int_equal(ci.npeer, 2);
+	for (int i = 0; i < 2; i++) {
+		struct shim6_in6 want = swap(RPA[i], rem_cga[0].addr);
+		assert_true(!memcmp(ci.peer_locs[0].addr.b, want.b, 16) || !memcmp(ci.peer_locs[1].addr.b, want.b, 16));
+	}
+	uint32_t lgen = 0, pgen = 0;
+	assert_int_equal(shim6_engine_ctx_generations(proxy_engine(), dc.own_tag, &lgen, &pgen), 0);
+	assert_int_equal(lgen, 5);
+	assert_int_equal(pgen, 9);
+	assert_int_equal(count_type(DPMSG_CTX_ADD, 0), 1);
+	assert_int_equal(proxy_stats(&D)->imported, 1);
 }
 
 int main(void)
@@ -1387,6 +1428,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_import_dumped_context, teardown),
 		cmocka_unit_test_teardown(test_import_keeps_state_line, teardown),
 		cmocka_unit_test_teardown(test_adopt_replicated, teardown),
+		cmocka_unit_test_teardown(test_adopt_line_without_locators, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
