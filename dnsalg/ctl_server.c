@@ -119,6 +119,8 @@ void *dnsalg_ctl_main(void *arg)
 {
 	struct dnsalg_daemon *d = arg;
 	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
+	if (u && d->keep)
+		dnsalg_upstream_share(u, d->keep);
 	if (!u) {
 		fprintf(stderr, "pshim6-dnsalg: cannot create the control resolver\n");
 		return NULL;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <ldns/ldns.h>
 
 #define DNSALG_ULID_TYPE_DEFAULT 65300
@@ -134,7 +135,8 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(inflight_full) X(tcp_rejected) X(tcp_timeouts) X(reverse_lookups) X(reverse_failures) \
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
 	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits) \
-	X(cookie_rotate_failed) X(cookie_old_secret_hits) X(ctl_timeouts) X(accept_failed)
+	X(cookie_rotate_failed) X(cookie_old_secret_hits) X(ctl_timeouts) X(accept_failed) \
+	X(upstream_tcp_opened) X(upstream_tcp_reused) X(upstream_tcp_reconnects)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
@@ -437,7 +439,7 @@ struct dnsalg_upstream_ops {
  * The ALG's own transport (upstream.c): each upstream in turn, starting
  * with the one that answered last, with its own port, for
  * timeout_ms / n_upstreams; over UDP a connected socket per try,
- * over TCP one connection per query.  Only answers that pass
+ * over TCP connections kept between queries (upstream_keep.c).  Only answers that pass
  * dnsalg_upstream_wire_check() reach ldns.  One per thread.
  */
 struct dnsalg_upstream;
@@ -448,6 +450,33 @@ struct dnsalg_counters;
 struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct dnsalg_counters *cnt);
 void dnsalg_upstream_free(struct dnsalg_upstream *u);
 struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u);
+/* Use keep k (shared by the daemon's threads) for TCP connections instead
+ * of the one of u's own; k must outlive u. */
+struct dnsalg_upstream_keep;
+void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_keep *k);
+
+/* ---- TCP connections kept to the upstreams (upstream_keep.c) -------------- */
+/* Servers close idle clients after some seconds (nsd: tcp-timeout 120 s,
+ * BIND: tcp-idle-timeout 30 s); closing ours first keeps the common case
+ * free of the reconnect, and an idle one does not hold a server's TCP slot
+ * for long. */
+#define DNSALG_UPSTREAM_KEEP_MS  10000
+#define DNSALG_UPSTREAM_KEEP_PER 4     /* kept connections an upstream address */
+#define DNSALG_UPSTREAM_KEEP_MAX (DNSALG_UPSTREAM_KEEP_PER * DNSALG_MAX_UPSTREAMS)
+struct dnsalg_upstream_keep *dnsalg_upstream_keep_new(void);
+void dnsalg_upstream_keep_free(struct dnsalg_upstream_keep *k);   /* closes what it holds */
+/* The connection to sa put back last, if not idle DNSALG_UPSTREAM_KEEP_MS
+ * yet (now: dnsalg_now_ms clock), or -1; the caller owns it. */
+int dnsalg_upstream_keep_take(struct dnsalg_upstream_keep *k, const struct sockaddr_storage *sa, socklen_t salen,
+			      uint64_t now);
+/* Keep fd, connected to sa and at a message boundary; beyond the bounds the
+ * connection idle longest (for sa, else any) is closed. */
+void dnsalg_upstream_keep_put(struct dnsalg_upstream_keep *k, int fd, const struct sockaddr_storage *sa,
+			      socklen_t salen, uint64_t now);
+/* Close those idle DNSALG_UPSTREAM_KEEP_MS; when the next one is due, or
+ * UINT64_MAX when none is kept. */
+uint64_t dnsalg_upstream_keep_idle(struct dnsalg_upstream_keep *k, uint64_t now);
+unsigned dnsalg_upstream_keep_count(struct dnsalg_upstream_keep *k);
 /*
  * Check an upstream answer (m, len) to the query with this ID before ldns
  * parses it (upstream_wire.c, pure).  0 when it may go to ldns_wire2pkt();

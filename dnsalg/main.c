@@ -156,7 +156,9 @@ static void on_signal(int s) { (void)s; }
 /*
  * The main thread waits for signals and is the one writer of the cookie
  * secrets: it wakes at their rollover deadline, and SIGUSR1 rolls them over
- * at once (an operator who fears the secret leaked).  Returns on a stop signal.
+ * at once (an operator who fears the secret leaked).  It also closes the
+ * upstream TCP connections kept idle too long: the threads that kept them
+ * may wait for work far longer.  Returns on a stop signal.
  */
 static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			 const struct dnsalg_reload_keep *keep)
@@ -165,6 +167,9 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 	char line[320];
 	for (;;) {
 		uint64_t now = dnsalg_now_ms(), due = dnsalg_cookie_deadline(ck);
+		uint64_t idle = dnsalg_upstream_keep_idle(d->keep, now);
+		if (idle < due)
+			due = idle;
 		int s;
 		if (due == UINT64_MAX) {
 			s = sigwaitinfo(set, NULL);
@@ -362,7 +367,8 @@ int main(int argc, char **argv)
 	d.ctx.ucache = dnsalg_ucache_new(o.ulid_cache_entries);
 	d.ctx.inside = dnsalg_inside_new(&o);
 	d.jobs = calloc(o.max_inflight, sizeof *d.jobs);
-	if (!d.ctx.acache || !d.ctx.ucache || !d.ctx.inside || !d.jobs) {
+	d.keep = dnsalg_upstream_keep_new();
+	if (!d.ctx.acache || !d.ctx.ucache || !d.ctx.inside || !d.jobs || !d.keep) {
 		fprintf(stderr, "pshim6-dnsalg: out of memory\n");
 		return 1;
 	}
@@ -461,6 +467,7 @@ int main(int argc, char **argv)
 	for (int fd; (fd = dnsalg_tcpq_take(&d.tcpq)) >= 0;)
 		close(fd);
 	dnsalg_tcpq_free(&d.tcpq);
+	dnsalg_upstream_keep_free(d.keep);
 	dnsalg_acache_free(d.ctx.acache);
 	dnsalg_ucache_free(d.ctx.ucache);
 	dnsalg_inside_free(d.ctx.inside);

@@ -12,9 +12,19 @@
  * upstream but fails the check is counted and the wait goes on, so a
  * spoofer who guesses the port cannot make a query fail with one bad
  * datagram.  There is no fallback to TCP: a truncated answer reaches the
- * client with TC set, and the client's TCP retry goes upstream over TCP,
- * one connection per query.  The callers give every query a random ID and
- * match the answer against it, so the ID is sent as it is.
+ * client with TC set, and the client's TCP retry goes upstream over TCP.
+ * The callers give every query a random ID and match the answer against
+ * it, so the ID is sent as it is.
+ *
+ * Over TCP a connection that gave a good answer goes back to a keep
+ * (upstream_keep.c), shared by the daemon's threads, for the next query to
+ * the same upstream: a connection a query cost a round trip and a
+ * TIME_WAIT each.  A kept connection that has anything to read before the
+ * query goes (the server closed it, or sent what we did not ask for) is
+ * closed, not used; one that fails before an answer arrives (the server
+ * closed it meanwhile) costs a second try on a new connection, within the
+ * same deadline.  A connection that failed or gave a bad answer is closed:
+ * only one left at a message boundary is kept.
  *
  * One struct dnsalg_upstream per thread: it owns the receive buffer.
  */
@@ -39,7 +49,9 @@ struct dnsalg_upstream {
 	struct dnsalg_upstream_addr to[DNSALG_MAX_UPSTREAMS];
 	uint32_t share_ms;   /* each upstream's part of timeout_ms */
 	unsigned first;      /* the one that answered last: asked first */
-	struct dnsalg_counters *cnt;   /* upstream_refused; NULL: not counted */
+	struct dnsalg_counters *cnt;   /* upstream_refused, upstream_tcp_*; NULL: not counted */
+	struct dnsalg_upstream_keep *keep;   /* TCP connections kept; shared or own */
+	bool own_keep;
 	uint8_t buf[2 + DNSALG_UPSTREAM_RECV_MAX];
 };
 
@@ -87,6 +99,12 @@ struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct 
 	if (!u)
 		return NULL;
 	u->cnt = cnt;
+	u->keep = dnsalg_upstream_keep_new();
+	if (!u->keep) {
+		free(u);
+		return NULL;
+	}
+	u->own_keep = true;
 	u->n = o->n_upstreams < DNSALG_MAX_UPSTREAMS ? o->n_upstreams : DNSALG_MAX_UPSTREAMS;
 	for (unsigned i = 0; i < u->n; i++)
 		addr_set(&u->to[i], &o->upstreams[i]);
@@ -98,7 +116,19 @@ struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct 
 
 void dnsalg_upstream_free(struct dnsalg_upstream *u)
 {
+	if (!u)
+		return;
+	if (u->own_keep)
+		dnsalg_upstream_keep_free(u->keep);
 	free(u);
+}
+
+void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_keep *k)
+{
+	if (u->own_keep)
+		dnsalg_upstream_keep_free(u->keep);
+	u->keep = k;
+	u->own_keep = false;
 }
 
 static void refuse(struct dnsalg_upstream *u)
@@ -170,29 +200,74 @@ out:
 	return ans;
 }
 
-/* One TCP try: one connection, one query (RFC 1035 §4.2.2 framing), all
- * within the deadline.  The peer is the one we connected to, so a bad
- * answer ends the try. */
-static ldns_pkt *try_tcp(struct dnsalg_upstream *u, const struct dnsalg_upstream_addr *to,
-			 const uint8_t *q, size_t qlen, uint16_t id, uint64_t deadline)
+/* A kept connection to `to` that may carry a query now: with nothing to
+ * read (a connection the server closed reads as an end of file). */
+static int tcp_take(struct dnsalg_upstream *u, const struct dnsalg_upstream_addr *to)
 {
-	int fd = open_to(to, SOCK_STREAM, deadline);
-	if (fd < 0)
-		return NULL;
-	ldns_pkt *ans = NULL;
+	int fd;
+	while ((fd = dnsalg_upstream_keep_take(u->keep, &to->sa, to->salen, dnsalg_now_ms())) >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+		if (poll(&p, 1, 0) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* One query on a connected stream (RFC 1035 §4.2.2 framing): 1 the answer
+ * is in u->buf (*alen octets), 0 the connection failed before any of it
+ * arrived (it may have been closed under us), -1 otherwise. */
+static int tcp_exchange(struct dnsalg_upstream *u, int fd, const uint8_t *q, size_t qlen, uint64_t deadline,
+			size_t *alen)
+{
 	uint8_t *b = u->buf;
 	b[0] = (uint8_t)(qlen >> 8);
 	b[1] = (uint8_t)qlen;
 	memcpy(b + 2, q, qlen);
-	if (dnsalg_xfer_full(fd, b, 2 + qlen, POLLOUT, deadline, NULL) < 0 ||
-	    dnsalg_xfer_full(fd, b, 2, POLLIN, deadline, NULL) < 0)
-		goto out;
-	size_t alen = (size_t)b[0] << 8 | b[1];
-	if (dnsalg_xfer_full(fd, b, alen, POLLIN, deadline, NULL) < 0)
-		goto out;
-	ans = parse(u, b, alen, id);
-out:
-	close(fd);
+	int r = dnsalg_xfer_full(fd, b, 2 + qlen, POLLOUT, deadline, NULL);
+	if (r == 0)
+		r = dnsalg_xfer_full(fd, b, 2, POLLIN, deadline, NULL);
+	if (r < 0)
+		return r == -1 ? 0 : -1;
+	*alen = (size_t)b[0] << 8 | b[1];
+	return dnsalg_xfer_full(fd, b, *alen, POLLIN, deadline, NULL) == 0 ? 1 : -1;
+}
+
+/* One TCP try, all within the deadline, on the kept connection or a new
+ * one.  The peer is the one we connected to, so a bad answer ends the
+ * try. */
+static ldns_pkt *try_tcp(struct dnsalg_upstream *u, unsigned i, const uint8_t *q, size_t qlen, uint16_t id,
+			 uint64_t deadline)
+{
+	const struct dnsalg_upstream_addr *to = &u->to[i];
+	int fd = tcp_take(u, to);
+	bool kept = fd >= 0;
+	size_t alen = 0;
+	int r = -1;
+	if (kept) {
+		r = tcp_exchange(u, fd, q, qlen, deadline, &alen);
+		if (r == 0) {   /* closed under us: a new connection once */
+			close(fd);
+			kept = false;
+			if (u->cnt)
+				DNSALG_INC(u->cnt, upstream_tcp_reconnects);
+		}
+	}
+	if (!kept) {
+		fd = open_to(to, SOCK_STREAM, deadline);
+		if (fd < 0)
+			return NULL;
+		if (u->cnt)
+			DNSALG_INC(u->cnt, upstream_tcp_opened);
+		r = tcp_exchange(u, fd, q, qlen, deadline, &alen);
+	} else if (u->cnt && r > 0) {
+		DNSALG_INC(u->cnt, upstream_tcp_reused);
+	}
+	ldns_pkt *ans = r > 0 ? parse(u, u->buf, alen, id) : NULL;
+	if (ans)
+		dnsalg_upstream_keep_put(u->keep, fd, &to->sa, to->salen, dnsalg_now_ms());
+	else
+		close(fd);
 	return ans;
 }
 
@@ -210,7 +285,7 @@ static int query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 	for (unsigned k = 0; k < u->n && !*ans; k++) {
 		unsigned i = (u->first + k) % u->n;
 		uint64_t deadline = dnsalg_now_ms() + u->share_ms;
-		*ans = tcp ? try_tcp(u, &u->to[i], wire, wlen, id, deadline)
+		*ans = tcp ? try_tcp(u, i, wire, wlen, id, deadline)
 			   : try_udp(u, &u->to[i], wire, wlen, id, deadline);
 		if (*ans)
 			u->first = i;

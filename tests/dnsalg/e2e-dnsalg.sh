@@ -273,6 +273,16 @@ n=$(D +tcp +short big.ext.example AAAA | wc -l)
 check "oversized answer: complete over TCP ($n records)" test "$n" = 80
 n=$(D +short big.ext.example AAAA | wc -l)
 check "dig falls back to TCP by itself ($n records)" test "$n" = 80
+# the TCP threads share the connections they keep to nsd: of 8 misses
+# over TCP in a row (distinct names), 7 go on a kept connection
+uo0=$(counter upstream_tcp_opened); ur0=$(counter upstream_tcp_reused)
+for i in 1 2 3 4 5 6 7 8; do D +tcp +short "tcp$i.ext.example" AAAA >/dev/null; done
+uo1=$(counter upstream_tcp_opened); ur1=$(counter upstream_tcp_reused)
+check "upstream TCP kept: 8 misses over $((uo1 - uo0)) new and $((ur1 - ur0)) kept connections" \
+    test $((uo1 - uo0 + ur1 - ur0)) -ge 8 -a $((ur1 - ur0)) -ge 7
+up_tcp() { ns_exec alg ss -tnpH state established dst '[fd99::53]:53' | grep -c "pid=$pid," || true; }
+kept_at=$(date +%s); kept_n=$(up_tcp)
+check "upstream TCP kept: $kept_n connection(s) to nsd open after the queries" test "$kept_n" -ge 1
 # 7. CD and DO
 out=$(D +short +cd peer1.ext.example AAAA | sort | tr '\n' ' ')
 check "CD set: no rewrite ($out)" test "$out" = "2001:db8:30:1::22 2001:db8:40:1::22 "
@@ -481,7 +491,12 @@ ns_wait_for 5 test "$(c5 cookie_rotations)" = 1 || true
 check "source back: rolled over ($(c5 cookie_rotations)), failures stay counted ($(c5 cookie_rotate_failed))" \
     test "$(c5 cookie_rotations)" = 1 -a "$(c5 cookie_rotate_failed)" = 1
 check "source back: logged" grep -q 'cookie secret rolled over after 1 failed tries' "$T/alg5.log"
-# 15. counters
+# 15. the kept upstream connections closed after 10 s idle (the main thread's timer)
+idle_wait=$((kept_at + 12 - $(date +%s)))
+[ "$idle_wait" -le 0 ] || sleep "$idle_wait"
+kept_left=$(up_tcp)
+check "upstream TCP kept: closed after 10 s idle ($kept_left left, $(( $(date +%s) - kept_at )) s after)" test "$kept_left" = 0
+# 16. counters
 c=$(ctl "$T/dnsalg.sock" '{"cmd":"counters"}'); echo "counters: $c"
 check "counters readable" grep -q '"ok":true,"queries_udp":' <<<"$c"
 check "counters carry cookie_rotations, cookie_prev_secret_hits and cookie_rotate_failed" \

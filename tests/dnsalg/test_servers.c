@@ -114,6 +114,12 @@ void dnsalg_upstream_free(struct dnsalg_upstream *u)
 	free(u);
 }
 
+void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_keep *k)
+{
+	(void)u;
+	(void)k;
+}
+
 struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u)
 {
 	return (struct dnsalg_upstream_ops){ gated_query, u->h };

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,16 @@
 #include "fd_count.h"
 
 #define QID 0x4a7e
+
+/* The transport's clock, as ctlsock.c keeps it, moved on by `skew_ms` so a
+ * case can let a kept connection age without waiting. */
+static _Atomic uint64_t skew_ms;
+uint64_t dnsalg_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + atomic_load(&skew_ms);
+}
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -339,6 +351,8 @@ enum mode {
 	TCP_TSIG2,
 	TCP_GARBAGE,     /* a length and a cut answer */
 	TCP_SILENT,      /* accepts, reads, never answers */
+	TCP_KEEP,        /* answers every query of a connection until the client closes it */
+	TCP_KEEP_DROP2,  /* answers a connection's first query, closes at its second unanswered */
 };
 
 struct standin {
@@ -348,6 +362,7 @@ struct standin {
 	pthread_t th;
 	_Atomic bool stop;
 	_Atomic unsigned queries;
+	_Atomic unsigned accepts;   /* TCP connections */
 };
 
 /* The answer to query q (qn octets) with this ID, A 192.0.2.last. */
@@ -454,37 +469,46 @@ static bool read_all(int fd, uint8_t *p, size_t n)
 	return true;
 }
 
+/* One query of connection c: false when the client closed it (or sent junk). */
+static bool tcp_query(int c, uint8_t *q, size_t cap, size_t *qn)
+{
+	if (!read_all(c, q, 2))
+		return false;
+	*qn = (size_t)(q[0] << 8 | q[1]);
+	return *qn >= 12 && *qn <= cap && read_all(c, q, *qn);
+}
+
 static void serve_tcp(struct standin *s)
 {
 	while (wait_in(s->fd, s)) {
 		int c = accept(s->fd, NULL, NULL);
 		if (c < 0)
 			continue;
+		atomic_fetch_add(&s->accepts, 1);
 		uint8_t q[2048];
-		if (!read_all(c, q, 2)) {
-			close(c);
-			continue;
-		}
-		size_t qn = (size_t)(q[0] << 8 | q[1]);
-		if (qn < 12 || qn > sizeof q || !read_all(c, q, qn)) {
-			close(c);
-			continue;
-		}
-		atomic_fetch_add(&s->queries, 1);
-		uint16_t id = (uint16_t)(q[0] << 8 | q[1]);
-		struct msg m;
-		answer_to(&m, q, qn, id, 1);
-		if (s->mode == TCP_TSIG2)
-			rr_tsig2(&m);
-		size_t n = s->mode == TCP_GARBAGE ? m.n - 3 : m.n;
-		uint8_t len[2] = { (uint8_t)(m.n >> 8), (uint8_t)m.n };
-		if (s->mode == TCP_SILENT) {
-			hold(c, s);
-		} else {
+		size_t qn;
+		for (unsigned nth = 1; tcp_query(c, q, sizeof q, &qn); nth++) {
+			enum mode mode = atomic_load(&s->mode);
+			atomic_fetch_add(&s->queries, 1);
+			if (mode == TCP_KEEP_DROP2 && nth == 2)
+				break;
+			uint16_t id = (uint16_t)(q[0] << 8 | q[1]);
+			struct msg m;
+			answer_to(&m, q, qn, id, 1);
+			if (mode == TCP_TSIG2)
+				rr_tsig2(&m);
+			size_t n = mode == TCP_GARBAGE ? m.n - 3 : m.n;
+			uint8_t len[2] = { (uint8_t)(m.n >> 8), (uint8_t)m.n };
+			if (mode == TCP_SILENT) {
+				hold(c, s);
+				break;
+			}
 			send(c, len, 2, MSG_NOSIGNAL);
 			send(c, m.b, n, MSG_NOSIGNAL);
-			if (s->mode == TCP_GARBAGE)   /* the rest never comes */
+			if (mode == TCP_GARBAGE)   /* the rest never comes */
 				hold(c, s);
+			if (mode != TCP_KEEP && mode != TCP_KEEP_DROP2)
+				break;
 		}
 		close(c);
 	}
@@ -877,6 +901,198 @@ static void tcp_closed_port(void **state)
 	assert_true(r.ms < 500);
 }
 
+/* Queries over TCP share one connection while the upstream keeps it,
+ * whichever thread asks (two transports on one keep, as the daemon's
+ * threads); one idle longer than the keep holds them is closed and a new
+ * one opened; a bad answer closes the connection it came on. */
+static void tcp_connection_kept(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[1];
+	const bool v4s[] = { false };
+	standin_start(&s[0], TCP_KEEP, false);
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u[2];
+	struct dnsalg_upstream_keep *k = dnsalg_upstream_keep_new();
+	assert_non_null(k);
+	u[0] = upstream_of(s, 1, v4s, 1000, &cnt);
+	struct dnsalg_opts o;
+	dnsalg_opts_defaults(&o);
+	o.n_upstreams = 1;
+	inet_pton(AF_INET6, "::1", &o.upstreams[0].addr);
+	o.upstreams[0].port = s[0].port;
+	u[1] = dnsalg_upstream_new(&o, &cnt);
+	assert_non_null(u[1]);
+	dnsalg_upstream_share(u[0], k);
+	dnsalg_upstream_share(u[1], k);
+	for (int i = 0; i < 3; i++) {
+		struct run r = ask_u(u[i % 2], &cnt, true);
+		assert_int_equal(r.r, 0);
+		assert_int_equal(r.last, 1);
+	}
+	assert_int_equal(atomic_load(&s[0].accepts), 1);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_opened), 1);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_reused), 2);
+	assert_int_equal(dnsalg_upstream_keep_count(k), 1);
+	assert_int_equal(fd_count(), fds + 3);   /* the listener, and the kept connection's two ends */
+	atomic_fetch_add(&skew_ms, 9000);        /* not yet too old */
+	assert_int_equal(ask_u(u[1], &cnt, true).r, 0);
+	assert_int_equal(atomic_load(&s[0].accepts), 1);
+	atomic_fetch_add(&skew_ms, 10000);       /* idle 10 s: not used again */
+	assert_int_equal(ask_u(u[0], &cnt, true).r, 0);
+	assert_int_equal(atomic_load(&s[0].accepts), 2);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_opened), 2);
+	assert_int_equal(dnsalg_upstream_keep_count(k), 1);
+	atomic_store(&s[0].mode, TCP_TSIG2);
+	struct run r = ask_u(u[0], &cnt, true);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(r.refused, 1);
+	assert_int_equal(dnsalg_upstream_keep_count(k), 0);
+	atomic_store(&s[0].mode, TCP_KEEP);
+	assert_int_equal(ask_u(u[1], &cnt, true).r, 0);
+	assert_int_equal(atomic_load(&s[0].accepts), 3);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_reconnects), 0);
+	/* idle: closed on time by whoever watches the keep */
+	uint64_t now = dnsalg_now_ms(), due = dnsalg_upstream_keep_idle(k, now);
+	assert_true(due > now + 9000 && due <= now + DNSALG_UPSTREAM_KEEP_MS);
+	int open_fds = fd_count();
+	assert_true(dnsalg_upstream_keep_idle(k, due - 1) == due);
+	assert_int_equal(fd_count(), open_fds);
+	assert_true(dnsalg_upstream_keep_idle(k, due) == UINT64_MAX);
+	assert_true(fd_count() <= open_fds - 1);   /* ours at once, the stand-in's end as it sees the close */
+	dnsalg_upstream_free(u[0]);
+	dnsalg_upstream_free(u[1]);
+	dnsalg_upstream_keep_free(k);
+	standin_stop(&s[0]);
+	atomic_store(&skew_ms, 0);
+	assert_int_equal(fd_count(), fds);
+}
+
+static void sa_of(struct sockaddr_storage *ss, socklen_t *sl, uint16_t port)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+	a->sin6_family = AF_INET6;
+	a->sin6_addr = in6addr_loopback;
+	a->sin6_port = htons(port);
+	*sl = sizeof *a;
+}
+
+/* The keep's bounds: 4 an address, 16 in all, the one idle longest closed
+ * beyond either; the one put back last taken first; only for its address;
+ * expiry at exactly DNSALG_UPSTREAM_KEEP_MS.  Pipes stand for connections. */
+static void keep_bounds_and_order(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct dnsalg_upstream_keep *k = dnsalg_upstream_keep_new();
+	struct sockaddr_storage sa[5];
+	socklen_t sl[5];
+	for (unsigned i = 0; i < 5; i++)
+		sa_of(&sa[i], &sl[i], (uint16_t)(5300 + i));
+	int p[2], rd[6];
+	for (unsigned i = 0; i < 6; i++) {   /* six to address 0 at t = 100 + i */
+		assert_int_equal(pipe(p), 0);
+		rd[i] = p[0];
+		dnsalg_upstream_keep_put(k, p[1], &sa[0], sl[0], 100 + i);
+	}
+	assert_int_equal(dnsalg_upstream_keep_count(k), DNSALG_UPSTREAM_KEEP_PER);
+	/* the two oldest were closed: their pipes read an end of file */
+	char c;
+	for (unsigned i = 0; i < 6; i++) {
+		int fl = fcntl(rd[i], F_GETFL);
+		fcntl(rd[i], F_SETFL, fl | O_NONBLOCK);
+		ssize_t n = read(rd[i], &c, 1);
+		if (i < 2)
+			assert_int_equal(n, 0);
+		else
+			assert_true(n < 0 && errno == EAGAIN);
+	}
+	assert_int_equal(dnsalg_upstream_keep_take(k, &sa[1], sl[1], 110), -1);   /* another address */
+	int w = dnsalg_upstream_keep_take(k, &sa[0], sl[0], 110);
+	assert_true(w >= 0);
+	assert_int_equal(write(w, "x", 1), 1);                     /* the last put back: pipe 5 */
+	assert_int_equal(read(rd[5], &c, 1), 1);
+	dnsalg_upstream_keep_put(k, w, &sa[0], sl[0], 110);
+	/* fill to the total bound with the other addresses, then one more */
+	for (unsigned a = 1; a < 5; a++)
+		for (unsigned i = 0; i < DNSALG_UPSTREAM_KEEP_PER && dnsalg_upstream_keep_count(k) < DNSALG_UPSTREAM_KEEP_MAX; i++) {
+			assert_int_equal(pipe(p), 0);
+			close(p[0]);
+			dnsalg_upstream_keep_put(k, p[1], &sa[a], sl[a], 200);
+		}
+	assert_int_equal(dnsalg_upstream_keep_count(k), DNSALG_UPSTREAM_KEEP_MAX);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	dnsalg_upstream_keep_put(k, p[1], &sa[4], sl[4], 300);
+	assert_int_equal(dnsalg_upstream_keep_count(k), DNSALG_UPSTREAM_KEEP_MAX);
+	assert_int_equal(read(rd[2], &c, 1), 0);                   /* the longest idle of all went */
+	/* expiry: at 100 + 10 s those put back at 102..104 are not yet due */
+	assert_true(dnsalg_upstream_keep_idle(k, 101 + DNSALG_UPSTREAM_KEEP_MS) == 103 + DNSALG_UPSTREAM_KEEP_MS);
+	assert_int_equal(dnsalg_upstream_keep_count(k), DNSALG_UPSTREAM_KEEP_MAX);
+	assert_true(dnsalg_upstream_keep_idle(k, 103 + DNSALG_UPSTREAM_KEEP_MS) == 104 + DNSALG_UPSTREAM_KEEP_MS);
+	assert_int_equal(dnsalg_upstream_keep_count(k), DNSALG_UPSTREAM_KEEP_MAX - 1);
+	/* too old to be taken even before anyone expired it, and closed then */
+	assert_int_equal(dnsalg_upstream_keep_take(k, &sa[0], sl[0], 110 + DNSALG_UPSTREAM_KEEP_MS), -1);
+	assert_int_equal(dnsalg_upstream_keep_count(k), DNSALG_UPSTREAM_KEEP_MAX - 3);
+	assert_int_equal(read(rd[5], &c, 1), 0);
+	dnsalg_upstream_keep_free(k);
+	for (unsigned i = 0; i < 6; i++)
+		close(rd[i]);
+	assert_int_equal(fd_count(), fds);
+}
+
+/* An upstream that closes after each answer: the closed connection is seen
+ * before the next query goes, which takes a new one at once. */
+static void tcp_kept_closed_by_upstream(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[1];
+	const bool v4s[] = { false };
+	standin_start(&s[0], TCP_GOOD, false);
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, 1, v4s, 1000, &cnt);
+	assert_int_equal(ask_u(u, &cnt, true).r, 0);
+	usleep(20000);   /* its close has arrived */
+	struct run r = ask_u(u, &cnt, true);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_int_equal(atomic_load(&s[0].accepts), 2);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_opened), 2);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_reused), 0);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_reconnects), 0);
+	dnsalg_upstream_free(u);
+	standin_stop(&s[0]);
+	assert_int_equal(fd_count(), fds);
+}
+
+/* An upstream that closes a kept connection when the query is already on
+ * it: the query goes again on a new connection, without waiting. */
+static void tcp_kept_closed_under_the_query(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[1];
+	const bool v4s[] = { false };
+	standin_start(&s[0], TCP_KEEP_DROP2, false);
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, 1, v4s, 1000, &cnt);
+	assert_int_equal(ask_u(u, &cnt, true).r, 0);
+	struct run r = ask_u(u, &cnt, true);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(r.last, 1);
+	assert_true(r.ms < 400);
+	assert_int_equal(atomic_load(&s[0].accepts), 2);
+	assert_int_equal(atomic_load(&s[0].queries), 3);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_reconnects), 1);
+	assert_int_equal(atomic_load(&cnt.upstream_tcp_opened), 2);
+	dnsalg_upstream_free(u);
+	standin_stop(&s[0]);
+	assert_int_equal(fd_count(), fds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -891,6 +1107,8 @@ int main(void)
 		cmocka_unit_test(udp_two_tsig_refused), cmocka_unit_test(udp_garbage_refused),
 		cmocka_unit_test(tcp_good_answer), cmocka_unit_test(tcp_refused),
 		cmocka_unit_test(tcp_silent_deadline), cmocka_unit_test(tcp_closed_port),
+		cmocka_unit_test(tcp_connection_kept), cmocka_unit_test(tcp_kept_closed_by_upstream),
+		cmocka_unit_test(tcp_kept_closed_under_the_query), cmocka_unit_test(keep_bounds_and_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
