@@ -37,7 +37,7 @@ static void warn_restart(void *arg, const char *what)
 {
 	(void)arg;
 	log_warn("%s changes take effect at restart%s", what,
-		 strcmp(what, CONF_KEEP_PEER) ? "" : " (but sync_batch, yield_linger_ms, notify, notify_timeout_ms, alt_addresses, sources)");
+		 strcmp(what, CONF_KEEP_PEER) ? "" : " (but sync_batch, yield_linger_ms, notify, notify_timeout_ms, address, alt_addresses, sources)");
 }
 
 int daemon_reload(struct daemon *d, char **errs)

@@ -138,9 +138,8 @@ static int load_key(const char *path)
 	return 0;
 }
 
-/* Path 0 is the address the daemon started with (peer.address takes a
- * restart); the others are peer.alt_addresses as the config has them now,
- * without an address twice.  `srcs` gets each path's peer.sources entry
+/* Path 0 is peer.address, the others are peer.alt_addresses, as the
+ * config has them now, without an address twice.  `srcs` gets each path's peer.sources entry
  * (:: when none is configured). */
 static unsigned path_list(const struct in6_addr *first, const struct pshim6_conf_peer_proxy *c,
 			  struct in6_addr *addrs, struct in6_addr *srcs)
@@ -200,13 +199,15 @@ static void sources_check(unsigned n)
 	}
 }
 
-/* peer.alt_addresses is read here, so a reload that changes it applies:
- * adding a link needs no restart (a restart of the ACTIVE proxy would move
- * the site).  Paths that stay keep their state (peer_paths_set). */
+/* peer.address and peer.alt_addresses are read here, so a reload that
+ * changes them applies: renumbering the other proxy or adding a link needs
+ * no restart (a restart of the ACTIVE proxy would move the site).  Paths
+ * whose address stays keep their state (peer_paths_set), wherever they are
+ * in the new list. */
 static void paths_follow_conf(const struct pshim6_conf_peer_proxy *c, uint64_t now)
 {
 	struct in6_addr addrs[PEER_PATHS_MAX], srcs[PEER_PATHS_MAX];
-	unsigned n = path_list(&S.paths.p[0].addr, c, addrs, srcs);
+	unsigned n = path_list(&c->address, c, addrs, srcs);
 	if (memcmp(S.src, srcs, n * sizeof srcs[0])) {
 		memcpy(S.src, srcs, sizeof S.src);
 		memset(S.src_fail_log_ns, 0, sizeof S.src_fail_log_ns);
@@ -1387,7 +1388,7 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 		return;
 	}
 	char a[INET6_ADDRSTRLEN];
-	path_addr(0, a);   /* the address in use: a reloaded peer.address waits for a restart */
+	path_addr(0, a);   /* the address in use: a reload applies at the next tick */
 	uint64_t now = now_ns(), ago = (now - S.last_hb_ns) / MS;
 	if (json)
 		fprintf(json, ",\"peer\":{\"role\":\"%s\",\"state\":\"%s\",\"address\":\"%s\",\"port\":%u,\"alive\":%s,"

@@ -69,10 +69,8 @@ void conf_peer_keep_running(struct pshim6_conf_peer_proxy *n, const struct pshim
 	p.notify_timeout_ms = n->notify_timeout_ms;
 	p.n_alt_addresses = n->n_alt_addresses;
 	memcpy(p.alt_addresses, n->alt_addresses, sizeof p.alt_addresses);
+	p.address = n->address;
 	p.n_sources = n->n_sources;
 	memcpy(p.sources, n->sources, sizeof p.sources);
-	/* sources[0] is path 0's own: it waits for a restart with a new address */
-	if (memcmp(&n->address, &o->address, sizeof n->address))
-		p.sources[0] = o->n_sources ? o->sources[0] : in6addr_any;
 	*n = p;
 }

@@ -1008,6 +1008,42 @@ static void datagrams_from_other_addresses_or_ports_are_dropped(void **st)
 	takes_over_at_dead_ms_after(T0);
 }
 
+/* A reload that renumbers the other proxy (peer.address) applies without a
+ * restart: heartbeats go to the new address from the next tick, only the
+ * new address is heard, and the other proxy stays alive throughout. */
+static void a_reloaded_peer_address_applies_at_once(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heard_for(300, 0, 0);
+	assert_int_equal(ctr("peer_alive"), 1);
+	/* the merged config the reload installs: daemon_reload swaps it in */
+	R.other[1] = bound_v4("127.0.0.3", R.port);
+	R.npaths = 2;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.3", &R.conf.peer.address), 1);
+	unsigned from = R.nin;
+	run_to(clk + 2 * HB_MS * MS);
+	unsigned old_addr = 0, new_addr = 0;
+	for (unsigned i = from; i < R.nin; i++)
+		if (R.in[i].m.type == PEER_HEARTBEAT)
+			*(R.in[i].path ? &new_addr : &old_addr) += 1;
+	assert_true(new_addr >= 2);
+	assert_int_equal(old_addr, 0);
+	/* the old address is a stranger now; the new one keeps the peer alive */
+	uint64_t wrong = ctr("rx_wrong_source");
+	heartbeat_from(R.other[0]);
+	assert_int_equal(ctr("rx_wrong_source"), wrong + 1);
+	uint64_t hb = ctr("hb_rx");
+	for (int k = 0; k < 8; k++) {
+		heartbeat_from(R.other[1]);
+		run_to(clk + HB_MS * MS);
+	}
+	assert_int_equal(ctr("hb_rx"), hb + 8);
+	assert_int_equal(ctr("peer_alive"), 1);
+	assert_int_equal(ctr("takeovers"), 0);
+}
+
 static void truncated_or_corrupted_datagrams_are_dropped_and_counted(void **st)
 {
 	(void)st;
@@ -1821,6 +1857,7 @@ int main(void)
 		cmocka_unit_test_teardown(
 			returning_primary_gets_a_full_sync_and_the_backup_yields_only_after_it_is_imported, teardown),
 		cmocka_unit_test_teardown(datagrams_from_other_addresses_or_ports_are_dropped, teardown),
+		cmocka_unit_test_teardown(a_reloaded_peer_address_applies_at_once, teardown),
 		cmocka_unit_test_teardown(truncated_or_corrupted_datagrams_are_dropped_and_counted, teardown),
 		cmocka_unit_test_teardown(replayed_messages_are_dropped_and_do_not_delay_a_takeover, teardown),
 		cmocka_unit_test_teardown(heartbeats_not_echoing_this_run_keep_nothing_alive, teardown),
