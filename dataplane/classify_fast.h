@@ -24,6 +24,9 @@ struct dp_fast {
 	uint64_t pa_mask[DP_MAX_ISP], pa_val[DP_MAX_ISP];
 	uint64_t own_hi[DP_MAX_ISP], own_lo[DP_MAX_ISP];   /* appliance's ISP-side addresses */
 	uint64_t in_hi, in_lo;             /* appliance's inside address */
+	/* no address in the remote CMULA space / in any PA prefix is multicast
+	 * or link-local: a destination found there needs no test of its own */
+	bool     sp_clean, pa_clean;
 };
 
 static __rte_always_inline uint64_t dp_raw64(const uint8_t *p)
@@ -48,6 +51,13 @@ static __rte_always_inline bool dp_fast_special(uint64_t raw)
 	return (raw & 0xff) == 0xff || (raw & 0xc0ff) == 0x80fe;
 }
 
+/* Whether no address under the prefix (raw word, mask) is multicast or link-local. */
+static inline bool dp_fast_clean(uint64_t val, uint64_t mask)
+{
+	/* ff00::/8 and fe80::/10: disjoint when the bits both prefixes fix differ */
+	return ((val ^ 0xff) & mask & 0xff) != 0 && ((val ^ 0x80fe) & mask & 0xc0ff) != 0;
+}
+
 /* Only prefixes of 1..64 bits fit one word; anything else keeps the general path. */
 static inline void dp_fast_prep(const struct dp_site *s, struct dp_fast *f)
 {
@@ -65,7 +75,9 @@ static inline void dp_fast_prep(const struct dp_site *s, struct dp_fast *f)
 	f->sp_val = dp_raw64(s->cmula_space.addr) & f->sp_mask;
 	f->in_hi = dp_raw64(s->inside_addr);
 	f->in_lo = dp_raw64(s->inside_addr + 8);
+	f->sp_clean = dp_fast_clean(f->sp_val, f->sp_mask);
 	f->isp_ok = s->n_isp > 0;
+	f->pa_clean = true;
 	f->n_isp = s->n_isp;
 	for (unsigned i = 0; i < s->n_isp; i++) {
 		f->isp_ok &= s->isp[i].pa.len > 0 && s->isp[i].pa.len <= 64;
@@ -73,6 +85,7 @@ static inline void dp_fast_prep(const struct dp_site *s, struct dp_fast *f)
 		f->pa_val[i] = dp_raw64(s->isp[i].pa.addr) & f->pa_mask[i];
 		f->own_hi[i] = dp_raw64(s->isp[i].addr);
 		f->own_lo[i] = dp_raw64(s->isp[i].addr + 8);
+		f->pa_clean &= dp_fast_clean(f->pa_val[i], f->pa_mask[i]);
 	}
 #if RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN
 	/* the EtherType/version word and the multicast/link-local tests below
@@ -95,18 +108,26 @@ static __rte_always_inline uint8_t *dp_fast_ip6(struct rte_mbuf *m)
 	memcpy(&et, p + 12, 4);
 	if (unlikely((et & UINT32_C(0xf0ffff)) != UINT32_C(0x60dd86)))
 		return NULL;
-	if (unlikely((uint32_t)dp_get16(p + DP_ETH_LEN + DP_IP6_PLEN) + DP_ETH_LEN + DP_IP6_LEN != len))
+	/* the payload length against the frame's, compared as the octets lie */
+	uint16_t plen;
+	memcpy(&plen, p + DP_ETH_LEN + DP_IP6_PLEN, 2);
+	if (unlikely(plen != rte_cpu_to_be_16((uint16_t)(len - DP_ETH_LEN - DP_IP6_LEN))))
 		return NULL;
 	return p + DP_ETH_LEN;
 }
 
-static __rte_always_inline void dp_fast_walk(struct dp_walk *w, uint8_t nh)
+/*
+ * What the classifiers give a packet whose walk stops right after the fixed
+ * header.  The walk is built whole and copied, so it is one store, not five.
+ */
+static __rte_always_inline void dp_fast_fill(struct dp_cls *c, uint8_t verdict, int8_t isp, uint8_t nh)
 {
-	w->off = DP_IP6_LEN;
-	w->nh_off = DP_IP6_NH;
-	w->nh = nh;
-	w->frag = 0;
-	w->frag_off = 0;
+	const struct dp_walk w = { .off = DP_IP6_LEN, .nh_off = DP_IP6_NH, .nh = nh, .frag = 0, .frag_off = 0 };
+
+	c->verdict = verdict;
+	c->drop = DP_DROP_NONE;
+	c->isp = isp;
+	memcpy(&c->w, &w, sizeof(w));
 }
 
 static __rte_always_inline bool dp_fast_in(uint64_t raw, uint64_t mask, uint64_t val)
@@ -114,23 +135,25 @@ static __rte_always_inline bool dp_fast_in(uint64_t raw, uint64_t mask, uint64_t
 	return (raw & mask) == val;
 }
 
-#define DP_FAST_UPPER ((UINT64_C(1) << DP_PROTO_TCP) | (UINT64_C(1) << DP_PROTO_UDP) | (UINT64_C(1) << DP_PROTO_ICMP6))
+/* The upper layers the inside fast path takes, by Next Header: one indexed load */
+static const bool dp_fast_upper[256] = { [DP_PROTO_TCP] = true, [DP_PROTO_UDP] = true, [DP_PROTO_ICMP6] = true };
 
 static __rte_always_inline bool dp_classify_inside_fast(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
 {
 	const uint8_t *ip;
 	uint64_t s_hi, d_hi;
 	uint8_t nh;
-	bool src_ok, dst_own;
+	bool src_ok, dst_own, in_sp;
 
 	if (!f->in_ok || !(ip = dp_fast_ip6(m)))
 		return false;
 	nh = ip[DP_IP6_NH];
-	if (nh >= 64 || !((UINT64_C(1) << nh) & DP_FAST_UPPER))
+	if (!dp_fast_upper[nh])
 		return false;
 	s_hi = dp_raw64(ip + DP_IP6_SRC);
 	d_hi = dp_raw64(ip + DP_IP6_DST);
-	if (dp_fast_special(d_hi))
+	in_sp = dp_fast_in(d_hi, f->sp_mask, f->sp_val);
+	if ((!in_sp || !f->sp_clean) && dp_fast_special(d_hi))
 		return false;
 	if (d_hi == f->in_hi && dp_raw64(ip + DP_IP6_DST + 8) == f->in_lo)
 		return false;
@@ -142,41 +165,41 @@ static __rte_always_inline bool dp_classify_inside_fast(const struct dp_fast *f,
 	}
 	if (!src_ok || dst_own)
 		return false;
-	c->verdict = dp_fast_in(d_hi, f->sp_mask, f->sp_val) ? DP_V_EG_SHIM : DP_V_EG_NAT;
-	c->drop = DP_DROP_NONE;
-	c->isp = -1;
-	dp_fast_walk(&c->w, nh);
+	dp_fast_fill(c, in_sp ? DP_V_EG_SHIM : DP_V_EG_NAT, -1, nh);
 	return true;
 }
 
 static __rte_always_inline bool dp_classify_isp_fast(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
 {
-	const uint8_t *ip, *sh;
-	uint64_t d_hi, d_lo;
-	int isp = -1;
+	const uint8_t *ip;
+	uint64_t d_hi, d_lo, sh;
+	int isp;
+	unsigned i;
 
 	if (!f->isp_ok || !(ip = dp_fast_ip6(m)))
 		return false;
 	if (ip[DP_IP6_NH] != DP_PROTO_SHIM6 || rte_pktmbuf_data_len(m) < DP_ETH_LEN + DP_IP6_LEN + DP_SHIM6_LEN)
 		return false;
-	sh = ip + DP_IP6_LEN;
-	if (!(sh[2] & 0x80) || sh[1] != 0)
+	/* the payload header as one word: Hdr Ext Len 0 and P set in one test, then the tag */
+	sh = dp_load_be64(ip + DP_IP6_LEN);
+	if ((sh & UINT64_C(0x00ff800000000000)) != UINT64_C(0x0000800000000000))
 		return false;
 	d_hi = dp_raw64(ip + DP_IP6_DST);
 	d_lo = dp_raw64(ip + DP_IP6_DST + 8);
-	if (dp_fast_special(d_hi))
+	/* ISP 0 apart: the loop then runs only with several ISPs */
+	if (d_hi == f->own_hi[0] && d_lo == f->own_lo[0])
 		return false;
-	for (unsigned i = 0; i < f->n_isp; i++) {
+	isp = dp_fast_in(d_hi, f->pa_mask[0], f->pa_val[0]) ? 0 : -1;
+	for (i = 1; i < f->n_isp; i++) {
 		if (d_hi == f->own_hi[i] && d_lo == f->own_lo[i])
 			return false;
 		if (isp < 0 && dp_fast_in(d_hi, f->pa_mask[i], f->pa_val[i]))
 			isp = (int)i;
 	}
-	c->verdict = DP_V_IN_SHIM;
-	c->drop = DP_DROP_NONE;
-	c->isp = (int8_t)isp;
-	dp_fast_walk(&c->w, DP_PROTO_SHIM6);
-	c->tag = dp_load_be64(sh) & UINT64_C(0x7fffffffffff);
+	if ((isp < 0 || !f->pa_clean) && dp_fast_special(d_hi))
+		return false;
+	dp_fast_fill(c, DP_V_IN_SHIM, (int8_t)isp, DP_PROTO_SHIM6);
+	c->tag = sh & UINT64_C(0x7fffffffffff);
 	return true;
 }
 

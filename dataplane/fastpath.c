@@ -51,19 +51,17 @@ static __rte_always_inline void burst_flush(struct dp_lcore *lc, const struct bu
  * key against the context.  Anything else (secondary bucket, stash, hash
  * collision) takes the full lookup, which is rare by construction.
  */
-#define NO_SLOT UINT32_MAX
+#define NO_SLOT DP_LUT_NONE
 
 static __rte_always_inline void lut_first(const struct dp_ctx *slots, const struct dp_lut_bkt *const *bk,
 					  const uint32_t *h, unsigned nk, uint32_t *slot)
 {
 	for (unsigned k = 0; k < nk; k++) {
-		uint32_t s;
-		if (dp_lut_scan(bk[k], h[k], -1, &s) >= 0) {
-			slot[k] = s;
+		uint32_t s = dp_lut_first(bk[k], h[k]);
+		slot[k] = s;
+		if (likely(s != NO_SLOT)) {
 			rte_prefetch0(&slots[s]);                              /* ULIDs, locators */
 			rte_prefetch0((const uint8_t *)&slots[s] + 64);        /* tags, ISP, REAP stamps */
-		} else {
-			slot[k] = NO_SLOT;
 		}
 	}
 }
@@ -89,6 +87,28 @@ static __rte_always_inline void tx_raw(struct dp_lcore *lc, struct burst_cnt *b,
 	b->tx_pkts[o]++;
 	b->tx_bytes[o] += rte_pktmbuf_pkt_len(m);
 	rte_eth_tx_buffer(dp.port[pidx].id, lc->qid, lc->txb[pidx], m);
+}
+
+/*
+ * What the shim paths need of a port they send by, read once a burst: the
+ * per-packet loads of dp.port[] and lc-> cannot stay in registers (the mbuf
+ * writes may alias them).  The next-hop word may change under a burst
+ * (control, ND): the burst then leaves with the one it started with.
+ */
+struct tx_port {
+	uint64_t dst_w, src_w;             /* dp_eth_put's words */
+	struct rte_eth_dev_tx_buffer *txb;
+	uint32_t max_len;                  /* longest frame the link takes once shimmed (egress) */
+	uint16_t id;
+};
+
+static __rte_always_inline void tx_port_get(const struct dp_lcore *lc, unsigned pidx, struct tx_port *t)
+{
+	const struct dp_port *p = &dp.port[pidx];
+	t->dst_w = dp_nh_load(p);
+	t->src_w = dp_eth_src_w(&p->mac);
+	t->id = p->id;
+	t->txb = lc->txb[pidx];
 }
 
 static __rte_always_inline void tx(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx, struct rte_mbuf *m)
@@ -274,12 +294,16 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 	struct dp_ctx *slots = t->slots;
 	const uint32_t ms = dp_tables_ms(t, now);   /* REAP stamps' clock */
 	const struct dp_site *site = SITE;   /* one config for the whole burst */
-	const bool mss_on = site->mss;
+	/* the Next Header that may be a SYN to clamp; none when clamping is off */
+	const unsigned syn_nh = site->mss ? DP_PROTO_TCP : 0x100;
+	const unsigned reader = lc->idx;
+	const uint16_t qid = lc->qid;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
+	struct tx_port isp_tx[DP_MAX_ISP];
 	unsigned nk = 0;
-	uint64_t rx_bytes = 0;
+	uint64_t rx_bytes = 0, shim = 0, no_nh = 0, tx_bytes = 0;
 	struct burst_cnt b = { 0 };
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
@@ -302,44 +326,67 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 	CNT(lc, RX_IN_PKTS) += n;
 	CNT(lc, RX_IN_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
+	/* tables.c admits no context whose ISP is not configured */
+	for (unsigned p = 0; nk && p < site->n_isp; p++) {
+		tx_port_get(lc, DP_PORT_ISP(p), &isp_tx[p]);
+		/* dp_shim_too_big() as one compare of the frame length (an MTU
+		 * too large for the sum takes any frame, as there) */
+		isp_tx[p].max_len = site->isp[p].mtu + (DP_ETH_LEN - DP_SHIM6_LEN);
+		if (isp_tx[p].max_len < site->isp[p].mtu)
+			isp_tx[p].max_len = UINT32_MAX;
+	}
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
 		const struct dp_ctx *x;
+		const struct tx_port *e;
 		const uint8_t *key;
-		uint32_t mtu;
+		unsigned nh;
 
 		if (unlikely(c->verdict != DP_V_EG_SHIM)) {
 			eg_other(lc, &b, m, c, now);
 			continue;
 		}
 		key = dp_ip6(m) + DP_IP6_SRC;
-		x = slot[k] != NO_SLOT ? &slots[slot[k]] : NULL;
-		if (unlikely(!x || !dp_ctx_ulids_are(x, key)))
+		if (likely(slot[k] != NO_SLOT) && likely(dp_ctx_ulids_are(&slots[slot[k]], key)))
+			x = &slots[slot[k]];
+		else
 			x = dp_ctx_by_ulid_h(t, key, h[k]);
 		k++;
 		if (unlikely(!x)) {
 			eg_other(lc, &b, m, c, now);  /* punted: no context yet */
 			continue;
 		}
-		if (unlikely(mss_on && dp_is_tcp_syn(key - DP_IP6_SRC, ip_len(m), &c->w)))
-			mss_clamp(lc, m, &c->w, site->isp[x->isp].mss_shim);
-		else if (unlikely(dp_is_icmp_error(key - DP_IP6_SRC, ip_len(m), &c->w)))
+		/* dp_is_tcp_syn and dp_is_icmp_error test the Next Header first: test it once */
+		nh = c->w.nh;
+		if (nh == syn_nh) {
+			if (unlikely(dp_is_tcp_syn(key - DP_IP6_SRC, ip_len(m), &c->w)))
+				mss_clamp(lc, m, &c->w, site->isp[x->isp].mss_shim);
+		} else if (unlikely(nh == DP_PROTO_ICMP6) && dp_is_icmp_error(key - DP_IP6_SRC, ip_len(m), &c->w)) {
 			icmp_out_shim(lc, m, c, x);
-		mtu = site->isp[x->isp].mtu;
-		if (unlikely(dp_shim_too_big(m, mtu))) {
-			too_big(lc, &b, m, c, mtu - DP_SHIM6_LEN, now);
+		}
+		e = &isp_tx[x->isp];
+		if (unlikely(rte_pktmbuf_data_len(m) > e->max_len)) {
+			too_big(lc, &b, m, c, site->isp[x->isp].mtu - DP_SHIM6_LEN, now);
 			continue;
 		}
-		if (unlikely(dp_shim_encap(m, x) != DP_RW_OK)) {
+		if (unlikely(dp_shim_encap_eth(m, x, e->dst_w, e->src_w) != DP_RW_OK)) {
 			drop(lc, m, DP_DROP_MALFORMED);
 			continue;
 		}
-		dp_ctx_stamp(x, lc->idx, 0, ms);
-		b.shim++;
-		tx(lc, &b, DP_PORT_ISP(x->isp), m);
+		dp_ctx_stamp(x, reader, 0, ms);
+		shim++;
+		if (unlikely(!dp_nh_ok(e->dst_w))) {
+			drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
+			no_nh++;
+			continue;
+		}
+		tx_bytes += rte_pktmbuf_pkt_len(m);
+		rte_eth_tx_buffer(e->id, qid, e->txb, m);
 	}
-	CNT(lc, EGRESS_SHIM) += b.shim;
+	CNT(lc, EGRESS_SHIM) += shim;
+	b.tx_pkts[1] += shim - no_nh;
+	b.tx_bytes[1] += tx_bytes;
 	burst_flush(lc, &b);
 }
 
@@ -446,12 +493,14 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 	struct dp_ctx *slots = t->slots;
 	const uint32_t ms = dp_tables_ms(t, now);   /* REAP stamps' clock */
 	const struct dp_site *site = SITE;   /* one config for the whole burst */
-	const bool mss_on = site->mss;
+	const unsigned syn_nh = site->mss ? DP_PROTO_TCP : 0x100;   /* as in dp_node_inside */
+	const unsigned reader = lc->idx;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
+	struct tx_port in_tx;
 	unsigned nk = 0;
-	uint64_t rx_bytes = 0;
+	uint64_t rx_bytes = 0, shim = 0, no_nh = 0, tx_bytes = 0;
 	struct burst_cnt b = { 0 };
 
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
@@ -473,40 +522,50 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 	CNT(lc, RX_OUT_PKTS) += n;
 	CNT(lc, RX_OUT_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
+	tx_port_get(lc, DP_PORT_INSIDE, &in_tx);
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
 		const struct dp_ctx *x;
+		uint8_t nh;
 
 		if (unlikely(c->verdict != DP_V_IN_SHIM)) {
 			in_other(lc, &b, pidx, m, c);
 			continue;
 		}
-		x = slot[k] != NO_SLOT ? &slots[slot[k]] : NULL;
-		if (unlikely(!x || x->own_tag != c->tag))
+		if (likely(slot[k] != NO_SLOT) && likely(slots[slot[k]].own_tag == c->tag))
+			x = &slots[slot[k]];
+		else
 			x = dp_ctx_by_tag(t, c->tag);
 		k++;
 		if (unlikely(!x)) {
 			in_other(lc, &b, pidx, m, c);  /* punted: unknown tag, control answers R1bis */
 			continue;
 		}
-		if (unlikely(dp_shim_decap(m, &c->w, x) != DP_RW_OK)) {
+		if (unlikely(dp_shim_decap_eth(m, &c->w, x, in_tx.dst_w, in_tx.src_w, &nh) != DP_RW_OK)) {
 			drop(lc, m, DP_DROP_MALFORMED);
 			continue;
 		}
-		if (unlikely(mss_on)) {
+		if (nh == syn_nh) {
 			/* the upper layer now sits where the payload header was */
-			const uint8_t *ip = dp_ip6(m);
 			struct dp_walk w = c->w;
-			w.nh = ip[w.nh_off];
-			if (dp_is_tcp_syn(ip, ip_len(m), &w))
+			w.nh = nh;
+			if (unlikely(dp_is_tcp_syn(dp_ip6(m), ip_len(m), &w)))
 				mss_clamp(lc, m, &w, site->isp[x->isp].mss_shim);
 		}
-		dp_ctx_stamp(x, lc->idx, 1, ms);
-		b.shim++;
-		tx(lc, &b, DP_PORT_INSIDE, m);
+		dp_ctx_stamp(x, reader, 1, ms);
+		shim++;
+		if (unlikely(!dp_nh_ok(in_tx.dst_w))) {
+			drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
+			no_nh++;
+			continue;
+		}
+		tx_bytes += rte_pktmbuf_pkt_len(m);
+		rte_eth_tx_buffer(in_tx.id, lc->qid, in_tx.txb, m);
 	}
-	CNT(lc, INGRESS_SHIM) += b.shim;
+	CNT(lc, INGRESS_SHIM) += shim;
+	b.tx_pkts[0] += shim - no_nh;
+	b.tx_bytes[0] += tx_bytes;
 	burst_flush(lc, &b);
 }
 

@@ -139,12 +139,14 @@ static inline void dp_site_mss_prep(struct dp_site *s, bool on)
 
 /*
  * Cheap test the node loops make on every packet: a TCP segment with SYN
- * set, header present.  Only those go through the option walk.
+ * set, header present.  Only those go through the option walk.  The flags
+ * come before the fragment test: most segments fail there, and for a later
+ * fragment the octet read is still inside the packet.
  */
 static __rte_always_inline bool dp_is_tcp_syn(const uint8_t *ip, uint32_t len, const struct dp_walk *w)
 {
-	return w->nh == DP_PROTO_TCP && w->frag != 2 && (uint32_t)w->off + DP_TCP_HLEN <= len &&
-	       (ip[w->off + 13] & DP_TCP_SYN);
+	return w->nh == DP_PROTO_TCP && (uint32_t)w->off + DP_TCP_HLEN <= len &&
+	       (ip[w->off + 13] & DP_TCP_SYN) && w->frag != 2;
 }
 
 /* The same on the IPv6 packet of a classified frame (Ethernet header first). */
