@@ -118,17 +118,26 @@ int dp_lut_del(struct dp_lut *l, uint32_t h, uint32_t slot)
 	return DP_LUT_OK;
 }
 
-bool dp_lut_next(const struct dp_lut *l, uint32_t *it, uint32_t *slot)
+int dp_lut_next_within(const struct dp_lut *l, uint32_t *it, uint32_t *slot, uint32_t *ways)
 {
 	uint32_t nway = (l->mask + 1) * DP_LUT_WAYS;
 
 	for (; *it < nway + DP_LUT_STASH; (*it)++) {
+		if (!*ways)
+			return -1;
+		(*ways)--;
 		uint64_t e = *it < nway ? l->b[*it / DP_LUT_WAYS].e[*it % DP_LUT_WAYS] : l->stash[*it - nway];
 		if (e) {
 			*slot = (uint32_t)e - 1;
 			(*it)++;
-			return true;
+			return 1;
 		}
 	}
-	return false;
+	return 0;
+}
+
+bool dp_lut_next(const struct dp_lut *l, uint32_t *it, uint32_t *slot)
+{
+	uint32_t ways = UINT32_MAX;
+	return dp_lut_next_within(l, it, slot, &ways) > 0;
 }

@@ -152,5 +152,10 @@ int dp_lut_replace(struct dp_lut *l, uint32_t h, uint32_t old, uint32_t slot);
 int dp_lut_del(struct dp_lut *l, uint32_t h, uint32_t slot);
 /* Every entry once, buckets then stash: start with *it = 0; false at the end. */
 bool dp_lut_next(const struct dp_lut *l, uint32_t *it, uint32_t *slot);
+/* The same, reading no more than *ways ways (counted down): 1 an entry,
+ * 0 the end, -1 the budget ran out with *it where to go on.  A walk over a
+ * sparse index reads mostly empty ways: bounding what one call may read
+ * bounds how long the writer that walks holds everything else. */
+int dp_lut_next_within(const struct dp_lut *l, uint32_t *it, uint32_t *slot, uint32_t *ways);
 
 #endif

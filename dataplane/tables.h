@@ -120,7 +120,9 @@ struct dp_stamps {
  * *cursor (dp_ctx_next's iterator; 0 = the start) look at no more than
  * max_slots contexts (DPMSG_SCAN_SLOTS_MAX at most) and put in out[] those
  * with a stamp later than `since` (CLOCK_MONOTONIC ns; 0 = any stamp, and a stamp in the
- * same millisecond as `since` counts as later), until n_out are there.
+ * same millisecond as `since` counts as later), until n_out are there,
+ * reading no more than 4 x max_slots + 4,096 ways of the index (in a
+ * sparse one a step then ends early, having looked at fewer).
  * *cursor becomes where the next step goes on, the first context not
  * looked at, or DPMSG_SCAN_END when the walk reached the end.  A context
  * modified during a walk keeps its place; one added may be missed.

@@ -624,6 +624,44 @@ static void test_scan_steps(void **state)
 	dp_tables_free(t);
 }
 
+/*
+ * A sparse index: a step reads no more than 4 x max_slots + 4,096 ways,
+ * so a walk over an index of 262,144 capacity holding 10 contexts takes
+ * several steps, each ending early, and still sees each context once.
+ */
+static void test_scan_sparse_bounded(void **state)
+{
+	struct dp_stamps st[DPMSG_REAP_MAX];
+	struct dpmsg_ctx c;
+	uint8_t seen[10] = { 0 };
+	uint32_t cur = 0, steps = 0;
+	(void)state;
+
+	t = dp_tables_create("sp", 262144, 4, 1, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (uint32_t i = 0; i < 10; i++) {
+		mk(&c, i, UINT64_C(0x100000000) + i, 0);
+		assert_int_equal(dp_ctx_add(t, &c, 2), 0);
+		dp_ctx_stamp(dp_ctx_by_tag(t, TAG0 + i), 0, 0, 100);
+	}
+	uint32_t ways = (t->l_tag.mask + 1) * DP_LUT_WAYS + DP_LUT_STASH;
+	while (cur != DPMSG_SCAN_END) {
+		uint32_t from = cur;
+		unsigned n = dp_ctx_scan(t, &cur, DPMSG_SCAN_SLOTS_MAX, 0, st, DPMSG_REAP_MAX);
+		assert_true((cur == DPMSG_SCAN_END ? ways : cur) - from <= DPMSG_SCAN_SLOTS_MAX * 4u + 4096u);
+		for (unsigned k = 0; k < n; k++) {
+			uint64_t i = st[k].own_tag - TAG0;
+			assert_true(i < 10);
+			seen[i]++;
+		}
+		assert_true(++steps <= ways / (DPMSG_SCAN_SLOTS_MAX * 4u) + 2);
+	}
+	assert_true(steps >= ways / (DPMSG_SCAN_SLOTS_MAX * 4u + 4096u));
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(seen[i], 1);
+	dp_tables_free(t);
+}
+
 /* The cursor's edges: an empty table, a cursor at or past the end. */
 static void test_scan_cursor_edges(void **state)
 {
@@ -859,6 +897,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_scan_since),
 		cmocka_unit_test(test_scan_steps),
 		cmocka_unit_test(test_scan_cursor_edges),
+		cmocka_unit_test(test_scan_sparse_bounded),
 		cmocka_unit_test(test_scan_survives_writes),
 		cmocka_unit_test(test_scan_clock_wrap),
 		cmocka_unit_test(test_stamp_clock_follows_monotonic),
