@@ -430,7 +430,10 @@ static void on_event(struct daemon *d, const struct shim6_event *ev)
 			return;
 		memset(&m, 0, sizeof m);
 		m.type = DPMSG_CTX_MOD;
-		m.u.mod.what = DPMSG_MOD_LOCATORS | DPMSG_MOD_PEER_TAG;
+		/* the locators only: a pair change keeps the peer's tag, and the
+		 * message says what changed (a dataplane entry that differs in
+		 * anything else is the resync's to find, dp_resync.c) */
+		m.u.mod.what = DPMSG_MOD_LOCATORS;
 		ctx_from_event(d, ev, &m.u.mod.ctx);
 		x->d = m.u.mod.ctx;
 		x->pair_changes++;
