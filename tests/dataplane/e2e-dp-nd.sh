@@ -43,6 +43,9 @@ EOF
 dp_start p1 "$work/dp.conf" "$work/dp.log" --no-tap
 dp_wait "$work/dp.sock" "$work/dp.log"
 ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 2001:db8:99::1 || { echo "no ping through the dataplane"; C counters; exit 1; }
+# the phases' times go in the result: some runs take minutes instead of
+# about 20 s, and this says where
+t_up=$(date +%s)
 
 ns_bg core tcpdump -q -n -U -i c1x -w "$work/c1x.pcap" icmp6 or tcp 2>/dev/null
 tdx=$!
@@ -66,6 +69,7 @@ ns_exec core sysctl -qw net.ipv6.conf.c1x.ndisc_notify=1
 t_notify=$(date +%s.%N)
 ns_exec core ip link set dev c1x address $MAC2          # 2: announced
 wait $cli || bad "client failed"
+t_sent=$(date +%s)
 for i in $(seq 100); do [ -s "$work/got" ] && break; sleep 0.2; done
 sleep 0.5
 kill $tdx 2>/dev/null || true
@@ -96,6 +100,7 @@ done
 # the longest pause after each change (receiver clock = this machine's clock)
 stall() { # from to -> longest gap starting in [from, to)
     echo "$gaps" | tr ' ' '\n' | awk -F: -v a="$1" -v b="$2" '$1 >= a - 0.5 && $1 < b {if ($2 > m) m = $2} END {printf "%.2f", m + 0}'; }
+t_checked=$(date +%s)
 s1=$(stall "$t_silent" "$t_notify"); s2=$(stall "$t_notify" "$(awk -v t="$t_notify" 'BEGIN {printf "%.2f", t + 30}')")
 awk -v s="$s1" 'BEGIN {exit !(s < 9.5)}' || bad "silent change stalled the transfer ${s1}s"
 awk -v s="$s2" 'BEGIN {exit !(s < 2)}' || bad "announced change stalled the transfer ${s2}s"
@@ -103,4 +108,5 @@ awk -v s="$s2" 'BEGIN {exit !(s < 2)}' || bad "announced change stalled the tran
 [ $fail = 0 ] || { C counters; tail -5 "$work/dp.log"; exit 1; }
 result "32 MiB sha256 match across two next-hop MAC changes; silent change: stall ${s1}s," \
     "nd_probes +$probes nd_unreachable +$unr; announced change: stall ${s2}s; nd_mac_changed +$chg;" \
-    "tshark unicast NS to the router $ucast; $(( $(date +%s) - t0 ))s"
+    "tshark unicast NS to the router $ucast; $(( $(date +%s) - t0 ))s" \
+    "(start $((t_up - t0)) s, transfer $((t_sent - t_up)) s, checks $((t_checked - t_sent)) s)"
