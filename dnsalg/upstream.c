@@ -131,11 +131,8 @@ void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_kee
 	u->own_keep = false;
 }
 
-static void refuse(struct dnsalg_upstream *u)
-{
-	if (u->cnt)
-		DNSALG_INC(u->cnt, upstream_refused);
-}
+/* Counters are optional (cnt NULL: not counted). */
+#define UP_INC(u, name) do { if ((u)->cnt) DNSALG_INC((u)->cnt, name); } while (0)
 
 /* A connected, non-blocking socket towards `to`, or -1.  For TCP the
  * connect is waited for until the deadline. */
@@ -165,7 +162,7 @@ static ldns_pkt *parse(struct dnsalg_upstream *u, const uint8_t *m, size_t len, 
 		return p;
 	if (p)
 		ldns_pkt_free(p);
-	refuse(u);
+	UP_INC(u, upstream_refused);
 	return NULL;
 }
 
@@ -190,7 +187,7 @@ static ldns_pkt *try_udp(struct dnsalg_upstream *u, const struct dnsalg_upstream
 		/* more than we said we take: a server that ignores our EDNS
 		 * size, or someone else's datagram; never cut and parsed */
 		if ((size_t)n > DNSALG_UPSTREAM_BUFSIZE) {
-			refuse(u);
+			UP_INC(u, upstream_refused);
 			continue;
 		}
 		ans = parse(u, u->buf, (size_t)n, id);
@@ -249,19 +246,17 @@ static ldns_pkt *try_tcp(struct dnsalg_upstream *u, unsigned i, const uint8_t *q
 		if (r == 0) {   /* closed under us: a new connection once */
 			close(fd);
 			kept = false;
-			if (u->cnt)
-				DNSALG_INC(u->cnt, upstream_tcp_reconnects);
+			UP_INC(u, upstream_tcp_reconnects);
 		}
 	}
 	if (!kept) {
 		fd = open_to(to, SOCK_STREAM, deadline);
 		if (fd < 0)
 			return NULL;
-		if (u->cnt)
-			DNSALG_INC(u->cnt, upstream_tcp_opened);
+		UP_INC(u, upstream_tcp_opened);
 		r = tcp_exchange(u, fd, q, qlen, deadline, &alen);
-	} else if (u->cnt && r > 0) {
-		DNSALG_INC(u->cnt, upstream_tcp_reused);
+	} else if (r > 0) {
+		UP_INC(u, upstream_tcp_reused);
 	}
 	ldns_pkt *ans = r > 0 ? parse(u, u->buf, alen, id) : NULL;
 	if (ans)
