@@ -73,6 +73,7 @@ static struct {
 	uint64_t *snap_tags;
 	uint32_t snap_nleases, snap_leases_cap, snap_tags_cap;
 	struct peer_sync_rx rx;           /* receiving them */
+	uint32_t fwd_pos;                 /* lease slot the next re-forward looks at first */
 	/* contexts imported from the dataplane's dump, going out as CTX
 	 * updates at the full sync's pace (bound: engine.max_contexts) */
 	struct peer_updq updq;
@@ -446,6 +447,14 @@ static bool replicating(const struct daemon *d)
 	return S.on && S.fsm.state == PEER_ST_ACTIVE && d->conf->peer.replicate && S.peer_alive;
 }
 
+/* The other way, for leases only: with Kea HA load balancing both proxies'
+ * DHCP servers give leases, and the ACTIVE proxy must hold the CGA
+ * parameters of every host whose contexts it verifies and builds. */
+static bool forwarding(const struct daemon *d)
+{
+	return S.on && S.fsm.state == PEER_ST_STANDBY && d->conf->peer.replicate && S.peer_alive;
+}
+
 /* ---- sending contexts ----------------------------------------------------- */
 
 static int fill_ctx(struct daemon *d, struct shim6_engine *eng, const struct shim6_ctx_info *ci, struct peer_ctx *pc)
@@ -564,34 +573,63 @@ static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l,
 	return n > 0 && (size_t)n < cap ? n : -1;
 }
 
-static void send_lease(const struct in6_addr *cmula, const struct lease_entry *l)
+/* 0 sent, -1 not (counted in tx_failed); the caller counts what it sent */
+static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l)
 {
 	static struct peer_msg m;
 	m.type = PEER_LEASE;
 	int n = lease_line(cmula, l, m.u.lease.text, sizeof m.u.lease.text);
 	if (n <= 0 || n > PEER_LINE_MAX) {
 		S.st.tx_failed++;
-		return;
+		return -1;
 	}
 	m.u.lease.len = (uint16_t)n;
-	if (send_msg(&m) == 0)
-		S.st.lease_tx++;
+	return send_msg(&m);
 }
 
 void peer_lease_changed(struct daemon *d, const char *cmula)
 {
 	struct in6_addr a;
-	if (!replicating(d) || !cmula || inet_pton(AF_INET6, cmula, &a) != 1)
+	bool rep = replicating(d), fwd = !rep && forwarding(d);
+	if ((!rep && !fwd) || !cmula || inet_pton(AF_INET6, cmula, &a) != 1)
 		return;
-	send_lease(&a, addrtab_find(&d->tables.leases, &a));
+	if (send_lease(&a, addrtab_find(&d->tables.leases, &a)))
+		return;
+	if (rep)
+		S.st.lease_tx++;
+	else
+		S.st.lease_fwd_tx++;
 }
 
+/*
+ * The mark an ACTIVE proxy gives a lease the standing-by one forwarded: not
+ * 0, which would make it this proxy's own for good.  Were the roles to swap,
+ * this proxy would stand by and the lease would still be the other server's:
+ * a release of it lost on the way must then be repaired by the sweep (which
+ * spares 0), and the re-forward of own leases (which takes only 0) would
+ * otherwise send a lease the other proxy released back to it.  1 says "from
+ * the other proxy, carried by no sync received": it is what a lease received
+ * standing by before any sync began gets too, and no sync's mark is ever 1
+ * (gen + 1 >= 2), so the first whole sync after a swap keeps it only if it
+ * carries it.  While ACTIVE nothing sweeps, and every full sync sent carries
+ * it back to the proxy that gave it.
+ */
+#define LEASE_GEN_OTHER 1u
+
+/* A LEASE message: standing by, the active proxy's table; ACTIVE, a lease
+ * the standing-by proxy's own DHCP server gave or released.  Both go
+ * through the hook's checks.  ACTIVE sends nothing back: its next full sync
+ * carries the lease, and an echo would only cross the wire twice. */
 static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 {
 	static struct jobj o;
 	const char *why = NULL;
 	const char *cmd;
-	S.st.lease_rx++;
+	bool active = S.fsm.state == PEER_ST_ACTIVE;
+	if (active)
+		S.st.lease_fwd_rx++;
+	else
+		S.st.lease_rx++;
 	if (json_parse(m->u.lease.text, m->u.lease.len, &o, &why) || !(cmd = json_str(&o, "cmd")) ||
 	    strcmp(cmd, "lease") || tables_lease(&d->tables, d->conf, &o, now, &why)) {
 		/* a misconfigured site refuses every lease, and a full sync
@@ -609,7 +647,7 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	struct lease_entry *l;
 	const char *cm = json_str(&o, "cmula");
 	if (cm && inet_pton(AF_INET6, cm, &a) == 1 && (l = addrtab_find(&d->tables.leases, &a)))
-		l->sync_gen = S.rx.gen + 1;
+		l->sync_gen = active ? LEASE_GEN_OTHER : S.rx.gen + 1;
 }
 
 /* A whole full sync carried every lease the active proxy holds: one held
@@ -630,6 +668,36 @@ static uint32_t lease_sweep(struct daemon *d)
 		}
 	}
 	S.st.lease_swept += n;
+	return n;
+}
+
+/*
+ * After a whole full sync, standing by: a lease our own DHCP server gave
+ * (mark 0) that the sync did not carry never reached the ACTIVE proxy (the
+ * forward was lost, or made while it was not heard), so it goes again; one
+ * the sync carried is marked as the active proxy's now and is left alone.
+ * These go out at once, from the read loop, so at most one sync batch of
+ * them per sync: the burst the other proxy's receive buffer is sized and
+ * checked for (check_batch on its side; both read one config).  The walk
+ * resumes where the last one stopped, so leases the ACTIVE keeps refusing
+ * (counted there) cannot hold the others back for good.
+ */
+static uint32_t lease_reforward(struct daemon *d)
+{
+	uint32_t cap = d->tables.leases.cap, max = d->conf->peer.sync_batch, n = 0;
+	if (!forwarding(d) || !cap)
+		return 0;
+	uint32_t i = S.fwd_pos % cap;
+	for (uint32_t k = 0; k < cap && n < max; k++, i = (i + 1) % cap) {
+		const struct in6_addr *key;
+		const struct lease_entry *l = addrtab_slot(&d->tables.leases, i, &key);
+		if (!l || l->sync_gen)
+			continue;
+		n++;
+		if (send_lease(key, l) == 0)
+			S.st.lease_fwd_retry++;
+	}
+	S.fwd_pos = i;
 	return n;
 }
 
@@ -667,9 +735,10 @@ static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
 		const struct lease_entry *l = addrtab_find(&io_d->tables.leases, &S.snap_leases[i]);
 		if (!l)
 			return PEER_SYNC_GONE;   /* its release went out when it happened */
-		uint64_t before = S.st.lease_tx;
-		send_lease(&S.snap_leases[i], l);
-		return S.st.lease_tx != before ? PEER_SYNC_SENT_OTHER : PEER_SYNC_FAILED;
+		if (send_lease(&S.snap_leases[i], l))
+			return PEER_SYNC_FAILED;
+		S.st.lease_tx++;
+		return PEER_SYNC_SENT_OTHER;
 	}
 	static struct peer_msg m;
 	struct shim6_ctx_info ci;
@@ -947,6 +1016,10 @@ static void on_replica(struct daemon *d, const struct peer_msg *m, bool keep, ui
 		  S.rx.count, (now - S.rx.began_ns) / MS, pruned);
 	int from = (int)S.fsm.state;
 	run(d, peer_fsm_event(&S.fsm, PEER_EV_SYNC_DONE, now), now, "full sync received", from);
+	uint32_t again = lease_reforward(d);
+	if (again)
+		log_debug("peer: full sync %u received whole without %u of our own leases: sent again", S.rx.done,
+			  again);
 }
 
 static const char *path_addr(unsigned path, char *b)
@@ -1109,10 +1182,7 @@ static void on_msg(struct daemon *d, const struct peer_msg *m, unsigned path, ui
 			S.st.rx_ignored_active++;
 		return;
 	case PEER_LEASE:
-		if (S.fsm.state == PEER_ST_ACTIVE)
-			S.st.rx_ignored_active++;
-		else
-			on_lease(d, m, now);
+		on_lease(d, m, now);
 		return;
 	case PEER_SYNC_BEGIN:
 	case PEER_SYNC_END:
@@ -1302,7 +1372,7 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(tx); C(tx_failed); C(rx); C(rx_wrong_source); C(rx_bad); C(rx_bad_mac); C(rx_replay); C(rx_unconfirmed);
 	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
 	C(syncs_tx); C(syncs_rx); C(peer_sessions); C(standby_punts_dropped);
-	C(lease_tx); C(lease_rx); C(lease_refused); C(lease_swept);
+	C(lease_tx); C(lease_rx); C(lease_refused); C(lease_swept); C(lease_fwd_tx); C(lease_fwd_rx); C(lease_fwd_retry);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
 	C(rx_duplicate); C(syncs_unreceived);

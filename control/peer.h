@@ -21,6 +21,9 @@ struct peer_stats {
 	uint64_t peer_sessions, standby_punts_dropped;
 	uint64_t lease_tx, lease_rx, lease_refused;
 	uint64_t lease_swept;               /* held standing by, absent from a whole full sync: removed */
+	uint64_t lease_fwd_tx;              /* standing by: our own DHCP server's lease changes sent to the ACTIVE */
+	uint64_t lease_fwd_rx;              /* ACTIVE: those received (refusals in lease_refused) */
+	uint64_t lease_fwd_retry;           /* standing by: own leases a whole full sync lacked, sent again */
 	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
 	uint64_t yields, activations;
 	uint64_t takeovers_incomplete;     /* with a replica not known complete */
@@ -51,7 +54,9 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag);
  * engine.  Queued and sent as a CTX update at the full sync's pace; when
  * the queue is full a full sync is started instead (peer_sync.h). */
 void peer_ctx_imported(struct daemon *d, uint64_t own_tag);
-/* From commands.c: a lease was applied (cmula as the request gave it). */
+/* From commands.c: a lease was applied (cmula as the request gave it).
+ * ACTIVE: replicated to the standing-by proxy; standing by: forwarded to
+ * the ACTIVE one (both DHCP servers give leases in Kea HA load balancing). */
 void peer_lease_changed(struct daemon *d, const char *cmula);
 /* From dp.c: a yielding backup still forwards this context for a while. */
 bool peer_lingering(struct daemon *d, uint64_t own_tag);

@@ -76,6 +76,26 @@ check "start: the primary is active, the backup holds $N replicas and $N leases"
     ns_wait_for 30 sh -c "[ \"\$(python3 -c 'import sys' && '$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.replicas\"], c[\"peer.syncs_rx\"] > 0)')\" = '$N True' ] && '$cli' -s '$t/a.sock' status | grep -q 'peer:.*primary, active'"
 check "start: the backup has one path, and refuses the primary's heartbeats over link 2 (not a configured address)" \
     ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"counters\"]; print(c[\"peer.paths\"], c[\"peer.rx_wrong_source\"] > 0)')\" = '1 True' ]"
+# Kea HA in load balancing: the standby's own DHCP server gives a lease the
+# primary's never saw (index N) and then releases it; both must reach the
+# ACTIVE primary's table
+fwd_ms=$(now_ms)
+add_leases "$t/b.sock" "$N" $((N + 1))
+check "standby's own lease: forwarded into the active primary's table ($N -> $((N + 1)) leases)" \
+    ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"leases\"])')\" = $((N + 1)) ]"
+python3 - "$t/b.sock" "fd00:1:1:1::$(printf %x $((N + 1)))" <<'EOP' || { echo "FAIL: release"; exit 1; }
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.write('{"cmd":"lease","event":"release","cmula":"%s"}\n' % sys.argv[2])
+f.flush()
+if '"ok":true' not in f.readline():
+    sys.exit("release refused")
+EOP
+check "standby's own release: forwarded too, the primary back to $N leases, each counted at both ends" \
+    ns_wait_for 5 sh -c "[ \"\$('$cli' -s '$t/a.sock' --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"leases\"])')\" = $N ] && [ \"\$('$cli' -s '$t/a.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.lease_fwd_rx\"])')\$('$cli' -s '$t/b.sock' --json counters | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"peer.lease_fwd_tx\"])')\" = 22 ]"
+fwd_ms=$(( $(now_ms) - fwd_ms ))
 mkconf b backup fd00:98::1 fd00:99::1
 kill -HUP "$pb"
 check "reload: the backup's second path applies without a restart and is logged" \
@@ -290,4 +310,4 @@ if [ "$bad" != 0 ]; then
     for f in "$t"/*.log; do echo "== $f"; grep -E 'peer' "$f" | tail -15; done
     exit 1
 fi
-echo "RESULT: one-way fault on link 1: messages moved to link 2 in ${oneway} ms; link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms; peer.sources: link 2 sent from the configured address ($from11 datagrams, 0 from the kernel's choice)"
+echo "RESULT: standby's own lease and release in the active primary's table in ${fwd_ms} ms; one-way fault on link 1: messages moved to link 2 in ${oneway} ms; link 1 cut: no takeover in $(( 4 * DEAD )) ms, sync moved to link 2 in ${moved} ms, 50 leases + $((sync1 - sync0)) full syncs over link 2; both cut: takeover ${took} ms after the cut (${after} ms after the last heartbeat, dead_ms $DEAD), $imp/$N imported; links back: settled in ${settle} ms; heartbeats: $hbs; baseline with one path: the same cut made both proxies ACTIVE after ${split} ms; peer.sources: link 2 sent from the configured address ($from11 datagrams, 0 from the kernel's choice)"

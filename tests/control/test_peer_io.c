@@ -185,6 +185,7 @@ struct opts {
 	unsigned linger_ms;             /* peer.yield_linger_ms */
 	const char *sources;            /* peer.sources, as the config writes the array, or NULL */
 	bool no_peer;                   /* no peer section at all */
+	bool no_replicate;              /* peer.replicate = false */
 };
 
 /* The daemon as daemon.c builds it (config, tables, context table,
@@ -224,10 +225,11 @@ static void rig_up(const struct opts *o)
 			"engine = { max_contexts = %u; };\n"
 			"peer = { role = \"%s\"; address = \"::ffff:127.0.0.1\"; %s %s port = %u; key_file = \"%s\";\n"
 			"         heartbeat_ms = %u; dead_ms = %u; sync_interval_ms = 1000; sync_batch = %u;\n"
-			"         yield_linger_ms = %u; %s };\n",
+			"         yield_linger_ms = %u; %s %s };\n",
 			o->max_contexts ? o->max_contexts : 64, o->role,
 			R.npaths > 1 ? "alt_addresses = [ \"::ffff:127.0.0.3\" ];" : "", sources, R.port, R.path_key,
-			HB_MS, DEAD_MS, o->sync_batch ? o->sync_batch : 256, o->linger_ms, notify);
+			HB_MS, DEAD_MS, o->sync_batch ? o->sync_batch : 256, o->linger_ms, notify,
+			o->no_replicate ? "replicate = false;" : "");
 		if (o->no_peer)
 			n = (int)(strstr(conf, "peer = {") - conf);
 		write_file(R.path_conf, conf, (size_t)n, 0600);
@@ -1451,12 +1453,11 @@ static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void
 	assert_memory_equal(l->pds, "\x0a\x0b\x0c", 3);
 	assert_int_equal(l->duid_len, 3);
 	assert_memory_equal(l->duid, "\x00\x01\x02", 3);
-	/* a standing-by proxy replicates nothing itself */
-	unsigned mark = R.nin;
-	peer_lease_changed(&R.d, "fd00:10::5");
+	/* the active proxy's lease, not ours: nothing goes back */
 	collect();
-	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(count_type(PEER_LEASE, 0), 0);
 	assert_int_equal(ctr("lease_tx"), 0);
+	assert_int_equal(ctr("lease_fwd_tx"), 0);
 	static const char *const bad[] = {
 		"{\"cmd\":\"lease\",\"event\":\"add\",",                                   /* not JSON */
 		"{\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"pds\":\"ff\",\"duid\":\"aa\"}",
@@ -1479,14 +1480,15 @@ static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void
 	assert_null(lease_held("fd00:10::5"));
 	assert_int_equal(ctr("lease_rx"), 8);
 	assert_int_equal(ctr("lease_refused"), 6);
-	/* serving, it takes leases from its own hook only */
+	/* serving, what the other proxy sends is its DHCP server's, forwarded */
 	run_to(clk + DEAD_MS * MS);
 	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
 	uint64_t ignored = ctr("rx_ignored_active");
 	send_lease_line(LEASE_B);
-	assert_int_equal(ctr("rx_ignored_active"), ignored + 1);
+	assert_int_equal(ctr("rx_ignored_active"), ignored);
 	assert_int_equal(ctr("lease_rx"), 8);
-	assert_null(lease_held("fd00:10::6"));
+	assert_int_equal(ctr("lease_fwd_rx"), 1);
+	assert_non_null(lease_held("fd00:10::6"));
 }
 
 /* B again with other contents, and a third lease */
@@ -1696,6 +1698,259 @@ static void refused_leases_are_logged_the_1st_2nd_4th_time(void **st)
 	assert_int_equal(ctr("lease_refused"), 100);
 }
 
+/* ---- leases the standing-by proxy's own DHCP server gave ------------------- */
+
+/* Own lease i as its hook sends it, and as peer.c writes it back: the same line. */
+static const char *own_line(unsigned i)
+{
+	static char b[8][160];
+	snprintf(b[i % 8], sizeof b[0], "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1%u\",\"mode\":\"hba\","
+		 "\"iaid\":0,\"pds\":\"ff\",\"duid\":\"aa\"}", i);
+	return b[i % 8];
+}
+
+/* The LEASE messages sent since `from`: how many, and which own leases
+ * (bit i) they carried; fails on any other line. */
+static unsigned leases_sent(unsigned from, unsigned *which)
+{
+	unsigned n = 0;
+	*which = 0;
+	for (unsigned i = from; i < R.nin; i++) {
+		if (R.in[i].m.type != PEER_LEASE)
+			continue;
+		n++;
+		unsigned k = 0;
+		while (k < 8 && strcmp(R.in[i].m.u.lease.text, own_line(k)))
+			k++;
+		if (k == 8)
+			fail_msg("unexpected lease line %s", R.in[i].m.u.lease.text);
+		*which |= 1u << k;
+	}
+	return n;
+}
+
+/* A whole full sync from the stand-in carrying own leases `carry` (bits). */
+static void whole_sync(uint32_t epoch, unsigned carry)
+{
+	send_sync(PEER_SYNC_BEGIN, epoch, 0);
+	for (unsigned k = 0; k < 8; k++)
+		if (carry & (1u << k))
+			send_lease_line(own_line(k));
+	send_sync(PEER_SYNC_END, epoch, 0);
+}
+
+static void a_standing_by_proxy_forwards_its_own_lease_changes_to_the_active_one(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	/* the other proxy not heard yet: nothing to send to */
+	lease_request(LEASE_A);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, 0), 0);
+	assert_int_equal(ctr("lease_fwd_tx"), 0);
+	assert_int_equal(lease_held("fd00:10::5")->sync_gen, 0);
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("peer_alive"), 1);
+	unsigned mark = R.nin;
+	lease_request(LEASE_B);
+	lease_request(RELEASE_A);
+	peer_lease_changed(&R.d, "not an address");
+	peer_lease_changed(&R.d, NULL);
+	collect();
+	/* the hook's lines, as signed datagrams from a standing-by backup */
+	assert_int_equal(R.nin - mark - count_type(PEER_HEARTBEAT, mark), 2);
+	const struct got *g[2];
+	for (unsigned i = mark, k = 0; i < R.nin; i++)
+		if (R.in[i].m.type != PEER_HEARTBEAT)
+			g[k++] = &R.in[i];
+	for (unsigned k = 0; k < 2; k++) {
+		assert_int_equal(g[k]->m.type, PEER_LEASE);
+		assert_int_equal(g[k]->m.role, PEER_ROLE_BACKUP);
+		assert_int_equal(g[k]->m.state, PEER_ST_STANDBY);
+	}
+	assert_int_equal(g[0]->m.u.lease.len, strlen(LEASE_B));
+	assert_memory_equal(g[0]->m.u.lease.text, LEASE_B, strlen(LEASE_B));
+	assert_int_equal(g[1]->m.u.lease.len, strlen(RELEASE_A));
+	assert_memory_equal(g[1]->m.u.lease.text, RELEASE_A, strlen(RELEASE_A));
+	assert_int_equal(ctr("lease_fwd_tx"), 2);
+	assert_int_equal(ctr("lease_tx"), 0);
+	assert_int_equal(ctr("tx_failed"), 0);
+	/* serving after a takeover, it replicates them as the ACTIVE one (lease_tx) */
+	run_to(clk + DEAD_MS * MS);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	R.state = PEER_ST_SYNCING;     /* the primary back, waiting for our contexts */
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	mark = R.nin;
+	lease_request(LEASE_A);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_int_equal(ctr("lease_tx"), 1);
+	assert_int_equal(ctr("lease_fwd_tx"), 2);
+}
+
+static void with_replication_off_own_leases_are_not_forwarded(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .no_replicate = true });
+	start();
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_int_equal(ctr("peer_alive"), 1);
+	lease_request(own_line(0));
+	lease_request(LEASE_B);
+	whole_sync(1, 0);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, 0), 0);
+	assert_int_equal(ctr("lease_fwd_tx"), 0);
+	assert_int_equal(ctr("lease_fwd_retry"), 0);
+	assert_non_null(lease_held("fd00:10::10"));
+}
+
+static void an_active_proxy_applies_a_forwarded_lease_and_sends_nothing_back(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary" });
+	engine_installed(1);
+	start();
+	heartbeat(0, 0, 0);            /* a standing-by backup */
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	run_to(clk + 50 * MS);         /* its first full sync, at once */
+	assert_int_equal(ctr("syncs_tx"), 1);
+	unsigned mark = R.nin;
+	send_lease_line(LEASE_A);
+	assert_int_equal(ctr("lease_fwd_rx"), 1);
+	assert_int_equal(ctr("lease_rx"), 0);
+	assert_int_equal(ctr("rx_ignored_active"), 0);
+	const struct lease_entry *l = lease_held("fd00:10::5");
+	assert_non_null(l);
+	assert_int_equal(l->mode, PSHIM6_ADDR_CGA);
+	assert_int_equal(l->iaid, 7);
+	assert_memory_equal(l->pds, "\x0a\x0b\x0c", 3);
+	assert_int_not_equal(l->sync_gen, 0);   /* the other proxy's server's, not ours */
+	send_lease_line(LEASE_B);
+	send_lease_line(RELEASE_A);
+	assert_null(lease_held("fd00:10::5"));
+	assert_non_null(lease_held("fd00:10::6"));
+	/* refused as a standing-by proxy refuses: nothing applied, counted */
+	send_lease_line("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd99::6\",\"mode\":\"hba\",\"iaid\":0,"
+			"\"pds\":\"ff\",\"duid\":\"aa\"}");
+	send_lease_line("{\"cmd\":\"lease\",\"event\":\"add\",");
+	assert_int_equal(ctr("lease_fwd_rx"), 5);
+	assert_int_equal(ctr("lease_refused"), 2);
+	assert_int_equal(R.d.tables.leases.n, 1);
+	/* no echo: the next full sync carries it */
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_tx"), 0);
+	uint64_t t = clk;
+	while (ctr("syncs_tx") < 2) {
+		assert_true(clk < t + 2000 * MS);
+		heartbeat(0, (uint32_t)ctr("last_sync_tx"), 0);
+		run_to(clk + HB_MS * MS);
+	}
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text, LEASE_B);
+	assert_int_equal(ctr("lease_tx"), 1);
+}
+
+/* A forwarded lease held by the ACTIVE proxy is the other server's: when
+ * the roles change, the other proxy's whole sync decides whether it stays.
+ * Here the backup took over, its server released C and the release never
+ * arrived: the returning primary's replica of its table must drop C and
+ * keep its own lease A. */
+static void a_forwarded_lease_follows_the_other_proxy_s_table_after_a_role_change(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "primary" });
+	start();
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	lease_request(LEASE_A);
+	send_lease_line(LEASE_C);
+	assert_int_equal(ctr("lease_fwd_rx"), 1);
+	/* given here while the backup served alone: its table lacks it */
+	lease_request(own_line(0));
+	/* the backup took over (holding contexts): this one collects them */
+	R.state = PEER_ST_ACTIVE;
+	heartbeat(1, 0, 5);
+	assert_int_equal(ctr("state"), PEER_ST_SYNCING);
+	send_sync(PEER_SYNC_BEGIN, 5, 0);
+	send_lease_line(LEASE_A);
+	send_lease_line(LEASE_B);
+	send_sync(PEER_SYNC_END, 5, 0);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	assert_null(lease_held("fd00:10::7"));
+	assert_non_null(lease_held("fd00:10::5"));
+	assert_non_null(lease_held("fd00:10::6"));
+	assert_non_null(lease_held("fd00:10::10"));
+	assert_int_equal(ctr("lease_swept"), 1);
+	/* ACTIVE again, taking the site back: its own syncs carry its lease */
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	collect();
+	assert_int_equal(ctr("lease_fwd_retry"), 0);
+	assert_int_equal(ctr("lease_fwd_tx"), 0);
+}
+
+/* A forward lost on the way: the active proxy's next whole sync lacks the
+ * lease, so it goes again, one sync batch (2 here) per sync at most, every
+ * own lease in its turn; one a sync carried is the active proxy's now. */
+static void own_leases_a_whole_sync_lacked_are_forwarded_again_bounded(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .sync_batch = 2 });
+	start();
+	for (unsigned i = 0; i < 5; i++)
+		lease_request(own_line(i));   /* not heard yet: none sent */
+	heartbeat(0, 0, 0);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, 0), 0);
+	unsigned seen = 0, which, mark;
+	for (uint32_t e = 1; e <= 3; e++) {
+		mark = R.nin;
+		whole_sync(e, 0);
+		collect();
+		assert_int_equal(leases_sent(mark, &which), 2);
+		assert_int_equal(__builtin_popcount(which), 2);
+		if (e < 3)
+			assert_int_equal(seen & which, 0);   /* the walk goes on where it stopped */
+		seen |= which;
+	}
+	assert_int_equal(seen, 0x1f);
+	assert_int_equal(ctr("lease_fwd_retry"), 6);
+	assert_int_equal(ctr("lease_fwd_tx"), 0);
+	/* a sync not received whole lists nothing: nothing goes again */
+	mark = R.nin;
+	send_sync(PEER_SYNC_BEGIN, 4, 0);
+	R.seq++;
+	send_sync(PEER_SYNC_END, 4, 0);
+	assert_int_equal(ctr("sync_incomplete"), 1);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	/* 0, 1 and 2 arrived: from now on only 3 and 4 go again, never those */
+	mark = R.nin;
+	whole_sync(5, 0x07);
+	whole_sync(6, 0x07);
+	collect();
+	assert_int_equal(leases_sent(mark, &which), 4);
+	assert_int_equal(which, 0x18);
+	assert_int_equal(ctr("lease_fwd_retry"), 10);
+	assert_int_equal(ctr("lease_swept"), 0);
+	for (unsigned i = 0; i < 5; i++)
+		assert_non_null(lease_held(i == 0 ? "fd00:10::10" : i == 1 ? "fd00:10::11" : i == 2 ? "fd00:10::12"
+						   : i == 3 ? "fd00:10::13" : "fd00:10::14"));
+	/* renewed through our own hook, a lease is ours again, and goes */
+	mark = R.nin;
+	lease_request(own_line(1));
+	collect();
+	assert_int_equal(leases_sent(mark, &which), 1);
+	assert_int_equal(which, 0x02);
+	assert_int_equal(ctr("lease_fwd_tx"), 1);
+}
+
 /* ---- peer.sources ---------------------------------------------------------- */
 
 static void assert_from(const struct got *g, const char *addr)
@@ -1875,6 +2130,12 @@ int main(void)
 		cmocka_unit_test_teardown(a_sync_not_received_whole_removes_no_lease, teardown),
 		cmocka_unit_test_teardown(a_release_lost_on_the_way_is_repaired_by_the_next_full_sync, teardown),
 		cmocka_unit_test_teardown(refused_leases_are_logged_the_1st_2nd_4th_time, teardown),
+		cmocka_unit_test_teardown(a_standing_by_proxy_forwards_its_own_lease_changes_to_the_active_one, teardown),
+		cmocka_unit_test_teardown(with_replication_off_own_leases_are_not_forwarded, teardown),
+		cmocka_unit_test_teardown(an_active_proxy_applies_a_forwarded_lease_and_sends_nothing_back, teardown),
+		cmocka_unit_test_teardown(a_forwarded_lease_follows_the_other_proxy_s_table_after_a_role_change,
+					  teardown),
+		cmocka_unit_test_teardown(own_leases_a_whole_sync_lacked_are_forwarded_again_bounded, teardown),
 		cmocka_unit_test_teardown(each_path_sends_from_its_configured_source, teardown),
 		cmocka_unit_test_teardown(a_source_this_host_lacks_is_warned_about_and_its_sends_fail, teardown),
 		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),
