@@ -121,6 +121,8 @@ void *dnsalg_ctl_main(void *arg)
 	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
 	if (u && d->keep)
 		dnsalg_upstream_share(u, d->keep);
+	if (u && d->health)
+		dnsalg_upstream_share_health(u, d->health);
 	if (!u) {
 		fprintf(stderr, "pshim6-dnsalg: cannot create the control resolver\n");
 		return NULL;

@@ -169,7 +169,7 @@ int dnsalg_json_get(const char *json, const char *key, char *out, size_t outcap)
 
 /* Room every answer needs; the counters line with every counter at its
  * largest is the longest (test_query checks that it fits). */
-#define CTL_OUT_MIN 2048
+#define CTL_OUT_MIN 2560
 
 /* Append to out[cap] at *n.  Once something does not fit, *n stays at or
  * past cap, so that nothing more is written and the caller can tell. */

@@ -136,7 +136,8 @@ bool dnsalg_prefix_contains(const struct dnsalg_prefix *p, const struct in6_addr
 	X(dropped) X(cookie_new) X(cookie_valid) X(cookie_invalid) X(ecs_forwarded) \
 	X(ecs_mismatch) X(edns_opt_ignored) X(cookie_rotations) X(cookie_prev_secret_hits) \
 	X(cookie_rotate_failed) X(cookie_old_secret_hits) X(ctl_timeouts) X(accept_failed) \
-	X(upstream_tcp_opened) X(upstream_tcp_reused) X(upstream_tcp_reconnects)
+	X(upstream_tcp_opened) X(upstream_tcp_reused) X(upstream_tcp_reconnects) \
+	X(upstream_down) X(upstream_up) X(upstream_skipped)
 
 struct dnsalg_counters {
 #define DNSALG_CNT_FIELD(n) _Atomic uint64_t n;
@@ -436,8 +437,8 @@ struct dnsalg_upstream_ops {
 	void *arg;
 };
 /*
- * The ALG's own transport (upstream.c): each upstream in turn, starting
- * with the one that answered last, with its own port, for
+ * The ALG's own transport (upstream.c): each upstream in turn, in the
+ * order the health state gives (upstream_health.c), with its own port, for
  * timeout_ms / n_upstreams; over UDP a connected socket per try,
  * over TCP connections kept between queries (upstream_keep.c).  Only answers that pass
  * dnsalg_upstream_wire_check() reach ldns.  One per thread.
@@ -454,6 +455,83 @@ struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u);
  * of the one of u's own; k must outlive u. */
 struct dnsalg_upstream_keep;
 void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_keep *k);
+/* Likewise for the upstreams' health (upstream_health.c): u orders its
+ * tries by h and reports each one to it; h must outlive u. */
+struct dnsalg_health;
+void dnsalg_upstream_share_health(struct dnsalg_upstream *u, struct dnsalg_health *h);
+
+/* An upstream as the transport connects to it (a v4-mapped one as AF_INET). */
+struct dnsalg_upstream_addr {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+/* ---- upstream health, shared by the threads (upstream_health.c) ----------- */
+/*
+ * Sans-I/O: `now` is milliseconds on the dnsalg_now_ms clock, passed in.
+ * State is kept per upstream address (so a changed upstream list starts
+ * clean for each new address), at most DNSALG_MAX_UPSTREAMS of them; an
+ * address not in the list being ordered makes room for a new one.  Any
+ * thread may call any function (one mutex).
+ *
+ * An upstream goes DOWN after DNSALG_HEALTH_FAILS failed tries in a row
+ * (no valid answer within its share: a timeout, a refused connection or
+ * port, a refused answer) and is held for DNSALG_HEALTH_HOLD_MS; when the
+ * hold runs out one query at a time gets it as a trial, asked first; a
+ * failed trial doubles the hold, up to DNSALG_HEALTH_HOLD_MAX_MS.  Any
+ * valid answer, trial or not, makes it UP and forgets the hold.
+ */
+#define DNSALG_HEALTH_FAILS       3
+#define DNSALG_HEALTH_HOLD_MS     1000u
+#define DNSALG_HEALTH_HOLD_MAX_MS 30000u
+/* What a report changed. */
+enum {
+	DNSALG_HEALTH_SAME = 0,
+	DNSALG_HEALTH_WENT_DOWN = 1,   /* counted upstream_down */
+	DNSALG_HEALTH_WENT_UP = 2,     /* counted upstream_up */
+};
+struct dnsalg_health_info {
+	bool down;
+	bool trial;                    /* DOWN: a query holds its trial */
+	uint32_t fails;                /* failed tries since the last answer */
+	uint32_t hold_ms;              /* DOWN: the current hold */
+	uint64_t retry_at;             /* DOWN: no trial before then */
+	uint64_t down_since;           /* when it last went DOWN (kept once UP: for the log) */
+};
+struct dnsalg_health *dnsalg_health_new(void);
+void dnsalg_health_free(struct dnsalg_health *h);
+/*
+ * The order in which one query tries the n upstreams to[0..n): order[0..n)
+ * gets each index once.  A DOWN upstream whose hold has run out and whose
+ * trial nobody holds goes first, as this query's trial (*trial = its
+ * index, else -1; at most one a query); then the UP ones; then the other
+ * DOWN ones, each counted upstream_skipped.  Within each group, in the
+ * order of to[].  So every upstream is in the order, whatever its state.
+ * Returns n, or DNSALG_EINVAL (n is 0 or over DNSALG_MAX_UPSTREAMS, or a
+ * salen over the storage).  cnt may be NULL.
+ */
+int dnsalg_health_order(struct dnsalg_health *h, const struct dnsalg_upstream_addr *to, unsigned n,
+			uint64_t now, unsigned *order, int *trial, struct dnsalg_counters *cnt);
+/*
+ * The outcome of one try of a: answered (a valid answer) or not; trial:
+ * this try was the query's trial (every trial handed out must be
+ * reported, or no other query gets one for a).  Fills *after (may be
+ * NULL) with the state it left.  Returns DNSALG_HEALTH_SAME, _WENT_DOWN
+ * or _WENT_UP, or DNSALG_ENOENT when a is not in the table (ordered by no
+ * one, or made room for since).  cnt may be NULL.
+ */
+int dnsalg_health_report(struct dnsalg_health *h, const struct dnsalg_upstream_addr *a, bool answered,
+			 bool trial, uint64_t now, struct dnsalg_counters *cnt,
+			 struct dnsalg_health_info *after);
+/* The state of a: 0, or DNSALG_ENOENT when it is not in the table. */
+int dnsalg_health_get(struct dnsalg_health *h, const struct dnsalg_upstream_addr *a,
+		      struct dnsalg_health_info *out);
+/* Addresses in the table. */
+unsigned dnsalg_health_count(struct dnsalg_health *h);
+/* The log line (no prefix, no newline) for what a report returned: its
+ * length, 0 for DNSALG_HEALTH_SAME, DNSALG_EFULL when it does not fit. */
+int dnsalg_health_format(const struct dnsalg_upstream_addr *a, int change,
+			 const struct dnsalg_health_info *i, uint64_t now, char *out, size_t cap);
 
 /* ---- TCP connections kept to the upstreams (upstream_keep.c) -------------- */
 /* Servers close idle clients after some seconds (nsd: tcp-timeout 120 s,

@@ -368,7 +368,8 @@ int main(int argc, char **argv)
 	d.ctx.inside = dnsalg_inside_new(&o);
 	d.jobs = calloc(o.max_inflight, sizeof *d.jobs);
 	d.keep = dnsalg_upstream_keep_new();
-	if (!d.ctx.acache || !d.ctx.ucache || !d.ctx.inside || !d.jobs || !d.keep) {
+	d.health = dnsalg_health_new();
+	if (!d.ctx.acache || !d.ctx.ucache || !d.ctx.inside || !d.jobs || !d.keep || !d.health) {
 		fprintf(stderr, "pshim6-dnsalg: out of memory\n");
 		return 1;
 	}
@@ -468,6 +469,7 @@ int main(int argc, char **argv)
 		close(fd);
 	dnsalg_tcpq_free(&d.tcpq);
 	dnsalg_upstream_keep_free(d.keep);
+	dnsalg_health_free(d.health);
 	dnsalg_acache_free(d.ctx.acache);
 	dnsalg_ucache_free(d.ctx.ucache);
 	dnsalg_inside_free(d.ctx.inside);

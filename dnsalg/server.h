@@ -35,6 +35,7 @@ struct dnsalg_daemon {
 	struct dnsalg_ctx ctx;
 	struct dnsalg_pusher *pusher;
 	struct dnsalg_upstream_keep *keep;   /* upstream TCP connections, shared by the threads */
+	struct dnsalg_health *health;        /* upstream health, shared by the threads */
 	unsigned n_fd;
 	int udp_fd[DNSALG_MAX_LISTEN], tcp_fd[DNSALG_MAX_LISTEN];
 	int ctl_fd;

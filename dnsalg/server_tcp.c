@@ -70,6 +70,8 @@ void *dnsalg_tcp_main(void *arg)
 	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
 	if (u && d->keep)
 		dnsalg_upstream_share(u, d->keep);
+	if (u && d->health)
+		dnsalg_upstream_share_health(u, d->health);
 	uint8_t *in = malloc(65536), *out = malloc(DNSALG_TCP_OUT_MAX + 2);
 	if (!u || !in || !out) {
 		fprintf(stderr, "pshim6-dnsalg: cannot start a TCP thread\n");

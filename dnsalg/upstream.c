@@ -5,9 +5,12 @@
  * with ldns 1.8.3's TSIG leak, memory).
  *
  * Upstreams are tried in turn, each on its own port, each for its share of
- * timeout_ms, starting with the one that answered last: with the first one
- * down, every miss used to wait out its share before the next was asked;
- * now only the first miss after it went down does.  Over UDP a try is a connected socket: the kernel drops
+ * timeout_ms, in the order the health state shared by the threads
+ * (upstream_health.c) gives: a DOWN one due for its trial, then the UP
+ * ones in the configured order, then those still held DOWN; every try is
+ * reported back to it.  So a dead upstream costs the daemon
+ * DNSALG_HEALTH_FAILS shares, not one a thread, and every thread learns
+ * from one trial that it came back.  Over UDP a try is a connected socket: the kernel drops
  * datagrams from any other address or port, and one that arrives from the
  * upstream but fails the check is counted and the wait goes on, so a
  * spoofer who guesses the port cannot make a query fail with one bad
@@ -30,6 +33,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,19 +43,15 @@
 
 #include "dnsalg.h"
 
-struct dnsalg_upstream_addr {
-	struct sockaddr_storage sa;
-	socklen_t salen;
-};
-
 struct dnsalg_upstream {
 	unsigned n;
 	struct dnsalg_upstream_addr to[DNSALG_MAX_UPSTREAMS];
 	uint32_t share_ms;   /* each upstream's part of timeout_ms */
-	unsigned first;      /* the one that answered last: asked first */
 	struct dnsalg_counters *cnt;   /* upstream_refused, upstream_tcp_*; NULL: not counted */
 	struct dnsalg_upstream_keep *keep;   /* TCP connections kept; shared or own */
 	bool own_keep;
+	struct dnsalg_health *health;        /* the upstreams' state; shared or own */
+	bool own_health;
 	uint8_t buf[2 + DNSALG_UPSTREAM_RECV_MAX];
 };
 
@@ -105,6 +105,13 @@ struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct 
 		return NULL;
 	}
 	u->own_keep = true;
+	u->health = dnsalg_health_new();
+	if (!u->health) {
+		dnsalg_upstream_keep_free(u->keep);
+		free(u);
+		return NULL;
+	}
+	u->own_health = true;
 	u->n = o->n_upstreams < DNSALG_MAX_UPSTREAMS ? o->n_upstreams : DNSALG_MAX_UPSTREAMS;
 	for (unsigned i = 0; i < u->n; i++)
 		addr_set(&u->to[i], &o->upstreams[i]);
@@ -120,6 +127,8 @@ void dnsalg_upstream_free(struct dnsalg_upstream *u)
 		return;
 	if (u->own_keep)
 		dnsalg_upstream_keep_free(u->keep);
+	if (u->own_health)
+		dnsalg_health_free(u->health);
 	free(u);
 }
 
@@ -129,6 +138,25 @@ void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_kee
 		dnsalg_upstream_keep_free(u->keep);
 	u->keep = k;
 	u->own_keep = false;
+}
+
+void dnsalg_upstream_share_health(struct dnsalg_upstream *u, struct dnsalg_health *h)
+{
+	if (u->own_health)
+		dnsalg_health_free(u->health);
+	u->health = h;
+	u->own_health = false;
+}
+
+/* Tell the health state how a try went; log a change of state. */
+static void report(struct dnsalg_upstream *u, unsigned i, bool answered, bool trial)
+{
+	struct dnsalg_health_info after;
+	uint64_t now = dnsalg_now_ms();
+	int change = dnsalg_health_report(u->health, &u->to[i], answered, trial, now, u->cnt, &after);
+	char line[160];
+	if (change > 0 && dnsalg_health_format(&u->to[i], change, &after, now, line, sizeof line) > 0)
+		fprintf(stderr, "pshim6-dnsalg: %s\n", line);
 }
 
 /* Counters are optional (cnt NULL: not counted). */
@@ -277,13 +305,17 @@ static int query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 		return DNSALG_ETIMEOUT;
 	}
 	uint16_t id = ldns_pkt_id(q);
+	unsigned order[DNSALG_MAX_UPSTREAMS];
+	int trial = -1;
+	if (dnsalg_health_order(u->health, u->to, u->n, dnsalg_now_ms(), order, &trial, u->cnt) < 0)
+		for (unsigned k = 0; k < u->n; k++)
+			order[k] = k;
 	for (unsigned k = 0; k < u->n && !*ans; k++) {
-		unsigned i = (u->first + k) % u->n;
+		unsigned i = order[k];
 		uint64_t deadline = dnsalg_now_ms() + u->share_ms;
 		*ans = tcp ? try_tcp(u, i, wire, wlen, id, deadline)
 			   : try_udp(u, &u->to[i], wire, wlen, id, deadline);
-		if (*ans)
-			u->first = i;
+		report(u, i, *ans != NULL, (int)i == trial);
 	}
 	free(wire);
 	return *ans ? 0 : DNSALG_ETIMEOUT;

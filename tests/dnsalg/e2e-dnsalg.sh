@@ -157,6 +157,9 @@ Z
 ns_bg alg python3 "$T/hole.py"
 ns_exec alg ip -6 addr add fd98::100/64 dev a1 nodad
 ns_bg alg "$ALG" -l :: -p 5454 -u '[fd99::1]:5399' -T 500 -s "$T/dnsalg3.sock" -C none
+# Instance 6: the black hole first, nsd second, 300 ms a try.
+ns_bg alg "$ALG" -l fd98::1 -p 5757 -u '[fd99::1]:5399' -u fd99::53 -T 600 -s "$T/dnsalg6.sock" -C none \
+    2> "$T/alg6.log"
 # An upstream that logs the EDNS options it is sent, echoes CLIENT-SUBNET with
 # scope 40 (as an ECS-aware resolver does) and adds a cookie of its own;
 # instance 4 forwards to it, serves at most 2 TCP connections and waits 3 s
@@ -301,6 +304,29 @@ tt=$(( ($(date +%s%N) - t0) / 1000000 ))
 # the instance on :: answers from the address the query was sent to
 check "wildcard listener answers from the queried address" grep -q 'status: SERVFAIL' \
     <(ns_exec cl dig @fd98::100 -p 5454 +tries=1 +time=3 x.ext.example TXT)
+# 8b. upstream health (instance 6): the black-holed first upstream costs
+#     its 300 ms share only until it is DOWN (3 failed tries); then misses
+#     go straight to nsd; once its 1 s hold runs out one query is its trial
+#     (still dead: no second DOWN), the next is quick again
+c6() { ctl "$T/dnsalg6.sock" '{"cmd":"counters"}' | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+D6() { ns_exec cl dig @fd98::1 -p 5757 +tries=1 +time=2 "$@"; }
+ns_wait_for 10 ns_exec cl dig @fd98::1 -p 5757 +short +tries=1 +time=1 hw0.ext.example TXT || true
+hq=0
+while [ "$(c6 upstream_down)" = 0 ] && [ "$hq" -lt 6 ]; do hq=$((hq + 1)); D6 "hw$hq.ext.example" TXT > /dev/null; done
+for i in $(seq 1 10); do echo "hq$i.ext.example TXT"; done > "$T/health.batch"
+D6 -f "$T/health.batch" > "$T/health.out"
+hn=$(grep -c 'status: NXDOMAIN' "$T/health.out" || true)
+hmax=$(awk '/^;; Query time:/ { if ($4 > m) m = $4 } END { print m + 0 }' "$T/health.out")
+check "upstream health: first upstream DOWN after $hq more misses; then 10 misses answered ($hn), slowest ${hmax} ms" \
+    test "$hn" = 10 -a "$hmax" -lt 150
+hd=$(c6 upstream_down); hs=$(c6 upstream_skipped)
+check "upstream health: upstream_down $hd, upstream_skipped $hs, logged" \
+    bash -c "test '$hd' = 1 -a '$hs' -ge 10 && grep -q 'upstream \[fd99::1\]:5399 down after 3 failed tries in a row' '$T/alg6.log'"
+sleep 1.1
+D6 ht1.ext.example TXT > "$T/health2.out"; D6 ht2.ext.example TXT > "$T/health3.out"
+ht1=$(awk '/^;; Query time:/ { print $4 }' "$T/health2.out"); ht2=$(awk '/^;; Query time:/ { print $4 }' "$T/health3.out")
+check "upstream health: after the hold one trial (${ht1:-?} ms), then quick (${ht2:-?} ms), still one upstream_down" \
+    test "${ht1:-0}" -ge 280 -a "${ht2:-999}" -lt 150 -a "$(c6 upstream_down)" = 1
 # 9. malformed queries -> FORMERR
 rc=$(ns_exec cl python3 -c 'import socket
 s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)
@@ -503,5 +529,5 @@ check "counters carry cookie_rotations, cookie_prev_secret_hits and cookie_rotat
     grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+,"cookie_rotate_failed":[0-9]+' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}; trickled TCP query: ${trickle:-?} ms"
+result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; upstream health: DOWN after ${hq:-?} misses, then 10 misses slowest ${hmax:-?} ms, trial ${ht1:-?} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}; trickled TCP query: ${trickle:-?} ms"
 [ "$fail" = 0 ]

@@ -726,10 +726,16 @@ static void udp_per_upstream_ports(void **state)
 	}
 }
 
-/* The upstream that answered is asked first next time: with the first one
- * silent, only the first query waits out its share; when the second one
- * goes silent too, the transport comes round to the first again. */
-static void udp_answering_upstream_asked_first(void **state)
+/* Within a share of the timeout, well under it: a query that waited for
+ * nothing. */
+#define QUICK_MS 150
+
+/* The first upstream silent: the first DNSALG_HEALTH_FAILS queries wait out
+ * its share, then it is DOWN and asked last; when the second falls silent
+ * and the first answers again, one query waits out the second's share and
+ * finds the first (an answer from a DOWN upstream makes it UP at once),
+ * which is asked first from then on. */
+static void udp_down_upstream_asked_last(void **state)
 {
 	(void)state;
 	int fds = fd_count();
@@ -738,32 +744,144 @@ static void udp_answering_upstream_asked_first(void **state)
 	standin_start(&s[1], UDP_GOOD, false);
 	const bool v4s[] = { false, false };
 	struct dnsalg_counters cnt;
-	struct dnsalg_upstream *u = upstream_of(s, 2, v4s, 1000, &cnt);
-	struct run r = ask_u(u, &cnt, false);
-	assert_int_equal(r.r, 0);
-	assert_true(r.ms >= 480);            /* the first one's share */
+	struct dnsalg_upstream *u = upstream_of(s, 2, v4s, 400, &cnt);
+	struct run r;
+	for (unsigned k = 0; k < DNSALG_HEALTH_FAILS; k++) {
+		assert_int_equal(atomic_load(&cnt.upstream_down), 0);
+		r = ask_u(u, &cnt, false);
+		assert_int_equal(r.r, 0);
+		assert_true(r.ms >= 180);            /* the first one's share */
+	}
+	assert_int_equal(atomic_load(&cnt.upstream_down), 1);
 	for (int k = 0; k < 3; k++) {
 		r = ask_u(u, &cnt, false);
 		assert_int_equal(r.r, 0);
 		assert_int_equal(r.last, 1);
-		assert_true(r.ms < 400);
+		assert_true(r.ms < QUICK_MS);
 	}
-	assert_int_equal(atomic_load(&s[0].queries), 1);
-	assert_int_equal(atomic_load(&s[1].queries), 4);
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS);
+	assert_int_equal(atomic_load(&s[1].queries), DNSALG_HEALTH_FAILS + 3);
+	assert_int_equal(atomic_load(&cnt.upstream_skipped), 3);
 	/* the second one falls silent and the first answers again */
 	s[1].mode = UDP_SILENT;
 	s[0].mode = UDP_GOOD;
 	r = ask_u(u, &cnt, false);
 	assert_int_equal(r.r, 0);
-	assert_true(r.ms >= 480);
+	assert_true(r.ms >= 180);
+	assert_int_equal(atomic_load(&cnt.upstream_up), 1);
 	r = ask_u(u, &cnt, false);
 	assert_int_equal(r.r, 0);
-	assert_true(r.ms < 400);
-	assert_int_equal(atomic_load(&s[0].queries), 3);
-	assert_int_equal(atomic_load(&s[1].queries), 5);
+	assert_true(r.ms < QUICK_MS);
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS + 2);
+	assert_int_equal(atomic_load(&s[1].queries), DNSALG_HEALTH_FAILS + 4);
+	assert_int_equal(atomic_load(&cnt.upstream_down), 1);
 	dnsalg_upstream_free(u);
 	standin_stop(&s[0]);
 	standin_stop(&s[1]);
+	assert_int_equal(fd_count(), fds);
+}
+
+/* The health state's key for stand-in s: [::1]:port. */
+static struct dnsalg_upstream_addr standin_addr(const struct standin *s)
+{
+	struct dnsalg_upstream_addr a;
+	memset(&a, 0, sizeof a);
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a.sa;
+	v6->sin6_family = AF_INET6;
+	v6->sin6_addr = in6addr_loopback;
+	v6->sin6_port = htons(s->port);
+	a.salen = sizeof *v6;
+	return a;
+}
+
+/* Two transports, as two threads of the daemon, on one health state: a
+ * dead first upstream costs a share only until it is DOWN, whichever
+ * transport paid; then queries on either go straight to the live one.
+ * After the hold one query's trial finds it still dead (the hold
+ * doubles, no second DOWN); once it answers again the trial after the
+ * next hold finds it, and both transports ask it first again. */
+static void udp_health_shared_by_transports(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[2];
+	standin_start(&s[0], UDP_SILENT, false);
+	standin_start(&s[1], UDP_GOOD, false);
+	const bool v4s[] = { false, false };
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u[2];
+	u[0] = upstream_of(s, 2, v4s, 400, &cnt);
+	struct dnsalg_opts o;
+	dnsalg_opts_defaults(&o);
+	o.timeout_ms = 400;
+	o.n_upstreams = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		inet_pton(AF_INET6, "::1", &o.upstreams[i].addr);
+		o.upstreams[i].port = s[i].port;
+	}
+	u[1] = dnsalg_upstream_new(&o, &cnt);
+	assert_non_null(u[1]);
+	struct dnsalg_health *h = dnsalg_health_new();
+	assert_non_null(h);
+	dnsalg_upstream_share_health(u[0], h);
+	dnsalg_upstream_share_health(u[1], h);
+	struct dnsalg_upstream_addr dead = standin_addr(&s[0]);
+	struct dnsalg_health_info hi;
+	struct run r;
+	for (unsigned k = 0; k < DNSALG_HEALTH_FAILS; k++) {
+		r = ask_u(u[k % 2], &cnt, false);
+		assert_int_equal(r.r, 0);
+		assert_int_equal(r.last, 1);
+		assert_true(r.ms >= 180);
+	}
+	assert_int_equal(atomic_load(&cnt.upstream_down), 1);
+	assert_int_equal(dnsalg_health_get(h, &dead, &hi), 0);
+	assert_true(hi.down);
+	for (unsigned k = 0; k < 4; k++) {
+		r = ask_u(u[k % 2], &cnt, false);
+		assert_int_equal(r.r, 0);
+		assert_true(r.ms < QUICK_MS);
+	}
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS);
+	assert_int_equal(atomic_load(&cnt.upstream_skipped), 4);
+	/* the hold runs out: one trial, still dead */
+	atomic_fetch_add(&skew_ms, DNSALG_HEALTH_HOLD_MS);
+	r = ask_u(u[1], &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms >= 180);
+	r = ask_u(u[0], &cnt, false);
+	assert_true(r.ms < QUICK_MS);
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS + 1);
+	assert_int_equal(atomic_load(&cnt.upstream_down), 1);
+	assert_int_equal(dnsalg_health_get(h, &dead, &hi), 0);
+	assert_true(hi.down);
+	assert_int_equal(hi.hold_ms, 2 * DNSALG_HEALTH_HOLD_MS);
+	/* back: not asked while held, then the trial finds it */
+	s[0].mode = UDP_GOOD;
+	r = ask_u(u[0], &cnt, false);
+	assert_true(r.ms < QUICK_MS);
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS + 1);
+	atomic_fetch_add(&skew_ms, 2 * DNSALG_HEALTH_HOLD_MS);
+	unsigned q1 = atomic_load(&s[1].queries);
+	r = ask_u(u[0], &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms < QUICK_MS);
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS + 2);
+	assert_int_equal(atomic_load(&cnt.upstream_up), 1);
+	assert_int_equal(dnsalg_health_get(h, &dead, &hi), 0);
+	assert_false(hi.down);
+	/* and the other transport asks it first too */
+	r = ask_u(u[1], &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_true(r.ms < QUICK_MS);
+	assert_int_equal(atomic_load(&s[0].queries), DNSALG_HEALTH_FAILS + 3);
+	assert_int_equal(atomic_load(&s[1].queries), q1);
+	dnsalg_upstream_free(u[0]);
+	dnsalg_upstream_free(u[1]);
+	dnsalg_health_free(h);
+	standin_stop(&s[0]);
+	standin_stop(&s[1]);
+	atomic_store(&skew_ms, 0);
 	assert_int_equal(fd_count(), fds);
 }
 
@@ -899,6 +1017,31 @@ static void tcp_closed_port(void **state)
 	assert_int_equal(fd_count(), fds);
 	assert_int_equal(r.r, DNSALG_ETIMEOUT);
 	assert_true(r.ms < 500);
+}
+
+/* A refused TCP connection is a failed try: costs nothing in time, but
+ * after DNSALG_HEALTH_FAILS of them the upstream is DOWN and asked last. */
+static void tcp_refused_upstream_down(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[2];
+	standin_start(&s[0], TCP_GOOD, false);
+	standin_start(&s[1], TCP_KEEP, false);
+	standin_stop(&s[0]);   /* its port is closed now */
+	const bool v4s[] = { false, false };
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, 2, v4s, 1000, &cnt);
+	for (unsigned k = 0; k < DNSALG_HEALTH_FAILS + 2; k++) {
+		struct run r = ask_u(u, &cnt, true);
+		assert_int_equal(r.r, 0);
+		assert_true(r.ms < QUICK_MS);
+		assert_int_equal(atomic_load(&cnt.upstream_down), 1u * (k + 1 >= DNSALG_HEALTH_FAILS));
+	}
+	assert_int_equal(atomic_load(&cnt.upstream_skipped), 2);
+	dnsalg_upstream_free(u);
+	standin_stop(&s[1]);
+	assert_int_equal(fd_count(), fds);
 }
 
 /* Queries over TCP share one connection while the upstream keeps it,
@@ -1101,7 +1244,8 @@ int main(void)
 		cmocka_unit_test(wire_compression), cmocka_unit_test(wire_name_length),
 		cmocka_unit_test(wire_tsig),
 		cmocka_unit_test(udp_good_answer), cmocka_unit_test(udp_v4_mapped),
-		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_answering_upstream_asked_first),
+		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_down_upstream_asked_last),
+		cmocka_unit_test(udp_health_shared_by_transports), cmocka_unit_test(tcp_refused_upstream_down),
 		cmocka_unit_test(udp_closed_port_next),
 		cmocka_unit_test(udp_wrong_id_then_right), cmocka_unit_test(udp_other_source_port),
 		cmocka_unit_test(udp_two_tsig_refused), cmocka_unit_test(udp_garbage_refused),
