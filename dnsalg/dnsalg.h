@@ -554,6 +554,10 @@ void dnsalg_upstream_keep_put(struct dnsalg_upstream_keep *k, int fd, const stru
 /* Close those idle DNSALG_UPSTREAM_KEEP_MS; when the next one is due, or
  * UINT64_MAX when none is kept. */
 uint64_t dnsalg_upstream_keep_idle(struct dnsalg_upstream_keep *k, uint64_t now);
+/* wake(arg) when a connection is put back while the caller of
+ * dnsalg_upstream_keep_idle() knows no deadline (its last call found none
+ * kept): once, until it calls again.  Called without the lock held. */
+void dnsalg_upstream_keep_waker(struct dnsalg_upstream_keep *k, void (*wake)(void *), void *arg);
 unsigned dnsalg_upstream_keep_count(struct dnsalg_upstream_keep *k);
 /*
  * Check an upstream answer (m, len) to the query with this ID before ldns

@@ -160,6 +160,16 @@ static void on_signal(int s) { (void)s; }
  * upstream TCP connections kept idle too long: the threads that kept them
  * may wait for work far longer.  Returns on a stop signal.
  */
+static pthread_t main_thread;
+
+/* A kept upstream connection now waits to be closed when idle, and the main
+ * thread may be asleep on a later deadline or none. */
+static void wake_main(void *arg)
+{
+	(void)arg;
+	pthread_kill(main_thread, SIGUSR2);
+}
+
 static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			 const struct dnsalg_reload_keep *keep)
 {
@@ -186,6 +196,8 @@ static void wait_signals(struct dnsalg_daemon *d, const sigset_t *set,
 			return;
 		if (s == SIGTERM || s == SIGINT)
 			return;
+		if (s == SIGUSR2)
+			continue;
 		if (s == SIGHUP)
 			dnsalg_reload(&d->ctx, d->o, keep, dnsalg_now_ms(), stderr);
 		int r;
@@ -414,7 +426,10 @@ int main(int argc, char **argv)
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGHUP);
 	sigaddset(&stopset, SIGUSR1);
+	sigaddset(&stopset, SIGUSR2);   /* wake_main: only makes it look at its deadlines again */
 	pthread_sigmask(SIG_BLOCK, &stopset, &old);
+	main_thread = pthread_self();
+	dnsalg_upstream_keep_waker(d.keep, wake_main, NULL);
 
 	if (o.push_socket[0]) {
 		d.pusher = dnsalg_pusher_start(o.push_socket, 256, &d.cnt);

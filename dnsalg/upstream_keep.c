@@ -28,6 +28,11 @@ struct kept {
 struct dnsalg_upstream_keep {
 	pthread_mutex_t lock;
 	unsigned n;
+	/* whoever closes idle connections knows when the next is due: the last
+	 * dnsalg_upstream_keep_idle() found one, or a put has woken it since */
+	bool told;
+	void (*wake)(void *);
+	void *wake_arg;
 	struct kept v[DNSALG_UPSTREAM_KEEP_MAX];   /* v[0..n), in the order put back */
 };
 
@@ -105,9 +110,24 @@ void dnsalg_upstream_keep_put(struct dnsalg_upstream_keep *k, int fd, const stru
 	e->used_ms = now;
 	memcpy(&e->sa, sa, salen);
 	e->salen = salen;
+	/* the first connection since the waiter last looked: without a wake it
+	 * would sleep on a deadline that knows nothing of this one (up to a
+	 * minute, or until a signal) and keep it long past its idle time */
+	bool wake = !k->told && k->wake;
+	k->told = true;
 	pthread_mutex_unlock(&k->lock);
 	if (gone >= 0)
 		close(gone);
+	if (wake)
+		k->wake(k->wake_arg);
+}
+
+void dnsalg_upstream_keep_waker(struct dnsalg_upstream_keep *k, void (*wake)(void *), void *arg)
+{
+	pthread_mutex_lock(&k->lock);
+	k->wake = wake;
+	k->wake_arg = arg;
+	pthread_mutex_unlock(&k->lock);
 }
 
 uint64_t dnsalg_upstream_keep_idle(struct dnsalg_upstream_keep *k, uint64_t now)
@@ -123,6 +143,7 @@ uint64_t dnsalg_upstream_keep_idle(struct dnsalg_upstream_keep *k, uint64_t now)
 			due = k->v[i].used_ms + DNSALG_UPSTREAM_KEEP_MS;
 		i++;
 	}
+	k->told = due != UINT64_MAX;
 	pthread_mutex_unlock(&k->lock);
 	return due;
 }

@@ -1125,6 +1125,59 @@ static void sa_of(struct sockaddr_storage *ss, socklen_t *sl, uint16_t port)
 /* The keep's bounds: 4 an address, 16 in all, the one idle longest closed
  * beyond either; the one put back last taken first; only for its address;
  * expiry at exactly DNSALG_UPSTREAM_KEEP_MS.  Pipes stand for connections. */
+static unsigned wakes;
+static void count_wake(void *arg)
+{
+	assert_ptr_equal(arg, &wakes);
+	wakes++;
+}
+
+/* The main thread closes idle connections on a deadline from
+ * dnsalg_upstream_keep_idle(); one asleep with none known must be woken by
+ * the first put back, and only by the first. */
+static void keep_wakes_an_unaware_waiter_once(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct dnsalg_upstream_keep *k = dnsalg_upstream_keep_new();
+	struct sockaddr_storage sa;
+	socklen_t sl;
+	int p[2];
+	sa_of(&sa, &sl, 5300);
+	wakes = 0;
+	dnsalg_upstream_keep_waker(k, count_wake, &wakes);
+	assert_true(dnsalg_upstream_keep_idle(k, 50) == UINT64_MAX);   /* the waiter knows none */
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(pipe(p), 0);
+		close(p[0]);
+		dnsalg_upstream_keep_put(k, p[1], &sa, sl, 100 + i);
+	}
+	assert_int_equal(wakes, 1);
+	/* it looked and knows a deadline: puts need not wake it */
+	assert_true(dnsalg_upstream_keep_idle(k, 200) == 100 + DNSALG_UPSTREAM_KEEP_MS);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	dnsalg_upstream_keep_put(k, p[1], &sa, sl, 300);
+	assert_int_equal(wakes, 1);
+	/* all taken, it looks again and knows none: the next put wakes it */
+	for (int fd; (fd = dnsalg_upstream_keep_take(k, &sa, sl, 400)) >= 0;)
+		close(fd);
+	assert_true(dnsalg_upstream_keep_idle(k, 400) == UINT64_MAX);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	dnsalg_upstream_keep_put(k, p[1], &sa, sl, 500);
+	assert_int_equal(wakes, 2);
+	/* all expired at its next look: the same */
+	assert_true(dnsalg_upstream_keep_idle(k, 500 + DNSALG_UPSTREAM_KEEP_MS) == UINT64_MAX);
+	assert_int_equal(dnsalg_upstream_keep_count(k), 0);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	dnsalg_upstream_keep_put(k, p[1], &sa, sl, 600 + DNSALG_UPSTREAM_KEEP_MS);
+	assert_int_equal(wakes, 3);
+	dnsalg_upstream_keep_free(k);
+	assert_int_equal(fd_count(), fds);
+}
+
 static void keep_bounds_and_order(void **state)
 {
 	(void)state;
@@ -1253,6 +1306,7 @@ int main(void)
 		cmocka_unit_test(tcp_silent_deadline), cmocka_unit_test(tcp_closed_port),
 		cmocka_unit_test(tcp_connection_kept), cmocka_unit_test(tcp_kept_closed_by_upstream),
 		cmocka_unit_test(tcp_kept_closed_under_the_query), cmocka_unit_test(keep_bounds_and_order),
+		cmocka_unit_test(keep_wakes_an_unaware_waiter_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
