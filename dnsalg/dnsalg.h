@@ -589,6 +589,9 @@ struct dnsalg_ctx {
 	struct dnsalg_inside *inside;
 	struct dnsalg_push_ops push;
 	struct dnsalg_cookie_secrets cookie; /* random at start, rolled over by the main thread */
+	/* o->tcp_idle_ms at start, then what a reload sets: the TCP threads
+	 * read it for each query (o is const once they run) */
+	_Atomic uint32_t tcp_idle_ms;
 };
 
 /*
@@ -648,11 +651,13 @@ int dnsalg_reverse_resolve(struct dnsalg_ctx *x, const struct dnsalg_upstream_op
 struct dnsalg_reload_keep {
 	unsigned n_conf_hosts;       /* run->hosts past this index came from -H */
 	bool cookie_rotate_cmdline;  /* -K given: the file's cookie_rotate_s is not applied */
+	bool tcp_idle_cmdline;       /* -I given: the file's tcp_idle_ms is not applied */
 };
 /*
- * Re-read run->config_file and apply the inside hosts and
+ * Re-read run->config_file and apply the inside hosts,
  * dnsalg.cookie_rotate_s (secrets kept, next rollover one new interval from
- * now).  A config with errors (printed as file:line) changes nothing.
+ * now) and dnsalg.tcp_idle_ms (from each connection's next query on; one
+ * waiting for a query keeps the deadline it has).  A config with errors (printed as file:line) changes nothing.
  * Writes what changed to log.  0, DNSALG_EINVAL or DNSALG_ENOMEM.  Run by
  * the thread that ticks the cookie secrets.
  */

@@ -342,7 +342,10 @@ int main(int argc, char **argv)
 		case 'r': o.resolver_threads = (uint32_t)num("--resolvers", optarg, 1, 256); break;
 		case 'w': o.udp_threads = (uint32_t)num("--udp-threads", optarg, 1, 64); break;
 		case 'x': o.tcp_clients = (uint32_t)num("--tcp-clients", optarg, 1, 1024); break;
-		case 'I': o.tcp_idle_ms = (uint32_t)num("--tcp-idle", optarg, 1000, 300000); break;
+		case 'I':
+			o.tcp_idle_ms = (uint32_t)num("--tcp-idle", optarg, 1000, 300000);
+			keep.tcp_idle_cmdline = true;
+			break;
 		case 'm': o.max_ttl = (uint32_t)num("--max-ttl", optarg, 1, 604800); break;
 		case 'K':
 			o.cookie_rotate_s = (uint32_t)num("--cookie-rotate", optarg, 0, 604800);
@@ -375,6 +378,7 @@ int main(int argc, char **argv)
 	d.ctl_fd = -1;
 	d.ctx.o = &o;
 	d.ctx.cnt = &d.cnt;
+	atomic_init(&d.ctx.tcp_idle_ms, o.tcp_idle_ms);
 	d.ctx.acache = dnsalg_acache_new(o.cache_entries, o.max_ttl);
 	d.ctx.ucache = dnsalg_ucache_new(o.ulid_cache_entries);
 	d.ctx.inside = dnsalg_inside_new(&o);

@@ -1,6 +1,7 @@
 /*
  * SIGHUP: re-read the config and apply what a running ALG can take without
- * a restart - the inside hosts and the cookie secret's rollover interval.
+ * a restart - the inside hosts, the cookie secret's rollover interval and
+ * how long a TCP client may stay idle.
  * Sockets, threads, cache sizes and upstreams need a restart; the caches
  * live on.  A config with any error changes nothing (its errors are printed
  * as file:line by the loader), so a typo never leaves the ALG half-reloaded.
@@ -57,6 +58,15 @@ int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,
 		else
 			fprintf(log, "pshim6-dnsalg: SIGHUP: cookie secret rollover %s (was %s); "
 				"every secret kept\n", b, a);
+	}
+	uint32_t idle = atomic_load(&x->tcp_idle_ms);
+	if (n->tcp_idle_ms != idle && keep->tcp_idle_cmdline)
+		fprintf(log, "pshim6-dnsalg: SIGHUP: dnsalg.tcp_idle_ms = %u not applied: "
+			"--tcp-idle on the command line keeps %u ms\n", n->tcp_idle_ms, idle);
+	else if (n->tcp_idle_ms != idle) {
+		atomic_store(&x->tcp_idle_ms, n->tcp_idle_ms);
+		fprintf(log, "pshim6-dnsalg: SIGHUP: TCP clients may stay idle %u ms (was %u), "
+			"from each one's next query on\n", n->tcp_idle_ms, idle);
 	}
 out:
 	dnsalg_opts_free(n);

@@ -35,7 +35,7 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 	for (int k = 0; k < TCP_QUERIES_PER_CONN && !atomic_load(&d->stop); k++) {
 		uint8_t lb[2];
 		/* the next query, whole, within tcp_idle_ms of the last answer */
-		uint64_t deadline = dnsalg_now_ms() + d->o->tcp_idle_ms;
+		uint64_t deadline = dnsalg_now_ms() + atomic_load_explicit(&d->ctx.tcp_idle_ms, memory_order_relaxed);
 		if (dnsalg_xfer_full(fd, lb, 1, POLLIN, deadline, &d->stop) < 0)
 			return;   /* idle, closed or stopping: an ordinary end */
 		int rc = dnsalg_xfer_full(fd, lb + 1, 1, POLLIN, deadline, &d->stop);

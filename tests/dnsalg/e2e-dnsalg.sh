@@ -262,6 +262,24 @@ check "SIGHUP: cookie_rotate_s = 59 refused as $T/pshim6.conf:$hline" grep -q "$
 check "SIGHUP: after the bad value still 120 s ($(counter cookie_rotate_s)), not rescheduled ($(counter cookie_rotate_in_s) s)" \
     test "$(counter cookie_rotate_s)" = 120 -a "$(counter cookie_rotate_in_s)" -le "$hin"
 check "SIGHUP: after the bad value the hosts stay" test "$(D +short h5.site1.example AAAA)" = fd00:1:1:1::55
+# SIGHUP applies dnsalg.tcp_idle_ms: an idle TCP client is then closed
+# after the new time (the cookie interval stays 120 s meanwhile)
+sed -i -e 's|^\(  *cookie_rotate_s = \)[0-9]*;|\1120;|' -e 's|^\(  *tcp_idle_ms = \)[0-9]*;|\11500;|' "$T/pshim6.conf"
+kill -HUP "$pid"
+ns_wait_for 5 grep -q 'SIGHUP: TCP clients may stay idle 1500 ms (was 10000)' "$T/alg.log" || true
+check "SIGHUP: tcp_idle_ms 10000 -> 1500, logged" grep -q 'SIGHUP: TCP clients may stay idle 1500 ms (was 10000)' "$T/alg.log"
+idle_tcp=$(ns_exec cl python3 -c 'import socket,time
+s=socket.create_connection(("fd98::1",53)); t=time.time(); s.settimeout(8)
+try: r=s.recv(10)
+except socket.timeout: r=None
+except ConnectionResetError: r=b""
+print("closed" if r==b"" else "open", int((time.time()-t)*1000))')
+idle_closed() { read -r st ms <<<"$idle_tcp"; test "$st" = closed && test "$ms" -ge 1300 && test "$ms" -le 4000; }
+check "SIGHUP: an idle TCP client closed after the new 1.5 s, not 10 s ($idle_tcp ms)" idle_closed
+sed -i 's|^\(  *tcp_idle_ms = \)[0-9]*;|\110000;|' "$T/pshim6.conf"
+kill -HUP "$pid"
+ns_wait_for 5 grep -q 'SIGHUP: TCP clients may stay idle 10000 ms (was 1500)' "$T/alg.log" || true
+check "SIGHUP: tcp_idle_ms back to 10000" grep -q 'SIGHUP: TCP clients may stay idle 10000 ms (was 1500)' "$T/alg.log"
 sed -i 's|^\(  *cookie_rotate_s = \)[0-9]*;|\13600;|' "$T/pshim6.conf"
 # 5. reverse lookup on request (PTR, then AAAA + ULID)
 r=$(ctl "$T/dnsalg.sock" "{\"cmd\":\"resolve-ulid\",\"ulid\":\"$ULID2\"}")

@@ -181,6 +181,7 @@ static inline void fake_alg_init(struct dnsalg_ctx *x, struct dnsalg_opts *o, st
 	dnsalg_opts_defaults(o);
 	x->o = o;
 	x->cnt = cnt;
+	atomic_init(&x->tcp_idle_ms, o->tcp_idle_ms);
 	x->acache = dnsalg_acache_new(64, 86400);
 	x->ucache = dnsalg_ucache_new(64);
 	f->set = set;

@@ -4,8 +4,8 @@
  * not postpone the rollover; a bad value (with its file:line error) leaves
  * everything as it was; -K on the command line wins over the file; the
  * counters reply shows the running interval; dnsalg.tcp_idle_ms reaches the
- * options (it applies at start: a reload passes the running options as
- * const).  Fake monotonic clock. */
+ * options, and a reload changes the running one (not with -I).  Fake
+ * monotonic clock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -328,6 +328,30 @@ static void tcp_idle_from_config(void **state)
 	}
 }
 
+static void tcp_idle_reloads(void **state)
+{
+	struct env *e = *state;
+	char err[1024];
+	assert_int_equal(atomic_load(&e->x.tcp_idle_ms), 10000);
+	assert_int_equal(reload_with(e, "tcp_idle_ms = 2500;"), 0);
+	assert_int_equal(atomic_load(&e->x.tcp_idle_ms), 2500);
+	assert_non_null(strstr(e->log, "TCP clients may stay idle 2500 ms (was 10000)"));
+	/* the same value again: nothing to say */
+	assert_int_equal(reload_with(e, "tcp_idle_ms = 2500;"), 0);
+	assert_null(strstr(e->log, "idle"));
+	/* out of range: the file is refused whole, the running value stays */
+	assert_int_equal(reload_capturing_stderr(e, "tcp_idle_ms = 999;", err, sizeof err), DNSALG_EINVAL);
+	assert_int_equal(atomic_load(&e->x.tcp_idle_ms), 2500);
+	/* the key gone: the default again, as at start */
+	assert_int_equal(reload_with(e, ""), 0);
+	assert_int_equal(atomic_load(&e->x.tcp_idle_ms), 10000);
+	/* -I on the command line wins over the file, as at start */
+	e->keep.tcp_idle_cmdline = true;
+	assert_int_equal(reload_with(e, "tcp_idle_ms = 4000;"), 0);
+	assert_int_equal(atomic_load(&e->x.tcp_idle_ms), 10000);
+	assert_non_null(strstr(e->log, "--tcp-idle on the command line keeps 10000 ms"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -339,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(command_line_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_show_running_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_idle_from_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(tcp_idle_reloads, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_reload", t, NULL, NULL);
 }

@@ -175,6 +175,7 @@ static int start(struct harness *h, const struct cfg *c)
 	d->ctl_fd = -1;
 	d->ctx.o = o;
 	d->ctx.cnt = &d->cnt;
+	atomic_init(&d->ctx.tcp_idle_ms, o->tcp_idle_ms);
 	d->ctx.acache = dnsalg_acache_new(o->cache_entries, o->max_ttl);
 	d->ctx.ucache = dnsalg_ucache_new(o->ulid_cache_entries);
 	d->ctx.inside = dnsalg_inside_new(o);
