@@ -123,6 +123,8 @@ void *dnsalg_ctl_main(void *arg)
 		dnsalg_upstream_share(u, d->keep);
 	if (u && d->health)
 		dnsalg_upstream_share_health(u, d->health);
+	if (u && d->ctx.upstreams)
+		dnsalg_upstream_follow(u, d->ctx.upstreams);
 	if (!u) {
 		fprintf(stderr, "pshim6-dnsalg: cannot create the control resolver\n");
 		return NULL;

@@ -283,6 +283,7 @@ int main(int argc, char **argv)
 			if (!cl_up)
 				o.n_upstreams = 0;
 			cl_up = true;
+			keep.upstreams_cmdline = true;
 			if (o.n_upstreams == DNSALG_MAX_UPSTREAMS ||
 			    dnsalg_endpoint_parse(optarg, 53, &o.upstreams[o.n_upstreams]) < 0) {
 				fprintf(stderr, "pshim6-dnsalg: --upstream %s: bad address or too many\n", optarg);
@@ -379,6 +380,9 @@ int main(int argc, char **argv)
 	d.ctx.o = &o;
 	d.ctx.cnt = &d.cnt;
 	atomic_init(&d.ctx.tcp_idle_ms, o.tcp_idle_ms);
+	static struct dnsalg_upstream_list upstreams;
+	if (dnsalg_upstream_list_init(&upstreams, o.upstreams, o.n_upstreams) == 0)
+		d.ctx.upstreams = &upstreams;
 	d.ctx.acache = dnsalg_acache_new(o.cache_entries, o.max_ttl);
 	d.ctx.ucache = dnsalg_ucache_new(o.ulid_cache_entries);
 	d.ctx.inside = dnsalg_inside_new(&o);

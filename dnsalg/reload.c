@@ -1,13 +1,14 @@
 /*
  * SIGHUP: re-read the config and apply what a running ALG can take without
- * a restart - the inside hosts, the cookie secret's rollover interval and
- * how long a TCP client may stay idle.
- * Sockets, threads, cache sizes and upstreams need a restart; the caches
+ * a restart - the inside hosts, the cookie secret's rollover interval, how
+ * long a TCP client may stay idle and the upstream servers.
+ * Sockets, threads and cache sizes need a restart; the caches
  * live on.  A config with any error changes nothing (its errors are printed
  * as file:line by the loader), so a typo never leaves the ALG half-reloaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dnsalg.h"
 
@@ -17,6 +18,29 @@ static void interval_text(uint32_t s, char *buf, size_t len)
 		snprintf(buf, len, "every %u s", s);
 	else
 		snprintf(buf, len, "never");
+}
+
+static void reload_upstreams(struct dnsalg_ctx *x, const struct dnsalg_opts *n,
+			     const struct dnsalg_reload_keep *keep, FILE *log)
+{
+	struct dnsalg_endpoint was[DNSALG_MAX_UPSTREAMS];
+	uint32_t gen;
+	char a[320], b[320];
+	if (!x->upstreams || !n->n_upstreams)
+		return;
+	unsigned nw = dnsalg_upstream_list_get(x->upstreams, was, &gen);
+	if (dnsalg_upstream_list_format(was, nw, a, sizeof a) < 0 ||
+	    dnsalg_upstream_list_format(n->upstreams, n->n_upstreams, b, sizeof b) < 0)
+		return;
+	if (keep->upstreams_cmdline) {
+		if (strcmp(a, b))
+			fprintf(log, "pshim6-dnsalg: SIGHUP: dnsalg.upstreams = %s not applied: "
+				"--upstream on the command line keeps %s\n", b, a);
+		return;
+	}
+	if (dnsalg_upstream_list_set(x->upstreams, n->upstreams, n->n_upstreams) == 1)
+		fprintf(log, "pshim6-dnsalg: SIGHUP: upstreams %s (was %s), from each thread's next query on\n",
+			b, a);
 }
 
 int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,
@@ -68,6 +92,7 @@ int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,
 		fprintf(log, "pshim6-dnsalg: SIGHUP: TCP clients may stay idle %u ms (was %u), "
 			"from each one's next query on\n", n->tcp_idle_ms, idle);
 	}
+	reload_upstreams(x, n, keep, log);
 out:
 	dnsalg_opts_free(n);
 	free(n);

@@ -72,6 +72,8 @@ void *dnsalg_tcp_main(void *arg)
 		dnsalg_upstream_share(u, d->keep);
 	if (u && d->health)
 		dnsalg_upstream_share_health(u, d->health);
+	if (u && d->ctx.upstreams)
+		dnsalg_upstream_follow(u, d->ctx.upstreams);
 	uint8_t *in = malloc(65536), *out = malloc(DNSALG_TCP_OUT_MAX + 2);
 	if (!u || !in || !out) {
 		fprintf(stderr, "pshim6-dnsalg: cannot start a TCP thread\n");

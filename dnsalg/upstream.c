@@ -46,7 +46,9 @@
 struct dnsalg_upstream {
 	unsigned n;
 	struct dnsalg_upstream_addr to[DNSALG_MAX_UPSTREAMS];
-	uint32_t share_ms;   /* each upstream's part of timeout_ms */
+	uint32_t timeout_ms, share_ms;   /* a query's time; each upstream's part of it */
+	struct dnsalg_upstream_list *list;   /* followed when not NULL (a reload may change it) */
+	uint32_t list_gen;                   /* the list's generation to[] holds */
 	struct dnsalg_counters *cnt;   /* upstream_refused, upstream_tcp_*; NULL: not counted */
 	struct dnsalg_upstream_keep *keep;   /* TCP connections kept; shared or own */
 	bool own_keep;
@@ -93,6 +95,32 @@ static void addr_set(struct dnsalg_upstream_addr *a, const struct dnsalg_endpoin
 	}
 }
 
+static void set_to(struct dnsalg_upstream *u, const struct dnsalg_endpoint *ep, unsigned n)
+{
+	u->n = n < DNSALG_MAX_UPSTREAMS ? n : DNSALG_MAX_UPSTREAMS;
+	for (unsigned i = 0; i < u->n; i++)
+		addr_set(&u->to[i], &ep[i]);
+	u->share_ms = u->timeout_ms / (u->n ? u->n : 1);
+	if (!u->share_ms)
+		u->share_ms = 1;
+}
+
+/* Take the list's servers when it moved since the last query. */
+static void follow_list(struct dnsalg_upstream *u)
+{
+	if (atomic_load_explicit(&u->list->gen, memory_order_acquire) == u->list_gen)
+		return;
+	struct dnsalg_endpoint ep[DNSALG_MAX_UPSTREAMS];
+	unsigned n = dnsalg_upstream_list_get(u->list, ep, &u->list_gen);
+	set_to(u, ep, n);
+}
+
+void dnsalg_upstream_follow(struct dnsalg_upstream *u, struct dnsalg_upstream_list *l)
+{
+	u->list = l;
+	u->list_gen = 0;   /* never a list's: the first query takes it */
+}
+
 struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct dnsalg_counters *cnt)
 {
 	struct dnsalg_upstream *u = calloc(1, sizeof *u);
@@ -112,12 +140,8 @@ struct dnsalg_upstream *dnsalg_upstream_new(const struct dnsalg_opts *o, struct 
 		return NULL;
 	}
 	u->own_health = true;
-	u->n = o->n_upstreams < DNSALG_MAX_UPSTREAMS ? o->n_upstreams : DNSALG_MAX_UPSTREAMS;
-	for (unsigned i = 0; i < u->n; i++)
-		addr_set(&u->to[i], &o->upstreams[i]);
-	u->share_ms = o->timeout_ms / (u->n ? u->n : 1);
-	if (!u->share_ms)
-		u->share_ms = 1;
+	u->timeout_ms = o->timeout_ms;
+	set_to(u, o->upstreams, o->n_upstreams);
 	return u;
 }
 
@@ -305,6 +329,8 @@ static int query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 		return DNSALG_ETIMEOUT;
 	}
 	uint16_t id = ldns_pkt_id(q);
+	if (u->list)
+		follow_list(u);
 	unsigned order[DNSALG_MAX_UPSTREAMS];
 	int trial = -1;
 	if (dnsalg_health_order(u->health, u->to, u->n, dnsalg_now_ms(), order, &trial, u->cnt) < 0)

@@ -280,6 +280,17 @@ sed -i 's|^\(  *tcp_idle_ms = \)[0-9]*;|\110000;|' "$T/pshim6.conf"
 kill -HUP "$pid"
 ns_wait_for 5 grep -q 'SIGHUP: TCP clients may stay idle 10000 ms (was 1500)' "$T/alg.log" || true
 check "SIGHUP: tcp_idle_ms back to 10000" grep -q 'SIGHUP: TCP clients may stay idle 10000 ms (was 1500)' "$T/alg.log"
+# SIGHUP applies dnsalg.upstreams: to a server that never answers (a miss
+# then fails), and back to nsd (a miss answered again)
+sed -i 's|^\(  *upstreams = \)\[.*\];|\1[ "[fd99::1]:5399" ];|' "$T/pshim6.conf"
+kill -HUP "$pid"
+ns_wait_for 5 grep -q 'SIGHUP: upstreams \[fd99::1\]:5399 (was fd99::53)' "$T/alg.log" || true
+check "SIGHUP: upstreams fd99::53 -> [fd99::1]:5399, logged" grep -q 'SIGHUP: upstreams \[fd99::1\]:5399 (was fd99::53)' "$T/alg.log"
+check "SIGHUP: a miss now goes to the silent server (SERVFAIL)" grep -q 'status: SERVFAIL' <(D up1.ext.example TXT)
+sed -i 's|^\(  *upstreams = \)\[.*\];|\1[ "fd99::53" ];|' "$T/pshim6.conf"
+kill -HUP "$pid"
+ns_wait_for 5 grep -q 'SIGHUP: upstreams fd99::53 (was \[fd99::1\]:5399)' "$T/alg.log" || true
+check "SIGHUP: upstreams back to nsd: a miss answered (NXDOMAIN)" grep -q 'status: NXDOMAIN' <(D up2.ext.example TXT)
 sed -i 's|^\(  *cookie_rotate_s = \)[0-9]*;|\13600;|' "$T/pshim6.conf"
 # 5. reverse lookup on request (PTR, then AAAA + ULID)
 r=$(ctl "$T/dnsalg.sock" "{\"cmd\":\"resolve-ulid\",\"ulid\":\"$ULID2\"}")

@@ -37,17 +37,22 @@ struct env {
 	size_t loglen;
 };
 
-static void write_conf(struct env *e, const char *line)
+static void write_conf_up(struct env *e, const char *upstreams, const char *line)
 {
 	FILE *f = fopen(e->path, "w");
 	assert_non_null(f);
 	fprintf(f, "site = { name = \"t\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"site.key\"; };\n"
 		   "inside = { port = \"net_null0\"; };\n"
 		   "isps = ( { name = \"a\"; pa_prefix = \"2001:db8:a::/48\"; port = \"net_null1\"; next_hop = \"fe80::1\"; } );\n"
-		   "dnsalg = { upstreams = [ \"2001:db8::53\" ];\n"
+		   "dnsalg = { upstreams = [ %s ];\n"
 		   "%s\n"
-		   "};\n", line);
+		   "};\n", upstreams, line);
 	fclose(f);
+}
+
+static void write_conf(struct env *e, const char *line)
+{
+	write_conf_up(e, "\"2001:db8::53\"", line);
 }
 
 /* The wall clock (RFC 9018 timestamps) runs with the monotonic one: WALL
@@ -352,6 +357,45 @@ static void tcp_idle_reloads(void **state)
 	assert_non_null(strstr(e->log, "--tcp-idle on the command line keeps 10000 ms"));
 }
 
+/* dnsalg.upstreams: the list the threads follow is replaced (a new
+ * generation), logged with the old one; the same list again is no change;
+ * -u on the command line wins. */
+static void upstreams_reload(void **state)
+{
+	struct env *e = *state;
+	struct dnsalg_upstream_list l;
+	assert_int_equal(dnsalg_upstream_list_init(&l, e->o.upstreams, e->o.n_upstreams), 0);
+	e->x.upstreams = &l;
+	uint32_t gen = atomic_load(&l.gen);
+	write_conf_up(e, "\"2001:db8::54\", \"[2001:db8::55]:5353\"", "cookie_rotate_s = 3600;");
+	free(e->log);
+	e->log = NULL;
+	FILE *log = open_memstream(&e->log, &e->loglen);
+	assert_int_equal(dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log), 0);
+	fclose(log);
+	assert_int_equal(atomic_load(&l.gen), gen + 1);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.ep[1].port, 5353);
+	assert_non_null(strstr(e->log, "SIGHUP: upstreams 2001:db8::54, [2001:db8::55]:5353 (was 2001:db8::53)"));
+	/* the same file again: nothing moves, nothing said */
+	free(e->log);
+	e->log = NULL;
+	log = open_memstream(&e->log, &e->loglen);
+	assert_int_equal(dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log), 0);
+	fclose(log);
+	assert_int_equal(atomic_load(&l.gen), gen + 1);
+	assert_null(strstr(e->log, "upstreams"));
+	/* -u given at start: the file's list is logged as not applied */
+	e->keep.upstreams_cmdline = true;
+	assert_int_equal(reload_with(e, "cookie_rotate_s = 3600;"), 0);
+	assert_int_equal(atomic_load(&l.gen), gen + 1);
+	assert_int_equal(l.n, 2);
+	assert_non_null(strstr(e->log, "dnsalg.upstreams = 2001:db8::53 not applied: --upstream on the command line "
+				       "keeps 2001:db8::54, [2001:db8::55]:5353"));
+	e->x.upstreams = NULL;
+	dnsalg_upstream_list_fini(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -364,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(counters_show_running_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_idle_from_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_idle_reloads, setup, teardown),
+		cmocka_unit_test_setup_teardown(upstreams_reload, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_reload", t, NULL, NULL);
 }

@@ -126,6 +126,12 @@ void dnsalg_upstream_share_health(struct dnsalg_upstream *u, struct dnsalg_healt
 	(void)h;
 }
 
+void dnsalg_upstream_follow(struct dnsalg_upstream *u, struct dnsalg_upstream_list *l)
+{
+	(void)u;
+	(void)l;
+}
+
 struct dnsalg_upstream_ops dnsalg_upstream_ops(struct dnsalg_upstream *u)
 {
 	return (struct dnsalg_upstream_ops){ gated_query, u->h };

@@ -1125,6 +1125,59 @@ static void sa_of(struct sockaddr_storage *ss, socklen_t *sl, uint16_t port)
 /* The keep's bounds: 4 an address, 16 in all, the one idle longest closed
  * beyond either; the one put back last taken first; only for its address;
  * expiry at exactly DNSALG_UPSTREAM_KEEP_MS.  Pipes stand for connections. */
+/* A transport that follows the daemon's upstream list takes a new list at
+ * its next query: the servers it asks, and each one's share of the time. */
+static void transport_follows_the_list(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[3];
+	standin_start(&s[0], UDP_GOOD, false);
+	standin_start(&s[1], UDP_SILENT, false);
+	standin_start(&s[2], UDP_GOOD, false);
+	const bool v4s[] = { false };
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, 1, v4s, 600, &cnt);
+	struct dnsalg_endpoint ep[3];
+	for (unsigned i = 0; i < 3; i++) {
+		inet_pton(AF_INET6, "::1", &ep[i].addr);
+		ep[i].port = s[i].port;
+	}
+	struct dnsalg_upstream_list l;
+	assert_int_equal(dnsalg_upstream_list_init(&l, ep, 1), 0);
+	dnsalg_upstream_follow(u, &l);
+	struct run r = ask_u(u, &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(atomic_load(&s[0].queries), 1);
+	/* the same list again: no new generation */
+	uint32_t gen = atomic_load(&l.gen);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 1), 0);
+	assert_int_equal(atomic_load(&l.gen), gen);
+	/* replaced by a silent one and a good one: s[0] is asked no more, the
+	 * silent one gets half of the 600 ms, not all of it */
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep + 1, 2), 1);
+	r = ask_u(u, &cnt, false);
+	assert_int_equal(r.r, 0);
+	assert_int_equal(atomic_load(&s[0].queries), 1);
+	assert_int_equal(atomic_load(&s[1].queries), 1);
+	assert_int_equal(atomic_load(&s[2].queries), 1);
+	assert_true(r.ms >= 280 && r.ms < 600);
+	/* bad lists are refused and change nothing */
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 0), DNSALG_EINVAL);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, DNSALG_MAX_UPSTREAMS + 1), DNSALG_EINVAL);
+	char line[128];
+	assert_true(dnsalg_upstream_list_format(l.ep, l.n, line, sizeof line) > 0);
+	char want[128];
+	snprintf(want, sizeof want, "[::1]:%u, [::1]:%u", s[1].port, s[2].port);
+	assert_string_equal(line, want);
+	assert_int_equal(dnsalg_upstream_list_format(l.ep, l.n, line, 8), DNSALG_EFULL);
+	dnsalg_upstream_free(u);
+	dnsalg_upstream_list_fini(&l);
+	for (unsigned i = 0; i < 3; i++)
+		standin_stop(&s[i]);
+	assert_int_equal(fd_count(), fds);
+}
+
 static unsigned wakes;
 static void count_wake(void *arg)
 {
@@ -1307,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(tcp_connection_kept), cmocka_unit_test(tcp_kept_closed_by_upstream),
 		cmocka_unit_test(tcp_kept_closed_under_the_query), cmocka_unit_test(keep_bounds_and_order),
 		cmocka_unit_test(keep_wakes_an_unaware_waiter_once),
+		cmocka_unit_test(transport_follows_the_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
