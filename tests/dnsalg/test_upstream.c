@@ -594,8 +594,8 @@ struct run {
 
 /* Ask `www.example. A` of the stand-ins (in this order, each its own port;
  * v4 ones as ::ffff:127.0.0.1) with this timeout, as the callers do. */
-static struct dnsalg_upstream *upstream_of(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms,
-					   struct dnsalg_counters *cnt)
+static struct dnsalg_upstream *transport_of(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms,
+					    struct dnsalg_counters *cnt)
 {
 	struct dnsalg_opts o;
 	dnsalg_opts_defaults(&o);
@@ -605,10 +605,17 @@ static struct dnsalg_upstream *upstream_of(struct standin *s, unsigned n, const 
 		inet_pton(AF_INET6, v4[i] ? "::ffff:127.0.0.1" : "::1", &o.upstreams[i].addr);
 		o.upstreams[i].port = s[i].port;
 	}
-	memset(cnt, 0, sizeof *cnt);
 	struct dnsalg_upstream *u = dnsalg_upstream_new(&o, cnt);
 	assert_non_null(u);
 	return u;
+}
+
+/* The same, with the counters zeroed first. */
+static struct dnsalg_upstream *upstream_of(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms,
+					   struct dnsalg_counters *cnt)
+{
+	memset(cnt, 0, sizeof *cnt);
+	return transport_of(s, n, v4, timeout_ms, cnt);
 }
 
 /* One query on transport u, as the callers ask it. */
@@ -811,16 +818,7 @@ static void udp_health_shared_by_transports(void **state)
 	struct dnsalg_counters cnt;
 	struct dnsalg_upstream *u[2];
 	u[0] = upstream_of(s, 2, v4s, 400, &cnt);
-	struct dnsalg_opts o;
-	dnsalg_opts_defaults(&o);
-	o.timeout_ms = 400;
-	o.n_upstreams = 2;
-	for (unsigned i = 0; i < 2; i++) {
-		inet_pton(AF_INET6, "::1", &o.upstreams[i].addr);
-		o.upstreams[i].port = s[i].port;
-	}
-	u[1] = dnsalg_upstream_new(&o, &cnt);
-	assert_non_null(u[1]);
+	u[1] = transport_of(s, 2, v4s, 400, &cnt);   /* a second thread: the same counters */
 	struct dnsalg_health *h = dnsalg_health_new();
 	assert_non_null(h);
 	dnsalg_upstream_share_health(u[0], h);
