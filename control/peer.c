@@ -31,6 +31,33 @@
 #define MS UINT64_C(1000000)
 _Static_assert(PEER_PATHS_MAX == PSHIM6_CONF_MAX_PEER_PATHS, "one path per address of the other proxy");
 
+/*
+ * A release our own DHCP server made while another proxy was ACTIVE: its
+ * forward is one datagram, and when it is lost the ACTIVE proxy keeps the
+ * lease and its full syncs carry it back here for good.  So it is kept
+ * until a whole full sync no longer carries the lease (see tomb_check).
+ * 256 is the default peer.sync_batch, the re-sends a sync may carry: at the
+ * default all of them go again in one sync.  A record only has to last
+ * from a release to the next whole sync, so 256 releases by one DHCP
+ * server in one sync interval is far above any site's churn; past it the
+ * oldest goes (counted), and a sync carrying its lease is applied again.
+ */
+#define LEASE_TOMBS 256
+/* Re-sends per release: each goes in a different full sync, so with the
+ * lease still carried after that many the ACTIVE proxy holds it for a
+ * reason other than a lost datagram (its own server gave it again, or it
+ * refuses the release), and this proxy follows its table as usual. */
+#define LEASE_TOMB_RESENDS 3
+
+struct lease_tomb {
+	struct in6_addr cmula;
+	uint64_t at_ns;           /* the release */
+	uint32_t born;            /* full syncs begun then (rx.gen): only a later one can confirm it */
+	uint32_t seen;            /* the last sync (its rx.gen) that carried the lease anyway */
+	uint32_t sent;            /* the last sync after which the release went again */
+	uint32_t resent;
+};
+
 static struct {
 	bool on;
 	int fd;
@@ -74,6 +101,9 @@ static struct {
 	uint32_t snap_nleases, snap_leases_cap, snap_tags_cap;
 	struct peer_sync_rx rx;           /* receiving them */
 	uint32_t fwd_pos;                 /* lease slot the next re-forward looks at first */
+	/* standing by: our own releases the ACTIVE proxy may have missed, oldest first */
+	struct lease_tomb tomb[LEASE_TOMBS];
+	uint32_t ntomb;
 	/* contexts imported from the dataplane's dump, going out as CTX
 	 * updates at the full sync's pace (bound: engine.max_contexts) */
 	struct peer_updq updq;
@@ -587,13 +617,66 @@ static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l)
 	return send_msg(&m);
 }
 
+static int tomb_find(const struct in6_addr *a)
+{
+	for (uint32_t i = 0; i < S.ntomb; i++)
+		if (!memcmp(&S.tomb[i].cmula, a, sizeof *a))
+			return (int)i;
+	return -1;
+}
+
+static void tomb_del(uint32_t i)
+{
+	memmove(&S.tomb[i], &S.tomb[i + 1], (S.ntomb - i - 1) * sizeof S.tomb[0]);
+	S.ntomb--;
+}
+
+static void tomb_add(const struct in6_addr *a, uint64_t now)
+{
+	int i = tomb_find(a);
+	if (i >= 0) {
+		tomb_del((uint32_t)i);          /* released again: a fresh record */
+	} else if (S.ntomb == LEASE_TOMBS) {
+		tomb_del(0);
+		uint64_t n = ++S.st.lease_tomb_evicted;
+		if (log_nth(n))
+			log_info("peer: %u own lease releases not yet confirmed by a full sync: the oldest is "
+				 "forgotten (%" PRIu64 " times)", LEASE_TOMBS, n);
+	}
+	S.tomb[S.ntomb++] = (struct lease_tomb){ .cmula = *a, .at_ns = now, .born = S.rx.gen };
+}
+
+/* Becoming ACTIVE: no full sync comes here any more, and the other proxy,
+ * standing by, follows our table, where the lease is not: a lease it holds
+ * from us (forwarded, marked LEASE_GEN_OTHER there) goes at its first whole
+ * full sync. */
+static void tomb_clear(void)
+{
+	if (S.ntomb)
+		log_info("peer: %u own lease releases not confirmed by a full sync forgotten (now ACTIVE)", S.ntomb);
+	S.st.lease_tomb_expired += S.ntomb;
+	S.ntomb = 0;
+}
+
 void peer_lease_changed(struct daemon *d, const char *cmula)
 {
 	struct in6_addr a;
-	bool rep = replicating(d), fwd = !rep && forwarding(d);
-	if ((!rep && !fwd) || !cmula || inet_pton(AF_INET6, cmula, &a) != 1)
+	if (!S.on || !cmula || inet_pton(AF_INET6, cmula, &a) != 1)
 		return;
-	if (send_lease(&a, addrtab_find(&d->tables.leases, &a)))
+	const struct lease_entry *l = addrtab_find(&d->tables.leases, &a);
+	int t = tomb_find(&a);
+	if (l && t >= 0) {
+		tomb_del((uint32_t)t);          /* given again: the new lease is the one to keep */
+		S.st.lease_tomb_superseded++;
+	} else if (!l && S.fsm.state != PEER_ST_ACTIVE && d->conf->peer.replicate) {
+		/* also while the other proxy is not heard: nothing is sent then,
+		 * and its next full sync would carry the lease back just the same */
+		tomb_add(&a, now_ns());
+	}
+	bool rep = replicating(d), fwd = !rep && forwarding(d);
+	if (!rep && !fwd)
+		return;
+	if (send_lease(&a, l))
 		return;
 	if (rep)
 		S.st.lease_tx++;
@@ -616,6 +699,85 @@ void peer_lease_changed(struct daemon *d, const char *cmula)
  */
 #define LEASE_GEN_OTHER 1u
 
+/*
+ * Standing by: a line of the ACTIVE proxy's about a lease our own server
+ * released.  true: not applied.  Inside a full sync it is the ACTIVE
+ * proxy's table: it still holds the lease, so our release was lost, and it
+ * goes again after the sync (tomb_resend).  Outside a sync the ACTIVE proxy
+ * sends only what its own DHCP hook did: its server gave the lease after
+ * ours released it, so that lease is real.  A release from it says it no
+ * longer has the lease.
+ */
+static bool tomb_check(const struct jobj *o, uint64_t now)
+{
+	struct in6_addr a;
+	const char *ev = json_str(o, "event"), *cm = json_str(o, "cmula");
+	int i;
+	if (!S.ntomb || !ev || !cm || inet_pton(AF_INET6, cm, &a) != 1 || (i = tomb_find(&a)) < 0)
+		return false;
+	struct lease_tomb *t = &S.tomb[i];
+	if (!strcmp(ev, "release") || !strcmp(ev, "expire")) {
+		tomb_del((uint32_t)i);
+		S.st.lease_tomb_confirmed++;
+		return false;
+	}
+	if (!S.rx.in_sync) {
+		tomb_del((uint32_t)i);
+		S.st.lease_tomb_superseded++;
+		return false;
+	}
+	if (t->resent >= LEASE_TOMB_RESENDS) {
+		uint64_t n = ++S.st.lease_tomb_expired;
+		if (log_nth(n))
+			log_info("peer: lease %s released here %" PRIu64 " s ago is still held by the ACTIVE proxy "
+				 "after %u releases sent again: kept as its lease (%" PRIu64 " times)", cm,
+				 (now - t->at_ns) / (1000 * MS), LEASE_TOMB_RESENDS, n);
+		tomb_del((uint32_t)i);
+		return false;
+	}
+	t->seen = S.rx.gen;
+	return true;
+}
+
+/* A whole full sync began after these releases and did not carry their
+ * leases: the ACTIVE proxy has none of them, the releases got through. */
+static uint32_t tomb_confirm(void)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < S.ntomb;) {
+		if (S.tomb[i].born != S.rx.gen && S.tomb[i].seen != S.rx.gen) {
+			tomb_del(i);
+			n++;
+		} else {
+			i++;
+		}
+	}
+	S.st.lease_tomb_confirmed += n;
+	return n;
+}
+
+/* After a whole full sync that still carried leases we released: each
+ * release goes again once, at most `max` (the caller's share of one sync
+ * batch, the burst lease_reforward is bounded by for the same receiving
+ * socket), the least re-sent first, so that a few leases the ACTIVE proxy
+ * keeps cannot hold the others back. */
+static uint32_t tomb_resend(uint32_t max)
+{
+	uint32_t n = 0;
+	for (uint32_t r = 0; r < LEASE_TOMB_RESENDS && n < max; r++)
+		for (uint32_t i = 0; i < S.ntomb && n < max; i++) {
+			struct lease_tomb *t = &S.tomb[i];
+			if (t->seen != S.rx.gen || t->sent == S.rx.gen || t->resent != r)
+				continue;
+			t->sent = S.rx.gen;
+			t->resent++;
+			n++;
+			if (send_lease(&t->cmula, NULL) == 0)
+				S.st.lease_fwd_release_retry++;
+		}
+	return n;
+}
+
 /* A LEASE message: standing by, the active proxy's table; ACTIVE, a lease
  * the standing-by proxy's own DHCP server gave or released.  Both go
  * through the hook's checks.  ACTIVE sends nothing back: its next full sync
@@ -630,8 +792,11 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		S.st.lease_fwd_rx++;
 	else
 		S.st.lease_rx++;
-	if (json_parse(m->u.lease.text, m->u.lease.len, &o, &why) || !(cmd = json_str(&o, "cmd")) ||
-	    strcmp(cmd, "lease") || tables_lease(&d->tables, d->conf, &o, now, &why)) {
+	bool ok = !json_parse(m->u.lease.text, m->u.lease.len, &o, &why) && (cmd = json_str(&o, "cmd")) &&
+		  !strcmp(cmd, "lease");
+	if (ok && !active && d->conf->peer.replicate && tomb_check(&o, now))
+		return;
+	if (!ok || tables_lease(&d->tables, d->conf, &o, now, &why)) {
 		/* a misconfigured site refuses every lease, and a full sync
 		 * carries them all again every sync_interval_ms */
 		uint64_t n = ++S.st.lease_refused;
@@ -676,15 +841,16 @@ static uint32_t lease_sweep(struct daemon *d)
  * (mark 0) that the sync did not carry never reached the ACTIVE proxy (the
  * forward was lost, or made while it was not heard), so it goes again; one
  * the sync carried is marked as the active proxy's now and is left alone.
- * These go out at once, from the read loop, so at most one sync batch of
- * them per sync: the burst the other proxy's receive buffer is sized and
- * checked for (check_batch on its side; both read one config).  The walk
+ * These go out at once, from the read loop, so at most one sync batch per
+ * sync, shared with our releases sent again (tomb_resend): the burst the
+ * other proxy's receive buffer is sized and checked for (check_batch on its
+ * side; both read one config).  The walk
  * resumes where the last one stopped, so leases the ACTIVE keeps refusing
  * (counted there) cannot hold the others back for good.
  */
-static uint32_t lease_reforward(struct daemon *d)
+static uint32_t lease_reforward(struct daemon *d, uint32_t max)
 {
-	uint32_t cap = d->tables.leases.cap, max = d->conf->peer.sync_batch, n = 0;
+	uint32_t cap = d->tables.leases.cap, n = 0;
 	if (!forwarding(d) || !cap)
 		return 0;
 	uint32_t i = S.fwd_pos % cap;
@@ -953,6 +1119,8 @@ static void run(struct daemon *d, enum peer_action a, uint64_t now, const char *
 	bool changed = from != (int)S.fsm.state;
 	if (changed)
 		log_notice("peer: %s -> %s (%s)", peer_state_name(from), peer_state_name(S.fsm.state), why);
+	if (changed && S.fsm.state == PEER_ST_ACTIVE)
+		tomb_clear();
 	switch (a) {
 	case PEER_A_NONE:
 		break;
@@ -1012,14 +1180,18 @@ static void on_replica(struct daemon *d, const struct peer_msg *m, bool keep, ui
 	if (swept)
 		log_info("peer: full sync %u received whole without %u leases held here: removed (their release "
 			 "was not received)", S.rx.done, swept);
+	uint32_t confirmed = tomb_confirm();
 	log_debug("peer: full sync %u received whole: %u contexts in %" PRIu64 " ms, %u stale pruned", S.rx.done,
 		  S.rx.count, (now - S.rx.began_ns) / MS, pruned);
 	int from = (int)S.fsm.state;
 	run(d, peer_fsm_event(&S.fsm, PEER_EV_SYNC_DONE, now), now, "full sync received", from);
-	uint32_t again = lease_reforward(d);
-	if (again)
-		log_debug("peer: full sync %u received whole without %u of our own leases: sent again", S.rx.done,
-			  again);
+	/* one sync batch at most for both: releases first, they are few
+	 * (LEASE_TOMBS) and each goes LEASE_TOMB_RESENDS times at most */
+	uint32_t max = d->conf->peer.sync_batch, released = forwarding(d) ? tomb_resend(max) : 0;
+	uint32_t again = lease_reforward(d, max - released);
+	if (again || released || confirmed)
+		log_debug("peer: full sync %u received whole: %u of our own leases it lacked sent again, %u of our "
+			  "releases it still carried sent again, %u confirmed", S.rx.done, again, released, confirmed);
 }
 
 static const char *path_addr(unsigned path, char *b)
@@ -1373,6 +1545,9 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
 	C(syncs_tx); C(syncs_rx); C(peer_sessions); C(standby_punts_dropped);
 	C(lease_tx); C(lease_rx); C(lease_refused); C(lease_swept); C(lease_fwd_tx); C(lease_fwd_rx); C(lease_fwd_retry);
+	put(arg, "peer", "lease_tombstones", S.ntomb);
+	C(lease_fwd_release_retry); C(lease_tomb_confirmed); C(lease_tomb_superseded); C(lease_tomb_expired);
+	C(lease_tomb_evicted);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
 	C(rx_duplicate); C(syncs_unreceived);

@@ -24,6 +24,11 @@ struct peer_stats {
 	uint64_t lease_fwd_tx;              /* standing by: our own DHCP server's lease changes sent to the ACTIVE */
 	uint64_t lease_fwd_rx;              /* ACTIVE: those received (refusals in lease_refused) */
 	uint64_t lease_fwd_retry;           /* standing by: own leases a whole full sync lacked, sent again */
+	uint64_t lease_fwd_release_retry;   /* standing by: own releases sent again, a full sync carried the lease */
+	uint64_t lease_tomb_confirmed;      /* released leases a whole full sync no longer carried */
+	uint64_t lease_tomb_superseded;     /* released leases given again (our hook, or the ACTIVE's) */
+	uint64_t lease_tomb_expired;        /* records of releases given up unconfirmed (resend bound, role change) */
+	uint64_t lease_tomb_evicted;        /* the oldest of them dropped for a new one (table full) */
 	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
 	uint64_t yields, activations;
 	uint64_t takeovers_incomplete;     /* with a replica not known complete */

@@ -1951,6 +1951,338 @@ static void own_leases_a_whole_sync_lacked_are_forwarded_again_bounded(void **st
 	assert_int_equal(ctr("lease_fwd_tx"), 1);
 }
 
+/* ---- releases our own DHCP server made, and their loss --------------------- */
+
+/* The release of own lease i as the hook sends it and peer.c forwards it. */
+static const char *own_release(unsigned i)
+{
+	static char b[8][96];
+	snprintf(b[i % 8], sizeof b[0], "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1%u\"}", i);
+	return b[i % 8];
+}
+
+static const char *own_cmula(unsigned i)
+{
+	static char b[8][32];
+	snprintf(b[i % 8], sizeof b[0], "fd00:10::1%u", i);
+	return b[i % 8];
+}
+
+/* The releases of own leases sent since `from`, each line checked byte for
+ * byte: how many, which (bit i), and how many of lease i (per[i]); fails on
+ * any other LEASE line. */
+static unsigned releases_sent(unsigned from, unsigned *which, unsigned per[8])
+{
+	unsigned n = 0;
+	*which = 0;
+	for (unsigned i = from; i < R.nin; i++) {
+		if (R.in[i].m.type != PEER_LEASE)
+			continue;
+		unsigned k = 0;
+		while (k < 8 && (R.in[i].m.u.lease.len != strlen(own_release(k)) ||
+				 memcmp(R.in[i].m.u.lease.text, own_release(k), R.in[i].m.u.lease.len)))
+			k++;
+		if (k == 8)
+			fail_msg("unexpected lease line %.*s", (int)R.in[i].m.u.lease.len, R.in[i].m.u.lease.text);
+		assert_int_equal(R.in[i].m.role, PEER_ROLE_BACKUP);
+		assert_int_equal(R.in[i].m.state, PEER_ST_STANDBY);
+		n++;
+		*which |= 1u << k;
+		if (per)
+			per[k]++;
+	}
+	return n;
+}
+
+/* The release of a lease the ACTIVE proxy got from us is lost: its whole
+ * syncs carry the lease back, and each time the release goes again instead
+ * of the lease being taken as the ACTIVE proxy's; the record ends with the
+ * first whole sync begun after it that lacks the lease. */
+static void a_lost_release_goes_again_while_full_syncs_carry_the_lease_back(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	engine_installed(1);
+	start();
+	heartbeat(0, 0, 0);
+	lease_request(own_line(0));         /* forwarded; the ACTIVE proxy has it: */
+	whole_sync(1, 0x01);
+	collect();
+	unsigned which, mark = R.nin;
+	lease_request(own_release(0));      /* forwarded, and lost: the stand-in drops it */
+	collect();
+	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+	assert_int_equal(ctr("lease_fwd_tx"), 2);
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_null(lease_held(own_cmula(0)));
+	/* the ACTIVE proxy's next whole sync still carries it */
+	mark = R.nin;
+	send_sync(PEER_SYNC_BEGIN, 2, 0);
+	send_lease_line(own_line(0));
+	assert_null(lease_held(own_cmula(0)));   /* not taken back */
+	send_sync(PEER_SYNC_END, 2, 0);
+	assert_int_equal(ctr("syncs_rx"), 2);
+	collect();
+	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+	const struct got *g = last_of(PEER_LEASE);
+	assert_int_equal(g->m.u.lease.len, strlen(own_release(0)));
+	assert_memory_equal(g->m.u.lease.text, own_release(0), strlen(own_release(0)));
+	char resent[PEER_LINE_MAX + 1];
+	memcpy(resent, g->m.u.lease.text, g->m.u.lease.len);
+	resent[g->m.u.lease.len] = 0;
+	assert_int_equal(ctr("lease_fwd_release_retry"), 1);
+	assert_int_equal(ctr("lease_fwd_retry"), 0);
+	assert_int_equal(ctr("lease_refused"), 0);
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_int_equal(R.d.tables.leases.n, 0);
+	/* a sync not received whole lists nothing: no verdict, nothing sent */
+	mark = R.nin;
+	send_sync(PEER_SYNC_BEGIN, 3, 0);
+	send_lease_line(own_line(0));
+	R.seq++;
+	send_sync(PEER_SYNC_END, 3, 0);
+	assert_int_equal(ctr("sync_incomplete"), 1);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_null(lease_held(own_cmula(0)));
+	/* the release got there: the next whole sync lacks the lease */
+	whole_sync(4, 0);
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	assert_int_equal(ctr("lease_tomb_confirmed"), 1);
+	assert_int_equal(ctr("lease_tomb_expired"), 0);
+	/* and from then on a sync that carries it is the ACTIVE proxy's table */
+	whole_sync(5, 0x01);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_not_equal(lease_held(own_cmula(0))->sync_gen, 0);
+	assert_int_equal(ctr("lease_fwd_release_retry"), 1);
+	/* released while a sync is under way, after it carried the lease: that
+	 * sync says nothing of the release, the next one does */
+	lease_request(own_line(1));
+	whole_sync(6, 0x02);
+	send_sync(PEER_SYNC_BEGIN, 7, 0);
+	send_lease_line(own_line(1));
+	lease_request(own_release(1));
+	send_sync(PEER_SYNC_END, 7, 0);
+	assert_int_equal(ctr("syncs_rx"), 6);
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	collect();
+	mark = R.nin;
+	whole_sync(8, 0x03);
+	collect();
+	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+	assert_int_equal(which, 0x02);
+	assert_null(lease_held(own_cmula(1)));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_fwd_release_retry"), 2);
+	teardown(NULL);
+
+	/* the ACTIVE proxy: the forward of the lease, then the release sent again */
+	rig_up(&(struct opts){ .role = "primary" });
+	engine_installed(1);
+	start();
+	heartbeat(0, 0, 0);
+	run_to(clk + 50 * MS);
+	assert_int_equal(ctr("syncs_tx"), 1);
+	send_lease_line(own_line(0));
+	assert_non_null(lease_held(own_cmula(0)));
+	send_lease_line(resent);
+	assert_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_fwd_rx"), 2);
+	assert_int_equal(ctr("lease_refused"), 0);
+	/* and its next full sync no longer carries it */
+	mark = R.nin;
+	uint64_t t = clk;
+	while (ctr("syncs_tx") < 2) {
+		assert_true(clk < t + 2000 * MS);
+		heartbeat(0, (uint32_t)ctr("last_sync_tx"), 0);
+		run_to(clk + HB_MS * MS);
+	}
+	assert_int_equal(count_type(PEER_SYNC_END, mark), 1);
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+}
+
+/* A record of a release ends when the lease is given again, by our own
+ * server (forwarded as an add) or by the ACTIVE proxy's (its update, outside
+ * a sync), or when the ACTIVE proxy releases the lease itself. */
+static void a_release_record_ends_when_the_lease_is_given_again(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	for (unsigned i = 0; i < 3; i++)
+		lease_request(own_line(i));
+	whole_sync(1, 0x07);
+	for (unsigned i = 0; i < 3; i++)
+		lease_request(own_release(i));
+	assert_int_equal(ctr("lease_tombstones"), 3);
+	/* our own server gives 0 again: the new lease goes as an add */
+	collect();
+	unsigned mark = R.nin;
+	lease_request(own_line(0));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	const struct got *g = last_of(PEER_LEASE);
+	assert_int_equal(g->m.u.lease.len, strlen(own_line(0)));
+	assert_memory_equal(g->m.u.lease.text, own_line(0), strlen(own_line(0)));
+	assert_int_equal(ctr("lease_tombstones"), 2);
+	assert_int_equal(ctr("lease_tomb_superseded"), 1);
+	/* the ACTIVE proxy's own server gives 1: its update is applied */
+	send_lease_line(own_line(1));
+	assert_non_null(lease_held(own_cmula(1)));
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_int_equal(ctr("lease_tomb_superseded"), 2);
+	/* it releases 2 itself */
+	send_lease_line(own_release(2));
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	assert_int_equal(ctr("lease_tomb_confirmed"), 1);
+	/* a sync carrying 0 and 1: both kept, nothing sent */
+	mark = R.nin;
+	whole_sync(2, 0x03);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_non_null(lease_held(own_cmula(1)));
+	assert_null(lease_held(own_cmula(2)));
+	assert_int_equal(ctr("lease_fwd_release_retry"), 0);
+	assert_int_equal(ctr("lease_tomb_expired"), 0);
+}
+
+/* Five releases lost, every sync carries the five leases: one sync batch
+ * (2 here) goes again per sync, the least re-sent first, each release 3
+ * times; a lease still carried after that is the ACTIVE proxy's. */
+static void releases_sent_again_are_bounded_per_sync_and_per_release(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup", .sync_batch = 2 });
+	start();
+	heartbeat(0, 0, 0);
+	for (unsigned i = 0; i < 5; i++)
+		lease_request(own_line(i));
+	whole_sync(1, 0x1f);
+	for (unsigned i = 0; i < 5; i++)
+		lease_request(own_release(i));
+	collect();
+	assert_int_equal(ctr("lease_tombstones"), 5);
+	unsigned per[8] = { 0 }, which, seen = 0, syncs = 0;
+	for (uint32_t e = 2; ctr("lease_tombstones") > 0; e++) {
+		assert_true(e < 20);
+		unsigned mark = R.nin;
+		whole_sync(e, 0x1f);
+		collect();
+		unsigned n = releases_sent(mark, &which, per);
+		assert_true(n <= 2);
+		if (e <= 4) {
+			assert_int_equal(n, 2);
+			/* the least re-sent first: 4 is in the third, before any goes twice */
+			assert_int_equal(e < 4 ? seen & which : which & 0x10, e < 4 ? 0 : 0x10);
+			seen |= which;
+		}
+		syncs++;
+	}
+	assert_int_equal(seen, 0x1f);
+	for (unsigned i = 0; i < 5; i++) {
+		assert_int_equal(per[i], 3);
+		assert_non_null(lease_held(own_cmula(i)));          /* the ACTIVE proxy's after all */
+		assert_int_not_equal(lease_held(own_cmula(i))->sync_gen, 0);
+	}
+	assert_int_equal(ctr("lease_fwd_release_retry"), 15);
+	assert_int_equal(ctr("lease_tomb_expired"), 5);
+	assert_int_equal(ctr("lease_tomb_confirmed"), 0);
+	assert_int_equal(syncs, 9);
+	/* one sync batch per sync in all: releases first, then own leases */
+	lease_request(own_line(5));
+	lease_request(own_line(6));
+	lease_request(own_line(7));
+	lease_request(own_release(6));
+	lease_request(own_release(7));
+	collect();
+	unsigned mark = R.nin;
+	whole_sync(30, 0x1f | 0xc0);        /* carries the released 6 and 7, lacks 5 */
+	collect();
+	assert_int_equal(releases_sent(mark, &which, NULL), 2);
+	assert_int_equal(which, 0xc0);
+	assert_int_equal(ctr("lease_fwd_retry"), 0);
+	mark = R.nin;
+	whole_sync(31, 0x1f);               /* lacks all three: 6 and 7 confirmed, 5 goes again */
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_int_equal(last_of(PEER_LEASE)->m.u.lease.len, strlen(own_line(5)));
+	assert_memory_equal(last_of(PEER_LEASE)->m.u.lease.text, own_line(5), strlen(own_line(5)));
+	assert_int_equal(ctr("lease_fwd_retry"), 1);
+	assert_int_equal(ctr("lease_tomb_confirmed"), 2);
+}
+
+/* At most 256 records; the oldest goes for a new one.  Made also while the
+ * other proxy is not heard: nothing is sent then, and its syncs would bring
+ * the lease back the same. */
+static void release_records_are_bounded_and_the_oldest_goes(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	char line[128];
+	for (unsigned i = 0; i < 300; i++) {
+		snprintf(line, sizeof line, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1:%x\"}", i);
+		lease_request(line);
+	}
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, 0), 0);
+	assert_int_equal(ctr("lease_fwd_tx"), 0);
+	assert_int_equal(ctr("lease_tombstones"), 256);
+	assert_int_equal(ctr("lease_tomb_evicted"), 44);
+	heartbeat(0, 0, 0);
+	/* a sync carrying the oldest forgotten (43) and the oldest kept (44) */
+	unsigned mark = R.nin;
+	send_sync(PEER_SYNC_BEGIN, 1, 0);
+	send_lease_line("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1:2b\",\"mode\":\"hba\",\"iaid\":0,"
+			"\"pds\":\"ff\",\"duid\":\"aa\"}");
+	send_lease_line("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1:2c\",\"mode\":\"hba\",\"iaid\":0,"
+			"\"pds\":\"ff\",\"duid\":\"aa\"}");
+	send_sync(PEER_SYNC_END, 1, 0);
+	collect();
+	assert_non_null(lease_held("fd00:10::1:2b"));
+	assert_null(lease_held("fd00:10::1:2c"));
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	static const char want[] = "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1:2c\"}";
+	assert_int_equal(last_of(PEER_LEASE)->m.u.lease.len, strlen(want));
+	assert_memory_equal(last_of(PEER_LEASE)->m.u.lease.text, want, strlen(want));
+	/* the others were not carried: confirmed */
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_int_equal(ctr("lease_tomb_confirmed"), 255);
+}
+
+/* Once ACTIVE, no sync comes to confirm or contradict a record: they go. */
+static void becoming_active_forgets_the_release_records(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	lease_request(own_line(0));
+	whole_sync(1, 0x01);
+	lease_request(own_release(0));
+	lease_request(own_release(1));
+	assert_int_equal(ctr("lease_tombstones"), 2);
+	takes_over_at_dead_ms_after(clk);
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	assert_int_equal(ctr("lease_tomb_expired"), 2);
+	/* serving, its own releases are replicated, not recorded */
+	lease_request(own_line(2));
+	lease_request(own_release(2));
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	/* and a forward of the lease from the other proxy is applied */
+	R.state = PEER_ST_SYNCING;
+	heartbeat(0, 0, 0);
+	send_lease_line(own_line(0));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_fwd_release_retry"), 0);
+}
+
 /* ---- peer.sources ---------------------------------------------------------- */
 
 static void assert_from(const struct got *g, const char *addr)
@@ -2136,6 +2468,11 @@ int main(void)
 		cmocka_unit_test_teardown(a_forwarded_lease_follows_the_other_proxy_s_table_after_a_role_change,
 					  teardown),
 		cmocka_unit_test_teardown(own_leases_a_whole_sync_lacked_are_forwarded_again_bounded, teardown),
+		cmocka_unit_test_teardown(a_lost_release_goes_again_while_full_syncs_carry_the_lease_back, teardown),
+		cmocka_unit_test_teardown(a_release_record_ends_when_the_lease_is_given_again, teardown),
+		cmocka_unit_test_teardown(releases_sent_again_are_bounded_per_sync_and_per_release, teardown),
+		cmocka_unit_test_teardown(release_records_are_bounded_and_the_oldest_goes, teardown),
+		cmocka_unit_test_teardown(becoming_active_forgets_the_release_records, teardown),
 		cmocka_unit_test_teardown(each_path_sends_from_its_configured_source, teardown),
 		cmocka_unit_test_teardown(a_source_this_host_lacks_is_warned_about_and_its_sends_fail, teardown),
 		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),
