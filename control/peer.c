@@ -788,6 +788,14 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	const char *why = NULL;
 	const char *cmd;
 	bool active = S.fsm.state == PEER_ST_ACTIVE;
+	if (active && m->state != PEER_ST_STANDBY) {
+		/* only a standing-by proxy forwards: this is the table of another
+		 * ACTIVE one (both are, until one yields), which may hold leases
+		 * our own server released meanwhile; a forward lost here goes
+		 * again after our next whole sync reaches it (lease_reforward) */
+		S.st.rx_ignored_active++;
+		return;
+	}
 	if (active)
 		S.st.lease_fwd_rx++;
 	else

@@ -1480,12 +1480,18 @@ static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void
 	assert_null(lease_held("fd00:10::5"));
 	assert_int_equal(ctr("lease_rx"), 8);
 	assert_int_equal(ctr("lease_refused"), 6);
-	/* serving, what the other proxy sends is its DHCP server's, forwarded */
+	/* serving, what the other proxy sends standing by is its DHCP
+	 * server's, forwarded; what it sends as ACTIVE is its table, ignored */
 	run_to(clk + DEAD_MS * MS);
 	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
 	uint64_t ignored = ctr("rx_ignored_active");
 	send_lease_line(LEASE_B);
-	assert_int_equal(ctr("rx_ignored_active"), ignored);
+	assert_int_equal(ctr("rx_ignored_active"), ignored + 1);
+	assert_int_equal(ctr("lease_fwd_rx"), 0);
+	assert_null(lease_held("fd00:10::6"));
+	R.state = PEER_ST_STANDBY;
+	send_lease_line(LEASE_B);
+	assert_int_equal(ctr("rx_ignored_active"), ignored + 1);
 	assert_int_equal(ctr("lease_rx"), 8);
 	assert_int_equal(ctr("lease_fwd_rx"), 1);
 	assert_non_null(lease_held("fd00:10::6"));
@@ -1842,6 +1848,14 @@ static void an_active_proxy_applies_a_forwarded_lease_and_sends_nothing_back(voi
 	assert_int_equal(ctr("lease_fwd_rx"), 5);
 	assert_int_equal(ctr("lease_refused"), 2);
 	assert_int_equal(R.d.tables.leases.n, 1);
+	/* the table of another ACTIVE proxy (both are, until one yields) is
+	 * no forward: ignored, counted */
+	R.state = PEER_ST_ACTIVE;
+	send_lease_line(LEASE_A);
+	R.state = PEER_ST_STANDBY;
+	assert_null(lease_held("fd00:10::5"));
+	assert_int_equal(ctr("lease_fwd_rx"), 5);
+	assert_int_equal(ctr("rx_ignored_active"), 1);
 	/* no echo: the next full sync carries it */
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 0);
@@ -2275,8 +2289,8 @@ static void becoming_active_forgets_the_release_records(void **st)
 	lease_request(own_line(2));
 	lease_request(own_release(2));
 	assert_int_equal(ctr("lease_tombstones"), 0);
-	/* and a forward of the lease from the other proxy is applied */
-	R.state = PEER_ST_SYNCING;
+	/* and a forward of the lease from the other proxy, standing by, is applied */
+	R.state = PEER_ST_STANDBY;
 	heartbeat(0, 0, 0);
 	send_lease_line(own_line(0));
 	assert_non_null(lease_held(own_cmula(0)));
