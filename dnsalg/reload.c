@@ -26,11 +26,18 @@ static void reload_upstreams(struct dnsalg_ctx *x, const struct dnsalg_opts *n,
 	struct dnsalg_endpoint was[DNSALG_MAX_UPSTREAMS];
 	uint32_t gen;
 	char a[320], b[320];
-	if (!x->upstreams || !n->n_upstreams)
+	if (!x->upstreams)
 		return;
 	unsigned nw = dnsalg_upstream_list_get(x->upstreams, was, &gen);
-	if (dnsalg_upstream_list_format(was, nw, a, sizeof a) < 0 ||
-	    dnsalg_upstream_list_format(n->upstreams, n->n_upstreams, b, sizeof b) < 0)
+	if (dnsalg_upstream_list_format(was, nw, a, sizeof a) < 0)
+		return;
+	if (!n->n_upstreams) {
+		/* at start that is an error; here the running ones stay */
+		if (!keep->upstreams_cmdline)
+			fprintf(log, "pshim6-dnsalg: SIGHUP: the config has no dnsalg.upstreams: keeping %s\n", a);
+		return;
+	}
+	if (dnsalg_upstream_list_format(n->upstreams, n->n_upstreams, b, sizeof b) < 0)
 		return;
 	if (keep->upstreams_cmdline) {
 		if (strcmp(a, b))

@@ -81,7 +81,9 @@ int dnsalg_upstream_keep_take(struct dnsalg_upstream_keep *k, const struct socka
 	for (unsigned i = k->n; i-- > 0 && fd < 0;) {
 		if (!same(&k->v[i], sa, salen))
 			continue;
-		if (now - k->v[i].used_ms < DNSALG_UPSTREAM_KEEP_MS)
+		/* put back by another thread after this caller read its clock:
+		 * used_ms may be past now, and now - used_ms would wrap */
+		if (k->v[i].used_ms + DNSALG_UPSTREAM_KEEP_MS > now)
 			fd = drop(k, i);
 		else
 			close(drop(k, i));
@@ -135,7 +137,7 @@ uint64_t dnsalg_upstream_keep_idle(struct dnsalg_upstream_keep *k, uint64_t now)
 	uint64_t due = UINT64_MAX;
 	pthread_mutex_lock(&k->lock);
 	for (unsigned i = 0; i < k->n;) {
-		if (now - k->v[i].used_ms >= DNSALG_UPSTREAM_KEEP_MS) {
+		if (k->v[i].used_ms + DNSALG_UPSTREAM_KEEP_MS <= now) {   /* not now - used_ms: see take */
 			close(drop(k, i));
 			continue;
 		}

@@ -1176,6 +1176,29 @@ static void transport_follows_the_list(void **state)
 	assert_int_equal(fd_count(), fds);
 }
 
+/* A connection put back by another thread after the caller read its clock
+ * carries a time past the caller's `now`: it is fresh, not idle. */
+static void keep_put_later_than_the_caller_s_clock(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct dnsalg_upstream_keep *k = dnsalg_upstream_keep_new();
+	struct sockaddr_storage sa;
+	socklen_t sl;
+	int p[2];
+	sa_of(&sa, &sl, 5300);
+	assert_int_equal(pipe(p), 0);
+	dnsalg_upstream_keep_put(k, p[1], &sa, sl, 5000);
+	assert_true(dnsalg_upstream_keep_idle(k, 4990) == 5000 + DNSALG_UPSTREAM_KEEP_MS);
+	assert_int_equal(dnsalg_upstream_keep_count(k), 1);
+	int fd = dnsalg_upstream_keep_take(k, &sa, sl, 4990);
+	assert_int_equal(fd, p[1]);
+	close(fd);
+	close(p[0]);
+	dnsalg_upstream_keep_free(k);
+	assert_int_equal(fd_count(), fds);
+}
+
 static unsigned wakes;
 static void count_wake(void *arg)
 {
@@ -1359,6 +1382,7 @@ int main(void)
 		cmocka_unit_test(tcp_kept_closed_under_the_query), cmocka_unit_test(keep_bounds_and_order),
 		cmocka_unit_test(keep_wakes_an_unaware_waiter_once),
 		cmocka_unit_test(transport_follows_the_list),
+		cmocka_unit_test(keep_put_later_than_the_caller_s_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
