@@ -79,10 +79,14 @@ kea_start() {
       "parameters": { "public-key-file": "$tmp/site.pub", "sec": $2, "mode": "$1",
                       "cmula-prefix": "fd00:1::/64", "control-socket": "$tmp/control.sock"$extra } } ],
   "loggers": [ { "name": "kea-dhcp6", "severity": "INFO",
-                 "output_options": [ { "output": "$tmp/kea.log" } ] } ]
+                 "output_options": [ { "output": "$tmp/kea.log" } ] },
+               { "name": "kea-dhcp6.packets", "severity": "DEBUG", "debuglevel": 50,
+                 "output_options": [ { "output": "$tmp/kea-pkt.log" } ] },
+               { "name": "kea-dhcp6.bad-packets", "severity": "DEBUG", "debuglevel": 50,
+                 "output_options": [ { "output": "$tmp/kea-pkt.log" } ] } ]
 } }
 EOF
-    : >"$tmp/kea.log"
+    : >"$tmp/kea.log"; : >"$tmp/kea-pkt.log"
     ip netns exec kea-srv env KEA_LOCKFILE_DIR=none KEA_PIDFILE_DIR="$tmp" ${KEA_ENV:-} kea-dhcp6 -c "$tmp/kea.json" \
         >>"$tmp/kea.out" 2>&1 &
     KEA_PID=$!
@@ -108,11 +112,20 @@ verify() { # ADDR [--cga|--hba]
     "$CGA" verify ${2:-} "$1" "$pds" >/dev/null || fail "$1 does not verify against its stored PDS"
 }
 
+# dhcp_diag: what Kea saw, for a dhclient run that got no lease.
+dhcp_diag() {
+    echo "  kea: $(grep -c DHCP6_BUFFER_RECEIVED "$tmp/kea-pkt.log") datagrams in," \
+         "$(grep -c 'SOLICIT (type 1) received' "$tmp/kea-pkt.log") Solicits," \
+         "$(grep -c 'ADVERTISE (type 2)' "$tmp/kea-pkt.log") Advertises out," \
+         "$(grep -c DHCP6_LEASE_ADVERT "$tmp/kea.log") offers logged"
+    grep -h 'DROP\|FAIL' "$tmp/kea-pkt.log" "$tmp/kea.log" | tail -5 | cut -c1-240
+}
+get_lease() { kea_dhclient kea-cli kc0 "$tmp" || { dhcp_diag; return 1; }; }
+
 # ---- 1. CGA, Sec 1: dhclient -------------------------------------------------
 kea_start cga 1
 grep -q "CMULA for client" "$tmp/kea.log" && fail "allocation failure logged"
-timeout 60 ip netns exec kea-cli dhclient -6 -1 -lf "$tmp/dhc.leases" -pf "$tmp/dhc.pid" kc0 \
-    >"$tmp/dhclient.out" 2>&1 || { cat "$tmp/dhclient.out"; fail "dhclient got no lease"; }
+get_lease || fail "dhclient got no lease"
 addr=$(grep -o 'iaaddr [0-9a-f:]*' "$tmp/dhc.leases" | tail -1 | cut -d' ' -f2)
 [ -n "$addr" ] || fail "no iaaddr in dhclient lease file"
 case "$addr" in fd00:1:*) ;; *) fail "address $addr not in the CMULA subnet" ;; esac
@@ -182,9 +195,7 @@ kea_stop
 
 # ---- 5. HBA mode over the CMULA and two PA prefixes ------------------------------
 kea_start hba 1
-rm -f "$tmp/dhc.leases"
-timeout 60 ip netns exec kea-cli dhclient -6 -1 -lf "$tmp/dhc.leases" -pf "$tmp/dhc.pid" kc0 \
-    >"$tmp/dhclient.out" 2>&1 || fail "dhclient got no lease (hba)"
+get_lease || fail "dhclient got no lease (hba)"
 haddr=$(grep -o 'iaaddr [0-9a-f:]*' "$tmp/dhc.leases" | tail -1 | cut -d' ' -f2)
 verify "$haddr" --hba
 pds=$(lease_pds "$haddr")
@@ -201,5 +212,5 @@ echo "expiry: $expired expire lines, $first among them"
 kea_stop
 
 lines=$(wc -l <"$tmp/control.log")
-result "dhclient CGA $addr verified; renew kept; release removed; perfdhcp $n leases all verified, 0 shared; HBA verified; $expired expired leases announced; $lines control lines; $(( $(date +%s) - t0 ))s"
+result "dhclient CGA $addr verified; renew kept; release removed; perfdhcp $n leases all verified, 0 shared; HBA verified; $expired expired leases announced; $lines control lines; dhclient restarts after a failed bind: $KEA_DHCLIENT_RESTARTS; $(( $(date +%s) - t0 ))s"
 exit 0

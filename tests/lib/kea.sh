@@ -7,3 +7,25 @@ kea_stderr() {
     [ -s "$1" ] || return 0
     grep -A14 -m1 "ERROR: AddressSanitizer\|runtime error" "$1" || tail -20 "$1"
 }
+# kea_dhclient NS IF DIR: dhclient -6 -1 -v in namespace NS on IF until bound
+# (lease file DIR/dhc.leases, transcript DIR/dhclient.out); 1 if it is not.
+# dhclient's daemon child now and then cannot bind its link-local socket as
+# it starts (EADDRNOTAVAIL: it exits within milliseconds, having sent
+# nothing, and a start a moment later binds).  Such a start is retried, up to
+# 3 in all, and counted in KEA_DHCLIENT_RESTARTS; any other failure, a
+# server that never answers among them, is final.
+KEA_DHCLIENT_RESTARTS=0
+kea_dhclient() {
+    local ns=$1 ifc=$2 dir=$3 n
+    for n in 1 2 3; do
+        rm -f "$dir/dhc.leases"
+        timeout 60 ip netns exec "$ns" dhclient -6 -1 -v -lf "$dir/dhc.leases" -pf "$dir/dhc.pid" "$ifc" \
+            >"$dir/dhclient.out" 2>&1 && return 0
+        grep -q "Can't bind to dhcp address" "$dir/dhclient.out" || break
+        KEA_DHCLIENT_RESTARTS=$((KEA_DHCLIENT_RESTARTS + 1))
+        echo "dhclient start $n could not bind on $ifc ($(grep -m1 "Can't bind" "$dir/dhclient.out"))"
+        sleep 0.2
+    done
+    grep -E "^(XMT|RCV|PRC): [A-Z]|[Cc]an.t|rror|exiting" "$dir/dhclient.out" | tail -8 | sed "s/^/  dhclient: /"
+    return 1
+}
