@@ -459,25 +459,36 @@ void dnsalg_upstream_share(struct dnsalg_upstream *u, struct dnsalg_upstream_kee
  * tries by h and reports each one to it; h must outlive u. */
 struct dnsalg_health;
 void dnsalg_upstream_share_health(struct dnsalg_upstream *u, struct dnsalg_health *h);
-/* The upstream servers in force (upstream_list.c), which a reload may
- * replace: gen moves with every change. */
+/* The upstream servers in force and a query's time to ask them
+ * (upstream_list.c), which a reload may replace: gen moves with every
+ * change of either.  The timeout travels with the servers because each
+ * server's share is computed from both: a query never starts with one of
+ * them new and the other old. */
 struct dnsalg_upstream_list {
 	pthread_mutex_t lock;
 	_Atomic uint32_t gen;
 	unsigned n;
 	struct dnsalg_endpoint ep[DNSALG_MAX_UPSTREAMS];
+	uint32_t timeout_ms;
 };
-/* 0, DNSALG_EINVAL (n is 0 or over DNSALG_MAX_UPSTREAMS) or DNSALG_ENOMEM. */
-int dnsalg_upstream_list_init(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n);
+/* 0, DNSALG_EINVAL (n is 0 or over DNSALG_MAX_UPSTREAMS, or timeout_ms 0)
+ * or DNSALG_ENOMEM. */
+int dnsalg_upstream_list_init(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n,
+			      uint32_t timeout_ms);
 void dnsalg_upstream_list_fini(struct dnsalg_upstream_list *l);
-/* 1 when the list changed, 0 when it is the same one, or DNSALG_EINVAL. */
-int dnsalg_upstream_list_set(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n);
-/* Copy the list to ep[DNSALG_MAX_UPSTREAMS]; its size, and its gen in *gen. */
-unsigned dnsalg_upstream_list_get(struct dnsalg_upstream_list *l, struct dnsalg_endpoint *ep, uint32_t *gen);
+/* 1 when the servers or the timeout changed, 0 when both are the same, or
+ * DNSALG_EINVAL (as for init). */
+int dnsalg_upstream_list_set(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n,
+			     uint32_t timeout_ms);
+/* Copy the list to ep[DNSALG_MAX_UPSTREAMS]; its size, the timeout in
+ * *timeout_ms and the list's gen in *gen. */
+unsigned dnsalg_upstream_list_get(struct dnsalg_upstream_list *l, struct dnsalg_endpoint *ep,
+				  uint32_t *timeout_ms, uint32_t *gen);
 /* As a log line lists them; its length or DNSALG_EFULL. */
 int dnsalg_upstream_list_format(const struct dnsalg_endpoint *ep, unsigned n, char *out, size_t cap);
-/* u asks l's servers from now on, taking a new list when the next query
- * starts after a change (timeout_ms shared out again); l must outlive u. */
+/* u asks l's servers for l's timeout from now on, taking both when the next
+ * query starts after a change (timeout_ms shared out again); a query under
+ * way keeps what it started with.  l must outlive u. */
 void dnsalg_upstream_follow(struct dnsalg_upstream *u, struct dnsalg_upstream_list *l);
 
 /* An upstream as the transport connects to it (a v4-mapped one as AF_INET). */
@@ -612,8 +623,8 @@ struct dnsalg_ctx {
 	/* o->tcp_idle_ms at start, then what a reload sets: the TCP threads
 	 * read it for each query (o is const once they run) */
 	_Atomic uint32_t tcp_idle_ms;
-	/* the upstream servers in force, which a reload may replace; NULL:
-	 * the start options' for good */
+	/* the upstream servers in force and their timeout, which a reload
+	 * may replace; NULL: the start options' for good */
 	struct dnsalg_upstream_list *upstreams;
 };
 
@@ -676,13 +687,16 @@ struct dnsalg_reload_keep {
 	bool cookie_rotate_cmdline;  /* -K given: the file's cookie_rotate_s is not applied */
 	bool tcp_idle_cmdline;       /* -I given: the file's tcp_idle_ms is not applied */
 	bool upstreams_cmdline;      /* -u given: the file's upstreams are not applied */
+	bool timeout_cmdline;        /* -T given: the file's timeout_ms is not applied */
 };
 /*
  * Re-read run->config_file and apply the inside hosts,
  * dnsalg.cookie_rotate_s (secrets kept, next rollover one new interval from
  * now), dnsalg.tcp_idle_ms (from each connection's next query on; one
- * waiting for a query keeps the deadline it has) and dnsalg.upstreams
- * (into x->upstreams, from each thread's next query on).  A config with errors (printed as file:line) changes nothing.
+ * waiting for a query keeps the deadline it has), dnsalg.upstreams and
+ * dnsalg.timeout_ms (into x->upstreams, from each thread's next query on;
+ * a query under way keeps its servers and time).  A config with errors
+ * (printed as file:line) changes nothing.
  * Writes what changed to log.  0, DNSALG_EINVAL or DNSALG_ENOMEM.  Run by
  * the thread that ticks the cookie secrets.
  */

@@ -78,8 +78,9 @@ static const char usage_text[] =
 "  {\"cmd\":\"counters\"}\n"
 "  {\"cmd\":\"resolve-ulid\",\"ulid\":\"<v6>\"}   PTR, then AAAA + ULID of the name\n"
 "\n"
-"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the config for the inside hosts\n"
-"and dnsalg.cookie_rotate_s (other settings need a restart; a config with\n"
+"Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the config for the inside hosts,\n"
+"dnsalg.cookie_rotate_s, tcp_idle_ms, upstreams and timeout_ms (each one given\n"
+"on the command line stays; other settings need a restart; a config with\n"
 "errors changes nothing); SIGUSR1 rolls the cookie secret over at once and\n"
 "keeps only the secret it retires (a secret feared leaked).\n"
 "Exit status: 0 ok, 1 config or startup error.\n"
@@ -255,7 +256,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* -H hosts follow the config's and -K overrides it, across reloads too */
+	/* -H hosts follow the config's and -K, -I, -u, -T override it, across
+	 * reloads too */
 	struct dnsalg_reload_keep keep = { .n_conf_hosts = o.n_hosts };
 	bool cl_listen = false, cl_up = false;
 	optind = 1;
@@ -337,7 +339,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'T': o.timeout_ms = (uint32_t)num("--timeout", optarg, 10, 60000); break;
+		case 'T':
+			o.timeout_ms = (uint32_t)num("--timeout", optarg, 10, 60000);
+			keep.timeout_cmdline = true;
+			break;
 		case 'e': o.cache_entries = (uint32_t)num("--cache", optarg, 4, 16u << 20); break;
 		case 'i': o.max_inflight = (uint32_t)num("--inflight", optarg, 1, 1u << 20); break;
 		case 'r': o.resolver_threads = (uint32_t)num("--resolvers", optarg, 1, 256); break;
@@ -381,7 +386,7 @@ int main(int argc, char **argv)
 	d.ctx.cnt = &d.cnt;
 	atomic_init(&d.ctx.tcp_idle_ms, o.tcp_idle_ms);
 	static struct dnsalg_upstream_list upstreams;
-	if (dnsalg_upstream_list_init(&upstreams, o.upstreams, o.n_upstreams) == 0)
+	if (dnsalg_upstream_list_init(&upstreams, o.upstreams, o.n_upstreams, o.timeout_ms) == 0)
 		d.ctx.upstreams = &upstreams;
 	d.ctx.acache = dnsalg_acache_new(o.cache_entries, o.max_ttl);
 	d.ctx.ucache = dnsalg_ucache_new(o.ulid_cache_entries);

@@ -1,7 +1,7 @@
 /*
  * SIGHUP: re-read the config and apply what a running ALG can take without
  * a restart - the inside hosts, the cookie secret's rollover interval, how
- * long a TCP client may stay idle and the upstream servers.
+ * long a TCP client may stay idle, the upstream servers and their timeout.
  * Sockets, threads and cache sizes need a restart; the caches
  * live on.  A config with any error changes nothing (its errors are printed
  * as file:line by the loader), so a typo never leaves the ALG half-reloaded.
@@ -20,34 +20,51 @@ static void interval_text(uint32_t s, char *buf, size_t len)
 		snprintf(buf, len, "never");
 }
 
+/* Servers and timeout_ms go into x->upstreams in one set: each kept from
+ * the command line on its own, but one generation for both, so no query
+ * starts with the new servers and the old shares. */
 static void reload_upstreams(struct dnsalg_ctx *x, const struct dnsalg_opts *n,
 			     const struct dnsalg_reload_keep *keep, FILE *log)
 {
 	struct dnsalg_endpoint was[DNSALG_MAX_UPSTREAMS];
-	uint32_t gen;
+	uint32_t gen, was_ms;
 	char a[320], b[320];
 	if (!x->upstreams)
 		return;
-	unsigned nw = dnsalg_upstream_list_get(x->upstreams, was, &gen);
+	unsigned nw = dnsalg_upstream_list_get(x->upstreams, was, &was_ms, &gen);
 	if (dnsalg_upstream_list_format(was, nw, a, sizeof a) < 0)
 		return;
+	const struct dnsalg_endpoint *ep = was;
+	unsigned ne = nw;
 	if (!n->n_upstreams) {
 		/* at start that is an error; here the running ones stay */
 		if (!keep->upstreams_cmdline)
 			fprintf(log, "pshim6-dnsalg: SIGHUP: the config has no dnsalg.upstreams: keeping %s\n", a);
-		return;
-	}
-	if (dnsalg_upstream_list_format(n->upstreams, n->n_upstreams, b, sizeof b) < 0)
-		return;
-	if (keep->upstreams_cmdline) {
-		if (strcmp(a, b))
+	} else if (dnsalg_upstream_list_format(n->upstreams, n->n_upstreams, b, sizeof b) >= 0 &&
+		   strcmp(a, b)) {
+		if (keep->upstreams_cmdline) {
 			fprintf(log, "pshim6-dnsalg: SIGHUP: dnsalg.upstreams = %s not applied: "
 				"--upstream on the command line keeps %s\n", b, a);
-		return;
+		} else {
+			ep = n->upstreams;
+			ne = n->n_upstreams;
+		}
 	}
-	if (dnsalg_upstream_list_set(x->upstreams, n->upstreams, n->n_upstreams) == 1)
+	uint32_t ms = n->timeout_ms;
+	if (keep->timeout_cmdline) {
+		if (ms != was_ms)
+			fprintf(log, "pshim6-dnsalg: SIGHUP: dnsalg.timeout_ms = %u not applied: "
+				"--timeout on the command line keeps %u ms\n", ms, was_ms);
+		ms = was_ms;
+	}
+	if (dnsalg_upstream_list_set(x->upstreams, ep, ne, ms) != 1)
+		return;
+	if (ep != was)
 		fprintf(log, "pshim6-dnsalg: SIGHUP: upstreams %s (was %s), from each thread's next query on\n",
 			b, a);
+	if (ms != was_ms)
+		fprintf(log, "pshim6-dnsalg: SIGHUP: upstream timeout %u ms (was %u), "
+			"from each thread's next query on\n", ms, was_ms);
 }
 
 int dnsalg_reload(struct dnsalg_ctx *x, const struct dnsalg_opts *run,

@@ -105,13 +105,14 @@ static void set_to(struct dnsalg_upstream *u, const struct dnsalg_endpoint *ep, 
 		u->share_ms = 1;
 }
 
-/* Take the list's servers when it moved since the last query. */
+/* Take the list's servers and timeout when it moved since the last query;
+ * only ever as a query starts, so one under way keeps its shares. */
 static void follow_list(struct dnsalg_upstream *u)
 {
 	if (atomic_load_explicit(&u->list->gen, memory_order_acquire) == u->list_gen)
 		return;
 	struct dnsalg_endpoint ep[DNSALG_MAX_UPSTREAMS];
-	unsigned n = dnsalg_upstream_list_get(u->list, ep, &u->list_gen);
+	unsigned n = dnsalg_upstream_list_get(u->list, ep, &u->timeout_ms, &u->list_gen);
 	set_to(u, ep, n);
 }
 

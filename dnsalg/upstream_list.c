@@ -1,8 +1,9 @@
 /*
- * The upstream servers in force, shared by every thread's transport.  A
- * reload replaces them; each transport compares the generation when a query
- * starts and copies the list when it moved, so no thread is stopped and a
- * query under way finishes with the servers it began with.  The kept TCP
+ * The upstream servers in force and the timeout a query shares out among
+ * them, shared by every thread's transport.  A reload replaces either; each
+ * transport compares the generation when a query starts and copies both
+ * when it moved, so no thread is stopped and a query under way finishes
+ * with the servers and the time it began with.  The kept TCP
  * connections and the health state are found by address, so neither carries
  * anything over to a server no longer listed.
  */
@@ -11,14 +12,16 @@
 
 #include "dnsalg.h"
 
-int dnsalg_upstream_list_init(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n)
+int dnsalg_upstream_list_init(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n,
+			      uint32_t timeout_ms)
 {
-	if (n == 0 || n > DNSALG_MAX_UPSTREAMS)
+	if (n == 0 || n > DNSALG_MAX_UPSTREAMS || timeout_ms == 0)
 		return DNSALG_EINVAL;
 	if (pthread_mutex_init(&l->lock, NULL) != 0)
 		return DNSALG_ENOMEM;
 	memcpy(l->ep, ep, n * sizeof ep[0]);
 	l->n = n;
+	l->timeout_ms = timeout_ms;
 	atomic_init(&l->gen, 1);
 	return 0;
 }
@@ -38,26 +41,32 @@ static bool same_list(const struct dnsalg_endpoint *a, unsigned na, const struct
 	return true;
 }
 
-int dnsalg_upstream_list_set(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n)
+/* Servers and timeout change under one generation: a transport that took
+ * the new servers with the old timeout would share out the wrong time. */
+int dnsalg_upstream_list_set(struct dnsalg_upstream_list *l, const struct dnsalg_endpoint *ep, unsigned n,
+			     uint32_t timeout_ms)
 {
-	if (n == 0 || n > DNSALG_MAX_UPSTREAMS)
+	if (n == 0 || n > DNSALG_MAX_UPSTREAMS || timeout_ms == 0)
 		return DNSALG_EINVAL;
 	pthread_mutex_lock(&l->lock);
-	bool same = same_list(l->ep, l->n, ep, n);
+	bool same = same_list(l->ep, l->n, ep, n) && l->timeout_ms == timeout_ms;
 	if (!same) {
 		memcpy(l->ep, ep, n * sizeof ep[0]);
 		l->n = n;
+		l->timeout_ms = timeout_ms;
 		atomic_fetch_add_explicit(&l->gen, 1, memory_order_release);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return same ? 0 : 1;
 }
 
-unsigned dnsalg_upstream_list_get(struct dnsalg_upstream_list *l, struct dnsalg_endpoint *ep, uint32_t *gen)
+unsigned dnsalg_upstream_list_get(struct dnsalg_upstream_list *l, struct dnsalg_endpoint *ep,
+				  uint32_t *timeout_ms, uint32_t *gen)
 {
 	pthread_mutex_lock(&l->lock);
 	unsigned n = l->n;
 	memcpy(ep, l->ep, n * sizeof ep[0]);
+	*timeout_ms = l->timeout_ms;
 	*gen = atomic_load_explicit(&l->gen, memory_order_relaxed);
 	pthread_mutex_unlock(&l->lock);
 	return n;

@@ -281,15 +281,29 @@ kill -HUP "$pid"
 ns_wait_for 5 grep -q 'SIGHUP: TCP clients may stay idle 10000 ms (was 1500)' "$T/alg.log" || true
 check "SIGHUP: tcp_idle_ms back to 10000" grep -q 'SIGHUP: TCP clients may stay idle 10000 ms (was 1500)' "$T/alg.log"
 # SIGHUP applies dnsalg.upstreams: to a server that never answers (a miss
-# then fails), and back to nsd (a miss answered again)
-sed -i 's|^\(  *upstreams = \)\[.*\];|\1[ "[fd99::1]:5399" ];|' "$T/pshim6.conf"
+# then fails, after timeout_ms: 2000 as shipped), and back to nsd (a miss
+# answered again); and dnsalg.timeout_ms: 600 makes a miss to the silent
+# server fail after 600 ms
+qtime() { awk '/^;; Query time:/ { print $4 }' "$1"; }
+sed -i -e 's|^\(  *upstreams = \)\[.*\];|\1[ "[fd99::1]:5399" ];|' -e 's|^\(  *timeout_ms = \)[0-9]*;|\12000;|' "$T/pshim6.conf"
 kill -HUP "$pid"
 ns_wait_for 5 grep -q 'SIGHUP: upstreams \[fd99::1\]:5399 (was fd99::53)' "$T/alg.log" || true
 check "SIGHUP: upstreams fd99::53 -> [fd99::1]:5399, logged" grep -q 'SIGHUP: upstreams \[fd99::1\]:5399 (was fd99::53)' "$T/alg.log"
-check "SIGHUP: a miss now goes to the silent server (SERVFAIL)" grep -q 'status: SERVFAIL' <(D up1.ext.example TXT)
-sed -i 's|^\(  *upstreams = \)\[.*\];|\1[ "fd99::53" ];|' "$T/pshim6.conf"
+D up1.ext.example TXT > "$T/up1.out" || true
+tmo0=$(qtime "$T/up1.out")
+check "SIGHUP: a miss now goes to the silent server (SERVFAIL after ${tmo0:-?} ms)" grep -q 'status: SERVFAIL' "$T/up1.out"
+sed -i 's|^\(  *timeout_ms = \)[0-9]*;|\1600;|' "$T/pshim6.conf"
 kill -HUP "$pid"
-ns_wait_for 5 grep -q 'SIGHUP: upstreams fd99::53 (was \[fd99::1\]:5399)' "$T/alg.log" || true
+ns_wait_for 5 grep -q 'SIGHUP: upstream timeout 600 ms (was 2000)' "$T/alg.log" || true
+check "SIGHUP: timeout_ms 2000 -> 600, logged" grep -q 'SIGHUP: upstream timeout 600 ms (was 2000), from each thread' "$T/alg.log"
+D up3.ext.example TXT > "$T/up3.out" || true
+tmo1=$(qtime "$T/up3.out")
+tmo_new() { grep -q 'status: SERVFAIL' "$T/up3.out" && test "${tmo0:-0}" -ge 1900 && test "${tmo1:-9999}" -ge 550 -a "${tmo1:-9999}" -le 1400; }
+check "SIGHUP: a miss to the silent server now fails after the new 600 ms (${tmo1:-?} ms), not 2000 (${tmo0:-?} ms)" tmo_new
+sed -i -e 's|^\(  *upstreams = \)\[.*\];|\1[ "fd99::53" ];|' -e 's|^\(  *timeout_ms = \)[0-9]*;|\12000;|' "$T/pshim6.conf"
+kill -HUP "$pid"
+ns_wait_for 5 grep -q 'SIGHUP: upstream timeout 2000 ms (was 600)' "$T/alg.log" || true
+check "SIGHUP: upstreams and timeout_ms back, logged" bash -c "grep -q 'SIGHUP: upstreams fd99::53 (was \[fd99::1\]:5399)' '$T/alg.log' && grep -q 'SIGHUP: upstream timeout 2000 ms (was 600)' '$T/alg.log'"
 check "SIGHUP: upstreams back to nsd: a miss answered (NXDOMAIN)" grep -q 'status: NXDOMAIN' <(D up2.ext.example TXT)
 sed -i 's|^\(  *cookie_rotate_s = \)[0-9]*;|\13600;|' "$T/pshim6.conf"
 # 5. reverse lookup on request (PTR, then AAAA + ULID)
@@ -561,5 +575,5 @@ check "counters carry cookie_rotations, cookie_prev_secret_hits and cookie_rotat
     grep -qE '"cookie_rotations":[0-9]+,"cookie_prev_secret_hits":[0-9]+,"cookie_rotate_failed":[0-9]+' <<<"$c"
 
 echo "passed $pass, failed $fail"
-result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; upstream health: DOWN after ${hq:-?} misses, then 10 misses slowest ${hmax:-?} ms, trial ${ht1:-?} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}; trickled TCP query: ${trickle:-?} ms"
+result "dnsalg e2e: $pass passed, $fail failed; SIGHUP cookie_rotate_s ${hr0:-?}->${hr1:-?} (next in ${hin:-?} s); SIGHUP timeout_ms 2000->600: silent-upstream miss ${tmo0:-?}->${tmo1:-?} ms; failing random source: start refused (exit ${frc:-?}), rollover failures counted ${rf1:-?}; timeout->SERVFAIL in ${tt} ms; upstream health: DOWN after ${hq:-?} misses, then 10 misses slowest ${hmax:-?} ms, trial ${ht1:-?} ms; cookie prev-secret hits ${p0:-?}->${p1:-?} after one rollover; flood of ${sent:-?} distinct names: RSS +$((rss1 - rss0)) KiB; third TCP connection over tcp_clients=2: ${tcpfill:-?} ms, tcp_rejected ${r0:-?}->${r1:-?}; trickled TCP query: ${trickle:-?} ms"
 [ "$fail" = 0 ]

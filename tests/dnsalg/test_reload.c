@@ -4,8 +4,9 @@
  * not postpone the rollover; a bad value (with its file:line error) leaves
  * everything as it was; -K on the command line wins over the file; the
  * counters reply shows the running interval; dnsalg.tcp_idle_ms reaches the
- * options, and a reload changes the running one (not with -I).  Fake
- * monotonic clock. */
+ * options, and a reload changes the running one (not with -I); likewise
+ * dnsalg.upstreams (not with -u) and dnsalg.timeout_ms (not with -T) in
+ * the list the threads follow.  Fake monotonic clock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -364,7 +365,7 @@ static void upstreams_reload(void **state)
 {
 	struct env *e = *state;
 	struct dnsalg_upstream_list l;
-	assert_int_equal(dnsalg_upstream_list_init(&l, e->o.upstreams, e->o.n_upstreams), 0);
+	assert_int_equal(dnsalg_upstream_list_init(&l, e->o.upstreams, e->o.n_upstreams, e->o.timeout_ms), 0);
 	e->x.upstreams = &l;
 	uint32_t gen = atomic_load(&l.gen);
 	write_conf_up(e, "\"2001:db8::54\", \"[2001:db8::55]:5353\"", "cookie_rotate_s = 3600;");
@@ -396,6 +397,88 @@ static void upstreams_reload(void **state)
 	dnsalg_upstream_list_fini(&l);
 }
 
+/* The list's timeout as it stands, and its generation. */
+static uint32_t list_timeout(struct dnsalg_upstream_list *l, uint32_t *gen)
+{
+	struct dnsalg_endpoint ep[DNSALG_MAX_UPSTREAMS];
+	uint32_t ms;
+	dnsalg_upstream_list_get(l, ep, &ms, gen);
+	return ms;
+}
+
+/* dnsalg.timeout_ms goes into the list the threads follow, a generation
+ * of its own when the servers stay, one generation with them when both
+ * change; the same value again is no change; out of range the file is
+ * refused whole; the key gone is the default again; -T on the command line
+ * keeps its value, -u keeps the servers only. */
+static void timeout_reload(void **state)
+{
+	struct env *e = *state;
+	char err[1024];
+	struct dnsalg_upstream_list l;
+	assert_int_equal(e->o.timeout_ms, 2000);
+	assert_int_equal(dnsalg_upstream_list_init(&l, e->o.upstreams, e->o.n_upstreams, e->o.timeout_ms), 0);
+	e->x.upstreams = &l;
+	uint32_t gen0 = atomic_load(&l.gen), gen;
+	assert_int_equal(reload_with(e, "timeout_ms = 600;"), 0);
+	assert_int_equal(list_timeout(&l, &gen), 600);
+	assert_int_equal(gen, gen0 + 1);
+	assert_int_equal(l.n, 1);
+	assert_non_null(strstr(e->log, "SIGHUP: upstream timeout 600 ms (was 2000), from each thread's next query on"));
+	assert_null(strstr(e->log, "upstreams"));
+	/* the same value again: nothing moves, nothing said */
+	assert_int_equal(reload_with(e, "timeout_ms = 600;"), 0);
+	assert_int_equal(atomic_load(&l.gen), gen0 + 1);
+	assert_null(strstr(e->log, "timeout"));
+	/* below the loader's 100: the file is refused, the running value stays */
+	assert_int_equal(reload_capturing_stderr(e, "timeout_ms = 99;", err, sizeof err), DNSALG_EINVAL);
+	assert_non_null(strstr(err, "timeout_ms"));
+	assert_int_equal(list_timeout(&l, &gen), 600);
+	assert_int_equal(gen, gen0 + 1);
+	/* the key gone: the default again, as at start */
+	assert_int_equal(reload_with(e, ""), 0);
+	assert_int_equal(list_timeout(&l, &gen), 2000);
+	assert_int_equal(gen, gen0 + 2);
+	/* servers and timeout at once: one generation, both logged */
+	write_conf_up(e, "\"2001:db8::54\"", "timeout_ms = 900;");
+	free(e->log);
+	e->log = NULL;
+	FILE *log = open_memstream(&e->log, &e->loglen);
+	assert_int_equal(dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log), 0);
+	fclose(log);
+	assert_int_equal(list_timeout(&l, &gen), 900);
+	assert_int_equal(gen, gen0 + 3);
+	assert_non_null(strstr(e->log, "SIGHUP: upstreams 2001:db8::54 (was 2001:db8::53)"));
+	assert_non_null(strstr(e->log, "SIGHUP: upstream timeout 900 ms (was 2000)"));
+	/* -u at start: the file's servers are not applied, its timeout is */
+	e->keep.upstreams_cmdline = true;
+	assert_int_equal(reload_with(e, "timeout_ms = 700;"), 0);
+	assert_int_equal(list_timeout(&l, &gen), 700);
+	assert_int_equal(gen, gen0 + 4);
+	assert_non_null(strstr(e->log, "dnsalg.upstreams = 2001:db8::53 not applied: "
+				       "--upstream on the command line keeps 2001:db8::54"));
+	char line[64];
+	assert_true(dnsalg_upstream_list_format(l.ep, l.n, line, sizeof line) > 0);
+	assert_string_equal(line, "2001:db8::54");
+	assert_non_null(strstr(e->log, "SIGHUP: upstream timeout 700 ms (was 900)"));
+	/* -T at start: the file's timeout is not applied, its servers are */
+	e->keep.upstreams_cmdline = false;
+	e->keep.timeout_cmdline = true;
+	assert_int_equal(reload_with(e, "timeout_ms = 4000;"), 0);
+	assert_int_equal(list_timeout(&l, &gen), 700);
+	assert_int_equal(gen, gen0 + 5);
+	assert_non_null(strstr(e->log, "SIGHUP: upstreams 2001:db8::53 (was 2001:db8::54)"));
+	assert_non_null(strstr(e->log, "dnsalg.timeout_ms = 4000 not applied: --timeout on the command line keeps 700 ms"));
+	assert_null(strstr(e->log, "upstream timeout"));
+	/* -T and nothing else new: no generation, only the line about the key */
+	assert_int_equal(reload_with(e, "timeout_ms = 4000;"), 0);
+	assert_int_equal(list_timeout(&l, &gen), 700);
+	assert_int_equal(gen, gen0 + 5);
+	assert_non_null(strstr(e->log, "--timeout on the command line keeps 700 ms"));
+	e->x.upstreams = NULL;
+	dnsalg_upstream_list_fini(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -409,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tcp_idle_from_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_idle_reloads, setup, teardown),
 		cmocka_unit_test_setup_teardown(upstreams_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(timeout_reload, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_reload", t, NULL, NULL);
 }

@@ -1142,18 +1142,18 @@ static void transport_follows_the_list(void **state)
 		ep[i].port = s[i].port;
 	}
 	struct dnsalg_upstream_list l;
-	assert_int_equal(dnsalg_upstream_list_init(&l, ep, 1), 0);
+	assert_int_equal(dnsalg_upstream_list_init(&l, ep, 1, 600), 0);
 	dnsalg_upstream_follow(u, &l);
 	struct run r = ask_u(u, &cnt, false);
 	assert_int_equal(r.r, 0);
 	assert_int_equal(atomic_load(&s[0].queries), 1);
 	/* the same list again: no new generation */
 	uint32_t gen = atomic_load(&l.gen);
-	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 1), 0);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 1, 600), 0);
 	assert_int_equal(atomic_load(&l.gen), gen);
 	/* replaced by a silent one and a good one: s[0] is asked no more, the
 	 * silent one gets half of the 600 ms, not all of it */
-	assert_int_equal(dnsalg_upstream_list_set(&l, ep + 1, 2), 1);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep + 1, 2, 600), 1);
 	r = ask_u(u, &cnt, false);
 	assert_int_equal(r.r, 0);
 	assert_int_equal(atomic_load(&s[0].queries), 1);
@@ -1161,8 +1161,10 @@ static void transport_follows_the_list(void **state)
 	assert_int_equal(atomic_load(&s[2].queries), 1);
 	assert_true(r.ms >= 280 && r.ms < 600);
 	/* bad lists are refused and change nothing */
-	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 0), DNSALG_EINVAL);
-	assert_int_equal(dnsalg_upstream_list_set(&l, ep, DNSALG_MAX_UPSTREAMS + 1), DNSALG_EINVAL);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 0, 600), DNSALG_EINVAL);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, DNSALG_MAX_UPSTREAMS + 1, 600), DNSALG_EINVAL);
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 1, 0), DNSALG_EINVAL);
+	assert_int_equal(l.n, 2);
 	char line[128];
 	assert_true(dnsalg_upstream_list_format(l.ep, l.n, line, sizeof line) > 0);
 	char want[128];
@@ -1172,6 +1174,87 @@ static void transport_follows_the_list(void **state)
 	dnsalg_upstream_free(u);
 	dnsalg_upstream_list_fini(&l);
 	for (unsigned i = 0; i < 3; i++)
+		standin_stop(&s[i]);
+	assert_int_equal(fd_count(), fds);
+}
+
+/* Changes the list's timeout (servers as they are) once the query under
+ * way has reached a stand-in: a reload landing mid-query. */
+struct mid_query {
+	struct dnsalg_upstream_list *l;
+	struct standin *s;          /* the first one asked */
+	const struct dnsalg_endpoint *ep;
+	unsigned n;
+	uint32_t timeout_ms;
+	int set;                    /* what dnsalg_upstream_list_set() said; -100 never called */
+};
+
+static void *set_mid_query(void *arg)
+{
+	struct mid_query *m = arg;
+	for (int i = 0; i < 5000 && atomic_load(&m->s->queries) == 0; i++)
+		usleep(1000);
+	if (atomic_load(&m->s->queries) > 0)
+		m->set = dnsalg_upstream_list_set(m->l, m->ep, m->n, m->timeout_ms);
+	return NULL;
+}
+
+/* A reload that changes only timeout_ms moves the list's generation; a
+ * transport that follows the list takes the new timeout, shared out again,
+ * at its next query, while the one under way keeps the shares it started
+ * with.  Two silent stand-ins: a failed query takes the whole timeout, one
+ * share each. */
+static void transport_follows_the_timeout(void **state)
+{
+	(void)state;
+	int fds = fd_count();
+	struct standin s[2];
+	standin_start(&s[0], UDP_SILENT, false);
+	standin_start(&s[1], UDP_SILENT, false);
+	const bool v4s[] = { false, false };
+	struct dnsalg_counters cnt;
+	struct dnsalg_upstream *u = upstream_of(s, 2, v4s, 1600, &cnt);
+	struct dnsalg_endpoint ep[2];
+	for (unsigned i = 0; i < 2; i++) {
+		inet_pton(AF_INET6, "::1", &ep[i].addr);
+		ep[i].port = s[i].port;
+	}
+	struct dnsalg_upstream_list l;
+	assert_int_equal(dnsalg_upstream_list_init(&l, ep, 2, 1600), 0);
+	dnsalg_upstream_follow(u, &l);
+	uint32_t gen = atomic_load(&l.gen), ms = 0, g = 0;
+	struct dnsalg_endpoint got[DNSALG_MAX_UPSTREAMS];
+	assert_int_equal(dnsalg_upstream_list_set(&l, ep, 2, 1600), 0);
+	assert_int_equal(atomic_load(&l.gen), gen);
+	/* 1600 ms, 800 a server; cut to 200 once the first try is out: the
+	 * second try still gets its 800 */
+	struct mid_query m = { &l, &s[0], ep, 2, 200, -100 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, set_mid_query, &m), 0);
+	struct run r = ask_u(u, &cnt, false);
+	pthread_join(th, NULL);
+	assert_int_equal(m.set, 1);
+	assert_int_equal(atomic_load(&l.gen), gen + 1);
+	assert_int_equal(dnsalg_upstream_list_get(&l, got, &ms, &g), 2);
+	assert_int_equal(ms, 200);
+	assert_int_equal(g, gen + 1);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(atomic_load(&s[0].queries), 1);
+	assert_int_equal(atomic_load(&s[1].queries), 1);
+	if (r.ms < 1550)
+		fail_msg("the query under way took %llu ms, not its 1600: the new timeout reached it",
+			 (unsigned long long)r.ms);
+	/* the next query: 200 ms, 100 a server (the old 1600 or 800 a server
+	 * would show as 1600) */
+	r = ask_u(u, &cnt, false);
+	assert_int_equal(r.r, DNSALG_ETIMEOUT);
+	assert_int_equal(atomic_load(&s[0].queries), 2);
+	assert_int_equal(atomic_load(&s[1].queries), 2);
+	if (r.ms < 190 || r.ms >= 1000)
+		fail_msg("the next query took %llu ms, not 200 (100 a server)", (unsigned long long)r.ms);
+	dnsalg_upstream_free(u);
+	dnsalg_upstream_list_fini(&l);
+	for (unsigned i = 0; i < 2; i++)
 		standin_stop(&s[i]);
 	assert_int_equal(fd_count(), fds);
 }
@@ -1382,6 +1465,7 @@ int main(void)
 		cmocka_unit_test(tcp_kept_closed_under_the_query), cmocka_unit_test(keep_bounds_and_order),
 		cmocka_unit_test(keep_wakes_an_unaware_waiter_once),
 		cmocka_unit_test(transport_follows_the_list),
+		cmocka_unit_test(transport_follows_the_timeout),
 		cmocka_unit_test(keep_put_later_than_the_caller_s_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
