@@ -9,6 +9,7 @@ kea_stderr() {
 }
 # kea_dhclient NS IF DIR: dhclient -6 -1 -v in namespace NS on IF until bound
 # (lease file DIR/dhc.leases, transcript DIR/dhclient.out); 1 if it is not.
+# Needs tests/lib/netns.sh.  Waits first for IF's link-local address.
 # dhclient's daemon child now and then cannot bind its link-local socket as
 # it starts (EADDRNOTAVAIL: it exits within milliseconds, having sent
 # nothing, and a start a moment later binds).  Such a start is retried, up to
@@ -17,11 +18,15 @@ kea_stderr() {
 KEA_DHCLIENT_RESTARTS=0
 kea_dhclient() {
     local ns=$1 ifc=$2 dir=$3 n
+    ns_wait_for 10 sh -c "ip -n $ns -6 addr show dev $ifc scope link | grep -q inet6 &&
+        ! ip -n $ns -6 addr show dev $ifc scope link | grep -q tentative" ||
+        { echo "no usable link-local address on $ifc in $ns"; return 1; }
     for n in 1 2 3; do
         rm -f "$dir/dhc.leases"
         timeout 60 ip netns exec "$ns" dhclient -6 -1 -v -lf "$dir/dhc.leases" -pf "$dir/dhc.pid" "$ifc" \
             >"$dir/dhclient.out" 2>&1 && return 0
-        grep -q "Can't bind to dhcp address" "$dir/dhclient.out" || break
+        grep -q "Can't bind to dhcp address: Cannot assign requested address" "$dir/dhclient.out" || break
+        [ $n -lt 3 ] || break
         KEA_DHCLIENT_RESTARTS=$((KEA_DHCLIENT_RESTARTS + 1))
         echo "dhclient start $n could not bind on $ifc ($(grep -m1 "Can't bind" "$dir/dhclient.out"))"
         sleep 0.2

@@ -35,7 +35,7 @@ extra_lease() {
         before=$(stat -c %s "$log" 2>/dev/null || echo 0)
         TB_ADDR_FILE=$d/$h-$n.addr "$T" exec "$h" timeout 30 dhclient -6 -1 -v -sf "$top/deploy/testbed/dhclient-script" \
             -lf "$d/$h-$n.leases" -pf "$d/$h-$n.pid" -e TB_ADDR_FILE="$d/$h-$n.addr" eth0 >>"$log" 2>&1 && break
-        tail -c +$((before + 1)) "$log" | grep -q "Can't bind to dhcp address" && [ $try -lt 3 ] || return 1
+        tail -c +$((before + 1)) "$log" | grep -q "Can't bind to dhcp address: Cannot assign" && [ $try -lt 3 ] || return 1
         sleep 0.2
     done
     [ -s "$d/$h-$n.addr" ] && cat "$d/$h-$n.addr"
