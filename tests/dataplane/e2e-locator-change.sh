@@ -81,24 +81,31 @@ sleep 0.5
 ns_exec h1 $PY "$work/cli.py" fd00:2:2:1::22 5001 "$work/data" 6 > "$work/elapsed" &
 cli=$!
 # Late in the transfer, the REAP stamps must be on CLOCK_MONOTONIC, the
-# clock control compares them with: of 20 readings, the freshest stamp less
-# than 12 ms before the reading returned (4-6 ms here).  With the TSC rate
-# DPDK reports, rounded to 10 MHz, they fell 0.19% of the dataplane's
-# uptime behind: 18 ms by then on a machine whose TSC runs at 2,096 MHz.
+# clock control compares them with.  With the TSC rate DPDK reports,
+# rounded to 10 MHz, they fell 0.19% of the dataplane's uptime behind: 12
+# to 18 ms by then, as the machine's TSC rate is.  Each of 60 readings is
+# timed on CLOCK_MONOTONIC just before the reading starts (t0) and after it
+# returns (t1).  The freshest stamp, measured from t0, must be under 6 ms
+# old: -2 to 1 ms in runs here, one of them beside a CPU hog.  Measured
+# from t1, as this check once did, the reading's own cost counts, and a
+# healthy run once took 12.2 ms.  With the clock's anchoring disabled it
+# read 8.3 and 8.8 ms.  No stamp may be later than t1.
 $PY - "$CTL" "$work/s1.sock" "$T1" > "$work/stampage" <<'PYEOF' &
 import subprocess, sys, time
 ctl, sock, tag = sys.argv[1:4]
-behind = []
+before, after = [], []
 time.sleep(4.5)
-for _ in range(20):
+for _ in range(60):
+    t0 = time.monotonic_ns()
     out = subprocess.run([ctl, "-s", sock, "reap", tag], capture_output=True, text=True).stdout
     t1 = time.monotonic_ns()
     f = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
     s = int(f.get("last_sent_ns", "0"))
     if s:
-        behind.append((t1 - s) / 1e6)
-    time.sleep(0.04)
-print("%.2f %d" % (min(behind) if behind else 1e9, len(behind)))
+        before.append((t0 - s) / 1e6)
+        after.append((t1 - s) / 1e6)
+    time.sleep(0.01)
+print("%.2f %.2f %d" % (min(before) if before else 1e9, min(after) if after else -1e9, len(before)))
 PYEOF
 stampck=$!
 sleep 2
@@ -134,9 +141,9 @@ echo "ISP y link: $ny shim6 packets, tags $ty"
 [ "$got" = "$want" ] || { echo "FAIL: sha256 $got != $want ($bytes bytes)"; fail=1; }
 [ "$nx" -gt 100 ] && [ "$ny" -gt 100 ] || { echo "FAIL: traffic did not use both ISPs"; fail=1; }
 grep -q "found=1" "$work/reap" && ! grep -q "last_sent_ns=0 " "$work/reap" || { echo "FAIL: no REAP stamps"; fail=1; }
-read -r age nread < "$work/stampage" || true
-echo "REAP stamps against CLOCK_MONOTONIC late in the transfer: the freshest ${age:-?} ms before its reading returned (${nread:-0} readings)"
-awk -v a="${age:-1e9}" -v n="${nread:-0}" 'BEGIN {exit !(n >= 10 && a >= -1 && a < 12)}' ||
+read -r age age1 nread < "$work/stampage" || true
+echo "REAP stamps against CLOCK_MONOTONIC late in the transfer: the freshest ${age:-?} ms before its reading started, ${age1:-?} ms before one returned (${nread:-0} readings)"
+awk -v a="${age:-1e9}" -v b="${age1:--1e9}" -v n="${nread:-0}" 'BEGIN {exit !(n >= 30 && a < 6 && b >= 0)}' ||
     { echo "FAIL: REAP stamps not on CLOCK_MONOTONIC"; fail=1; }
 for f in "c1x $tx" "c1y $ty"; do
     set -- $f
