@@ -30,13 +30,8 @@ extra_lease() {
     duid=$(printf '\\000\\003\\000\\001\\002\\173\\000\\001\\%03o\\%03o' "$n" "$(( ${h#h} ))")
     printf 'default-duid "%s";\n' "$duid" > "$d/$h-$n.leases"
     rm -f "$d/$h-$n.addr"
-    local log=/run/pshim6-tb/log/dhclient-$h-$n.log try before
-    for try in 1 2 3; do # a start that cannot bind its socket goes again (see the testbed's tb_dhclient)
-        before=$(stat -c %s "$log" 2>/dev/null || echo 0)
-        TB_ADDR_FILE=$d/$h-$n.addr "$T" exec "$h" timeout 30 dhclient -6 -1 -v -sf "$top/deploy/testbed/dhclient-script" \
-            -lf "$d/$h-$n.leases" -pf "$d/$h-$n.pid" -e TB_ADDR_FILE="$d/$h-$n.addr" eth0 >>"$log" 2>&1 && break
-        tail -c +$((before + 1)) "$log" | grep -q "Can't bind to dhcp address: Cannot assign" && [ $try -lt 3 ] || return 1
-        sleep 0.2
-    done
+    TB_ADDR_FILE=$d/$h-$n.addr "$T" dhclient "$h" /run/pshim6-tb/log/dhclient-$h-$n.log \
+        -sf "$top/deploy/testbed/dhclient-script" -lf "$d/$h-$n.leases" -pf "$d/$h-$n.pid" \
+        -e TB_ADDR_FILE="$d/$h-$n.addr" eth0 || return 1
     [ -s "$d/$h-$n.addr" ] && cat "$d/$h-$n.addr"
 }
