@@ -2,13 +2,17 @@
 # Fast-path throughput on one lcore: net_pcap (infinite_rx) in, net_null out,
 # an egress mix (CMULA -> remote ULID, header inserted) and an ingress mix
 # (payload header removed), at 1k, 100k and 1M installed contexts, side by
-# side with dpdk-testpmd --forward-mode=io on the same vdevs.
-# Prints Mpps, cycles/packet, the ratio to testpmd and table bytes per context.
+# side with dpdk-testpmd --forward-mode=io on the same vdevs, and with the
+# dataplane's floor build (bench_dp_floor: the same program whose nodes only
+# forward each frame untouched).
+# Prints Mpps, cycles/packet, the ratio to testpmd, the floor's ratio to
+# testpmd and table bytes per context.
 #   tests/dataplane/bench-fastpath.sh [SECONDS] [SIZES...]
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 DP=$BUILD/dataplane/pshim6-dataplane
+FLOOR=$BUILD/tests/dataplane/bench_dp_floor
 CTL=$BUILD/dataplane/pshim6-dpctl
 secs=${1:-3}
 shift || true
@@ -41,11 +45,11 @@ testpmd_mpps() { # pcap
         awk '{printf "%.3f", $1/1e6}'
 }
 
-dp_mpps() { # mode pcap contexts -> "Mpps cycles/pkt table_bytes"
-    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf
+dp_mpps() { # mode pcap contexts [program] -> "Mpps cycles/pkt table_bytes punts node_cycles"
+    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf prog=${4:-$DP}
     bench_dp_conf "$conf" "$mode" "$pcap" "$n" "$work/dp.sock" \
         --file-prefix=dpb-$$ --huge-unlink --no-pci -l "$LCORE" --log-level=lib.eal:error
-    "$DP" -c "$conf" --busy-poll --no-tap --node-clock 2>"$work/dp.log" &
+    "$prog" -c "$conf" --busy-poll --no-tap --node-clock 2>"$work/dp.log" &
     local p=$!
     pids="$pids $p"
     for i in $(seq 100); do "$CTL" -s "$work/dp.sock" hello >/dev/null 2>&1 && break; sleep 0.2; done
@@ -85,11 +89,14 @@ echo "  Mpps = median of 1 s samples (testpmd: port 0 Rx-pps = Tx-pps on null; d
 echo "  node cyc/pkt = TSC cycles inside the node functions per packet (--node-clock: classify, lookup,"
 echo "  rewrite and the TX enqueue, which frees into the null PMD when a burst completes); the rest of"
 echo "  cyc/pkt is the pcap PMD's RX copy and the poll loop, which testpmd pays too"
+echo "  floor = the same run of bench_dp_floor, the dataplane built with nodes that only forward"
+echo "  (no classification, lookup or rewrite; the contexts are installed all the same), and"
+echo "  fl.ratio its ratio to testpmd: the most any node work could reach with this poll loop"
 echo "  mem = bench_memspan: TSC cycles per packet to touch the egress node's lines (bucket, context,"
 echo "  stamp) for the same 4,096 contexts in the table's layout at that size, with no packet work:"
 echo "  the floor the table's memory sets on this machine (it grows with the span when the TLB does"
 echo "  not cover it)"
-printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %12s\n' mix contexts Mpps cyc/pkt node mem testpmd ratio bytes/ctx
+printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %8s %8s %12s\n' mix contexts Mpps cyc/pkt node mem testpmd ratio floor fl.ratio bytes/ctx
 for n in $sizes; do
     mem=-
     [ -x "$BUILD/tests/dataplane/bench_memspan" ] && mem=$("$BUILD/tests/dataplane/bench_memspan" "$n" | awk '{print $3}')
@@ -98,8 +105,13 @@ for n in $sizes; do
         /usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" $mode "$n" 4096 $size "$work/$mode.pcap"
         base=$(testpmd_mpps "$work/$mode.pcap")
         read -r mpps cyc bpc punts node < <(dp_mpps $mode "$work/$mode.pcap" "$n")
+        floor=-; fratio=-
+        if [ -x "$FLOOR" ]; then
+            read -r floor _ < <(dp_mpps $mode "$work/$mode.pcap" "$n" "$FLOOR")
+            fratio=$(awk -v a="$floor" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
+        fi
         ratio=$(awk -v a="$mpps" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
-        printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %12s\n' $mode "$n" "$mpps" "$cyc" "$node" "$mem" "$base" "$ratio" "$bpc"
+        printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %8s %8s %12s\n' $mode "$n" "$mpps" "$cyc" "$node" "$mem" "$base" "$ratio" "$floor" "$fratio" "$bpc"
         [ "${punts:-0}" = 0 ] || echo "  (warning: $punts packets punted during the measurement: contexts missing?)"
     done
 done
