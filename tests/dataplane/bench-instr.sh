@@ -5,13 +5,16 @@
 # runs, so this is the figure to compare across commits on a shared machine;
 # bench-fastpath.sh gives the cycles.  The forwarding thread's instructions
 # are split by where they execute: the PMDs and DPDK libraries (the part
-# testpmd also pays) and pshim6's own code.
+# testpmd also pays) and pshim6's own code; the floor build (bench_dp_floor,
+# nodes that only forward) gives the own instructions of everything but the
+# nodes' work.
 #   [MODES=egress|ingress] tests/dataplane/bench-instr.sh [SECONDS] [SIZES...]   (default 30 s, 1000)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 DP=$BUILD/dataplane/pshim6-dataplane
 CTL=$BUILD/dataplane/pshim6-dpctl
+FLOOR=$BUILD/tests/dataplane/bench_dp_floor
 secs=${1:-30}
 shift || true
 sizes=${*:-1000}
@@ -62,8 +65,8 @@ testpmd_ir() { # pcap -> "Ir packets pmd own"
     echo "$tot ${pk:-0} $pmd $own"
 }
 
-dp_ir() { # mode pcap contexts -> "Ir packets pmd own"
-    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf out=$work/dp.cg key=tx_isp_packets
+dp_ir() { # mode pcap contexts [program] -> "Ir packets pmd own"
+    local mode=$1 pcap=$2 n=$3 conf=$work/dp.conf out=$work/dp.cg key=tx_isp_packets prog=${4:-$DP}
     [ "$mode" = egress ] || key=tx_inside_packets
     # shellcheck disable=SC2086 # eal_common is a list of words
     bench_dp_conf "$conf" "$mode" "$pcap" "$n" "$work/dp.sock" --file-prefix=dpi-$$ -l 1 $eal_common
@@ -72,7 +75,7 @@ dp_ir() { # mode pcap contexts -> "Ir packets pmd own"
     # channel: the ports are polled only after a delay the fill fits in
     local delay=$((15 + n / 2000)) t0 pk
     valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" --toggle-collect=dp_lcore_main \
-        "$DP" -c "$conf" --busy-poll --no-tap --rx-delay-ms $((delay * 1000)) 2>"$work/dp.log" &
+        "$prog" -c "$conf" --busy-poll --no-tap --rx-delay-ms $((delay * 1000)) 2>"$work/dp.log" &
     local p=$!
     pids="$pids $p"
     for _ in $(seq 600); do "$CTL" -s "$work/dp.sock" hello >/dev/null 2>&1 && break; sleep 0.2; done
@@ -83,7 +86,7 @@ dp_ir() { # mode pcap contexts -> "Ir packets pmd own"
     kill -INT $p 2>/dev/null || true
     wait $p 2>/dev/null || true
     pk=$(awk -v k="$key" '$2==k {print $3}' "$work/dp.log" | tail -1)
-    read -r tot pmd own < <(split_ir "$out" pshim6-dataplane)
+    read -r tot pmd own < <(split_ir "$out" "$(basename "$prog")")
     echo "$tot ${pk:-0} $pmd $own"
 }
 
@@ -92,15 +95,21 @@ echo "baseline: dpdk-testpmd --forward-mode=io on the same vdevs (pcap infinite_
 echo "  pmd = instructions in the PMDs and DPDK/C libraries (testpmd pays the same work), own = pshim6's code"
 echo "  ratio = testpmd instructions per packet / the dataplane's: what bench-fastpath.sh's Mpps ratio"
 echo "  would be if every instruction cost the same"
-printf '%-8s %-9s %10s %9s %9s %12s %7s\n' mix contexts dp_ir/pkt pmd own testpmd_ir ratio
+echo "  floor_own = own instructions of bench_dp_floor (the same program, nodes that only forward):"
+echo "  own - floor_own is the nodes' work"
+printf '%-8s %-9s %10s %9s %9s %12s %7s %10s\n' mix contexts dp_ir/pkt pmd own testpmd_ir ratio floor_own
 for n in $sizes; do
     for mode in ${MODES:-egress ingress}; do
         size=128; [ $mode = ingress ] && size=136
         /usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" $mode "$n" 4096 $size "$work/$mode.pcap"
         read -r ttot tpk _ _ < <(testpmd_ir "$work/$mode.pcap")
         read -r dtot dpk dpmd down < <(dp_ir $mode "$work/$mode.pcap" "$n")
-        awk -v tt="$ttot" -v tp="$tpk" -v dt="$dtot" -v dp="$dpk" -v pm="$dpmd" -v ow="$down" -v m=$mode -v n="$n" 'BEGIN {
+        fpk=0 fown=0
+        [ -x "$FLOOR" ] && read -r _ fpk _ fown < <(dp_ir $mode "$work/$mode.pcap" "$n" "$FLOOR")
+        awk -v tt="$ttot" -v tp="$tpk" -v dt="$dtot" -v dp="$dpk" -v pm="$dpmd" -v ow="$down" -v m=$mode -v n="$n" \
+            -v fp="$fpk" -v fo="$fown" 'BEGIN {
             if (tp <= 0 || dp <= 0) { printf "%-8s %-9s no packets counted (testpmd %d, dataplane %d)\n", m, n, tp, dp; exit }
-            printf "%-8s %-9s %10.1f %9.1f %9.1f %12.1f %7.2f\n", m, n, dt/dp, pm/dp, ow/dp, tt/tp, (tt/tp)/(dt/dp) }'
+            fl = fp > 0 ? sprintf("%.1f", fo/fp) : "-"
+            printf "%-8s %-9s %10.1f %9.1f %9.1f %12.1f %7.2f %10s\n", m, n, dt/dp, pm/dp, ow/dp, tt/tp, (tt/tp)/(dt/dp), fl }'
     done
 done
