@@ -130,14 +130,16 @@ while True:
     h.update(b); n += len(b)
 print(h.hexdigest(), n)
 EOF
-ns_bg srv $PY "$work/echo_srv.py" "$work/srvlog" 8
+ns_bg srv $PY "$work/echo_srv.py" "$work/srvlog" 8; esrv=$!
 sleep 0.5
 nat_ok=0
 for a in $SRV; do
     got=$(ns_exec h1 timeout 15 $PY "$work/echo_cli.py" $a "$work/small" 2>&1 | cut -d' ' -f1) || true
     [ "$got" = "$want_s" ] && nat_ok=$((nat_ok + 1)) || echo "echo to $a: $got"
 done
-sleep 0.3
+# the server logs a connection after closing it, and ends after the eighth
+# (or 60 s without one)
+wait $esrv || echo "echo server: exit $?"
 cat "$work/srvlog" 2>/dev/null || true
 [ $nat_ok = 8 ] || bad "NATv6 echo: $nat_ok of 8 returned the sha256 sent"
 [ "$(awk -v s="$want_s" '$3 == s' "$work/srvlog" | wc -l)" = 8 ] || bad "server did not receive 8 intact streams"
@@ -177,14 +179,20 @@ gpeer=$(cut -d' ' -f3 "$work/got" 2>/dev/null || echo none)
 [ "$gpeer" = fd00:1:1:1::11 ] || bad "h2 saw the peer as $gpeer, not h1's CMULA"
 
 # ---- a CMULA without an HBA set (egress) and a prefix-swap address (ingress)
+# udp.py listen PORT CAP OUT: OUT.ready once bound; the number of datagrams
+# received goes to OUT at SIGTERM (or after CAP s), once the socket is empty.
+# udp.py send SRC|- DST PORT COUNT
 cat > "$work/udp.py" <<'EOF'
-import socket, sys, time
+import signal, socket, sys, time
 if sys.argv[1] == "listen":
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", int(sys.argv[2]))); s.settimeout(0.2)
-    n = 0; end = time.time() + float(sys.argv[3])
-    while time.time() < end:
+    n = 0; end = time.time() + float(sys.argv[3]); stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    open(sys.argv[4] + ".ready", "w").close()
+    while True:
         try: s.recv(2048); n += 1
-        except socket.timeout: pass
+        except socket.timeout:
+            if stop or time.time() >= end: break
     open(sys.argv[4], "w").write("%d\n" % n)
 else:
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -193,13 +201,17 @@ else:
         s.sendto(b"x" * 100, (sys.argv[3], int(sys.argv[4]))); time.sleep(0.01)
 EOF
 nat0=$(cnt natv6_out); natin0=$(cnt natv6_in); nr0=$(cnt drop_no_route)
-ns_bg srv $PY "$work/udp.py" listen 5003 3 "$work/udp_srv"
-ns_bg h1 $PY "$work/udp.py" listen 5004 3 "$work/udp_h1"
-sleep 0.3
+ns_bg srv $PY "$work/udp.py" listen 5003 60 "$work/udp_srv"; lsrv=$!
+ns_bg h1 $PY "$work/udp.py" listen 5004 60 "$work/udp_h1"; lh1=$!
+# "0 received" means something only if the listeners were there before the
+# first datagram and after the last
+for f in udp_srv udp_h1; do ns_wait_for 30 test -e "$work/$f.ready" || bad "listener $f did not start"; done
 ns_exec h1 $PY "$work/udp.py" send fd00:1:1:1::99 $SRV1 5003 20
 ns_exec srv $PY "$work/udp.py" send - $SWAP0 5004 20
 ns_exec srv $PY "$work/udp.py" send - 2001:db8:20:1::11 5004 20
-sleep 3
+sleep 1   # for a datagram wrongly let through, still on its way
+kill $lsrv $lh1 2>/dev/null || true
+wait $lsrv $lh1 || true
 nat1=$(cnt natv6_out); natin1=$(cnt natv6_in); nr1=$(cnt drop_no_route)
 unk_drop=$((nr1 - nr0))
 [ "$(cat "$work/udp_srv")" = 0 ] || bad "server received $(cat "$work/udp_srv") datagrams from a CMULA not in the table"

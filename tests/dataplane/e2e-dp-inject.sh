@@ -89,16 +89,22 @@ for line in open(sys.argv[2]):
         pkt = bytes.fromhex(f[5])
     print(f[0], inject(sys.argv[1], int(f[1]), int(f[2], 0), f[3] == "hello", pkt), flush=True)
 EOF
+# listen.py PORT CAP OUT: OUT.ready once bound, then each datagram to OUT
+# until SIGTERM (or CAP s) and its socket is empty
 cat > "$work/listen.py" <<'EOF'
-import socket, sys, time
+import signal, socket, sys, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", int(sys.argv[1]))); s.settimeout(0.2)
 out = open(sys.argv[3], "w"); end = time.time() + float(sys.argv[2])
-while time.time() < end:
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+open(sys.argv[3] + ".ready", "w").close()
+while True:
     try:
         b, peer = s.recvfrom(2048)
         out.write("%s %s\n" % (peer[0], b.decode(errors="replace"))); out.flush()
     except socket.timeout:
-        pass
+        if stop or time.time() >= end:
+            break
 EOF
 
 # next hops resolved by ND (the channel thread solicits every second)
@@ -118,11 +124,15 @@ C add lulid=fd00:1:1:1::11 rulid=fd00:2:2:1::22 lloc=2001:db8:20:1::11 rloc=2001
 ns_bg core tcpdump -q -n -U -i c1x -w "$work/c1x.pcap" ip6 2>/dev/null; tdx=$!
 ns_bg core tcpdump -q -n -U -i c1y -w "$work/c1y.pcap" ip6 2>/dev/null; tdy=$!
 ns_bg h1 tcpdump -q -n -U -i eth0 -w "$work/h1.pcap" ip6 2>/dev/null; tdh=$!
-ns_bg core $PY "$work/listen.py" 7001 8 "$work/core7001"
-ns_bg core $PY "$work/listen.py" 7003 8 "$work/core7003"
-ns_bg h1 $PY "$work/listen.py" 7002 8 "$work/h17002"
-ns_bg h1 $PY "$work/listen.py" 7004 8 "$work/h17004"
-sleep 1.5
+ns_bg core $PY "$work/listen.py" 7001 60 "$work/core7001"; lis=($!)
+ns_bg core $PY "$work/listen.py" 7003 60 "$work/core7003"; lis+=($!)
+ns_bg h1 $PY "$work/listen.py" 7002 60 "$work/h17002"; lis+=($!)
+ns_bg h1 $PY "$work/listen.py" 7004 60 "$work/h17004"; lis+=($!)
+# no inject before every listener is bound and every capture running
+for l in core7001 core7003 h17002 h17004; do
+    ns_wait_for 30 test -e "$work/$l.ready" || bad "listener $l did not start"
+done
+pcap_wait "$work/c1x.pcap" "$work/c1y.pcap" "$work/h1.pcap" || bad "tcpdump did not start"
 C counters > "$work/c0"
 
 # a 48-octet IPv4 header and payload: long enough, wrong version
@@ -149,8 +159,9 @@ case "${R[e_ip4]:-}" in "ERROR INVAL"*) ;; *) bad "IPv4 bytes not refused with E
 case "${R[e_flag]:-}" in "ERROR INVAL"*) ;; *) bad "unknown flag not refused with ERR_INVAL";; esac
 case "${R[e_hello]:-}" in "ERROR NOHELLO"*) ;; *) bad "inject before HELLO not refused with ERR_NOHELLO";; esac
 
-sleep 3   # listeners flush every datagram
-kill $tdx $tdy $tdh 2>/dev/null || true
+sleep 3   # the injects on the wire and in the listeners' sockets
+kill $tdx $tdy $tdh "${lis[@]}" 2>/dev/null || true
+wait "${lis[@]}" 2>/dev/null || true   # each writes what its socket holds first
 sleep 0.3
 C counters > "$work/c1"
 d() { echo $(( $(awk -v k="$1" '$1 == k {print $2}' "$work/c1") - $(awk -v k="$1" '$1 == k {print $2}' "$work/c0") )); }

@@ -78,7 +78,8 @@ ns_wait_for 15 ns_exec h1 ping -6 -c1 -W1 fd00:2:2:1::22 || { bad "no ping throu
 # (MLD reports, solicitations): without TAP it is dropped as drop_no_route
 ns_bg h1 tcpdump -q -n -U -Q out -i eth0 -w "$work/h1.pcap" "ip6 and not tcp" 2>/dev/null; td1=$!
 ns_bg core tcpdump -q -n -U -Q out -i c1x -w "$work/c1x.pcap" "ip6 and not tcp" 2>/dev/null; td2=$!
-sleep 1
+# both capture before the baseline: chatter counted but not captured would fail the check
+pcap_wait "$work/h1.pcap" "$work/c1x.pcap" || bad "tcpdump did not start"
 C counters > "$work/c0"
 
 # ---- 8 parallel downloads through NATv6 and 8 through Shim6, all at once

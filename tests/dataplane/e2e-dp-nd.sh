@@ -11,8 +11,14 @@
 #  - counters: nd_probes > 0, nd_unreachable >= 1, nd_mac_changed >= 2;
 #  - tshark on the router's link sees unicast solicitations addressed to the
 #    router's MAC and the dataplane's frames going to each new MAC;
-#  - the stall after the silent change is bounded (< 9.5 s, TCP backoff included; the announced one follows at +11 s) and the announced
-#    change costs less than 2 s.
+#  - the silent change is recovered on time: the router's first advertisement
+#    of the new MAC (what the dataplane learns it from, answering its
+#    multicast solicitation) is captured < 7.5 s after the change (design,
+#    nud.h: 2.9-5.5 s);
+#  - the transfer's stall after the silent change is bounded loosely (< 20 s:
+#    it adds TCP's retransmission backoff to the recovery, retries at about
+#    0.2, 0.6, 1.4, 3.0, 6.2, 12.6 s) and the announced change costs less
+#    than 2 s.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/dp.sh"
@@ -53,6 +59,7 @@ t_up=$(date +%s)
 
 ns_bg core tcpdump -q -n -U -i c1x -w "$work/c1x.pcap" icmp6 or tcp 2>/dev/null
 tdx=$!
+pcap_wait "$work/c1x.pcap" || bad "tcpdump did not start"
 
 head -c $((32 * 1024 * 1024)) /dev/urandom > "$work/data"
 want=$(sha256sum < "$work/data" | cut -d' ' -f1)
@@ -66,6 +73,8 @@ p0=$(cnt nd_probes); u0=$(cnt nd_unreachable); m0=$(cnt nd_mac_changed)
 ns_exec h1 $PY "$work/cli.py" 2001:db8:99::1 5001 "$work/data" 16 256 60 > "$work/elapsed" &
 cli=$!
 sleep 3
+# epoch seconds, as the capture's frame.time_epoch; taken before the change,
+# so the exec of ip counts against the recovery, not for it
 t_silent=$(date +%s.%N)
 ns_exec core ip link set dev c1x address $MAC1          # 1: silent
 sleep 11
@@ -104,16 +113,32 @@ for m in $MAC1 $MAC2; do
     [ "$n" -gt 0 ] || bad "tshark: no TCP frames to $m"
 done
 
+# the silent change's recovery, on the wire and stamped by the kernel: the
+# router's first ND message with the new MAC that the dataplane learns from
+# (nd.h dp_nd_learn: an advertisement for the next hop, or a solicitation
+# from it; only the answer to the dataplane's multicast solicitation comes,
+# the unicast probes to the old MAC reach no one).  Design (nud.h,
+# nd_reachable_ms 2000): the last confirmation is 0-2.1 s old at the change,
+# then 3 unanswered unicast probes a second apart: 2.9-5.5 s.  The first
+# frame to the new MAC would not do: it waits for TCP's next retry, or for
+# the next probe 2 s after the MAC is learned.
+t_learn=$(tsh -r "$work/c1x.pcap" -T fields -e frame.time_epoch -Y "eth.src == $MAC1 && icmpv6.opt.linkaddr == $MAC1 &&
+    ((icmpv6.type == 136 && icmpv6.nd.na.target_address == 2001:db8:10:ffff::1) ||
+     (icmpv6.type == 135 && ipv6.src == 2001:db8:10:ffff::1))" | head -1) || true
+rec=$(awk -v a="$t_silent" -v b="$t_learn" 'BEGIN {if (b == "") print "none"; else printf "%.2f", b - a}')
+if [ "$rec" = none ]; then bad "silent change: no ND message from the router with the new MAC"
+elif ! awk -v r="$rec" 'BEGIN {exit !(r > 0 && r < 7.5)}'; then bad "silent change: new MAC learned after ${rec}s, want < 7.5 s"; fi
+
 # the longest pause after each change (receiver clock = this machine's clock)
 stall() { # from to -> longest gap starting in [from, to)
     echo "$gaps" | tr ' ' '\n' | awk -F: -v a="$1" -v b="$2" '$1 >= a - 0.5 && $1 < b {if ($2 > m) m = $2} END {printf "%.2f", m + 0}'; }
 t_checked=$(date +%s)
 s1=$(stall "$t_silent" "$t_notify"); s2=$(stall "$t_notify" "$(awk -v t="$t_notify" 'BEGIN {printf "%.2f", t + 30}')")
-awk -v s="$s1" 'BEGIN {exit !(s < 9.5)}' || bad "silent change stalled the transfer ${s1}s"
+awk -v s="$s1" 'BEGIN {exit !(s < 20)}' || bad "silent change stalled the transfer ${s1}s"
 awk -v s="$s2" 'BEGIN {exit !(s < 2)}' || bad "announced change stalled the transfer ${s2}s"
 
 [ $fail = 0 ] || { C counters; tail -5 "$work/dp.log"; exit 1; }
-result "32 MiB sha256 match across two next-hop MAC changes; silent change: stall ${s1}s," \
+result "32 MiB sha256 match across two next-hop MAC changes; silent change: new MAC learned after ${rec}s, stall ${s1}s," \
     "nd_probes +$probes nd_unreachable +$unr; announced change: stall ${s2}s; nd_mac_changed +$chg;" \
     "tshark unicast NS to the router $ucast; $(( $(date +%s) - t0 ))s" \
     "(start $((t_up - t0)) s, transfer $((t_sent - t_up)) s, checks $((t_checked - t_sent)) s)"

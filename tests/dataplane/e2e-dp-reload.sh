@@ -68,12 +68,7 @@ pings() { # count size
     rm -f "$work/x.pcap" "$work/y.pcap"
     ns_bg core tcpdump -q -n -U -i c1x -w "$work/x.pcap" icmp6 2>/dev/null; local tx=$!
     ns_bg core tcpdump -q -n -U -i c1y -w "$work/y.pcap" icmp6 2>/dev/null; local ty=$!
-    # tcpdump writes the file header once it captures
-    for i in $(seq 50); do
-        [ -s "$work/x.pcap" ] && [ -s "$work/y.pcap" ] && break
-        sleep 0.1
-    done
-    sleep 0.3
+    pcap_wait "$work/x.pcap" "$work/y.pcap" || bad "tcpdump did not start"
     ns_exec h1 ping -6 -c "$1" -i 0.2 -W 1 -s "$2" 2001:db8:99::1 > "$work/ping.out" 2>&1 || true
     sleep 1
     kill $tx $ty 2>/dev/null || true

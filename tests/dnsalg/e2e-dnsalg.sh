@@ -360,11 +360,15 @@ for i in $(seq 1 10); do echo "hq$i.ext.example TXT"; done > "$T/health.batch"
 D6 -f "$T/health.batch" > "$T/health.out"
 hn=$(grep -c 'status: NXDOMAIN' "$T/health.out" || true)
 hmax=$(awk '/^;; Query time:/ { if ($4 > m) m = $4 } END { print m + 0 }' "$T/health.out")
-# at most one slow: on a busy machine the polling above may outlast the 1 s
-# hold, and one of the batch is then the trial (300 ms)
-hslow=$(awk '/^;; Query time:/ && $4 >= 150 { n++ } END { print n + 0 }' "$T/health.out")
+# slow: 250 ms or more; a quick miss takes a few ms, one that pays the black
+# hole's share at least 300.  At most two slow: on a busy machine the polling
+# above may outlast the 1 s hold, and one of the batch is then the trial
+# (300 ms; it fails and doubles the hold to 2 s, longer than the batch), and
+# one scheduling stall may make a quick miss slow.  Without the health state
+# (no DOWN, or no hold) every one of the 10 pays the share: 10 slow
+hslow=$(awk '/^;; Query time:/ && $4 >= 250 { n++ } END { print n + 0 }' "$T/health.out")
 check "upstream health: first upstream DOWN after $hq more misses; then 10 misses answered ($hn), $hslow slow (slowest ${hmax} ms)" \
-    test "$hn" = 10 -a "$hslow" -le 1
+    test "$hn" = 10 -a "$hslow" -le 2
 hd=$(c6 upstream_down); hs=$(c6 upstream_skipped)
 check "upstream health: upstream_down $hd, upstream_skipped $hs, logged" \
     bash -c "test '$hd' = 1 -a '$hs' -ge $((10 - hslow)) && grep -q 'upstream \[fd99::1\]:5399 down after 3 failed tries in a row' '$T/alg6.log'"
@@ -372,7 +376,7 @@ sleep 2.1   # past the hold: 1 s, or 2 s from a trial the batch may have had
 D6 ht1.ext.example TXT > "$T/health2.out"; D6 ht2.ext.example TXT > "$T/health3.out"
 ht1=$(awk '/^;; Query time:/ { print $4 }' "$T/health2.out"); ht2=$(awk '/^;; Query time:/ { print $4 }' "$T/health3.out")
 check "upstream health: after the hold one trial (${ht1:-?} ms), then quick (${ht2:-?} ms), still one upstream_down" \
-    test "${ht1:-0}" -ge 280 -a "${ht2:-999}" -lt 150 -a "$(c6 upstream_down)" = 1
+    test "${ht1:-0}" -ge 280 -a "${ht2:-999}" -lt 250 -a "$(c6 upstream_down)" = 1
 # 9. malformed queries -> FORMERR
 rc=$(ns_exec cl python3 -c 'import socket
 s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2)

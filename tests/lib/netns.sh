@@ -62,5 +62,15 @@ ns_wait_for() {
     done
     return 0
 }
+# pcap_wait FILE...: wait (10 s each) until tcpdump -w has written each FILE's
+# pcap header (24 octets), which it does once it captures, then 0.3 s more;
+# returns 1 if one never came.  A test that counts frames from then on misses
+# none of them, however slowly a loaded machine started tcpdump.
+pcap_hdr() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge 24 ]; }
+pcap_wait() {
+    local f
+    for f in "$@"; do ns_wait_for 10 pcap_hdr "$f" || return 1; done
+    sleep 0.3
+}
 # RESULT: lines are quoted in the tests/run summary.
 result() { echo "RESULT: $*"; }

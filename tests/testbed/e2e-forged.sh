@@ -35,7 +35,8 @@ for i in ispx ispy; do
     ip netns exec tb-$i tcpdump -i p1 -U -s 0 -w "$work/$i.pcap" 'ip6 proto 140' >/dev/null 2>&1 &
     caps="$caps $!"
 done
-sleep 1
+# the first ping below makes the only handshake: both captures must be on
+pcap_wait "$work/ispx.pcap" "$work/ispy.pcap" || { echo "FAIL: tcpdump on p1's access links did not start"; exit 1; }
 "$T" exec h1 ping -n -q -c1 -W2 "$H2" >/dev/null 2>&1 || true
 wait_until 30 "$T" exec h1 ping -n -q -c1 -W1 "$H2" || { echo "FAIL: no context h1 -> h2"; exit 1; }
 est() { [ "$(ctx_field p1 "$H1" "$H2" state)" = established ]; }
@@ -68,11 +69,18 @@ a = json.load(open(sys.argv[1]))["counters"]; b = json.load(sys.stdin)["counters
 print(sum(b.get("engine." + n, 0) - a.get("engine." + n, 0) for n in sys.argv[2:]))' "$work/c0.json" "$@"
 }
 same() { [ "$(ctx_snapshot p1)" = "$snap0" ]; }
+# reached MIN NAME...: the named counters rose by MIN or more since snapc.  A
+# forged message crosses the dataplane and control before it is counted, which
+# on a loaded machine can take more than the fixed 0.5 s wait: poll for it (up
+# to 5 s).  The 0.5 s stays as the least wait before the checks that nothing
+# changed (no context created, contexts the same)
+reached() { local m=$1; shift; [ "$(delta "$@")" -ge "$m" ]; }
 step() { # WHAT "COUNTER..." MIN forge-args...
     local what=$1 c=$2 min=$3 out d; shift 3
     snapc
     out=$(forge "$@" 2>&1) || true
     sleep 0.5
+    wait_until 5 reached "$min" $c || true
     d=$(delta $c)
     echo "   $what: $out; engine ${c// /+} +$d (rx_msgs +$(delta rx_msgs), rx_dropped +$(delta rx_dropped), validator_bad +$(delta validator_bad), verify_failed +$(delta verify_failed))"
     check "$what: dropped (engine ${c// /+} +$d >= $min)" test "$d" -ge "$min"
@@ -92,6 +100,7 @@ snapc
 out=$(forge unknown-update src="$LEG" dst="$lloc" count=20 secs=0.2) || true
 out2=$(forge unknown-probe src="$LEG" dst="$lloc" count="$N_UNKNOWN" secs=1) || true
 sleep 0.5
+wait_until 5 reached 1 r1bis_ratelimited || true
 r1b=$(delta r1bis_sent); rl=$(delta r1bis_ratelimited)
 echo "   unknown tags: Update $out, Probe $out2; engine.r1bis_sent +$r1b, r1bis_ratelimited +$rl, ctx_created +$(delta ctx_created)"
 check "unknown context tags are answered by R1bis ($r1b) and rate-limited ($rl)" test $((r1b + rl)) -ge 1 -a "$rl" -ge 1
@@ -101,6 +110,7 @@ snapc
 out=$(forge replay pcap="$work/ispx.pcap" dst_prefix="$("$T" addr site1.pa.x)" src_prefix="$("$T" addr site2.pa.x)") || out="sent 0"
 out2=$(forge replay pcap="$work/ispy.pcap" dst_prefix="$("$T" addr site1.pa.y)" src_prefix="$("$T" addr site2.pa.y)") || out2="sent 0"
 sleep 0.5
+wait_until 5 reached 1 rx_msgs || true
 nrep=$(( ${out#sent } + ${out2#sent } ))
 echo "   replay of $nrep captured control messages: rx_msgs +$(delta rx_msgs), rx_dropped +$(delta rx_dropped), ctx_created +$(delta ctx_created)"
 check "replayed messages reached p1's engine ($nrep sent)" test "$nrep" -ge 1 -a "$(delta rx_msgs)" -ge 1

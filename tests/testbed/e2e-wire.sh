@@ -23,7 +23,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 tb_world || fail "testbed with pshim6 on p1 and p2"
 "$T" exec ispx tcpdump -q -n -U -s 0 -i p1 -w "$work/x.pcap" ip6 >/dev/null 2>&1 &
 "$T" exec ispy tcpdump -q -n -U -s 0 -i p1 -w "$work/y.pcap" ip6 >/dev/null 2>&1 &
-sleep 1
+# the first ping below makes the only handshake: both captures must be on
+pcap_wait "$work/x.pcap" "$work/y.pcap" || fail "tcpdump on the ISP links did not start"
 wait_until 30 "$T" exec h1 ping -n -q -c1 -W1 "$H2" || fail "no context h1 -> h2"
 head -c $((8 * 1024 * 1024)) /dev/urandom > "$work/data"
 "$T" exec h2 python3 "$top/tests/testbed/lib/transfer.py" serve 5001 "$work/got.json" &
