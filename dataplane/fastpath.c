@@ -285,8 +285,8 @@ static __rte_noinline void classify_isp_slow(struct rte_mbuf *m, struct dp_cls *
 #ifdef DP_BENCH_FLOOR
 /*
  * The benchmark's floor build (tests/dataplane/bench_dp_floor) only: each
- * frame leaves untouched by the other side, counted as the real nodes count
- * it.  Everything around the nodes (poll loop, PMDs, TX enqueue, counters)
+ * frame leaves untouched by the other side (ISP 0 for the inside port's),
+ * in the port counters as the real nodes count it (not as Shim6 or NATv6).  Everything around the nodes (poll loop, PMDs, TX enqueue, counters)
  * is the real build's, so the floor's rate against this build's is what
  * the nodes' own work costs.
  */

@@ -107,7 +107,7 @@ for n in $sizes; do
         read -r mpps cyc bpc punts node < <(dp_mpps $mode "$work/$mode.pcap" "$n")
         floor=-; fratio=-
         if [ -x "$FLOOR" ]; then
-            read -r floor _ < <(dp_mpps $mode "$work/$mode.pcap" "$n" "$FLOOR")
+            read -r floor _ < <(dp_mpps $mode "$work/$mode.pcap" "$n" "$FLOOR") || floor=-
             fratio=$(awk -v a="$floor" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')
         fi
         ratio=$(awk -v a="$mpps" -v b="$base" 'BEGIN {printf "%.2f", (b > 0 ? a/b : 0)}')

@@ -105,7 +105,7 @@ for n in $sizes; do
         read -r ttot tpk _ _ < <(testpmd_ir "$work/$mode.pcap")
         read -r dtot dpk dpmd down < <(dp_ir $mode "$work/$mode.pcap" "$n")
         fpk=0 fown=0
-        [ -x "$FLOOR" ] && read -r _ fpk _ fown < <(dp_ir $mode "$work/$mode.pcap" "$n" "$FLOOR")
+        if [ -x "$FLOOR" ]; then read -r _ fpk _ fown < <(dp_ir $mode "$work/$mode.pcap" "$n" "$FLOOR") || true; fi
         awk -v tt="$ttot" -v tp="$tpk" -v dt="$dtot" -v dp="$dpk" -v pm="$dpmd" -v ow="$down" -v m=$mode -v n="$n" \
             -v fp="$fpk" -v fo="$fown" 'BEGIN {
             if (tp <= 0 || dp <= 0) { printf "%-8s %-9s no packets counted (testpmd %d, dataplane %d)\n", m, n, tp, dp; exit }

@@ -77,7 +77,15 @@ sleep 3
 # so the exec of ip counts against the recovery, not for it
 t_silent=$(date +%s.%N)
 ns_exec core ip link set dev c1x address $MAC1          # 1: silent
-sleep 11
+# the announced change only once the transfer runs again: a slow recovery
+# then stretches the test instead of overlapping the two changes (the
+# stall checks below tell them apart by time)
+learned() { [ "$(cnt nd_mac_changed)" -gt "$m0" ]; }
+resumed() { [ $(( $(cnt tx_isp_packets) - tx1 )) -ge 50 ]; }
+ns_wait_for 25 learned || bad "the silent change: no new MAC learned in 25 s"
+tx1=$(cnt tx_isp_packets)
+ns_wait_for 25 resumed || bad "the silent change: the transfer did not resume in 25 s"
+sleep 1
 ns_exec core sysctl -qw net.ipv6.conf.c1x.ndisc_notify=1
 t_notify=$(date +%s.%N)
 ns_exec core ip link set dev c1x address $MAC2          # 2: announced
