@@ -106,6 +106,7 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", 5001)); s.listen(8); s.settimeout(60)
 log = open(sys.argv[1], "a")
+open(sys.argv[1] + ".ready", "w").close()
 for _ in range(int(sys.argv[2])):
     c, peer = s.accept(); c.settimeout(30)
     buf = bytearray()
@@ -131,7 +132,7 @@ while True:
 print(h.hexdigest(), n)
 EOF
 ns_bg srv $PY "$work/echo_srv.py" "$work/srvlog" 8; esrv=$!
-sleep 0.5
+dp_ready "$work/srvlog"
 nat_ok=0
 for a in $SRV; do
     got=$(ns_exec h1 timeout 15 $PY "$work/echo_cli.py" $a "$work/small" 2>&1 | cut -d' ' -f1) || true
@@ -165,7 +166,7 @@ want=$(sha256sum < "$work/data" | cut -d' ' -f1)
 dp_write_sha_server "$work/srv.py"
 dp_write_paced_client "$work/cli.py"
 ns_bg h2 $PY "$work/srv.py" 5002 "$work/got"
-sleep 0.5
+dp_ready "$work/got"
 ns_exec h1 $PY "$work/cli.py" fd00:2:2:1::22 5002 "$work/data" 3 128 > "$work/elapsed" &
 cli=$!
 sleep 1.5

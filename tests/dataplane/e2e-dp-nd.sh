@@ -68,7 +68,7 @@ want=$(sha256sum < "$work/data" | cut -d' ' -f1)
 dp_write_sha_server "$work/srv.py"
 dp_write_paced_client "$work/cli.py"
 ns_bg core $PY "$work/srv.py" 5001 "$work/got" 60
-sleep 0.5
+dp_ready "$work/got"
 p0=$(cnt nd_probes); u0=$(cnt nd_unreachable); m0=$(cnt nd_mac_changed)
 ns_exec h1 $PY "$work/cli.py" 2001:db8:99::1 5001 "$work/data" 16 256 60 > "$work/elapsed" &
 cli=$!

@@ -77,7 +77,7 @@ want=$(sha256sum < "$work/data" | cut -d' ' -f1)
 dp_write_sha_server "$work/srv.py"
 dp_write_paced_client "$work/cli.py"
 ns_bg h2 $PY "$work/srv.py" 5001 "$work/got"
-sleep 0.5
+dp_ready "$work/got"
 ns_exec h1 $PY "$work/cli.py" fd00:2:2:1::22 5001 "$work/data" 6 > "$work/elapsed" &
 cli=$!
 # Late in the transfer, the REAP stamps must be on CLOCK_MONOTONIC, the

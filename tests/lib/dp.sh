@@ -112,6 +112,7 @@ dp_wait() {
 # It takes one connection on [::]:PORT, reads to EOF (each recv may wait
 # TIMEOUT s, default 30) and writes "<sha256> <bytes> <peer> <gaps>" to OUT,
 # gaps being "<start>:<seconds>" for each pause between reads over 0.3 s.
+# OUT.ready appears once it listens (dp_ready OUT waits for it).
 dp_write_sha_server() {
     cat > "$1" <<'EOF'
 import hashlib, socket, sys, time
@@ -120,6 +121,7 @@ tmo = float(sys.argv[3]) if len(sys.argv) > 3 else 30
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("::", port)); s.listen(1); s.settimeout(60)
+open(out + ".ready", "w").close()
 c, peer = s.accept(); c.settimeout(tmo)
 h = hashlib.sha256(); n = 0; last = time.time(); gaps = []
 while True:
@@ -132,6 +134,9 @@ while True:
 open(out, "w").write("%s %d %s %s\n" % (h.hexdigest(), n, peer[0], " ".join("%s:%s" % g for g in gaps)))
 EOF
 }
+
+# dp_ready OUT: wait (10 s) for a server's OUT.ready; counts a failure if it never comes
+dp_ready() { ns_wait_for 10 test -e "$1.ready" || bad "the server writing $1 did not start"; }
 
 # dp_write_paced_client FILE: a Python client; run it as
 #   FILE HOST PORT DATA SECONDS [STEP_KIB [TIMEOUT]]
