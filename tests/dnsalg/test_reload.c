@@ -129,9 +129,9 @@ static int teardown(void **state)
 }
 
 /* Run a reload with `line` in the dnsalg section; its log goes to e->log. */
-static int reload_with(struct env *e, const char *line)
+/* A reload of the file as it is written now, its log in e->log. */
+static int reload_file(struct env *e)
 {
-	write_conf(e, line);
 	free(e->log);
 	e->log = NULL;
 	FILE *log = open_memstream(&e->log, &e->loglen);
@@ -139,6 +139,12 @@ static int reload_with(struct env *e, const char *line)
 	int r = dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log);
 	fclose(log);
 	return r;
+}
+
+static int reload_with(struct env *e, const char *line)
+{
+	write_conf(e, line);
+	return reload_file(e);
 }
 
 static void secrets(struct env *e, uint8_t cur[DNSALG_COOKIE_SECRET], uint8_t prev[DNSALG_COOKIE_SECRET])
@@ -369,21 +375,13 @@ static void upstreams_reload(void **state)
 	e->x.upstreams = &l;
 	uint32_t gen = atomic_load(&l.gen);
 	write_conf_up(e, "\"2001:db8::54\", \"[2001:db8::55]:5353\"", "cookie_rotate_s = 3600;");
-	free(e->log);
-	e->log = NULL;
-	FILE *log = open_memstream(&e->log, &e->loglen);
-	assert_int_equal(dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log), 0);
-	fclose(log);
+	assert_int_equal(reload_file(e), 0);
 	assert_int_equal(atomic_load(&l.gen), gen + 1);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.ep[1].port, 5353);
 	assert_non_null(strstr(e->log, "SIGHUP: upstreams 2001:db8::54, [2001:db8::55]:5353 (was 2001:db8::53)"));
 	/* the same file again: nothing moves, nothing said */
-	free(e->log);
-	e->log = NULL;
-	log = open_memstream(&e->log, &e->loglen);
-	assert_int_equal(dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log), 0);
-	fclose(log);
+	assert_int_equal(reload_file(e), 0);
 	assert_int_equal(atomic_load(&l.gen), gen + 1);
 	assert_null(strstr(e->log, "upstreams"));
 	/* -u given at start: the file's list is logged as not applied */
@@ -441,11 +439,7 @@ static void timeout_reload(void **state)
 	assert_int_equal(gen, gen0 + 2);
 	/* servers and timeout at once: one generation, both logged */
 	write_conf_up(e, "\"2001:db8::54\"", "timeout_ms = 900;");
-	free(e->log);
-	e->log = NULL;
-	FILE *log = open_memstream(&e->log, &e->loglen);
-	assert_int_equal(dnsalg_reload(&e->x, &e->o, &e->keep, e->now, log), 0);
-	fclose(log);
+	assert_int_equal(reload_file(e), 0);
 	assert_int_equal(list_timeout(&l, &gen), 900);
 	assert_int_equal(gen, gen0 + 3);
 	assert_non_null(strstr(e->log, "SIGHUP: upstreams 2001:db8::54 (was 2001:db8::53)"));

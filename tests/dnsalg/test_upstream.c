@@ -594,6 +594,15 @@ struct run {
 
 /* Ask `www.example. A` of the stand-ins (in this order, each its own port;
  * v4 ones as ::ffff:127.0.0.1) with this timeout, as the callers do. */
+/* The endpoints of stand-ins s[0..n): loopback, IPv4-mapped where v4[i] (v4 may be NULL). */
+static void endpoints_of(const struct standin *s, unsigned n, const bool *v4, struct dnsalg_endpoint *ep)
+{
+	for (unsigned i = 0; i < n; i++) {
+		inet_pton(AF_INET6, v4 && v4[i] ? "::ffff:127.0.0.1" : "::1", &ep[i].addr);
+		ep[i].port = s[i].port;
+	}
+}
+
 static struct dnsalg_upstream *transport_of(struct standin *s, unsigned n, const bool *v4, uint32_t timeout_ms,
 					    struct dnsalg_counters *cnt)
 {
@@ -601,10 +610,7 @@ static struct dnsalg_upstream *transport_of(struct standin *s, unsigned n, const
 	dnsalg_opts_defaults(&o);
 	o.timeout_ms = timeout_ms;
 	o.n_upstreams = n;
-	for (unsigned i = 0; i < n; i++) {
-		inet_pton(AF_INET6, v4[i] ? "::ffff:127.0.0.1" : "::1", &o.upstreams[i].addr);
-		o.upstreams[i].port = s[i].port;
-	}
+	endpoints_of(s, n, v4, o.upstreams);
 	struct dnsalg_upstream *u = dnsalg_upstream_new(&o, cnt);
 	assert_non_null(u);
 	return u;
@@ -1120,9 +1126,6 @@ static void sa_of(struct sockaddr_storage *ss, socklen_t *sl, uint16_t port)
 	*sl = sizeof *a;
 }
 
-/* The keep's bounds: 4 an address, 16 in all, the one idle longest closed
- * beyond either; the one put back last taken first; only for its address;
- * expiry at exactly DNSALG_UPSTREAM_KEEP_MS.  Pipes stand for connections. */
 /* A transport that follows the daemon's upstream list takes a new list at
  * its next query: the servers it asks, and each one's share of the time. */
 static void transport_follows_the_list(void **state)
@@ -1137,10 +1140,7 @@ static void transport_follows_the_list(void **state)
 	struct dnsalg_counters cnt;
 	struct dnsalg_upstream *u = upstream_of(s, 1, v4s, 600, &cnt);
 	struct dnsalg_endpoint ep[3];
-	for (unsigned i = 0; i < 3; i++) {
-		inet_pton(AF_INET6, "::1", &ep[i].addr);
-		ep[i].port = s[i].port;
-	}
+	endpoints_of(s, 3, NULL, ep);
 	struct dnsalg_upstream_list l;
 	assert_int_equal(dnsalg_upstream_list_init(&l, ep, 1, 600), 0);
 	dnsalg_upstream_follow(u, &l);
@@ -1215,10 +1215,7 @@ static void transport_follows_the_timeout(void **state)
 	struct dnsalg_counters cnt;
 	struct dnsalg_upstream *u = upstream_of(s, 2, v4s, 1600, &cnt);
 	struct dnsalg_endpoint ep[2];
-	for (unsigned i = 0; i < 2; i++) {
-		inet_pton(AF_INET6, "::1", &ep[i].addr);
-		ep[i].port = s[i].port;
-	}
+	endpoints_of(s, 2, NULL, ep);
 	struct dnsalg_upstream_list l;
 	assert_int_equal(dnsalg_upstream_list_init(&l, ep, 2, 1600), 0);
 	dnsalg_upstream_follow(u, &l);
@@ -1335,6 +1332,9 @@ static void keep_wakes_an_unaware_waiter_once(void **state)
 	assert_int_equal(fd_count(), fds);
 }
 
+/* The keep's bounds: 4 an address, 16 in all, the one idle longest closed
+ * beyond either; the one put back last taken first; only for its address;
+ * expiry at exactly DNSALG_UPSTREAM_KEEP_MS.  Pipes stand for connections. */
 static void keep_bounds_and_order(void **state)
 {
 	(void)state;
