@@ -110,7 +110,7 @@ else:
 EOF
 ns_bg h2 $PY "$work/udp.py" recv "$work/udp.out"
 udp=$!
-for _ in $(seq 50); do [ -e "$work/udp.out.ready" ] && break; sleep 0.1; done
+dp_ready "$work/udp.out"
 ns_exec h1 $PY "$work/udp.py" send fd00:2:2:1::22
 for _ in $(seq 100); do [ -s "$work/udp.out" ] && break; sleep 0.1; done
 read -r ugood ubad useen rcvbuf < "$work/udp.out" || { ugood=0; ubad=0; useen=0; rcvbuf="?"; }

@@ -206,7 +206,7 @@ ns_bg srv $PY "$work/udp.py" listen 5003 60 "$work/udp_srv"; lsrv=$!
 ns_bg h1 $PY "$work/udp.py" listen 5004 60 "$work/udp_h1"; lh1=$!
 # "0 received" means something only if the listeners were there before the
 # first datagram and after the last
-for f in udp_srv udp_h1; do ns_wait_for 30 test -e "$work/$f.ready" || bad "listener $f did not start"; done
+dp_ready "$work/udp_srv" "$work/udp_h1"
 ns_exec h1 $PY "$work/udp.py" send fd00:1:1:1::99 $SRV1 5003 20
 ns_exec srv $PY "$work/udp.py" send - $SWAP0 5004 20
 ns_exec srv $PY "$work/udp.py" send - 2001:db8:20:1::11 5004 20

@@ -129,9 +129,7 @@ ns_bg core $PY "$work/listen.py" 7003 60 "$work/core7003"; lis+=($!)
 ns_bg h1 $PY "$work/listen.py" 7002 60 "$work/h17002"; lis+=($!)
 ns_bg h1 $PY "$work/listen.py" 7004 60 "$work/h17004"; lis+=($!)
 # no inject before every listener is bound and every capture running
-for l in core7001 core7003 h17002 h17004; do
-    ns_wait_for 30 test -e "$work/$l.ready" || bad "listener $l did not start"
-done
+dp_ready "$work/core7001" "$work/core7003" "$work/h17002" "$work/h17004"
 pcap_wait "$work/c1x.pcap" "$work/c1y.pcap" "$work/h1.pcap" || bad "tcpdump did not start"
 C counters > "$work/c0"
 

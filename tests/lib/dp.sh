@@ -135,8 +135,12 @@ open(out, "w").write("%s %d %s %s\n" % (h.hexdigest(), n, peer[0], " ".join("%s:
 EOF
 }
 
-# dp_ready OUT: wait (10 s) for a server's OUT.ready; counts a failure if it never comes
-dp_ready() { ns_wait_for 10 test -e "$1.ready" || bad "the server writing $1 did not start"; }
+# dp_ready OUT...: wait (30 s each) for each server's or listener's OUT.ready;
+# counts a failure for one that never comes
+dp_ready() {
+    local f
+    for f in "$@"; do ns_wait_for 30 test -e "$f.ready" || bad "the server writing $f did not start"; done
+}
 
 # dp_write_paced_client FILE: a Python client; run it as
 #   FILE HOST PORT DATA SECONDS [STEP_KIB [TIMEOUT]]
