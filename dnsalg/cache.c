@@ -43,23 +43,6 @@ static uint32_t buckets_for(uint32_t entries)
 
 /* ---- wire walk ----------------------------------------------------------- */
 
-static size_t skip_name(const uint8_t *in, size_t len, size_t off)
-{
-	for (unsigned n = 0; n < 128; n++) {
-		if (off >= len)
-			return 0;
-		uint8_t l = in[off];
-		if ((l & 0xC0) == 0xC0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (l & 0xC0)
-			return 0;
-		if (l == 0)
-			return off + 1;
-		off += 1u + l;
-	}
-	return 0;
-}
-
 /*
  * Walk every RR; collect TTL offsets (not OPT) and the minimum TTL.  For a
  * negative answer the SOA MINIMUM also bounds it (RFC 2308).  Returns the
@@ -73,14 +56,14 @@ static int walk_ttls(const uint8_t *w, size_t len, uint16_t *offs, unsigned max,
 	unsigned qd = rd16(w + 4), rr = (unsigned)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
 	size_t off = 12;
 	for (unsigned i = 0; i < qd; i++) {
-		off = skip_name(w, len, off);
+		off = dnsalg_wire_skip_name(w, len, off);
 		if (!off || off + 4 > len)
 			return -1;
 		off += 4;
 	}
 	unsigned n = 0;
 	for (unsigned i = 0; i < rr; i++) {
-		off = skip_name(w, len, off);
+		off = dnsalg_wire_skip_name(w, len, off);
 		if (!off || off + 10 > len)
 			return -1;
 		uint16_t type = rd16(w + off), rdlen = rd16(w + off + 8);

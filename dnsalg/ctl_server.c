@@ -118,13 +118,7 @@ out:
 void *dnsalg_ctl_main(void *arg)
 {
 	struct dnsalg_daemon *d = arg;
-	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
-	if (u && d->keep)
-		dnsalg_upstream_share(u, d->keep);
-	if (u && d->health)
-		dnsalg_upstream_share_health(u, d->health);
-	if (u && d->ctx.upstreams)
-		dnsalg_upstream_follow(u, d->ctx.upstreams);
+	struct dnsalg_upstream *u = dnsalg_thread_upstream(d);
 	if (!u) {
 		fprintf(stderr, "pshim6-dnsalg: cannot create the control resolver\n");
 		return NULL;

@@ -340,6 +340,13 @@ bool dnsalg_cookie_secret_get(struct dnsalg_cookie_secrets *s, unsigned age,
 bool dnsalg_cookie_secret_at(struct dnsalg_cookie_secrets *s, unsigned age,
 			     uint8_t out[DNSALG_COOKIE_SECRET], uint32_t *start);
 /*
+ * The offset just past the (possibly compressed) name at `off` in the
+ * message w[0..len), or 0 when it runs past the end, uses a label type
+ * other than a length or a pointer, or has over 127 labels.  A pointer
+ * ends the name here: it is not followed.
+ */
+size_t dnsalg_wire_skip_name(const uint8_t *w, size_t len, size_t off);
+/*
  * Offset of the OPT RR's TYPE field (just after its root owner) when the
  * message's last RR is an OPT, as in every answer the ALG builds; else -1.
  */

@@ -134,24 +134,6 @@ bool dnsalg_cookie_valid(const uint8_t secret[DNSALG_COOKIE_SECRET],
 	return diff == 0;
 }
 
-/* Skip a possibly compressed name; new offset or 0. */
-static size_t skip_name(const uint8_t *w, size_t len, size_t off)
-{
-	for (unsigned n = 0; n < 128; n++) {
-		if (off >= len)
-			return 0;
-		uint8_t l = w[off];
-		if ((l & 0xC0) == 0xC0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (l & 0xC0)
-			return 0;
-		if (l == 0)
-			return off + 1;
-		off += 1u + l;
-	}
-	return 0;
-}
-
 long dnsalg_wire_opt_at(const uint8_t *w, size_t len)
 {
 	if (len < 12)
@@ -159,7 +141,7 @@ long dnsalg_wire_opt_at(const uint8_t *w, size_t len)
 	unsigned qd = rd16(w + 4), rr = (unsigned)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
 	size_t off = 12;
 	for (unsigned i = 0; i < qd; i++) {
-		off = skip_name(w, len, off);
+		off = dnsalg_wire_skip_name(w, len, off);
 		if (off == 0 || off + 4 > len)
 			return -1;
 		off += 4;
@@ -167,7 +149,7 @@ long dnsalg_wire_opt_at(const uint8_t *w, size_t len)
 	long opt = -1;
 	for (unsigned i = 0; i < rr; i++) {
 		size_t name = off;
-		off = skip_name(w, len, off);
+		off = dnsalg_wire_skip_name(w, len, off);
 		if (off == 0 || off + 10 > len || off + 10u + rd16(w + off + 8) > len)
 			return -1;
 		opt = rd16(w + off) == LDNS_RR_TYPE_OPT && off == name + 1 && w[name] == 0 ? (long)off : -1;

@@ -37,24 +37,6 @@ static uint32_t rd32(const uint8_t *p)
 }
 static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 
-/* Skip a possibly compressed name; returns new offset or 0 on error. */
-static size_t skip_name(const uint8_t *in, size_t len, size_t off)
-{
-	for (unsigned n = 0; n < 128; n++) {
-		if (off >= len)
-			return 0;
-		uint8_t l = in[off];
-		if ((l & 0xC0) == 0xC0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (l & 0xC0)
-			return 0;
-		if (l == 0)
-			return off + 1;
-		off += 1u + l;
-	}
-	return 0;
-}
-
 /* RFC 7871 §6: FAMILY 1 or 2, a source prefix that fits it, scope 0 in a
  * query, exactly the octets the source prefix needs, no bits beyond it. */
 static bool ecs_well_formed(const uint8_t *d, uint16_t len)
@@ -142,7 +124,7 @@ int dnsalg_query_parse(const uint8_t *in, size_t len, struct dnsalg_query *q)
 	off += 4;
 	for (unsigned i = 0; i < (unsigned)ns + ar; i++) {
 		size_t name_at = off;
-		off = skip_name(in, len, off);
+		off = dnsalg_wire_skip_name(in, len, off);
 		if (off == 0 || off + 10 > len)
 			return DNSALG_EFORMERR;
 		uint16_t type = rd16(in + off), rdlen = rd16(in + off + 8);

@@ -53,6 +53,22 @@ struct dnsalg_daemon {
 	pthread_t *threads;
 };
 
+/* A thread's own resolver, sharing the daemon's TCP connections, upstream
+ * health and upstream list; NULL when it cannot be made. */
+static inline struct dnsalg_upstream *dnsalg_thread_upstream(struct dnsalg_daemon *d)
+{
+	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
+	if (!u)
+		return NULL;
+	if (d->keep)
+		dnsalg_upstream_share(u, d->keep);
+	if (d->health)
+		dnsalg_upstream_share_health(u, d->health);
+	if (d->ctx.upstreams)
+		dnsalg_upstream_follow(u, d->ctx.upstreams);
+	return u;
+}
+
 int dnsalg_udp_bind(struct dnsalg_daemon *d);
 void dnsalg_udp_send(int fd, const uint8_t *b, size_t n, const struct sockaddr_storage *peer,
 		     socklen_t plen, const struct in6_pktinfo *local);

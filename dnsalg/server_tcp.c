@@ -67,13 +67,7 @@ static void serve(struct dnsalg_daemon *d, struct dnsalg_upstream_ops *ops, int 
 void *dnsalg_tcp_main(void *arg)
 {
 	struct dnsalg_daemon *d = arg;
-	struct dnsalg_upstream *u = dnsalg_upstream_new(d->o, &d->cnt);
-	if (u && d->keep)
-		dnsalg_upstream_share(u, d->keep);
-	if (u && d->health)
-		dnsalg_upstream_share_health(u, d->health);
-	if (u && d->ctx.upstreams)
-		dnsalg_upstream_follow(u, d->ctx.upstreams);
+	struct dnsalg_upstream *u = dnsalg_thread_upstream(d);
 	uint8_t *in = malloc(65536), *out = malloc(DNSALG_TCP_OUT_MAX + 2);
 	if (!u || !in || !out) {
 		fprintf(stderr, "pshim6-dnsalg: cannot start a TCP thread\n");

@@ -56,6 +56,34 @@ static void malformed_queries(void **state)
 	assert_int_equal(dnsalg_query_parse(w, n, &q), DNSALG_EBADVERS);
 }
 
+/* The one name walk the query, cache and EDNS parsers share. */
+static void skip_name_bounds(void **state)
+{
+	const uint8_t plain[] = { 1, 'a', 2, 'b', 'c', 0, 0xff };
+	const uint8_t ptr[] = { 0xff, 1, 'a', 0xC0, 0x00 };
+	uint8_t w[300];
+	(void)state;
+
+	assert_int_equal(dnsalg_wire_skip_name(plain, sizeof plain, 0), 6);
+	assert_int_equal(dnsalg_wire_skip_name(plain, sizeof plain, 5), 6);        /* the root */
+	assert_int_equal(dnsalg_wire_skip_name(plain, 5, 0), 0);                   /* cut before the root */
+	assert_int_equal(dnsalg_wire_skip_name(plain, sizeof plain, sizeof plain), 0);
+	assert_int_equal(dnsalg_wire_skip_name(ptr, sizeof ptr, 1), 5);            /* label then pointer, not followed */
+	assert_int_equal(dnsalg_wire_skip_name(ptr, sizeof ptr - 1, 1), 0);        /* half a pointer */
+	/* label types 0x40 and 0x80, with room behind them to be taken for lengths */
+	memset(w, 0, sizeof w);
+	w[0] = 0x41;
+	assert_int_equal(dnsalg_wire_skip_name(w, sizeof w, 0), 0);
+	w[0] = 0x80;
+	assert_int_equal(dnsalg_wire_skip_name(w, sizeof w, 0), 0);
+	/* 127 one-octet labels and the root fit; 128 labels do not */
+	for (unsigned i = 0; i < 127; i++)
+		w[2 * i] = 1, w[2 * i + 1] = 'x';
+	assert_int_equal(dnsalg_wire_skip_name(w, sizeof w, 0), 255);
+	w[254] = 1, w[255] = 'x';
+	assert_int_equal(dnsalg_wire_skip_name(w, sizeof w, 0), 0);
+}
+
 static void error_answers_via_fast_path(void **state)
 {
 	struct dnsalg_opts o;
@@ -272,6 +300,7 @@ int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(parses_plain_and_edns), cmocka_unit_test(malformed_queries),
+		cmocka_unit_test(skip_name_bounds),
 		cmocka_unit_test(error_answers_via_fast_path), cmocka_unit_test(inside_names_and_ptr),
 		cmocka_unit_test(kea_lease_csv), cmocka_unit_test(control_commands),
 		cmocka_unit_test(counters_line_fits_and_never_overruns), cmocka_unit_test(reverse_lookup_for_control),
