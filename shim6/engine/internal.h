@@ -278,6 +278,9 @@ void  reap_pair_check(struct shim6_engine *e, struct ctx *c, shim6_tstamp now);
 int   sel_local(struct shim6_engine *e, struct ctx *c);
 int   ploc_find(const struct ctx *c, const struct shim6_in6 *a);
 int   lloc_find(const struct ctx *c, const struct shim6_in6 *a);
+/* src is a peer locator its CGA/HBA check verified and dst one of ours: the
+ * pair a REAP probe or an UPDATE must arrive by before it is acted on */
+bool  pair_verified(const struct ctx *c, const struct shim6_in6 *src, const struct shim6_in6 *dst);
 bool  ploc_usable(const struct ctx *c, size_t i);
 bool  lloc_usable(const struct ctx *c, size_t i);
 

@@ -284,8 +284,7 @@ int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 {
 	if (c->st != SHIM6_ST_ESTABLISHED)
 		return SHIM6_ENG_ESTATE;
-	int pi = ploc_find(c, src);
-	if (pi < 0 || !c->pver[pi] || lloc_find(c, dst) < 0)
+	if (!pair_verified(c, src, dst))
 		return SHIM6_ENG_EVERIFY;
 	const uint8_t *m = d->m;
 	unsigned precvd = m[12] >> 4, psent = m[12] & 15;

@@ -20,6 +20,12 @@ int lloc_find(const struct ctx *c, const struct shim6_in6 *a)
 	return -1;
 }
 
+bool pair_verified(const struct ctx *c, const struct shim6_in6 *src, const struct shim6_in6 *dst)
+{
+	int pi = ploc_find(c, src);
+	return pi >= 0 && c->pver[pi] && lloc_find(c, dst) >= 0;
+}
+
 bool lloc_usable(const struct ctx *c, size_t i)
 {
 	return i < c->nl && !c->ldown[i] && !(c->lloc[i].flags & SHIM6_LOCF_BROKEN);

@@ -48,8 +48,7 @@ int upd_rx_request(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 {
 	if (c->st != SHIM6_ST_ESTABLISHED)
 		return SHIM6_ENG_ESTATE;
-	int pi = ploc_find(c, src);
-	if (pi < 0 || !c->pver[pi] || lloc_find(c, dst) < 0)
+	if (!pair_verified(c, src, dst))
 		return SHIM6_ENG_EVERIFY;
 	int rc = 0;
 	if (d->opt[OPT_LOCLIST].p) {

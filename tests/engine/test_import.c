@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include <shim6/wire.h>
+
 #include "sim.h"
 
 #define S (SHIM6_NS_PER_S)
@@ -24,8 +26,8 @@ static void assert_agree(struct sim *s, int s1, int h1, int s2, int h2)
 
 /* Establish 0/h0 <-> 1/h0 with a one-way flow from `sender`, then make
  * site 1 lose everything and import its context from `snap`. */
-static void restart_and_import(struct sim *s, int sender, struct shim6_ctx_info *snap,
-                               struct shim6_ctx_import *im)
+static void restart_and_import_as(struct sim *s, int sender, struct shim6_ctx_info *snap,
+                                  struct shim6_ctx_import *im, int unverified)
 {
 	if (sender == 0)
 		sim_flow(s, 0, 0, 1, 0, 0, 200 * MS);
@@ -46,7 +48,7 @@ static void restart_and_import(struct sim *s, int sender, struct shim6_ctx_info 
 	im->npeer = snap->npeer;
 	for (size_t i = 0; i < snap->npeer; i++) {
 		im->peer_locs[i] = snap->peer_locs[i];
-		im->verified[i] = 1;
+		im->verified[i] = (int)i != unverified;
 	}
 	im->initiator = snap->initiator;
 	sim_reset_site(s, 1);
@@ -54,6 +56,12 @@ static void restart_and_import(struct sim *s, int sender, struct shim6_ctx_info 
 	uint64_t id = 0;
 	assert_int_equal(shim6_engine_context_import(s->site[1].eng, im, s->now, &id), 0);
 	assert_int_equal(id, snap->id);
+}
+
+static void restart_and_import(struct sim *s, int sender, struct shim6_ctx_info *snap,
+                               struct shim6_ctx_import *im)
+{
+	restart_and_import_as(s, sender, snap, im, -1);
 }
 
 static void assert_no_renegotiation(struct sim *s)
@@ -161,12 +169,67 @@ static void test_import_refusals(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/* A REAP probe to `e` for context `tag`, reporting one probe sent. */
+static int probe_to(struct sim *s, struct shim6_engine *e, uint64_t tag,
+                    const struct shim6_in6 *src, const struct shim6_in6 *dst)
+{
+	struct shim6_probe_report r = { .nonce = 7 };
+	uint8_t rep[SHIM6_PROBE_REPORT_LEN], buf[256];
+	struct shim6_msg m;
+	memcpy(r.src, src->b, 16);
+	memcpy(r.dst, dst->b, 16);
+	shim6_wire_probe_report_pack(&r, rep);
+	shim6_wire_msg_init(&m, SHIM6_TYPE_PROBE);
+	m.m.probe.rcv_ctag = tag;
+	m.m.probe.psent = 1;
+	m.m.probe.state = SHIM6_WIRE_STATE_EXPLORING;
+	m.m.probe.sent = rep;
+	int n = shim6_wire_encode(&m, buf, sizeof buf);
+	assert_true(n > 0);
+	return shim6_engine_recv(e, buf, (size_t)n, src, dst, s->now);
+}
+
+/* An imported peer locator marked unverified is known but not proven: a
+ * probe from it is refused like one from a stranger, and the same probe
+ * from a verified locator is taken. */
+static void test_import_unverified_locator(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 74, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	restart_and_import_as(&s, 0, &snap, &im, -1);   /* all verified: learn which is current */
+	sim_fini(&s);
+	int cur = -1;
+	for (size_t i = 0; i < im.npeer; i++)
+		if (!memcmp(&im.peer_locs[i].addr, &im.peer_loc, sizeof im.peer_loc))
+			cur = (int)i;
+	assert_true(cur >= 0 && im.npeer == 2);
+	int other = 1 - cur;
+
+	sim_init(&s, 74, 2, 1, 2, NULL);
+	restart_and_import_as(&s, 0, &snap, &im, other);
+	struct shim6_engine *e = s.site[1].eng;
+	struct shim6_engine_stats a, b;
+	shim6_engine_get_stats(e, &a);
+	assert_int_equal(probe_to(&s, e, im.own_tag, &im.peer_locs[other].addr, &im.local_loc), SHIM6_ENG_EVERIFY);
+	shim6_engine_get_stats(e, &b);
+	assert_int_equal(b.probes_rx, a.probes_rx);
+	assert_true(probe_to(&s, e, im.own_tag, &im.peer_locs[cur].addr, &im.local_loc) >= 0);
+	shim6_engine_get_stats(e, &b);
+	assert_int_equal(b.probes_rx, a.probes_rx + 1);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_import_keepalives),
 		cmocka_unit_test(test_import_failover),
 		cmocka_unit_test(test_import_refusals),
+		cmocka_unit_test(test_import_unverified_locator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
