@@ -285,6 +285,22 @@ static void parse_scalar(struct ctx *x, const config_setting_t *s,
 	}
 }
 
+/* The entries of a list or array, reported against the row's bounds and
+ * cut to its maximum (the table behind it holds no more). */
+static unsigned entries(struct ctx *x, const config_setting_t *s, const struct row *r)
+{
+	unsigned n = (unsigned)config_setting_length(s);
+	char key[128];
+
+	if (n < r->min)
+		conf_error(x, s, "%s: needs at least %u entr%s", key_of(s, key, sizeof key), r->min, r->min == 1 ? "y" : "ies");
+	if (n > r->max) {
+		conf_error(x, s, "%s: %u entries, at most %u are allowed", key_of(s, key, sizeof key), n, r->max);
+		n = r->max;
+	}
+	return n;
+}
+
 static void parse_row(struct ctx *x, const config_setting_t *s,
 		      const struct row *r, void *base)
 {
@@ -299,14 +315,8 @@ static void parse_row(struct ctx *x, const config_setting_t *s,
 	case K_LIST: {
 		if (!want(x, s, CONFIG_TYPE_LIST, CONFIG_TYPE_LIST))
 			return;
-		unsigned n = (unsigned)config_setting_length(s);
+		unsigned n = entries(x, s, r);
 		unsigned *count = (unsigned *)((char *)base + r->count_off);
-		if (n < r->min)
-			conf_error(x, s, "%s: needs at least %u entr%s", key_of(s, key, sizeof key), r->min, r->min == 1 ? "y" : "ies");
-		if (n > r->max) {
-			conf_error(x, s, "%s: %u entries, at most %u are allowed", key_of(s, key, sizeof key), n, r->max);
-			n = r->max;
-		}
 		for (unsigned i = 0; i < n; i++) {
 			const config_setting_t *e = config_setting_get_elem(s, i);
 			void *eb = dst + (size_t)i * r->size;
@@ -322,14 +332,8 @@ static void parse_row(struct ctx *x, const config_setting_t *s,
 	case K_ARRAY: {
 		if (!want(x, s, CONFIG_TYPE_ARRAY, CONFIG_TYPE_LIST))
 			return;
-		unsigned n = (unsigned)config_setting_length(s);
+		unsigned n = entries(x, s, r);
 		unsigned *count = (unsigned *)((char *)base + r->count_off);
-		if (n < r->min)
-			conf_error(x, s, "%s: needs at least %u entr%s", key_of(s, key, sizeof key), r->min, r->min == 1 ? "y" : "ies");
-		if (n > r->max) {
-			conf_error(x, s, "%s: %u entries, at most %u are allowed", key_of(s, key, sizeof key), n, r->max);
-			n = r->max;
-		}
 		struct row er = *r;
 		er.flags &= ~(unsigned)R_REQ;
 		if (r->elem == K_U16 || r->elem == K_U32 || r->elem == K_U8) {
