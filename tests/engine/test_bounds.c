@@ -174,6 +174,46 @@ static void test_txq_drops_oldest(void **st)
 	solo_fini(&s);
 }
 
+/* An Update Acknowledgement for a tag we do not hold is dropped without an
+ * R1bis: acks must not buy recovery messages (or rate-limit tokens). */
+static void test_update_ack_unknown_tag(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	struct shim6_in6 src = SOLO_LOC(2, 0, 1), dst = SOLO_LOC(1, 0, 1);
+	uint8_t buf[64];
+	struct mb m;
+	mb_init(&m, buf, sizeof buf, MT_UPDATE_ACK);
+	mb_tag(&m, 0x777);
+	mb_u32(&m, 1);
+	size_t n = mb_finish(&m);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &src, &dst, s.now), SHIM6_ENG_ENOCTX);
+	struct shim6_engine_stats x;
+	shim6_engine_get_stats(s.e, &x);
+	assert_int_equal(x.r1bis_sent, 0);
+	assert_int_equal(solo_drain(&s, 0, NULL), 0);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* A host whose only locator is BROKEN cannot start a handshake: open is
+ * refused (ENOTLOCAL) and leaves nothing, rather than picking from none. */
+static void test_open_all_broken(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 7, 2, 1, 1, NULL);
+	s.site[0].loc_flags[0] = SHIM6_LOCF_BROKEN;
+	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), SHIM6_ENG_ENOTLOCAL);
+	struct shim6_engine_stats x;
+	shim6_engine_get_stats(s.site[0].eng, &x);
+	assert_int_equal(x.contexts, 0);
+	assert_int_equal(x.tx_msgs, 0);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +222,8 @@ int main(void)
 		cmocka_unit_test(test_r1bis_rate_limit),
 		cmocka_unit_test(test_r1bis_rate_reload),
 		cmocka_unit_test(test_txq_drops_oldest),
+		cmocka_unit_test(test_update_ack_unknown_tag),
+		cmocka_unit_test(test_open_all_broken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

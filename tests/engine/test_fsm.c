@@ -187,6 +187,141 @@ static void test_close(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+static size_t make_r1_v(uint8_t *buf, uint32_t inonce, size_t vlen)
+{
+	struct mb m;
+	mb_init(&m, buf, 256, MT_R1);
+	mb_u16(&m, 0);
+	mb_u32(&m, inonce);
+	mb_u32(&m, 0xabcdef);
+	size_t o = mb_opt_begin(&m, OPT_VALIDATOR, false);
+	for (size_t i = 0; i < vlen; i++)
+		mb_u8(&m, 0x5a);
+	mb_opt_end(&m, o);
+	return mb_finish(&m);
+}
+
+/* The nonce alone does not move a handshake: an R1 must come from a peer
+ * locator the I1 went to, reach one of ours, and carry a validator that
+ * fits its buffer (72 octets would overrun it). */
+static void test_r1_refusals(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	uint64_t id = open_one(&s);
+	static struct shim6_tx tx;
+	assert_int_equal(solo_drain(&s, MT_I1, &tx), 1);
+	uint32_t inonce = get_u32(tx.buf + 12);
+	struct shim6_in6 stranger = SOLO_LOC(3, 0, 1), notours = SOLO_LOC(1, 1, 2);
+	uint8_t buf[256];
+	size_t n = make_r1_v(buf, inonce, 16);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &stranger, &tx.src, s.now), SHIM6_ENG_ENOCTX);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &notours, s.now), SHIM6_ENG_ENOCTX);
+	n = make_r1_v(buf, inonce, 0);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &tx.src, s.now), SHIM6_ENG_EMALFORMED);
+	n = make_r1_v(buf, inonce, 72);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &tx.src, s.now), SHIM6_ENG_EMALFORMED);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, id, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_I1_SENT);
+	assert_int_equal(solo_drain(&s, MT_I2, NULL), 0);
+	n = make_r1_v(buf, inonce, 16);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &tx.src, s.now), 0);
+	assert_int_equal(solo_drain(&s, MT_I2, NULL), 1);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* An R2 answers our I2 only if it reaches one of our locators. */
+static void test_r2_to_foreign_locator(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	uint64_t id = open_one(&s);
+	static struct shim6_tx tx;
+	assert_int_equal(solo_drain(&s, MT_I1, &tx), 1);
+	uint32_t inonce = get_u32(tx.buf + 12);
+	uint8_t buf[256];
+	size_t n = make_r1(buf, inonce);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &tx.src, s.now), 0);
+	assert_int_equal(solo_drain(&s, MT_I2, &tx), 1);
+	struct mb m;
+	mb_init(&m, buf, sizeof buf, MT_R2);
+	mb_tag(&m, 0x99);
+	mb_u32(&m, inonce);
+	size_t o = mb_opt_begin(&m, OPT_LOCLIST, false);
+	mb_u32(&m, 1);
+	mb_u8(&m, 1);
+	mb_u8(&m, SHIM6_VERIF_HBA);
+	mb_zero(&m, 6);
+	mb_bytes(&m, tx.dst.b, 16);
+	mb_opt_end(&m, o);
+	n = mb_finish(&m);
+	struct shim6_in6 notours = SOLO_LOC(1, 1, 2);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &notours, s.now), SHIM6_ENG_ENOTLOCAL);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, id, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_I2_SENT);
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &tx.src, s.now), 0);
+	assert_int_equal(shim6_engine_ctx_info(s.e, id, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_ESTABLISHED);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+static int keepalive_to(struct solo *s, uint64_t tag)
+{
+	struct shim6_in6 src = SOLO_LOC(2, 0, 1), dst = SOLO_LOC(1, 0, 1);
+	uint8_t buf[64];
+	struct mb m;
+	mb_init(&m, buf, sizeof buf, MT_KEEPALIVE);
+	mb_tag(&m, tag);
+	mb_u32(&m, 0);
+	size_t n = mb_finish(&m);
+	return shim6_engine_recv(s->e, buf, n, &src, &dst, s->now);
+}
+
+/* A Keepalive for a context we hold only as pending (I1-SENT, I2-SENT) or
+ * held down (NO-SUPPORT) means the peer has state we lack: answer R1bis
+ * (RFC 5533 section 7.17), as for an unknown tag. */
+static void test_r1bis_for_unestablished(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	uint64_t a = open_one(&s);
+	struct shim6_ctx_info ci;
+	while (solo_step(&s, s.now + 200 * S)) {
+		solo_drain(&s, 0, NULL);
+		assert_int_equal(shim6_engine_ctx_info(s.e, a, &ci), 0);
+		if (ci.state == SHIM6_ST_NO_SUPPORT)
+			break;
+	}
+	assert_int_equal(ci.state, SHIM6_ST_NO_SUPPORT);
+	assert_int_equal(keepalive_to(&s, a), SHIM6_ENG_ENOCTX);
+	assert_int_equal(solo_drain(&s, MT_R1BIS, NULL), 1);
+	struct shim6_in6 lu = SOLO_ULID(1, 2), pu = SOLO_ULID(2, 2);
+	struct shim6_in6 pl = SOLO_LOC(2, 0, 2);
+	uint64_t b;
+	assert_int_equal(shim6_engine_open(s.e, &lu, &pu, &pl, 1, 0, s.now, &b), 0);
+	static struct shim6_tx tx;
+	assert_int_equal(solo_drain(&s, MT_I1, &tx), 1);
+	assert_int_equal(keepalive_to(&s, b), SHIM6_ENG_ENOCTX);
+	assert_int_equal(solo_drain(&s, MT_R1BIS, NULL), 1);
+	uint8_t buf[128];
+	size_t n = make_r1(buf, get_u32(tx.buf + 12));
+	assert_int_equal(shim6_engine_recv(s.e, buf, n, &tx.dst, &tx.src, s.now), 0);
+	assert_int_equal(shim6_engine_ctx_info(s.e, b, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_I2_SENT);
+	solo_drain(&s, 0, NULL);
+	assert_int_equal(keepalive_to(&s, b), SHIM6_ENG_ENOCTX);
+	assert_int_equal(solo_drain(&s, MT_R1BIS, NULL), 1);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +330,9 @@ int main(void)
 		cmocka_unit_test(test_i2_fallback_to_i1),
 		cmocka_unit_test(test_policy_first_pair),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_r1_refusals),
+		cmocka_unit_test(test_r2_to_foreign_locator),
+		cmocka_unit_test(test_r1bis_for_unestablished),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

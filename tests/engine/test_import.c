@@ -223,6 +223,84 @@ static void test_import_unverified_locator(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+static struct shim6_in6 g_unverified;
+static int g_probes, g_probes_unverified;
+static void probe_tap(void *u, int site, const struct shim6_tx *tx)
+{
+	(void)u;
+	if (site != 1 || (tx->buf[2] & 0x7f) != 67)   /* Probe */
+		return;
+	g_probes++;
+	g_probes_unverified += !memcmp(&tx->dst, &g_unverified, sizeof tx->dst);
+}
+
+/* Exploration probes only verified peer locators: an imported locator
+ * marked unverified is never a probe destination (no flooding of an
+ * address the peer has not proven it owns). */
+static void test_import_unverified_not_probed(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 75, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	restart_and_import_as(&s, 0, &snap, &im, -1);
+	sim_fini(&s);
+	int cur = -1;
+	for (size_t i = 0; i < im.npeer; i++)
+		if (!memcmp(&im.peer_locs[i].addr, &im.peer_loc, sizeof im.peer_loc))
+			cur = (int)i;
+	assert_true(cur >= 0 && im.npeer == 2);
+	int other = 1 - cur;
+	sim_init(&s, 75, 2, 1, 2, NULL);
+	restart_and_import_as(&s, 0, &snap, &im, other);
+	g_unverified = im.peer_locs[other].addr;
+	g_probes = g_probes_unverified = 0;
+	s.tx_tap = probe_tap;
+	s.loss = 1.0;                  /* nothing answers: keep exploring */
+	assert_int_equal(shim6_engine_locator_down(s.site[1].eng, &im.local_loc, s.now), 0);
+	sim_run(&s, 20 * S);
+	assert_true(g_probes >= 4);
+	assert_int_equal(g_probes_unverified, 0);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Each refusal on its own: a tag already in use (other ULIDs), a ULID pair
+ * already held (other tag), no peer tag, and more peer locators than the
+ * arrays hold; none may create a context. */
+static void test_import_refusals_each(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 76, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	restart_and_import(&s, 0, &snap, &im);
+	struct shim6_engine *e = s.site[1].eng;
+	static struct shim6_ctx_import bad;
+	bad = im;
+	bad.forkid = 5;                         /* new ULID triple, same tag */
+	assert_int_equal(shim6_engine_context_import(e, &bad, s.now, NULL), SHIM6_ENG_EEXIST);
+	bad = im;
+	bad.own_tag ^= 0x100;                   /* new tag, same ULID triple */
+	assert_int_equal(shim6_engine_context_import(e, &bad, s.now, NULL), SHIM6_ENG_EEXIST);
+	bad = im;
+	bad.own_tag ^= 0x100;
+	bad.forkid = 5;
+	bad.peer_tag = 0;
+	assert_int_equal(shim6_engine_context_import(e, &bad, s.now, NULL), SHIM6_ENG_EINVAL);
+	bad.peer_tag = im.peer_tag;
+	bad.npeer = SHIM6_MAX_LOCATORS + 1;
+	assert_int_equal(shim6_engine_context_import(e, &bad, s.now, NULL), SHIM6_ENG_EINVAL);
+	struct shim6_engine_stats x;
+	shim6_engine_get_stats(e, &x);
+	assert_int_equal(x.contexts, 1);
+	assert_int_equal(x.ctx_imported, 1);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +308,8 @@ int main(void)
 		cmocka_unit_test(test_import_failover),
 		cmocka_unit_test(test_import_refusals),
 		cmocka_unit_test(test_import_unverified_locator),
+		cmocka_unit_test(test_import_unverified_not_probed),
+		cmocka_unit_test(test_import_refusals_each),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

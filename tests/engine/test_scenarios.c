@@ -511,6 +511,312 @@ static void test_verify_fail(void **st)
 	finish(&s);
 }
 
+/* ---- each refusal of the Update, probe and R1bis handlers, case by case ---- */
+
+/* Established 0/h0 -> 1/h0 (site 1 verifies by HBA); returns site 0's view. */
+static void est(struct sim *s, uint64_t seed, struct shim6_ctx_info *a, uint32_t *pgen)
+{
+	sim_init(s, seed, 2, 1, 2, NULL);
+	assert_int_equal(sim_open(s, 0, 0, 1, 0, 0, NULL), 0);
+	sim_run(s, 5 * S);
+	assert_agree(s, 0, 0, 1, 0, 0);
+	assert_true(sim_ctx(s, 0, 0, 1, 0, 0, a));
+	assert_int_equal(shim6_engine_ctx_generations(s->site[0].eng, a->id, NULL, pgen), 0);
+}
+
+/* An Update Request to `tag` carrying an HBA Locator List of site 1 host 0's
+ * locators `locs` (nl may be 0) at generation gen, with its PDS. */
+static size_t upd_list(uint8_t *buf, uint64_t tag, uint32_t gen, const int *locs, size_t nl)
+{
+	struct mb m;
+	struct shim6_in6 u = sim_ulid(1, 0);
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_UPDATE_REQ);
+	mb_tag(&m, tag);
+	mb_u32(&m, 4321);
+	size_t o = mb_opt_begin(&m, OPT_LOCLIST, false);
+	mb_u32(&m, gen);
+	mb_u8(&m, (uint8_t)nl);
+	for (size_t i = 0; i < nl; i++)
+		mb_u8(&m, SHIM6_VERIF_HBA);
+	size_t used = 9 + nl;
+	mb_zero(&m, ((used + 7) & ~(size_t)7) - used);
+	for (size_t i = 0; i < nl; i++) {
+		struct shim6_in6 l = sim_loc(1, 0, locs[i]);
+		mb_bytes(&m, l.b, 16);
+	}
+	mb_opt_end(&m, o);
+	o = mb_opt_begin(&m, OPT_PDS, false);
+	mb_bytes(&m, "PDS:", 4);
+	mb_bytes(&m, u.b, 16);
+	mb_opt_end(&m, o);
+	return mb_finish(&m);
+}
+
+/* An Update Request with only Locator Preferences: n elements of el octets. */
+static size_t upd_prefs(uint8_t *buf, uint64_t tag, uint32_t gen, uint8_t el, size_t n)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_UPDATE_REQ);
+	mb_tag(&m, tag);
+	mb_u32(&m, 4321);
+	size_t o = mb_opt_begin(&m, OPT_LOCPREF, false);
+	mb_u32(&m, gen);
+	mb_u8(&m, el);
+	for (size_t i = 0; i < n * el; i++)
+		mb_u8(&m, i % el == 0 ? SHIM6_LOCF_BROKEN : 7);
+	mb_opt_end(&m, o);
+	return mb_finish(&m);
+}
+
+static uint64_t tx_count(struct shim6_engine *e)
+{
+	struct shim6_engine_stats x;
+	shim6_engine_get_stats(e, &x);
+	return x.tx_msgs;
+}
+
+/* A well-formed, verifiable list is still refused from a source that is not
+ * a verified peer locator: no ack, nothing adopted.  The same from the
+ * current peer locator is taken. */
+static void test_update_from_unverified_source(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 100, &a, &pg);
+	struct shim6_engine *e = s.site[0].eng;
+	uint8_t buf[SHIM6_MAX_MSG];
+	const int l01[2] = { 0, 1 };
+	size_t n = upd_list(buf, a.id, pg + 1, l01, 2);
+	struct shim6_in6 stranger = sim_loc(1, 0, 2);   /* right IID, not listed */
+	uint64_t t0 = tx_count(e);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &stranger, &a.local_loc, s.now), SHIM6_ENG_EVERIFY);
+	struct shim6_in6 notours = sim_loc(0, 0, 2);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &notours, s.now), SHIM6_ENG_EVERIFY);
+	assert_int_equal(tx_count(e), t0);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &a.local_loc, s.now), 0);
+	assert_int_equal(tx_count(e), t0 + 1);              /* the ack */
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	assert_int_equal(b.npeer, 2);
+	finish(&s);
+}
+
+/* A Locator List with no locators is malformed: adopting it would leave the
+ * context without any peer locator. */
+static void test_update_empty_list(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 101, &a, &pg);
+	uint8_t buf[SHIM6_MAX_MSG];
+	size_t n = upd_list(buf, a.id, pg + 1, NULL, 0);
+	assert_int_equal(shim6_engine_recv(s.site[0].eng, buf, n, &a.peer_loc, &a.local_loc, s.now),
+	                 SHIM6_ENG_EMALFORMED);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	assert_int_equal(b.npeer, a.npeer);
+	finish(&s);
+}
+
+/* A list update proves ownership, not reachability: the locator it came
+ * from stays unprobed (not usable) until REAP has checked it. */
+static void test_update_source_not_probed(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 102, &a, &pg);
+	int k = -1;
+	for (size_t i = 0; i < a.npeer; i++)
+		if (!a.peer_usable[i])
+			k = (int)i;
+	assert_true(k >= 0);
+	struct shim6_in6 src = a.peer_locs[k].addr;
+	uint8_t buf[SHIM6_MAX_MSG];
+	const int l01[2] = { 0, 1 };
+	size_t n = upd_list(buf, a.id, pg + 1, l01, 2);
+	assert_int_equal(shim6_engine_recv(s.site[0].eng, buf, n, &src, &a.local_loc, s.now), 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	uint32_t g2;
+	shim6_engine_ctx_generations(s.site[0].eng, a.id, NULL, &g2);
+	assert_int_equal(g2, pg + 1);                     /* the list was taken */
+	for (size_t i = 0; i < b.npeer; i++)
+		if (!memcmp(&b.peer_locs[i].addr, &src, 16))
+			assert_int_equal(b.peer_usable[i], 0);
+	finish(&s);
+}
+
+/* Preferences apply only to the list generation they name, and must cover
+ * every peer locator (else the engine would read past the option). */
+static void test_update_prefs_checked(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 103, &a, &pg);
+	struct shim6_engine *e = s.site[0].eng;
+	uint8_t buf[SHIM6_MAX_MSG];
+	size_t n = upd_prefs(buf, a.id, pg - 1, 3, a.npeer);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &a.local_loc, s.now), SHIM6_ENG_ESTALE);
+	n = upd_prefs(buf, a.id, pg, 3, a.npeer - 1);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &a.local_loc, s.now), SHIM6_ENG_EMALFORMED);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	for (size_t i = 0; i < b.npeer; i++)
+		assert_int_equal(b.peer_locs[i].flags & SHIM6_LOCF_BROKEN, 0);
+	n = upd_prefs(buf, a.id, pg, 3, a.npeer);         /* the right one is taken */
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &a.local_loc, s.now), 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	assert_int_equal(b.peer_locs[0].flags & SHIM6_LOCF_BROKEN, SHIM6_LOCF_BROKEN);
+	finish(&s);
+}
+
+static size_t upd_ack(uint8_t *buf, uint64_t tag, uint32_t nonce)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_UPDATE_ACK);
+	mb_tag(&m, tag);
+	mb_u32(&m, nonce);
+	return mb_finish(&m);
+}
+
+/* An Update Acknowledgement stops retransmission only if it echoes the
+ * outstanding request's nonce, and only once. */
+static void test_update_ack_nonce(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a;
+	uint32_t pg;
+	est(&s, 104, &a, &pg);
+	struct shim6_engine *e = s.site[1].eng;   /* site 1 sends the update */
+	struct shim6_ctx_info b;
+	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &b));
+	s.site[1].loc_flags[1] = SHIM6_LOCF_TEMPORARY;
+	struct shim6_in6 u = sim_ulid(1, 0);
+	assert_int_equal(shim6_engine_local_changed(e, &u, s.now), 1);
+	static struct shim6_tx tx;
+	uint32_t nonce = 0;
+	int nupd = 0;
+	while (shim6_engine_poll_tx(e, &tx))
+		if ((tx.buf[2] & 0x7f) == MT_UPDATE_REQ) {
+			nonce = get_u32(tx.buf + 12);
+			nupd++;
+		}
+	assert_int_equal(nupd, 1);
+	uint8_t buf[64];
+	struct shim6_engine_stats x;
+	size_t n = upd_ack(buf, b.id, nonce + 1);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &b.peer_loc, &b.local_loc, s.now), SHIM6_ENG_ENONCE);
+	n = upd_ack(buf, b.id, nonce);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &b.peer_loc, &b.local_loc, s.now), 0);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &b.peer_loc, &b.local_loc, s.now), SHIM6_ENG_ENONCE);
+	shim6_engine_get_stats(e, &x);
+	assert_int_equal(x.updates_acked, 1);
+	finish(&s);
+}
+
+/* A Probe that reports one of ours as received confirms a pair only if
+ * nonce, source and destination all match what we sent (RFC 5534's
+ * return-routability check); a near miss leaves REAP exploring. */
+static void test_probe_report_must_match(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 105, &a, &pg);
+	struct shim6_engine *e = s.site[0].eng;
+	assert_int_equal(shim6_engine_locator_down(e, &a.local_loc, s.now), 0);
+	static struct shim6_tx tx, probe;
+	int np = 0;
+	while (shim6_engine_poll_tx(e, &tx))
+		if ((tx.buf[2] & 0x7f) == MT_PROBE) {
+			probe = tx;
+			np++;
+		}
+	assert_int_equal(np, 1);
+	struct shim6_in6 ps, pd;                  /* our probe's report of itself */
+	memcpy(ps.b, probe.buf + 16, 16);
+	memcpy(pd.b, probe.buf + 32, 16);
+	uint32_t nonce = get_u32(probe.buf + 48);
+	struct shim6_in6 other_p = a.peer_locs[0].addr;
+	if (!memcmp(&other_p, &pd, 16))
+		other_p = a.peer_locs[1].addr;
+	struct { struct shim6_in6 s, d; uint32_t n; } bad[3] = {
+		{ ps, pd, nonce + 1 }, { a.local_loc, pd, nonce }, { ps, other_p, nonce },
+	};
+	uint8_t buf[128];
+	for (int i = 0; i <= 3; i++) {
+		struct mb m;
+		mb_init(&m, buf, sizeof buf, MT_PROBE);
+		mb_tag(&m, a.id);
+		mb_u8(&m, 0x10);                      /* precvd 1, psent 0 */
+		mb_u8(&m, SHIM6_REAP_EXPLORING << 6);
+		mb_u16(&m, 0);
+		mb_bytes(&m, i < 3 ? bad[i].s.b : ps.b, 16);
+		mb_bytes(&m, i < 3 ? bad[i].d.b : pd.b, 16);
+		mb_u32(&m, i < 3 ? bad[i].n : nonce);
+		mb_u32(&m, 0);
+		size_t n = mb_finish(&m);
+		assert_int_equal(shim6_engine_recv(e, buf, n, &pd, &ps, s.now), 0);
+		assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+		if (i < 3)
+			assert_int_not_equal(b.reap, SHIM6_REAP_OPERATIONAL);
+		else
+			assert_int_equal(b.reap, SHIM6_REAP_OPERATIONAL);
+	}
+	finish(&s);
+}
+
+static size_t r1bis(uint8_t *buf, uint64_t tag, size_t vlen)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_R1BIS);
+	mb_tag(&m, tag);
+	mb_u32(&m, 99);
+	size_t o = mb_opt_begin(&m, OPT_VALIDATOR, false);
+	for (size_t i = 0; i < vlen; i++)
+		mb_u8(&m, 0x5a);
+	mb_opt_end(&m, o);
+	return mb_finish(&m);
+}
+
+/* R1bis tears an established context down into recovery, so it is taken
+ * only from a peer locator, to one of ours, with a validator that fits;
+ * and a context we hold never draws an R1bis from us. */
+static void test_r1bis_refusals(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 106, &a, &pg);
+	struct shim6_engine *e = s.site[0].eng;
+	uint8_t buf[SHIM6_MAX_MSG];
+	size_t n = r1bis(buf, a.peer_tag, 16);
+	struct shim6_in6 stranger = sim_loc(1, 0, 2), notours = sim_loc(0, 0, 2);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &stranger, &a.local_loc, s.now), SHIM6_ENG_ENOCTX);
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &notours, s.now), SHIM6_ENG_ENOCTX);
+	size_t big = r1bis(buf, a.peer_tag, 72);
+	assert_int_equal(shim6_engine_recv(e, buf, big, &a.peer_loc, &a.local_loc, s.now), SHIM6_ENG_EMALFORMED);
+	assert_int_equal(shim6_engine_unknown_tag(e, a.id, &a.peer_loc, &a.local_loc, s.now), SHIM6_ENG_EEXIST);
+	struct shim6_engine_stats x;
+	shim6_engine_get_stats(e, &x);
+	assert_int_equal(x.i2bis_sent, 0);
+	assert_int_equal(x.r1bis_sent, 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	assert_int_equal(b.state, SHIM6_ST_ESTABLISHED);
+	n = r1bis(buf, a.peer_tag, 16);                    /* the genuine case */
+	assert_int_equal(shim6_engine_recv(e, buf, n, &a.peer_loc, &a.local_loc, s.now), 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &b));
+	assert_int_equal(b.state, SHIM6_ST_I2BIS_SENT);
+	finish(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +834,13 @@ int main(void)
 		cmocka_unit_test(test_critical_option),
 		cmocka_unit_test(test_unsupported_method),
 		cmocka_unit_test(test_verify_fail),
+		cmocka_unit_test(test_update_from_unverified_source),
+		cmocka_unit_test(test_update_empty_list),
+		cmocka_unit_test(test_update_source_not_probed),
+		cmocka_unit_test(test_update_prefs_checked),
+		cmocka_unit_test(test_update_ack_nonce),
+		cmocka_unit_test(test_probe_report_must_match),
+		cmocka_unit_test(test_r1bis_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,11 +81,73 @@ static void test_hba(void **st)
 	                                              NULL, 0, NULL, 0), SHIM6_ENG_EVERIFY);
 }
 
+/* CGA-signed lists may mark locators HBA; the signature does not cover
+ * those, so each must still be in the PDS's HBA set (this CGA has none). */
+static void test_cga_list_hba_locator(void **st)
+{
+	(void)st;
+	EVP_PKEY *k;
+	assert_int_equal(shim6_key_generate(&k, 1024), 0);
+	uint8_t spki[512];
+	int sl = shim6_key_spki(k, spki, sizeof(spki));
+	assert_true(sl > 0);
+	struct shim6_cga_rng rng = { NULL, rng_fill };
+	static struct shim6_cga c;
+	const uint8_t pre[8] = { 0xfd, 0x42 };
+	assert_int_equal(shim6_cga_new(&c, pre, spki, (size_t)sl, 0, 0, &rng), 0);
+	struct shim6_in6 ulid;
+	memcpy(ulid.b, c.addr, 16);
+	struct shim6_locator locs[2];
+	memset(locs, 0, sizeof(locs));
+	for (int i = 0; i < 2; i++) {
+		const uint8_t pa[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, (uint8_t)i };
+		memcpy(locs[i].addr.b, pa, 8);
+		memcpy(locs[i].addr.b + 8, c.addr + 8, 8);
+	}
+	locs[0].verif = SHIM6_VERIF_CGA;
+	locs[1].verif = SHIM6_VERIF_HBA;
+	uint8_t data[4 + 16] = { 0, 0, 0, 7 };     /* generation + the CGA locator */
+	memcpy(data + 4, locs[0].addr.b, 16);
+	uint8_t sig[512];
+	int n = shim6_cga_sign_data(k, data, sizeof(data), sig, sizeof(sig));
+	assert_true(n > 0);
+	assert_int_equal(shim6_engine_verify_locators(&ulid, SHIM6_VERIF_CGA, c.pds, c.pds_len, locs, 1,
+	                                              data, sizeof(data), sig, (size_t)n), 0);
+	assert_int_equal(shim6_engine_verify_locators(&ulid, SHIM6_VERIF_CGA, c.pds, c.pds_len, locs, 2,
+	                                              data, sizeof(data), sig, (size_t)n), SHIM6_ENG_EVERIFY);
+	EVP_PKEY_free(k);
+}
+
+/* HBA: the peer's ULID itself must be one of the set's addresses. */
+static void test_hba_ulid_in_set(void **st)
+{
+	(void)st;
+	struct shim6_cga_rng rng = { NULL, rng_fill };
+	static struct shim6_hba_set hs;
+	uint8_t pre[2][8] = { { 0xfd, 0x42 }, { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 } };
+	struct shim6_cga_gen_opts o;
+	memset(&o, 0, sizeof(o));
+	o.rng = &rng;
+	assert_int_equal(shim6_hba_generate(&hs, &pre[0][0], 2, NULL, 0, &o), 0);
+	struct shim6_in6 ulid;
+	memcpy(ulid.b, hs.addrs[0], 16);
+	struct shim6_locator loc;
+	memset(&loc, 0, sizeof(loc));
+	memcpy(loc.addr.b, hs.addrs[1], 16);
+	assert_int_equal(shim6_engine_verify_locators(&ulid, SHIM6_VERIF_HBA, hs.pds, hs.pds_len, &loc, 1,
+	                                              NULL, 0, NULL, 0), 0);
+	ulid.b[15] ^= 1;   /* a ULID outside the set, with a listed locator */
+	assert_int_equal(shim6_engine_verify_locators(&ulid, SHIM6_VERIF_HBA, hs.pds, hs.pds_len, &loc, 1,
+	                                              NULL, 0, NULL, 0), SHIM6_ENG_EVERIFY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cga),
 		cmocka_unit_test(test_hba),
+		cmocka_unit_test(test_cga_list_hba_locator),
+		cmocka_unit_test(test_hba_ulid_in_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
