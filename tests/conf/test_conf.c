@@ -439,6 +439,151 @@ static void test_error_buffer_bounded(void **state)
 	free(t);
 }
 
+/* One config that should load, and one that should fail with `frag` in
+ * its first message. */
+static void loads(const char *t)
+{
+	struct errs e;
+	if (load(t, &e) != 0)
+		fail_msg("refused: %s (%s)", t, e.n ? e.msgs[0] : "");
+}
+
+static void refused(const char *t, const char *frag)
+{
+	struct errs e;
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_true(e.n >= 1);
+	if (!strstr(e.msgs[0], frag))
+		fail_msg("'%s' not in '%s'", frag, e.msgs[0]);
+}
+
+/* String bounds: a value that fills its field (no room for the NUL) and
+ * control characters are refused. */
+static void test_string_bounds(void **state)
+{
+	char t[1024], name[80];
+	memset(name, 'n', sizeof name);
+	name[63] = 0;
+	snprintf(t, sizeof t, "site = { name = \"%s\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; };\n"
+		 "inside = { port = \"p0\"; };\n" ONE_ISP, name);
+	loads(t);
+	name[63] = 'n';
+	name[64] = 0;
+	snprintf(t, sizeof t, "site = { name = \"%s\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; };\n"
+		 "inside = { port = \"p0\"; };\n" ONE_ISP, name);
+	refused(t, "longer than 63 characters");
+	refused("site = { name = \"a\\tb\"; cmula_prefixes = [ \"fd00:10::/64\" ]; key_file = \"k\"; };\n"
+		"inside = { port = \"p0\"; };\n" ONE_ISP, "control characters are not allowed");
+}
+
+/* Domain names: at most 253 characters, labels of at most 63, not empty. */
+static void test_fqdn_bounds(void **state)
+{
+	char t[2048], n[300], l63[64];
+	memset(l63, 'a', 63);
+	l63[63] = 0;
+	snprintf(n, sizeof n, "%s.%s.%s.%.61s", l63, l63, l63, l63);   /* 253 */
+	snprintf(t, sizeof t, BASE ONE_ISP "peers = ( { ulid = \"fd00:20::1\"; name = \"%s\"; locators = [ \"2001:db8:9::1\" ]; } );\n", n);
+	loads(t);
+	snprintf(n, sizeof n, "%s.%s.%s.%.62s", l63, l63, l63, l63);   /* 254 */
+	snprintf(t, sizeof t, BASE ONE_ISP "peers = ( { ulid = \"fd00:20::1\"; name = \"%s\"; locators = [ \"2001:db8:9::1\" ]; } );\n", n);
+	refused(t, "'name': 'aaa");   /* the message quotes the whole name */
+	snprintf(t, sizeof t, BASE ONE_ISP "peers = ( { ulid = \"fd00:20::1\"; name = \"%sa.b\"; locators = [ \"2001:db8:9::1\" ]; } );\n", l63);
+	refused(t, "is not a valid domain name");   /* a label of 64 */
+	refused(BASE ONE_ISP "peers = ( { ulid = \"fd00:20::1\"; name = \"\"; locators = [ \"2001:db8:9::1\" ]; } );\n",
+		"is not a valid domain name");
+}
+
+/* A prefix longer than its setting allows (a pa_prefix of /65) is refused. */
+static void test_prefix_length_bound(void **state)
+{
+	refused(BASE "isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/65\"; port = \"p1\"; next_hop = \"fe80::1\"; } );\n",
+		"is longer than /64");
+}
+
+/* socket_mode is octal text with a leading 0, at most 0777, and gives the
+ * owner read and write. */
+static void test_socket_mode_forms(void **state)
+{
+	refused(BASE ONE_ISP "control = { socket_mode = \"600\"; };\n", "is not an octal file mode");
+	refused(BASE ONE_ISP "control = { socket_mode = \"01600\"; };\n", "is not an octal file mode");
+	refused(BASE ONE_ISP "control = { socket_mode = \"0460\"; };\n", "must give the owner read and write");
+}
+
+/* ISP names start with a letter (they are keys in te.rules weights). */
+static void test_isp_name_starts_with_a_letter(void **state)
+{
+	refused(BASE "isps = ( { name = \"9x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"fe80::1\"; } );\n",
+		"starting with a letter");
+}
+
+/* te rule weights are 0..1000, and a rule takes exactly one of 'isp' and
+ * 'weights': neither leaves it nothing to choose by. */
+static void test_te_rule_weights_and_isp(void **state)
+{
+	loads(BASE ONE_ISP "te = { rules = ( { destination = \"fd00:20::/32\"; weights = { x = 1000; y = 0; }; } ); };\n");
+	refused(BASE ONE_ISP "te = { rules = ( { destination = \"fd00:20::/32\"; weights = { x = 1001; y = 1; }; } ); };\n",
+		"must be an integer 0..1000");
+	refused(BASE ONE_ISP "te = { rules = ( { destination = \"fd00:20::/32\"; weights = { x = -1; y = 1; }; } ); };\n",
+		"must be an integer 0..1000");
+	refused(BASE ONE_ISP "te = { rules = ( { destination = \"fd00:20::/32\"; isp = \"x\"; weights = { x = 1; }; } ); };\n",
+		"exactly one of 'isp' or 'weights'");
+	refused(BASE ONE_ISP "te = { rules = ( { destination = \"fd00:20::/32\"; } ); };\n",
+		"exactly one of 'isp' or 'weights'");
+}
+
+/* ingress_isp only goes with ingress = "prefer". */
+static void test_ingress_isp_needs_prefer(void **state)
+{
+	refused(BASE ONE_ISP "te = { ingress = \"weights\"; ingress_isp = \"x\"; };\n", "only used with ingress = \"prefer\"");
+}
+
+/* A te group prefix wider than the site's cmula prefix is not inside it,
+ * even though its base address is. */
+static void test_te_group_wider_than_cmula(void **state)
+{
+	refused(BASE ONE_ISP "te = { groups = ( { name = \"g\"; prefixes = [ \"fd00:10::/48\" ]; } ); };\n",
+		"is not inside a site cmula prefix");
+}
+
+/* Control section edges: hold_total may equal hold_packets; the socket path
+ * may not be empty; group names may start with '_' and hold dots. */
+static void test_control_edges(void **state)
+{
+	loads(BASE ONE_ISP "control = { hold_packets = 8; hold_total = 8; };\n");
+	refused(BASE ONE_ISP "control = { socket = \"\"; };\n", "control socket path must not be empty");
+	loads(BASE ONE_ISP "control = { socket_group = \"_pshim6\"; socket_mode = \"0660\"; };\n");
+	loads(BASE ONE_ISP "control = { socket_group = \"ops.net\"; socket_mode = \"0660\"; };\n");
+}
+
+/* lcores are 0..1023. */
+static void test_lcore_range(void **state)
+{
+	loads(BASE ONE_ISP "dataplane = { lcores = [ 1023 ]; };\n");
+	refused(BASE ONE_ISP "dataplane = { lcores = [ 1024 ]; };\n", "lcore 1024 is out of range 0..1023");
+}
+
+/* Without a dnsalg section its default control_socket is no one's: the
+ * control socket may take that path. */
+static void test_dnsalg_socket_clash_only_when_enabled(void **state)
+{
+	loads(BASE ONE_ISP "control = { socket = \"/run/pshim6/dnsalg.sock\"; };\n");
+}
+
+/* Peer paths: loopback is not an address of the other proxy; a source that
+ * is peer.address is refused even when alt_addresses are listed; dead_ms of
+ * exactly 3 x heartbeat_ms is enough. */
+static void test_peer_path_edges(void **state)
+{
+	refused(BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		"  alt_addresses = [ \"::1\" ]; };\n", "is not a unicast address");
+	refused(BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+		"  alt_addresses = [ \"fd00:99::2\" ]; sources = [ \"fd00:98::2\", \"fd00:99::1\" ]; };\n",
+		"is an address of the other proxy");
+	loads(BASE ONE_ISP "peer = { role = \"primary\"; address = \"fd00:98::2\"; key_file = \"/k\";\n"
+	      "  heartbeat_ms = 100; dead_ms = 300; };\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +604,18 @@ int main(void)
 		cmocka_unit_test(test_error_buffer_bounded),
 		cmocka_unit_test(test_peer_paths),
 		cmocka_unit_test(test_peer_sources),
+		cmocka_unit_test(test_string_bounds),
+		cmocka_unit_test(test_fqdn_bounds),
+		cmocka_unit_test(test_prefix_length_bound),
+		cmocka_unit_test(test_socket_mode_forms),
+		cmocka_unit_test(test_isp_name_starts_with_a_letter),
+		cmocka_unit_test(test_te_rule_weights_and_isp),
+		cmocka_unit_test(test_ingress_isp_needs_prefer),
+		cmocka_unit_test(test_te_group_wider_than_cmula),
+		cmocka_unit_test(test_control_edges),
+		cmocka_unit_test(test_lcore_range),
+		cmocka_unit_test(test_dnsalg_socket_clash_only_when_enabled),
+		cmocka_unit_test(test_peer_path_edges),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -806,6 +806,59 @@ static void test_open_refuses_busy_live_socket(void **state)
 	unlink(sun.sun_path);
 }
 
+/* A path that fills sun_path leaves no room for its NUL: refused as too
+ * long, and nothing is created on disk. */
+static void test_open_refuses_path_of_sun_path_size(void **state)
+{
+	(void)state;
+	struct sockaddr_un sun;
+	struct pshim6_conf conf = R.conf;
+	int n = snprintf(conf.control.socket, sizeof conf.control.socket, "%s/", R.dir);
+	while ((size_t)n < sizeof sun.sun_path)
+		conf.control.socket[n++] = 'a';
+	conf.control.socket[n] = 0;
+	struct daemon d2 = { .conf = &conf, .listen_fd = -1 };
+	int rc = ctlsock_open(&d2);
+	if (d2.listen_fd >= 0)
+		close(d2.listen_fd);
+	struct stat st;
+	bool made = lstat(conf.control.socket, &st) == 0;
+	unlink(conf.control.socket);
+	assert_int_equal(rc, -1);
+	assert_false(made);
+}
+
+/* A control.socket_group that names no group fails the open and leaves no
+ * socket behind, rather than serving it under the daemon's own group. */
+static void test_open_refuses_unknown_group(void **state)
+{
+	(void)state;
+	struct pshim6_conf conf = R.conf;
+	snprintf(conf.control.socket, sizeof conf.control.socket, "%s/grp.sock", R.dir);
+	snprintf(conf.control.socket_group, sizeof conf.control.socket_group, "pshim6-no-such-group");
+	conf.control.socket_mode = 0660;
+	struct daemon d2 = { .conf = &conf, .listen_fd = -1 };
+	int rc = ctlsock_open(&d2);
+	if (d2.listen_fd >= 0)
+		close(d2.listen_fd);
+	struct stat st;
+	bool left = lstat(conf.control.socket, &st) == 0;
+	unlink(conf.control.socket);
+	assert_int_equal(rc, -1);
+	assert_false(left);
+}
+
+/* A wakeup with nobody waiting (EAGAIN) is not a failed accept: no count
+ * and no pause of the listener. */
+static void test_accept_with_nobody_waiting(void **state)
+{
+	(void)state;
+	ctlsock_accept(&R.d);
+	assert_int_equal(R.d.st.clients_accept_failed, 0);
+	assert_int_equal(R.d.accept_resume_ns, 0);
+	assert_int_equal(R.d.st.clients_accepted, 0);
+}
+
 static void test_accept_failure_pauses_listener(void **state)
 {
 	(void)state;
@@ -1195,6 +1248,9 @@ int main(void)
 		T(test_client_bound),
 		T(test_idle_client_gives_way),
 		T(test_accept_failure_pauses_listener),
+		T(test_open_refuses_path_of_sun_path_size),
+		T(test_open_refuses_unknown_group),
+		T(test_accept_with_nobody_waiting),
 		T(test_slow_reader_queued),
 		T(test_slow_reader_dropped),
 		T(test_reply_memory_bounded),

@@ -108,12 +108,61 @@ static void clear_and_free(void **st)
 	dp_outq_free(&q);
 }
 
+/* A record one byte over the bound is refused even into an empty queue. */
+static void bound_refuses_one_over(void **st)
+{
+	(void)st;
+	struct dp_outq q;
+	uint8_t b[16];
+	fill(b, sizeof b, 3);
+	dp_outq_init(&q, 10);
+	assert_int_equal(dp_outq_push(&q, b, 9), -1);
+	assert_int_equal(q.n, 0);
+	assert_int_equal(dp_outq_push(&q, b, 8), 0);
+	dp_outq_free(&q);
+}
+
+/* Growing never allocates more than the bound plus the 64 KiB a drained
+ * queue keeps, even when doubling would overshoot it. */
+static void growth_capped_by_the_bound(void **st)
+{
+	(void)st;
+	static uint8_t b[65535];
+	struct dp_outq q;
+	dp_outq_init(&q, 140000);
+	assert_int_equal(dp_outq_push(&q, b, 65533), 0);
+	assert_int_equal(dp_outq_push(&q, b, 65533), 0);
+	assert_int_equal(dp_outq_push(&q, b, 8928), 0);
+	assert_int_equal(dp_outq_bytes(&q), 140000);
+	assert_true(q.cap <= q.max + (64u << 10));
+	dp_outq_free(&q);
+}
+
+/* clear gives a burst's memory back, as draining it does. */
+static void clear_returns_burst_memory(void **st)
+{
+	(void)st;
+	static uint8_t b[3000];
+	struct dp_outq q;
+	dp_outq_init(&q, 1u << 20);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(dp_outq_push(&q, b, sizeof b), 0);
+	assert_true(q.cap > (64u << 10));
+	dp_outq_clear(&q);
+	assert_null(q.buf);
+	assert_int_equal(q.cap, 0);
+	dp_outq_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(order_and_content),
 		cmocka_unit_test(bound_is_exact),
 		cmocka_unit_test(clear_and_free),
+		cmocka_unit_test(bound_refuses_one_over),
+		cmocka_unit_test(growth_capped_by_the_bound),
+		cmocka_unit_test(clear_returns_burst_memory),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -458,6 +458,97 @@ static void reload_changes_paths(void **st)
 	assert_int_equal(w.paths.replay, 0);
 }
 
+/* The path count is 1..PEER_PATHS_MAX whatever the caller passes: an
+ * empty list keeps one path, a long one is cut to the table. */
+static void path_count_bounded(void **st)
+{
+	(void)st;
+	struct in6_addr a[PEER_PATHS_MAX + 1];
+	char s[32];
+	for (unsigned i = 0; i <= PEER_PATHS_MAX; i++) {
+		snprintf(s, sizeof s, "fd00:98::%u", i + 1);
+		addr(&a[i], s);
+	}
+	struct peer_paths P;
+	peer_paths_init(&P, a, 0, HB, 0);
+	assert_int_equal(P.n, 1);
+	peer_paths_init(&P, a, PEER_PATHS_MAX + 1, HB, 0);
+	assert_int_equal(P.n, PEER_PATHS_MAX);
+	peer_paths_set(&P, a, 0, 0);
+	assert_int_equal(P.n, 1);
+	peer_paths_set(&P, a, PEER_PATHS_MAX + 1, 0);
+	assert_int_equal(P.n, PEER_PATHS_MAX);
+	assert_int_equal(peer_paths_find(&P, &a[PEER_PATHS_MAX]), -1);
+}
+
+/* A list that is a prefix of the paths is not the same list. */
+static void same_needs_the_same_count(void **st)
+{
+	(void)st;
+	struct in6_addr a[2];
+	addr(&a[0], "fd00:98::1");
+	addr(&a[1], "fd00:99::1");
+	struct peer_paths P;
+	peer_paths_init(&P, a, 2, HB, 0);
+	assert_true(peer_paths_same(&P, a, 2));
+	assert_false(peer_paths_same(&P, a, 1));
+}
+
+/* A path index past the table (a stale one) changes no path. */
+static void heard_past_the_table_is_ignored(void **st)
+{
+	(void)st;
+	struct in6_addr a;
+	addr(&a, "fd00:98::1");
+	struct peer_paths P;
+	peer_paths_init(&P, &a, 1, HB, 0);
+	assert_int_equal(peer_paths_heard(&P, 1, 5 * MS), PEER_PATH_A_NONE);
+	assert_int_equal(P.p[1].state, PEER_PATH_UNKNOWN);
+	assert_int_equal(P.p[1].last_heard_ns, 0);
+}
+
+/* A hold too large to double is used as is: the avoid time never wraps
+ * around to the past. */
+static void huge_hold_does_not_wrap(void **st)
+{
+	(void)st;
+	struct in6_addr a;
+	addr(&a, "fd00:98::1");
+	struct peer_paths P;
+	peer_paths_init(&P, &a, 1, HB, 0);
+	uint64_t hold = UINT64_MAX / 4;
+	peer_paths_unreceived(&P, 0, 0, hold);
+	assert_int_equal(P.p[0].avoid_until_ns, hold);
+	peer_paths_unreceived(&P, 0, 0, hold);
+	assert_int_equal(P.p[0].avoid_until_ns, hold);
+}
+
+static unsigned nnotes;
+static void count_note(void *arg, unsigned path, enum peer_path_action a)
+{
+	(void)arg; (void)path; (void)a;
+	nnotes++;
+}
+
+/* A transition exactly PEER_PATH_LOG_GAP_NS after the last logged one is
+ * logged, not swallowed. */
+static void log_gap_ends_on_time(void **st)
+{
+	(void)st;
+	struct in6_addr a;
+	addr(&a, "fd00:98::1");
+	struct peer_paths P;
+	peer_paths_init(&P, &a, 1, HB, 0);
+	uint64_t t0 = 1000;
+	assert_int_equal(peer_paths_heard(&P, 0, t0), PEER_PATH_A_FIRST);
+	/* heard again so that the path goes quiet exactly one gap after t0 */
+	peer_paths_heard(&P, 0, t0 + PEER_PATH_LOG_GAP_NS - P.quiet_ns);
+	nnotes = 0;
+	assert_int_equal(peer_paths_tick(&P, t0 + PEER_PATH_LOG_GAP_NS, count_note, NULL), 1);
+	assert_int_equal(nnotes, 1);
+	assert_int_equal(P.p[0].unlogged, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +563,11 @@ int main(void)
 		cmocka_unit_test(reload_changes_paths),
 		cmocka_unit_test(unreceived_sync_moves_messages),
 		cmocka_unit_test(hold_doubles_while_the_fault_lasts),
+		cmocka_unit_test(path_count_bounded),
+		cmocka_unit_test(same_needs_the_same_count),
+		cmocka_unit_test(heard_past_the_table_is_ignored),
+		cmocka_unit_test(huge_hold_does_not_wrap),
+		cmocka_unit_test(log_gap_ends_on_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -705,6 +705,77 @@ static void test_batch_adapts_to_losses(void **st)
 	}
 }
 
+static uint32_t begin_count;
+static int rec_begin(void *arg, uint32_t epoch, uint32_t n) { (void)arg; (void)epoch; begin_count = n; return 0; }
+static enum peer_sync_item rec_item(void *arg, uint32_t epoch, uint32_t i) { (void)arg; (void)epoch; (void)i; return PEER_SYNC_SENT_CTX; }
+static int rec_end(void *arg, uint32_t epoch, uint32_t n) { (void)arg; (void)epoch; (void)n; return 0; }
+
+/* BEGIN never announces more contexts than the run has items: the
+ * receiver would otherwise take a whole run for a short one. */
+static void test_begin_count_bounded_by_items(void **st)
+{
+	(void)st;
+	struct peer_sync_tx t = { 0 };
+	const struct peer_sync_io rio = { NULL, rec_begin, rec_item, rec_end };
+	peer_sync_tx_start(&t, 1, 2, 5, 0, 0);
+	assert_int_equal(peer_sync_tx_step(&t, 0, 8, &rio), 1);
+	assert_int_equal(begin_count, 2);
+}
+
+/* A context of another epoch is stray: counted as such, not in the run. */
+static void test_ctx_of_another_epoch_is_stray(void **st)
+{
+	(void)st;
+	struct peer_sync_rx r = { 0 };
+	peer_sync_rx_begin(&r, 5, 1, 0);
+	assert_false(peer_sync_rx_ctx(&r, 4));
+	assert_int_equal(r.st.ctx_stray, 1);
+	assert_true(peer_sync_rx_ctx(&r, 5));
+	assert_int_equal(peer_sync_rx_end(&r, 5, 1), 1);
+}
+
+/* END counting more contexts than BEGIN announced is not whole. */
+static void test_end_above_announced_is_incomplete(void **st)
+{
+	(void)st;
+	struct peer_sync_rx r = { 0 };
+	peer_sync_rx_begin(&r, 7, 1, 0);
+	assert_true(peer_sync_rx_ctx(&r, 7));
+	assert_true(peer_sync_rx_ctx(&r, 7));
+	assert_int_equal(peer_sync_rx_end(&r, 7, 2), 0);
+	assert_int_equal(r.st.incomplete, 1);
+	assert_false(peer_sync_rx_complete(&r));
+}
+
+/* A loss report of zero messages is no gap. */
+static void test_zero_lost_is_no_gap(void **st)
+{
+	(void)st;
+	struct peer_sync_rx r = { 0 };
+	peer_sync_rx_begin(&r, 3, 0, 0);
+	peer_sync_rx_lost(&r, 0);
+	assert_int_equal(peer_sync_rx_end(&r, 3, 0), 1);
+	assert_true(peer_sync_rx_complete(&r));
+}
+
+/* A batch above the configured size (a lowered conf) is brought down to it
+ * and not grown further. */
+static void test_batch_adapt_clamps_to_conf(void **st)
+{
+	(void)st;
+	assert_int_equal(peer_sync_batch_adapt(65, 64, true), 64);
+	assert_int_equal(peer_sync_batch_adapt(1000, 64, true), 64);
+}
+
+/* A receive buffer size that is not positive (getsockopt failed) fits
+ * nothing. */
+static void test_batch_fits_no_buffer(void **st)
+{
+	(void)st;
+	assert_false(peer_sync_batch_fits(1, -1));
+	assert_false(peer_sync_batch_fits(0, 0));
+}
+
 int main(void)
 {
 	log_set_level(PSHIM6_LOG_ERR);
@@ -723,6 +794,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_queue_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_adapts_to_losses, setup, teardown),
 		cmocka_unit_test(test_batch_fits_receive_buffer),
+		cmocka_unit_test(test_begin_count_bounded_by_items),
+		cmocka_unit_test(test_ctx_of_another_epoch_is_stray),
+		cmocka_unit_test(test_end_above_announced_is_incomplete),
+		cmocka_unit_test(test_zero_lost_is_no_gap),
+		cmocka_unit_test(test_batch_adapt_clamps_to_conf),
+		cmocka_unit_test(test_batch_fits_no_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

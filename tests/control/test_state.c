@@ -191,6 +191,31 @@ static void bounded_by_max_contexts(void **st)
 	assert_int_equal(state_count(), 0);
 }
 
+/* A line as long as the parser's buffer is refused, however valid its
+ * text: the sync hands state_parse_line lengths it did not bound itself. */
+static void line_of_buffer_size_is_refused(void **st)
+{
+	(void)st;
+	char *text = malloc(STATE_LINE_MAX + 1);
+	assert_non_null(text);
+	memset(text, ' ', STATE_LINE_MAX);
+	memcpy(text, "ctx 1f 1 1 0", 12);
+	struct ctl_state_ctx s;
+	assert_int_equal(state_parse_line(text, STATE_LINE_MAX - 1, &s), 1);
+	assert_int_equal(state_parse_line(text, STATE_LINE_MAX, &s), -1);
+	free(text);
+}
+
+/* A number field is at most 20 characters, leading zeros included. */
+static void number_field_length_bound(void **st)
+{
+	(void)st;
+	struct ctl_state_ctx s;
+	assert_int_equal(parse("ctx 1f 00000000000000000001 1 0", &s), 1);   /* 20 */
+	assert_int_equal(s.local_gen, 1);
+	assert_int_equal(parse("ctx 1f 000000000000000000001 1 0", &s), -1);  /* 21 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -201,6 +226,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(overlong_line_tail_is_not_a_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(repeated_context_first_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(bounded_by_max_contexts, setup, teardown),
+		cmocka_unit_test_setup_teardown(line_of_buffer_size_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(number_field_length_bound, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("control_state", t, NULL, NULL);
 }

@@ -158,6 +158,23 @@ static void start_removes_temp_files_of_interrupted_saves(void **st)
 	shim6_engine_del(e);
 }
 
+/* Only "<file>.<digits>.tmp" is a leftover: a name that shares the state
+ * file's prefix but not its dot (another file's temp) stays. */
+static void start_keeps_temp_files_of_other_names(void **st)
+{
+	(void)st;
+	const char *other[] = { "ctl.state-1.tmp", "ctl.statextmp" };
+	for (size_t i = 0; i < 2; i++)
+		touch(other[i]);
+	state_load(&d);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(exists(other[i]));
+		char p[600];
+		snprintf(p, sizeof p, "%s/%s", dir, other[i]);
+		unlink(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -165,6 +182,7 @@ int main(void)
 		cmocka_unit_test(failure_is_reported),
 		cmocka_unit_test(overlap_with_a_save_in_place),
 		cmocka_unit_test(start_removes_temp_files_of_interrupted_saves),
+		cmocka_unit_test(start_keeps_temp_files_of_other_names),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }

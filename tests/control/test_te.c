@@ -256,6 +256,66 @@ static void test_restart_sweep(void **state)
 	assert_int_equal(runs, 216 * 12 * 3 * 3);
 }
 
+/* An ISP weight above 255 is advertised as 255, not wrapped to 0. */
+static void test_ingress_weight_saturates(void **state)
+{
+	uint8_t p, w;
+	load(SITE "isps = ( " ISP("x", 1, 256, 0) ", " ISP("y", 2, 1000, 0) " );\n");
+	te_ingress_pref(c, 0, &p, &w);
+	assert_int_equal(w, 255);
+	te_ingress_pref(c, 1, &p, &w);
+	assert_int_equal(w, 255);
+}
+
+/* Priority is the rank among distinct costs: two cheaper ISPs of one cost
+ * put the dearer one at priority 1, not 2. */
+static void test_ingress_rank_counts_distinct_costs(void **state)
+{
+	uint8_t p, w;
+	load(SITE "isps = ( " ISP("x", 1, 1, 1) ", " ISP("y", 2, 1, 1) ", " ISP("z", 3, 1, 5) " );\n");
+	te_ingress_pref(c, 2, &p, &w);
+	assert_int_equal(p, 1);
+}
+
+/* A cheaper ISP of weight 0 does not hide a dearer weighted one: weight 0
+ * is a last resort whatever its cost. */
+static void test_weight_zero_cheaper_is_still_last(void **state)
+{
+	load(SITE "isps = ( " ISP("spare", 1, 0, 1) ", " ISP("x", 2, 1, 5) " );\n");
+	struct te t;
+	te_init(&t, c);
+	struct in6_addr a;
+	addr(&a, 1, 1, true);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(te_choose(&t, &a, &a, 0x3), 1);
+}
+
+/* Fallback order among ISPs equal in cost and weight is config order. */
+static void test_fallback_order_ties_keep_config_order(void **state)
+{
+	load(SITE "isps = ( " ISP("x", 1, 0, 3) ", " ISP("y", 2, 0, 3) ", " ISP("z", 3, 1, 3) " );\n");
+	int order[PSHIM6_CONF_MAX_ISPS];
+	assert_int_equal(te_fallback_order(c, order), 3);
+	assert_int_equal(order[0], 2);   /* higher weight first at equal cost */
+	assert_int_equal(order[1], 0);
+	assert_int_equal(order[2], 1);
+}
+
+/* A rule never picks an ISP it weighs 0: with its weighted ISPs down the
+ * default policy decides (here the cheapest ISP up). */
+static void test_rule_weight_zero_never_picked(void **state)
+{
+	load(SITE "isps = ( " ISP("a", 1, 1, 9) ", " ISP("b", 2, 1, 9) ", " ISP("c", 3, 1, 0) " );\n"
+	     "te = { rules = ( { destination = \"fd00:20::/32\"; weights = { a = 0; b = 1; c = 0; }; } ); };\n");
+	struct te t;
+	te_init(&t, c);
+	struct in6_addr src, dst;
+	inet_pton(AF_INET6, "fd00:10::5", &src);
+	inet_pton(AF_INET6, "fd00:20::1", &dst);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(te_choose(&t, &src, &dst, 0x5), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +328,11 @@ int main(void)
 		cmocka_unit_test(test_ingress_prefs),
 		cmocka_unit_test(test_restored_isp_starts_fresh),
 		cmocka_unit_test(test_restart_sweep),
+		cmocka_unit_test(test_ingress_weight_saturates),
+		cmocka_unit_test(test_ingress_rank_counts_distinct_costs),
+		cmocka_unit_test(test_weight_zero_cheaper_is_still_last),
+		cmocka_unit_test(test_fallback_order_ties_keep_config_order),
+		cmocka_unit_test(test_rule_weight_zero_never_picked),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
