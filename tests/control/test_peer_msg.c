@@ -432,6 +432,68 @@ static void test_encode_refuses(void **st)
 	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, mid, sizeof mid), PEER_E_SPACE);
 }
 
+/* Encoder bounds the decoder also enforces: a state past PEER_STATE_MAX, and an own tag
+ * of 0 or over 47 bits (the state line agreeing, so only the tag check can refuse). */
+static void test_encode_field_bounds(void **st)
+{
+	(void)st;
+	struct peer_msg m;
+	hdr(&m, PEER_HEARTBEAT);
+	m.state = PEER_STATE_MAX + 1;
+	assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+	static const uint64_t bad[] = { 0, UINT64_C(1) << 47 };
+	for (size_t i = 0; i < 2; i++) {
+		ctx_msg(&m, 1);
+		m.u.ctx.own_tag = m.u.ctx.st.own_tag = bad[i];
+		assert_int_equal(peer_msg_encode(&m, KEY, sizeof KEY, buf, sizeof buf), PEER_E_FIELD);
+	}
+}
+
+/* A LEASE body one octet over PEER_LINE_MAX, correctly signed, is refused: lease.text
+ * holds PEER_LINE_MAX octets and a NUL, so accepting it would write past the buffer. */
+static void test_lease_overlong_body(void **st)
+{
+	(void)st;
+	struct peer_msg o;
+	int n = encode_hb();
+	assert_true(n > 0);
+	size_t len = PEER_HDR_LEN + PEER_LINE_MAX + 1 + PEER_MAC_LEN;
+	assert_true(len <= sizeof buf);
+	buf[1] = PEER_LEASE;
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	memset(buf + PEER_HDR_LEN, 'a', PEER_LINE_MAX + 1);
+	resign(buf, len);
+	assert_int_equal(peer_msg_decode(buf, len, KEY, sizeof KEY, &o), PEER_E_BODY);
+	/* the same at exactly PEER_LINE_MAX is a lease */
+	len--;
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	resign(buf, len);
+	assert_int_equal(peer_msg_decode(buf, len, KEY, sizeof KEY, &o), 0);
+	assert_int_equal(o.u.lease.len, PEER_LINE_MAX);
+}
+
+/* A CTX whose line length field says PEER_LINE_MAX + 1, the body agreeing and
+ * signed: a body error, refused before the state-line parser sees it. */
+static void test_ctx_line_over_max(void **st)
+{
+	(void)st;
+	struct peer_msg o;
+	int n = encode_ctx(1);
+	assert_true(n > 0);
+	size_t ll = PEER_LINE_MAX + 1, len = PEER_HDR_LEN + PEER_CTX_FIXED + ll + PEER_MAC_LEN;
+	assert_true(len <= sizeof buf);
+	uint8_t *b = buf + PEER_HDR_LEN;
+	b[86] = (uint8_t)(ll >> 8);
+	b[87] = (uint8_t)ll;
+	memset(b + PEER_CTX_FIXED, 'a', ll);
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	resign(buf, len);
+	assert_int_equal(peer_msg_decode(buf, len, KEY, sizeof KEY, &o), PEER_E_BODY);
+}
+
 int main(void)
 {
 	log_set_level(PSHIM6_LOG_ERR);
@@ -445,6 +507,9 @@ int main(void)
 		cmocka_unit_test(test_sync_ctx),
 		cmocka_unit_test(test_sync_epoch_zero),
 		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_encode_field_bounds),
+		cmocka_unit_test(test_lease_overlong_body),
+		cmocka_unit_test(test_ctx_line_over_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

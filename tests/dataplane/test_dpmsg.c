@@ -398,6 +398,143 @@ static void test_packet_bounds(void **state)
 	assert_int_equal(dpmsg_encode(&in, buf, 40), DPMSG_E_NOSPACE);
 }
 
+/* Set the header length field to `len` (the datagram is `len` octets). */
+static void set_len(size_t len)
+{
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+}
+
+/* Encoder refuses out-of-range fields of every typed body, at the first value past each bound. */
+static void test_encode_field_bounds(void **state)
+{
+	static uint8_t big[DPMSG_PKT_MAX + 1];
+	make(DPMSG_CTX_ADD);
+	in.u.ctx.own_tag = DPMSG_TAG_MASK + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_CTX_ADD);
+	in.u.ctx.isp = DPMSG_MAX_ISP;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_HOST_ADD);
+	in.u.host.nloc = DPMSG_MAX_ISP + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_PUNT);
+	in.u.punt.data = big;
+	in.u.punt.len = DPMSG_PKT_MAX + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_TOOBIG);
+	make(DPMSG_REAP_REQ);
+	in.u.reap_req.n = DPMSG_REAP_MAX + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_COUNTERS);
+	in.u.counters.n = DPMSG_COUNTERS_MAX + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+}
+
+/* Header: a datagram shorter than the header whose length field agrees is E_SHORT;
+ * one longer than DPMSG_MAX_LEN is E_LEN even when its length field agrees. */
+static void test_decode_header_bounds(void **state)
+{
+	make(DPMSG_ACK);
+	dpmsg_encode(&in, buf, sizeof(buf));
+	set_len(DPMSG_HDR_LEN - 1);
+	assert_int_equal(dpmsg_decode(buf, DPMSG_HDR_LEN - 1, &out), DPMSG_E_SHORT);
+	make(DPMSG_PUNT);
+	dpmsg_encode(&in, buf, sizeof(buf));
+	set_len(DPMSG_MAX_LEN + 1);
+	assert_int_equal(dpmsg_decode(buf, DPMSG_MAX_LEN + 1, &out), DPMSG_E_LEN);
+}
+
+/* Decoder range checks on fields the encoder never produces wrong. */
+static void test_decode_field_bounds(void **state)
+{
+	int n;
+	/* HELLO role outside CONTROL..TOOL, both sides (octets 10..11) */
+	static const uint16_t roles[] = { DPMSG_ROLE_CONTROL - 1, DPMSG_ROLE_TOOL + 1 };
+	for (int k = 0; k < 2; k++) {
+		make(DPMSG_HELLO);
+		n = dpmsg_encode(&in, buf, sizeof(buf));
+		buf[DPMSG_HDR_LEN + 2] = (uint8_t)(roles[k] >> 8);
+		buf[DPMSG_HDR_LEN + 3] = (uint8_t)roles[k];
+		assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	}
+	/* CTX_ADD own tag over 47 bits (body 72..79) */
+	make(DPMSG_CTX_ADD);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	buf[DPMSG_HDR_LEN + 72] = 0x80;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* CTX_MOD `what` zero, and with an unknown bit */
+	make(DPMSG_CTX_MOD);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	memset(buf + DPMSG_HDR_LEN, 0, 4);
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	buf[DPMSG_HDR_LEN] = 0x80;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* DUMP_REQ `what` zero */
+	make(DPMSG_DUMP_REQ);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	memset(buf + DPMSG_HDR_LEN, 0, 4);
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* INJECT with an unknown flag */
+	make(DPMSG_INJECT);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	buf[DPMSG_HDR_LEN + 2] = 0x80;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* REAP_REQ tag over 47 bits */
+	make(DPMSG_REAP_REQ);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	buf[DPMSG_HDR_LEN + 2 + 8] = 0x80;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* PUNT: orig_len one below the octets carried is a lie, equal is fine */
+	make(DPMSG_PUNT);
+	in.u.punt.orig_len = sizeof(pkt) - 1;
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	in.u.punt.orig_len = sizeof(pkt);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_OK);
+}
+
+/* Counts one past the maximum with a body length that matches them are still refused. */
+static void test_decode_count_over_max(void **state)
+{
+	size_t len;
+	memset(buf, 0, sizeof(buf));
+	buf[0] = DPMSG_VERSION;
+	buf[DPMSG_HDR_LEN] = 0;
+	buf[DPMSG_HDR_LEN + 1] = DPMSG_REAP_MAX + 1;
+	buf[1] = DPMSG_REAP_REQ;
+	set_len(len = DPMSG_HDR_LEN + 2 + 8 * (DPMSG_REAP_MAX + 1));
+	assert_int_equal(dpmsg_decode(buf, len, &out), DPMSG_E_FIELD);
+	buf[1] = DPMSG_REAP;
+	set_len(len = DPMSG_HDR_LEN + 2 + 25 * (DPMSG_REAP_MAX + 1));
+	assert_true(len <= DPMSG_MAX_LEN);
+	assert_int_equal(dpmsg_decode(buf, len, &out), DPMSG_E_FIELD);
+	buf[1] = DPMSG_COUNTERS;
+	buf[DPMSG_HDR_LEN + 1] = DPMSG_COUNTERS_MAX + 1;
+	set_len(len = DPMSG_HDR_LEN + 2 + 10 * (DPMSG_COUNTERS_MAX + 1));
+	assert_int_equal(dpmsg_decode(buf, len, &out), DPMSG_E_FIELD);
+}
+
+/* PUNT and INJECT bodies at their edges: fixed part only (INJECT needs a packet), and one
+ * octet more packet than DPMSG_PKT_MAX, each with a consistent length field. */
+static void test_decode_packet_edges(void **state)
+{
+	memset(buf, 0, sizeof(buf));
+	buf[0] = DPMSG_VERSION;
+	buf[1] = DPMSG_PUNT;
+	set_len(DPMSG_HDR_LEN + 7);
+	assert_int_equal(dpmsg_decode(buf, DPMSG_HDR_LEN + 7, &out), DPMSG_E_LEN);
+	buf[DPMSG_HDR_LEN + 4] = 0xff; /* orig_len large enough */
+	set_len(DPMSG_HDR_LEN + 8 + DPMSG_PKT_MAX + 1);
+	assert_int_equal(dpmsg_decode(buf, DPMSG_HDR_LEN + 8 + DPMSG_PKT_MAX + 1, &out), DPMSG_E_TOOBIG);
+	memset(buf + DPMSG_HDR_LEN, 0, 8);
+	buf[1] = DPMSG_INJECT;
+	set_len(DPMSG_HDR_LEN + 4);
+	assert_int_equal(dpmsg_decode(buf, DPMSG_HDR_LEN + 4, &out), DPMSG_E_LEN);
+	set_len(DPMSG_HDR_LEN + 4 + DPMSG_PKT_MAX + 1);
+	assert_int_equal(dpmsg_decode(buf, DPMSG_HDR_LEN + 4 + DPMSG_PKT_MAX + 1, &out), DPMSG_E_TOOBIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +546,11 @@ int main(void)
 		cmocka_unit_test(test_packet_bounds),
 		cmocka_unit_test(test_reap_scan_sizes),
 		cmocka_unit_test(test_reap_scan_malformed),
+		cmocka_unit_test(test_encode_field_bounds),
+		cmocka_unit_test(test_decode_header_bounds),
+		cmocka_unit_test(test_decode_field_bounds),
+		cmocka_unit_test(test_decode_count_over_max),
+		cmocka_unit_test(test_decode_packet_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

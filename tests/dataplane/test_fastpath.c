@@ -629,6 +629,361 @@ static void test_fast_classify_agrees(void **state)
 	assert_false(f.in_ok);
 }
 
+/* ---- guards of the general classifier, one frame each ------------------- */
+
+static struct dp_cls cls_of(const struct dp_site *st, bool isp, const uint8_t *f, size_t n, uint16_t segs)
+{
+	struct dp_cls c;
+	struct rte_mbuf *m = fab_mbuf(&fab, f, n);
+	m->nb_segs = segs;
+	if (isp)
+		dp_classify_isp(st, m, &c);
+	else
+		dp_classify_inside(st, m, &c);
+	return c;
+}
+
+#define CLS(isp, n, v, d) do {                                          \
+		struct dp_cls c_ = cls_of(&site, isp, in, n, 1);        \
+		assert_int_equal(c_.verdict, v);                        \
+		assert_int_equal(c_.drop, d);                           \
+	} while (0)
+
+/* A chain of `k` Destination Options headers ending in No Next Header. */
+static size_t dst_chain(uint8_t *ext, int k)
+{
+	memset(ext, 0, 8 * (size_t)k);
+	for (int i = 0; i < k; i++) {
+		ext[8 * i] = i == k - 1 ? 59 : 60;
+		ext[8 * i + 2] = 1; ext[8 * i + 3] = 4; /* PadN */
+	}
+	return 8 * (size_t)k;
+}
+
+static void test_classify_guards(void **state)
+{
+	uint8_t MC[16], LL[16], HOST2[16], ext[128], sh[16];
+	size_t n;
+	A("ff02::1", MC);
+	A("fe90::1", LL);             /* inside fe80::/10, not fe80::/16 */
+	A("fd00:1:1:1::99", HOST2);
+
+	/* Ethernet level: a multi-segment mbuf is dropped; a bare non-IPv6
+	 * header (14 octets) and an ARP frame go to the kernel */
+	n = build(in, H1, PEER, 6, NULL, 0, l4, tcp(l4, H1, PEER, 10));
+	assert_int_equal(cls_of(&site, false, in, n, 2).drop, DP_DROP_MALFORMED);
+	in[12] = 0x08; in[13] = 0x06;
+	CLS(false, 14, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	CLS(false, 60, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	/* IP version 4 in the IPv6 EtherType; payload length 0 (jumbogram) */
+	n = build(in, H1, PEER, 6, NULL, 0, l4, tcp(l4, H1, PEER, 10));
+	in[14] = 0x40;
+	CLS(false, n, DP_V_DROP, DP_DROP_MALFORMED);
+	n = build(in, H1, PEER, 6, NULL, 0, l4, tcp(l4, H1, PEER, 10));
+	in[18] = in[19] = 0;
+	CLS(false, n, DP_V_DROP, DP_DROP_MALFORMED);
+
+	/* inside: multicast, link-local and the appliance's own destinations, a
+	 * link-local source: all for the kernel */
+	n = build(in, H1, MC, 6, NULL, 0, l4, tcp(l4, H1, MC, 10));
+	CLS(false, n, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	n = build(in, H1, LL, 6, NULL, 0, l4, tcp(l4, H1, LL, 10));
+	CLS(false, n, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	n = build(in, H1, INADDR, 6, NULL, 0, l4, tcp(l4, H1, INADDR, 10));
+	CLS(false, n, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	n = build(in, LL, PEER, 6, NULL, 0, l4, tcp(l4, LL, PEER, 10));
+	CLS(false, n, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	/* inside: an over-long chain is a chain drop, not a malformed one */
+	n = build(in, H1, PEER, 60, ext, dst_chain(ext, 12), NULL, 0);
+	CLS(false, n, DP_V_DROP, DP_DROP_CHAIN);
+	/* inside: PA source to a site CMULA, and site host to site host: no route */
+	n = build(in, H1X, H1, 6, NULL, 0, l4, tcp(l4, H1X, H1, 10));
+	CLS(false, n, DP_V_DROP, DP_DROP_NO_ROUTE);
+	n = build(in, H1, HOST2, 6, NULL, 0, l4, tcp(l4, H1, HOST2, 10));
+	CLS(false, n, DP_V_DROP, DP_DROP_NO_ROUTE);
+	/* inside: a legacy host sending a payload header */
+	shim_hdr(sh, 6, PTAG);
+	n = build(in, H1, PEER, 140, sh, 8, l4, tcp(l4, H1, PEER, 10));
+	CLS(false, n, DP_V_DROP, DP_DROP_MALFORMED);
+
+	/* ISP: link-local destination and the second ISP's own address: kernel */
+	n = build(in, RLOC, LL, 6, NULL, 0, l4, tcp(l4, RLOC, LL, 10));
+	CLS(true, n, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	n = build(in, RLOC, site.isp[1].addr, 6, NULL, 0, l4, tcp(l4, RLOC, site.isp[1].addr, 10));
+	CLS(true, n, DP_V_EXCEPTION, DP_DROP_MALFORMED);
+	/* ISP: payload header of 7 octets (P set), and one with Hdr Ext Len 1 */
+	shim_hdr(sh, 6, OTAG);
+	n = build(in, RLOC, LOC1, 140, sh, 7, NULL, 0);
+	CLS(true, n, DP_V_DROP, DP_DROP_MALFORMED);
+	memset(sh + 8, 0, 8);
+	sh[1] = 1;
+	n = build(in, RLOC, LOC1, 140, sh, 16, NULL, 0);
+	CLS(true, n, DP_V_DROP, DP_DROP_MALFORMED);
+	/* ISP: a later fragment whose Next Header is 140 carries the middle of a
+	 * datagram, not a payload header: NATv6 traffic like any other */
+	memcpy(ext, (const uint8_t[8]){ 140, 0, 0x00, 0x08, 0, 0, 0, 9 }, 8);
+	shim_hdr(ext + 8, 6, OTAG);
+	n = build(in, RLOC, LOC1, 44, ext, 16, l4, 16);
+	CLS(true, n, DP_V_IN_NAT, DP_DROP_NONE);
+	/* ISP: ICMPv6 error in a first fragment is not translated; an unfragmented
+	 * one is exactly when the embedded fixed header is all there */
+	uint8_t inner[64];
+	memcpy(inner, in + 14, 40);
+	uint8_t body[128];
+	size_t nb = icmp_err(body, 1, RTR, LOC1, inner, 40);
+	memcpy(ext, (const uint8_t[8]){ 58, 0, 0x00, 0x01, 0, 0, 0, 9 }, 8);
+	n = build(in, RTR, LOC1, 44, ext, 8, body, nb);
+	CLS(true, n, DP_V_IN_NAT, DP_DROP_NONE);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	CLS(true, n, DP_V_IN_ICMP_ERR, DP_DROP_NONE);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb - 1);
+	CLS(true, n, DP_V_IN_NAT, DP_DROP_NONE);
+
+	/* the walk: DP_MAX_EXT_HDRS headers pass, one more is a chain drop */
+	n = build(in, RLOC, LOC1, 60, ext, dst_chain(ext, DP_MAX_EXT_HDRS), NULL, 0);
+	CLS(true, n, DP_V_IN_NAT, DP_DROP_NONE);
+	n = build(in, RLOC, LOC1, 60, ext, dst_chain(ext, DP_MAX_EXT_HDRS + 1), NULL, 0);
+	CLS(true, n, DP_V_DROP, DP_DROP_CHAIN);
+	/* the walk: a 16-octet header with 15 octets present */
+	dst_chain(ext, 2);
+	ext[0] = 59;
+	ext[1] = 1;
+	n = build(in, RLOC, LOC1, 60, ext, 15, NULL, 0);
+	CLS(true, n, DP_V_DROP, DP_DROP_MALFORMED);
+	/* the walk stops at a later fragment: what follows is data, however it looks */
+	memcpy(ext, (const uint8_t[8]){ 60, 0, 0x00, 0x08, 0, 0, 0, 9 }, 8);
+	memset(ext + 8, 0, 16);
+	ext[9] = 200;
+	n = build(in, RLOC, LOC1, 44, ext, 24, NULL, 0);
+	struct dp_cls c = cls_of(&site, true, in, n, 1);
+	assert_int_equal(c.verdict, DP_V_IN_NAT);
+	assert_int_equal(c.w.frag, 2);
+	assert_int_equal(c.w.nh, 60);
+	assert_int_equal(c.w.off, 48);
+}
+
+/* Fast and general classifier on one frame: equal whenever the fast one takes it. */
+static bool agree(const struct dp_site *st, bool isp, const uint8_t *f, size_t n)
+{
+	struct dp_fast fp;
+	struct dp_cls c1, c2;
+	dp_fast_prep(st, &fp);
+	struct rte_mbuf *m = fab_mbuf(&fab, f, n);
+	bool fast = isp ? dp_classify_isp_fast(&fp, m, &c1) : dp_classify_inside_fast(&fp, m, &c1);
+	m = fab_mbuf(&fab, f, n);
+	if (isp)
+		dp_classify_isp(st, m, &c2);
+	else
+		dp_classify_inside(st, m, &c2);
+	if (fast)
+		same_cls(&c1, &c2);
+	return fast;
+}
+
+/* Frames the single-octet flips of test_fast_classify_agrees never make, and
+ * sites with unusual prefixes: each guard of the fast path on its own. */
+static void test_fast_classify_guards(void **state)
+{
+	uint8_t MC[16], LL[16], FE80[16], HOST2[16], SRC2[16], sh[8];
+	size_t n;
+	struct dp_fast f;
+	A("ff02::1", MC);
+	A("fe90::1", LL);
+	A("fe80::1", FE80);
+	A("fd00:1:1:1::99", HOST2);
+	A("fd00:1:1:2::5", SRC2);
+	shim_hdr(sh, 6, OTAG);
+
+	/* inside: payload length 0 with nothing after the header */
+	n = build(in, H1, PEER, 6, NULL, 0, NULL, 0);
+	agree(&site, false, in, n);
+	/* inside: to the appliance, to another site host, to fe80::/10 */
+	n = build(in, H1, INADDR, 6, NULL, 0, l4, tcp(l4, H1, INADDR, 10));
+	agree(&site, false, in, n);
+	n = build(in, H1, HOST2, 6, NULL, 0, l4, tcp(l4, H1, HOST2, 10));
+	agree(&site, false, in, n);
+	n = build(in, H1, LL, 6, NULL, 0, l4, tcp(l4, H1, LL, 10));
+	agree(&site, false, in, n);
+	/* ISP: payload header of 7 octets; to either ISP address; to ISP 1's PA */
+	n = build(in, RLOC, LOC1, 140, sh, 7, NULL, 0);
+	agree(&site, true, in, n);
+	for (int i = 0; i < 2; i++) {
+		n = build(in, RLOC, site.isp[i].addr, 140, sh, 8, l4, tcp(l4, PEER, H1, 10));
+		agree(&site, true, in, n);
+	}
+	n = build(in, RLOC, H1Y, 140, sh, 8, l4, tcp(l4, PEER, H1, 10));
+	assert_true(agree(&site, true, in, n));
+
+	/* a second site prefix: a source there is taken, a destination there is not ours to shim */
+	struct dp_site s2 = site;
+	s2.n_cmula = 2;
+	pfx(&s2.cmula[1], "fd00:1:1:2::", 64);
+	n = build(in, SRC2, PEER, 6, NULL, 0, l4, tcp(l4, SRC2, PEER, 10));
+	assert_true(agree(&s2, false, in, n));
+	n = build(in, H1, SRC2, 6, NULL, 0, l4, tcp(l4, H1, SRC2, 10));
+	agree(&s2, false, in, n);
+	/* a remote CMULA space that holds multicast (fc00::/6) or link-local (fe00::/8) */
+	s2 = site;
+	pfx(&s2.cmula_space, "fc00::", 6);
+	n = build(in, H1, MC, 6, NULL, 0, l4, tcp(l4, H1, MC, 10));
+	agree(&s2, false, in, n);
+	pfx(&s2.cmula_space, "fe00::", 8);
+	n = build(in, H1, FE80, 6, NULL, 0, l4, tcp(l4, H1, FE80, 10));
+	agree(&s2, false, in, n);
+	/* a site prefix shorter than /10 could hold link-local sources */
+	s2 = site;
+	pfx(&s2.cmula[0], "fe00::", 8);
+	n = build(in, FE80, PEER, 6, NULL, 0, l4, tcp(l4, FE80, PEER, 10));
+	agree(&s2, false, in, n);
+	/* a PA prefix holding multicast */
+	s2 = site;
+	pfx(&s2.isp[1].pa, "ff00::", 8);
+	n = build(in, RLOC, MC, 140, sh, 8, l4, tcp(l4, PEER, H1, 10));
+	agree(&s2, true, in, n);
+	/* prefixes longer than 64 bits keep the general path */
+	s2 = site;
+	s2.isp[1].pa.len = 96;
+	dp_fast_prep(&s2, &f);
+	assert_false(f.isp_ok);
+	s2 = site;
+	s2.cmula_space.len = 96;
+	dp_fast_prep(&s2, &f);
+	assert_false(f.in_ok);
+}
+
+/* RFC 4443 2.4(e): no Packet Too Big for an unspecified or multicast source or a
+ * multicast destination; an echo request (128) and a later fragment whose data
+ * starts like an error type are not errors, and do get one. */
+static void test_ptb_no_reply_cases(void **state)
+{
+	uint8_t MC[16], UNSPEC_[16] = { 0 }, ext[8];
+	const uint8_t *srcs[3] = { UNSPEC_, MC, H1 }, *dsts[3] = { PEER, PEER, MC };
+	struct dp_walk w;
+	size_t n;
+	A("ff02::1", MC);
+	for (int k = 0; k < 3; k++) {
+		n = build(in, srcs[k], dsts[k], 6, NULL, 0, l4, tcp(l4, srcs[k], dsts[k], 1460));
+		struct rte_mbuf *m = fab_mbuf(&fab, in, n);
+		assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+		assert_int_equal(dp_icmp_ptb(m, &w, 1492, INADDR), DP_ICMP_NOREPLY);
+	}
+	n = build(in, H1, PEER, 58, NULL, 0, l4, echo(l4, H1, PEER, 1452));
+	struct rte_mbuf *m = fab_mbuf(&fab, in, n);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(dp_icmp_ptb(m, &w, 1492, INADDR), DP_ICMP_OK);
+	memcpy(ext, (const uint8_t[8]){ 58, 0, 0x00, 0x08, 0, 0, 0, 9 }, 8);
+	memset(l4, 0, 1452);
+	l4[0] = 1;
+	n = build(in, H1, PEER, 44, ext, 8, l4, 1452);
+	m = fab_mbuf(&fab, in, n);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(w.frag, 2);
+	assert_int_equal(dp_icmp_ptb(m, &w, 1492, INADDR), DP_ICMP_OK);
+}
+
+/* The embedded packet of an ICMPv6 error: a payload header with P=0 (a control
+ * message) or cut short is malformed; in a later fragment Next Header 140 is
+ * only data.  And an embedded source other than our locator is a mismatch. */
+static void test_icmp_inner_parse_guards(void **state)
+{
+	uint8_t sh[8], sent[256], body[320], ext[16];
+	struct dp_walk w;
+	struct dp_icmp_inner ii;
+	size_t ns, nb, n;
+	shim_hdr(sh, 6, PTAG);
+
+	sh[2] &= 0x7f;
+	ns = build(sent, LOC1, RLOC, 140, sh, 8, l4, 8);
+	nb = icmp_err(body, 1, RTR, LOC1, sent + 14, ns - 14);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(dp_icmp_inner_parse(in + 14, (uint32_t)n - 14, &w, &ii), DP_ICMP_MALFORMED);
+
+	shim_hdr(sh, 6, PTAG);
+	ns = build(sent, LOC1, RLOC, 140, sh, 4, NULL, 0);
+	nb = icmp_err(body, 1, RTR, LOC1, sent + 14, ns - 14);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(dp_icmp_inner_parse(in + 14, (uint32_t)n - 14, &w, &ii), DP_ICMP_MALFORMED);
+
+	memcpy(ext, (const uint8_t[8]){ 140, 0, 0x00, 0x08, 0, 0, 0, 9 }, 8);
+	shim_hdr(ext + 8, 6, PTAG);
+	ns = build(sent, LOC1, RLOC, 44, ext, 16, NULL, 0);
+	nb = icmp_err(body, 1, RTR, LOC1, sent + 14, ns - 14);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(dp_icmp_inner_parse(in + 14, (uint32_t)n - 14, &w, &ii), DP_ICMP_OK);
+	assert_false(ii.shim);
+
+	/* a shimmed embedded packet whose source is not the context's local locator */
+	shim_hdr(sh, 6, PTAG);
+	ns = build(sent, H1Y, RLOC, 140, sh, 8, l4, 8);
+	nb = icmp_err(body, 1, RTR, LOC1, sent + 14, ns - 14);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, n);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(dp_icmp_inner_parse(in + 14, (uint32_t)n - 14, &w, &ii), DP_ICMP_OK);
+	assert_true(ii.shim);
+	struct dp_ctx x = ctx();
+	assert_int_equal(dp_icmp_xlate_shim(m, &w, &ii, &x), DP_ICMP_MISMATCH);
+	assert_memory_equal(mdata(m), in, n);
+
+	/* an embedded packet that was only the payload header: its length becomes 0 */
+	ns = build(sent, LOC1, RLOC, 140, sh, 8, NULL, 0);
+	nb = icmp_err(body, 1, RTR, LOC1, sent + 14, ns - 14);
+	n = build(in, RTR, LOC1, 58, NULL, 0, body, nb);
+	m = fab_mbuf(&fab, in, n);
+	assert_int_equal(dp_walk6(in + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(dp_icmp_inner_parse(in + 14, (uint32_t)n - 14, &w, &ii), DP_ICMP_OK);
+	assert_int_equal(dp_icmp_xlate_shim(m, &w, &ii, &x), DP_ICMP_OK);
+	assert_int_equal(dp_get16(mdata(m) + 14 + 48 + 4), 0);
+	assert_int_equal(ref_verify6(RTR, H1, 58, mdata(m) + 54, rte_pktmbuf_data_len(m) - 54), 0xffff);
+}
+
+/* Rewrites on their own, as the last line of defence: a Hop-by-Hop header
+ * cut short is not encapsulated, a payload header cut short is not removed;
+ * and with overlapping PA prefixes the fast path picks the ISP the general
+ * classifier picks (the first match). */
+static void test_rewrite_guards(void **state)
+{
+	uint8_t hbh[8] = { 6, 0, 1, 4, 0, 0, 0, 0 }, sh[8];
+	struct dp_ctx x = ctx();
+	struct dp_walk w;
+	size_t n = build(in, H1, PEER, 0, hbh, 7, NULL, 0);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, n);
+	assert_int_equal(dp_shim_encap(m, &x), DP_RW_MALFORMED);
+	assert_int_equal(rte_pktmbuf_data_len(m), n);
+
+	shim_hdr(sh, 6, OTAG);
+	n = build(in, RLOC, LOC1, 140, sh, 7, NULL, 0);
+	m = fab_mbuf(&fab, in, n);
+	w = (struct dp_walk){ .off = 40, .nh_off = 6, .nh = 140 };
+	assert_int_equal(dp_shim_decap(m, &w, &x), DP_RW_MALFORMED);
+	assert_int_equal(rte_pktmbuf_data_len(m), n);
+
+	struct dp_site s2 = site;
+	pfx(&s2.isp[1].pa, "2001:db8:10::", 48);
+	n = build(in, RLOC, LOC1, 140, sh, 8, l4, tcp(l4, PEER, H1, 10));
+	assert_true(agree(&s2, true, in, n));
+}
+
+/* An ICMPv6 packet with no ICMPv6 header (walk ends at the data's end) is not
+ * an error: a too-big one gets its Packet Too Big, whatever octet follows. */
+static void test_ptb_icmp_header_absent(void **state)
+{
+	static uint8_t opts[1376];
+	struct dp_walk w = { 0 };
+	memset(opts, 0, sizeof opts); /* Pad1 options */
+	opts[0] = 58;
+	opts[1] = sizeof opts / 8 - 1;
+	size_t n = build(in, H1, PEER, 60, opts, sizeof opts, NULL, 0);
+	struct rte_mbuf *m = fab_mbuf(&fab, in, n);
+	mdata(m)[n] = 1;  /* the octet past the data looks like an error type */
+	assert_int_equal(dp_walk6(mdata(m) + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(w.off, n - 14);
+	assert_int_equal(dp_icmp_ptb(m, &w, 1280, INADDR), DP_ICMP_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +1003,12 @@ int main(void)
 		cmocka_unit_test(test_ptb),
 		cmocka_unit_test(test_classify_rejects_bad_input),
 		cmocka_unit_test(test_fast_classify_agrees),
+		cmocka_unit_test(test_classify_guards),
+		cmocka_unit_test(test_fast_classify_guards),
+		cmocka_unit_test(test_ptb_no_reply_cases),
+		cmocka_unit_test(test_icmp_inner_parse_guards),
+		cmocka_unit_test(test_rewrite_guards),
+		cmocka_unit_test(test_ptb_icmp_header_absent),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

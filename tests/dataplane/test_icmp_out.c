@@ -656,6 +656,77 @@ static void test_shim_error_wire_form_refused(void **state)
 	assert_memory_equal(mdata(m), fin, nin);
 }
 
+/* Guards of dp_icmp_out_shim / dp_icmp_out_shim_wire the other tests do not reach:
+ * a fragmented error is never cut (out_shim: NOROOM) nor rebuilt (wire: MALFORMED);
+ * the cut bound sits exactly at the embedded fixed header; an embedded payload
+ * header or a foreign embedded destination is refused; an embedded payload
+ * length that cannot grow by 8 is malformed; the wire form is cut to exactly max. */
+static void test_shim_error_out_guards(void **state)
+{
+	(void)state;
+	struct dp_cls c;
+	size_t nw, nin;
+	struct dp_ctx x = ctx_here();
+	struct rte_mbuf *m;
+
+	/* the host's error in a first fragment, too big for the link once shimmed */
+	size_t n6 = peer_to_host_shim(17, 1300, &nw);
+	size_t nb = icmp_err(body, 1, 0, H1, PEER, got + 14, 1232);
+	uint8_t fr[8] = { 58, 0, 0x00, 0x01, 0, 0, 0, 9 };
+	nin = build(fin, H1, PEER, 44, fr, 8, body, nb);
+	m = tight(fin, nin, FAB_HEADROOM);
+	dp_classify_inside(&site, m, &c);
+	assert_int_equal(c.verdict, DP_V_EG_SHIM);
+	assert_int_equal(c.w.frag, 1);
+	assert_int_equal(dp_icmp_out_shim(m, &c.w, &x, 1280), DP_ICMP_NOROOM);
+	assert_memory_equal(mdata(m), fin, nin);
+	assert_int_equal(dp_icmp_out_shim_wire(m, &c.w, &x, 1280), DP_ICMP_MALFORMED);
+	assert_memory_equal(mdata(m), fin, nin);
+
+	/* the cut: max = mtu - 8 may keep the embedded fixed header exactly, not one octet less */
+	n6 = peer_to_host_shim(6, 20, &nw);
+	m = host_error_shim(1, n6, &c, &nin);
+	assert_int_equal(dp_icmp_out_shim(m, &c.w, &x, 8 + 40 + 8 + 40 - 1), DP_ICMP_NOROOM);
+	assert_memory_equal(mdata(m), fin, nin);
+	assert_int_equal(dp_icmp_out_shim(m, &c.w, &x, 8 + 40 + 8 + 40), DP_ICMP_OK);
+	assert_int_equal(mlen(m), 14 + 40 + 8 + 40);
+
+	/* about a packet that carried a payload header */
+	uint8_t sh[8], sent[256];
+	shim_hdr(sh, 6, OTAG);
+	size_t ns = build(sent, PEER, H1, 140, sh, 8, l4, tcp(l4, PEER, H1, 20));
+	memcpy(got, sent, ns);
+	m = host_error_shim(1, ns - 14, &c, &nin);
+	assert_int_equal(dp_icmp_out_shim(m, &c.w, &x, 1500), DP_ICMP_MALFORMED);
+	assert_int_equal(dp_icmp_out_shim_wire(m, &c.w, &x, 1280), DP_ICMP_MALFORMED);
+	assert_memory_equal(mdata(m), fin, nin);
+
+	/* wire form: embedded destination not our ULID */
+	n6 = peer_to_host_shim(6, 20, &nw);
+	struct dp_ctx o = x;
+	A("fd00:1:1:1::77", o.local_ulid);
+	m = host_error_shim(1, n6, &c, &nin);
+	assert_int_equal(dp_icmp_out_shim_wire(m, &c.w, &o, 1280), DP_ICMP_MISMATCH);
+	assert_memory_equal(mdata(m), fin, nin);
+
+	/* wire form: embedded payload length 0xfff8 cannot take 8 more */
+	got[14 + 4] = 0xff;
+	got[14 + 5] = 0xf8;
+	m = host_error_shim(1, n6, &c, &nin);
+	assert_int_equal(dp_icmp_out_shim_wire(m, &c.w, &x, 1280), DP_ICMP_MALFORMED);
+	assert_memory_equal(mdata(m), fin, nin);
+
+	/* wire form: 8 octets added, max one below: cut to exactly max, checksum right */
+	n6 = peer_to_host_shim(6, 100, &nw);
+	m = host_error_shim(1, n6, &c, &nin);
+	uint32_t max = (uint32_t)(nin - 14) + 8 - 1;
+	assert_int_equal(dp_icmp_out_shim_wire(m, &c.w, &x, max), DP_ICMP_OK);
+	assert_int_equal(mlen(m), 14 + max);
+	uint8_t *ip = mdata(m) + 14;
+	assert_int_equal(dp_get16(ip + 4), max - 40);
+	assert_int_equal(ref_verify6(LOC1, RLOC, 58, ip + 40, max - 40), 0xffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_shim_error_wire_form),
 		cmocka_unit_test(test_shim_error_wire_form_hbh_and_cut),
 		cmocka_unit_test(test_shim_error_wire_form_refused),
+		cmocka_unit_test(test_shim_error_out_guards),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

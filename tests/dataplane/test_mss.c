@@ -507,6 +507,51 @@ static void test_with_nat_and_shim(void **state)
 	assert_int_equal(ref_verify6(LEGACY, H1, 6, t, n4), 0xffff);
 }
 
+/* Ten MSS options fill the 40 octets of options; every one above the bound is lowered. */
+static void test_ten_mss_options(void **state)
+{
+	(void)state;
+	uint8_t o[40], e[40];
+	for (int i = 0; i < 10; i++) {
+		memcpy(o + 4 * i, (const uint8_t[4]){ 2, 4, 0x05, (uint8_t)(0xa0 + i) }, 4);
+		memcpy(e + 4 * i, (const uint8_t[4]){ 2, 4, 0x04, 0xb0 }, 4);
+	}
+	expect_clamp(o, 40, e, SYN, 0, 1200, DP_MSS_CLAMPED);
+}
+
+/* The cheap SYN test: a bare 20-octet SYN at the very end of the packet is one;
+ * a later fragment is not, whatever its first octets look like. */
+static void test_is_tcp_syn_edges(void **state)
+{
+	(void)state;
+	struct dp_walk w;
+	size_t n4 = tcpseg(seg, H1, LEGACY, SYN, NULL, 0, 0, 0);
+	size_t n = build(fin, H1, LEGACY, 6, NULL, 0, seg, n4);
+	assert_int_equal(dp_walk6(fin + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_true(dp_is_tcp_syn(fin + 14, (uint32_t)n - 14, &w));
+	uint8_t ext[8] = { 6, 0, 0x00, 0x08, 0, 0, 0, 9 };
+	n = build(fin, H1, LEGACY, 44, ext, 8, seg, n4);
+	assert_int_equal(dp_walk6(fin + 14, (uint32_t)n - 14, &w), DP_WALK_OK);
+	assert_int_equal(w.frag, 2);
+	assert_false(dp_is_tcp_syn(fin + 14, (uint32_t)n - 14, &w));
+}
+
+/* Inbound SYNs are bounded by the smallest ISP link: mss_in is the minimum over ISPs. */
+static void test_mss_in_is_minimum(void **state)
+{
+	(void)state;
+	struct dp_site s = site;
+	s.n_isp = 2;
+	s.isp[0].mtu = 1500;
+	s.isp[1].mtu = 1400;
+	dp_site_mss_prep(&s, true);
+	assert_int_equal(s.mss_in, 1400 - 60);
+	s.isp[0].mtu = 1400;
+	s.isp[1].mtu = 1500;
+	dp_site_mss_prep(&s, true);
+	assert_int_equal(s.mss_in, 1400 - 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +563,9 @@ int main(void)
 		cmocka_unit_test(test_nops_before_mss),
 		cmocka_unit_test(test_eol_ends_the_list),
 		cmocka_unit_test(test_several_mss_options),
+		cmocka_unit_test(test_ten_mss_options),
+		cmocka_unit_test(test_is_tcp_syn_edges),
+		cmocka_unit_test(test_mss_in_is_minimum),
 		cmocka_unit_test(test_malformed_options),
 		cmocka_unit_test(test_truncated_header_and_options),
 		cmocka_unit_test(test_random_options),

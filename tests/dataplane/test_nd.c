@@ -278,6 +278,31 @@ static void test_build_ns(void **state)
 	check_ns(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), MAC_B, NH);
 }
 
+/* Option and length guards of dp_nd_learn: a TLLA option of 16 octets is not
+ * a link-layer address; a message shorter than the 24-octet NA body confirms
+ * nothing; with no MAC known, an NA without Override still teaches one. */
+static void test_learn_length_and_override_guards(void **state)
+{
+	struct dp_port p;
+	uint8_t ip[128];
+	uint32_t len;
+	(void)state;
+	port_init(&p);
+	len = make_na(ip, NH, NH, NA_S | NA_O, MAC_A);
+	ip[65] = 2;
+	len += 8;
+	assert_int_equal(dp_nd_learn(&p, ip, ip + 40, len, 1000), DP_ND_LEARN_NONE);
+	assert_false(dp_nh_ok(dp_nh_load(&p)));
+
+	len = make_na(ip, NH, NH, NA_S, MAC_A);   /* Solicited, no Override, none known */
+	dp_nd_learn(&p, ip, ip + 40, len, 1000);
+	assert_true(mac_is(&p, MAC_A));
+
+	len = make_na(ip, NH, NH, NA_S | NA_O, NULL);
+	assert_int_equal(dp_nd_learn(&p, ip, ip + 40, len, 2000), DP_ND_LEARN_CONFIRMED);
+	assert_int_equal(dp_nd_learn(&p, ip, ip + 40, 23, 3000), DP_ND_LEARN_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_learn_and_follow),
 		cmocka_unit_test(test_static_mac_never_changes),
 		cmocka_unit_test(test_learn_rejects_bad_options),
+		cmocka_unit_test(test_learn_length_and_override_guards),
 		cmocka_unit_test(test_build_ns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -728,6 +728,31 @@ static void nd_on_isp_link(void **state)
 	memset(pt->nh_addr, 0, 16);
 }
 
+/* Only ICMPv6 is Neighbor Discovery: a UDP datagram from the next hop, hop limit
+ * 255, whose payload reads like an NS for our address with a source link-layer
+ * option, is neither answered nor taught anything. */
+static void nd_needs_icmpv6(void **state)
+{
+	(void)state;
+	struct dp_port *pt = &dp.port[1];
+	uint8_t f[256], rtr[16], own[16];
+	struct rte_mbuf *m, *out[8];
+	inet_pton(AF_INET6, "fe80::1", rtr);
+	inet_pton(AF_INET6, "2001:db8:10:ffff::2", own);
+	memcpy(pt->own_addr, own, 16);
+	memcpy(pt->nh_addr, rtr, 16);
+	pt->nh_static = false;
+	uint64_t before = dp_nh_load(pt);
+	m = mk(f, nd_frame(f, 135, rtr, own, own, 0, 1, RTR_MAC, 255));
+	rte_pktmbuf_mtod(m, uint8_t *)[14 + 6] = 17;
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(cnt(DPMSG_CNT_ICMP_GEN), 0);
+	assert_int_equal(drain(1, out, 8), 0);
+	assert_true(dp_nh_load(pt) == before);
+	assert_int_equal(cnt(DPMSG_CNT_ND_MAC_CHANGED), 0);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -741,6 +766,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(too_big_within_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(next_hop_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(nd_on_isp_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(nd_needs_icmpv6, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, group_setup, NULL);
 	rte_eal_cleanup();
