@@ -192,10 +192,25 @@ static void modifier_pool(void **state)
 	assert_true(mp.mods == NULL);
 }
 
+/* The modifier pool holds 1..PDH_MODPOOL_MAX modifiers: a pool of none
+ * would divide by zero on its first take. */
+static void modpool_size_limits(void **state)
+{
+	struct pdh_modpool mp;
+	struct pdh_conf c;
+
+	test_conf(&c, 1, PDH_MODE_CGA);
+	assert_int_equal(pdh_modpool_init(&mp, &c, 0, NULL, NULL), PDH_EINVAL);
+	assert_int_equal(pdh_modpool_init(&mp, &c, PDH_MODPOOL_MAX + 1, NULL, NULL), PDH_EINVAL);
+	assert_int_equal(pdh_modpool_init(&mp, &c, PDH_MODPOOL_MAX, NULL, NULL), PDH_OK);
+	pdh_modpool_free(&mp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(known_answer),
+		cmocka_unit_test(modpool_size_limits),
 		cmocka_unit_test(sec_bits_and_hash2),
 		cmocka_unit_test(collisions_bump_count_then_modifier),
 		cmocka_unit_test(collisions_exhaust),

@@ -136,6 +136,32 @@ static void prefix_parse(void **state)
 	assert_int_equal(pdh_prefix64_parse(out, "2001:db8::/640"), PDH_EINVAL);
 }
 
+/* Upper bounds taken at their value and refused one past it; a control
+ * socket path must leave room for its NUL in sun_path. */
+static void bounds_at_the_edge(void **state)
+{
+	struct pdh_params p;
+	struct pdh_conf c;
+	char path[120];
+
+	base(&p);
+	p.pending_ttl = 3600;
+	p.pending_max = 1000000;
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[sizeof(c.control_socket) - 1] = '\0';
+	p.control_socket = path;
+	assert_int_equal(pdh_conf_load(&c, &p, NULL, 0), PDH_OK);
+	assert_int_equal(c.pending_ttl, 3600);
+	assert_int_equal(c.pending_max, 1000000);
+	assert_string_equal(c.control_socket, path);
+	REJECT(p.pending_ttl = 3601, "'pending-ttl'");
+	REJECT(p.pending_max = 1000001, "'pending-max'");
+	path[sizeof(c.control_socket) - 1] = 'a';
+	path[sizeof(c.control_socket)] = '\0';
+	REJECT(p.control_socket = path, "'control-socket' is longer");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +169,7 @@ int main(void)
 		cmocka_unit_test(good_hba),
 		cmocka_unit_test(rejects),
 		cmocka_unit_test(prefix_parse),
+		cmocka_unit_test(bounds_at_the_edge),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -174,12 +174,42 @@ static void notifier(void **state)
 	unlink(path);
 }
 
+/* Output that exactly fills the buffer has no room for its NUL: ENOSPC,
+ * one octet more is enough.  An event past the last is refused; and a
+ * reply is read only up to its length, never the octets after it. */
+static void exact_sizes_and_reply_length(void **state)
+{
+	uint8_t addr[16] = {0xfd, 0, 0, 0, 0, 0, 0, 1, 0x20, 0, 0, 0, 0, 0, 0, 0x42};
+	uint8_t pds[3] = {0xde, 0xad, 0x01}, duid[4] = {0, 3, 0, 1};
+	char out[4096];
+	size_t n;
+	struct pdh_conf c;
+	struct pdh_pds p = {0};
+
+	assert_int_equal(pdh_msg_lease(out, sizeof(out), PDH_EV_ADD, addr, PDH_MODE_CGA, pds, 3, duid, 4, 1),
+	                 PDH_OK);
+	n = strlen(out);
+	assert_int_equal(pdh_msg_lease(out, n, PDH_EV_ADD, addr, PDH_MODE_CGA, pds, 3, duid, 4, 1), PDH_ENOSPC);
+	assert_int_equal(pdh_msg_lease(out, n + 1, PDH_EV_ADD, addr, PDH_MODE_CGA, pds, 3, duid, 4, 1), PDH_OK);
+	assert_int_equal(pdh_msg_lease(out, sizeof(out), (enum pdh_event)(PDH_EV_EXPIRE + 1), addr, PDH_MODE_CGA,
+	                               pds, 3, duid, 4, 1), PDH_EINVAL);
+	test_conf(&c, 1, PDH_MODE_CGA);
+	p.key = c.key;
+	p.key_len = c.key_len;
+	assert_int_equal(pdh_ctx_format(out, sizeof(out), &c, &p), PDH_OK);
+	n = strlen(out);
+	assert_int_equal(pdh_ctx_format(out, n, &c, &p), PDH_ENOSPC);
+	assert_int_equal(pdh_ctx_format(out, n + 1, &c, &p), PDH_OK);
+	assert_int_equal(pdh_msg_reply("{\"ok\":true}", 9, NULL, 0), PDH_EINVAL);   /* {"ok":tru */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lease_line),
 		cmocka_unit_test(replies),
 		cmocka_unit_test(user_context),
+		cmocka_unit_test(exact_sizes_and_reply_length),
 		cmocka_unit_test(notifier),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

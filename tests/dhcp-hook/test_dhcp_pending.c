@@ -169,6 +169,48 @@ static void threads_share_table(void **state)
 	pdh_pending_free(&t);
 }
 
+/* Sizes refused before anything is stored: an empty or over-long client
+ * key, a PDS over PDH_PDS_MAX, a key that does not fit the caller's buffer,
+ * and a table of no slots. */
+static void size_limits(void **state)
+{
+	struct pdh_pending t;
+	uint8_t c[PDH_CLIENT_MAX + 1] = {1}, a[16] = {0xfd}, big[200], duid[10] = {0};
+	static uint8_t pds[PDH_PDS_MAX + 1];
+
+	assert_int_equal(pdh_pending_init(&t, 0, 60), PDH_EINVAL);
+	assert_int_equal(pdh_pending_init(&t, 2, 60), PDH_OK);
+	assert_int_equal(pdh_pending_put(&t, c, 0, a, NULL, 0, 0), PDH_EINVAL);
+	assert_int_equal(pdh_pending_put(&t, c, PDH_CLIENT_MAX + 1, a, NULL, 0, 0), PDH_EINVAL);
+	assert_int_equal(pdh_pending_put(&t, c, 8, a, pds, PDH_PDS_MAX + 1, 0), PDH_EINVAL);
+	assert_int_equal(pdh_pending_count(&t, 0), 0);
+	assert_int_equal(pdh_pending_put(&t, c, PDH_CLIENT_MAX, a, pds, PDH_PDS_MAX, 0), PDH_OK);
+	pdh_pending_free(&t);
+	assert_int_equal(pdh_client_key(big, 13, duid, 10, 1), PDH_EINVAL);
+	assert_int_equal(pdh_client_key(big, 14, duid, 10, 1), 14);
+	assert_int_equal(pdh_client_key(big, sizeof(big), big, PDH_CLIENT_MAX - 3, 1), PDH_EINVAL);
+}
+
+/* A DUID that extends another (same IAID) is another client: the address
+ * one of them holds is taken for the other, whichever is longer. */
+static void duid_prefix_is_another_client(void **state)
+{
+	struct pdh_pending t;
+	uint8_t duid[11] = {0, 1, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x01, 0x00};
+	uint8_t s[PDH_CLIENT_MAX], l[PDH_CLIENT_MAX], a[16], b[16];
+	size_t sl = (size_t)pdh_client_key(s, sizeof(s), duid, 10, 1);
+	size_t ll = (size_t)pdh_client_key(l, sizeof(l), duid, 11, 1);
+
+	addr_n(a, 1);
+	addr_n(b, 2);
+	assert_int_equal(pdh_pending_init(&t, 4, 60), PDH_OK);
+	assert_int_equal(pdh_pending_put(&t, s, sl, a, NULL, 0, 0), PDH_OK);
+	assert_int_equal(pdh_pending_put(&t, l, ll, b, NULL, 0, 0), PDH_OK);
+	assert_int_equal(pdh_pending_addr_taken(&t, a, l, ll, 1), 1);
+	assert_int_equal(pdh_pending_addr_taken(&t, b, s, sl, 1), 1);
+	pdh_pending_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +218,8 @@ int main(void)
 		cmocka_unit_test(addr_ownership_and_drop),
 		cmocka_unit_test(bounded_eviction),
 		cmocka_unit_test(client_key_bounds),
+		cmocka_unit_test(size_limits),
+		cmocka_unit_test(duid_prefix_is_another_client),
 		cmocka_unit_test(threads_share_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

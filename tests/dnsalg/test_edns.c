@@ -380,6 +380,166 @@ static void tcp_bound_rejects_and_counts(void **state)
 	dnsalg_tcpq_free(&t);
 }
 
+/* Option edges RFC 7871 §6 and RFC 7873 §5.2.2 draw: a source prefix one
+ * past the family's width (with the octets it would need: 21 of them
+ * overrun the option's store), a second CLIENT-SUBNET, a server cookie one
+ * octet short of 8, and an option running one octet past the OPT record. */
+static void option_edges_are_formerr(void **state)
+{
+	struct env *e = *state;
+	struct dnsalg_query q;
+	static const uint8_t v4_33[] = { 0, 8, 0, 9, 0, 1, 33, 0, 10, 1, 2, 3, 0 };
+	static const uint8_t v4_32[] = { 0, 8, 0, 8, 0, 1, 32, 0, 10, 1, 2, 3 };
+	static const uint8_t v6_129[] = { 0, 8, 0, 21, 0, 2, 129, 0, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0,
+					  0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t v6_128[] = { 0, 8, 0, 20, 0, 2, 128, 0, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0,
+					  0, 0, 0, 0, 0, 0, 0, 1 };
+	size_t n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, v4_32, sizeof v4_32);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), 0);
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, v4_33, sizeof v4_33);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), DNSALG_EFORMERR);
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, v6_128, sizeof v6_128);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), 0);
+	assert_int_equal(q.ecs_len, 20);
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, v6_129, sizeof v6_129);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), DNSALG_EFORMERR);
+	/* two CLIENT-SUBNET options */
+	uint8_t two[2 * sizeof v4_32];
+	memcpy(two, v4_32, sizeof v4_32);
+	memcpy(two + sizeof v4_32, v4_32, sizeof v4_32);
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, two, sizeof two);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), DNSALG_EFORMERR);
+	/* a cookie of 15 octets is refused, 16 (an 8-octet server cookie) taken */
+	uint8_t c[4 + 16] = { 0, 10, 0, 15 };
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, c, 4 + 15);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), DNSALG_EFORMERR);
+	c[3] = 16;
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, c, 4 + 16);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), 0);
+	assert_int_equal(q.cookie_len, 16);
+	/* an option claiming 2 octets with 1 left in the OPT record */
+	static const uint8_t pad[] = { 0, 12, 0, 2, 0 };
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, pad, sizeof pad);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), DNSALG_EFORMERR);
+}
+
+/* A FORMERR for a query whose question parsed keeps EDNS in the answer
+ * (RFC 6891 §7): the client learns our size and that we speak EDNS. */
+static void formerr_after_the_question_keeps_opt(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t bad[] = { 0, 10, 0, 7, 1, 2, 3, 4, 5, 6, 7 };
+	size_t n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, bad, sizeof bad);
+	run(e, n, false);
+	assert_int_equal(e->out[3] & 0xF, LDNS_RCODE_FORMERR);
+	assert_int_equal(e->out[5], 1);
+	assert_true(dnsalg_wire_opt_at(e->out, (size_t)e->n) > 0);
+}
+
+/* A query with CLIENT-SUBNET is never answered from the cache, even when
+ * the same question without it is there: the answer may depend on it. */
+static void ecs_query_bypasses_cache(void **state)
+{
+	struct env *e = *state;
+	size_t n = q_with(e, "plain.ext.", LDNS_RR_TYPE_TXT, 1232, false, NULL, 0);
+	run(e, n, false);
+	run(e, n, false);
+	assert_int_equal(e->f.queries, 1);
+	assert_int_equal(e->cnt.cache_hits, 1);
+	n = q_with(e, "plain.ext.", LDNS_RR_TYPE_TXT, 1232, false, ECS6, sizeof ECS6);
+	run(e, n, false);
+	assert_int_equal(e->f.queries, 2);
+	assert_int_equal(e->cnt.cache_hits, 1);
+}
+
+/* The answer size a query allows, at each edge: under 512 means 512, the
+ * largest is ours; and an error answer that exactly fills the buffer fits. */
+static void udp_limit_and_exact_fit(void **state)
+{
+	struct env *e = *state;
+	struct dnsalg_query q;
+	size_t n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 511, false, NULL, 0);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), 0);
+	assert_int_equal(dnsalg_query_udp_limit(&q), 512);
+	n = q_with(e, "a.b.", LDNS_RR_TYPE_A, DNSALG_UDP_OUT_MAX + 1, false, NULL, 0);
+	assert_int_equal(dnsalg_query_parse(e->q, n, &q), 0);
+	assert_int_equal(dnsalg_query_udp_limit(&q), DNSALG_UDP_OUT_MAX);
+	size_t need = 12 + q.question_len + 11;
+	assert_int_equal(dnsalg_wire_empty_answer(&q, e->q, LDNS_RCODE_SERVFAIL, false, e->out, need),
+			 (int)need);
+	assert_int_equal(dnsalg_wire_empty_answer(&q, e->q, LDNS_RCODE_SERVFAIL, false, e->out, need - 1),
+			 DNSALG_EFULL);
+}
+
+/* RFC 9018 §4.3: a server cookie is 16 octets and counts from 300 s ahead
+ * to an hour old; a 32-octet one is never taken for it. */
+static void cookie_fresh_edges(void **state)
+{
+	(void)state;
+	const uint32_t ts = 1700000000;
+	struct dnsalg_query q;
+	memset(&q, 0, sizeof q);
+	q.cookie_len = 24;
+	q.cookie[8] = 1;
+	q.cookie[12] = (uint8_t)(ts >> 24), q.cookie[13] = (uint8_t)(ts >> 16);
+	q.cookie[14] = (uint8_t)(ts >> 8), q.cookie[15] = (uint8_t)ts;
+	assert_true(dnsalg_cookie_fresh(&q, ts - 300));
+	assert_false(dnsalg_cookie_fresh(&q, ts - 301));
+	assert_true(dnsalg_cookie_fresh(&q, ts + DNSALG_COOKIE_WINDOW_S));
+	assert_false(dnsalg_cookie_fresh(&q, ts + DNSALG_COOKIE_WINDOW_S + 1));
+	q.cookie_len = 40;
+	assert_false(dnsalg_cookie_fresh(&q, ts));
+}
+
+/* RFC 7871 §7.3: the echo must carry the family, source prefix length and
+ * address as sent.  One with another prefix length, or an octet more, is
+ * not our subnet's answer. */
+static void ecs_echo_must_match_exactly(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t other_len[] = { 0, 8, 0, 10, 0, 2, 40, 0, 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34 };
+	static const uint8_t longer[] = { 0, 8, 0, 11, 0, 2, 48, 0, 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0 };
+	size_t n = q_with(e, "plain.ext.", LDNS_RR_TYPE_TXT, 1232, false, ECS6, sizeof ECS6);
+	e->f.ans_opts = other_len;
+	e->f.ans_opts_len = sizeof other_len;
+	run(e, n, false);
+	assert_int_equal(e->out[3] & 0xF, LDNS_RCODE_SERVFAIL);
+	assert_int_equal(e->cnt.ecs_mismatch, 1);
+	e->f.ans_opts = longer;
+	e->f.ans_opts_len = sizeof longer;
+	run(e, n, false);
+	assert_int_equal(e->out[3] & 0xF, LDNS_RCODE_SERVFAIL);
+	assert_int_equal(e->cnt.ecs_mismatch, 2);
+	e->f.ans_opts = ECS6;                 /* the same, scope 0: taken */
+	e->f.ans_opts_len = sizeof ECS6;
+	run(e, n, false);
+	assert_int_equal(e->out[3] & 0xF, LDNS_RCODE_NOERROR);
+	assert_int_equal(e->cnt.ecs_mismatch, 2);
+}
+
+/* The OPT record is found only in a message that walks to its last octet. */
+static void opt_at_needs_the_whole_message(void **state)
+{
+	struct env *e = *state;
+	size_t n = q_with(e, "a.b.", LDNS_RR_TYPE_A, 1232, false, NULL, 0);
+	assert_int_equal(dnsalg_wire_opt_at(e->q, n), (long)n - 10);
+	e->q[n] = 0;
+	assert_int_equal(dnsalg_wire_opt_at(e->q, n + 1), -1);
+}
+
+/* A cookie with an 8-octet server cookie is not a new client's: it is
+ * checked, and not being RFC 9018's 16 octets, counted invalid. */
+static void short_server_cookie_counted_invalid(void **state)
+{
+	struct env *e = *state;
+	uint8_t c[4 + 16] = { 0, 10, 0, 16, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 1 };
+	size_t n = q_with(e, "plain.ext.", LDNS_RR_TYPE_TXT, 1232, false, c, sizeof c);
+	run(e, n, false);
+	assert_int_equal(e->cnt.cookie_invalid, 1);
+	assert_int_equal(e->cnt.cookie_new, 0);
+	assert_int_equal(answer_opts(e).cookie_len, 24);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -392,6 +552,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(other_options_ignored_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(upstream_options_to_a_client_without_edns, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcp_bound_rejects_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(option_edges_are_formerr, setup, teardown),
+		cmocka_unit_test_setup_teardown(formerr_after_the_question_keeps_opt, setup, teardown),
+		cmocka_unit_test_setup_teardown(ecs_query_bypasses_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(udp_limit_and_exact_fit, setup, teardown),
+		cmocka_unit_test(cookie_fresh_edges),
+		cmocka_unit_test_setup_teardown(ecs_echo_must_match_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(opt_at_needs_the_whole_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(short_server_cookie_counted_invalid, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dnsalg_edns", t, NULL, NULL);
 }

@@ -296,6 +296,228 @@ static void reverse_lookup_for_control(void **state)
 	dnsalg_ucache_free(x.ucache);
 }
 
+/* A lone question of labels of these lengths, raw: lengths over 63 and
+ * names over 255 octets cannot be built with ldns. */
+static size_t raw_query(uint8_t *w, const unsigned *lens, unsigned n)
+{
+	static const uint8_t hdr[12] = { 0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
+	size_t o = sizeof hdr;
+	memcpy(w, hdr, o);
+	for (unsigned i = 0; i < n; i++) {
+		w[o++] = (uint8_t)lens[i];
+		memset(w + o, 'x', lens[i] & 0x3F);
+		o += lens[i] & 0x3F;
+	}
+	w[o++] = 0;
+	memcpy(w + o, "\0\1\0\1", 4);
+	return o + 4;
+}
+
+/* The header and question checks, each at its edge: what a parser lets
+ * through here reaches the cache key and the upstream query. */
+static void header_and_question_edges(void **state)
+{
+	(void)state;
+	uint8_t w[1300], x[1300];
+	struct dnsalg_query q;
+	size_t n = mkquery(w, sizeof w, 9, "a.b.", LDNS_RR_TYPE_A, 0, -1, false);
+	memcpy(x, w, n);
+	x[2] = 0x08;                                                /* opcode IQUERY (1) */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_ENOTIMP);
+	memcpy(x, w, n);
+	x[5] = 0;                                                   /* QDCOUNT 0 */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_EFORMERR);
+	memcpy(x, w, n);
+	x[7] = 1;                                                   /* ANCOUNT 1 */
+	assert_int_equal(dnsalg_query_parse(x, n, &q), DNSALG_EFORMERR);
+	/* 1232 octets (EDNS padding) is the largest query taken */
+	n = mkquery(w, sizeof w, 9, "a.b.", LDNS_RR_TYPE_A, 0, 1232, false);
+	uint8_t pad[4 + 1300] = { 0, 12 };
+	size_t pl = DNSALG_QUERY_MAX - n - 4;
+	pad[2] = (uint8_t)(pl >> 8), pad[3] = (uint8_t)pl;
+	size_t m = fake_add_opts(w, n, sizeof w, pad, 4 + pl);
+	assert_int_equal(m, DNSALG_QUERY_MAX);
+	assert_int_equal(dnsalg_query_parse(w, m, &q), 0);
+	n = mkquery(w, sizeof w, 9, "a.b.", LDNS_RR_TYPE_A, 0, 1232, false);
+	pl++;
+	pad[2] = (uint8_t)(pl >> 8), pad[3] = (uint8_t)pl;
+	m = fake_add_opts(w, n, sizeof w, pad, 4 + pl);
+	assert_int_equal(m, DNSALG_QUERY_MAX + 1);
+	assert_int_equal(dnsalg_query_parse(w, m, &q), DNSALG_EFORMERR);
+	/* a 255-octet name is the longest; 256 is refused, not copied */
+	n = raw_query(w, (const unsigned[]){ 63, 63, 63, 61 }, 4);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(q.qname_len, 255);
+	n = raw_query(w, (const unsigned[]){ 63, 63, 63, 62 }, 4);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), DNSALG_EFORMERR);
+	/* label types 0x40 and 0x80, with the octets a length would cover */
+	n = raw_query(w, (const unsigned[]){ 0x40 }, 1);
+	memset(w + 13, 'x', 64);
+	w[13 + 64] = 0;
+	memcpy(w + 13 + 65, "\0\1\0\1", 4);
+	assert_int_equal(dnsalg_query_parse(w, 13 + 65 + 4, &q), DNSALG_EFORMERR);
+	w[12] = 0x80;
+	assert_int_equal(dnsalg_query_parse(w, 13 + 65 + 4, &q), DNSALG_EFORMERR);
+}
+
+/* RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
+ * Anything else is FORMERR, not a second set of options. */
+static void opt_record_placement(void **state)
+{
+	(void)state;
+	uint8_t w[512];
+	struct dnsalg_query q;
+	size_t n = mkquery(w, sizeof w, 9, "a.b.", LDNS_RR_TYPE_A, 0, 1232, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	/* two OPT records */
+	memcpy(w + n, w + n - 11, 11);
+	w[11] = 2;
+	assert_int_equal(dnsalg_query_parse(w, n + 11, &q), DNSALG_EFORMERR);
+	/* the OPT record counted in the authority section */
+	w[11] = 0;
+	w[9] = 1;
+	assert_int_equal(dnsalg_query_parse(w, n, &q), DNSALG_EFORMERR);
+}
+
+static int inside_ask(struct dnsalg_inside *in, const char *name, uint16_t type, uint8_t *w,
+		      uint8_t *out, size_t outcap)
+{
+	struct dnsalg_query q;
+	size_t n = mkquery(w, 512, 3, name, type, 0, -1, false);
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	return dnsalg_inside_answer(in, &q, w, out, outcap);
+}
+
+#define H1_PTR "1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.1.0.0.0.1.0.0.0.0.0.d.f."
+#define H3_PTR "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.9.0.0.0.0.0.d.f.ip6.arpa."
+
+/* Inside answers only for class IN, ANY included; a PTR name must be a
+ * whole ip6.arpa nibble name, and an address outside the CMULA prefixes is
+ * not answered even if a host has it, unless no prefix is configured.  An
+ * answer that exactly fills the buffer is sent whole. */
+static void inside_edges(void **state)
+{
+	(void)state;
+	struct dnsalg_opts *o = inside_opts();
+	struct in6_addr a3;
+	inet_pton(AF_INET6, "fd00:9::3", &a3);
+	assert_int_equal(dnsalg_opts_add_host(o, "h3", &a3), 0);
+	struct dnsalg_inside *in = dnsalg_inside_new(o);
+	assert_non_null(in);
+	uint8_t w[512], out[4096];
+	struct dnsalg_query q;
+	size_t n = mkquery(w, sizeof w, 3, "h1.site1.example.", LDNS_RR_TYPE_AAAA, 0, -1, false);
+	w[n - 1] = LDNS_RR_CLASS_CH;
+	assert_int_equal(dnsalg_query_parse(w, n, &q), 0);
+	assert_int_equal(dnsalg_inside_answer(in, &q, w, out, sizeof out), DNSALG_ENOENT);
+	int r = inside_ask(in, "h1.site1.example.", LDNS_RR_TYPE_ANY, w, out, sizeof out);
+	ldns_pkt *p = parse(out, r);
+	assert_non_null(p);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, NULL, 0), 1);
+	ldns_pkt_free(p);
+	r = inside_ask(in, "h1.site1.example.", LDNS_RR_TYPE_AAAA, w, out, sizeof out);
+	assert_int_equal(inside_ask(in, "h1.site1.example.", LDNS_RR_TYPE_AAAA, w, out, (size_t)r), r);
+	assert_int_equal(inside_ask(in, "h1.site1.example.", LDNS_RR_TYPE_AAAA, w, out, (size_t)r - 1),
+			 DNSALG_EFULL);
+	assert_true(inside_ask(in, H1_PTR "ip6.arpa.", LDNS_RR_TYPE_PTR, w, out, sizeof out) > 0);
+	assert_int_equal(inside_ask(in, H1_PTR "ip6.arpz.", LDNS_RR_TYPE_PTR, w, out, sizeof out), DNSALG_ENOENT);
+	assert_int_equal(inside_ask(in, "1-1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.1.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.",
+				    LDNS_RR_TYPE_PTR, w, out, sizeof out), DNSALG_ENOENT);
+	assert_true(inside_ask(in, "h3.site1.example.", LDNS_RR_TYPE_AAAA, w, out, sizeof out) > 0);
+	assert_int_equal(inside_ask(in, H3_PTR, LDNS_RR_TYPE_PTR, w, out, sizeof out), DNSALG_ENOENT);
+	dnsalg_inside_free(in);
+	o->n_prefixes = 0;   /* no prefix configured: every host's PTR */
+	in = dnsalg_inside_new(o);
+	assert_non_null(in);
+	assert_true(inside_ask(in, H3_PTR, LDNS_RR_TYPE_PTR, w, out, sizeof out) > 0);
+	dnsalg_inside_free(in);
+	dnsalg_opts_free(o);
+}
+
+/* Lease lines: a lease that expires this second is still live, only
+ * non-temporary addresses (type 0) are hosts, and `max` caps the count. */
+static void kea_lease_edges(void **state)
+{
+	(void)state;
+	const char *csv =
+		"address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,"
+		"fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context\n"
+		"fd00:1:1:1::31,00:01,3600,1000,1,1800,0,1,128,0,0,h31,,0,\n"
+		"fd00:1:1:1::32,00:02,3600,2000,1,1800,2,1,128,0,0,h32,,0,\n"
+		"fd00:1:1:1::33,00:03,3600,2000,1,1800,0,1,128,0,0,h33,,0,\n";
+	struct dnsalg_host h[4];
+	int n = dnsalg_kea_leases_parse(csv, strlen(csv), "site1.example.", 1000, h, 4);
+	assert_int_equal(n, 2);
+	assert_string_equal(h[0].name, "h31.site1.example.");
+	assert_string_equal(h[1].name, "h33.site1.example.");
+	assert_int_equal(dnsalg_kea_leases_parse(csv, strlen(csv), "site1.example.", 1000, h, 1), 1);
+}
+
+/* A truncated PTR answer is asked again over TCP: big locator sets. */
+static void reverse_retries_truncated_over_tcp(void **state)
+{
+	(void)state;
+	static const struct fake_rrset z[] = {
+		{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
+		  LDNS_RR_TYPE_PTR, 0,
+		  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", true },
+		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false },
+		{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false },
+	};
+	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
+	struct dnsalg_upstream_ops up = { fake_query, &f };
+	struct dnsalg_opts o;
+	struct dnsalg_counters c;
+	memset(&c, 0, sizeof c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = &c };
+	struct dnsalg_ulid_entry u;
+	struct in6_addr ulid;
+	inet_pton(AF_INET6, "fd00:2:2:1::22", &ulid);
+	assert_int_equal(dnsalg_reverse_resolve(&x, &up, &ulid, 0, &u), 0);
+	assert_int_equal(f.tcp_queries, 1);
+	assert_int_equal(f.queries, 4);
+}
+
+/* A reverse-lookup answer with another ID, or that is not an answer, is
+ * not taken: the lookup fails and is counted. */
+static int rev_mode;
+static int rev_wrong(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
+{
+	int r = fake_query(arg, q, tcp, ans);
+	if (r == 0 && rev_mode == 0)
+		ldns_pkt_set_id(*ans, (uint16_t)(ldns_pkt_id(*ans) ^ 1));
+	else if (r == 0)
+		ldns_pkt_set_qr(*ans, false);
+	return r;
+}
+
+static void reverse_refuses_foreign_answers(void **state)
+{
+	(void)state;
+	static const struct fake_rrset z[] = {
+		{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
+		  LDNS_RR_TYPE_PTR, 0,
+		  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
+		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false },
+		{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false },
+	};
+	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
+	struct dnsalg_upstream_ops up = { rev_wrong, &f };
+	struct dnsalg_opts o;
+	struct dnsalg_counters c;
+	memset(&c, 0, sizeof c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = &c };
+	struct dnsalg_ulid_entry u;
+	struct in6_addr ulid;
+	inet_pton(AF_INET6, "fd00:2:2:1::22", &ulid);
+	for (rev_mode = 0; rev_mode <= 1; rev_mode++)
+		assert_int_equal(dnsalg_reverse_resolve(&x, &up, &ulid, 0, &u), DNSALG_EMISMATCH);
+	assert_int_equal(c.reverse_failures, 2);
+	assert_int_equal(f.queries, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -304,6 +526,10 @@ int main(void)
 		cmocka_unit_test(error_answers_via_fast_path), cmocka_unit_test(inside_names_and_ptr),
 		cmocka_unit_test(kea_lease_csv), cmocka_unit_test(control_commands),
 		cmocka_unit_test(counters_line_fits_and_never_overruns), cmocka_unit_test(reverse_lookup_for_control),
+		cmocka_unit_test(header_and_question_edges), cmocka_unit_test(opt_record_placement),
+		cmocka_unit_test(inside_edges), cmocka_unit_test(kea_lease_edges),
+		cmocka_unit_test(reverse_retries_truncated_over_tcp),
+		cmocka_unit_test(reverse_refuses_foreign_answers),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

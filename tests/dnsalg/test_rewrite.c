@@ -285,6 +285,199 @@ static void push_queue_full_is_counted(void **state)
 	ldns_pkt_free(p);
 }
 
+/* An upstream answer that is not for the question asked: wrong ID, not an
+ * answer, another question count, type, class or name.  Each is refused
+ * as a timeout would be (SERVFAIL), never passed on or cached. */
+static int wrong_mode;
+static int wrong_query(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
+{
+	int r = fake_query(arg, q, tcp, ans);
+	if (r < 0)
+		return r;
+	ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(*ans), 0);
+	switch (wrong_mode) {
+	case 0: ldns_pkt_set_id(*ans, (uint16_t)(ldns_pkt_id(*ans) ^ 1)); break;
+	case 1: ldns_pkt_set_qr(*ans, false); break;
+	case 2: ldns_pkt_set_qdcount(*ans, 2); break;
+	case 3: ldns_rr_set_type(qr, LDNS_RR_TYPE_A); break;
+	case 4: ldns_rr_set_class(qr, LDNS_RR_CLASS_CH); break;
+	default:
+		ldns_rdf_deep_free(ldns_rr_owner(qr));
+		ldns_rr_set_owner(qr, ldns_dname_new_frm_str("other.ext."));
+	}
+	return 0;
+}
+
+static void answer_for_another_question_refused(void **state)
+{
+	struct env *e = *state;
+	e->up.query = wrong_query;
+	for (wrong_mode = 0; wrong_mode <= 5; wrong_mode++) {
+		ldns_pkt *p = ask(e, "plain.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, -1, false, false, 0);
+		if (ldns_pkt_get_rcode(p) != LDNS_RCODE_SERVFAIL)
+			fail_msg("answer %d taken", wrong_mode);
+		assert_int_equal(ldns_pkt_ancount(p), 0);
+		ldns_pkt_free(p);
+		assert_int_equal(e->cnt.upstream_timeouts, (uint64_t)wrong_mode + 1);
+	}
+	assert_int_equal(dnsalg_acache_count(e->x.acache), 0);
+}
+
+/* A truncated AAAA answer is passed on as it is: no ULID query on a partial
+ * locator set, and nothing cached, even with records in it. */
+static void truncated_aaaa_not_rewritten_or_cached(void **state)
+{
+	static const struct fake_rrset tc[] = {
+		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", true },
+		{ "peer.ext.", 65300, 0, "peer.ext. 200 IN TYPE65300 " ULID_HEX, false },
+	};
+	struct env *e = *state;
+	e->f.set = tc;
+	e->f.n = 2;
+	ldns_pkt *p = ask(e, "peer.ext.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, 1232, false, false, 0);
+	char a[64];
+	assert_true(ldns_pkt_tc(p));
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, a, sizeof a), 1);
+	assert_string_equal(a, "2001:db8:30::22");
+	ldns_pkt_free(p);
+	assert_int_equal(e->f.queries, 1);
+	assert_int_equal(e->cnt.rewritten, 0);
+	assert_int_equal(dnsalg_acache_count(e->x.acache), 0);
+}
+
+/* Only class IN AAAA is a locator set: a CHAOS AAAA answer passes as is. */
+static void aaaa_of_another_class_passes(void **state)
+{
+	struct env *e = *state;
+	size_t ql = mkquery(e->q, sizeof e->q, 0x1234, "peer.ext.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, -1, false);
+	e->q[ql - 1] = LDNS_RR_CLASS_CH;
+	int n = dnsalg_handle(&e->x, &e->up, NULL, e->q, ql, false, 0, e->out, sizeof e->out);
+	ldns_pkt *p = parse(e->out, n);
+	assert_non_null(p);
+	char a[64];
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, a, sizeof a), 2);
+	assert_string_equal(a, "2001:db8:30::22");
+	ldns_pkt_free(p);
+	assert_int_equal(e->f.queries, 1);
+	assert_int_equal(e->cnt.rewritten, 0);
+	assert_int_equal(e->cnt.other_passthrough, 1);
+}
+
+/* NXDOMAIN is cached like NOERROR (RFC 2308), bounded by its SOA. */
+static void nxdomain_is_cached(void **state)
+{
+	static const struct fake_rrset nx[] = {
+		{ "nx.ext.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN,
+		  "ext. 300 IN SOA ns.ext. host.ext. 1 7200 900 1209600 60", false },
+	};
+	struct env *e = *state;
+	e->f.set = nx;
+	e->f.n = 1;
+	ldns_pkt *p = ask(e, "nx.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, -1, false, false, 0);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	p = ask(e, "nx.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, -1, false, false, 30000);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	assert_int_equal(e->f.queries, 1);
+	assert_int_equal(e->cnt.cache_hits, 1);
+}
+
+#define ULID_N(x) "\\# 16 fd0000020002000100000000000000" x
+/* ULID records count only for the AAAA set's owner, from a NOERROR answer,
+ * once each, and at most DNSALG_MAX_ULIDS of them; the locator set keeps
+ * at most DNSALG_MAX_LOCATORS addresses. */
+static void ulid_records_that_count(void **state)
+{
+	static const struct fake_rrset z[] = {
+		{ "own.ext.", LDNS_RR_TYPE_AAAA, 0, "own.ext. 300 IN AAAA 2001:db8:50::1", false },
+		{ "own.ext.", 65300, 0, "other.ext. 300 IN TYPE65300 " ULID_N("22"), false },
+		{ "nx.ext.", LDNS_RR_TYPE_AAAA, 0, "nx.ext. 300 IN AAAA 2001:db8:50::2", false },
+		{ "nx.ext.", 65300, LDNS_RCODE_NXDOMAIN, "nx.ext. 300 IN TYPE65300 " ULID_N("22"), false },
+		{ "dup.ext.", LDNS_RR_TYPE_AAAA, 0, "dup.ext. 300 IN AAAA 2001:db8:50::3", false },
+		{ "dup.ext.", 65300, 0,
+		  "dup.ext. 300 IN TYPE65300 " ULID_N("22") "\ndup.ext. 300 IN TYPE65300 " ULID_N("22")
+		  "\ndup.ext. 300 IN TYPE65300 " ULID_N("23"), false },
+		{ "five.ext.", LDNS_RR_TYPE_AAAA, 0,
+		  "five.ext. 300 IN AAAA 2001:db8:50::1\nfive.ext. 300 IN AAAA 2001:db8:50::2\n"
+		  "five.ext. 300 IN AAAA 2001:db8:50::3\nfive.ext. 300 IN AAAA 2001:db8:50::4\n"
+		  "five.ext. 300 IN AAAA 2001:db8:50::5\nfive.ext. 300 IN AAAA 2001:db8:50::6\n"
+		  "five.ext. 300 IN AAAA 2001:db8:50::7\nfive.ext. 300 IN AAAA 2001:db8:50::8\n"
+		  "five.ext. 300 IN AAAA 2001:db8:50::9", false },
+		{ "five.ext.", 65300, 0,
+		  "five.ext. 300 IN TYPE65300 " ULID_N("31") "\nfive.ext. 300 IN TYPE65300 " ULID_N("32")
+		  "\nfive.ext. 300 IN TYPE65300 " ULID_N("33") "\nfive.ext. 300 IN TYPE65300 " ULID_N("34")
+		  "\nfive.ext. 300 IN TYPE65300 " ULID_N("35"), false },
+	};
+	struct env *e = *state;
+	e->f.set = z;
+	e->f.n = sizeof z / sizeof z[0];
+	char a[64];
+	ldns_pkt *p = ask(e, "own.ext.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, -1, false, false, 0);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, a, sizeof a), 1);
+	assert_string_equal(a, "2001:db8:50::1");   /* another name's ULID proves nothing */
+	ldns_pkt_free(p);
+	p = ask(e, "nx.ext.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, -1, false, false, 0);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, a, sizeof a), 1);
+	assert_string_equal(a, "2001:db8:50::2");
+	ldns_pkt_free(p);
+	assert_int_equal(e->cnt.rewritten, 0);
+	p = ask(e, "dup.ext.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, -1, false, false, 0);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, NULL, 0), 2);
+	ldns_pkt_free(p);
+	p = ask(e, "five.ext.", LDNS_RR_TYPE_AAAA, DNSALG_F_RD, -1, false, false, 0);
+	assert_int_equal(count_type(p, LDNS_RR_TYPE_AAAA, NULL, 0), DNSALG_MAX_ULIDS);
+	ldns_pkt_free(p);
+	struct dnsalg_ulid_entry u;
+	struct in6_addr ulid;
+	inet_pton(AF_INET6, "fd00:2:2:1::31", &ulid);
+	assert_int_equal(dnsalg_ucache_get(e->x.ucache, &ulid, 0, &u), 0);
+	assert_int_equal(u.n_locators, DNSALG_MAX_LOCATORS);
+}
+
+/* A push line needs a buffer of 1024 octets at least, whatever it holds. */
+static void push_line_buffer_floor(void **state)
+{
+	(void)state;
+	struct dnsalg_ulid_entry u;
+	char line[1024];
+	memset(&u, 0, sizeof u);
+	u.ttl = 1;
+	snprintf(u.name, sizeof u.name, "p.ext.");
+	assert_true(dnsalg_push_line(&u, line, sizeof line) > 0);
+	assert_int_equal(dnsalg_push_line(&u, line, sizeof line - 1), DNSALG_EINVAL);
+}
+
+/* A UDP answer of exactly 512 octets goes whole to a client without EDNS;
+ * one octet more is truncated. */
+static void udp_answer_at_the_512_edge(void **state)
+{
+	static char rrs[2][600];
+	static struct fake_rrset z[2];
+	char b255[256];
+	memset(b255, 'b', 255);
+	b255[255] = 0;
+	for (int i = 0; i < 2; i++) {
+		char as[222];
+		memset(as, 'a', (size_t)(219 + i));
+		as[219 + i] = 0;
+		snprintf(rrs[i], sizeof rrs[i], "t%d.ext. 300 IN TXT \"%s\" \"%s\"", i, b255, as);
+		z[i] = (struct fake_rrset){ i ? "t1.ext." : "t0.ext.", LDNS_RR_TYPE_TXT, 0, rrs[i], false };
+	}
+	struct env *e = *state;
+	e->f.set = z;
+	e->f.n = 2;
+	size_t ql = mkquery(e->q, sizeof e->q, 0x1234, "t0.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, -1, false);
+	int n = dnsalg_handle(&e->x, &e->up, NULL, e->q, ql, false, 0, e->out, sizeof e->out);
+	assert_int_equal(n, 512);
+	assert_false(e->out[2] & 0x02);
+	ql = mkquery(e->q, sizeof e->q, 0x1234, "t1.ext.", LDNS_RR_TYPE_TXT, DNSALG_F_RD, -1, false);
+	n = dnsalg_handle(&e->x, &e->up, NULL, e->q, ql, false, 0, e->out, sizeof e->out);
+	assert_true(n < 512);
+	assert_true(e->out[2] & 0x02);
+	assert_int_equal(e->cnt.truncated, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -295,6 +488,10 @@ int main(void)
 		T(timeout_is_servfail_and_not_cached), T(nxdomain_and_servfail_pass),
 		T(cache_serves_then_expires), T(oversized_udp_is_truncated),
 		T(upstream_tc_reaches_client), T(push_queue_full_is_counted),
+		T(answer_for_another_question_refused), T(truncated_aaaa_not_rewritten_or_cached),
+		T(aaaa_of_another_class_passes), T(nxdomain_is_cached),
+		T(ulid_records_that_count), T(push_line_buffer_floor),
+		T(udp_answer_at_the_512_edge),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -337,6 +337,77 @@ static void wire_tsig(void **state)
 	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
 }
 
+/* Edges of the wire check a question-only answer reaches: with no record
+ * after it, nothing later in the walk catches a short header, a question
+ * without its last octet, or a name that runs off the end. */
+static void wire_question_only_edges(void **state)
+{
+	(void)state;
+	struct msg m;
+	memset(m.b, 0, sizeof m.b);
+	header(&m, QID, 0, 0, 0, 0);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, 12, QID), 0);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, 11, QID), DNSALG_EWIRE);
+	header(&m, QID, 1, 0, 0, 0);
+	question(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n - 1, QID), DNSALG_EWIRE);
+	/* the name's root octet is the first one past the end */
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, 12 + 12, QID), DNSALG_EWIRE);
+}
+
+/* A pointer into the header is refused even where the header octets read
+ * as a name (QDCOUNT's high octet 0: the root); and a label of type 0x40
+ * is refused even with the 64 octets its length would cover. */
+static void wire_pointer_into_header_and_extended_label(void **state)
+{
+	(void)state;
+	struct msg m;
+	header(&m, QID, 1, 0, 0, 0);
+	put(&m, "\xc0\x04", 2);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+	header(&m, QID, 1, 0, 0, 0);
+	put(&m, "\x40", 1);
+	for (int j = 0; j < 64; j++)
+		put(&m, "x", 1);
+	put(&m, "\0", 1);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+}
+
+/* An owner that is a chain of `k` pointers, each to the one before, the
+ * first to a root at offset 12; the pointers sit in the rdata before it. */
+static void pointer_chain(struct msg *m, unsigned k)
+{
+	header(m, QID, 0, 2, 0, 0);
+	put(m, "\0", 1);
+	put16(m, 1);
+	put16(m, 1);
+	put(m, "\0\0\0\x3c", 4);
+	put16(m, 2 * k);
+	for (unsigned i = 0; i < k; i++)
+		put16(m, 0xc000 | (i ? 23 + 2 * (i - 1) : 12));
+	put16(m, 0xc000 | (23 + 2 * (k - 1)));
+	put16(m, 1);
+	put16(m, 1);
+	put(m, "\0\0\0\x3c\0\0", 6);
+}
+
+/* A name takes at most 127 steps, labels and pointers together, however
+ * few octets it expands to: the walk of one name stays bounded. */
+static void wire_pointer_steps(void **state)
+{
+	(void)state;
+	struct msg m;
+	pointer_chain(&m, 126);   /* the owner's pointer and 126 more */
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
+	pointer_chain(&m, 127);
+	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+}
+
 /* ---- stand-in upstream servers --------------------------------------------- */
 
 enum mode {
@@ -1453,6 +1524,9 @@ int main(void)
 		cmocka_unit_test(wire_records_past_end), cmocka_unit_test(wire_counts_larger_than_message),
 		cmocka_unit_test(wire_compression), cmocka_unit_test(wire_name_length),
 		cmocka_unit_test(wire_tsig),
+		cmocka_unit_test(wire_question_only_edges),
+		cmocka_unit_test(wire_pointer_into_header_and_extended_label),
+		cmocka_unit_test(wire_pointer_steps),
 		cmocka_unit_test(udp_good_answer), cmocka_unit_test(udp_v4_mapped),
 		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_down_upstream_asked_last),
 		cmocka_unit_test(udp_health_shared_by_transports), cmocka_unit_test(tcp_refused_upstream_down),
