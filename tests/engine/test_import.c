@@ -189,6 +189,25 @@ static int probe_to(struct sim *s, struct shim6_engine *e, uint64_t tag,
 	return shim6_engine_recv(e, buf, (size_t)n, src, dst, s->now);
 }
 
+/* The import of restart_and_import with the peer locator not in use marked
+ * unverified: a first run (same seed) says which locator the pair uses.
+ * Returns the unverified one's index, *cur the one in use. */
+static int import_one_unverified(struct sim *s, uint64_t seed, struct shim6_ctx_info *snap,
+                                 struct shim6_ctx_import *im, int *cur)
+{
+	sim_init(s, seed, 2, 1, 2, NULL);
+	restart_and_import_as(s, 0, snap, im, -1);
+	sim_fini(s);
+	*cur = -1;
+	for (size_t i = 0; i < im->npeer; i++)
+		if (!memcmp(&im->peer_locs[i].addr, &im->peer_loc, sizeof im->peer_loc))
+			*cur = (int)i;
+	assert_true(*cur >= 0 && im->npeer == 2);
+	sim_init(s, seed, 2, 1, 2, NULL);
+	restart_and_import_as(s, 0, snap, im, 1 - *cur);
+	return 1 - *cur;
+}
+
 /* An imported peer locator marked unverified is known but not proven: a
  * probe from it is refused like one from a stranger, and the same probe
  * from a verified locator is taken. */
@@ -196,20 +215,9 @@ static void test_import_unverified_locator(void **st)
 {
 	(void)st;
 	static struct sim s;
-	sim_init(&s, 74, 2, 1, 2, NULL);
 	struct shim6_ctx_info snap;
 	struct shim6_ctx_import im;
-	restart_and_import_as(&s, 0, &snap, &im, -1);   /* all verified: learn which is current */
-	sim_fini(&s);
-	int cur = -1;
-	for (size_t i = 0; i < im.npeer; i++)
-		if (!memcmp(&im.peer_locs[i].addr, &im.peer_loc, sizeof im.peer_loc))
-			cur = (int)i;
-	assert_true(cur >= 0 && im.npeer == 2);
-	int other = 1 - cur;
-
-	sim_init(&s, 74, 2, 1, 2, NULL);
-	restart_and_import_as(&s, 0, &snap, &im, other);
+	int cur, other = import_one_unverified(&s, 74, &snap, &im, &cur);
 	struct shim6_engine *e = s.site[1].eng;
 	struct shim6_engine_stats a, b;
 	shim6_engine_get_stats(e, &a);
@@ -241,19 +249,10 @@ static void test_import_unverified_not_probed(void **st)
 {
 	(void)st;
 	static struct sim s;
-	sim_init(&s, 75, 2, 1, 2, NULL);
 	struct shim6_ctx_info snap;
 	struct shim6_ctx_import im;
-	restart_and_import_as(&s, 0, &snap, &im, -1);
-	sim_fini(&s);
-	int cur = -1;
-	for (size_t i = 0; i < im.npeer; i++)
-		if (!memcmp(&im.peer_locs[i].addr, &im.peer_loc, sizeof im.peer_loc))
-			cur = (int)i;
-	assert_true(cur >= 0 && im.npeer == 2);
-	int other = 1 - cur;
-	sim_init(&s, 75, 2, 1, 2, NULL);
-	restart_and_import_as(&s, 0, &snap, &im, other);
+	int cur, other = import_one_unverified(&s, 75, &snap, &im, &cur);
+	(void)cur;
 	g_unverified = im.peer_locs[other].addr;
 	g_probes = g_probes_unverified = 0;
 	s.tx_tap = probe_tap;

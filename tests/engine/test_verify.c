@@ -13,28 +13,37 @@
 
 static int rng_fill(void *u, uint8_t *buf, size_t len) { (void)u; return RAND_bytes(buf, (int)len) == 1 ? 0 : -1; }
 
-static void test_cga(void **st)
+/* A fresh key, its CGA under fd42::/64 and two locators under PA prefixes
+ * with the CGA's interface identifier, marked `verif`. */
+static EVP_PKEY *cga_fixture(struct shim6_cga *c, struct shim6_in6 *ulid, struct shim6_locator locs[2],
+                             enum shim6_verif verif)
 {
-	(void)st;
 	EVP_PKEY *k;
 	assert_int_equal(shim6_key_generate(&k, 1024), 0);
 	uint8_t spki[512];
 	int sl = shim6_key_spki(k, spki, sizeof(spki));
 	assert_true(sl > 0);
 	struct shim6_cga_rng rng = { NULL, rng_fill };
-	static struct shim6_cga c;
 	const uint8_t pre[8] = { 0xfd, 0x42 };
-	assert_int_equal(shim6_cga_new(&c, pre, spki, (size_t)sl, 0, 0, &rng), 0);
-	struct shim6_in6 ulid;
-	memcpy(ulid.b, c.addr, 16);
-	struct shim6_locator locs[2];
-	memset(locs, 0, sizeof(locs));
+	assert_int_equal(shim6_cga_new(c, pre, spki, (size_t)sl, 0, 0, &rng), 0);
+	memcpy(ulid->b, c->addr, 16);
+	memset(locs, 0, 2 * sizeof(locs[0]));
 	for (int i = 0; i < 2; i++) {
 		const uint8_t pa[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, (uint8_t)i };
 		memcpy(locs[i].addr.b, pa, 8);
-		memcpy(locs[i].addr.b + 8, c.addr + 8, 8);
-		locs[i].verif = SHIM6_VERIF_CGA;
+		memcpy(locs[i].addr.b + 8, c->addr + 8, 8);
+		locs[i].verif = verif;
 	}
+	return k;
+}
+
+static void test_cga(void **st)
+{
+	(void)st;
+	static struct shim6_cga c;
+	struct shim6_in6 ulid;
+	struct shim6_locator locs[2];
+	EVP_PKEY *k = cga_fixture(&c, &ulid, locs, SHIM6_VERIF_CGA);
 	uint8_t data[4 + 32] = { 0, 0, 0, 7 };
 	memcpy(data + 4, locs[0].addr.b, 16);
 	memcpy(data + 20, locs[1].addr.b, 16);
@@ -86,25 +95,10 @@ static void test_hba(void **st)
 static void test_cga_list_hba_locator(void **st)
 {
 	(void)st;
-	EVP_PKEY *k;
-	assert_int_equal(shim6_key_generate(&k, 1024), 0);
-	uint8_t spki[512];
-	int sl = shim6_key_spki(k, spki, sizeof(spki));
-	assert_true(sl > 0);
-	struct shim6_cga_rng rng = { NULL, rng_fill };
 	static struct shim6_cga c;
-	const uint8_t pre[8] = { 0xfd, 0x42 };
-	assert_int_equal(shim6_cga_new(&c, pre, spki, (size_t)sl, 0, 0, &rng), 0);
 	struct shim6_in6 ulid;
-	memcpy(ulid.b, c.addr, 16);
 	struct shim6_locator locs[2];
-	memset(locs, 0, sizeof(locs));
-	for (int i = 0; i < 2; i++) {
-		const uint8_t pa[8] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, (uint8_t)i };
-		memcpy(locs[i].addr.b, pa, 8);
-		memcpy(locs[i].addr.b + 8, c.addr + 8, 8);
-	}
-	locs[0].verif = SHIM6_VERIF_CGA;
+	EVP_PKEY *k = cga_fixture(&c, &ulid, locs, SHIM6_VERIF_CGA);
 	locs[1].verif = SHIM6_VERIF_HBA;
 	uint8_t data[4 + 16] = { 0, 0, 0, 7 };     /* generation + the CGA locator */
 	memcpy(data + 4, locs[0].addr.b, 16);
