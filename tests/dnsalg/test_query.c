@@ -264,14 +264,19 @@ static void counters_line_fits_and_never_overruns(void **state)
 	free(out);
 }
 
+/* fd00:2:2:1::22's PTR to peer.ext., whose AAAA and ULID record answer
+ * for it; `tc`: the PTR answer comes truncated over UDP. */
+#define PEER22_ZONE(tc) \
+	{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.", \
+	  LDNS_RR_TYPE_PTR, 0, \
+	  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", tc }, \
+	{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false }, \
+	{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false }
+
 static void reverse_lookup_for_control(void **state)
 {
 	static const struct fake_rrset z[] = {
-		{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
-		  LDNS_RR_TYPE_PTR, 0,
-		  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
-		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false },
-		{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false },
+		PEER22_ZONE(false),
 		{ "3.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
 		  LDNS_RR_TYPE_PTR, 0,
 		  "3.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
@@ -453,28 +458,32 @@ static void kea_lease_edges(void **state)
 	assert_int_equal(dnsalg_kea_leases_parse(csv, strlen(csv), "site1.example.", 1000, h, 1), 1);
 }
 
+/* dnsalg_reverse_resolve of fd00:2:2:1::22 through `up`, with default
+ * options; its counters in *c (zeroed first when `fresh`). */
+static int reverse_of_22(const struct dnsalg_upstream_ops *up, struct dnsalg_counters *c, bool fresh)
+{
+	struct dnsalg_opts o;
+	struct dnsalg_ulid_entry u;
+	struct in6_addr ulid;
+	if (fresh)
+		memset(c, 0, sizeof *c);
+	dnsalg_opts_defaults(&o);
+	struct dnsalg_ctx x = { .o = &o, .cnt = c };
+	inet_pton(AF_INET6, "fd00:2:2:1::22", &ulid);
+	return dnsalg_reverse_resolve(&x, up, &ulid, 0, &u);
+}
+
 /* A truncated PTR answer is asked again over TCP: big locator sets. */
 static void reverse_retries_truncated_over_tcp(void **state)
 {
 	(void)state;
 	static const struct fake_rrset z[] = {
-		{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
-		  LDNS_RR_TYPE_PTR, 0,
-		  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", true },
-		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false },
-		{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false },
+		PEER22_ZONE(true),
 	};
 	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
 	struct dnsalg_upstream_ops up = { fake_query, &f };
-	struct dnsalg_opts o;
 	struct dnsalg_counters c;
-	memset(&c, 0, sizeof c);
-	dnsalg_opts_defaults(&o);
-	struct dnsalg_ctx x = { .o = &o, .cnt = &c };
-	struct dnsalg_ulid_entry u;
-	struct in6_addr ulid;
-	inet_pton(AF_INET6, "fd00:2:2:1::22", &ulid);
-	assert_int_equal(dnsalg_reverse_resolve(&x, &up, &ulid, 0, &u), 0);
+	assert_int_equal(reverse_of_22(&up, &c, 1), 0);
 	assert_int_equal(f.tcp_queries, 1);
 	assert_int_equal(f.queries, 4);
 }
@@ -496,24 +505,13 @@ static void reverse_refuses_foreign_answers(void **state)
 {
 	(void)state;
 	static const struct fake_rrset z[] = {
-		{ "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa.",
-		  LDNS_RR_TYPE_PTR, 0,
-		  "2.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.0.0.0.2.0.0.0.0.0.d.f.ip6.arpa. 600 IN PTR peer.ext.", false },
-		{ "peer.ext.", LDNS_RR_TYPE_AAAA, 0, "peer.ext. 300 IN AAAA 2001:db8:30::22", false },
-		{ "peer.ext.", 65300, 0, "peer.ext. 100 IN TYPE65300 \\# 16 fd000002000200010000000000000022", false },
+		PEER22_ZONE(false),
 	};
 	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
 	struct dnsalg_upstream_ops up = { rev_wrong, &f };
-	struct dnsalg_opts o;
 	struct dnsalg_counters c;
-	memset(&c, 0, sizeof c);
-	dnsalg_opts_defaults(&o);
-	struct dnsalg_ctx x = { .o = &o, .cnt = &c };
-	struct dnsalg_ulid_entry u;
-	struct in6_addr ulid;
-	inet_pton(AF_INET6, "fd00:2:2:1::22", &ulid);
 	for (rev_mode = 0; rev_mode <= 1; rev_mode++)
-		assert_int_equal(dnsalg_reverse_resolve(&x, &up, &ulid, 0, &u), DNSALG_EMISMATCH);
+		assert_int_equal(reverse_of_22(&up, &c, rev_mode == 0), DNSALG_EMISMATCH);
 	assert_int_equal(c.reverse_failures, 2);
 	assert_int_equal(f.queries, 2);
 }
