@@ -317,6 +317,161 @@ static void test_hex_and_strerror(void **state)
 	assert_string_equal(shim6_cga_strerror(-999), "unknown error");
 }
 
+static void test_verify_null_addr_and_first_prefix_octet(void **state)
+{
+	uint8_t pds[256], addr[16];
+	size_t n = kat_pds(pds, sizeof(pds));
+
+	(void)state;
+	addr_parse(kat_addr, addr);
+	assert_int_equal(shim6_cga_verify(NULL, pds, n), SHIM6_CGA_EINVAL);
+	/* All eight prefix octets bind the address, the first included. */
+	addr[0] ^= 0x01;
+	assert_int_equal(shim6_cga_verify(addr, pds, n), SHIM6_CGA_EPREFIX);
+}
+
+static void test_sec1_needs_two_zero_octets_of_hash2(void **state)
+{
+	static const uint8_t zero9[9];
+	uint8_t pds[256], addr[16], md[20], iid[8];
+	size_t n = kat_pds(pds, sizeof(pds));
+	struct shim6_cga_params p;
+	unsigned int mdlen;
+	uint32_t m;
+
+	(void)state;
+	/* Find a modifier whose Hash2 starts with one zero octet but not two:
+	 * Sec 1 asks for 16 zero bits, so it must be refused. */
+	for (m = 0; m < 1u << 20; m++) {
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		pds[12] = (uint8_t)(m >> 24); pds[13] = (uint8_t)(m >> 16);
+		pds[14] = (uint8_t)(m >> 8);  pds[15] = (uint8_t)m;
+		assert_true(EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+		            EVP_DigestUpdate(ctx, pds, 16) == 1 &&
+		            EVP_DigestUpdate(ctx, zero9, 9) == 1 &&
+		            EVP_DigestUpdate(ctx, pds + 25, n - 25) == 1 &&
+		            EVP_DigestFinal_ex(ctx, md, &mdlen) == 1);
+		EVP_MD_CTX_free(ctx);
+		if (md[0] == 0 && md[1] != 0)
+			break;
+	}
+	assert_true(m < 1u << 20);
+	assert_int_equal(shim6_cga_parse(&p, pds, n), 0);
+	assert_int_equal(shim6_cga_check_hash2(&p, 1), SHIM6_CGA_EHASH2);
+	assert_int_equal(shim6_cga_iid(&p, NULL, 1, iid), 0);
+	memcpy(addr, pds + 16, 8);
+	memcpy(addr + 8, iid, 8);
+	assert_int_equal(shim6_cga_verify(addr, pds, n), SHIM6_CGA_EHASH2);
+	addr[8] &= 0x1f;   /* the same identifier at Sec 0 verifies */
+	assert_int_equal(shim6_cga_verify(addr, pds, n), 0);
+}
+
+static void test_parse_der_length_forms(void **state)
+{
+	uint8_t pds[256], buf[300];
+	size_t n = kat_pds(pds, sizeof(pds));
+	struct shim6_cga_params p;
+
+	(void)state;
+	/* 0x80 is the indefinite form, which DER forbids, even when 128
+	 * octets follow. */
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, pds, 25);
+	memcpy(buf + 25, "\x30\x80", 2);
+	assert_int_equal(shim6_cga_parse(&p, buf, 25 + 2 + 128), SHIM6_CGA_EKEYDER);
+	/* 0x82 with a zero high octet is a non-minimal length. */
+	memcpy(buf, pds, 25);
+	memcpy(buf + 25, "\x30\x82\x00\x5c", 4);
+	memcpy(buf + 29, pds + 27, n - 27);
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 2), SHIM6_CGA_EKEYDER);
+	/* Long-form length octets past the end of the PDS are never read:
+	 * the octets after the buffer's end would announce a length. */
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf + 25, "\x30\x81\x80", 3);
+	assert_int_equal(shim6_cga_parse(&p, buf, 27), SHIM6_CGA_ESHORT);
+	memcpy(buf + 25, "\x30\x82\x01\x00", 4);
+	assert_int_equal(shim6_cga_parse(&p, buf, 28), SHIM6_CGA_ESHORT);
+}
+
+static void test_parse_multiprefix_and_ext_count(void **state)
+{
+	uint8_t pds[256], buf[SHIM6_CGA_PDS_MAX];
+	size_t n = kat_pds(pds, sizeof(pds));
+	struct shim6_cga_params p;
+	static const uint8_t mp[] = { 0x00, 0x12, 0x00, 0x0c, 0x80, 0, 0, 0,
+	                              0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
+
+	(void)state;
+	memcpy(buf, pds, n);
+	/* A set with no prefix is malformed. */
+	memcpy(buf + n, "\x00\x12\x00\x04\x80\x00\x00\x00", 8);
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 8), SHIM6_CGA_EEXT);
+	/* 4 + 8 + 3 octets: a partial prefix is malformed. */
+	memcpy(buf + n, mp, sizeof(mp));
+	buf[n + 3] = 15;
+	memset(buf + n + 16, 0, 3);
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 19), SHIM6_CGA_EEXT);
+	/* One set per PDS. */
+	memcpy(buf + n, mp, sizeof(mp));
+	memcpy(buf + n + 16, mp, sizeof(mp));
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 16), 0);
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 32), SHIM6_CGA_EEXT);
+	/* Only the top bit of the flags is P; the reserved bits are not. */
+	buf[n + 4] = 0x01;
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 16), 0);
+	assert_true(p.mp_present);
+	assert_false(p.mp_pflag);
+	/* At most SHIM6_CGA_EXT_MAX extension fields are kept: one more is refused. */
+	for (size_t i = 0; i <= SHIM6_CGA_EXT_MAX; i++)
+		memcpy(buf + n + 4 * i, "\x00\x99\x00\x00", 4);
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 4 * SHIM6_CGA_EXT_MAX), 0);
+	assert_int_equal(p.n_ext, SHIM6_CGA_EXT_MAX);
+	assert_int_equal(shim6_cga_parse(&p, buf, n + 4 * (SHIM6_CGA_EXT_MAX + 1)), SHIM6_CGA_EEXT);
+}
+
+static void test_build_guards(void **state)
+{
+	uint8_t pds[256], key[128], out[300];
+	size_t n = kat_pds(pds, sizeof(pds));
+
+	(void)state;
+	assert_int_equal(shim6_cga_build(out, sizeof(out), pds, NULL, 0, pds + 25, n - 25, NULL, 0),
+	                 SHIM6_CGA_EINVAL);
+	assert_int_equal(shim6_cga_build(out, sizeof(out), pds, pds + 16, 0, NULL, n - 25, NULL, 0),
+	                 SHIM6_CGA_EINVAL);
+	/* The key must be exactly one DER element: trailing octets (here a
+	 * well-formed empty extension) are not part of it. */
+	memcpy(key, pds + 25, n - 25);
+	memset(key + n - 25, 0, 4);
+	assert_int_equal(shim6_cga_build(out, sizeof(out), pds, pds + 16, 0, key, n - 25 + 4, NULL, 0),
+	                 SHIM6_CGA_EKEYDER);
+	/* The output buffer must hold the whole PDS, not one octet less. */
+	assert_int_equal(shim6_cga_build(out, n - 1, pds, pds + 16, 0, pds + 25, n - 25, NULL, 0),
+	                 SHIM6_CGA_ENOSPACE);
+	assert_int_equal(shim6_cga_build(out, n, pds, pds + 16, 0, pds + 25, n - 25, NULL, 0), (int)n);
+	assert_memory_equal(out, pds, n);
+}
+
+static void test_hash_api_guards(void **state)
+{
+	uint8_t pds[256], iid[8];
+	size_t n = kat_pds(pds, sizeof(pds));
+	struct shim6_cga_params p;
+
+	(void)state;
+	assert_int_equal(shim6_cga_parse(&p, pds, n), 0);
+	/* Sec 3..7 are unassigned for both Hash1 and Hash2. */
+	assert_int_equal(shim6_cga_check_hash2(&p, SHIM6_CGA_SEC_MAX + 1), SHIM6_CGA_ESEC);
+	assert_int_equal(shim6_cga_iid(&p, NULL, SHIM6_CGA_SEC_MAX + 1, iid), SHIM6_CGA_ESEC);
+	/* Parameters not from shim6_cga_parse: no modifier, or a PDS shorter
+	 * than its fixed fields. */
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(shim6_cga_check_hash2(&p, 1), SHIM6_CGA_EINVAL);
+	p.raw = pds;
+	p.raw_len = SHIM6_CGA_FIXED_LEN - 1;
+	assert_int_equal(shim6_cga_iid(&p, NULL, 0, iid), SHIM6_CGA_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +484,12 @@ int main(void)
 		cmocka_unit_test(test_collision_count_and_bump),
 		cmocka_unit_test(test_sec2_progress_and_cancel),
 		cmocka_unit_test(test_hex_and_strerror),
+		cmocka_unit_test(test_verify_null_addr_and_first_prefix_octet),
+		cmocka_unit_test(test_sec1_needs_two_zero_octets_of_hash2),
+		cmocka_unit_test(test_parse_der_length_forms),
+		cmocka_unit_test(test_parse_multiprefix_and_ext_count),
+		cmocka_unit_test(test_build_guards),
+		cmocka_unit_test(test_hash_api_guards),
 	};
 	return cmocka_run_group_tests_name("crypto_cga", tests, setup, teardown);
 }

@@ -147,12 +147,98 @@ static void test_bad_inputs(void **state)
 		assert_int_equal(shim6_hba_verify(s.addrs[i], s.pds, s.pds_len), 0);
 }
 
+static void test_mp_ext_bounds(void **state)
+{
+	uint8_t many[SHIM6_HBA_MAX_PREFIXES + 1][8] = { { 0 } };
+	uint8_t out[4 + 4 + 8 * (SHIM6_HBA_MAX_PREFIXES + 1)];
+
+	(void)state;
+	assert_int_equal(shim6_hba_mp_ext(out, sizeof(out), true, &prefixes[0][0], 0), SHIM6_CGA_EINVAL);
+	assert_int_equal(shim6_hba_mp_ext(out, sizeof(out), true, &many[0][0], SHIM6_HBA_MAX_PREFIXES + 1),
+	                 SHIM6_CGA_EINVAL);
+	/* Type, length, flags and one prefix: 16 octets, and not one fewer. */
+	assert_int_equal(shim6_hba_mp_ext(out, 15, true, &prefixes[0][0], 1), SHIM6_CGA_ENOSPACE);
+	assert_int_equal(shim6_hba_mp_ext(out, 16, true, &prefixes[0][0], 1), 16);
+	assert_memory_equal(out, "\x00\x12\x00\x0c\x80\x00\x00\x00", 8);
+}
+
+static void test_generate_refuses_bad_options(void **state)
+{
+	uint8_t pds[256], big[SHIM6_CGA_PDS_MAX + 8] = { 0x30, 0x82, 0x04, 0x01 };
+	size_t n = kat_pds(pds, sizeof(pds));
+	struct shim6_cga_gen_opts o = { 0 };
+	struct shim6_hba_set s;
+
+	(void)state;
+	/* The set's only extension is its own Multi-Prefix one. */
+	o.ext_len = 4;
+	assert_int_equal(shim6_hba_generate(&s, &prefixes[0][0], 1, NULL, 0, &o), SHIM6_CGA_EINVAL);
+	o.ext_len = 0;
+	o.collision_count = SHIM6_CGA_COLLISION_MAX + 1;
+	assert_int_equal(shim6_hba_generate(&s, &prefixes[0][0], 1, NULL, 0, &o), SHIM6_CGA_ECOLLISION);
+	/* A well-formed DER key too long for any PDS is refused up front. */
+	assert_int_equal(shim6_hba_generate(&s, &prefixes[0][0], 1, big, 4 + 0x401, NULL),
+	                 SHIM6_CGA_EKEYDER);
+	/* A real key is accepted; the KAT key is 94 octets of DER. */
+	assert_int_equal(shim6_hba_generate(&s, &prefixes[0][0], 2, pds + 25, n - 25, NULL), 0);
+	assert_true(s.real_key);
+}
+
+static void test_verify_collision_membership_and_ug(void **state)
+{
+	struct test_rng r = { .s = 9 };
+	struct shim6_cga_rng rng = { &r, test_rng_fill };
+	struct shim6_cga_gen_opts o = { .sec = 0, .rng = &rng };
+	struct shim6_hba_set s;
+	uint8_t a[16];
+
+	(void)state;
+	assert_int_equal(shim6_hba_generate(&s, &prefixes[0][0], 3, NULL, 0, &o), 0);
+	/* u and g are not part of the identifier. */
+	memcpy(a, s.addrs[1], 16);
+	a[8] ^= 0x03;
+	assert_int_equal(shim6_hba_verify(a, s.pds, s.pds_len), 0);
+	/* A prefix that differs from a member only in its last octet is not in the set. */
+	memcpy(a, s.addrs[1], 16);
+	a[7] ^= 0x01;
+	assert_int_equal(shim6_hba_verify(a, s.pds, s.pds_len), SHIM6_CGA_ENOTINSET);
+	/* Collision count 3 is refused before any hashing. */
+	s.pds[24] = SHIM6_CGA_COLLISION_MAX + 1;
+	assert_int_equal(shim6_hba_verify(s.addrs[1], s.pds, s.pds_len), SHIM6_CGA_ECOLLISION);
+}
+
+static int zero_fill(void *user, uint8_t *buf, size_t len)
+{
+	(void)user;
+	memset(buf, 0, len);
+	return 0;
+}
+
+static void test_pseudo_key_shape(void **state)
+{
+	struct shim6_cga_rng rng = { NULL, zero_fill };
+	uint8_t k[128];
+	const size_t mlen = SHIM6_HBA_PSEUDO_KEY_BITS / 8;
+
+	(void)state;
+	assert_int_equal(shim6_hba_pseudo_key(k, 77, &rng), SHIM6_CGA_ENOSPACE);
+	assert_int_equal(shim6_hba_pseudo_key(k, 78, &rng), 78);
+	/* The modulus is a full-length odd number even from an all-zero source. */
+	assert_int_equal(k[25], 0x80);
+	assert_int_equal(k[25 + mlen - 1], 0x01);
+	assert_memory_equal(k + 25 + mlen, "\x02\x03\x01\x00\x01", 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pseudo_key_set),
 		cmocka_unit_test(test_real_key_set_signs),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_mp_ext_bounds),
+		cmocka_unit_test(test_generate_refuses_bad_options),
+		cmocka_unit_test(test_verify_collision_membership_and_ug),
+		cmocka_unit_test(test_pseudo_key_shape),
 	};
 	return cmocka_run_group_tests_name("crypto_hba", tests, NULL, NULL);
 }

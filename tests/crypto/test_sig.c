@@ -295,6 +295,58 @@ static void test_key_formats(void **state)
 	assert_int_equal(shim6_key_load(&k, pds + 25, 94), SHIM6_CGA_EKEY);
 }
 
+static void test_sig_input_bounds(void **state)
+{
+	static uint8_t hba[256];
+	static uint8_t many_locs[256][16];
+	struct shim6_cga_loclist ll = { 7, 1, NULL, &locs[0][0] };
+	uint8_t in[64], sig[256] = { 0 };
+
+	(void)state;
+	/* Locators announced but not supplied. */
+	assert_int_equal(shim6_cga_sig_input(&ll, in, sizeof(in)), SHIM6_CGA_EINVAL);
+	/* A Locator List holds at most 255 locators (8-bit count). */
+	memset(hba, SHIM6_CGA_VERIF_HBA, sizeof(hba));
+	ll = (struct shim6_cga_loclist){ 7, 256, hba, &many_locs[0][0] };
+	assert_int_equal(shim6_cga_sig_input(&ll, in, sizeof(in)), SHIM6_CGA_EINVAL);
+	ll.count = 255;
+	assert_int_equal(shim6_cga_sig_input(&ll, in, sizeof(in)), 4);
+	/* The generation alone needs 4 octets; each CGA locator 16 more. */
+	ll = (struct shim6_cga_loclist){ 7, 1, methods, &locs[0][0] };
+	assert_int_equal(shim6_cga_sig_input(&ll, in, 3), SHIM6_CGA_ENOSPACE);
+	assert_int_equal(shim6_cga_sig_input(&ll, in, 19), SHIM6_CGA_ENOSPACE);
+	assert_int_equal(shim6_cga_sig_input(&ll, in, 20), 20);
+	/* Signed data announced with no pointer is refused before any crypto. */
+	assert_int_equal(shim6_cga_verify_sig_key(key, NULL, 4, sig, (size_t)EVP_PKEY_get_size(key)),
+	                 SHIM6_CGA_EINVAL);
+}
+
+static void test_peer_key_over_4096_bits_refused(void **state)
+{
+	/* SubjectPublicKeyInfo of an RSA key with a 4104-bit modulus: a peer's
+	 * key above SHIM6_CGA_KEY_BITS_MAX is refused before any RSA work. */
+	static const uint8_t head[] = {
+		0x30, 0x82, 0x02, 0x23,
+		0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+		0x03, 0x82, 0x02, 0x10, 0x00,
+		0x30, 0x82, 0x02, 0x0b,
+		0x02, 0x82, 0x02, 0x02, 0x00,
+	};
+	static const uint8_t tail[] = { 0x02, 0x03, 0x01, 0x00, 0x01 };
+	static uint8_t big[sizeof(head) + 513 + sizeof(tail)], pds[SHIM6_CGA_PDS_MAX], sig[513];
+	const uint8_t modifier[16] = { 0 };
+	int n;
+
+	(void)state;
+	memcpy(big, head, sizeof(head));
+	memset(big + sizeof(head), 0xc5, 513);
+	memcpy(big + sizeof(head) + 513, tail, sizeof(tail));
+	n = shim6_cga_build(pds, sizeof(pds), modifier, pfx, 0, big, sizeof(big), NULL, 0);
+	assert_int_equal(n, 25 + (int)sizeof(big));
+	assert_int_equal(shim6_cga_verify_sig_data(pds, (size_t)n, (const uint8_t *)"abcd", 4,
+	                                           sig, sizeof(sig)), SHIM6_CGA_EKEY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +357,8 @@ int main(void)
 		cmocka_unit_test(test_key_cache_many_peers),
 		cmocka_unit_test(test_kat_key_too_small_for_signatures),
 		cmocka_unit_test(test_key_formats),
+		cmocka_unit_test(test_sig_input_bounds),
+		cmocka_unit_test(test_peer_key_over_4096_bits_refused),
 	};
 	return cmocka_run_group_tests_name("crypto_sig", tests, setup, teardown);
 }

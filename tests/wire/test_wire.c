@@ -791,6 +791,227 @@ static void test_names(void **st)
 	assert_int_equal(shim6_wire_error_code(SHIM6_E_CSUM), -1);
 }
 
+/* ---- bounds at the edges ------------------------------------------------ */
+
+static void test_rule_trunc_offset_of_short_buffer(void **st)
+{
+	(void)st;
+	sample(SAMPLE_I1);
+	/* Fewer than 8 octets: not even Hdr Ext Len can be trusted. */
+	assert_int_equal(decode_err(buf, 7), SHIM6_E_TRUNC);
+	assert_int_equal(dec.err_offset, 0);
+}
+
+static void test_rule_probe_len_exact(void **st)
+{
+	(void)st;
+	/* One sent report needs Hdr Ext Len 1 + 5 = 6 (56 octets); 5 is short. */
+	uint8_t b[56];
+	memset(b, 0, sizeof b);
+	b[0] = 59; b[1] = 6; b[2] = SHIM6_TYPE_PROBE; b[12] = 0x01;
+	wire_fix_checksum(b);
+	assert_int_equal(shim6_wire_decode(b, sizeof b, &dec), 0);
+	assert_int_equal(dec.m.probe.psent, 1);
+	b[1] = 5;
+	wire_fix_checksum(b);
+	assert_int_equal(decode_err(b, 48), SHIM6_E_PROBE_LEN);
+	assert_int_equal(dec.err_offset, 12);
+}
+
+static void test_error_minimum_length(void **st)
+{
+	(void)st;
+	/* An Error of 16 octets (Hdr Ext Len 1) carries 8 octets of invoking packet. */
+	uint8_t b[16];
+	memset(b, 0, sizeof b);
+	b[0] = 59; b[1] = 1; b[2] = SHIM6_TYPE_ERROR; b[8] = 0x60;
+	wire_fix_checksum(b);
+	assert_int_equal(shim6_wire_decode(b, sizeof b, &dec), 0);
+	assert_int_equal(dec.m.error.invoking_len, 8);
+	assert_int_equal(dec.m.error.invoking[0], 0x60);
+}
+
+static void test_known_opaque_options_with_c_bit(void **st)
+{
+	(void)st;
+	/* Responder Validator, CGA PDS and Signature are known: C = 1 does not
+	 * make them "unknown critical". */
+	int n = sample(SAMPLE_R1);
+	msg.opts[0].critical = true;
+	n = shim6_wire_encode(&msg, buf, sizeof buf);
+	assert_round_trip(buf, n);
+	assert_non_null(dec.validator);
+	assert_true(dec.validator->critical);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
+	struct shim6_opt *o = shim6_wire_opt_add(&msg, SHIM6_OPT_CGA_PDS, true);
+	o->u.bytes.data = sample_pds;
+	o->u.bytes.len = 40;
+	n = shim6_wire_encode(&msg, buf, sizeof buf);
+	assert_round_trip(buf, n);
+	assert_true(dec.cga_pds->critical);
+}
+
+static void test_rule_opt_len_too_long(void **st)
+{
+	(void)st;
+	/* ULID Pair is exactly 36 and Keepalive Timeout exactly 4: longer
+	 * contents are malformed, not truncated to the known fields. */
+	struct { uint16_t type; uint16_t len; } bad[] = {
+		{ SHIM6_OPT_ULID_PAIR, 40 }, { SHIM6_OPT_KEEPALIVE_TIMEOUT, 8 },
+	};
+	static const uint8_t zeros[64];
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
+		struct shim6_opt *o = shim6_wire_opt_add(&msg, 200, false);
+		o->u.bytes.data = zeros;
+		o->u.bytes.len = bad[i].len;
+		int n = shim6_wire_encode(&msg, buf, sizeof buf);
+		assert_true(n > 0);
+		buf[16] = (uint8_t)(bad[i].type >> 7);
+		buf[17] = (uint8_t)(bad[i].type << 1);
+		wire_fix_checksum(buf);
+		assert_int_equal(decode_err(buf, (size_t)n), SHIM6_E_OPT_LEN);
+	}
+}
+
+static struct shim6_opt *one_opt(uint16_t type)
+{
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
+	return shim6_wire_opt_add(&msg, type, false);
+}
+
+static void test_opt_encode_guards(void **st)
+{
+	(void)st;
+	static const uint8_t one[16];
+	struct shim6_opt *o;
+
+	/* Content longer than the 16-bit length field. */
+	o = one_opt(SHIM6_OPT_LOCATOR_PREFS);
+	o->u.locpref.elem_len = 19;
+	o->u.locpref.n = 3449;             /* 5 + 19 * 3449 = 65536 */
+	assert_int_equal(shim6_wire_opt_size(o), 0);
+	/* The type has 15 bits. */
+	o = one_opt(0x8000);
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	/* Room for the option's content but not for its padding. */
+	o = one_opt(200);
+	o->u.bytes.data = one;
+	o->u.bytes.len = 1;
+	assert_int_equal(shim6_wire_encode(&msg, buf, 16 + 7), SHIM6_E_NOSPACE);
+	assert_int_equal(shim6_wire_encode(&msg, buf, 16 + 8), 24);
+	/* Announced contents without the data behind them. */
+	o->u.bytes.data = NULL;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	o = one_opt(SHIM6_OPT_LOCATOR_LIST);
+	o->u.loclist.n = 1;
+	o->u.loclist.locators = one;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	o = one_opt(SHIM6_OPT_LOCATOR_PREFS);
+	o->u.locpref.elem_len = 1;
+	o->u.locpref.n = 1;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	o = one_opt(SHIM6_OPT_ULID_PAIR);
+	o->u.ulid.sender = one;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+}
+
+static void test_encode_field_ranges(void **st)
+{
+	(void)st;
+	/* Each field wider than the wire allows is refused, not truncated. */
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
+	msg.n_opts = SHIM6_WIRE_MAX_OPTS + 1;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
+	msg.type = 0x80 | SHIM6_TYPE_I1;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_UPDATE_ACK);
+	msg.type_specific = 0x80;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	msg.type_specific = 0;
+	msg.m.update.rcv_ctag = 1ULL << 47;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_KEEPALIVE);
+	msg.m.ka.rcv_ctag = 1ULL << 47;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_R1BIS);
+	msg.m.r1bis.pkt_ctag = 1ULL << 47;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_I2BIS);
+	msg.m.i2bis.init_ctag = 1ULL << 47;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_I2BIS);
+	msg.m.i2bis.pkt_ctag = 1ULL << 47;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_I2BIS);
+	msg.m.i2bis.reserved2 = 1ULL << 49;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_PROBE);
+	msg.m.probe.state = 4;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_PROBE);
+	msg.m.probe.reserved2 = 1u << 22;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_FIELD);
+	/* Reports announced without their data. */
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_PROBE);
+	msg.m.probe.psent = 1;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	/* An Error carries the invoking packet, never options, and not nothing. */
+	static const uint8_t inv[8] = { 0x60 };
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_ERROR);
+	msg.m.error.invoking = inv;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	msg.m.error.invoking_len = 8;
+	struct shim6_opt *o = shim6_wire_opt_add(&msg, SHIM6_OPT_FORKED_INSTANCE, false);
+	assert_non_null(o);
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), SHIM6_E_INVAL);
+	msg.n_opts = 0;
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), 16);
+}
+
+static void test_encode_checksum_ffff_only_when_equivalent(void **st)
+{
+	(void)st;
+	/* A decoded 0xffff is kept only where it is the same checksum as
+	 * 0x0000; otherwise the computed checksum is written. */
+	int n = sample(SAMPLE_I2);
+	assert_int_equal(shim6_wire_decode(buf, (size_t)n, &dec), 0);
+	assert_true(dec.checksum != 0 && dec.checksum != 0xffff);
+	dec.checksum = 0xffff;
+	assert_int_equal(shim6_wire_encode(&dec, buf2, sizeof buf2), n);
+	assert_memory_equal(buf, buf2, (size_t)n);
+}
+
+static void test_error_padding_zeroed(void **st)
+{
+	(void)st;
+	/* The invoking packet is padded to 8 octets with zeros, whatever the
+	 * output buffer held before. */
+	static const uint8_t inv[5] = { 0x60, 1, 2, 3, 4 };
+	shim6_wire_msg_init(&msg, SHIM6_TYPE_ERROR);
+	msg.m.error.invoking = inv;
+	msg.m.error.invoking_len = sizeof inv;
+	memset(buf, 0xaa, 32);
+	assert_int_equal(shim6_wire_encode(&msg, buf, sizeof buf), 16);
+	assert_memory_equal(buf + 8, inv, 5);
+	assert_memory_equal(buf + 13, "\0\0\0", 3);
+	assert_int_equal(shim6_wire_decode(buf, 16, &dec), 0);
+}
+
+static void test_cga_signed_data_exact_room(void **st)
+{
+	(void)st;
+	int n = sample(SAMPLE_I2);
+	assert_int_equal(shim6_wire_decode(buf, (size_t)n, &dec), 0);
+	uint8_t out[SHIM6_CGA_SIGNED_MAX];
+	/* Room for the tag, the generation and the two CGA locators only: the
+	 * HBA locator takes no room. */
+	assert_int_equal(shim6_wire_cga_signed_data(&dec.loclist->u.loclist, out, 52), 52);
+	/* Less than the tag itself. */
+	assert_int_equal(shim6_wire_cga_signed_data(&dec.loclist->u.loclist, out, 15), SHIM6_E_NOSPACE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -835,6 +1056,16 @@ int main(void)
 		cmocka_unit_test(test_payload_header),
 		cmocka_unit_test(test_cga_signed_data),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_rule_trunc_offset_of_short_buffer),
+		cmocka_unit_test(test_rule_probe_len_exact),
+		cmocka_unit_test(test_error_minimum_length),
+		cmocka_unit_test(test_known_opaque_options_with_c_bit),
+		cmocka_unit_test(test_rule_opt_len_too_long),
+		cmocka_unit_test(test_opt_encode_guards),
+		cmocka_unit_test(test_encode_field_ranges),
+		cmocka_unit_test(test_encode_checksum_ffff_only_when_equivalent),
+		cmocka_unit_test(test_error_padding_zeroed),
+		cmocka_unit_test(test_cga_signed_data_exact_room),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
