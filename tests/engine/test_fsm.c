@@ -322,6 +322,430 @@ static void test_r1bis_for_unestablished(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/* ---- an imported context on the solo engine, and messages to it ---- */
+
+#define IMP_TAG  0x1111
+#define IMP_PTAG 0x2222
+
+/* Import lulid 1/1 <-> pulid 2/1 on pair 1.0.1 -> 2.0.1; the peer's list
+ * is 2.0.1 .. 2.(np-1).1, entry `unverified` (or -1) not verified. */
+static void import_one(struct solo *s, uint32_t peer_gen, size_t np, int unverified)
+{
+	struct shim6_ctx_import im;
+	memset(&im, 0, sizeof(im));
+	im.local_ulid = SOLO_ULID(1, 1);
+	im.peer_ulid = SOLO_ULID(2, 1);
+	im.own_tag = IMP_TAG;
+	im.peer_tag = IMP_PTAG;
+	im.local_loc = SOLO_LOC(1, 0, 1);
+	im.peer_loc = SOLO_LOC(2, 0, 1);
+	im.npeer = np;
+	for (size_t i = 0; i < np; i++) {
+		im.peer_locs[i].addr = SOLO_LOC(2, (uint8_t)i, 1);
+		im.peer_locs[i].verif = SHIM6_VERIF_HBA;
+		im.verified[i] = (int)i != unverified;
+	}
+	im.peer_gen = peer_gen;
+	uint64_t id;
+	assert_int_equal(shim6_engine_context_import(s->e, &im, s->now, &id), 0);
+	assert_int_equal(id, IMP_TAG);
+}
+
+static int send_to_ctx(struct solo *s, const uint8_t *buf, size_t n)
+{
+	struct shim6_in6 src = SOLO_LOC(2, 0, 1), dst = SOLO_LOC(1, 0, 1);
+	return shim6_engine_recv(s->e, buf, n, &src, &dst, s->now);
+}
+
+static size_t mk_update(uint8_t *buf, bool prefs, uint32_t gen, size_t n)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_UPDATE_REQ);
+	mb_tag(&m, IMP_TAG);
+	mb_u32(&m, 777);
+	if (prefs) {
+		size_t o = mb_opt_begin(&m, OPT_LOCPREF, false);
+		mb_u32(&m, gen);
+		mb_u8(&m, 1);
+		for (size_t i = 0; i < n; i++)
+			mb_u8(&m, SHIM6_LOCF_TEMPORARY);
+		mb_opt_end(&m, o);
+	}
+	return mb_finish(&m);
+}
+
+/* An Update Request with a Locator List of the peer's locators 2.0.1 .. 2.(n-1).1. */
+static size_t mk_update_list(uint8_t *buf, uint32_t gen, size_t n)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_UPDATE_REQ);
+	mb_tag(&m, IMP_TAG);
+	mb_u32(&m, 778);
+	size_t o = mb_opt_begin(&m, OPT_LOCLIST, false);
+	mb_u32(&m, gen);
+	mb_u8(&m, (uint8_t)n);
+	for (size_t i = 0; i < n; i++)
+		mb_u8(&m, SHIM6_VERIF_HBA);
+	size_t used = 9 + n;
+	mb_zero(&m, ((used + 7) & ~(size_t)7) - used);
+	for (size_t i = 0; i < n; i++) {
+		struct shim6_in6 l = SOLO_LOC(2, (uint8_t)i, 1);
+		mb_bytes(&m, l.b, 16);
+	}
+	mb_opt_end(&m, o);
+	return mb_finish(&m);
+}
+
+static size_t mk_probe(uint8_t *buf)
+{
+	struct mb m;
+	mb_init(&m, buf, SHIM6_MAX_MSG, MT_PROBE);
+	mb_tag(&m, IMP_TAG);
+	mb_u8(&m, 0);
+	mb_u8(&m, (uint8_t)(SHIM6_REAP_OPERATIONAL << 6));
+	mb_u16(&m, 0);
+	return mb_finish(&m);
+}
+
+/* While recovering (I2BIS-SENT) a context takes no Update, Keepalive or
+ * Probe: each is refused with ESTATE and nothing is sent back. */
+static void test_unestablished_takes_no_update_or_reap(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	import_one(&s, 5, 2, -1);
+	uint8_t buf[SHIM6_MAX_MSG];
+	struct mb m;
+	mb_init(&m, buf, sizeof buf, MT_R1BIS);
+	mb_tag(&m, IMP_PTAG);
+	mb_u32(&m, 99);
+	size_t o = mb_opt_begin(&m, OPT_VALIDATOR, false);
+	for (int i = 0; i < 16; i++)
+		mb_u8(&m, 0x5a);
+	mb_opt_end(&m, o);
+	size_t n = mb_finish(&m);
+	assert_int_equal(send_to_ctx(&s, buf, n), 0);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+	assert_int_equal(ci.state, SHIM6_ST_I2BIS_SENT);
+	solo_drain(&s, 0, NULL);
+	n = mk_update(buf, false, 0, 0);
+	assert_int_equal(send_to_ctx(&s, buf, n), SHIM6_ENG_ESTATE);
+	assert_int_equal(solo_drain(&s, 0, NULL), 0);
+	assert_int_equal(keepalive_to(&s, IMP_TAG), SHIM6_ENG_ESTATE);
+	n = mk_probe(buf);
+	assert_int_equal(send_to_ctx(&s, buf, n), SHIM6_ENG_ESTATE);
+	assert_int_equal(solo_drain(&s, 0, NULL), 0);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Locator Preferences name a list generation; before any generation of
+ * the peer's list is known (an import without one) they are stale. */
+static void test_prefs_before_any_generation(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	import_one(&s, 0, 2, -1);
+	uint8_t buf[SHIM6_MAX_MSG];
+	size_t n = mk_update(buf, true, 0, 2);
+	assert_int_equal(send_to_ctx(&s, buf, n), SHIM6_ENG_ESTALE);
+	assert_int_equal(solo_drain(&s, MT_UPDATE_ACK, NULL), 0);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+	for (size_t i = 0; i < ci.npeer; i++)
+		assert_int_equal(ci.peer_locs[i].flags & SHIM6_LOCF_TEMPORARY, 0);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Explore for up to `secs`; count probes from local locator `lsrc` and to
+ * peer locator `pdst` among all probes sent. */
+static int explore_count(struct solo *s, int secs, const struct shim6_in6 *lsrc,
+                         const struct shim6_in6 *pdst, int *nsrc, int *ndst)
+{
+	static struct shim6_tx tx;
+	int total = 0;
+	*nsrc = *ndst = 0;
+	shim6_tstamp until = s->now + (shim6_tstamp)secs * S;
+	do {
+		while (shim6_engine_poll_tx(s->e, &tx)) {
+			if ((tx.buf[2] & 0x7f) != MT_PROBE)
+				continue;
+			total++;
+			*nsrc += lsrc && !memcmp(tx.src.b, lsrc->b, 16);
+			*ndst += pdst && !memcmp(tx.dst.b, pdst->b, 16);
+		}
+	} while (solo_step(s, until));
+	return total;
+}
+
+/* A local locator reported down is not probed from, nor a peer locator
+ * reported down probed to, while exploring. */
+static void test_explore_skips_down_locators(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	import_one(&s, 5, 3, -1);
+	struct shim6_in6 l0 = SOLO_LOC(1, 0, 1), p2 = SOLO_LOC(2, 2, 1);
+	assert_int_equal(shim6_engine_locator_down(s.e, &p2, s.now), 0);
+	assert_int_equal(shim6_engine_locator_down(s.e, &l0, s.now), 0);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+	assert_int_equal(ci.reap, SHIM6_REAP_EXPLORING);
+	int ns, nd;
+	int total = explore_count(&s, 10, &l0, &p2, &ns, &nd);
+	assert_true(total >= 4);
+	assert_int_equal(ns, 0);
+	assert_int_equal(nd, 0);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* A new peer list keeps the down mark of a locator it lists again only if
+ * that locator was verified before: one held unverified and reported down
+ * starts afresh once the list proves it, and is probed. */
+static void test_new_list_keeps_down_only_from_verified(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	import_one(&s, 5, 2, 1);
+	struct shim6_in6 l0 = SOLO_LOC(1, 0, 1), p1 = SOLO_LOC(2, 1, 1);
+	assert_int_equal(shim6_engine_locator_down(s.e, &p1, s.now), 0);
+	uint8_t buf[SHIM6_MAX_MSG];
+	size_t n = mk_update_list(buf, 6, 2);
+	assert_int_equal(send_to_ctx(&s, buf, n), 0);
+	assert_int_equal(solo_drain(&s, MT_UPDATE_ACK, NULL), 1);
+	assert_int_equal(shim6_engine_locator_down(s.e, &l0, s.now), 0);
+	int ns, nd;
+	explore_count(&s, 10, NULL, &p1, &ns, &nd);
+	assert_true(nd >= 1);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Exploration gives up exactly at max_explore_time (4 probes at 0.5 s in
+ * 2 s, none at the 2 s mark); a packet for the failed context draws an
+ * R1bis as for one we do not hold. */
+static void test_explore_giveup_bound_and_r1bis(void **st)
+{
+	(void)st;
+	struct solo s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 16;
+	set.max_pending = 8;
+	set.max_explore_time = 2 * S;
+	solo_init(&s, &set);
+	import_one(&s, 5, 2, -1);
+	struct shim6_in6 l0 = SOLO_LOC(1, 0, 1);
+	shim6_tstamp t0 = s.now;
+	assert_int_equal(shim6_engine_locator_down(s.e, &l0, s.now), 0);
+	static struct shim6_tx tx;
+	int probes = 0;
+	struct shim6_ctx_info ci;
+	for (;;) {
+		while (shim6_engine_poll_tx(s.e, &tx))
+			probes += (tx.buf[2] & 0x7f) == MT_PROBE;
+		assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+		if (ci.state == SHIM6_ST_E_FAILED)
+			break;
+		assert_true(solo_step(&s, t0 + 60 * S));
+	}
+	assert_int_equal(probes, 4);
+	assert_true(s.now == t0 + 2 * S);
+	assert_int_equal(keepalive_to(&s, IMP_TAG), SHIM6_ENG_ENOCTX);
+	assert_int_equal(solo_drain(&s, MT_R1BIS, NULL), 1);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Import: a full list (SHIM6_MAX_LOCATORS) is accepted; the stored list
+ * is capped at max_locators. */
+static void test_import_list_bounds(void **st)
+{
+	(void)st;
+	struct solo s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 16;
+	set.max_pending = 8;
+	set.max_locators = SHIM6_MAX_LOCATORS;
+	solo_init(&s, &set);
+	import_one(&s, 5, SHIM6_MAX_LOCATORS, -1);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+	assert_int_equal(ci.npeer, SHIM6_MAX_LOCATORS);
+	solo_fini(&s);
+	set.max_locators = 3;
+	solo_init(&s, &set);
+	import_one(&s, 5, 5, -1);
+	assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+	assert_int_equal(ci.npeer, 3);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Import fills the table up to max_contexts and no further. */
+static void test_import_up_to_max_contexts(void **st)
+{
+	(void)st;
+	struct solo s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 2;
+	set.max_pending = 1;
+	solo_init(&s, &set);
+	struct shim6_ctx_import im;
+	memset(&im, 0, sizeof(im));
+	im.local_ulid = SOLO_ULID(1, 1);
+	im.peer_ulid = SOLO_ULID(2, 1);
+	im.local_loc = SOLO_LOC(1, 0, 1);
+	im.peer_loc = SOLO_LOC(2, 0, 1);
+	for (uint32_t k = 0; k < 3; k++) {
+		im.forkid = k;
+		im.own_tag = 0x100 + k;
+		im.peer_tag = 0x200 + k;
+		assert_int_equal(shim6_engine_context_import(s.e, &im, s.now, NULL),
+		                 k < 2 ? 0 : SHIM6_ENG_EFULL);
+	}
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Start exploring on the imported context (its local locator 1.0.1 goes
+ * down) and return the first probe sent: pair and nonce. */
+static void explore_first_probe(struct solo *s, struct shim6_in6 *l, struct shim6_in6 *p, uint32_t *nonce)
+{
+	import_one(s, 5, 2, -1);
+	struct shim6_in6 l0 = SOLO_LOC(1, 0, 1);
+	assert_int_equal(shim6_engine_locator_down(s->e, &l0, s->now), 0);
+	static struct shim6_tx tx;
+	assert_int_equal(solo_drain(s, MT_PROBE, &tx), 1);
+	*l = tx.src;
+	*p = tx.dst;
+	*nonce = get_u32(tx.buf + 16 + 32);
+}
+
+/* A Probe from the peer on src -> dst in state pst; with own != 0 it carries
+ * its own sent report (Data = own - 1), with rl/rp a receipt report of our
+ * probe rl -> rp with `nonce`. */
+static int peer_probe(struct solo *s, const struct shim6_in6 *src, const struct shim6_in6 *dst,
+                      unsigned pst, int own, const struct shim6_in6 *rl, const struct shim6_in6 *rp,
+                      uint32_t nonce)
+{
+	uint8_t buf[SHIM6_MAX_MSG];
+	struct mb m;
+	mb_init(&m, buf, sizeof buf, MT_PROBE);
+	mb_tag(&m, IMP_TAG);
+	mb_u8(&m, (uint8_t)((rl ? 1 : 0) << 4 | (own ? 1 : 0)));
+	mb_u8(&m, (uint8_t)(pst << 6));
+	mb_u16(&m, 0);
+	if (own) {
+		mb_bytes(&m, src->b, 16);
+		mb_bytes(&m, dst->b, 16);
+		mb_u32(&m, 4242);
+		mb_u32(&m, (uint32_t)(own - 1));
+	}
+	if (rl) {
+		mb_bytes(&m, rl->b, 16);
+		mb_bytes(&m, rp->b, 16);
+		mb_u32(&m, nonce);
+		mb_u32(&m, 0);
+	}
+	size_t n = mb_finish(&m);
+	return shim6_engine_recv(s->e, buf, n, src, dst, s->now);
+}
+
+/* The peer confirms our first exploring probe: the context is Operational
+ * on that pair.  Returns the pair and the probe's nonce. */
+static void explore_and_confirm(struct solo *s, struct shim6_in6 *l, struct shim6_in6 *p, uint32_t *nonce,
+                                int down_local, int down_peer)
+{
+	explore_first_probe(s, l, p, nonce);
+	if (down_local)
+		assert_int_equal(shim6_engine_locator_down(s->e, l, s->now), 0);
+	if (down_peer)
+		assert_int_equal(shim6_engine_locator_down(s->e, p, s->now), 0);
+	struct shim6_in6 p0 = SOLO_LOC(2, 0, 1), l0 = SOLO_LOC(1, 0, 1);
+	assert_int_equal(peer_probe(s, &p0, &l0, SHIM6_REAP_EXPLORING, 0, l, p, *nonce), 0);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s->e, IMP_TAG, &ci), 0);
+	assert_int_equal(ci.reap, SHIM6_REAP_OPERATIONAL);
+	assert_memory_equal(ci.local_loc.b, l->b, 16);
+	assert_memory_equal(ci.peer_loc.b, p->b, 16);
+	solo_drain(s, 0, NULL);
+}
+
+/* A pair taken while one of its locators was already reported down is
+ * checked again when the peer's preferences change: exploration restarts,
+ * for a local locator down as for a peer locator down. */
+static void test_pair_check_after_down(void **st)
+{
+	(void)st;
+	for (int which = 0; which < 2; which++) {
+		struct solo s;
+		solo_init(&s, NULL);
+		struct shim6_in6 l, p;
+		uint32_t nonce;
+		explore_and_confirm(&s, &l, &p, &nonce, which == 0, which == 1);
+		uint8_t buf[SHIM6_MAX_MSG];
+		size_t n = mk_update(buf, true, 5, 2);
+		assert_int_equal(send_to_ctx(&s, buf, n), 0);
+		struct shim6_ctx_info ci;
+		assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+		assert_int_equal(ci.reap, SHIM6_REAP_EXPLORING);
+		solo_fini(&s);
+		assert_int_equal(s.allocs, 0);
+	}
+}
+
+/* Once the peer has answered on the reverse of the announced pair (its
+ * probe marked as sent on its current pair), the announcement is not
+ * repeated. */
+static void test_no_announce_once_synced(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	struct shim6_in6 l, p;
+	uint32_t nonce;
+	explore_and_confirm(&s, &l, &p, &nonce, 0, 0);
+	assert_int_equal(peer_probe(&s, &p, &l, SHIM6_REAP_OPERATIONAL, 2, NULL, NULL, 0), 0);
+	solo_drain(&s, 0, NULL);
+	int ns, nd;
+	assert_int_equal(explore_count(&s, 30, NULL, NULL, &ns, &nd), 0);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* The end with the smaller ULID moves to the reverse of the leader's pair
+ * only once the leader reports a probe received on exactly that reverse;
+ * a receipt for another pair leaves its pair alone. */
+static void test_yielder_moves_only_on_proven_reverse(void **st)
+{
+	(void)st;
+	struct solo s;
+	solo_init(&s, NULL);
+	struct shim6_in6 l, p;
+	uint32_t nonce;
+	explore_and_confirm(&s, &l, &p, &nonce, 0, 0);
+	struct shim6_in6 l0 = SOLO_LOC(1, 0, 1), q = SOLO_LOC(2, 0, 1);
+	if (!memcmp(p.b, q.b, 16))
+		q = SOLO_LOC(2, 1, 1);
+	assert_int_equal(peer_probe(&s, &q, &l0, SHIM6_REAP_OPERATIONAL, 1, &l, &p, nonce), 0);
+	struct shim6_ctx_info ci;
+	assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+	assert_memory_equal(ci.local_loc.b, l.b, 16);
+	assert_memory_equal(ci.peer_loc.b, p.b, 16);
+	solo_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +757,16 @@ int main(void)
 		cmocka_unit_test(test_r1_refusals),
 		cmocka_unit_test(test_r2_to_foreign_locator),
 		cmocka_unit_test(test_r1bis_for_unestablished),
+		cmocka_unit_test(test_unestablished_takes_no_update_or_reap),
+		cmocka_unit_test(test_prefs_before_any_generation),
+		cmocka_unit_test(test_explore_skips_down_locators),
+		cmocka_unit_test(test_new_list_keeps_down_only_from_verified),
+		cmocka_unit_test(test_explore_giveup_bound_and_r1bis),
+		cmocka_unit_test(test_import_list_bounds),
+		cmocka_unit_test(test_import_up_to_max_contexts),
+		cmocka_unit_test(test_pair_check_after_down),
+		cmocka_unit_test(test_no_announce_once_synced),
+		cmocka_unit_test(test_yielder_moves_only_on_proven_reverse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -817,6 +817,70 @@ static void test_r1bis_refusals(void **st)
 	finish(&s);
 }
 
+/* With max_update_timeout a power of two times update_timeout, the
+ * retransmission at exactly that timeout is still sent: 4, 8, 16, 32, 64 s,
+ * then given up. */
+static void test_update_retransmit_at_max(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 8;
+	set.max_update_timeout = 64 * S;
+	sim_init(&s, 62, 2, 1, 2, &set);
+	sim_open(&s, 0, 0, 1, 0, 0, NULL);
+	sim_run(&s, 5 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	s.loss = 1.0;
+	s.site[1].loc_flags[1] = SHIM6_LOCF_TEMPORARY;
+	struct shim6_in6 u = sim_ulid(1, 0);
+	shim6_engine_local_changed(s.site[1].eng, &u, s.now);
+	sim_run(&s, 400 * S);
+	struct shim6_engine_stats st1;
+	shim6_engine_get_stats(s.site[1].eng, &st1);
+	assert_int_equal(st1.updates_sent, 5);
+	finish(&s);
+}
+
+/* A context that failed (E-FAILED) is replaced by a valid I2 from its peer:
+ * the peer, after losing its state, establishes afresh with it. */
+static void test_i2_replaces_failed_context(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_engine_settings set;
+	shim6_engine_settings_default(&set);
+	set.max_contexts = 8;
+	set.max_explore_time = 10 * S;
+	set.failed_linger = 600 * S;
+	sim_init(&s, 63, 2, 1, 2, &set);
+	sim_open(&s, 0, 0, 1, 0, 0, NULL);
+	sim_run(&s, 5 * S);
+	assert_agree(&s, 0, 0, 1, 0, 0);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			sim_set_fail(&s, 0, i, 1, j, true);
+	struct shim6_ctx_info a;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	for (int i = 0; i < 40 && a.state != SHIM6_ST_E_FAILED; i++) {
+		shim6_engine_data(s.site[0].eng, a.id, SHIM6_DATA_SENT, s.now);
+		sim_run(&s, 1 * S);
+		assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	}
+	assert_int_equal(a.state, SHIM6_ST_E_FAILED);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			sim_set_fail(&s, 0, i, 1, j, false);
+	sim_reset_site(&s, 1);
+	assert_int_equal(sim_open(&s, 1, 0, 0, 0, 0, NULL), 0);
+	sim_run(&s, 60 * S);
+	assert_agree(&s, 1, 0, 0, 0, 0);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_equal(a.state, SHIM6_ST_ESTABLISHED);
+	finish(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +905,8 @@ int main(void)
 		cmocka_unit_test(test_update_ack_nonce),
 		cmocka_unit_test(test_probe_report_must_match),
 		cmocka_unit_test(test_r1bis_refusals),
+		cmocka_unit_test(test_update_retransmit_at_max),
+		cmocka_unit_test(test_i2_replaces_failed_context),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
