@@ -719,6 +719,26 @@ static void test_update_ack_nonce(void **st)
 	finish(&s);
 }
 
+/* A local change that changes nothing sends no Update and counts no
+ * context, and a data report names a direction the engine knows. */
+static void test_local_unchanged_and_data_dir(void **st)
+{
+	(void)st;
+	static struct sim s;
+	struct shim6_ctx_info a, b;
+	uint32_t pg;
+	est(&s, 106, &a, &pg);
+	struct shim6_engine *e = s.site[1].eng;
+	struct shim6_in6 u = sim_ulid(1, 0);
+	uint64_t t0 = tx_count(e);
+	assert_int_equal(shim6_engine_local_changed(e, &u, s.now), 0);
+	assert_int_equal(tx_count(e), t0);
+	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &b));
+	assert_int_equal(shim6_engine_data(e, b.id, 7, s.now), SHIM6_ENG_EINVAL);
+	assert_int_equal(shim6_engine_data(e, b.id, SHIM6_DATA_RECV, s.now), 0);
+	finish(&s);
+}
+
 /* A Probe that reports one of ours as received confirms a pair only if
  * nonce, source and destination all match what we sent (RFC 5534's
  * return-routability check); a near miss leaves REAP exploring. */
@@ -903,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_update_source_not_probed),
 		cmocka_unit_test(test_update_prefs_checked),
 		cmocka_unit_test(test_update_ack_nonce),
+		cmocka_unit_test(test_local_unchanged_and_data_dir),
 		cmocka_unit_test(test_probe_report_must_match),
 		cmocka_unit_test(test_r1bis_refusals),
 		cmocka_unit_test(test_update_retransmit_at_max),
