@@ -68,6 +68,14 @@ static inline int solo_select(void *u, const struct shim6_ctx_info *ci, const st
 	return 0;
 }
 
+/* The settings solo_init uses when given none: RFC defaults, small tables. */
+static inline void solo_settings(struct shim6_engine_settings *set)
+{
+	shim6_engine_settings_default(set);
+	set->max_contexts = 16;
+	set->max_pending = 8;
+}
+
 static inline void solo_init(struct solo *s, const struct shim6_engine_settings *set)
 {
 	memset(s, 0, sizeof(*s));
@@ -78,9 +86,7 @@ static inline void solo_init(struct solo *s, const struct shim6_engine_settings 
 	struct shim6_engine_mem mem = { s, solo_calloc, solo_free };
 	struct shim6_engine_rand rnd = { s, solo_rand };
 	struct shim6_engine_settings d;
-	shim6_engine_settings_default(&d);
-	d.max_contexts = 16;
-	d.max_pending = 8;
+	solo_settings(&d);
 	if (shim6_engine_new(&s->e, set ? set : &d, &cb, &mem, &rnd, s->now) != 0)
 		abort();
 }

@@ -536,9 +536,7 @@ static void test_explore_giveup_bound_and_r1bis(void **st)
 	(void)st;
 	struct solo s;
 	struct shim6_engine_settings set;
-	shim6_engine_settings_default(&set);
-	set.max_contexts = 16;
-	set.max_pending = 8;
+	solo_settings(&set);
 	set.max_explore_time = 2 * S;
 	solo_init(&s, &set);
 	import_one(&s, 5, 2, -1);
@@ -571,9 +569,7 @@ static void test_import_list_bounds(void **st)
 	(void)st;
 	struct solo s;
 	struct shim6_engine_settings set;
-	shim6_engine_settings_default(&set);
-	set.max_contexts = 16;
-	set.max_pending = 8;
+	solo_settings(&set);
 	set.max_locators = SHIM6_MAX_LOCATORS;
 	solo_init(&s, &set);
 	import_one(&s, 5, SHIM6_MAX_LOCATORS, -1);
