@@ -286,9 +286,10 @@ static __rte_noinline void classify_isp_slow(struct rte_mbuf *m, struct dp_cls *
 /*
  * The benchmark's floor build (tests/dataplane/bench_dp_floor) only: each
  * frame leaves untouched by the other side (ISP 0 for the inside port's),
- * in the port counters as the real nodes count it (not as Shim6 or NATv6).  Everything around the nodes (poll loop, PMDs, TX enqueue, counters)
- * is the real build's, so the floor's rate against this build's is what
- * the nodes' own work costs.
+ * in the port counters as the real nodes count it (not as Shim6 or
+ * NATv6).  Everything around the nodes (poll loop, PMDs, TX enqueue,
+ * counters) is the real build's, so the floor's rate against this build's
+ * is what the nodes' own work costs.
  */
 static void floor_fwd(struct dp_lcore *lc, unsigned to, struct rte_mbuf **pkts, unsigned n)
 {
