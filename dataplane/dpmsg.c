@@ -566,6 +566,7 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_DROP_SHIM_AFTER_FRAG] = "drop_shim6_after_fragment",
 		[DPMSG_CNT_CHAN_CLIENT_STALLED] = "channel_client_stalled",
 		[DPMSG_CNT_CHAN_ACCEPT_FAILED] = "channel_accept_failed",
+		[DPMSG_CNT_ND_RECEIVED] = "nd_received",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

@@ -142,6 +142,16 @@ static inline bool dp_nd_input(struct dp_lcore *lc, unsigned pidx, struct rte_mb
 		rte_eth_tx_buffer(p->id, lc->qid, lc->txb[pidx], m);
 		return true;
 	}
+	/* With no kernel behind the port, an advertisement about the next hop
+	 * (the answer to our own solicitation, or its announced new MAC) has
+	 * done all it can in dp_nd_learn; it is not a drop.  With a TAP it goes
+	 * on: the kernel may have solicited the same router itself. */
+	if (icmp[0] == DP_ND_NA && p->tap == DP_NO_PORT && !p->nh_static &&
+	    !dp_addr_is_unspec(p->nh_addr) && memcmp(icmp + 8, p->nh_addr, 16) == 0) {
+		lc->cnt.c[DPMSG_CNT_ND_RECEIVED]++;
+		rte_pktmbuf_free(m);
+		return true;
+	}
 	return false;
 }
 

@@ -163,5 +163,5 @@ echo "counters:"; grep -v ' 0$' "$work/c1"
 sp() { echo "$(j $1 "$work/l0")/$(j $1 "$work/l1")"; }
 result "2 lcores, qpairs=2: 16 parallel 16 MiB downloads sha256 ok NATv6 $nat_ok/8 Shim6 $shim_ok/8 in $tn ms;" \
     "lcore0/lcore1 rx ${rxl[0]}/${rxl[1]} rewritten ${rwl[0]}/${rwl[1]} (natv6_in $(sp natv6_in) ingress_shim6 $(sp ingress_shim6)" \
-    "egress_shim6 $(sp egress_shim6)); transit drops $drops, no_route $nr (chatter $chatter); $(( $(date +%s) - t0 ))s"
+    "egress_shim6 $(sp egress_shim6)); transit drops $drops, no_route $nr (chatter $chatter), nd_received +$(( $(k nd_received) - $(k0 nd_received) )); $(( $(date +%s) - t0 ))s"
 exit $fail

@@ -728,6 +728,48 @@ static void nd_on_isp_link(void **state)
 	memset(pt->nh_addr, 0, 16);
 }
 
+/*
+ * With no kernel interface, the next hop's answer to our solicitation is
+ * the dataplane's own business: it confirms the MAC and is then consumed,
+ * counted as nd_received and not as a drop.  An advertisement about any
+ * other address is still nothing of ours.
+ */
+static void nd_answer_taken(void **state)
+{
+	(void)state;
+	struct dp_port *pt = &dp.port[1];
+	uint8_t f[256], rtr[16], own[16], other[16];
+	struct rte_mbuf *m, *out[8];
+	inet_pton(AF_INET6, "2001:db8:10:ffff::1", rtr);
+	inet_pton(AF_INET6, "2001:db8:10:ffff::2", own);
+	inet_pton(AF_INET6, "2001:db8:10:ffff::9", other);
+	memcpy(pt->own_addr, own, 16);
+	memcpy(pt->nh_addr, rtr, 16);
+	pt->nh_static = false;
+	pt->nh_confirm_tsc = 0;
+
+	m = mk(f, nd_frame(f, 136, rtr, own, rtr, 0x60, 2, RTR_MAC, 255));   /* solicited, override */
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(cnt(DPMSG_CNT_ND_RECEIVED), 1);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 0);
+	assert_true(dp_nh_load(pt) == dp_nh_word(RTR_MAC));
+	assert_true(pt->nh_confirm_tsc != 0);
+	assert_int_equal(drain(1, out, 8), 0);
+
+	m = mk(f, nd_frame(f, 136, other, own, other, 0x60, 2, RTR_MAC2, 255));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(cnt(DPMSG_CNT_ND_RECEIVED), 1);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 1);
+	assert_true(dp_nh_load(pt) == dp_nh_word(RTR_MAC));
+
+	pt->nh_static = true;
+	dp_nh_store(pt, dp_nh_word(NH_MAC[1]));
+	memset(pt->own_addr, 0, 16);
+	memset(pt->nh_addr, 0, 16);
+}
+
 /* Only ICMPv6 is Neighbor Discovery: a UDP datagram from the next hop, hop limit
  * 255, whose payload reads like an NS for our address with a source link-layer
  * option, is neither answered nor taught anything. */
@@ -767,6 +809,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(next_hop_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(nd_on_isp_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(nd_needs_icmpv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(nd_answer_taken, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, group_setup, NULL);
 	rte_eal_cleanup();

@@ -232,6 +232,7 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_DROP_SHIM_AFTER_FRAG, /* payload header after a Fragment header (RFC 5533 puts it before) */
 	DPMSG_CNT_CHAN_CLIENT_STALLED,  /* channel clients dropped: their answers unread for too long */
 	DPMSG_CNT_CHAN_ACCEPT_FAILED,   /* channel connections not accepted (descriptors or memory short) */
+	DPMSG_CNT_ND_RECEIVED,          /* next-hop advertisements taken by a port with no kernel interface */
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };
