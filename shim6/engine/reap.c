@@ -313,10 +313,14 @@ int reap_rx_probe(struct shim6_engine *e, struct ctx *c, const struct dmsg *d,
 			if (c->sent[j].nonce != nonce || memcmp(c->sent[j].src.b, r, 16) ||
 			    memcmp(c->sent[j].dst.b, r + 16, 16))
 				continue;
-			int k = ploc_find(c, &c->sent[j].dst);
-			if (k < 0 || lloc_find(c, &c->sent[j].src) < 0)
+			int k = ploc_find(c, &c->sent[j].dst), l = lloc_find(c, &c->sent[j].src);
+			if (k < 0 || l < 0)
 				continue;
 			c->pprobed[k] = 1;
+			/* the peer heard it, but a pair one of whose locators went
+			 * down or BROKEN since it was sent is no pair to settle on */
+			if (!lloc_usable(c, (size_t)l) || c->pdown[k] || (c->ploc[k].flags & SHIM6_LOCF_BROKEN))
+				continue;
 			if (!conf || (in6_eq(&c->sent[j].src, dst) && in6_eq(&c->sent[j].dst, src)))
 				conf = &c->sent[j];
 		}
