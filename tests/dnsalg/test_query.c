@@ -488,15 +488,18 @@ static void reverse_retries_truncated_over_tcp(void **state)
 	assert_int_equal(f.queries, 4);
 }
 
-/* A reverse-lookup answer with another ID, or that is not an answer, is
- * not taken: the lookup fails and is counted. */
+/* A reverse-lookup answer with another ID (even modes), or that is not an
+ * answer (odd modes), is not taken: the lookup fails and is counted.  Modes
+ * 2 and 3 spoil only what comes over TCP, the retry of a truncated answer. */
 static int rev_mode;
 static int rev_wrong(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 {
 	int r = fake_query(arg, q, tcp, ans);
-	if (r == 0 && rev_mode == 0)
+	if (r != 0 || (rev_mode >= 2 && !tcp))
+		return r;
+	if (rev_mode % 2 == 0)
 		ldns_pkt_set_id(*ans, (uint16_t)(ldns_pkt_id(*ans) ^ 1));
-	else if (r == 0)
+	else
 		ldns_pkt_set_qr(*ans, false);
 	return r;
 }
@@ -516,6 +519,21 @@ static void reverse_refuses_foreign_answers(void **state)
 	assert_int_equal(f.queries, 2);
 }
 
+static void reverse_refuses_foreign_tcp_answers(void **state)
+{
+	(void)state;
+	static const struct fake_rrset z[] = {
+		PEER22_ZONE(true),
+	};
+	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
+	struct dnsalg_upstream_ops up = { rev_wrong, &f };
+	struct dnsalg_counters c;
+	for (rev_mode = 2; rev_mode <= 3; rev_mode++)
+		assert_int_equal(reverse_of_22(&up, &c, rev_mode == 2), DNSALG_EMISMATCH);
+	assert_int_equal(c.reverse_failures, 2);
+	assert_int_equal(f.tcp_queries, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -528,6 +546,7 @@ int main(void)
 		cmocka_unit_test(inside_edges), cmocka_unit_test(kea_lease_edges),
 		cmocka_unit_test(reverse_retries_truncated_over_tcp),
 		cmocka_unit_test(reverse_refuses_foreign_answers),
+		cmocka_unit_test(reverse_refuses_foreign_tcp_answers),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
