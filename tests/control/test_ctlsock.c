@@ -1017,6 +1017,51 @@ static void test_reply_memory_bounded(void **state)
 		fail_msg("%zu octets held for one client, over the bound of %u", mid.peak, CTL_OUT_MAX);
 }
 
+/*
+ * The reply bound is exact: with the socket taking nothing more, a reply
+ * that brings what waits for the client to exactly CTL_OUT_MAX is queued,
+ * and one octet more drops the client.  What waits is set up by hand and
+ * the request handed to ctlsock_read directly, because the serving loop
+ * reads no request while replies wait.
+ */
+static void test_reply_bound_exact(void **state)
+{
+	(void)state;
+	for (size_t over = 0; over < 2; over++) {
+		struct cl *c = cl_open();
+		int slot = c->slot;
+		static const char req[] = "{\"cmd\":\"resync\"}";
+		size_t one = strlen(ask(c, "{\"cmd\":\"resync\"}\n")) + 1;
+		struct client *k = R.d.clients[slot];
+		set_small_sndbuf(slot);
+		char junk[4096];
+		memset(junk, ' ', sizeof junk);
+		while (write(k->fd, junk, sizeof junk) > 0)
+			;
+		assert_int_equal(errno, EAGAIN);
+		k->outlen = CTL_OUT_MAX - one + over;
+		k->outoff = 0;
+		k->out = malloc(k->outlen);
+		assert_non_null(k->out);
+		memset(k->out, ' ', k->outlen);
+		memcpy(k->in, req, sizeof req - 1);
+		k->inlen = sizeof req - 1;
+		uint64_t before = R.d.st.requests;
+		cl_say(c, "\n");
+		ctlsock_read(&R.d, slot);
+		assert_int_equal(R.d.st.requests, before + 1);
+		if (!over) {
+			assert_non_null(R.d.clients[slot]);
+			assert_int_equal(pending(slot), CTL_OUT_MAX);
+			assert_int_equal(R.d.st.replies_dropped, 0);   /* teardown closes it */
+		} else {
+			assert_null(R.d.clients[slot]);
+			assert_int_equal(R.d.st.replies_dropped, 1);
+		}
+		cl_close(c);
+	}
+}
+
 /* ---- tables fed by other daemons ---------------------------------------------- */
 
 static const char *lease(struct cl *c, const char *event, const char *cmula)
@@ -1254,6 +1299,7 @@ int main(void)
 		T(test_slow_reader_queued),
 		T(test_slow_reader_dropped),
 		T(test_reply_memory_bounded),
+		T(test_reply_bound_exact),
 		T(test_lease),
 		T(test_peer_locators),
 		T(test_config_check),
