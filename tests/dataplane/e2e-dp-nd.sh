@@ -8,7 +8,8 @@
 # behind the router `core`; nd_reachable_ms is 2000 so the probe cycle fits
 # in the test.  Pass:
 #  - the same sha256 at both ends;
-#  - counters: nd_probes > 0, nd_unreachable >= 1, nd_mac_changed >= 2;
+#  - counters: nd_probes > 0, nd_unreachable >= 1, nd_mac_changed >= 2,
+#    nd_received > 0 (no TAP: the router's advertisements are taken in);
 #  - tshark on the router's link sees unicast solicitations addressed to the
 #    router's MAC and the dataplane's frames going to each new MAC;
 #  - the silent change is recovered on time: the router's first advertisement
@@ -69,7 +70,7 @@ dp_write_sha_server "$work/srv.py"
 dp_write_paced_client "$work/cli.py"
 ns_bg core $PY "$work/srv.py" 5001 "$work/got" 60
 dp_ready "$work/got"
-p0=$(cnt nd_probes); u0=$(cnt nd_unreachable); m0=$(cnt nd_mac_changed)
+p0=$(cnt nd_probes); u0=$(cnt nd_unreachable); m0=$(cnt nd_mac_changed); r0=$(cnt nd_received)
 ns_exec h1 $PY "$work/cli.py" 2001:db8:99::1 5001 "$work/data" 16 256 60 > "$work/elapsed" &
 cli=$!
 sleep 3
@@ -97,11 +98,14 @@ kill $tdx 2>/dev/null || true
 sleep 0.5
 read -r got bytes peer gaps < <(cat "$work/got" 2>/dev/null || echo "none 0")
 probes=$(( $(cnt nd_probes) - p0 )); unr=$(( $(cnt nd_unreachable) - u0 )); chg=$(( $(cnt nd_mac_changed) - m0 ))
+rcvd=$(( $(cnt nd_received) - r0 ))
 
 [ "$got" = "$want" ] || bad "sha256 $got != $want ($bytes bytes)"
 [ "$probes" -gt 0 ] || bad "no unicast probes counted"
 [ "$unr" -ge 1 ] || bad "the silent change was never detected (nd_unreachable $unr)"
 [ "$chg" -ge 2 ] || bad "nd_mac_changed $chg, want >= 2"
+# no TAP: the router's answers are the dataplane's own, taken in and not dropped
+[ "$rcvd" -gt 0 ] || bad "no advertisement from the router taken in (nd_received +$rcvd)"
 grep -q "next hop unanswered" "$work/dp.log" || bad "no log line for the unanswered next hop"
 
 # on the wire: unicast NS to the router (not its solicited-node group), and
@@ -147,6 +151,6 @@ awk -v s="$s2" 'BEGIN {exit !(s < 2)}' || bad "announced change stalled the tran
 
 [ $fail = 0 ] || { C counters; tail -5 "$work/dp.log"; exit 1; }
 result "32 MiB sha256 match across two next-hop MAC changes; silent change: new MAC learned after ${rec}s, stall ${s1}s," \
-    "nd_probes +$probes nd_unreachable +$unr; announced change: stall ${s2}s; nd_mac_changed +$chg;" \
+    "nd_probes +$probes nd_unreachable +$unr nd_received +$rcvd; announced change: stall ${s2}s; nd_mac_changed +$chg;" \
     "tshark unicast NS to the router $ucast; $(( $(date +%s) - t0 ))s" \
     "(start $((t_up - t0)) s, transfer $((t_sent - t_up)) s, checks $((t_checked - t_sent)) s)"

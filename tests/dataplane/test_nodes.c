@@ -633,6 +633,24 @@ static void next_hop_unresolved(void **state)
 
 static const uint8_t RTR_MAC[6] = { 2, 0, 0, 0, 0x77, 1 }, RTR_MAC2[6] = { 2, 0, 0, 0, 0x77, 2 };
 
+/* ISP 0's port with its own address `own` and a next hop `rtr` whose MAC
+ * Neighbor Discovery is to learn; nd_port_static puts back the static next
+ * hop with no addresses that the other cases expect. */
+static void nd_port_learning(struct dp_port *pt, const uint8_t own[16], const uint8_t rtr[16])
+{
+	memcpy(pt->own_addr, own, 16);
+	memcpy(pt->nh_addr, rtr, 16);
+	pt->nh_static = false;
+}
+
+static void nd_port_static(struct dp_port *pt)
+{
+	pt->nh_static = true;
+	dp_nh_store(pt, dp_nh_word(NH_MAC[1]));
+	memset(pt->own_addr, 0, 16);
+	memset(pt->nh_addr, 0, 16);
+}
+
 /* NS (135) or NA (136) from the router's link-local address, hop limit 255. */
 static size_t nd_frame(uint8_t *f, uint8_t type, const uint8_t src[16], const uint8_t dst[16],
 		       const uint8_t target[16], uint8_t flags, uint8_t opt, const uint8_t mac[6], uint8_t hlim)
@@ -671,9 +689,7 @@ static void nd_on_isp_link(void **state)
 	inet_pton(AF_INET6, "2001:db8:10:ffff::2", own);
 	inet_pton(AF_INET6, "ff02::1:ff00:2", snm);
 	inet_pton(AF_INET6, "ff02::1", allnodes);
-	memcpy(pt->own_addr, own, 16);
-	memcpy(pt->nh_addr, rtr, 16);
-	pt->nh_static = false;
+	nd_port_learning(pt, own, rtr);
 
 	m = mk(f, nd_frame(f, 135, rtr, snm, own, 0, 1, RTR_MAC, 255));
 	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
@@ -722,10 +738,7 @@ static void nd_on_isp_link(void **state)
 	assert_memory_equal(rte_pktmbuf_mtod(out[0], const uint8_t *), RTR_MAC2, 6);
 	free_all(out, n);
 
-	pt->nh_static = true;
-	dp_nh_store(pt, dp_nh_word(NH_MAC[1]));
-	memset(pt->own_addr, 0, 16);
-	memset(pt->nh_addr, 0, 16);
+	nd_port_static(pt);
 }
 
 /*
@@ -743,9 +756,7 @@ static void nd_answer_taken(void **state)
 	inet_pton(AF_INET6, "2001:db8:10:ffff::1", rtr);
 	inet_pton(AF_INET6, "2001:db8:10:ffff::2", own);
 	inet_pton(AF_INET6, "2001:db8:10:ffff::9", other);
-	memcpy(pt->own_addr, own, 16);
-	memcpy(pt->nh_addr, rtr, 16);
-	pt->nh_static = false;
+	nd_port_learning(pt, own, rtr);
 	pt->nh_confirm_tsc = 0;
 
 	m = mk(f, nd_frame(f, 136, rtr, own, rtr, 0x60, 2, RTR_MAC, 255));   /* solicited, override */
@@ -764,10 +775,7 @@ static void nd_answer_taken(void **state)
 	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 1);
 	assert_true(dp_nh_load(pt) == dp_nh_word(RTR_MAC));
 
-	pt->nh_static = true;
-	dp_nh_store(pt, dp_nh_word(NH_MAC[1]));
-	memset(pt->own_addr, 0, 16);
-	memset(pt->nh_addr, 0, 16);
+	nd_port_static(pt);
 }
 
 /* Only ICMPv6 is Neighbor Discovery: a UDP datagram from the next hop, hop limit
@@ -781,9 +789,7 @@ static void nd_needs_icmpv6(void **state)
 	struct rte_mbuf *m, *out[8];
 	inet_pton(AF_INET6, "fe80::1", rtr);
 	inet_pton(AF_INET6, "2001:db8:10:ffff::2", own);
-	memcpy(pt->own_addr, own, 16);
-	memcpy(pt->nh_addr, rtr, 16);
-	pt->nh_static = false;
+	nd_port_learning(pt, own, rtr);
 	uint64_t before = dp_nh_load(pt);
 	m = mk(f, nd_frame(f, 135, rtr, own, own, 0, 1, RTR_MAC, 255));
 	rte_pktmbuf_mtod(m, uint8_t *)[14 + 6] = 17;
@@ -793,6 +799,7 @@ static void nd_needs_icmpv6(void **state)
 	assert_int_equal(drain(1, out, 8), 0);
 	assert_true(dp_nh_load(pt) == before);
 	assert_int_equal(cnt(DPMSG_CNT_ND_MAC_CHANGED), 0);
+	nd_port_static(pt);
 }
 
 int main(int argc, char **argv)

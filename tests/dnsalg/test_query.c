@@ -504,35 +504,22 @@ static int rev_wrong(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
 	return r;
 }
 
-static void reverse_refuses_foreign_answers(void **state)
+/* Modes `first` and `first` + 1 through the peer's zone, its PTR answer
+ * truncated when `tc`: each lookup fails, and is counted. */
+static void refuse_foreign(int first, bool tc)
 {
-	(void)state;
-	static const struct fake_rrset z[] = {
-		PEER22_ZONE(false),
-	};
-	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
+	static const struct fake_rrset plain[] = { PEER22_ZONE(false) }, trunc[] = { PEER22_ZONE(true) };
+	struct fake_up f = { .set = tc ? trunc : plain, .n = sizeof plain / sizeof plain[0] };
 	struct dnsalg_upstream_ops up = { rev_wrong, &f };
 	struct dnsalg_counters c;
-	for (rev_mode = 0; rev_mode <= 1; rev_mode++)
-		assert_int_equal(reverse_of_22(&up, &c, rev_mode == 0), DNSALG_EMISMATCH);
+	for (rev_mode = first; rev_mode <= first + 1; rev_mode++)
+		assert_int_equal(reverse_of_22(&up, &c, rev_mode == first), DNSALG_EMISMATCH);
 	assert_int_equal(c.reverse_failures, 2);
-	assert_int_equal(f.queries, 2);
+	assert_int_equal(tc ? f.tcp_queries : f.queries, 2);
 }
 
-static void reverse_refuses_foreign_tcp_answers(void **state)
-{
-	(void)state;
-	static const struct fake_rrset z[] = {
-		PEER22_ZONE(true),
-	};
-	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
-	struct dnsalg_upstream_ops up = { rev_wrong, &f };
-	struct dnsalg_counters c;
-	for (rev_mode = 2; rev_mode <= 3; rev_mode++)
-		assert_int_equal(reverse_of_22(&up, &c, rev_mode == 2), DNSALG_EMISMATCH);
-	assert_int_equal(c.reverse_failures, 2);
-	assert_int_equal(f.tcp_queries, 2);
-}
+static void reverse_refuses_foreign_answers(void **state) { (void)state; refuse_foreign(0, false); }
+static void reverse_refuses_foreign_tcp_answers(void **state) { (void)state; refuse_foreign(2, true); }
 
 int main(void)
 {
