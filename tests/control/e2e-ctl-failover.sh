@@ -27,14 +27,12 @@ cur=$(cat /proc/sys/vm/nr_hugepages)
 [ "$cur" -ge 256 ] || echo 512 > /proc/sys/vm/nr_hugepages
 
 for n in h1 p1 core p2 h2; do ns_add $n; done
-ns_link h1 eth0 p1 p1-in
-ns_link p1 p1-x core c1x
-ns_link p1 p1-y core c1y
-ns_link p2 p2-x core c2x
-ns_link p2 p2-y core c2y
-ns_link h2 eth0 p2 p2-in
-for i in p1-in p1-x p1-y; do ns_exec p1 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
-for i in p2-in p2-x p2-y; do ns_exec p2 sysctl -qw net.ipv6.conf.$i.disable_ipv6=1; done
+ns_link_dp h1 eth0 p1 p1-in
+ns_link_dp core c1x p1 p1-x
+ns_link_dp core c1y p1 p1-y
+ns_link_dp core c2x p2 p2-x
+ns_link_dp core c2y p2 p2-y
+ns_link_dp h2 eth0 p2 p2-in
 for n in h1 h2; do ns_exec $n ethtool -K eth0 tx off >/dev/null 2>&1 || true; done
 for i in c1x c1y c2x c2y; do ns_exec core ethtool -K $i tx off >/dev/null 2>&1 || true; done
 

@@ -54,9 +54,8 @@ cnt() { C counters | awk -v k="$1" '$1 == k {print $2}'; }
 dp_site_links() {
     local site=$1 i
     shift
-    ns_link h$site eth0 p$site p$site-in
-    for i in "$@"; do ns_link p$site p$site-$i core c$site$i; done
-    for i in in "$@"; do ns_exec p$site sysctl -qw net.ipv6.conf.p$site-$i.disable_ipv6=1; done
+    ns_link_dp h$site eth0 p$site p$site-in
+    for i in "$@"; do ns_link_dp core c$site$i p$site p$site-$i; done
 }
 
 # dp_core_isp DEV NET: the ISP router on DEV is 2001:db8:NET:ffff::1/64 and

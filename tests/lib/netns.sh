@@ -44,8 +44,15 @@ ns_exec() { n=$1; shift; ip netns exec "$NS_PREFIX$n" "$@"; }
 ns_bg() { n=$1; shift; ip netns exec "$NS_PREFIX$n" "$@" & NS_PIDS="$NS_PIDS $!"; }
 # ns_link A IFA B IFB: veth pair between namespaces A and B, both up, TX checksum offload off
 # (af_packet DPDK ports see packets whose checksum the kernel has not filled in otherwise).
-ns_link() {
+ns_link() { ns_veth "$1" "$2" "$3" "$4" yes; }
+# ns_link_dp A IFA B IFB: the same, B's end a dataplane's (af_packet) port: its
+# kernel gets no IPv6 there, disabled before the link comes up.  Disabled
+# after, the Router Solicitations the kernel scheduled at link-up still go
+# out seconds later, and the af_packet port receives its own kernel's frames.
+ns_link_dp() { ns_veth "$1" "$2" "$3" "$4" no; }
+ns_veth() { # A IFA B IFB B_IPV6
     ip link add "$2" netns "$NS_PREFIX$1" type veth peer name "$4" netns "$NS_PREFIX$3"
+    [ "$5" = yes ] || ns_exec "$3" sysctl -qw "net.ipv6.conf.$4.disable_ipv6=1"
     ip -n "$NS_PREFIX$1" link set "$2" up
     ip -n "$NS_PREFIX$3" link set "$4" up
     ns_exec "$1" ethtool -K "$2" tx off >/dev/null 2>&1 || true
