@@ -14,6 +14,8 @@ struct solo {
 	long allocs;
 	int policy_calls;
 	int policy_pick;    /* -1: decline */
+	size_t nlocs;       /* locators host_info gives each host (0: both) */
+	uint8_t loc_flags[2];   /* and their flags */
 };
 
 static inline void solo_rand(void *u, void *buf, size_t len)
@@ -41,14 +43,15 @@ static inline struct shim6_in6 solo_addr(uint8_t a, uint8_t site, uint8_t loc, u
 
 static inline int solo_host_info(void *u, const struct shim6_in6 *ulid, struct shim6_host_info *out)
 {
-	(void)u;
+	const struct solo *s = u;
 	if (ulid->b[0] != 0xfd || ulid->b[5] != 1 || ulid->b[15] < 1 || ulid->b[15] > 2)
 		return SHIM6_ENG_ENOTLOCAL;
 	out->method = SHIM6_VERIF_HBA;
-	out->nlocs = 2;
-	for (int i = 0; i < 2; i++) {
+	out->nlocs = s->nlocs && s->nlocs < 2 ? s->nlocs : 2;
+	for (size_t i = 0; i < out->nlocs; i++) {
 		out->locs[i].addr = SOLO_LOC(1, (uint8_t)i, ulid->b[15]);
 		out->locs[i].verif = SHIM6_VERIF_HBA;
+		out->locs[i].flags = s->loc_flags[i];
 	}
 	out->pds_len = 8;
 	memcpy(out->pds, "solo-pds", 8);

@@ -733,6 +733,40 @@ static void test_confirm_after_down_not_taken(void **st)
 	}
 }
 
+/* An Operational context leaves its pair at once when the peer marks its
+ * peer locator BROKEN (which 0), or the site marks its local locator
+ * BROKEN (which 1) or withdraws it (which 2). */
+static void test_pair_check_on_broken_or_withdrawn(void **st)
+{
+	(void)st;
+	for (int which = 0; which < 3; which++) {
+		struct solo s;
+		solo_init(&s, NULL);
+		struct shim6_in6 l, p, p1 = SOLO_LOC(2, 1, 1), u = SOLO_ULID(1, 1);
+		uint32_t nonce;
+		explore_and_confirm(&s, &l, &p, &nonce);
+		if (which == 0) {
+			uint8_t buf[SHIM6_MAX_MSG], fl[2] = { 0, 0 };
+			fl[memcmp(p.b, p1.b, 16) == 0] = SHIM6_LOCF_BROKEN;
+			size_t n = mk_prefs(buf, 5, fl, 2);
+			assert_int_equal(send_to_ctx(&s, buf, n), 0);
+		} else {
+			/* the confirmed pair's local locator is 1.1.1, the other being down */
+			assert_memory_equal(l.b, SOLO_LOC(1, 1, 1).b, 16);
+			if (which == 1)
+				s.loc_flags[1] = SHIM6_LOCF_BROKEN;
+			else
+				s.nlocs = 1;
+			assert_int_equal(shim6_engine_local_changed(s.e, &u, s.now), 1);
+		}
+		struct shim6_ctx_info ci;
+		assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
+		assert_int_equal(ci.reap, SHIM6_REAP_EXPLORING);
+		solo_fini(&s);
+		assert_int_equal(s.allocs, 0);
+	}
+}
+
 /* Once the peer has answered on the reverse of the announced pair (its
  * probe marked as sent on its current pair), the announcement is not
  * repeated. */
@@ -794,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_import_list_bounds),
 		cmocka_unit_test(test_import_up_to_max_contexts),
 		cmocka_unit_test(test_confirm_after_down_not_taken),
+		cmocka_unit_test(test_pair_check_on_broken_or_withdrawn),
 		cmocka_unit_test(test_no_announce_once_synced),
 		cmocka_unit_test(test_yielder_moves_only_on_proven_reverse),
 	};
