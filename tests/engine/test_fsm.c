@@ -681,6 +681,17 @@ static void explore_and_confirm(struct solo *s, struct shim6_in6 *l, struct shim
 	solo_drain(s, 0, NULL);
 }
 
+/* The peer's Locator Preferences (its imported generation 5) mark its
+ * locator `p`, one of 2.0.1 and 2.1.1, BROKEN. */
+static void peer_marks_broken(struct solo *s, const struct shim6_in6 *p)
+{
+	struct shim6_in6 p1 = SOLO_LOC(2, 1, 1);
+	uint8_t buf[SHIM6_MAX_MSG], fl[2] = { 0, 0 };
+	fl[memcmp(p->b, p1.b, 16) == 0] = SHIM6_LOCF_BROKEN;
+	size_t n = mk_prefs(buf, 5, fl, 2);
+	assert_int_equal(send_to_ctx(s, buf, n), 0);
+}
+
 /* The peer's receipt of a probe whose local (which 0) or peer (which 1)
  * locator was reported down, or whose peer locator the peer marked BROKEN
  * (which 2), after the probe went out does not make that pair the working
@@ -695,15 +706,10 @@ static void test_confirm_after_down_not_taken(void **st)
 		struct shim6_in6 l, p, l0 = SOLO_LOC(1, 0, 1), p0 = SOLO_LOC(2, 0, 1);
 		uint32_t nonce;
 		explore_first_probe(&s, &l, &p, &nonce);
-		if (which < 2) {
+		if (which < 2)
 			assert_int_equal(shim6_engine_locator_down(s.e, which == 0 ? &l : &p, s.now), 0);
-		} else {
-			struct shim6_in6 p1 = SOLO_LOC(2, 1, 1);
-			uint8_t buf[SHIM6_MAX_MSG], fl[2] = { 0, 0 };
-			fl[memcmp(p.b, p1.b, 16) == 0] = SHIM6_LOCF_BROKEN;
-			size_t n = mk_prefs(buf, 5, fl, 2);
-			assert_int_equal(send_to_ctx(&s, buf, n), 0);
-		}
+		else
+			peer_marks_broken(&s, &p);
 		assert_int_equal(peer_probe(&s, &p0, &l0, SHIM6_REAP_EXPLORING, 0, &l, &p, nonce), 0);
 		struct shim6_ctx_info ci;
 		assert_int_equal(shim6_engine_ctx_info(s.e, IMP_TAG, &ci), 0);
@@ -742,14 +748,11 @@ static void test_pair_check_on_broken_or_withdrawn(void **st)
 	for (int which = 0; which < 3; which++) {
 		struct solo s;
 		solo_init(&s, NULL);
-		struct shim6_in6 l, p, p1 = SOLO_LOC(2, 1, 1), u = SOLO_ULID(1, 1);
+		struct shim6_in6 l, p, u = SOLO_ULID(1, 1);
 		uint32_t nonce;
 		explore_and_confirm(&s, &l, &p, &nonce);
 		if (which == 0) {
-			uint8_t buf[SHIM6_MAX_MSG], fl[2] = { 0, 0 };
-			fl[memcmp(p.b, p1.b, 16) == 0] = SHIM6_LOCF_BROKEN;
-			size_t n = mk_prefs(buf, 5, fl, 2);
-			assert_int_equal(send_to_ctx(&s, buf, n), 0);
+			peer_marks_broken(&s, &p);
 		} else {
 			/* the confirmed pair's local locator is 1.1.1, the other being down */
 			assert_memory_equal(l.b, SOLO_LOC(1, 1, 1).b, 16);
