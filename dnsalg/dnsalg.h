@@ -682,6 +682,10 @@ int dnsalg_add_ede(ldns_pkt *resp, uint16_t code, const char *text);
 /* JSON line for pshim6-control's peer-locators command. */
 int dnsalg_push_line(const struct dnsalg_ulid_entry *e, char *out, size_t outcap);
 
+/* An upstream answer is for the query `uq`: QR set, the same ID, and the
+ * same one question (name, type, class). */
+bool dnsalg_answer_matches(const ldns_pkt *uq, const ldns_pkt *ans);
+
 /* Reverse lookup for control: PTR of the CMULA, then AAAA + ULID of the name. */
 int dnsalg_reverse_resolve(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 			   const struct in6_addr *ulid, uint64_t now,

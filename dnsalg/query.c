@@ -317,8 +317,7 @@ static ldns_pkt *upstream_query(const struct dnsalg_query *q, uint16_t type, boo
 	return p;
 }
 
-/* The answer must be for the question we asked. */
-static bool answer_matches(const ldns_pkt *uq, const ldns_pkt *ans)
+bool dnsalg_answer_matches(const ldns_pkt *uq, const ldns_pkt *ans)
 {
 	if (!ldns_pkt_qr(ans) || ldns_pkt_id(ans) != ldns_pkt_id(uq))
 		return false;
@@ -345,7 +344,7 @@ static int ask(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 	if (ecs)
 		DNSALG_INC(x->cnt, ecs_forwarded);
 	int r = up->query(up->arg, uq, tcp, ans);
-	if (r == 0 && !answer_matches(uq, *ans)) {
+	if (r == 0 && !dnsalg_answer_matches(uq, *ans)) {
 		ldns_pkt_free(*ans);
 		*ans = NULL;
 		r = DNSALG_EMISMATCH;

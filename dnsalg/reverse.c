@@ -10,6 +10,17 @@
 
 #include "dnsalg.h"
 
+/* up->query, and its answer only if it is for `q`. */
+static int query_checked(const struct dnsalg_upstream_ops *up, ldns_pkt *q, bool tcp, ldns_pkt **ans)
+{
+	int r = up->query(up->arg, q, tcp, ans);
+	if (r == 0 && !dnsalg_answer_matches(q, *ans)) {
+		ldns_pkt_free(*ans);
+		r = DNSALG_EMISMATCH;
+	}
+	return r;
+}
+
 static int ask(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 	       const ldns_rdf *name, uint16_t type, ldns_pkt **ans)
 {
@@ -20,20 +31,10 @@ static int ask(struct dnsalg_ctx *x, const struct dnsalg_upstream_ops *up,
 	ldns_pkt_set_id(q, ldns_get_random());
 	ldns_pkt_set_edns_udp_size(q, DNSALG_UPSTREAM_BUFSIZE);
 	DNSALG_INC(x->cnt, upstream_queries);
-	int r = 0;
-	/* big locator sets come truncated: ask again over TCP; each answer
-	 * must be a response to this query, whichever transport brought it */
-	for (int tcp = 0; tcp < 2 && r == 0; tcp++) {
-		if (tcp) {
-			if (!ldns_pkt_tc(*ans))
-				break;
-			ldns_pkt_free(*ans);
-		}
-		r = up->query(up->arg, q, tcp, ans);
-		if (r == 0 && (!ldns_pkt_qr(*ans) || ldns_pkt_id(*ans) != ldns_pkt_id(q))) {
-			ldns_pkt_free(*ans);
-			r = DNSALG_EMISMATCH;
-		}
+	int r = query_checked(up, q, false, ans);
+	if (r == 0 && ldns_pkt_tc(*ans)) { /* big locator sets: ask again over TCP */
+		ldns_pkt_free(*ans);
+		r = query_checked(up, q, true, ans);
 	}
 	if (r < 0) {
 		*ans = NULL;

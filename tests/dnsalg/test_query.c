@@ -521,6 +521,26 @@ static void refuse_foreign(int first, bool tc)
 static void reverse_refuses_foreign_answers(void **state) { (void)state; refuse_foreign(0, false); }
 static void reverse_refuses_foreign_tcp_answers(void **state) { (void)state; refuse_foreign(2, true); }
 
+/* An answer to another question (its type changed) is not taken either. */
+static int rev_other_question(void *arg, ldns_pkt *q, bool tcp, ldns_pkt **ans)
+{
+	int r = fake_query(arg, q, tcp, ans);
+	if (r == 0 && ldns_rr_list_rr_count(ldns_pkt_question(*ans)) == 1)
+		ldns_rr_set_type(ldns_rr_list_rr(ldns_pkt_question(*ans), 0), LDNS_RR_TYPE_TXT);
+	return r;
+}
+
+static void reverse_refuses_other_question(void **state)
+{
+	(void)state;
+	static const struct fake_rrset z[] = { PEER22_ZONE(false) };
+	struct fake_up f = { .set = z, .n = sizeof z / sizeof z[0] };
+	struct dnsalg_upstream_ops up = { rev_other_question, &f };
+	struct dnsalg_counters c;
+	assert_int_equal(reverse_of_22(&up, &c, true), DNSALG_EMISMATCH);
+	assert_int_equal(c.reverse_failures, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -534,6 +554,7 @@ int main(void)
 		cmocka_unit_test(reverse_retries_truncated_over_tcp),
 		cmocka_unit_test(reverse_refuses_foreign_answers),
 		cmocka_unit_test(reverse_refuses_foreign_tcp_answers),
+		cmocka_unit_test(reverse_refuses_other_question),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
