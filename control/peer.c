@@ -581,15 +581,28 @@ void peer_ctx_imported(struct daemon *d, uint64_t own_tag)
 	sync_start(d, now_ns());
 }
 
-/* A lease as the DHCP hook would send it: the backup applies it through
+/*
+ * A lease as the DHCP hook would send it: the backup applies it through
  * the same checks (tables_lease), so a host's CGA parameters are there
- * when its contexts are taken over. */
-static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, char *buf, size_t cap)
+ * when its contexts are taken over.  The ACTIVE proxy adds "sync": the
+ * epoch of the full sync that carries the line, 0 for a change its own
+ * hook made.  Whether a line is its table or its server's news decides
+ * what a release record does with it (tomb_check), and SYNC_BEGIN and
+ * SYNC_END, one datagram each, cannot say that when one is lost.  A
+ * forward from the standing-by proxy carries no mark: the ACTIVE one
+ * takes each the same.  tables_lease and the control socket ignore the
+ * member, and a proxy that predates it sends none (see lease_kind).
+ */
+#define LEASE_UNMARKED (-1)
+static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark, char *buf,
+		      size_t cap)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], m[24] = "";
 	inet_ntop(AF_INET6, cmula, a, sizeof a);
+	if (mark >= 0)
+		snprintf(m, sizeof m, ",\"sync\":%" PRId64, mark);
 	if (!l)
-		return snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"%s\"}", a);
+		return snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"%s\"%s}", a, m);
 	int n = snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"%s\",\"mode\":\"%s\",\"iaid\":%u,\"pds\":\"",
 			 a, l->mode == PSHIM6_ADDR_HBA ? "hba" : "cga", l->iaid);
 	for (size_t i = 0; i < l->pds_len && n > 0 && (size_t)n + 3 < cap; i++)
@@ -599,16 +612,26 @@ static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l,
 	for (size_t i = 0; i < l->duid_len && n > 0 && (size_t)n + 3 < cap; i++)
 		n += snprintf(buf + n, cap - (size_t)n, "%02x", l->duid[i]);
 	if (n > 0 && (size_t)n < cap)
-		n += snprintf(buf + n, cap - (size_t)n, "\"}");
+		n += snprintf(buf + n, cap - (size_t)n, "\"%s}", m);
 	return n > 0 && (size_t)n < cap ? n : -1;
 }
 
+/* The longest line lease_line writes: an add with the longest address text
+ * (an IPv4-mapped one), a PDS and a DUID at their bounds, a ten-digit IAID
+ * and mark.  A longer one would fail to send every time, the lease never
+ * reaching the other proxy. */
+#define LEASE_LINE_LONGEST                                                                                     \
+	(sizeof "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"\",\"mode\":\"cga\",\"iaid\":,\"pds\":\"\",\"duid\":\"\",\"sync\":}" - \
+	 1 + (INET6_ADDRSTRLEN - 1) + 10 + 2 * LEASE_PDS_MAX + LEASE_DUID_MAX + 10)
+_Static_assert(LEASE_LINE_LONGEST <= PEER_LINE_MAX, "every lease line fits a LEASE message");
+_Static_assert(LEASE_DUID_MAX == 2 * sizeof ((struct lease_entry *)0)->duid, "LEASE_DUID_MAX counts hex digits");
+
 /* 0 sent, -1 not (counted in tx_failed); the caller counts what it sent */
-static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l)
+static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark)
 {
 	static struct peer_msg m;
 	m.type = PEER_LEASE;
-	int n = lease_line(cmula, l, m.u.lease.text, sizeof m.u.lease.text);
+	int n = lease_line(cmula, l, mark, m.u.lease.text, sizeof m.u.lease.text);
 	if (n <= 0 || n > PEER_LINE_MAX) {
 		S.st.tx_failed++;
 		return -1;
@@ -676,7 +699,7 @@ void peer_lease_changed(struct daemon *d, const char *cmula)
 	bool rep = replicating(d), fwd = !rep && forwarding(d);
 	if (!rep && !fwd)
 		return;
-	if (send_lease(&a, l))
+	if (send_lease(&a, l, rep ? 0 : LEASE_UNMARKED))
 		return;
 	if (rep)
 		S.st.lease_tx++;
@@ -699,16 +722,52 @@ void peer_lease_changed(struct daemon *d, const char *cmula)
  */
 #define LEASE_GEN_OTHER 1u
 
+/* What a line of the ACTIVE proxy's is, to one standing by. */
+enum lease_kind {
+	LEASE_LIVE,        /* a change its own DHCP hook made */
+	LEASE_SYNC,        /* an item of the full sync under way here */
+	LEASE_SYNC_STRAY,  /* an item of a sync whose SYNC_BEGIN did not arrive */
+};
+
+/*
+ * From the line's "sync" mark (lease_line), not from SYNC_BEGIN and
+ * SYNC_END: either may be lost, and a live change made during a sync
+ * arrives between them.  A stray item is still the ACTIVE proxy's table,
+ * but of a sync that cannot be whole here (peer_sync_rx_end wants its
+ * BEGIN), so it confirms nothing: only rx.gen names a sync this proxy can
+ * judge, the sender's epoch does not (it restarts with the sender's run).
+ * A line without the member comes from a proxy that predates it: what
+ * SYNC_BEGIN and SYNC_END said is all there is.  -1: a mark that is no
+ * epoch.
+ */
+static int lease_kind(const struct jobj *o, enum lease_kind *k)
+{
+	const struct jval *v = json_get(o, "sync");
+	if (!v) {
+		*k = S.rx.in_sync ? LEASE_SYNC : LEASE_LIVE;
+		return 0;
+	}
+	if (v->t != J_NUM || v->n < 0 || v->n > UINT32_MAX)
+		return -1;
+	if (v->n == 0)
+		*k = LEASE_LIVE;
+	else if (S.rx.in_sync && v->n == S.rx.epoch)
+		*k = LEASE_SYNC;
+	else
+		*k = LEASE_SYNC_STRAY;
+	return 0;
+}
+
 /*
  * Standing by: a line of the ACTIVE proxy's about a lease our own server
- * released.  true: not applied.  Inside a full sync it is the ACTIVE
- * proxy's table: it still holds the lease, so our release was lost, and it
- * goes again after the sync (tomb_resend).  Outside a sync the ACTIVE proxy
- * sends only what its own DHCP hook did: its server gave the lease after
- * ours released it, so that lease is real.  A release from it says it no
+ * released.  true: not applied.  A sync item is the ACTIVE proxy's table:
+ * it still holds the lease, so our release was lost, and it goes again
+ * after a whole sync that carried the lease (tomb_resend).  A live add is
+ * what its own DHCP hook did: its server gave the lease after ours
+ * released it, so that lease is real.  A release from it says it no
  * longer has the lease.
  */
-static bool tomb_check(const struct jobj *o, uint64_t now)
+static bool tomb_check(const struct jobj *o, enum lease_kind kind, uint64_t now)
 {
 	struct in6_addr a;
 	const char *ev = json_str(o, "event"), *cm = json_str(o, "cmula");
@@ -721,7 +780,7 @@ static bool tomb_check(const struct jobj *o, uint64_t now)
 		S.st.lease_tomb_confirmed++;
 		return false;
 	}
-	if (!S.rx.in_sync) {
+	if (kind == LEASE_LIVE) {
 		tomb_del((uint32_t)i);
 		S.st.lease_tomb_superseded++;
 		return false;
@@ -735,7 +794,8 @@ static bool tomb_check(const struct jobj *o, uint64_t now)
 		tomb_del((uint32_t)i);
 		return false;
 	}
-	t->seen = S.rx.gen;
+	if (kind == LEASE_SYNC)
+		t->seen = S.rx.gen;
 	return true;
 }
 
@@ -772,7 +832,7 @@ static uint32_t tomb_resend(uint32_t max)
 			t->sent = S.rx.gen;
 			t->resent++;
 			n++;
-			if (send_lease(&t->cmula, NULL) == 0)
+			if (send_lease(&t->cmula, NULL, LEASE_UNMARKED) == 0)
 				S.st.lease_fwd_release_retry++;
 		}
 	return n;
@@ -800,9 +860,14 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 		S.st.lease_fwd_rx++;
 	else
 		S.st.lease_rx++;
+	enum lease_kind kind = LEASE_LIVE;
 	bool ok = !json_parse(m->u.lease.text, m->u.lease.len, &o, &why) && (cmd = json_str(&o, "cmd")) &&
 		  !strcmp(cmd, "lease");
-	if (ok && !active && d->conf->peer.replicate && tomb_check(&o, now))
+	if (ok && !active && lease_kind(&o, &kind)) {
+		ok = false;
+		why = "'sync' must be an integer 0..4294967295";
+	}
+	if (ok && !active && d->conf->peer.replicate && tomb_check(&o, kind, now))
 		return;
 	if (!ok || tables_lease(&d->tables, d->conf, &o, now, &why)) {
 		/* a misconfigured site refuses every lease, and a full sync
@@ -812,10 +877,12 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 			log_warn("peer: lease refused: %s (%" PRIu64 " times)", why ? why : "not a lease request", n);
 		return;
 	}
-	/* marked with the sync under way (or the last one begun): a lease the
-	 * active proxy added after its snapshot survives that sync's sweep.
-	 * The mark is the sync's number plus one, never 0: 0 is a lease this
-	 * proxy's own DHCP server gave, which the other proxy never had. */
+	/* marked with the sync under way (or the last one begun), whatever the
+	 * line's kind: a lease the active proxy added after its snapshot
+	 * survives that sync's sweep, and one a stray item carried is judged
+	 * by the next whole sync (its own cannot be whole).  The mark is the
+	 * sync's number plus one, never 0: 0 is a lease this proxy's own DHCP
+	 * server gave, which the other proxy never had. */
 	struct in6_addr a;
 	struct lease_entry *l;
 	const char *cm = json_str(&o, "cmula");
@@ -868,7 +935,7 @@ static uint32_t lease_reforward(struct daemon *d, uint32_t max)
 		if (!l || l->sync_gen)
 			continue;
 		n++;
-		if (send_lease(key, l) == 0)
+		if (send_lease(key, l, LEASE_UNMARKED) == 0)
 			S.st.lease_fwd_retry++;
 	}
 	S.fwd_pos = i;
@@ -909,7 +976,7 @@ static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
 		const struct lease_entry *l = addrtab_find(&io_d->tables.leases, &S.snap_leases[i]);
 		if (!l)
 			return PEER_SYNC_GONE;   /* its release went out when it happened */
-		if (send_lease(&S.snap_leases[i], l))
+		if (send_lease(&S.snap_leases[i], l, epoch))
 			return PEER_SYNC_FAILED;
 		S.st.lease_tx++;
 		return PEER_SYNC_SENT_OTHER;

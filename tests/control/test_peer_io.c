@@ -1368,7 +1368,22 @@ static void send_lease_line(const char *line)
 	say(&m);
 }
 
-static void active_proxy_sends_each_lease_change_as_the_hook_s_line(void **st)
+/* `line` as the ACTIVE proxy sends it: an item of full sync `epoch`, or
+ * with 0 a change its own hook made (the last member, "sync") */
+static const char *marked(const char *line, uint32_t epoch)
+{
+	static char b[8][PEER_LINE_MAX + 1];
+	static unsigned next;
+	char *o = b[next++ % 8];
+	size_t n = strlen(line);
+	assert_true(n > 0 && line[n - 1] == '}');
+	assert_true(snprintf(o, sizeof b[0], "%.*s,\"sync\":%u}", (int)(n - 1), line, epoch) < (int)sizeof b[0]);
+	return o;
+}
+
+/* The hook's line, marked as a change of the ACTIVE proxy's own (not a
+ * full sync's item): the standing-by proxy takes it as its server's news. */
+static void active_proxy_sends_each_lease_change_as_the_hook_s_line_marked_live(void **st)
 {
 	(void)st;
 	rig_up(&(struct opts){ .role = "primary" });
@@ -1387,10 +1402,10 @@ static void active_proxy_sends_each_lease_change_as_the_hook_s_line(void **st)
 	collect();
 	assert_int_equal(R.nin - mark, 2);
 	assert_int_equal(R.in[mark].m.type, PEER_LEASE);
-	assert_string_equal(R.in[mark].m.u.lease.text, LEASE_B);
-	assert_int_equal(R.in[mark].m.u.lease.len, strlen(LEASE_B));
+	assert_string_equal(R.in[mark].m.u.lease.text, marked(LEASE_B, 0));
+	assert_int_equal(R.in[mark].m.u.lease.len, strlen(marked(LEASE_B, 0)));
 	assert_int_equal(R.in[mark + 1].m.type, PEER_LEASE);
-	assert_string_equal(R.in[mark + 1].m.u.lease.text, RELEASE_A);
+	assert_string_equal(R.in[mark + 1].m.u.lease.text, marked(RELEASE_A, 0));
 	assert_int_equal(ctr("lease_tx"), 2);
 	assert_int_equal(ctr("tx_failed"), 0);
 	/* the backup silent: not sent */
@@ -1429,8 +1444,13 @@ static void a_full_sync_sends_the_leases_before_the_contexts(void **st)
 		assert_int_equal(seen[k]->m.type, want[k]);
 	assert_int_equal(seen[0]->m.u.sync.count, 2);   /* contexts, not leases */
 	assert_int_equal(seen[5]->m.u.sync.count, 2);
-	bool a = !strcmp(seen[1]->m.u.lease.text, LEASE_A) && !strcmp(seen[2]->m.u.lease.text, LEASE_B);
-	bool b = !strcmp(seen[1]->m.u.lease.text, LEASE_B) && !strcmp(seen[2]->m.u.lease.text, LEASE_A);
+	/* each lease marked with the sync that carries it */
+	uint32_t e = seen[0]->m.u.sync.epoch;
+	assert_int_equal(seen[5]->m.u.sync.epoch, e);
+	bool a = !strcmp(seen[1]->m.u.lease.text, marked(LEASE_A, e)) &&
+		 !strcmp(seen[2]->m.u.lease.text, marked(LEASE_B, e));
+	bool b = !strcmp(seen[1]->m.u.lease.text, marked(LEASE_B, e)) &&
+		 !strcmp(seen[2]->m.u.lease.text, marked(LEASE_A, e));
 	assert_true(a || b);
 	assert_int_equal(ctr("lease_tx"), 2);
 	assert_int_equal(ctr("sync_tx_items"), 4);
@@ -1468,18 +1488,25 @@ static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void
 		"\"duid\":\"aa\"}",                                                     /* outside the site */
 		"{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"duid\":\"aa\"}",
 		"{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd99::5\"}",
+		/* a good lease with a mark that names no sync */
+		"{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"pds\":\"ff\","
+		"\"duid\":\"aa\",\"sync\":-1}",
+		"{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"pds\":\"ff\","
+		"\"duid\":\"aa\",\"sync\":4294967296}",
+		"{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::6\",\"mode\":\"hba\",\"iaid\":0,\"pds\":\"ff\","
+		"\"duid\":\"aa\",\"sync\":\"1\"}",
 	};
 	for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++)
 		send_lease_line(bad[k]);
-	assert_int_equal(ctr("lease_rx"), 7);
-	assert_int_equal(ctr("lease_refused"), 6);
+	assert_int_equal(ctr("lease_rx"), 10);
+	assert_int_equal(ctr("lease_refused"), 9);
 	assert_int_equal(R.d.tables.leases.n, 1);
 	assert_null(lease_held("fd00:10::6"));
 	assert_non_null(lease_held("fd00:10::5"));
 	send_lease_line(RELEASE_A);
 	assert_null(lease_held("fd00:10::5"));
-	assert_int_equal(ctr("lease_rx"), 8);
-	assert_int_equal(ctr("lease_refused"), 6);
+	assert_int_equal(ctr("lease_rx"), 11);
+	assert_int_equal(ctr("lease_refused"), 9);
 	/* serving, what the other proxy sends standing by is its DHCP
 	 * server's, forwarded; what it sends as ACTIVE is its table, ignored */
 	run_to(clk + DEAD_MS * MS);
@@ -1492,7 +1519,7 @@ static void standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied(void
 	R.state = PEER_ST_STANDBY;
 	send_lease_line(LEASE_B);
 	assert_int_equal(ctr("rx_ignored_active"), ignored + 1);
-	assert_int_equal(ctr("lease_rx"), 8);
+	assert_int_equal(ctr("lease_rx"), 11);
 	assert_int_equal(ctr("lease_fwd_rx"), 1);
 	assert_non_null(lease_held("fd00:10::6"));
 }
@@ -1647,7 +1674,7 @@ static void a_release_lost_on_the_way_is_repaired_by_the_next_full_sync(void **s
 		if (R.in[i].m.type == PEER_HEARTBEAT)
 			continue;
 		assert_true(n < 32);
-		if (R.in[i].m.type == PEER_LEASE && !strcmp(R.in[i].m.u.lease.text, RELEASE_A))
+		if (R.in[i].m.type == PEER_LEASE && !strcmp(R.in[i].m.u.lease.text, marked(RELEASE_A, 0)))
 			release = n;
 		sent[n++] = R.in[i].m;
 	}
@@ -1867,7 +1894,8 @@ static void an_active_proxy_applies_a_forwarded_lease_and_sends_nothing_back(voi
 		run_to(clk + HB_MS * MS);
 	}
 	assert_int_equal(count_type(PEER_LEASE, mark), 1);
-	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text, LEASE_B);
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text,
+			    marked(LEASE_B, last_of(PEER_SYNC_BEGIN)->m.u.sync.epoch));
 	assert_int_equal(ctr("lease_tx"), 1);
 }
 
@@ -2469,7 +2497,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_primary_lets_every_punt_through, teardown),
 		cmocka_unit_test_teardown(without_a_peer_section_every_punt_goes_on_and_nothing_is_counted, teardown),
 		cmocka_unit_test_teardown(the_gate_opens_at_the_takeover_and_shuts_at_the_yield, teardown),
-		cmocka_unit_test_teardown(active_proxy_sends_each_lease_change_as_the_hook_s_line, teardown),
+		cmocka_unit_test_teardown(active_proxy_sends_each_lease_change_as_the_hook_s_line_marked_live, teardown),
 		cmocka_unit_test_teardown(a_full_sync_sends_the_leases_before_the_contexts, teardown),
 		cmocka_unit_test_teardown(standing_by_proxy_applies_leases_and_refuses_bad_ones_unapplied, teardown),
 		cmocka_unit_test_teardown(a_whole_full_sync_removes_the_leases_it_did_not_carry, teardown),
