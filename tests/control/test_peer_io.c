@@ -2193,6 +2193,187 @@ static void a_release_record_ends_when_the_lease_is_given_again(void **st)
 	assert_int_equal(ctr("lease_tomb_expired"), 0);
 }
 
+/* ---- a full sync's items and live changes, told apart by the line ---------- */
+
+/* Own leases `carry` (bits) as items of the stand-in's full sync `epoch`. */
+static void sync_items(uint32_t epoch, unsigned carry)
+{
+	for (unsigned k = 0; k < 8; k++)
+		if (carry & (1u << k))
+			send_lease_line(marked(own_line(k), epoch));
+}
+
+/* A whole full sync from the stand-in, its items marked as a sender of now marks them. */
+static void whole_marked_sync(uint32_t epoch, unsigned carry)
+{
+	send_sync(PEER_SYNC_BEGIN, epoch, 0);
+	sync_items(epoch, carry);
+	send_sync(PEER_SYNC_END, epoch, 0);
+}
+
+/* Own leases 0 and 1, held by the ACTIVE proxy (its whole sync 1 carried
+ * them), and 0 released here since: its record, nothing sent yet. */
+static void own_0_and_1_synced_then_0_released(void)
+{
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	lease_request(own_line(0));
+	lease_request(own_line(1));
+	whole_marked_sync(1, 0x03);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	lease_request(own_release(0));
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_null(lease_held(own_cmula(0)));
+	collect();
+}
+
+/* The release reached the ACTIVE proxy, whose own server then gave the
+ * lease again while one of its full syncs was on the way: that add, in
+ * between the sync's BEGIN and END, is its server's, and the lease is real. */
+static void a_live_add_between_sync_begin_and_end_ends_the_release_record_and_is_kept(void **st)
+{
+	(void)st;
+	own_0_and_1_synced_then_0_released();
+	unsigned mark = R.nin;
+	send_sync(PEER_SYNC_BEGIN, 2, 0);
+	sync_items(2, 0x02);
+	send_lease_line(marked(own_line(0), 0));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	assert_int_equal(ctr("lease_tomb_superseded"), 1);
+	send_sync(PEER_SYNC_END, 2, 0);
+	assert_int_equal(ctr("syncs_rx"), 2);
+	/* no release for it, and the sync's sweep leaves it, as the ACTIVE
+	 * proxy's lease (not forwarded again) */
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_fwd_release_retry"), 0);
+	assert_int_equal(ctr("lease_swept"), 0);
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_not_equal(lease_held(own_cmula(0))->sync_gen, 0);
+	assert_non_null(lease_held(own_cmula(1)));
+	/* the next sync carries it: applied like any item */
+	whole_marked_sync(3, 0x03);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tomb_expired"), 0);
+}
+
+/* A SYNC_END lost leaves this proxy believing the sync goes on until the
+ * next BEGIN: a live add meanwhile is still the ACTIVE server's. */
+static void a_live_add_after_a_lost_sync_end_ends_the_release_record_and_is_kept(void **st)
+{
+	(void)st;
+	own_0_and_1_synced_then_0_released();
+	unsigned mark = R.nin;
+	send_sync(PEER_SYNC_BEGIN, 2, 0);
+	sync_items(2, 0x02);
+	R.seq++;                               /* its END, lost */
+	send_lease_line(marked(own_line(0), 0));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	assert_int_equal(ctr("lease_tomb_superseded"), 1);
+	whole_marked_sync(3, 0x03);
+	assert_int_equal(ctr("syncs_rx"), 2);
+	assert_int_equal(ctr("sync_incomplete"), 1);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_fwd_release_retry"), 0);
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_non_null(lease_held(own_cmula(1)));
+	assert_int_equal(ctr("lease_swept"), 0);
+}
+
+/* A sync whose SYNC_BEGIN was lost is still the ACTIVE proxy's table: its
+ * items hold a released lease back.  But it cannot be whole here, so it
+ * says nothing of the release (nothing sent at its END) and sweeps
+ * nothing: the next whole sync does both.  Also when the END before it was
+ * lost too, so that this proxy still believes the previous sync goes on. */
+static void a_sync_whose_begin_was_lost_holds_a_released_lease_back_and_sweeps_nothing(void **st)
+{
+	(void)st;
+	own_0_and_1_synced_then_0_released();
+	/* the ACTIVE proxy's lease A, which it releases, the release lost */
+	send_lease_line(marked(LEASE_A, 0));
+	assert_non_null(lease_held("fd00:10::5"));
+	unsigned mark = R.nin;
+	R.seq++;                               /* BEGIN of 2, lost */
+	sync_items(2, 0x03);
+	assert_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_int_equal(ctr("lease_tomb_superseded"), 0);
+	send_sync(PEER_SYNC_END, 2, 0);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	assert_int_equal(ctr("lease_swept"), 0);
+	assert_non_null(lease_held("fd00:10::5"));
+	assert_non_null(lease_held(own_cmula(1)));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	/* sync 3 begun, its END lost, then 4's BEGIN lost: 4's items are
+	 * told from 3's by their mark */
+	send_sync(PEER_SYNC_BEGIN, 3, 0);
+	sync_items(3, 0x03);
+	R.seq += 2;
+	sync_items(4, 0x03);
+	send_sync(PEER_SYNC_END, 4, 0);
+	assert_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_int_equal(ctr("lease_tomb_superseded"), 0);
+	assert_int_equal(ctr("syncs_rx"), 1);
+	assert_int_equal(ctr("lease_swept"), 0);
+	assert_non_null(lease_held("fd00:10::5"));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	/* the next whole sync: the release goes again, A goes */
+	whole_marked_sync(5, 0x03);
+	assert_int_equal(ctr("syncs_rx"), 2);
+	collect();
+	unsigned which;
+	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+	assert_int_equal(which, 0x01);
+	assert_int_equal(ctr("lease_fwd_release_retry"), 1);
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_null(lease_held("fd00:10::5"));
+	assert_int_equal(ctr("lease_swept"), 1);
+	assert_non_null(lease_held(own_cmula(1)));
+}
+
+/* A proxy that predates the mark sends none: its lines are taken for a
+ * sync's items between SYNC_BEGIN and SYNC_END, as live changes outside,
+ * lost BEGINs and ENDs included. */
+static void an_unmarked_line_is_a_sync_item_only_between_sync_begin_and_end(void **st)
+{
+	(void)st;
+	own_0_and_1_synced_then_0_released();
+	unsigned mark = R.nin, which;
+	send_sync(PEER_SYNC_BEGIN, 2, 0);
+	send_lease_line(own_line(0));
+	assert_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	send_sync(PEER_SYNC_END, 2, 0);
+	collect();
+	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+	assert_int_equal(ctr("lease_fwd_release_retry"), 1);
+	/* END lost: still taken for an item until the next BEGIN */
+	send_sync(PEER_SYNC_BEGIN, 3, 0);
+	R.seq++;
+	send_lease_line(own_line(0));
+	assert_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	assert_int_equal(ctr("lease_tomb_superseded"), 0);
+	/* outside a sync: the ACTIVE server's own add */
+	whole_sync(4, 0x03);
+	assert_int_equal(ctr("lease_fwd_release_retry"), 2);
+	assert_int_equal(ctr("lease_tombstones"), 1);
+	send_lease_line(own_line(0));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_tombstones"), 0);
+	assert_int_equal(ctr("lease_tomb_superseded"), 1);
+	assert_int_equal(ctr("lease_refused"), 0);
+}
+
 /* Five releases lost, every sync carries the five leases: one sync batch
  * (2 here) goes again per sync, the least re-sent first, each release 3
  * times; a lease still carried after that is the ACTIVE proxy's. */
@@ -2512,6 +2693,13 @@ int main(void)
 		cmocka_unit_test_teardown(own_leases_a_whole_sync_lacked_are_forwarded_again_bounded, teardown),
 		cmocka_unit_test_teardown(a_lost_release_goes_again_while_full_syncs_carry_the_lease_back, teardown),
 		cmocka_unit_test_teardown(a_release_record_ends_when_the_lease_is_given_again, teardown),
+		cmocka_unit_test_teardown(a_live_add_between_sync_begin_and_end_ends_the_release_record_and_is_kept,
+					  teardown),
+		cmocka_unit_test_teardown(a_live_add_after_a_lost_sync_end_ends_the_release_record_and_is_kept,
+					  teardown),
+		cmocka_unit_test_teardown(a_sync_whose_begin_was_lost_holds_a_released_lease_back_and_sweeps_nothing,
+					  teardown),
+		cmocka_unit_test_teardown(an_unmarked_line_is_a_sync_item_only_between_sync_begin_and_end, teardown),
 		cmocka_unit_test_teardown(releases_sent_again_are_bounded_per_sync_and_per_release, teardown),
 		cmocka_unit_test_teardown(release_records_are_bounded_and_the_oldest_goes, teardown),
 		cmocka_unit_test_teardown(becoming_active_forgets_the_release_records, teardown),
