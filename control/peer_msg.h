@@ -44,7 +44,12 @@ enum peer_type {
 	                         it (fewer when contexts went away meanwhile) */
 	PEER_LEASE = 6,       /* body 1..PEER_LINE_MAX: a host's lease as the DHCP hook's
 	                         "lease" request line (JSON, no NUL/CR/LF); the receiver
-	                         applies it with the control socket's own checks */
+	                         applies it with the control socket's own checks.  The
+	                         ACTIVE proxy adds "sync": the epoch of the full sync
+	                         the line is an item of, 0 for its own hook's change:
+	                         SYNC_BEGIN and SYNC_END may be lost, and a change can
+	                         come between them.  Forwards carry none; nor does a
+	                         proxy older than the member */
 	PEER_SYNC_CTX = 7,    /* body 4 + 88 + line: u32 epoch (non-zero), then a CTX
 	                         body: one context of full sync `epoch`, which goes out
 	                         paced, interleaved with the other types */
