@@ -177,6 +177,13 @@ static void test_lease_table(void **state)
 	assert_int_equal(l->iaid, 9);
 	assert_int_equal(l->pds_len, 4);
 	assert_int_equal(l->pds[3], 0x33);
+	/* a line the other proxy replicated ends with its "sync" mark: no
+	 * field of the lease, the same lease applied */
+	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1\",\"mode\":\"cga\","
+			       "\"iaid\":10,\"pds\":\"00112233\",\"duid\":\"000100\",\"sync\":4294967295}", &why), 0);
+	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
+	assert_int_equal(l->iaid, 10);
+	assert_int_equal(l->pds_len, 4);
 	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}", &why), 0);
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	assert_null(addrtab_find(&t.leases, &a));
