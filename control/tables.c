@@ -183,6 +183,7 @@ int tables_lease(struct tables *t, const struct pshim6_conf *c, const struct job
 		t->st.lease_full++;
 		return -1;
 	}
+	tmp.fwd_id = existed ? l->fwd_id : 0;
 	*l = tmp;
 	if (existed)
 		t->st.lease_renews++;

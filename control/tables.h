@@ -37,6 +37,11 @@ struct lease_entry {
 	uint64_t updated_ns;
 	uint32_t sync_gen;      /* peer.c: 1 + the full sync received (peer_sync_rx.gen) that
 	                           last carried it; 0 after tables_lease (a lease given here) */
+	uint32_t fwd_id;        /* peer.c: the id of the standing-by proxy's hook event this lease
+	                           last came from (its forward's "fwd"), 0 none.  tables_lease
+	                           keeps it when it rewrites an entry: a renew by this proxy's own
+	                           server leaves the lease the other server's event's for a
+	                           release record to name, and a repeat of that event is stale */
 };
 
 struct tables_stats {

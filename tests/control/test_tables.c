@@ -184,9 +184,26 @@ static void test_lease_table(void **state)
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	assert_int_equal(l->iaid, 10);
 	assert_int_equal(l->pds_len, 4);
+	/* a forward ends with "fwd", the other proxy's event: ignored too, and
+	 * the id peer.c gave the entry outlives a rewrite in place (a renew by
+	 * this proxy's own server, as here) */
+	((struct lease_entry *)l)->fwd_id = 77;
+	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"renew\",\"cmula\":\"fd00:10::1\",\"mode\":\"cga\","
+			       "\"iaid\":11,\"pds\":\"00112233\",\"duid\":\"000100\",\"fwd\":4294967295}", &why), 0);
+	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
+	assert_int_equal(l->iaid, 11);
+	assert_int_equal(l->fwd_id, 77);
 	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}", &why), 0);
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	assert_null(addrtab_find(&t.leases, &a));
+	/* given again, in the slot it left: a new lease, no event of the other proxy's */
+	snprintf(m, sizeof m, add, 1, 1);
+	assert_int_equal(parse(m, &why), 0);
+	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
+	assert_non_null(l = addrtab_find(&t.leases, &a));
+	assert_int_equal(l->fwd_id, 0);
+	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}", &why), 0);
+	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	/* not our prefix; bad hex; bad event */
 	snprintf(m, sizeof m, "{\"event\":\"add\",\"cmula\":\"fd00:99::1\",\"mode\":\"cga\",\"pds\":\"00\",\"duid\":\"00\",\"iaid\":1}");
 	assert_int_equal(parse(m, &why), 0);
