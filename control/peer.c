@@ -58,6 +58,33 @@ struct lease_tomb {
 	uint32_t resent;
 };
 
+/*
+ * The mirror of a release record, ACTIVE: a lease the standing-by proxy
+ * forwarded that our own DHCP server released.  Our release to it is one
+ * datagram; when it is lost, the standing-by proxy still holds the lease as
+ * its own, our next whole sync lacks it, and it forwards the lease again
+ * (lease_reforward), which would undo the release.  Each event of its hook
+ * has a random id that its forward and every re-forward carry ("fwd"), so
+ * a repeat of the event we released after is told from a new one.  A record
+ * needs no age limit: all it does is refuse a forward carrying its id,
+ * which only a stale repeat (or a duplicated datagram) carries; a new event
+ * there has a new id and ends it.  Bounded like LEASE_TOMBS, for the same
+ * churn, the oldest going (counted); a forgotten record's lease comes back
+ * as it did before records.
+ */
+#define LEASE_RELS 256
+/* Releases sent again per record: each answers a re-forward, which comes
+ * once per whole sync at most; a standing-by proxy still sending the lease
+ * after that many is not missing a datagram, and its forward is applied. */
+#define LEASE_REL_RESENDS 3
+
+struct lease_rel {
+	struct in6_addr cmula;
+	uint64_t at_ns;           /* the release */
+	uint32_t fwd;             /* the forwarded event it came after */
+	uint32_t resent;
+};
+
 static struct {
 	bool on;
 	int fd;
@@ -104,6 +131,9 @@ static struct {
 	/* standing by: our own releases the ACTIVE proxy may have missed, oldest first */
 	struct lease_tomb tomb[LEASE_TOMBS];
 	uint32_t ntomb;
+	/* ACTIVE: our own releases of leases the standing-by proxy forwarded, oldest first */
+	struct lease_rel rel[LEASE_RELS];
+	uint32_t nrel;
 	/* contexts imported from the dataplane's dump, going out as CTX
 	 * updates at the full sync's pace (bound: engine.max_contexts) */
 	struct peer_updq updq;
@@ -591,16 +621,22 @@ void peer_ctx_imported(struct daemon *d, uint64_t own_tag)
  * SYNC_END, one datagram each, cannot say that when one is lost.  A
  * forward from the standing-by proxy carries no mark: the ACTIVE one
  * takes each the same.  tables_lease and the control socket ignore the
- * member, and a proxy that predates it sends none (see lease_kind).
+ * member, and a proxy that predates it sends none (see lease_kind).  A
+ * forward's add carries instead "fwd", the id of the hook event it is
+ * (fwd_id, non-zero), also when it goes again: the ACTIVE proxy tells a
+ * repeat of an event it has released since from a new event (struct
+ * lease_rel).  Both ignore that member too.
  */
 #define LEASE_UNMARKED (-1)
-static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark, char *buf,
-		      size_t cap)
+static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark, uint32_t fwd,
+		      char *buf, size_t cap)
 {
 	char a[INET6_ADDRSTRLEN], m[24] = "";
 	inet_ntop(AF_INET6, cmula, a, sizeof a);
 	if (mark >= 0)
 		snprintf(m, sizeof m, ",\"sync\":%" PRId64, mark);
+	else if (l && fwd)
+		snprintf(m, sizeof m, ",\"fwd\":%" PRIu32, fwd);
 	if (!l)
 		return snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"%s\"%s}", a, m);
 	int n = snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"%s\",\"mode\":\"%s\",\"iaid\":%u,\"pds\":\"",
@@ -618,20 +654,22 @@ static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l,
 
 /* The longest line lease_line writes: an add with the longest address text
  * (an IPv4-mapped one), a PDS and a DUID at their bounds, a ten-digit IAID
- * and mark.  A longer one would fail to send every time, the lease never
+ * and mark or forward id (one line has one of the two; "sync" is the longer
+ * name).  A longer one would fail to send every time, the lease never
  * reaching the other proxy. */
 #define LEASE_LINE_LONGEST                                                                                     \
 	(sizeof "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"\",\"mode\":\"cga\",\"iaid\":,\"pds\":\"\",\"duid\":\"\",\"sync\":}" - \
 	 1 + (INET6_ADDRSTRLEN - 1) + 10 + 2 * LEASE_PDS_MAX + LEASE_DUID_MAX + 10)
+_Static_assert(sizeof ",\"fwd\":" <= sizeof ",\"sync\":", "a forward's id is no longer than a mark");
 _Static_assert(LEASE_LINE_LONGEST <= PEER_LINE_MAX, "every lease line fits a LEASE message");
 _Static_assert(LEASE_DUID_MAX == 2 * sizeof ((struct lease_entry *)0)->duid, "LEASE_DUID_MAX counts hex digits");
 
 /* 0 sent, -1 not (counted in tx_failed); the caller counts what it sent */
-static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark)
+static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark, uint32_t fwd)
 {
 	static struct peer_msg m;
 	m.type = PEER_LEASE;
-	int n = lease_line(cmula, l, mark, m.u.lease.text, sizeof m.u.lease.text);
+	int n = lease_line(cmula, l, mark, fwd, m.u.lease.text, sizeof m.u.lease.text);
 	if (n <= 0 || n > PEER_LINE_MAX) {
 		S.st.tx_failed++;
 		return -1;
@@ -681,25 +719,92 @@ static void tomb_clear(void)
 	S.ntomb = 0;
 }
 
-void peer_lease_changed(struct daemon *d, const char *cmula)
+static int rel_find(const struct in6_addr *a)
+{
+	for (uint32_t i = 0; i < S.nrel; i++)
+		if (!memcmp(&S.rel[i].cmula, a, sizeof *a))
+			return (int)i;
+	return -1;
+}
+
+static void rel_del(uint32_t i)
+{
+	memmove(&S.rel[i], &S.rel[i + 1], (S.nrel - i - 1) * sizeof S.rel[0]);
+	S.nrel--;
+}
+
+static void rel_add(const struct in6_addr *a, uint32_t fwd, uint64_t now)
+{
+	int i = rel_find(a);
+	if (i >= 0) {
+		rel_del((uint32_t)i);
+	} else if (S.nrel == LEASE_RELS) {
+		rel_del(0);
+		uint64_t n = ++S.st.lease_rel_record_evicted;
+		if (log_nth(n))
+			log_info("peer: %u own releases of forwarded leases recorded: the oldest is forgotten "
+				 "(%" PRIu64 " times)", LEASE_RELS, n);
+	}
+	S.rel[S.nrel++] = (struct lease_rel){ .cmula = *a, .at_ns = now, .fwd = fwd };
+}
+
+/* No longer ACTIVE: forwards come to the other proxy now, and the leases
+ * its syncs do not carry are swept here (a lease forwarded to us is marked
+ * the other proxy's, LEASE_GEN_OTHER), so nothing is left to refuse. */
+static void rel_clear(void)
+{
+	if (S.nrel)
+		log_info("peer: %u records of own releases of forwarded leases forgotten (no longer ACTIVE)", S.nrel);
+	S.st.lease_rel_record_expired += S.nrel;
+	S.nrel = 0;
+}
+
+/* A non-zero random id for a hook event of ours; 0 when no randomness is
+ * to be had: the forward then goes without one, taken as from a proxy
+ * that predates ids, as before. */
+static uint32_t fwd_id_new(void)
+{
+	uint32_t id = 0;
+	for (int i = 0; i < 4 && !id; i++)
+		if (RAND_bytes((unsigned char *)&id, sizeof id) != 1)
+			return 0;
+	return id;
+}
+
+void peer_lease_changed(struct daemon *d, const char *cmula, uint32_t fwd_was)
 {
 	struct in6_addr a;
 	if (!S.on || !cmula || inet_pton(AF_INET6, cmula, &a) != 1)
 		return;
-	const struct lease_entry *l = addrtab_find(&d->tables.leases, &a);
+	struct lease_entry *l = addrtab_find(&d->tables.leases, &a);
+	bool active = S.fsm.state == PEER_ST_ACTIVE;
 	int t = tomb_find(&a);
 	if (l && t >= 0) {
 		tomb_del((uint32_t)t);          /* given again: the new lease is the one to keep */
 		S.st.lease_tomb_superseded++;
-	} else if (!l && S.fsm.state != PEER_ST_ACTIVE && d->conf->peer.replicate) {
+	} else if (!l && !active && d->conf->peer.replicate) {
 		/* also while the other proxy is not heard: nothing is sent then,
 		 * and its next full sync would carry the lease back just the same */
 		tomb_add(&a, now_ns());
 	}
+	int r = rel_find(&a);
+	if (l && r >= 0) {
+		/* our server gave it again: a stale repeat of the old forward
+		 * must not be answered with a release any more */
+		rel_del((uint32_t)r);
+		S.st.lease_rel_record_superseded++;
+	} else if (!l && active && fwd_was && d->conf->peer.replicate) {
+		rel_add(&a, fwd_was, now_ns());
+	}
+	/* a new event of our server's, whether it goes now or is forwarded
+	 * again after a whole sync that lacked it; ACTIVE, the entry keeps the
+	 * id of the forward it came from (tables.h) */
+	if (l && !active)
+		l->fwd_id = fwd_id_new();
 	bool rep = replicating(d), fwd = !rep && forwarding(d);
 	if (!rep && !fwd)
 		return;
-	if (send_lease(&a, l, rep ? 0 : LEASE_UNMARKED))
+	if (send_lease(&a, l, rep ? 0 : LEASE_UNMARKED, l ? l->fwd_id : 0))
 		return;
 	if (rep)
 		S.st.lease_tx++;
@@ -832,15 +937,69 @@ static uint32_t tomb_resend(uint32_t max)
 			t->sent = S.rx.gen;
 			t->resent++;
 			n++;
-			if (send_lease(&t->cmula, NULL, LEASE_UNMARKED) == 0)
+			if (send_lease(&t->cmula, NULL, LEASE_UNMARKED, 0) == 0)
 				S.st.lease_fwd_release_retry++;
 		}
 	return n;
 }
 
+/* A forward's "fwd" (lease_line): 0 when absent (a proxy that predates
+ * it, or a release), -1 when it is no id. */
+static int64_t lease_fwd(const struct jobj *o)
+{
+	const struct jval *v = json_get(o, "fwd");
+	if (!v)
+		return 0;
+	return v->t == J_NUM && v->n >= 1 && v->n <= UINT32_MAX ? v->n : -1;
+}
+
+/*
+ * ACTIVE: a forward of a lease our own server released after the forward
+ * it came from (struct lease_rel).  true: not applied.  The same event's id
+ * is a repeat from before our release, which the standing-by proxy sends
+ * because that release did not reach it: the release goes again instead,
+ * a few times, each answering one repeat (so bounded by its re-forwards,
+ * one sync batch per sync).  Another id, or none (a proxy that predates
+ * ids), is its server's news; a release from it says it has the lease no
+ * more.  Either ends the record.
+ */
+static bool rel_check(struct daemon *d, const struct jobj *o, uint32_t fwd, uint64_t now)
+{
+	struct in6_addr a;
+	const char *ev = json_str(o, "event"), *cm = json_str(o, "cmula");
+	int i;
+	if (!S.nrel || !ev || !cm || inet_pton(AF_INET6, cm, &a) != 1 || (i = rel_find(&a)) < 0)
+		return false;
+	struct lease_rel *r = &S.rel[i];
+	if (!strcmp(ev, "release") || !strcmp(ev, "expire")) {
+		rel_del((uint32_t)i);
+		S.st.lease_rel_record_confirmed++;
+		return false;
+	}
+	if (fwd != r->fwd) {
+		rel_del((uint32_t)i);
+		S.st.lease_rel_record_superseded++;
+		return false;
+	}
+	if (r->resent >= LEASE_REL_RESENDS) {
+		uint64_t n = ++S.st.lease_rel_record_expired;
+		if (log_nth(n))
+			log_info("peer: lease %s released here %" PRIu64 " s ago is still forwarded by the standing-by "
+				 "proxy after %u releases sent again: taken as its lease (%" PRIu64 " times)", cm,
+				 (now - r->at_ns) / (1000 * MS), LEASE_REL_RESENDS, n);
+		rel_del((uint32_t)i);
+		return false;
+	}
+	r->resent++;
+	if (replicating(d) && send_lease(&a, NULL, 0, 0) == 0)
+		S.st.lease_release_resent++;
+	return true;
+}
+
 /* A LEASE message: standing by, the active proxy's table; ACTIVE, a lease
  * the standing-by proxy's own DHCP server gave or released.  Both go
- * through the hook's checks.  ACTIVE sends nothing back: its next full sync
+ * through the hook's checks.  ACTIVE sends nothing back, but for a release
+ * of ours a repeated forward shows lost (rel_check): its next full sync
  * carries the lease, and an echo would only cross the wire twice. */
 static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 {
@@ -863,11 +1022,17 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	enum lease_kind kind = LEASE_LIVE;
 	bool ok = !json_parse(m->u.lease.text, m->u.lease.len, &o, &why) && (cmd = json_str(&o, "cmd")) &&
 		  !strcmp(cmd, "lease");
+	int64_t fwd = ok ? lease_fwd(&o) : 0;
 	if (ok && !active && lease_kind(&o, &kind)) {
 		ok = false;
 		why = "'sync' must be an integer 0..4294967295";
+	} else if (ok && fwd < 0) {
+		ok = false;
+		why = "'fwd' must be an integer 1..4294967295";
 	}
 	if (ok && !active && d->conf->peer.replicate && tomb_check(&o, kind, now))
+		return;
+	if (ok && active && rel_check(d, &o, (uint32_t)fwd, now))
 		return;
 	if (!ok || tables_lease(&d->tables, d->conf, &o, now, &why)) {
 		/* a misconfigured site refuses every lease, and a full sync
@@ -886,8 +1051,13 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	struct in6_addr a;
 	struct lease_entry *l;
 	const char *cm = json_str(&o, "cmula");
-	if (cm && inet_pton(AF_INET6, cm, &a) == 1 && (l = addrtab_find(&d->tables.leases, &a)))
+	if (cm && inet_pton(AF_INET6, cm, &a) == 1 && (l = addrtab_find(&d->tables.leases, &a))) {
 		l->sync_gen = active ? LEASE_GEN_OTHER : S.rx.gen + 1;
+		/* the event our release of it will be recorded against; standing
+		 * by, the ACTIVE proxy's lines carry none and the entry keeps its own */
+		if (active)
+			l->fwd_id = (uint32_t)fwd;
+	}
 }
 
 /* A whole full sync carried every lease the active proxy holds: one held
@@ -935,7 +1105,9 @@ static uint32_t lease_reforward(struct daemon *d, uint32_t max)
 		if (!l || l->sync_gen)
 			continue;
 		n++;
-		if (send_lease(key, l, LEASE_UNMARKED) == 0)
+		/* the id of the event it repeats: the ACTIVE proxy may have
+		 * released the lease since (struct lease_rel) */
+		if (send_lease(key, l, LEASE_UNMARKED, l->fwd_id) == 0)
 			S.st.lease_fwd_retry++;
 	}
 	S.fwd_pos = i;
@@ -976,7 +1148,7 @@ static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
 		const struct lease_entry *l = addrtab_find(&io_d->tables.leases, &S.snap_leases[i]);
 		if (!l)
 			return PEER_SYNC_GONE;   /* its release went out when it happened */
-		if (send_lease(&S.snap_leases[i], l, epoch))
+		if (send_lease(&S.snap_leases[i], l, epoch, 0))
 			return PEER_SYNC_FAILED;
 		S.st.lease_tx++;
 		return PEER_SYNC_SENT_OTHER;
@@ -1196,6 +1368,8 @@ static void run(struct daemon *d, enum peer_action a, uint64_t now, const char *
 		log_notice("peer: %s -> %s (%s)", peer_state_name(from), peer_state_name(S.fsm.state), why);
 	if (changed && S.fsm.state == PEER_ST_ACTIVE)
 		tomb_clear();
+	if (changed && from == PEER_ST_ACTIVE)
+		rel_clear();
 	switch (a) {
 	case PEER_A_NONE:
 		break;
@@ -1623,6 +1797,9 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	put(arg, "peer", "lease_tombstones", S.ntomb);
 	C(lease_fwd_release_retry); C(lease_tomb_confirmed); C(lease_tomb_superseded); C(lease_tomb_expired);
 	C(lease_tomb_evicted);
+	put(arg, "peer", "lease_rel_records", S.nrel);
+	C(lease_release_resent); C(lease_rel_record_confirmed); C(lease_rel_record_superseded);
+	C(lease_rel_record_expired); C(lease_rel_record_evicted);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
 	C(yields); C(activations); C(last_takeover_after_ms); C(last_takeover_us); C(takeovers_incomplete);
 	C(rx_duplicate); C(syncs_unreceived);

@@ -29,6 +29,12 @@ struct peer_stats {
 	uint64_t lease_tomb_superseded;     /* released leases given again (our hook, or the ACTIVE's) */
 	uint64_t lease_tomb_expired;        /* records of releases given up unconfirmed (resend bound, role change) */
 	uint64_t lease_tomb_evicted;        /* the oldest of them dropped for a new one (table full) */
+	uint64_t lease_release_resent;      /* ACTIVE: own releases of forwarded leases sent again,
+	                                       a stale repeat of the forward arrived */
+	uint64_t lease_rel_record_confirmed;   /* ACTIVE: those records ended by a forwarded release */
+	uint64_t lease_rel_record_superseded;  /* ended by a newer forward, or our hook's add */
+	uint64_t lease_rel_record_expired;     /* given up (resend bound, no longer ACTIVE) */
+	uint64_t lease_rel_record_evicted;     /* the oldest dropped for a new one (table full) */
 	uint64_t takeovers, takeovers_silence, takeovers_traffic, takeover_imported, takeover_failed;
 	uint64_t yields, activations;
 	uint64_t takeovers_incomplete;     /* with a replica not known complete */
@@ -61,8 +67,10 @@ void peer_ctx_removed(struct daemon *d, uint64_t own_tag);
 void peer_ctx_imported(struct daemon *d, uint64_t own_tag);
 /* From commands.c: a lease was applied (cmula as the request gave it).
  * ACTIVE: replicated to the standing-by proxy; standing by: forwarded to
- * the ACTIVE one (both DHCP servers give leases in Kea HA load balancing). */
-void peer_lease_changed(struct daemon *d, const char *cmula);
+ * the ACTIVE one (both DHCP servers give leases in Kea HA load balancing).
+ * fwd_was: the entry's fwd_id before the change (tables.h), which a
+ * release removes with it. */
+void peer_lease_changed(struct daemon *d, const char *cmula, uint32_t fwd_was);
 /* From dp.c: a yielding backup still forwards this context for a while. */
 bool peer_lingering(struct daemon *d, uint64_t own_tag);
 /* From proxy.c before a punt is handled: false = do not handle it. */

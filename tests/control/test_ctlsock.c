@@ -100,12 +100,14 @@ void peer_status(struct daemon *d, FILE *json, FILE *text)
 }
 
 static char lease_changed[64][INET6_ADDRSTRLEN];
+static uint32_t lease_changed_fwd[64];
 static unsigned nlease_changed;
 
-void peer_lease_changed(struct daemon *d, const char *cmula)
+void peer_lease_changed(struct daemon *d, const char *cmula, uint32_t fwd_was)
 {
 	(void)d;
 	assert_true(nlease_changed < 64);
+	lease_changed_fwd[nlease_changed] = fwd_was;
 	snprintf(lease_changed[nlease_changed++], INET6_ADDRSTRLEN, "%s", cmula ? cmula : "(null)");
 }
 
@@ -1097,12 +1099,20 @@ static void test_lease(void **state)
 	assert_int_equal(R.d.tables.st.lease_rejected, 3);
 	assert_int_equal(R.d.st.leases_refused, 3);
 
+	/* a lease the other proxy forwarded (peer.c sets the id): a renew by
+	 * this one's server keeps it, and a release hands it to peer.c, which
+	 * can no longer find it in the table */
+	((struct lease_entry *)l)->fwd_id = 0x12345678;
 	is(lease(c, "renew", "fd00:10::1"), "{\"ok\":true}");
 	assert_int_equal(R.d.tables.st.lease_renews, 1);
+	assert_int_equal(l->fwd_id, 0x12345678);
+	assert_int_equal(lease_changed_fwd[1], 0x12345678);
 	is(ask(c, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}\n"), "{\"ok\":true}");
 	assert_int_equal(R.d.tables.leases.n, 0);
 	assert_int_equal(nlease_changed, 3);
 	assert_string_equal(lease_changed[2], "fd00:10::1");
+	assert_int_equal(lease_changed_fwd[2], 0x12345678);
+	assert_int_equal(lease_changed_fwd[0], 0);
 
 	/* full: the next one is refused, never evicting one held */
 	for (unsigned i = 0; i < R.d.tables.leases.cap; i++) {

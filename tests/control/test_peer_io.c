@@ -1343,14 +1343,19 @@ static void the_gate_opens_at_the_takeover_and_shuts_at_the_yield(void **st)
 		"\"pds\":\"ff\",\"duid\":\"aa\"}"
 #define RELEASE_A "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::5\"}"
 
-/* What commands.c does with a hook's lease request: applied, then told to peer.c. */
+/* What commands.c does with a hook's lease request: applied, then told to
+ * peer.c with the id of the forward the entry came from. */
 static void lease_request(const char *line)
 {
 	static struct jobj o;
 	const char *why = NULL;
+	struct in6_addr a;
 	assert_int_equal(json_parse(line, strlen(line), &o, &why), 0);
+	assert_int_equal(inet_pton(AF_INET6, json_str(&o, "cmula"), &a), 1);
+	const struct lease_entry *was = addrtab_find(&R.d.tables.leases, &a);
+	uint32_t fwd_was = was ? was->fwd_id : 0;
 	assert_int_equal(tables_lease(&R.d.tables, &R.conf, &o, clk, &why), 0);
-	peer_lease_changed(&R.d, json_str(&o, "cmula"));
+	peer_lease_changed(&R.d, json_str(&o, "cmula"), fwd_was);
 }
 
 static const struct lease_entry *lease_held(const char *cmula)
@@ -1397,8 +1402,8 @@ static void active_proxy_sends_each_lease_change_as_the_hook_s_line_marked_live(
 	unsigned mark = R.nin;
 	lease_request(LEASE_B);
 	lease_request(RELEASE_A);
-	peer_lease_changed(&R.d, "not an address");
-	peer_lease_changed(&R.d, NULL);
+	peer_lease_changed(&R.d, "not an address", 0);
+	peer_lease_changed(&R.d, NULL, 0);
 	collect();
 	assert_int_equal(R.nin - mark, 2);
 	assert_int_equal(R.in[mark].m.type, PEER_LEASE);
@@ -1742,9 +1747,35 @@ static const char *own_line(unsigned i)
 	return b[i % 8];
 }
 
+/* The id a forward of the hook's add `line` carries (the line with a last
+ * member "fwd", a decimal 1..4294967295), 0 when g is not that. */
+static uint32_t fwd_of(const struct got *g, const char *line)
+{
+	size_t n = strlen(line), len = g->m.u.lease.len;
+	const char *t = g->m.u.lease.text, *d = t + n - 1 + 7;
+	if (g->m.type != PEER_LEASE || len < n + 8 || memcmp(t, line, n - 1) || memcmp(t + n - 1, ",\"fwd\":", 7) ||
+	    t[len - 1] != '}' || *d == '0')
+		return 0;
+	unsigned long long v = 0;
+	for (; d < t + len - 1; d++) {
+		if (*d < '0' || *d > '9' || (v = v * 10 + (unsigned)(*d - '0')) > UINT32_MAX)
+			return 0;
+	}
+	return (uint32_t)v;
+}
+
+static uint32_t assert_forward(const struct got *g, const char *line)
+{
+	uint32_t id = fwd_of(g, line);
+	if (!id)
+		fail_msg("not a forward of %s: %.*s", line, (int)g->m.u.lease.len, g->m.u.lease.text);
+	return id;
+}
+
 /* The LEASE messages sent since `from`: how many, and which own leases
- * (bit i) they carried; fails on any other line. */
-static unsigned leases_sent(unsigned from, unsigned *which)
+ * (bit i) they carried, forwards with an id each (the last one's of lease
+ * i in ids[i], when ids is given); fails on any other line. */
+static unsigned leases_sent_ids(unsigned from, unsigned *which, uint32_t ids[8])
 {
 	unsigned n = 0;
 	*which = 0;
@@ -1753,14 +1784,19 @@ static unsigned leases_sent(unsigned from, unsigned *which)
 			continue;
 		n++;
 		unsigned k = 0;
-		while (k < 8 && strcmp(R.in[i].m.u.lease.text, own_line(k)))
+		uint32_t id = 0;
+		while (k < 8 && !(id = fwd_of(&R.in[i], own_line(k))))
 			k++;
 		if (k == 8)
 			fail_msg("unexpected lease line %s", R.in[i].m.u.lease.text);
 		*which |= 1u << k;
+		if (ids)
+			ids[k] = id;
 	}
 	return n;
 }
+
+static unsigned leases_sent(unsigned from, unsigned *which) { return leases_sent_ids(from, which, NULL); }
 
 /* A whole full sync from the stand-in carrying own leases `carry` (bits). */
 static void whole_sync(uint32_t epoch, unsigned carry)
@@ -1789,8 +1825,8 @@ static void a_standing_by_proxy_forwards_its_own_lease_changes_to_the_active_one
 	unsigned mark = R.nin;
 	lease_request(LEASE_B);
 	lease_request(RELEASE_A);
-	peer_lease_changed(&R.d, "not an address");
-	peer_lease_changed(&R.d, NULL);
+	peer_lease_changed(&R.d, "not an address", 0);
+	peer_lease_changed(&R.d, NULL, 0);
 	collect();
 	/* the hook's lines, as signed datagrams from a standing-by backup */
 	assert_int_equal(R.nin - mark - count_type(PEER_HEARTBEAT, mark), 2);
@@ -1803,8 +1839,7 @@ static void a_standing_by_proxy_forwards_its_own_lease_changes_to_the_active_one
 		assert_int_equal(g[k]->m.role, PEER_ROLE_BACKUP);
 		assert_int_equal(g[k]->m.state, PEER_ST_STANDBY);
 	}
-	assert_int_equal(g[0]->m.u.lease.len, strlen(LEASE_B));
-	assert_memory_equal(g[0]->m.u.lease.text, LEASE_B, strlen(LEASE_B));
+	assert_forward(g[0], LEASE_B);
 	assert_int_equal(g[1]->m.u.lease.len, strlen(RELEASE_A));
 	assert_memory_equal(g[1]->m.u.lease.text, RELEASE_A, strlen(RELEASE_A));
 	assert_int_equal(ctr("lease_fwd_tx"), 2);
@@ -2167,9 +2202,7 @@ static void a_release_record_ends_when_the_lease_is_given_again(void **st)
 	lease_request(own_line(0));
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 1);
-	const struct got *g = last_of(PEER_LEASE);
-	assert_int_equal(g->m.u.lease.len, strlen(own_line(0)));
-	assert_memory_equal(g->m.u.lease.text, own_line(0), strlen(own_line(0)));
+	assert_forward(last_of(PEER_LEASE), own_line(0));
 	assert_int_equal(ctr("lease_tombstones"), 2);
 	assert_int_equal(ctr("lease_tomb_superseded"), 1);
 	/* the ACTIVE proxy's own server gives 1: its update is applied */
@@ -2433,8 +2466,7 @@ static void releases_sent_again_are_bounded_per_sync_and_per_release(void **st)
 	whole_sync(31, 0x1f);               /* lacks all three: 6 and 7 confirmed, 5 goes again */
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 1);
-	assert_int_equal(last_of(PEER_LEASE)->m.u.lease.len, strlen(own_line(5)));
-	assert_memory_equal(last_of(PEER_LEASE)->m.u.lease.text, own_line(5), strlen(own_line(5)));
+	assert_forward(last_of(PEER_LEASE), own_line(5));
 	assert_int_equal(ctr("lease_fwd_retry"), 1);
 	assert_int_equal(ctr("lease_tomb_confirmed"), 2);
 }
