@@ -2538,6 +2538,284 @@ static void becoming_active_forgets_the_release_records(void **st)
 	assert_int_equal(ctr("lease_fwd_release_retry"), 0);
 }
 
+/* ---- releases our own DHCP server made of leases the other proxy forwarded -- */
+
+/* `line` (an add) as the standing-by proxy forwards it: with the id of its
+ * hook's event (the last member, "fwd") */
+static const char *forwarded(const char *line, uint32_t id)
+{
+	static char b[8][PEER_LINE_MAX + 1];
+	static unsigned next;
+	char *o = b[next++ % 8];
+	size_t n = strlen(line);
+	assert_true(n > 0 && line[n - 1] == '}');
+	assert_true(snprintf(o, sizeof b[0], "%.*s,\"fwd\":%u}", (int)(n - 1), line, id) < (int)sizeof b[0]);
+	return o;
+}
+
+/* ACTIVE, with a standing-by backup heard */
+static void active_with_a_standby(void)
+{
+	rig_up(&(struct opts){ .role = "primary" });
+	start();
+	heartbeat(0, 0, 0);
+	assert_int_equal(ctr("state"), PEER_ST_ACTIVE);
+	assert_int_equal(ctr("peer_alive"), 1);
+}
+
+/* Forwarded lease i, event `id`, applied; then released by our own server
+ * (the release replicated, and lost on the way: the stand-in drops it). */
+static void forwarded_then_released_here(unsigned i, uint32_t id)
+{
+	send_lease_line(forwarded(own_line(i), id));
+	assert_non_null(lease_held(own_cmula(i)));
+	assert_int_equal(lease_held(own_cmula(i))->fwd_id, id);
+	unsigned mark = R.nin;
+	lease_request(own_release(i));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text, marked(own_release(i), 0));
+	assert_null(lease_held(own_cmula(i)));
+}
+
+/* The mirror of a lost release of the standing-by proxy's: ours is lost,
+ * it still holds the lease as its own, our next whole sync lacks it, and it
+ * forwards the lease again, with the id of the event we released after.
+ * That repeat must not bring the lease back: the release goes again. */
+static void a_stale_re_forward_of_a_lease_our_server_released_is_refused_and_the_release_goes_again(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	send_lease_line(forwarded(own_line(0), 1000));
+	/* renewed by our own server meanwhile: still the forwarded event's lease */
+	lease_request(own_line(0));
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 1000);
+	unsigned mark = R.nin;
+	lease_request(own_release(0));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 2);
+	assert_int_equal(ctr("lease_rel_records"), 1);
+	mark = R.nin;
+	send_lease_line(forwarded(own_line(0), 1000));
+	assert_null(lease_held(own_cmula(0)));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text, marked(own_release(0), 0));
+	assert_int_equal(last_of(PEER_LEASE)->m.state, PEER_ST_ACTIVE);
+	assert_int_equal(ctr("lease_release_resent"), 1);
+	assert_int_equal(ctr("lease_rel_records"), 1);
+	assert_int_equal(ctr("lease_fwd_rx"), 2);
+	assert_int_equal(ctr("lease_refused"), 0);
+	/* a duplicated datagram of the first forward is the same stale event */
+	send_lease_line(forwarded(own_line(0), 1000));
+	assert_null(lease_held(own_cmula(0)));
+	assert_int_equal(ctr("lease_release_resent"), 2);
+}
+
+/* After our release, a forward of another event (the other server gave the
+ * lease again), or without an id (a proxy that predates them), is news. */
+static void a_forward_of_a_new_event_or_without_an_id_after_our_release_is_applied(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	forwarded_then_released_here(0, 1000);
+	forwarded_then_released_here(1, 1001);
+	assert_int_equal(ctr("lease_rel_records"), 2);
+	unsigned mark = R.nin;
+	send_lease_line(forwarded(own_line(0), 2000));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 2000);
+	send_lease_line(own_line(1));
+	assert_non_null(lease_held(own_cmula(1)));
+	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 0);
+	assert_int_equal(ctr("lease_rel_records"), 0);
+	assert_int_equal(ctr("lease_rel_record_superseded"), 2);
+	assert_int_equal(ctr("lease_release_resent"), 0);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	/* the records gone, the old event's repeat is applied as before */
+	send_lease_line(forwarded(own_line(1), 1001));
+	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 1001);
+}
+
+/* A release forwarded by the other proxy says it holds the lease no more;
+ * our own server giving the lease again makes it ours: either ends the
+ * record, and a repeat of the old event is no longer answered. */
+static void a_record_of_ours_ends_with_a_forwarded_release_or_our_server_s_add(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	forwarded_then_released_here(0, 1000);
+	forwarded_then_released_here(1, 1001);
+	send_lease_line(own_release(0));
+	assert_int_equal(ctr("lease_rel_record_confirmed"), 1);
+	lease_request(own_line(1));
+	assert_int_equal(ctr("lease_rel_record_superseded"), 1);
+	assert_int_equal(ctr("lease_rel_records"), 0);
+	collect();
+	unsigned mark = R.nin;
+	send_lease_line(forwarded(own_line(1), 1001));
+	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 1001);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 0);
+	assert_int_equal(ctr("lease_release_resent"), 0);
+}
+
+/* 3 releases sent again per record, each for one repeat: a standing-by
+ * proxy still forwarding the event after that is not missing a datagram. */
+static void releases_sent_again_for_stale_forwards_stop_after_3(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	forwarded_then_released_here(0, 1000);
+	log_to_file();
+	log_set_level(PSHIM6_LOG_INFO);
+	unsigned mark = R.nin;
+	for (unsigned k = 0; k < 3; k++) {
+		send_lease_line(forwarded(own_line(0), 1000));
+		assert_null(lease_held(own_cmula(0)));
+	}
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 3);
+	assert_int_equal(ctr("lease_release_resent"), 3);
+	send_lease_line(forwarded(own_line(0), 1000));
+	assert_non_null(lease_held(own_cmula(0)));
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 1000);
+	assert_int_equal(ctr("lease_rel_records"), 0);
+	assert_int_equal(ctr("lease_rel_record_expired"), 1);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 3);
+	assert_int_equal(logged("fd00:10::10", "after 3 releases sent again"), 1);
+	log_back();
+}
+
+/* At most 256 records; the oldest goes for a new one, and its lease comes
+ * back with the repeat as before records. */
+static void records_of_our_releases_are_bounded_and_the_oldest_goes(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	char line[160], rel[96];
+	for (unsigned i = 0; i < 300; i++) {
+		snprintf(line, sizeof line, "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1:%x\",\"mode\":\"hba\","
+			 "\"iaid\":0,\"pds\":\"ff\",\"duid\":\"aa\",\"fwd\":%u}", i, 5000 + i);
+		send_lease_line(line);
+		snprintf(rel, sizeof rel, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1:%x\"}", i);
+		lease_request(rel);
+		collect();
+	}
+	assert_int_equal(ctr("lease_rel_records"), 256);
+	assert_int_equal(ctr("lease_rel_record_evicted"), 44);
+	assert_int_equal(R.d.tables.leases.n, 0);
+	/* the oldest forgotten (43) is applied, the oldest kept (44) is not */
+	unsigned mark = R.nin;
+	send_lease_line("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1:2b\",\"mode\":\"hba\",\"iaid\":0,"
+			"\"pds\":\"ff\",\"duid\":\"aa\",\"fwd\":5043}");
+	send_lease_line("{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"fd00:10::1:2c\",\"mode\":\"hba\",\"iaid\":0,"
+			"\"pds\":\"ff\",\"duid\":\"aa\",\"fwd\":5044}");
+	assert_non_null(lease_held("fd00:10::1:2b"));
+	assert_null(lease_held("fd00:10::1:2c"));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text,
+			    "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1:2c\",\"sync\":0}");
+	assert_int_equal(ctr("lease_release_resent"), 1);
+}
+
+/* Standing by again, the other proxy is ACTIVE and forwards come to it; a
+ * lease forwarded here is the other's (LEASE_GEN_OTHER) and its syncs
+ * decide: the records go. */
+static void leaving_active_forgets_the_records_of_our_releases(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	eng = engine_with(0);          /* a full sync needs one */
+	start();
+	heartbeat(0, 0, 0);
+	takes_over_at_dead_ms_after(clk);
+	R.state = PEER_ST_STANDBY;     /* the primary back, standing by */
+	heartbeat(0, 0, 0);
+	forwarded_then_released_here(0, 1000);
+	forwarded_then_released_here(1, 1001);
+	assert_int_equal(ctr("lease_rel_records"), 2);
+	/* the primary restarts and takes the site back after our full sync */
+	R.session++;
+	R.seq = 0;
+	R.state = PEER_ST_SYNCING;
+	unsigned mark = R.nin;
+	uint64_t t = clk;
+	while (collect(), !count_type(PEER_SYNC_END, mark)) {
+		assert_true(clk < t + 3000 * MS);
+		heartbeat(0, 0, 0);
+		run_to(clk + HB_MS * MS);
+	}
+	uint32_t epoch = last_of(PEER_SYNC_END)->m.u.sync.epoch;
+	R.state = PEER_ST_ACTIVE;
+	heartbeat(0, epoch, 0);
+	assert_int_equal(ctr("state"), PEER_ST_STANDBY);
+	assert_int_equal(ctr("lease_rel_records"), 0);
+	assert_int_equal(ctr("lease_rel_record_expired"), 2);
+}
+
+/* "fwd" is an id, 1..4294967295, or absent: anything else is no forward. */
+static void a_forward_whose_id_is_no_id_is_refused(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	static const char *const bad[] = { "0", "4294967296", "-1", "\"5\"", "true", "null" };
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char line[200];
+		size_t n = strlen(own_line(0));
+		snprintf(line, sizeof line, "%.*s,\"fwd\":%s}", (int)(n - 1), own_line(0), bad[i]);
+		send_lease_line(line);
+		assert_null(lease_held(own_cmula(0)));
+	}
+	assert_int_equal(ctr("lease_refused"), 6);
+	send_lease_line(forwarded(own_line(0), 4294967295u));
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 4294967295u);
+	assert_int_equal(ctr("lease_refused"), 6);
+}
+
+/* Standing by: every change our own hook makes is an event with its own id,
+ * and a forward sent again is the same event, with the same id. */
+static void a_re_forward_carries_its_event_s_id_and_a_renew_is_a_new_event(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	start();
+	heartbeat(0, 0, 0);
+	unsigned which, mark = R.nin;
+	uint32_t first[8] = { 0 }, again[8] = { 0 }, renew[8] = { 0 }, renew_again[8] = { 0 };
+	lease_request(own_line(0));
+	collect();
+	assert_int_equal(leases_sent_ids(mark, &which, first), 1);
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, first[0]);
+	mark = R.nin;
+	whole_sync(1, 0);                   /* the forward was lost */
+	collect();
+	assert_int_equal(leases_sent_ids(mark, &which, again), 1);
+	assert_int_equal(again[0], first[0]);
+	assert_int_equal(ctr("lease_fwd_retry"), 1);
+	mark = R.nin;
+	lease_request(own_line(0));         /* renewed by our own server */
+	collect();
+	assert_int_equal(leases_sent_ids(mark, &which, renew), 1);
+	assert_int_not_equal(renew[0], first[0]);
+	mark = R.nin;
+	whole_sync(2, 0);
+	collect();
+	assert_int_equal(leases_sent_ids(mark, &which, renew_again), 1);
+	assert_int_equal(renew_again[0], renew[0]);
+	/* the ACTIVE proxy's lines carry none, and the entry keeps its own */
+	whole_sync(3, 0x01);
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, renew[0]);
+	/* nor does a release of ours */
+	mark = R.nin;
+	lease_request(own_release(0));
+	collect();
+	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+}
+
 /* ---- peer.sources ---------------------------------------------------------- */
 
 static void assert_from(const struct got *g, const char *addr)
@@ -2735,6 +3013,15 @@ int main(void)
 		cmocka_unit_test_teardown(releases_sent_again_are_bounded_per_sync_and_per_release, teardown),
 		cmocka_unit_test_teardown(release_records_are_bounded_and_the_oldest_goes, teardown),
 		cmocka_unit_test_teardown(becoming_active_forgets_the_release_records, teardown),
+		cmocka_unit_test_teardown(
+			a_stale_re_forward_of_a_lease_our_server_released_is_refused_and_the_release_goes_again, teardown),
+		cmocka_unit_test_teardown(a_forward_of_a_new_event_or_without_an_id_after_our_release_is_applied, teardown),
+		cmocka_unit_test_teardown(a_record_of_ours_ends_with_a_forwarded_release_or_our_server_s_add, teardown),
+		cmocka_unit_test_teardown(releases_sent_again_for_stale_forwards_stop_after_3, teardown),
+		cmocka_unit_test_teardown(records_of_our_releases_are_bounded_and_the_oldest_goes, teardown),
+		cmocka_unit_test_teardown(leaving_active_forgets_the_records_of_our_releases, teardown),
+		cmocka_unit_test_teardown(a_forward_whose_id_is_no_id_is_refused, teardown),
+		cmocka_unit_test_teardown(a_re_forward_carries_its_event_s_id_and_a_renew_is_a_new_event, teardown),
 		cmocka_unit_test_teardown(each_path_sends_from_its_configured_source, teardown),
 		cmocka_unit_test_teardown(a_source_this_host_lacks_is_warned_about_and_its_sends_fail, teardown),
 		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),
