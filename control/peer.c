@@ -68,9 +68,13 @@ struct lease_tomb {
  * a repeat of the event we released after is told from a new one.  A record
  * needs no age limit: all it does is refuse a forward carrying its id,
  * which only a stale repeat (or a duplicated datagram) carries; a new event
- * there has a new id and ends it.  Bounded like LEASE_TOMBS, for the same
- * churn, the oldest going (counted); a forgotten record's lease comes back
- * as it did before records.
+ * there has a new id and ends it.  Nothing confirms that a release
+ * arrived (the standing-by proxy just drops the lease), so most records
+ * end as the oldest, pushed out by new ones: counted, not logged.  A
+ * record is needed only until the re-forward after our next whole sync,
+ * and 256 releases of forwarded leases by our own server in that time is
+ * far above any site's churn, as for LEASE_TOMBS; past it the repeat of a
+ * forgotten record's event is applied, as before records.
  */
 #define LEASE_RELS 256
 /* Releases sent again per record: each answers a re-forward, which comes
@@ -740,10 +744,7 @@ static void rel_add(const struct in6_addr *a, uint32_t fwd, uint64_t now)
 		rel_del((uint32_t)i);
 	} else if (S.nrel == LEASE_RELS) {
 		rel_del(0);
-		uint64_t n = ++S.st.lease_rel_record_evicted;
-		if (log_nth(n))
-			log_info("peer: %u own releases of forwarded leases recorded: the oldest is forgotten "
-				 "(%" PRIu64 " times)", LEASE_RELS, n);
+		S.st.lease_rel_record_evicted++;
 	}
 	S.rel[S.nrel++] = (struct lease_rel){ .cmula = *a, .at_ns = now, .fwd = fwd };
 }
