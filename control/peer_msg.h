@@ -49,7 +49,11 @@ enum peer_type {
 	                         the line is an item of, 0 for its own hook's change:
 	                         SYNC_BEGIN and SYNC_END may be lost, and a change can
 	                         come between them.  Forwards carry none; nor does a
-	                         proxy older than the member */
+	                         proxy older than the member.  A forward's add ends
+	                         with "fwd" instead: the random id (non-zero u32) of
+	                         the standing-by proxy's hook event, the same when it
+	                         goes again, so the ACTIVE proxy can tell a stale
+	                         repeat after its own release from new news */
 	PEER_SYNC_CTX = 7,    /* body 4 + 88 + line: u32 epoch (non-zero), then a CTX
 	                         body: one context of full sync `epoch`, which goes out
 	                         paced, interleaved with the other types */
