@@ -999,9 +999,10 @@ static bool rel_check(struct daemon *d, const struct jobj *o, uint32_t fwd, uint
 
 /* A LEASE message: standing by, the active proxy's table; ACTIVE, a lease
  * the standing-by proxy's own DHCP server gave or released.  Both go
- * through the hook's checks.  ACTIVE sends nothing back, but for a release
- * of ours a repeated forward shows lost (rel_check): its next full sync
- * carries the lease, and an echo would only cross the wire twice. */
+ * through the hook's checks.  ACTIVE sends nothing back (its next full sync
+ * carries the lease, and an echo would only cross the wire twice), but for
+ * a repeat of a forwarded event it has released since: that release, lost,
+ * goes again (rel_check). */
 static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 {
 	static struct jobj o;

@@ -2606,7 +2606,7 @@ static void a_stale_re_forward_of_a_lease_our_server_released_is_refused_and_the
 	assert_int_equal(ctr("lease_rel_records"), 1);
 	assert_int_equal(ctr("lease_fwd_rx"), 2);
 	assert_int_equal(ctr("lease_refused"), 0);
-	/* a duplicated datagram of the first forward is the same stale event */
+	/* another repeat of that event: the same answer */
 	send_lease_line(forwarded(own_line(0), 1000));
 	assert_null(lease_held(own_cmula(0)));
 	assert_int_equal(ctr("lease_release_resent"), 2);
