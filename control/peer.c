@@ -49,15 +49,6 @@ _Static_assert(PEER_PATHS_MAX == PSHIM6_CONF_MAX_PEER_PATHS, "one path per addre
  * refuses the release), and this proxy follows its table as usual. */
 #define LEASE_TOMB_RESENDS 3
 
-struct lease_tomb {
-	struct in6_addr cmula;
-	uint64_t at_ns;           /* the release */
-	uint32_t born;            /* full syncs begun then (rx.gen): only a later one can confirm it */
-	uint32_t seen;            /* the last sync (its rx.gen) that carried the lease anyway */
-	uint32_t sent;            /* the last sync after which the release went again */
-	uint32_t resent;
-};
-
 /*
  * The mirror of a release record, ACTIVE: a lease the standing-by proxy
  * forwarded that our own DHCP server released.  Our release to it is one
@@ -82,11 +73,23 @@ struct lease_tomb {
  * after that many is not missing a datagram, and its forward is applied. */
 #define LEASE_REL_RESENDS 3
 
-struct lease_rel {
+_Static_assert(LEASE_RELS == LEASE_TOMBS, "both kinds of record are kept in a struct lease_recs");
+
+/* A release record of either kind: standing by (born, seen, sent) or ACTIVE (fwd). */
+struct lease_rec {
 	struct in6_addr cmula;
 	uint64_t at_ns;           /* the release */
+	uint32_t resent;          /* releases sent again for it */
+	uint32_t born;            /* full syncs begun then (rx.gen): only a later one can confirm it */
+	uint32_t seen;            /* the last sync (its rx.gen) that carried the lease anyway */
+	uint32_t sent;            /* the last sync after which the release went again */
 	uint32_t fwd;             /* the forwarded event it came after */
-	uint32_t resent;
+};
+
+/* Records oldest first, at most one per lease. */
+struct lease_recs {
+	struct lease_rec r[LEASE_TOMBS];
+	uint32_t n;
 };
 
 static struct {
@@ -133,11 +136,9 @@ static struct {
 	struct peer_sync_rx rx;           /* receiving them */
 	uint32_t fwd_pos;                 /* lease slot the next re-forward looks at first */
 	/* standing by: our own releases the ACTIVE proxy may have missed, oldest first */
-	struct lease_tomb tomb[LEASE_TOMBS];
-	uint32_t ntomb;
+	struct lease_recs tombs;
 	/* ACTIVE: our own releases of leases the standing-by proxy forwarded, oldest first */
-	struct lease_rel rel[LEASE_RELS];
-	uint32_t nrel;
+	struct lease_recs rels;
 	/* contexts imported from the dataplane's dump, going out as CTX
 	 * updates at the full sync's pace (bound: engine.max_contexts) */
 	struct peer_updq updq;
@@ -628,8 +629,8 @@ void peer_ctx_imported(struct daemon *d, uint64_t own_tag)
  * member, and a proxy that predates it sends none (see lease_kind).  A
  * forward's add carries instead "fwd", the id of the hook event it is
  * (fwd_id, non-zero), also when it goes again: the ACTIVE proxy tells a
- * repeat of an event it has released since from a new event (struct
- * lease_rel).  Both ignore that member too.
+ * repeat of an event it has released since from a new event
+ * (LEASE_RELS).  Both ignore that member too.
  */
 #define LEASE_UNMARKED (-1)
 static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark, uint32_t fwd,
@@ -682,33 +683,57 @@ static int send_lease(const struct in6_addr *cmula, const struct lease_entry *l,
 	return send_msg(&m);
 }
 
-static int tomb_find(const struct in6_addr *a)
+static int recs_find(const struct lease_recs *L, const struct in6_addr *a)
 {
-	for (uint32_t i = 0; i < S.ntomb; i++)
-		if (!memcmp(&S.tomb[i].cmula, a, sizeof *a))
+	for (uint32_t i = 0; i < L->n; i++)
+		if (!memcmp(&L->r[i].cmula, a, sizeof *a))
 			return (int)i;
 	return -1;
 }
 
-static void tomb_del(uint32_t i)
+static void recs_del(struct lease_recs *L, uint32_t i)
 {
-	memmove(&S.tomb[i], &S.tomb[i + 1], (S.ntomb - i - 1) * sizeof S.tomb[0]);
-	S.ntomb--;
+	memmove(&L->r[i], &L->r[i + 1], (L->n - i - 1) * sizeof L->r[0]);
+	L->n--;
+}
+
+/* v as the newest record: one of its lease goes (released again, a fresh
+ * record); a full list loses its oldest, and then true. */
+static bool recs_put(struct lease_recs *L, const struct lease_rec *v)
+{
+	int i = recs_find(L, &v->cmula);
+	bool evicted = false;
+	if (i >= 0) {
+		recs_del(L, (uint32_t)i);
+	} else if (L->n == sizeof L->r / sizeof L->r[0]) {
+		recs_del(L, 0);
+		evicted = true;
+	}
+	L->r[L->n++] = *v;
+	return evicted;
+}
+
+/* The record of the lease a LEASE line names, or -1; *gone: the line says
+ * the lease is no more (a release or an expiry). */
+static int recs_of_line(const struct lease_recs *L, const struct jobj *o, struct in6_addr *a, const char **cm,
+			bool *gone)
+{
+	const char *ev = json_str(o, "event");
+	*cm = json_str(o, "cmula");
+	if (!L->n || !ev || !*cm || inet_pton(AF_INET6, *cm, a) != 1)
+		return -1;
+	*gone = !strcmp(ev, "release") || !strcmp(ev, "expire");
+	return recs_find(L, a);
 }
 
 static void tomb_add(const struct in6_addr *a, uint64_t now)
 {
-	int i = tomb_find(a);
-	if (i >= 0) {
-		tomb_del((uint32_t)i);          /* released again: a fresh record */
-	} else if (S.ntomb == LEASE_TOMBS) {
-		tomb_del(0);
+	if (recs_put(&S.tombs, &(struct lease_rec){ .cmula = *a, .at_ns = now, .born = S.rx.gen })) {
 		uint64_t n = ++S.st.lease_tomb_evicted;
 		if (log_nth(n))
 			log_info("peer: %u own lease releases not yet confirmed by a full sync: the oldest is "
 				 "forgotten (%" PRIu64 " times)", LEASE_TOMBS, n);
 	}
-	S.tomb[S.ntomb++] = (struct lease_tomb){ .cmula = *a, .at_ns = now, .born = S.rx.gen };
 }
 
 /* Becoming ACTIVE: no full sync comes here any more, and the other proxy,
@@ -717,36 +742,16 @@ static void tomb_add(const struct in6_addr *a, uint64_t now)
  * full sync. */
 static void tomb_clear(void)
 {
-	if (S.ntomb)
-		log_info("peer: %u own lease releases not confirmed by a full sync forgotten (now ACTIVE)", S.ntomb);
-	S.st.lease_tomb_expired += S.ntomb;
-	S.ntomb = 0;
-}
-
-static int rel_find(const struct in6_addr *a)
-{
-	for (uint32_t i = 0; i < S.nrel; i++)
-		if (!memcmp(&S.rel[i].cmula, a, sizeof *a))
-			return (int)i;
-	return -1;
-}
-
-static void rel_del(uint32_t i)
-{
-	memmove(&S.rel[i], &S.rel[i + 1], (S.nrel - i - 1) * sizeof S.rel[0]);
-	S.nrel--;
+	if (S.tombs.n)
+		log_info("peer: %u own lease releases not confirmed by a full sync forgotten (now ACTIVE)", S.tombs.n);
+	S.st.lease_tomb_expired += S.tombs.n;
+	S.tombs.n = 0;
 }
 
 static void rel_add(const struct in6_addr *a, uint32_t fwd, uint64_t now)
 {
-	int i = rel_find(a);
-	if (i >= 0) {
-		rel_del((uint32_t)i);
-	} else if (S.nrel == LEASE_RELS) {
-		rel_del(0);
+	if (recs_put(&S.rels, &(struct lease_rec){ .cmula = *a, .at_ns = now, .fwd = fwd }))
 		S.st.lease_rel_record_evicted++;
-	}
-	S.rel[S.nrel++] = (struct lease_rel){ .cmula = *a, .at_ns = now, .fwd = fwd };
 }
 
 /* No longer ACTIVE: forwards come to the other proxy now, and the leases
@@ -754,10 +759,10 @@ static void rel_add(const struct in6_addr *a, uint32_t fwd, uint64_t now)
  * the other proxy's, LEASE_GEN_OTHER), so nothing is left to refuse. */
 static void rel_clear(void)
 {
-	if (S.nrel)
-		log_info("peer: %u records of own releases of forwarded leases forgotten (no longer ACTIVE)", S.nrel);
-	S.st.lease_rel_record_expired += S.nrel;
-	S.nrel = 0;
+	if (S.rels.n)
+		log_info("peer: %u records of own releases of forwarded leases forgotten (no longer ACTIVE)", S.rels.n);
+	S.st.lease_rel_record_expired += S.rels.n;
+	S.rels.n = 0;
 }
 
 /* A non-zero random id for a hook event of ours; 0 when no randomness is
@@ -779,20 +784,20 @@ void peer_lease_changed(struct daemon *d, const char *cmula, uint32_t fwd_was)
 		return;
 	struct lease_entry *l = addrtab_find(&d->tables.leases, &a);
 	bool active = S.fsm.state == PEER_ST_ACTIVE;
-	int t = tomb_find(&a);
+	int t = recs_find(&S.tombs, &a);
 	if (l && t >= 0) {
-		tomb_del((uint32_t)t);          /* given again: the new lease is the one to keep */
+		recs_del(&S.tombs, (uint32_t)t);   /* given again: the new lease is the one to keep */
 		S.st.lease_tomb_superseded++;
 	} else if (!l && !active && d->conf->peer.replicate) {
 		/* also while the other proxy is not heard: nothing is sent then,
 		 * and its next full sync would carry the lease back just the same */
 		tomb_add(&a, now_ns());
 	}
-	int r = rel_find(&a);
+	int r = recs_find(&S.rels, &a);
 	if (l && r >= 0) {
 		/* our server gave it again: a stale repeat of the old forward
 		 * must not be answered with a release any more */
-		rel_del((uint32_t)r);
+		recs_del(&S.rels, (uint32_t)r);
 		S.st.lease_rel_record_superseded++;
 	} else if (!l && active && fwd_was && d->conf->peer.replicate) {
 		rel_add(&a, fwd_was, now_ns());
@@ -876,18 +881,19 @@ static int lease_kind(const struct jobj *o, enum lease_kind *k)
 static bool tomb_check(const struct jobj *o, enum lease_kind kind, uint64_t now)
 {
 	struct in6_addr a;
-	const char *ev = json_str(o, "event"), *cm = json_str(o, "cmula");
-	int i;
-	if (!S.ntomb || !ev || !cm || inet_pton(AF_INET6, cm, &a) != 1 || (i = tomb_find(&a)) < 0)
+	const char *cm;
+	bool gone;
+	int i = recs_of_line(&S.tombs, o, &a, &cm, &gone);
+	if (i < 0)
 		return false;
-	struct lease_tomb *t = &S.tomb[i];
-	if (!strcmp(ev, "release") || !strcmp(ev, "expire")) {
-		tomb_del((uint32_t)i);
+	struct lease_rec *t = &S.tombs.r[i];
+	if (gone) {
+		recs_del(&S.tombs, (uint32_t)i);
 		S.st.lease_tomb_confirmed++;
 		return false;
 	}
 	if (kind == LEASE_LIVE) {
-		tomb_del((uint32_t)i);
+		recs_del(&S.tombs, (uint32_t)i);
 		S.st.lease_tomb_superseded++;
 		return false;
 	}
@@ -897,7 +903,7 @@ static bool tomb_check(const struct jobj *o, enum lease_kind kind, uint64_t now)
 			log_info("peer: lease %s released here %" PRIu64 " s ago is still held by the ACTIVE proxy "
 				 "after %u releases sent again: kept as its lease (%" PRIu64 " times)", cm,
 				 (now - t->at_ns) / (1000 * MS), LEASE_TOMB_RESENDS, n);
-		tomb_del((uint32_t)i);
+		recs_del(&S.tombs, (uint32_t)i);
 		return false;
 	}
 	if (kind == LEASE_SYNC)
@@ -910,9 +916,9 @@ static bool tomb_check(const struct jobj *o, enum lease_kind kind, uint64_t now)
 static uint32_t tomb_confirm(void)
 {
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < S.ntomb;) {
-		if (S.tomb[i].born != S.rx.gen && S.tomb[i].seen != S.rx.gen) {
-			tomb_del(i);
+	for (uint32_t i = 0; i < S.tombs.n;) {
+		if (S.tombs.r[i].born != S.rx.gen && S.tombs.r[i].seen != S.rx.gen) {
+			recs_del(&S.tombs, i);
 			n++;
 		} else {
 			i++;
@@ -931,8 +937,8 @@ static uint32_t tomb_resend(uint32_t max)
 {
 	uint32_t n = 0;
 	for (uint32_t r = 0; r < LEASE_TOMB_RESENDS && n < max; r++)
-		for (uint32_t i = 0; i < S.ntomb && n < max; i++) {
-			struct lease_tomb *t = &S.tomb[i];
+		for (uint32_t i = 0; i < S.tombs.n && n < max; i++) {
+			struct lease_rec *t = &S.tombs.r[i];
 			if (t->seen != S.rx.gen || t->sent == S.rx.gen || t->resent != r)
 				continue;
 			t->sent = S.rx.gen;
@@ -956,7 +962,7 @@ static int64_t lease_fwd(const struct jobj *o)
 
 /*
  * ACTIVE: a forward of a lease our own server released after the forward
- * it came from (struct lease_rel).  true: not applied.  The same event's id
+ * it came from (LEASE_RELS).  true: not applied.  The same event's id
  * is a repeat from before our release, which the standing-by proxy sends
  * because that release did not reach it: the release goes again instead,
  * a few times, each answering one repeat (so bounded by its re-forwards,
@@ -967,18 +973,19 @@ static int64_t lease_fwd(const struct jobj *o)
 static bool rel_check(struct daemon *d, const struct jobj *o, uint32_t fwd, uint64_t now)
 {
 	struct in6_addr a;
-	const char *ev = json_str(o, "event"), *cm = json_str(o, "cmula");
-	int i;
-	if (!S.nrel || !ev || !cm || inet_pton(AF_INET6, cm, &a) != 1 || (i = rel_find(&a)) < 0)
+	const char *cm;
+	bool gone;
+	int i = recs_of_line(&S.rels, o, &a, &cm, &gone);
+	if (i < 0)
 		return false;
-	struct lease_rel *r = &S.rel[i];
-	if (!strcmp(ev, "release") || !strcmp(ev, "expire")) {
-		rel_del((uint32_t)i);
+	struct lease_rec *r = &S.rels.r[i];
+	if (gone) {
+		recs_del(&S.rels, (uint32_t)i);
 		S.st.lease_rel_record_confirmed++;
 		return false;
 	}
 	if (fwd != r->fwd) {
-		rel_del((uint32_t)i);
+		recs_del(&S.rels, (uint32_t)i);
 		S.st.lease_rel_record_superseded++;
 		return false;
 	}
@@ -988,7 +995,7 @@ static bool rel_check(struct daemon *d, const struct jobj *o, uint32_t fwd, uint
 			log_info("peer: lease %s released here %" PRIu64 " s ago is still forwarded by the standing-by "
 				 "proxy after %u releases sent again: taken as its lease (%" PRIu64 " times)", cm,
 				 (now - r->at_ns) / (1000 * MS), LEASE_REL_RESENDS, n);
-		rel_del((uint32_t)i);
+		recs_del(&S.rels, (uint32_t)i);
 		return false;
 	}
 	r->resent++;
@@ -1108,7 +1115,7 @@ static uint32_t lease_reforward(struct daemon *d, uint32_t max)
 			continue;
 		n++;
 		/* the id of the event it repeats: the ACTIVE proxy may have
-		 * released the lease since (struct lease_rel) */
+		 * released the lease since (LEASE_RELS) */
 		if (send_lease(key, l, LEASE_UNMARKED, l->fwd_id) == 0)
 			S.st.lease_fwd_retry++;
 	}
@@ -1796,10 +1803,10 @@ void peer_counters(struct daemon *d, void (*put)(void *, const char *, const cha
 	C(rx_ignored_active); C(rx_bad_isp); C(hb_tx); C(hb_rx); C(ctx_tx); C(ctx_rx); C(del_tx); C(del_rx);
 	C(syncs_tx); C(syncs_rx); C(peer_sessions); C(standby_punts_dropped);
 	C(lease_tx); C(lease_rx); C(lease_refused); C(lease_swept); C(lease_fwd_tx); C(lease_fwd_rx); C(lease_fwd_retry);
-	put(arg, "peer", "lease_tombstones", S.ntomb);
+	put(arg, "peer", "lease_tombstones", S.tombs.n);
 	C(lease_fwd_release_retry); C(lease_tomb_confirmed); C(lease_tomb_superseded); C(lease_tomb_expired);
 	C(lease_tomb_evicted);
-	put(arg, "peer", "lease_rel_records", S.nrel);
+	put(arg, "peer", "lease_rel_records", S.rels.n);
 	C(lease_release_resent); C(lease_rel_record_confirmed); C(lease_rel_record_superseded);
 	C(lease_rel_record_expired); C(lease_rel_record_evicted);
 	C(takeovers); C(takeovers_silence); C(takeovers_traffic); C(takeover_imported); C(takeover_failed);
