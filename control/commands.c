@@ -415,10 +415,10 @@ static void cmd_lease(struct daemon *d, const struct jobj *o, FILE *out)
 {
 	const char *why, *cm = json_str(o, "cmula");
 	/* a release takes the entry away, and with it the id of the other
-	 * proxy's forward that the ACTIVE proxy remembers its release by (peer.c) */
+	 * proxy's event that the ACTIVE proxy remembers its release by (peer.c) */
 	struct in6_addr a;
 	const struct lease_entry *was = cm && inet_pton(AF_INET6, cm, &a) == 1 ? addrtab_find(&d->tables.leases, &a) : NULL;
-	uint32_t fwd_was = was ? was->fwd_id : 0;
+	uint32_t fwd_was = lease_event_theirs(was);
 	if (tables_lease(&d->tables, d->conf, o, now_ns(), &why)) {
 		/* a hook that sends what this site refuses sends it with every lease */
 		uint64_t n = ++d->st.leases_refused;

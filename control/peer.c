@@ -50,13 +50,15 @@ _Static_assert(PEER_PATHS_MAX == PSHIM6_CONF_MAX_PEER_PATHS, "one path per addre
 #define LEASE_TOMB_RESENDS 3
 
 /*
- * The mirror of a release record, ACTIVE: a lease the standing-by proxy
- * forwarded that our own DHCP server released.  Our release to it is one
- * datagram; when it is lost, the standing-by proxy still holds the lease as
- * its own, our next whole sync lacks it, and it forwards the lease again
- * (lease_reforward), which would undo the release.  Each event of its hook
- * has a random id that its forward and every re-forward carry ("fwd"), so
- * a repeat of the event we released after is told from a new one.  A record
+ * The mirror of a release record, ACTIVE: a lease of the standing-by
+ * proxy's (forwarded by it, or given while it was ACTIVE itself) that our own
+ * DHCP server released.  Our release to it is one datagram; when it is lost,
+ * the standing-by proxy still holds the lease as its own, our next whole
+ * sync lacks it, and it forwards the lease again (lease_reforward), which
+ * would undo the release.  Each event of either proxy's hook has a random id
+ * that every line of the lease carries ("fwd"), so a repeat of the event we
+ * released after is told from a new one.  A release of a lease whose event
+ * was ours needs no record: the other proxy holds it as ours.  A record
  * needs no age limit: all it does is refuse a forward carrying its id,
  * which only a stale repeat (or a duplicated datagram) carries; a new event
  * there has a new id and ends it.  Nothing confirms that a release
@@ -626,22 +628,24 @@ void peer_ctx_imported(struct daemon *d, uint64_t own_tag)
  * SYNC_END, one datagram each, cannot say that when one is lost.  A
  * forward from the standing-by proxy carries no mark: the ACTIVE one
  * takes each the same.  tables_lease and the control socket ignore the
- * member, and a proxy that predates it sends none (see lease_kind).  A
- * forward's add carries instead "fwd", the id of the hook event it is
- * (fwd_id, non-zero), also when it goes again: the ACTIVE proxy tells a
- * repeat of an event it has released since from a new event
- * (LEASE_RELS).  Both ignore that member too.
+ * member, and a proxy that predates it sends none (see lease_kind).  An
+ * add also carries "fwd", the id of the hook event the lease came from
+ * (fwd_id, non-zero), whichever proxy's hook it was and also when it goes
+ * again: an ACTIVE proxy tells a repeat of an event it has released since
+ * from a new event (LEASE_RELS), and a standing-by one keeps the ACTIVE
+ * proxy's ids so that it can do the same once the roles swap.  Both ignore
+ * that member too.
  */
 #define LEASE_UNMARKED (-1)
 static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l, int64_t mark, uint32_t fwd,
 		      char *buf, size_t cap)
 {
-	char a[INET6_ADDRSTRLEN], m[24] = "";
+	char a[INET6_ADDRSTRLEN], m[48] = "";
 	inet_ntop(AF_INET6, cmula, a, sizeof a);
 	if (mark >= 0)
 		snprintf(m, sizeof m, ",\"sync\":%" PRId64, mark);
-	else if (l && fwd)
-		snprintf(m, sizeof m, ",\"fwd\":%" PRIu32, fwd);
+	if (l && fwd)
+		snprintf(m + strlen(m), sizeof m - strlen(m), ",\"fwd\":%" PRIu32, fwd);
 	if (!l)
 		return snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"%s\"%s}", a, m);
 	int n = snprintf(buf, cap, "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"%s\",\"mode\":\"%s\",\"iaid\":%u,\"pds\":\"",
@@ -658,14 +662,13 @@ static int lease_line(const struct in6_addr *cmula, const struct lease_entry *l,
 }
 
 /* The longest line lease_line writes: an add with the longest address text
- * (an IPv4-mapped one), a PDS and a DUID at their bounds, a ten-digit IAID
- * and mark or forward id (one line has one of the two; "sync" is the longer
- * name).  A longer one would fail to send every time, the lease never
- * reaching the other proxy. */
+ * (an IPv4-mapped one), a PDS and a DUID at their bounds, a ten-digit IAID,
+ * mark and event id.  A longer one would fail to send every time, the
+ * lease never reaching the other proxy. */
 #define LEASE_LINE_LONGEST                                                                                     \
-	(sizeof "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"\",\"mode\":\"cga\",\"iaid\":,\"pds\":\"\",\"duid\":\"\",\"sync\":}" - \
-	 1 + (INET6_ADDRSTRLEN - 1) + 10 + 2 * LEASE_PDS_MAX + LEASE_DUID_MAX + 10)
-_Static_assert(sizeof ",\"fwd\":" <= sizeof ",\"sync\":", "a forward's id is no longer than a mark");
+	(sizeof "{\"cmd\":\"lease\",\"event\":\"add\",\"cmula\":\"\",\"mode\":\"cga\",\"iaid\":,\"pds\":\"\",\"duid\":\"\",\"sync\":,\"fwd\":}" - \
+	 1 + (INET6_ADDRSTRLEN - 1) + 10 + 2 * LEASE_PDS_MAX + LEASE_DUID_MAX + 10 + 10)
+_Static_assert(sizeof ",\"sync\":4294967295,\"fwd\":4294967295" <= 48, "lease_line's m holds a mark and an id");
 _Static_assert(LEASE_LINE_LONGEST <= PEER_LINE_MAX, "every lease line fits a LEASE message");
 _Static_assert(LEASE_DUID_MAX == 2 * sizeof ((struct lease_entry *)0)->duid, "LEASE_DUID_MAX counts hex digits");
 
@@ -802,11 +805,17 @@ void peer_lease_changed(struct daemon *d, const char *cmula, uint32_t fwd_was)
 	} else if (!l && active && fwd_was && d->conf->peer.replicate) {
 		rel_add(&a, fwd_was, now_ns());
 	}
-	/* a new event of our server's, whether it goes now or is forwarded
-	 * again after a whole sync that lacked it; ACTIVE, the entry keeps the
-	 * id of the forward it came from (tables.h) */
-	if (l && !active)
+	/* standing by, a new event of our server's, whether it goes now or is
+	 * forwarded again after a whole sync that lacked it.  ACTIVE, a renew
+	 * keeps the entry's id (tables.h): one the standing-by proxy forwarded
+	 * still names the event our release would be recorded against, and one
+	 * of ours is the id the other proxy holds if our renew's line is lost;
+	 * a lease without one gets one, which our lines carry, so that were the
+	 * roles to swap, our re-forward of it is told from news there. */
+	if (l && (!active || !l->fwd_id)) {
 		l->fwd_id = fwd_id_new();
+		l->fwd_ours = true;
+	}
 	bool rep = replicating(d), fwd = !rep && forwarding(d);
 	if (!rep && !fwd)
 		return;
@@ -1062,10 +1071,10 @@ static void on_lease(struct daemon *d, const struct peer_msg *m, uint64_t now)
 	const char *cm = json_str(&o, "cmula");
 	if (cm && inet_pton(AF_INET6, cm, &a) == 1 && (l = addrtab_find(&d->tables.leases, &a))) {
 		l->sync_gen = active ? LEASE_GEN_OTHER : S.rx.gen + 1;
-		/* the event our release of it will be recorded against; standing
-		 * by, the ACTIVE proxy's lines carry none and the entry keeps its own */
-		if (active)
-			l->fwd_id = (uint32_t)fwd;
+		/* the event our release of it is recorded against, ACTIVE now or
+		 * after the roles swap; 0 from a proxy that predates ids */
+		l->fwd_id = (uint32_t)fwd;
+		l->fwd_ours = false;
 	}
 }
 
@@ -1157,7 +1166,7 @@ static enum peer_sync_item io_item(void *arg, uint32_t epoch, uint32_t i)
 		const struct lease_entry *l = addrtab_find(&io_d->tables.leases, &S.snap_leases[i]);
 		if (!l)
 			return PEER_SYNC_GONE;   /* its release went out when it happened */
-		if (send_lease(&S.snap_leases[i], l, epoch, 0))
+		if (send_lease(&S.snap_leases[i], l, epoch, l->fwd_id))
 			return PEER_SYNC_FAILED;
 		S.st.lease_tx++;
 		return PEER_SYNC_SENT_OTHER;

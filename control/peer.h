@@ -68,8 +68,8 @@ void peer_ctx_imported(struct daemon *d, uint64_t own_tag);
 /* From commands.c: a lease was applied (cmula as the request gave it).
  * ACTIVE: replicated to the standing-by proxy; standing by: forwarded to
  * the ACTIVE one (both DHCP servers give leases in Kea HA load balancing).
- * fwd_was: the entry's fwd_id before the change (tables.h), which a
- * release removes with it. */
+ * fwd_was: lease_event_theirs of the entry before the change (tables.h),
+ * which a release removes with it. */
 void peer_lease_changed(struct daemon *d, const char *cmula, uint32_t fwd_was);
 /* From dp.c: a yielding backup still forwards this context for a while. */
 bool peer_lingering(struct daemon *d, uint64_t own_tag);

@@ -184,6 +184,7 @@ int tables_lease(struct tables *t, const struct pshim6_conf *c, const struct job
 		return -1;
 	}
 	tmp.fwd_id = existed ? l->fwd_id : 0;
+	tmp.fwd_ours = existed && l->fwd_ours;
 	*l = tmp;
 	if (existed)
 		t->st.lease_renews++;

@@ -37,12 +37,22 @@ struct lease_entry {
 	uint64_t updated_ns;
 	uint32_t sync_gen;      /* peer.c: 1 + the full sync received (peer_sync_rx.gen) that
 	                           last carried it; 0 after tables_lease (a lease given here) */
-	uint32_t fwd_id;        /* peer.c: the id of the standing-by proxy's hook event this lease
-	                           last came from (its forward's "fwd"), 0 none.  tables_lease
-	                           keeps it when it rewrites an entry: a renew by this proxy's own
-	                           server leaves the lease the other server's event's for a
-	                           release record to name, and a repeat of that event is stale */
+	uint32_t fwd_id;        /* peer.c: the id of the DHCP hook event this lease last came from,
+	                           0 none: drawn here for our own hook's (fwd_ours), or carried by
+	                           the other proxy's line ("fwd").  tables_lease keeps both when it
+	                           rewrites an entry: a renew by this proxy's own server leaves the
+	                           lease the other server's event's for a release record to name,
+	                           and a repeat of that event is stale */
+	bool fwd_ours;          /* fwd_id was drawn here */
 };
+
+/* The id of the other proxy's hook event a lease came from, 0 when the
+ * event was ours or had none: what an ACTIVE proxy's release record of it
+ * names (peer.c), taken before the release removes the entry. */
+static inline uint32_t lease_event_theirs(const struct lease_entry *l)
+{
+	return l && !l->fwd_ours ? l->fwd_id : 0;
+}
 
 struct tables_stats {
 	uint64_t peer_updates, peer_evicted, peer_expired, peer_rejected;

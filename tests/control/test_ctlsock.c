@@ -1113,6 +1113,17 @@ static void test_lease(void **state)
 	assert_string_equal(lease_changed[2], "fd00:10::1");
 	assert_int_equal(lease_changed_fwd[2], 0x12345678);
 	assert_int_equal(lease_changed_fwd[0], 0);
+	/* one of our own events: the ACTIVE proxy keeps no record of its release */
+	is(lease(c, "add", "fd00:10::1"), "{\"ok\":true}");
+	struct in6_addr a1;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:10::1", &a1), 1);
+	struct lease_entry *own = addrtab_find(&R.d.tables.leases, &a1);
+	assert_non_null(own);
+	own->fwd_id = 0x9abc;
+	own->fwd_ours = true;
+	is(ask(c, "{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}\n"), "{\"ok\":true}");
+	assert_int_equal(nlease_changed, 5);
+	assert_int_equal(lease_changed_fwd[4], 0);
 
 	/* full: the next one is refused, never evicting one held */
 	for (unsigned i = 0; i < R.d.tables.leases.cap; i++) {
@@ -1123,7 +1134,7 @@ static void test_lease(void **state)
 	is(lease(c, "add", "fd00:10::ffff"), "{\"ok\":false,\"error\":\"lease table full\"}");
 	assert_int_equal(R.d.st.leases_refused, 4);
 	assert_int_equal(R.d.tables.leases.n, R.d.tables.leases.cap);
-	assert_int_equal(nlease_changed, 3 + R.d.tables.leases.cap);
+	assert_int_equal(nlease_changed, 5 + R.d.tables.leases.cap);
 	has(ask(c, "{\"cmd\":\"status\"}\n"), "\"leases\":16,");
 }
 

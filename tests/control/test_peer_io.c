@@ -1352,8 +1352,7 @@ static void lease_request(const char *line)
 	struct in6_addr a;
 	assert_int_equal(json_parse(line, strlen(line), &o, &why), 0);
 	assert_int_equal(inet_pton(AF_INET6, json_str(&o, "cmula"), &a), 1);
-	const struct lease_entry *was = addrtab_find(&R.d.tables.leases, &a);
-	uint32_t fwd_was = was ? was->fwd_id : 0;
+	uint32_t fwd_was = lease_event_theirs(addrtab_find(&R.d.tables.leases, &a));
 	assert_int_equal(tables_lease(&R.d.tables, &R.conf, &o, clk, &why), 0);
 	peer_lease_changed(&R.d, json_str(&o, "cmula"), fwd_was);
 }
@@ -1363,6 +1362,15 @@ static const struct lease_entry *lease_held(const char *cmula)
 	struct in6_addr a;
 	assert_int_equal(inet_pton(AF_INET6, cmula, &a), 1);
 	return addrtab_find(&R.d.tables.leases, &a);
+}
+
+static uint32_t own_event_id(const char *cmula)
+{
+	const struct lease_entry *l = lease_held(cmula);
+	assert_non_null(l);
+	assert_true(l->fwd_ours);
+	assert_int_not_equal(l->fwd_id, 0);
+	return l->fwd_id;
 }
 
 static void send_lease_line(const char *line)
@@ -1386,6 +1394,23 @@ static const char *marked(const char *line, uint32_t epoch)
 	return o;
 }
 
+/* `line` with the id of the hook event it came from (the last member,
+ * "fwd"), as every add goes: after the mark, when it has one */
+static const char *with_id(const char *line, uint32_t id)
+{
+	static char b[8][PEER_LINE_MAX + 1];
+	static unsigned next;
+	char *o = b[next++ % 8];
+	size_t n = strlen(line);
+	assert_true(n > 0 && line[n - 1] == '}');
+	assert_true(snprintf(o, sizeof b[0], "%.*s,\"fwd\":%u}", (int)(n - 1), line, id) < (int)sizeof b[0]);
+	return o;
+}
+
+/* The id of the hook event held lease `cmula` came from, which must be one
+ * our own hook drew. */
+static uint32_t own_event_id(const char *cmula);
+
 /* The hook's line, marked as a change of the ACTIVE proxy's own (not a
  * full sync's item): the standing-by proxy takes it as its server's news. */
 static void active_proxy_sends_each_lease_change_as_the_hook_s_line_marked_live(void **st)
@@ -1407,8 +1432,9 @@ static void active_proxy_sends_each_lease_change_as_the_hook_s_line_marked_live(
 	collect();
 	assert_int_equal(R.nin - mark, 2);
 	assert_int_equal(R.in[mark].m.type, PEER_LEASE);
-	assert_string_equal(R.in[mark].m.u.lease.text, marked(LEASE_B, 0));
-	assert_int_equal(R.in[mark].m.u.lease.len, strlen(marked(LEASE_B, 0)));
+	const char *b = with_id(marked(LEASE_B, 0), own_event_id("fd00:10::6"));
+	assert_string_equal(R.in[mark].m.u.lease.text, b);
+	assert_int_equal(R.in[mark].m.u.lease.len, strlen(b));
 	assert_int_equal(R.in[mark + 1].m.type, PEER_LEASE);
 	assert_string_equal(R.in[mark + 1].m.u.lease.text, marked(RELEASE_A, 0));
 	assert_int_equal(ctr("lease_tx"), 2);
@@ -1449,13 +1475,13 @@ static void a_full_sync_sends_the_leases_before_the_contexts(void **st)
 		assert_int_equal(seen[k]->m.type, want[k]);
 	assert_int_equal(seen[0]->m.u.sync.count, 2);   /* contexts, not leases */
 	assert_int_equal(seen[5]->m.u.sync.count, 2);
-	/* each lease marked with the sync that carries it */
+	/* each lease marked with the sync that carries it, and with its event */
 	uint32_t e = seen[0]->m.u.sync.epoch;
 	assert_int_equal(seen[5]->m.u.sync.epoch, e);
-	bool a = !strcmp(seen[1]->m.u.lease.text, marked(LEASE_A, e)) &&
-		 !strcmp(seen[2]->m.u.lease.text, marked(LEASE_B, e));
-	bool b = !strcmp(seen[1]->m.u.lease.text, marked(LEASE_B, e)) &&
-		 !strcmp(seen[2]->m.u.lease.text, marked(LEASE_A, e));
+	const char *la = with_id(marked(LEASE_A, e), own_event_id("fd00:10::5"));
+	const char *lb = with_id(marked(LEASE_B, e), own_event_id("fd00:10::6"));
+	bool a = !strcmp(seen[1]->m.u.lease.text, la) && !strcmp(seen[2]->m.u.lease.text, lb);
+	bool b = !strcmp(seen[1]->m.u.lease.text, lb) && !strcmp(seen[2]->m.u.lease.text, la);
 	assert_true(a || b);
 	assert_int_equal(ctr("lease_tx"), 2);
 	assert_int_equal(ctr("sync_tx_items"), 4);
@@ -2540,19 +2566,6 @@ static void becoming_active_forgets_the_release_records(void **st)
 
 /* ---- releases our own DHCP server made of leases the other proxy forwarded -- */
 
-/* `line` (an add) as the standing-by proxy forwards it: with the id of its
- * hook's event (the last member, "fwd") */
-static const char *forwarded(const char *line, uint32_t id)
-{
-	static char b[8][PEER_LINE_MAX + 1];
-	static unsigned next;
-	char *o = b[next++ % 8];
-	size_t n = strlen(line);
-	assert_true(n > 0 && line[n - 1] == '}');
-	assert_true(snprintf(o, sizeof b[0], "%.*s,\"fwd\":%u}", (int)(n - 1), line, id) < (int)sizeof b[0]);
-	return o;
-}
-
 /* ACTIVE, with a standing-by backup heard */
 static void active_with_a_standby(void)
 {
@@ -2567,7 +2580,7 @@ static void active_with_a_standby(void)
  * (the release replicated, and lost on the way: the stand-in drops it). */
 static void forwarded_then_released_here(unsigned i, uint32_t id)
 {
-	send_lease_line(forwarded(own_line(i), id));
+	send_lease_line(with_id(own_line(i), id));
 	assert_non_null(lease_held(own_cmula(i)));
 	assert_int_equal(lease_held(own_cmula(i))->fwd_id, id);
 	unsigned mark = R.nin;
@@ -2586,7 +2599,7 @@ static void a_stale_re_forward_of_a_lease_our_server_released_is_refused_and_the
 {
 	(void)st;
 	active_with_a_standby();
-	send_lease_line(forwarded(own_line(0), 1000));
+	send_lease_line(with_id(own_line(0), 1000));
 	/* renewed by our own server meanwhile: still the forwarded event's lease */
 	lease_request(own_line(0));
 	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 1000);
@@ -2596,7 +2609,7 @@ static void a_stale_re_forward_of_a_lease_our_server_released_is_refused_and_the
 	assert_int_equal(count_type(PEER_LEASE, mark), 2);
 	assert_int_equal(ctr("lease_rel_records"), 1);
 	mark = R.nin;
-	send_lease_line(forwarded(own_line(0), 1000));
+	send_lease_line(with_id(own_line(0), 1000));
 	assert_null(lease_held(own_cmula(0)));
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 1);
@@ -2607,7 +2620,7 @@ static void a_stale_re_forward_of_a_lease_our_server_released_is_refused_and_the
 	assert_int_equal(ctr("lease_fwd_rx"), 2);
 	assert_int_equal(ctr("lease_refused"), 0);
 	/* another repeat of that event: the same answer */
-	send_lease_line(forwarded(own_line(0), 1000));
+	send_lease_line(with_id(own_line(0), 1000));
 	assert_null(lease_held(own_cmula(0)));
 	assert_int_equal(ctr("lease_release_resent"), 2);
 }
@@ -2622,7 +2635,7 @@ static void a_forward_of_a_new_event_or_without_an_id_after_our_release_is_appli
 	forwarded_then_released_here(1, 1001);
 	assert_int_equal(ctr("lease_rel_records"), 2);
 	unsigned mark = R.nin;
-	send_lease_line(forwarded(own_line(0), 2000));
+	send_lease_line(with_id(own_line(0), 2000));
 	assert_non_null(lease_held(own_cmula(0)));
 	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 2000);
 	send_lease_line(own_line(1));
@@ -2634,7 +2647,7 @@ static void a_forward_of_a_new_event_or_without_an_id_after_our_release_is_appli
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 0);
 	/* the records gone, the old event's repeat is applied as before */
-	send_lease_line(forwarded(own_line(1), 1001));
+	send_lease_line(with_id(own_line(1), 1001));
 	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 1001);
 }
 
@@ -2654,7 +2667,7 @@ static void a_record_of_ours_ends_with_a_forwarded_release_or_our_server_s_add(v
 	assert_int_equal(ctr("lease_rel_records"), 0);
 	collect();
 	unsigned mark = R.nin;
-	send_lease_line(forwarded(own_line(1), 1001));
+	send_lease_line(with_id(own_line(1), 1001));
 	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 1001);
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 0);
@@ -2672,13 +2685,13 @@ static void releases_sent_again_for_stale_forwards_stop_after_3(void **st)
 	log_set_level(PSHIM6_LOG_INFO);
 	unsigned mark = R.nin;
 	for (unsigned k = 0; k < 3; k++) {
-		send_lease_line(forwarded(own_line(0), 1000));
+		send_lease_line(with_id(own_line(0), 1000));
 		assert_null(lease_held(own_cmula(0)));
 	}
 	collect();
 	assert_int_equal(count_type(PEER_LEASE, mark), 3);
 	assert_int_equal(ctr("lease_release_resent"), 3);
-	send_lease_line(forwarded(own_line(0), 1000));
+	send_lease_line(with_id(own_line(0), 1000));
 	assert_non_null(lease_held(own_cmula(0)));
 	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 1000);
 	assert_int_equal(ctr("lease_rel_records"), 0);
@@ -2771,7 +2784,7 @@ static void a_forward_whose_id_is_no_id_is_refused(void **st)
 		assert_null(lease_held(own_cmula(0)));
 	}
 	assert_int_equal(ctr("lease_refused"), 6);
-	send_lease_line(forwarded(own_line(0), 4294967295u));
+	send_lease_line(with_id(own_line(0), 4294967295u));
 	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 4294967295u);
 	assert_int_equal(ctr("lease_refused"), 6);
 }
@@ -2806,14 +2819,88 @@ static void a_re_forward_carries_its_event_s_id_and_a_renew_is_a_new_event(void 
 	collect();
 	assert_int_equal(leases_sent_ids(mark, &which, renew_again), 1);
 	assert_int_equal(renew_again[0], renew[0]);
-	/* the ACTIVE proxy's lines carry none, and the entry keeps its own */
-	whole_sync(3, 0x01);
+	/* the ACTIVE proxy's line carries the event's id, the entry now its;
+	 * one from a proxy that predates ids leaves it none */
+	send_sync(PEER_SYNC_BEGIN, 3, 0);
+	send_lease_line(with_id(marked(own_line(0), 3), renew[0]));
+	send_sync(PEER_SYNC_END, 3, 0);
 	assert_int_equal(lease_held(own_cmula(0))->fwd_id, renew[0]);
+	assert_false(lease_held(own_cmula(0))->fwd_ours);
+	whole_sync(4, 0x01);
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 0);
 	/* nor does a release of ours */
 	mark = R.nin;
 	lease_request(own_release(0));
 	collect();
 	assert_int_equal(releases_sent(mark, &which, NULL), 1);
+}
+
+/* ACTIVE: a lease our own server gives has an event id too, which our lines
+ * carry and a renew keeps (a renew's line may be lost, and the other proxy
+ * holds the id of the line before).  Its release needs no record: the
+ * standing-by proxy holds that lease as ours, never re-forwarding it. */
+static void an_active_proxy_s_own_lease_has_an_id_its_lines_carry_and_a_renew_keeps(void **st)
+{
+	(void)st;
+	active_with_a_standby();
+	unsigned mark = R.nin;
+	lease_request(own_line(0));
+	uint32_t id = own_event_id(own_cmula(0));
+	lease_request(own_line(0));
+	assert_int_equal(own_event_id(own_cmula(0)), id);
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 2);
+	assert_string_equal(R.in[R.nin - 1].m.u.lease.text, with_id(marked(own_line(0), 0), id));
+	/* released and given again: a new lease, a new event */
+	lease_request(own_release(0));
+	assert_int_equal(ctr("lease_rel_records"), 0);
+	lease_request(own_line(0));
+	assert_int_not_equal(own_event_id(own_cmula(0)), id);
+	/* a forwarded one renewed here stays the other proxy's event */
+	send_lease_line(with_id(own_line(1), 1001));
+	lease_request(own_line(1));
+	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 1001);
+	assert_false(lease_held(own_cmula(1))->fwd_ours);
+	collect();
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text, with_id(marked(own_line(1), 0), 1001));
+	assert_int_equal(ctr("lease_refused"), 0);
+}
+
+/* The other proxy gave a lease while it was ACTIVE; the roles swap and our
+ * own server releases it, the release lost.  The other proxy, standing by,
+ * holds the lease as its own, our whole sync lacks it and it forwards it
+ * again with its event's id, which we kept from its line: a stale repeat,
+ * refused, and the release goes again.  A lease whose line carried no id
+ * (a proxy that predates them) comes back with its re-forward, as before. */
+static void after_a_swap_the_re_forward_of_a_lease_given_while_the_other_was_active_is_refused(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .role = "backup" });
+	eng = engine_with(0);          /* a full sync needs one */
+	start();
+	heartbeat(0, 0, 0);
+	send_lease_line(with_id(marked(own_line(0), 0), 3000));
+	send_lease_line(marked(own_line(1), 0));
+	assert_int_equal(lease_held(own_cmula(0))->fwd_id, 3000);
+	assert_false(lease_held(own_cmula(0))->fwd_ours);
+	assert_int_equal(lease_held(own_cmula(1))->fwd_id, 0);
+	takes_over_at_dead_ms_after(clk);
+	R.state = PEER_ST_STANDBY;     /* the primary back, standing by */
+	heartbeat(0, 0, 0);
+	lease_request(own_release(0));
+	lease_request(own_release(1));
+	assert_int_equal(ctr("lease_rel_records"), 1);
+	collect();
+	unsigned mark = R.nin;
+	send_lease_line(with_id(own_line(0), 3000));
+	assert_null(lease_held(own_cmula(0)));
+	collect();
+	assert_int_equal(count_type(PEER_LEASE, mark), 1);
+	assert_string_equal(last_of(PEER_LEASE)->m.u.lease.text, marked(own_release(0), 0));
+	assert_int_equal(ctr("lease_release_resent"), 1);
+	send_lease_line(own_line(1));
+	assert_non_null(lease_held(own_cmula(1)));
+	assert_int_equal(ctr("lease_refused"), 0);
 }
 
 /* ---- peer.sources ---------------------------------------------------------- */
@@ -3022,6 +3109,9 @@ int main(void)
 		cmocka_unit_test_teardown(leaving_active_forgets_the_records_of_our_releases, teardown),
 		cmocka_unit_test_teardown(a_forward_whose_id_is_no_id_is_refused, teardown),
 		cmocka_unit_test_teardown(a_re_forward_carries_its_event_s_id_and_a_renew_is_a_new_event, teardown),
+		cmocka_unit_test_teardown(an_active_proxy_s_own_lease_has_an_id_its_lines_carry_and_a_renew_keeps, teardown),
+		cmocka_unit_test_teardown(
+			after_a_swap_the_re_forward_of_a_lease_given_while_the_other_was_active_is_refused, teardown),
 		cmocka_unit_test_teardown(each_path_sends_from_its_configured_source, teardown),
 		cmocka_unit_test_teardown(a_source_this_host_lacks_is_warned_about_and_its_sends_fail, teardown),
 		cmocka_unit_test_teardown(stop_and_free_release_every_descriptor_and_child, teardown),

@@ -193,6 +193,11 @@ static void test_lease_table(void **state)
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	assert_int_equal(l->iaid, 11);
 	assert_int_equal(l->fwd_id, 77);
+	assert_false(l->fwd_ours);
+	((struct lease_entry *)l)->fwd_ours = true;   /* an id drawn here stays ours */
+	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
+	assert_int_equal(l->fwd_id, 77);
+	assert_true(l->fwd_ours);
 	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}", &why), 0);
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	assert_null(addrtab_find(&t.leases, &a));
@@ -202,6 +207,7 @@ static void test_lease_table(void **state)
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	assert_non_null(l = addrtab_find(&t.leases, &a));
 	assert_int_equal(l->fwd_id, 0);
+	assert_false(l->fwd_ours);
 	assert_int_equal(parse("{\"cmd\":\"lease\",\"event\":\"release\",\"cmula\":\"fd00:10::1\"}", &why), 0);
 	assert_int_equal(tables_lease(&t, c, &o, 0, &why), 0);
 	/* not our prefix; bad hex; bad event */
