@@ -12,6 +12,7 @@
 
 #include "pshim6/dpmsg.h"
 #include "classify_fast.h"
+#include "natpin.h"
 #include "nud.h"
 #include "site.h"
 #include "tables.h"
@@ -87,6 +88,7 @@ struct dp_state {
 	unsigned n_ports;               /* 1 + n_isp */
 	struct dp_port port[DP_MAX_PORTS];
 	struct dp_tables *t;
+	struct dp_natpin natpin;        /* NATv6 return paths, written by the lcores (natpin.h) */
 	struct rte_mempool *pool;
 	struct rte_ring *punt;          /* lcores -> channel thread (mbuf, m->port = in port index, m->hash.usr = reason) */
 	struct rte_ring *inject;        /* channel thread -> lcore 0 */

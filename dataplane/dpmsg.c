@@ -567,6 +567,8 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_CHAN_CLIENT_STALLED] = "channel_client_stalled",
 		[DPMSG_CNT_CHAN_ACCEPT_FAILED] = "channel_accept_failed",
 		[DPMSG_CNT_ND_RECEIVED] = "nd_received",
+		[DPMSG_CNT_NAT_FLOW_OUT] = "natv6_out_flow", [DPMSG_CNT_NAT_FLOWS_NOTED] = "natv6_flows_noted",
+		[DPMSG_CNT_NAT_FLOWS_EVICTED] = "natv6_flows_evicted",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

@@ -224,10 +224,17 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		break;
 	case DP_V_EG_NAT: {
 		uint8_t *ip = dp_ip6(m), pa[16];
-		int isp = dp_isp_pick(SITE, ip + DP_IP6_SRC, ip + DP_IP6_DST);
+		int isp = dp_isp_pick(SITE, ip + DP_IP6_SRC, ip + DP_IP6_DST), pin;
+		uint64_t key;
 		if (isp < 0) {
 			drop(lc, m, DP_DROP_NO_ROUTE);
 			break;
+		}
+		/* a reply in a connection the peer opened through another PA address */
+		if (dp_natpin_key(ip, ip_len(m), &c->w, ip + DP_IP6_SRC, true, &key) &&
+		    (pin = dp_natpin_get(&dp.natpin, key, SITE->n_isp)) >= 0 && pin != isp) {
+			isp = pin;
+			CNT(lc, NAT_FLOW_OUT)++;
 		}
 		if (SITE->hba) {
 			const struct dp_host *h = dp_host_by_cmula(dp.t, ip + DP_IP6_SRC);
@@ -477,9 +484,33 @@ static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbu
 	tx(lc, b, DP_PORT_INSIDE, m);
 }
 
+/* A NATv6 packet in to `cmula`, still addressed to its PA address: its flow's
+ * return path (natpin.h). */
+static void nat_flow_note(struct dp_lcore *lc, const uint8_t *ip, uint32_t len, const struct dp_walk *w,
+			  const uint8_t *cmula, uint32_t ms)
+{
+	const struct dp_site *s = SITE;
+	int isp = dp_site_isp_of(s, ip + DP_IP6_DST);
+	uint64_t key;
+	if (isp < 0 || !dp_natpin_key(ip, len, w, cmula, false, &key))
+		return;
+	bool picked = dp_isp_pick(s, cmula, ip + DP_IP6_SRC) == isp;
+	switch (dp_natpin_note(&dp.natpin, key, (unsigned)isp, picked, ms / 1000)) {
+	case DP_NATPIN_NOTED:
+		CNT(lc, NAT_FLOWS_NOTED)++;
+		break;
+	case DP_NATPIN_EVICTED:
+		CNT(lc, NAT_FLOWS_NOTED)++;
+		CNT(lc, NAT_FLOWS_EVICTED)++;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Everything on an ISP port that is not a payload header with a known tag. */
 static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx,
-				    struct rte_mbuf *m, struct dp_cls *c)
+				    struct rte_mbuf *m, struct dp_cls *c, uint32_t ms)
 {
 	switch (c->verdict) {
 	case DP_V_IN_SHIM:
@@ -500,6 +531,7 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 		} else {
 			dp_map_in(SITE, ip + DP_IP6_DST, cm);
 		}
+		nat_flow_note(lc, ip, ip_len(m), &c->w, cm, ms);
 		dp_nat_in(m, &c->w, cm);
 		if (SITE->mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
 			mss_clamp(lc, m, &c->w, SITE->mss_in);
@@ -567,7 +599,7 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 		uint8_t nh;
 
 		if (unlikely(c->verdict != DP_V_IN_SHIM)) {
-			in_other(lc, &b, pidx, m, c);
+			in_other(lc, &b, pidx, m, c, ms);
 			continue;
 		}
 		if (likely(slot[k] != NO_SLOT) && likely(slots[slot[k]].own_tag == c->tag))
@@ -576,7 +608,7 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 			x = dp_ctx_by_tag(t, c->tag);
 		k++;
 		if (unlikely(!x)) {
-			in_other(lc, &b, pidx, m, c);  /* punted: unknown tag, control answers R1bis */
+			in_other(lc, &b, pidx, m, c, ms);  /* punted: unknown tag, control answers R1bis */
 			continue;
 		}
 		if (unlikely(dp_shim_decap_eth(m, &c->w, x, in_tx.dst_w, in_tx.src_w, &nh) != DP_RW_OK)) {

@@ -253,7 +253,10 @@ int main(int argc, char **argv)
 	dp.inject = rte_ring_create("dp_inject", 1024, (int)rte_socket_id(), RING_F_SC_DEQ);
 	dp.t = dp_tables_create("dp", max_ctx > 0 ? (uint32_t)max_ctx : conf.dataplane.max_contexts,
 				conf.dataplane.hba_hosts, dp.n_lcores, (int)rte_socket_id());
-	if (!dp.pool || !dp.punt || !dp.inject || !dp.t) {
+	dp.natpin.mask = dp_natpin_buckets(conf.dataplane.natv6_flows) - 1;
+	dp.natpin.w = rte_zmalloc_socket("dp_natpin", ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * sizeof(uint64_t),
+					 RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+	if (!dp.pool || !dp.punt || !dp.inject || !dp.t || !dp.natpin.w) {
 		fprintf(stderr, "pshim6-dataplane: out of hugepage memory for mbufs/rings/tables: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
@@ -343,7 +346,8 @@ int main(int argc, char **argv)
 	if (dp_channel_start(&dp) != 0)
 		return 1;
 	fprintf(stderr, "pshim6-dataplane: %u port(s), %u lcore(s), %u contexts max, table_bytes %lu, "
-		"tsc_hz %lu, channel %s\n", dp.n_ports, dp.n_lcores, dp.t->cap, (unsigned long)dp.t->mem_bytes,
+		"natv6_flows %lu, tsc_hz %lu, channel %s\n", dp.n_ports, dp.n_lcores, dp.t->cap,
+		(unsigned long)dp.t->mem_bytes, ((unsigned long)dp.natpin.mask + 1) * DP_NATPIN_WAYS,
 		(unsigned long)dp.tsc_hz, dp.channel_path);
 	for (unsigned w = 0; w < rx_delay_ms / 10 && !dp.quit; w++)
 		rte_delay_us_sleep(10000);
@@ -368,6 +372,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "pshim6-dataplane: %s %lu\n", dpmsg_counter_name(i), (unsigned long)sum[i]);
 	}
 	dp_tables_free(dp.t);
+	rte_free(dp.natpin.w);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -116,6 +116,8 @@ int dp_reload_check(const struct pshim6_conf *o, const struct pshim6_conf *c, ch
 		return refuse(why, n, "dataplane.hba_hosts");
 	if (o->dataplane.punt_queue != c->dataplane.punt_queue)
 		return refuse(why, n, "dataplane.punt_queue");
+	if (o->dataplane.natv6_flows != c->dataplane.natv6_flows)
+		return refuse(why, n, "dataplane.natv6_flows");
 	if (o->dataplane.n_lcores != c->dataplane.n_lcores ||
 	    memcmp(o->dataplane.lcores, c->dataplane.lcores, sizeof(c->dataplane.lcores[0]) * c->dataplane.n_lcores))
 		return refuse(why, n, "dataplane.lcores");

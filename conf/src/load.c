@@ -18,6 +18,7 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 	c->dataplane.max_contexts = 65536;
 	c->dataplane.hba_hosts = 1024;
 	c->dataplane.punt_queue = 1024;
+	c->dataplane.natv6_flows = 65536;
 	c->dataplane.idle_polls = 100;
 	c->dataplane.idle_sleep_us = 100;
 	c->dataplane.pmtu = PSHIM6_PMTU_BOTH;

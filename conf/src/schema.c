@@ -110,6 +110,7 @@ static const struct row dataplane_rows[] = {
 	R_U32(T, "max_contexts", max_contexts, 1, 16777216),
 	R_U32(T, "hba_hosts", hba_hosts, 1, 1048576),
 	R_U32(T, "punt_queue", punt_queue, 16, 65536),
+	R_U32(T, "natv6_flows", natv6_flows, 64, 16777216),
 	R_ARR(T, "lcores", K_U16, lcores, n_lcores, 0, 0, PSHIM6_CONF_MAX_LCORES),
 	R_U32(T, "idle_polls", idle_polls, 0, 10000000),
 	R_U32(T, "idle_sleep_us", idle_sleep_us, 1, 100000),

@@ -14,6 +14,7 @@
 #include "classify_fast.h"
 #include "icmp6.h"
 #include "mss.h"
+#include "natpin.h"
 #include "natv6.h"
 #include "nd.h"
 #include "rewrite.h"
@@ -22,6 +23,8 @@ static struct dp_site site;
 static struct dp_ctx ctx;
 static struct fab fab;
 static struct dp_fast fast;
+static uint64_t pin_words[2 * DP_NATPIN_WAYS] __attribute__((aligned(64)));
+static struct dp_natpin pin = { pin_words, 1 };   /* two buckets: full ones, replaced */
 
 static void init(void)
 {
@@ -129,11 +132,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (dp_shim_decap(m, &c.w, &ctx) == DP_RW_OK)
 				check(m, 1);
 			break;
-		case DP_V_IN_NAT:
-			dp_map_in(&site, dp_ip6(m) + DP_IP6_DST, a);
+		case DP_V_IN_NAT: {
+			uint8_t *ip = dp_ip6(m);
+			uint64_t key;
+			int isp = dp_site_isp_of(&site, ip + DP_IP6_DST);
+			dp_map_in(&site, ip + DP_IP6_DST, a);
+			if (isp >= 0 && dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, a, false, &key))
+				(void)dp_natpin_note(&pin, key, (unsigned)isp, dp_isp_pick(&site, a, ip + DP_IP6_SRC) == isp,
+						     ip[7]);
 			dp_nat_in(m, &c.w, a);
 			check(m, 1);
 			break;
+		}
 		case DP_V_IN_ICMP_ERR: {
 			struct dp_icmp_inner in;
 			uint8_t *ip = dp_ip6(m);
@@ -192,9 +202,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case DP_V_EG_NAT: {
 			uint8_t *ip = dp_ip6(m);
-			int isp = dp_isp_pick(&site, ip + DP_IP6_SRC, ip + DP_IP6_DST);
+			int isp = dp_isp_pick(&site, ip + DP_IP6_SRC, ip + DP_IP6_DST), p;
+			uint64_t key;
 			if (isp < 0 || isp >= (int)site.n_isp)
 				abort();
+			if (dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, ip + DP_IP6_SRC, true, &key) &&
+			    (p = dp_natpin_get(&pin, key, site.n_isp)) >= 0) {
+				if (p >= (int)site.n_isp)
+					abort();
+				isp = p;
+			}
 			dp_map_out(&site, (unsigned)isp, ip + DP_IP6_SRC, a);
 			if (dp_is_tcp_syn(ip, m->data_len - DP_ETH_LEN, &c.w))
 				(void)dp_mss_clamp(m, &c.w, dp_mss_for_mtu(site.isp[isp].mtu, false));

@@ -23,6 +23,7 @@
 #include "dataplane.h"
 #include "eal_unit.h"
 #include "fabmbuf.h"
+#include "natv6.h"
 
 struct dp_state dp;   /* the process state fastpath.c reads (main.c's, in the daemon) */
 
@@ -164,6 +165,9 @@ static int group_setup(void **state)
 	}
 	dp.t = dp_tables_create("nodes", 1024, 16, 1, SOCKET_ID_ANY);
 	assert_non_null(dp.t);
+	dp.natpin.mask = dp_natpin_buckets(64) - 1;
+	dp.natpin.w = rte_zmalloc("t_natpin", ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * 8, 64);
+	assert_non_null(dp.natpin.w);
 	/* 0..NCTX-1, then NCROWD whose keys share context 0's primary bucket,
 	 * so that bucket overflows into the keys' alternatives */
 	uint32_t b0 = bucket_of(0), n = 0;
@@ -550,6 +554,106 @@ static void ingress_mixed_burst(void **state)
 	free_all(out, n);
 }
 
+/* ---- NATv6 connections a peer opened ------------------------------------- */
+
+/* TCP from src to dst with these ports, as its sender makes it. */
+static size_t tcp_ports(uint8_t *f, const uint8_t src[16], const uint8_t dst[16], uint16_t sp, uint16_t dport,
+			size_t pay)
+{
+	size_t n = fab_tcp(l4, src, dst, pay);
+	l4[0] = (uint8_t)(sp >> 8);
+	l4[1] = (uint8_t)sp;
+	l4[2] = (uint8_t)(dport >> 8);
+	l4[3] = (uint8_t)dport;
+	l4[16] = l4[17] = 0;
+	uint16_t c = ref_csum6(src, dst, 6, l4, n);
+	l4[16] = (uint8_t)(c >> 8);
+	l4[17] = (uint8_t)c;
+	return fab_frame(f, src, dst, 6, NULL, 0, l4, n);
+}
+
+/* One packet in from the legacy peer to `pa` on ISP port `isp`, delivered
+ * to the host inside. */
+static void nat_in(unsigned isp, const uint8_t pa[16], const uint8_t hs[16], const uint8_t lg[16], uint16_t pport)
+{
+	uint8_t f[256];
+	struct rte_mbuf *m = mk(f, tcp_ports(f, lg, pa, pport, 80, 16)), *out[4];
+	dp_node_isp(lc, DP_PORT_ISP(isp), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(drain(0, out, 4), 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], const uint8_t *) + 14 + 24, hs, 16);
+	free_all(out, 1);
+}
+
+/* The host's packet out to the legacy peer: which ISP port it left by, and
+ * with which source (its checksum verified with it). */
+static unsigned nat_out(const uint8_t hs[16], const uint8_t lg[16], uint16_t pport, uint8_t src[16])
+{
+	uint8_t f[256];
+	struct rte_mbuf *m = mk(f, tcp_ports(f, hs, lg, 80, pport, 16)), *out[4];
+	dp_node_inside(lc, &m, 1, rte_rdtsc());
+	flush();
+	unsigned by = 0;
+	for (unsigned isp = 0; isp < 2; isp++) {
+		unsigned n = drain(DP_PORT_ISP(isp), out, 4);
+		if (!n)
+			continue;
+		assert_int_equal(n, 1);
+		assert_int_equal(by, 0);
+		by = DP_PORT_ISP(isp);
+		const uint8_t *ip = rte_pktmbuf_mtod(out[0], const uint8_t *) + 14;
+		memcpy(src, ip + 8, 16);
+		assert_memory_equal(ip + 24, lg, 16);
+		assert_int_equal(ref_verify6(ip + 8, ip + 24, 6, ip + 40, 36), 0xffff);
+		assert_memory_equal(rte_pktmbuf_mtod(out[0], const uint8_t *), NH_MAC[by], 6);
+		free_all(out, 1);
+	}
+	assert_int_not_equal(by, 0);
+	return by;
+}
+
+/*
+ * A legacy peer opens a connection to the host's PA address under the ISP
+ * the weights do not pick for the pair (ISP 1 here, weighted 1 to ISP 0's
+ * 3): the replies leave through that ISP, from that address.  The host's
+ * own connections to the peer keep the pick, and a packet of the flow in
+ * through the pick's address ends the note.
+ */
+static void a_connection_a_peer_opened_is_answered_through_its_isp(void **st)
+{
+	(void)st;
+	uint8_t hs[16], lg[16], pa0[16], pa1[16], src[16];
+	unsigned j = 0;
+	host(hs, 5);
+	do
+		legacy(lg, ++j);
+	while (dp_isp_pick(dp.site, hs, lg) != 0);
+	addr(pa0, "2001:db8:10:1:1::", 5);
+	addr(pa1, "2001:db8:20:1:1::", 5);
+	memset(dp.natpin.w, 0, ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * 8);
+
+	nat_in(1, pa1, hs, lg, 40000);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_NOTED), 1);
+	assert_int_equal(nat_out(hs, lg, 40000, src), DP_PORT_ISP(1));
+	assert_memory_equal(src, pa1, 16);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOW_OUT), 1);
+	/* again, and the note is not made twice */
+	nat_in(1, pa1, hs, lg, 40000);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_NOTED), 1);
+	assert_int_equal(nat_out(hs, lg, 40000, src), DP_PORT_ISP(1));
+	/* another connection of the pair: the pick */
+	assert_int_equal(nat_out(hs, lg, 40001, src), DP_PORT_ISP(0));
+	assert_memory_equal(src, pa0, 16);
+	/* the flow in through the pick's address: the note goes */
+	nat_in(0, pa0, hs, lg, 40000);
+	assert_int_equal(nat_out(hs, lg, 40000, src), DP_PORT_ISP(0));
+	assert_memory_equal(src, pa0, 16);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOW_OUT), 2);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_IN), 3);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_OUT), 4);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_EVICTED), 0);
+}
+
 /* ---- bounds and failures ------------------------------------------------- */
 
 /* A punt ring that fills: the rest is dropped and counted, nothing leaks. */
@@ -811,6 +915,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(egress_mixed_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(egress_every_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(ingress_mixed_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_connection_a_peer_opened_is_answered_through_its_isp, setup, teardown),
 		cmocka_unit_test_setup_teardown(punt_ring_full, setup_small_punt, teardown),
 		cmocka_unit_test_setup_teardown(too_big_within_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(next_hop_unresolved, setup, teardown),

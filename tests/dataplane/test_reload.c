@@ -85,6 +85,7 @@ static void test_restart_keys_refused(void **state)
 		{ "name = \"y\"", "name = \"z\"", "isps[1].name" },
 		{ "channel = \"/run/x.sock\"", "channel = \"/run/y.sock\"", "dataplane.channel" },
 		{ "channel = \"/run/x.sock\"; max_contexts = 1024", "channel = \"/run/x.sock\"; max_contexts = 2048", "dataplane.max_contexts" },
+		{ "channel = \"/run/x.sock\"; max_contexts = 1024;", "channel = \"/run/x.sock\"; max_contexts = 1024; natv6_flows = 128;", "dataplane.natv6_flows" },
 	};
 	char text[4096], why[160];
 	(void)state;

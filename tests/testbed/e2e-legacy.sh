@@ -3,7 +3,10 @@
 # proxy, no ULID record) through NATv6 on p1.  The peer sees a PA address of
 # site 1 (one of host 1's locators), and the connection works both ways:
 # curl downloads a file by name (resolved through the DNS ALG) with the same
-# sha256, and iperf3 runs forward and in reverse.
+# sha256, and iperf3 runs forward and in reverse.  Then the peer opens
+# connections itself, to host 1's PA address under each ISP: NATv6 picks
+# one ISP for the pair, and the connection through the other must still be
+# answered from the address and through the ISP it came by.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/netns.sh"
 ns_init tb
@@ -45,4 +48,22 @@ rev=$("$T" exec h1 iperf3 -c "$leg" -R -t 2 -J 2>/dev/null | python3 -c 'import 
 echo "ok: iperf3 h1 -> legacy $fwd Mbit/s, legacy -> h1 (reverse) $rev Mbit/s"
 nat=$(ctl p1 -j counters | grep -o '"dataplane.natv6_out":[0-9]*\|"natv6_out":[0-9]*' | head -1 | cut -d: -f2)
 echo "ok: p1 NATv6 packets out: ${nat:-?}"
-result "curl 16 MiB sha256 ok in ${ms} ms; peer saw $src; iperf3 ${fwd} Mbit/s forward, ${rev} Mbit/s reverse; natv6_out=${nat:-?}"
+
+# h1's PA address under an ISP: the prefix swapped, the rest kept
+pa_of() { python3 -c 'import ipaddress as i,sys; n=i.IPv6Network(sys.argv[2]); m=(1<<(128-n.prefixlen))-1
+print(i.IPv6Address(int(n.network_address) | (int(i.IPv6Address(sys.argv[1])) & m)))' "$1" "$2"; }
+dpc() { ctl p1 -j counters | grep -o "\"\(dataplane\.\)\?$1\":[0-9]*" | head -1 | cut -d: -f2; }
+"$T" exec h1 sh -c "cd '$work' && exec python3 -m http.server --bind :: 8080" >"$work/http-h1.log" 2>&1 &
+wait_until 10 "$T" exec h1 sh -c "ss -ltn | grep -q ':8080 '" || fail "http server on h1"
+noted0=$(dpc natv6_flows_noted); flow0=$(dpc natv6_out_flow)
+for isp in x y; do
+    pa=$(pa_of "$H1" "$(tb_addr site1.pa.$isp)")
+    "$T" exec leg curl -sS -g --max-time 30 -o "$work/in-$isp" "http://[$pa]:8080/data" \
+        || fail "curl from the legacy peer to h1 at $pa (its address under ISP $isp)"
+    [ "$(sha256sum < "$work/in-$isp" | cut -d' ' -f1)" = "$want" ] || fail "sha256 mismatch from $pa"
+done
+noted=$(( $(dpc natv6_flows_noted) - noted0 )); flow=$(( $(dpc natv6_out_flow) - flow0 ))
+[ "$noted" -ge 1 ] || fail "no connection noted as opened through the ISP NATv6 does not pick"
+[ "$flow" -ge 1 ] || fail "no packet out through the ISP a connection came in by"
+echo "ok: legacy -> h1 through both ISPs' addresses: 16 MiB each, sha256 matches; connections noted $noted, packets out by their ISP $flow"
+result "curl 16 MiB sha256 ok in ${ms} ms; peer saw $src; iperf3 ${fwd} Mbit/s forward, ${rev} Mbit/s reverse; natv6_out=${nat:-?}; inbound through both ISPs ok (noted $noted, out by their ISP $flow)"

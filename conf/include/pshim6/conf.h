@@ -141,13 +141,14 @@ struct pshim6_conf_isp {
 	uint32_t cost;                      /* 0..1000000, default 0; lower preferred */
 };
 
-/* dataplane { channel; max_contexts; hba_hosts; punt_queue; lcores;
+/* dataplane { channel; max_contexts; hba_hosts; punt_queue; natv6_flows; lcores;
  *             idle_polls; idle_sleep_us; pmtu; eal_args; } */
 struct pshim6_conf_dataplane {
 	char channel[PSHIM6_CONF_PATH_MAX]; /* SOCK_SEQPACKET path, default /run/pshim6/dataplane.sock */
 	uint32_t max_contexts;              /* 1..16777216, default 65536 */
 	uint32_t hba_hosts;                 /* 1..1048576, default 1024 */
 	uint32_t punt_queue;                /* packets, 16..65536, default 1024 */
+	uint32_t natv6_flows;               /* NATv6 return paths kept, 64..16777216, default 65536 */
 	unsigned n_lcores;                  /* 0 = DPDK default (main lcore only) */
 	uint16_t lcores[PSHIM6_CONF_MAX_LCORES];
 	uint32_t idle_polls;                /* empty polls before sleeping; 0 = busy poll; default 100 */

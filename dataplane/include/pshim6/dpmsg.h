@@ -233,6 +233,9 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_CHAN_CLIENT_STALLED,  /* channel clients dropped: their answers unread for too long */
 	DPMSG_CNT_CHAN_ACCEPT_FAILED,   /* channel connections not accepted (descriptors or memory short) */
 	DPMSG_CNT_ND_RECEIVED,          /* next-hop advertisements taken by a port with no kernel interface */
+	DPMSG_CNT_NAT_FLOW_OUT,         /* NATv6 out by the ISP a peer's connection came in by, not the pick */
+	DPMSG_CNT_NAT_FLOWS_NOTED,      /* such connections noted (natpin.h) */
+	DPMSG_CNT_NAT_FLOWS_EVICTED,    /* notes that replaced the oldest of a full bucket */
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };

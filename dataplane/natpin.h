@@ -1,0 +1,189 @@
+/*
+ * Return paths of NATv6 connections a peer opened.
+ *
+ * NATv6 picks a packet's ISP from (host, peer) by the weights (natv6.h), so
+ * a connection the host opens always leaves and comes back by one ISP.  A
+ * peer that opens a connection itself chooses the PA address, and so the
+ * ISP: when that is not the pick, the replies must still come from that
+ * address (the peer's socket is bound to it) and leave through that ISP
+ * (which filters sources on ingress).  So a packet in through a PA address
+ * other than the pick notes its flow (host, peer, protocol, ports) with that
+ * ISP here, a packet in through the pick's address ends its flow's note,
+ * and a packet out takes its flow's ISP when it has one.  Every reply of
+ * such a connection follows a packet in, so the note is always as new as
+ * the flow's latest packet in.
+ *
+ * A lossy set-associative cache shared by the lcores: buckets of 8 words in
+ * one cache line, a word written with one relaxed atomic store.  Two lcores
+ * racing for one way lose one note, which the flow's next packet in writes
+ * again.  A full bucket replaces its oldest word (natv6_flows_evicted), whose
+ * flow is noted again by its next packet in.
+ */
+#ifndef PSHIM6_DP_NATPIN_H
+#define PSHIM6_DP_NATPIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pkt.h"
+
+#define DP_NATPIN_WAYS 8
+#define DP_NATPIN_REFRESH_S 1   /* a note's age is refreshed at most this often: one store a second a flow */
+
+/* word: check (63..32) | seconds seen (31..8, wrapping) | ISP + 1 (7..0); 0 is empty */
+struct dp_natpin {
+	uint64_t *w;        /* (mask + 1) * DP_NATPIN_WAYS words, 64-octet aligned */
+	uint32_t mask;      /* buckets - 1 */
+};
+
+/* Buckets for `flows` notes: a power of two, at least one. */
+static inline uint32_t dp_natpin_buckets(uint32_t flows)
+{
+	uint32_t b = 1;
+	while (b < flows / DP_NATPIN_WAYS && b < (UINT32_C(1) << 31))
+		b <<= 1;
+	return b;
+}
+
+static inline uint64_t dp_natpin_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint64_t dp_natpin_ld64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/*
+ * The flow of a NATv6 packet, seen from the site: its host's CMULA, the
+ * peer, the protocol and the host's and the peer's port (ICMPv6 echo: the
+ * identifier, for both).  `host_is_src`: the packet goes out.  false when
+ * it has no flow to note or look up: a fragment (a later one carries no
+ * ports, and all of one packet must leave by one ISP), or ports cut short.
+ */
+static inline bool dp_natpin_key(const uint8_t *ip, uint32_t len, const struct dp_walk *w, const uint8_t *host,
+				 bool host_is_src, uint64_t *key)
+{
+	const uint8_t *peer = ip + (host_is_src ? DP_IP6_DST : DP_IP6_SRC);
+	uint32_t ports = 0;
+	if (w->frag)
+		return false;
+	switch (w->nh) {
+	case DP_PROTO_TCP:
+	case DP_PROTO_UDP:
+	case 33:   /* DCCP */
+	case 132:  /* SCTP */
+	case 136:  /* UDP-Lite */
+		if ((uint32_t)w->off + 4 > len)
+			return false;
+		{
+			uint16_t s = dp_get16(ip + w->off), d = dp_get16(ip + w->off + 2);
+			ports = host_is_src ? (uint32_t)s << 16 | d : (uint32_t)d << 16 | s;
+		}
+		break;
+	case DP_PROTO_ICMP6:
+		/* a peer's echo request and the host's reply share the identifier */
+		if ((uint32_t)w->off + 6 > len || (ip[w->off] != 128 && ip[w->off] != 129))
+			return false;
+		ports = (uint32_t)dp_get16(ip + w->off + 4) * 0x10001u;
+		break;
+	default:
+		break;
+	}
+	uint64_t h = dp_natpin_mix(dp_natpin_ld64(host) ^ UINT64_C(0x9e3779b97f4a7c15));
+	h = dp_natpin_mix(h ^ dp_natpin_ld64(host + 8));
+	h = dp_natpin_mix(h ^ dp_natpin_ld64(peer));
+	h = dp_natpin_mix(h ^ dp_natpin_ld64(peer + 8));
+	*key = dp_natpin_mix(h ^ ((uint64_t)w->nh << 32 | ports));
+	return true;
+}
+
+static inline uint64_t *dp_natpin_bucket(const struct dp_natpin *p, uint64_t key)
+{
+	return p->w + (size_t)((uint32_t)key & p->mask) * DP_NATPIN_WAYS;
+}
+
+static inline uint32_t dp_natpin_check(uint64_t key) { return (uint32_t)(key >> 32); }
+
+/* The ISP noted for the flow `key`, or -1; a note naming an ISP this site no
+ * longer has (after a reload) is none, and so is every flow without a table
+ * (a program that made none). */
+static inline int dp_natpin_get(const struct dp_natpin *p, uint64_t key, unsigned n_isp)
+{
+	if (!p->w)
+		return -1;
+	const uint64_t *b = dp_natpin_bucket(p, key);
+	for (unsigned i = 0; i < DP_NATPIN_WAYS; i++) {
+		uint64_t v = __atomic_load_n(&b[i], __ATOMIC_RELAXED);
+		if (v && (uint32_t)(v >> 32) == dp_natpin_check(key)) {
+			unsigned isp = (unsigned)(v & 0xff) - 1;
+			return isp < n_isp ? (int)isp : -1;
+		}
+	}
+	return -1;
+}
+
+enum dp_natpin_rc {
+	DP_NATPIN_KEPT = 0,    /* already noted, or nothing to do */
+	DP_NATPIN_NOTED,       /* a new note in a free way */
+	DP_NATPIN_EVICTED,     /* a new note in the oldest way */
+	DP_NATPIN_CLEARED,     /* the flow's note removed */
+};
+
+/*
+ * A packet of flow `key` came in through ISP `isp`'s PA address; `picked`:
+ * that ISP is the one the weights pick for the pair, which needs no note
+ * (and a note left from an earlier flow with these ports must go).  `sec`:
+ * a clock in seconds, for the age of the ways.
+ */
+static inline enum dp_natpin_rc dp_natpin_note(struct dp_natpin *p, uint64_t key, unsigned isp, bool picked,
+					       uint32_t sec)
+{
+	if (!p->w)
+		return DP_NATPIN_KEPT;
+	uint64_t *b = dp_natpin_bucket(p, key);
+	uint32_t chk = dp_natpin_check(key), s24 = sec & 0xffffff;
+	uint64_t want = (uint64_t)chk << 32 | (uint64_t)s24 << 8 | (isp + 1);
+	unsigned free_way = DP_NATPIN_WAYS, old_way = 0;
+	uint32_t old_age = 0;
+	for (unsigned i = 0; i < DP_NATPIN_WAYS; i++) {
+		uint64_t v = __atomic_load_n(&b[i], __ATOMIC_RELAXED);
+		if (!v) {
+			if (free_way == DP_NATPIN_WAYS)
+				free_way = i;
+			continue;
+		}
+		uint32_t age = (s24 - (uint32_t)(v >> 8)) & 0xffffff;
+		if ((uint32_t)(v >> 32) == chk) {
+			if (picked) {
+				__atomic_store_n(&b[i], 0, __ATOMIC_RELAXED);
+				return DP_NATPIN_CLEARED;
+			}
+			if ((v & 0xff) != isp + 1 || age >= DP_NATPIN_REFRESH_S)
+				__atomic_store_n(&b[i], want, __ATOMIC_RELAXED);
+			return DP_NATPIN_KEPT;
+		}
+		if (age >= old_age) {
+			old_age = age;
+			old_way = i;
+		}
+	}
+	if (picked)
+		return DP_NATPIN_KEPT;
+	if (free_way < DP_NATPIN_WAYS) {
+		__atomic_store_n(&b[free_way], want, __ATOMIC_RELAXED);
+		return DP_NATPIN_NOTED;
+	}
+	__atomic_store_n(&b[old_way], want, __ATOMIC_RELAXED);
+	return DP_NATPIN_EVICTED;
+}
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * natpin.h: the flow key a NATv6 packet in and its reply out share, and the
+ * table of return paths (note, look up, clear, refresh, replace the oldest),
+ * on frames built apart from the code under test.  No EAL: the table is
+ * plain memory.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "natpin.h"
+
+static const char *HOST = "fd00:1:1:1:1::7", *PEER = "2001:db8:77::9";
+
+/* An IPv6 packet from src to dst: protocol `nh`, then `l4` (n octets). */
+static uint32_t pkt(uint8_t *ip, const char *src, const char *dst, uint8_t nh, const uint8_t *l4, size_t n)
+{
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(n >> 8);
+	ip[5] = (uint8_t)n;
+	ip[6] = nh;
+	ip[7] = 64;
+	assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, dst, ip + 24), 1);
+	memcpy(ip + 40, l4, n);
+	return (uint32_t)(40 + n);
+}
+
+static struct dp_walk walk(uint8_t nh)
+{
+	return (struct dp_walk){ .off = 40, .nh_off = 6, .nh = nh };
+}
+
+static void ports(uint8_t l4[8], uint16_t s, uint16_t d)
+{
+	memset(l4, 0, 8);
+	l4[0] = (uint8_t)(s >> 8);
+	l4[1] = (uint8_t)s;
+	l4[2] = (uint8_t)(d >> 8);
+	l4[3] = (uint8_t)d;
+}
+
+static uint8_t host[16];
+
+/* The key of a packet in from PEER (to the host, whose CMULA is HOST) with
+ * ports (peer's, host's), protocol nh. */
+static uint64_t key_in(uint8_t nh, uint16_t peer_port, uint16_t host_port)
+{
+	uint8_t ip[64], l4[8];
+	ports(l4, peer_port, host_port);
+	uint32_t len = pkt(ip, PEER, "2001:db8:20:1:1::7", nh, l4, 8);
+	struct dp_walk w = walk(nh);
+	uint64_t k = 0;
+	assert_true(dp_natpin_key(ip, len, &w, host, false, &k));
+	return k;
+}
+
+/* ... and of its reply out, from the host's CMULA */
+static uint64_t key_out(uint8_t nh, uint16_t host_port, uint16_t peer_port)
+{
+	uint8_t ip[64], l4[8];
+	ports(l4, host_port, peer_port);
+	uint32_t len = pkt(ip, HOST, PEER, nh, l4, 8);
+	struct dp_walk w = walk(nh);
+	uint64_t k = 0;
+	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	return k;
+}
+
+static void a_packet_in_and_its_reply_out_share_a_key_and_other_flows_do_not(void **st)
+{
+	(void)st;
+	assert_int_equal(inet_pton(AF_INET6, HOST, host), 1);
+	static const uint8_t protos[] = { 6, 17, 33, 132, 136 };
+	for (unsigned i = 0; i < sizeof protos; i++) {
+		assert_true(key_in(protos[i], 40000, 80) == key_out(protos[i], 80, 40000));
+		assert_true(key_in(protos[i], 40000, 80) != key_out(protos[i], 40000, 80));
+		assert_true(key_in(protos[i], 40000, 80) != key_in(protos[i], 40001, 80));
+		assert_true(key_in(protos[i], 40000, 80) != key_in(protos[i], 40000, 81));
+	}
+	assert_true(key_in(6, 40000, 80) != key_in(17, 40000, 80));
+	/* another host or peer */
+	uint8_t ip[64], l4[8];
+	uint64_t k;
+	ports(l4, 80, 40000);
+	uint32_t len = pkt(ip, "fd00:1:1:1:1::8", PEER, 6, l4, 8);
+	struct dp_walk w = walk(6);
+	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_true(k != key_out(6, 80, 40000));
+	len = pkt(ip, HOST, "2001:db8:77::a", 6, l4, 8);
+	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_true(k != key_out(6, 80, 40000));
+}
+
+/* A peer's echo request in and the host's echo reply out share the identifier. */
+static void an_echo_request_in_and_its_reply_out_share_a_key(void **st)
+{
+	(void)st;
+	assert_int_equal(inet_pton(AF_INET6, HOST, host), 1);
+	uint8_t ip[64], l4[8] = { 128, 0, 0, 0, 0x12, 0x34, 0, 1 };
+	uint64_t kin, kout, kother;
+	struct dp_walk w = walk(58);
+	uint32_t len = pkt(ip, PEER, "2001:db8:20:1:1::7", 58, l4, 8);
+	assert_true(dp_natpin_key(ip, len, &w, host, false, &kin));
+	l4[0] = 129;
+	len = pkt(ip, HOST, PEER, 58, l4, 8);
+	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &kout));
+	assert_true(kin == kout);
+	ip[40 + 5] = 0x35;
+	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &kother));
+	assert_true(kother != kout);
+	/* other ICMPv6 messages (errors, ND) are no flow */
+	ip[40] = 1;
+	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &kother));
+	ip[40] = 135;
+	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &kother));
+}
+
+/* Fragments and ports cut short are no flow; another protocol is one
+ * without ports. */
+static void fragments_and_short_ports_have_no_key(void **st)
+{
+	(void)st;
+	uint8_t ip[64], l4[8];
+	uint64_t k;
+	ports(l4, 80, 40000);
+	uint32_t len = pkt(ip, HOST, PEER, 6, l4, 8);
+	struct dp_walk w = walk(6);
+	w.frag = 1;
+	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	w.frag = 2;
+	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	w = walk(6);
+	assert_false(dp_natpin_key(ip, 43, &w, ip + 8, true, &k));
+	assert_true(dp_natpin_key(ip, 44, &w, ip + 8, true, &k));
+	w = walk(58);
+	ip[40] = 129;
+	assert_false(dp_natpin_key(ip, 45, &w, ip + 8, true, &k));
+	w = walk(47);   /* GRE: the pair and the protocol */
+	uint64_t k2;
+	assert_true(dp_natpin_key(ip, 40, &w, ip + 8, true, &k));
+	ports(l4, 1, 2);
+	pkt(ip, HOST, PEER, 47, l4, 8);
+	assert_true(dp_natpin_key(ip, 48, &w, ip + 8, true, &k2));
+	assert_true(k == k2);
+}
+
+static struct dp_natpin tab(uint32_t flows)
+{
+	struct dp_natpin p = { .mask = dp_natpin_buckets(flows) - 1 };
+	p.w = aligned_alloc(64, ((size_t)p.mask + 1) * DP_NATPIN_WAYS * 8);
+	assert_non_null(p.w);
+	memset(p.w, 0, ((size_t)p.mask + 1) * DP_NATPIN_WAYS * 8);
+	return p;
+}
+
+static void sized_in_buckets_of_8_a_power_of_two_at_least_as_many(void **st)
+{
+	(void)st;
+	assert_int_equal(dp_natpin_buckets(64), 8);
+	assert_int_equal(dp_natpin_buckets(65), 8);
+	assert_int_equal(dp_natpin_buckets(100), 16);
+	assert_int_equal(dp_natpin_buckets(65536), 8192);
+	assert_int_equal(dp_natpin_buckets(16777216), 2097152);
+	assert_int_equal(dp_natpin_buckets(1), 1);
+}
+
+/* A flow in through a PA address the pick would not give is noted; in
+ * through the pick's, its note goes; a look-up finds what was noted last. */
+static void noted_looked_up_moved_and_cleared(void **st)
+{
+	(void)st;
+	struct dp_natpin p = tab(64);
+	uint64_t k = 0x123456789abcdef0;
+	assert_int_equal(dp_natpin_get(&p, k, 2), -1);
+	assert_int_equal(dp_natpin_note(&p, k, 0, true, 10), DP_NATPIN_KEPT);   /* the pick: nothing */
+	assert_int_equal(dp_natpin_get(&p, k, 2), -1);
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 10), DP_NATPIN_NOTED);
+	assert_int_equal(dp_natpin_get(&p, k, 2), 1);
+	assert_int_equal(dp_natpin_get(&p, k ^ (UINT64_C(1) << 40), 2), -1);   /* same bucket, other check */
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 10), DP_NATPIN_KEPT);
+	assert_int_equal(dp_natpin_note(&p, k, 2, false, 10), DP_NATPIN_KEPT);   /* now through a third ISP */
+	assert_int_equal(dp_natpin_get(&p, k, 3), 2);
+	assert_int_equal(dp_natpin_get(&p, k, 2), -1);   /* an ISP the site no longer has */
+	assert_int_equal(dp_natpin_note(&p, k, 0, true, 11), DP_NATPIN_CLEARED);
+	assert_int_equal(dp_natpin_get(&p, k, 3), -1);
+	for (size_t i = 0; i <= (size_t)p.mask * DP_NATPIN_WAYS + DP_NATPIN_WAYS - 1; i++)
+		assert_true(p.w[i] == 0);
+	free(p.w);
+	/* no table: nothing noted, nothing found */
+	struct dp_natpin none = { 0 };
+	assert_int_equal(dp_natpin_note(&none, k, 1, false, 10), DP_NATPIN_KEPT);
+	assert_int_equal(dp_natpin_get(&none, k, 2), -1);
+}
+
+/* A note's age restarts with its flow's packets in, a second at a time. */
+static void a_note_is_refreshed_once_a_second(void **st)
+{
+	(void)st;
+	struct dp_natpin p = tab(64);
+	uint64_t k = 0x0fedcba987654321;
+	uint64_t *b = dp_natpin_bucket(&p, k);
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 100), DP_NATPIN_NOTED);
+	uint64_t first = b[0];
+	assert_int_equal((first >> 8) & 0xffffff, 100);
+	assert_int_equal(first & 0xff, 2);
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 100), DP_NATPIN_KEPT);
+	assert_true(b[0] == first);
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 101), DP_NATPIN_KEPT);
+	assert_int_equal((b[0] >> 8) & 0xffffff, 101);
+	/* the clock wraps at 2^24 s: an age is taken modulo that */
+	dp_natpin_note(&p, k, 1, false, 0x1000000 + 101);
+	assert_int_equal((b[0] >> 8) & 0xffffff, 101);
+	free(p.w);
+}
+
+/* A full bucket replaces the note seen longest ago. */
+static void a_full_bucket_replaces_its_oldest_note(void **st)
+{
+	(void)st;
+	struct dp_natpin p = tab(64);   /* 8 buckets */
+	uint64_t k[DP_NATPIN_WAYS + 1];
+	for (unsigned i = 0; i <= DP_NATPIN_WAYS; i++)
+		k[i] = (uint64_t)(0x1000 + i) << 32 | 5;   /* all in bucket 5 */
+	for (unsigned i = 0; i < DP_NATPIN_WAYS; i++)
+		assert_int_equal(dp_natpin_note(&p, k[i], 1, false, 1000 + (i == 3 ? 0 : 10)), DP_NATPIN_NOTED);
+	/* k[3] is the oldest; refreshing another keeps it so */
+	dp_natpin_note(&p, k[0], 1, false, 1020);
+	assert_int_equal(dp_natpin_note(&p, k[DP_NATPIN_WAYS], 1, false, 1030), DP_NATPIN_EVICTED);
+	assert_int_equal(dp_natpin_get(&p, k[3], 2), -1);
+	for (unsigned i = 0; i <= DP_NATPIN_WAYS; i++)
+		if (i != 3)
+			assert_int_equal(dp_natpin_get(&p, k[i], 2), 1);
+	/* no other bucket touched */
+	for (unsigned b = 0; b <= p.mask; b++)
+		for (unsigned w = 0; b != 5 && w < DP_NATPIN_WAYS; w++)
+			assert_true(p.w[b * DP_NATPIN_WAYS + w] == 0);
+	free(p.w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_packet_in_and_its_reply_out_share_a_key_and_other_flows_do_not),
+		cmocka_unit_test(an_echo_request_in_and_its_reply_out_share_a_key),
+		cmocka_unit_test(fragments_and_short_ports_have_no_key),
+		cmocka_unit_test(sized_in_buckets_of_8_a_power_of_two_at_least_as_many),
+		cmocka_unit_test(noted_looked_up_moved_and_cleared),
+		cmocka_unit_test(a_note_is_refreshed_once_a_second),
+		cmocka_unit_test(a_full_bucket_replaces_its_oldest_note),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
