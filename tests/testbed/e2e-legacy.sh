@@ -61,9 +61,12 @@ for isp in x y; do
     "$T" exec leg curl -sS -g --max-time 30 -o "$work/in-$isp" "http://[$pa]:8080/data" \
         || fail "curl from the legacy peer to h1 at $pa (its address under ISP $isp)"
     [ "$(sha256sum < "$work/in-$isp" | cut -d' ' -f1)" = "$want" ] || fail "sha256 mismatch from $pa"
+    # an echo request is a flow too (its identifier): the replies come from $pa
+    got=$("$T" exec leg ping -6 -c 3 -i 0.2 -W 2 "$pa" 2>/dev/null | grep -c "bytes from $pa") || true
+    [ "$got" -eq 3 ] || fail "ping from the legacy peer to h1 at $pa: $got of 3 replies from that address"
 done
 noted=$(( $(dpc natv6_flows_noted) - noted0 )); flow=$(( $(dpc natv6_out_flow) - flow0 ))
 [ "$noted" -ge 1 ] || fail "no connection noted as opened through the ISP NATv6 does not pick"
 [ "$flow" -ge 1 ] || fail "no packet out through the ISP a connection came in by"
-echo "ok: legacy -> h1 through both ISPs' addresses: 16 MiB each, sha256 matches; connections noted $noted, packets out by their ISP $flow"
+echo "ok: legacy -> h1 through both ISPs' addresses: 16 MiB each, sha256 matches, ping 3/3 each; flows noted $noted, packets out by their ISP $flow"
 result "curl 16 MiB sha256 ok in ${ms} ms; peer saw $src; iperf3 ${fwd} Mbit/s forward, ${rev} Mbit/s reverse; natv6_out=${nat:-?}; inbound through both ISPs ok (noted $noted, out by their ISP $flow)"
