@@ -224,14 +224,14 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		break;
 	case DP_V_EG_NAT: {
 		uint8_t *ip = dp_ip6(m), pa[16];
-		int isp = dp_isp_pick(SITE, ip + DP_IP6_SRC, ip + DP_IP6_DST), pin;
-		uint64_t key;
+		uint64_t pair = dp_pair_hash(ip + DP_IP6_SRC, ip + DP_IP6_DST), key;
+		int isp = dp_isp_pick_hash(SITE, pair), pin;
 		if (isp < 0) {
 			drop(lc, m, DP_DROP_NO_ROUTE);
 			break;
 		}
 		/* a reply in a connection the peer opened through another PA address */
-		if (dp_natpin_key(ip, ip_len(m), &c->w, ip + DP_IP6_SRC, true, &key) &&
+		if (dp_natpin_key(ip, ip_len(m), &c->w, true, pair, &key) &&
 		    (pin = dp_natpin_get(&dp.natpin, key, SITE->n_isp)) >= 0 && pin != isp) {
 			isp = pin;
 			CNT(lc, NAT_FLOW_OUT)++;
@@ -491,10 +491,10 @@ static void nat_flow_note(struct dp_lcore *lc, const uint8_t *ip, uint32_t len, 
 {
 	const struct dp_site *s = SITE;
 	int isp = dp_site_isp_of(s, ip + DP_IP6_DST);
-	uint64_t key;
-	if (isp < 0 || !dp_natpin_key(ip, len, w, cmula, false, &key))
+	uint64_t pair = dp_pair_hash(cmula, ip + DP_IP6_SRC), key;
+	if (isp < 0 || !dp_natpin_key(ip, len, w, false, pair, &key))
 		return;
-	bool picked = dp_isp_pick(s, cmula, ip + DP_IP6_SRC) == isp;
+	bool picked = dp_isp_pick_hash(s, pair) == isp;
 	switch (dp_natpin_note(&dp.natpin, key, (unsigned)isp, picked, ms / 1000)) {
 	case DP_NATPIN_NOTED:
 		CNT(lc, NAT_FLOWS_NOTED)++;

@@ -256,7 +256,9 @@ int main(int argc, char **argv)
 	dp.natpin.mask = dp_natpin_buckets(conf.dataplane.natv6_flows) - 1;
 	dp.natpin.w = rte_zmalloc_socket("dp_natpin", ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * sizeof(uint64_t),
 					 RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
-	if (!dp.pool || !dp.punt || !dp.inject || !dp.t || !dp.natpin.w) {
+	dp.natpin.used = rte_zmalloc_socket("dp_natpin_used", dp_natpin_used_words(dp.natpin.mask) * sizeof(uint64_t),
+					    RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+	if (!dp.pool || !dp.punt || !dp.inject || !dp.t || !dp.natpin.w || !dp.natpin.used) {
 		fprintf(stderr, "pshim6-dataplane: out of hugepage memory for mbufs/rings/tables: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
@@ -373,6 +375,7 @@ int main(int argc, char **argv)
 	}
 	dp_tables_free(dp.t);
 	rte_free(dp.natpin.w);
+	rte_free(dp.natpin.used);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -7,7 +7,9 @@
 # forward each frame untouched).
 # Prints Mpps, cycles/packet, the ratio to testpmd, the floor's ratio to
 # testpmd and table bytes per context.
-#   tests/dataplane/bench-fastpath.sh [SECONDS] [SIZES...]
+# MODES="nat-out nat-in" measures NATv6 instead (to peers without Shim6 and
+# back; the contexts are installed all the same).
+#   [MODES=...] tests/dataplane/bench-fastpath.sh [SECONDS] [SIZES...]
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -56,7 +58,7 @@ dp_mpps() { # mode pcap contexts [program] -> "Mpps cycles/pkt table_bytes punts
     "$CTL" -s "$work/dp.sock" fill count=$n >/dev/null
     sleep 1
     local key=tx_isp_packets
-    [ "$mode" = ingress ] && key=tx_inside_packets
+    case $mode in ingress|nat-in) key=tx_inside_packets ;; esac
     local samples="" prev cur punts0 nc0 np0
     punts0=$("$CTL" -s "$work/dp.sock" counters | awk '$1=="punt"{print $2}')
     nc0=$("$CTL" -s "$work/dp.sock" counters | awk '$1=="node_cycles"{print $2}')
@@ -100,7 +102,7 @@ printf '%-8s %-9s %8s %10s %9s %6s %9s %7s %8s %8s %12s\n' mix contexts Mpps cyc
 for n in $sizes; do
     mem=-
     [ -x "$BUILD/tests/dataplane/bench_memspan" ] && mem=$("$BUILD/tests/dataplane/bench_memspan" "$n" | awk '{print $3}')
-    for mode in egress ingress; do
+    for mode in ${MODES:-egress ingress}; do
         size=128; [ $mode = ingress ] && size=136
         /usr/bin/python3 "$top/tests/dataplane/gen_pcap.py" $mode "$n" 4096 $size "$work/$mode.pcap"
         base=$(testpmd_mpps "$work/$mode.pcap")

@@ -1,12 +1,12 @@
 # Shared by the fast-path benchmarks: the one-ISP site they run the
 # dataplane in.  bench_dp_conf FILE MODE PCAP CONTEXTS CHANNEL EAL-ARG...
-# writes the config: egress replays PCAP on the inside port and sends to a
-# net_null ISP port, ingress the other way round.
+# writes the config: egress (and nat-out) replays PCAP on the inside port and
+# sends to a net_null ISP port, ingress (and nat-in) the other way round.
 bench_dp_conf() {
     local file=$1 mode=$2 pcap=$3 n=$4 chan=$5 inside isp eal="" a
     shift 5
     for a in "$@"; do eal="$eal${eal:+, }\"$a\""; done
-    if [ "$mode" = egress ]; then
+    if [ "$mode" = egress ] || [ "$mode" = nat-out ]; then
         inside="net_pcap0,rx_pcap=$pcap,infinite_rx=1"; isp="net_null0,no-rx=1"
     else
         inside="net_null0,no-rx=1"; isp="net_pcap0,rx_pcap=$pcap,infinite_rx=1"

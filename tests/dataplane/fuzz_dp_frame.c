@@ -23,8 +23,8 @@ static struct dp_site site;
 static struct dp_ctx ctx;
 static struct fab fab;
 static struct dp_fast fast;
-static uint64_t pin_words[2 * DP_NATPIN_WAYS] __attribute__((aligned(64)));
-static struct dp_natpin pin = { pin_words, 1 };   /* two buckets: full ones, replaced */
+static uint64_t pin_words[2 * DP_NATPIN_WAYS] __attribute__((aligned(64))), pin_used[1];
+static struct dp_natpin pin = { .w = pin_words, .used = pin_used, .mask = 1 };   /* two buckets: full ones, replaced */
 
 static void init(void)
 {
@@ -137,9 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t key;
 			int isp = dp_site_isp_of(&site, ip + DP_IP6_DST);
 			dp_map_in(&site, ip + DP_IP6_DST, a);
-			if (isp >= 0 && dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, a, false, &key))
-				(void)dp_natpin_note(&pin, key, (unsigned)isp, dp_isp_pick(&site, a, ip + DP_IP6_SRC) == isp,
-						     ip[7]);
+			uint64_t pair = dp_pair_hash(a, ip + DP_IP6_SRC);
+			if (isp >= 0 && dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, false, pair, &key))
+				(void)dp_natpin_note(&pin, key, (unsigned)isp, dp_isp_pick_hash(&site, pair) == isp, ip[7]);
 			dp_nat_in(m, &c.w, a);
 			check(m, 1);
 			break;
@@ -206,7 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t key;
 			if (isp < 0 || isp >= (int)site.n_isp)
 				abort();
-			if (dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, ip + DP_IP6_SRC, true, &key) &&
+			if (dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, true, dp_pair_hash(ip + DP_IP6_SRC, ip + DP_IP6_DST),
+					  &key) &&
 			    (p = dp_natpin_get(&pin, key, site.n_isp)) >= 0) {
 				if (p >= (int)site.n_isp)
 					abort();

@@ -3,11 +3,14 @@
 context i has lulid fd00:1:1:1::i, rulid fd00:2:2:1::i, lloc 2001:db8:10:1::i,
 rloc 2001:db8:30:1::i, own tag 0x200000000+i.
 
-  gen_pcap.py egress|ingress CONTEXTS PACKETS SIZE OUT.pcap
+  gen_pcap.py egress|ingress|nat-out|nat-in CONTEXTS PACKETS SIZE OUT.pcap
 
 egress: TCP from a site CMULA to the remote ULID of a random installed
 context; ingress: the same with a payload header and the context's own tag,
-from the remote locator to the local one.  SIZE is the frame size.
+from the remote locator to the local one.  nat-out: TCP from a site CMULA
+to a peer without Shim6 (2001:db8:77::j, one of CONTEXTS hosts times 16
+peers); nat-in: the peer's packets back, to the host's PA address.  SIZE is
+the frame size.
 """
 import random
 import socket
@@ -35,7 +38,14 @@ def main():
             tcp[0:4] = struct.pack(">HH", 40000 + (i & 0x3FFF), 80)
             tcp[12] = 0x50
             tcp[13] = 0x10
-            if shim:
+            if mode.startswith("nat"):
+                host, peer = addr("fd00:1:1:1::", i), addr("2001:db8:77::", i % 16)
+                src, dst = (host, peer) if mode == "nat-out" else (peer, addr("2001:db8:10:1::", i))
+                if mode == "nat-in":
+                    tcp[0:4] = tcp[2:4] + tcp[0:2]
+                payload = bytes(tcp)
+                nh = 6
+            elif shim:
                 src, dst = addr("2001:db8:30:1::", i), addr("2001:db8:10:1::", i)
                 payload = bytes([6, 0]) + ((1 << 47) | (0x200000000 + i)).to_bytes(6, "big") + bytes(tcp)
                 nh = 140

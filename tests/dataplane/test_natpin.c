@@ -56,7 +56,7 @@ static uint64_t key_in(uint8_t nh, uint16_t peer_port, uint16_t host_port)
 	uint32_t len = pkt(ip, PEER, "2001:db8:20:1:1::7", nh, l4, 8);
 	struct dp_walk w = walk(nh);
 	uint64_t k = 0;
-	assert_true(dp_natpin_key(ip, len, &w, host, false, &k));
+	assert_true(dp_natpin_key(ip, len, &w, false, dp_pair_hash(host, ip + 8), &k));
 	return k;
 }
 
@@ -68,7 +68,7 @@ static uint64_t key_out(uint8_t nh, uint16_t host_port, uint16_t peer_port)
 	uint32_t len = pkt(ip, HOST, PEER, nh, l4, 8);
 	struct dp_walk w = walk(nh);
 	uint64_t k = 0;
-	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_true(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	return k;
 }
 
@@ -90,10 +90,10 @@ static void a_packet_in_and_its_reply_out_share_a_key_and_other_flows_do_not(voi
 	ports(l4, 80, 40000);
 	uint32_t len = pkt(ip, "fd00:1:1:1:1::8", PEER, 6, l4, 8);
 	struct dp_walk w = walk(6);
-	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_true(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	assert_true(k != key_out(6, 80, 40000));
 	len = pkt(ip, HOST, "2001:db8:77::a", 6, l4, 8);
-	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_true(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	assert_true(k != key_out(6, 80, 40000));
 }
 
@@ -106,19 +106,19 @@ static void an_echo_request_in_and_its_reply_out_share_a_key(void **st)
 	uint64_t kin, kout, kother;
 	struct dp_walk w = walk(58);
 	uint32_t len = pkt(ip, PEER, "2001:db8:20:1:1::7", 58, l4, 8);
-	assert_true(dp_natpin_key(ip, len, &w, host, false, &kin));
+	assert_true(dp_natpin_key(ip, len, &w, false, dp_pair_hash(host, ip + 8), &kin));
 	l4[0] = 129;
 	len = pkt(ip, HOST, PEER, 58, l4, 8);
-	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &kout));
+	assert_true(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &kout));
 	assert_true(kin == kout);
 	ip[40 + 5] = 0x35;
-	assert_true(dp_natpin_key(ip, len, &w, ip + 8, true, &kother));
+	assert_true(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &kother));
 	assert_true(kother != kout);
 	/* other ICMPv6 messages (errors, ND) are no flow */
 	ip[40] = 1;
-	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &kother));
+	assert_false(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &kother));
 	ip[40] = 135;
-	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &kother));
+	assert_false(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &kother));
 }
 
 /* Fragments and ports cut short are no flow; another protocol is one
@@ -132,21 +132,21 @@ static void fragments_and_short_ports_have_no_key(void **st)
 	uint32_t len = pkt(ip, HOST, PEER, 6, l4, 8);
 	struct dp_walk w = walk(6);
 	w.frag = 1;
-	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_false(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	w.frag = 2;
-	assert_false(dp_natpin_key(ip, len, &w, ip + 8, true, &k));
+	assert_false(dp_natpin_key(ip, len, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	w = walk(6);
-	assert_false(dp_natpin_key(ip, 43, &w, ip + 8, true, &k));
-	assert_true(dp_natpin_key(ip, 44, &w, ip + 8, true, &k));
+	assert_false(dp_natpin_key(ip, 43, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
+	assert_true(dp_natpin_key(ip, 44, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	w = walk(58);
 	ip[40] = 129;
-	assert_false(dp_natpin_key(ip, 45, &w, ip + 8, true, &k));
+	assert_false(dp_natpin_key(ip, 45, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	w = walk(47);   /* GRE: the pair and the protocol */
 	uint64_t k2;
-	assert_true(dp_natpin_key(ip, 40, &w, ip + 8, true, &k));
+	assert_true(dp_natpin_key(ip, 40, &w, true, dp_pair_hash(ip + 8, ip + 24), &k));
 	ports(l4, 1, 2);
 	pkt(ip, HOST, PEER, 47, l4, 8);
-	assert_true(dp_natpin_key(ip, 48, &w, ip + 8, true, &k2));
+	assert_true(dp_natpin_key(ip, 48, &w, true, dp_pair_hash(ip + 8, ip + 24), &k2));
 	assert_true(k == k2);
 }
 
@@ -154,7 +154,9 @@ static struct dp_natpin tab(uint32_t flows)
 {
 	struct dp_natpin p = { .mask = dp_natpin_buckets(flows) - 1 };
 	p.w = aligned_alloc(64, ((size_t)p.mask + 1) * DP_NATPIN_WAYS * 8);
+	p.used = calloc(dp_natpin_used_words(p.mask), 8);
 	assert_non_null(p.w);
+	assert_non_null(p.used);
 	memset(p.w, 0, ((size_t)p.mask + 1) * DP_NATPIN_WAYS * 8);
 	return p;
 }
@@ -192,6 +194,7 @@ static void noted_looked_up_moved_and_cleared(void **st)
 	for (size_t i = 0; i <= (size_t)p.mask * DP_NATPIN_WAYS + DP_NATPIN_WAYS - 1; i++)
 		assert_true(p.w[i] == 0);
 	free(p.w);
+	free(p.used);
 	/* no table: nothing noted, nothing found */
 	struct dp_natpin none = { 0 };
 	assert_int_equal(dp_natpin_note(&none, k, 1, false, 10), DP_NATPIN_KEPT);
@@ -217,6 +220,7 @@ static void a_note_is_refreshed_once_a_second(void **st)
 	dp_natpin_note(&p, k, 1, false, 0x1000000 + 101);
 	assert_int_equal((b[0] >> 8) & 0xffffff, 101);
 	free(p.w);
+	free(p.used);
 }
 
 /* A full bucket replaces the note seen longest ago. */
@@ -241,6 +245,44 @@ static void a_full_bucket_replaces_its_oldest_note(void **st)
 		for (unsigned w = 0; b != 5 && w < DP_NATPIN_WAYS; w++)
 			assert_true(p.w[b * DP_NATPIN_WAYS + w] == 0);
 	free(p.w);
+	free(p.used);
+}
+
+/* A bucket's bit is set while it holds a note, so flows without one (nearly
+ * all) are answered without reading the bucket; a note left unflagged by a
+ * race is flagged again by its flow's next packet in. */
+static void a_bucket_is_flagged_while_it_holds_a_note(void **st)
+{
+	(void)st;
+	struct dp_natpin p = tab(64);
+	uint64_t a = (uint64_t)0x1111 << 32 | 3, b = (uint64_t)0x2222 << 32 | 3, c = (uint64_t)0x3333 << 32 | 4;
+	assert_false(dp_natpin_flagged(&p, a));
+	dp_natpin_note(&p, a, 1, false, 5);
+	dp_natpin_note(&p, b, 1, false, 5);
+	assert_true(dp_natpin_flagged(&p, a));
+	assert_false(dp_natpin_flagged(&p, c));
+	assert_true(p.used[0] == UINT64_C(1) << 3);
+	assert_int_equal(dp_natpin_note(&p, a, 0, true, 6), DP_NATPIN_CLEARED);
+	assert_true(dp_natpin_flagged(&p, b));   /* b is still there */
+	assert_int_equal(dp_natpin_note(&p, b, 0, true, 6), DP_NATPIN_CLEARED);
+	assert_false(dp_natpin_flagged(&p, b));
+	assert_true(p.used[0] == 0);
+	/* unflagged, a note is not found, and a packet through the pick does
+	 * not read the bucket (a word planted there survives it) */
+	dp_natpin_note(&p, a, 1, false, 7);
+	dp_natpin_flag(&p, a, false);
+	assert_int_equal(dp_natpin_get(&p, a, 2), -1);
+	assert_int_equal(dp_natpin_note(&p, a, 0, true, 7), DP_NATPIN_KEPT);
+	assert_int_equal(dp_natpin_note(&p, a, 1, false, 7), DP_NATPIN_KEPT);
+	assert_true(dp_natpin_flagged(&p, a));
+	assert_int_equal(dp_natpin_get(&p, a, 2), 1);
+	/* flagged but empty (a race the other way): cleared by the next look */
+	assert_int_equal(dp_natpin_note(&p, a, 0, true, 8), DP_NATPIN_CLEARED);
+	dp_natpin_flag(&p, c, true);
+	assert_int_equal(dp_natpin_note(&p, c, 0, true, 8), DP_NATPIN_KEPT);
+	assert_false(dp_natpin_flagged(&p, c));
+	free(p.w);
+	free(p.used);
 }
 
 int main(void)
@@ -253,6 +295,7 @@ int main(void)
 		cmocka_unit_test(noted_looked_up_moved_and_cleared),
 		cmocka_unit_test(a_note_is_refreshed_once_a_second),
 		cmocka_unit_test(a_full_bucket_replaces_its_oldest_note),
+		cmocka_unit_test(a_bucket_is_flagged_while_it_holds_a_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
