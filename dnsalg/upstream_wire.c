@@ -4,6 +4,14 @@
  * (1.8.3's ldns_wire2pkt leaks every TSIG record of the additional section
  * but the last); and an answer that is not for our query must not cost a
  * parse at all, since an off-path sender may send as many as it likes.
+ *
+ * The walk must see the records ldns will see.  ldns reads an RR's rdata
+ * field by field by its type's descriptor and resumes after the last field
+ * it read, not at the end RDLENGTH gives: an A record whose RDLENGTH is 7
+ * hides the 3 octets after its address, where ldns starts the next record
+ * (a TSIG, say, that this walk stepped over).  So every record is also read
+ * by ldns_wire2rr alone, and one whose fields do not end where RDLENGTH says
+ * is refused.
  */
 #include "dnsalg.h"
 
@@ -72,6 +80,7 @@ int dnsalg_upstream_wire_check(const uint8_t *m, size_t len, uint16_t id)
 		pos += 4;
 	}
 	for (unsigned long i = 0; i < rrs; i++) {
+		size_t start = pos;
 		if (name_walk(m, len, &pos) < 0 || len - pos < 10)
 			return DNSALG_EWIRE;
 		size_t rdlen = rd16(m + pos + 8);
@@ -81,6 +90,12 @@ int dnsalg_upstream_wire_check(const uint8_t *m, size_t len, uint16_t id)
 		if (rd16(m + pos) == WIRE_TYPE_TSIG)
 			return DNSALG_ETSIG;
 		pos += 10 + rdlen;
+		ldns_rr *rr = NULL;
+		size_t at = start;
+		ldns_status st = ldns_wire2rr(&rr, m, len, &at, LDNS_SECTION_ANSWER);
+		ldns_rr_free(rr);
+		if (st != LDNS_STATUS_OK || at != pos)
+			return DNSALG_EWIRE;
 	}
 	return 0;
 }

@@ -379,12 +379,13 @@ static void wire_pointer_into_header_and_extended_label(void **state)
 }
 
 /* An owner that is a chain of `k` pointers, each to the one before, the
- * first to a root at offset 12; the pointers sit in the rdata before it. */
+ * first to a root at offset 12; the pointers sit in the rdata before it
+ * (of a private type, opaque to ldns, so that it reads all RDLENGTH). */
 static void pointer_chain(struct msg *m, unsigned k)
 {
 	header(m, QID, 0, 2, 0, 0);
 	put(m, "\0", 1);
-	put16(m, 1);
+	put16(m, 0xff00);
 	put16(m, 1);
 	put(m, "\0\0\0\x3c", 4);
 	put16(m, 2 * k);
@@ -406,6 +407,40 @@ static void wire_pointer_steps(void **state)
 	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), 0);
 	pointer_chain(&m, 127);
 	assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), DNSALG_EWIRE);
+}
+
+/* ldns reads an A record's 4 octets and starts the next record right after
+ * them, whatever RDLENGTH says: an A record of RDLENGTH 7 hid a TSIG record
+ * in its last 3 octets and the next record's first ones (found by
+ * fuzz_upstream_wire).  A record whose fields end anywhere but where
+ * RDLENGTH says is refused, shorter or longer. */
+static void wire_rdata_ldns_would_read_otherwise(void **state)
+{
+	(void)state;
+	static const uint8_t hid[] = {
+		0x4a, 0x7e, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 1, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l',
+		'e', 0, 0, 1, 0, 1, 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 0x3c, 0, 7, 0, 0, 2, 1, 0, 0, 0xfa, 0, 0xff,
+		0, 0x28, 0, 0, 0, 0, 0x2c, 0, 0, 0x4a, 0x7e, 0, 0, 0, 0,
+	};
+	assert_int_equal(dnsalg_upstream_wire_check(hid, sizeof hid, QID), DNSALG_EWIRE);
+	/* ldns itself takes it, and finds a TSIG there */
+	ldns_pkt *p = NULL;
+	assert_int_equal(ldns_wire2pkt(&p, hid, sizeof hid), LDNS_STATUS_OK);
+	assert_non_null(ldns_pkt_tsig(p));
+	ldns_pkt_free(p);
+	/* an A record of RDLENGTH 3 (too short) or 5 (a spare octet) */
+	struct msg m;
+	for (unsigned rdlen = 3; rdlen <= 5; rdlen++) {
+		header(&m, QID, 1, 1, 0, 0);
+		question(&m, 1);
+		put(&m, "\xc0\x0c", 2);
+		put16(&m, 1);
+		put16(&m, 1);
+		put(&m, "\0\0\0\x3c", 4);
+		put16(&m, rdlen);
+		put(&m, "\xc0\0\2\1\0", rdlen);
+		assert_int_equal(dnsalg_upstream_wire_check(m.b, m.n, QID), rdlen == 4 ? 0 : DNSALG_EWIRE);
+	}
 }
 
 /* ---- stand-in upstream servers --------------------------------------------- */
@@ -1527,6 +1562,7 @@ int main(void)
 		cmocka_unit_test(wire_question_only_edges),
 		cmocka_unit_test(wire_pointer_into_header_and_extended_label),
 		cmocka_unit_test(wire_pointer_steps),
+		cmocka_unit_test(wire_rdata_ldns_would_read_otherwise),
 		cmocka_unit_test(udp_good_answer), cmocka_unit_test(udp_v4_mapped),
 		cmocka_unit_test(udp_per_upstream_ports), cmocka_unit_test(udp_down_upstream_asked_last),
 		cmocka_unit_test(udp_health_shared_by_transports), cmocka_unit_test(tcp_refused_upstream_down),
