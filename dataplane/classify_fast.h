@@ -29,13 +29,6 @@ struct dp_fast {
 	bool     sp_clean, pa_clean;
 };
 
-static __rte_always_inline uint64_t dp_raw64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* The mask of a prefix length as it lies in memory, loaded as a raw word. */
 static inline uint64_t dp_fast_mask(uint8_t len)
 {

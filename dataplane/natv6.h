@@ -23,13 +23,6 @@ static inline uint64_t dp_mix64(uint64_t h)
 	return h;
 }
 
-static inline uint64_t dp_ld64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /*
  * The hash of a (host, peer) pair, which picks its ISP and keys its flows'
  * return paths (natpin.h).  A multiply per word, the four independent, and
@@ -38,8 +31,8 @@ static inline uint64_t dp_ld64(const uint8_t *p)
  */
 static inline uint64_t dp_pair_hash(const uint8_t *host, const uint8_t *peer)
 {
-	return dp_mix64(dp_ld64(host) * UINT64_C(0x9e3779b97f4a7c15) ^ dp_ld64(host + 8) * UINT64_C(0xc2b2ae3d27d4eb4f) ^
-			dp_ld64(peer) * UINT64_C(0x165667b19e3779f9) ^ dp_ld64(peer + 8) * UINT64_C(0x27d4eb2f165667c5));
+	return dp_mix64(dp_raw64(host) * UINT64_C(0x9e3779b97f4a7c15) ^ dp_raw64(host + 8) * UINT64_C(0xc2b2ae3d27d4eb4f) ^
+			dp_raw64(peer) * UINT64_C(0x165667b19e3779f9) ^ dp_raw64(peer + 8) * UINT64_C(0x27d4eb2f165667c5));
 }
 
 /*

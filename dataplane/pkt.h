@@ -192,6 +192,14 @@ struct dp_prefix {
 	uint8_t len;
 };
 
+/* Eight octets as they lie in memory, any alignment. */
+static __rte_always_inline uint64_t dp_raw64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
 static __rte_always_inline uint64_t dp_load_be64(const uint8_t *p)
 {
 	uint64_t v;
