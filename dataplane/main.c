@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	dp.t = dp_tables_create("dp", max_ctx > 0 ? (uint32_t)max_ctx : conf.dataplane.max_contexts,
 				conf.dataplane.hba_hosts, dp.n_lcores, (int)rte_socket_id());
 	dp.natpin.mask = dp_natpin_buckets(conf.dataplane.natv6_flows) - 1;
-	dp.natpin.w = rte_zmalloc_socket("dp_natpin", ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * sizeof(uint64_t),
+	dp.natpin.w = rte_zmalloc_socket("dp_natpin", dp_natpin_words(dp.natpin.mask) * sizeof(uint64_t),
 					 RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
 	dp.natpin.used = rte_zmalloc_socket("dp_natpin_used", dp_natpin_used_words(dp.natpin.mask) * sizeof(uint64_t),
 					    RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 		return 1;
 	fprintf(stderr, "pshim6-dataplane: %u port(s), %u lcore(s), %u contexts max, table_bytes %lu, "
 		"natv6_flows %lu, tsc_hz %lu, channel %s\n", dp.n_ports, dp.n_lcores, dp.t->cap,
-		(unsigned long)dp.t->mem_bytes, ((unsigned long)dp.natpin.mask + 1) * DP_NATPIN_WAYS,
+		(unsigned long)dp.t->mem_bytes, (unsigned long)dp_natpin_words(dp.natpin.mask),
 		(unsigned long)dp.tsc_hz, dp.channel_path);
 	for (unsigned w = 0; w < rx_delay_ms / 10 && !dp.quit; w++)
 		rte_delay_us_sleep(10000);

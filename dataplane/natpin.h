@@ -40,11 +40,13 @@
 
 /* word: check (63..32) | seconds seen (31..8, wrapping) | ISP + 1 (7..0); 0 is empty */
 struct dp_natpin {
-	uint64_t *w;        /* (mask + 1) * DP_NATPIN_WAYS words, 64-octet aligned */
+	uint64_t *w;        /* dp_natpin_words of them, 64-octet aligned */
 	uint64_t *used;     /* a bit per bucket: it may hold a note; dp_natpin_used_words of them */
 	uint32_t mask;      /* buckets - 1 */
 };
 
+/* The table's words (its capacity in notes) and the bitmap's, for `mask`. */
+static inline size_t dp_natpin_words(uint32_t mask) { return ((size_t)mask + 1) * DP_NATPIN_WAYS; }
 static inline size_t dp_natpin_used_words(uint32_t mask) { return ((size_t)mask + 64) / 64; }
 
 /* Buckets for `flows` notes: a power of two, at least one. */
@@ -164,16 +166,17 @@ static inline enum dp_natpin_rc dp_natpin_note(struct dp_natpin *p, uint64_t key
 	uint32_t chk = dp_natpin_check(key), s24 = sec & 0xffffff;
 	uint64_t want = (uint64_t)chk << 32 | (uint64_t)s24 << 8 | (isp + 1);
 	unsigned free_way = DP_NATPIN_WAYS, old_way = 0, held = 0, i;
-	uint32_t old_age = 0;
+	uint32_t old_age = 0, age = 0;
+	uint64_t v = 0;
 	for (i = 0; i < DP_NATPIN_WAYS; i++) {
-		uint64_t v = __atomic_load_n(&b[i], __ATOMIC_RELAXED);
+		v = __atomic_load_n(&b[i], __ATOMIC_RELAXED);
 		if (!v) {
 			if (free_way == DP_NATPIN_WAYS)
 				free_way = i;
 			continue;
 		}
 		held++;
-		uint32_t age = (s24 - (uint32_t)(v >> 8)) & 0xffffff;
+		age = (s24 - (uint32_t)(v >> 8)) & 0xffffff;
 		if ((uint32_t)(v >> 32) == chk)
 			break;
 		if (age >= old_age) {
@@ -196,8 +199,8 @@ static inline enum dp_natpin_rc dp_natpin_note(struct dp_natpin *p, uint64_t key
 	}
 	enum dp_natpin_rc rc = DP_NATPIN_KEPT;
 	if (i < DP_NATPIN_WAYS) {
-		uint64_t v = __atomic_load_n(&b[i], __ATOMIC_RELAXED);
-		if ((v & 0xff) != isp + 1 || ((s24 - (uint32_t)(v >> 8)) & 0xffffff) >= DP_NATPIN_REFRESH_S)
+		/* v and age are the flow's own word's */
+		if ((v & 0xff) != isp + 1 || age >= DP_NATPIN_REFRESH_S)
 			__atomic_store_n(&b[i], want, __ATOMIC_RELAXED);
 	} else if (free_way < DP_NATPIN_WAYS) {
 		__atomic_store_n(&b[free_way], want, __ATOMIC_RELAXED);

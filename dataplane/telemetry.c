@@ -46,7 +46,7 @@ static int tel_tables(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "table_bytes", dp.t->mem_bytes);
 	rte_tel_data_add_dict_u64(d, "punt_queue_used", rte_ring_count(dp.punt));
 	rte_tel_data_add_dict_u64(d, "punt_queue_size", rte_ring_get_capacity(dp.punt));
-	rte_tel_data_add_dict_u64(d, "natv6_flow_capacity", ((uint64_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS);
+	rte_tel_data_add_dict_u64(d, "natv6_flow_capacity", dp_natpin_words(dp.natpin.mask));
 	rte_tel_data_add_dict_u64(d, "lcores", dp.n_lcores);
 	return 0;
 }

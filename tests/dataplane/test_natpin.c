@@ -153,11 +153,11 @@ static void fragments_and_short_ports_have_no_key(void **st)
 static struct dp_natpin tab(uint32_t flows)
 {
 	struct dp_natpin p = { .mask = dp_natpin_buckets(flows) - 1 };
-	p.w = aligned_alloc(64, ((size_t)p.mask + 1) * DP_NATPIN_WAYS * 8);
+	p.w = aligned_alloc(64, dp_natpin_words(p.mask) * 8);
 	p.used = calloc(dp_natpin_used_words(p.mask), 8);
 	assert_non_null(p.w);
 	assert_non_null(p.used);
-	memset(p.w, 0, ((size_t)p.mask + 1) * DP_NATPIN_WAYS * 8);
+	memset(p.w, 0, dp_natpin_words(p.mask) * 8);
 	return p;
 }
 
@@ -191,7 +191,7 @@ static void noted_looked_up_moved_and_cleared(void **st)
 	assert_int_equal(dp_natpin_get(&p, k, 2), -1);   /* an ISP the site no longer has */
 	assert_int_equal(dp_natpin_note(&p, k, 0, true, 11), DP_NATPIN_CLEARED);
 	assert_int_equal(dp_natpin_get(&p, k, 3), -1);
-	for (size_t i = 0; i <= (size_t)p.mask * DP_NATPIN_WAYS + DP_NATPIN_WAYS - 1; i++)
+	for (size_t i = 0; i < dp_natpin_words(p.mask); i++)
 		assert_true(p.w[i] == 0);
 	free(p.w);
 	free(p.used);

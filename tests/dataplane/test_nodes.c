@@ -166,7 +166,7 @@ static int group_setup(void **state)
 	dp.t = dp_tables_create("nodes", 1024, 16, 1, SOCKET_ID_ANY);
 	assert_non_null(dp.t);
 	dp.natpin.mask = dp_natpin_buckets(64) - 1;
-	dp.natpin.w = rte_zmalloc("t_natpin", ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * 8, 64);
+	dp.natpin.w = rte_zmalloc("t_natpin", dp_natpin_words(dp.natpin.mask) * 8, 64);
 	dp.natpin.used = rte_zmalloc("t_natpin_used", dp_natpin_used_words(dp.natpin.mask) * 8, 64);
 	assert_non_null(dp.natpin.w);
 	assert_non_null(dp.natpin.used);
@@ -632,7 +632,7 @@ static void a_connection_a_peer_opened_is_answered_through_its_isp(void **st)
 	while (dp_isp_pick(dp.site, hs, lg) != 0);
 	addr(pa0, "2001:db8:10:1:1::", 5);
 	addr(pa1, "2001:db8:20:1:1::", 5);
-	memset(dp.natpin.w, 0, ((size_t)dp.natpin.mask + 1) * DP_NATPIN_WAYS * 8);
+	memset(dp.natpin.w, 0, dp_natpin_words(dp.natpin.mask) * 8);
 	memset(dp.natpin.used, 0, dp_natpin_used_words(dp.natpin.mask) * 8);
 
 	nat_in(1, pa1, hs, lg, 40000);
