@@ -484,18 +484,16 @@ static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbu
 	tx(lc, b, DP_PORT_INSIDE, m);
 }
 
-/* A NATv6 packet in to `cmula`, still addressed to its PA address: its flow's
- * return path (natpin.h). */
-static void nat_flow_note(struct dp_lcore *lc, const uint8_t *ip, uint32_t len, const struct dp_walk *w,
+/* A NATv6 packet in to `cmula`, still addressed to its PA address (under
+ * ISP c->isp, as the classifier found): its flow's return path (natpin.h). */
+static void nat_flow_note(struct dp_lcore *lc, const uint8_t *ip, uint32_t len, const struct dp_cls *c,
 			  const uint8_t *cmula, uint32_t ms)
 {
-	const struct dp_site *s = SITE;
-	int isp = dp_site_isp_of(s, ip + DP_IP6_DST);
 	uint64_t pair = dp_pair_hash(cmula, ip + DP_IP6_SRC), key;
-	if (isp < 0 || !dp_natpin_key(ip, len, w, false, pair, &key))
+	if (!dp_natpin_key(ip, len, &c->w, false, pair, &key))
 		return;
-	bool picked = dp_isp_pick_hash(s, pair) == isp;
-	switch (dp_natpin_note(&dp.natpin, key, (unsigned)isp, picked, ms / 1000)) {
+	bool picked = dp_isp_pick_hash(SITE, pair) == c->isp;
+	switch (dp_natpin_note(&dp.natpin, key, (unsigned)c->isp, picked, ms / 1000)) {
 	case DP_NATPIN_NOTED:
 		CNT(lc, NAT_FLOWS_NOTED)++;
 		break;
@@ -531,7 +529,7 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 		} else {
 			dp_map_in(SITE, ip + DP_IP6_DST, cm);
 		}
-		nat_flow_note(lc, ip, ip_len(m), &c->w, cm, ms);
+		nat_flow_note(lc, ip, ip_len(m), c, cm, ms);
 		dp_nat_in(m, &c->w, cm);
 		if (SITE->mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
 			mss_clamp(lc, m, &c->w, SITE->mss_in);

@@ -135,11 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case DP_V_IN_NAT: {
 			uint8_t *ip = dp_ip6(m);
 			uint64_t key;
-			int isp = dp_site_isp_of(&site, ip + DP_IP6_DST);
+			if (c.isp < 0 || c.isp >= (int)site.n_isp)   /* the node notes under it */
+				abort();
 			dp_map_in(&site, ip + DP_IP6_DST, a);
 			uint64_t pair = dp_pair_hash(a, ip + DP_IP6_SRC);
-			if (isp >= 0 && dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, false, pair, &key))
-				(void)dp_natpin_note(&pin, key, (unsigned)isp, dp_isp_pick_hash(&site, pair) == isp, ip[7]);
+			if (dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, false, pair, &key))
+				(void)dp_natpin_note(&pin, key, (unsigned)c.isp, dp_isp_pick_hash(&site, pair) == c.isp,
+						     ip[7]);
 			dp_nat_in(m, &c.w, a);
 			check(m, 1);
 			break;
