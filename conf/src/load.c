@@ -23,6 +23,9 @@ void pshim6_conf_defaults(struct pshim6_conf *c)
 	c->dataplane.idle_sleep_us = 100;
 	c->dataplane.pmtu = PSHIM6_PMTU_BOTH;
 	c->dataplane.nd_reachable_ms = 30000;   /* RFC 4861 REACHABLE_TIME */
+	c->dataplane.probe_interval_ms = 1000;
+	c->dataplane.probe_down_after = 3;
+	c->dataplane.probe_up_after = 2;
 
 	/* RFC 5533 section 17 */
 	c->shim6.i1_timeout_ms = 4000;

@@ -127,7 +127,7 @@ struct pshim6_conf_inside {
 	struct pshim6_conf_mac next_hop_mac;
 };
 
-/* isps = ( { name; pa_prefix; port; address; next_hop; next_hop_mac; mtu; weight; cost; } ) */
+/* isps = ( { name; pa_prefix; port; address; next_hop; next_hop_mac; mtu; weight; cost; probe; } ) */
 struct pshim6_conf_isp {
 	char name[PSHIM6_CONF_NAME_MAX];    /* unique */
 	struct pshim6_conf_prefix pa_prefix;/* len <= 64, unique, no overlap */
@@ -139,10 +139,13 @@ struct pshim6_conf_isp {
 	uint32_t mtu;                       /* 1280..9216, default 1500 */
 	uint32_t weight;                    /* 0..1000, default 1; 0 = never chosen first */
 	uint32_t cost;                      /* 0..1000000, default 0; lower preferred */
+	bool has_probe;
+	struct in6_addr probe;              /* echo target whose answers say the ISP works (needs address) */
 };
 
 /* dataplane { channel; max_contexts; hba_hosts; punt_queue; natv6_flows; lcores;
- *             idle_polls; idle_sleep_us; pmtu; eal_args; } */
+ *             idle_polls; idle_sleep_us; pmtu; nd_reachable_ms; probe_interval_ms;
+ *             probe_down_after; probe_up_after; eal_args; } */
 struct pshim6_conf_dataplane {
 	char channel[PSHIM6_CONF_PATH_MAX]; /* SOCK_SEQPACKET path, default /run/pshim6/dataplane.sock */
 	uint32_t max_contexts;              /* 1..16777216, default 65536 */
@@ -155,6 +158,9 @@ struct pshim6_conf_dataplane {
 	uint32_t idle_sleep_us;             /* 1..100000, default 100 */
 	enum pshim6_conf_pmtu_mode pmtu;    /* default both */
 	uint32_t nd_reachable_ms;           /* learned next-hop MACs re-confirmed this often; 1000..3600000, default 30000 */
+	uint32_t probe_interval_ms;         /* an ISP's probe every so often; 100..60000, default 1000 */
+	uint32_t probe_down_after;          /* unanswered probes in a row that fail an ISP; 1..100, default 3 */
+	uint32_t probe_up_after;            /* answered probes in a row that bring it back; 1..100, default 2 */
 	unsigned n_eal_args;
 	char eal_args[PSHIM6_CONF_MAX_EAL_ARGS][PSHIM6_CONF_NAME_MAX * 2];
 };
