@@ -4,6 +4,7 @@
  * forwards punted packets to control clients and sends Neighbor
  * Solicitations for unresolved next hops.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -492,6 +493,85 @@ static void tend_next_hops(void)
 	}
 }
 
+static void send_probe(struct dp_port *pt, unsigned p, const struct dp_isp *isp, uint16_t seq)
+{
+	uint64_t nh = dp_nh_load(pt);
+	struct rte_mbuf *m;
+	uint8_t *f;
+
+	if (!dp_nh_ok(nh))
+		return;   /* no next hop yet: lost, as it would be on the wire */
+	m = rte_pktmbuf_alloc(dp.pool);
+	if (!m)
+		return;
+	f = (uint8_t *)rte_pktmbuf_append(m, DP_PROBE_FRAME_LEN);
+	if (!f) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	dp_probe_build(f, nh, pt->mac.addr_bytes, isp->addr, isp->probe, dp.probe_id, seq);
+	m->port = (uint16_t)p;
+	m->hash.usr = DP_INJECT_RAW;
+	if (rte_ring_mp_enqueue(dp.inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	pt->probe_sent_tsc = rte_rdtsc();
+	CCNT(ISP_PROBES)++;
+}
+
+/*
+ * Whether each probed ISP works (probe.h), published to the lcores as
+ * dp.isp_down.  An ISP without a probe, or whose target a reload changed,
+ * starts again UP: nothing says it has failed.
+ */
+static void tend_probes(void)
+{
+	const struct dp_site *s = dp.site;   /* the channel thread is the only writer */
+	const struct dp_probe_cfg cfg = { s->probe_interval_ms, s->probe_down_after, s->probe_up_after };
+	uint64_t ms_div = dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1, now_ms = rte_rdtsc() / ms_div;
+	uint32_t down = 0;
+
+	for (unsigned i = 0; i < s->n_isp && DP_PORT_ISP(i) < dp.n_ports; i++) {
+		const struct dp_isp *isp = &s->isp[i];
+		struct dp_port *pt = &dp.port[DP_PORT_ISP(i)];
+		uint8_t was = pt->probe.state;
+		uint32_t seen;
+		uint16_t seq;
+
+		if (!isp->has_probe || memcmp(pt->probe_target, isp->probe, 16)) {
+			/* the numbers go on: an answer to the old target must not pass for one to the new */
+			pt->probe = (struct dp_probe){ .state = DP_PROBE_UP, .seq = pt->probe.seq, .due_ms = now_ms };
+			memcpy(pt->probe_target, isp->has_probe ? isp->probe : (const uint8_t[16]){ 0 }, 16);
+			if (was != DP_PROBE_UP)
+				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s): probe target changed; taken to work "
+					"until its probes say otherwise\n", i, pt->name);
+			continue;
+		}
+		seen = __atomic_load_n(&pt->probe_seen, __ATOMIC_RELAXED);
+		if (pt->probe.in_flight && seen == (DP_PROBE_SEEN | pt->probe.seq))
+			pt->probe_rtt_us = (__atomic_load_n(&pt->probe_seen_tsc, __ATOMIC_RELAXED) - pt->probe_sent_tsc) *
+					   1000 / ms_div;
+		if (dp_probe_step(&pt->probe, seen, now_ms, &cfg, &seq))
+			send_probe(pt, DP_PORT_ISP(i), isp, seq);
+		if (pt->probe.state != was) {
+			char t[INET6_ADDRSTRLEN];
+			inet_ntop(AF_INET6, isp->probe, t, sizeof(t));
+			if (pt->probe.state == DP_PROBE_DOWN) {
+				CCNT(ISP_DOWN)++;
+				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) failed: %u probes to %s unanswered; "
+					"NATv6 moves its pairs to the ISPs that work\n", i, pt->name, cfg.down_after, t);
+			} else {
+				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) works again: %u probes to %s answered; "
+					"NATv6 pairs return to it\n", i, pt->name, cfg.up_after, t);
+			}
+		}
+		if (pt->probe.state == DP_PROBE_DOWN)
+			down |= 1u << i;
+	}
+	__atomic_store_n(&dp.isp_down, down, __ATOMIC_RELAXED);
+}
+
 static void *chan_main(void *arg)
 {
 	struct pollfd pfd[MAX_CLIENTS + 1];
@@ -563,6 +643,7 @@ static void *chan_main(void *arg)
 			(void)dp_reload();
 		}
 		now_ns = dp_mono_ns();   /* after the round's work */
+		tend_probes();
 		if (now_ns >= next_ns) {
 			tend_next_hops();
 			dp_tables_clock_now(dp.t);   /* the REAP stamps follow CLOCK_MONOTONIC */

@@ -14,6 +14,7 @@
 #include "classify_fast.h"
 #include "natpin.h"
 #include "nud.h"
+#include "probe.h"
 #include "site.h"
 #include "tables.h"
 
@@ -42,6 +43,14 @@ struct dp_port {
 	uint8_t  nh_addr[16];           /* next hop IPv6 (:: = none) */
 	uint8_t  own_addr[16];          /* appliance's address on the link (:: = none) */
 	uint16_t n_queues;
+	/* ISP ports (probe.h): the lcores record the newest answer ... */
+	uint32_t probe_seen;            /* DP_PROBE_SEEN | its sequence number, 0 = none */
+	uint64_t probe_seen_tsc;
+	/* ... and the channel thread judges it */
+	struct dp_probe probe;
+	uint8_t  probe_target[16];      /* the target `probe` tracks (a reload may change it) */
+	uint64_t probe_sent_tsc;
+	uint64_t probe_rtt_us;          /* of the last answered probe */
 };
 
 /* The next-hop word: MAC octets 0..5 in memory order, octet 7 non-zero when valid. */
@@ -101,6 +110,8 @@ struct dp_state {
 	uint32_t idle_sleep_us;
 	uint32_t icmp_rate;             /* ICMP errors per second per lcore */
 	uint32_t nd_reachable_ms;       /* a learned next-hop MAC holds this long unconfirmed */
+	uint32_t isp_down;              /* bit i: ISP i's probes say it has failed (channel thread writes) */
+	uint16_t probe_id;              /* the probes' echo identifier, drawn at start */
 	bool     node_clock;            /* time the nodes (--node-clock) */
 	char     channel_path[256];
 	uint64_t boot_id;

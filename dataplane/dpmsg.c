@@ -569,6 +569,8 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_ND_RECEIVED] = "nd_received",
 		[DPMSG_CNT_NAT_FLOW_OUT] = "natv6_out_flow", [DPMSG_CNT_NAT_FLOWS_NOTED] = "natv6_flows_noted",
 		[DPMSG_CNT_NAT_FLOWS_EVICTED] = "natv6_flows_evicted",
+		[DPMSG_CNT_ISP_PROBES] = "isp_probes", [DPMSG_CNT_ISP_PROBE_REPLIES] = "isp_probe_replies",
+		[DPMSG_CNT_ISP_DOWN] = "isp_down", [DPMSG_CNT_NAT_ISP_MOVED] = "natv6_isp_moved",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])
 		return "unknown";

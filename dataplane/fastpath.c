@@ -136,9 +136,27 @@ static inline void punt(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m, 
 	CNT(lc, PUNT)++;
 }
 
+/* An answer to one of the channel thread's ISP probes (probe.h): consumed. */
+static bool probe_input(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
+{
+	const struct dp_site *s = SITE;
+	unsigned i = pidx - 1;
+	uint16_t seq;
+
+	if (pidx == DP_PORT_INSIDE || i >= s->n_isp || !s->isp[i].has_probe ||
+	    !dp_probe_match(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), s->isp[i].addr,
+			    s->isp[i].probe, dp.probe_id, &seq))
+		return false;
+	__atomic_store_n(&dp.port[pidx].probe_seen_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
+	__atomic_store_n(&dp.port[pidx].probe_seen, DP_PROBE_SEEN | seq, __ATOMIC_RELAXED);
+	CNT(lc, ISP_PROBE_REPLIES)++;
+	rte_pktmbuf_free(m);
+	return true;
+}
+
 static inline void exception(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
 {
-	if (dp_nd_input(lc, pidx, m))
+	if (dp_nd_input(lc, pidx, m) || probe_input(lc, pidx, m))
 		return;
 	if (dp.port[pidx].tap == DP_NO_PORT) {
 		CNT(lc, DROP_NO_ROUTE)++;
@@ -163,6 +181,22 @@ static inline bool icmp_allowed(struct dp_lcore *lc, uint64_t now)
 		return false;
 	lc->icmp_tokens--;
 	return true;
+}
+
+/* A NATv6 flow's ISP noted, or its note cleared (`picked`), in natpin.h's table. */
+static void nat_flow_record(struct dp_lcore *lc, uint64_t key, unsigned isp, bool picked, uint32_t ms)
+{
+	switch (dp_natpin_note(&dp.natpin, key, isp, picked, ms / 1000)) {
+	case DP_NATPIN_NOTED:
+		CNT(lc, NAT_FLOWS_NOTED)++;
+		break;
+	case DP_NATPIN_EVICTED:
+		CNT(lc, NAT_FLOWS_NOTED)++;
+		CNT(lc, NAT_FLOWS_EVICTED)++;
+		break;
+	default:
+		break;
+	}
 }
 
 /* Packet Too Big back to the inside sender, or a counted drop. */
@@ -226,15 +260,30 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		uint8_t *ip = dp_ip6(m), pa[16];
 		uint64_t pair = dp_pair_hash(ip + DP_IP6_SRC, ip + DP_IP6_DST), key;
 		int isp = dp_isp_pick_hash(SITE, pair), pin;
+		uint32_t down = __atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED);
+		bool moved = false, keyed;
 		if (isp < 0) {
 			drop(lc, m, DP_DROP_NO_ROUTE);
 			break;
 		}
-		/* a reply in a connection the peer opened through another PA address */
-		if (dp_natpin_key(ip, ip_len(m), &c->w, true, pair, &key) &&
-		    (pin = dp_natpin_get(&dp.natpin, key, SITE->n_isp)) >= 0 && pin != isp) {
-			isp = pin;
-			CNT(lc, NAT_FLOW_OUT)++;
+		if (unlikely(down >> isp & 1)) {
+			int live = dp_isp_repick(SITE, pair, down, isp);
+			moved = live != isp;
+			isp = live;
+		}
+		keyed = dp_natpin_key(ip, ip_len(m), &c->w, true, pair, &key);
+		/* a reply in a connection the peer opened through another PA address,
+		 * or a connection moved off a failed ISP (below) */
+		if (keyed && (pin = dp_natpin_get(&dp.natpin, key, SITE->n_isp)) >= 0) {
+			if (pin != isp) {
+				isp = pin;
+				CNT(lc, NAT_FLOW_OUT)++;
+			}
+		} else if (unlikely(moved)) {
+			/* noted, so that the connection keeps this ISP once the pick works again */
+			if (keyed)
+				nat_flow_record(lc, key, (unsigned)isp, false, dp_tables_ms(dp.t, now));
+			CNT(lc, NAT_ISP_MOVED)++;
 		}
 		if (SITE->hba) {
 			const struct dp_host *h = dp_host_by_cmula(dp.t, ip + DP_IP6_SRC);
@@ -492,18 +541,14 @@ static void nat_flow_note(struct dp_lcore *lc, const uint8_t *ip, uint32_t len, 
 	uint64_t pair = dp_pair_hash(cmula, ip + DP_IP6_SRC), key;
 	if (!dp_natpin_key(ip, len, &c->w, false, pair, &key))
 		return;
-	bool picked = dp_isp_pick_hash(SITE, pair) == c->isp;
-	switch (dp_natpin_note(&dp.natpin, key, (unsigned)c->isp, picked, ms / 1000)) {
-	case DP_NATPIN_NOTED:
-		CNT(lc, NAT_FLOWS_NOTED)++;
-		break;
-	case DP_NATPIN_EVICTED:
-		CNT(lc, NAT_FLOWS_NOTED)++;
-		CNT(lc, NAT_FLOWS_EVICTED)++;
-		break;
-	default:
-		break;
-	}
+	/* The note is needed unless the flow's ISP is the pick with every ISP
+	 * working and with the ones failed now: a flow that came in by the
+	 * pick of only one of the two would leave by another ISP when the
+	 * other view comes true (a failure, or the failed ISP's return). */
+	uint32_t down = __atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED);
+	int pick = dp_isp_pick_hash(SITE, pair);
+	bool picked = pick == c->isp && (!(down >> pick & 1) || dp_isp_repick(SITE, pair, down, pick) == c->isp);
+	nat_flow_record(lc, key, (unsigned)c->isp, picked, ms);
 }
 
 /* Everything on an ISP port that is not a payload header with a known tag. */

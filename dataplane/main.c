@@ -234,6 +234,7 @@ int main(int argc, char **argv)
 	snprintf(dp.channel_path, sizeof(dp.channel_path), "%s", channel ? channel : conf.dataplane.channel);
 	dp.tsc_hz = rte_get_tsc_hz();
 	dp.boot_id = rte_rand();
+	dp.probe_id = (uint16_t)rte_rand();
 
 	/* lcores: every EAL lcore forwards; queue i of every port belongs to lcore i */
 	{

@@ -56,6 +56,47 @@ static inline int dp_isp_pick_hash(const struct dp_site *s, uint64_t h)
 	return 0;
 }
 
+/*
+ * The pair's ISP when the ISPs in `down` (bit i: ISP i, probe.h) have
+ * failed.  A pair whose pick works keeps it, so a failure moves only the
+ * pairs of the failed ISP; those spread over the working ones by weight,
+ * drawn from the hash's low word, which the first pick did not use.  With
+ * no working ISP of any weight left the first working one takes them, and
+ * with none working at all the pick stands: sending by it costs no more
+ * than dropping.
+ */
+static inline int dp_isp_repick(const struct dp_site *s, uint64_t h, uint32_t down, int pick)
+{
+	uint32_t total = 0, r;
+	int first = -1;
+
+	for (unsigned i = 0; i < s->n_isp; i++)
+		if (!(down >> i & 1)) {
+			total += s->isp[i].weight;
+			if (first < 0)
+				first = (int)i;
+		}
+	if (first < 0)
+		return pick;
+	r = (uint32_t)(((h & UINT32_MAX) * total) >> 32);
+	for (unsigned i = 0; i < s->n_isp; i++) {
+		if (down >> i & 1)
+			continue;
+		if (r < s->isp[i].weight)
+			return (int)i;
+		r -= s->isp[i].weight;
+	}
+	return first;
+}
+
+static inline int dp_isp_pick_live(const struct dp_site *s, uint64_t h, uint32_t down)
+{
+	int pick = dp_isp_pick_hash(s, h);
+	if (pick < 0 || !(down >> pick & 1))
+		return pick;
+	return dp_isp_repick(s, h, down, pick);
+}
+
 static inline int dp_isp_pick(const struct dp_site *s, const uint8_t *src, const uint8_t *dst)
 {
 	return dp_isp_pick_hash(s, dp_pair_hash(src, dst));

@@ -1,4 +1,5 @@
 /* Which config changes a running dataplane can take (reload.h). */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,11 +29,17 @@ void dp_site_from_conf(struct dp_site *s, const struct pshim6_conf *c)
 		s->isp[i].mtu = c->isps[i].mtu;
 		s->isp[i].weight = c->isps[i].weight;
 		s->weight_total += c->isps[i].weight;
+		/* the probes' source is the ISP address: config refuses a probe without one */
+		s->isp[i].has_probe = c->isps[i].has_probe && c->isps[i].has_address;
+		memcpy(s->isp[i].probe, &c->isps[i].probe, 16);
 	}
 	memset(s->inside_addr, 0, 16);
 	if (c->inside.has_address)
 		memcpy(s->inside_addr, &c->inside.address.addr, 16);
 	s->inside_mtu = c->inside.mtu;
+	s->probe_interval_ms = c->dataplane.probe_interval_ms;
+	s->probe_down_after = c->dataplane.probe_down_after;
+	s->probe_up_after = c->dataplane.probe_up_after;
 	s->ptb = c->dataplane.pmtu != PSHIM6_PMTU_MSS;
 	dp_site_mss_prep(s, c->dataplane.pmtu != PSHIM6_PMTU_ICMP);
 }
@@ -171,12 +178,19 @@ static void mac_change(struct out *o, const char *key, const struct pshim6_conf_
 	note(o, "%s %s -> %s; ", key, sa, sb);
 }
 
+static const char *addr_str(const struct pshim6_conf_isp *i, char *b)
+{
+	if (!i->has_probe)
+		return "(none)";
+	return inet_ntop(AF_INET6, &i->probe, b, INET6_ADDRSTRLEN);
+}
+
 unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_conf *b, char *out, size_t n)
 {
 	static const char *const pmtu[] = { [PSHIM6_PMTU_ICMP] = "icmp", [PSHIM6_PMTU_MSS] = "mss",
 					    [PSHIM6_PMTU_BOTH] = "both" };
 	struct out o = { out, n, 0, 0 };
-	char key[64];
+	char key[64], sa[INET6_ADDRSTRLEN], sb[INET6_ADDRSTRLEN];
 
 	if (n)
 		out[0] = 0;
@@ -188,6 +202,10 @@ unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_con
 			note(&o, "isps.%s.mtu %u -> %u; ", b->isps[i].name, a->isps[i].mtu, b->isps[i].mtu);
 		if (a->isps[i].weight != b->isps[i].weight)
 			note(&o, "isps.%s.weight %u -> %u; ", b->isps[i].name, a->isps[i].weight, b->isps[i].weight);
+		if (a->isps[i].has_probe != b->isps[i].has_probe ||
+		    (b->isps[i].has_probe && memcmp(&a->isps[i].probe, &b->isps[i].probe, 16)))
+			note(&o, "isps.%s.probe %s -> %s; ", b->isps[i].name, addr_str(&a->isps[i], sa),
+			     addr_str(&b->isps[i], sb));
 		snprintf(key, sizeof(key), "isps.%s.next_hop_mac", b->isps[i].name);
 		mac_change(&o, key, &a->isps[i].next_hop_mac, &b->isps[i].next_hop_mac);
 	}
@@ -196,6 +214,14 @@ unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_con
 	if (a->dataplane.nd_reachable_ms != b->dataplane.nd_reachable_ms)
 		note(&o, "dataplane.nd_reachable_ms %u -> %u; ", a->dataplane.nd_reachable_ms,
 		     b->dataplane.nd_reachable_ms);
+	if (a->dataplane.probe_interval_ms != b->dataplane.probe_interval_ms)
+		note(&o, "dataplane.probe_interval_ms %u -> %u; ", a->dataplane.probe_interval_ms,
+		     b->dataplane.probe_interval_ms);
+	if (a->dataplane.probe_down_after != b->dataplane.probe_down_after)
+		note(&o, "dataplane.probe_down_after %u -> %u; ", a->dataplane.probe_down_after,
+		     b->dataplane.probe_down_after);
+	if (a->dataplane.probe_up_after != b->dataplane.probe_up_after)
+		note(&o, "dataplane.probe_up_after %u -> %u; ", a->dataplane.probe_up_after, b->dataplane.probe_up_after);
 	if (a->dataplane.idle_polls != b->dataplane.idle_polls)
 		note(&o, "dataplane.idle_polls %u -> %u; ", a->dataplane.idle_polls, b->dataplane.idle_polls);
 	if (a->dataplane.idle_sleep_us != b->dataplane.idle_sleep_us)

@@ -21,6 +21,8 @@ struct dp_isp {
 	uint32_t mtu;
 	uint32_t weight;
 	uint16_t mss_shim, mss_nat;   /* MSS a SYN may carry on this ISP's link, shimmed / NATv6 */
+	bool     has_probe;           /* probe.h: whether the ISP works is tracked ... */
+	uint8_t  probe[16];           /* ... by echo requests to this target */
 };
 
 struct dp_site {
@@ -36,6 +38,7 @@ struct dp_site {
 	bool     ptb;                  /* send Packet Too Big (else drop counted) */
 	bool     mss;                  /* clamp the MSS of TCP SYNs (dataplane.pmtu "mss" or "both") */
 	uint16_t mss_in;               /* inbound NATv6: the reply may leave by any ISP, so the smallest */
+	uint32_t probe_interval_ms, probe_down_after, probe_up_after;   /* probe.h */
 };
 
 #define DP_CTX_STAMPS 4     /* lcores with stamps of their own; more share them */

@@ -69,6 +69,21 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		rte_tel_data_add_dict_string(d, key, dp.port[p].nh_static ? "static" : dp_nud_name(dp.port[p].nud.state));
 		snprintf(key, sizeof(key), "port%u_mtu", p);
 		rte_tel_data_add_dict_u64(d, key, dp.port[p].mtu);
+		if (p == DP_PORT_INSIDE)
+			continue;
+		/* probe.h: "unprobed" for an ISP without a probe target */
+		const struct dp_site *s = dp_site_now();
+		const struct dp_port *pt = &dp.port[p];
+		snprintf(key, sizeof(key), "port%u_isp_state", p);
+		rte_tel_data_add_dict_string(d, key, p - 1 < s->n_isp && s->isp[p - 1].has_probe
+						     ? dp_probe_name(__atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED) >> (p - 1) & 1)
+						     : "unprobed");
+		snprintf(key, sizeof(key), "port%u_probes_sent", p);
+		rte_tel_data_add_dict_u64(d, key, pt->probe.sent);
+		snprintf(key, sizeof(key), "port%u_probes_answered", p);
+		rte_tel_data_add_dict_u64(d, key, pt->probe.answered);
+		snprintf(key, sizeof(key), "port%u_probe_rtt_us", p);
+		rte_tel_data_add_dict_u64(d, key, pt->probe_rtt_us);
 	}
 	return 0;
 }
@@ -82,5 +97,5 @@ void dp_telemetry_register(void)
 	rte_telemetry_register_cmd("/pshim6/tables", tel_tables,
 				   "pshim6 context/host table occupancy and punt queue. No parameters");
 	rte_telemetry_register_cmd("/pshim6/ports", tel_ports,
-				   "pshim6 ports: next hop state and MTU. No parameters");
+				   "pshim6 ports: next hop state, MTU, and whether each ISP works (probes). No parameters");
 }

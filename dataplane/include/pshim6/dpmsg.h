@@ -236,6 +236,10 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_NAT_FLOW_OUT,         /* NATv6 out by the ISP a peer's connection came in by, not the pick */
 	DPMSG_CNT_NAT_FLOWS_NOTED,      /* such connections noted (natpin.h) */
 	DPMSG_CNT_NAT_FLOWS_EVICTED,    /* notes that replaced the oldest of a full bucket */
+	DPMSG_CNT_ISP_PROBES,           /* echo requests sent to find whether an ISP works (probe.h) */
+	DPMSG_CNT_ISP_PROBE_REPLIES,    /* their answers */
+	DPMSG_CNT_ISP_DOWN,             /* times an ISP was taken out of NATv6 (its probes lost) */
+	DPMSG_CNT_NAT_ISP_MOVED,        /* NATv6 out by another ISP than the pick, which had failed */
 	DPMSG_CNT__MAX
 };
 struct dpmsg_counter { uint16_t id; uint64_t value; };
