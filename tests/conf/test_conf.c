@@ -631,6 +631,55 @@ static void test_isp_probe_loads(void **state)
 	free(out);
 }
 
+/* A probe whose answer would not come through its ISP is refused at the
+ * probe's line, one message for it; a probe that does not parse gets only
+ * its parse error. */
+static void test_isp_probe_refused(void **state)
+{
+	static const struct { const char *probe; bool address; const char *msg; } cases[] = {
+		{ "\"2001:db8:ff::1\"", false, "t.conf:5: isp \"x\": probe needs 'address' (the probes' source)" },
+		{ "\"::\"", true, "t.conf:5: isp \"x\": probe :: is not a unicast address" },
+		{ "\"ff0e::1\"", true, "t.conf:5: isp \"x\": probe ff0e::1 is not a unicast address" },
+		{ "\"::1\"", true, "t.conf:5: isp \"x\": probe ::1 is not a unicast address" },
+		{ "\"fe80::1\"", true, "t.conf:5: isp \"x\": probe fe80::1 is link-local; give a global address reached through the ISP" },
+		{ "\"febf:ffff::1\"", true, "t.conf:5: isp \"x\": probe febf:ffff::1 is link-local; give a global address reached through the ISP" },
+		{ "\"2001:db8:f1::2\"", true, "t.conf:5: isp \"x\": probe 2001:db8:f1::2 is the ISP's own address" },
+		{ "\"2001:db8:1:ffff::1\"", true, "t.conf:5: isp \"x\": probe 2001:db8:1:ffff::1 is in its own pa_prefix 2001:db8:1::/48" },
+		{ "\"fd00:10::1\"", true, "t.conf:5: isp \"x\": probe fd00:10::1 is in cmula prefix fd00:10::/64" },
+		{ "\"2001:db8:ff::1/64\"", true, "t.conf:5: 'probe': \"2001:db8:ff::1/64\" is not an IPv6 address" },
+		{ "\"192.0.2.1\"", true, "t.conf:5: 'probe': \"192.0.2.1\" is not an IPv6 address" },
+		{ "1", true, "t.conf:5: 'probe': expected a string, got an integer" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct errs e;
+		char t[1024];
+		snprintf(t, sizeof t, BASE
+			 "isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+			 "           %s\n"
+			 "           probe = %s; } );\n",
+			 cases[i].address ? "address = \"2001:db8:f1::2/64\";" : "# no address", cases[i].probe);
+		assert_int_equal(load(t, &e), -EINVAL);
+		if (e.n != 1 || strcmp(e.msgs[0], cases[i].msg))
+			fail_msg("probe = %s: %u errors, first '%s', expected '%s'", cases[i].probe, e.n,
+				 e.n ? e.msgs[0] : "", cases[i].msg);
+	}
+	/* the site's other addresses: a host beyond the ISP's next hop loads */
+	loads(BASE "isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+	      "  address = \"2001:db8:f1::2/64\"; probe = \"2001:db8:ff::1\"; } );\n");
+	/* every ISP's probe at its own line, in line order */
+	struct errs e;
+	const char *t = BASE
+		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+		"           probe = \"2001:db8:ff::1\"; },\n"
+		"         { name = \"y\"; pa_prefix = \"2001:db8:2::/48\"; port = \"p2\"; next_hop = \"2001:db8:f2::1\";\n"
+		"           address = \"2001:db8:f2::2/64\";\n"
+		"           probe = \"2001:db8:2::1\"; } );\n";
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.msgs[0], "t.conf:4: isp \"x\": probe needs 'address' (the probes' source)");
+	assert_string_equal(e.msgs[1], "t.conf:7: isp \"y\": probe 2001:db8:2::1 is in its own pa_prefix 2001:db8:2::/48");
+}
+
 /* The dataplane's probe interval and thresholds: each bound loads, one past
  * it is refused at the key's line. */
 static void test_probe_timing_ranges(void **state)
@@ -691,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_dnsalg_socket_clash_only_when_enabled),
 		cmocka_unit_test(test_peer_path_edges),
 		cmocka_unit_test(test_isp_probe_loads),
+		cmocka_unit_test(test_isp_probe_refused),
 		cmocka_unit_test(test_probe_timing_ranges),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
