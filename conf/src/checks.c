@@ -42,6 +42,57 @@ void conf_check_site(struct ctx *x, const config_setting_t *g, void *base)
 					   pfx(&s->cmula_prefixes[i], a, sizeof a), pfx(&s->cmula_prefixes[j], b, sizeof b));
 }
 
+/* An answered probe stands for "this ISP carries traffic", so its target
+ * must be one whose answer comes back through the ISP.  The dataplane sends
+ * it from the ISP's address, which it cannot do without one.  An address of
+ * this site (the ISP's own address, its PA prefix, a CMULA prefix) would be
+ * answered from here; loopback, multicast and :: are no one host out there;
+ * and a link-local one goes to the next hop's MAC, which does not forward
+ * it, so at best it shows the link up. */
+static void check_isp_probe(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_isp *isp)
+{
+	const struct pshim6_conf *c = x->c;
+	const config_setting_t *s = at(g, "probe");
+	const struct in6_addr *v = &isp->probe;
+	const char *text;
+	struct in6_addr parsed;
+	char a[INET6_ADDRSTRLEN], b[64];
+
+	if (!isp->has_probe)
+		return;
+	if (!isp->has_address)
+		conf_error(x, s, "isp \"%s\": probe needs 'address' (the probes' source)", isp->name);
+	/* one that did not parse is reported already, and reads as :: here */
+	text = config_setting_get_string(s);
+	if (!text || conf_parse_addr(text, &parsed))
+		return;
+	inet_ntop(AF_INET6, v, a, sizeof a);
+	if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
+		conf_error(x, s, "isp \"%s\": probe %s is not a unicast address", isp->name, a);
+		return;
+	}
+	if (IN6_IS_ADDR_LINKLOCAL(v)) {
+		conf_error(x, s, "isp \"%s\": probe %s is link-local; give a global address reached through the ISP",
+			   isp->name, a);
+		return;
+	}
+	if (isp->has_address && !memcmp(v, &isp->address.addr, sizeof *v)) {
+		conf_error(x, s, "isp \"%s\": probe %s is the ISP's own address", isp->name, a);
+		return;
+	}
+	if (isp->pa_prefix.len && pshim6_conf_prefix_contains(&isp->pa_prefix, v)) {
+		conf_error(x, s, "isp \"%s\": probe %s is in its own pa_prefix %s", isp->name, a,
+			   pfx(&isp->pa_prefix, b, sizeof b));
+		return;
+	}
+	for (unsigned j = 0; j < c->site.n_cmula_prefixes; j++)
+		if (pshim6_conf_prefix_contains(&c->site.cmula_prefixes[j], v)) {
+			conf_error(x, s, "isp \"%s\": probe %s is in cmula prefix %s", isp->name, a,
+				   pfx(&c->site.cmula_prefixes[j], b, sizeof b));
+			return;
+		}
+}
+
 void conf_check_isp(struct ctx *x, const config_setting_t *g, void *base)
 {
 	struct pshim6_conf_isp *isp = base;
@@ -63,6 +114,7 @@ void conf_check_isp(struct ctx *x, const config_setting_t *g, void *base)
 		if (isp->pa_prefix.len && conf_prefix_overlap(&isp->pa_prefix, &c->site.cmula_prefixes[j]))
 			conf_error(x, at(g, "pa_prefix"), "pa_prefix %s overlaps cmula prefix %s",
 				   pfx(&isp->pa_prefix, a, sizeof a), pfx(&c->site.cmula_prefixes[j], b, sizeof b));
+	check_isp_probe(x, g, isp);
 }
 
 void conf_check_group(struct ctx *x, const config_setting_t *g, void *base)

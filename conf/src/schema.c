@@ -100,6 +100,7 @@ static const struct row isp_rows[] = {
 	R_U32(T, "mtu", mtu, 1280, 9216),
 	R_U32(T, "weight", weight, 0, 1000),
 	R_U32(T, "cost", cost, 0, 1000000),
+	R_HASKIND(K_ADDR, T, "probe", probe, has_probe),
 };
 #undef T
 static const struct section isp_sec = SECTION("isps", isp_rows, isp_init, conf_check_isp);
@@ -116,6 +117,9 @@ static const struct row dataplane_rows[] = {
 	R_U32(T, "idle_sleep_us", idle_sleep_us, 1, 100000),
 	R_ENUM(T, "pmtu", pmtu, pmtu_modes, 0),
 	R_U32(T, "nd_reachable_ms", nd_reachable_ms, 1000, 3600000),
+	R_U32(T, "probe_interval_ms", probe_interval_ms, 100, 60000),
+	R_U32(T, "probe_down_after", probe_down_after, 1, 100),
+	R_U32(T, "probe_up_after", probe_up_after, 1, 100),
 	R_ARR(T, "eal_args", K_STR, eal_args, n_eal_args, 0, 0, PSHIM6_CONF_MAX_EAL_ARGS),
 };
 #undef T

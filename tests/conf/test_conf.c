@@ -584,6 +584,129 @@ static void test_peer_path_edges(void **state)
 	      "  heartbeat_ms = 100; dead_ms = 300; };\n");
 }
 
+/* isps[].probe: the echo target that says an ISP works for NATv6.  Set:
+ * in the struct and printed in the normal form (which loads back to itself);
+ * absent: has_probe is false, nothing printed, and the dataplane's interval
+ * and thresholds keep their defaults. */
+static void test_isp_probe_loads(void **state)
+{
+	struct errs e;
+	char a[INET6_ADDRSTRLEN];
+	const char *t = BASE
+		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+		"           address = \"2001:db8:f1::2/64\"; probe = \"2001:db8:f1::1\"; },\n"
+		"         { name = \"y\"; pa_prefix = \"2001:db8:2::/48\"; port = \"p2\"; next_hop = \"fe80::2\"; } );\n"
+		"dataplane = { probe_interval_ms = 250; probe_down_after = 5; probe_up_after = 1; };\n";
+	assert_int_equal(load(t, &e), 0);
+	assert_true(conf->isps[0].has_probe);
+	assert_string_equal(inet_ntop(AF_INET6, &conf->isps[0].probe, a, sizeof a), "2001:db8:f1::1");
+	assert_false(conf->isps[1].has_probe);
+	assert_int_equal(conf->dataplane.probe_interval_ms, 250);
+	assert_int_equal(conf->dataplane.probe_down_after, 5);
+	assert_int_equal(conf->dataplane.probe_up_after, 1);
+	char *out = normal_form();
+	char *p = strstr(out, "probe = \"2001:db8:f1::1\";");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "probe = "));   /* y has none, so none printed */
+	assert_non_null(strstr(out, "probe_interval_ms = 250;"));
+	assert_non_null(strstr(out, "probe_down_after = 5;"));
+	assert_non_null(strstr(out, "probe_up_after = 1;"));
+	assert_int_equal(load(out, &e), 0);
+	char *again = normal_form();
+	assert_string_equal(out, again);
+	free(again);
+	free(out);
+
+	assert_int_equal(load(BASE ONE_ISP, &e), 0);
+	assert_false(conf->isps[0].has_probe);
+	assert_false(conf->isps[1].has_probe);
+	assert_int_equal(conf->dataplane.probe_interval_ms, 1000);
+	assert_int_equal(conf->dataplane.probe_down_after, 3);
+	assert_int_equal(conf->dataplane.probe_up_after, 2);
+	out = normal_form();
+	assert_null(strstr(out, "probe = "));
+	assert_non_null(strstr(out, "probe_interval_ms = 1000;"));
+	assert_non_null(strstr(out, "probe_down_after = 3;"));
+	assert_non_null(strstr(out, "probe_up_after = 2;"));
+	free(out);
+}
+
+/* A probe whose answer would not come through its ISP is refused at the
+ * probe's line, one message for it; a probe that does not parse gets only
+ * its parse error. */
+static void test_isp_probe_refused(void **state)
+{
+	static const struct { const char *probe; bool address; const char *msg; } cases[] = {
+		{ "\"2001:db8:ff::1\"", false, "t.conf:5: isp \"x\": probe needs 'address' (the probes' source)" },
+		{ "\"::\"", true, "t.conf:5: isp \"x\": probe :: is not a unicast address" },
+		{ "\"ff0e::1\"", true, "t.conf:5: isp \"x\": probe ff0e::1 is not a unicast address" },
+		{ "\"::1\"", true, "t.conf:5: isp \"x\": probe ::1 is not a unicast address" },
+		{ "\"fe80::1\"", true, "t.conf:5: isp \"x\": probe fe80::1 is link-local; give a global address reached through the ISP" },
+		{ "\"febf:ffff::1\"", true, "t.conf:5: isp \"x\": probe febf:ffff::1 is link-local; give a global address reached through the ISP" },
+		{ "\"2001:db8:f1::2\"", true, "t.conf:5: isp \"x\": probe 2001:db8:f1::2 is the ISP's own address" },
+		{ "\"2001:db8:1:ffff::1\"", true, "t.conf:5: isp \"x\": probe 2001:db8:1:ffff::1 is in its own pa_prefix 2001:db8:1::/48" },
+		{ "\"fd00:10::1\"", true, "t.conf:5: isp \"x\": probe fd00:10::1 is in cmula prefix fd00:10::/64" },
+		{ "\"2001:db8:ff::1/64\"", true, "t.conf:5: 'probe': \"2001:db8:ff::1/64\" is not an IPv6 address" },
+		{ "\"192.0.2.1\"", true, "t.conf:5: 'probe': \"192.0.2.1\" is not an IPv6 address" },
+		{ "1", true, "t.conf:5: 'probe': expected a string, got an integer" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct errs e;
+		char t[1024];
+		snprintf(t, sizeof t, BASE
+			 "isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+			 "           %s\n"
+			 "           probe = %s; } );\n",
+			 cases[i].address ? "address = \"2001:db8:f1::2/64\";" : "# no address", cases[i].probe);
+		assert_int_equal(load(t, &e), -EINVAL);
+		if (e.n != 1 || strcmp(e.msgs[0], cases[i].msg))
+			fail_msg("probe = %s: %u errors, first '%s', expected '%s'", cases[i].probe, e.n,
+				 e.n ? e.msgs[0] : "", cases[i].msg);
+	}
+	/* the site's other addresses: a host beyond the ISP's next hop loads */
+	loads(BASE "isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+	      "  address = \"2001:db8:f1::2/64\"; probe = \"2001:db8:ff::1\"; } );\n");
+	/* every ISP's probe at its own line, in line order */
+	struct errs e;
+	const char *t = BASE
+		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
+		"           probe = \"2001:db8:ff::1\"; },\n"
+		"         { name = \"y\"; pa_prefix = \"2001:db8:2::/48\"; port = \"p2\"; next_hop = \"2001:db8:f2::1\";\n"
+		"           address = \"2001:db8:f2::2/64\";\n"
+		"           probe = \"2001:db8:2::1\"; } );\n";
+	assert_int_equal(load(t, &e), -EINVAL);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.msgs[0], "t.conf:4: isp \"x\": probe needs 'address' (the probes' source)");
+	assert_string_equal(e.msgs[1], "t.conf:7: isp \"y\": probe 2001:db8:2::1 is in its own pa_prefix 2001:db8:2::/48");
+}
+
+/* The dataplane's probe interval and thresholds: each bound loads, one past
+ * it is refused at the key's line. */
+static void test_probe_timing_ranges(void **state)
+{
+	static const struct { const char *key; unsigned lo, hi; } keys[] = {
+		{ "probe_interval_ms", 100, 60000 },
+		{ "probe_down_after", 1, 100 },
+		{ "probe_up_after", 1, 100 },
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char t[1024], msg[256];
+		struct errs e;
+		unsigned ok[2] = { keys[i].lo, keys[i].hi }, bad[2] = { keys[i].lo - 1, keys[i].hi + 1 };
+		for (int j = 0; j < 2; j++) {
+			snprintf(t, sizeof t, BASE ONE_ISP "dataplane = {\n  %s = %u; };\n", keys[i].key, ok[j]);
+			loads(t);
+			snprintf(t, sizeof t, BASE ONE_ISP "dataplane = {\n  %s = %u; };\n", keys[i].key, bad[j]);
+			assert_int_equal(load(t, &e), -EINVAL);
+			snprintf(msg, sizeof msg, "t.conf:5: '%s': %u out of range %u..%u", keys[i].key, bad[j],
+				 keys[i].lo, keys[i].hi);
+			if (e.n != 1 || strcmp(e.msgs[0], msg))
+				fail_msg("%s = %u: %u errors, first '%s', expected '%s'", keys[i].key, bad[j], e.n,
+					 e.n ? e.msgs[0] : "", msg);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +739,9 @@ int main(void)
 		cmocka_unit_test(test_lcore_range),
 		cmocka_unit_test(test_dnsalg_socket_clash_only_when_enabled),
 		cmocka_unit_test(test_peer_path_edges),
+		cmocka_unit_test(test_isp_probe_loads),
+		cmocka_unit_test(test_isp_probe_refused),
+		cmocka_unit_test(test_probe_timing_ranges),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
