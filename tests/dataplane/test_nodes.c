@@ -657,6 +657,118 @@ static void a_connection_a_peer_opened_is_answered_through_its_isp(void **st)
 	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_EVICTED), 0);
 }
 
+/*
+ * ISP 0, the pick for the pair, fails (its probes lost): the host's new
+ * connection leaves by ISP 1 from its address there, and keeps ISP 1 when
+ * ISP 0 works again, while the pair's next connection goes back to ISP 0.
+ * A connection the peer opens through ISP 0's address while ISP 0 is
+ * taken to have failed is answered through ISP 0, and still is after it
+ * returns.
+ */
+static void natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_one(void **st)
+{
+	(void)st;
+	uint8_t hs[16], lg[16], pa0[16], pa1[16], src[16];
+	unsigned j = 0;
+	host(hs, 6);
+	do
+		legacy(lg, ++j);
+	while (dp_isp_pick(dp.site, hs, lg) != 0);
+	addr(pa0, "2001:db8:10:1:1::", 6);
+	addr(pa1, "2001:db8:20:1:1::", 6);
+	memset(dp.natpin.w, 0, dp_natpin_words(dp.natpin.mask) * 8);
+	memset(dp.natpin.used, 0, dp_natpin_used_words(dp.natpin.mask) * 8);
+
+	dp.isp_down = 1u << 0;
+	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
+	assert_memory_equal(src, pa1, 16);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 1);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_NOTED), 1);
+	/* the peer answers through ISP 1: the note stays */
+	nat_in(1, pa1, hs, lg, 41000);
+	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
+	/* the peer opens a connection through ISP 0's address all the same */
+	nat_in(0, pa0, hs, lg, 41001);
+	assert_int_equal(nat_out(hs, lg, 41001, src), DP_PORT_ISP(0));
+	assert_memory_equal(src, pa0, 16);
+
+	dp.isp_down = 0;
+	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
+	assert_memory_equal(src, pa1, 16);
+	nat_in(1, pa1, hs, lg, 41000);
+	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
+	assert_int_equal(nat_out(hs, lg, 41001, src), DP_PORT_ISP(0));
+	assert_int_equal(nat_out(hs, lg, 41002, src), DP_PORT_ISP(0));
+	assert_memory_equal(src, pa0, 16);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 1);
+
+	/* every ISP failed: the pick stands */
+	dp.isp_down = 3;
+	assert_int_equal(nat_out(hs, lg, 41003, src), DP_PORT_ISP(0));
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 1);
+	dp.isp_down = 0;
+}
+
+/* The target's echo reply to `own` on ISP 0's link: identifier `id`, sequence `seq`. */
+static size_t probe_reply(uint8_t *f, const uint8_t tgt[16], const uint8_t own[16], uint16_t id, uint16_t seq)
+{
+	size_t n = fab_echo(l4, tgt, own, 8);
+	l4[0] = 129;
+	l4[4] = (uint8_t)(id >> 8);
+	l4[5] = (uint8_t)id;
+	l4[6] = (uint8_t)(seq >> 8);
+	l4[7] = (uint8_t)seq;
+	l4[2] = l4[3] = 0;
+	uint16_t c = ref_csum6(tgt, own, 58, l4, n);
+	l4[2] = (uint8_t)(c >> 8);
+	l4[3] = (uint8_t)c;
+	return fab_frame(f, tgt, own, 58, NULL, 0, l4, n);
+}
+
+/* An answer to an ISP probe is taken on the ISP port and recorded for the
+ * channel thread; an echo reply that is not one goes on to the kernel's
+ * side (here: no TAP, a counted drop). */
+static void an_isp_probe_s_answer_is_taken_and_recorded(void **st)
+{
+	(void)st;
+	struct dp_site *s = dp.site;
+	uint8_t f[256], tgt[16];
+	struct rte_mbuf *m, *out[4];
+	inet_pton(AF_INET6, "2001:db8:ffff::53", tgt);
+	s->isp[0].has_probe = true;
+	memcpy(s->isp[0].probe, tgt, 16);
+	dp.probe_id = 0x4242;
+	dp.port[1].probe_seen = 0;
+
+	m = mk(f, probe_reply(f, tgt, s->isp[0].addr, 0x4242, 9));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(dp.port[1].probe_seen, DP_PROBE_SEEN | 9);
+	assert_int_equal(cnt(DPMSG_CNT_ISP_PROBE_REPLIES), 1);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 0);
+
+	/* another identifier (the kernel's ping), or the same answer on ISP 1's port */
+	m = mk(f, probe_reply(f, tgt, s->isp[0].addr, 0x4243, 10));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	m = mk(f, probe_reply(f, tgt, s->isp[0].addr, 0x4242, 11));
+	dp_node_isp(lc, DP_PORT_ISP(1), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(dp.port[1].probe_seen, DP_PROBE_SEEN | 9);
+	assert_int_equal(dp.port[2].probe_seen, 0);
+	assert_int_equal(cnt(DPMSG_CNT_ISP_PROBE_REPLIES), 1);
+	/* neither taken: the first for the kernel (no TAP here), the second to nobody on ISP 1's link */
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 2);
+	/* a reload took the probe away: its answers are no longer ours */
+	s->isp[0].has_probe = false;
+	m = mk(f, probe_reply(f, tgt, s->isp[0].addr, 0x4242, 12));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(dp.port[1].probe_seen, DP_PROBE_SEEN | 9);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 3);
+	for (unsigned p = 0; p < dp.n_ports; p++)
+		free_all(out, drain(p, out, 4));
+}
+
 /* ---- bounds and failures ------------------------------------------------- */
 
 /* A punt ring that fills: the rest is dropped and counted, nothing leaks. */
@@ -919,6 +1031,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(egress_every_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(ingress_mixed_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_connection_a_peer_opened_is_answered_through_its_isp, setup, teardown),
+		cmocka_unit_test_setup_teardown(natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_isp_probe_s_answer_is_taken_and_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(punt_ring_full, setup_small_punt, teardown),
 		cmocka_unit_test_setup_teardown(too_big_within_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(next_hop_unresolved, setup, teardown),
