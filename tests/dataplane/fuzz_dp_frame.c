@@ -3,7 +3,8 @@
  * would run them (tables replaced by a context that always matches, so the
  * rewrite paths run on hostile input too).  Checks the mbuf stays coherent
  * and every emitted IPv6 packet's payload length matches its size.
- * Byte 0 picks the port (even: inside, odd: ISP); the rest is the frame.
+ * Byte 0 picks the port (even: inside, odd: ISP) and, in bits 1-2, the
+ * ISPs taken to have failed; the rest is the frame.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "natpin.h"
 #include "natv6.h"
 #include "nd.h"
+#include "probe.h"
 #include "rewrite.h"
 
 static struct dp_site site;
@@ -125,6 +127,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = fab_mbuf(&fab, data + 1, size - 1);
 	nd_learn(data[0], m);
 	if (data[0] & 1) {
+		/* the lcores ask every frame for the kernel whether it answers a probe;
+		 * on the fuzzer's own buffer, so a read past the frame is seen */
+		static const uint8_t own[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0xff, 0xff, [15] = 2 };
+		static const uint8_t tgt[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0xff, 0xff, [15] = 1 };
+		uint16_t seq;
+		(void)dp_probe_match(data + 1, size - 1, own, tgt, 0x7036, &seq);
 		dp_classify_isp(&site, m, &c);
 		check(m, 0);
 		switch (c.verdict) {
@@ -204,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case DP_V_EG_NAT: {
 			uint8_t *ip = dp_ip6(m);
-			int isp = dp_isp_pick(&site, ip + DP_IP6_SRC, ip + DP_IP6_DST), p;
+			int isp = dp_isp_pick_live(&site, dp_pair_hash(ip + DP_IP6_SRC, ip + DP_IP6_DST), data[0] >> 1 & 3), p;
 			uint64_t key;
 			if (isp < 0 || isp >= (int)site.n_isp)
 				abort();
