@@ -152,6 +152,7 @@ void dp_close(struct daemon *d, const char *why)
 		log_warn("dataplane channel: %u queued messages dropped with it", d->dp.outq.n);
 	dp_outq_free(&d->dp.outq);
 	d->dp.hello_done = false;
+	d->dp.isp_down = 0;   /* what a dataplane gone away last said is stale: it says again after HELLO */
 	d->dp.dumping = false;
 	d->dp.rs.active = false;
 	walk_reset(d);
@@ -277,6 +278,27 @@ static void on_hello(struct daemon *d, const struct dpmsg *m)
 	if (restarted)
 		log_warn("dataplane restarted: its tables are empty; installing our %u contexts again", d->ctxs.n);
 	dump_start(d, first);
+}
+
+static void on_isp_state(struct daemon *d, const struct dpmsg *m)
+{
+	const struct pshim6_conf *c = d->conf;
+	uint32_t was = d->dp.isp_down, now = m->u.isp_state.down;
+	if (m->u.isp_state.n_isp != c->n_isps) {
+		d->st.dp_errors++;
+		log_warn("dataplane ISP state for %u ISPs, config has %u: ignored", m->u.isp_state.n_isp, c->n_isps);
+		return;
+	}
+	d->dp.isp_down = now;
+	for (unsigned i = 0; i < c->n_isps; i++) {
+		if (!((was ^ now) >> i & 1))
+			continue;
+		if (now >> i & 1)
+			log_warn("ISP %s failed by the dataplane's probes: new contexts and failovers avoid it "
+				 "while another ISP works", c->isps[i].name);
+		else
+			log_notice("ISP %s works again by the dataplane's probes", c->isps[i].name);
+	}
 }
 
 static void on_dump_ctx(struct daemon *d, const struct dpmsg *m)
@@ -445,6 +467,7 @@ static void dp_read_one(struct daemon *d)
 		d->dp.counters_ns = now_ns();
 		break;
 	case DPMSG_REAP_SCAN: on_scan(d, &m); break;
+	case DPMSG_ISP_STATE: on_isp_state(d, &m); break;
 	case DPMSG_PUNT:
 		d->st.dp_punts++;
 		log_debug("punt reason %u port %u len %u", m.u.punt.reason, m.u.punt.port, m.u.punt.len);

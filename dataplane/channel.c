@@ -307,6 +307,17 @@ static void do_scan(struct client *c, const struct dpmsg *m)
 	(void)reply(c);
 }
 
+/* Which ISPs the probes say have failed, to a control client: control's
+ * traffic engineering keeps new contexts off them. */
+static void send_isp_state(struct client *c)
+{
+	memset(&rep, 0, sizeof(rep));
+	rep.type = DPMSG_ISP_STATE;
+	rep.u.isp_state.n_isp = (uint16_t)dp.site->n_isp;
+	rep.u.isp_state.down = __atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED);
+	(void)reply(c);
+}
+
 static void handle(struct client *c, const struct dpmsg *m)
 {
 	int rc;
@@ -327,7 +338,8 @@ static void handle(struct client *c, const struct dpmsg *m)
 		rep.u.hello.n_lcores = (uint16_t)dp.n_lcores;
 		rep.u.hello.n_isp = (uint16_t)dp.site->n_isp;
 		rep.u.hello.boot_id = dp.boot_id;
-		(void)reply(c);
+		if (reply(c) == 0 && c->role == DPMSG_ROLE_CONTROL)
+			send_isp_state(c);
 		return;
 	}
 	if (!c->role) {
@@ -569,7 +581,12 @@ static void tend_probes(void)
 		if (pt->probe.state == DP_PROBE_DOWN)
 			down |= 1u << i;
 	}
+	if (down == __atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED))
+		return;
 	__atomic_store_n(&dp.isp_down, down, __ATOMIC_RELAXED);
+	for (int k = 0; k < MAX_CLIENTS; k++)
+		if (cl[k].fd >= 0 && cl[k].role == DPMSG_ROLE_CONTROL && !busy(&cl[k]))
+			send_isp_state(&cl[k]);
 }
 
 static void *chan_main(void *arg)

@@ -195,6 +195,14 @@ int dpmsg_encode(const struct dpmsg *m, uint8_t *buf, size_t cap)
 	case DPMSG_DUMP_END:
 		w_u32(&w, m->u.dump_end.count);
 		break;
+	case DPMSG_ISP_STATE:
+		if (m->u.isp_state.n_isp > DPMSG_MAX_ISP ||
+		    m->u.isp_state.down >> m->u.isp_state.n_isp)
+			return DPMSG_E_FIELD;
+		w_u16(&w, m->u.isp_state.n_isp);
+		w_u16(&w, 0);
+		w_u32(&w, m->u.isp_state.down);
+		break;
 	case DPMSG_REAP_REQ:
 		if (m->u.reap_req.n > DPMSG_REAP_MAX)
 			return DPMSG_E_FIELD;
@@ -352,6 +360,16 @@ int dpmsg_decode(const uint8_t *buf, size_t len, struct dpmsg *m)
 		if (body != 4)
 			return DPMSG_E_LEN;
 		m->u.dump_end.count = r_u32(&r);
+		break;
+	case DPMSG_ISP_STATE:
+		if (body != DPMSG_ISP_STATE_BODY)
+			return DPMSG_E_LEN;
+		m->u.isp_state.n_isp = r_u16(&r);
+		if (r_u16(&r) != 0 || m->u.isp_state.n_isp > DPMSG_MAX_ISP)
+			return DPMSG_E_FIELD;
+		m->u.isp_state.down = r_u32(&r);
+		if (m->u.isp_state.down >> m->u.isp_state.n_isp)
+			return DPMSG_E_FIELD;
 		break;
 	case DPMSG_REAP_REQ:
 		if (body < 2)
@@ -531,6 +549,7 @@ const char *dpmsg_type_name(uint8_t type)
 	case DPMSG_DUMP_CTX: return "dump-ctx";
 	case DPMSG_DUMP_HOST: return "dump-host";
 	case DPMSG_DUMP_END: return "dump-end";
+	case DPMSG_ISP_STATE: return "isp-state";
 	case DPMSG_REAP_REQ: return "reap-req";
 	case DPMSG_REAP: return "reap";
 	case DPMSG_REAP_SCAN_REQ: return "reap-scan-req";

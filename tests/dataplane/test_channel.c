@@ -89,6 +89,14 @@ static void hello(int fd, uint16_t role)
 	q.u.hello.role = role;
 	ask(fd, &q, &a);
 	assert_int_equal(a.type, DPMSG_HELLO);
+	if (role != DPMSG_ROLE_CONTROL)
+		return;
+	/* control is told at once which ISPs the probes say have failed */
+	assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+	assert_int_equal(a.type, DPMSG_ISP_STATE);
+	assert_int_equal(a.seq, 0);
+	assert_int_equal(a.u.isp_state.n_isp, dp.site->n_isp);
+	assert_int_equal(a.u.isp_state.down, dp.isp_down);
 }
 
 /* An ERROR with `code` and the request's seq, or an ACK when code is 0. */
@@ -263,6 +271,88 @@ static void test_hello_reports_the_dataplane(void **state)
 	assert_int_equal(a.u.hello.n_isp, 2);
 	assert_true(a.u.hello.boot_id == UINT64_C(0x0123456789abcdef));
 	close(fd);
+}
+
+/* ---- ISP probes ------------------------------------------------------------ */
+
+/* The probes the channel thread has put in the inject ring: each an echo
+ * request from ISP 0's address to the target, raw, out of ISP 0's port.
+ * Returns how many, and the newest one's sequence number in *seq. */
+static unsigned probes_out(const uint8_t own[16], const uint8_t tgt[16], uint16_t *seq)
+{
+	struct rte_mbuf *m;
+	unsigned n = 0;
+	while (rte_ring_dequeue(dp.inject, (void **)&m) == 0) {
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		assert_int_equal(m->port, DP_PORT_ISP(0));
+		assert_true(m->hash.usr & DP_INJECT_RAW);
+		assert_int_equal(rte_pktmbuf_data_len(m), DP_PROBE_FRAME_LEN);
+		assert_memory_equal(f, NH_MAC[1], 6);
+		assert_int_equal(f[14 + 6], 58);
+		assert_memory_equal(f + 14 + 8, own, 16);
+		assert_memory_equal(f + 14 + 24, tgt, 16);
+		assert_int_equal(f[54], 128);
+		assert_int_equal(f[58] << 8 | f[59], dp.probe_id);
+		*seq = (uint16_t)(f[60] << 8 | f[61]);
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+/* ISP 0 gets probes; unanswered, it fails and control is told; answered
+ * again, it is back and control is told.  ISP 1 has no probe and never
+ * fails. */
+static void test_probes_fail_an_isp_and_control_is_told(void **state)
+{
+	(void)state;
+	struct dp_site *s = dp.site;
+	uint8_t tgt[16];
+	uint16_t seq = 0;
+	struct dpmsg a;
+	inet_pton(AF_INET6, "2001:db8:ffff::53", tgt);
+	inet_pton(AF_INET6, "2001:db8:10:ffff::2", s->isp[0].addr);
+	memcpy(s->isp[0].probe, tgt, 16);
+	s->probe_interval_ms = 100;
+	s->probe_down_after = 2;
+	s->probe_up_after = 1;
+	dp.probe_id = 0x7036;
+	__atomic_store_n(&s->isp[0].has_probe, true, __ATOMIC_RELEASE);
+
+	int fd = client();
+	hello(fd, DPMSG_ROLE_CONTROL);
+	assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+	assert_int_equal(a.type, DPMSG_ISP_STATE);
+	assert_int_equal(a.u.isp_state.n_isp, 2);
+	assert_int_equal(a.u.isp_state.down, 1);
+	unsigned n = probes_out(s->isp[0].addr, tgt, &seq);
+	assert_in_range(n, 3, 5);   /* one, then two lost; the third went out as the second was judged */
+	assert_int_equal(dp.chan_cnt.c[DPMSG_CNT_ISP_DOWN], 1);
+	assert_int_equal(dp.isp_down, 1);
+
+	/* the newest probe answered, as an lcore records it (the ring holds 3:
+	 * answer each new one until the thread has judged one) */
+	int rc = -ETIMEDOUT;
+	for (int t = 0; t < WAIT_MS / 20 && rc == -ETIMEDOUT; t++) {
+		n += probes_out(s->isp[0].addr, tgt, &seq);
+		__atomic_store_n(&dp.port[1].probe_seen, DP_PROBE_SEEN | seq, __ATOMIC_RELAXED);
+		rc = recv_within(fd, &a, 20);
+	}
+	assert_int_equal(rc, DPMSG_OK);
+	assert_int_equal(a.type, DPMSG_ISP_STATE);
+	assert_int_equal(a.u.isp_state.down, 0);
+	assert_int_equal(dp.isp_down, 0);
+	assert_true(dp.chan_cnt.c[DPMSG_CNT_ISP_PROBES] >= n);
+
+	close(fd);
+	dp.quit = true;
+	dp_channel_stop();   /* before the probe state is read and reset under the thread */
+	assert_int_equal(dp.port[1].probe.answered, 1);
+	assert_int_equal(dp.port[1].probe.downs, 1);
+	s->isp[0].has_probe = false;
+	memset(&dp.port[1].probe, 0, sizeof dp.port[1].probe);
+	dp.port[1].probe_seen = 0;
+	dp.isp_down = 0;
 }
 
 /* ---- table writes --------------------------------------------------------- */
@@ -1247,6 +1337,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_malformed_reap_scan_is_answered_and_client_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_sum_lcores_and_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved_next_hop_is_solicited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probes_fail_an_isp_and_control_is_told, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

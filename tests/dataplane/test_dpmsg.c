@@ -67,6 +67,9 @@ static void make(uint8_t type)
 	case DPMSG_DUMP_END:
 		in.u.dump_end.count = 12345;
 		break;
+	case DPMSG_ISP_STATE:
+		in.u.isp_state = (struct dpmsg_isp_state){ 3, 0x5 };
+		break;
 	case DPMSG_REAP_REQ:
 		in.u.reap_req.n = 3;
 		in.u.reap_req.own_tag[0] = 1;
@@ -100,7 +103,7 @@ static const uint8_t all_types[] = {
 	DPMSG_HELLO, DPMSG_ACK, DPMSG_ERROR, DPMSG_CTX_ADD, DPMSG_CTX_MOD, DPMSG_CTX_DEL,
 	DPMSG_HOST_ADD, DPMSG_HOST_DEL, DPMSG_PUNT, DPMSG_INJECT, DPMSG_DUMP_REQ, DPMSG_DUMP_CTX,
 	DPMSG_DUMP_HOST, DPMSG_DUMP_END, DPMSG_REAP_REQ, DPMSG_REAP, DPMSG_COUNTERS_REQ, DPMSG_COUNTERS,
-	DPMSG_REAP_SCAN_REQ, DPMSG_REAP_SCAN,
+	DPMSG_REAP_SCAN_REQ, DPMSG_REAP_SCAN, DPMSG_ISP_STATE,
 };
 
 static void test_roundtrip_all(void **state)
@@ -157,6 +160,10 @@ static void test_roundtrip_all(void **state)
 		case DPMSG_DUMP_END:
 			assert_int_equal(out.u.dump_end.count, 12345);
 			break;
+		case DPMSG_ISP_STATE:
+			assert_int_equal(out.u.isp_state.n_isp, 3);
+			assert_int_equal(out.u.isp_state.down, 5);
+			break;
 		case DPMSG_REAP_REQ:
 			assert_int_equal(out.u.reap_req.n, 3);
 			assert_true(out.u.reap_req.own_tag[1] == DPMSG_TAG_MASK);
@@ -205,7 +212,7 @@ static void test_body_length_exact(void **state)
 	static const uint8_t fixed[] = { DPMSG_HELLO, DPMSG_ACK, DPMSG_ERROR, DPMSG_CTX_ADD, DPMSG_CTX_MOD,
 					 DPMSG_HOST_ADD, DPMSG_DUMP_REQ, DPMSG_REAP_REQ, DPMSG_REAP,
 					 DPMSG_COUNTERS, DPMSG_COUNTERS_REQ, DPMSG_REAP_SCAN_REQ,
-					 DPMSG_REAP_SCAN };
+					 DPMSG_REAP_SCAN, DPMSG_ISP_STATE };
 	for (size_t t = 0; t < sizeof(fixed); t++) {
 		make(fixed[t]);
 		int n = dpmsg_encode(&in, buf, sizeof(buf));
@@ -483,6 +490,26 @@ static void test_decode_field_bounds(void **state)
 	make(DPMSG_REAP_REQ);
 	n = dpmsg_encode(&in, buf, sizeof(buf));
 	buf[DPMSG_HDR_LEN + 2 + 8] = 0x80;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	/* ISP_STATE: more ISPs than a dataplane has, a failed ISP beyond them, the
+	 * reserved octets set; and every ISP failed is fine */
+	make(DPMSG_ISP_STATE);
+	in.u.isp_state.n_isp = DPMSG_MAX_ISP + 1;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_ISP_STATE);
+	in.u.isp_state.down = 1u << 3;
+	assert_int_equal(dpmsg_encode(&in, buf, sizeof(buf)), DPMSG_E_FIELD);
+	make(DPMSG_ISP_STATE);
+	n = dpmsg_encode(&in, buf, sizeof(buf));
+	buf[DPMSG_HDR_LEN + 1] = DPMSG_MAX_ISP + 1;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	buf[DPMSG_HDR_LEN + 1] = 3;
+	buf[DPMSG_HDR_LEN + 7] = 0x08;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
+	buf[DPMSG_HDR_LEN + 7] = 0x07;
+	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_OK);
+	assert_int_equal(out.u.isp_state.down, 7);
+	buf[DPMSG_HDR_LEN + 3] = 1;
 	assert_int_equal(dpmsg_decode(buf, (size_t)n, &out), DPMSG_E_FIELD);
 	/* PUNT: orig_len one below the octets carried is a lie, equal is fine */
 	make(DPMSG_PUNT);

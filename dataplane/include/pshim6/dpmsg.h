@@ -90,6 +90,7 @@ enum dpmsg_type {
 	DPMSG_COUNTERS    = 53, /* dp->ctl: (id, value) pairs */
 	DPMSG_REAP_SCAN_REQ = 54, /* ctl->dp: stamps of the contexts with traffic since a time */
 	DPMSG_REAP_SCAN   = 55, /* dp->ctl: those contexts, and where the walk goes on */
+	DPMSG_ISP_STATE   = 56, /* dp->ctl: the ISPs its probes say have failed (after HELLO, and on change) */
 };
 
 /* struct dpmsg_ctx.flags */
@@ -170,6 +171,14 @@ struct dpmsg_inject {
 #define DPMSG_DUMP_HOSTS    0x02u
 struct dpmsg_dump_req { uint32_t what; };
 struct dpmsg_dump_end { uint32_t count; };
+
+/* Unsolicited (seq 0): bit i of `down` set when ISP i's probes went
+ * unanswered (only ISPs with a probe are ever set); no bit >= n_isp. */
+struct dpmsg_isp_state {
+	uint16_t n_isp;           /* <= DPMSG_MAX_ISP */
+	uint32_t down;
+};
+#define DPMSG_ISP_STATE_BODY 8   /* n_isp, 2 octets reserved (0), down */
 
 /* REAP: times are CLOCK_MONOTONIC nanoseconds, latest over all lcores; 0 = never. */
 struct dpmsg_reap_req {
@@ -267,6 +276,7 @@ struct dpmsg {
 		struct dpmsg_inject inject;
 		struct dpmsg_dump_req dump_req;
 		struct dpmsg_dump_end dump_end;
+		struct dpmsg_isp_state isp_state;
 		struct dpmsg_reap_req reap_req;
 		struct dpmsg_reap reap;
 		struct dpmsg_reap_scan_req scan_req;
