@@ -103,16 +103,20 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 	    d->ctxs.n, d->ctxs.cap, d->tables.peers.n, d->tables.leases.n);
 	if (r.text)
 		peer_status(d, NULL, r.t);
-	TXT(&r, "%-12s %-24s %6s %6s %10s\n", "ISP", "PA prefix", "weight", "cost", "new ctxs");
+	TXT(&r, "%-12s %-24s %6s %6s %10s  %s\n", "ISP", "PA prefix", "weight", "cost", "new ctxs", "probes");
 	for (unsigned i = 0; i < c->n_isps; i++) {
 		char p[64];
 		pshim6_conf_prefix_str(&c->isps[i].pa_prefix, p, sizeof p);
 		fprintf(out, "%s{\"name\":", i ? "," : "");
 		json_put_str(out, c->isps[i].name);
-		fprintf(out, ",\"pa_prefix\":\"%s\",\"weight\":%u,\"cost\":%u,\"chosen\":%" PRIu64 "}",
-			p, c->isps[i].weight, c->isps[i].cost, d->te.chosen[i]);
-		TXT(&r, "%-12s %-24s %6u %6u %10" PRIu64 "\n", c->isps[i].name, p, c->isps[i].weight,
-		    c->isps[i].cost, d->te.chosen[i]);
+		/* what the dataplane's probes say (DPMSG_ISP_STATE): no probe reads as working */
+		bool failed = d->dp.isp_down >> i & 1;
+		const char *pr = !c->isps[i].has_probe ? "-" : failed ? "failed" : "working";
+		fprintf(out, ",\"pa_prefix\":\"%s\",\"weight\":%u,\"cost\":%u,\"chosen\":%" PRIu64
+			",\"probe_failed\":%s}",
+			p, c->isps[i].weight, c->isps[i].cost, d->te.chosen[i], failed ? "true" : "false");
+		TXT(&r, "%-12s %-24s %6u %6u %10" PRIu64 "  %s\n", c->isps[i].name, p, c->isps[i].weight,
+		    c->isps[i].cost, d->te.chosen[i], pr);
 	}
 	fputs("]", out);
 	reply_end(&r);

@@ -199,9 +199,14 @@ static int cb_select(void *user, const struct shim6_ctx_info *ci, const struct s
 	}
 	if (best < 0 || !avail)
 		return -1;
+	/* ISPs the dataplane's probes say have failed are left out while another works */
+	uint32_t use = te_working(avail, d->dp.isp_down);
+	for (unsigned i = 0; i < PSHIM6_CONF_MAX_ISPS; i++)
+		if (!(use >> i & 1))
+			loc_of_isp[i] = -1;
 	if (!xl) {
 		int isp = te_choose(&d->te, (const struct in6_addr *)ci->local_ulid.b,
-				    (const struct in6_addr *)ci->peer_ulid.b, avail);
+				    (const struct in6_addr *)ci->peer_ulid.b, use);
 		if (isp < 0)
 			return -1;
 		*li = (size_t)loc_of_isp[isp];

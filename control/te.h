@@ -41,6 +41,16 @@ void te_init(struct te *t, const struct pshim6_conf *c);
 /* The te rule that applies to (src, dst), or -1 for the default policy. */
 int te_match(const struct pshim6_conf *c, const struct in6_addr *src, const struct in6_addr *dst);
 
+/*
+ * Of the ISPs in `avail`, those the dataplane's probes do not say have
+ * failed (`failed`, DPMSG_ISP_STATE), unless that leaves none: a probe
+ * target can fail while its ISP works, and then any ISP beats none.
+ */
+static inline uint32_t te_working(uint32_t avail, uint32_t failed)
+{
+	return (avail & ~failed) ? avail & ~failed : avail;
+}
+
 /* Choose the egress ISP for a new context from src (site ULID) to dst.
  * `avail` has bit i set when ISP i may be used now.  Returns the ISP index,
  * or -1 when no ISP is available. */

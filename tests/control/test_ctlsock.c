@@ -199,7 +199,8 @@ static int setup(void **state)
 		"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/48\" ]; key_file = \"/k\"; };\n"
 		"inside = { port = \"0000:00:01.0\"; };\n"
 		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1:1::/64\"; port = \"0000:00:02.0\"; "
-		"next_hop = \"2001:db8:1:1::1\"; weight = 3; cost = 7; },\n"
+		"next_hop = \"2001:db8:1:1::1\"; weight = 3; cost = 7; address = \"2001:db8:1:ffff::2/64\"; "
+		"probe = \"2001:db8:1:ffff::1\"; },\n"
 		"         { name = \"y\"; pa_prefix = \"2001:db8:2:1::/64\"; port = \"0000:00:03.0\"; "
 		"next_hop = \"2001:db8:2:1::1\"; } );\n"
 		"control = { socket = \"%s\"; lease_table = 16; peer_cache = 16; };\n"
@@ -460,6 +461,7 @@ static void test_status(void **state)
 	R.d.dp.hello.n_lcores = 2;
 	R.d.te.chosen[0] = 3;
 	R.d.te.chosen[1] = 5;
+	R.d.dp.isp_down = 1;
 	ctx_put(1, "fd00:10::1", "fd00:20::1", 0, 4);
 	char want[1024];
 	snprintf(want, sizeof want,
@@ -467,8 +469,10 @@ static void test_status(void **state)
 		 "\"dataplane\":{\"connected\":true,\"boot_id\":7,\"ctx_capacity\":65536,\"lcores\":2},"
 		 "\"engine\":false,\"contexts\":1,\"max_contexts\":%u,\"peers_cached\":0,\"leases\":0,"
 		 "\"log_level\":\"err\",\"peer\":null,\"isps\":["
-		 "{\"name\":\"x\",\"pa_prefix\":\"2001:db8:1:1::/64\",\"weight\":3,\"cost\":7,\"chosen\":3},"
-		 "{\"name\":\"y\",\"pa_prefix\":\"2001:db8:2:1::/64\",\"weight\":1,\"cost\":0,\"chosen\":5}]}",
+		 "{\"name\":\"x\",\"pa_prefix\":\"2001:db8:1:1::/64\",\"weight\":3,\"cost\":7,\"chosen\":3,"
+		 "\"probe_failed\":true},"
+		 "{\"name\":\"y\",\"pa_prefix\":\"2001:db8:2:1::/64\",\"weight\":1,\"cost\":0,\"chosen\":5,"
+		 "\"probe_failed\":false}]}",
 		 R.conf_path, MAX_CONTEXTS);
 	is(ask(c, "{\"cmd\":\"status\"}\n"), want);
 
@@ -480,7 +484,12 @@ static void test_status(void **state)
 	has(r, ",\"text\":\"pshim6-control 0.1.0, up 42s, config ");
 	has(r, "dataplane:  not connected\\nengine:     running\\ncontexts:   1 of 1024\\n");
 	has(r, "peer:       none (single proxy)\\n");
-	assert_int_equal(R.d.st.requests, 2);
+	has(r, "ISP          PA prefix                weight   cost   new ctxs  probes\\n");
+	has(r, "x            2001:db8:1:1::/64             3      7          3  failed\\n");
+	has(r, "y            2001:db8:2:1::/64             1      0          5  -\\n");
+	R.d.dp.isp_down = 0;
+	has(ask(c, "{\"cmd\":\"status\",\"text\":true}\n"), "3  working\\n");
+	assert_int_equal(R.d.st.requests, 3);
 }
 
 static void test_counters(void **state)

@@ -719,6 +719,47 @@ static void test_no_answer(void **st)
 	assert_int_equal(nrec, from);
 }
 
+/* The ISP of each first I1 sent from record `from` on, as a bit set. */
+static uint32_t i1_isps(unsigned from)
+{
+	uint32_t set = 0;
+	for (unsigned i = from; i < nrec; i++) {
+		struct shim6_msg m;
+		if (!is_out(&recs[i]))
+			continue;
+		decode_out(&recs[i], &m);
+		if (m.type == SHIM6_TYPE_I1)
+			set |= 1u << (recs[i].m.u.inject.port - 1u);
+	}
+	return set;
+}
+
+/* With ISP x failed by the dataplane's probes, new contexts start through
+ * ISP y, where the weights alone alternate; with every ISP failed the
+ * probes are no reason to send nothing, and the weights choose again. */
+static void test_new_contexts_avoid_an_isp_the_probes_failed(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	REM.deaf = true;
+	D.dp.isp_down = 1u << 0;
+	punt_host(rem_cga[0].addr, 1);
+	punt_host(rem_cga[1].addr, 1);
+	punt_host(SILENT[0], 1);
+	assert_int_equal(count_out(SHIM6_TYPE_I1, 0), 3);
+	assert_int_equal(i1_isps(0), 1u << 1);
+	assert_int_equal(D.te.chosen[1], 3);
+	unsigned from = nrec;
+	D.dp.isp_down = 3;
+	uint64_t chose_x = D.te.chosen[0];
+	punt_host(SILENT[1], 1);
+	assert_int_equal(count_out(SHIM6_TYPE_I1, from), 1);
+	/* TE's choice among both, started again: x first */
+	assert_int_equal(i1_isps(from), 1u << 0);
+	assert_int_equal(D.te.chosen[0], chose_x + 1);
+	D.dp.isp_down = 0;
+}
+
 /* A peer whose locator list does not verify is never installed: its R2 is
  * dropped, the held packets go when the handshake gives up. */
 static void bad_peer(bool pds_rogue)
@@ -1415,6 +1456,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_handshake_holds_then_releases_in_order, teardown),
 		cmocka_unit_test_teardown(test_hold_bounds, teardown),
 		cmocka_unit_test_teardown(test_no_answer, teardown),
+		cmocka_unit_test_teardown(test_new_contexts_avoid_an_isp_the_probes_failed, teardown),
 		cmocka_unit_test_teardown(test_bad_signature, teardown),
 		cmocka_unit_test_teardown(test_bad_pds, teardown),
 		cmocka_unit_test_teardown(test_unknown_tag_r1bis, teardown),
