@@ -123,6 +123,12 @@ det_cnt=$(( $(ms_now) - tf ))
 isp_state_is $((ia + 1)) down || fail "telemetry: port $((ia + 1)) isp_state '$(tel_port isp_state $((ia + 1)))', want down"
 isp_state_is $((ib + 1)) up || fail "telemetry: port $((ib + 1)) isp_state '$(tel_port isp_state $((ib + 1)))', want up"
 echo "ok: p1-$a $MODE: the dataplane failed ISP ${a^^} after ${det_log} ms (log line), ${det_cnt} ms (isp_down = 1)"
+# control hears it too (ISP_STATE): its status shows the probes' verdict per ISP
+probes_of() { ctl p1 -j status | python3 -c 'import json,sys; print(json.load(sys.stdin)["isps"][int(sys.argv[1])]["probe_failed"])' "$1"; }
+ctl_says() { [ "$(probes_of "$1")" = "$2" ]; }
+wait_until 5 ctl_says "$ia" True || fail "pshim6-control's status: ISP ${a^^} probe_failed $(probes_of "$ia"), want True"
+ctl_says "$ib" False || fail "pshim6-control's status: ISP ${b^^} probe_failed $(probes_of "$ib"), want False"
+echo "ok: pshim6-control was told: its status shows ISP ${a^^} failed by the probes, ${b^^} working"
 curl_from "$pa_b" "ISP ${a^^} failed"
 wait_until 5 dpc_above natv6_isp_moved "${moved0:-0}" || fail "natv6_isp_moved did not grow ($moved0)"
 echo "ok: during the outage a new connection goes by ISP ${b^^}: 4 MiB, sha256 matches, the peer saw $pa_b; natv6_isp_moved $moved0 -> $(dpc natv6_isp_moved)"
@@ -178,6 +184,7 @@ kill -0 $cli 2>/dev/null || fail "the transfer ended before ISP ${a^^} came back
 u0=$(udp_n)
 isp_state_is $((ia + 1)) up || fail "telemetry: port $((ia + 1)) isp_state '$(tel_port isp_state $((ia + 1)))' after recovery, want up"
 echo "ok: p1-$a restored: the dataplane says ISP ${a^^} works again after ${rec_log} ms (the transfer at $at)"
+wait_until 5 ctl_says "$ia" False || fail "pshim6-control's status: ISP ${a^^} probe_failed $(probes_of "$ia") after the recovery, want False"
 
 wait $cli || fail "the transfer failed after ISP ${a^^} came back: $(tail -2 "$work/send.log" | tr '\n' ' ')"
 wait_until 15 test -s "$work/t.json" || fail "the receiver wrote no result"
