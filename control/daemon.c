@@ -67,6 +67,7 @@ int daemon_reload(struct daemon *d, char **errs)
 	proxy_reload(d, o);
 	free(o);
 	te_init(&d->te, d->conf);  /* new weights: round-robin restarts */
+	isp_notify_conf(&d->ispn, d->conf, now_ns());
 	log_setup("pshim6-control", n->control.syslog, n->control.syslog_facility, n->control.log_level);
 	d->st.reloads++;
 	log_notice("configuration %s reloaded (%u ISPs); %u contexts kept", d->path, n->n_isps, d->ctxs.n);
@@ -117,6 +118,9 @@ static uint64_t next_deadline(struct daemon *d, uint64_t now)
 	uint64_t rd = peer_deadline(d);
 	if (rd < t)
 		t = rd;
+	uint64_t nd = isp_notify_deadline(&d->ispn);
+	if (nd < t)
+		t = nd;
 	if (d->accept_resume_ns > now && d->accept_resume_ns < t)
 		t = d->accept_resume_ns;
 	return dpd < t ? dpd : t;
@@ -150,6 +154,8 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 	proxy_init(&d);   /* without a key the daemon still serves dump-taken contexts */
 	if (peer_init(&d))
 		log_err("peer section unusable (see above): running as a single proxy, no replication, no takeover");
+	isp_notify_init(&d.ispn, &peer_notify_ops_real, d.conf);
+	isp_notify_conf(&d.ispn, d.conf, now_ns());
 	d.sig_fd = signals_open();
 	if (d.sig_fd < 0 || ctlsock_open(&d))
 		return 1;
@@ -172,6 +178,7 @@ int ctl_daemon_run(const char *path, const struct pshim6_conf *conf, bool debug)
 		dp_tick(&d, now);
 		proxy_tick(&d, now);
 		peer_tick(&d, now);
+		isp_notify_tick(&d.ispn, now);
 		resolve_expire(&d, now);
 		tables_expire(&d.tables, now);
 		pf[n] = (struct pollfd){ .fd = d.sig_fd, .events = POLLIN };

@@ -12,6 +12,7 @@
 #include "ctxtab.h"
 #include "dp_outq.h"
 #include "dp_resync.h"
+#include "isp_notify.h"
 #include "tables.h"
 #include "te.h"
 
@@ -92,6 +93,7 @@ struct daemon {
 	struct te te;
 	struct ctxtab ctxs;
 	struct dpchan dp;
+	struct isp_notify ispn;      /* control.isp_notify, told the probes' verdicts */
 	struct ctl_stats st;
 };
 

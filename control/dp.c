@@ -290,6 +290,9 @@ static void on_isp_state(struct daemon *d, const struct dpmsg *m)
 		return;
 	}
 	d->dp.isp_down = now;
+	/* the script is told changes against what it was last told, which a
+	 * closed channel does not reset: a dataplane restart is not an outage */
+	isp_notify_state(&d->ispn, now, now_ns());
 	for (unsigned i = 0; i < c->n_isps; i++) {
 		if (!((was ^ now) >> i & 1))
 			continue;

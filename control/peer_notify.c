@@ -86,6 +86,7 @@ void peer_notify_init(struct peer_notify *n, const struct peer_notify_ops *ops, 
 	memset(n, 0, sizeof *n);
 	n->ops = *ops;
 	n->role = role;
+	n->label = "peer";
 	n->told = "none";
 	n->want = state;
 	n->timeout_ns = PEER_NOTIFY_TIMEOUT_NS;
@@ -104,7 +105,7 @@ static void run(struct peer_notify *n, uint64_t now)
 	if (n->stopping && now >= n->stop_by) {
 		/* the stop's wait is over: starting a run now would only kill it */
 		n->st.failed++;
-		log_err("peer: notify %s %s %s %s: not run, the daemon stops now", n->path, n->want, n->told,
+		log_err("%s: notify %s %s %s %s: not run, the daemon stops now", n->label, n->path, n->want, n->told,
 			n->role);
 		n->told = n->want;
 		return;
@@ -120,7 +121,7 @@ static void run(struct peer_notify *n, uint64_t now)
 	n->held = 0;
 	if (rc || pid <= 0) {
 		n->st.failed++;
-		log_err("peer: notify %s %s %s %s: cannot run: %s", n->path, n->want, from, n->role,
+		log_err("%s: notify %s %s %s %s: cannot run: %s", n->label, n->path, n->want, from, n->role,
 			strerror(rc ? rc : EINVAL));
 		return;
 	}
@@ -128,7 +129,7 @@ static void run(struct peer_notify *n, uint64_t now)
 	n->started_ns = now;
 	n->next_check_ns = now + PEER_NOTIFY_POLL_NS;
 	n->killed = false;
-	log_info("peer: notify %s %s %s %s: pid %ld", n->path, n->want, from, n->role, (long)pid);
+	log_info("%s: notify %s %s %s %s: pid %ld", n->label, n->path, n->want, from, n->role, (long)pid);
 }
 
 void peer_notify_set_path(struct peer_notify *n, const char *path, uint64_t now)
@@ -166,7 +167,7 @@ void peer_notify_tick(struct peer_notify *n, uint64_t now)
 			n->ops.kill(n->ops.arg, n->pid);
 			n->killed = true;
 			n->st.timeouts++;
-			log_err("peer: notify %s (pid %ld) still running after %llu ms%s: killed", n->path, (long)n->pid,
+			log_err("%s: notify %s (pid %ld) still running after %llu ms%s: killed", n->label, n->path, (long)n->pid,
 				(unsigned long long)((now - n->started_ns) / 1000000u),
 				n->stopping ? " (the daemon is stopping)" : "");
 		}
@@ -174,15 +175,15 @@ void peer_notify_tick(struct peer_notify *n, uint64_t now)
 	}
 	if (r < 0) {
 		n->st.failed++;
-		log_err("peer: notify %s (pid %ld): lost track of it", n->path, (long)n->pid);
+		log_err("%s: notify %s (pid %ld): lost track of it", n->label, n->path, (long)n->pid);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !n->killed) {
 		n->st.ok++;
 	} else {
 		n->st.failed++;
 		if (WIFEXITED(status))
-			log_err("peer: notify %s (pid %ld) failed: exit %d", n->path, (long)n->pid, WEXITSTATUS(status));
+			log_err("%s: notify %s (pid %ld) failed: exit %d", n->label, n->path, (long)n->pid, WEXITSTATUS(status));
 		else if (WIFSIGNALED(status))
-			log_err("peer: notify %s (pid %ld) failed: signal %d", n->path, (long)n->pid, WTERMSIG(status));
+			log_err("%s: notify %s (pid %ld) failed: signal %d", n->label, n->path, (long)n->pid, WTERMSIG(status));
 	}
 	n->pid = 0;
 	/* what changed meanwhile: one run tells the state as it is now */
@@ -216,7 +217,7 @@ int peer_notify_stop(struct peer_notify *n)
 		peer_notify_tick(n, now);
 	}
 	if (n->pid) {
-		log_err("peer: notify %s (pid %ld) killed but not reaped; not waiting longer", n->path, (long)n->pid);
+		log_err("%s: notify %s (pid %ld) killed but not reaped; not waiting longer", n->label, n->path, (long)n->pid);
 		return -1;
 	}
 	return 0;

@@ -57,6 +57,7 @@ struct peer_notify {
 	struct peer_notify_ops ops;
 	char path[PEER_NOTIFY_PATH_MAX];   /* "" = off */
 	const char *role;
+	const char *label;                  /* what its log lines start with: "peer" unless set */
 	pid_t pid;                          /* 0: none in flight */
 	uint64_t started_ns, next_check_ns;
 	bool killed;

@@ -219,6 +219,9 @@ void conf_check_control(struct ctx *x, const config_setting_t *g, void *base)
 			   ct->hold_total, ct->hold_packets);
 	if (!ct->socket[0])
 		conf_error(x, at(g, "socket"), "control socket path must not be empty");
+	/* run without a shell from the daemon's directory: a relative path would depend on it */
+	if (ct->isp_notify[0] && ct->isp_notify[0] != '/')
+		conf_error(x, at(g, "isp_notify"), "isp_notify \"%s\" must be an absolute path", ct->isp_notify);
 	if (ct->socket_group[0]) {
 		bool name_ok = isalpha((unsigned char)ct->socket_group[0]) || ct->socket_group[0] == '_';
 		for (const char *p = ct->socket_group; *p; p++)

@@ -212,6 +212,7 @@ static const struct row control_rows[] = {
 	R_U32(T, "hold_total", hold_total, 1, 1048576),
 	R_U32(T, "peer_cache", peer_cache, 16, 16777216),
 	R_U32(T, "lease_table", lease_table, 16, 16777216),
+	R_STR(T, "isp_notify", isp_notify, 0),
 };
 #undef T
 static const struct section control_sec = SECTION("control", control_rows, NULL, conf_check_control);

@@ -229,7 +229,7 @@ struct pshim6_conf_te {
 };
 
 /* control { socket; socket_mode; socket_group; state_file; log_level; syslog; syslog_facility;
- *           hold_packets; hold_total; peer_cache; lease_table; } */
+ *           hold_packets; hold_total; peer_cache; lease_table; isp_notify; } */
 struct pshim6_conf_control {
 	char socket[PSHIM6_CONF_PATH_MAX];  /* default /run/pshim6/control.sock */
 	uint32_t socket_mode;               /* octal string "0600" (default); bits for "other" are rejected */
@@ -242,6 +242,7 @@ struct pshim6_conf_control {
 	uint32_t hold_total;                /* held packets across all contexts, default 4096 */
 	uint32_t peer_cache;                /* DNS ALG pushed peer-locator entries, default 65536 */
 	uint32_t lease_table;               /* DHCP lease entries, default 65536 */
+	char isp_notify[PSHIM6_CONF_PATH_MAX]; /* run on each ISP probe verdict change; "" (default) = none; absolute */
 };
 
 /* dnsalg { listen; port; upstreams; ulid_rrtype; cache_entries; max_inflight;

@@ -1,0 +1,37 @@
+/*
+ * control.isp_notify: an executable run whenever the dataplane's probes
+ * change their verdict on an ISP (DPMSG_ISP_STATE), as
+ *     NOTIFY <new> <old> <isp>
+ * with states `working` and `failed` (old `none` for the first run after
+ * start, or after the key is set by a reload, which tells every ISP's
+ * state at once).  The appliance's own traffic (the DNS ALG's upstream
+ * queries, ssh, NTP) leaves by the kernel's routes, which know nothing of
+ * the probes; the script is where an operator moves them, e.g. the default
+ * route to a working ISP.
+ *
+ * One peer_notify chain per ISP (peer_notify.h): per ISP one run at a
+ * time, changes while it runs folded into one, a run past
+ * PEER_NOTIFY_TIMEOUT_NS killed.  So at most one run per ISP is in flight.
+ */
+#ifndef PSHIM6_CONTROL_ISP_NOTIFY_H
+#define PSHIM6_CONTROL_ISP_NOTIFY_H
+#include <stdint.h>
+#include "peer_notify.h"
+#include "pshim6/conf.h"
+
+struct isp_notify {
+	unsigned n_isp;
+	uint32_t down;                      /* the verdicts last given */
+	char name[PSHIM6_CONF_MAX_ISPS][PSHIM6_CONF_NAME_MAX];   /* the scripts' <isp>, kept across reloads */
+	struct peer_notify n[PSHIM6_CONF_MAX_ISPS];
+};
+
+/* Every ISP working; runs nothing until a path is set (isp_notify_conf). */
+void isp_notify_init(struct isp_notify *x, const struct peer_notify_ops *ops, const struct pshim6_conf *c);
+/* The path from config, at start and on reload: a new path tells every ISP's state at once. */
+void isp_notify_conf(struct isp_notify *x, const struct pshim6_conf *c, uint64_t now);
+/* The dataplane's verdicts: bit i set when ISP i's probes went unanswered. */
+void isp_notify_state(struct isp_notify *x, uint32_t down, uint64_t now);
+void isp_notify_tick(struct isp_notify *x, uint64_t now);
+uint64_t isp_notify_deadline(const struct isp_notify *x);
+#endif
