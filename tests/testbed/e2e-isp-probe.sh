@@ -15,6 +15,8 @@
 #      back, so only the note made on the way out keeps it on B (a TCP
 #      connection is noted again by every packet in).  Then a new connection
 #      of the pair is back on A.
+#   e. ISP X, which the kernel's default route uses, fails: control.isp_notify
+#      moves that route to Y, and the DNS ALG still answers a fresh name.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/netns.sh"
 ns_init tb
@@ -61,13 +63,14 @@ pa_of() { python3 -c 'import ipaddress as i,sys; n=i.IPv6Network(sys.argv[2]); m
 print(i.IPv6Address(int(n.network_address) | (int(i.IPv6Address(sys.argv[1])) & m)))' "$1" "$2"; }
 # the address the legacy peer's http server saw last
 http_src() { grep -o '^[0-9a-f:]*' "$work/http.log" | grep : | tail -1; }
-# curl a file from the peer by its address (a name would go through the
-# DNS ALG, whose upstream queries leave by ISP X whatever the probes say:
-# not this test's matter); sets SRC, the address the peer saw
+# curl a file from the peer by its address, or by its name (URL_HOST):
+# the name goes through p1's DNS ALG, whose upstream queries leave p1 by
+# the kernel's default route, which control.isp_notify moves (step c);
+# sets SRC, the address the peer saw
 curl_get() { # WHAT
     local before
     before=$(grep -c 'GET /data' "$work/http.log" || true)
-    "$T" exec h1 curl -sS -g --max-time 15 -o "$work/got" "http://[$leg]/data" || fail "curl h1 -> legacy ($1)"
+    "$T" exec h1 curl -sS -g --max-time 15 -o "$work/got" "http://${URL_HOST:-[$leg]}/data" || fail "curl h1 -> legacy ($1)"
     [ "$(sha256sum < "$work/got" | cut -d' ' -f1)" = "$want" ] || fail "sha256 mismatch ($1)"
     wait_until 5 sh -c "[ \$(grep -c 'GET /data' '$work/http.log') -gt $before ]" || fail "the peer logged no request ($1)"
     SRC=$(http_src)
@@ -129,6 +132,16 @@ ctl_says() { [ "$(probes_of "$1")" = "$2" ]; }
 wait_until 5 ctl_says "$ia" True || fail "pshim6-control's status: ISP ${a^^} probe_failed $(probes_of "$ia"), want True"
 ctl_says "$ib" False || fail "pshim6-control's status: ISP ${b^^} probe_failed $(probes_of "$ib"), want False"
 echo "ok: pshim6-control was told: its status shows ISP ${a^^} failed by the probes, ${b^^} working"
+# ... and ran control.isp_notify, which keeps the appliance's own default
+# route on a working ISP (templates/isp-notify.in): the DNS ALG's upstream
+# queries follow it, so names still resolve
+hook_log=${TB_RUN:-/run/pshim6-tb}/pshim6/p1.isp/log
+wait_until 5 grep -q "failed working isp$a" "$hook_log" || fail "isp_notify was not run for ISP ${a^^}: $(tail -3 "$hook_log" 2>/dev/null | tr '\n' ';')"
+def_dev=$([ "$a" = x ] && echo ispy || echo ispx)
+wait_until 5 sh -c "ip -n tb-p1 -6 route show default | grep -q 'dev $def_dev'" \
+    || fail "p1's default route is '$(ip -n tb-p1 -6 route show default)', want dev $def_dev"
+URL_HOST=www.legacy.example curl_from "$pa_b" "by name, ISP ${a^^} failed"
+echo "ok: isp_notify ran ('$(grep "isp$a" "$hook_log" | tail -1 | cut -d' ' -f2-)'), p1's own default route is on $def_dev, and h1 fetched www.legacy.example by name through the DNS ALG"
 curl_from "$pa_b" "ISP ${a^^} failed"
 wait_until 5 dpc_above natv6_isp_moved "${moved0:-0}" || fail "natv6_isp_moved did not grow ($moved0)"
 echo "ok: during the outage a new connection goes by ISP ${b^^}: 4 MiB, sha256 matches, the peer saw $pa_b; natv6_isp_moved $moved0 -> $(dpc natv6_isp_moved)"
@@ -185,6 +198,9 @@ u0=$(udp_n)
 isp_state_is $((ia + 1)) up || fail "telemetry: port $((ia + 1)) isp_state '$(tel_port isp_state $((ia + 1)))' after recovery, want up"
 echo "ok: p1-$a restored: the dataplane says ISP ${a^^} works again after ${rec_log} ms (the transfer at $at)"
 wait_until 5 ctl_says "$ia" False || fail "pshim6-control's status: ISP ${a^^} probe_failed $(probes_of "$ia") after the recovery, want False"
+wait_until 5 grep -q "working failed isp$a" "$hook_log" || fail "isp_notify was not told ISP ${a^^} works again"
+wait_until 5 sh -c "ip -n tb-p1 -6 route show default | grep -q 'dev ispx'" \
+    || fail "p1's default route is '$(ip -n tb-p1 -6 route show default)' after the recovery, want dev ispx"
 
 wait $cli || fail "the transfer failed after ISP ${a^^} came back: $(tail -2 "$work/send.log" | tr '\n' ' ')"
 wait_until 15 test -s "$work/t.json" || fail "the receiver wrote no result"
@@ -204,6 +220,24 @@ echo "ok: the UDP flow kept ISP ${b^^}: $un datagrams, $((un - u0)) after the re
 
 curl_from "$pa_a" "after ISP ${a^^} came back"
 echo "ok: a new connection of the pair is back on ISP ${a^^}: the peer saw $pa_a"
+
+# ---- e. the appliance's own traffic when ISP X (the kernel's default route) fails
+# A name nobody asked before needs the DNS ALG's upstream: it must still be
+# answered (NXDOMAIN or an address, not SERVFAIL or silence), because
+# control.isp_notify moved p1's default route to ispy.
+name_status() { "$T" exec h1 dig +time=3 +tries=1 AAAA "$1" 2>/dev/null | grep -o 'status: [A-Z]*' | cut -d' ' -f2; }
+n0=$(grep -c "failed working ispx" "$hook_log" || true)
+"$T" fail p1-x "$MODE" >/dev/null || fail "testbed fail p1-x $MODE"
+wait_until 10 sh -c "[ \$(grep -c 'failed working ispx' '$hook_log') -gt $n0 ]" || fail "isp_notify was not told ISP X failed"
+wait_until 5 sh -c "ip -n tb-p1 -6 route show default | grep -q 'dev ispy'" \
+    || fail "p1's default route is '$(ip -n tb-p1 -6 route show default)' with ISP X failed, want dev ispy"
+fresh=probe-$RANDOM-$RANDOM.legacy.example
+st=$(name_status "$fresh")
+case "$st" in NXDOMAIN|NOERROR) ;; *) fail "with ISP X failed, $fresh through p1's DNS ALG: status '${st:-no answer}'" ;; esac
+"$T" restore p1-x >/dev/null || fail "testbed restore p1-x"
+wait_until 10 sh -c "ip -n tb-p1 -6 route show default | grep -q 'dev ispx'" \
+    || fail "p1's default route is '$(ip -n tb-p1 -6 route show default)' after ISP X came back, want dev ispx"
+echo "ok: with ISP X failed, isp_notify moved p1's own default route to ispy and a fresh name ($fresh) was answered $st through the DNS ALG; back on ispx after"
 
 probes=$(dpc isp_probes); replies=$(dpc isp_probe_replies)
 result "$MODE on p1-$a: ISP ${a^^} failed after ${det_log} ms (log), ${det_cnt} ms (counter); works again ${rec_log} ms after restore; outage curl by ${b^^} ok; 16 MiB transfer and UDP flow kept ${b^^} across the recovery (gap ${gap} s); new connection back on ${a^^}; probe $rtt; probes $probes, replies $replies, moved $(dpc natv6_isp_moved), noted $(dpc natv6_flows_noted), out by flow $(dpc natv6_out_flow)"
