@@ -277,14 +277,15 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		if (keyed && (pin = dp_natpin_get(&dp.natpin, key, SITE->n_isp)) >= 0) {
 			if (pin != isp) {
 				isp = pin;
+				moved = false;
 				CNT(lc, NAT_FLOW_OUT)++;
 			}
-		} else if (unlikely(moved)) {
+		} else if (unlikely(moved) && keyed) {
 			/* noted, so that the connection keeps this ISP once the pick works again */
-			if (keyed)
-				nat_flow_record(lc, key, (unsigned)isp, false, dp_tables_ms(dp.t, now));
-			CNT(lc, NAT_ISP_MOVED)++;
+			nat_flow_record(lc, key, (unsigned)isp, false, dp_tables_ms(dp.t, now));
 		}
+		if (unlikely(moved))
+			CNT(lc, NAT_ISP_MOVED)++;
 		if (SITE->hba) {
 			const struct dp_host *h = dp_host_by_cmula(dp.t, ip + DP_IP6_SRC);
 			if (!h || (unsigned)isp >= h->nloc) {

@@ -687,10 +687,13 @@ static void natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_on
 	/* the peer answers through ISP 1: the note stays */
 	nat_in(1, pa1, hs, lg, 41000);
 	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 2);   /* a packet count */
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_NOTED), 1);
 	/* the peer opens a connection through ISP 0's address all the same */
 	nat_in(0, pa0, hs, lg, 41001);
 	assert_int_equal(nat_out(hs, lg, 41001, src), DP_PORT_ISP(0));
 	assert_memory_equal(src, pa0, 16);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 2);
 
 	dp.isp_down = 0;
 	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
@@ -700,12 +703,12 @@ static void natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_on
 	assert_int_equal(nat_out(hs, lg, 41001, src), DP_PORT_ISP(0));
 	assert_int_equal(nat_out(hs, lg, 41002, src), DP_PORT_ISP(0));
 	assert_memory_equal(src, pa0, 16);
-	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 1);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 2);
 
 	/* every ISP failed: the pick stands */
 	dp.isp_down = 3;
 	assert_int_equal(nat_out(hs, lg, 41003, src), DP_PORT_ISP(0));
-	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 1);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 2);
 	dp.isp_down = 0;
 }
 
