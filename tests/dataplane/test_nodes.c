@@ -614,6 +614,21 @@ static unsigned nat_out(const uint8_t hs[16], const uint8_t lg[16], uint16_t ppo
 	return by;
 }
 
+/* Host i and a legacy peer the weights put on ISP 0, the host's PA
+ * addresses under both ISPs, and an empty table of return paths. */
+static void nat_pair_on_isp0(uint32_t i, uint8_t hs[16], uint8_t lg[16], uint8_t pa0[16], uint8_t pa1[16])
+{
+	unsigned j = 0;
+	host(hs, i);
+	do
+		legacy(lg, ++j);
+	while (dp_isp_pick(dp.site, hs, lg) != 0);
+	addr(pa0, "2001:db8:10:1:1::", i);
+	addr(pa1, "2001:db8:20:1:1::", i);
+	memset(dp.natpin.w, 0, dp_natpin_words(dp.natpin.mask) * 8);
+	memset(dp.natpin.used, 0, dp_natpin_used_words(dp.natpin.mask) * 8);
+}
+
 /*
  * A legacy peer opens a connection to the host's PA address under the ISP
  * the weights do not pick for the pair (ISP 1 here, weighted 1 to ISP 0's
@@ -625,15 +640,7 @@ static void a_connection_a_peer_opened_is_answered_through_its_isp(void **st)
 {
 	(void)st;
 	uint8_t hs[16], lg[16], pa0[16], pa1[16], src[16];
-	unsigned j = 0;
-	host(hs, 5);
-	do
-		legacy(lg, ++j);
-	while (dp_isp_pick(dp.site, hs, lg) != 0);
-	addr(pa0, "2001:db8:10:1:1::", 5);
-	addr(pa1, "2001:db8:20:1:1::", 5);
-	memset(dp.natpin.w, 0, dp_natpin_words(dp.natpin.mask) * 8);
-	memset(dp.natpin.used, 0, dp_natpin_used_words(dp.natpin.mask) * 8);
+	nat_pair_on_isp0(5, hs, lg, pa0, pa1);
 
 	nat_in(1, pa1, hs, lg, 40000);
 	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_NOTED), 1);
@@ -669,15 +676,7 @@ static void natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_on
 {
 	(void)st;
 	uint8_t hs[16], lg[16], pa0[16], pa1[16], src[16];
-	unsigned j = 0;
-	host(hs, 6);
-	do
-		legacy(lg, ++j);
-	while (dp_isp_pick(dp.site, hs, lg) != 0);
-	addr(pa0, "2001:db8:10:1:1::", 6);
-	addr(pa1, "2001:db8:20:1:1::", 6);
-	memset(dp.natpin.w, 0, dp_natpin_words(dp.natpin.mask) * 8);
-	memset(dp.natpin.used, 0, dp_natpin_used_words(dp.natpin.mask) * 8);
+	nat_pair_on_isp0(6, hs, lg, pa0, pa1);
 
 	dp.isp_down = 1u << 0;
 	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
