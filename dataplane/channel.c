@@ -505,31 +505,33 @@ static void tend_next_hops(void)
 	}
 }
 
-static void send_probe(struct dp_port *pt, unsigned p, const struct dp_isp *isp, uint16_t seq)
+/* False when the probe could not leave this box (dp_probe_unsent). */
+static bool send_probe(struct dp_port *pt, unsigned p, const struct dp_isp *isp, uint16_t seq)
 {
 	uint64_t nh = dp_nh_load(pt);
 	struct rte_mbuf *m;
 	uint8_t *f;
 
 	if (!dp_nh_ok(nh))
-		return;   /* no next hop yet: lost, as it would be on the wire */
+		return true;   /* no next hop: lost, as it would be on the wire */
 	m = rte_pktmbuf_alloc(dp.pool);
 	if (!m)
-		return;
+		return false;
 	f = (uint8_t *)rte_pktmbuf_append(m, DP_PROBE_FRAME_LEN);
 	if (!f) {
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	dp_probe_build(f, nh, pt->mac.addr_bytes, isp->addr, isp->probe, dp.probe_id, seq);
 	m->port = (uint16_t)p;
 	m->hash.usr = DP_INJECT_RAW;
 	if (rte_ring_mp_enqueue(dp.inject, m) != 0) {
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	pt->probe_sent_tsc = rte_rdtsc();
 	CCNT(ISP_PROBES)++;
+	return true;
 }
 
 /*
@@ -564,18 +566,19 @@ static void tend_probes(void)
 		if (pt->probe.in_flight && seen == (DP_PROBE_SEEN | pt->probe.seq))
 			pt->probe_rtt_us = (__atomic_load_n(&pt->probe_seen_tsc, __ATOMIC_RELAXED) - pt->probe_sent_tsc) *
 					   1000 / ms_div;
-		if (dp_probe_step(&pt->probe, seen, now_ms, &cfg, &seq))
-			send_probe(pt, DP_PORT_ISP(i), isp, seq);
+		if (dp_probe_step(&pt->probe, seen, now_ms, &cfg, &seq) && !send_probe(pt, DP_PORT_ISP(i), isp, seq))
+			dp_probe_unsent(&pt->probe);
 		if (pt->probe.state != was) {
 			char t[INET6_ADDRSTRLEN];
 			inet_ntop(AF_INET6, isp->probe, t, sizeof(t));
 			if (pt->probe.state == DP_PROBE_DOWN) {
 				CCNT(ISP_DOWN)++;
-				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) failed: %u probes to %s unanswered; "
-					"NATv6 moves its pairs to the ISPs that work\n", i, pt->name, cfg.down_after, t);
+				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) failed: %u probe%s to %s unanswered; "
+					"NATv6 moves its pairs to the ISPs that work\n", i, pt->name, cfg.down_after,
+					cfg.down_after == 1 ? "" : "s", t);
 			} else {
-				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) works again: %u probes to %s answered; "
-					"NATv6 pairs return to it\n", i, pt->name, cfg.up_after, t);
+				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) works again: %u probe%s to %s answered; "
+					"NATv6 pairs return to it\n", i, pt->name, cfg.up_after, cfg.up_after == 1 ? "" : "s", t);
 			}
 		}
 		if (pt->probe.state == DP_PROBE_DOWN)

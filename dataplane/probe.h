@@ -121,6 +121,21 @@ static inline bool dp_probe_step(struct dp_probe *p, uint32_t seen, uint64_t now
 }
 
 /*
+ * The probe dp_probe_step() asked for could not leave this box (no mbuf,
+ * the inject ring full): it is neither in flight nor lost.  An appliance
+ * short of buffers has not seen its ISP fail, and must not move NATv6
+ * pairs for it.  (No next hop is another matter: the ISP's router does not
+ * answer, and the probe counts as sent and lost.)
+ */
+static inline void dp_probe_unsent(struct dp_probe *p)
+{
+	if (p->in_flight) {
+		p->in_flight = false;
+		p->sent--;
+	}
+}
+
+/*
  * The echo request from `src` to `dst` into `f` (DP_PROBE_FRAME_LEN
  * octets), Ethernet included: `dst_w` is the next-hop word (dp_nh_word).
  */

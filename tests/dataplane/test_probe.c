@@ -110,6 +110,31 @@ static void an_answer_after_the_next_probe_went_out_is_lost(void **st)
 	assert_int_equal(p.answered, 0);
 }
 
+/* A probe that could not leave the box is neither answered nor lost: an
+ * appliance short of buffers does not fail its ISPs. */
+static void a_probe_that_never_left_is_not_lost(void **st)
+{
+	struct dp_probe p = { 0 };
+	(void)st;
+	for (unsigned i = 0; i < 10; i++) {
+		assert_true(step(&p, 0, i * 1000) >= 0);
+		dp_probe_unsent(&p);
+	}
+	assert_int_equal(p.state, DP_PROBE_UP);
+	assert_int_equal(p.sent, 0);
+	/* and one that did leave, then the next not: the first is judged lost once */
+	assert_int_equal(step(&p, 0, 10000), 11);
+	assert_int_equal(step(&p, 0, 11000), 12);
+	dp_probe_unsent(&p);
+	assert_int_equal(step(&p, 0, 12000), 13);
+	assert_int_equal(step(&p, 0, 13000), 14);
+	assert_int_equal(p.state, DP_PROBE_UP);   /* two lost in a row: 11 and 13 */
+	assert_int_equal(p.sent, 3);
+	dp_probe_unsent(&p);
+	dp_probe_unsent(&p);   /* twice is once */
+	assert_int_equal(p.sent, 2);
+}
+
 /* ---- the frames -------------------------------------------------------- */
 
 /* The ICMPv6 checksum over the pseudo-header, computed here word by word. */
@@ -299,6 +324,7 @@ int main(void)
 		cmocka_unit_test(an_answer_between_losses_starts_the_count_again),
 		cmocka_unit_test(a_failed_isp_is_back_after_up_after_answers_in_a_row),
 		cmocka_unit_test(an_answer_after_the_next_probe_went_out_is_lost),
+		cmocka_unit_test(a_probe_that_never_left_is_not_lost),
 		cmocka_unit_test(the_probe_is_an_echo_request_from_own_to_the_target),
 		cmocka_unit_test(only_the_target_s_answer_to_our_probe_matches),
 		cmocka_unit_test(a_failure_moves_only_the_failed_isp_s_pairs_by_weight),
