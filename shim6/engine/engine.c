@@ -703,6 +703,37 @@ int shim6_engine_locator_down(struct shim6_engine *e, const struct shim6_in6 *lo
 	return 0;
 }
 
+static bool in_prefix(const struct shim6_in6 *a, const struct shim6_in6 *p, unsigned plen)
+{
+	unsigned full = plen / 8, rest = plen % 8;
+	if (memcmp(a->b, p->b, full))
+		return false;
+	return !rest || ((a->b[full] ^ p->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+int shim6_engine_local_prefix_state(struct shim6_engine *e, const struct shim6_in6 *prefix, unsigned plen,
+				    bool down, shim6_tstamp now)
+{
+	if (!e || !prefix || plen > 128)
+		return SHIM6_ENG_EINVAL;
+	int n = 0;
+	/* one walk for the whole prefix: a locator at a time would walk once per host */
+	for (size_t b = 0; b < e->nbuckets; b++) {
+		for (struct ctx *c = e->tab[HT_TAG][b]; c; c = c->hn[HT_TAG]) {
+			for (size_t i = 0; i < c->nl; i++)
+				if (in_prefix(&c->lloc[i].addr, prefix, plen))
+					c->ldown[i] = down;
+			if (down && c->st == SHIM6_ST_ESTABLISHED && c->reap == SHIM6_REAP_OPERATIONAL &&
+			    in_prefix(&c->cur_l, prefix, plen)) {
+				reap_start_explore(e, c, now);
+				ctx_reschedule(e, c);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
 int shim6_engine_local_changed(struct shim6_engine *e, const struct shim6_in6 *lulid, shim6_tstamp now)
 {
 	if (!e || !lulid)

@@ -178,6 +178,70 @@ static void test_locator_down(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/* Site 0's prefix under locator l, as sim_loc lays addresses out. */
+static struct shim6_in6 loc_prefix(int l)
+{
+	struct shim6_in6 p = sim_loc(0, 0, l);
+	memset(p.b + 8, 0, 8);
+	return p;
+}
+
+/*
+ * The ISP behind a prefix fails by an outside check: one call for the
+ * prefix, and the context on it explores and moves at once; while the
+ * prefix is down the context cannot go back to it, and once it is up again
+ * it can, when its new pair fails in turn.
+ */
+static void test_local_prefix_state(void **st)
+{
+	(void)st;
+	static struct sim s;
+	char why[64];
+	setup(&s, 5);
+	sim_flow(&s, 0, 0, 1, 0, 0, 200 * MS);
+	sim_run(&s, 2 * S);
+	struct shim6_ctx_info a;
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	int l = sim_addr_loc(&a.local_loc), o = 1 - l;
+	struct shim6_in6 pl = loc_prefix(l), po = loc_prefix(o);
+	for (int j = 0; j < 2; j++)
+		sim_set_fail(&s, 0, l, 1, j, true);
+	shim6_tstamp t0 = s.now;
+	/* a prefix that holds none of its locators moves nothing */
+	struct shim6_in6 none = loc_prefix(7);
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[0].eng, &none, 64, true, s.now), 0);
+	none = loc_prefix(0x10);   /* /60: its last four bits differ from every locator's */
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[0].eng, &none, 60, true, s.now), 0);
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[0].eng, &pl, 64, true, s.now), 1);
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[0].eng, &pl, 129, true, s.now), SHIM6_ENG_EINVAL);
+	sim_run(&s, 3 * S);
+	assert_true(sim_agree(&s, 0, 0, 1, 0, 0, why, sizeof(why)));
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_equal(sim_addr_loc(&a.local_loc), o);
+	assert_true(count(0, MT_PROBE, t0) >= 1);
+
+	/* l's links work again but the prefix is still down; o's fail: the
+	 * context has nowhere to go */
+	for (int j = 0; j < 2; j++) {
+		sim_set_fail(&s, 0, l, 1, j, false);
+		sim_set_fail(&s, 0, o, 1, j, true);
+	}
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[0].eng, &po, 64, true, s.now), 1);
+	sim_run(&s, 3 * S);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_not_equal(a.reap, SHIM6_REAP_OPERATIONAL);
+	assert_int_equal(sim_addr_loc(&a.local_loc), o);
+	/* l's prefix comes back: the exploring context finds it */
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[0].eng, &pl, 64, false, s.now), 0);
+	sim_run(&s, 5 * S);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_equal(sim_addr_loc(&a.local_loc), l);
+	assert_int_equal(a.reap, SHIM6_REAP_OPERATIONAL);
+	assert_true(sim_agree(&s, 0, 0, 1, 0, 0, why, sizeof(why)));
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 /* First probe site 0 sent at or after t0 for context `c` (its pair cut);
  * 0 when none.  Data goes out on it every 100 ms for `secs`. */
 static shim6_tstamp first_probe_after(struct sim *s, const struct shim6_ctx_info *c, shim6_tstamp t0, int secs)
@@ -284,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_send_timeout_and_probe_pacing),
 		cmocka_unit_test(test_explore_giveup),
 		cmocka_unit_test(test_locator_down),
+		cmocka_unit_test(test_local_prefix_state),
 		cmocka_unit_test(test_set_timers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

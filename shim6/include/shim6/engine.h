@@ -29,6 +29,7 @@
 #ifndef SHIM6_ENGINE_H
 #define SHIM6_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -313,6 +314,17 @@ int  shim6_engine_data(struct shim6_engine *e, uint64_t id, int dir, shim6_tstam
  * context using it starts exploring at once. */
 int  shim6_engine_locator_down(struct shim6_engine *e, const struct shim6_in6 *loc,
                                shim6_tstamp now);
+
+/* Every local locator in prefix/plen (0..128) is known unusable (`down`),
+ * or no longer is: the ISP that delegated the prefix failed, or came back,
+ * by a check outside the engine (a probe beyond the ISP).  Going down, a
+ * context whose current local locator is in it starts exploring at once
+ * and, until the prefix comes back, neither explores nor moves to any of
+ * its locators in it.  Coming back changes no current pair: REAP moves a
+ * context only when its pair fails.  Returns the number of contexts that
+ * started exploring, or SHIM6_ENG_EINVAL. */
+int  shim6_engine_local_prefix_state(struct shim6_engine *e, const struct shim6_in6 *prefix, unsigned plen,
+                                     bool down, shim6_tstamp now);
 
 /* The host_info of local_ulid changed (locators or preferences): send
  * Update Requests on every context of that ULID. */
