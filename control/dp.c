@@ -152,7 +152,9 @@ void dp_close(struct daemon *d, const char *why)
 		log_warn("dataplane channel: %u queued messages dropped with it", d->dp.outq.n);
 	dp_outq_free(&d->dp.outq);
 	d->dp.hello_done = false;
-	d->dp.isp_down = 0;   /* what a dataplane gone away last said is stale: it says again after HELLO */
+	/* isp_down stays: the next HELLO brings the verdicts again, and what
+	 * changed meanwhile is a change against it (the engine's locators a
+	 * failed ISP took down must come back up) */
 	d->dp.dumping = false;
 	d->dp.rs.active = false;
 	walk_reset(d);
@@ -296,6 +298,7 @@ static void on_isp_state(struct daemon *d, const struct dpmsg *m)
 	for (unsigned i = 0; i < c->n_isps; i++) {
 		if (!((was ^ now) >> i & 1))
 			continue;
+		proxy_isp_state(d, i, now >> i & 1);
 		if (now >> i & 1)
 			log_warn("ISP %s failed by the dataplane's probes: new contexts and failovers avoid it "
 				 "while another ISP works", c->isps[i].name);

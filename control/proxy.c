@@ -801,6 +801,21 @@ void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t r
 	drain(d);
 }
 
+void proxy_isp_state(struct daemon *d, unsigned isp, bool down)
+{
+	if (!P.eng || isp >= d->conf->n_isps)
+		return;
+	const struct pshim6_conf_isp *c = &d->conf->isps[isp];
+	int n = shim6_engine_local_prefix_state(P.eng, (const struct shim6_in6 *)&c->pa_prefix.addr, c->pa_prefix.len,
+						down, now_ns());
+	if (n > 0) {
+		P.st.isp_explores += (uint64_t)n;
+		log_notice("ISP %s failed by the dataplane's probes: %d context%s on it explore other paths now",
+			   c->name, n, n == 1 ? "" : "s");
+	}
+	drain(d);
+}
+
 void proxy_tick(struct daemon *d, uint64_t now)
 {
 	if (!P.eng)
@@ -834,7 +849,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
 	C(held_dropped_expired);
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
-	C(imported); C(import_failed); C(adopt_foreign_line); C(reinstalled);
+	C(imported); C(import_failed); C(adopt_foreign_line); C(reinstalled); C(isp_explores);
 #undef C
 	/* control.state_file (state_pace.h) */
 	put(arg, "proxy", "state_saves", P.sp.saves);

@@ -22,6 +22,7 @@ struct proxy_stats {
 	uint64_t adopt_foreign_line;  /* a replica refused: its state line was another context's */
 	uint64_t reinstalled;       /* installed again: the dataplane punted a context we had installed */
 	uint64_t state_fork_failed;
+	uint64_t isp_explores;      /* contexts sent exploring at once: their ISP failed by the dataplane's probes */
 };
 
 int proxy_init(struct daemon *d);          /* 0, or -1: engine disabled (logged) */
@@ -47,6 +48,10 @@ struct shim6_engine *proxy_engine(void);
 int proxy_adopt(struct daemon *d, const struct dpmsg_ctx *dc, const struct ctl_state_ctx *sc);
 /* keep_dp: leave the dataplane's entries (the caller deletes them later) */
 void proxy_release_all(struct daemon *d, bool keep_dp);
+/* The dataplane's probes failed ISP `isp` (`down`), or it works again:
+ * every context on a locator under its prefix explores at once, instead of
+ * waiting for REAP's Send Timeout, and none moves to it meanwhile. */
+void proxy_isp_state(struct daemon *d, unsigned isp, bool down);
 void proxy_tick(struct daemon *d, uint64_t now);
 uint64_t proxy_deadline(const struct daemon *d);
 void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char *, const char *, uint64_t), void *arg);

@@ -7,7 +7,8 @@
  * one; the dataplane's answers reach the engine (proxy_reap) only for
  * contexts control has, with the stamps control had before, which never
  * move back; at most 1,024 requests a second.  Fake clock: time moves only
- * by the test.
+ * by the test.  Also: the dataplane's ISP_STATE, which the engine hears as
+ * changes (proxy_isp_state).
  */
 #include <errno.h>
 #include <poll.h>
@@ -52,6 +53,15 @@ void proxy_reap(struct daemon *d, uint64_t own_tag, uint64_t sent_ns, uint64_t r
 }
 
 void proxy_punt(struct daemon *d, const struct dpmsg_punt *p) { (void)d; (void)p; }
+static char isp_calls[64];   /* proxy_isp_state's calls: "0+" ISP 0 down, "0-" up, ... */
+void proxy_isp_state(struct daemon *d, unsigned isp, bool down)
+{
+	(void)d;
+	size_t n = strlen(isp_calls);
+	assert_true(n + 2 < sizeof isp_calls);
+	isp_calls[n] = (char)('0' + isp);
+	isp_calls[n + 1] = down ? '+' : '-';
+}
 int proxy_import(struct daemon *d, const struct dpmsg_ctx *c) { (void)d; (void)c; return -1; }
 void proxy_state_changed(struct daemon *d) { (void)d; }
 bool peer_lingering(struct daemon *d, uint64_t own_tag) { (void)d; (void)own_tag; return false; }
@@ -551,6 +561,52 @@ static void test_no_context_no_walk(void **state)
 	assert_int_equal(d.st.dp_reap_reqs, 0);
 }
 
+static void isp_state(uint16_t n, uint32_t down)
+{
+	struct dpmsg m = { .type = DPMSG_ISP_STATE };
+	m.u.isp_state.n_isp = n;
+	m.u.isp_state.down = down;
+	dp_says(&m);
+}
+
+/* Each ISP whose verdict changed is handed on once, failed or back; a
+ * message about another number of ISPs is dropped and counted; a channel
+ * that closes and opens again compares the new verdicts with the old, so
+ * an ISP that came back meanwhile is brought back up. */
+static void test_isp_state_changes_reach_the_engine(void **st)
+{
+	(void)st;
+	rig(0);
+	conf.n_isps = 3;
+	strcpy(conf.isps[0].name, "x");
+	strcpy(conf.isps[1].name, "y");
+	strcpy(conf.isps[2].name, "z");
+	isp_calls[0] = 0;
+	isp_state(3, 0);
+	assert_string_equal(isp_calls, "");
+	isp_state(3, 5);
+	assert_string_equal(isp_calls, "0+2+");
+	isp_state(3, 5);
+	isp_state(3, 4);
+	assert_string_equal(isp_calls, "0+2+0-");
+	assert_int_equal(d.dp.isp_down, 4);
+	uint64_t errs = d.st.dp_errors;
+	isp_state(2, 0);
+	assert_int_equal(d.st.dp_errors, errs + 1);
+	assert_int_equal(d.dp.isp_down, 4);
+	/* the channel goes and comes back; meanwhile z came back */
+	int sv[2];
+	dp_close(&d, "test");
+	close(other);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+	d.dp.fd = sv[0];
+	other = sv[1];
+	d.dp.hello_done = true;
+	isp_state(3, 0);
+	assert_string_equal(isp_calls, "0+2+0-2-");
+	conf.n_isps = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +619,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sweep_ms_is_the_walk_measured, teardown),
 		cmocka_unit_test_teardown(test_a_refused_walk_starts_again, teardown),
 		cmocka_unit_test_teardown(test_no_context_no_walk, teardown),
+		cmocka_unit_test_teardown(test_isp_state_changes_reach_the_engine, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(reaped);

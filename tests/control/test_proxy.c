@@ -1188,6 +1188,48 @@ static void test_pair_changed_mods_dataplane(void **st)
 	assert_true(nsaves > saves);
 }
 
+/* The dataplane's probes fail the context's ISP: the context probes other
+ * paths at once (no wait for the Send Timeout), moves to the other ISP, and
+ * the ISP coming back changes nothing. */
+static void test_probes_failing_an_isp_move_its_contexts_at_once(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	const struct proxy_stats *ps = proxy_stats(&D);
+	uint64_t a = establish(0, 1);
+	struct dpmsg_ctx before = ctxtab_find(&D.ctxs, a)->d;
+	unsigned from = nrec;
+	/* the other ISP fails and comes back: nothing is on it */
+	proxy_isp_state(&D, 1 - before.isp, true);
+	proxy_isp_state(&D, 1 - before.isp, false);
+	assert_int_equal(ps->isp_explores, 0);
+	assert_int_equal(nrec, from);
+	proxy_isp_state(&D, before.isp, true);
+	assert_int_equal(ps->isp_explores, 1);
+	/* probes out within the first probe interval, none from the failed ISP's locators */
+	advance(conf.reap.initial_probe_ms * MS);
+	unsigned probes = 0;
+	for (unsigned i = from; i < nrec; i++) {
+		struct shim6_msg m;
+		if (!is_out(&recs[i]))
+			continue;
+		decode_out(&recs[i], &m);
+		if (m.type != SHIM6_TYPE_PROBE)
+			continue;
+		probes++;
+		assert_int_equal(recs[i].m.u.inject.port - 1u, 1 - before.isp);
+	}
+	assert_true(probes >= 1);
+	advance(400 * MS);   /* half the Send Timeout in all */
+	const struct rec *mod = only(DPMSG_CTX_MOD, from, NULL);
+	assert_int_equal(mod->m.u.mod.ctx.isp, 1 - before.isp);
+	from = nrec;
+	proxy_isp_state(&D, before.isp, false);
+	advance(2 * SHIM6_NS_PER_S);
+	assert_int_equal(count_type(DPMSG_CTX_MOD, from), 0);
+	assert_int_equal(ctxtab_find(&D.ctxs, a)->d.isp, 1 - before.isp);
+}
+
 /* Control restarts with the context established: the dataplane keeps its
  * entry, and this is the entry its dump gives back. */
 static struct dpmsg_ctx restart_control(void)
@@ -1467,6 +1509,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ctxtab_full_not_installed, teardown),
 		cmocka_unit_test_teardown(test_malformed_punts, teardown),
 		cmocka_unit_test_teardown(test_pair_changed_mods_dataplane, teardown),
+		cmocka_unit_test_teardown(test_probes_failing_an_isp_move_its_contexts_at_once, teardown),
 		cmocka_unit_test_teardown(test_import_dumped_context, teardown),
 		cmocka_unit_test_teardown(test_import_keeps_state_line, teardown),
 		cmocka_unit_test_teardown(test_adopt_replicated, teardown),
