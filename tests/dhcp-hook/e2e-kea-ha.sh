@@ -95,6 +95,6 @@ pds=$(grep "^$addr," "$tmp/leases-s2.csv" | tail -1 | grep -o '"pds": *"[0-9a-f]
 p1=$(grep "^$addr," "$tmp/leases-s1.csv" | tail -1 | grep -o '"pds": *"[0-9a-f]*"')
 p2=$(grep "^$addr," "$tmp/leases-s2.csv" | tail -1 | grep -o '"pds": *"[0-9a-f]*"')
 [ "$p1" = "$p2" ] || fail "primary and standby hold different PDS for $addr"
-timeout 20 ip netns exec keaha-cli dhclient -6 -r -lf "$tmp/dhc.leases" -pf "$tmp/dhc.pid" e0 >/dev/null 2>&1 || true
+kea_dhclient_release keaha-cli e0 "$tmp" || true
 result "HA hot-standby: $addr from the primary, replicated with its PDS to the standby, verifies there; dhclient restarts after a failed bind: $KEA_DHCLIENT_RESTARTS; $(( $(date +%s) - t0 ))s"
 exit 0

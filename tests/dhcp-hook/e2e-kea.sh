@@ -149,8 +149,8 @@ verify "$addr" --cga
 echo "renew: $addr kept"
 
 # ---- 3. release removes the lease ----------------------------------------------
-timeout 20 ip netns exec kea-cli dhclient -6 -r -lf "$tmp/dhc.leases" -pf "$tmp/dhc.pid" kc0 >/dev/null 2>&1 || true
-ns_wait_for 10 grep -q "\"event\":\"release\",\"cmula\":\"$addr\"" "$tmp/control.log" || fail "no release line"
+kea_dhclient_release kea-cli kc0 "$tmp" || true
+ns_wait_for 10 grep -q "\"event\":\"release\",\"cmula\":\"$addr\"" "$tmp/control.log" || { kea_release_diag "$tmp"; fail "no release line"; }
 # memfile marks a deleted lease by a last row with valid lifetime 0.
 last=$(grep "^$addr," "$tmp/leases6.csv" | tail -1 | cut -d, -f3)
 [ "$last" = 0 ] || fail "lease of $addr still valid after release (valid_lifetime $last)"
@@ -202,7 +202,7 @@ pds=$(lease_pds "$haddr")
 case "$pds" in *20010db8000a000120010db8000b0001*) ;; *) fail "HBA PDS lacks the PA prefixes" ;; esac
 grep -q "\"cmula\":\"$haddr\",\"mode\":\"hba\"" "$tmp/control.log" || fail "no hba add line"
 echo "hba: $haddr verifies as an HBA set over fd00:1::/64, 2001:db8:a:1::/64, 2001:db8:b:1::/64"
-timeout 20 ip netns exec kea-cli dhclient -6 -r -lf "$tmp/dhc.leases" -pf "$tmp/dhc.pid" kc0 >/dev/null 2>&1 || true
+kea_dhclient_release kea-cli kc0 "$tmp" || true
 
 # ---- 6. expiry: perfdhcp's leases (40 s) are reclaimed and announced ------------
 first=$(head -1 "$tmp/perf-addrs")

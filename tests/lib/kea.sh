@@ -34,3 +34,25 @@ kea_dhclient() {
     grep -E "^(XMT|RCV|PRC): [A-Z]|[Cc]an.t|rror|exiting" "$dir/dhclient.out" | tail -8 | sed "s/^/  dhclient: /"
     return 1
 }
+
+# kea_dhclient_release NS IFC DIR: dhclient -6 -r on DIR's lease and pid
+# files (the running dhclient stops, its lease is released).  A run that
+# could not bind its socket sent nothing: it is run again, as above, and
+# counted in KEA_DHCLIENT_RESTARTS.  The last run's output stays in
+# DIR/dhclient-r.out; kea_release_diag shows it.
+kea_dhclient_release() {
+    local ns=$1 ifc=$2 dir=$3 n
+    for n in 1 2 3; do
+        timeout 20 ip netns exec "$ns" dhclient -6 -r -v -lf "$dir/dhc.leases" -pf "$dir/dhc.pid" "$ifc" \
+            >"$dir/dhclient-r.out" 2>&1
+        grep -q "Can't bind to dhcp address: Cannot assign requested address" "$dir/dhclient-r.out" || return 0
+        [ $n -lt 3 ] || break
+        KEA_DHCLIENT_RESTARTS=$((KEA_DHCLIENT_RESTARTS + 1))
+        echo "dhclient release $n could not bind on $ifc"
+        sleep 0.2
+    done
+    return 1
+}
+kea_release_diag() { # DIR
+    grep -E "^(XMT|RCV|PRC): [A-Z]|[Cc]an.t|rror|exiting|Release" "$1/dhclient-r.out" 2>/dev/null | tail -8 | sed "s/^/  dhclient -r: /"
+}
