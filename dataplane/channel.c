@@ -480,10 +480,16 @@ static void send_ns(struct dp_port *pt, unsigned p, bool unicast)
 		CCNT(ND_PROBES)++;
 }
 
+/* TSC cycles per millisecond: the timers of nud.h and probe.h run on the TSC in ms. */
+static uint64_t tsc_per_ms(void)
+{
+	return dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1;
+}
+
 /* Resolve next hops and keep learned MACs confirmed (nud.h). */
 static void tend_next_hops(void)
 {
-	uint64_t ms_div = dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1, now_ms = rte_rdtsc() / ms_div;
+	uint64_t ms_div = tsc_per_ms(), now_ms = rte_rdtsc() / ms_div;
 
 	for (unsigned p = 0; p < dp.n_ports; p++) {
 		struct dp_port *pt = &dp.port[p];
@@ -543,15 +549,17 @@ static void tend_probes(void)
 {
 	const struct dp_site *s = dp.site;   /* the channel thread is the only writer */
 	const struct dp_probe_cfg cfg = { s->probe_interval_ms, s->probe_down_after, s->probe_up_after };
-	uint64_t ms_div = dp.tsc_hz / 1000 ? dp.tsc_hz / 1000 : 1, now_ms = rte_rdtsc() / ms_div;
+	uint64_t ms_div = tsc_per_ms(), now_ms = rte_rdtsc() / ms_div;
 	uint32_t down = 0;
 
 	for (unsigned i = 0; i < s->n_isp && DP_PORT_ISP(i) < dp.n_ports; i++) {
 		const struct dp_isp *isp = &s->isp[i];
 		struct dp_port *pt = &dp.port[DP_PORT_ISP(i)];
 		uint8_t was = pt->probe.state;
+		uint64_t answered = pt->probe.answered;
 		uint32_t seen;
 		uint16_t seq;
+		bool due;
 
 		if (!isp->has_probe || memcmp(pt->probe_target, isp->probe, 16)) {
 			/* the numbers go on: an answer to the old target must not pass for one to the new */
@@ -563,10 +571,11 @@ static void tend_probes(void)
 			continue;
 		}
 		seen = __atomic_load_n(&pt->probe_seen, __ATOMIC_RELAXED);
-		if (pt->probe.in_flight && seen == (DP_PROBE_SEEN | pt->probe.seq))
+		due = dp_probe_step(&pt->probe, seen, now_ms, &cfg, &seq);
+		if (pt->probe.answered != answered)   /* before send_probe stamps the next one */
 			pt->probe_rtt_us = (__atomic_load_n(&pt->probe_seen_tsc, __ATOMIC_RELAXED) - pt->probe_sent_tsc) *
 					   1000 / ms_div;
-		if (dp_probe_step(&pt->probe, seen, now_ms, &cfg, &seq) && !send_probe(pt, DP_PORT_ISP(i), isp, seq))
+		if (due && !send_probe(pt, DP_PORT_ISP(i), isp, seq))
 			dp_probe_unsent(&pt->probe);
 		if (pt->probe.state != was) {
 			char t[INET6_ADDRSTRLEN];

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "icmp6.h"
 #include "pkt.h"
 
 #define DP_PROBE_SEEN       0x10000u   /* dp_port.probe_seen: an answer is recorded */
@@ -96,8 +97,8 @@ static inline void dp_probe_event(struct dp_probe *p, unsigned ev, const struct 
 /*
  * One step.  `seen` is dp_port.probe_seen: DP_PROBE_SEEN | the sequence
  * number of the newest answer, or 0.  Returns true when a probe with
- * sequence number *seq is due now; the caller sends it (a probe it cannot
- * send is simply lost).
+ * sequence number *seq is due now; the caller sends it, or hands it back
+ * with dp_probe_unsent() when it cannot leave this box.
  */
 static inline bool dp_probe_step(struct dp_probe *p, uint32_t seen, uint64_t now_ms, const struct dp_probe_cfg *c,
 				 uint16_t *seq)
@@ -158,7 +159,7 @@ static inline void dp_probe_build(uint8_t *f, uint64_t dst_w, const uint8_t smac
 	dp_put16(icmp + 4, id);
 	dp_put16(icmp + 6, seq);
 	memcpy(icmp + 8, "pshim6p", 8);
-	dp_put16(icmp + 2, dp_csum6(src, dst, DP_PROTO_ICMP6, icmp, 16));
+	dp_icmp6_fix_csum(ip, DP_IP6_LEN + 16, DP_IP6_LEN);
 }
 
 /*

@@ -178,7 +178,7 @@ static void mac_change(struct out *o, const char *key, const struct pshim6_conf_
 	note(o, "%s %s -> %s; ", key, sa, sb);
 }
 
-static const char *addr_str(const struct pshim6_conf_isp *i, char *b)
+static const char *probe_str(const struct pshim6_conf_isp *i, char *b)
 {
 	if (!i->has_probe)
 		return "(none)";
@@ -204,8 +204,8 @@ unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_con
 			note(&o, "isps.%s.weight %u -> %u; ", b->isps[i].name, a->isps[i].weight, b->isps[i].weight);
 		if (a->isps[i].has_probe != b->isps[i].has_probe ||
 		    (b->isps[i].has_probe && memcmp(&a->isps[i].probe, &b->isps[i].probe, 16)))
-			note(&o, "isps.%s.probe %s -> %s; ", b->isps[i].name, addr_str(&a->isps[i], sa),
-			     addr_str(&b->isps[i], sb));
+			note(&o, "isps.%s.probe %s -> %s; ", b->isps[i].name, probe_str(&a->isps[i], sa),
+			     probe_str(&b->isps[i], sb));
 		snprintf(key, sizeof(key), "isps.%s.next_hop_mac", b->isps[i].name);
 		mac_change(&o, key, &a->isps[i].next_hop_mac, &b->isps[i].next_hop_mac);
 	}
