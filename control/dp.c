@@ -292,13 +292,11 @@ static void on_isp_state(struct daemon *d, const struct dpmsg *m)
 		return;
 	}
 	d->dp.isp_down = now;
-	/* the script is told changes against what it was last told, which a
-	 * closed channel does not reset: a dataplane restart is not an outage */
-	isp_notify_state(&d->ispn, now, now_ns());
 	for (unsigned i = 0; i < c->n_isps; i++) {
 		if (!((was ^ now) >> i & 1))
 			continue;
 		proxy_isp_state(d, i, now >> i & 1);
+		isp_notify_change(&d->ispn, i, now >> i & 1, now_ns());
 		if (now >> i & 1)
 			log_warn("ISP %s failed by the dataplane's probes: new contexts and failovers avoid it "
 				 "while another ISP works", c->isps[i].name);

@@ -2,19 +2,18 @@
 #include <stdio.h>
 #include "isp_notify.h"
 
-static const char *verdict(uint32_t down, unsigned i)
+static const char *verdict(bool failed)
 {
-	return down >> i & 1 ? "failed" : "working";
+	return failed ? "failed" : "working";
 }
 
 void isp_notify_init(struct isp_notify *x, const struct peer_notify_ops *ops, const struct pshim6_conf *c)
 {
 	x->n_isp = c->n_isps < PSHIM6_CONF_MAX_ISPS ? c->n_isps : PSHIM6_CONF_MAX_ISPS;
-	x->down = 0;
 	for (unsigned i = 0; i < x->n_isp; i++) {
 		/* the names stay with the chains: a reload may free the config they came from */
 		snprintf(x->name[i], sizeof x->name[i], "%s", c->isps[i].name);
-		peer_notify_init(&x->n[i], ops, x->name[i], verdict(0, i));
+		peer_notify_init(&x->n[i], ops, x->name[i], verdict(false));
 		x->n[i].label = "isp";
 	}
 }
@@ -25,12 +24,10 @@ void isp_notify_conf(struct isp_notify *x, const struct pshim6_conf *c, uint64_t
 		peer_notify_set_path(&x->n[i], c->control.isp_notify, now);
 }
 
-void isp_notify_state(struct isp_notify *x, uint32_t down, uint64_t now)
+void isp_notify_change(struct isp_notify *x, unsigned isp, bool failed, uint64_t now)
 {
-	for (unsigned i = 0; i < x->n_isp; i++)
-		if ((x->down ^ down) >> i & 1)
-			peer_notify_change(&x->n[i], verdict(down, i), now);
-	x->down = down;
+	if (isp < x->n_isp)
+		peer_notify_change(&x->n[isp], verdict(failed), now);
 }
 
 void isp_notify_tick(struct isp_notify *x, uint64_t now)

@@ -15,13 +15,13 @@
  */
 #ifndef PSHIM6_CONTROL_ISP_NOTIFY_H
 #define PSHIM6_CONTROL_ISP_NOTIFY_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "peer_notify.h"
 #include "pshim6/conf.h"
 
 struct isp_notify {
 	unsigned n_isp;
-	uint32_t down;                      /* the verdicts last given */
 	char name[PSHIM6_CONF_MAX_ISPS][PSHIM6_CONF_NAME_MAX];   /* the scripts' <isp>, kept across reloads */
 	struct peer_notify n[PSHIM6_CONF_MAX_ISPS];
 };
@@ -30,8 +30,8 @@ struct isp_notify {
 void isp_notify_init(struct isp_notify *x, const struct peer_notify_ops *ops, const struct pshim6_conf *c);
 /* The path from config, at start and on reload: a new path tells every ISP's state at once. */
 void isp_notify_conf(struct isp_notify *x, const struct pshim6_conf *c, uint64_t now);
-/* The dataplane's verdicts: bit i set when ISP i's probes went unanswered. */
-void isp_notify_state(struct isp_notify *x, uint32_t down, uint64_t now);
+/* The dataplane's verdict on ISP `isp` changed: `failed`, or working again. */
+void isp_notify_change(struct isp_notify *x, unsigned isp, bool failed, uint64_t now);
 void isp_notify_tick(struct isp_notify *x, uint64_t now);
 uint64_t isp_notify_deadline(const struct isp_notify *x);
 #endif

@@ -76,7 +76,8 @@ static void the_script_hears_each_isp_at_start_and_each_change(void **st)
 	(void)st;
 	struct isp_notify x;
 	isp_notify_init(&x, &ops, &conf);
-	isp_notify_state(&x, 0, 1 * MS);
+	isp_notify_change(&x, 0, true, 1 * MS);
+	isp_notify_change(&x, 0, false, 1 * MS);
 	assert_int_equal(ncalls, 0);   /* no path, nothing runs */
 	strcpy(conf.control.isp_notify, "/etc/pshim6/isp-changed");
 	isp_notify_conf(&x, &conf, 2 * MS);
@@ -87,27 +88,24 @@ static void the_script_hears_each_isp_at_start_and_each_change(void **st)
 	end_all(&x, 3 * MS);
 	assert_int_equal(ncalls, 3);
 
-	isp_notify_state(&x, 1u << 1, 4 * MS);
+	isp_notify_change(&x, 1, true, 4 * MS);
 	assert_int_equal(ncalls, 4);
 	assert_string_equal(calls[3], "failed working ispy");
-	/* the same verdicts again: nothing */
-	isp_notify_state(&x, 1u << 1, 5 * MS);
-	assert_int_equal(ncalls, 4);
 	/* ispx fails while ispy's run is in flight: ispx has its own chain */
-	isp_notify_state(&x, 3, 6 * MS);
+	isp_notify_change(&x, 0, true, 6 * MS);
 	assert_int_equal(ncalls, 5);
 	assert_string_equal(calls[4], "failed working ispx");
 	/* ispy back and failed again while its run is in flight: held, and
 	 * when the run ends the script hears the state as it is by then:
 	 * nothing, since it was last told failed */
-	isp_notify_state(&x, 1, 7 * MS);
-	isp_notify_state(&x, 3, 8 * MS);
+	isp_notify_change(&x, 1, false, 7 * MS);
+	isp_notify_change(&x, 1, true, 8 * MS);
 	assert_int_equal(ncalls, 5);
 	end_all(&x, 9 * MS);
 	assert_int_equal(ncalls, 5);
 	assert_int_equal(x.n[1].st.skipped, 2);
 	/* back, once ispy's run is over: told at once */
-	isp_notify_state(&x, 1, 10 * MS);
+	isp_notify_change(&x, 1, false, 10 * MS);
 	assert_int_equal(ncalls, 6);
 	assert_string_equal(calls[5], "working failed ispy");
 	assert_int_equal(isp_notify_deadline(&x), 10 * MS + PEER_NOTIFY_POLL_NS);
@@ -125,7 +123,8 @@ static void a_new_path_is_told_every_isp_s_state(void **st)
 	end_all(&x, 2 * MS);
 	conf.control.isp_notify[0] = 0;
 	isp_notify_conf(&x, &conf, 3 * MS);
-	isp_notify_state(&x, 4, 4 * MS);
+	isp_notify_change(&x, 2, true, 4 * MS);
+	isp_notify_change(&x, 7, true, 4 * MS);   /* no such ISP: ignored */
 	assert_int_equal(ncalls, 3);
 	/* the names stay with the chains when the config they came from goes */
 	strcpy(conf.isps[2].name, "gone");
