@@ -198,9 +198,25 @@ static unsigned exchange(void)
 	return n;
 }
 
-static void rig(uint32_t n)
+/* A new socket pair between dp.c and this file's end of the channel. */
+static void channel_pair(void)
 {
 	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+	d.dp.fd = sv[0];
+	other = sv[1];
+}
+
+/* The dataplane goes away and comes back on a new connection. */
+static void reconnect(const char *why)
+{
+	dp_close(&d, why);
+	close(other);
+	channel_pair();
+}
+
+static void rig(uint32_t n)
+{
 	memset(&d, 0, sizeof d);
 	memset(&conf, 0, sizeof conf);
 	memset(&dp, 0, sizeof dp);
@@ -213,9 +229,7 @@ static void rig(uint32_t n)
 		c.own_tag = tag_of(i);
 		assert_non_null(ctxtab_add(&d.ctxs, &c));
 	}
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
-	d.dp.fd = sv[0];
-	other = sv[1];
+	channel_pair();
 	d.dp.hello_done = true;        /* as after the dataplane's HELLO */
 	dp_outq_init(&d.dp.outq, (size_t)64 << 20);
 	nreaped = nreqs = ncounters_req = 0;
@@ -461,12 +475,7 @@ static void test_a_reconnect_starts_the_walks_over(void **state)
 	assert_true(take_request(&q));
 	assert_int_equal(q.u.scan_req.cursor, 128);
 
-	int sv[2];
-	dp_close(&d, "test: the dataplane went away");
-	close(other);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
-	d.dp.fd = sv[0];
-	other = sv[1];
+	reconnect("test: the dataplane went away");
 	dp_outq_init(&d.dp.outq, (size_t)64 << 20);
 	memset(&a, 0, sizeof a);
 	a.type = DPMSG_HELLO;
@@ -595,12 +604,7 @@ static void test_isp_state_changes_reach_the_engine(void **st)
 	assert_int_equal(d.st.dp_errors, errs + 1);
 	assert_int_equal(d.dp.isp_down, 4);
 	/* the channel goes and comes back; meanwhile z came back */
-	int sv[2];
-	dp_close(&d, "test");
-	close(other);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
-	d.dp.fd = sv[0];
-	other = sv[1];
+	reconnect("test");
 	d.dp.hello_done = true;
 	isp_state(3, 0);
 	assert_string_equal(isp_calls, "0+2+0-2-");
