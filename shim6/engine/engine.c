@@ -442,6 +442,31 @@ void ctx_fill_info(const struct ctx *c, struct shim6_ctx_info *ci)
 	ci->initiator = c->initiator;
 }
 
+static bool in_prefix(const struct shim6_in6 *a, const struct shim6_in6 *p, unsigned plen)
+{
+	unsigned full = plen / 8, rest = plen % 8;
+	if (memcmp(a->b, p->b, full))
+		return false;
+	return !rest || ((a->b[full] ^ p->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/* The kept down prefix that is prefix/plen, or -1. */
+static int down_find(const struct shim6_engine *e, const struct shim6_in6 *prefix, unsigned plen)
+{
+	for (size_t i = 0; i < e->ndown; i++)
+		if (e->down[i].plen == plen && in_prefix(&e->down[i].p, prefix, plen))
+			return (int)i;
+	return -1;
+}
+
+static bool in_down_prefix(const struct shim6_engine *e, const struct shim6_in6 *a)
+{
+	for (size_t i = 0; i < e->ndown; i++)
+		if (in_prefix(a, &e->down[i].p, e->down[i].plen))
+			return true;
+	return false;
+}
+
 /* Load our locators for c from host_info; bumps lgen when they changed. */
 int load_local(struct shim6_engine *e, struct ctx *c)
 {
@@ -455,12 +480,18 @@ int load_local(struct shim6_engine *e, struct ctx *c)
 		return SHIM6_ENG_ENOTLOCAL;
 	bool changed = n != c->nl || memcmp(c->lloc, hi->locs, n * sizeof(hi->locs[0])) != 0;
 	if (changed) {
+		/* a locator that stays keeps its "down" mark, a new one is down
+		 * in a down prefix; built aside, because a locator may move to
+		 * a place whose old mark is still to be read */
+		bool down[SHIM6_MAX_LOCATORS], all = true;
 		for (size_t i = 0; i < n; i++) {
-			/* keep the "down" mark of locators that stay */
 			int old = lloc_find(c, &hi->locs[i].addr);
-			bool down = old >= 0 && c->ldown[old];
-			c->ldown[i] = down;
+			down[i] = old >= 0 ? c->ldown[old] : in_down_prefix(e, &hi->locs[i].addr);
+			all &= down[i];
 		}
+		if (all && c->nl == 0)
+			memset(down, 0, sizeof(down));   /* a new context tries them all */
+		memcpy(c->ldown, down, n * sizeof(down[0]));
 		memcpy(c->lloc, hi->locs, n * sizeof(hi->locs[0]));
 		for (size_t i = 0; i < n; i++)
 			if (c->lloc[i].verif == SHIM6_VERIF_NONE)
@@ -703,19 +734,20 @@ int shim6_engine_locator_down(struct shim6_engine *e, const struct shim6_in6 *lo
 	return 0;
 }
 
-static bool in_prefix(const struct shim6_in6 *a, const struct shim6_in6 *p, unsigned plen)
-{
-	unsigned full = plen / 8, rest = plen % 8;
-	if (memcmp(a->b, p->b, full))
-		return false;
-	return !rest || ((a->b[full] ^ p->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
-}
-
 int shim6_engine_local_prefix_state(struct shim6_engine *e, const struct shim6_in6 *prefix, unsigned plen,
 				    bool down, shim6_tstamp now)
 {
 	if (!e || !prefix || plen > 128)
 		return SHIM6_ENG_EINVAL;
+	int k = down_find(e, prefix, plen);
+	if (down && k < 0) {
+		if (e->ndown == SHIM6_ENG_MAX_DOWN_PREFIXES)
+			return SHIM6_ENG_EFULL;
+		e->down[e->ndown].p = *prefix;
+		e->down[e->ndown++].plen = plen;
+	} else if (!down && k >= 0) {
+		e->down[k] = e->down[--e->ndown];
+	}
 	int n = 0;
 	/* one walk for the whole prefix: a locator at a time would walk once per host */
 	for (size_t b = 0; b < e->nbuckets; b++) {

@@ -157,6 +157,11 @@ struct shim6_engine {
 	uint64_t tokens;
 	shim6_tstamp tok_t;
 
+	/* local prefixes down by an outside check (local_prefix_state), which
+	 * locators new to a context inherit */
+	struct { struct shim6_in6 p; unsigned plen; } down[SHIM6_ENG_MAX_DOWN_PREFIXES];
+	size_t   ndown;
+
 	/* output queues */
 	struct shim6_tx *txq;
 	size_t   txh, txn;

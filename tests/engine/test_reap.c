@@ -12,7 +12,7 @@
 #define S SHIM6_NS_PER_S
 #define MS SHIM6_NS_PER_MS
 
-struct rec { int site; int type; shim6_tstamp at; uint64_t tag; };
+struct rec { int site; int type; shim6_tstamp at; uint64_t tag; int loc; };
 static struct rec recs[4096];
 static int nrec;
 static struct sim *cur;
@@ -25,7 +25,8 @@ static void txtap(void *u, int site, const struct shim6_tx *tx)
 	for (int i = 6; i < 12; i++)
 		tag = tag << 8 | tx->buf[i];
 	if (nrec < 4096)
-		recs[nrec++] = (struct rec){ site, tx->buf[2] & 0x7f, cur->now, tag & 0x7fffffffffffULL };
+		recs[nrec++] = (struct rec){ site, tx->buf[2] & 0x7f, cur->now, tag & 0x7fffffffffffULL,
+					      sim_addr_loc(&tx->src) };
 }
 
 static int count(int site, int type, shim6_tstamp from)
@@ -242,6 +243,112 @@ static void test_local_prefix_state(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/* Messages of `type` site 0 sent from its locator `loc` at or after t0. */
+static int count_from(int type, int loc, shim6_tstamp from)
+{
+	int n = 0;
+	for (int i = 0; i < nrec; i++)
+		n += recs[i].site == 0 && recs[i].type == type && recs[i].loc == loc && recs[i].at >= from;
+	return n;
+}
+
+/* Is site 0's locator `loc` BROKEN in the locator list that site 1's context
+ * with (1, h) holds for it? */
+static bool peer_sees_broken(struct sim *s, int h, int loc)
+{
+	struct shim6_ctx_info b;
+	struct shim6_in6 a = sim_loc(0, h, loc);
+	assert_true(sim_ctx(s, 1, h, 0, h, 0, &b));
+	for (size_t i = 0; i < b.npeer; i++)
+		if (in6_eq(&b.peer_locs[i].addr, &a))
+			return b.peer_locs[i].flags & SHIM6_LOCF_BROKEN;
+	fail_msg("site 1 does not know locator %d", loc);
+	return false;
+}
+
+/*
+ * A prefix already down when a context is set up: none of the context's
+ * I1s leaves from it, even when the handshake must retry, its locator list
+ * tells the peer it is broken, and once the prefix is up again a new
+ * context uses it.  With every prefix down a new context still tries them
+ * all, and the engine keeps a bounded number of down prefixes.
+ */
+static void test_prefix_down_inherited(void **st)
+{
+	(void)st;
+	static struct sim s;
+	char why[64];
+	struct shim6_ctx_info a;
+	sim_init(&s, 9, 2, 3, 2, NULL);
+	cur = &s;
+	nrec = 0;
+	s.tx_tap = txtap;
+	struct shim6_engine *e = s.site[0].eng;
+	struct shim6_in6 p0 = loc_prefix(0), p1 = loc_prefix(1);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p0, 64, true, s.now), 0);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p0, 64, true, s.now), 0);   /* kept once */
+	assert_int_equal(e->ndown, 1);
+
+	/* locator 1's links fail for a while, so that the handshake retries:
+	 * the retries must not rotate to locator 0 */
+	for (int j = 0; j < 2; j++)
+		sim_set_fail(&s, 0, 1, 1, j, true);
+	shim6_tstamp t0 = s.now;
+	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
+	sim_run(&s, 13 * S);   /* I1s 4, then 8 s apart */
+	assert_true(count_from(MT_I1, 1, t0) >= 2);   /* a retry among them */
+	assert_int_equal(count_from(MT_I1, 0, t0), 0);
+	for (int j = 0; j < 2; j++)
+		sim_set_fail(&s, 0, 1, 1, j, false);
+	sim_run(&s, 20 * S);
+	assert_true(sim_agree(&s, 0, 0, 1, 0, 0, why, sizeof(why)));
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	assert_int_equal(sim_addr_loc(&a.local_loc), 1);
+	assert_true(peer_sees_broken(&s, 0, 0));
+	assert_false(peer_sees_broken(&s, 0, 1));
+
+	/* the prefix is up again: a new context's retries reach locator 0 */
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p0, 64, false, s.now), 0);
+	assert_int_equal(e->ndown, 0);
+	for (int j = 0; j < 2; j++)
+		sim_set_fail(&s, 0, 1, 1, j, true);
+	t0 = s.now;
+	assert_int_equal(sim_open(&s, 0, 1, 1, 1, 0, NULL), 0);
+	sim_run(&s, 10 * S);
+	assert_true(count_from(MT_I1, 0, t0) >= 1);
+	assert_true(sim_agree(&s, 0, 1, 1, 1, 0, why, sizeof(why)));
+	assert_true(sim_ctx(&s, 0, 1, 1, 1, 0, &a));
+	assert_int_equal(sim_addr_loc(&a.local_loc), 0);
+	assert_false(peer_sees_broken(&s, 1, 0));
+	for (int j = 0; j < 2; j++)
+		sim_set_fail(&s, 0, 1, 1, j, false);
+
+	/* every prefix down (each moves one of the two contexts to explore):
+	 * a new context is set up all the same */
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p0, 64, true, s.now), 1);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p1, 64, true, s.now), 1);
+	assert_int_equal(sim_open(&s, 0, 2, 1, 2, 0, NULL), 0);
+	sim_run(&s, 5 * S);
+	assert_true(sim_agree(&s, 0, 2, 1, 2, 0, why, sizeof(why)));
+
+	/* the bound: more prefixes are refused with nothing changed, one
+	 * already kept is taken, and a prefix coming up makes room */
+	struct shim6_in6 q = loc_prefix(0x40);
+	for (int i = 2; i < SHIM6_ENG_MAX_DOWN_PREFIXES; i++) {
+		q.b[7] = (uint8_t)i;
+		assert_int_equal(shim6_engine_local_prefix_state(e, &q, 64, true, s.now), 0);
+	}
+	q.b[7] = 0xff;
+	assert_int_equal(shim6_engine_local_prefix_state(e, &q, 64, true, s.now), SHIM6_ENG_EFULL);
+	assert_int_equal(e->ndown, SHIM6_ENG_MAX_DOWN_PREFIXES);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p1, 64, true, s.now), 0);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p1, 64, false, s.now), 0);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &q, 64, true, s.now), 0);
+	assert_int_equal(e->ndown, SHIM6_ENG_MAX_DOWN_PREFIXES);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 /* First probe site 0 sent at or after t0 for context `c` (its pair cut);
  * 0 when none.  Data goes out on it every 100 ms for `secs`. */
 static shim6_tstamp first_probe_after(struct sim *s, const struct shim6_ctx_info *c, shim6_tstamp t0, int secs)
@@ -349,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_explore_giveup),
 		cmocka_unit_test(test_locator_down),
 		cmocka_unit_test(test_local_prefix_state),
+		cmocka_unit_test(test_prefix_down_inherited),
 		cmocka_unit_test(test_set_timers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -320,9 +320,15 @@ int  shim6_engine_locator_down(struct shim6_engine *e, const struct shim6_in6 *l
  * by a check outside the engine (a probe beyond the ISP).  Going down, a
  * context whose current local locator is in it starts exploring at once
  * and, until the prefix comes back, neither explores nor moves to any of
- * its locators in it.  Coming back changes no current pair: REAP moves a
- * context only when its pair fails.  Returns the number of contexts that
- * started exploring, or SHIM6_ENG_EINVAL. */
+ * its locators in it.  The engine keeps the prefix, so that contexts set
+ * up later (opened, accepted or imported) and locators a context learns
+ * later are down in it too; a new context whose every locator would be
+ * down takes none as down, as with no outside check.  Coming back changes
+ * no current pair: REAP moves a context only when its pair fails.  Returns
+ * the number of contexts that started exploring, SHIM6_ENG_EINVAL, or
+ * SHIM6_ENG_EFULL with nothing changed when SHIM6_ENG_MAX_DOWN_PREFIXES
+ * other prefixes are down already. */
+#define SHIM6_ENG_MAX_DOWN_PREFIXES 16
 int  shim6_engine_local_prefix_state(struct shim6_engine *e, const struct shim6_in6 *prefix, unsigned plen,
                                      bool down, shim6_tstamp now);
 
