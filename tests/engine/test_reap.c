@@ -331,6 +331,13 @@ static void test_prefix_down_inherited(void **st)
 	sim_run(&s, 5 * S);
 	assert_true(sim_agree(&s, 0, 2, 1, 2, 0, why, sizeof(why)));
 
+	/* a shorter prefix over p0 is a prefix of its own, kept and taken up apart */
+	assert_true(shim6_engine_local_prefix_state(e, &p0, 60, true, s.now) >= 0);
+	assert_int_equal(e->ndown, 3);
+	assert_int_equal(shim6_engine_local_prefix_state(e, &p0, 60, false, s.now), 0);
+	assert_int_equal(e->ndown, 2);
+	assert_int_equal(e->down[0].plen, 64);
+
 	/* the bound: more prefixes are refused with nothing changed, one
 	 * already kept is taken, and a prefix coming up makes room */
 	struct shim6_in6 q = loc_prefix(0x40);
@@ -345,6 +352,52 @@ static void test_prefix_down_inherited(void **st)
 	assert_int_equal(shim6_engine_local_prefix_state(e, &p1, 64, false, s.now), 0);
 	assert_int_equal(shim6_engine_local_prefix_state(e, &q, 64, true, s.now), 0);
 	assert_int_equal(e->ndown, SHIM6_ENG_MAX_DOWN_PREFIXES);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
+/* Is site 0's locator `loc` down in its context with site 1 (host 0)? */
+static bool local_down(struct sim *s, int loc)
+{
+	struct shim6_ctx_info a;
+	struct shim6_in6 l = sim_loc(0, 0, loc);
+	assert_true(sim_ctx(s, 0, 0, 1, 0, 0, &a));
+	struct ctx *c = tab_by_tag(s->site[0].eng, a.id);
+	assert_non_null(c);
+	int i = lloc_find(c, &l);
+	assert_true(i >= 0);
+	return c->ldown[i];
+}
+
+/*
+ * A context's own locators change (one goes, then comes back in front of
+ * the others): each locator keeps its own down mark wherever it lands in
+ * the list.
+ */
+static void test_down_mark_follows_its_locator(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 11, 2, 1, 3, NULL);
+	cur = &s;
+	nrec = 0;
+	s.tx_tap = txtap;
+	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
+	sim_run(&s, 5 * S);
+	struct shim6_in6 l1 = sim_loc(0, 0, 1), u0 = sim_ulid(0, 0);
+	assert_int_equal(shim6_engine_locator_down(s.site[0].eng, &l1, s.now), 0);
+	assert_true(local_down(&s, 1));
+	s.site[0].loc_removed[0][0] = true;
+	assert_true(shim6_engine_local_changed(s.site[0].eng, &u0, s.now) >= 0);
+	sim_run(&s, 2 * S);
+	assert_true(local_down(&s, 1));
+	assert_false(local_down(&s, 2));
+	s.site[0].loc_removed[0][0] = false;
+	assert_true(shim6_engine_local_changed(s.site[0].eng, &u0, s.now) >= 0);
+	sim_run(&s, 2 * S);
+	assert_false(local_down(&s, 0));
+	assert_true(local_down(&s, 1));
+	assert_false(local_down(&s, 2));
 	sim_fini(&s);
 	assert_int_equal(s.allocs, 0);
 }
@@ -457,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_locator_down),
 		cmocka_unit_test(test_local_prefix_state),
 		cmocka_unit_test(test_prefix_down_inherited),
+		cmocka_unit_test(test_down_mark_follows_its_locator),
 		cmocka_unit_test(test_set_timers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
