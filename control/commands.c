@@ -111,7 +111,7 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 		json_put_str(out, c->isps[i].name);
 		/* what the dataplane's probes say (DPMSG_ISP_STATE): no probe reads as working */
 		bool failed = d->dp.isp_down >> i & 1;
-		const char *pr = !c->isps[i].has_probe ? "-" : failed ? "failed" : "working";
+		const char *pr = !c->isps[i].n_probes ? "-" : failed ? "failed" : "working";
 		fprintf(out, ",\"pa_prefix\":\"%s\",\"weight\":%u,\"cost\":%u,\"chosen\":%" PRIu64
 			",\"probe_failed\":%s}",
 			p, c->isps[i].weight, c->isps[i].cost, d->te.chosen[i], failed ? "true" : "false");

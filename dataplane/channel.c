@@ -511,16 +511,14 @@ static void tend_next_hops(void)
 	}
 }
 
-/* False when the probe could not leave this box (dp_probe_unsent). */
-static bool send_probe(struct dp_port *pt, unsigned p, const struct dp_isp *isp, uint16_t seq)
+/* One echo request of a probe round to `target`: false when it could not
+ * leave this box. */
+static bool send_probe_to(unsigned p, uint64_t nh, const struct dp_port *pt, const struct dp_isp *isp,
+			  const uint8_t *target, uint16_t seq)
 {
-	uint64_t nh = dp_nh_load(pt);
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
 	uint8_t *f;
 
-	if (!dp_nh_ok(nh))
-		return true;   /* no next hop: lost, as it would be on the wire */
-	m = rte_pktmbuf_alloc(dp.pool);
 	if (!m)
 		return false;
 	f = (uint8_t *)rte_pktmbuf_append(m, DP_PROBE_FRAME_LEN);
@@ -528,21 +526,53 @@ static bool send_probe(struct dp_port *pt, unsigned p, const struct dp_isp *isp,
 		rte_pktmbuf_free(m);
 		return false;
 	}
-	dp_probe_build(f, nh, pt->mac.addr_bytes, isp->addr, isp->probe, dp.probe_id, seq);
+	dp_probe_build(f, nh, pt->mac.addr_bytes, isp->addr, target, dp.probe_id, seq);
 	m->port = (uint16_t)p;
 	m->hash.usr = DP_INJECT_RAW;
 	if (rte_ring_mp_enqueue(dp.inject, m) != 0) {
 		rte_pktmbuf_free(m);
 		return false;
 	}
-	pt->probe_sent_tsc = rte_rdtsc();
 	CCNT(ISP_PROBES)++;
 	return true;
 }
 
+/* A probe round, a request to each target with one sequence number: false
+ * when none of them could leave this box (dp_probe_unsent). */
+static bool send_probe(struct dp_port *pt, unsigned p, const struct dp_isp *isp, uint16_t seq)
+{
+	uint64_t nh = dp_nh_load(pt);
+	bool sent = false;
+
+	if (!dp_nh_ok(nh))
+		return true;   /* no next hop: lost, as it would be on the wire */
+	for (unsigned k = 0; k < isp->probe.n; k++)
+		sent |= send_probe_to(p, nh, pt, isp, isp->probe.a[k], seq);
+	if (sent)
+		pt->probe_sent_tsc = rte_rdtsc();
+	return sent;
+}
+
+/* An ISP's probe targets for a log line, comma-separated. */
+static const char *targets_str(const struct dp_probe_targets *t, char *b, size_t n)
+{
+	size_t at = 0;
+
+	b[0] = 0;
+	for (unsigned k = 0; k < t->n && at + INET6_ADDRSTRLEN + 2 <= n; k++) {
+		if (k) {
+			b[at++] = ',';
+			b[at++] = ' ';
+		}
+		inet_ntop(AF_INET6, t->a[k], b + at, INET6_ADDRSTRLEN);
+		at += strlen(b + at);
+	}
+	return b;
+}
+
 /*
  * Whether each probed ISP works (probe.h), published to the lcores as
- * dp.isp_down.  An ISP without a probe, or whose target a reload changed,
+ * dp.isp_down.  An ISP without a probe, or whose targets a reload changed,
  * starts again UP: nothing says it has failed.
  */
 static void tend_probes(void)
@@ -561,13 +591,13 @@ static void tend_probes(void)
 		uint16_t seq;
 		bool due;
 
-		if (!isp->has_probe || memcmp(pt->probe_target, isp->probe, 16)) {
-			/* the numbers go on: an answer to the old target must not pass for one to the new */
+		if (!isp->probe.n || memcmp(&pt->probe_target, &isp->probe, sizeof(isp->probe))) {
+			/* the numbers go on: an answer to an old target must not pass for one to the new */
 			pt->probe = (struct dp_probe){ .state = DP_PROBE_UP, .seq = pt->probe.seq, .due_ms = now_ms };
-			memcpy(pt->probe_target, isp->has_probe ? isp->probe : (const uint8_t[16]){ 0 }, 16);
+			pt->probe_target = isp->probe;
 			if (was != DP_PROBE_UP)
-				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s): probe target changed; taken to work "
-					"until its probes say otherwise\n", i, pt->name);
+				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s): probe targets changed; taken to work "
+					"until their probes say otherwise\n", i, pt->name);
 			continue;
 		}
 		seen = __atomic_load_n(&pt->probe_seen, __ATOMIC_RELAXED);
@@ -578,8 +608,8 @@ static void tend_probes(void)
 		if (due && !send_probe(pt, DP_PORT_ISP(i), isp, seq))
 			dp_probe_unsent(&pt->probe);
 		if (pt->probe.state != was) {
-			char t[INET6_ADDRSTRLEN];
-			inet_ntop(AF_INET6, isp->probe, t, sizeof(t));
+			char t[DP_PROBE_TARGETS * (INET6_ADDRSTRLEN + 2)];
+			targets_str(&isp->probe, t, sizeof(t));
 			if (pt->probe.state == DP_PROBE_DOWN) {
 				CCNT(ISP_DOWN)++;
 				fprintf(stderr, "pshim6-dataplane: ISP %u (port %s) failed: %u probe%s to %s unanswered; "

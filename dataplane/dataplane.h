@@ -48,7 +48,7 @@ struct dp_port {
 	uint64_t probe_seen_tsc;
 	/* ... and the channel thread judges it */
 	struct dp_probe probe;
-	uint8_t  probe_target[16];      /* the target `probe` tracks (a reload may change it) */
+	struct dp_probe_targets probe_target;   /* the targets `probe` tracks (a reload may change them) */
 	uint64_t probe_sent_tsc;
 	uint64_t probe_rtt_us;          /* of the last answered probe */
 };

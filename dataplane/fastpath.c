@@ -143,9 +143,9 @@ static bool probe_input(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
 	unsigned i = pidx - 1;
 	uint16_t seq;
 
-	if (pidx == DP_PORT_INSIDE || i >= s->n_isp || !s->isp[i].has_probe ||
+	if (pidx == DP_PORT_INSIDE || i >= s->n_isp || !s->isp[i].probe.n ||
 	    !dp_probe_match(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), s->isp[i].addr,
-			    s->isp[i].probe, dp.probe_id, &seq))
+			    &s->isp[i].probe, dp.probe_id, &seq))
 		return false;
 	__atomic_store_n(&dp.port[pidx].probe_seen_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
 	__atomic_store_n(&dp.port[pidx].probe_seen, DP_PROBE_SEEN | seq, __ATOMIC_RELAXED);

@@ -8,12 +8,15 @@
  * itself, the way routers track a gateway: an echo request to a target
  * beyond the ISP every interval, from the appliance's address on the ISP
  * link, out of that ISP's port.  Any router on the way may fail, so the
- * target is the operator's choice, not the next hop alone.
+ * target is the operator's choice, not the next hop alone.  A target may
+ * fail too while its ISP works, so there may be several (DP_PROBE_TARGETS):
+ * a probe is then a round of one request to each, all with one sequence
+ * number, and any answer answers the round.
  *
  * Sans-I/O, like nud.h: the channel thread calls dp_probe_step() often,
  * with `now` and the newest answer the lcores saw; the step says whether to
  * send a probe and with which sequence number.  A probe is answered when
- * its answer arrives before the next one is due (the interval is the
+ * an answer arrives before the next one is due (the interval is the
  * timeout), else lost.
  *
  *   UP    the ISP works: also the start, so an ISP is never failed before
@@ -162,14 +165,22 @@ static inline void dp_probe_build(uint8_t *f, uint64_t dst_w, const uint8_t smac
 	dp_icmp6_fix_csum(ip, DP_IP6_LEN + 16, DP_IP6_LEN);
 }
 
+static inline bool dp_probe_is_target(const struct dp_probe_targets *t, const uint8_t a[16])
+{
+	for (unsigned k = 0; k < t->n && k < DP_PROBE_TARGETS; k++)
+		if (dp_addr_eq(a, t->a[k]))
+			return true;
+	return false;
+}
+
 /*
- * Is frame `f` the answer to one of our probes: an echo reply from `target`
- * to `own` with identifier `id` and a right checksum?  Its sequence number
- * goes to *seq.  Anything else (an answer to the kernel's own ping, say) is
- * not ours and goes on to the exception path.
+ * Is frame `f` the answer to one of our probes: an echo reply from one of
+ * the targets `t` to `own` with identifier `id` and a right checksum?  Its
+ * sequence number goes to *seq.  Anything else (an answer to the kernel's
+ * own ping, say) is not ours and goes on to the exception path.
  */
-static inline bool dp_probe_match(const uint8_t *f, uint32_t len, const uint8_t own[16], const uint8_t target[16],
-				  uint16_t id, uint16_t *seq)
+static inline bool dp_probe_match(const uint8_t *f, uint32_t len, const uint8_t own[16],
+				  const struct dp_probe_targets *t, uint16_t id, uint16_t *seq)
 {
 	const uint8_t *ip = f + DP_ETH_LEN, *icmp = ip + DP_IP6_LEN;
 	uint32_t plen;
@@ -182,7 +193,7 @@ static inline bool dp_probe_match(const uint8_t *f, uint32_t len, const uint8_t 
 		return false;
 	if (icmp[0] != DP_ICMP6_ECHO_REP || icmp[1] != 0 || dp_get16(icmp + 4) != id)
 		return false;
-	if (!dp_addr_eq(ip + DP_IP6_SRC, target) || !dp_addr_eq(ip + DP_IP6_DST, own))
+	if (!dp_addr_eq(ip + DP_IP6_DST, own) || !dp_probe_is_target(t, ip + DP_IP6_SRC))
 		return false;
 	/* a sum over the whole message, its checksum included, folds to 0xffff */
 	if (dp_csum6(ip + DP_IP6_SRC, ip + DP_IP6_DST, DP_PROTO_ICMP6, icmp, plen) != 0)

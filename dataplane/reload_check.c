@@ -30,8 +30,9 @@ void dp_site_from_conf(struct dp_site *s, const struct pshim6_conf *c)
 		s->isp[i].weight = c->isps[i].weight;
 		s->weight_total += c->isps[i].weight;
 		/* the probes' source is the ISP address: config refuses a probe without one */
-		s->isp[i].has_probe = c->isps[i].has_probe && c->isps[i].has_address;
-		memcpy(s->isp[i].probe, &c->isps[i].probe, 16);
+		memset(&s->isp[i].probe, 0, sizeof(s->isp[i].probe));
+		for (unsigned k = 0; c->isps[i].has_address && k < c->isps[i].n_probes && k < DP_PROBE_TARGETS; k++)
+			memcpy(s->isp[i].probe.a[s->isp[i].probe.n++], &c->isps[i].probes[k], 16);
 	}
 	memset(s->inside_addr, 0, 16);
 	if (c->inside.has_address)
@@ -178,11 +179,26 @@ static void mac_change(struct out *o, const char *key, const struct pshim6_conf_
 	note(o, "%s %s -> %s; ", key, sa, sb);
 }
 
+/* An ISP's probe targets, comma-separated, into b (PROBES_STR_LEN). */
+#define PROBES_STR_LEN (PSHIM6_CONF_MAX_PROBES * (INET6_ADDRSTRLEN + 1))
 static const char *probe_str(const struct pshim6_conf_isp *i, char *b)
 {
-	if (!i->has_probe)
+	size_t at = 0;
+
+	if (!i->n_probes)
 		return "(none)";
-	return inet_ntop(AF_INET6, &i->probe, b, INET6_ADDRSTRLEN);
+	for (unsigned k = 0; k < i->n_probes; k++) {
+		if (k)
+			b[at++] = ',';
+		inet_ntop(AF_INET6, &i->probes[k], b + at, INET6_ADDRSTRLEN);
+		at += strlen(b + at);
+	}
+	return b;
+}
+
+static bool probes_differ(const struct pshim6_conf_isp *a, const struct pshim6_conf_isp *b)
+{
+	return a->n_probes != b->n_probes || memcmp(a->probes, b->probes, a->n_probes * sizeof(a->probes[0]));
 }
 
 unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_conf *b, char *out, size_t n)
@@ -190,7 +206,7 @@ unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_con
 	static const char *const pmtu[] = { [PSHIM6_PMTU_ICMP] = "icmp", [PSHIM6_PMTU_MSS] = "mss",
 					    [PSHIM6_PMTU_BOTH] = "both" };
 	struct out o = { out, n, 0, 0 };
-	char key[64], sa[INET6_ADDRSTRLEN], sb[INET6_ADDRSTRLEN];
+	char key[64], pa[PROBES_STR_LEN], pb[PROBES_STR_LEN];
 
 	if (n)
 		out[0] = 0;
@@ -202,10 +218,9 @@ unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_con
 			note(&o, "isps.%s.mtu %u -> %u; ", b->isps[i].name, a->isps[i].mtu, b->isps[i].mtu);
 		if (a->isps[i].weight != b->isps[i].weight)
 			note(&o, "isps.%s.weight %u -> %u; ", b->isps[i].name, a->isps[i].weight, b->isps[i].weight);
-		if (a->isps[i].has_probe != b->isps[i].has_probe ||
-		    (b->isps[i].has_probe && memcmp(&a->isps[i].probe, &b->isps[i].probe, 16)))
-			note(&o, "isps.%s.probe %s -> %s; ", b->isps[i].name, probe_str(&a->isps[i], sa),
-			     probe_str(&b->isps[i], sb));
+		if (probes_differ(&a->isps[i], &b->isps[i]))
+			note(&o, "isps.%s.probe %s -> %s; ", b->isps[i].name, probe_str(&a->isps[i], pa),
+			     probe_str(&b->isps[i], pb));
 		snprintf(key, sizeof(key), "isps.%s.next_hop_mac", b->isps[i].name);
 		mac_change(&o, key, &a->isps[i].next_hop_mac, &b->isps[i].next_hop_mac);
 	}

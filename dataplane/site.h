@@ -12,6 +12,13 @@
 
 #define DP_MAX_ISP        8
 #define DP_MAX_CMULA_PFX  4
+#define DP_PROBE_TARGETS  4   /* echo targets an ISP (probe.h) */
+
+/* An ISP's probe targets; unused slots are zero, so two sets compare whole. */
+struct dp_probe_targets {
+	uint8_t n;
+	uint8_t a[DP_PROBE_TARGETS][16];
+};
 #define DP_PORT_INSIDE    0
 #define DP_PORT_ISP(i)    ((i) + 1)
 
@@ -21,8 +28,7 @@ struct dp_isp {
 	uint32_t mtu;
 	uint32_t weight;
 	uint16_t mss_shim, mss_nat;   /* MSS a SYN may carry on this ISP's link, shimmed / NATv6 */
-	bool     has_probe;           /* probe.h: whether the ISP works is tracked ... */
-	uint8_t  probe[16];           /* ... by echo requests to this target */
+	struct dp_probe_targets probe; /* probe.h: whether the ISP works, by echo requests to these (n = 0: not tracked) */
 };
 
 struct dp_site {

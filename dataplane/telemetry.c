@@ -75,7 +75,7 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		const struct dp_site *s = dp_site_now();
 		const struct dp_port *pt = &dp.port[p];
 		snprintf(key, sizeof(key), "port%u_isp_state", p);
-		rte_tel_data_add_dict_string(d, key, p - 1 < s->n_isp && s->isp[p - 1].has_probe
+		rte_tel_data_add_dict_string(d, key, p - 1 < s->n_isp && s->isp[p - 1].probe.n
 						     ? dp_probe_name(__atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED) >> (p - 1) & 1)
 						     : "unprobed");
 		snprintf(key, sizeof(key), "port%u_probes_sent", p);

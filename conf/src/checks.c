@@ -46,29 +46,26 @@ void conf_check_site(struct ctx *x, const config_setting_t *g, void *base)
  * must be one whose answer comes back through the ISP.  The dataplane sends
  * it from the ISP's address, which it cannot do without one.  An address of
  * this site (the ISP's own address, its PA prefix, a CMULA prefix) would be
- * answered from here; loopback, multicast and :: are no one host out there;
- * and a link-local one goes to the next hop's MAC, which does not forward
- * it, so at best it shows the link up. */
-static void check_isp_probe(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_isp *isp)
+ * answered from here; loopback, multicast and :: are no one host out there,
+ * IPv4-mapped or -compatible ones no IPv6 host, and a link-local one goes
+ * to the next hop's MAC, which does not forward it, so at best it shows the
+ * link up.  Several targets guard against one of them failing while its ISP
+ * works. */
+static void check_probe_target(struct ctx *x, const config_setting_t *s, const struct pshim6_conf_isp *isp,
+			       const struct in6_addr *v)
 {
 	const struct pshim6_conf *c = x->c;
-	const config_setting_t *s = at(g, "probe");
-	const struct in6_addr *v = &isp->probe;
-	const char *text;
-	struct in6_addr parsed;
 	char a[INET6_ADDRSTRLEN], b[64];
 
-	if (!isp->has_probe)
-		return;
-	if (!isp->has_address)
-		conf_error(x, s, "isp \"%s\": probe needs 'address' (the probes' source)", isp->name);
-	/* one that did not parse is reported already, and reads as :: here */
-	text = config_setting_get_string(s);
-	if (!text || conf_parse_addr(text, &parsed))
-		return;
 	inet_ntop(AF_INET6, v, a, sizeof a);
 	if (IN6_IS_ADDR_UNSPECIFIED(v) || IN6_IS_ADDR_MULTICAST(v) || IN6_IS_ADDR_LOOPBACK(v)) {
 		conf_error(x, s, "isp \"%s\": probe %s is not a unicast address", isp->name, a);
+		return;
+	}
+	/* no IPv6 router forwards these: they stand for IPv4 hosts */
+	if (IN6_IS_ADDR_V4MAPPED(v) || IN6_IS_ADDR_V4COMPAT(v)) {
+		conf_error(x, s, "isp \"%s\": probe %s stands for an IPv4 address; give an IPv6 address reached through the ISP",
+			   isp->name, a);
 		return;
 	}
 	if (IN6_IS_ADDR_LINKLOCAL(v)) {
@@ -91,6 +88,26 @@ static void check_isp_probe(struct ctx *x, const config_setting_t *g, const stru
 				   pfx(&c->site.cmula_prefixes[j], b, sizeof b));
 			return;
 		}
+}
+
+/* Only the targets that parsed are here: one that did not is reported
+ * already. */
+static void check_isp_probe(struct ctx *x, const config_setting_t *g, const struct pshim6_conf_isp *isp)
+{
+	const config_setting_t *s = at(g, "probe");
+	char a[INET6_ADDRSTRLEN];
+
+	if (isp->n_probes && !isp->has_address)
+		conf_error(x, s, "isp \"%s\": probe needs 'address' (the probes' source)", isp->name);
+	for (unsigned i = 0; i < isp->n_probes; i++) {
+		check_probe_target(x, s, isp, &isp->probes[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (!memcmp(&isp->probes[i], &isp->probes[j], sizeof isp->probes[i])) {
+				inet_ntop(AF_INET6, &isp->probes[i], a, sizeof a);
+				conf_error(x, s, "isp \"%s\": probe %s listed twice", isp->name, a);
+				break;
+			}
+	}
 }
 
 void conf_check_isp(struct ctx *x, const config_setting_t *g, void *base)
@@ -317,17 +334,18 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 	 * the ISP it is meant to watch. */
 	const config_setting_t *isps = config_setting_lookup((config_setting_t *)root, "isps");
 	for (unsigned i = 0; i < c->n_isps; i++)
-		for (unsigned j = 0; c->isps[i].has_probe && j < c->n_isps; j++) {
-			char a[INET6_ADDRSTRLEN], b[64];
-			const config_setting_t *e = isps ? config_setting_get_elem(isps, i) : NULL;
-			if (j == i || !c->isps[j].pa_prefix.len ||
-			    !pshim6_conf_prefix_contains(&c->isps[j].pa_prefix, &c->isps[i].probe))
-				continue;
-			inet_ntop(AF_INET6, &c->isps[i].probe, a, sizeof a);
-			conf_error(x, e ? at(e, "probe") : at(root, "isps"),
-				   "isp \"%s\": probe %s is in isp \"%s\"'s pa_prefix %s: its answers would come back "
-				   "through that ISP", c->isps[i].name, a, c->isps[j].name, pfx(&c->isps[j].pa_prefix, b, sizeof b));
-		}
+		for (unsigned k = 0; k < c->isps[i].n_probes; k++)
+			for (unsigned j = 0; j < c->n_isps; j++) {
+				char a[INET6_ADDRSTRLEN], b[64];
+				const config_setting_t *e = isps ? config_setting_get_elem(isps, i) : NULL;
+				if (j == i || !c->isps[j].pa_prefix.len ||
+				    !pshim6_conf_prefix_contains(&c->isps[j].pa_prefix, &c->isps[i].probes[k]))
+					continue;
+				inet_ntop(AF_INET6, &c->isps[i].probes[k], a, sizeof a);
+				conf_error(x, e ? at(e, "probe") : at(root, "isps"),
+					   "isp \"%s\": probe %s is in isp \"%s\"'s pa_prefix %s: its answers would come back "
+					   "through that ISP", c->isps[i].name, a, c->isps[j].name, pfx(&c->isps[j].pa_prefix, b, sizeof b));
+			}
 	const char *paths[3] = { c->control.socket, c->dataplane.channel,
 				 c->dnsalg.enabled ? c->dnsalg.control_socket : "" };
 	static const char *const keys[3] = { "control.socket", "dataplane.channel", "dnsalg.control_socket" };

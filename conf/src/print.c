@@ -104,6 +104,11 @@ static void print_row(FILE *f, const struct pshim6_conf *c, const struct row *r,
 	}
 	case K_ARRAY: {
 		unsigned n = *(const unsigned *)((const char *)base + r->count_off);
+		if ((r->flags & R_ONE) && n == 1) {
+			put_scalar(f, c, r, r->elem, p);
+			fputs(";\n", f);
+			return;
+		}
 		fputs("[", f);
 		for (unsigned i = 0; i < n; i++) {
 			fputs(i ? ", " : " ", f);

@@ -36,6 +36,7 @@ enum kind {
 #define R_HAS 0x02      /* bool at has_off records presence */
 #define R_IFADDR 0x04   /* K_PREFIX: an interface address/len, host bits allowed */
 #define R_NONEMPTY 0x08 /* K_ARRAY: printed only when it has entries (a key added later) */
+#define R_ONE 0x10      /* K_ARRAY: a lone scalar is a one-entry array, and one entry prints as one */
 
 struct ctx;
 struct section;

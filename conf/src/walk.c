@@ -330,10 +330,18 @@ static void parse_row(struct ctx *x, const config_setting_t *s,
 		break;
 	}
 	case K_ARRAY: {
+		unsigned *count = (unsigned *)((char *)base + r->count_off);
+		if ((r->flags & R_ONE) && !config_setting_is_aggregate(s)) {
+			unsigned before = x->nerr;
+			struct row er = *r;
+			er.flags &= ~(unsigned)R_REQ;
+			parse_scalar(x, s, &er, r->elem, dst);
+			*count = x->nerr == before;
+			break;
+		}
 		if (!want(x, s, CONFIG_TYPE_ARRAY, CONFIG_TYPE_LIST))
 			return;
 		unsigned n = entries(x, s, r);
-		unsigned *count = (unsigned *)((char *)base + r->count_off);
 		struct row er = *r;
 		er.flags &= ~(unsigned)R_REQ;
 		if (r->elem == K_U16 || r->elem == K_U32 || r->elem == K_U8) {

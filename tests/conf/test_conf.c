@@ -584,10 +584,11 @@ static void test_peer_path_edges(void **state)
 	      "  heartbeat_ms = 100; dead_ms = 300; };\n");
 }
 
-/* isps[].probe: the echo target that says an ISP works for NATv6.  Set:
- * in the struct and printed in the normal form (which loads back to itself);
- * absent: has_probe is false, nothing printed, and the dataplane's interval
- * and thresholds keep their defaults. */
+/* isps[].probe: the echo targets that say an ISP works for NATv6.  One
+ * address or a list: in the struct and printed in the normal form (one as
+ * an address, more as a list; it loads back to itself); absent: no target,
+ * nothing printed, and the dataplane's interval and thresholds keep their
+ * defaults. */
 static void test_isp_probe_loads(void **state)
 {
 	struct errs e;
@@ -595,19 +596,27 @@ static void test_isp_probe_loads(void **state)
 	const char *t = BASE
 		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1::/48\"; port = \"p1\"; next_hop = \"2001:db8:f1::1\";\n"
 		"           address = \"2001:db8:f1::2/64\"; probe = \"2001:db8:f1::1\"; },\n"
-		"         { name = \"y\"; pa_prefix = \"2001:db8:2::/48\"; port = \"p2\"; next_hop = \"fe80::2\"; } );\n"
+		"         { name = \"y\"; pa_prefix = \"2001:db8:2::/48\"; port = \"p2\"; next_hop = \"fe80::2\"; },\n"
+		"         { name = \"z\"; pa_prefix = \"2001:db8:3::/48\"; port = \"p3\"; next_hop = \"2001:db8:f3::1\";\n"
+		"           address = \"2001:db8:f3::2/64\"; probe = [ \"2001:db8:f3::1\", \"2001:db8:c0::3\" ]; } );\n"
 		"dataplane = { probe_interval_ms = 250; probe_down_after = 5; probe_up_after = 1; };\n";
 	assert_int_equal(load(t, &e), 0);
-	assert_true(conf->isps[0].has_probe);
-	assert_string_equal(inet_ntop(AF_INET6, &conf->isps[0].probe, a, sizeof a), "2001:db8:f1::1");
-	assert_false(conf->isps[1].has_probe);
+	assert_int_equal(conf->isps[0].n_probes, 1);
+	assert_string_equal(inet_ntop(AF_INET6, &conf->isps[0].probes[0], a, sizeof a), "2001:db8:f1::1");
+	assert_int_equal(conf->isps[1].n_probes, 0);
+	assert_int_equal(conf->isps[2].n_probes, 2);
+	assert_string_equal(inet_ntop(AF_INET6, &conf->isps[2].probes[0], a, sizeof a), "2001:db8:f3::1");
+	assert_string_equal(inet_ntop(AF_INET6, &conf->isps[2].probes[1], a, sizeof a), "2001:db8:c0::3");
 	assert_int_equal(conf->dataplane.probe_interval_ms, 250);
 	assert_int_equal(conf->dataplane.probe_down_after, 5);
 	assert_int_equal(conf->dataplane.probe_up_after, 1);
 	char *out = normal_form();
 	char *p = strstr(out, "probe = \"2001:db8:f1::1\";");
 	assert_non_null(p);
-	assert_null(strstr(p + 1, "probe = "));   /* y has none, so none printed */
+	p = strstr(p + 1, "probe = ");   /* y has none, so none printed: z's is next */
+	assert_non_null(p);
+	assert_ptr_equal(p, strstr(out, "probe = [ \"2001:db8:f3::1\", \"2001:db8:c0::3\" ];"));
+	assert_null(strstr(p + 1, "probe = "));
 	assert_non_null(strstr(out, "probe_interval_ms = 250;"));
 	assert_non_null(strstr(out, "probe_down_after = 5;"));
 	assert_non_null(strstr(out, "probe_up_after = 1;"));
@@ -618,8 +627,8 @@ static void test_isp_probe_loads(void **state)
 	free(out);
 
 	assert_int_equal(load(BASE ONE_ISP, &e), 0);
-	assert_false(conf->isps[0].has_probe);
-	assert_false(conf->isps[1].has_probe);
+	assert_int_equal(conf->isps[0].n_probes, 0);
+	assert_int_equal(conf->isps[1].n_probes, 0);
 	assert_int_equal(conf->dataplane.probe_interval_ms, 1000);
 	assert_int_equal(conf->dataplane.probe_down_after, 3);
 	assert_int_equal(conf->dataplane.probe_up_after, 2);
@@ -641,6 +650,8 @@ static void test_isp_probe_refused(void **state)
 		{ "\"::\"", true, "t.conf:5: isp \"x\": probe :: is not a unicast address" },
 		{ "\"ff0e::1\"", true, "t.conf:5: isp \"x\": probe ff0e::1 is not a unicast address" },
 		{ "\"::1\"", true, "t.conf:5: isp \"x\": probe ::1 is not a unicast address" },
+		{ "\"::ffff:192.0.2.1\"", true, "t.conf:5: isp \"x\": probe ::ffff:192.0.2.1 stands for an IPv4 address; give an IPv6 address reached through the ISP" },
+		{ "\"::192.0.2.1\"", true, "t.conf:5: isp \"x\": probe ::192.0.2.1 stands for an IPv4 address; give an IPv6 address reached through the ISP" },
 		{ "\"fe80::1\"", true, "t.conf:5: isp \"x\": probe fe80::1 is link-local; give a global address reached through the ISP" },
 		{ "\"febf:ffff::1\"", true, "t.conf:5: isp \"x\": probe febf:ffff::1 is link-local; give a global address reached through the ISP" },
 		{ "\"2001:db8:f1::2\"", true, "t.conf:5: isp \"x\": probe 2001:db8:f1::2 is the ISP's own address" },
@@ -649,6 +660,14 @@ static void test_isp_probe_refused(void **state)
 		{ "\"2001:db8:ff::1/64\"", true, "t.conf:5: 'probe': \"2001:db8:ff::1/64\" is not an IPv6 address" },
 		{ "\"192.0.2.1\"", true, "t.conf:5: 'probe': \"192.0.2.1\" is not an IPv6 address" },
 		{ "1", true, "t.conf:5: 'probe': expected a string, got an integer" },
+		/* a list: each target is checked as one alone would be */
+		{ "[ \"2001:db8:ff::1\", \"::1\" ]", true, "t.conf:5: isp \"x\": probe ::1 is not a unicast address" },
+		{ "[ \"2001:db8:ff::1\", \"2001:db8:ff::2\", \"2001:db8:ff::1\" ]", true,
+		  "t.conf:5: isp \"x\": probe 2001:db8:ff::1 listed twice" },
+		{ "[ \"2001:db8:ff::1\", \"2001:db8:ff::2\", \"2001:db8:ff::3\", \"2001:db8:ff::4\", \"2001:db8:ff::5\" ]", true,
+		  "t.conf:5: 'probe': 5 entries, at most 4 are allowed" },
+		{ "[ \"2001:db8:ff::1\", \"2001:db8:ff::7/64\" ]", true,
+		  "t.conf:5: element 1 of 'probe': \"2001:db8:ff::7/64\" is not an IPv6 address" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct errs e;

@@ -130,9 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the lcores ask every frame for the kernel whether it answers a probe;
 		 * on the fuzzer's own buffer, so a read past the frame is seen */
 		static const uint8_t own[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0xff, 0xff, [15] = 2 };
-		static const uint8_t tgt[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0xff, 0xff, [15] = 1 };
+		static const struct dp_probe_targets tgt = {
+			.n = 2, .a = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0xff, 0xfe, [15] = 1 },
+				       { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0xff, 0xff, [15] = 1 } } };
 		uint16_t seq;
-		(void)dp_probe_match(data + 1, size - 1, own, tgt, 0x7036, &seq);
+		(void)dp_probe_match(data + 1, size - 1, own, &tgt, 0x7036, &seq);
 		dp_classify_isp(&site, m, &c);
 		check(m, 0);
 		switch (c.verdict) {

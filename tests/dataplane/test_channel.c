@@ -312,12 +312,12 @@ static void test_probes_fail_an_isp_and_control_is_told(void **state)
 	struct dpmsg a;
 	inet_pton(AF_INET6, "2001:db8:ffff::53", tgt);
 	inet_pton(AF_INET6, "2001:db8:10:ffff::2", s->isp[0].addr);
-	memcpy(s->isp[0].probe, tgt, 16);
+	memcpy(s->isp[0].probe.a[0], tgt, 16);
 	s->probe_interval_ms = 100;
 	s->probe_down_after = 2;
 	s->probe_up_after = 1;
 	dp.probe_id = 0x7036;
-	__atomic_store_n(&s->isp[0].has_probe, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->isp[0].probe.n, 1, __ATOMIC_RELEASE);
 
 	int fd = client();
 	hello(fd, DPMSG_ROLE_CONTROL);
@@ -349,10 +349,63 @@ static void test_probes_fail_an_isp_and_control_is_told(void **state)
 	dp_channel_stop();   /* before the probe state is read and reset under the thread */
 	assert_int_equal(dp.port[1].probe.answered, 1);
 	assert_int_equal(dp.port[1].probe.downs, 1);
-	s->isp[0].has_probe = false;
+	memset(&s->isp[0].probe, 0, sizeof s->isp[0].probe);
 	memset(&dp.port[1].probe, 0, sizeof dp.port[1].probe);
+	memset(&dp.port[1].probe_target, 0, sizeof dp.port[1].probe_target);
 	dp.port[1].probe_seen = 0;
 	dp.isp_down = 0;
+}
+
+/* Several targets: each round is a request to each, in order, all with the
+ * round's one sequence number, and the next round has the next number. */
+static void test_a_probe_round_asks_every_target(void **state)
+{
+	(void)state;
+	struct dp_site *s = dp.site;
+	struct dp_probe_targets t = { .n = 2 };
+	uint8_t dst[64][16];
+	uint16_t seq[64];
+	unsigned n = 0;
+	inet_pton(AF_INET6, "2001:db8:ffff::53", t.a[0]);
+	inet_pton(AF_INET6, "2001:db8:fffe::1", t.a[1]);
+	inet_pton(AF_INET6, "2001:db8:10:ffff::2", s->isp[0].addr);
+	memcpy(s->isp[0].probe.a, t.a, sizeof t.a);
+	s->probe_interval_ms = 100;
+	s->probe_down_after = 100;   /* no verdict changes here */
+	s->probe_up_after = 1;
+	dp.probe_id = 0x7036;
+	__atomic_store_n(&s->isp[0].probe.n, 2, __ATOMIC_RELEASE);   /* the thread is running */
+
+	int fd = client();
+	hello(fd, DPMSG_ROLE_TOOL);
+	/* the ring holds 3 frames: take them every 10 ms, for 4 or 5 rounds */
+	for (int i = 0; i < 45 && n < 64; i++) {
+		struct rte_mbuf *m;
+		while (n < 64 && rte_ring_dequeue(dp.inject, (void **)&m) == 0) {
+			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+			assert_int_equal(m->port, DP_PORT_ISP(0));
+			assert_int_equal(f[54], 128);
+			memcpy(dst[n], f + 14 + 24, 16);
+			seq[n++] = (uint16_t)(f[60] << 8 | f[61]);
+			rte_pktmbuf_free(m);
+		}
+		usleep(10000);
+	}
+	close(fd);
+	dp.quit = true;
+	dp_channel_stop();
+	assert_in_range(n, 8, 12);
+	for (unsigned i = 0; i + 1 < n; i += 2) {
+		assert_memory_equal(dst[i], t.a[0], 16);
+		assert_memory_equal(dst[i + 1], t.a[1], 16);
+		assert_int_equal(seq[i + 1], seq[i]);
+		if (i)
+			assert_int_equal(seq[i], (uint16_t)(seq[i - 2] + 1));
+	}
+	assert_int_equal(dp.port[1].probe.sent, (n + 1) / 2);
+	memset(&s->isp[0].probe, 0, sizeof s->isp[0].probe);
+	memset(&dp.port[1].probe, 0, sizeof dp.port[1].probe);
+	memset(&dp.port[1].probe_target, 0, sizeof dp.port[1].probe_target);
 }
 
 /* ---- table writes --------------------------------------------------------- */
@@ -1338,6 +1391,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_counters_sum_lcores_and_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved_next_hop_is_solicited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probes_fail_an_isp_and_control_is_told, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_probe_round_asks_every_target, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

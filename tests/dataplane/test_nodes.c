@@ -734,19 +734,26 @@ static void an_isp_probe_s_answer_is_taken_and_recorded(void **st)
 {
 	(void)st;
 	struct dp_site *s = dp.site;
-	uint8_t f[256], tgt[16];
+	uint8_t f[256], tgt[16], tgt2[16];
 	struct rte_mbuf *m, *out[4];
 	inet_pton(AF_INET6, "2001:db8:ffff::53", tgt);
-	s->isp[0].has_probe = true;
-	memcpy(s->isp[0].probe, tgt, 16);
+	inet_pton(AF_INET6, "2001:db8:fffe::1", tgt2);
+	s->isp[0].probe.n = 2;
+	memcpy(s->isp[0].probe.a[0], tgt, 16);
+	memcpy(s->isp[0].probe.a[1], tgt2, 16);
 	dp.probe_id = 0x4242;
 	dp.port[1].probe_seen = 0;
 
+	/* the second target's answer is as good as the first's */
+	m = mk(f, probe_reply(f, tgt2, s->isp[0].addr, 0x4242, 8));
+	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
+	flush();
+	assert_int_equal(dp.port[1].probe_seen, DP_PROBE_SEEN | 8);
 	m = mk(f, probe_reply(f, tgt, s->isp[0].addr, 0x4242, 9));
 	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
 	flush();
 	assert_int_equal(dp.port[1].probe_seen, DP_PROBE_SEEN | 9);
-	assert_int_equal(cnt(DPMSG_CNT_ISP_PROBE_REPLIES), 1);
+	assert_int_equal(cnt(DPMSG_CNT_ISP_PROBE_REPLIES), 2);
 	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 0);
 
 	/* another identifier (the kernel's ping), or the same answer on ISP 1's port */
@@ -757,11 +764,11 @@ static void an_isp_probe_s_answer_is_taken_and_recorded(void **st)
 	flush();
 	assert_int_equal(dp.port[1].probe_seen, DP_PROBE_SEEN | 9);
 	assert_int_equal(dp.port[2].probe_seen, 0);
-	assert_int_equal(cnt(DPMSG_CNT_ISP_PROBE_REPLIES), 1);
+	assert_int_equal(cnt(DPMSG_CNT_ISP_PROBE_REPLIES), 2);
 	/* neither taken: the first for the kernel (no TAP here), the second to nobody on ISP 1's link */
 	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 2);
 	/* a reload took the probe away: its answers are no longer ours */
-	s->isp[0].has_probe = false;
+	memset(&s->isp[0].probe, 0, sizeof s->isp[0].probe);
 	m = mk(f, probe_reply(f, tgt, s->isp[0].addr, 0x4242, 12));
 	dp_node_isp(lc, DP_PORT_ISP(0), &m, 1, rte_rdtsc());
 	flush();

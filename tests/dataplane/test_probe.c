@@ -183,12 +183,12 @@ static void the_probe_is_an_echo_request_from_own_to_the_target(void **st)
 	assert_int_equal(csum_here(ip, 16), 0);
 }
 
-/* The target's answer to probe `seq`: the request turned round, summed here. */
-static uint32_t answer(uint8_t *f, uint16_t seq)
+/* The answer to probe `seq` from `from`: the request turned round, summed here. */
+static uint32_t answer_from(uint8_t *f, const char *from, uint16_t seq)
 {
 	uint8_t own[16], tgt[16], *ip = f + 14;
 	addr(OWN, own);
-	addr(TARGET, tgt);
+	addr(from, tgt);
 	dp_probe_build(f, 0, (const uint8_t[6]){ 0 }, tgt, own, ID, seq);
 	ip[40] = 129;
 	ip[42] = ip[43] = 0;
@@ -198,12 +198,18 @@ static uint32_t answer(uint8_t *f, uint16_t seq)
 	return DP_PROBE_FRAME_LEN;
 }
 
+static uint32_t answer(uint8_t *f, uint16_t seq)
+{
+	return answer_from(f, TARGET, seq);
+}
+
 static bool match(const uint8_t *f, uint32_t len, uint16_t *seq)
 {
-	uint8_t own[16], tgt[16];
+	uint8_t own[16];
+	struct dp_probe_targets t = { .n = 1 };
 	addr(OWN, own);
-	addr(TARGET, tgt);
-	return dp_probe_match(f, len, own, tgt, ID, seq);
+	addr(TARGET, t.a[0]);
+	return dp_probe_match(f, len, own, &t, ID, seq);
 }
 
 static void only_the_target_s_answer_to_our_probe_matches(void **st)
@@ -251,6 +257,35 @@ static void only_the_target_s_answer_to_our_probe_matches(void **st)
 	g[14 + 42] = (uint8_t)(c >> 8);
 	g[14 + 43] = (uint8_t)c;
 	assert_false(match(g, len, &seq));
+}
+
+/* Several targets: an answer from any of them matches, one from an address
+ * past the count (a slot a reload emptied, say) does not. */
+static void an_answer_from_any_target_matches(void **st)
+{
+	static const char *const tg[DP_PROBE_TARGETS] = { "2001:db8:99::1", "2001:db8:99::2", "2001:db8:98::7",
+							   "2001:db8:97::1" };
+	struct dp_probe_targets t = { .n = 3 };
+	uint8_t own[16], f[128];
+	uint16_t seq = 0;
+	(void)st;
+	addr(OWN, own);
+	for (unsigned k = 0; k < DP_PROBE_TARGETS; k++)
+		addr(tg[k], t.a[k]);
+	for (unsigned k = 0; k < 3; k++) {
+		uint32_t len = answer_from(f, tg[k], (uint16_t)(40 + k));
+		assert_true(dp_probe_match(f, len, own, &t, ID, &seq));
+		assert_int_equal(seq, 40 + k);
+	}
+	uint32_t len = answer_from(f, tg[3], 43);
+	assert_false(dp_probe_match(f, len, own, &t, ID, &seq));
+	t.n = DP_PROBE_TARGETS;
+	assert_true(dp_probe_match(f, len, own, &t, ID, &seq));
+	len = answer_from(f, "2001:db8:99::3", 44);
+	assert_false(dp_probe_match(f, len, own, &t, ID, &seq));
+	t.n = 0;
+	len = answer_from(f, tg[0], 45);
+	assert_false(dp_probe_match(f, len, own, &t, ID, &seq));
 }
 
 /* ---- the pick when ISPs fail -------------------------------------------- */
@@ -327,6 +362,7 @@ int main(void)
 		cmocka_unit_test(a_probe_that_never_left_is_not_lost),
 		cmocka_unit_test(the_probe_is_an_echo_request_from_own_to_the_target),
 		cmocka_unit_test(only_the_target_s_answer_to_our_probe_matches),
+		cmocka_unit_test(an_answer_from_any_target_matches),
 		cmocka_unit_test(a_failure_moves_only_the_failed_isp_s_pairs_by_weight),
 		cmocka_unit_test(with_no_weighted_isp_working_a_weight_0_one_takes_the_pairs),
 	};

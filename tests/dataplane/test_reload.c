@@ -58,7 +58,8 @@ static void test_reloadable_changes(void **state)
 	assert_non_null(strstr(what, "isps.x.next_hop_mac 02:00:00:00:00:0a -> (neighbor discovery)"));
 }
 
-/* Probes are taken on reload: a new target, none, and the timing. */
+/* Probes are taken on reload: a new target, more targets, the same ones in
+ * another order, none, and the timing. */
 static void test_probe_changes(void **state)
 {
 	char why[160], what[1024];
@@ -74,21 +75,32 @@ static void test_probe_changes(void **state)
 	assert_non_null(strstr(what, "dataplane.probe_up_after 2 -> 1"));
 	memset(&s, 0, sizeof(s));
 	dp_site_from_conf(&s, &b);
-	assert_true(s.isp[0].has_probe);
-	assert_false(s.isp[1].has_probe);
-	assert_int_equal(s.isp[0].probe[0], 0x20);
-	assert_int_equal(s.isp[0].probe[15], 1);
+	assert_int_equal(s.isp[0].probe.n, 1);
+	assert_int_equal(s.isp[1].probe.n, 0);
+	assert_int_equal(s.isp[0].probe.a[0][0], 0x20);
+	assert_int_equal(s.isp[0].probe.a[0][15], 1);
+	assert_int_equal(s.isp[0].probe.a[1][0], 0);   /* unused slots are zero: sets compare whole */
 	assert_int_equal(s.probe_interval_ms, 300);
 	assert_int_equal(s.probe_down_after, 4);
 	assert_int_equal(s.probe_up_after, 1);
 	load(&a, "cga", "probe = \"2001:db8:99::2\";", "");
 	assert_int_equal(dp_reload_describe(&b, &a, what, sizeof(what)), 4);
 	assert_non_null(strstr(what, "isps.x.probe 2001:db8:99::1 -> 2001:db8:99::2"));
+	load(&a, "cga", "probe = [ \"2001:db8:99::1\", \"2001:db8:98::1\" ];", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
+	assert_int_equal(dp_reload_describe(&b, &a, what, sizeof(what)), 1);
+	assert_non_null(strstr(what, "isps.x.probe 2001:db8:99::1 -> 2001:db8:99::1,2001:db8:98::1"));
+	dp_site_from_conf(&s, &a);
+	assert_int_equal(s.isp[0].probe.n, 2);
+	assert_int_equal(s.isp[0].probe.a[1][5], 0x98);
+	load(&b, "cga", "probe = [ \"2001:db8:98::1\", \"2001:db8:99::1\" ];", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
+	assert_int_equal(dp_reload_describe(&a, &b, what, sizeof(what)), 1);
+	assert_non_null(strstr(what, "isps.x.probe 2001:db8:99::1,2001:db8:98::1 -> 2001:db8:98::1,2001:db8:99::1"));
+	load(&b, "cga", "probe = \"2001:db8:99::1\";", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
 	load(&a, "cga", "", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
 	assert_int_equal(dp_reload_describe(&b, &a, what, sizeof(what)), 1);
 	assert_non_null(strstr(what, "isps.x.probe 2001:db8:99::1 -> (none)"));
 	dp_site_from_conf(&s, &a);
-	assert_false(s.isp[0].has_probe);
+	assert_int_equal(s.isp[0].probe.n, 0);
 }
 
 static void test_nothing_changed(void **state)

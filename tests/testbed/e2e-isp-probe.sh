@@ -4,7 +4,8 @@
 # of the access link, templates/pshim6.conf.in).  Nothing else tells NATv6
 # that an ISP is dark: REAP watches only Shim6 contexts.
 #
-#   a. both ISPs probed and answering, none failed;
+#   a. both ISPs probed and answering, none failed; then one of ISP X's two
+#      targets stops answering, and X still works;
 #   b. the ISP A that NATv6 picks for (h1, leg) is the one whose PA address
 #      the peer sees; B is the other;
 #   c. A's access link fails (FAIL_MODE, default down): the dataplane says
@@ -94,6 +95,22 @@ for p in 1 2; do
 done
 rtt=$([ -n "$TEL" ] && echo "rtt $(tel_port probe_rtt_us 1)/$(tel_port probe_rtt_us 2) us" || echo "rtt not read (no dpdk-telemetry.py)")
 echo "ok: both ISPs probed and answering: isp_probes $p0 -> $(dpc isp_probes), replies $r0 -> $(dpc isp_probe_replies), isp_down 0, $rtt"
+# X's first target (its access-link end) drops echo requests for 8 rounds,
+# more than the 3 lost in a row that fail an ISP: the core-side target's
+# answers keep X working
+nh_x=$(tb_addr ispx.p1)
+drop_rule() { "$T" exec ispx ip6tables "$1" INPUT -d "$nh_x" -p icmpv6 --icmpv6-type echo-request -j DROP; }
+drop_rule -I || fail "ip6tables on ispx"
+r1=$(dpc isp_probe_replies)
+sleep 2.4
+dropped=$("$T" exec ispx ip6tables -L INPUT -v -n -x | awk -v a="$nh_x" '$3 == "DROP" && $0 ~ a {print $1; exit}')
+drop_rule -D || fail "ip6tables on ispx (removing the rule)"
+[ "${dropped:-0}" -ge 5 ] || fail "ispx dropped ${dropped:-0} echo requests to $nh_x in 2.4 s, want 5 or more"
+[ "$(dpc isp_down)" = 0 ] || fail "ISP X failed with its core-side target answering (isp_down $(dpc isp_down))"
+isp_state_is 1 up || fail "telemetry: port 1 isp_state '$(tel_port isp_state 1)' with one target answering, want up"
+! log_has "ISP 0 (port [^)]*) failed" || fail "the dataplane logged ISP X failed with one target answering"
+dpc_above isp_probe_replies $((r1 + 8)) || fail "isp_probe_replies $r1 -> $(dpc isp_probe_replies) in 2.4 s"
+echo "ok: ISP X's first target silent for 2.4 s ($dropped echo requests dropped at ispx): X still works on its second target's answers (isp_down 0, replies $r1 -> $(dpc isp_probe_replies))"
 
 # ---- b. the ISP NATv6 picks for (h1, leg)
 head -c $((4 * 1024 * 1024)) /dev/urandom > "$work/data"
@@ -114,7 +131,7 @@ echo "ok: NATv6 puts (h1, leg) on ISP ${a^^}: the peer saw $pa_a, twice; B is ${
 
 # ---- c. A fails
 moved0=$(dpc natv6_isp_moved)
-probe_a=$(tb_addr isp$a.p1)
+probe_a="$(tb_addr isp$a.p1), $(tb_addr isp$a.core)"
 tf=$(ms_now)
 "$T" fail "p1-$a" "$MODE" >/dev/null || fail "testbed fail p1-$a $MODE"
 poll_ms 10 log_has "ISP $ia (port [^)]*) failed: 3 probes to $probe_a unanswered" \

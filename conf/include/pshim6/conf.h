@@ -36,6 +36,7 @@ extern "C" {
 #define PSHIM6_CONF_FQDN_MAX        256  /* DNS names incl. NUL */
 #define PSHIM6_CONF_MAX_CMULA_PREFIXES 4
 #define PSHIM6_CONF_MAX_ISPS        8
+#define PSHIM6_CONF_MAX_PROBES      4   /* echo targets an ISP */
 #define PSHIM6_CONF_MAX_LCORES      16
 #define PSHIM6_CONF_MAX_EAL_ARGS    16
 #define PSHIM6_CONF_MAX_TE_GROUPS   16
@@ -127,7 +128,7 @@ struct pshim6_conf_inside {
 	struct pshim6_conf_mac next_hop_mac;
 };
 
-/* isps = ( { name; pa_prefix; port; address; next_hop; next_hop_mac; mtu; weight; cost; probe; } ) */
+/* isps = ( { name; pa_prefix; port; address; next_hop; next_hop_mac; mtu; weight; cost; probe (one or [..]); } ) */
 struct pshim6_conf_isp {
 	char name[PSHIM6_CONF_NAME_MAX];    /* unique */
 	struct pshim6_conf_prefix pa_prefix;/* len <= 64, unique, no overlap */
@@ -139,8 +140,8 @@ struct pshim6_conf_isp {
 	uint32_t mtu;                       /* 1280..9216, default 1500 */
 	uint32_t weight;                    /* 0..1000, default 1; 0 = never chosen first */
 	uint32_t cost;                      /* 0..1000000, default 0; lower preferred */
-	bool has_probe;
-	struct in6_addr probe;              /* echo target whose answers say the ISP works (needs address) */
+	unsigned n_probes;                  /* 0: no probe, the ISP always counts as working */
+	struct in6_addr probes[PSHIM6_CONF_MAX_PROBES]; /* echo targets: any answering says the ISP works (needs address) */
 };
 
 /* dataplane { channel; max_contexts; hba_hosts; punt_queue; natv6_flows; lcores;
