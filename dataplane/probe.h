@@ -38,6 +38,7 @@
 #define DP_PROBE_FRAME_LEN  (DP_ETH_LEN + DP_IP6_LEN + 16)   /* echo header and 8 octets */
 #define DP_ICMP6_ECHO_REQ   128
 #define DP_ICMP6_ECHO_REP   129
+#define DP_PROBE_DATA       "pshim6p"  /* a request's 8 data octets, NUL included: its answer returns them */
 
 enum dp_probe_state { DP_PROBE_UP, DP_PROBE_DOWN, DP_PROBE__N };
 enum dp_probe_event { DP_PROBE_EV_ANSWERED, DP_PROBE_EV_LOST, DP_PROBE__EV_N };
@@ -161,7 +162,7 @@ static inline void dp_probe_build(uint8_t *f, uint64_t dst_w, const uint8_t smac
 	icmp[0] = DP_ICMP6_ECHO_REQ;
 	dp_put16(icmp + 4, id);
 	dp_put16(icmp + 6, seq);
-	memcpy(icmp + 8, "pshim6p", 8);
+	memcpy(icmp + 8, DP_PROBE_DATA, 8);
 	dp_icmp6_fix_csum(ip, DP_IP6_LEN + 16, DP_IP6_LEN);
 }
 
@@ -175,7 +176,8 @@ static inline bool dp_probe_is_target(const struct dp_probe_targets *t, const ui
 
 /*
  * Is frame `f` the answer to one of our probes: an echo reply from one of
- * the targets `t` to `own` with identifier `id` and a right checksum?  Its
+ * the targets `t` to `own` with identifier `id`, our request's data and a
+ * right checksum?  Its
  * sequence number goes to *seq.  Anything else (an answer to the kernel's
  * own ping, say) is not ours and goes on to the exception path.
  */
@@ -188,8 +190,9 @@ static inline bool dp_probe_match(const uint8_t *f, uint32_t len, const uint8_t 
 	if (len < DP_ETH_LEN + DP_IP6_LEN + 8 || dp_get16(f + 12) != 0x86dd || (ip[0] >> 4) != 6 ||
 	    ip[DP_IP6_NH] != DP_PROTO_ICMP6)
 		return false;
+	/* exactly what a request holds: the kernel's own ping carries other data */
 	plen = dp_get16(ip + DP_IP6_PLEN);
-	if (plen < 8 || plen > len - DP_ETH_LEN - DP_IP6_LEN)
+	if (plen != 16 || plen > len - DP_ETH_LEN - DP_IP6_LEN || memcmp(icmp + 8, DP_PROBE_DATA, 8))
 		return false;
 	if (icmp[0] != DP_ICMP6_ECHO_REP || icmp[1] != 0 || dp_get16(icmp + 4) != id)
 		return false;

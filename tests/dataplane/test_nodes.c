@@ -715,6 +715,7 @@ static void natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_on
 static size_t probe_reply(uint8_t *f, const uint8_t tgt[16], const uint8_t own[16], uint16_t id, uint16_t seq)
 {
 	size_t n = fab_echo(l4, tgt, own, 8);
+	memcpy(l4 + 8, DP_PROBE_DATA, 8);   /* what the request held */
 	l4[0] = 129;
 	l4[4] = (uint8_t)(id >> 8);
 	l4[5] = (uint8_t)id;

@@ -227,6 +227,8 @@ static void only_the_target_s_answer_to_our_probe_matches(void **st)
 		{ 12, 0x01, "not IPv6" },      { 14, 0x10, "version 7" },    { 20, 0x01, "not ICMPv6" },
 		{ 54, 0x01, "an echo request" }, { 55, 0x01, "code 1" },   { 58, 0x01, "another identifier" },
 		{ 22 + 15, 0x01, "from another source" }, { 38 + 15, 0x01, "to another address" },
+		{ 62, 0x01, "other data, with the same identifier (the kernel's ping)" },
+		{ 69, 0x01, "other data in the last octet" },
 		{ 62, 0x01, "a payload octet changed, the checksum not" },
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -250,6 +252,14 @@ static void only_the_target_s_answer_to_our_probe_matches(void **st)
 	memcpy(g, f, sizeof(g));
 	g[19] = 17;
 	assert_false(match(g, len, &seq));
+	/* our data and 8 octets more, summed right: not what a request held */
+	g[19] = 24;
+	memset(g + 14 + 56, 0x5a, 8);
+	g[14 + 42] = g[14 + 43] = 0;
+	uint16_t c24 = csum_here(g + 14, 24);
+	g[14 + 42] = (uint8_t)(c24 >> 8);
+	g[14 + 43] = (uint8_t)c24;
+	assert_false(match(g, len + 8, &seq));
 	/* 4 octets summed right: the identifier and number would lie beyond it */
 	g[19] = 4;
 	g[14 + 42] = g[14 + 43] = 0;
