@@ -52,6 +52,14 @@ int daemon_reload(struct daemon *d, char **errs)
 		return -1;
 	}
 	int rc = pshim6_conf_load(d->path, n, append_err, f);
+	char why[160];
+	if (!rc && conf_reload_refusal(d->conf, n, why, sizeof why)) {
+		/* said to the asking pshim6ctl as well as to the log */
+		fprintf(f, "%s: %s: the dataplane takes the site's prefixes and ISPs only at its start; "
+			"restart both daemons to apply it\n", d->path, why);
+		log_err("reload of %s: %s, which needs a restart of the dataplane and control", d->path, why);
+		rc = -1;
+	}
 	fclose(f);
 	if (rc) {
 		d->st.reloads_refused++;

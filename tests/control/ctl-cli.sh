@@ -91,6 +91,12 @@ out=$(C status); check "bad reload refused: old config and contexts kept" bash -
 C reload >/dev/null 2>"$t/err"; rc=$?
 check "reload via CLI of a bad file: exit 1 with the error and its file:line, one a line" \
     bash -c '[ $1 = 1 ] && grep -q "unknown key" "$2" && grep -qx "$3:4[0-9]: unknown key .colour. in isps" "$2"' _ $rc "$t/err" "$t/p.conf"
+# an ISP's PA prefix: the dataplane takes it only at its start, so control refuses it too
+sed 's|pa_prefix = "2001:db8:20:1::/64";|pa_prefix = "2001:db8:20:2::/64";|' "$t/good.conf" > "$t/p.conf"
+C reload >/dev/null 2>"$t/err"; rc=$?
+check "reload of an ISP's changed pa_prefix: exit 1, the key named, a restart asked for" \
+    bash -c '[ $1 = 1 ] && grep -q "isps.ispy.pa_prefix changed: the dataplane takes .* only at its start; restart both daemons" "$2"' _ $rc "$t/err"
+out=$(C status); check "... and the running prefix kept" bash -c 'grep -q "2001:db8:20:1::/64" <<<"$1" && ! grep -q "2001:db8:20:2::/64" <<<"$1"' _ "$out"
 cp "$t/good.conf" "$t/p.conf"
 
 # control restart: the dataplane kept its contexts, control takes them back

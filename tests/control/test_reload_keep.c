@@ -200,6 +200,51 @@ static void same_file_is_a_no_op(void **st)
 	assert_memory_equal(&n.engine, &o.engine, sizeof n.engine);
 }
 
+/* The site's addressing, which the dataplane takes only at its start: each
+ * change refuses the reload with the key named; the running file, a weight,
+ * a cost and the probes reload. */
+static void site_addressing_changes_refuse_the_reload(void **st)
+{
+	(void)st;
+	static struct pshim6_conf o, n;
+	static const char *const two = 		"site = { name = \"s\"; cmula_prefixes = [ %s ]; key_file = \"/k\"; %s };\n"
+		"inside = { port = \"0000:00:01.0\"; };\n"
+		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1:1::/64\"; port = \"0000:00:02.0\"; next_hop = \"2001:db8:1:1::1\"; %s },\n"
+		"         { name = \"%s\"; pa_prefix = \"%s\"; port = \"0000:00:03.0\"; next_hop = \"2001:db8:2:1::1\"; } %s);\n";
+	static const struct { const char *cmula, *mode, *x_extra, *y_name, *y_pfx, *third, *why; } cases[] = {
+		{ "\"fd00:10::/48\"", "", "", "y", "2001:db8:2:1::/64", "", NULL },
+		{ "\"fd00:10::/48\"", "", "weight = 5; cost = 9; address = \"2001:db8:f1::2/64\"; probe = \"2001:db8:ff::1\";",
+		  "y", "2001:db8:2:1::/64", "", NULL },
+		{ "\"fd00:11::/48\"", "", "", "y", "2001:db8:2:1::/64", "", "site.cmula_prefixes changed" },
+		{ "\"fd00:10::/48\", \"fd00:12::/48\"", "", "", "y", "2001:db8:2:1::/64", "", "site.cmula_prefixes changed" },
+		{ "\"fd00:10::/48\"", "mode = \"hba\";", "", "y", "2001:db8:2:1::/64", "", "site.mode changed" },
+		{ "\"fd00:10::/48\"", "", "", "z", "2001:db8:2:1::/64", "", "isps[1].name changed (y -> z)" },
+		{ "\"fd00:10::/48\"", "", "", "y", "2001:db8:2:2::/64", "", "isps.y.pa_prefix changed" },
+		{ "\"fd00:10::/48\"", "", "", "y", "2001:db8:2:1::/64",
+		  ", { name = \"w\"; pa_prefix = \"2001:db8:3:1::/64\"; port = \"0000:00:04.0\"; next_hop = \"2001:db8:3:1::1\"; } ",
+		  "the number of ISPs changed (2 -> 3)" },
+	};
+	char text[2048], why[160];
+	snprintf(text, sizeof text, two, cases[0].cmula, cases[0].mode, cases[0].x_extra, cases[0].y_name,
+		 cases[0].y_pfx, cases[0].third);
+	load(text, 0, &o);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, two, cases[i].cmula, cases[i].mode, cases[i].x_extra, cases[i].y_name,
+			 cases[i].y_pfx, cases[i].third);
+		memset(&n, 0, sizeof n);
+		load(text, 0, &n);
+		why[0] = 0;
+		int rc = conf_reload_refusal(&o, &n, why, sizeof why);
+		if (!cases[i].why) {
+			if (rc)
+				fail_msg("case %zu refused: %s", i, why);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_string_equal(why, cases[i].why);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -208,6 +253,7 @@ int main(void)
 		cmocka_unit_test(sources_apply_with_the_address_in_use),
 		cmocka_unit_test(each_restart_only_change_is_reported),
 		cmocka_unit_test(same_file_is_a_no_op),
+		cmocka_unit_test(site_addressing_changes_refuse_the_reload),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
