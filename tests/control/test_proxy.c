@@ -760,6 +760,30 @@ static void test_new_contexts_avoid_an_isp_the_probes_failed(void **st)
 	D.dp.isp_down = 0;
 }
 
+/* With ISP x failed when a context is opened, none of its handshake's
+ * retries goes through x either (the engine keeps the failed prefix for
+ * contexts set up later, not only TE's first choice); once x works again,
+ * a new context's retries reach it. */
+static void test_handshake_retries_avoid_an_isp_the_probes_failed(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ 0 });
+	REM.deaf = true;
+	D.dp.isp_down = 1u << 0;
+	proxy_isp_state(&D, 0, true);
+	punt_host(rem_cga[0].addr, 1);
+	advance(10 * SHIM6_NS_PER_S);
+	assert_int_equal(count_out(SHIM6_TYPE_I1, 0), 1 + conf.shim6.i1_retries);
+	assert_int_equal(i1_isps(0), 1u << 1);
+	unsigned from = nrec;
+	D.dp.isp_down = 0;
+	proxy_isp_state(&D, 0, false);
+	punt_host(rem_cga[1].addr, 1);
+	advance(10 * SHIM6_NS_PER_S);
+	assert_int_equal(count_out(SHIM6_TYPE_I1, from), 1 + conf.shim6.i1_retries);
+	assert_int_equal(i1_isps(from), 3);
+}
+
 /* A peer whose locator list does not verify is never installed: its R2 is
  * dropped, the held packets go when the handshake gives up. */
 static void bad_peer(bool pds_rogue)
@@ -1499,6 +1523,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_hold_bounds, teardown),
 		cmocka_unit_test_teardown(test_no_answer, teardown),
 		cmocka_unit_test_teardown(test_new_contexts_avoid_an_isp_the_probes_failed, teardown),
+		cmocka_unit_test_teardown(test_handshake_retries_avoid_an_isp_the_probes_failed, teardown),
 		cmocka_unit_test_teardown(test_bad_signature, teardown),
 		cmocka_unit_test_teardown(test_bad_pds, teardown),
 		cmocka_unit_test_teardown(test_unknown_tag_r1bis, teardown),
