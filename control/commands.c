@@ -109,12 +109,14 @@ static void cmd_status(struct daemon *d, const struct jobj *o, FILE *out)
 		pshim6_conf_prefix_str(&c->isps[i].pa_prefix, p, sizeof p);
 		fprintf(out, "%s{\"name\":", i ? "," : "");
 		json_put_str(out, c->isps[i].name);
-		/* what the dataplane's probes say (DPMSG_ISP_STATE): no probe reads as working */
+		/* what the dataplane says (DPMSG_ISP_STATE): failed by its probes, or
+		 * drained by config; no probe reads as working */
 		bool failed = d->dp.isp_down >> i & 1;
-		const char *pr = !c->isps[i].n_probes ? "-" : failed ? "failed" : "working";
+		const char *pr = c->isps[i].drain ? "drained" : !c->isps[i].n_probes ? "-" : failed ? "failed" : "working";
 		fprintf(out, ",\"pa_prefix\":\"%s\",\"weight\":%u,\"cost\":%u,\"chosen\":%" PRIu64
-			",\"probe_failed\":%s}",
-			p, c->isps[i].weight, c->isps[i].cost, d->te.chosen[i], failed ? "true" : "false");
+			",\"probe_failed\":%s,\"drain\":%s}",
+			p, c->isps[i].weight, c->isps[i].cost, d->te.chosen[i], failed ? "true" : "false",
+			c->isps[i].drain ? "true" : "false");
 		TXT(&r, "%-12s %-24s %6u %6u %10" PRIu64 "  %s\n", c->isps[i].name, p, c->isps[i].weight,
 		    c->isps[i].cost, d->te.chosen[i], pr);
 	}

@@ -572,8 +572,11 @@ static const char *targets_str(const struct dp_probe_targets *t, char *b, size_t
 
 /*
  * Whether each probed ISP works (probe.h), published to the lcores as
- * dp.isp_down.  An ISP without a probe, or whose targets a reload changed,
- * starts again UP: nothing says it has failed.
+ * dp.isp_down, with the drained ISPs (isps.drain) among the failed ones
+ * whatever their probes say: everything that follows a failure (NATv6's
+ * pick, control's TE, REAP, isp_notify) then follows a drain.  An ISP
+ * without a probe, or whose targets a reload changed, starts again UP:
+ * nothing says it has failed.
  */
 static void tend_probes(void)
 {
@@ -591,6 +594,8 @@ static void tend_probes(void)
 		uint16_t seq;
 		bool due;
 
+		if (isp->drain)
+			down |= 1u << i;   /* the probes go on: what they say holds when the drain ends */
 		if (!isp->probe.n || memcmp(&pt->probe_target, &isp->probe, sizeof(isp->probe))) {
 			/* the numbers go on: an answer to an old target must not pass for one to the new */
 			pt->probe = (struct dp_probe){ .state = DP_PROBE_UP, .seq = pt->probe.seq, .due_ms = now_ms };

@@ -30,6 +30,7 @@ void dp_site_from_conf(struct dp_site *s, const struct pshim6_conf *c)
 		s->isp[i].weight = c->isps[i].weight;
 		s->weight_total += c->isps[i].weight;
 		/* the probes' source is the ISP address: config refuses a probe without one */
+		s->isp[i].drain = c->isps[i].drain;
 		memset(&s->isp[i].probe, 0, sizeof(s->isp[i].probe));
 		for (unsigned k = 0; c->isps[i].has_address && k < c->isps[i].n_probes && k < DP_PROBE_TARGETS; k++)
 			memcpy(s->isp[i].probe.a[s->isp[i].probe.n++], &c->isps[i].probes[k], 16);
@@ -218,6 +219,9 @@ unsigned dp_reload_describe(const struct pshim6_conf *a, const struct pshim6_con
 			note(&o, "isps.%s.mtu %u -> %u; ", b->isps[i].name, a->isps[i].mtu, b->isps[i].mtu);
 		if (a->isps[i].weight != b->isps[i].weight)
 			note(&o, "isps.%s.weight %u -> %u; ", b->isps[i].name, a->isps[i].weight, b->isps[i].weight);
+		if (a->isps[i].drain != b->isps[i].drain)
+			note(&o, "isps.%s.drain %s -> %s; ", b->isps[i].name, a->isps[i].drain ? "true" : "false",
+			     b->isps[i].drain ? "true" : "false");
 		if (probes_differ(&a->isps[i], &b->isps[i]))
 			note(&o, "isps.%s.probe %s -> %s; ", b->isps[i].name, probe_str(&a->isps[i], pa),
 			     probe_str(&b->isps[i], pb));

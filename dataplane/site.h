@@ -29,6 +29,7 @@ struct dp_isp {
 	uint32_t weight;
 	uint16_t mss_shim, mss_nat;   /* MSS a SYN may carry on this ISP's link, shimmed / NATv6 */
 	struct dp_probe_targets probe; /* probe.h: whether the ISP works, by echo requests to these (n = 0: not tracked) */
+	bool     drain;               /* isps.drain: out of service whatever the probes say */
 };
 
 struct dp_site {

@@ -71,13 +71,16 @@ static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *d
 		rte_tel_data_add_dict_u64(d, key, dp.port[p].mtu);
 		if (p == DP_PORT_INSIDE)
 			continue;
-		/* probe.h: "unprobed" for an ISP without a probe target */
+		/* probe.h: "unprobed" for an ISP without a probe target, "drained" for one out of service */
 		const struct dp_site *s = dp_site_now();
 		const struct dp_port *pt = &dp.port[p];
+		const char *state = "unprobed";
+		if (p - 1 < s->n_isp && s->isp[p - 1].drain)
+			state = "drained";
+		else if (p - 1 < s->n_isp && s->isp[p - 1].probe.n)
+			state = dp_probe_name(__atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED) >> (p - 1) & 1);
 		snprintf(key, sizeof(key), "port%u_isp_state", p);
-		rte_tel_data_add_dict_string(d, key, p - 1 < s->n_isp && s->isp[p - 1].probe.n
-						     ? dp_probe_name(__atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED) >> (p - 1) & 1)
-						     : "unprobed");
+		rte_tel_data_add_dict_string(d, key, state);
 		snprintf(key, sizeof(key), "port%u_probes_sent", p);
 		rte_tel_data_add_dict_u64(d, key, pt->probe.sent);
 		snprintf(key, sizeof(key), "port%u_probes_answered", p);

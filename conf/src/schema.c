@@ -101,6 +101,7 @@ static const struct row isp_rows[] = {
 	R_U32(T, "weight", weight, 0, 1000),
 	R_U32(T, "cost", cost, 0, 1000000),
 	R_ARR(T, "probe", K_ADDR, probes, n_probes, R_NONEMPTY | R_ONE, 0, PSHIM6_CONF_MAX_PROBES),
+	R_KIND(K_BOOL, T, "drain", drain, 0),
 };
 #undef T
 static const struct section isp_sec = SECTION("isps", isp_rows, isp_init, conf_check_isp);

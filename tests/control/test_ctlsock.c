@@ -470,9 +470,9 @@ static void test_status(void **state)
 		 "\"engine\":false,\"contexts\":1,\"max_contexts\":%u,\"peers_cached\":0,\"leases\":0,"
 		 "\"log_level\":\"err\",\"peer\":null,\"isps\":["
 		 "{\"name\":\"x\",\"pa_prefix\":\"2001:db8:1:1::/64\",\"weight\":3,\"cost\":7,\"chosen\":3,"
-		 "\"probe_failed\":true},"
+		 "\"probe_failed\":true,\"drain\":false},"
 		 "{\"name\":\"y\",\"pa_prefix\":\"2001:db8:2:1::/64\",\"weight\":1,\"cost\":0,\"chosen\":5,"
-		 "\"probe_failed\":false}]}",
+		 "\"probe_failed\":false,\"drain\":false}]}",
 		 R.conf_path, MAX_CONTEXTS);
 	is(ask(c, "{\"cmd\":\"status\"}\n"), want);
 
@@ -489,7 +489,13 @@ static void test_status(void **state)
 	has(r, "y            2001:db8:2:1::/64             1      0          5  -\\n");
 	R.d.dp.isp_down = 0;
 	has(ask(c, "{\"cmd\":\"status\",\"text\":true}\n"), "3  working\\n");
-	assert_int_equal(R.d.st.requests, 3);
+	/* drained by config: so said, whatever the probes say, and in JSON */
+	R.d.conf->isps[1].drain = true;
+	r = ask(c, "{\"cmd\":\"status\",\"text\":true}\n");
+	has(r, "5  drained\\n");
+	has(r, "\"chosen\":5,\"probe_failed\":false,\"drain\":true}");
+	R.d.conf->isps[1].drain = false;
+	assert_int_equal(R.d.st.requests, 4);
 }
 
 static void test_counters(void **state)

@@ -356,6 +356,31 @@ static void test_probes_fail_an_isp_and_control_is_told(void **state)
 	dp.isp_down = 0;
 }
 
+/* A drained ISP (isps.drain) is among the failed ones, with no probe at all,
+ * and control is told; the drain lifted, it works again. */
+static void test_a_drained_isp_is_reported_failed(void **state)
+{
+	(void)state;
+	struct dp_site *s = dp.site;
+	struct dpmsg a;
+	__atomic_store_n(&s->isp[1].drain, true, __ATOMIC_RELEASE);
+	for (int t = 0; t < WAIT_MS && __atomic_load_n(&dp.isp_down, __ATOMIC_RELAXED) != 2; t++)
+		usleep(1000);
+	assert_int_equal(dp.isp_down, 2);
+	int fd = client();
+	hello(fd, DPMSG_ROLE_CONTROL);   /* its ISP_STATE says ISP 1 has failed */
+	assert_int_equal(dp.port[2].probe.sent, 0);   /* no probe was needed */
+	__atomic_store_n(&s->isp[1].drain, false, __ATOMIC_RELEASE);
+	assert_int_equal(recv_within(fd, &a, WAIT_MS), DPMSG_OK);
+	assert_int_equal(a.type, DPMSG_ISP_STATE);
+	assert_int_equal(a.u.isp_state.down, 0);
+	close(fd);
+	dp.quit = true;
+	dp_channel_stop();
+	assert_int_equal(dp.isp_down, 0);
+	assert_int_equal(dp.chan_cnt.c[DPMSG_CNT_ISP_DOWN], 0);   /* counts what the probes found, not drains */
+}
+
 /* Several targets: each round is a request to each, in order, all with the
  * round's one sequence number, and the next round has the next number. */
 static void test_a_probe_round_asks_every_target(void **state)
@@ -1392,6 +1417,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_unresolved_next_hop_is_solicited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probes_fail_an_isp_and_control_is_told, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_probe_round_asks_every_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_drained_isp_is_reported_failed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -59,7 +59,7 @@ static void test_reloadable_changes(void **state)
 }
 
 /* Probes are taken on reload: a new target, more targets, the same ones in
- * another order, none, and the timing. */
+ * another order, a drain, none, and the timing. */
 static void test_probe_changes(void **state)
 {
 	char why[160], what[1024];
@@ -96,6 +96,13 @@ static void test_probe_changes(void **state)
 	assert_int_equal(dp_reload_describe(&a, &b, what, sizeof(what)), 1);
 	assert_non_null(strstr(what, "isps.x.probe 2001:db8:99::1,2001:db8:98::1 -> 2001:db8:98::1,2001:db8:99::1"));
 	load(&b, "cga", "probe = \"2001:db8:99::1\";", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
+	load(&a, "cga", "probe = \"2001:db8:99::1\"; drain = true;", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
+	assert_int_equal(dp_reload_check(&b, &a, why, sizeof(why)), 0);
+	assert_int_equal(dp_reload_describe(&b, &a, what, sizeof(what)), 1);
+	assert_non_null(strstr(what, "isps.x.drain false -> true"));
+	dp_site_from_conf(&s, &a);
+	assert_true(s.isp[0].drain);
+	assert_false(s.isp[1].drain);
 	load(&a, "cga", "", "probe_interval_ms = 300; probe_down_after = 4; probe_up_after = 1;");
 	assert_int_equal(dp_reload_describe(&b, &a, what, sizeof(what)), 1);
 	assert_non_null(strstr(what, "isps.x.probe 2001:db8:99::1 -> (none)"));

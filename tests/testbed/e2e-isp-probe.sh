@@ -17,7 +17,8 @@
 #      connection is noted again by every packet in).  Then a new connection
 #      of the pair is back on A.
 #   e. ISP X, which the kernel's default route uses, fails: control.isp_notify
-#      moves that route to Y, and the DNS ALG still answers a fresh name.
+#      moves that route to Y, and the DNS ALG still answers a fresh name;
+#   f. A drained by config (isps.drain, a reload): as if failed, then back.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/netns.sh"
 ns_init tb
@@ -255,6 +256,35 @@ case "$st" in NXDOMAIN|NOERROR) ;; *) fail "with ISP X failed, $fresh through p1
 wait_until 10 sh -c "ip -n tb-p1 -6 route show default | grep -q 'dev ispx'" \
     || fail "p1's default route is '$(ip -n tb-p1 -6 route show default)' after ISP X came back, want dev ispx"
 echo "ok: with ISP X failed, isp_notify moved p1's own default route to ispy and a fresh name ($fresh) was answered $st through the DNS ALG; back on ispx after"
+
+# ---- f. ISP A drained by config (isps.drain, then a reload of both daemons):
+# taken out as its failure took it in c, with nothing failed; back by the
+# same way
+conf=${TB_RUN:-/run/pshim6-tb}/pshim6/p1.conf
+reload_p1() {
+    local pid
+    pid=$(pgrep -f "pshim6-dataplane -c $conf" | head -1)
+    [ -n "$pid" ] && kill -HUP "$pid" || fail "SIGHUP to p1's dataplane"
+    ctl p1 reload >/dev/null || fail "pshim6ctl reload on p1"
+}
+ctl_shows() { ctl p1 status | grep -q "^isp$a .* $1\$"; }
+n0=$(grep -c "failed working isp$a" "$hook_log" || true); downs0=$(dpc isp_down)
+sed -i "s|^    name = \"isp$a\";|&\n    drain = true;|" "$conf"
+grep -q "^    drain = true;" "$conf" || fail "could not set isps.drain in $conf"
+reload_p1
+wait_until 5 log_has "isps.isp$a.drain false -> true" || fail "the dataplane did not log the drain on reload"
+wait_until 5 isp_state_is $((ia + 1)) drained || fail "telemetry: port $((ia + 1)) isp_state '$(tel_port isp_state $((ia + 1)))', want drained"
+wait_until 5 ctl_shows drained || fail "pshim6ctl status does not show ISP ${a^^} drained: $(ctl p1 status | grep "^isp$a")"
+wait_until 5 sh -c "[ \$(grep -c 'failed working isp$a' '$hook_log') -gt $n0 ]" || fail "isp_notify was not run for the drained ISP ${a^^}"
+curl_from "$pa_b" "ISP ${a^^} drained"
+[ "$(dpc isp_down)" = "$downs0" ] || fail "isp_down $downs0 -> $(dpc isp_down) at a drain: a drain is not a failure"
+echo "ok: isps.drain on ISP ${a^^} and a reload: the dataplane and pshim6ctl say drained, isp_notify ran, a new connection of the pair goes by ${b^^}; no failure counted"
+sed -i "/^    drain = true;/d" "$conf"
+reload_p1
+wait_until 5 isp_state_is $((ia + 1)) up || fail "telemetry: port $((ia + 1)) isp_state '$(tel_port isp_state $((ia + 1)))' after the drain was lifted, want up"
+wait_until 5 ctl_shows working || fail "pshim6ctl status after the drain was lifted: $(ctl p1 status | grep "^isp$a")"
+curl_from "$pa_a" "drain lifted"
+echo "ok: the drain lifted: ISP ${a^^} works again and the pair's next connection is back on it"
 
 probes=$(dpc isp_probes); replies=$(dpc isp_probe_replies)
 result "$MODE on p1-$a: ISP ${a^^} failed after ${det_log} ms (log), ${det_cnt} ms (counter); works again ${rec_log} ms after restore; outage curl by ${b^^} ok; 16 MiB transfer and UDP flow kept ${b^^} across the recovery (gap ${gap} s); new connection back on ${a^^}; probe $rtt; probes $probes, replies $replies, moved $(dpc natv6_isp_moved), noted $(dpc natv6_flows_noted), out by flow $(dpc natv6_out_flow)"

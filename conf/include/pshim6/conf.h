@@ -128,7 +128,7 @@ struct pshim6_conf_inside {
 	struct pshim6_conf_mac next_hop_mac;
 };
 
-/* isps = ( { name; pa_prefix; port; address; next_hop; next_hop_mac; mtu; weight; cost; probe (one or [..]); } ) */
+/* isps = ( { name; pa_prefix; port; address; next_hop; next_hop_mac; mtu; weight; cost; probe (one or [..]); drain; } ) */
 struct pshim6_conf_isp {
 	char name[PSHIM6_CONF_NAME_MAX];    /* unique */
 	struct pshim6_conf_prefix pa_prefix;/* len <= 64, unique, no overlap */
@@ -142,6 +142,7 @@ struct pshim6_conf_isp {
 	uint32_t cost;                      /* 0..1000000, default 0; lower preferred */
 	unsigned n_probes;                  /* 0: no probe, the ISP always counts as working */
 	struct in6_addr probes[PSHIM6_CONF_MAX_PROBES]; /* echo targets: any answering says the ISP works (needs address) */
+	bool drain;                         /* default false; taken out as if its probes failed (maintenance) */
 };
 
 /* dataplane { channel; max_contexts; hba_hosts; punt_queue; natv6_flows; lcores;
