@@ -37,12 +37,18 @@ static int count(int site, int type, shim6_tstamp from)
 	return n;
 }
 
-static void setup(struct sim *s, uint64_t seed)
+/* Two sites, each with `nhosts` hosts of `nlocs` locators, every message recorded. */
+static void start(struct sim *s, uint64_t seed, int nhosts, int nlocs)
 {
-	sim_init(s, seed, 2, 1, 2, NULL);
+	sim_init(s, seed, 2, nhosts, nlocs, NULL);
 	cur = s;
 	nrec = 0;
 	s->tx_tap = txtap;
+}
+
+static void setup(struct sim *s, uint64_t seed)
+{
+	start(s, seed, 1, 2);
 	assert_int_equal(sim_open(s, 0, 0, 1, 0, 0, NULL), 0);
 	sim_run(s, 5 * S);
 	char why[64];
@@ -279,10 +285,7 @@ static void test_prefix_down_inherited(void **st)
 	static struct sim s;
 	char why[64];
 	struct shim6_ctx_info a;
-	sim_init(&s, 9, 2, 3, 2, NULL);
-	cur = &s;
-	nrec = 0;
-	s.tx_tap = txtap;
+	start(&s, 9, 3, 2);
 	struct shim6_engine *e = s.site[0].eng;
 	struct shim6_in6 p0 = loc_prefix(0), p1 = loc_prefix(1);
 	assert_int_equal(shim6_engine_local_prefix_state(e, &p0, 64, true, s.now), 0);
@@ -378,10 +381,7 @@ static void test_down_mark_follows_its_locator(void **st)
 {
 	(void)st;
 	static struct sim s;
-	sim_init(&s, 11, 2, 1, 3, NULL);
-	cur = &s;
-	nrec = 0;
-	s.tx_tap = txtap;
+	start(&s, 11, 1, 3);
 	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
 	sim_run(&s, 5 * S);
 	struct shim6_in6 l1 = sim_loc(0, 0, 1), u0 = sim_ulid(0, 0);
@@ -426,10 +426,7 @@ static void test_set_timers(void **st)
 	(void)st;
 	static struct sim s;
 	struct shim6_ctx_info a, b;
-	sim_init(&s, 5, 2, 2, 2, NULL);
-	cur = &s;
-	nrec = 0;
-	s.tx_tap = txtap;
+	start(&s, 5, 2, 2);
 	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
 	sim_run(&s, 5 * S);
 	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
