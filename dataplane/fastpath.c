@@ -147,8 +147,12 @@ static bool probe_input(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf *m)
 	    !dp_probe_match(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), s->isp[i].addr,
 			    &s->isp[i].probe, dp.probe_id, &seq))
 		return false;
-	__atomic_store_n(&dp.port[pidx].probe_seen_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
-	__atomic_store_n(&dp.port[pidx].probe_seen, DP_PROBE_SEEN | seq, __ATOMIC_RELAXED);
+	/* the round's first answer gives its round trip: with several targets
+	 * the later ones would make it the slowest target's */
+	if (__atomic_load_n(&dp.port[pidx].probe_seen, __ATOMIC_RELAXED) != (DP_PROBE_SEEN | seq)) {
+		__atomic_store_n(&dp.port[pidx].probe_seen_tsc, rte_rdtsc(), __ATOMIC_RELAXED);
+		__atomic_store_n(&dp.port[pidx].probe_seen, DP_PROBE_SEEN | seq, __ATOMIC_RELAXED);
+	}
 	CNT(lc, ISP_PROBE_REPLIES)++;
 	rte_pktmbuf_free(m);
 	return true;
