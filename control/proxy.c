@@ -14,6 +14,7 @@
 #include "proxy.h"
 #include "resolve.h"
 #include "state.h"
+#include "unreach.h"
 
 #define IPPROTO_SHIM6 140
 
@@ -34,6 +35,7 @@ struct proxy {
 	pid_t saver;             /* background save in flight, or 0 */
 	uint64_t saver_t0;
 	uint64_t saver_gen;      /* state_generation() when it forked */
+	struct unreach_rate unreach;   /* Destination Unreachables to hosts, rate-limited */
 };
 
 static struct proxy P;
@@ -363,10 +365,30 @@ static void send_held(void *d, const uint8_t *data, uint32_t len)
 	inject(d, 0, DPMSG_INJECT_AS_RX, data, len);
 }
 
-/* Release (send=true) or drop the packets held for `id`, in arrival order. */
+/* A host's packet that cannot be delivered: an ICMPv6 Destination
+ * Unreachable back to the host (unreach.h), from the inside address, when
+ * there is one and the rate allows. */
+static void refuse(void *arg, const uint8_t *data, uint32_t len)
+{
+	struct daemon *d = arg;
+	uint8_t out[UNREACH_MIN_MTU];
+	if (!d->conf->inside.has_address)
+		return;
+	size_t n = unreach_build((const uint8_t *)&d->conf->inside.address.addr, data, len, out, sizeof out);
+	if (!n)
+		return;
+	if (!unreach_allow(&P.unreach, now_ns())) {
+		P.st.unreach_limited++;
+		return;
+	}
+	P.st.unreach_sent++;
+	inject(d, 0, 0, out, (uint32_t)n);
+}
+
+/* Release (send=true) or refuse the packets held for `id`, in arrival order. */
 static void release(struct daemon *d, uint64_t id, bool send)
 {
-	uint32_t n = holdq_release(&P.hq, id, send ? send_held : NULL, d);
+	uint32_t n = holdq_release(&P.hq, id, send ? send_held : refuse, d);
 	if (send)
 		P.st.held_sent += n;
 	else
@@ -742,6 +764,7 @@ void proxy_punt(struct daemon *d, const struct dpmsg_punt *p)
 				hold(d, id, p->data, p->len, now);
 		} else if (rc == SHIM6_ENG_EHOLDDOWN) {
 			P.st.holddown++;
+			refuse(d, p->data, p->len);
 		} else {
 			P.st.open_refused++;
 			log_debug("open refused: %s", shim6_engine_strerror(rc));
@@ -850,6 +873,7 @@ void proxy_counters(struct daemon *d, FILE *out, void (*put)(void *, const char 
 #define C(n) put(arg, "proxy", #n, s->n)
 	C(punt_no_ctx); C(punt_ctl); C(punt_unknown_tag); C(punt_bad); C(no_locators); C(opens);
 	C(open_refused); C(holddown); C(held); C(held_sent); C(held_dropped_full); C(held_dropped_failed);
+	C(unreach_sent); C(unreach_limited);
 	C(held_dropped_expired);
 	C(tx); C(tx_no_isp); C(events); C(ctx_installed); C(ctx_removed); C(pair_changes);
 	C(imported); C(import_failed); C(adopt_foreign_line); C(reinstalled); C(isp_explores);

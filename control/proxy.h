@@ -23,6 +23,7 @@ struct proxy_stats {
 	uint64_t reinstalled;       /* installed again: the dataplane punted a context we had installed */
 	uint64_t state_fork_failed;
 	uint64_t isp_explores;      /* contexts sent exploring at once: their ISP failed by the dataplane's probes */
+	uint64_t unreach_sent, unreach_limited;   /* ICMPv6 Destination Unreachable to hosts (unreach.h) */
 };
 
 int proxy_init(struct daemon *d);          /* 0, or -1: engine disabled (logged) */

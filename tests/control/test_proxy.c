@@ -32,6 +32,7 @@
 #include "proxy.h"
 #include "resolve.h"
 #include "state.h"
+#include "unreach.h"
 
 #define MS UINT64_C(1000000)
 #define NH_SHIM6 140
@@ -266,7 +267,10 @@ static void remote_up(void)
 
 struct opts {
 	unsigned hold_packets, hold_total, max_pending;
+	bool inside_address;   /* inside.address = INSIDE_ADDR: hosts get ICMPv6 errors from it */
 };
+#define INSIDE_ADDR "2001:db8:ff::1"
+
 
 static struct pshim6_conf conf;
 static struct daemon D;
@@ -298,7 +302,7 @@ static void rig_up(const struct opts *o)
 	assert_true(shim6_cga_hex_encode(host_cga.pds, host_cga.pds_len, pdshex, sizeof pdshex) > 0);
 	int n = snprintf(text, sizeof text,
 		"site = { name = \"s\"; cmula_prefixes = [ \"fd00:10::/48\" ]; key_file = \"%s\"; };\n"
-		"inside = { port = \"0000:00:01.0\"; };\n"
+		"inside = { port = \"0000:00:01.0\"; %s };\n"
 		"isps = ( { name = \"x\"; pa_prefix = \"2001:db8:1:1::/64\"; port = \"0000:00:02.0\"; "
 		"next_hop = \"2001:db8:1:1::1\"; },\n"
 		"         { name = \"y\"; pa_prefix = \"2001:db8:2:1::/64\"; port = \"0000:00:03.0\"; "
@@ -309,7 +313,8 @@ static void rig_up(const struct opts *o)
 		"no_r1_holddown_ms = 60000; };\n"
 		"reap = { send_timeout_ms = 1000; keepalive_interval_ms = 300; initial_probe_ms = 100; };\n"
 		"hosts = ( { name = \"h1\"; cmula = \"%s\"; pds = \"%s\"; } );\n",
-		path_key, o->hold_packets ? o->hold_packets : 8, o->hold_total ? o->hold_total : 64,
+		path_key, o->inside_address ? "address = \"" INSIDE_ADDR "/64\";" : "",
+		o->hold_packets ? o->hold_packets : 8, o->hold_total ? o->hold_total : 64,
 		o->max_pending ? o->max_pending : 16, ntop(host_cga.addr, cm), pdshex);
 	struct shim6_in6 l[4] = { swap(RPA[0], rem_cga[0].addr), swap(RPA[1], rem_cga[0].addr),
 				  swap(RPA[0], rem_cga[1].addr), swap(RPA[1], rem_cga[1].addr) };
@@ -717,6 +722,69 @@ static void test_no_answer(void **st)
 	assert_int_equal(ps->holddown, 1);
 	assert_int_equal(ps->held, 2);
 	assert_int_equal(nrec, from);
+	/* no inside address: no source for an error */
+	assert_int_equal(ps->unreach_sent, 0);
+}
+
+/* The ICMPv6 errors sent out of the inside port from record `from` on: each
+ * checked, and the packet it carries appended to `about` (their seqs). */
+static unsigned unreachables(unsigned from, unsigned *about)
+{
+	uint8_t own[16];
+	unsigned n = 0;
+	inet_pton(AF_INET6, INSIDE_ADDR, own);
+	for (unsigned i = from; i < nrec; i++) {
+		const struct rec *r = &recs[i];
+		if (r->m.type != DPMSG_INJECT || r->m.u.inject.port != 0 || r->m.u.inject.flags != 0)
+			continue;
+		const uint8_t *p = r->data;
+		assert_true(r->len >= 48 + 40);
+		assert_int_equal(p[6], 58);
+		assert_memory_equal(p + 8, own, 16);
+		assert_memory_equal(p + 24, host_cga.addr, 16);
+		assert_int_equal(p[40], 1);
+		assert_int_equal(p[41], 3);
+		/* the host's packet inside, from it to the peer */
+		assert_memory_equal(p + 48 + 8, host_cga.addr, 16);
+		uint8_t want[128];
+		uint32_t wl = host_pkt(want, p + 48 + 24, 0);
+		assert_int_equal(r->len, 48 + wl);
+		about[n++] = (unsigned)(p[48 + 40] - 0) / 31;   /* host_pkt's first payload octet is seq * 31 */
+	}
+	return n;
+}
+
+/* With an inside address, the host is told at once: each held packet of a
+ * peer that never answered comes back as an ICMPv6 Destination Unreachable
+ * (address unreachable), and so does each packet punted while the peer is
+ * held down. */
+static void test_no_answer_is_told_to_the_host(void **st)
+{
+	(void)st;
+	rig_up(&(struct opts){ .inside_address = true });
+	const struct proxy_stats *ps = proxy_stats(&D);
+	unsigned about[8];
+	REM.deaf = true;
+	punt_host(rem_cga[0].addr, 1);
+	punt_host(rem_cga[0].addr, 2);
+	assert_int_equal(unreachables(0, about), 0);   /* not while the handshake runs */
+	advance(10 * SHIM6_NS_PER_S);
+	assert_int_equal(ps->held_dropped_failed, 2);
+	assert_int_equal(unreachables(0, about), 2);
+	assert_int_equal(about[0], 1);
+	assert_int_equal(about[1], 2);
+	unsigned from = nrec;
+	punt_host(rem_cga[0].addr, 3);
+	assert_int_equal(ps->holddown, 1);
+	assert_int_equal(unreachables(from, about), 1);
+	assert_int_equal(about[0], 3);
+	assert_int_equal(ps->unreach_sent, 3);
+	/* a burst of the host's retries: the bucket, full again after the
+	 * handshake's seconds, had UNREACH_BURST and seq 3 took one */
+	for (unsigned k = 0; k < 20; k++)
+		punt_host(rem_cga[0].addr, 4);
+	assert_int_equal(ps->unreach_sent, 3 + UNREACH_BURST - 1);
+	assert_int_equal(ps->unreach_limited, 20 - (UNREACH_BURST - 1));
 }
 
 /* The ISP of each first I1 sent from record `from` on, as a bit set. */
@@ -1522,6 +1590,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_handshake_holds_then_releases_in_order, teardown),
 		cmocka_unit_test_teardown(test_hold_bounds, teardown),
 		cmocka_unit_test_teardown(test_no_answer, teardown),
+		cmocka_unit_test_teardown(test_no_answer_is_told_to_the_host, teardown),
 		cmocka_unit_test_teardown(test_new_contexts_avoid_an_isp_the_probes_failed, teardown),
 		cmocka_unit_test_teardown(test_handshake_retries_avoid_an_isp_the_probes_failed, teardown),
 		cmocka_unit_test_teardown(test_bad_signature, teardown),
