@@ -12,6 +12,7 @@
 
 #include <shim6/wire.h>
 
+#include "../../shim6/engine/internal.h"
 #include "sim.h"
 
 #define S (SHIM6_NS_PER_S)
@@ -300,12 +301,57 @@ static void test_import_refusals_each(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/* A context taken over (imported) while one of its locators' prefixes is
+ * down by an outside check: that locator is down in it from the start, the
+ * other is not. */
+static void test_import_with_a_prefix_down(void **st)
+{
+	(void)st;
+	static struct sim s;
+	sim_init(&s, 74, 2, 1, 2, NULL);
+	struct shim6_ctx_info snap;
+	struct shim6_ctx_import im;
+	sim_flow(&s, 0, 0, 1, 0, 0, 200 * MS);
+	sim_run(&s, 10 * S);
+	assert_agree(&s, 0, 0, 1, 0);
+	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &snap));
+	memset(&im, 0, sizeof(im));
+	im.local_ulid = snap.local_ulid;
+	im.peer_ulid = snap.peer_ulid;
+	im.own_tag = snap.id;
+	im.peer_tag = snap.peer_tag;
+	im.local_loc = snap.local_loc;
+	im.peer_loc = snap.peer_loc;
+	im.npeer = snap.npeer;
+	for (size_t i = 0; i < snap.npeer; i++) {
+		im.peer_locs[i] = snap.peer_locs[i];
+		im.verified[i] = 1;
+	}
+	im.initiator = snap.initiator;
+	sim_reset_site(&s, 1);
+	/* the other locator's prefix is down on the engine that takes over */
+	int cur = sim_addr_loc(&snap.local_loc), other = 1 - cur;
+	struct shim6_in6 po = sim_loc(1, 0, other), lo = po, lc = snap.local_loc;
+	memset(po.b + 8, 0, 8);
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[1].eng, &po, 64, true, s.now), 0);
+	assert_int_equal(shim6_engine_context_import(s.site[1].eng, &im, s.now, NULL), 0);
+	struct ctx *c = tab_by_tag(s.site[1].eng, snap.id);
+	assert_non_null(c);
+	assert_true(c->ldown[lloc_find(c, &lo)]);
+	assert_false(c->ldown[lloc_find(c, &lc)]);
+	sim_run(&s, 5 * S);
+	assert_agree(&s, 0, 0, 1, 0);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_import_keepalives),
 		cmocka_unit_test(test_import_failover),
 		cmocka_unit_test(test_import_refusals),
+		cmocka_unit_test(test_import_with_a_prefix_down),
 		cmocka_unit_test(test_import_unverified_locator),
 		cmocka_unit_test(test_import_unverified_not_probed),
 		cmocka_unit_test(test_import_refusals_each),

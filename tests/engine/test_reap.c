@@ -359,6 +359,42 @@ static void test_prefix_down_inherited(void **st)
 	assert_int_equal(s.allocs, 0);
 }
 
+/*
+ * The responder keeps a down prefix too: site 1, with its locator 0's
+ * prefix down, accepts a context from site 0; the accepted context has that
+ * locator down and its locator list tells site 0 it is broken.
+ */
+static void test_prefix_down_kept_for_accepted(void **st)
+{
+	(void)st;
+	static struct sim s;
+	char why[64];
+	start(&s, 13, 1, 2);
+	struct shim6_in6 p0 = sim_loc(1, 0, 0);
+	memset(p0.b + 8, 0, 8);
+	assert_int_equal(shim6_engine_local_prefix_state(s.site[1].eng, &p0, 64, true, s.now), 0);
+	assert_int_equal(sim_open(&s, 0, 0, 1, 0, 0, NULL), 0);
+	sim_run(&s, 8 * S);
+	assert_true(sim_agree(&s, 0, 0, 1, 0, 0, why, sizeof(why)));
+	struct shim6_ctx_info a, b;
+	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &b));
+	assert_false(b.initiator);
+	struct ctx *c = tab_by_tag(s.site[1].eng, b.id);
+	struct shim6_in6 l0 = sim_loc(1, 0, 0), l1 = sim_loc(1, 0, 1);
+	assert_true(c->ldown[lloc_find(c, &l0)]);
+	assert_false(c->ldown[lloc_find(c, &l1)]);
+	assert_true(sim_ctx(&s, 0, 0, 1, 0, 0, &a));
+	bool seen = false;
+	for (size_t i = 0; i < a.npeer; i++)
+		if (in6_eq(&a.peer_locs[i].addr, &l0)) {
+			assert_true(a.peer_locs[i].flags & SHIM6_LOCF_BROKEN);
+			seen = true;
+		}
+	assert_true(seen);
+	sim_fini(&s);
+	assert_int_equal(s.allocs, 0);
+}
+
 /* Is site 0's locator `loc` down in its context with site 1 (host 0)? */
 static bool local_down(struct sim *s, int loc)
 {
@@ -508,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_local_prefix_state),
 		cmocka_unit_test(test_prefix_down_inherited),
 		cmocka_unit_test(test_down_mark_follows_its_locator),
+		cmocka_unit_test(test_prefix_down_kept_for_accepted),
 		cmocka_unit_test(test_set_timers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
