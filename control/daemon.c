@@ -53,11 +53,13 @@ int daemon_reload(struct daemon *d, char **errs)
 	}
 	int rc = pshim6_conf_load(d->path, n, append_err, f);
 	char why[160];
-	if (!rc && conf_reload_refusal(d->conf, n, why, sizeof why)) {
+	/* the site's addressing: the dataplane refuses such a reload, and control
+	 * taking it alone would hand out locators and pick ISPs it does not have */
+	if (!rc && pshim6_conf_addressing_differs(d->conf, n, why, sizeof why)) {
 		/* said to the asking pshim6ctl as well as to the log */
-		fprintf(f, "%s: %s: the dataplane takes the site's prefixes and ISPs only at its start; "
+		fprintf(f, "%s: %s changed: the dataplane takes the site's prefixes and ISPs only at its start; "
 			"restart both daemons to apply it\n", d->path, why);
-		log_err("reload of %s: %s, which needs a restart of the dataplane and control", d->path, why);
+		log_err("reload of %s: %s changed, which needs a restart of the dataplane and control", d->path, why);
 		rc = -1;
 	}
 	fclose(f);

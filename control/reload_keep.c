@@ -6,9 +6,7 @@
  * same rows decide what is reported and what is copied back, so the two
  * cannot disagree.
  */
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include "reload_keep.h"
 
@@ -58,41 +56,6 @@ unsigned conf_keep_running(struct pshim6_conf *n, const struct pshim6_conf *o,
 		n->peer = p;
 	}
 	return changed;
-}
-
-static bool prefix_eq(const struct pshim6_conf_prefix *a, const struct pshim6_conf_prefix *b)
-{
-	return a->len == b->len && !memcmp(&a->addr, &b->addr, sizeof a->addr);
-}
-
-int conf_reload_refusal(const struct pshim6_conf *o, const struct pshim6_conf *n, char *why, size_t len)
-{
-	bool same = o->site.n_cmula_prefixes == n->site.n_cmula_prefixes;
-	for (unsigned i = 0; same && i < n->site.n_cmula_prefixes; i++)
-		same = prefix_eq(&o->site.cmula_prefixes[i], &n->site.cmula_prefixes[i]);
-	if (!same) {
-		snprintf(why, len, "site.cmula_prefixes changed");
-		return -1;
-	}
-	if (o->site.mode != n->site.mode) {
-		snprintf(why, len, "site.mode changed");
-		return -1;
-	}
-	if (o->n_isps != n->n_isps) {
-		snprintf(why, len, "the number of ISPs changed (%u -> %u)", o->n_isps, n->n_isps);
-		return -1;
-	}
-	for (unsigned i = 0; i < n->n_isps; i++) {
-		if (strcmp(o->isps[i].name, n->isps[i].name)) {
-			snprintf(why, len, "isps[%u].name changed (%s -> %s)", i, o->isps[i].name, n->isps[i].name);
-			return -1;
-		}
-		if (!prefix_eq(&o->isps[i].pa_prefix, &n->isps[i].pa_prefix)) {
-			snprintf(why, len, "isps.%s.pa_prefix changed", n->isps[i].name);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* The peer section is the other way round: a few keys are read where used,

@@ -18,14 +18,6 @@ typedef void conf_keep_report_fn(void *arg, const char *what);
  * `report` may be NULL. */
 unsigned conf_keep_running(struct pshim6_conf *n, const struct pshim6_conf *o,
 			   conf_keep_report_fn *report, void *arg);
-/* The site's addressing, which the dataplane takes only at its start and
- * whose change makes it refuse the whole reload (dataplane/reload_check.c):
- * site.cmula_prefixes, site.mode, the number of ISPs and each one's name
- * and pa_prefix.  Control refuses such a reload too, or it would hand out
- * locators, and pick ISPs, that the dataplane does not have.  Returns 0, or
- * -1 with the first such key named in `why`. */
-int conf_reload_refusal(const struct pshim6_conf *o, const struct pshim6_conf *n, char *why, size_t len);
-
 /* The same for the peer section alone. */
 void conf_peer_keep_running(struct pshim6_conf_peer_proxy *n, const struct pshim6_conf_peer_proxy *o);
 #endif

@@ -46,14 +46,9 @@ void dp_site_from_conf(struct dp_site *s, const struct pshim6_conf *c)
 	dp_site_mss_prep(s, c->dataplane.pmtu != PSHIM6_PMTU_ICMP);
 }
 
-static bool pfx_eq(const struct pshim6_conf_prefix *a, const struct pshim6_conf_prefix *b)
-{
-	return a->len == b->len && memcmp(&a->addr, &b->addr, 16) == 0;
-}
-
 static bool opt_pfx_eq(bool ha, const struct pshim6_conf_prefix *a, bool hb, const struct pshim6_conf_prefix *b)
 {
-	return ha == hb && (!ha || pfx_eq(a, b));
+	return ha == hb && (!ha || pshim6_conf_prefix_eq(a, b));
 }
 
 static int refuse(char *why, size_t n, const char *fmt, ...)
@@ -86,13 +81,8 @@ static bool hba_hosts_eq(const struct pshim6_conf *a, const struct pshim6_conf *
 
 int dp_reload_check(const struct pshim6_conf *o, const struct pshim6_conf *c, char *why, size_t n)
 {
-	if (o->site.n_cmula_prefixes != c->site.n_cmula_prefixes)
-		return refuse(why, n, "site.cmula_prefixes");
-	for (unsigned i = 0; i < c->site.n_cmula_prefixes; i++)
-		if (!pfx_eq(&o->site.cmula_prefixes[i], &c->site.cmula_prefixes[i]))
-			return refuse(why, n, "site.cmula_prefixes");
-	if (o->site.mode != c->site.mode)
-		return refuse(why, n, "site.mode");
+	if (pshim6_conf_addressing_differs(o, c, why, n))
+		return -1;
 	if (strcmp(o->inside.port, c->inside.port))
 		return refuse(why, n, "inside.port");
 	if (strcmp(o->inside.name, c->inside.name))
@@ -102,14 +92,8 @@ int dp_reload_check(const struct pshim6_conf *o, const struct pshim6_conf *c, ch
 	if (o->inside.has_next_hop != c->inside.has_next_hop ||
 	    (c->inside.has_next_hop && memcmp(&o->inside.next_hop, &c->inside.next_hop, 16)))
 		return refuse(why, n, "inside.next_hop");
-	if (o->n_isps != c->n_isps)
-		return refuse(why, n, "isps (number of ISPs)");
 	for (unsigned i = 0; i < c->n_isps; i++) {
 		const struct pshim6_conf_isp *a = &o->isps[i], *b = &c->isps[i];
-		if (strcmp(a->name, b->name))
-			return refuse(why, n, "isps[%u].name", i);
-		if (!pfx_eq(&a->pa_prefix, &b->pa_prefix))
-			return refuse(why, n, "isps[%u].pa_prefix (%s)", i, b->name);
 		if (strcmp(a->port, b->port))
 			return refuse(why, n, "isps[%u].port (%s)", i, b->name);
 		if (!opt_pfx_eq(a->has_address, &a->address, b->has_address, &b->address))

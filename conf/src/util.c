@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "schema.h"
@@ -128,6 +129,42 @@ const char *conf_enum_name(const struct enum_name *t, int v)
 		if (t->value == v)
 			return t->name;
 	return "?";
+}
+
+bool pshim6_conf_prefix_eq(const struct pshim6_conf_prefix *a, const struct pshim6_conf_prefix *b)
+{
+	return a->len == b->len && !memcmp(&a->addr, &b->addr, sizeof a->addr);
+}
+
+int pshim6_conf_addressing_differs(const struct pshim6_conf *o, const struct pshim6_conf *n,
+				   char *why, size_t len)
+{
+	bool same = o->site.n_cmula_prefixes == n->site.n_cmula_prefixes;
+	for (unsigned i = 0; same && i < n->site.n_cmula_prefixes; i++)
+		same = pshim6_conf_prefix_eq(&o->site.cmula_prefixes[i], &n->site.cmula_prefixes[i]);
+	if (!same) {
+		snprintf(why, len, "site.cmula_prefixes");
+		return -1;
+	}
+	if (o->site.mode != n->site.mode) {
+		snprintf(why, len, "site.mode");
+		return -1;
+	}
+	if (o->n_isps != n->n_isps) {
+		snprintf(why, len, "isps (number of ISPs)");
+		return -1;
+	}
+	for (unsigned i = 0; i < n->n_isps; i++) {
+		if (strcmp(o->isps[i].name, n->isps[i].name)) {
+			snprintf(why, len, "isps[%u].name", i);
+			return -1;
+		}
+		if (!pshim6_conf_prefix_eq(&o->isps[i].pa_prefix, &n->isps[i].pa_prefix)) {
+			snprintf(why, len, "isps[%u].pa_prefix (%s)", i, n->isps[i].name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int pshim6_conf_isp_index(const struct pshim6_conf *c, const char *name)

@@ -95,7 +95,7 @@ check "reload via CLI of a bad file: exit 1 with the error and its file:line, on
 sed 's|pa_prefix = "2001:db8:20:1::/64";|pa_prefix = "2001:db8:20:2::/64";|' "$t/good.conf" > "$t/p.conf"
 C reload >/dev/null 2>"$t/err"; rc=$?
 check "reload of an ISP's changed pa_prefix: exit 1, the key named, a restart asked for" \
-    bash -c '[ $1 = 1 ] && grep -q "isps.ispy.pa_prefix changed: the dataplane takes .* only at its start; restart both daemons" "$2"' _ $rc "$t/err"
+    bash -c '[ $1 = 1 ] && grep -q "isps\[1\].pa_prefix (ispy) changed: the dataplane takes .* only at its start; restart both daemons" "$2"' _ $rc "$t/err"
 out=$(C status); check "... and the running prefix kept" bash -c 'grep -q "2001:db8:20:1::/64" <<<"$1" && ! grep -q "2001:db8:20:2::/64" <<<"$1"' _ "$out"
 cp "$t/good.conf" "$t/p.conf"
 

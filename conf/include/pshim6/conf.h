@@ -385,6 +385,15 @@ const char *pshim6_conf_prefix_str(const struct pshim6_conf_prefix *p,
 				   char *buf, size_t len);
 bool pshim6_conf_prefix_contains(const struct pshim6_conf_prefix *p,
 				 const struct in6_addr *a);
+/* Same length and address. */
+bool pshim6_conf_prefix_eq(const struct pshim6_conf_prefix *a, const struct pshim6_conf_prefix *b);
+/* Whether `n` keeps the site's addressing of the running `o`, which the
+ * dataplane takes only at its start, and so neither daemon at a reload:
+ * site.cmula_prefixes, site.mode, the number of ISPs, each ISP's name and
+ * pa_prefix.  0, or -1 with the first key that differs in `why`
+ * ("site.mode", "isps[1].pa_prefix (y)"). */
+int pshim6_conf_addressing_differs(const struct pshim6_conf *o, const struct pshim6_conf *n,
+				   char *why, size_t len);
 /* Index of the ISP named `name`, or -1. */
 int pshim6_conf_isp_index(const struct pshim6_conf *c, const char *name);
 /* Index of the ISP whose PA prefix contains `a`, or -1. */
