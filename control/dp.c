@@ -298,8 +298,8 @@ static void on_isp_state(struct daemon *d, const struct dpmsg *m)
 		proxy_isp_state(d, i, now >> i & 1);
 		isp_notify_change(&d->ispn, i, now >> i & 1, now_ns());
 		if (now >> i & 1)
-			log_warn("ISP %s failed by the dataplane's probes: new contexts and failovers avoid it "
-				 "while another ISP works", c->isps[i].name);
+			log_warn("ISP %s %s: new contexts and failovers avoid it while another ISP works",
+				 c->isps[i].name, c->isps[i].drain ? "drained (isps.drain)" : "failed by the dataplane's probes");
 		else
 			log_notice("ISP %s works again by the dataplane's probes", c->isps[i].name);
 	}

@@ -833,8 +833,8 @@ void proxy_isp_state(struct daemon *d, unsigned isp, bool down)
 						down, now_ns());
 	if (n > 0) {
 		P.st.isp_explores += (uint64_t)n;
-		log_notice("ISP %s %s: %d context%s on it explore other paths now", c->name,
-			   c->drain ? "drained (isps.drain)" : "failed by the dataplane's probes", n, n == 1 ? "" : "s");
+		/* dp.c's line just before says why the ISP is out */
+		log_notice("ISP %s out: %d context%s on it explore other paths now", c->name, n, n == 1 ? "" : "s");
 	} else if (n < 0) {
 		log_warn("ISP %s: the engine did not take its %s prefix: %s", c->name,
 			 down ? "failed" : "working", shim6_engine_strerror(n));
