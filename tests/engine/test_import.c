@@ -25,19 +25,10 @@ static void assert_agree(struct sim *s, int s1, int h1, int s2, int h2)
 		fail_msg("no agreement: %s", why);
 }
 
-/* Establish 0/h0 <-> 1/h0 with a one-way flow from `sender`, then make
- * site 1 lose everything and import its context from `snap`. */
-static void restart_and_import_as(struct sim *s, int sender, struct shim6_ctx_info *snap,
-                                  struct shim6_ctx_import *im, int unverified)
+/* What a takeover imports of the context `snap` shows: every peer locator
+ * verified but `unverified` (-1: none). */
+static void import_of(const struct shim6_ctx_info *snap, struct shim6_ctx_import *im, int unverified)
 {
-	if (sender == 0)
-		sim_flow(s, 0, 0, 1, 0, 0, 200 * MS);
-	else
-		sim_flow(s, 1, 0, 0, 0, 0, 200 * MS);
-	s->flows[0].oneway = true;
-	sim_run(s, 10 * S);
-	assert_agree(s, 0, 0, 1, 0);
-	assert_true(sim_ctx(s, 1, 0, 0, 0, 0, snap));
 	memset(im, 0, sizeof(*im));
 	im->local_ulid = snap->local_ulid;
 	im->peer_ulid = snap->peer_ulid;
@@ -52,6 +43,22 @@ static void restart_and_import_as(struct sim *s, int sender, struct shim6_ctx_in
 		im->verified[i] = (int)i != unverified;
 	}
 	im->initiator = snap->initiator;
+}
+
+/* Establish 0/h0 <-> 1/h0 with a one-way flow from `sender`, then make
+ * site 1 lose everything and import its context from `snap`. */
+static void restart_and_import_as(struct sim *s, int sender, struct shim6_ctx_info *snap,
+                                  struct shim6_ctx_import *im, int unverified)
+{
+	if (sender == 0)
+		sim_flow(s, 0, 0, 1, 0, 0, 200 * MS);
+	else
+		sim_flow(s, 1, 0, 0, 0, 0, 200 * MS);
+	s->flows[0].oneway = true;
+	sim_run(s, 10 * S);
+	assert_agree(s, 0, 0, 1, 0);
+	assert_true(sim_ctx(s, 1, 0, 0, 0, 0, snap));
+	import_of(snap, im, unverified);
 	sim_reset_site(s, 1);
 	s->nevs = 0;
 	uint64_t id = 0;
@@ -315,19 +322,7 @@ static void test_import_with_a_prefix_down(void **st)
 	sim_run(&s, 10 * S);
 	assert_agree(&s, 0, 0, 1, 0);
 	assert_true(sim_ctx(&s, 1, 0, 0, 0, 0, &snap));
-	memset(&im, 0, sizeof(im));
-	im.local_ulid = snap.local_ulid;
-	im.peer_ulid = snap.peer_ulid;
-	im.own_tag = snap.id;
-	im.peer_tag = snap.peer_tag;
-	im.local_loc = snap.local_loc;
-	im.peer_loc = snap.peer_loc;
-	im.npeer = snap.npeer;
-	for (size_t i = 0; i < snap.npeer; i++) {
-		im.peer_locs[i] = snap.peer_locs[i];
-		im.verified[i] = 1;
-	}
-	im.initiator = snap.initiator;
+	import_of(&snap, &im, -1);
 	sim_reset_site(&s, 1);
 	/* the other locator's prefix is down on the engine that takes over */
 	int cur = sim_addr_loc(&snap.local_loc), other = 1 - cur;
