@@ -333,11 +333,11 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 	 * prefix would come back through that ISP and speak for it, not for
 	 * the ISP it is meant to watch. */
 	const config_setting_t *isps = config_setting_lookup((config_setting_t *)root, "isps");
-	for (unsigned i = 0; i < c->n_isps; i++)
+	for (unsigned i = 0; i < c->n_isps; i++) {
+		const config_setting_t *e = isps ? config_setting_get_elem(isps, i) : NULL;
 		for (unsigned k = 0; k < c->isps[i].n_probes; k++)
 			for (unsigned j = 0; j < c->n_isps; j++) {
 				char a[INET6_ADDRSTRLEN], b[64];
-				const config_setting_t *e = isps ? config_setting_get_elem(isps, i) : NULL;
 				if (j == i || !c->isps[j].pa_prefix.len ||
 				    !pshim6_conf_prefix_contains(&c->isps[j].pa_prefix, &c->isps[i].probes[k]))
 					continue;
@@ -346,6 +346,7 @@ void conf_check_root(struct ctx *x, const config_setting_t *root, void *base)
 					   "isp \"%s\": probe %s is in isp \"%s\"'s pa_prefix %s: its answers would come back "
 					   "through that ISP", c->isps[i].name, a, c->isps[j].name, pfx(&c->isps[j].pa_prefix, b, sizeof b));
 			}
+	}
 	const char *paths[3] = { c->control.socket, c->dataplane.channel,
 				 c->dnsalg.enabled ? c->dnsalg.control_socket : "" };
 	static const char *const keys[3] = { "control.socket", "dataplane.channel", "dnsalg.control_socket" };
