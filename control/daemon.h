@@ -66,7 +66,7 @@ struct dpchan {
 	uint32_t seq;
 	bool hello_done;
 	struct dpmsg_hello hello;   /* the dataplane's */
-	uint32_t isp_down;          /* ISPs its probes say have failed (DPMSG_ISP_STATE) */
+	uint32_t isp_down;          /* ISPs its probes say have failed, or drained (DPMSG_ISP_STATE) */
 	uint64_t next_try_ns;       /* reconnect back-off */
 	uint64_t backoff_ns;
 	uint64_t counters_ns;       /* last COUNTERS reply */

@@ -201,7 +201,7 @@ static int cb_select(void *user, const struct shim6_ctx_info *ci, const struct s
 	}
 	if (best < 0 || !avail)
 		return -1;
-	/* ISPs the dataplane's probes say have failed are left out while another works */
+	/* ISPs the dataplane says are out (failed by its probes, or drained) are left out while another works */
 	uint32_t use = te_working(avail, d->dp.isp_down);
 	for (unsigned i = 0; i < PSHIM6_CONF_MAX_ISPS; i++)
 		if (!(use >> i & 1))

@@ -307,7 +307,7 @@ static void do_scan(struct client *c, const struct dpmsg *m)
 	(void)reply(c);
 }
 
-/* Which ISPs the probes say have failed, to a control client: control's
+/* Which ISPs are out (failed by the probes, or drained), to a control client: control's
  * traffic engineering keeps new contexts off them. */
 static void send_isp_state(struct client *c)
 {

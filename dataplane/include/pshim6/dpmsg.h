@@ -90,7 +90,7 @@ enum dpmsg_type {
 	DPMSG_COUNTERS    = 53, /* dp->ctl: (id, value) pairs */
 	DPMSG_REAP_SCAN_REQ = 54, /* ctl->dp: stamps of the contexts with traffic since a time */
 	DPMSG_REAP_SCAN   = 55, /* dp->ctl: those contexts, and where the walk goes on */
-	DPMSG_ISP_STATE   = 56, /* dp->ctl: the ISPs its probes say have failed (after HELLO, and on change) */
+	DPMSG_ISP_STATE   = 56, /* dp->ctl: the ISPs its probes say have failed, or drained (after HELLO, and on change) */
 };
 
 /* struct dpmsg_ctx.flags */
@@ -173,7 +173,8 @@ struct dpmsg_dump_req { uint32_t what; };
 struct dpmsg_dump_end { uint32_t count; };
 
 /* Unsolicited (seq 0): bit i of `down` set when ISP i's probes went
- * unanswered (only ISPs with a probe are ever set); no bit >= n_isp. */
+ * unanswered or isps.drain takes it out (an ISP with neither is never
+ * set); no bit >= n_isp. */
 struct dpmsg_isp_state {
 	uint16_t n_isp;           /* <= DPMSG_MAX_ISP */
 	uint32_t down;
