@@ -136,11 +136,59 @@ static void a_new_path_is_told_every_isp_s_state(void **st)
 	assert_string_equal(calls[5], "failed none ispz");
 }
 
+/* An ISP the dataplane counts out while the config drains it is `drained`,
+ * whichever of the two came first; a drain on a working ISP tells nothing
+ * until the dataplane takes the ISP out. */
+static void a_drain_is_told_apart_from_a_failure(void **st)
+{
+	(void)st;
+	struct isp_notify x;
+	conf.isps[2].drain = true;   /* drained from the start */
+	strcpy(conf.control.isp_notify, "/etc/pshim6/isp-changed");
+	isp_notify_init(&x, &ops, &conf);
+	isp_notify_conf(&x, &conf, 1 * MS);
+	assert_int_equal(ncalls, 3);
+	assert_string_equal(calls[2], "working none ispz");
+	end_all(&x, 2 * MS);
+
+	/* the config first: nothing until the dataplane says ispx is out */
+	conf.isps[0].drain = true;
+	isp_notify_conf(&x, &conf, 3 * MS);
+	assert_int_equal(ncalls, 3);
+	isp_notify_change(&x, 0, true, 4 * MS);
+	assert_int_equal(ncalls, 4);
+	assert_string_equal(calls[3], "drained working ispx");
+	end_all(&x, 5 * MS);
+	/* the drain lifted while the probes still fail it: a failure now */
+	conf.isps[0].drain = false;
+	isp_notify_conf(&x, &conf, 6 * MS);
+	assert_int_equal(ncalls, 5);
+	assert_string_equal(calls[4], "failed drained ispx");
+	end_all(&x, 7 * MS);
+	isp_notify_change(&x, 0, false, 8 * MS);
+	assert_string_equal(calls[5], "working failed ispx");
+	end_all(&x, 9 * MS);
+
+	/* the dataplane first (its reload took the drain before control's) */
+	isp_notify_change(&x, 1, true, 10 * MS);
+	assert_string_equal(calls[6], "failed working ispy");
+	end_all(&x, 11 * MS);
+	conf.isps[1].drain = true;
+	isp_notify_conf(&x, &conf, 12 * MS);
+	assert_int_equal(ncalls, 8);
+	assert_string_equal(calls[7], "drained failed ispy");
+	end_all(&x, 13 * MS);
+	isp_notify_change(&x, 2, true, 14 * MS);
+	assert_string_equal(calls[8], "drained working ispz");
+	assert_int_equal(ncalls, 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(the_script_hears_each_isp_at_start_and_each_change, setup),
 		cmocka_unit_test_setup(a_new_path_is_told_every_isp_s_state, setup),
+		cmocka_unit_test_setup(a_drain_is_told_apart_from_a_failure, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
