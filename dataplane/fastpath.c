@@ -21,6 +21,20 @@
 #include "rewrite.h"
 
 #define PREFETCH_AHEAD 3
+/*
+ * A shimmed packet the fast classifier took (classify_fast.h): the upper
+ * layer (egress: TCP, UDP or ICMPv6) or the payload header (ingress, whole
+ * in the frame) right after the fixed header.  Only these stay in the node
+ * loops, where that walk is a constant the compiler folds; a shimmed packet
+ * only the general classifier takes (extension headers, padding) goes out
+ * of line with its own walk.  Not a dp_verdict: it never leaves this file.
+ */
+#define V_CANON 0xff
+
+static __rte_always_inline struct dp_walk canon_walk(uint8_t nh)
+{
+	return (struct dp_walk){ .off = DP_IP6_LEN, .nh_off = DP_IP6_NH, .nh = nh, .frag = 0, .frag_off = 0 };
+}
 #define NODE_CLOCK_MAX 200000   /* cycles: 32 packets never take this long uninterrupted */
 /* the site config in force (a reload swaps it between bursts, see reload.c) */
 #define SITE dp_site_now()
@@ -252,13 +266,47 @@ static __rte_noinline void icmp_out_shim(struct dp_lcore *lc, struct rte_mbuf *m
 		CNT(lc, ICMP_XLATE_OUT)++;
 }
 
-/* Everything on the inside port that is not a shimmed packet with a context. */
+/* A shimmed packet the general classifier took: dp_node_inside's work with its walk. */
+static void eg_shim(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m, struct dp_cls *c, uint64_t now)
+{
+	const struct dp_site *site = SITE;
+	const uint8_t *ip = dp_ip6(m);
+	const struct dp_ctx *x = dp_ctx_by_ulid(dp.t, ip + DP_IP6_SRC);
+	struct tx_port e;
+
+	if (!x) {
+		punt(lc, DP_PORT_INSIDE, m, DPMSG_PUNT_NO_CTX);
+		return;
+	}
+	if (site->mss && dp_is_tcp_syn(ip, ip_len(m), &c->w))
+		mss_clamp(lc, m, &c->w, site->isp[x->isp].mss_shim);
+	else if (dp_is_icmp_error(ip, ip_len(m), &c->w))
+		icmp_out_shim(lc, m, c, x);
+	if (dp_shim_too_big(m, site->isp[x->isp].mtu)) {
+		too_big(lc, b, m, c, site->isp[x->isp].mtu - DP_SHIM6_LEN, now);
+		return;
+	}
+	tx_port_get(lc, DP_PORT_ISP(x->isp), &e);
+	if (dp_shim_encap_eth(m, x, e.dst_w, e.src_w) != DP_RW_OK) {
+		drop(lc, m, DP_DROP_MALFORMED);
+		return;
+	}
+	dp_ctx_stamp(x, lc->idx, 0, dp_tables_ms(dp.t, now));
+	CNT(lc, EGRESS_SHIM)++;
+	if (!dp_nh_ok(e.dst_w)) {
+		drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
+		return;
+	}
+	tx_raw(lc, b, DP_PORT_ISP(x->isp), m);
+}
+
+/* Everything on the inside port but a shimmed packet in the canonical form (V_CANON). */
 static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m,
 				    struct dp_cls *c, uint64_t now)
 {
 	switch (c->verdict) {
 	case DP_V_EG_SHIM:
-		punt(lc, DP_PORT_INSIDE, m, DPMSG_PUNT_NO_CTX);
+		eg_shim(lc, b, m, c, now);
 		break;
 	case DP_V_EG_NAT: {
 		uint8_t *ip = dp_ip6(m), pa[16];
@@ -407,9 +455,10 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (!dp_classify_inside_fast(f, m, &cls[i]))
+		if (!dp_classify_inside_fast(f, m, &cls[i])) {
 			classify_inside_slow(m, &cls[i]);
-		if (cls[i].verdict == DP_V_EG_SHIM) {
+		} else if (cls[i].verdict == DP_V_EG_SHIM) {
+			cls[i].verdict = V_CANON;
 			/* the key is the packet's own source and destination */
 			h[nk] = dp_hash_ulid(dp_ip6(m) + DP_IP6_SRC);
 			bk[nk] = dp_lut_bucket(&t->l_ulid, h[nk]);
@@ -437,7 +486,7 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 		const uint8_t *key;
 		unsigned nh;
 
-		if (unlikely(c->verdict != DP_V_EG_SHIM)) {
+		if (unlikely(c->verdict != V_CANON)) {
 			eg_other(lc, &b, m, c, now);
 			continue;
 		}
@@ -448,23 +497,27 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 			x = dp_ctx_by_ulid_h(t, key, h[k]);
 		k++;
 		if (unlikely(!x)) {
-			eg_other(lc, &b, m, c, now);  /* punted: no context yet */
+			punt(lc, DP_PORT_INSIDE, m, DPMSG_PUNT_NO_CTX);   /* control starts the handshake */
 			continue;
 		}
 		/* dp_is_tcp_syn and dp_is_icmp_error test the Next Header first: test it once */
 		nh = c->w.nh;
 		if (nh == syn_nh) {
-			if (unlikely(dp_is_tcp_syn(key - DP_IP6_SRC, ip_len(m), &c->w)))
+			const struct dp_walk w = canon_walk(DP_PROTO_TCP);
+			if (unlikely(dp_is_tcp_syn(key - DP_IP6_SRC, ip_len(m), &w)))
 				mss_clamp(lc, m, &c->w, site->isp[x->isp].mss_shim);
-		} else if (unlikely(nh == DP_PROTO_ICMP6) && dp_is_icmp_error(key - DP_IP6_SRC, ip_len(m), &c->w)) {
-			icmp_out_shim(lc, m, c, x);
+		} else if (unlikely(nh == DP_PROTO_ICMP6)) {
+			const struct dp_walk w = canon_walk(DP_PROTO_ICMP6);
+			if (dp_is_icmp_error(key - DP_IP6_SRC, ip_len(m), &w))
+				icmp_out_shim(lc, m, c, x);
 		}
 		e = &isp_tx[x->isp];
 		if (unlikely(rte_pktmbuf_data_len(m) > e->max_len)) {
 			too_big(lc, &b, m, c, site->isp[x->isp].mtu - DP_SHIM6_LEN, now);
 			continue;
 		}
-		if (unlikely(dp_shim_encap_eth(m, x, e->dst_w, e->src_w) != DP_RW_OK)) {
+		/* the fast classifier took no Hop-by-Hop header */
+		if (unlikely(dp_shim_encap_eth_nohbh(m, x, e->dst_w, e->src_w) != DP_RW_OK)) {
 			drop(lc, m, DP_DROP_MALFORMED);
 			continue;
 		}
@@ -556,13 +609,46 @@ static void nat_flow_note(struct dp_lcore *lc, const uint8_t *ip, uint32_t len, 
 	nat_flow_record(lc, key, (unsigned)c->isp, picked, ms);
 }
 
-/* Everything on an ISP port that is not a payload header with a known tag. */
+/* A payload header the general classifier took: dp_node_isp's work with its walk. */
+static void in_shim(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx, struct rte_mbuf *m,
+		    struct dp_cls *c, uint32_t ms)
+{
+	const struct dp_ctx *x = dp_ctx_by_tag(dp.t, c->tag);
+	struct tx_port e;
+	uint8_t nh;
+
+	if (!x) {
+		punt(lc, pidx, m, DPMSG_PUNT_UNKNOWN_TAG);   /* control answers R1bis */
+		return;
+	}
+	tx_port_get(lc, DP_PORT_INSIDE, &e);
+	if (dp_shim_decap_eth(m, &c->w, x, e.dst_w, e.src_w, &nh) != DP_RW_OK) {
+		drop(lc, m, DP_DROP_MALFORMED);
+		return;
+	}
+	if (SITE->mss) {
+		/* the upper layer now sits where the payload header was */
+		struct dp_walk w = c->w;
+		w.nh = nh;
+		if (dp_is_tcp_syn(dp_ip6(m), ip_len(m), &w))
+			mss_clamp(lc, m, &w, SITE->isp[x->isp].mss_shim);
+	}
+	dp_ctx_stamp(x, lc->idx, 1, ms);
+	CNT(lc, INGRESS_SHIM)++;
+	if (!dp_nh_ok(e.dst_w)) {
+		drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
+		return;
+	}
+	tx_raw(lc, b, DP_PORT_INSIDE, m);
+}
+
+/* Everything on an ISP port but a payload header in the canonical form (V_CANON). */
 static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx,
 				    struct rte_mbuf *m, struct dp_cls *c, uint32_t ms)
 {
 	switch (c->verdict) {
 	case DP_V_IN_SHIM:
-		punt(lc, pidx, m, DPMSG_PUNT_UNKNOWN_TAG);
+		in_shim(lc, b, pidx, m, c, ms);
 		break;
 	case DP_V_IN_SHIM_CTL:
 		punt(lc, pidx, m, DPMSG_PUNT_SHIM6_CTL);
@@ -627,9 +713,10 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (!dp_classify_isp_fast(f, m, &cls[i]))
+		if (!dp_classify_isp_fast(f, m, &cls[i])) {
 			classify_isp_slow(m, &cls[i]);
-		if (cls[i].verdict == DP_V_IN_SHIM) {
+		} else if (cls[i].verdict == DP_V_IN_SHIM) {
+			cls[i].verdict = V_CANON;
 			h[nk] = dp_hash_tag(cls[i].tag);
 			bk[nk] = dp_lut_bucket(&t->l_tag, h[nk]);
 			rte_prefetch0(bk[nk]);
@@ -646,7 +733,7 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 		const struct dp_ctx *x;
 		uint8_t nh;
 
-		if (unlikely(c->verdict != DP_V_IN_SHIM)) {
+		if (unlikely(c->verdict != V_CANON)) {
 			in_other(lc, &b, pidx, m, c, ms);
 			continue;
 		}
@@ -656,17 +743,14 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 			x = dp_ctx_by_tag(t, c->tag);
 		k++;
 		if (unlikely(!x)) {
-			in_other(lc, &b, pidx, m, c, ms);  /* punted: unknown tag, control answers R1bis */
+			punt(lc, pidx, m, DPMSG_PUNT_UNKNOWN_TAG);   /* control answers R1bis */
 			continue;
 		}
-		if (unlikely(dp_shim_decap_eth(m, &c->w, x, in_tx.dst_w, in_tx.src_w, &nh) != DP_RW_OK)) {
-			drop(lc, m, DP_DROP_MALFORMED);
-			continue;
-		}
+		/* the fast classifier found the payload header first and whole */
+		nh = dp_shim_decap_eth_first(m, x, in_tx.dst_w, in_tx.src_w);
 		if (nh == syn_nh) {
 			/* the upper layer now sits where the payload header was */
-			struct dp_walk w = c->w;
-			w.nh = nh;
+			const struct dp_walk w = canon_walk(DP_PROTO_TCP);
 			if (unlikely(dp_is_tcp_syn(dp_ip6(m), ip_len(m), &w)))
 				mss_clamp(lc, m, &w, site->isp[x->isp].mss_shim);
 		}

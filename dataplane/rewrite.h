@@ -64,24 +64,19 @@ static inline bool dp_shim_too_big(const struct rte_mbuf *m, uint32_t mtu)
 static inline int dp_shim_encap_hbh(struct rte_mbuf *m, const struct dp_ctx *c);
 
 /*
- * Egress: insert the payload header right after the fixed header (after a
- * Hop-by-Hop header when there is one, which must stay first), rewrite the
- * addresses to the locator pair; the Ethernet header is the one dp_eth_put
- * makes from the two words.
+ * Egress of a packet with no Hop-by-Hop header (the fixed header's Next
+ * Header is the upper layer or another header the payload header goes in
+ * front of): insert the payload header right after the fixed header and
+ * rewrite the addresses to the locator pair; the Ethernet header is the one
+ * dp_eth_put makes from the two words.
  */
-static __rte_always_inline int dp_shim_encap_eth(struct rte_mbuf *m, const struct dp_ctx *c,
-						 uint64_t dst_w, uint64_t src_w)
+static __rte_always_inline int dp_shim_encap_eth_nohbh(struct rte_mbuf *m, const struct dp_ctx *c,
+						       uint64_t dst_w, uint64_t src_w)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), *ip;
 	uint64_t w0, v;
 	uint8_t nh;
 
-	if (unlikely(p[DP_ETH_LEN + DP_IP6_NH] == DP_PROTO_HBH)) {
-		int rc = dp_shim_encap_hbh(m, c);
-		if (rc == DP_RW_OK)
-			dp_eth_put(rte_pktmbuf_mtod(m, uint8_t *), dst_w, src_w);
-		return rc;
-	}
 	memcpy(&w0, p + DP_ETH_LEN, 8);
 	nh = p[DP_ETH_LEN + DP_IP6_NH];
 	/* Next Header, Hdr Ext Len 0, P=1 and the tag: one 8-octet store */
@@ -102,6 +97,24 @@ static __rte_always_inline int dp_shim_encap_eth(struct rte_mbuf *m, const struc
 	memcpy(ip + DP_IP6_DST, c->remote_loc, 16);
 	memcpy(ip + DP_IP6_LEN, &v, 8);
 	return DP_RW_OK;
+}
+
+/*
+ * Egress: the payload header goes right after the fixed header, or after a
+ * Hop-by-Hop header when there is one, which must stay first.
+ */
+static __rte_always_inline int dp_shim_encap_eth(struct rte_mbuf *m, const struct dp_ctx *c,
+						 uint64_t dst_w, uint64_t src_w)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	if (unlikely(p[DP_ETH_LEN + DP_IP6_NH] == DP_PROTO_HBH)) {
+		int rc = dp_shim_encap_hbh(m, c);
+		if (rc == DP_RW_OK)
+			dp_eth_put(rte_pktmbuf_mtod(m, uint8_t *), dst_w, src_w);
+		return rc;
+	}
+	return dp_shim_encap_eth_nohbh(m, c, dst_w, src_w);
 }
 
 /* The same, keeping the frame's own Ethernet header. */
@@ -149,6 +162,35 @@ static inline int dp_shim_encap_hbh(struct rte_mbuf *m, const struct dp_ctx *c)
 }
 
 /*
+ * Ingress of a frame whose payload header sits right after the fixed header
+ * and which the caller knows to hold it whole (DP_ETH_LEN + DP_IP6_LEN +
+ * DP_SHIM6_LEN octets or more): removes it and restores the ULIDs; the
+ * Ethernet header is the one dp_eth_put makes from the two words.  Returns
+ * the payload header's Next Header, now the upper layer's.
+ */
+static __rte_always_inline uint8_t dp_shim_decap_eth_first(struct rte_mbuf *m, const struct dp_ctx *c,
+							   uint64_t dst_w, uint64_t src_w)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), *ip;
+	uint8_t nh = p[DP_ETH_LEN + DP_IP6_LEN];
+	uint64_t w0;
+
+	memcpy(&w0, p + DP_ETH_LEN, 8);
+	w0 = dp_ip6_w0(w0, -DP_SHIM6_LEN, nh);
+	/* rte_pktmbuf_adj without its length test: the caller made it */
+	m->data_off = (uint16_t)(m->data_off + DP_SHIM6_LEN);
+	m->data_len = (uint16_t)(m->data_len - DP_SHIM6_LEN);
+	m->pkt_len -= DP_SHIM6_LEN;
+	p += DP_SHIM6_LEN;
+	ip = p + DP_ETH_LEN;
+	memcpy(ip, &w0, 8);
+	dp_eth_put(p, dst_w, src_w);
+	memcpy(ip + DP_IP6_SRC, c->remote_ulid, 16);
+	memcpy(ip + DP_IP6_DST, c->local_ulid, 16);
+	return nh;
+}
+
+/*
  * Ingress: `w` is the walk that stopped at the payload header.  Removes it,
  * links its Next Header into the previous header and restores the ULIDs;
  * the Ethernet header is the one dp_eth_put makes from the two words.
@@ -162,21 +204,16 @@ static __rte_always_inline int dp_shim_decap_eth(struct rte_mbuf *m, const struc
 
 	if (rte_pktmbuf_data_len(m) < shoff + DP_SHIM6_LEN)
 		return DP_RW_MALFORMED;
-	*nh = p[shoff];
 	if (likely(shoff == DP_ETH_LEN + DP_IP6_LEN)) {
-		uint64_t w0;
-		memcpy(&w0, p + DP_ETH_LEN, 8);
-		w0 = dp_ip6_w0(w0, -DP_SHIM6_LEN, *nh);
-		p = (uint8_t *)rte_pktmbuf_adj(m, DP_SHIM6_LEN);
-		ip = p + DP_ETH_LEN;
-		memcpy(ip, &w0, 8);
-	} else {
-		p[DP_ETH_LEN + w->nh_off] = *nh;
-		memmove(p + DP_SHIM6_LEN, p, shoff);
-		p = (uint8_t *)rte_pktmbuf_adj(m, DP_SHIM6_LEN);
-		ip = p + DP_ETH_LEN;
-		dp_put16(ip + DP_IP6_PLEN, (uint16_t)(dp_get16(ip + DP_IP6_PLEN) - DP_SHIM6_LEN));
+		*nh = dp_shim_decap_eth_first(m, c, dst_w, src_w);
+		return DP_RW_OK;
 	}
+	*nh = p[shoff];
+	p[DP_ETH_LEN + w->nh_off] = *nh;
+	memmove(p + DP_SHIM6_LEN, p, shoff);
+	p = (uint8_t *)rte_pktmbuf_adj(m, DP_SHIM6_LEN);
+	ip = p + DP_ETH_LEN;
+	dp_put16(ip + DP_IP6_PLEN, (uint16_t)(dp_get16(ip + DP_IP6_PLEN) - DP_SHIM6_LEN));
 	dp_eth_put(p, dst_w, src_w);
 	memcpy(ip + DP_IP6_SRC, c->remote_ulid, 16);
 	memcpy(ip + DP_IP6_DST, c->local_ulid, 16);

@@ -556,6 +556,181 @@ static void ingress_mixed_burst(void **state)
 	free_all(out, n);
 }
 
+/* ---- shimmed packets only the general classifier takes --------------------- */
+
+static const uint8_t HBH_PADN[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };   /* Next Header set by the caller */
+
+/* The tag of a shimmed frame whose payload header is at `off` of its IPv6 packet. */
+static uint64_t tag_at(const struct rte_mbuf *m, unsigned off)
+{
+	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *) + 14 + off;
+	uint64_t t = h[2] & 0x7f;
+	for (unsigned j = 3; j < 8; j++)
+		t = t << 8 | h[j];
+	return t;
+}
+
+/*
+ * A Hop-by-Hop header, or Ethernet padding after the packet, keeps a
+ * packet off the fast classifier; it is shimmed all the same, out of the
+ * node loop: the payload header after the Hop-by-Hop header, the padding
+ * gone.  Without a context it is punted as it came.  Canonical packets in
+ * the same burst keep their place in the lookup arrays.
+ */
+static void egress_shim_off_the_fast_path(void **state)
+{
+	(void)state;
+	uint8_t f[256], e[256], src[16], dst[16], ext[16];
+	struct rte_mbuf *in[DP_BURST], *out[64];
+	uint32_t ctx_of[DP_BURST];
+	unsigned shimmed = 0;
+
+	for (unsigned k = 0; k < DP_BURST; k++) {
+		uint32_t i = (k * 131 + 7) % NCTX;
+		size_t len, n;
+		ctx_of[k] = i;
+		host(src, i);
+		peer(dst, k % 4 == 2 ? NCTX + k : i);
+		n = fab_tcp(l4, src, dst, 30 + k);
+		if (k % 4 == 0 || k % 4 == 2) {   /* Hop-by-Hop; 2: no context */
+			memcpy(ext, HBH_PADN, 8);
+			ext[0] = 6;
+			len = fab_frame(f, src, dst, 0, ext, 8, l4, n);
+		} else {
+			len = fab_frame(f, src, dst, 6, NULL, 0, l4, n);
+		}
+		if (k % 4 == 1) {                 /* two octets of Ethernet padding */
+			f[len] = f[len + 1] = 0xee;
+			len += 2;
+		}
+		in[k] = mk(f, len);
+	}
+	dp_node_inside(lc, in, DP_BURST, rte_rdtsc());
+	flush();
+
+	assert_int_equal(cnt(DPMSG_CNT_EGRESS_SHIM), 24);
+	assert_int_equal(cnt(DPMSG_CNT_PUNT), 8);
+	assert_int_equal(cnt(DPMSG_CNT_TX_OUT_PKTS), 24);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_MALFORMED), 0);
+	for (unsigned p = 1; p <= 2; p++) {
+		unsigned n = drain(p, out, 64);
+		for (unsigned o = 0; o < n; o++) {
+			const uint8_t *ip = rte_pktmbuf_mtod(out[o], const uint8_t *) + 14;
+			bool hbh = ip[6] == 0;
+			uint64_t tag = tag_at(out[o], hbh ? 48 : 40);
+			unsigned k = 0;
+			while (k < DP_BURST && (k % 4 == 2 || ptag(ctx_of[k]) != tag))
+				k++;
+			assert_true(k < DP_BURST);
+			assert_int_equal(hbh, k % 4 == 0);
+			assert_int_equal(1 + isp_of(ctx_of[k]), p);
+			if (hbh) {
+				uint8_t h[16], pr[16], ll[16], rl[16];
+				host(h, ctx_of[k]);
+				peer(pr, ctx_of[k]);
+				lloc(ll, ctx_of[k]);
+				rloc(rl, ctx_of[k]);
+				size_t l = fab_tcp(l4, h, pr, 30 + k);
+				memcpy(ext, HBH_PADN, 8);
+				ext[0] = 140;
+				fab_shim_hdr(ext + 8, 6, ptag(ctx_of[k]));
+				size_t len = fab_frame(e, ll, rl, 0, ext, 16, l4, l);
+				memcpy(e, NH_MAC[p], 6);
+				memcpy(e + 6, PORT_MAC[p], 6);
+				assert_frame(out[o], e, len);
+			} else {
+				assert_frame(out[o], e, expect_shim_out(e, ctx_of[k], 30 + k));
+			}
+			shimmed++;
+		}
+		free_all(out, n);
+	}
+	assert_int_equal(shimmed, 24);
+	unsigned n = rte_ring_dequeue_burst(dp.punt, (void **)out, 64, NULL);
+	assert_int_equal(n, 8);
+	for (unsigned o = 0; o < n; o++) {
+		const uint8_t *ip = rte_pktmbuf_mtod(out[o], const uint8_t *) + 14;
+		assert_int_equal(out[o]->hash.usr, DPMSG_PUNT_NO_CTX);
+		assert_int_equal(ip[6], 0);            /* as it came */
+		peer(dst, NCTX + 4 * o + 2);
+		assert_memory_equal(ip + 24, dst, 16);
+	}
+	free_all(out, n);
+}
+
+/*
+ * The same on an ISP port: a payload header behind a Destination Options
+ * header, or in a padded frame, is removed out of the node loop (the
+ * Destination Options header then chains to the upper layer); with an
+ * unknown tag it is punted for R1bis.
+ */
+static void ingress_shim_off_the_fast_path(void **state)
+{
+	(void)state;
+	uint8_t f[256], e[256], pr[16], hs[16], ll[16], rl[16], ext[16];
+	struct rte_mbuf *in[DP_BURST], *out[64];
+	uint32_t ctx_of[DP_BURST];
+	size_t len;
+
+	for (unsigned k = 0; k < DP_BURST; k++) {
+		uint32_t i = (k * 37 + 2) % NCTX & ~UINT32_C(1);   /* ISP 0's contexts */
+		ctx_of[k] = i;
+		host(hs, i);
+		peer(pr, i);
+		lloc(ll, i);
+		rloc(rl, i);
+		size_t n = fab_tcp(l4, pr, hs, 20 + k);
+		uint64_t tag = k % 4 == 2 ? UINT64_C(0x7777000000) + k : otag(i);
+		if (k % 4 == 0 || k % 4 == 2) {   /* Destination Options first; 2: unknown tag */
+			memcpy(ext, HBH_PADN, 8);
+			ext[0] = 140;
+			fab_shim_hdr(ext + 8, 6, tag);
+			len = fab_frame(f, rl, ll, 60, ext, 16, l4, n);
+		} else {
+			fab_shim_hdr(ext, 6, tag);
+			len = fab_frame(f, rl, ll, 140, ext, 8, l4, n);
+		}
+		if (k % 4 == 1) {
+			f[len] = f[len + 1] = f[len + 2] = 0;
+			len += 3;
+		}
+		in[k] = mk(f, len);
+	}
+	dp_node_isp(lc, DP_PORT_ISP(0), in, DP_BURST, rte_rdtsc());
+	flush();
+
+	assert_int_equal(cnt(DPMSG_CNT_INGRESS_SHIM), 24);
+	assert_int_equal(cnt(DPMSG_CNT_PUNT), 8);
+	assert_int_equal(cnt(DPMSG_CNT_TX_IN_PKTS), 24);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_MALFORMED), 0);
+	unsigned n = drain(0, out, 64);
+	assert_int_equal(n, 24);
+	for (unsigned o = 0; o < n; o++) {
+		unsigned k = o / 3 * 4 + (o % 3 == 2 ? 3 : o % 3);
+		host(hs, ctx_of[k]);
+		peer(pr, ctx_of[k]);
+		size_t l = fab_tcp(l4, pr, hs, 20 + k);
+		if (k % 4 == 0) {
+			memcpy(ext, HBH_PADN, 8);
+			ext[0] = 6;
+			len = fab_frame(e, pr, hs, 60, ext, 8, l4, l);
+		} else {
+			len = fab_frame(e, pr, hs, 6, NULL, 0, l4, l);
+		}
+		memcpy(e, NH_MAC[0], 6);
+		memcpy(e + 6, PORT_MAC[0], 6);
+		assert_frame(out[o], e, len);
+	}
+	free_all(out, n);
+	n = rte_ring_dequeue_burst(dp.punt, (void **)out, 64, NULL);
+	assert_int_equal(n, 8);
+	for (unsigned o = 0; o < n; o++) {
+		assert_int_equal(out[o]->hash.usr, DPMSG_PUNT_UNKNOWN_TAG);
+		assert_int_equal(tag_at(out[o], 48), UINT64_C(0x7777000000) + 4 * o + 2);
+	}
+	free_all(out, n);
+}
+
 /* ---- NATv6 connections a peer opened ------------------------------------- */
 
 /* TCP from src to dst with these ports, as its sender makes it. */
@@ -1048,6 +1223,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(egress_mixed_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(egress_every_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(ingress_mixed_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(egress_shim_off_the_fast_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(ingress_shim_off_the_fast_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_connection_a_peer_opened_is_answered_through_its_isp, setup, teardown),
 		cmocka_unit_test_setup_teardown(natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_isp_probe_s_answer_is_taken_and_recorded, setup, teardown),
