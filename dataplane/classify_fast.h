@@ -88,13 +88,14 @@ static inline void dp_fast_prep(const struct dp_site *s, struct dp_fast *f)
 #endif
 }
 
-/* Ethernet + IPv6 with nothing to trim, single segment; the IPv6 header or NULL. */
-static __rte_always_inline uint8_t *dp_fast_ip6(struct rte_mbuf *m)
+/* Ethernet + IPv6 with nothing to trim, single segment, at least `min`
+ * octets (more than the two headers); the IPv6 header or NULL. */
+static __rte_always_inline uint8_t *dp_fast_ip6(struct rte_mbuf *m, uint32_t min)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
 
-	if (unlikely(m->nb_segs != 1 || len <= DP_ETH_LEN + DP_IP6_LEN))
+	if (unlikely(m->nb_segs != 1 || len < min))
 		return NULL;
 	/* EtherType 86dd and version 6, one compare on the raw octets 12..14 */
 	uint32_t et;
@@ -111,16 +112,18 @@ static __rte_always_inline uint8_t *dp_fast_ip6(struct rte_mbuf *m)
 
 /*
  * What the classifiers give a packet whose walk stops right after the fixed
- * header.  The walk is built whole and copied, so it is one store, not five.
+ * header: the walk as a constant, then its Next Header, two stores (built
+ * in a register, gcc merged it into a stack copy bit field by bit field).
  */
 static __rte_always_inline void dp_fast_fill(struct dp_cls *c, uint8_t verdict, int8_t isp, uint8_t nh)
 {
-	const struct dp_walk w = { .off = DP_IP6_LEN, .nh_off = DP_IP6_NH, .nh = nh, .frag = 0, .frag_off = 0 };
+	static const struct dp_walk w = { .off = DP_IP6_LEN, .nh_off = DP_IP6_NH, .nh = 0, .frag = 0, .frag_off = 0 };
 
 	c->verdict = verdict;
 	c->drop = DP_DROP_NONE;
 	c->isp = isp;
 	memcpy(&c->w, &w, sizeof(w));
+	c->w.nh = nh;
 }
 
 static __rte_always_inline bool dp_fast_in(uint64_t raw, uint64_t mask, uint64_t val)
@@ -131,14 +134,15 @@ static __rte_always_inline bool dp_fast_in(uint64_t raw, uint64_t mask, uint64_t
 /* The upper layers the inside fast path takes, by Next Header: one indexed load */
 static const bool dp_fast_upper[256] = { [DP_PROTO_TCP] = true, [DP_PROTO_UDP] = true, [DP_PROTO_ICMP6] = true };
 
-static __rte_always_inline bool dp_classify_inside_fast(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
+/* dp_classify_inside_fast for a caller that tested f->in_ok itself (once a burst). */
+static __rte_always_inline bool dp_fast_inside_frame(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
 {
 	const uint8_t *ip;
 	uint64_t s_hi, d_hi;
 	uint8_t nh;
 	bool src_ok, dst_own, in_sp;
 
-	if (!f->in_ok || !(ip = dp_fast_ip6(m)))
+	if (!(ip = dp_fast_ip6(m, DP_ETH_LEN + DP_IP6_LEN + 1)))
 		return false;
 	nh = ip[DP_IP6_NH];
 	if (!dp_fast_upper[nh])
@@ -162,16 +166,21 @@ static __rte_always_inline bool dp_classify_inside_fast(const struct dp_fast *f,
 	return true;
 }
 
-static __rte_always_inline bool dp_classify_isp_fast(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
+static __rte_always_inline bool dp_classify_inside_fast(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
+{
+	return f->in_ok && dp_fast_inside_frame(f, m, c);
+}
+
+/* dp_classify_isp_fast for a caller that tested f->isp_ok itself (once a burst). */
+static __rte_always_inline bool dp_fast_isp_frame(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
 {
 	const uint8_t *ip;
 	uint64_t d_hi, d_lo, sh;
 	int isp;
 	unsigned i;
 
-	if (!f->isp_ok || !(ip = dp_fast_ip6(m)))
-		return false;
-	if (ip[DP_IP6_NH] != DP_PROTO_SHIM6 || rte_pktmbuf_data_len(m) < DP_ETH_LEN + DP_IP6_LEN + DP_SHIM6_LEN)
+	/* the payload header whole in the frame, or not this path */
+	if (!(ip = dp_fast_ip6(m, DP_ETH_LEN + DP_IP6_LEN + DP_SHIM6_LEN)) || ip[DP_IP6_NH] != DP_PROTO_SHIM6)
 		return false;
 	/* the payload header as one word: Hdr Ext Len 0 and P set in one test, then the tag */
 	sh = dp_load_be64(ip + DP_IP6_LEN);
@@ -194,6 +203,11 @@ static __rte_always_inline bool dp_classify_isp_fast(const struct dp_fast *f, st
 	dp_fast_fill(c, DP_V_IN_SHIM, (int8_t)isp, DP_PROTO_SHIM6);
 	c->tag = sh & UINT64_C(0x7fffffffffff);
 	return true;
+}
+
+static __rte_always_inline bool dp_classify_isp_fast(const struct dp_fast *f, struct rte_mbuf *m, struct dp_cls *c)
+{
+	return f->isp_ok && dp_fast_isp_frame(f, m, c);
 }
 
 #endif

@@ -423,19 +423,22 @@ static void floor_fwd(struct dp_lcore *lc, unsigned to, struct rte_mbuf **pkts, 
 /*
  * Inside port.  The loops stay small on purpose: the common case (a shimmed
  * packet whose context exists) is inline, everything else is a call, so the
- * hot loop keeps its state in registers.
+ * hot loop keeps its state in registers.  `fast_ok` (the fast classifier
+ * applies to the site) and `nh_ok` (every ISP's next hop is resolved) hold
+ * for the whole burst: dp_node_inside passes them as constants when both
+ * hold, so that the common variant tests neither per packet.
  */
-void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+static __rte_always_inline void node_inside(struct dp_lcore *lc, const struct dp_site *site, struct rte_mbuf **pkts,
+					    unsigned n, uint64_t now, const struct tx_port *ports,
+					    const bool fast_ok, const bool nh_ok)
 {
-#ifdef DP_BENCH_FLOOR
-	floor_fwd(lc, DP_PORT_ISP(0), pkts, n);
-	return;
-#endif
+	/* a copy of its own, which the mbuf writes cannot alias: no reloads */
+	struct tx_port isp_tx[DP_MAX_ISP];
+	memcpy(isp_tx, ports, sizeof(isp_tx[0]) * site->n_isp);
 	const struct dp_fast *f = &lc->fast;
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
 	const uint32_t ms = dp_tables_ms(t, now);   /* REAP stamps' clock */
-	const struct dp_site *site = SITE;   /* one config for the whole burst */
 	/* the Next Header that may be a SYN to clamp; none when clamping is off */
 	const unsigned syn_nh = site->mss ? DP_PROTO_TCP : 0x100;
 	const unsigned reader = lc->idx;
@@ -443,7 +446,6 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
-	struct tx_port isp_tx[DP_MAX_ISP];
 	unsigned nk = 0;
 	uint64_t rx_bytes = 0, shim = 0, no_nh = 0, tx_bytes = 0;
 	struct burst_cnt b = { 0 };
@@ -455,7 +457,7 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (!dp_classify_inside_fast(f, m, &cls[i])) {
+		if (!fast_ok || !dp_fast_inside_frame(f, m, &cls[i])) {
 			classify_inside_slow(m, &cls[i]);
 		} else if (cls[i].verdict == DP_V_EG_SHIM) {
 			cls[i].verdict = V_CANON;
@@ -469,15 +471,6 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 	CNT(lc, RX_IN_PKTS) += n;
 	CNT(lc, RX_IN_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
-	/* tables.c admits no context whose ISP is not configured */
-	for (unsigned p = 0; nk && p < site->n_isp; p++) {
-		tx_port_get(lc, DP_PORT_ISP(p), &isp_tx[p]);
-		/* dp_shim_too_big() as one compare of the frame length (an MTU
-		 * too large for the sum takes any frame, as there) */
-		isp_tx[p].max_len = site->isp[p].mtu + (DP_ETH_LEN - DP_SHIM6_LEN);
-		if (isp_tx[p].max_len < site->isp[p].mtu)
-			isp_tx[p].max_len = UINT32_MAX;
-	}
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
@@ -523,7 +516,7 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 		}
 		dp_ctx_stamp(x, reader, 0, ms);
 		shim++;
-		if (unlikely(!dp_nh_ok(e->dst_w))) {
+		if (!nh_ok && unlikely(!dp_nh_ok(e->dst_w))) {
 			drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
 			no_nh++;
 			continue;
@@ -535,6 +528,32 @@ void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uin
 	b.tx_pkts[1] += shim - no_nh;
 	b.tx_bytes[1] += tx_bytes;
 	burst_flush(lc, &b);
+}
+
+void dp_node_inside(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+{
+#ifdef DP_BENCH_FLOOR
+	floor_fwd(lc, DP_PORT_ISP(0), pkts, n);
+	return;
+#endif
+	const struct dp_site *site = SITE;   /* one config for the whole burst */
+	struct tx_port isp_tx[DP_MAX_ISP];
+	bool nh_ok = true;
+
+	/* tables.c admits no context whose ISP is not configured */
+	for (unsigned p = 0; p < site->n_isp; p++) {
+		tx_port_get(lc, DP_PORT_ISP(p), &isp_tx[p]);
+		nh_ok &= dp_nh_ok(isp_tx[p].dst_w);
+		/* dp_shim_too_big() as one compare of the frame length (an MTU
+		 * too large for the sum takes any frame, as there) */
+		isp_tx[p].max_len = site->isp[p].mtu + (DP_ETH_LEN - DP_SHIM6_LEN);
+		if (isp_tx[p].max_len < site->isp[p].mtu)
+			isp_tx[p].max_len = UINT32_MAX;
+	}
+	if (likely(lc->fast.in_ok && nh_ok))
+		node_inside(lc, site, pkts, n, now, isp_tx, true, true);
+	else
+		node_inside(lc, site, pkts, n, now, isp_tx, lc->fast.in_ok, nh_ok);
 }
 
 static void in_icmp_err(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m, struct dp_cls *c)
@@ -685,23 +704,21 @@ static __rte_noinline void in_other(struct dp_lcore *lc, struct burst_cnt *b, un
 	}
 }
 
-void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+/* An ISP port; `fast_ok` and `nh_ok` as for node_inside (nh_ok: the inside next hop's). */
+static __rte_always_inline void node_isp(struct dp_lcore *lc, const struct dp_site *site, unsigned pidx,
+					 struct rte_mbuf **pkts, unsigned n, uint64_t now, const struct tx_port *in,
+					 const bool fast_ok, const bool nh_ok)
 {
-#ifdef DP_BENCH_FLOOR
-	floor_fwd(lc, DP_PORT_INSIDE, pkts, n);
-	return;
-#endif
 	const struct dp_fast *f = &lc->fast;
 	struct dp_tables *t = dp.t;
 	struct dp_ctx *slots = t->slots;
 	const uint32_t ms = dp_tables_ms(t, now);   /* REAP stamps' clock */
-	const struct dp_site *site = SITE;   /* one config for the whole burst */
 	const unsigned syn_nh = site->mss ? DP_PROTO_TCP : 0x100;   /* as in dp_node_inside */
 	const unsigned reader = lc->idx;
 	struct dp_cls cls[DP_BURST];
 	const struct dp_lut_bkt *bk[DP_BURST];
 	uint32_t h[DP_BURST], slot[DP_BURST];
-	struct tx_port in_tx;
+	const struct tx_port in_tx = *in;
 	unsigned nk = 0;
 	uint64_t rx_bytes = 0, shim = 0, no_nh = 0, tx_bytes = 0;
 	struct burst_cnt b = { 0 };
@@ -713,7 +730,7 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
-		if (!dp_classify_isp_fast(f, m, &cls[i])) {
+		if (!fast_ok || !dp_fast_isp_frame(f, m, &cls[i])) {
 			classify_isp_slow(m, &cls[i]);
 		} else if (cls[i].verdict == DP_V_IN_SHIM) {
 			cls[i].verdict = V_CANON;
@@ -726,7 +743,6 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 	CNT(lc, RX_OUT_PKTS) += n;
 	CNT(lc, RX_OUT_BYTES) += rx_bytes;
 	lut_first(slots, bk, h, nk, slot);
-	tx_port_get(lc, DP_PORT_INSIDE, &in_tx);
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_cls *c = &cls[i];
@@ -756,7 +772,7 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 		}
 		dp_ctx_stamp(x, reader, 1, ms);
 		shim++;
-		if (unlikely(!dp_nh_ok(in_tx.dst_w))) {
+		if (!nh_ok && unlikely(!dp_nh_ok(in_tx.dst_w))) {
 			drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
 			no_nh++;
 			continue;
@@ -768,6 +784,24 @@ void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, uns
 	b.tx_pkts[0] += shim - no_nh;
 	b.tx_bytes[0] += tx_bytes;
 	burst_flush(lc, &b);
+}
+
+void dp_node_isp(struct dp_lcore *lc, unsigned pidx, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+{
+#ifdef DP_BENCH_FLOOR
+	floor_fwd(lc, DP_PORT_INSIDE, pkts, n);
+	return;
+#endif
+	const struct dp_site *site = SITE;   /* one config for the whole burst */
+	struct tx_port in;
+	bool nh_ok;
+
+	tx_port_get(lc, DP_PORT_INSIDE, &in);
+	nh_ok = dp_nh_ok(in.dst_w);
+	if (likely(lc->fast.isp_ok && nh_ok))
+		node_isp(lc, site, pidx, pkts, n, now, &in, true, true);
+	else
+		node_isp(lc, site, pidx, pkts, n, now, &in, lc->fast.isp_ok, nh_ok);
 }
 
 /* Frames from the kernel's exception interfaces and from control. */
