@@ -1039,6 +1039,66 @@ static void next_hop_unresolved(void **state)
 	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 4);
 	assert_int_equal(cnt(DPMSG_CNT_TX_OUT_PKTS), 0);
 	assert_int_equal(drain(1, out, 8), 0);
+
+	/* the inside next hop unresolved: payload headers in are removed and
+	 * counted, the packets dropped */
+	dp_nh_store(&dp.port[0], 0);
+	for (unsigned k = 0; k < 4; k++) {
+		uint8_t ll[16], rl[16], sh[8];
+		size_t n;
+		host(dst, 2 * k);
+		peer(src, 2 * k);
+		lloc(ll, 2 * k);
+		rloc(rl, 2 * k);
+		n = fab_tcp(l4, src, dst, 8);
+		fab_shim_hdr(sh, 6, otag(2 * k));
+		in[k] = mk(f, fab_frame(f, rl, ll, 140, sh, 8, l4, n));
+	}
+	dp_node_isp(lc, DP_PORT_ISP(0), in, 4, rte_rdtsc());
+	flush();
+	dp_nh_store(&dp.port[0], dp_nh_word(NH_MAC[0]));
+	assert_int_equal(cnt(DPMSG_CNT_INGRESS_SHIM), 4);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 8);
+	assert_int_equal(cnt(DPMSG_CNT_TX_IN_PKTS), 0);
+	assert_int_equal(drain(0, out, 8), 0);
+}
+
+/*
+ * A site prefix longer than 64 bits keeps the fast classifier off
+ * (dp_fast_prep): its one-word compare would take a source that shares
+ * only the first 64 bits for the site's.  Such a source is dropped; the
+ * site's own hosts are shimmed by the general classifier.
+ */
+static void a_site_the_fast_classifier_does_not_fit(void **state)
+{
+	(void)state;
+	struct dp_site *s = &dp.sites[0];
+	const struct dp_prefix keep = s->cmula[0];
+	uint8_t f[256], src[16], dst[16];
+	struct rte_mbuf *in[4], *out[8];
+
+	pfx(&s->cmula[0], "fd00:1:1:1:1::", 80);   /* host(i) stays inside */
+	dp_fast_prep(s, &lc->fast);
+	assert_false(lc->fast.in_ok);
+	for (unsigned k = 0; k < 4; k++) {
+		host(src, 2 * k);
+		if (k % 2)
+			src[9] = 2;   /* fd00:1:1:1:2::: the first 64 bits only */
+		peer(dst, 2 * k);
+		in[k] = mk(f, out_tcp(f, src, dst, 8));
+	}
+	dp_node_inside(lc, in, 4, rte_rdtsc());
+	flush();
+	s->cmula[0] = keep;
+	dp_fast_prep(s, &lc->fast);
+	assert_int_equal(cnt(DPMSG_CNT_EGRESS_SHIM), 2);
+	assert_int_equal(cnt(DPMSG_CNT_DROP_NO_ROUTE), 2);
+	assert_int_equal(cnt(DPMSG_CNT_PUNT), 0);
+	unsigned n = drain(1, out, 8);
+	assert_int_equal(n, 2);
+	for (unsigned o = 0; o < n; o++)
+		assert_frame(out[o], f, expect_shim_out(f, 4 * o, 8));
+	free_all(out, n);
 }
 
 /* ---- Neighbor Discovery on an ISP link (no kernel interface) ------------- */
@@ -1231,6 +1291,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(punt_ring_full, setup_small_punt, teardown),
 		cmocka_unit_test_setup_teardown(too_big_within_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(next_hop_unresolved, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_site_the_fast_classifier_does_not_fit, setup, teardown),
 		cmocka_unit_test_setup_teardown(nd_on_isp_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(nd_needs_icmpv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(nd_answer_taken, setup, teardown),
