@@ -87,9 +87,13 @@ static __rte_always_inline int dp_shim_encap_eth_nohbh(struct rte_mbuf *m, const
 	v |= (uint64_t)nh << 56;
 #endif
 	w0 = dp_ip6_w0(w0, DP_SHIM6_LEN, DP_PROTO_SHIM6);
-	p = (uint8_t *)rte_pktmbuf_prepend(m, DP_SHIM6_LEN);
-	if (!p)
+	/* rte_pktmbuf_prepend, less its test of a result that cannot be NULL */
+	if (unlikely(rte_pktmbuf_headroom(m) < DP_SHIM6_LEN))
 		return DP_RW_NOROOM;
+	m->data_off = (uint16_t)(m->data_off - DP_SHIM6_LEN);
+	m->data_len = (uint16_t)(m->data_len + DP_SHIM6_LEN);
+	m->pkt_len += DP_SHIM6_LEN;
+	p -= DP_SHIM6_LEN;
 	ip = p + DP_ETH_LEN;
 	dp_eth_put(p, dst_w, src_w);
 	memcpy(ip, &w0, 8);
