@@ -293,6 +293,7 @@ static void eg_shim(struct dp_lcore *lc, struct burst_cnt *b, struct rte_mbuf *m
 	}
 	dp_ctx_stamp(x, lc->idx, 0, dp_tables_ms(dp.t, now));
 	CNT(lc, EGRESS_SHIM)++;
+	CNT(lc, SHIM_GENERAL)++;
 	if (!dp_nh_ok(e.dst_w)) {
 		drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
 		return;
@@ -654,6 +655,7 @@ static void in_shim(struct dp_lcore *lc, struct burst_cnt *b, unsigned pidx, str
 	}
 	dp_ctx_stamp(x, lc->idx, 1, ms);
 	CNT(lc, INGRESS_SHIM)++;
+	CNT(lc, SHIM_GENERAL)++;
 	if (!dp_nh_ok(e.dst_w)) {
 		drop(lc, m, DP_DROP_NO_ROUTE);   /* next hop not resolved yet */
 		return;
