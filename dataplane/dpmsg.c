@@ -590,6 +590,7 @@ const char *dpmsg_counter_name(uint16_t id)
 		[DPMSG_CNT_NAT_FLOWS_EVICTED] = "natv6_flows_evicted",
 		[DPMSG_CNT_ISP_PROBES] = "isp_probes", [DPMSG_CNT_ISP_PROBE_REPLIES] = "isp_probe_replies",
 		[DPMSG_CNT_ISP_DOWN] = "isp_down", [DPMSG_CNT_NAT_ISP_MOVED] = "natv6_isp_moved",
+		[DPMSG_CNT_NAT_FLOWS_EXPIRED] = "natv6_flows_expired",
 		[DPMSG_CNT_SHIM_GENERAL] = "shim6_general_path",
 	};
 	if (id >= DPMSG_CNT__MAX || !names[id])

@@ -327,7 +327,12 @@ static __rte_noinline void eg_other(struct dp_lcore *lc, struct burst_cnt *b, st
 		keyed = dp_natpin_key(ip, ip_len(m), &c->w, true, pair, &key);
 		/* a reply in a connection the peer opened through another PA address,
 		 * or a connection moved off a failed ISP (below) */
-		if (keyed && (pin = dp_natpin_get(&dp.natpin, key, SITE->n_isp)) >= 0) {
+		pin = keyed ? dp_natpin_get(&dp.natpin, key, SITE->n_isp, dp_tables_ms(dp.t, now) / 1000,
+					    dp_natpin_idle_s(c->w.nh))
+			    : -1;
+		if (unlikely(pin == DP_NATPIN_EXPIRED))
+			CNT(lc, NAT_FLOWS_EXPIRED)++;   /* the pick again, as for a new flow */
+		if (pin >= 0) {
 			if (pin != isp) {
 				isp = pin;
 				moved = false;

@@ -123,19 +123,64 @@ static inline void dp_natpin_flag(struct dp_natpin *p, uint64_t key, bool on)
 		__atomic_fetch_and(&p->used[b / 64], ~bit, __ATOMIC_RELAXED);
 }
 
-/* The ISP noted for the flow `key`, or -1; a note naming an ISP this site no
+/*
+ * How long a note outlives its flow's last packet, by the flow's protocol:
+ * what RFC 5382 asks of a NAT for an established TCP connection (2 h 4 min,
+ * taken for the other protocols with connections too), RFC 4787 for UDP
+ * (5 min) and RFC 5508 for an ICMP query (60 s).  A note that outlived it
+ * would send a later flow with the same ports (an NTP client's 123 to 123,
+ * say) by the ISP of one long gone, for as long as the note survived.
+ */
+#define DP_NATPIN_IDLE_TCP_S  7440
+#define DP_NATPIN_IDLE_UDP_S  300
+#define DP_NATPIN_IDLE_ICMP_S 60
+
+static inline uint32_t dp_natpin_idle_s(uint8_t nh)
+{
+	switch (nh) {
+	case DP_PROTO_TCP:
+	case 33:    /* DCCP */
+	case 132:   /* SCTP */
+		return DP_NATPIN_IDLE_TCP_S;
+	case DP_PROTO_ICMP6:
+		return DP_NATPIN_IDLE_ICMP_S;
+	default:
+		return DP_NATPIN_IDLE_UDP_S;
+	}
+}
+
+#define DP_NATPIN_EXPIRED (-2)
+
+/*
+ * The ISP noted for the flow `key`, or -1; a note naming an ISP this site no
  * longer has (after a reload) is none, and so is every flow without a table
- * (a program that made none). */
-static inline int dp_natpin_get(const struct dp_natpin *p, uint64_t key, unsigned n_isp)
+ * (a program that made none).  `sec`: dp_natpin_note's clock.  A note last
+ * seen more than `idle_s` ago is removed and DP_NATPIN_EXPIRED returned;
+ * one found restarts its age (a second at a time), so a flow whose packets
+ * all go out, as one moved off a failed ISP may, keeps its note while it
+ * lasts.  Ages are taken modulo 2^24 s (194 days).
+ */
+static inline int dp_natpin_get(struct dp_natpin *p, uint64_t key, unsigned n_isp, uint32_t sec, uint32_t idle_s)
 {
 	if (!p->w || !dp_natpin_flagged(p, key))
 		return -1;
-	const uint64_t *b = dp_natpin_bucket(p, key);
+	uint64_t *b = dp_natpin_bucket(p, key);
+	uint32_t s24 = sec & 0xffffff;
 	for (unsigned i = 0; i < DP_NATPIN_WAYS; i++) {
 		uint64_t v = __atomic_load_n(&b[i], __ATOMIC_RELAXED);
 		if (v && (uint32_t)(v >> 32) == dp_natpin_check(key)) {
+			uint32_t age = (s24 - (uint32_t)(v >> 8)) & 0xffffff;
 			unsigned isp = (unsigned)(v & 0xff) - 1;
-			return isp < n_isp ? (int)isp : -1;
+			if (age > idle_s) {
+				/* only the word seen: another lcore may have just refreshed it */
+				__atomic_compare_exchange_n(&b[i], &v, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+				return DP_NATPIN_EXPIRED;
+			}
+			if (isp >= n_isp)
+				return -1;
+			if (age >= DP_NATPIN_REFRESH_S)
+				__atomic_store_n(&b[i], (v & ~UINT64_C(0xffffff00)) | (uint64_t)s24 << 8, __ATOMIC_RELAXED);
+			return (int)isp;
 		}
 	}
 	return -1;

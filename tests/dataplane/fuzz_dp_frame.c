@@ -250,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (dp_natpin_key(ip, m->data_len - DP_ETH_LEN, &c.w, true, dp_pair_hash(ip + DP_IP6_SRC, ip + DP_IP6_DST),
 					  &key) &&
-			    (p = dp_natpin_get(&pin, key, site.n_isp)) >= 0) {
+			    (p = dp_natpin_get(&pin, key, site.n_isp, ip[7], dp_natpin_idle_s(c.w.nh))) >= 0) {
 				if (p >= (int)site.n_isp)
 					abort();
 				isp = p;

@@ -179,18 +179,18 @@ static void noted_looked_up_moved_and_cleared(void **st)
 	(void)st;
 	struct dp_natpin p = tab(64);
 	uint64_t k = 0x123456789abcdef0;
-	assert_int_equal(dp_natpin_get(&p, k, 2), -1);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 10, DP_NATPIN_IDLE_TCP_S), -1);
 	assert_int_equal(dp_natpin_note(&p, k, 0, true, 10), DP_NATPIN_KEPT);   /* the pick: nothing */
-	assert_int_equal(dp_natpin_get(&p, k, 2), -1);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 10, DP_NATPIN_IDLE_TCP_S), -1);
 	assert_int_equal(dp_natpin_note(&p, k, 1, false, 10), DP_NATPIN_NOTED);
-	assert_int_equal(dp_natpin_get(&p, k, 2), 1);
-	assert_int_equal(dp_natpin_get(&p, k ^ (UINT64_C(1) << 40), 2), -1);   /* same bucket, other check */
+	assert_int_equal(dp_natpin_get(&p, k, 2, 10, DP_NATPIN_IDLE_TCP_S), 1);
+	assert_int_equal(dp_natpin_get(&p, k ^ (UINT64_C(1) << 40), 2, 10, DP_NATPIN_IDLE_TCP_S), -1);   /* same bucket, other check */
 	assert_int_equal(dp_natpin_note(&p, k, 1, false, 10), DP_NATPIN_KEPT);
 	assert_int_equal(dp_natpin_note(&p, k, 2, false, 10), DP_NATPIN_KEPT);   /* now through a third ISP */
-	assert_int_equal(dp_natpin_get(&p, k, 3), 2);
-	assert_int_equal(dp_natpin_get(&p, k, 2), -1);   /* an ISP the site no longer has */
+	assert_int_equal(dp_natpin_get(&p, k, 3, 10, DP_NATPIN_IDLE_TCP_S), 2);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 10, DP_NATPIN_IDLE_TCP_S), -1);   /* an ISP the site no longer has */
 	assert_int_equal(dp_natpin_note(&p, k, 0, true, 11), DP_NATPIN_CLEARED);
-	assert_int_equal(dp_natpin_get(&p, k, 3), -1);
+	assert_int_equal(dp_natpin_get(&p, k, 3, 10, DP_NATPIN_IDLE_TCP_S), -1);
 	for (size_t i = 0; i < dp_natpin_words(p.mask); i++)
 		assert_true(p.w[i] == 0);
 	free(p.w);
@@ -198,7 +198,7 @@ static void noted_looked_up_moved_and_cleared(void **st)
 	/* no table: nothing noted, nothing found */
 	struct dp_natpin none = { 0 };
 	assert_int_equal(dp_natpin_note(&none, k, 1, false, 10), DP_NATPIN_KEPT);
-	assert_int_equal(dp_natpin_get(&none, k, 2), -1);
+	assert_int_equal(dp_natpin_get(&none, k, 2, 10, DP_NATPIN_IDLE_TCP_S), -1);
 }
 
 /* A note's age restarts with its flow's packets in, a second at a time. */
@@ -236,10 +236,10 @@ static void a_full_bucket_replaces_its_oldest_note(void **st)
 	/* k[3] is the oldest; refreshing another keeps it so */
 	dp_natpin_note(&p, k[0], 1, false, 1020);
 	assert_int_equal(dp_natpin_note(&p, k[DP_NATPIN_WAYS], 1, false, 1030), DP_NATPIN_EVICTED);
-	assert_int_equal(dp_natpin_get(&p, k[3], 2), -1);
+	assert_int_equal(dp_natpin_get(&p, k[3], 2, 1030, DP_NATPIN_IDLE_TCP_S), -1);
 	for (unsigned i = 0; i <= DP_NATPIN_WAYS; i++)
 		if (i != 3)
-			assert_int_equal(dp_natpin_get(&p, k[i], 2), 1);
+			assert_int_equal(dp_natpin_get(&p, k[i], 2, 1030, DP_NATPIN_IDLE_TCP_S), 1);
 	/* no other bucket touched */
 	for (unsigned b = 0; b <= p.mask; b++)
 		for (unsigned w = 0; b != 5 && w < DP_NATPIN_WAYS; w++)
@@ -271,11 +271,11 @@ static void a_bucket_is_flagged_while_it_holds_a_note(void **st)
 	 * not read the bucket (a word planted there survives it) */
 	dp_natpin_note(&p, a, 1, false, 7);
 	dp_natpin_flag(&p, a, false);
-	assert_int_equal(dp_natpin_get(&p, a, 2), -1);
+	assert_int_equal(dp_natpin_get(&p, a, 2, 7, DP_NATPIN_IDLE_TCP_S), -1);
 	assert_int_equal(dp_natpin_note(&p, a, 0, true, 7), DP_NATPIN_KEPT);
 	assert_int_equal(dp_natpin_note(&p, a, 1, false, 7), DP_NATPIN_KEPT);
 	assert_true(dp_natpin_flagged(&p, a));
-	assert_int_equal(dp_natpin_get(&p, a, 2), 1);
+	assert_int_equal(dp_natpin_get(&p, a, 2, 7, DP_NATPIN_IDLE_TCP_S), 1);
 	/* flagged but empty (a race the other way): cleared by the next look */
 	assert_int_equal(dp_natpin_note(&p, a, 0, true, 8), DP_NATPIN_CLEARED);
 	dp_natpin_flag(&p, c, true);
@@ -285,9 +285,44 @@ static void a_bucket_is_flagged_while_it_holds_a_note(void **st)
 	free(p.used);
 }
 
+/* A note found idle past its protocol's time goes, and the flow takes the
+ * pick again; a note found in time restarts its age, so a flow whose
+ * packets only go out keeps it while it lasts. */
+static void a_note_expires_when_its_flow_is_idle(void **st)
+{
+	(void)st;
+	struct dp_natpin p = tab(64);
+	uint64_t k = 0x5555666677778888;
+	uint64_t *b = dp_natpin_bucket(&p, k);
+
+	assert_int_equal(dp_natpin_idle_s(DP_PROTO_TCP), 7440);
+	assert_int_equal(dp_natpin_idle_s(132), 7440);
+	assert_int_equal(dp_natpin_idle_s(DP_PROTO_UDP), 300);
+	assert_int_equal(dp_natpin_idle_s(DP_PROTO_ICMP6), 60);
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 1000), DP_NATPIN_NOTED);
+	/* found at the bound: kept, and its age restarts */
+	assert_int_equal(dp_natpin_get(&p, k, 2, 1300, 300), 1);
+	assert_int_equal((b[0] >> 8) & 0xffffff, 1300);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 1300, 300), 1);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 1600, 300), 1);
+	/* past it: removed, then not found */
+	assert_int_equal(dp_natpin_get(&p, k, 2, 1901, 300), DP_NATPIN_EXPIRED);
+	assert_true(b[0] == 0);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 1901, 300), -1);
+	/* the flow's next packet in notes it again */
+	assert_int_equal(dp_natpin_note(&p, k, 1, false, 1902), DP_NATPIN_NOTED);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 1902, 60), 1);
+	/* across the clock's wrap at 2^24 s */
+	assert_int_equal(dp_natpin_get(&p, k, 2, 0x1000000 + 1902 + 60, 60), 1);
+	assert_int_equal(dp_natpin_get(&p, k, 2, 0x1000000 + 1902 + 121, 60), DP_NATPIN_EXPIRED);
+	free(p.w);
+	free(p.used);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_note_expires_when_its_flow_is_idle),
 		cmocka_unit_test(a_packet_in_and_its_reply_out_share_a_key_and_other_flows_do_not),
 		cmocka_unit_test(an_echo_request_in_and_its_reply_out_share_a_key),
 		cmocka_unit_test(fragments_and_short_ports_have_no_key),

@@ -752,13 +752,16 @@ static size_t tcp_ports(uint8_t *f, const uint8_t src[16], const uint8_t dst[16]
 	return fab_frame(f, src, dst, 6, NULL, 0, l4, n);
 }
 
+/* TSC cycles nat_in and nat_out add to the clock: time passing for the notes */
+static uint64_t nat_skew;
+
 /* One packet in from the legacy peer to `pa` on ISP port `isp`, delivered
  * to the host inside. */
 static void nat_in(unsigned isp, const uint8_t pa[16], const uint8_t hs[16], const uint8_t lg[16], uint16_t pport)
 {
 	uint8_t f[256];
 	struct rte_mbuf *m = mk(f, tcp_ports(f, lg, pa, pport, 80, 16)), *out[4];
-	dp_node_isp(lc, DP_PORT_ISP(isp), &m, 1, rte_rdtsc());
+	dp_node_isp(lc, DP_PORT_ISP(isp), &m, 1, rte_rdtsc() + nat_skew);
 	flush();
 	assert_int_equal(drain(0, out, 4), 1);
 	assert_memory_equal(rte_pktmbuf_mtod(out[0], const uint8_t *) + 14 + 24, hs, 16);
@@ -771,7 +774,7 @@ static unsigned nat_out(const uint8_t hs[16], const uint8_t lg[16], uint16_t ppo
 {
 	uint8_t f[256];
 	struct rte_mbuf *m = mk(f, tcp_ports(f, hs, lg, 80, pport, 16)), *out[4];
-	dp_node_inside(lc, &m, 1, rte_rdtsc());
+	dp_node_inside(lc, &m, 1, rte_rdtsc() + nat_skew);
 	flush();
 	unsigned by = 0;
 	for (unsigned isp = 0; isp < 2; isp++) {
@@ -887,6 +890,23 @@ static void natv6_pairs_leave_a_failed_isp_and_their_connections_keep_the_new_on
 	assert_int_equal(nat_out(hs, lg, 41003, src), DP_PORT_ISP(0));
 	assert_int_equal(cnt(DPMSG_CNT_NAT_ISP_MOVED), 2);
 	dp.isp_down = 0;
+
+	/* the moved connection's packets out keep its note young: 2 h in steps
+	 * of 20 min, each under TCP's idle time, and it stays on ISP 1 */
+	for (unsigned k = 1; k <= 6; k++) {
+		nat_skew = (uint64_t)k * 1200 * rte_get_tsc_hz();
+		assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(1));
+	}
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_EXPIRED), 0);
+	/* then idle past it (RFC 5382's 2 h 4 min): the note goes, and the
+	 * next packet out takes the pick, as a new flow would */
+	nat_skew += (uint64_t)(DP_NATPIN_IDLE_TCP_S + 2) * rte_get_tsc_hz();
+	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(0));
+	assert_memory_equal(src, pa0, 16);
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_EXPIRED), 1);
+	assert_int_equal(nat_out(hs, lg, 41000, src), DP_PORT_ISP(0));
+	assert_int_equal(cnt(DPMSG_CNT_NAT_FLOWS_EXPIRED), 1);
+	nat_skew = 0;
 }
 
 /* The target's echo reply to `own` on ISP 0's link: identifier `id`, sequence `seq`. */

@@ -250,6 +250,7 @@ enum dpmsg_counter_id {
 	DPMSG_CNT_ISP_PROBE_REPLIES,    /* their answers */
 	DPMSG_CNT_ISP_DOWN,             /* times an ISP was taken out of NATv6 (its probes lost) */
 	DPMSG_CNT_NAT_ISP_MOVED,        /* NATv6 out by another ISP than the pick, which had failed */
+	DPMSG_CNT_NAT_FLOWS_EXPIRED,    /* notes removed when found idle past their protocol's time */
 	DPMSG_CNT_SHIM_GENERAL,         /* shimmed packets (either way) with a context, off the node loops'
 	                                   canonical path: extension headers or Ethernet padding */
 	DPMSG_CNT__MAX
