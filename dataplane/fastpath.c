@@ -21,6 +21,11 @@
 #include "rewrite.h"
 
 #define PREFETCH_AHEAD 3
+#define NODE_CLOCK_MAX 200000   /* cycles: 32 packets never take this long uninterrupted */
+/* the site config in force (a reload swaps it between bursts, see reload.c) */
+#define SITE dp_site_now()
+#define CNT(lc, id) ((lc)->cnt.c[DPMSG_CNT_##id])
+
 /*
  * A shimmed packet the fast classifier took (classify_fast.h): the upper
  * layer (egress: TCP, UDP or ICMPv6) or the payload header (ingress, whole
@@ -35,10 +40,6 @@ static __rte_always_inline struct dp_walk canon_walk(uint8_t nh)
 {
 	return (struct dp_walk){ .off = DP_IP6_LEN, .nh_off = DP_IP6_NH, .nh = nh, .frag = 0, .frag_off = 0 };
 }
-#define NODE_CLOCK_MAX 200000   /* cycles: 32 packets never take this long uninterrupted */
-/* the site config in force (a reload swaps it between bursts, see reload.c) */
-#define SITE dp_site_now()
-#define CNT(lc, id) ((lc)->cnt.c[DPMSG_CNT_##id])
 
 /*
  * Counters of the common path, kept in locals for one burst and added to the

@@ -173,7 +173,13 @@ static inline int dp_natpin_get(struct dp_natpin *p, uint64_t key, unsigned n_is
 			unsigned isp = (unsigned)(v & 0xff) - 1;
 			if (age > idle_s) {
 				/* only the word seen: another lcore may have just refreshed it */
-				__atomic_compare_exchange_n(&b[i], &v, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+				if (__atomic_compare_exchange_n(&b[i], &v, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+					unsigned held = 0;
+					for (unsigned j = 0; j < DP_NATPIN_WAYS; j++)
+						held += __atomic_load_n(&b[j], __ATOMIC_RELAXED) != 0;
+					if (!held)   /* the bucket's last note: its flows skip it again */
+						dp_natpin_flag(p, key, false);
+				}
 				return DP_NATPIN_EXPIRED;
 			}
 			if (isp >= n_isp)

@@ -305,16 +305,22 @@ static void a_note_expires_when_its_flow_is_idle(void **st)
 	assert_int_equal((b[0] >> 8) & 0xffffff, 1300);
 	assert_int_equal(dp_natpin_get(&p, k, 2, 1300, 300), 1);
 	assert_int_equal(dp_natpin_get(&p, k, 2, 1600, 300), 1);
-	/* past it: removed, then not found */
+	/* past it: removed, then not found; the bucket held nothing else, so
+	 * its flag goes too */
 	assert_int_equal(dp_natpin_get(&p, k, 2, 1901, 300), DP_NATPIN_EXPIRED);
 	assert_true(b[0] == 0);
+	assert_false(dp_natpin_flagged(&p, k));
 	assert_int_equal(dp_natpin_get(&p, k, 2, 1901, 300), -1);
 	/* the flow's next packet in notes it again */
 	assert_int_equal(dp_natpin_note(&p, k, 1, false, 1902), DP_NATPIN_NOTED);
 	assert_int_equal(dp_natpin_get(&p, k, 2, 1902, 60), 1);
-	/* across the clock's wrap at 2^24 s */
+	/* across the clock's wrap at 2^24 s; another note in the bucket keeps its flag */
+	uint64_t other = (k & ~UINT64_C(0xffffffff00000000)) | UINT64_C(0x4242) << 32;
+	assert_int_equal(dp_natpin_note(&p, other, 1, false, 1902), DP_NATPIN_NOTED);
 	assert_int_equal(dp_natpin_get(&p, k, 2, 0x1000000 + 1902 + 60, 60), 1);
 	assert_int_equal(dp_natpin_get(&p, k, 2, 0x1000000 + 1902 + 121, 60), DP_NATPIN_EXPIRED);
+	assert_true(dp_natpin_flagged(&p, other));
+	assert_int_equal(dp_natpin_get(&p, other, 2, 1902, 60), 1);
 	free(p.w);
 	free(p.used);
 }
