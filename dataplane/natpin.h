@@ -123,6 +123,17 @@ static inline void dp_natpin_flag(struct dp_natpin *p, uint64_t key, bool on)
 		__atomic_fetch_and(&p->used[b / 64], ~bit, __ATOMIC_RELAXED);
 }
 
+/* A note just removed from `key`'s bucket: if it was the last, the bucket's
+ * flag goes, so that its flows skip reading it again. */
+static inline void dp_natpin_unflag_if_empty(struct dp_natpin *p, uint64_t key)
+{
+	const uint64_t *b = dp_natpin_bucket(p, key);
+	for (unsigned i = 0; i < DP_NATPIN_WAYS; i++)
+		if (__atomic_load_n(&b[i], __ATOMIC_RELAXED))
+			return;
+	dp_natpin_flag(p, key, false);
+}
+
 /*
  * How long a note outlives its flow's last packet, by the flow's protocol:
  * what RFC 5382 asks of a NAT for an established TCP connection (2 h 4 min,
@@ -173,13 +184,8 @@ static inline int dp_natpin_get(struct dp_natpin *p, uint64_t key, unsigned n_is
 			unsigned isp = (unsigned)(v & 0xff) - 1;
 			if (age > idle_s) {
 				/* only the word seen: another lcore may have just refreshed it */
-				if (__atomic_compare_exchange_n(&b[i], &v, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-					unsigned held = 0;
-					for (unsigned j = 0; j < DP_NATPIN_WAYS; j++)
-						held += __atomic_load_n(&b[j], __ATOMIC_RELAXED) != 0;
-					if (!held)   /* the bucket's last note: its flows skip it again */
-						dp_natpin_flag(p, key, false);
-				}
+				if (__atomic_compare_exchange_n(&b[i], &v, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+					dp_natpin_unflag_if_empty(p, key);
 				return DP_NATPIN_EXPIRED;
 			}
 			if (isp >= n_isp)
@@ -237,10 +243,7 @@ static inline enum dp_natpin_rc dp_natpin_note(struct dp_natpin *p, uint64_t key
 	}
 	if (i < DP_NATPIN_WAYS && picked) {
 		__atomic_store_n(&b[i], 0, __ATOMIC_RELAXED);
-		while (++i < DP_NATPIN_WAYS)
-			held += __atomic_load_n(&b[i], __ATOMIC_RELAXED) != 0;
-		if (held == 1)
-			dp_natpin_flag(p, key, false);
+		dp_natpin_unflag_if_empty(p, key);
 		return DP_NATPIN_CLEARED;
 	}
 	if (picked) {
